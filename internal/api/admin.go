@@ -1,0 +1,191 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/auth"
+	"zhizhi/internal/calendar"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/region"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store"
+)
+
+// maxImport bounds an uploaded region file.
+const maxImport = 64 << 20
+
+func (a *API) listRegions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.RegionFilter{Parent: q.Get("parent"), Level: region.Level(q.Get("level"))}
+	if f.Level != "" && f.Level.Rank() < 0 {
+		return apperr.Field("level", "层级无效")
+	}
+	if u := q.Get("under"); u != "" {
+		p, ok := a.svc.RegionPath(u)
+		if !ok {
+			return apperr.Field("under", "区域不存在")
+		}
+		f.Under = p
+	}
+	list, err := a.db.Regions(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (a *API) regionDetail(w http.ResponseWriter, r *http.Request) error {
+	rg, err := a.db.Region(r.Context(), r.PathValue("code"))
+	if err != nil {
+		if apperr.KindOf(err) == "" && strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+			return apperr.New(apperr.NotFound, "区域不存在")
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, rg)
+	return nil
+}
+
+func (a *API) importRegions(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if format == "" {
+		switch mt {
+		case "text/csv":
+			format = "csv"
+		case "application/geo+json", "application/json":
+			format = "geojson"
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxImport+1))
+	if err != nil {
+		return apperr.Field("body", "读取文件失败")
+	}
+	if len(body) > maxImport {
+		return apperr.Field("body", "文件不能超过64MB")
+	}
+	n, err := a.svc.ImportRegions(r.Context(), bytes.NewReader(body), format)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"imported": n})
+	return nil
+}
+
+func (a *API) exportRegions(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "geojson"
+	}
+	var buf bytes.Buffer
+	if err := a.svc.ExportRegions(r.Context(), &buf, r.URL.Query().Get("under"), format); err != nil {
+		return err
+	}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="regions.csv"`)
+	} else {
+		w.Header().Set("Content-Type", "application/geo+json")
+		w.Header().Set("Content-Disposition", `attachment; filename="regions.geojson"`)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func (a *API) listCategories(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Categories()})
+	return nil
+}
+
+func (a *API) putCategory(w http.ResponseWriter, r *http.Request) error {
+	var c cases.Category
+	if err := decode(r, &c); err != nil {
+		return err
+	}
+	if c.Code == "" {
+		c.Code = r.PathValue("code")
+	}
+	if c.Code != r.PathValue("code") {
+		return apperr.Field("code", "编码与地址不一致")
+	}
+	if err := a.svc.PutCategory(r.Context(), c); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (a *API) listUnits(w http.ResponseWriter, r *http.Request) error {
+	list, err := a.db.Units(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (a *API) putUnit(w http.ResponseWriter, r *http.Request) error {
+	var u cases.Unit
+	if err := decode(r, &u); err != nil {
+		return err
+	}
+	if u.ID == "" {
+		u.ID = r.PathValue("id")
+	}
+	if u.ID != r.PathValue("id") {
+		return apperr.Field("id", "编号与地址不一致")
+	}
+	if err := a.svc.PutUnit(r.Context(), u); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) error {
+	list, err := a.db.Accounts(r.Context())
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		list[i].Phone = cases.MaskPhone(list[i].Phone)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (a *API) createAccount(w http.ResponseWriter, r *http.Request) error {
+	var in service.NewAccount
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	acct, err := a.svc.CreateAccount(r.Context(), in, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, acct)
+	return nil
+}
+
+func (a *API) calendar(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, a.svc.CalendarConfig(r.Context()))
+	return nil
+}
+
+func (a *API) putCalendar(w http.ResponseWriter, r *http.Request) error {
+	var cfg calendar.Config
+	if err := decode(r, &cfg); err != nil {
+		return err
+	}
+	if err := a.svc.PutCalendar(r.Context(), cfg); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.svc.CalendarConfig(r.Context()))
+	return nil
+}

@@ -1,0 +1,239 @@
+// Package api serves the JSON API v1 over the service: one route table, one
+// error mapping, bearer-token authentication and a server-sent-events stream.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/auth"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store"
+)
+
+// API is the JSON API handler set.
+type API struct {
+	svc *service.Service
+	db  *store.DB
+	log *slog.Logger
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public access = iota // anyone
+	signed               // any signed-in account
+	admin                // administrators
+)
+
+// route is one row of the route table.
+type route struct {
+	method, path string
+	access       access
+	h            func(*API, http.ResponseWriter, *http.Request) error
+	summary      string
+}
+
+// routes is the API's route table; the OpenAPI document is built from it.
+// It is filled in init because the openapi handler reads it.
+var routes []route
+
+func init() {
+	routes = []route{
+		{"GET", "/api/v1/openapi.json", public, (*API).openAPI, "OpenAPI 3 document"},
+		{"POST", "/api/v1/sessions", public, (*API).signIn, "Sign in, receive a bearer token"},
+		{"DELETE", "/api/v1/sessions", signed, (*API).signOut, "Sign out (revoke the token)"},
+		{"GET", "/api/v1/me", signed, (*API).me, "The signed-in account"},
+		{"POST", "/api/v1/photos", signed, (*API).uploadPhoto, "Upload a photo"},
+		{"GET", "/api/v1/photos/{hash}", signed, (*API).photo, "Download a photo"},
+		{"POST", "/api/v1/cases", signed, (*API).report, "Report a case"},
+		{"GET", "/api/v1/cases", signed, (*API).listCases, "List cases in scope"},
+		{"GET", "/api/v1/cases/{id}", signed, (*API).caseDetail, "One case with its timeline"},
+		{"POST", "/api/v1/cases/{id}/actions", signed, (*API).act, "Take an action on a case"},
+		{"GET", "/api/v1/cases/{id}/duplicates", signed, (*API).duplicates, "Open cases of the same category nearby"},
+		{"GET", "/api/v1/suggest", signed, (*API).suggest, "Suggest categories and units for a description"},
+		{"GET", "/api/v1/locate", signed, (*API).locate, "Find the grid holding a point"},
+		{"GET", "/api/v1/events", signed, (*API).events, "Server-sent events of case changes in scope"},
+		{"GET", "/api/v1/regions", signed, (*API).listRegions, "List regions"},
+		{"GET", "/api/v1/regions/{code}", signed, (*API).regionDetail, "One region with its shape"},
+		{"POST", "/api/v1/regions/import", admin, (*API).importRegions, "Import regions from GeoJSON or CSV"},
+		{"GET", "/api/v1/regions/export", signed, (*API).exportRegions, "Export regions as GeoJSON or CSV"},
+		{"GET", "/api/v1/categories", signed, (*API).listCategories, "List categories"},
+		{"PUT", "/api/v1/categories/{code}", admin, (*API).putCategory, "Create or update a category"},
+		{"GET", "/api/v1/units", signed, (*API).listUnits, "List units"},
+		{"PUT", "/api/v1/units/{id}", admin, (*API).putUnit, "Create or update a unit"},
+		{"GET", "/api/v1/accounts", admin, (*API).listAccounts, "List accounts"},
+		{"POST", "/api/v1/accounts", admin, (*API).createAccount, "Create an account"},
+		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
+		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},
+	}
+}
+
+// New returns the API.
+func New(svc *service.Service, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &API{svc: svc, db: svc.DB(), log: log}
+}
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range routes {
+		h := rt.h
+		acc := rt.access
+		mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
+			if acc != public {
+				actor, err := a.authenticate(r)
+				if err == nil && acc == admin && actor.Role != cases.RoleAdmin {
+					err = apperr.New(apperr.Forbidden, "需要管理员权限")
+				}
+				if err != nil {
+					a.writeError(w, r, err)
+					return
+				}
+				r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))
+			}
+			if err := h(a, w, r); err != nil {
+				a.writeError(w, r, err)
+			}
+		})
+	}
+}
+
+type actorKey struct{}
+
+func actorOf(r *http.Request) cases.Actor {
+	a, _ := r.Context().Value(actorKey{}).(cases.Actor)
+	return a
+}
+
+// TokenCookie is the cookie the console keeps the session token in.
+const TokenCookie = "zhizhi_session"
+
+func (a *API) authenticate(r *http.Request) (cases.Actor, error) {
+	secret := ""
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		secret = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	} else if c, err := r.Cookie(TokenCookie); err == nil {
+		secret = c.Value
+	}
+	if secret == "" {
+		return cases.Actor{}, apperr.New(apperr.Unauthorized, "请先登录")
+	}
+	acct, err := a.db.TokenAccount(r.Context(), auth.TokenHash(secret), time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return cases.Actor{}, apperr.New(apperr.Unauthorized, "登录已失效，请重新登录")
+	}
+	if err != nil {
+		return cases.Actor{}, err
+	}
+	return acct.Actor(), nil
+}
+
+// errorBody is the JSON shape of every error.
+type errorBody struct {
+	Error struct {
+		Code    string              `json:"code"`
+		Message string              `json:"message"`
+		Fields  []apperr.FieldError `json:"fields,omitempty"`
+	} `json:"error"`
+}
+
+// Status maps an error to its HTTP status; the one mapping of the API.
+func Status(err error) int {
+	switch apperr.KindOf(err) {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict, apperr.Refused:
+		return http.StatusConflict
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := Status(err)
+	var body errorBody
+	var e *apperr.Error
+	if status == http.StatusInternalServerError || !errors.As(err, &e) {
+		// Never send an unknown error's text to a client.
+		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		body.Error.Code, body.Error.Message = "internal", "服务器内部错误，请稍后重试"
+		status = http.StatusInternalServerError
+	} else {
+		body.Error.Code, body.Error.Message, body.Error.Fields = string(e.Kind), e.Message, e.Fields
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// maxBody bounds JSON request bodies.
+const maxBody = 1 << 20
+
+// decode reads a JSON body strictly: unknown fields and trailing data are errors.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return apperr.Field("body", "请求体为空")
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return apperr.Field(field, "类型不正确，应为"+jsonType(te.Type.Kind().String()))
+		case errors.As(err, &se):
+			return apperr.Field("body", "JSON 格式错误")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return apperr.Field(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "未知字段")
+		}
+		return apperr.Field("body", "无法解析请求体")
+	}
+	if dec.More() {
+		return apperr.Field("body", "请求体只能包含一个 JSON 对象")
+	}
+	return nil
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "字符串"
+	case "int", "int64", "float64", "uint8":
+		return "数字"
+	case "bool":
+		return "布尔值"
+	case "slice":
+		return "数组"
+	}
+	return "对象"
+}

@@ -1,0 +1,353 @@
+package api
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/geo"
+	"zhizhi/internal/sla"
+	"zhizhi/internal/store"
+)
+
+func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	token, acct, err := a.svc.SignIn(r.Context(), in.Username, in.Password)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": token, "account": acct})
+	return nil
+}
+
+func (a *API) signOut(w http.ResponseWriter, r *http.Request) error {
+	secret := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	if c, err := r.Cookie(TokenCookie); secret == "" && err == nil {
+		secret = c.Value
+	}
+	if err := a.svc.SignOut(r.Context(), secret); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request) error {
+	acct, err := a.db.Account(r.Context(), actorOf(r).AccountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, acct)
+	return nil
+}
+
+func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 11<<20)
+	var body io.Reader = r.Body
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		f, _, err := r.FormFile("photo")
+		if err != nil {
+			return apperr.Field("photo", "请选择照片文件（表单字段 photo）")
+		}
+		defer f.Close()
+		body = f
+	}
+	p, err := a.svc.SavePhoto(body)
+	if err != nil {
+		if strings.Contains(err.Error(), "request body too large") {
+			return apperr.Field("photo", "照片不能超过10MB")
+		}
+		return err
+	}
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (a *API) photo(w http.ResponseWriter, r *http.Request) error {
+	f, err := a.svc.OpenPhoto(r.PathValue("hash"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", http.DetectContentType(head[:n]))
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return nil
+}
+
+func (a *API) report(w http.ResponseWriter, r *http.Request) error {
+	var in cases.Report
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := a.svc.Report(r.Context(), actorOf(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/cases/"+c.ID)
+	writeJSON(w, http.StatusCreated, cases.Redact(actorOf(r), c))
+	return nil
+}
+
+// caseFilter reads the list filters from the query string.
+func caseFilter(r *http.Request) (store.CaseFilter, error) {
+	q := r.URL.Query()
+	var f store.CaseFilter
+	var errs apperr.Fields
+	for _, s := range splitList(q.Get("state")) {
+		st := cases.State(s)
+		if !st.Valid() {
+			errs.Addf("state", "未知状态“%s”", s)
+		}
+		f.States = append(f.States, st)
+	}
+	if v := q.Get("open"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs.Add("open", "应为 true 或 false")
+		}
+		f.Open = &b
+	}
+	if v := q.Get("region"); v != "" {
+		f.RegionPath = v // a region code; resolved by the caller
+	}
+	f.Grid, f.Category, f.Board, f.Unit, f.Source = q.Get("grid"), q.Get("category"), q.Get("board"), q.Get("unit"), q.Get("source")
+	if v := q.Get("severity"); v != "" {
+		if !sla.Severity(v).Valid() {
+			errs.Add("severity", "紧急程度无效")
+		}
+		f.Severity = v
+	}
+	if v := q.Get("overdue"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs.Add("overdue", "应为 true 或 false")
+		}
+		f.Overdue = &b
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				errs.Add(p.name, "应为带时区的时间，如 2026-01-02T15:04:05+08:00")
+			}
+			*p.dst = t
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		errs.Add("to", "结束时间须晚于开始时间")
+	}
+	f.Text = q.Get("q")
+	if len([]rune(f.Text)) > 100 {
+		errs.Add("q", "搜索词不能超过100字")
+	}
+	if v := q.Get("bbox"); v != "" {
+		parts := strings.Split(v, ",")
+		var n [4]float64
+		ok := len(parts) == 4
+		for i := 0; ok && i < 4; i++ {
+			x, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
+			ok = err == nil
+			n[i] = x
+		}
+		rect := geo.Rect{Min: geo.Point{Lng: n[0], Lat: n[1]}, Max: geo.Point{Lng: n[2], Lat: n[3]}}
+		if !ok || !rect.Min.Valid() || !rect.Max.Valid() || rect.Min.Lng > rect.Max.Lng || rect.Min.Lat > rect.Max.Lat {
+			errs.Add("bbox", "应为 最小经度,最小纬度,最大经度,最大纬度")
+		}
+		f.BBox = &rect
+	}
+	f.After = q.Get("after")
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			errs.Add("limit", "应为1到500之间的整数")
+		}
+		f.Limit = n
+	}
+	return f, errs.Err()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (a *API) resolveRegion(f *store.CaseFilter) error {
+	if f.RegionPath == "" {
+		return nil
+	}
+	p, ok := a.svc.RegionPath(f.RegionPath)
+	if !ok {
+		return apperr.Field("region", "区域不存在")
+	}
+	f.RegionPath = p
+	return nil
+}
+
+func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
+	f, err := caseFilter(r)
+	if err != nil {
+		return err
+	}
+	if err := a.resolveRegion(&f); err != nil {
+		return err
+	}
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	list, err := a.svc.List(r.Context(), actorOf(r), f)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"items": summaries(list, a.svc.Now())}
+	if len(list) == f.Limit {
+		out["next"] = list[len(list)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// summary is a case in a listing: the fields a queue shows, plus its clock.
+type summary struct {
+	cases.Case
+	Overdue bool       `json:"overdue"`
+	Status  string     `json:"clock_status,omitempty"`
+	Due     *time.Time `json:"due,omitempty"`
+}
+
+func summaries(list []cases.Case, now time.Time) []summary {
+	out := make([]summary, len(list))
+	for i, c := range list {
+		out[i] = summarize(c, now)
+	}
+	return out
+}
+
+func summarize(c cases.Case, now time.Time) summary {
+	s := summary{Case: c, Overdue: c.Overdue(now)}
+	var due time.Time
+	var worst sla.Status
+	for _, rc := range c.RunningClocks() {
+		if due.IsZero() || rc.Clock.Due.Before(due) {
+			due = rc.Clock.Due
+			worst = rc.Clock.Status(now)
+		}
+	}
+	if !due.IsZero() {
+		s.Due, s.Status = &due, string(worst)
+	}
+	return s
+}
+
+func (a *API) caseDetail(w http.ResponseWriter, r *http.Request) error {
+	actor := actorOf(r)
+	c, steps, err := a.svc.Case(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"case": summarize(c, a.svc.Now()), "steps": steps, "actions": cases.Actions(&c, actor),
+	})
+	return nil
+}
+
+// actRequest is a command with the version the client saw.
+type actRequest struct {
+	cases.Command
+	Version int `json:"version,omitempty"`
+}
+
+func (a *API) act(w http.ResponseWriter, r *http.Request) error {
+	var in actRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Action == "" {
+		return apperr.Field("action", "请指定操作")
+	}
+	if in.Action == cases.ActWarn || in.Action == cases.ActReport || in.Action == cases.ActSolvedOnSpot {
+		return apperr.Field("action", "该操作不能通过此接口执行")
+	}
+	actor := actorOf(r)
+	c, step, err := a.svc.Act(r.Context(), actor, r.PathValue("id"), in.Command, in.Version)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"case": summarize(cases.Redact(actor, c), a.svc.Now()), "step": step})
+	return nil
+}
+
+func (a *API) duplicates(w http.ResponseWriter, r *http.Request) error {
+	actor := actorOf(r)
+	c, _, err := a.svc.Case(r.Context(), actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	list, err := a.svc.Duplicates(r.Context(), actor, c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": summaries(list, a.svc.Now())})
+	return nil
+}
+
+func (a *API) suggest(w http.ResponseWriter, r *http.Request) error {
+	text := r.URL.Query().Get("text")
+	if strings.TrimSpace(text) == "" {
+		return apperr.Field("text", "请提供问题描述")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Suggest(text, 5)})
+	return nil
+}
+
+func (a *API) locate(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	lng, err1 := strconv.ParseFloat(q.Get("lng"), 64)
+	lat, err2 := strconv.ParseFloat(q.Get("lat"), 64)
+	p := geo.Point{Lng: lng, Lat: lat}
+	if err1 != nil || err2 != nil || !p.Valid() {
+		var f apperr.Fields
+		if err1 != nil || lng < -180 || lng > 180 {
+			f.Add("lng", "经度无效")
+		}
+		if err2 != nil || lat < -90 || lat > 90 {
+			f.Add("lat", "纬度无效")
+		}
+		if f.Empty() {
+			f.Add("lng", "坐标无效")
+		}
+		return f.Err()
+	}
+	code, names, ok := a.svc.Placement(p)
+	if !ok {
+		writeJSON(w, http.StatusOK, map[string]any{"grid": nil, "message": "该位置不在任何网格内，将由指挥中心人工定位"})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"grid": code, "names": names})
+	return nil
+}

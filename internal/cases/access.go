@@ -1,0 +1,62 @@
+package cases
+
+import "strings"
+
+// CanSee reports whether the actor may read the case. Scopes: region roles see
+// the cases placed in their region subtree; a commander also sees cases owned
+// by a center in the subtree; unit staff see the cases their unit was ever
+// dispatched; residents and enterprises see what they reported.
+func CanSee(a Actor, c *Case) bool {
+	switch a.Role {
+	case RoleSystem:
+		return true
+	case RoleAdmin, RoleLeader, RoleCommander, RoleGridWorker, RoleGridChief, RoleHead:
+		if a.RegionPath == "" {
+			return false
+		}
+		if strings.HasPrefix(c.RegionPath, a.RegionPath) || strings.HasPrefix(c.CenterPath, a.RegionPath) {
+			return true
+		}
+		return a.AccountID != "" && a.AccountID == c.Reporter.AccountID
+	case RoleUnit:
+		if a.UnitID == "" {
+			return false
+		}
+		for _, t := range c.Tasks {
+			if t.UnitID == a.UnitID {
+				return true
+			}
+		}
+		return false
+	case RoleResident, RoleEnterprise:
+		return a.AccountID != "" && a.AccountID == c.Reporter.AccountID
+	}
+	return false
+}
+
+// SeesPhones reports whether the actor's role needs reporters' phone numbers
+// (to call back); everyone else sees them masked.
+func SeesPhones(a Actor) bool {
+	return a.Role == RoleCommander || a.Role == RoleSystem
+}
+
+// MaskPhone hides the middle of a phone number: 138****5678.
+func MaskPhone(p string) string {
+	r := []rune(p)
+	if len(r) < 8 { // with 7 or fewer, showing 3+4 would hide nothing
+		if len(r) == 0 {
+			return ""
+		}
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+}
+
+// Redact returns the case as the actor may see it: phone numbers masked where
+// the role does not need them.
+func Redact(a Actor, c Case) Case {
+	if !SeesPhones(a) && !(a.AccountID != "" && a.AccountID == c.Reporter.AccountID) {
+		c.Reporter.Phone = MaskPhone(c.Reporter.Phone)
+	}
+	return c
+}

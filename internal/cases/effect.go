@@ -1,0 +1,390 @@
+package cases
+
+import (
+	"fmt"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/sla"
+)
+
+// Stage names used to look up limits; they match the sla table's stages.
+const (
+	limitAccept   = "accept"
+	limitDispatch = "dispatch"
+	limitSign     = "sign"
+	limitHandle   = "handle"
+	limitVerify   = "verify"
+)
+
+func (p Policy) start(stage string, sev sla.Severity, now time.Time) sla.Clock {
+	return sla.Start(p.Calendar, now, p.Limit(stage, sev), p.YellowShare)
+}
+
+// effect carries out what an action does beyond the table's target state.
+func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Time) error {
+	switch cmd.Action {
+	case ActAccept:
+		if cmd.Severity != "" && cmd.Severity != n.Severity {
+			step.Data = map[string]any{"severity": string(cmd.Severity), "was": string(n.Severity)}
+			n.Severity = cmd.Severity
+		}
+		n.stopCaseClock(now)
+		n.Stage, n.Clock = StageDispatch, p.start(limitDispatch, n.Severity, now)
+
+	case ActReject:
+		n.stopCaseClock(now)
+		n.Stage = ""
+		n.ClosedAt = now
+
+	case ActMerge:
+		if cmd.Target == n.ID {
+			return apperr.Field("target", "不能合并到自身")
+		}
+		n.stopCaseClock(now)
+		n.Stage = ""
+		n.MergedInto = cmd.Target
+		n.ClosedAt = now
+		step.Data = map[string]any{"target": cmd.Target}
+
+	case ActDispatch:
+		n.stopCaseClock(now)
+		n.Stage = ""
+		n.dispatch(cmd, p, now)
+		step.Data = map[string]any{"lead_unit": cmd.Lead, "co_units": cmd.Co}
+
+	case ActRedispatch:
+		n.cancelTasks(now)
+		n.Extension, n.Park = nil, nil
+		n.dispatch(cmd, p, now)
+		step.Data = map[string]any{"lead_unit": cmd.Lead, "co_units": cmd.Co}
+
+	case ActSign:
+		i := n.TaskOf(actor.UnitID)
+		t := &n.Tasks[i]
+		t.State, t.SignedAt = TaskSigned, now
+		t.Sign = stop(t.Sign, now)
+		if t.Role == Lead {
+			n.State = Handling
+		}
+
+	case ActHandle:
+		// A progress note: the timeline step is the whole effect.
+
+	case ActFeedback:
+		i := n.TaskOf(actor.UnitID)
+		t := &n.Tasks[i]
+		t.State, t.FedBackAt = TaskFedBack, now
+		t.Feedback, t.Photos = step.Note, cmd.Photos
+		t.Handle = stop(t.Handle, now)
+		if t.Role == Lead {
+			n.State = FedBack
+			n.Stage, n.Clock = StageVerify, p.start(limitVerify, n.Severity, now)
+			if n.Extension != nil && n.Extension.UnitID == t.UnitID {
+				n.Extension = nil
+			}
+		}
+
+	case ActVerify:
+		n.stopCaseClock(now)
+		n.Stage = ""
+		if *cmd.Passed {
+			n.close(now)
+			step.Data = map[string]any{"passed": true}
+			break
+		}
+		// Rework: back to the same lead unit, with a fresh handling clock.
+		i := n.LeadTask()
+		t := &n.Tasks[i]
+		t.State, t.FedBackAt, t.Feedback, t.Photos = TaskSigned, time.Time{}, "", nil
+		t.Reworks++
+		t.Handle = p.start(limitHandle, n.Severity, now)
+		n.Reworks++
+		n.State = Handling
+		step.Data = map[string]any{"passed": false, "rework": n.Reworks}
+
+	case ActClose:
+		n.stopCaseClock(now)
+		n.Stage = ""
+		n.close(now)
+
+	case ActRate:
+		n.Rating, n.RatingNote = cmd.Rating, step.Note
+		step.Data = map[string]any{"rating": string(cmd.Rating)}
+
+	case ActReturn:
+		i := n.TaskOf(actor.UnitID)
+		if n.Tasks[i].Role == Co {
+			// A co-unit that does not belong steps out; the case goes on.
+			n.Tasks[i].State = TaskCancelled
+			n.Tasks[i].Sign = stop(n.Tasks[i].Sign, now)
+			n.Tasks[i].Handle = stop(n.Tasks[i].Handle, now)
+			step.Data = map[string]any{"co_unit": actor.UnitID}
+			break
+		}
+		n.cancelTasks(now)
+		n.Extension, n.Park = nil, nil
+		n.State = Accepted
+		n.Stage, n.Clock = StageDispatch, p.start(limitDispatch, n.Severity, now)
+
+	case ActExtendRequest:
+		i := n.TaskOf(actor.UnitID)
+		if n.Tasks[i].Extensions >= p.MaxExtensions {
+			return refuse("延期次数已达上限（%d次）", p.MaxExtensions)
+		}
+		n.Extension = &ExtensionRequest{UnitID: actor.UnitID, By: cmd.Extension, Reason: step.Note, At: now}
+		step.Data = map[string]any{"by": cmd.Extension.String()}
+
+	case ActExtendApprove:
+		e := n.Extension
+		n.Extension = nil
+		i := n.TaskOf(e.UnitID)
+		if i < 0 {
+			return refuse("申请延期的单位已不在该案件上")
+		}
+		t := &n.Tasks[i]
+		if t.State == TaskDispatched {
+			c, err := t.Sign.Extend(p.Calendar, e.By)
+			if err != nil {
+				return err
+			}
+			t.Sign = c
+		}
+		c, err := t.Handle.Extend(p.Calendar, e.By)
+		if err != nil {
+			return err
+		}
+		t.Handle = c
+		t.Extensions++
+		step.Data = map[string]any{"unit_id": e.UnitID, "by": e.By.String(), "due": t.Handle.Due}
+
+	case ActExtendDeny:
+		step.Data = map[string]any{"unit_id": n.Extension.UnitID}
+		n.Extension = nil
+
+	case ActParkRequest:
+		if n.Parks >= p.MaxParks {
+			return refuse("挂账次数已达上限（%d次）", p.MaxParks)
+		}
+		if !cmd.Until.After(now) {
+			return apperr.Field("until", "挂账截止时间必须晚于现在")
+		}
+		if cmd.Until.After(now.AddDate(0, 0, p.MaxParkDays)) {
+			return apperr.Field("until", fmt.Sprintf("挂账不能超过%d天", p.MaxParkDays))
+		}
+		n.Park = &ParkRequest{UnitID: actor.UnitID, Until: cmd.Until, Reason: step.Note, At: now}
+		step.Data = map[string]any{"until": cmd.Until}
+
+	case ActParkApprove:
+		until := n.Park.Until
+		if !until.After(now) {
+			return refuse("挂账截止时间已过，请驳回后重新申请")
+		}
+		n.Park = nil
+		n.Parks++
+		n.ParkedUntil = until
+		n.pauseClocks(now)
+		step.Data = map[string]any{"until": until}
+
+	case ActParkDeny:
+		n.Park = nil
+
+	case ActResume:
+		n.ParkedUntil = time.Time{}
+		n.resumeClocks(p, now)
+
+	case ActReopen:
+		n.Reopens++
+		n.ClosedAt = time.Time{}
+		n.Rating, n.RatingNote = "", ""
+		for i := range n.Tasks {
+			if n.Tasks[i].State == TaskDone {
+				n.Tasks[i].State = TaskCancelled
+			}
+		}
+		n.Stage, n.Clock = StageDispatch, p.start(limitDispatch, n.Severity, now)
+
+	case ActEscalate:
+		if cmd.Parent == "" {
+			return refuse("找不到上级指挥中心")
+		}
+		step.Data = map[string]any{"from_center": n.CenterPath, "to_center": cmd.Parent}
+		n.CenterPath = cmd.Parent
+		n.Escalations++
+
+	case ActUrge:
+		n.Urges++
+
+	case ActSupervise:
+		n.Supervised = true
+
+	case ActWarn:
+		if cmd.Level != "yellow" && cmd.Level != "red" {
+			return apperr.Field("level", "预警级别无效")
+		}
+		step.Data = map[string]any{"clock": cmd.Clock, "level": cmd.Level}
+	}
+	return nil
+}
+
+// dispatch creates the lead and co-unit tasks with their own clocks.
+func (n *Case) dispatch(cmd Command, p Policy, now time.Time) {
+	add := func(unit string, role TaskRole) {
+		n.Tasks = append(n.Tasks, Task{
+			UnitID: unit, Role: role, State: TaskDispatched, DispatchedAt: now,
+			Sign:   p.start(limitSign, n.Severity, now),
+			Handle: p.start(limitHandle, n.Severity, now),
+		})
+	}
+	add(cmd.Lead, Lead)
+	for _, u := range cmd.Co {
+		add(u, Co)
+	}
+}
+
+func (n *Case) cancelTasks(now time.Time) {
+	for i := range n.Tasks {
+		t := &n.Tasks[i]
+		if t.Active() {
+			t.State = TaskCancelled
+			t.Sign = stop(t.Sign, now)
+			t.Handle = stop(t.Handle, now)
+		}
+	}
+}
+
+func (n *Case) close(now time.Time) {
+	n.State = Closed
+	n.ClosedAt = now
+	for i := range n.Tasks {
+		t := &n.Tasks[i]
+		if t.Active() {
+			t.State = TaskDone
+			t.Sign = stop(t.Sign, now)
+			t.Handle = stop(t.Handle, now)
+		}
+	}
+}
+
+func (n *Case) stopCaseClock(now time.Time) {
+	n.Clock = stop(n.Clock, now)
+}
+
+func (n *Case) pauseClocks(now time.Time) {
+	n.Clock = pause(n.Clock, now)
+	for i := range n.Tasks {
+		if n.Tasks[i].Active() {
+			n.Tasks[i].Sign = pause(n.Tasks[i].Sign, now)
+			n.Tasks[i].Handle = pause(n.Tasks[i].Handle, now)
+		}
+	}
+}
+
+func (n *Case) resumeClocks(p Policy, now time.Time) {
+	n.Clock = resume(n.Clock, p, now)
+	for i := range n.Tasks {
+		if n.Tasks[i].Active() {
+			n.Tasks[i].Sign = resume(n.Tasks[i].Sign, p, now)
+			n.Tasks[i].Handle = resume(n.Tasks[i].Handle, p, now)
+		}
+	}
+}
+
+// running reports whether a clock is started and neither stopped nor paused.
+func running(c sla.Clock) bool {
+	return !c.Start.IsZero() && c.Stopped.IsZero() && c.PausedAt.IsZero()
+}
+
+// stop ends a running or paused clock; an unstarted or stopped one is kept.
+func stop(c sla.Clock, now time.Time) sla.Clock {
+	if c.Start.IsZero() || !c.Stopped.IsZero() {
+		return c
+	}
+	if !c.PausedAt.IsZero() {
+		// A paused clock stops where it was paused; the time parked does not count.
+		s, err := c.Stop(c.PausedAt)
+		if err == nil {
+			return s
+		}
+		return c
+	}
+	s, err := c.Stop(now)
+	if err != nil {
+		return c
+	}
+	return s
+}
+
+func pause(c sla.Clock, now time.Time) sla.Clock {
+	if !running(c) {
+		return c
+	}
+	s, err := c.Pause(now)
+	if err != nil {
+		return c
+	}
+	return s
+}
+
+func resume(c sla.Clock, p Policy, now time.Time) sla.Clock {
+	if c.Start.IsZero() || !c.Stopped.IsZero() || c.PausedAt.IsZero() {
+		return c
+	}
+	s, err := c.Resume(p.Calendar, now)
+	if err != nil {
+		return c
+	}
+	return s
+}
+
+// clocksOverdue reports whether any running clock of the case is past due.
+func clocksOverdue(n *Case, now time.Time) bool {
+	if n.Clock.WasOverdue || (running(n.Clock) && now.After(n.Clock.Due)) {
+		return true
+	}
+	for _, t := range n.Tasks {
+		for _, c := range []sla.Clock{t.Sign, t.Handle} {
+			if c.WasOverdue || (running(c) && now.After(c.Due)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ClockRef is one running clock of a case, as the sweeper stores it.
+type ClockRef struct {
+	Key    string // "case:accept", "task:<unit>:sign", "task:<unit>:handle"
+	UnitID string
+	Clock  sla.Clock
+}
+
+// RunningClocks lists the clocks that are counting now, for the sweeper.
+func (c *Case) RunningClocks() []ClockRef {
+	var out []ClockRef
+	if running(c.Clock) && c.Stage != "" {
+		out = append(out, ClockRef{Key: "case:" + string(c.Stage), Clock: c.Clock})
+	}
+	for _, t := range c.Tasks {
+		if !t.Active() {
+			continue
+		}
+		if running(t.Sign) {
+			out = append(out, ClockRef{Key: "task:" + t.UnitID + ":sign", UnitID: t.UnitID, Clock: t.Sign})
+		}
+		if running(t.Handle) {
+			out = append(out, ClockRef{Key: "task:" + t.UnitID + ":handle", UnitID: t.UnitID, Clock: t.Handle})
+		}
+	}
+	return out
+}
+
+// Overdue reports whether any running clock of the case is past due at now.
+func (c *Case) Overdue(now time.Time) bool {
+	for _, r := range c.RunningClocks() {
+		if now.After(r.Clock.Due) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,292 @@
+package cases_test
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/sla"
+)
+
+// validCommand is a command for the action with every input it needs.
+func validCommand(a cases.Action, now time.Time) cases.Command {
+	cmd := cases.Command{Action: a}
+	switch a {
+	case cases.ActReject, cases.ActReturn, cases.ActReopen, cases.ActExtendDeny, cases.ActParkDeny,
+		cases.ActSupervise, cases.ActHandle:
+		cmd.Note = "说明" + string(a)
+	case cases.ActMerge:
+		cmd.Target = "case-0"
+	case cases.ActDispatch:
+		cmd.Lead, cmd.Co = leadID, []string{coID}
+	case cases.ActRedispatch:
+		cmd.Lead, cmd.Note = otherID, "原单位不对口"
+	case cases.ActFeedback:
+		cmd.Note, cmd.Photos = "已处置完毕", []cases.Photo{{Hash: "ef56"}}
+	case cases.ActVerify:
+		cmd.Passed = ptr(true)
+	case cases.ActRate:
+		cmd.Rating = cases.Satisfied
+	case cases.ActExtendRequest:
+		cmd.Extension, cmd.Note = sla.Limit{Amount: 1, Unit: sla.WorkDays}, "材料未到"
+	case cases.ActParkRequest:
+		cmd.Until, cmd.Note = now.AddDate(0, 0, 30), "等待汛期结束"
+	case cases.ActEscalate:
+		cmd.Parent, cmd.Note = districtPath, "街道无法协调"
+	case cases.ActWarn:
+		cmd.Clock, cmd.Level = "case:accept", "red"
+	}
+	return cmd
+}
+
+// actorFor is an in-scope actor of the role for the action on the case:
+// region roles are scoped to the case's street (the grid worker to its grid),
+// unit staff to the unit whose turn it is, residents and enterprises are the
+// reporter, and a region role rating a case is its reporter.
+func actorFor(role cases.Role, a cases.Action, st cases.State, c cases.Case) cases.Actor {
+	act := cases.Actor{AccountID: "acct-" + string(role), Name: role.Label(), Role: role}
+	switch role {
+	case cases.RoleSystem:
+		return cases.System
+	case cases.RoleUnit:
+		unit := leadID
+		if a == cases.ActSign && st == cases.Handling {
+			unit = coID // the lead has signed; the co-unit has not
+		}
+		return unitActor(unit)
+	case cases.RoleResident, cases.RoleEnterprise:
+		act.AccountID = c.Reporter.AccountID
+	case cases.RoleGridWorker, cases.RoleHead:
+		act.RegionPath = gridPath
+	case cases.RoleGridChief:
+		act.RegionPath = communityPath
+	default:
+		act.RegionPath = streetPath
+	}
+	if a == cases.ActRate {
+		act.AccountID = c.Reporter.AccountID
+	}
+	return act
+}
+
+// prepare puts in place what an action's guard waits for (a pending
+// extension or park request) when the state allows asking for it.
+func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Case {
+	t.Helper()
+	var req cases.Command
+	switch a {
+	case cases.ActExtendApprove, cases.ActExtendDeny:
+		req = validCommand(cases.ActExtendRequest, now)
+	case cases.ActParkApprove, cases.ActParkDeny:
+		req = validCommand(cases.ActParkRequest, now)
+	default:
+		return c
+	}
+	n, _, err := cases.Apply(c, req, leadUnit, pol, now)
+	if err != nil {
+		return c // the state does not allow the request: the action is refused anyway
+	}
+	return n
+}
+
+// hasTasks is whether the standard case in this state was ever dispatched,
+// which is what puts it in a unit's scope.
+func hasTasks(st cases.State) bool {
+	switch st {
+	case cases.Dispatched, cases.Handling, cases.FedBack, cases.Parked, cases.Closed:
+		return true
+	}
+	return false
+}
+
+// expectedTo is where an allowed action leaves the standard case when the
+// rule's To is "" (the effect decides).
+func expectedTo(a cases.Action, st cases.State) cases.State {
+	switch a {
+	case cases.ActSign:
+		return cases.Handling // the lead signs in dispatched; the co-unit in handling
+	case cases.ActFeedback:
+		return cases.FedBack // the lead feeds back
+	case cases.ActVerify:
+		return cases.Closed // passed
+	case cases.ActReturn:
+		return cases.Accepted // the lead returns
+	}
+	return st
+}
+
+// TestMatrix tries every action of the table in every state by every role,
+// with valid inputs and an in-scope actor.
+func TestMatrix(t *testing.T) {
+	roles := append(slices.Clone(cases.Roles), cases.RoleSystem)
+	built := map[cases.State]cases.Case{}
+	last := map[cases.State]time.Time{}
+	for _, st := range cases.States {
+		built[st], last[st] = reach(t, st)
+		if built[st].State != st {
+			t.Fatalf("builder reached %s, want %s", built[st].State, st)
+		}
+	}
+	allowedCount := 0
+	for _, r := range cases.Table {
+		for _, st := range cases.States {
+			for _, role := range roles {
+				name := fmt.Sprintf("%s/%s/%s", r.Action, st, role)
+				t.Run(name, func(t *testing.T) {
+					now := last[st].Add(5 * time.Minute)
+					c := prepare(t, built[st], r.Action, now)
+					now = now.Add(time.Minute)
+					actor := actorFor(role, r.Action, st, c)
+					cmd := validCommand(r.Action, now)
+					before := snapshot(t, c)
+
+					inRoles := slices.Contains(r.Roles, role)
+					inScope := role != cases.RoleUnit || hasTasks(st)
+					inFrom := slices.Contains(r.From, st)
+					var want apperr.Kind
+					switch {
+					case !inRoles:
+						want = apperr.Refused
+					case !inScope:
+						want = apperr.Forbidden
+					case !inFrom:
+						want = apperr.Refused
+					}
+
+					n, step, err := cases.Apply(c, cmd, actor, pol, now)
+					if after := snapshot(t, c); after != before {
+						t.Fatalf("Apply changed its input:\nbefore %s\nafter  %s", before, after)
+					}
+					if inScope {
+						if got := cases.Allowed(&c, r.Action, actor); got != (want == "") {
+							t.Errorf("Allowed = %v, want %v", got, want == "")
+						}
+						if r.Action != cases.ActWarn {
+							if got := slices.Contains(cases.Actions(&c, actor), r.Action); got != (want == "") {
+								t.Errorf("Actions contains %s = %v, want %v", r.Action, got, want == "")
+							}
+						}
+					}
+					if want != "" {
+						wantKind(t, err, want)
+						if !reflect.DeepEqual(step, cases.Step{}) {
+							t.Errorf("refused action returned a step: %+v", step)
+						}
+						if got := snapshot(t, n); got != before {
+							t.Errorf("refused action returned a changed case")
+						}
+						return
+					}
+					if err != nil {
+						t.Fatalf("refused: %v", err)
+					}
+					allowedCount++
+					wantTo := r.To
+					if wantTo == "" {
+						wantTo = expectedTo(r.Action, st)
+					}
+					if n.State != wantTo {
+						t.Errorf("state %s, want %s", n.State, wantTo)
+					}
+					if n.Version != c.Version+1 || step.Seq != n.Version {
+						t.Errorf("version %d, step seq %d; input version %d", n.Version, step.Seq, c.Version)
+					}
+					if step.Action != r.Action || step.From != st || step.To != n.State || step.CaseID != c.ID {
+						t.Errorf("step %+v", step)
+					}
+					if !n.UpdatedAt.Equal(now) || !step.At.Equal(now) || step.Role != role {
+						t.Errorf("updated %v, step at %v role %s", n.UpdatedAt, step.At, step.Role)
+					}
+				})
+			}
+		}
+	}
+	// Every action must be possible somewhere, or the matrix proves little.
+	if allowedCount < len(cases.Table) {
+		t.Errorf("only %d allowed combinations", allowedCount)
+	}
+}
+
+// TestTableIsWellFormed checks the table against the types it uses.
+func TestTableIsWellFormed(t *testing.T) {
+	seen := map[cases.Action]bool{}
+	for _, r := range cases.Table {
+		if seen[r.Action] {
+			t.Errorf("%s listed twice", r.Action)
+		}
+		seen[r.Action] = true
+		if r.Label == "" || r.Action.Label() != r.Label {
+			t.Errorf("%s: label %q / %q", r.Action, r.Label, r.Action.Label())
+		}
+		if got, ok := cases.RuleOf(r.Action); !ok || got.Action != r.Action {
+			t.Errorf("RuleOf(%s) = %v, %v", r.Action, got, ok)
+		}
+		if len(r.From) == 0 || len(r.Roles) == 0 {
+			t.Errorf("%s: no states or no roles", r.Action)
+		}
+		for _, s := range r.From {
+			if !s.Valid() || !s.Open() && r.Action != cases.ActRate && r.Action != cases.ActReopen {
+				t.Errorf("%s: from %q", r.Action, s)
+			}
+		}
+		if r.To != "" && !r.To.Valid() {
+			t.Errorf("%s: to %q", r.Action, r.To)
+		}
+		for _, role := range r.Roles {
+			if !role.Valid() && role != cases.RoleSystem {
+				t.Errorf("%s: role %q", r.Action, role)
+			}
+		}
+	}
+	if _, ok := cases.RuleOf(cases.ActReport); ok {
+		t.Error("report is not a machine action")
+	}
+	if cases.ActReport.Label() != "上报" || cases.ActSolvedOnSpot.Label() != "就地解决" {
+		t.Error("labels of report actions")
+	}
+	_, _, err := cases.Apply(newCase(t, sla.Normal), cases.Command{Action: "fly"}, commander, pol, at(9, 9, 1))
+	wantField(t, err, "action")
+	_, _, err = cases.Apply(newCase(t, sla.Normal), cases.Command{Action: cases.ActReport}, commander, pol, at(9, 9, 1))
+	wantField(t, err, "action")
+}
+
+// TestStateAndRoleLabels checks the helpers on the enums.
+func TestStateAndRoleLabels(t *testing.T) {
+	for _, s := range cases.States {
+		if !s.Valid() || s.Label() == string(s) {
+			t.Errorf("state %s: valid %v label %q", s, s.Valid(), s.Label())
+		}
+		open := s != cases.Closed && s != cases.Rejected && s != cases.Merged
+		if s.Open() != open {
+			t.Errorf("%s.Open() = %v", s, s.Open())
+		}
+	}
+	if cases.State("").Open() || cases.State("x").Valid() {
+		t.Error("empty or unknown state")
+	}
+	for _, r := range append(slices.Clone(cases.Roles), cases.RoleSystem) {
+		if r.Label() == string(r) {
+			t.Errorf("role %s has no label", r)
+		}
+	}
+	if cases.RoleSystem.Valid() {
+		t.Error("system is not a role a person can hold")
+	}
+	for _, s := range cases.Sources {
+		if !s.Valid() || s.Label() == string(s) {
+			t.Errorf("source %s", s)
+		}
+	}
+	for _, r := range []cases.Rating{cases.Satisfied, cases.BasicSatisfied, cases.Unsatisfied} {
+		if !r.Valid() || r.Label() == string(r) {
+			t.Errorf("rating %s", r)
+		}
+	}
+	if cases.Rating("great").Valid() || cases.Rating("").Valid() {
+		t.Error("unknown rating valid")
+	}
+}

@@ -1,0 +1,160 @@
+package cases
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/geo"
+	"zhizhi/internal/sla"
+)
+
+// Report is what someone sends when raising a problem.
+type Report struct {
+	Source      Source         `json:"source"`
+	Reporter    Reporter       `json:"reporter"`
+	Point       *geo.Point     `json:"point,omitempty"`
+	Address     string         `json:"address,omitempty"`
+	Category    string         `json:"category"`
+	Severity    sla.Severity   `json:"severity,omitempty"`
+	Description string         `json:"description"`
+	Answers     map[string]any `json:"answers,omitempty"`
+	Photos      []Photo        `json:"photos,omitempty"`
+	OnSpot      bool           `json:"solved_on_spot,omitempty"` // the reporter fixed it at once
+	Note        string         `json:"note,omitempty"`           // on the spot: what was done
+}
+
+// Placement is where the service placed a report: its grid (or none), the
+// region path it falls under and the center that owns it.
+type Placement struct {
+	GridCode   string
+	RegionPath string
+	CenterPath string
+}
+
+// Which roles may report from which sources.
+var reportSources = map[Role][]Source{
+	RoleGridWorker: {SourcePatrol, SourceResident, SourceHotline},
+	RoleGridChief:  {SourcePatrol, SourceResident, SourceHotline},
+	RoleHead:       {SourcePatrol},
+	RoleCommander:  {SourceHotline, SourceResident, SourcePatrol, SourceVisit, SourceEnterprise},
+	RoleLeader:     {SourceVisit},
+	RoleEnterprise: {SourceEnterprise},
+	RoleResident:   {SourceResident},
+	RoleSystem:     {SourceSensor, SourceOpen311, SourceResident, SourceHotline, SourcePatrol, SourceVisit, SourceEnterprise},
+}
+
+// MaxDescription is the longest description accepted, in characters (it
+// matches Open311's limit).
+const MaxDescription = 4000
+
+// New validates a report and makes the case in state reported (or closed when
+// solved on the spot), with its first timeline step. The caller supplies the
+// ID, the human number, the category and the placement.
+func New(r Report, cat Category, place Placement, caseID, number string, actor Actor, p Policy, now time.Time) (Case, Step, error) {
+	p = p.withDefaults()
+	var f apperr.Fields
+	if r.Source == "" {
+		f.Add("source", "请选择来源")
+	} else if !r.Source.Valid() {
+		f.Add("source", "来源无效")
+	} else if !slices.Contains(reportSources[actor.Role], r.Source) {
+		f.Addf("source", "%s不能以“%s”来源上报", actor.Role.Label(), r.Source.Label())
+	}
+	desc := strings.TrimSpace(r.Description)
+	if desc == "" {
+		f.Add("description", "请描述问题")
+	} else if len([]rune(desc)) > MaxDescription {
+		f.Addf("description", "不能超过%d字", MaxDescription)
+	}
+	if r.Point == nil && strings.TrimSpace(r.Address) == "" {
+		f.Add("point", "请标注位置或填写地址")
+	}
+	if r.Point != nil && !r.Point.Valid() {
+		f.Add("point", "坐标无效")
+	}
+	if len([]rune(r.Address)) > 200 {
+		f.Add("address", "地址不能超过200字")
+	}
+	if !cat.Active {
+		f.Add("category", "类别已停用")
+	}
+	sev := r.Severity
+	if sev == "" {
+		sev = sla.Normal
+	} else if !sev.Valid() {
+		f.Add("severity", "紧急程度无效")
+	}
+	if len([]rune(r.Reporter.Name)) > 50 {
+		f.Add("reporter.name", "姓名不能超过50字")
+	}
+	if r.Reporter.Phone != "" && !validPhone(r.Reporter.Phone) {
+		f.Add("reporter.phone", "电话号码格式不正确")
+	}
+	if len(r.Photos) > 9 {
+		f.Add("photos", "照片不能超过9张")
+	}
+	if r.OnSpot {
+		if actor.Role != RoleGridWorker && actor.Role != RoleGridChief {
+			f.Add("solved_on_spot", "只有网格员可以就地解决")
+		}
+		if len(r.Photos) == 0 {
+			f.Add("photos", "就地解决须上传处置照片作为凭证")
+		}
+	}
+	answers, err := cat.Answer(r.Answers)
+	if err != nil {
+		if e, ok := err.(*apperr.Error); ok {
+			for _, fe := range e.Fields {
+				f.Add(fe.Field, fe.Reason)
+			}
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Case{}, Step{}, err
+	}
+	c := Case{
+		ID: caseID, Number: number, Version: 1, Source: r.Source, Reporter: r.Reporter,
+		Point: r.Point, Address: strings.TrimSpace(r.Address),
+		GridCode: place.GridCode, RegionPath: place.RegionPath, CenterPath: place.CenterPath,
+		Category: cat.Code, Board: string(cat.Board), Severity: sev,
+		Description: desc, Answers: answers, Photos: r.Photos,
+		State: Reported, ReportedAt: now, UpdatedAt: now,
+	}
+	if c.Reporter.AccountID == "" && actor.Role != RoleSystem {
+		c.Reporter.AccountID = actor.AccountID
+	}
+	if c.Reporter.Name == "" && actor.Role != RoleSystem {
+		c.Reporter.Name = actor.Name
+	}
+	step := Step{
+		CaseID: caseID, Seq: 1, At: now, ActorID: actor.AccountID, ActorName: actor.Name, Role: actor.Role,
+		UnitID: actor.UnitID, Action: ActReport, To: Reported, Note: desc, Photos: r.Photos,
+	}
+	if place.GridCode == "" {
+		step.Data = map[string]any{"no_grid": true}
+	}
+	if r.OnSpot {
+		c.State, c.OnSpot, c.ClosedAt = Closed, true, now
+		step.Action, step.To = ActSolvedOnSpot, Closed
+		if n := strings.TrimSpace(r.Note); n != "" {
+			step.Note = n
+		}
+		return c, step, nil
+	}
+	c.Stage, c.Clock = StageAccept, p.start(limitAccept, sev, now)
+	return c, step, nil
+}
+
+func validPhone(p string) bool {
+	if len(p) < 5 || len(p) > 20 {
+		return false
+	}
+	for i, r := range p {
+		if !(r >= '0' && r <= '9') && !(r == '-' && i > 0) && !(r == '+' && i == 0) {
+			return false
+		}
+	}
+	return true
+}

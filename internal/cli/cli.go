@@ -1,0 +1,194 @@
+// Package cli parses zhizhi's subcommands and flags and hands over to the
+// wiring in package server; configuration comes from flags and ZHIZHI_*
+// environment variables and is passed down as values.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"zhizhi/internal/auth"
+	zcases "zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/server"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store"
+)
+
+const usage = `usage: zhizhi <command> [flags]
+
+commands:
+  demo      start on an embedded SQLite file with the Yuzhong demo data
+  serve     start on the configured database
+  migrate   create or upgrade the database schema
+  user      create an account
+Run 'zhizhi <command> -h' for the flags of a command.`
+
+// Run runs one subcommand.
+func Run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "demo":
+		return serve(args[1:], stdout, stderr, true)
+	case "serve":
+		return serve(args[1:], stdout, stderr, false)
+	case "migrate":
+		return migrate(args[1:], stdout, stderr)
+	case "user":
+		return user(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+// common registers the flags every serving command shares.
+func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) {
+	defDB, defData := "zhizhi.db", "data"
+	if demoMode {
+		defDB, defData = filepath.Join("zhizhi-demo", "zhizhi.db"), "zhizhi-demo"
+	}
+	fs.StringVar(&cfg.Addr, "addr", env("ZHIZHI_ADDR", "127.0.0.1:8080"), "listen address (ZHIZHI_ADDR)")
+	fs.StringVar(&cfg.DB, "db", env("ZHIZHI_DB", defDB), "SQLite file or postgres:// URL (ZHIZHI_DB)")
+	fs.StringVar(&cfg.DataDir, "data", env("ZHIZHI_DATA", defData), "data directory for photos (ZHIZHI_DATA)")
+	fs.StringVar(&cfg.PhotoDir, "photos", env("ZHIZHI_PHOTOS", ""), "photo directory shared by all nodes (ZHIZHI_PHOTOS; default DATA/photos)")
+	fs.StringVar(&cfg.DefaultCenter, "default-center", env("ZHIZHI_DEFAULT_CENTER", demo.District), "region path that receives reports outside every grid (ZHIZHI_DEFAULT_CENTER)")
+	fs.DurationVar(&cfg.SweepEvery, "sweep", envDuration("ZHIZHI_SWEEP", 15*time.Second), "clock sweeper interval (ZHIZHI_SWEEP)")
+	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", envDuration("ZHIZHI_ESCALATE_AFTER", 24*time.Hour), "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
+}
+
+func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
+	name := "serve"
+	if demoMode {
+		name = "demo"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	common(fs, &cfg, demoMode)
+	cases := fs.Int("cases", 4000, "demo: how many historical cases to generate")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	var accounts []demo.Account
+	if demoMode {
+		loaded, err := demo.Loaded(ctx, p.DB)
+		if err != nil {
+			p.Close(context.Background())
+			return err
+		}
+		if !loaded {
+			fmt.Fprintln(stdout, "正在载入渝中区演示数据…")
+			start := time.Now()
+			if err := demo.Load(ctx, p.Service, demo.Options{Cases: *cases}); err != nil {
+				p.Close(context.Background())
+				return fmt.Errorf("load demo data: %w", err)
+			}
+			fmt.Fprintf(stdout, "演示数据已载入（%.1f 秒）\n", time.Since(start).Seconds())
+		}
+		accounts = demo.Accounts()
+	}
+	if err := p.Start(); err != nil {
+		p.Close(context.Background())
+		return err
+	}
+	fmt.Fprintf(stdout, "zhizhi 基层智治平台 listening on http://%s/\n", p.Addr())
+	fmt.Fprintf(stdout, "  API: http://%s/api/v1/openapi.json\n", p.Addr())
+	if demoMode {
+		fmt.Fprintf(stdout, "  database: %s\n  demo accounts (password %s):\n", cfg.DB, demo.Password)
+		for _, a := range accounts {
+			fmt.Fprintf(stdout, "    %-12s %-8s %s\n", a.Username, a.Role.Label(), a.Name)
+		}
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "shutting down…")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return p.Close(sctx)
+}
+
+func migrate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", env("ZHIZHI_DB", "zhizhi.db"), "SQLite file or postgres:// URL (ZHIZHI_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := store.Open(context.Background(), *db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintf(stdout, "schema at version %d\n", store.Version())
+	return nil
+}
+
+func user(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	common(fs, &cfg, false)
+	var in service.NewAccount
+	fs.StringVar(&in.Username, "username", "", "username")
+	fs.StringVar(&in.Name, "name", "", "display name")
+	role := fs.String("role", "", "role: gridworker, gridchief, head, commander, unit, leader, admin, enterprise, resident")
+	fs.StringVar(&in.RegionCode, "region", "", "region code of the account's scope")
+	fs.StringVar(&in.UnitID, "unit", "", "unit ID for unit staff")
+	fs.StringVar(&in.Password, "password", os.Getenv("ZHIZHI_PASSWORD"), "password (or ZHIZHI_PASSWORD)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	in.Role = casesRole(*role)
+	ctx := context.Background()
+	p, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close(ctx)
+	a, err := p.Service.CreateAccount(ctx, in, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created account %s (%s)\n", a.Username, a.ID)
+	return nil
+}
+
+func casesRole(s string) zcases.Role { return zcases.Role(strings.TrimSpace(s)) }

@@ -1,0 +1,40 @@
+package id
+
+import (
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestOrderAndValidity(t *testing.T) {
+	var g Generator
+	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := 0; i < 2000; i++ {
+		ids = append(ids, g.At(base.Add(time.Duration(i/10)*time.Millisecond)))
+	}
+	if !sort.StringsAreSorted(ids) {
+		t.Fatal("ids are not increasing")
+	}
+	seen := map[string]bool{}
+	for _, s := range ids {
+		if !Valid(s) {
+			t.Fatalf("invalid id %q", s)
+		}
+		if seen[s] {
+			t.Fatalf("duplicate id %q", s)
+		}
+		seen[s] = true
+	}
+	if g.At(base.Add(time.Hour)) <= ids[len(ids)-1] {
+		t.Fatal("a later time must sort later")
+	}
+}
+
+func TestValidRejects(t *testing.T) {
+	for _, s := range []string{"", "abc", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "01ARZ3NDEKTSV4RRFFQ69G5FAI", "81ARZ3NDEKTSV4RRFFQ69G5FAV"} {
+		if Valid(s) {
+			t.Errorf("Valid(%q) = true", s)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+// Package server wires the platform together: database, service, API,
+// sweeper and HTTP server, and shuts them down in one place, in order.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"zhizhi/internal/api"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store"
+)
+
+// Config is the platform's configuration, from flags and ZHIZHI_* variables.
+type Config struct {
+	Addr          string // listen address, e.g. 127.0.0.1:8080
+	DB            string // SQLite path or postgres:// URL
+	DataDir       string // photos live under DataDir/photos unless PhotoDir is set
+	PhotoDir      string
+	DefaultCenter string        // path for reports that fall in no grid
+	SweepEvery    time.Duration // sweeper interval
+	EscalateAfter time.Duration // red this long → escalate
+	Logger        *slog.Logger
+}
+
+// Platform is a running zhizhi node.
+type Platform struct {
+	DB       *store.DB
+	Service  *service.Service
+	Handler  http.Handler
+	cfg      Config
+	listener net.Listener
+	http     *http.Server
+	cancel   context.CancelFunc
+	sweepers chan struct{}
+}
+
+// Open opens the database and builds the service and HTTP handler; it does
+// not listen yet.
+func Open(ctx context.Context, cfg Config) (*Platform, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PhotoDir == "" {
+		cfg.PhotoDir = filepath.Join(cfg.DataDir, "photos")
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = 15 * time.Second
+	}
+	db, err := store.Open(ctx, cfg.DB, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := service.New(ctx, db, service.Config{
+		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, Logger: cfg.Logger,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	api.New(svc, cfg.Logger).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := db.Ping(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return &Platform{DB: db, Service: svc, Handler: mux, cfg: cfg}, nil
+}
+
+// Start listens and serves in the background and starts the sweeper.
+func (p *Platform) Start() error {
+	ln, err := net.Listen("tcp", p.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", p.cfg.Addr, err)
+	}
+	p.listener = ln
+	// Long-lived streams (server-sent events) end when shutdown begins, so
+	// Shutdown does not wait for them.
+	base, stopStreams := context.WithCancel(context.Background())
+	p.http = &http.Server{Handler: p.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return base }}
+	p.http.RegisterOnShutdown(stopStreams)
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.sweepers = make(chan struct{})
+	go func() {
+		defer close(p.sweepers)
+		p.Service.RunSweeper(ctx, p.cfg.SweepEvery)
+	}()
+	go func() {
+		if err := p.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.cfg.Logger.Error("http server", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the platform listens on.
+func (p *Platform) Addr() string {
+	if p.listener == nil {
+		return p.cfg.Addr
+	}
+	return p.listener.Addr().String()
+}
+
+// Close shuts down in order: stop accepting requests and let those in flight
+// finish, stop the sweeper, drain the writer, close the database.
+func (p *Platform) Close(ctx context.Context) error {
+	var errs []error
+	if p.http != nil {
+		if err := p.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			p.http.Close()
+		}
+	}
+	if p.cancel != nil {
+		p.cancel()
+		<-p.sweepers
+	}
+	if err := p.DB.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,130 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/auth"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/id"
+	"zhizhi/internal/store"
+)
+
+// SessionTTL is how long a sign-in lasts.
+const SessionTTL = 12 * time.Hour
+
+// dummyHash keeps sign-in time the same whether or not the account exists.
+var dummyHash, _ = auth.Hash("zhizhi-dummy-password", auth.DefaultParams)
+
+// SignIn checks a username and password and returns a new session token.
+func (s *Service) SignIn(ctx context.Context, username, password string) (string, store.Account, error) {
+	var f apperr.Fields
+	if strings.TrimSpace(username) == "" {
+		f.Add("username", "请输入用户名")
+	}
+	if password == "" {
+		f.Add("password", "请输入密码")
+	}
+	if err := f.Err(); err != nil {
+		return "", store.Account{}, err
+	}
+	bad := apperr.New(apperr.Unauthorized, "用户名或密码错误")
+	acct, err := s.db.AccountByUsername(ctx, strings.TrimSpace(username))
+	if errors.Is(err, store.ErrNotFound) {
+		_ = auth.Verify(password, dummyHash)
+		return "", store.Account{}, bad
+	}
+	if err != nil {
+		return "", store.Account{}, err
+	}
+	if err := auth.Verify(password, acct.PasswordHash); err != nil || !acct.Active {
+		return "", store.Account{}, bad
+	}
+	secret, hash := auth.NewToken()
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		return tx.PutToken(ctx, hash, acct.ID, "session", "", s.Now().Add(SessionTTL))
+	})
+	if err != nil {
+		return "", store.Account{}, err
+	}
+	return secret, acct, nil
+}
+
+// SignOut revokes a token.
+func (s *Service) SignOut(ctx context.Context, secret string) error {
+	return s.db.Write(ctx, func(tx *store.Tx) error { return tx.DeleteToken(ctx, auth.TokenHash(secret)) })
+}
+
+// IssueToken makes a long-lived API token for an account (for tools and tests).
+func (s *Service) IssueToken(ctx context.Context, accountID, name string, ttl time.Duration) (string, error) {
+	secret, hash := auth.NewToken()
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		return tx.PutToken(ctx, hash, accountID, "api", name, s.Now().Add(ttl))
+	})
+	return secret, err
+}
+
+var usernameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{2,32}$`)
+
+// NewAccount is what an administrator gives to create an account.
+type NewAccount struct {
+	Username   string     `json:"username"`
+	Name       string     `json:"name"`
+	Role       cases.Role `json:"role"`
+	RegionCode string     `json:"region_code,omitempty"`
+	UnitID     string     `json:"unit_id,omitempty"`
+	Phone      string     `json:"phone,omitempty"`
+	Password   string     `json:"password"`
+}
+
+// CreateAccount validates and stores a new account.
+func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.Params) (store.Account, error) {
+	var f apperr.Fields
+	if !usernameRE.MatchString(in.Username) {
+		f.Add("username", "用户名为2–32位字母、数字、下划线、点或横线")
+	}
+	if n := len([]rune(strings.TrimSpace(in.Name))); n == 0 || n > 50 {
+		f.Add("name", "姓名不能为空且不超过50字")
+	}
+	if !in.Role.Valid() {
+		f.Add("role", "角色无效")
+	}
+	if len(in.Password) < 8 {
+		f.Add("password", "密码至少8位")
+	}
+	path := ""
+	switch in.Role {
+	case cases.RoleUnit:
+		if u, ok := s.Unit(in.UnitID); !ok || !u.Active {
+			f.Add("unit_id", "部门账号须指定有效的部门")
+		}
+	case cases.RoleResident, cases.RoleEnterprise:
+	default:
+		p, ok := s.RegionPath(in.RegionCode)
+		if !ok {
+			f.Add("region_code", "须指定账号管辖的区域")
+		}
+		path = p
+	}
+	if err := f.Err(); err != nil {
+		return store.Account{}, err
+	}
+	hash, err := auth.Hash(in.Password, params)
+	if err != nil {
+		return store.Account{}, err
+	}
+	a := store.Account{ID: id.New(), Username: in.Username, Name: strings.TrimSpace(in.Name), Role: in.Role,
+		RegionPath: path, UnitID: in.UnitID, Phone: in.Phone, PasswordHash: hash, Active: true, CreatedAt: s.Now()}
+	if in.Role != cases.RoleUnit {
+		a.UnitID = ""
+	}
+	err = s.db.Write(ctx, func(tx *store.Tx) error { return tx.PutAccount(ctx, a) })
+	if errors.Is(err, store.ErrConflict) {
+		return store.Account{}, apperr.Field("username", "用户名已存在")
+	}
+	return a, err
+}

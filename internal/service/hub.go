@@ -1,0 +1,121 @@
+package service
+
+import (
+	"sync"
+	"time"
+
+	"zhizhi/internal/cases"
+)
+
+// Event is a change to a case, as live subscribers receive it.
+type Event struct {
+	CaseID   string       `json:"case_id"`
+	Number   string       `json:"number"`
+	Version  int          `json:"version"`
+	Action   cases.Action `json:"action"`
+	State    cases.State  `json:"state"`
+	Category string       `json:"category"`
+	Severity string       `json:"severity"`
+	GridCode string       `json:"grid_code,omitempty"`
+	At       time.Time    `json:"at"`
+	Actor    string       `json:"actor"`
+	Note     string       `json:"note,omitempty"`
+	// Scope fields, used to decide who may receive the event; not sent.
+	regionPath string
+	centerPath string
+	units      []string
+	reporter   string
+}
+
+func eventOf(c *cases.Case, s *cases.Step) Event {
+	e := Event{CaseID: c.ID, Number: c.Number, Version: c.Version, Action: s.Action, State: c.State,
+		Category: c.Category, Severity: string(c.Severity), GridCode: c.GridCode, At: s.At, Actor: s.ActorName,
+		regionPath: c.RegionPath, centerPath: c.CenterPath, reporter: c.Reporter.AccountID}
+	for _, t := range c.Tasks {
+		e.units = append(e.units, t.UnitID)
+	}
+	if s.Action != cases.ActReport {
+		e.Note = s.Note
+	}
+	return e
+}
+
+// visible reports whether the actor may see the event's case, with the same
+// rule as cases.CanSee.
+func (e Event) visible(a cases.Actor) bool {
+	c := cases.Case{RegionPath: e.regionPath, CenterPath: e.centerPath, Reporter: cases.Reporter{AccountID: e.reporter}}
+	for _, u := range e.units {
+		c.Tasks = append(c.Tasks, cases.Task{UnitID: u})
+	}
+	return cases.CanSee(a, &c)
+}
+
+// Hub fans case events out to live subscribers within their scope.
+type Hub struct {
+	mu   sync.Mutex
+	subs map[*Subscription]struct{}
+}
+
+// Subscription is one live listener. Events arrive on C; if the listener is
+// too slow, events are dropped and Lost is set so it can resynchronise.
+type Subscription struct {
+	C     chan Event
+	actor cases.Actor
+	hub   *Hub
+	mu    sync.Mutex
+	lost  bool
+}
+
+// NewHub makes an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[*Subscription]struct{}{}} }
+
+// Subscribe starts listening for the actor's events.
+func (h *Hub) Subscribe(a cases.Actor) *Subscription {
+	s := &Subscription{C: make(chan Event, 256), actor: a, hub: h}
+	h.mu.Lock()
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	return s
+}
+
+// Close stops the subscription.
+func (s *Subscription) Close() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs, s)
+	s.hub.mu.Unlock()
+}
+
+// Lost reports, and clears, whether events were dropped.
+func (s *Subscription) Lost() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.lost
+	s.lost = false
+	return l
+}
+
+// Publish sends an event to every subscriber allowed to see it. It never
+// blocks: a full subscriber loses the event and is told so.
+func (h *Hub) Publish(e Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if !e.visible(s.actor) {
+			continue
+		}
+		select {
+		case s.C <- e:
+		default:
+			s.mu.Lock()
+			s.lost = true
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Len is the number of live subscribers.
+func (h *Hub) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}

@@ -1,0 +1,128 @@
+package service
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
+)
+
+// MaxPhoto is the largest photo accepted, in bytes.
+const MaxPhoto = 10 << 20
+
+var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true, "image/gif": true}
+
+// SavePhoto stores an uploaded photo by the SHA-256 of its content, after
+// checking its type from its bytes (not from what the client claims) and its
+// size. Storing the same photo twice keeps one file.
+func (s *Service) SavePhoto(r io.Reader) (cases.Photo, error) {
+	if s.cfg.PhotoDir == "" {
+		return cases.Photo{}, errors.New("photo directory not configured")
+	}
+	tmp, err := os.CreateTemp(s.cfg.PhotoDir, ".upload-*")
+	if err != nil {
+		if err := os.MkdirAll(s.cfg.PhotoDir, 0o755); err != nil {
+			return cases.Photo{}, fmt.Errorf("photo dir: %w", err)
+		}
+		if tmp, err = os.CreateTemp(s.cfg.PhotoDir, ".upload-*"); err != nil {
+			return cases.Photo{}, fmt.Errorf("photo temp: %w", err)
+		}
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return cases.Photo{}, fmt.Errorf("read photo: %w", err)
+	}
+	head = head[:n]
+	if n == 0 {
+		return cases.Photo{}, apperr.Field("photo", "照片为空")
+	}
+	typ := http.DetectContentType(head)
+	if !photoTypes[typ] {
+		return cases.Photo{}, apperr.Field("photo", "只接受 JPEG、PNG、WebP 或 GIF 图片")
+	}
+	w := io.MultiWriter(tmp, h)
+	if _, err := w.Write(head); err != nil {
+		return cases.Photo{}, fmt.Errorf("write photo: %w", err)
+	}
+	size, err := io.Copy(w, io.LimitReader(r, MaxPhoto-int64(n)+1))
+	if err != nil {
+		return cases.Photo{}, fmt.Errorf("write photo: %w", err)
+	}
+	size += int64(n)
+	if size > MaxPhoto {
+		return cases.Photo{}, apperr.Field("photo", fmt.Sprintf("照片不能超过%dMB", MaxPhoto>>20))
+	}
+	if err := tmp.Sync(); err != nil {
+		return cases.Photo{}, fmt.Errorf("sync photo: %w", err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	dst := s.photoPath(sum)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return cases.Photo{}, fmt.Errorf("photo dir: %w", err)
+	}
+	if _, err := os.Stat(dst); err != nil {
+		if err := os.Rename(tmp.Name(), dst); err != nil {
+			return cases.Photo{}, fmt.Errorf("store photo: %w", err)
+		}
+		if d, err := os.Open(filepath.Dir(dst)); err == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	return cases.Photo{Hash: sum, Type: typ, Size: size}, nil
+}
+
+func (s *Service) photoPath(hash string) string {
+	return filepath.Join(s.cfg.PhotoDir, hash[:2], hash)
+}
+
+func validHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// OpenPhoto opens a stored photo for reading.
+func (s *Service) OpenPhoto(hash string) (*os.File, error) {
+	if !validHash(hash) {
+		return nil, apperr.New(apperr.NotFound, "照片不存在")
+	}
+	f, err := os.Open(s.photoPath(hash))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, apperr.New(apperr.NotFound, "照片不存在")
+	}
+	return f, err
+}
+
+// checkPhoto makes sure a referenced photo was uploaded, and fills nothing in:
+// the reference must match what was stored.
+func (s *Service) checkPhoto(p cases.Photo) error {
+	if !validHash(p.Hash) {
+		return errors.New("照片编号无效")
+	}
+	st, err := os.Stat(s.photoPath(p.Hash))
+	if err != nil {
+		return errors.New("照片未上传")
+	}
+	if p.Size != 0 && p.Size != st.Size() {
+		return errors.New("照片大小与上传的不符")
+	}
+	return nil
+}

@@ -1,0 +1,441 @@
+// Package service is the one door through which every change to a case
+// passes, whether it comes from the API, Open311, the console, the sweeper or
+// a sensor rule. It places reports in their grid, routes them, applies the
+// pure state machine of package cases, and stores the result with the store's
+// group-commit writer, then tells live subscribers.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/calendar"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/geo"
+	"zhizhi/internal/id"
+	"zhizhi/internal/region"
+	"zhizhi/internal/sla"
+	"zhizhi/internal/store"
+)
+
+// Config holds the service's settings.
+type Config struct {
+	PhotoDir        string        // where photos are stored by content hash
+	DefaultCenter   string        // path of the center that receives reports no grid holds (e.g. the district)
+	YellowShare     float64       // share of a limit after which a clock turns yellow (default 0.8)
+	EscalateAfter   time.Duration // red for this long → escalate to the next center (0 = never)
+	DuplicateRadius float64       // meters within which open cases of a category are possible duplicates (default 100)
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Service is the case loop's application service.
+type Service struct {
+	db    *store.DB
+	cfg   Config
+	cal   atomic.Pointer[calendar.Calendar]
+	grids atomic.Pointer[geo.Index]
+	ref   atomic.Pointer[reference]
+	hub   *Hub
+	log   *slog.Logger
+	mu    sync.Mutex // serialises reloads
+}
+
+// reference is the slowly-changing data cached in memory on every node:
+// categories, units and region paths. It is replaced whole on change.
+type reference struct {
+	categories map[string]cases.Category
+	catOrder   []cases.Category
+	units      map[string]cases.Unit
+	paths      map[string]string // region code → path
+	levels     map[string]region.Level
+	names      map[string]string // region code → name
+}
+
+// New builds the service and loads its caches from the database.
+func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.DuplicateRadius <= 0 {
+		cfg.DuplicateRadius = 100
+	}
+	s := &Service{db: db, cfg: cfg, hub: NewHub(), log: cfg.Logger}
+	s.cal.Store(calendar.Default())
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DB returns the store, for read models that need no rules.
+func (s *Service) DB() *store.DB { return s.db }
+
+// Hub returns the live event hub.
+func (s *Service) Hub() *Hub { return s.hub }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.cfg.Now().UTC() }
+
+// Calendar returns the working calendar in force.
+func (s *Service) Calendar() *calendar.Calendar { return s.cal.Load() }
+
+// Reload rebuilds the in-memory caches: the grid index, categories, units,
+// region paths and the calendar overlay.
+func (s *Service) Reload(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	regs, err := s.db.Regions(ctx, store.RegionFilter{Level: region.Grid, WithShape: true})
+	if err != nil {
+		return fmt.Errorf("load grids: %w", err)
+	}
+	entries := make([]geo.Entry, 0, len(regs))
+	for _, r := range regs {
+		if len(r.Shape) > 0 {
+			entries = append(entries, geo.Entry{Code: r.Code, Shape: r.Shape})
+		}
+	}
+	s.grids.Store(geo.NewIndex(entries))
+	all, err := s.db.Regions(ctx, store.RegionFilter{})
+	if err != nil {
+		return fmt.Errorf("load regions: %w", err)
+	}
+	ref := &reference{categories: map[string]cases.Category{}, units: map[string]cases.Unit{},
+		paths: map[string]string{}, levels: map[string]region.Level{}, names: map[string]string{}}
+	for _, r := range all {
+		ref.paths[r.Code], ref.levels[r.Code], ref.names[r.Code] = r.Path, r.Level, r.Name
+	}
+	cats, err := s.db.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cats {
+		ref.categories[c.Code] = c
+	}
+	ref.catOrder = cats
+	units, err := s.db.Units(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range units {
+		ref.units[u.ID] = u
+	}
+	s.ref.Store(ref)
+	var cc calendar.Config
+	if err := s.db.Setting(ctx, "calendar", &cc); err == nil {
+		cal, err := calendar.New(cc)
+		if err != nil {
+			return fmt.Errorf("calendar setting: %w", err)
+		}
+		s.cal.Store(cal)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Category returns a category by code.
+func (s *Service) Category(code string) (cases.Category, bool) {
+	c, ok := s.ref.Load().categories[code]
+	return c, ok
+}
+
+// Categories returns all categories in code order.
+func (s *Service) Categories() []cases.Category { return s.ref.Load().catOrder }
+
+// Unit returns a unit by ID.
+func (s *Service) Unit(id string) (cases.Unit, bool) {
+	u, ok := s.ref.Load().units[id]
+	return u, ok
+}
+
+// RegionName returns the name of a region code.
+func (s *Service) RegionName(code string) string { return s.ref.Load().names[code] }
+
+// RegionPath returns the materialised path of a region code.
+func (s *Service) RegionPath(code string) (string, bool) {
+	p, ok := s.ref.Load().paths[code]
+	return p, ok
+}
+
+// Locate returns the grid code holding a point.
+func (s *Service) Locate(p geo.Point) (string, bool) { return s.grids.Load().Locate(p) }
+
+// Policy builds the state machine's policy for a category.
+func (s *Service) Policy(cat cases.Category) cases.Policy {
+	def := sla.DefaultTable()
+	return cases.Policy{
+		Calendar:    s.Calendar(),
+		YellowShare: s.cfg.YellowShare,
+		Limit: func(stage string, sev sla.Severity) sla.Limit {
+			if l, ok := cat.Limits.Limit(sla.Stage(stage), sev); ok {
+				return l
+			}
+			l, _ := def.Limit(sla.Stage(stage), sev)
+			return l
+		},
+	}
+}
+
+// ClockRule is the escalation rule the clocks table is armed with.
+func (s *Service) ClockRule() store.ClockRule {
+	return store.ClockRule{EscalateAfter: s.cfg.EscalateAfter}
+}
+
+// place puts a point in its grid, and the case under the grid's street
+// center. A point no grid holds is kept with no grid, under the reporter's
+// street (or the default center) for the center to place by hand.
+func (s *Service) place(actor cases.Actor, p *geo.Point) cases.Placement {
+	ref := s.ref.Load()
+	if p != nil {
+		if code, ok := s.grids.Load().Locate(*p); ok {
+			path := ref.paths[code]
+			return cases.Placement{GridCode: code, RegionPath: path, CenterPath: centerOf(path)}
+		}
+	}
+	path := actor.RegionPath
+	if path == "" {
+		path = s.cfg.DefaultCenter
+	}
+	return cases.Placement{RegionPath: path, CenterPath: centerOf(path)}
+}
+
+// centerOf returns the path of the street center above a region path, or the
+// path itself when it is above street level: /city/district/street/….
+func centerOf(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) > 3 {
+		parts = parts[:3]
+	}
+	if len(parts) == 0 || parts[0] == "" {
+		return path
+	}
+	return "/" + strings.Join(parts, "/") + "/"
+}
+
+// parentCenter returns the path of the next center up, or "" at the top.
+func parentCenter(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if len(parts) <= 1 {
+		return ""
+	}
+	return "/" + strings.Join(parts[:len(parts)-1], "/") + "/"
+}
+
+func lastCode(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	return parts[len(parts)-1]
+}
+
+// Report takes a new report: validates it, places it in its grid, routes it,
+// starts its clock and stores it durably before returning.
+func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report) (cases.Case, error) {
+	now := s.Now()
+	var f apperr.Fields
+	cat, ok := s.Category(r.Category)
+	if r.Category == "" {
+		f.Add("category", "请选择问题类别")
+	} else if !ok {
+		f.Add("category", "类别不存在")
+	}
+	for i, p := range r.Photos {
+		if err := s.checkPhoto(p); err != nil {
+			f.Addf(fmt.Sprintf("photos[%d]", i), "%s", err.Error())
+		}
+	}
+	if err := f.Err(); err != nil {
+		return cases.Case{}, err
+	}
+	place := s.place(actor, r.Point)
+	caseID := id.At(now)
+	c, step, err := cases.New(r, cat, place, caseID, "", actor, s.Policy(cat), now)
+	if err != nil {
+		return cases.Case{}, err
+	}
+	step.ID = id.At(now)
+	center := lastCode(place.CenterPath)
+	day := now.In(s.Calendar().Location()).Format("20060102")
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		n, err := tx.NextNumber(ctx, "case:"+center+":"+day)
+		if err != nil {
+			return err
+		}
+		c.Number = fmt.Sprintf("%s-%s-%04d", center, day, n)
+		if err := tx.InsertCase(ctx, &c, &step, s.ClockRule()); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { s.hub.Publish(eventOf(&c, &step)) })
+		return nil
+	})
+	if err != nil {
+		return cases.Case{}, err
+	}
+	return c, nil
+}
+
+// Act takes an action on a case. When expect is above zero the case must still
+// be at that version (the client saw it), or the action is refused as a
+// conflict; either way the read, the rules and the write happen in one
+// transaction, so two people acting at once cannot corrupt a case.
+func (s *Service) Act(ctx context.Context, actor cases.Actor, caseID string, cmd cases.Command, expect int) (cases.Case, cases.Step, error) {
+	now := s.Now()
+	if cmd.Action == cases.ActDispatch || cmd.Action == cases.ActRedispatch {
+		var f apperr.Fields
+		if cmd.Lead != "" {
+			if u, ok := s.Unit(cmd.Lead); !ok || !u.Active {
+				f.Add("lead_unit", "主办单位不存在或已停用")
+			}
+		}
+		for i, u := range cmd.Co {
+			if x, ok := s.Unit(u); !ok || !x.Active {
+				f.Addf(fmt.Sprintf("co_units[%d]", i), "协办单位不存在或已停用")
+			}
+		}
+		if err := f.Err(); err != nil {
+			return cases.Case{}, cases.Step{}, err
+		}
+	}
+	for i, p := range cmd.Photos {
+		if err := s.checkPhoto(p); err != nil {
+			return cases.Case{}, cases.Step{}, apperr.Field(fmt.Sprintf("photos[%d]", i), err.Error())
+		}
+	}
+	var out cases.Case
+	var outStep cases.Step
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		c, err := tx.Case(ctx, caseID)
+		if errors.Is(err, store.ErrNotFound) {
+			return apperr.New(apperr.NotFound, "案件不存在")
+		} else if err != nil {
+			return err
+		}
+		if !cases.CanSee(actor, &c) {
+			return apperr.New(apperr.NotFound, "案件不存在")
+		}
+		if expect > 0 && c.Version != expect {
+			return apperr.Newf(apperr.Conflict, "案件已被他人更新（当前第%d版，您看到的是第%d版），请刷新后重试", c.Version, expect)
+		}
+		n, step, err := s.apply(ctx, tx, c, cmd, actor, now)
+		if err != nil {
+			return err
+		}
+		out, outStep = n, step
+		return nil
+	})
+	if err != nil {
+		return cases.Case{}, cases.Step{}, err
+	}
+	return out, outStep, nil
+}
+
+// apply runs the state machine inside a write transaction and stores the result.
+func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cases.Command, actor cases.Actor, now time.Time) (cases.Case, cases.Step, error) {
+	cat, ok := s.Category(c.Category)
+	if !ok {
+		cat = cases.Category{Code: c.Category}
+	}
+	switch cmd.Action {
+	case cases.ActEscalate:
+		cmd.Parent = parentCenter(c.CenterPath)
+	case cases.ActMerge:
+		if cmd.Target != "" {
+			t, err := tx.Case(ctx, cmd.Target)
+			if errors.Is(err, store.ErrNotFound) {
+				return c, cases.Step{}, apperr.Field("target", "要合并到的案件不存在")
+			} else if err != nil {
+				return c, cases.Step{}, err
+			}
+			if !t.State.Open() {
+				return c, cases.Step{}, apperr.Field("target", "要合并到的案件已办结，不能合并")
+			}
+			if t.ID == c.ID {
+				return c, cases.Step{}, apperr.Field("target", "不能合并到自身")
+			}
+			cmd.Target = t.ID
+		}
+	}
+	n, step, err := cases.Apply(c, cmd, actor, s.Policy(cat), now)
+	if err != nil {
+		return c, cases.Step{}, err
+	}
+	step.ID = id.At(now)
+	if err := tx.UpdateCase(ctx, &n, c.Version, &step, s.ClockRule()); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return c, cases.Step{}, apperr.New(apperr.Conflict, "案件已被他人更新，请刷新后重试")
+		}
+		return c, cases.Step{}, err
+	}
+	tx.AfterCommit(func() { s.hub.Publish(eventOf(&n, &step)) })
+	return n, step, nil
+}
+
+// Case returns a case the actor may see, redacted for the actor, with its
+// timeline.
+func (s *Service) Case(ctx context.Context, actor cases.Actor, idOrNumber string) (cases.Case, []cases.Step, error) {
+	c, err := s.db.Case(ctx, idOrNumber)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !cases.CanSee(actor, &c)) {
+		return cases.Case{}, nil, apperr.New(apperr.NotFound, "案件不存在")
+	}
+	if err != nil {
+		return cases.Case{}, nil, err
+	}
+	steps, err := s.db.Steps(ctx, c.ID)
+	if err != nil {
+		return cases.Case{}, nil, err
+	}
+	return cases.Redact(actor, c), steps, nil
+}
+
+// List returns the cases the actor may see that match the filter.
+func (s *Service) List(ctx context.Context, actor cases.Actor, f store.CaseFilter) ([]cases.Case, error) {
+	f.Scope = store.ScopeOf(actor)
+	if f.Now.IsZero() {
+		f.Now = s.Now()
+	}
+	list, err := s.db.Cases(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i] = cases.Redact(actor, list[i])
+	}
+	return list, nil
+}
+
+// Count counts the cases the actor may see that match the filter.
+func (s *Service) Count(ctx context.Context, actor cases.Actor, f store.CaseFilter) (int, error) {
+	f.Scope = store.ScopeOf(actor)
+	if f.Now.IsZero() {
+		f.Now = s.Now()
+	}
+	return s.db.CountCases(ctx, f)
+}
+
+// Duplicates lists open cases of the same category near a case: what the
+// commander compares before accepting.
+func (s *Service) Duplicates(ctx context.Context, actor cases.Actor, c cases.Case) ([]cases.Case, error) {
+	if c.Point == nil {
+		return nil, nil
+	}
+	list, err := s.db.Nearby(ctx, c.Category, *c.Point, s.cfg.DuplicateRadius, c.ID, 10)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, d := range list {
+		if cases.CanSee(actor, &d) && d.ReportedAt.Before(c.ReportedAt.Add(time.Second)) {
+			out = append(out, cases.Redact(actor, d))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,126 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/store"
+)
+
+// Sweep fires the clock events that are due at now: yellow and red warnings
+// and escalations of cases red for too long. Each event is claimed and acted
+// on in one transaction, so it fires exactly once even across restarts and
+// several nodes, and anything that fell due while no node ran fires at the
+// next sweep. It returns how many events fired.
+func (s *Service) Sweep(ctx context.Context, now time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = 200
+	}
+	fired := 0
+	for {
+		n := 0
+		err := s.db.Write(ctx, func(tx *store.Tx) error {
+			due, err := tx.ClaimDue(ctx, now, batch)
+			if err != nil {
+				return err
+			}
+			n = len(due)
+			for _, d := range due {
+				if err := s.fire(ctx, tx, d, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fired, err
+		}
+		fired += n
+		if n < batch {
+			return fired, nil
+		}
+	}
+}
+
+func (s *Service) fire(ctx context.Context, tx *store.Tx, d store.DueClock, now time.Time) error {
+	c, err := tx.Case(ctx, d.CaseID)
+	if err != nil {
+		return err
+	}
+	var cmd cases.Command
+	switch d.Kind {
+	case "yellow", "red":
+		cmd = cases.Command{Action: cases.ActWarn, Clock: d.Key, Level: d.Kind}
+	case "escalate":
+		cmd = cases.Command{Action: cases.ActEscalate, Note: "超期未办结，按规则自动上提：" + clockName(d.Key)}
+	}
+	_, _, err = s.apply(ctx, tx, c, cmd, cases.System, now)
+	if apperr.Is(err, apperr.Refused) {
+		// The rule no longer applies (for example the case is already at the
+		// top center): the claim stands, nothing happens.
+		return nil
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.log.Error("sweeper", "case", d.CaseID, "clock", d.Key, "err", err)
+	}
+	return err
+}
+
+func clockName(key string) string {
+	switch {
+	case strings.HasSuffix(key, ":accept"):
+		return "受理"
+	case strings.HasSuffix(key, ":dispatch"):
+		return "派遣"
+	case strings.HasSuffix(key, ":sign"):
+		return "签收"
+	case strings.HasSuffix(key, ":handle"):
+		return "处置"
+	case strings.HasSuffix(key, ":verify"):
+		return "核查"
+	}
+	return key
+}
+
+// RunSweeper sweeps every interval until ctx ends; it also resumes parked
+// cases whose park period has run out.
+func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.Sweep(ctx, s.Now(), 200); err != nil && ctx.Err() == nil {
+			s.log.Error("sweep", "err", err)
+		}
+		if err := s.ResumeParked(ctx, s.Now()); err != nil && ctx.Err() == nil {
+			s.log.Error("resume parked", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ResumeParked resumes every parked case whose park period has ended.
+func (s *Service) ResumeParked(ctx context.Context, now time.Time) error {
+	open := true
+	list, err := s.db.Cases(ctx, store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open, Limit: 500})
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		if c.ParkedUntil.IsZero() || c.ParkedUntil.After(now) {
+			continue
+		}
+		_, _, err := s.Act(ctx, cases.System, c.ID, cases.Command{Action: cases.ActResume, Note: "挂账期满，自动恢复处置"}, c.Version)
+		if err != nil && !apperr.Is(err, apperr.Conflict) && !apperr.Is(err, apperr.Refused) {
+			return err
+		}
+	}
+	return nil
+}

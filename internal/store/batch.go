@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned for writes submitted after Close.
+var ErrClosed = errors.New("store closed")
+
+type job struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+}
+
+// batcher is the group-commit writer: one goroutine that runs queued work in
+// shared transactions.
+type batcher struct {
+	db       *DB
+	jobs     chan job
+	max      int
+	linger   time.Duration
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	stopped  bool
+	stopOnce sync.Once
+	quit     chan struct{}
+}
+
+func newBatcher(db *DB, opt Options) *batcher {
+	b := &batcher{db: db, jobs: make(chan job, 4096), max: opt.MaxBatch, linger: opt.Linger, quit: make(chan struct{})}
+	if b.max <= 0 {
+		b.max = 256
+	}
+	b.wg.Add(1)
+	go b.loop()
+	return b
+}
+
+func (b *batcher) do(ctx context.Context, fn func(*Tx) error) error {
+	j := job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	b.mu.Lock()
+	if b.stopped {
+		b.mu.Unlock()
+		return ErrClosed
+	}
+	select {
+	case b.jobs <- j:
+	case <-ctx.Done():
+		b.mu.Unlock()
+		return ctx.Err()
+	}
+	b.mu.Unlock()
+	// Once queued, the job runs even if the caller gives up, so the caller must
+	// wait for its outcome: returning early would leave "maybe committed".
+	return <-j.done
+}
+
+func (b *batcher) stop() {
+	b.stopOnce.Do(func() {
+		b.mu.Lock()
+		b.stopped = true
+		close(b.jobs)
+		b.mu.Unlock()
+		b.wg.Wait()
+	})
+}
+
+func (b *batcher) loop() {
+	defer b.wg.Done()
+	batch := make([]job, 0, b.max)
+	for {
+		j, ok := <-b.jobs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], j)
+		if b.linger > 0 {
+			t := time.NewTimer(b.linger)
+		fill:
+			for len(batch) < b.max {
+				select {
+				case j, ok := <-b.jobs:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, j)
+				case <-t.C:
+					break fill
+				}
+			}
+			t.Stop()
+		} else {
+		drain:
+			for len(batch) < b.max {
+				select {
+				case j, ok := <-b.jobs:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, j)
+				default:
+					break drain
+				}
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// run executes a batch in one transaction. Each job gets a savepoint so that
+// one job's failure rolls back only its own changes.
+func (b *batcher) run(batch []job) {
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	txs := make([]*Tx, len(batch))
+	sqlTx, err := b.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		for _, j := range batch {
+			j.done <- fmt.Errorf("begin: %w", translate(err))
+		}
+		return
+	}
+	single := len(batch) == 1
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		tx := &Tx{tx: sqlTx, dialect: b.db.Dialect}
+		txs[i] = tx
+		if single {
+			results[i] = safeRun(j.fn, tx)
+			continue
+		}
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+			results[i] = translate(err)
+			continue
+		}
+		if err := safeRun(j.fn, tx); err != nil {
+			results[i] = err
+			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); rerr != nil {
+				b.fail(sqlTx, batch, fmt.Errorf("rollback to savepoint: %w", rerr))
+				return
+			}
+		}
+		if _, err := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT job"); err != nil {
+			b.fail(sqlTx, batch, fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if single && results[0] != nil {
+		sqlTx.Rollback()
+		batch[0].done <- results[0]
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		err = fmt.Errorf("commit: %w", translate(err))
+		for _, j := range batch {
+			j.done <- err
+		}
+		return
+	}
+	for i, j := range batch {
+		if results[i] == nil && txs[i] != nil {
+			for _, fn := range txs[i].after {
+				fn()
+			}
+		}
+		j.done <- results[i]
+	}
+}
+
+func (b *batcher) fail(tx interface{ Rollback() error }, batch []job, err error) {
+	tx.Rollback()
+	for _, j := range batch {
+		j.done <- err
+	}
+}
+
+func safeRun(fn func(*Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in write: %v", r)
+		}
+	}()
+	return fn(tx)
+}

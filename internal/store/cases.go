@@ -1,0 +1,579 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/geo"
+)
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func nullMs(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// ClockRule says when a red clock escalates: after EscalateAfter overdue.
+// Zero disables automatic escalation.
+type ClockRule struct {
+	EscalateAfter time.Duration
+}
+
+func caseBody(c *cases.Case) string {
+	return c.Number + " " + c.Description + " " + c.Address
+}
+
+// caseDue is the earliest due time among the case's running clocks.
+func caseDue(c *cases.Case) any {
+	var due time.Time
+	for _, r := range c.RunningClocks() {
+		if due.IsZero() || r.Clock.Due.Before(due) {
+			due = r.Clock.Due
+		}
+	}
+	return nullMs(due)
+}
+
+func pointArgs(c *cases.Case) (any, any) {
+	if c.Point == nil {
+		return nil, nil
+	}
+	return c.Point.Lng, c.Point.Lat
+}
+
+// InsertCase stores a new case with its first step.
+func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, rule ClockRule) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode case: %w", err)
+	}
+	lng, lat := pointArgs(c)
+	q := `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
+		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, doc`
+	vals := `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20`
+	args := []any{c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
+		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc)}
+	if t.dialect == Postgres {
+		q += `, body`
+		vals += `,$21`
+		args = append(args, caseBody(c))
+	}
+	if _, err := t.Exec(ctx, q+`) VALUES (`+vals+`)`, args...); err != nil {
+		return fmt.Errorf("insert case: %w", err)
+	}
+	if t.dialect == SQLite {
+		if _, err := t.Exec(ctx, `INSERT INTO case_fts(rowid, body) SELECT rowid, $2 FROM cases WHERE id = $1`, c.ID, caseBody(c)); err != nil {
+			return fmt.Errorf("index case text: %w", err)
+		}
+	}
+	if err := t.syncUnits(ctx, c); err != nil {
+		return err
+	}
+	if err := t.syncClocks(ctx, c, rule); err != nil {
+		return err
+	}
+	return t.insertStep(ctx, step)
+}
+
+// UpdateCase stores the new state of a case whose stored version must still
+// be prev, and appends its step. A changed version is ErrConflict.
+func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *cases.Step, rule ClockRule) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode case: %w", err)
+	}
+	res, err := t.Exec(ctx, `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
+		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11 WHERE id=$12 AND version=$13`,
+		c.Version, string(c.State), c.Category, c.Board, string(c.Severity), c.CenterPath, ms(c.UpdatedAt),
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc), c.ID, prev)
+	if err != nil {
+		return fmt.Errorf("update case: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("case %s version %d: %w", c.ID, prev, ErrConflict)
+	}
+	if err := t.syncUnits(ctx, c); err != nil {
+		return err
+	}
+	if err := t.syncClocks(ctx, c, rule); err != nil {
+		return err
+	}
+	return t.insertStep(ctx, step)
+}
+
+func (t *Tx) insertStep(ctx context.Context, s *cases.Step) error {
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode step: %w", err)
+	}
+	if _, err := t.Exec(ctx, `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`,
+		s.ID, s.CaseID, s.Seq, ms(s.At), string(s.Action), string(doc)); err != nil {
+		return fmt.Errorf("insert step: %w", err)
+	}
+	return nil
+}
+
+// syncUnits keeps case_units equal to the case's tasks (the latest task per
+// unit), for the unit filter and unit staff's scope.
+func (t *Tx) syncUnits(ctx context.Context, c *cases.Case) error {
+	if len(c.Tasks) == 0 {
+		return nil
+	}
+	latest := map[string]cases.Task{}
+	var order []string
+	for _, task := range c.Tasks {
+		if _, ok := latest[task.UnitID]; !ok {
+			order = append(order, task.UnitID)
+		}
+		if old, ok := latest[task.UnitID]; !ok || !old.Active() || task.Active() {
+			latest[task.UnitID] = task
+		}
+	}
+	for _, u := range order {
+		task := latest[u]
+		if _, err := t.Exec(ctx, `INSERT INTO case_units (case_id, unit_id, role, state) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (case_id, unit_id) DO UPDATE SET role = excluded.role, state = excluded.state`,
+			c.ID, u, string(task.Role), string(task.State)); err != nil {
+			return fmt.Errorf("sync case units: %w", err)
+		}
+	}
+	return nil
+}
+
+// syncClocks makes the clocks table hold exactly the case's running clocks.
+// A clock whose due time moved (extension, resume) is re-armed; one whose due
+// time is unchanged keeps its fired flags, so nothing fires twice.
+func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule) error {
+	running := c.RunningClocks()
+	keys := make([]string, 0, len(running))
+	for _, r := range running {
+		keys = append(keys, r.Key)
+		esc := r.Clock.Due.Add(rule.EscalateAfter)
+		escalated := 0
+		if rule.EscalateAfter <= 0 {
+			escalated = 1
+		}
+		if _, err := t.Exec(ctx, `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated) VALUES ($1,$2,$3,$4,$5,$6)
+			ON CONFLICT (case_id, key) DO UPDATE SET
+				yellow_fired = CASE WHEN clocks.yellow_at = excluded.yellow_at THEN clocks.yellow_fired ELSE 0 END,
+				red_fired = CASE WHEN clocks.due_at = excluded.due_at THEN clocks.red_fired ELSE 0 END,
+				escalated = CASE WHEN clocks.escalate_at = excluded.escalate_at THEN clocks.escalated ELSE excluded.escalated END,
+				due_at = excluded.due_at, yellow_at = excluded.yellow_at, escalate_at = excluded.escalate_at`,
+			c.ID, r.Key, ms(r.Clock.Due), ms(r.Clock.YellowAt), ms(esc), escalated); err != nil {
+			return fmt.Errorf("sync clocks: %w", err)
+		}
+	}
+	q := `DELETE FROM clocks WHERE case_id = $1`
+	args := []any{c.ID}
+	if len(keys) > 0 {
+		ph := make([]string, len(keys))
+		for i, k := range keys {
+			ph[i] = "$" + strconv.Itoa(i+2)
+			args = append(args, k)
+		}
+		q += ` AND key NOT IN (` + strings.Join(ph, ",") + `)`
+	}
+	if _, err := t.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("sync clocks: %w", err)
+	}
+	return nil
+}
+
+// NextNumber returns the next value of a named counter, starting at 1.
+func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
+	var v int64
+	err := t.QueryRow(ctx, `INSERT INTO counters (name, value) VALUES ($1, 1)
+		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`, name).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("next number %s: %w", name, translate(err))
+	}
+	return v, nil
+}
+
+// CaseTx reads a case inside a write transaction.
+func (t *Tx) Case(ctx context.Context, id string) (cases.Case, error) {
+	return scanCase(t.QueryRow(ctx, `SELECT doc FROM cases WHERE id = $1`, id))
+}
+
+func scanCase(row interface{ Scan(...any) error }) (cases.Case, error) {
+	var doc string
+	if err := row.Scan(&doc); err != nil {
+		return cases.Case{}, fmt.Errorf("case: %w", translate(err))
+	}
+	var c cases.Case
+	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+		return cases.Case{}, fmt.Errorf("decode case: %w", err)
+	}
+	return c, nil
+}
+
+// Case reads one case by its ID or its human number.
+func (db *DB) Case(ctx context.Context, idOrNumber string) (cases.Case, error) {
+	return scanCase(db.read.QueryRowContext(ctx, `SELECT doc FROM cases WHERE id = $1 OR number = $1`, idOrNumber))
+}
+
+// Steps reads a case's timeline in order.
+func (db *DB) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT doc FROM steps WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("steps: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []cases.Step
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("steps: %w", err)
+		}
+		var s cases.Step
+		if err := json.Unmarshal([]byte(doc), &s); err != nil {
+			return nil, fmt.Errorf("decode step: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Scope restricts a listing to what an actor may see; it mirrors cases.CanSee.
+type Scope struct {
+	All        bool   // system
+	RegionPath string // region roles: cases placed or owned in the subtree
+	UnitID     string // unit staff: cases dispatched to the unit
+	AccountID  string // reporter: one's own cases (also added for region roles)
+}
+
+// ScopeOf returns the listing scope of an actor.
+func ScopeOf(a cases.Actor) Scope {
+	switch a.Role {
+	case cases.RoleSystem:
+		return Scope{All: true}
+	case cases.RoleUnit:
+		return Scope{UnitID: nonEmpty(a.UnitID)}
+	case cases.RoleResident, cases.RoleEnterprise:
+		return Scope{AccountID: nonEmpty(a.AccountID)}
+	}
+	return Scope{RegionPath: nonEmpty(a.RegionPath), AccountID: a.AccountID}
+}
+
+// nonEmpty keeps an empty scope from matching everything.
+func nonEmpty(s string) string {
+	if s == "" {
+		return "\x00none"
+	}
+	return s
+}
+
+// CaseFilter selects cases for a listing. Zero fields do not filter.
+type CaseFilter struct {
+	Scope      Scope
+	States     []cases.State
+	Open       *bool
+	RegionPath string // subtree
+	CenterPath string // exact owning center
+	Grid       string
+	Category   string
+	Board      string
+	Unit       string
+	Severity   string
+	Source     string
+	Overdue    *bool // a running clock is past due now
+	Now        time.Time
+	From, To   time.Time // reported in [From, To)
+	Text       string
+	BBox       *geo.Rect
+	Reporter   string
+	After      string // keyset cursor: list cases with ID below this
+	Limit      int
+}
+
+// prefixRange returns the bounds [lo, hi) of strings starting with p.
+func prefixRange(p string) (string, string) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return p, string(b[:i+1])
+		}
+	}
+	return p, p + "\xff"
+}
+
+type where struct {
+	parts []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	// Each "?" in cond becomes the next $n.
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
+	}
+	w.parts = append(w.parts, cond)
+}
+
+func (w *where) sql() string {
+	if len(w.parts) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.parts, " AND ")
+}
+
+func (db *DB) caseWhere(f CaseFilter) *where {
+	w := &where{}
+	s := f.Scope
+	switch {
+	case s.All:
+	case s.UnitID != "":
+		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, s.UnitID)
+	case s.RegionPath != "":
+		lo, hi := prefixRange(s.RegionPath)
+		if s.AccountID != "" {
+			w.add(`((region_path >= ? AND region_path < ?) OR (center_path >= ? AND center_path < ?) OR reporter_account = ?)`, lo, hi, lo, hi, s.AccountID)
+		} else {
+			w.add(`((region_path >= ? AND region_path < ?) OR (center_path >= ? AND center_path < ?))`, lo, hi, lo, hi)
+		}
+	case s.AccountID != "":
+		w.add(`reporter_account = ?`, s.AccountID)
+	default:
+		w.add(`1 = 0`)
+	}
+	if len(f.States) > 0 {
+		ph := make([]string, len(f.States))
+		for i, st := range f.States {
+			w.args = append(w.args, string(st))
+			ph[i] = "$" + strconv.Itoa(len(w.args))
+		}
+		w.parts = append(w.parts, `state IN (`+strings.Join(ph, ",")+`)`)
+	}
+	if f.Open != nil {
+		if *f.Open {
+			w.add(`closed_at IS NULL`)
+		} else {
+			w.add(`closed_at IS NOT NULL`)
+		}
+	}
+	if f.RegionPath != "" {
+		lo, hi := prefixRange(f.RegionPath)
+		w.add(`region_path >= ? AND region_path < ?`, lo, hi)
+	}
+	if f.CenterPath != "" {
+		w.add(`center_path = ?`, f.CenterPath)
+	}
+	if f.Grid != "" {
+		w.add(`grid_code = ?`, f.Grid)
+	}
+	if f.Category != "" {
+		w.add(`category = ?`, f.Category)
+	}
+	if f.Board != "" {
+		w.add(`board = ?`, f.Board)
+	}
+	if f.Severity != "" {
+		w.add(`severity = ?`, f.Severity)
+	}
+	if f.Source != "" {
+		w.add(`source = ?`, f.Source)
+	}
+	if f.Reporter != "" {
+		w.add(`reporter_account = ?`, f.Reporter)
+	}
+	if f.Unit != "" {
+		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, f.Unit)
+	}
+	if f.Overdue != nil {
+		now := f.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if *f.Overdue {
+			w.add(`due_at < ?`, ms(now))
+		} else {
+			w.add(`(due_at IS NULL OR due_at >= ?)`, ms(now))
+		}
+	}
+	if !f.From.IsZero() {
+		w.add(`reported_at >= ?`, ms(f.From))
+	}
+	if !f.To.IsZero() {
+		w.add(`reported_at < ?`, ms(f.To))
+	}
+	if f.BBox != nil {
+		w.add(`lng >= ? AND lng <= ? AND lat >= ? AND lat <= ?`, f.BBox.Min.Lng, f.BBox.Max.Lng, f.BBox.Min.Lat, f.BBox.Max.Lat)
+	}
+	if q := strings.TrimSpace(f.Text); q != "" {
+		if db.Dialect == SQLite {
+			if len([]rune(q)) >= 3 {
+				w.add(`rowid IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)`, ftsPhrase(q))
+			} else {
+				w.add(`rowid IN (SELECT rowid FROM case_fts WHERE body LIKE ?)`, "%"+likeEscape(q)+"%")
+			}
+		} else {
+			w.add(`body LIKE ?`, "%"+likeEscape(q)+"%")
+		}
+	}
+	if f.After != "" {
+		w.add(`id < ?`, f.After)
+	}
+	return w
+}
+
+// ftsPhrase quotes user text as one FTS5 phrase, so operators in it are inert.
+func ftsPhrase(q string) string {
+	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+}
+
+func likeEscape(q string) string {
+	r := strings.NewReplacer(`%`, ``, `_`, ``)
+	return r.Replace(q)
+}
+
+// Cases lists cases matching the filter, newest first, at most f.Limit
+// (default 50, at most 500). The cursor for the next page is the last ID.
+func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 500 {
+		f.Limit = 500
+	}
+	w := db.caseWhere(f)
+	w.args = append(w.args, f.Limit)
+	q := `SELECT doc FROM cases` + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args))
+	rows, err := db.read.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []cases.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CountCases counts cases matching the filter (cursor and limit ignored).
+func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
+	f.After = ""
+	w := db.caseWhere(f)
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases`+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count cases: %w", translate(err))
+	}
+	return n, nil
+}
+
+// Nearby lists open cases of a category within about radius meters of p,
+// nearest first, excluding one case: the possible duplicates.
+func (db *DB) Nearby(ctx context.Context, category string, p geo.Point, radius float64, exclude string, limit int) ([]cases.Case, error) {
+	dLat := radius / 111320
+	dLng := radius / (111320 * cosDeg(p.Lat))
+	rows, err := db.read.QueryContext(ctx, `SELECT doc FROM cases WHERE category = $1 AND closed_at IS NULL AND id <> $2
+		AND lng BETWEEN $3 AND $4 AND lat BETWEEN $5 AND $6 ORDER BY id DESC LIMIT 200`,
+		category, exclude, p.Lng-dLng, p.Lng+dLng, p.Lat-dLat, p.Lat+dLat)
+	if err != nil {
+		return nil, fmt.Errorf("nearby cases: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []cases.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		if c.Point != nil && geo.Distance(p, *c.Point) <= radius {
+			out = append(out, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sortByDistance(out, p)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// DueClock is a clock event the sweeper claimed.
+type DueClock struct {
+	CaseID string
+	Key    string
+	Kind   string // yellow, red, escalate
+}
+
+// ClaimDue marks up to limit clock events due at now as fired and returns
+// them. It runs inside the same transaction that acts on them, so an event is
+// fired exactly once: a crash before commit un-claims it.
+func (t *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) ([]DueClock, error) {
+	var out []DueClock
+	for _, k := range []struct{ kind, col, flag string }{
+		{"escalate", "escalate_at", "escalated"}, {"red", "due_at", "red_fired"}, {"yellow", "yellow_at", "yellow_fired"},
+	} {
+		rows, err := t.Query(ctx, `UPDATE clocks SET `+k.flag+` = 1 WHERE (case_id, key) IN (
+			SELECT case_id, key FROM clocks WHERE `+k.flag+` = 0 AND `+k.col+` <= $1 ORDER BY `+k.col+` LIMIT $2)
+			AND `+k.flag+` = 0 RETURNING case_id, key`, ms(now), limit-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("claim %s clocks: %w", k.kind, err)
+		}
+		for rows.Next() {
+			var d DueClock
+			if err := rows.Scan(&d.CaseID, &d.Key); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			d.Kind = k.kind
+			out = append(out, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func cosDeg(d float64) float64 { return math.Cos(d * math.Pi / 180) }
+
+func sortByDistance(cs []cases.Case, p geo.Point) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		return geo.Distance(p, *cs[i].Point) < geo.Distance(p, *cs[j].Point)
+	})
+}
+
+// InsertSteps appends further steps (used when loading a case's history).
+func (t *Tx) InsertSteps(ctx context.Context, steps []cases.Step) error {
+	for i := range steps {
+		if err := t.insertStep(ctx, &steps[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

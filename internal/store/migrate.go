@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// migration is one numbered schema step. Common SQL runs on both engines;
+// SQLite and Postgres hold what differs. Migrations are append-only: never
+// edit one that has shipped, add the next number.
+type migration struct {
+	common   string
+	sqlite   string
+	postgres string
+}
+
+// Times are stored as BIGINT milliseconds since the Unix epoch (UTC) on both
+// engines, so comparisons and keyset pagination are the same SQL everywhere.
+var migrations = []migration{
+	1: {
+		common: `
+CREATE TABLE regions (
+	code        TEXT PRIMARY KEY,
+	name        TEXT NOT NULL,
+	level       TEXT NOT NULL,
+	parent_code TEXT NOT NULL DEFAULT '',
+	path        TEXT NOT NULL UNIQUE,
+	shape       TEXT NOT NULL DEFAULT '',
+	min_lng     DOUBLE PRECISION, min_lat DOUBLE PRECISION,
+	max_lng     DOUBLE PRECISION, max_lat DOUBLE PRECISION,
+	updated_at  BIGINT NOT NULL
+);
+CREATE INDEX regions_parent ON regions(parent_code);
+CREATE INDEX regions_level ON regions(level);
+
+CREATE TABLE units (
+	id          TEXT PRIMARY KEY,
+	name        TEXT NOT NULL UNIQUE,
+	kind        TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	active      INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE categories (
+	code   TEXT PRIMARY KEY,
+	active INTEGER NOT NULL DEFAULT 1,
+	doc    TEXT NOT NULL
+);
+
+CREATE TABLE accounts (
+	id            TEXT PRIMARY KEY,
+	username      TEXT NOT NULL UNIQUE,
+	name          TEXT NOT NULL,
+	role          TEXT NOT NULL,
+	region_path   TEXT NOT NULL DEFAULT '',
+	unit_id       TEXT NOT NULL DEFAULT '',
+	phone         TEXT NOT NULL DEFAULT '',
+	password_hash TEXT NOT NULL,
+	active        INTEGER NOT NULL DEFAULT 1,
+	created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE tokens (
+	hash       TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL REFERENCES accounts(id),
+	kind       TEXT NOT NULL,
+	name       TEXT NOT NULL DEFAULT '',
+	created_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX tokens_account ON tokens(account_id);
+
+CREATE TABLE counters (
+	name  TEXT PRIMARY KEY,
+	value BIGINT NOT NULL
+);
+
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+
+CREATE TABLE cases (
+	id               TEXT PRIMARY KEY,
+	number           TEXT NOT NULL UNIQUE,
+	version          INTEGER NOT NULL,
+	state            TEXT NOT NULL,
+	source           TEXT NOT NULL,
+	category         TEXT NOT NULL,
+	board            TEXT NOT NULL,
+	severity         TEXT NOT NULL,
+	grid_code        TEXT NOT NULL DEFAULT '',
+	region_path      TEXT NOT NULL,
+	center_path      TEXT NOT NULL,
+	lng              DOUBLE PRECISION,
+	lat              DOUBLE PRECISION,
+	reporter_account TEXT NOT NULL DEFAULT '',
+	reported_at      BIGINT NOT NULL,
+	updated_at       BIGINT NOT NULL,
+	closed_at        BIGINT,
+	due_at           BIGINT,
+	was_overdue      INTEGER NOT NULL DEFAULT 0,
+	doc              TEXT NOT NULL
+);
+CREATE INDEX cases_region ON cases(region_path, id);
+CREATE INDEX cases_center ON cases(center_path, id);
+CREATE INDEX cases_state ON cases(state, id);
+CREATE INDEX cases_category ON cases(category, id);
+CREATE INDEX cases_grid ON cases(grid_code, id);
+CREATE INDEX cases_reported ON cases(reported_at);
+CREATE INDEX cases_reporter ON cases(reporter_account, id);
+CREATE INDEX cases_point ON cases(lng, lat);
+
+CREATE TABLE case_units (
+	case_id TEXT NOT NULL REFERENCES cases(id),
+	unit_id TEXT NOT NULL,
+	role    TEXT NOT NULL,
+	state   TEXT NOT NULL,
+	PRIMARY KEY (case_id, unit_id)
+);
+CREATE INDEX case_units_unit ON case_units(unit_id, case_id);
+
+CREATE TABLE steps (
+	id      TEXT PRIMARY KEY,
+	case_id TEXT NOT NULL REFERENCES cases(id),
+	seq     INTEGER NOT NULL,
+	at      BIGINT NOT NULL,
+	action  TEXT NOT NULL,
+	doc     TEXT NOT NULL,
+	UNIQUE (case_id, seq)
+);
+
+CREATE TABLE clocks (
+	case_id      TEXT NOT NULL REFERENCES cases(id),
+	key          TEXT NOT NULL,
+	due_at       BIGINT NOT NULL,
+	yellow_at    BIGINT NOT NULL,
+	escalate_at  BIGINT NOT NULL,
+	yellow_fired INTEGER NOT NULL DEFAULT 0,
+	red_fired    INTEGER NOT NULL DEFAULT 0,
+	escalated    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (case_id, key)
+);
+CREATE INDEX clocks_yellow ON clocks(yellow_at) WHERE yellow_fired = 0;
+CREATE INDEX clocks_red ON clocks(due_at) WHERE red_fired = 0;
+CREATE INDEX clocks_escalate ON clocks(escalate_at) WHERE escalated = 0;
+CREATE INDEX clocks_due ON clocks(due_at);
+`,
+		sqlite: `
+CREATE VIRTUAL TABLE case_fts USING fts5(body, tokenize='trigram');
+`,
+		postgres: `
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+ALTER TABLE regions ALTER COLUMN path TYPE TEXT COLLATE "C";
+ALTER TABLE cases ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+ALTER TABLE cases ALTER COLUMN center_path TYPE TEXT COLLATE "C";
+ALTER TABLE cases ADD COLUMN body TEXT NOT NULL DEFAULT '';
+CREATE INDEX cases_body_trgm ON cases USING gin (body gin_trgm_ops);
+`,
+	},
+}
+
+// Version is the newest schema version this build knows.
+func Version() int { return len(migrations) - 1 }
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	if db.Dialect == Postgres {
+		// Several nodes may start at once: one migrates, the others wait.
+		if _, err := db.write.ExecContext(ctx, `SELECT pg_advisory_lock(7242001)`); err != nil {
+			return fmt.Errorf("lock migrations: %w", err)
+		}
+		defer db.write.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7242001)`)
+	}
+	var have int
+	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > Version() {
+		return fmt.Errorf("database schema version %d is newer than this build (%d)", have, Version())
+	}
+	for v := have + 1; v <= Version(); v++ {
+		m := migrations[v]
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		extra := m.sqlite
+		if db.Dialect == Postgres {
+			extra = m.postgres
+		}
+		for _, stmt := range splitSQL(m.common + extra) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d: %w\n%s", v, err, stmt)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)`, v, nowMillis()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+func splitSQL(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ";\n") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, strings.TrimSuffix(p, ";"))
+		}
+	}
+	return out
+}

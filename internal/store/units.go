@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"zhizhi/internal/cases"
+)
+
+// PutUnit inserts or updates a unit.
+func (t *Tx) PutUnit(ctx context.Context, u cases.Unit) error {
+	_, err := t.Exec(ctx, `INSERT INTO units (id, name, kind, region_path, active) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, region_path = excluded.region_path, active = excluded.active`,
+		u.ID, u.Name, u.Kind, u.RegionPath, boolInt(u.Active))
+	if err != nil {
+		return fmt.Errorf("put unit %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// Unit reads one unit.
+func (db *DB) Unit(ctx context.Context, id string) (cases.Unit, error) {
+	var u cases.Unit
+	var active int
+	err := db.read.QueryRowContext(ctx, `SELECT id, name, kind, region_path, active FROM units WHERE id = $1`, id).
+		Scan(&u.ID, &u.Name, &u.Kind, &u.RegionPath, &active)
+	if err != nil {
+		return u, fmt.Errorf("unit %s: %w", id, translate(err))
+	}
+	u.Active = active == 1
+	return u, nil
+}
+
+// Units lists all units by name.
+func (db *DB) Units(ctx context.Context) ([]cases.Unit, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, kind, region_path, active FROM units ORDER BY kind, name`)
+	if err != nil {
+		return nil, fmt.Errorf("list units: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []cases.Unit
+	for rows.Next() {
+		var u cases.Unit
+		var active int
+		if err := rows.Scan(&u.ID, &u.Name, &u.Kind, &u.RegionPath, &active); err != nil {
+			return nil, err
+		}
+		u.Active = active == 1
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// PutCategory inserts or updates a category.
+func (t *Tx) PutCategory(ctx context.Context, c cases.Category) error {
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode category: %w", err)
+	}
+	_, err = t.Exec(ctx, `INSERT INTO categories (code, active, doc) VALUES ($1,$2,$3)
+		ON CONFLICT (code) DO UPDATE SET active = excluded.active, doc = excluded.doc`, c.Code, boolInt(c.Active), string(doc))
+	if err != nil {
+		return fmt.Errorf("put category %s: %w", c.Code, err)
+	}
+	return nil
+}
+
+// Categories lists all categories by code.
+func (db *DB) Categories(ctx context.Context) ([]cases.Category, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT doc FROM categories ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("list categories: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []cases.Category
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var c cases.Category
+		if err := json.Unmarshal([]byte(doc), &c); err != nil {
+			return nil, fmt.Errorf("decode category: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Setting reads a JSON setting into v; ErrNotFound if unset.
+func (db *DB) Setting(ctx context.Context, key string, v any) error {
+	var s string
+	if err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&s); err != nil {
+		return fmt.Errorf("setting %s: %w", key, translate(err))
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+// PutSetting stores a JSON setting.
+func (t *Tx) PutSetting(ctx context.Context, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode setting %s: %w", key, err)
+	}
+	_, err = t.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1,$2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, string(b))
+	if err != nil {
+		return fmt.Errorf("put setting %s: %w", key, err)
+	}
+	return nil
+}
