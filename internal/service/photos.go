@@ -111,18 +111,37 @@ func (s *Service) OpenPhoto(hash string) (*os.File, error) {
 	return f, err
 }
 
-// checkPhoto makes sure a referenced photo was uploaded, and fills nothing in:
-// the reference must match what was stored.
-func (s *Service) checkPhoto(p cases.Photo) error {
-	if !validHash(p.Hash) {
-		return errors.New("照片编号无效")
+// resolvePhotos checks that every referenced photo was uploaded and fills in
+// its type and size from the stored file, so a client cannot make claims
+// about a photo that the file does not back.
+func (s *Service) resolvePhotos(in []cases.Photo) ([]cases.Photo, error) {
+	var f apperr.Fields
+	out := make([]cases.Photo, 0, len(in))
+	for i, p := range in {
+		field := fmt.Sprintf("photos[%d]", i)
+		if !validHash(p.Hash) {
+			f.Add(field, "照片编号无效")
+			continue
+		}
+		file, err := os.Open(s.photoPath(p.Hash))
+		if err != nil {
+			f.Add(field, "照片未上传")
+			continue
+		}
+		head := make([]byte, 512)
+		n, _ := io.ReadFull(file, head)
+		st, err := file.Stat()
+		file.Close()
+		if err != nil {
+			return nil, fmt.Errorf("stat photo: %w", err)
+		}
+		out = append(out, cases.Photo{Hash: p.Hash, Type: http.DetectContentType(head[:n]), Size: st.Size()})
 	}
-	st, err := os.Stat(s.photoPath(p.Hash))
-	if err != nil {
-		return errors.New("照片未上传")
+	if err := f.Err(); err != nil {
+		return nil, err
 	}
-	if p.Size != 0 && p.Size != st.Size() {
-		return errors.New("照片大小与上传的不符")
+	if len(out) == 0 {
+		return nil, nil
 	}
-	return nil
+	return out, nil
 }

@@ -248,14 +248,18 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 	} else if !ok {
 		f.Add("category", "类别不存在")
 	}
-	for i, p := range r.Photos {
-		if err := s.checkPhoto(p); err != nil {
-			f.Addf(fmt.Sprintf("photos[%d]", i), "%s", err.Error())
+	photos, err := s.resolvePhotos(r.Photos)
+	if e, ok := err.(*apperr.Error); ok {
+		for _, fe := range e.Fields {
+			f.Add(fe.Field, fe.Reason)
 		}
+	} else if err != nil {
+		return cases.Case{}, err
 	}
 	if err := f.Err(); err != nil {
 		return cases.Case{}, err
 	}
+	r.Photos = photos
 	place := s.place(actor, r.Point)
 	caseID := id.At(now)
 	c, step, err := cases.New(r, cat, place, caseID, "", actor, s.Policy(cat), now)
@@ -305,14 +309,14 @@ func (s *Service) Act(ctx context.Context, actor cases.Actor, caseID string, cmd
 			return cases.Case{}, cases.Step{}, err
 		}
 	}
-	for i, p := range cmd.Photos {
-		if err := s.checkPhoto(p); err != nil {
-			return cases.Case{}, cases.Step{}, apperr.Field(fmt.Sprintf("photos[%d]", i), err.Error())
-		}
+	photos, err := s.resolvePhotos(cmd.Photos)
+	if err != nil {
+		return cases.Case{}, cases.Step{}, err
 	}
+	cmd.Photos = photos
 	var out cases.Case
 	var outStep cases.Step
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		c, err := tx.Case(ctx, caseID)
 		if errors.Is(err, store.ErrNotFound) {
 			return apperr.New(apperr.NotFound, "案件不存在")
