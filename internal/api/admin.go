@@ -22,7 +22,7 @@ const maxImport = 64 << 20
 func (a *API) listRegions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.RegionFilter{Parent: q.Get("parent"), Level: region.Level(q.Get("level"))}
-	if f.Level != "" && f.Level.Rank() < 0 {
+	if f.Level != "" && !f.Level.Valid() {
 		return apperr.Field("level", "层级无效")
 	}
 	if u := q.Get("under"); u != "" {

@@ -256,8 +256,21 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 	} else if err != nil {
 		return cases.Case{}, err
 	}
-	if err := f.Err(); err != nil {
-		return cases.Case{}, err
+	if !f.Empty() {
+		// Name the report's other mistakes too, not only the category:
+		// validate it against a stand-in for the missing category.
+		if !ok {
+			probe := r
+			probe.Answers, probe.Photos = nil, nil
+			_, _, err := cases.New(probe, cases.Category{Code: r.Category, Active: true}, cases.Placement{}, "", "", actor, s.Policy(cases.Category{}), now)
+			var e *apperr.Error
+			if errors.As(err, &e) {
+				for _, fe := range e.Fields {
+					f.Add(fe.Field, fe.Reason)
+				}
+			}
+		}
+		return cases.Case{}, f.Err()
 	}
 	r.Photos = photos
 	place := s.place(actor, r.Point)
