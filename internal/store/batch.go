@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -131,24 +133,24 @@ func (b *batcher) run(batch []job) {
 			results[i] = err
 			continue
 		}
-		tx := &Tx{tx: sqlTx, dialect: b.db.Dialect}
+		tx := &Tx{tx: sqlTx, dialect: b.db.Dialect, stmts: b.db.stmts}
 		txs[i] = tx
 		if single {
 			results[i] = safeRun(j.fn, tx)
 			continue
 		}
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+		if _, err := tx.Exec(ctx, "SAVEPOINT job"); err != nil {
 			results[i] = translate(err)
 			continue
 		}
 		if err := safeRun(j.fn, tx); err != nil {
 			results[i] = err
-			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); rerr != nil {
+			if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT job"); rerr != nil {
 				b.fail(sqlTx, batch, fmt.Errorf("rollback to savepoint: %w", rerr))
 				return
 			}
 		}
-		if _, err := sqlTx.ExecContext(ctx, "RELEASE SAVEPOINT job"); err != nil {
+		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT job"); err != nil {
 			b.fail(sqlTx, batch, fmt.Errorf("release savepoint: %w", err))
 			return
 		}
@@ -157,6 +159,21 @@ func (b *batcher) run(batch []job) {
 		sqlTx.Rollback()
 		batch[0].done <- results[0]
 		return
+	}
+	// Full-text rows of the jobs that succeeded, in one statement outside any
+	// savepoint: FTS5 flushes its pending terms at every statement or
+	// savepoint boundary, so one INSERT per report cost a segment per report.
+	var fts []ftsRow
+	for i, tx := range txs {
+		if tx != nil && results[i] == nil {
+			fts = append(fts, tx.fts...)
+		}
+	}
+	if len(fts) > 0 {
+		if err := insertFTS(ctx, sqlTx, fts); err != nil {
+			b.fail(sqlTx, batch, fmt.Errorf("index case text: %w", err))
+			return
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		err = fmt.Errorf("commit: %w", translate(err))
@@ -189,4 +206,21 @@ func safeRun(fn func(*Tx) error, tx *Tx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// insertFTS indexes the text of cases inserted in this transaction.
+func insertFTS(ctx context.Context, tx *sql.Tx, rows []ftsRow) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO case_fts(rowid, body) SELECT c.rowid, v.column2 FROM (VALUES `)
+	args := make([]any, 0, 2*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		fmt.Fprintf(&q, "($%d,$%d)", 2*i+1, 2*i+2)
+		args = append(args, r.id, r.body)
+	}
+	q.WriteString(`) AS v JOIN cases c ON c.id = v.column1`)
+	_, err := tx.ExecContext(ctx, q.String(), args...)
+	return translate(err)
 }

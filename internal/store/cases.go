@@ -53,6 +53,34 @@ func pointArgs(c *cases.Case) (any, any) {
 	return c.Point.Lng, c.Point.Lat
 }
 
+// The writer's frequent statements, prepared once on SQLite (see prepareHot).
+const (
+	sqlInsertCaseCols = `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
+		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, doc`
+	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20`
+	sqlUpdateCase     = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
+		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11 WHERE id=$12 AND version=$13`
+	sqlInsertStep = `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`
+	sqlSyncUnit   = `INSERT INTO case_units (case_id, unit_id, role, state) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (case_id, unit_id) DO UPDATE SET role = excluded.role, state = excluded.state`
+	sqlSyncClock = `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated) VALUES ($1,$2,$3,$4,$5,$6)
+			ON CONFLICT (case_id, key) DO UPDATE SET
+				yellow_fired = CASE WHEN clocks.yellow_at = excluded.yellow_at THEN clocks.yellow_fired ELSE 0 END,
+				red_fired = CASE WHEN clocks.due_at = excluded.due_at THEN clocks.red_fired ELSE 0 END,
+				escalated = CASE WHEN clocks.escalate_at = excluded.escalate_at THEN clocks.escalated ELSE excluded.escalated END,
+				due_at = excluded.due_at, yellow_at = excluded.yellow_at, escalate_at = excluded.escalate_at`
+	sqlDeleteClocks = `DELETE FROM clocks WHERE case_id = $1`
+	sqlNextNumber   = `INSERT INTO counters (name, value) VALUES ($1, 1)
+		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`
+	sqlCaseDoc = `SELECT doc FROM cases WHERE id = $1`
+)
+
+var hotSQL = []string{
+	sqlInsertCaseCols + `) VALUES (` + sqlInsertCaseVals + `)`, sqlUpdateCase, sqlInsertStep, sqlSyncUnit,
+	sqlSyncClock, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc,
+	`SAVEPOINT job`, `ROLLBACK TO SAVEPOINT job`, `RELEASE SAVEPOINT job`,
+}
+
 // InsertCase stores a new case with its first step.
 func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, rule ClockRule) error {
 	doc, err := json.Marshal(c)
@@ -60,9 +88,8 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 		return fmt.Errorf("encode case: %w", err)
 	}
 	lng, lat := pointArgs(c)
-	q := `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
-		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, doc`
-	vals := `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20`
+	q := sqlInsertCaseCols
+	vals := sqlInsertCaseVals
 	args := []any{c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
 		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc)}
@@ -75,9 +102,10 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 		return fmt.Errorf("insert case: %w", err)
 	}
 	if t.dialect == SQLite {
-		if _, err := t.Exec(ctx, `INSERT INTO case_fts(rowid, body) SELECT rowid, $2 FROM cases WHERE id = $1`, c.ID, caseBody(c)); err != nil {
-			return fmt.Errorf("index case text: %w", err)
-		}
+		// Indexed once the batch's savepoints are released (see batcher.run):
+		// FTS5 flushes its pending terms to a new segment at every savepoint,
+		// so indexing inside each report's savepoint cost a segment per report.
+		t.fts = append(t.fts, ftsRow{id: c.ID, body: caseBody(c)})
 	}
 	if err := t.syncUnits(ctx, c); err != nil {
 		return err
@@ -95,8 +123,7 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	if err != nil {
 		return fmt.Errorf("encode case: %w", err)
 	}
-	res, err := t.Exec(ctx, `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
-		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11 WHERE id=$12 AND version=$13`,
+	res, err := t.Exec(ctx, sqlUpdateCase,
 		c.Version, string(c.State), c.Category, c.Board, string(c.Severity), c.CenterPath, ms(c.UpdatedAt),
 		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc), c.ID, prev)
 	if err != nil {
@@ -119,7 +146,7 @@ func (t *Tx) insertStep(ctx context.Context, s *cases.Step) error {
 	if err != nil {
 		return fmt.Errorf("encode step: %w", err)
 	}
-	if _, err := t.Exec(ctx, `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`,
+	if _, err := t.Exec(ctx, sqlInsertStep,
 		s.ID, s.CaseID, s.Seq, ms(s.At), string(s.Action), string(doc)); err != nil {
 		return fmt.Errorf("insert step: %w", err)
 	}
@@ -144,8 +171,7 @@ func (t *Tx) syncUnits(ctx context.Context, c *cases.Case) error {
 	}
 	for _, u := range order {
 		task := latest[u]
-		if _, err := t.Exec(ctx, `INSERT INTO case_units (case_id, unit_id, role, state) VALUES ($1,$2,$3,$4)
-			ON CONFLICT (case_id, unit_id) DO UPDATE SET role = excluded.role, state = excluded.state`,
+		if _, err := t.Exec(ctx, sqlSyncUnit,
 			c.ID, u, string(task.Role), string(task.State)); err != nil {
 			return fmt.Errorf("sync case units: %w", err)
 		}
@@ -166,17 +192,12 @@ func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule) erro
 		if rule.EscalateAfter <= 0 {
 			escalated = 1
 		}
-		if _, err := t.Exec(ctx, `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated) VALUES ($1,$2,$3,$4,$5,$6)
-			ON CONFLICT (case_id, key) DO UPDATE SET
-				yellow_fired = CASE WHEN clocks.yellow_at = excluded.yellow_at THEN clocks.yellow_fired ELSE 0 END,
-				red_fired = CASE WHEN clocks.due_at = excluded.due_at THEN clocks.red_fired ELSE 0 END,
-				escalated = CASE WHEN clocks.escalate_at = excluded.escalate_at THEN clocks.escalated ELSE excluded.escalated END,
-				due_at = excluded.due_at, yellow_at = excluded.yellow_at, escalate_at = excluded.escalate_at`,
+		if _, err := t.Exec(ctx, sqlSyncClock,
 			c.ID, r.Key, ms(r.Clock.Due), ms(r.Clock.YellowAt), ms(esc), escalated); err != nil {
 			return fmt.Errorf("sync clocks: %w", err)
 		}
 	}
-	q := `DELETE FROM clocks WHERE case_id = $1`
+	q := sqlDeleteClocks
 	args := []any{c.ID}
 	if len(keys) > 0 {
 		ph := make([]string, len(keys))
@@ -195,8 +216,7 @@ func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule) erro
 // NextNumber returns the next value of a named counter, starting at 1.
 func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
 	var v int64
-	err := t.QueryRow(ctx, `INSERT INTO counters (name, value) VALUES ($1, 1)
-		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`, name).Scan(&v)
+	err := t.QueryRow(ctx, sqlNextNumber, name).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("next number %s: %w", name, translate(err))
 	}
@@ -205,7 +225,7 @@ func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
 
 // CaseTx reads a case inside a write transaction.
 func (t *Tx) Case(ctx context.Context, id string) (cases.Case, error) {
-	return scanCase(t.QueryRow(ctx, `SELECT doc FROM cases WHERE id = $1`, id))
+	return scanCase(t.QueryRow(ctx, sqlCaseDoc, id))
 }
 
 func scanCase(row interface{ Scan(...any) error }) (cases.Case, error) {
@@ -268,10 +288,11 @@ func ScopeOf(a cases.Actor) Scope {
 	return Scope{RegionPath: nonEmpty(a.RegionPath), AccountID: a.AccountID}
 }
 
-// nonEmpty keeps an empty scope from matching everything.
+// nonEmpty keeps an empty scope from matching everything. The sentinel must
+// be valid text on both engines: PostgreSQL rejects NUL bytes in parameters.
 func nonEmpty(s string) string {
 	if s == "" {
-		return "\x00none"
+		return "\x01none"
 	}
 	return s
 }
@@ -422,7 +443,8 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 				w.add(`rowid IN (SELECT rowid FROM case_fts WHERE body LIKE ?)`, "%"+likeEscape(q)+"%")
 			}
 		} else {
-			w.add(`body LIKE ?`, "%"+likeEscape(q)+"%")
+			// ILIKE: SQLite's trigram index and LIKE ignore ASCII case too.
+			w.add(`body ILIKE ?`, "%"+likeEscape(q)+"%")
 		}
 	}
 	if f.After != "" {
@@ -524,11 +546,18 @@ type DueClock struct {
 // fired exactly once: a crash before commit un-claims it.
 func (t *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) ([]DueClock, error) {
 	var out []DueClock
+	// On PostgreSQL, sweepers on several nodes claim at once: skip the rows
+	// another transaction holds instead of waiting for them, or two claims
+	// that picked overlapping rows in different orders deadlock.
+	lock := ""
+	if t.dialect == Postgres {
+		lock = ` FOR UPDATE SKIP LOCKED`
+	}
 	for _, k := range []struct{ kind, col, flag string }{
 		{"escalate", "escalate_at", "escalated"}, {"red", "due_at", "red_fired"}, {"yellow", "yellow_at", "yellow_fired"},
 	} {
 		rows, err := t.Query(ctx, `UPDATE clocks SET `+k.flag+` = 1 WHERE (case_id, key) IN (
-			SELECT case_id, key FROM clocks WHERE `+k.flag+` = 0 AND `+k.col+` <= $1 ORDER BY `+k.col+` LIMIT $2)
+			SELECT case_id, key FROM clocks WHERE `+k.flag+` = 0 AND `+k.col+` <= $1 ORDER BY `+k.col+` LIMIT $2`+lock+`)
 			AND `+k.flag+` = 0 RETURNING case_id, key`, ms(now), limit-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("claim %s clocks: %w", k.kind, err)

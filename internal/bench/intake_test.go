@@ -1,0 +1,218 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/id"
+	"zhizhi/internal/sla"
+	"zhizhi/internal/store"
+)
+
+// intakeClients is how many concurrent HTTP clients post reports:
+// GOMAXPROCS × intakeParallelism goroutines (64 on a 2-core machine).
+const intakeParallelism = 32
+
+// reportBodies returns n JSON report bodies: patrol reports of categories
+// without required questions, at points inside the Yuzhong grids.
+func reportBodies(e *platform, n int) [][]byte {
+	var cats []cases.Category
+	for _, c := range demo.Categories() {
+		if len(c.Questions) == 0 {
+			cats = append(cats, c)
+		}
+	}
+	places := []string{"路口", "小区门口", "楼栋旁", "人行道", "菜市场", "公交站", "背街小巷", "梯坎"}
+	out := make([][]byte, n)
+	for i := range out {
+		c := cats[i%len(cats)]
+		p := e.points[i%len(e.points)]
+		sev := sla.Normal
+		if i%7 == 0 {
+			sev = sla.Urgent
+		}
+		r := cases.Report{Source: cases.SourcePatrol, Point: &p, Category: c.Code, Severity: sev,
+			Address:     "新影村社区" + places[i%len(places)],
+			Description: fmt.Sprintf("巡查发现%s%s存在%s问题（%s），请尽快处理。编号%d", "新影村社区", places[(i/3)%len(places)], c.Name, c.Keywords[0], i)}
+		out[i], _ = json.Marshal(r)
+	}
+	return out
+}
+
+func newClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 256
+	return &http.Client{Transport: tr, Timeout: time.Minute}
+}
+
+func postReport(client *http.Client, e *platform, body []byte) (int, []byte, error) {
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/api/v1/cases", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// BenchmarkIntakeHTTP posts reports over HTTP from many keep-alive clients. A
+// report is acknowledged (201) only after it is placed in its grid, routed,
+// clocked and durably committed (WAL, synchronous=FULL) by the group-commit
+// writer.
+func BenchmarkIntakeHTTP(b *testing.B) {
+	e := startPlatform(b)
+	bodies := reportBodies(e, 1<<13)
+	client := newClient()
+	// Warm the connection pool and check that reports are accepted and placed.
+	status, resp, err := postReport(client, e, bodies[0])
+	if err != nil || status != http.StatusCreated {
+		b.Fatalf("report: %d %s %v", status, resp, err)
+	}
+	var c cases.Case
+	if err := json.Unmarshal(resp, &c); err != nil || c.GridCode == "" || c.Number == "" {
+		b.Fatalf("report not placed: %s", resp)
+	}
+	var next, failed atomic.Int64
+	b.SetParallelism(intakeParallelism)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			status, body, err := postReport(client, e, bodies[int(i)&(len(bodies)-1)])
+			if err != nil || status != http.StatusCreated {
+				if failed.Add(1) == 1 {
+					b.Errorf("report: %d %s %v", status, body, err)
+				}
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "reports/s")
+	if b.N >= 1000 {
+		rateMu.Lock()
+		intakeRate = rate
+		rateMu.Unlock()
+	}
+}
+
+// BenchmarkRawBatchedInsert inserts the same rows a report writes (the case
+// row with its JSON document, its full-text row, its first step and its
+// running clocks) with plain prepared INSERTs in transactions of 256 cases,
+// into the same schema and SQLite settings, bypassing HTTP, the service and
+// the group-commit writer. One "row" in rows/s is one case with its rows.
+func BenchmarkRawBatchedInsert(b *testing.B) {
+	e := startPlatform(b)
+	ctx := context.Background()
+	// A real report's case and step are the templates.
+	client := newClient()
+	status, resp, err := postReport(client, e, reportBodies(e, 1)[0])
+	if err != nil || status != http.StatusCreated {
+		b.Fatalf("report: %d %s %v", status, resp, err)
+	}
+	var sample cases.Case
+	json.Unmarshal(resp, &sample)
+	tmpl, err := e.p.DB.Case(ctx, sample.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	steps, err := e.p.DB.Steps(ctx, sample.ID)
+	if err != nil || len(steps) == 0 {
+		b.Fatal("no step", err)
+	}
+	stepTmpl := steps[0]
+	points := e.points
+
+	dir := b.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "raw.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	defer os.RemoveAll(dir)
+	raw := db.Raw()
+	const batch = 256
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for done := 0; done < b.N; {
+		n := min(batch, b.N-done)
+		tx, err := raw.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		insCase, _ := tx.PrepareContext(ctx, `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
+			center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, doc)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)`)
+		insFTS, _ := tx.PrepareContext(ctx, `INSERT INTO case_fts(rowid, body) VALUES ($1, $2)`)
+		insStep, _ := tx.PrepareContext(ctx, `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`)
+		insClock, _ := tx.PrepareContext(ctx, `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated) VALUES ($1,$2,$3,$4,$5,1)`)
+		for k := 0; k < n; k++ {
+			i := done + k
+			now := time.Now()
+			c := tmpl
+			p := points[i%len(points)]
+			c.ID, c.Number, c.Point = id.At(now), "raw-"+strconv.Itoa(i), &p
+			c.ReportedAt, c.UpdatedAt = now, now
+			doc, _ := json.Marshal(&c)
+			var due any
+			running := c.RunningClocks()
+			if len(running) > 0 {
+				due = running[0].Clock.Due.UnixMilli()
+			}
+			res, err := insCase.ExecContext(ctx, c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board,
+				string(c.Severity), c.GridCode, c.RegionPath, c.CenterPath, p.Lng, p.Lat, c.Reporter.AccountID,
+				now.UnixMilli(), now.UnixMilli(), nil, due, 0, string(doc))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rowid, _ := res.LastInsertId()
+			if _, err := insFTS.ExecContext(ctx, rowid, c.Number+" "+c.Description+" "+c.Address); err != nil {
+				b.Fatal(err)
+			}
+			s := stepTmpl
+			s.ID, s.CaseID, s.At = id.At(now), c.ID, now
+			sdoc, _ := json.Marshal(&s)
+			if _, err := insStep.ExecContext(ctx, s.ID, s.CaseID, s.Seq, now.UnixMilli(), string(s.Action), string(sdoc)); err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range running {
+				if _, err := insClock.ExecContext(ctx, c.ID, r.Key, r.Clock.Due.UnixMilli(), r.Clock.YellowAt.UnixMilli(), r.Clock.Due.UnixMilli()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		done += n
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "rows/s")
+	if b.N >= 1000 {
+		rateMu.Lock()
+		rawRate = rate
+		rateMu.Unlock()
+	}
+}
