@@ -299,25 +299,28 @@ func nonEmpty(s string) string {
 
 // CaseFilter selects cases for a listing. Zero fields do not filter.
 type CaseFilter struct {
-	Scope      Scope
-	States     []cases.State
-	Open       *bool
-	RegionPath string // subtree
-	CenterPath string // exact owning center
-	Grid       string
-	Category   string
-	Board      string
-	Unit       string
-	Severity   string
-	Source     string
-	Overdue    *bool // a running clock is past due now
-	Now        time.Time
-	From, To   time.Time // reported in [From, To)
-	Text       string
-	BBox       *geo.Rect
-	Reporter   string
-	After      string // keyset cursor: list cases with ID below this
-	Limit      int
+	Scope                  Scope
+	States                 []cases.State
+	Open                   *bool
+	RegionPath             string // subtree
+	CenterPath             string // exact owning center
+	Grid                   string
+	Category               string
+	Board                  string
+	Unit                   string
+	Severity               string
+	Source                 string
+	Overdue                *bool // a running clock is past due now
+	Now                    time.Time
+	From, To               time.Time // reported in [From, To)
+	Text                   string
+	BBox                   *geo.Rect
+	Reporter               string
+	IDs                    []string  // only these case IDs
+	Categories             []string  // any of these categories
+	UpdatedFrom, UpdatedTo time.Time // last changed in [UpdatedFrom, UpdatedTo)
+	After                  string    // keyset cursor: list cases with ID below this
+	Limit                  int
 }
 
 // prefixRange returns the bounds [lo, hi) of strings starting with p.
@@ -344,6 +347,16 @@ func (w *where) add(cond string, args ...any) {
 		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
 	}
 	w.parts = append(w.parts, cond)
+}
+
+// in adds "col IN (...)" for a list of strings.
+func (w *where) in(col string, vals []string) {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		w.args = append(w.args, v)
+		ph[i] = "$" + strconv.Itoa(len(w.args))
+	}
+	w.parts = append(w.parts, col+` IN (`+strings.Join(ph, ",")+`)`)
 }
 
 func (w *where) sql() string {
@@ -373,12 +386,11 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		w.add(`1 = 0`)
 	}
 	if len(f.States) > 0 {
-		ph := make([]string, len(f.States))
+		states := make([]string, len(f.States))
 		for i, st := range f.States {
-			w.args = append(w.args, string(st))
-			ph[i] = "$" + strconv.Itoa(len(w.args))
+			states[i] = string(st)
 		}
-		w.parts = append(w.parts, `state IN (`+strings.Join(ph, ",")+`)`)
+		w.in("state", states)
 	}
 	if f.Open != nil {
 		if *f.Open {
@@ -411,6 +423,18 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	}
 	if f.Reporter != "" {
 		w.add(`reporter_account = ?`, f.Reporter)
+	}
+	if len(f.IDs) > 0 {
+		w.in("id", f.IDs)
+	}
+	if len(f.Categories) > 0 {
+		w.in("category", f.Categories)
+	}
+	if !f.UpdatedFrom.IsZero() {
+		w.add(`updated_at >= ?`, ms(f.UpdatedFrom))
+	}
+	if !f.UpdatedTo.IsZero() {
+		w.add(`updated_at < ?`, ms(f.UpdatedTo))
 	}
 	if f.Unit != "" {
 		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, f.Unit)
