@@ -10,10 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -127,17 +125,7 @@ func (a *API) authenticate(r *http.Request) (cases.Actor, error) {
 	} else if c, err := r.Cookie(TokenCookie); err == nil {
 		secret = c.Value
 	}
-	if secret == "" {
-		return cases.Actor{}, apperr.New(apperr.Unauthorized, "请先登录")
-	}
-	acct, err := a.db.TokenAccount(r.Context(), auth.TokenHash(secret), time.Now())
-	if errors.Is(err, store.ErrNotFound) {
-		return cases.Actor{}, apperr.New(apperr.Unauthorized, "登录已失效，请重新登录")
-	}
-	if err != nil {
-		return cases.Actor{}, err
-	}
-	return acct.Actor(), nil
+	return a.svc.Authenticate(r.Context(), secret)
 }
 
 // errorBody is the JSON shape of every error.

@@ -130,8 +130,8 @@ func loadSynthetic(ctx context.Context, db *store.DB, n int) error {
 			return err
 		}
 		insCase, err := tx.PrepareContext(ctx, `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
-			center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, doc)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)`)
+			center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`)
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func loadSynthetic(ctx context.Context, db *store.DB, n int) error {
 			lng, lat := p.Lng, p.Lat
 			res, err := insCase.ExecContext(ctx, c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board,
 				string(c.Severity), c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, at.UnixMilli(),
-				c.UpdatedAt.UnixMilli(), closedAt, dueAt, boolInt(c.WasOverdue), string(doc))
+				c.UpdatedAt.UnixMilli(), closedAt, dueAt, boolInt(c.WasOverdue), c.Number+" "+c.Description+" "+c.Address, string(doc))
 			if err != nil {
 				return fmt.Errorf("case %d: %w", i, err)
 			}

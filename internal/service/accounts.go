@@ -56,6 +56,7 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 
 // SignOut revokes a token.
 func (s *Service) SignOut(ctx context.Context, secret string) error {
+	s.forgetToken(secret)
 	return s.db.Write(ctx, func(tx *store.Tx) error { return tx.DeleteToken(ctx, auth.TokenHash(secret)) })
 }
 
@@ -127,4 +128,50 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 		return store.Account{}, apperr.Field("username", "用户名已存在")
 	}
 	return a, err
+}
+
+// tokenCacheTTL bounds how long a node trusts a token it has checked. A
+// revocation on another node takes effect within this time.
+const tokenCacheTTL = 30 * time.Second
+
+type cachedToken struct {
+	actor cases.Actor
+	until time.Time
+}
+
+// Authenticate returns the actor owning a bearer token. Checked tokens are
+// cached for a short time so that a busy node does not read the database on
+// every request.
+func (s *Service) Authenticate(ctx context.Context, secret string) (cases.Actor, error) {
+	if secret == "" {
+		return cases.Actor{}, apperr.New(apperr.Unauthorized, "请先登录")
+	}
+	hash := auth.TokenHash(secret)
+	now := time.Now()
+	s.tokMu.Lock()
+	if e, ok := s.tokens[hash]; ok && now.Before(e.until) {
+		s.tokMu.Unlock()
+		return e.actor, nil
+	}
+	s.tokMu.Unlock()
+	acct, err := s.db.TokenAccount(ctx, hash, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return cases.Actor{}, apperr.New(apperr.Unauthorized, "登录已失效，请重新登录")
+	}
+	if err != nil {
+		return cases.Actor{}, err
+	}
+	s.tokMu.Lock()
+	if s.tokens == nil || len(s.tokens) > 100000 {
+		s.tokens = map[string]cachedToken{}
+	}
+	s.tokens[hash] = cachedToken{actor: acct.Actor(), until: now.Add(tokenCacheTTL)}
+	s.tokMu.Unlock()
+	return acct.Actor(), nil
+}
+
+func (s *Service) forgetToken(secret string) {
+	s.tokMu.Lock()
+	delete(s.tokens, auth.TokenHash(secret))
+	s.tokMu.Unlock()
 }

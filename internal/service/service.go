@@ -46,6 +46,9 @@ type Service struct {
 	hub   *Hub
 	log   *slog.Logger
 	mu    sync.Mutex // serialises reloads
+
+	tokMu  sync.Mutex
+	tokens map[string]cachedToken // token hash → actor, briefly
 }
 
 // reference is the slowly-changing data cached in memory on every node:

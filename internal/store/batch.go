@@ -114,55 +114,76 @@ func (b *batcher) loop() {
 	}
 }
 
-// run executes a batch in one transaction. Each job gets a savepoint so that
-// one job's failure rolls back only its own changes.
+// run executes a batch in one transaction, optimistically: jobs run back to
+// back with no savepoints (two statements a job saved). A job that fails
+// before writing anything and without an SQL error simply reports its error
+// (a refused action, a validation error). A job that fails after writing, or
+// whose SQL failed (which aborts the whole transaction on PostgreSQL), makes
+// the batch roll back and run again without it; the jobs are closures over
+// the database state, so running one again is running it for the first time.
 func (b *batcher) run(batch []job) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
-	txs := make([]*Tx, len(batch))
-	sqlTx, err := b.db.write.BeginTx(ctx, nil)
-	if err != nil {
-		for _, j := range batch {
-			j.done <- fmt.Errorf("begin: %w", translate(err))
+	excluded := make([]bool, len(batch))
+	for {
+		txs, retry, err := b.attempt(ctx, batch, results, excluded)
+		if retry {
+			continue
+		}
+		if err != nil {
+			for i, j := range batch {
+				if !excluded[i] {
+					j.done <- err
+				} else {
+					j.done <- results[i]
+				}
+			}
+			return
+		}
+		for i, j := range batch {
+			if results[i] == nil && txs[i] != nil {
+				for _, fn := range txs[i].after {
+					fn()
+				}
+			}
+			j.done <- results[i]
 		}
 		return
 	}
-	single := len(batch) == 1
+}
+
+// attempt runs the jobs not yet excluded in one transaction. It returns
+// retry when a job had to be excluded (its result is set and the transaction
+// rolled back), or the error that failed the whole batch.
+func (b *batcher) attempt(ctx context.Context, batch []job, results []error, excluded []bool) ([]*Tx, bool, error) {
+	txs := make([]*Tx, len(batch))
+	sqlTx, err := b.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("begin: %w", translate(err))
+	}
 	for i, j := range batch {
+		if excluded[i] {
+			continue
+		}
+		results[i] = nil
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
 		tx := &Tx{tx: sqlTx, dialect: b.db.Dialect, stmts: b.db.stmts}
 		txs[i] = tx
-		if single {
-			results[i] = safeRun(j.fn, tx)
-			continue
-		}
-		if _, err := tx.Exec(ctx, "SAVEPOINT job"); err != nil {
-			results[i] = translate(err)
-			continue
-		}
 		if err := safeRun(j.fn, tx); err != nil {
 			results[i] = err
-			if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT job"); rerr != nil {
-				b.fail(sqlTx, batch, fmt.Errorf("rollback to savepoint: %w", rerr))
-				return
+			if tx.wrote || tx.sqlErr || tx.panicked {
+				sqlTx.Rollback()
+				excluded[i] = true
+				return nil, true, nil
 			}
 		}
-		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT job"); err != nil {
-			b.fail(sqlTx, batch, fmt.Errorf("release savepoint: %w", err))
-			return
-		}
 	}
-	if single && results[0] != nil {
-		sqlTx.Rollback()
-		batch[0].done <- results[0]
-		return
-	}
-	// Full-text rows of the jobs that succeeded, in one statement outside any
-	// savepoint: FTS5 flushes its pending terms at every statement or
-	// savepoint boundary, so one INSERT per report cost a segment per report.
+	// Full-text rows of the jobs that succeeded, in one statement: FTS5
+	// flushes its pending terms at every statement boundary, so one INSERT per
+	// report cost a segment per report.
 	var fts []ftsRow
 	for i, tx := range txs {
 		if tx != nil && results[i] == nil {
@@ -171,25 +192,14 @@ func (b *batcher) run(batch []job) {
 	}
 	if len(fts) > 0 {
 		if err := insertFTS(ctx, sqlTx, fts); err != nil {
-			b.fail(sqlTx, batch, fmt.Errorf("index case text: %w", err))
-			return
+			sqlTx.Rollback()
+			return nil, false, fmt.Errorf("index case text: %w", err)
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
-		err = fmt.Errorf("commit: %w", translate(err))
-		for _, j := range batch {
-			j.done <- err
-		}
-		return
+		return nil, false, fmt.Errorf("commit: %w", translate(err))
 	}
-	for i, j := range batch {
-		if results[i] == nil && txs[i] != nil {
-			for _, fn := range txs[i].after {
-				fn()
-			}
-		}
-		j.done <- results[i]
-	}
+	return txs, false, nil
 }
 
 func (b *batcher) fail(tx interface{ Rollback() error }, batch []job, err error) {
@@ -202,6 +212,7 @@ func (b *batcher) fail(tx interface{ Rollback() error }, batch []job, err error)
 func safeRun(fn func(*Tx) error, tx *Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			tx.panicked = true
 			err = fmt.Errorf("panic in write: %v", r)
 		}
 	}()

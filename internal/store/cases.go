@@ -56,8 +56,8 @@ func pointArgs(c *cases.Case) (any, any) {
 // The writer's frequent statements, prepared once on SQLite (see prepareHot).
 const (
 	sqlInsertCaseCols = `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
-		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, doc`
-	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20`
+		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc`
+	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21`
 	sqlUpdateCase     = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11 WHERE id=$12 AND version=$13`
 	sqlInsertStep = `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`
@@ -78,7 +78,6 @@ const (
 var hotSQL = []string{
 	sqlInsertCaseCols + `) VALUES (` + sqlInsertCaseVals + `)`, sqlUpdateCase, sqlInsertStep, sqlSyncUnit,
 	sqlSyncClock, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc,
-	`SAVEPOINT job`, `ROLLBACK TO SAVEPOINT job`, `RELEASE SAVEPOINT job`,
 }
 
 // InsertCase stores a new case with its first step.
@@ -92,12 +91,7 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	vals := sqlInsertCaseVals
 	args := []any{c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc)}
-	if t.dialect == Postgres {
-		q += `, body`
-		vals += `,$21`
-		args = append(args, caseBody(c))
-	}
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), caseBody(c), string(doc)}
 	if _, err := t.Exec(ctx, q+`) VALUES (`+vals+`)`, args...); err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
@@ -110,7 +104,7 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	if err := t.syncUnits(ctx, c); err != nil {
 		return err
 	}
-	if err := t.syncClocks(ctx, c, rule); err != nil {
+	if err := t.syncClocks(ctx, c, rule, false); err != nil {
 		return err
 	}
 	return t.insertStep(ctx, step)
@@ -135,7 +129,7 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	if err := t.syncUnits(ctx, c); err != nil {
 		return err
 	}
-	if err := t.syncClocks(ctx, c, rule); err != nil {
+	if err := t.syncClocks(ctx, c, rule, true); err != nil {
 		return err
 	}
 	return t.insertStep(ctx, step)
@@ -182,7 +176,9 @@ func (t *Tx) syncUnits(ctx context.Context, c *cases.Case) error {
 // syncClocks makes the clocks table hold exactly the case's running clocks.
 // A clock whose due time moved (extension, resume) is re-armed; one whose due
 // time is unchanged keeps its fired flags, so nothing fires twice.
-func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule) error {
+// A new case has no rows to remove, so existing is false and the delete is
+// skipped.
+func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule, existing bool) error {
 	running := c.RunningClocks()
 	keys := make([]string, 0, len(running))
 	for _, r := range running {
@@ -196,6 +192,9 @@ func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule) erro
 			c.ID, r.Key, ms(r.Clock.Due), ms(r.Clock.YellowAt), ms(esc), escalated); err != nil {
 			return fmt.Errorf("sync clocks: %w", err)
 		}
+	}
+	if !existing {
+		return nil
 	}
 	q := sqlDeleteClocks
 	args := []any{c.ID}
@@ -320,6 +319,7 @@ type CaseFilter struct {
 	Categories             []string  // any of these categories
 	UpdatedFrom, UpdatedTo time.Time // last changed in [UpdatedFrom, UpdatedTo)
 	After                  string    // keyset cursor: list cases with ID below this
+	textIndex              bool      // SQLite: search through the trigram index (set by textPlan)
 	Limit                  int
 }
 
@@ -461,10 +461,12 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	}
 	if q := strings.TrimSpace(f.Text); q != "" {
 		if db.Dialect == SQLite {
-			if len([]rune(q)) >= 3 {
+			if f.textIndex {
 				w.add(`rowid IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)`, ftsPhrase(q))
 			} else {
-				w.add(`rowid IN (SELECT rowid FROM case_fts WHERE body LIKE ?)`, "%"+likeEscape(q)+"%")
+				// Walk the listing's own order and test each row: stops
+				// after a page of matches, so common words are fast.
+				w.add(`instr(lower(body), lower(?)) > 0`, q)
 			}
 		} else {
 			// ILIKE: SQLite's trigram index and LIKE ignore ASCII case too.
@@ -475,6 +477,30 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		w.add(`id < ?`, f.After)
 	}
 	return w
+}
+
+// maxIndexedMatches is the most trigram matches for which a search goes
+// through the index (fetch the matches, sort them); beyond it the listing's
+// own order is walked and each row tested, which stops after one page.
+const maxIndexedMatches = 2000
+
+// textPlan chooses, on SQLite, how a text search runs: through the trigram
+// index when the words are rare (a short list to sort), by walking the
+// listing order when they are common or shorter than a trigram.
+func (db *DB) textPlan(ctx context.Context, f *CaseFilter) error {
+	q := strings.TrimSpace(f.Text)
+	f.textIndex = false
+	if db.Dialect != SQLite || len([]rune(q)) < 3 {
+		return nil
+	}
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM case_fts WHERE case_fts MATCH $1 LIMIT $2)`,
+		ftsPhrase(q), maxIndexedMatches+1).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("plan text search: %w", translate(err))
+	}
+	f.textIndex = n <= maxIndexedMatches
+	return nil
 }
 
 // ftsPhrase quotes user text as one FTS5 phrase, so operators in it are inert.
@@ -495,6 +521,9 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	}
 	if f.Limit > 500 {
 		f.Limit = 500
+	}
+	if err := db.textPlan(ctx, &f); err != nil {
+		return nil, err
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
@@ -518,6 +547,9 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 // CountCases counts cases matching the filter (cursor and limit ignored).
 func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
 	f.After = ""
+	if err := db.textPlan(ctx, &f); err != nil {
+		return 0, err
+	}
 	w := db.caseWhere(f)
 	var n int
 	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases`+w.sql(), w.args...).Scan(&n); err != nil {

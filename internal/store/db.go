@@ -114,6 +114,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	if db.Dialect == SQLite {
+		// Give the query planner fresh statistics, cheaply (sampled), so that
+		// list queries pick the selective index.
+		if _, err := db.write.ExecContext(ctx, `PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002`); err != nil {
+			db.closeConns()
+			return nil, fmt.Errorf("optimize: %w", err)
+		}
 		if err := db.prepareHot(ctx); err != nil {
 			db.closeConns()
 			return nil, err
@@ -168,7 +174,24 @@ type Tx struct {
 	dialect Dialect
 	after   []func()
 	stmts   map[string]*sql.Stmt // prepared statements of the writer connection (SQLite)
-	fts     []ftsRow             // full-text rows written once the batch's savepoints are released
+	fts     []ftsRow             // full-text rows written once at the end of the batch
+	// What the job did, so the writer knows whether its failure can be
+	// ignored or the batch must run again without it.
+	wrote, sqlErr, panicked bool
+}
+
+// note records whether a statement writes and whether it failed.
+func (t *Tx) note(query string, err error) {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		t.sqlErr = true
+	}
+	q := strings.TrimLeft(query, " \t\n(")
+	if len(q) >= 6 {
+		switch strings.ToUpper(q[:6]) {
+		case "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER ", "DROP T":
+			t.wrote = true
+		}
+	}
 }
 
 // ftsRow is a case's text to index in case_fts.
@@ -185,26 +208,47 @@ func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var r sql.Result
+	var err error
 	if st := t.stmt(ctx, query); st != nil {
-		r, err := st.ExecContext(ctx, args...)
-		return r, translate(err)
+		r, err = st.ExecContext(ctx, args...)
+	} else {
+		r, err = t.tx.ExecContext(ctx, query, args...)
 	}
-	r, err := t.tx.ExecContext(ctx, query, args...)
+	t.note(query, err)
 	return r, translate(err)
 }
 
 // Query runs a query.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	r, err := t.tx.QueryContext(ctx, query, args...)
+	t.note(query, err)
 	return r, translate(err)
 }
 
 // QueryRow runs a query expected to return at most one row.
-func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	t.note(query, nil)
 	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return &Row{row: st.QueryRowContext(ctx, args...), tx: t}
 	}
-	return t.tx.QueryRowContext(ctx, query, args...)
+	return &Row{row: t.tx.QueryRowContext(ctx, query, args...), tx: t}
+}
+
+// Row is one row of a query in a write transaction; its Scan records SQL
+// failures for the writer.
+type Row struct {
+	row *sql.Row
+	tx  *Tx
+}
+
+// Scan copies the row's columns into dest; no row is ErrNotFound.
+func (r *Row) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		r.tx.sqlErr = true
+	}
+	return err
 }
 
 // AfterCommit registers fn to run once the transaction is durably committed

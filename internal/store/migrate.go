@@ -101,6 +101,7 @@ CREATE TABLE cases (
 	closed_at        BIGINT,
 	due_at           BIGINT,
 	was_overdue      INTEGER NOT NULL DEFAULT 0,
+	body             TEXT NOT NULL DEFAULT '',
 	doc              TEXT NOT NULL
 );
 CREATE INDEX cases_region ON cases(region_path, id);
@@ -148,19 +149,34 @@ CREATE INDEX clocks_escalate ON clocks(escalate_at) WHERE escalated = 0;
 CREATE INDEX clocks_due ON clocks(due_at);
 `,
 		sqlite: `
-CREATE VIRTUAL TABLE case_fts USING fts5(body, tokenize='trigram');
+CREATE VIRTUAL TABLE case_fts USING fts5(body, content='cases', tokenize='trigram');
 `,
 		postgres: `
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 ALTER TABLE regions ALTER COLUMN path TYPE TEXT COLLATE "C";
 ALTER TABLE cases ALTER COLUMN region_path TYPE TEXT COLLATE "C";
 ALTER TABLE cases ALTER COLUMN center_path TYPE TEXT COLLATE "C";
-ALTER TABLE cases ADD COLUMN body TEXT NOT NULL DEFAULT '';
 CREATE INDEX cases_body_trgm ON cases USING gin (body gin_trgm_ops);
 `,
 	},
-	// 2: Open311 API keys (issue 5).
-	2: {},
+	// 2: Open311 API keys (issue 5). A key's secret is never stored, only its
+	// SHA-256; a name is unique among the keys not revoked. cases_updated
+	// serves Open311's updated_after/updated_before and its update feed.
+	2: {
+		common: `
+CREATE TABLE api_keys (
+	id              TEXT PRIMARY KEY,
+	name            TEXT NOT NULL,
+	hash            TEXT NOT NULL UNIQUE,
+	region_path     TEXT NOT NULL,
+	rate_per_minute INTEGER NOT NULL,
+	created_at      BIGINT NOT NULL,
+	revoked_at      BIGINT
+);
+CREATE UNIQUE INDEX api_keys_name ON api_keys(name) WHERE revoked_at IS NULL;
+CREATE INDEX cases_updated ON cases(updated_at);
+`,
+	},
 	// 3: whistle-and-report: account titles for the heads (issue 6).
 	3: {},
 }
