@@ -5,7 +5,9 @@ import "strings"
 // CanSee reports whether the actor may read the case. Scopes: region roles see
 // the cases placed in their region subtree; a commander also sees cases owned
 // by a center in the subtree; unit staff see the cases their unit was ever
-// dispatched; residents and enterprises see what they reported.
+// dispatched, summoned to by a whistle or given a meeting's decision on; a
+// person summoned by a whistle sees its case; residents and enterprises see
+// what they reported.
 func CanSee(a Actor, c *Case) bool {
 	switch a.Role {
 	case RoleSystem:
@@ -17,7 +19,15 @@ func CanSee(a Actor, c *Case) bool {
 		if strings.HasPrefix(c.RegionPath, a.RegionPath) || strings.HasPrefix(c.CenterPath, a.RegionPath) {
 			return true
 		}
-		return a.AccountID != "" && a.AccountID == c.Reporter.AccountID
+		// People of a grid also follow what they reported elsewhere; a
+		// center's staff see their region, whoever reported.
+		switch a.Role {
+		case RoleGridWorker, RoleGridChief, RoleHead:
+			if a.AccountID != "" && a.AccountID == c.Reporter.AccountID {
+				return true
+			}
+		}
+		return c.involved(a)
 	case RoleUnit:
 		if a.UnitID == "" {
 			return false
@@ -27,7 +37,7 @@ func CanSee(a Actor, c *Case) bool {
 				return true
 			}
 		}
-		return false
+		return c.involved(a)
 	case RoleResident, RoleEnterprise:
 		return a.AccountID != "" && a.AccountID == c.Reporter.AccountID
 	}

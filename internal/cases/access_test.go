@@ -64,10 +64,16 @@ func TestCanSee(t *testing.T) {
 			// An empty scope sees nothing, not even the actor's own report.
 			empty := cases.Actor{AccountID: "acct-rep", Role: role}
 			check(t, empty, want{})
-			// Outside the subtree, the reporter still sees the own case.
+			// Outside the subtree, a grid's people still see their own
+			// reports; a center's staff see their region only.
 			rep := region(role, siblingStreet)
 			rep.AccountID = "acct-rep"
-			check(t, rep, want{true, true, true, false, true})
+			switch role {
+			case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
+				check(t, rep, want{true, true, true, false, true})
+			default:
+				check(t, rep, want{false, false, true, false, true})
+			}
 		})
 	}
 

@@ -55,9 +55,9 @@ func pointArgs(c *cases.Case) (any, any) {
 
 // The writer's frequent statements, prepared once on SQLite (see prepareHot).
 const (
-	sqlInsertCaseCols = `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
+	sqlInsertCaseCols = `INSERT INTO cases (district_code, street_code, community_code, id, number, version, state, source, category, board, severity, grid_code, region_path,
 		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc`
-	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21`
+	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24`
 	sqlUpdateCase     = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11 WHERE id=$12 AND version=$13`
 	sqlInsertStep = `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`
@@ -89,7 +89,8 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	lng, lat := pointArgs(c)
 	q := sqlInsertCaseCols
 	vals := sqlInsertCaseVals
-	args := []any{c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
+	lv := levelCodes(c.RegionPath)
+	args := []any{lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
 		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), caseBody(c), string(doc)}
 	if _, err := t.Exec(ctx, q+`) VALUES (`+vals+`)`, args...); err != nil {
@@ -284,7 +285,13 @@ func ScopeOf(a cases.Actor) Scope {
 	case cases.RoleResident, cases.RoleEnterprise:
 		return Scope{AccountID: nonEmpty(a.AccountID)}
 	}
-	return Scope{RegionPath: nonEmpty(a.RegionPath), AccountID: a.AccountID}
+	sc := Scope{RegionPath: nonEmpty(a.RegionPath)}
+	switch a.Role {
+	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
+		// People of a grid also follow what they reported elsewhere.
+		sc.AccountID = a.AccountID
+	}
+	return sc
 }
 
 // nonEmpty keeps an empty scope from matching everything. The sentinel must
@@ -321,6 +328,39 @@ type CaseFilter struct {
 	After                  string    // keyset cursor: list cases with ID below this
 	textIndex              bool      // SQLite: search through the trigram index (set by textPlan)
 	Limit                  int
+}
+
+// levelCodes splits a region path into its codes by level: [city, district,
+// street, community, grid], "" where the path stops above that level.
+func levelCodes(path string) [5]string {
+	var out [5]string
+	for i, c := range strings.Split(strings.Trim(path, "/"), "/") {
+		if i < len(out) {
+			out[i] = c
+		}
+	}
+	return out
+}
+
+// subtree returns the condition selecting cases placed in the subtree of a
+// region path. Each level has its own column and an index ordered by ID, so a
+// street's or a grid's queue is read newest first without sorting. With
+// noIndex the column is written +col so the planner drives the query from
+// another index (the text index).
+func subtree(path string, noIndex bool) (string, []any) {
+	codes := strings.Split(strings.Trim(path, "/"), "/")
+	cols := []string{"", "district_code", "street_code", "community_code", "grid_code"}
+	d := len(codes) - 1
+	if d >= 1 && d < len(cols) && codes[d] != "" {
+		col := cols[d]
+		if noIndex {
+			col = "+" + col
+		}
+		return col + ` = ?`, []any{codes[d]}
+	}
+	// The city, or deeper than a grid: a prefix range on the path.
+	lo, hi := prefixRange(path)
+	return `region_path >= ? AND region_path < ?`, []any{lo, hi}
 }
 
 // prefixRange returns the bounds [lo, hi) of strings starting with p.
@@ -374,11 +414,14 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	case s.UnitID != "":
 		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, s.UnitID)
 	case s.RegionPath != "":
-		lo, hi := prefixRange(s.RegionPath)
+		// A case's center is its region or an ancestor of it, so the
+		// region subtree alone decides (cases.CanSee also checks the center,
+		// which adds nothing).
+		cond, args := subtree(s.RegionPath, f.textIndex)
 		if s.AccountID != "" {
-			w.add(`((region_path >= ? AND region_path < ?) OR (center_path >= ? AND center_path < ?) OR reporter_account = ?)`, lo, hi, lo, hi, s.AccountID)
+			w.add(`(`+cond+` OR reporter_account = ?)`, append(args, s.AccountID)...)
 		} else {
-			w.add(`((region_path >= ? AND region_path < ?) OR (center_path >= ? AND center_path < ?))`, lo, hi, lo, hi)
+			w.add(cond, args...)
 		}
 	case s.AccountID != "":
 		w.add(`reporter_account = ?`, s.AccountID)
@@ -400,8 +443,8 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		}
 	}
 	if f.RegionPath != "" {
-		lo, hi := prefixRange(f.RegionPath)
-		w.add(`region_path >= ? AND region_path < ?`, lo, hi)
+		cond, args := subtree(f.RegionPath, f.textIndex)
+		w.add(cond, args...)
 	}
 	if f.CenterPath != "" {
 		w.add(`center_path = ?`, f.CenterPath)

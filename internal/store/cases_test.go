@@ -345,7 +345,8 @@ func TestCaseScope(t *testing.T) {
 			{"unit without unit", ScopeOf(cases.Actor{Role: cases.RoleUnit, AccountID: "x"}), nil},
 			{"resident without account", ScopeOf(cases.Actor{Role: cases.RoleResident}), nil},
 			{"commander without region", ScopeOf(cases.Actor{Role: cases.RoleCommander}), nil},
-			{"commander", ScopeOf(cases.Actor{Role: cases.RoleCommander, RegionPath: siblingStreet, AccountID: "acct-res"}), []string{"C04", "C02"}},
+			{"commander sees the region, not own reports elsewhere", ScopeOf(cases.Actor{Role: cases.RoleCommander, RegionPath: siblingStreet, AccountID: "acct-res"}), []string{"C02"}},
+			{"grid worker sees own reports elsewhere", ScopeOf(cases.Actor{Role: cases.RoleGridWorker, RegionPath: siblingStreet, AccountID: "acct-res"}), []string{"C04", "C02"}},
 			{"system", ScopeOf(cases.Actor{Role: cases.RoleSystem}), []string{"C06", "C05", "C04", "C03", "C02", "C01"}},
 		} {
 			got, err := db.Cases(ctx, CaseFilter{Scope: tc.s})

@@ -90,6 +90,9 @@ CREATE TABLE cases (
 	category         TEXT NOT NULL,
 	board            TEXT NOT NULL,
 	severity         TEXT NOT NULL,
+	district_code    TEXT NOT NULL DEFAULT '',
+	street_code      TEXT NOT NULL DEFAULT '',
+	community_code   TEXT NOT NULL DEFAULT '',
 	grid_code        TEXT NOT NULL DEFAULT '',
 	region_path      TEXT NOT NULL,
 	center_path      TEXT NOT NULL,
@@ -105,6 +108,10 @@ CREATE TABLE cases (
 	doc              TEXT NOT NULL
 );
 CREATE INDEX cases_region ON cases(region_path, id);
+CREATE INDEX cases_district ON cases(district_code, id);
+CREATE INDEX cases_street ON cases(street_code, id);
+CREATE INDEX cases_community ON cases(community_code, id);
+CREATE INDEX cases_open_due ON cases(due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX cases_center ON cases(center_path, id);
 CREATE INDEX cases_state ON cases(state, id);
 CREATE INDEX cases_category ON cases(category, id);
@@ -178,7 +185,9 @@ CREATE INDEX cases_updated ON cases(updated_at);
 `,
 	},
 	// 3: whistle-and-report: account titles for the heads (issue 6).
-	3: {},
+	3: {
+		common: `ALTER TABLE accounts ADD COLUMN title TEXT NOT NULL DEFAULT ''`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
