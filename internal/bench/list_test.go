@@ -129,9 +129,9 @@ func loadSynthetic(ctx context.Context, db *store.DB, n int) error {
 		if err != nil {
 			return err
 		}
-		insCase, err := tx.PrepareContext(ctx, `INSERT INTO cases (id, number, version, state, source, category, board, severity, grid_code, region_path,
+		insCase, err := tx.PrepareContext(ctx, `INSERT INTO cases (district_code, street_code, community_code, id, number, version, state, source, category, board, severity, grid_code, region_path,
 			center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)`)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,8 @@ func loadSynthetic(ctx context.Context, db *store.DB, n int) error {
 				return err
 			}
 			lng, lat := p.Lng, p.Lat
-			res, err := insCase.ExecContext(ctx, c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board,
+			lv := strings.Split(strings.Trim(g.Path, "/"), "/")
+			res, err := insCase.ExecContext(ctx, lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board,
 				string(c.Severity), c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, at.UnixMilli(),
 				c.UpdatedAt.UnixMilli(), closedAt, dueAt, boolInt(c.WasOverdue), c.Number+" "+c.Description+" "+c.Address, string(doc))
 			if err != nil {

@@ -21,13 +21,15 @@ func CanSee(a Actor, c *Case) bool {
 		}
 		// People of a grid also follow what they reported elsewhere; a
 		// center's staff see their region, whoever reported.
+		// Summoned heads see the cases they were whistled to.
 		switch a.Role {
 		case RoleGridWorker, RoleGridChief, RoleHead:
 			if a.AccountID != "" && a.AccountID == c.Reporter.AccountID {
 				return true
 			}
+			return c.involved(a)
 		}
-		return c.involved(a)
+		return false
 	case RoleUnit:
 		if a.UnitID == "" {
 			return false

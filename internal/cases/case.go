@@ -254,6 +254,8 @@ type Case struct {
 	Stage       Stage             `json:"stage,omitempty"`
 	Clock       sla.Clock         `json:"clock,omitzero"` // the case-level clock of Stage
 	Tasks       []Task            `json:"tasks,omitempty"`
+	Whistles    []Whistle         `json:"whistles,omitempty"` // 吹哨报到
+	Meetings    []Meeting         `json:"meetings,omitempty"` // 调度会、议事会…
 	MergedInto  string            `json:"merged_into,omitempty"`
 	Rating      Rating            `json:"rating,omitempty"`
 	RatingNote  string            `json:"rating_note,omitempty"`
@@ -329,6 +331,7 @@ func (c *Case) Units() []string {
 func (c Case) clone() Case {
 	c.Tasks = append([]Task(nil), c.Tasks...)
 	c.Photos = append([]Photo(nil), c.Photos...)
+	c.cloneWhistles()
 	if c.Answers != nil {
 		m := make(map[string]any, len(c.Answers))
 		for k, v := range c.Answers {

@@ -223,6 +223,10 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 			return apperr.Field("level", "预警级别无效")
 		}
 		step.Data = map[string]any{"clock": cmd.Clock, "level": cmd.Level}
+		return n.warnWhistle(step, cmd, now)
+
+	case ActWhistle, ActReportIn, ActLeave, ActRateParty, ActMeeting, ActDecisionDone:
+		return whistleEffect(n, step, cmd, actor, p, now)
 	}
 	return nil
 }
@@ -272,6 +276,7 @@ func (n *Case) stopCaseClock(now time.Time) {
 
 func (n *Case) pauseClocks(now time.Time) {
 	n.Clock = pause(n.Clock, now)
+	n.eachWhistleClock(func(c *sla.Clock) { *c = pause(*c, now) })
 	for i := range n.Tasks {
 		if n.Tasks[i].Active() {
 			n.Tasks[i].Sign = pause(n.Tasks[i].Sign, now)
@@ -282,6 +287,7 @@ func (n *Case) pauseClocks(now time.Time) {
 
 func (n *Case) resumeClocks(p Policy, now time.Time) {
 	n.Clock = resume(n.Clock, p, now)
+	n.eachWhistleClock(func(c *sla.Clock) { *c = resume(*c, p, now) })
 	for i := range n.Tasks {
 		if n.Tasks[i].Active() {
 			n.Tasks[i].Sign = resume(n.Tasks[i].Sign, p, now)
@@ -354,7 +360,9 @@ func clocksOverdue(n *Case, now time.Time) bool {
 
 // ClockRef is one running clock of a case, as the sweeper stores it.
 type ClockRef struct {
-	Key    string // "case:accept", "task:<unit>:sign", "task:<unit>:handle"
+	// "case:accept", "task:<unit>:sign", "task:<unit>:handle",
+	// "whistle:<wid>:<party key>:report_in", "meeting:<mid>:<did>"
+	Key    string
 	UnitID string
 	Clock  sla.Clock
 }
@@ -376,7 +384,7 @@ func (c *Case) RunningClocks() []ClockRef {
 			out = append(out, ClockRef{Key: "task:" + t.UnitID + ":handle", UnitID: t.UnitID, Clock: t.Handle})
 		}
 	}
-	return out
+	return append(out, c.whistleClocks()...)
 }
 
 // Overdue reports whether any running clock of the case is past due at now.

@@ -128,6 +128,13 @@ func reach(t *testing.T, want cases.State) (cases.Case, time.Time) {
 
 func reachSev(t *testing.T, want cases.State, sev sla.Severity) (cases.Case, time.Time) {
 	t.Helper()
+	return reachHook(t, want, sev, nil)
+}
+
+// reachHook is reachSev with a hook run on the case right after it is
+// accepted (at 09:05); the hook's steps are taken by 09:07.
+func reachHook(t *testing.T, want cases.State, sev sla.Severity, hook func(cases.Case) cases.Case) (cases.Case, time.Time) {
+	t.Helper()
 	c := newCase(t, sev)
 	now := at(9, 9, 0)
 	step := func(cmd cases.Command, actor cases.Actor, when time.Time) {
@@ -145,6 +152,9 @@ func reachSev(t *testing.T, want cases.State, sev sla.Severity) (cases.Case, tim
 		return c, now
 	}
 	step(cases.Command{Action: cases.ActAccept}, commander, at(9, 9, 5))
+	if hook != nil {
+		c, now = hook(c), at(9, 9, 7)
+	}
 	if want == cases.Accepted {
 		return c, now
 	}

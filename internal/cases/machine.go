@@ -8,6 +8,7 @@ import (
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/calendar"
+	"zhizhi/internal/geo"
 	"zhizhi/internal/sla"
 )
 
@@ -104,6 +105,14 @@ const (
 	ActUrge          Action = "urge"
 	ActSupervise     Action = "supervise"
 	ActWarn          Action = "warn" // a clock turned yellow or red (system)
+
+	// Whistle-and-report and meetings (whistle.go).
+	ActWhistle      Action = "whistle"       // 吹哨
+	ActReportIn     Action = "report_in"     // 报到
+	ActLeave        Action = "leave"         // 退出 (only once the case is closed)
+	ActRateParty    Action = "rate_party"    // 评价报到单位
+	ActMeeting      Action = "meeting"       // 召开会议
+	ActDecisionDone Action = "decision_done" // 落实会议决定
 )
 
 // Label is the action's Chinese name for the timeline and buttons.
@@ -134,6 +143,11 @@ const (
 	FRating    Field = "rating"
 	FExtension Field = "extension"
 	FUntil     Field = "until"
+	FParties   Field = "parties"
+	FWhistle   Field = "whistle_id"
+	FParty     Field = "party_key"
+	FMeeting   Field = "meeting"
+	FDecision  Field = "decision_id"
 )
 
 // Rule is one row of the state machine: in which states an action may be
@@ -174,6 +188,12 @@ var Table = []Rule{
 	{ActUrge, "催办", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader}, nil},
 	{ActSupervise, "督办", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleLeader}, []Field{FNote}},
 	{ActWarn, "预警", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleSystem}, nil},
+	{ActWhistle, "吹哨", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FNote, FParties}},
+	{ActReportIn, "报到", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleHead}, nil},
+	{ActLeave, "退出", []State{Closed}, "", []Role{RoleUnit, RoleHead}, nil},
+	{ActRateParty, "评价报到单位", []State{Closed}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FWhistle, FParty, FRating}},
+	{ActMeeting, "召开会议", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader, RoleGridWorker, RoleGridChief}, []Field{FMeeting}},
+	{ActDecisionDone, "落实", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleCommander}, []Field{FDecision}},
 }
 
 var rules = func() map[Action]Rule {
@@ -206,6 +226,15 @@ type Command struct {
 	Clock     string       `json:"clock,omitempty"`    // warn: the clock's key
 	Level     string       `json:"level,omitempty"`    // warn: yellow or red
 	Parent    string       `json:"-"`                  // escalate: the next center's path, set by the service
+
+	Kind          WhistleKind   `json:"kind,omitempty"`           // whistle: street, enterprise or grid (default by role)
+	Parties       []PartyRef    `json:"parties,omitempty"`        // whistle: the units or people summoned
+	ReportInLimit sla.Limit     `json:"report_in_limit,omitzero"` // whistle: overrides the configured limit
+	WhistleID     string        `json:"whistle_id,omitempty"`     // report_in (optional), rate_party, meeting (optional)
+	PartyKey      string        `json:"party_key,omitempty"`      // rate_party: unit:<id> or person:<account>
+	Point         *geo.Point    `json:"point,omitempty"`          // report_in: where the party is
+	Meeting       *MeetingInput `json:"meeting,omitempty"`        // meeting
+	DecisionID    string        `json:"decision_id,omitempty"`    // decision_done
 }
 
 // Policy is what Apply needs from configuration: the calendar, the limits of
@@ -218,6 +247,9 @@ type Policy struct {
 	MaxParks      int     // default 1
 	MaxParkDays   int     // default 365
 	MaxNote       int     // default 2000 runes
+	// ReportInLimits overrides, per whistle kind, the report-in limit of the
+	// category's table (stage report_in).
+	ReportInLimits map[WhistleKind]sla.Limit
 }
 
 func (p Policy) withDefaults() Policy {
@@ -287,6 +319,9 @@ func Apply(c Case, cmd Command, actor Actor, p Policy, now time.Time) (Case, Ste
 	if !CanSee(actor, &c) {
 		return c, Step{}, apperr.New(apperr.Forbidden, "无权操作该案件")
 	}
+	if cmd.Action == ActLeave && c.State.Open() {
+		return c, Step{}, refuse("事不完、人不撤：案件办结前不能退出")
+	}
 	if !slices.Contains(r.From, c.State) {
 		return c, Step{}, refuse("案件当前状态为“%s”，不能执行“%s”", c.State.Label(), r.Label)
 	}
@@ -306,6 +341,9 @@ func Apply(c Case, cmd Command, actor Actor, p Policy, now time.Time) (Case, Ste
 	}
 	if err := effect(&n, &step, cmd, actor, p, now); err != nil {
 		return c, Step{}, err
+	}
+	if c.State.Open() && !n.State.Open() {
+		n.endWhistles(now)
 	}
 	n.Version = c.Version + 1
 	n.UpdatedAt = now
@@ -385,6 +423,10 @@ func guard(c *Case, a Action, actor Actor) error {
 		if strings.Count(c.CenterPath, "/") <= 2 {
 			return refuse("已是最高一级指挥中心，不能再上提")
 		}
+	case ActWhistle, ActReportIn, ActLeave, ActRateParty, ActDecisionDone:
+		if err := whistleGuard(c, a, actor); err != nil {
+			return err
+		}
 	}
 	if isCommanderAction(a) && actor.Role == RoleCommander && !strings.HasPrefix(c.CenterPath, actor.RegionPath) {
 		return refuse("案件已上提至上级指挥中心，由上级中心处理")
@@ -395,7 +437,7 @@ func guard(c *Case, a Action, actor Actor) error {
 func isCommanderAction(a Action) bool {
 	switch a {
 	case ActAccept, ActReject, ActMerge, ActDispatch, ActRedispatch, ActClose, ActExtendApprove, ActExtendDeny,
-		ActParkApprove, ActParkDeny, ActReopen, ActEscalate, ActVerify:
+		ActParkApprove, ActParkDeny, ActReopen, ActEscalate, ActVerify, ActWhistle:
 		return true
 	}
 	return false
@@ -437,6 +479,26 @@ func checkInputs(r Rule, cmd Command, p Policy) error {
 			if cmd.Until.IsZero() {
 				f.Add("until", "请填写挂账截止时间")
 			}
+		case FParties:
+			if len(cmd.Parties) == 0 {
+				f.Add("parties", "请选择召集的部门或人员")
+			}
+		case FWhistle:
+			if cmd.WhistleID == "" {
+				f.Add("whistle_id", "请指定吹哨")
+			}
+		case FParty:
+			if cmd.PartyKey == "" {
+				f.Add("party_key", "请指定报到单位")
+			}
+		case FMeeting:
+			if cmd.Meeting == nil {
+				f.Add("meeting", "请填写会议情况")
+			}
+		case FDecision:
+			if cmd.DecisionID == "" {
+				f.Add("decision_id", "请指定会议决定")
+			}
 		}
 	}
 	if len([]rune(cmd.Note)) > p.MaxNote {
@@ -466,6 +528,8 @@ func noteLabel(a Action) string {
 		return "原因"
 	case ActFeedback:
 		return "处置结果"
+	case ActWhistle:
+		return "吹哨事由"
 	}
 	return "说明"
 }

@@ -39,8 +39,66 @@ func validCommand(a cases.Action, now time.Time) cases.Command {
 		cmd.Parent, cmd.Note = districtPath, "街道无法协调"
 	case cases.ActWarn:
 		cmd.Clock, cmd.Level = "case:accept", "red"
+	case cases.ActWhistle:
+		cmd.Note, cmd.Parties = "需多部门现场协同", []cases.PartyRef{{UnitID: otherID}}
+	case cases.ActRateParty:
+		cmd.WhistleID, cmd.PartyKey, cmd.Rating = "w1", "unit:"+leadID, cases.Satisfied
+	case cases.ActMeeting:
+		cmd.Meeting = &cases.MeetingInput{Kind: cases.MeetingCouncil, Place: "社区议事厅",
+			Attendees: []cases.Attendee{{Kind: cases.AttendeeResident, Name: "居民代表王某"}},
+			Decisions: []cases.DecisionInput{{Text: "一周内完成修复", UnitID: leadID, Due: now.AddDate(0, 0, 7)}}}
+	case cases.ActDecisionDone:
+		cmd.DecisionID, cmd.Note = "d1", "已落实"
 	}
 	return cmd
+}
+
+// roleCommand is validCommand adjusted to what the role does: a grid
+// whistle summons people, an enterprise whistles units; each initiator rates
+// the parties of its own whistle (see whistled).
+func roleCommand(a cases.Action, role cases.Role, now time.Time) cases.Command {
+	cmd := validCommand(a, now)
+	switch {
+	case a == cases.ActWhistle && (role == cases.RoleGridWorker || role == cases.RoleGridChief):
+		cmd.Parties = []cases.PartyRef{{AccountID: "acct-head2", Name: "楼长李某", Title: "楼长"}}
+	case a == cases.ActRateParty && role == cases.RoleGridWorker:
+		cmd.WhistleID, cmd.PartyKey = "w2", "person:acct-head"
+	case a == cases.ActRateParty && role == cases.RoleGridChief:
+		cmd.WhistleID, cmd.PartyKey = "w3", "person:acct-head"
+	case a == cases.ActRateParty && role == cases.RoleEnterprise:
+		cmd.WhistleID, cmd.PartyKey = "w4", "unit:"+coID
+	}
+	return cmd
+}
+
+// whistled is the hook that gives the standard case, right after it is
+// accepted, one whistle of each initiator and a meeting: w1 the commander's
+// street whistle (u-lead, u-co), w2 the grid worker's and w3 the grid
+// chief's grid whistle (the head acct-head), w4 the enterprise whistle of the
+// reporter (u-co), and m1 a dispatch meeting on w1 with decision d1 for
+// u-lead. No one has reported in yet.
+func whistled(t *testing.T) func(cases.Case) cases.Case {
+	return func(c cases.Case) cases.Case {
+		t.Helper()
+		head := []cases.PartyRef{{AccountID: "acct-head", Name: "街长赵某", Title: "街长"}}
+		c = must(t, c, cases.Command{Action: cases.ActWhistle, Note: "多部门联合处置",
+			Parties: []cases.PartyRef{{UnitID: leadID}, {UnitID: coID}}}, commander, at(9, 9, 6))
+		c = must(t, c, cases.Command{Action: cases.ActWhistle, Note: "网格吹哨", Parties: head},
+			actorFor(cases.RoleGridWorker, cases.ActWhistle, cases.Accepted, c), at(9, 9, 6))
+		c = must(t, c, cases.Command{Action: cases.ActWhistle, Note: "网格吹哨", Parties: head},
+			actorFor(cases.RoleGridChief, cases.ActWhistle, cases.Accepted, c), at(9, 9, 6))
+		c = must(t, c, cases.Command{Action: cases.ActWhistle, Kind: cases.WhistleEnterprise, Note: "企业吹哨",
+			Parties: []cases.PartyRef{{UnitID: coID}}}, actorFor(cases.RoleEnterprise, cases.ActWhistle, cases.Accepted, c), at(9, 9, 6))
+		return must(t, c, cases.Command{Action: cases.ActMeeting, WhistleID: "w1", Meeting: &cases.MeetingInput{
+			Kind: cases.MeetingDispatch, Place: "现场",
+			Decisions: []cases.DecisionInput{{Text: "三日内修复", UnitID: leadID, Due: at(12, 18, 0)}}}}, commander, at(9, 9, 7))
+	}
+}
+
+// reachWhistled is reach with the whistles and the meeting of whistled.
+func reachWhistled(t *testing.T, want cases.State) (cases.Case, time.Time) {
+	t.Helper()
+	return reachHook(t, want, sla.Normal, whistled(t))
 }
 
 // actorFor is an in-scope actor of the role for the action on the case:
@@ -93,11 +151,11 @@ func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Ca
 	return n
 }
 
-// hasTasks is whether the standard case in this state was ever dispatched,
-// which is what puts it in a unit's scope.
-func hasTasks(st cases.State) bool {
+// unitInScope is whether the whistled standard case in this state has u-lead
+// on it: summoned by the whistle right after acceptance, then dispatched.
+func unitInScope(st cases.State) bool {
 	switch st {
-	case cases.Dispatched, cases.Handling, cases.FedBack, cases.Parked, cases.Closed:
+	case cases.Accepted, cases.Dispatched, cases.Handling, cases.FedBack, cases.Parked, cases.Closed:
 		return true
 	}
 	return false
@@ -120,13 +178,14 @@ func expectedTo(a cases.Action, st cases.State) cases.State {
 }
 
 // TestMatrix tries every action of the table in every state by every role,
-// with valid inputs and an in-scope actor.
+// with valid inputs and an in-scope actor, on the standard case with the
+// whistles and the meeting of whistled.
 func TestMatrix(t *testing.T) {
 	roles := append(slices.Clone(cases.Roles), cases.RoleSystem)
 	built := map[cases.State]cases.Case{}
 	last := map[cases.State]time.Time{}
 	for _, st := range cases.States {
-		built[st], last[st] = reach(t, st)
+		built[st], last[st] = reachWhistled(t, st)
 		if built[st].State != st {
 			t.Fatalf("builder reached %s, want %s", built[st].State, st)
 		}
@@ -141,11 +200,11 @@ func TestMatrix(t *testing.T) {
 					c := prepare(t, built[st], r.Action, now)
 					now = now.Add(time.Minute)
 					actor := actorFor(role, r.Action, st, c)
-					cmd := validCommand(r.Action, now)
+					cmd := roleCommand(r.Action, role, now)
 					before := snapshot(t, c)
 
 					inRoles := slices.Contains(r.Roles, role)
-					inScope := role != cases.RoleUnit || hasTasks(st)
+					inScope := role != cases.RoleUnit || unitInScope(st)
 					inFrom := slices.Contains(r.From, st)
 					var want apperr.Kind
 					switch {
@@ -229,7 +288,8 @@ func TestTableIsWellFormed(t *testing.T) {
 			t.Errorf("%s: no states or no roles", r.Action)
 		}
 		for _, s := range r.From {
-			if !s.Valid() || !s.Open() && r.Action != cases.ActRate && r.Action != cases.ActReopen {
+			afterClose := r.Action == cases.ActRate || r.Action == cases.ActReopen || r.Action == cases.ActLeave || r.Action == cases.ActRateParty
+			if !s.Valid() || !s.Open() && !afterClose {
 				t.Errorf("%s: from %q", r.Action, s)
 			}
 		}

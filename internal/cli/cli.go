@@ -32,6 +32,7 @@ commands:
   serve     start on the configured database
   migrate   create or upgrade the database schema
   user      create an account
+  apikey    create, list or revoke Open311 API keys
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand.
@@ -49,6 +50,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return migrate(args[1:], stdout, stderr)
 	case "user":
 		return user(args[1:], stdout, stderr)
+	case "apikey":
+		return apikey(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -137,6 +140,9 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 		for _, a := range accounts {
 			fmt.Fprintf(stdout, "    %-12s %-8s %s\n", a.Username, a.Role.Label(), a.Name)
 		}
+		if key, err := demo.APIKey(ctx, p.DB); err == nil {
+			fmt.Fprintf(stdout, "  Open311: http://%s/open311/v2/discovery.xml  api_key (%s): %s\n", p.Addr(), demo.DemoKeyName, key)
+		}
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "shutting down…")
@@ -172,6 +178,7 @@ func user(args []string, stdout, stderr io.Writer) error {
 	role := fs.String("role", "", "role: gridworker, gridchief, head, commander, unit, leader, admin, enterprise, resident")
 	fs.StringVar(&in.RegionCode, "region", "", "region code of the account's scope")
 	fs.StringVar(&in.UnitID, "unit", "", "unit ID for unit staff")
+	fs.StringVar(&in.Title, "title", "", "title of a head: 街长, 路长, 巷长, 楼长, 店长 (setting head_titles)")
 	fs.StringVar(&in.Password, "password", os.Getenv("ZHIZHI_PASSWORD"), "password (or ZHIZHI_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
 		return err

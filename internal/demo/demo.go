@@ -44,6 +44,9 @@ func Accounts() []Account {
 		{"zhouchunyan", "周春燕", cases.RoleGridWorker, "新影村社区#1", ""},
 		{"yangshipei", "杨诗培", cases.RoleGridWorker, "民乐村社区#9", ""},
 		{"xyc_wgz", "新影村社区网格长", cases.RoleGridChief, "新影村社区", ""},
+		{"xyc_jiezhang", "新影村街长", cases.RoleHead, "新影村社区#1", ""},
+		{"xyc_louzhang", "新影村楼长", cases.RoleHead, "新影村社区#1", ""},
+		{"xyc_dianzhang", "新影村店长", cases.RoleHead, "新影村社区#1", ""},
 		{"yj_staff", "区应急管理局工作人员", cases.RoleUnit, "", "yj"},
 		{"scjg_staff", "区市场监管局工作人员", cases.RoleUnit, "", "scjg"},
 		{"xf_staff", "区消防救援支队工作人员", cases.RoleUnit, "", "xf"},
@@ -54,6 +57,9 @@ func Accounts() []Account {
 		{"jumin", "居民张先生", cases.RoleResident, "", ""},
 	}
 }
+
+// headTitles gives the demo's heads (三长) their titles.
+var headTitles = map[string]string{"xyc_jiezhang": "街长", "xyc_louzhang": "楼长", "xyc_dianzhang": "店长"}
 
 // Options tune the demo.
 type Options struct {
@@ -115,7 +121,7 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	actors := map[string]cases.Actor{}
 	for _, a := range Accounts() {
 		in := service.NewAccount{Username: a.Username, Name: a.Name, Role: a.Role, UnitID: a.Unit, Password: Password,
-			Phone: "1380000" + fmt.Sprintf("%04d", len(actors)+1)}
+			Phone: "1380000" + fmt.Sprintf("%04d", len(actors)+1), Title: headTitles[a.Username]}
 		if a.Region != "" {
 			r, ok := w.resolve(a.Region)
 			if !ok {
@@ -128,6 +134,9 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 			return fmt.Errorf("account %s: %w", a.Username, err)
 		}
 		actors[a.Username] = acct.Actor()
+	}
+	if err := createDemoKey(ctx, svc); err != nil {
+		return err
 	}
 	photos, err := demoPhotos(svc)
 	if err != nil {
@@ -220,6 +229,29 @@ func randomPoint(rnd *rand.Rand, shape geo.MultiPolygon) geo.Point {
 		}
 	}
 	return shape.Centroid()
+}
+
+// DemoKeyName names the Open311 API key the demo creates.
+const DemoKeyName = "demo"
+
+// demoKeySetting holds the demo key's secret, so that every start of the
+// demo can print it (real keys' secrets are never stored).
+const demoKeySetting = "demo_open311_key"
+
+// createDemoKey makes the demo's Open311 key, scoped to the district.
+func createDemoKey(ctx context.Context, svc *service.Service) error {
+	secret, _, err := svc.CreateAPIKey(ctx, service.NewAPIKey{Name: DemoKeyName, RegionCode: lastSeg(District), RatePerMinute: 600})
+	if err != nil {
+		return fmt.Errorf("demo api key: %w", err)
+	}
+	return svc.DB().Write(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, demoKeySetting, secret) })
+}
+
+// APIKey returns the secret of the demo's Open311 key.
+func APIKey(ctx context.Context, db *store.DB) (string, error) {
+	var secret string
+	err := db.Setting(ctx, demoKeySetting, &secret)
+	return secret, err
 }
 
 var _ = id.New

@@ -314,8 +314,9 @@ func demoAnswers(cat cases.Category, t time.Time) map[string]any {
 
 // scenarioS1 plays scenario S1 of scenarios.md: hazardous fuel at a shop in
 // 新影村社区, 石油路街道, reported by 周春燕, whistled to emergency management,
-// market supervision and fire, rectified within 48 hours, verified, closed on
-// time.
+// market supervision and fire (who report in on site within the 30 minutes),
+// a dispatch meeting on site with one decision, rectified within 48 hours,
+// verified, closed on time, each summoned unit rated.
 func (g *generator) scenarioS1(ctx context.Context) error {
 	cat, _ := g.svc.Category("AQ01")
 	reporter := g.actors["zhouchunyan"]
@@ -358,6 +359,13 @@ func (g *generator) scenarioS1(ctx context.Context) error {
 		return nil
 	}
 	yes := true
+	var parties []cases.PartyRef
+	for _, u := range []string{"yj", "scjg", "xf"} {
+		unit, _ := g.svc.Unit(u)
+		parties = append(parties, cases.PartyRef{UnitID: u, Name: unit.Name})
+	}
+	yjName := parties[0].Name
+	meetingAt := t.Add(71 * time.Minute)
 	steps := []struct {
 		a   cases.Actor
 		cmd cases.Command
@@ -365,15 +373,29 @@ func (g *generator) scenarioS1(ctx context.Context) error {
 	}{
 		{commander, cases.Command{Action: cases.ActAccept, Severity: sla.Urgent}, 6 * time.Minute},
 		{commander, cases.Command{Action: cases.ActDispatch, Lead: "yj", Co: []string{"scjg", "xf"}}, 4 * time.Minute},
+		{commander, cases.Command{Action: cases.ActWhistle, Parties: parties, Note: "醇基燃料属危险化学品，吹哨应急管理、市场监管、消防到场联合处置"}, time.Minute},
 		{g.unitActor("yj"), cases.Command{Action: cases.ActSign}, 12 * time.Minute},
-		{g.unitActor("scjg"), cases.Command{Action: cases.ActSign}, 3 * time.Minute},
-		{g.unitActor("xf"), cases.Command{Action: cases.ActSign}, 5 * time.Minute},
-		{g.unitActor("yj"), cases.Command{Action: cases.ActHandle, Note: "现场召开调度会：宣读危化品管理告知书，通报警示案例，责令商铺停止使用醇基燃料"}, 90 * time.Minute},
+		{g.unitActor("yj"), cases.Command{Action: cases.ActReportIn, Point: &pt}, time.Minute},
+		{g.unitActor("scjg"), cases.Command{Action: cases.ActSign}, 2 * time.Minute},
+		{g.unitActor("scjg"), cases.Command{Action: cases.ActReportIn, Point: &pt}, time.Minute},
+		{g.unitActor("xf"), cases.Command{Action: cases.ActSign}, 3 * time.Minute},
+		{g.unitActor("xf"), cases.Command{Action: cases.ActReportIn, Point: &pt}, time.Minute},
+		{commander, cases.Command{Action: cases.ActMeeting, WhistleID: "w1", Note: "现场调度会", Meeting: &cases.MeetingInput{
+			Kind: cases.MeetingDispatch, At: meetingAt, Place: "新影村社区某餐饮店现场",
+			Attendees: []cases.Attendee{{Kind: cases.AttendeeResident, Name: "商铺负责人"}},
+			Shown:     "宣读危化品管理告知书，通报醇基燃料警示案例",
+			Decisions: []cases.DecisionInput{{Text: "48小时内拆除醇基燃料设备，改用合规灶具", UnitID: "yj", UnitName: yjName, Due: meetingAt.Add(48 * time.Hour)}},
+		}}, 40 * time.Minute},
+		{g.unitActor("yj"), cases.Command{Action: cases.ActHandle, Note: "责令商铺停止使用醇基燃料，张贴告知书"}, 50 * time.Minute},
 		{g.unitActor("scjg"), cases.Command{Action: cases.ActFeedback, Note: "已核查商铺经营资质，督促更换合规燃料", Photos: g.photos[1:2]}, 20 * time.Hour},
 		{g.unitActor("xf"), cases.Command{Action: cases.ActFeedback, Note: "已开展消防安全检查，配备灭火器材", Photos: g.photos[1:2]}, 2 * time.Hour},
-		{g.unitActor("yj"), cases.Command{Action: cases.ActFeedback, Note: "商铺已拆除醇基燃料设备，改用电能灶具，隐患48小时内消除", Photos: g.photos[2:3]}, 3 * time.Hour},
+		{g.unitActor("yj"), cases.Command{Action: cases.ActDecisionDone, DecisionID: "d1", Note: "醇基燃料设备已拆除，改用电能灶具"}, 2 * time.Hour},
+		{g.unitActor("yj"), cases.Command{Action: cases.ActFeedback, Note: "商铺已拆除醇基燃料设备，改用电能灶具，隐患48小时内消除", Photos: g.photos[2:3]}, time.Hour},
 		{reporter, cases.Command{Action: cases.ActVerify, Passed: &yes, Note: "现场核查：醇基燃料设备已拆除，隐患消除"}, 2 * time.Hour},
 		{commander, cases.Command{Action: cases.ActRate, Rating: cases.Satisfied, Note: "商户配合整改，群众满意"}, 3 * time.Hour},
+		{commander, cases.Command{Action: cases.ActRateParty, WhistleID: "w1", PartyKey: "unit:yj", Rating: cases.Satisfied, Note: "到场及时，牵头有力"}, time.Minute},
+		{commander, cases.Command{Action: cases.ActRateParty, WhistleID: "w1", PartyKey: "unit:scjg", Rating: cases.Satisfied}, time.Minute},
+		{commander, cases.Command{Action: cases.ActRateParty, WhistleID: "w1", PartyKey: "unit:xf", Rating: cases.Satisfied}, time.Minute},
 	}
 	for _, s := range steps {
 		if err := do(s.a, s.cmd, s.d); err != nil {

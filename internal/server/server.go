@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"zhizhi/internal/api"
+	"zhizhi/internal/open311"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
@@ -66,6 +67,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	}
 	mux := http.NewServeMux()
 	api.New(svc, cfg.Logger).Register(mux)
+	open311.New(svc, open311.Options{Logger: cfg.Logger}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,7 @@ type NewAccount struct {
 	RegionCode string     `json:"region_code,omitempty"`
 	UnitID     string     `json:"unit_id,omitempty"`
 	Phone      string     `json:"phone,omitempty"`
+	Title      string     `json:"title,omitempty"` // a head's title, one of HeadTitles (街长, 楼长…)
 	Password   string     `json:"password"`
 }
 
@@ -96,6 +98,18 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 	}
 	if len(in.Password) < 8 {
 		f.Add("password", "密码至少8位")
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	if in.Role == cases.RoleHead {
+		titles, err := s.HeadTitles(ctx)
+		if err != nil {
+			return store.Account{}, err
+		}
+		if !slices.Contains(titles, in.Title) {
+			f.Addf("title", "三长须选择职务：%s", strings.Join(titles, "、"))
+		}
+	} else if len([]rune(in.Title)) > 20 {
+		f.Add("title", "职务不能超过20字")
 	}
 	path := ""
 	switch in.Role {
@@ -119,7 +133,7 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 		return store.Account{}, err
 	}
 	a := store.Account{ID: id.New(), Username: in.Username, Name: strings.TrimSpace(in.Name), Role: in.Role,
-		RegionPath: path, UnitID: in.UnitID, Phone: in.Phone, PasswordHash: hash, Active: true, CreatedAt: s.Now()}
+		RegionPath: path, UnitID: in.UnitID, Phone: in.Phone, Title: in.Title, PasswordHash: hash, Active: true, CreatedAt: s.Now()}
 	if in.Role != cases.RoleUnit {
 		a.UnitID = ""
 	}

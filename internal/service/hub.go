@@ -20,10 +20,14 @@ type Event struct {
 	At       time.Time    `json:"at"`
 	Actor    string       `json:"actor"`
 	Note     string       `json:"note,omitempty"`
+	// Data is the step's data: for a whistle, report-in or warning, which
+	// whistle and party, late or not; what a live report-in board needs.
+	Data map[string]any `json:"data,omitempty"`
 	// Scope fields, used to decide who may receive the event; not sent.
 	regionPath string
 	centerPath string
-	units      []string
+	units      []string // tasks, whistled units and units with a decision
+	accounts   []string // people summoned by a whistle
 	reporter   string
 }
 
@@ -34,8 +38,22 @@ func eventOf(c *cases.Case, s *cases.Step) Event {
 	for _, t := range c.Tasks {
 		e.units = append(e.units, t.UnitID)
 	}
+	for _, w := range c.Whistles {
+		for _, p := range w.Parties {
+			if p.UnitID != "" {
+				e.units = append(e.units, p.UnitID)
+			} else {
+				e.accounts = append(e.accounts, p.AccountID)
+			}
+		}
+	}
+	for _, m := range c.Meetings {
+		for _, d := range m.Decisions {
+			e.units = append(e.units, d.UnitID)
+		}
+	}
 	if s.Action != cases.ActReport {
-		e.Note = s.Note
+		e.Note, e.Data = s.Note, s.Data
 	}
 	return e
 }
@@ -46,6 +64,13 @@ func (e Event) visible(a cases.Actor) bool {
 	c := cases.Case{RegionPath: e.regionPath, CenterPath: e.centerPath, Reporter: cases.Reporter{AccountID: e.reporter}}
 	for _, u := range e.units {
 		c.Tasks = append(c.Tasks, cases.Task{UnitID: u})
+	}
+	if len(e.accounts) > 0 {
+		w := cases.Whistle{}
+		for _, acct := range e.accounts {
+			w.Parties = append(w.Parties, cases.Party{AccountID: acct})
+		}
+		c.Whistles = []cases.Whistle{w}
 	}
 	return cases.CanSee(a, &c)
 }

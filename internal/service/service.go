@@ -325,6 +325,9 @@ func (s *Service) Act(ctx context.Context, actor cases.Actor, caseID string, cmd
 			return cases.Case{}, cases.Step{}, err
 		}
 	}
+	if err := s.prepareWhistle(ctx, &cmd); err != nil {
+		return cases.Case{}, cases.Step{}, err
+	}
 	photos, err := s.resolvePhotos(cmd.Photos)
 	if err != nil {
 		return cases.Case{}, cases.Step{}, err
@@ -384,7 +387,11 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 			cmd.Target = t.ID
 		}
 	}
-	n, step, err := cases.Apply(c, cmd, actor, s.Policy(cat), now)
+	pol, err := s.policyFor(ctx, cat, cmd)
+	if err != nil {
+		return c, cases.Step{}, err
+	}
+	n, step, err := cases.Apply(c, cmd, actor, pol, now)
 	if err != nil {
 		return c, cases.Step{}, err
 	}

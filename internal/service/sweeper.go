@@ -56,6 +56,12 @@ func (s *Service) fire(ctx context.Context, tx *store.Tx, d store.DueClock, now 
 	case "yellow", "red":
 		cmd = cases.Command{Action: cases.ActWarn, Clock: d.Key, Level: d.Kind}
 	case "escalate":
+		if !cases.CaseClock(d.Key) {
+			// A party late to report in or a decision past its deadline
+			// counts against the party or the unit; it does not move the
+			// case to the next center.
+			return nil
+		}
 		cmd = cases.Command{Action: cases.ActEscalate, Note: "超期未办结，按规则自动上提：" + clockName(d.Key)}
 	}
 	_, _, err = s.apply(ctx, tx, c, cmd, cases.System, now)

@@ -17,6 +17,7 @@ type Account struct {
 	RegionPath   string     `json:"region_path,omitempty"`
 	UnitID       string     `json:"unit_id,omitempty"`
 	Phone        string     `json:"phone,omitempty"`
+	Title        string     `json:"title,omitempty"` // a head's title (街长, 楼长…) or a post
 	PasswordHash string     `json:"-"`
 	Active       bool       `json:"active"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -27,14 +28,14 @@ func (a Account) Actor() cases.Actor {
 	return cases.Actor{AccountID: a.ID, Name: a.Name, Role: a.Role, RegionPath: a.RegionPath, UnitID: a.UnitID}
 }
 
-const accountCols = `id, username, name, role, region_path, unit_id, phone, password_hash, active, created_at`
+const accountCols = `id, username, name, role, region_path, unit_id, phone, password_hash, active, created_at, title`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
 	var role string
 	var active int
 	var created int64
-	if err := row.Scan(&a.ID, &a.Username, &a.Name, &role, &a.RegionPath, &a.UnitID, &a.Phone, &a.PasswordHash, &active, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Username, &a.Name, &role, &a.RegionPath, &a.UnitID, &a.Phone, &a.PasswordHash, &active, &created, &a.Title); err != nil {
 		return a, fmt.Errorf("account: %w", translate(err))
 	}
 	a.Role, a.Active, a.CreatedAt = cases.Role(role), active == 1, time.UnixMilli(created).UTC()
@@ -43,11 +44,11 @@ func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 
 // PutAccount inserts or updates an account (username is unique).
 func (t *Tx) PutAccount(ctx context.Context, a Account) error {
-	_, err := t.Exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+	_, err := t.Exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
 		ON CONFLICT (id) DO UPDATE SET username = excluded.username, name = excluded.name, role = excluded.role,
 			region_path = excluded.region_path, unit_id = excluded.unit_id, phone = excluded.phone,
-			password_hash = excluded.password_hash, active = excluded.active`,
-		a.ID, a.Username, a.Name, string(a.Role), a.RegionPath, a.UnitID, a.Phone, a.PasswordHash, boolInt(a.Active), ms(a.CreatedAt))
+			password_hash = excluded.password_hash, active = excluded.active, title = excluded.title`,
+		a.ID, a.Username, a.Name, string(a.Role), a.RegionPath, a.UnitID, a.Phone, a.PasswordHash, boolInt(a.Active), ms(a.CreatedAt), a.Title)
 	if err != nil {
 		return fmt.Errorf("put account %s: %w", a.Username, err)
 	}
@@ -95,7 +96,7 @@ func (t *Tx) PutToken(ctx context.Context, hash, accountID, kind, name string, e
 // TokenAccount returns the active account owning an unexpired token hash.
 func (db *DB) TokenAccount(ctx context.Context, hash string, now time.Time) (Account, error) {
 	return scanAccount(db.read.QueryRowContext(ctx, `SELECT a.id, a.username, a.name, a.role, a.region_path, a.unit_id, a.phone,
-		a.password_hash, a.active, a.created_at FROM tokens t JOIN accounts a ON a.id = t.account_id
+		a.password_hash, a.active, a.created_at, a.title FROM tokens t JOIN accounts a ON a.id = t.account_id
 		WHERE t.hash = $1 AND t.expires_at > $2 AND a.active = 1`, hash, ms(now)))
 }
 

@@ -61,6 +61,7 @@ const (
 	sqlUpdateCase     = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11 WHERE id=$12 AND version=$13`
 	sqlInsertStep = `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`
+	sqlSyncPerson = `INSERT INTO case_people (case_id, account_id) VALUES ($1,$2) ON CONFLICT (case_id, account_id) DO NOTHING`
 	sqlSyncUnit   = `INSERT INTO case_units (case_id, unit_id, role, state) VALUES ($1,$2,$3,$4)
 			ON CONFLICT (case_id, unit_id) DO UPDATE SET role = excluded.role, state = excluded.state`
 	sqlSyncClock = `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated) VALUES ($1,$2,$3,$4,$5,$6)
@@ -151,24 +152,53 @@ func (t *Tx) insertStep(ctx context.Context, s *cases.Step) error {
 // syncUnits keeps case_units equal to the case's tasks (the latest task per
 // unit), for the unit filter and unit staff's scope.
 func (t *Tx) syncUnits(ctx context.Context, c *cases.Case) error {
-	if len(c.Tasks) == 0 {
-		return nil
-	}
-	latest := map[string]cases.Task{}
+	type link struct{ role, state string }
+	latest := map[string]link{}
 	var order []string
-	for _, task := range c.Tasks {
-		if _, ok := latest[task.UnitID]; !ok {
-			order = append(order, task.UnitID)
+	put := func(unit string, l link, override bool) {
+		if unit == "" {
+			return
 		}
-		if old, ok := latest[task.UnitID]; !ok || !old.Active() || task.Active() {
-			latest[task.UnitID] = task
+		if _, ok := latest[unit]; !ok {
+			order = append(order, unit)
+			latest[unit] = l
+		} else if override {
+			latest[unit] = l
+		}
+	}
+	active := map[string]bool{}
+	for _, task := range c.Tasks {
+		// The latest task of a unit wins, an active one over a finished one.
+		override := task.Active() || !active[task.UnitID]
+		put(task.UnitID, link{string(task.Role), string(task.State)}, override)
+		active[task.UnitID] = active[task.UnitID] || task.Active()
+	}
+	// Units summoned by a whistle or charged with a meeting's decision see
+	// the case too, without a task.
+	var people []string
+	for _, w := range c.Whistles {
+		for _, p := range w.Parties {
+			if p.UnitID != "" {
+				put(p.UnitID, link{"whistle", "summoned"}, false)
+			} else if p.AccountID != "" {
+				people = append(people, p.AccountID)
+			}
+		}
+	}
+	for _, m := range c.Meetings {
+		for _, d := range m.Decisions {
+			put(d.UnitID, link{"decision", "assigned"}, false)
 		}
 	}
 	for _, u := range order {
-		task := latest[u]
-		if _, err := t.Exec(ctx, sqlSyncUnit,
-			c.ID, u, string(task.Role), string(task.State)); err != nil {
+		l := latest[u]
+		if _, err := t.Exec(ctx, sqlSyncUnit, c.ID, u, l.role, l.state); err != nil {
 			return fmt.Errorf("sync case units: %w", err)
+		}
+	}
+	for _, a := range people {
+		if _, err := t.Exec(ctx, sqlSyncPerson, c.ID, a); err != nil {
+			return fmt.Errorf("sync case people: %w", err)
 		}
 	}
 	return nil
@@ -272,7 +302,8 @@ type Scope struct {
 	All        bool   // system
 	RegionPath string // region roles: cases placed or owned in the subtree
 	UnitID     string // unit staff: cases dispatched to the unit
-	AccountID  string // reporter: one's own cases (also added for region roles)
+	AccountID  string // reporter: one's own cases (also added for a grid's people)
+	Person     string // account summoned by a whistle (a grid's people, unit staff)
 }
 
 // ScopeOf returns the listing scope of an actor.
@@ -281,7 +312,7 @@ func ScopeOf(a cases.Actor) Scope {
 	case cases.RoleSystem:
 		return Scope{All: true}
 	case cases.RoleUnit:
-		return Scope{UnitID: nonEmpty(a.UnitID)}
+		return Scope{UnitID: nonEmpty(a.UnitID), Person: a.AccountID}
 	case cases.RoleResident, cases.RoleEnterprise:
 		return Scope{AccountID: nonEmpty(a.AccountID)}
 	}
@@ -345,7 +376,7 @@ func levelCodes(path string) [5]string {
 // subtree returns the condition selecting cases placed in the subtree of a
 // region path. Each level has its own column and an index ordered by ID, so a
 // street's or a grid's queue is read newest first without sorting. With
-// noIndex the column is written +col so the planner drives the query from
+// noIndex the column is written +col so the planner does not drive the query from
 // another index (the text index).
 func subtree(path string, noIndex bool) (string, []any) {
 	codes := strings.Split(strings.Trim(path, "/"), "/")
@@ -378,6 +409,7 @@ func prefixRange(p string) (string, string) {
 type where struct {
 	parts []string
 	args  []any
+	from  string // the table, with an index hint where one is known better
 }
 
 func (w *where) add(cond string, args ...any) {
@@ -406,20 +438,32 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.parts, " AND ")
 }
 
+// table is the cases table with the index hint the filter chose.
+func (w *where) table() string {
+	if w.from == "" {
+		return " FROM cases"
+	}
+	return " FROM " + w.from
+}
+
 func (db *DB) caseWhere(f CaseFilter) *where {
 	w := &where{}
 	s := f.Scope
 	switch {
 	case s.All:
 	case s.UnitID != "":
-		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, s.UnitID)
+		if s.Person != "" {
+			w.add(`(id IN (SELECT case_id FROM case_units WHERE unit_id = ?) OR id IN (SELECT case_id FROM case_people WHERE account_id = ?))`, s.UnitID, s.Person)
+		} else {
+			w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, s.UnitID)
+		}
 	case s.RegionPath != "":
 		// A case's center is its region or an ancestor of it, so the
 		// region subtree alone decides (cases.CanSee also checks the center,
 		// which adds nothing).
-		cond, args := subtree(s.RegionPath, f.textIndex)
+		cond, args := subtree(s.RegionPath, false)
 		if s.AccountID != "" {
-			w.add(`(`+cond+` OR reporter_account = ?)`, append(args, s.AccountID)...)
+			w.add(`(`+cond+` OR reporter_account = ? OR id IN (SELECT case_id FROM case_people WHERE account_id = ?))`, append(args, s.AccountID, s.AccountID)...)
 		} else {
 			w.add(cond, args...)
 		}
@@ -443,7 +487,7 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		}
 	}
 	if f.RegionPath != "" {
-		cond, args := subtree(f.RegionPath, f.textIndex)
+		cond, args := subtree(f.RegionPath, false)
 		w.add(cond, args...)
 	}
 	if f.CenterPath != "" {
@@ -488,6 +532,12 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			now = time.Now()
 		}
 		if *f.Overdue {
+			// Overdue cases are open ones past due: a small set however long
+			// the history, so the due index drives (SQLite's planner would
+			// rather walk a category in ID order).
+			if db.Dialect == SQLite {
+				w.from = "cases INDEXED BY cases_open_due"
+			}
 			w.add(`due_at < ?`, ms(now))
 		} else {
 			w.add(`(due_at IS NULL OR due_at >= ?)`, ms(now))
@@ -505,6 +555,9 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	if q := strings.TrimSpace(f.Text); q != "" {
 		if db.Dialect == SQLite {
 			if f.textIndex {
+				// Few matches: fetch them by rowid and sort; no other index
+				// may drive the query.
+				w.from = "cases NOT INDEXED"
 				w.add(`rowid IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)`, ftsPhrase(q))
 			} else {
 				// Walk the listing's own order and test each row: stops
@@ -570,7 +623,7 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	q := `SELECT doc FROM cases` + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args))
+	q := `SELECT doc` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args))
 	rows, err := db.read.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", translate(err))
@@ -595,7 +648,7 @@ func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
 	}
 	w := db.caseWhere(f)
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases`+w.sql(), w.args...).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*)`+w.table()+w.sql(), w.args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count cases: %w", translate(err))
 	}
 	return n, nil
@@ -704,4 +757,42 @@ func (t *Tx) InsertSteps(ctx context.Context, steps []cases.Step) error {
 		}
 	}
 	return nil
+}
+
+// ExplainCases returns the engine's query plan for a listing, for benchmarks
+// and operations (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN).
+func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if err := db.textPlan(ctx, &f); err != nil {
+		return "", err
+	}
+	w := db.caseWhere(f)
+	w.args = append(w.args, f.Limit)
+	q := `SELECT doc` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args))
+	prefix, col := `EXPLAIN QUERY PLAN `, 3
+	if db.Dialect == Postgres {
+		prefix, col = `EXPLAIN `, 0
+	}
+	rows, err := db.read.QueryContext(ctx, prefix+q, w.args...)
+	if err != nil {
+		return "", fmt.Errorf("explain: %w", err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	b.WriteString(q + "\n")
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "  %v\n", vals[col])
+	}
+	return b.String(), rows.Err()
 }

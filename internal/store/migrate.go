@@ -129,6 +129,13 @@ CREATE TABLE case_units (
 );
 CREATE INDEX case_units_unit ON case_units(unit_id, case_id);
 
+CREATE TABLE case_people (
+	case_id    TEXT NOT NULL REFERENCES cases(id),
+	account_id TEXT NOT NULL,
+	PRIMARY KEY (case_id, account_id)
+);
+CREATE INDEX case_people_account ON case_people(account_id, case_id);
+
 CREATE TABLE steps (
 	id      TEXT PRIMARY KEY,
 	case_id TEXT NOT NULL REFERENCES cases(id),

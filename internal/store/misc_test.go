@@ -187,7 +187,7 @@ func TestAccountsAndTokens(t *testing.T) {
 		db := openTestDB(t)
 		created := time.Date(2026, 3, 1, 8, 0, 0, 123_000_000, time.UTC)
 		a := Account{ID: "a1", Username: "zhang", Name: "张三", Role: cases.RoleGridWorker, RegionPath: gridPath,
-			Phone: "13800000000", PasswordHash: "hash", Active: true, CreatedAt: created}
+			Phone: "13800000000", Title: "街长", PasswordHash: "hash", Active: true, CreatedAt: created}
 		b := Account{ID: "a2", Username: "li", Name: "李四", Role: cases.RoleUnit, UnitID: "u1", PasswordHash: "h2", Active: true, CreatedAt: created}
 		now := time.Now()
 		if err := db.Write(ctx, func(tx *Tx) error {

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"zhizhi/internal/server"
+	"zhizhi/internal/service"
+)
+
+const apikeyUsage = `usage: zhizhi apikey <create|list|revoke> [flags]
+
+  create -name NAME -region CODE [-rate N]   make a key; its secret is printed once
+  list                                       list keys, active and revoked
+  revoke NAME|ID                             revoke a key at once, on every node
+Every subcommand also takes the database flags (-db, ZHIZHI_DB).`
+
+// apikey administers the Open311 API keys.
+func apikey(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, apikeyUsage)
+		return errors.New("apikey: no subcommand")
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("apikey "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	common(fs, &cfg, false)
+	var in service.NewAPIKey
+	switch sub {
+	case "create":
+		fs.StringVar(&in.Name, "name", "", "the key's name: who uses it (an app, a bureau's system)")
+		fs.StringVar(&in.RegionCode, "region", "", "code of the region the key may report into")
+		fs.IntVar(&in.RatePerMinute, "rate", service.DefaultKeyRate, "reports a minute the key may make")
+	case "list", "revoke":
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, apikeyUsage)
+		return nil
+	default:
+		fmt.Fprintln(stderr, apikeyUsage)
+		return fmt.Errorf("apikey: unknown subcommand %q", sub)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	p, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close(ctx)
+	svc := p.Service
+	switch sub {
+	case "create":
+		secret, k, err := svc.CreateAPIKey(ctx, in)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created API key %s (%s) for %s, %d reports a minute\n", k.Name, k.ID, regionName(svc, k.RegionPath), k.RatePerMinute)
+		fmt.Fprintf(stdout, "api_key: %s\n(shown once: only its hash is stored)\n", secret)
+	case "list":
+		keys, err := svc.APIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tREGION\tRATE/MIN\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if !k.Active() {
+				revoked = k.RevokedAt.Local().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", k.ID, k.Name, regionName(svc, k.RegionPath), k.RatePerMinute,
+				k.CreatedAt.Local().Format("2006-01-02 15:04"), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, apikeyUsage)
+			return errors.New("apikey revoke: name the key (its name or ID)")
+		}
+		k, err := svc.RevokeAPIKey(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked API key %s (%s)\n", k.Name, k.ID)
+	}
+	return nil
+}
+
+// regionName shows a region path by its name and code.
+func regionName(svc *service.Service, path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	code := parts[len(parts)-1]
+	if name := svc.RegionName(code); name != "" {
+		return name + " " + code
+	}
+	return path
+}
