@@ -23,7 +23,7 @@ import (
 
 // intakeClients is how many concurrent HTTP clients post reports:
 // GOMAXPROCS × intakeParallelism goroutines (64 on a 2-core machine).
-const intakeParallelism = 32
+const intakeParallelism = 64
 
 // reportBodies returns n JSON report bodies: patrol reports of categories
 // without required questions, at points inside the Yuzhong grids.
@@ -92,6 +92,7 @@ func BenchmarkIntakeHTTP(b *testing.B) {
 	b.SetParallelism(intakeParallelism)
 	b.ReportAllocs()
 	b.ResetTimer()
+	before := e.p.DB.WriterStats()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -108,6 +109,11 @@ func BenchmarkIntakeHTTP(b *testing.B) {
 	b.StopTimer()
 	rate := float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(rate, "reports/s")
+	after := e.p.DB.WriterStats()
+	if n := after.Batches - before.Batches; n > 0 {
+		b.ReportMetric(float64(after.Jobs-before.Jobs)/float64(n), "jobs/commit")
+		b.ReportMetric(float64((after.CommitTime-before.CommitTime).Microseconds())/float64(n)/1000, "ms/commit")
+	}
 	if b.N >= 1000 {
 		rateMu.Lock()
 		intakeRate = rate

@@ -267,10 +267,16 @@ func BenchmarkCaseList1M(b *testing.B) {
 	open := []cases.State{cases.Reported, cases.Accepted, cases.Dispatched, cases.Handling, cases.FedBack}
 	words := []string{"消防通道", "井盖", "垃圾", "占道经营", "路灯", "漏水", "噪声", "违章搭建"}
 	yes := true
+	// Scopes as the API builds them: a street's and the district's
+	// commanders, and a grid worker (who also follows own reports).
 	street := func(rnd *rand.Rand) store.Scope {
-		return store.Scope{RegionPath: streetList[rnd.IntN(len(streetList))], AccountID: "acct-x"}
+		return store.ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-c", RegionPath: streetList[rnd.IntN(len(streetList))]})
 	}
-	district := store.Scope{RegionPath: demo.District, AccountID: "acct-x"}
+	district := store.ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-d", RegionPath: demo.District})
+	gridWorker := func(rnd *rand.Rand) store.Scope {
+		gi := rnd.IntN(len(grids))
+		return store.ScopeOf(cases.Actor{Role: cases.RoleGridWorker, AccountID: "acct-" + strconv.Itoa(gi), RegionPath: grids[gi].Path})
+	}
 	queries := []listQuery{
 		{"street+state", func(rnd *rand.Rand) store.CaseFilter {
 			return store.CaseFilter{Scope: street(rnd), States: open[:1+rnd.IntN(2)], Limit: 50}
@@ -287,9 +293,16 @@ func BenchmarkCaseList1M(b *testing.B) {
 		{"text", func(rnd *rand.Rand) store.CaseFilter {
 			return store.CaseFilter{Scope: district, Text: words[rnd.IntN(len(words))], Limit: 50}
 		}},
-		{"bbox", func(rnd *rand.Rand) store.CaseFilter {
+		{"map: open in box", func(rnd *rand.Rand) store.CaseFilter {
+			g := grids[rnd.IntN(len(grids))].Shape.Bounds()
+			return store.CaseFilter{Scope: district, BBox: &g, States: open, Limit: 50}
+		}},
+		{"box, all history", func(rnd *rand.Rand) store.CaseFilter {
 			g := grids[rnd.IntN(len(grids))].Shape.Bounds()
 			return store.CaseFilter{Scope: district, BBox: &g, Limit: 50}
+		}},
+		{"grid worker's queue", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: gridWorker(rnd), Limit: 50}
 		}},
 		{"street page 2", func(rnd *rand.Rand) store.CaseFilter {
 			return store.CaseFilter{Scope: street(rnd), Limit: 50, After: "next"}

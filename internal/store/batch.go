@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,21 @@ type batcher struct {
 	stopped  bool
 	stopOnce sync.Once
 	quit     chan struct{}
+
+	batches, ran, commitNanos atomic.Int64 // for WriterStats
+}
+
+// WriterStats describes the group-commit writer's work so far.
+type WriterStats struct {
+	Batches    int64         // transactions committed or failed
+	Jobs       int64         // write jobs run
+	CommitTime time.Duration // total time spent in COMMIT (the fsyncs)
+}
+
+// WriterStats returns the group-commit writer's counters.
+func (db *DB) WriterStats() WriterStats {
+	b := db.batch
+	return WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load())}
 }
 
 func newBatcher(db *DB, opt Options) *batcher {
@@ -196,7 +212,12 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 			return nil, false, fmt.Errorf("index case text: %w", err)
 		}
 	}
-	if err := sqlTx.Commit(); err != nil {
+	start := time.Now()
+	err = sqlTx.Commit()
+	b.commitNanos.Add(int64(time.Since(start)))
+	b.batches.Add(1)
+	b.ran.Add(int64(len(batch)))
+	if err != nil {
 		return nil, false, fmt.Errorf("commit: %w", translate(err))
 	}
 	return txs, false, nil

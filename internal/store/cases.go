@@ -361,6 +361,21 @@ type CaseFilter struct {
 	Limit                  int
 }
 
+// dueIndex picks the index for an overdue listing: the category's or the
+// street's open cases by due time when the filter names one, else all open
+// cases by due time.
+func dueIndex(f CaseFilter) string {
+	if f.Category != "" {
+		return "cases_category_due"
+	}
+	for _, p := range []string{f.RegionPath, f.Scope.RegionPath} {
+		if strings.Count(p, "/") == 4 && f.Scope.AccountID == "" {
+			return "cases_street_due"
+		}
+	}
+	return "cases_open_due"
+}
+
 // levelCodes splits a region path into its codes by level: [city, district,
 // street, community, grid], "" where the path stops above that level.
 func levelCodes(path string) [5]string {
@@ -536,7 +551,7 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			// the history, so the due index drives (SQLite's planner would
 			// rather walk a category in ID order).
 			if db.Dialect == SQLite {
-				w.from = "cases INDEXED BY cases_open_due"
+				w.from = "cases INDEXED BY " + dueIndex(f)
 			}
 			w.add(`due_at < ?`, ms(now))
 		} else {
@@ -550,6 +565,12 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		w.add(`reported_at < ?`, ms(f.To))
 	}
 	if f.BBox != nil {
+		// A map view: the point index narrows to the box, then the few
+		// cases in it are sorted (walking a district in ID order would
+		// read thousands of cases outside the box).
+		if db.Dialect == SQLite && w.from == "" {
+			w.from = "cases INDEXED BY cases_point"
+		}
 		w.add(`lng >= ? AND lng <= ? AND lat >= ? AND lat <= ?`, f.BBox.Min.Lng, f.BBox.Max.Lng, f.BBox.Min.Lat, f.BBox.Max.Lat)
 	}
 	if q := strings.TrimSpace(f.Text); q != "" {
@@ -623,7 +644,7 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	q := `SELECT doc` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args))
+	q := listSQL(w)
 	rows, err := db.read.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", translate(err))
@@ -759,6 +780,14 @@ func (t *Tx) InsertSteps(ctx context.Context, steps []cases.Step) error {
 	return nil
 }
 
+// listSQL selects a page of case documents. The inner query finds and
+// orders the IDs only, so a plan that must sort (a map box, a rare word, the
+// overdue cards) sorts short keys, not whole documents.
+func listSQL(w *where) string {
+	return `SELECT doc FROM cases WHERE id IN (SELECT id` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT $` +
+		strconv.Itoa(len(w.args)) + `) ORDER BY id DESC`
+}
+
 // ExplainCases returns the engine's query plan for a listing, for benchmarks
 // and operations (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN).
 func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
@@ -770,7 +799,7 @@ func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	q := `SELECT doc` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args))
+	q := listSQL(w)
 	prefix, col := `EXPLAIN QUERY PLAN `, 3
 	if db.Dialect == Postgres {
 		prefix, col = `EXPLAIN `, 0

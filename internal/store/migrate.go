@@ -107,14 +107,15 @@ CREATE TABLE cases (
 	body             TEXT NOT NULL DEFAULT '',
 	doc              TEXT NOT NULL
 );
-CREATE INDEX cases_region ON cases(region_path, id);
+-- Few indexes on purpose: every one costs pages written at each report.
+-- Listings walk a level's index in ID order; overdue lists use the partial
+-- due indexes.
 CREATE INDEX cases_district ON cases(district_code, id);
 CREATE INDEX cases_street ON cases(street_code, id);
 CREATE INDEX cases_community ON cases(community_code, id);
 CREATE INDEX cases_open_due ON cases(due_at) WHERE due_at IS NOT NULL;
-CREATE INDEX cases_center ON cases(center_path, id);
-CREATE INDEX cases_state ON cases(state, id);
-CREATE INDEX cases_category ON cases(category, id);
+CREATE INDEX cases_street_due ON cases(street_code, due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX cases_category_due ON cases(category, due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX cases_grid ON cases(grid_code, id);
 CREATE INDEX cases_reported ON cases(reported_at);
 CREATE INDEX cases_reporter ON cases(reporter_account, id);
@@ -160,7 +161,6 @@ CREATE TABLE clocks (
 CREATE INDEX clocks_yellow ON clocks(yellow_at) WHERE yellow_fired = 0;
 CREATE INDEX clocks_red ON clocks(due_at) WHERE red_fired = 0;
 CREATE INDEX clocks_escalate ON clocks(escalate_at) WHERE escalated = 0;
-CREATE INDEX clocks_due ON clocks(due_at);
 `,
 		sqlite: `
 CREATE VIRTUAL TABLE case_fts USING fts5(body, content='cases', tokenize='trigram');
