@@ -64,12 +64,18 @@ const (
 	sqlSyncPerson = `INSERT INTO case_people (case_id, account_id) VALUES ($1,$2) ON CONFLICT (case_id, account_id) DO NOTHING`
 	sqlSyncUnit   = `INSERT INTO case_units (case_id, unit_id, role, state) VALUES ($1,$2,$3,$4)
 			ON CONFLICT (case_id, unit_id) DO UPDATE SET role = excluded.role, state = excluded.state`
-	sqlSyncClock = `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated) VALUES ($1,$2,$3,$4,$5,$6)
+	// A clock whose due time moved (extension, resume) is re-armed; one whose
+	// times are unchanged keeps its fired flags. next_at is recomputed from
+	// the new flags: the first of yellow, red, escalate not yet fired.
+	sqlSyncClock = `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated, next_at) VALUES ($1,$2,$3,$4,$5,$6,$4)
 			ON CONFLICT (case_id, key) DO UPDATE SET
-				yellow_fired = CASE WHEN clocks.yellow_at = excluded.yellow_at THEN clocks.yellow_fired ELSE 0 END,
-				red_fired = CASE WHEN clocks.due_at = excluded.due_at THEN clocks.red_fired ELSE 0 END,
-				escalated = CASE WHEN clocks.escalate_at = excluded.escalate_at THEN clocks.escalated ELSE excluded.escalated END,
+				yellow_fired = ` + keepYellow + `, red_fired = ` + keepRed + `, escalated = ` + keepEsc + `,
+				next_at = CASE WHEN ` + keepYellow + ` = 0 THEN excluded.yellow_at WHEN ` + keepRed + ` = 0 THEN excluded.due_at
+					WHEN ` + keepEsc + ` = 0 THEN excluded.escalate_at END,
 				due_at = excluded.due_at, yellow_at = excluded.yellow_at, escalate_at = excluded.escalate_at`
+	keepYellow      = `(CASE WHEN clocks.yellow_at = excluded.yellow_at THEN clocks.yellow_fired ELSE 0 END)`
+	keepRed         = `(CASE WHEN clocks.due_at = excluded.due_at THEN clocks.red_fired ELSE 0 END)`
+	keepEsc         = `(CASE WHEN clocks.escalate_at = excluded.escalate_at THEN clocks.escalated ELSE excluded.escalated END)`
 	sqlDeleteClocks = `DELETE FROM clocks WHERE case_id = $1`
 	sqlNextNumber   = `INSERT INTO counters (name, value) VALUES ($1, 1)
 		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`
@@ -361,21 +367,6 @@ type CaseFilter struct {
 	Limit                  int
 }
 
-// dueIndex picks the index for an overdue listing: the category's or the
-// street's open cases by due time when the filter names one, else all open
-// cases by due time.
-func dueIndex(f CaseFilter) string {
-	if f.Category != "" {
-		return "cases_category_due"
-	}
-	for _, p := range []string{f.RegionPath, f.Scope.RegionPath} {
-		if strings.Count(p, "/") == 4 && f.Scope.AccountID == "" {
-			return "cases_street_due"
-		}
-	}
-	return "cases_open_due"
-}
-
 // levelCodes splits a region path into its codes by level: [city, district,
 // street, community, grid], "" where the path stops above that level.
 func levelCodes(path string) [5]string {
@@ -547,11 +538,11 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			now = time.Now()
 		}
 		if *f.Overdue {
-			// Overdue cases are open ones past due: a small set however long
-			// the history, so the due index drives (SQLite's planner would
-			// rather walk a category in ID order).
-			if db.Dialect == SQLite {
-				w.from = "cases INDEXED BY " + dueIndex(f)
+			// A category's overdue cases: the partial index of open cases
+			// by category and due time drives (SQLite's planner would
+			// rather walk the category in ID order, reading thousands).
+			if db.Dialect == SQLite && f.Category != "" {
+				w.from = "cases INDEXED BY cases_category_due"
 			}
 			w.add(`due_at < ?`, ms(now))
 		} else {
@@ -718,7 +709,6 @@ type DueClock struct {
 // them. It runs inside the same transaction that acts on them, so an event is
 // fired exactly once: a crash before commit un-claims it.
 func (t *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) ([]DueClock, error) {
-	var out []DueClock
 	// On PostgreSQL, sweepers on several nodes claim at once: skip the rows
 	// another transaction holds instead of waiting for them, or two claims
 	// that picked overlapping rows in different orders deadlock.
@@ -726,30 +716,57 @@ func (t *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) ([]DueClock
 	if t.dialect == Postgres {
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
-	for _, k := range []struct{ kind, col, flag string }{
-		{"escalate", "escalate_at", "escalated"}, {"red", "due_at", "red_fired"}, {"yellow", "yellow_at", "yellow_fired"},
-	} {
-		rows, err := t.Query(ctx, `UPDATE clocks SET `+k.flag+` = 1 WHERE (case_id, key) IN (
-			SELECT case_id, key FROM clocks WHERE `+k.flag+` = 0 AND `+k.col+` <= $1 ORDER BY `+k.col+` LIMIT $2`+lock+`)
-			AND `+k.flag+` = 0 RETURNING case_id, key`, ms(now), limit-len(out))
-		if err != nil {
-			return nil, fmt.Errorf("claim %s clocks: %w", k.kind, err)
+	rows, err := t.Query(ctx, `SELECT case_id, key, yellow_at, due_at, escalate_at, yellow_fired, red_fired, escalated
+		FROM clocks WHERE next_at <= $1 ORDER BY next_at LIMIT $2`+lock, ms(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim clocks: %w", err)
+	}
+	type row struct {
+		caseID, key string
+		times       [3]int64 // yellow, red (due), escalate
+		fired       [3]int
+	}
+	var found []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.caseID, &r.key, &r.times[0], &r.times[1], &r.times[2], &r.fired[0], &r.fired[1], &r.fired[2]); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim clocks: %w", err)
 		}
-		for rows.Next() {
-			var d DueClock
-			if err := rows.Scan(&d.CaseID, &d.Key); err != nil {
-				rows.Close()
-				return nil, err
+		found = append(found, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim clocks: %w", err)
+	}
+	kinds := [3]string{"yellow", "red", "escalate"}
+	var out []DueClock
+	for _, r := range found {
+		fired := r.fired
+		var events []DueClock
+		for i := range kinds {
+			if fired[i] == 0 && r.times[i] <= ms(now) {
+				fired[i] = 1
+				events = append(events, DueClock{CaseID: r.caseID, Key: r.key, Kind: kinds[i]})
 			}
-			d.Kind = k.kind
-			out = append(out, d)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		var next any
+		for i := range kinds {
+			if fired[i] == 0 {
+				next = r.times[i]
+				break
+			}
 		}
-		if len(out) >= limit {
-			break
+		// The flags are compared, so a claim another node made first (on
+		// PostgreSQL) changes nothing here and fires nothing twice.
+		res, err := t.Exec(ctx, `UPDATE clocks SET yellow_fired = $3, red_fired = $4, escalated = $5, next_at = $6
+			WHERE case_id = $1 AND key = $2 AND yellow_fired = $7 AND red_fired = $8 AND escalated = $9`,
+			r.caseID, r.key, fired[0], fired[1], fired[2], next, r.fired[0], r.fired[1], r.fired[2])
+		if err != nil {
+			return nil, fmt.Errorf("claim clock %s %s: %w", r.caseID, r.key, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out = append(out, events...)
 		}
 	}
 	return out, nil

@@ -43,6 +43,7 @@ type DB struct {
 	batch   *batcher
 	dsn     string
 	stmts   map[string]*sql.Stmt // SQLite: hot writer statements, prepared once
+	ckpt    *checkpointer
 }
 
 // Options tune Open.
@@ -57,6 +58,7 @@ type Options struct {
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	db := &DB{dsn: dsn}
 	var err error
+	var path string // the SQLite file
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.Dialect = Postgres
 		db.write, err = sql.Open("pgx", dsn)
@@ -68,7 +70,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		db.read = db.write
 	} else {
 		db.Dialect = SQLite
-		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+		path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
 		}
@@ -80,7 +82,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		// busy_timeout must come before journal_mode, or a second process
 		// opening the file during recovery fails at once.
 		q := url.Values{}
-		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)"} {
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)",
+			// Checkpoints run in the background (see checkpointer); this is
+			// only the safety net if they fall behind.
+			"wal_autocheckpoint(16384)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
@@ -126,6 +131,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		}
 	}
 	db.batch = newBatcher(db, opt)
+	if db.Dialect == SQLite {
+		if err := db.startCheckpointer(path); err != nil {
+			db.batch.stop()
+			db.closeConns()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
@@ -159,6 +171,7 @@ func (db *DB) closeConns() {
 // connections.
 func (db *DB) Close() error {
 	db.batch.stop()
+	db.stopCheckpointer()
 	for _, st := range db.stmts {
 		st.Close()
 	}
