@@ -218,6 +218,19 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 	case ActSupervise:
 		n.Supervised = true
 
+	case ActPlace:
+		if cmd.Place == nil || cmd.Place.GridCode == "" {
+			return apperr.Field("point", "该位置不在任何网格内")
+		}
+		step.Data = map[string]any{"from_grid": n.GridCode, "to_grid": cmd.Place.GridCode}
+		p := *cmd.Point
+		n.Point = &p
+		n.GridCode, n.RegionPath = cmd.Place.GridCode, cmd.Place.RegionPath
+		if n.Escalations == 0 {
+			// Not escalated: the case belongs to the street of its place.
+			n.CenterPath = cmd.Place.CenterPath
+		}
+
 	case ActWarn:
 		if cmd.Level != "yellow" && cmd.Level != "red" {
 			return apperr.Field("level", "预警级别无效")

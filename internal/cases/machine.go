@@ -104,7 +104,8 @@ const (
 	ActEscalate      Action = "escalate"
 	ActUrge          Action = "urge"
 	ActSupervise     Action = "supervise"
-	ActWarn          Action = "warn" // a clock turned yellow or red (system)
+	ActWarn          Action = "warn"  // a clock turned yellow or red (system)
+	ActPlace         Action = "place" // the center places (or corrects) the case's location
 
 	// Whistle-and-report and meetings (whistle.go).
 	ActWhistle      Action = "whistle"       // 吹哨
@@ -143,6 +144,7 @@ const (
 	FRating    Field = "rating"
 	FExtension Field = "extension"
 	FUntil     Field = "until"
+	FPoint     Field = "point"
 	FParties   Field = "parties"
 	FWhistle   Field = "whistle_id"
 	FParty     Field = "party_key"
@@ -187,6 +189,7 @@ var Table = []Rule{
 	{ActEscalate, "上提", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleSystem}, []Field{FNote}},
 	{ActUrge, "催办", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader}, nil},
 	{ActSupervise, "督办", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleLeader}, []Field{FNote}},
+	{ActPlace, "定位", []State{Reported, Accepted}, "", []Role{RoleCommander}, []Field{FPoint}},
 	{ActWarn, "预警", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleSystem}, nil},
 	{ActWhistle, "吹哨", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FNote, FParties}},
 	{ActReportIn, "报到", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleHead}, nil},
@@ -226,6 +229,7 @@ type Command struct {
 	Clock     string       `json:"clock,omitempty"`    // warn: the clock's key
 	Level     string       `json:"level,omitempty"`    // warn: yellow or red
 	Parent    string       `json:"-"`                  // escalate: the next center's path, set by the service
+	Place     *Placement   `json:"-"`                  // place: where the service placed Point
 
 	Kind          WhistleKind   `json:"kind,omitempty"`           // whistle: street, enterprise or grid (default by role)
 	Parties       []PartyRef    `json:"parties,omitempty"`        // whistle: the units or people summoned
@@ -437,7 +441,7 @@ func guard(c *Case, a Action, actor Actor) error {
 func isCommanderAction(a Action) bool {
 	switch a {
 	case ActAccept, ActReject, ActMerge, ActDispatch, ActRedispatch, ActClose, ActExtendApprove, ActExtendDeny,
-		ActParkApprove, ActParkDeny, ActReopen, ActEscalate, ActVerify, ActWhistle:
+		ActParkApprove, ActParkDeny, ActReopen, ActEscalate, ActVerify, ActWhistle, ActPlace:
 		return true
 	}
 	return false
@@ -478,6 +482,12 @@ func checkInputs(r Rule, cmd Command, p Policy) error {
 		case FUntil:
 			if cmd.Until.IsZero() {
 				f.Add("until", "请填写挂账截止时间")
+			}
+		case FPoint:
+			if cmd.Point == nil {
+				f.Add("point", "请在地图上标注位置")
+			} else if !cmd.Point.Valid() {
+				f.Add("point", "坐标无效")
 			}
 		case FParties:
 			if len(cmd.Parties) == 0 {

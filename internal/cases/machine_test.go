@@ -9,6 +9,7 @@ import (
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/geo"
 	"zhizhi/internal/sla"
 )
 
@@ -37,6 +38,9 @@ func validCommand(a cases.Action, now time.Time) cases.Command {
 		cmd.Until, cmd.Note = now.AddDate(0, 0, 30), "等待汛期结束"
 	case cases.ActEscalate:
 		cmd.Parent, cmd.Note = districtPath, "街道无法协调"
+	case cases.ActPlace:
+		cmd.Point = &geo.Point{Lng: 106.55, Lat: 29.55}
+		cmd.Place = &cases.Placement{GridCode: gridCode, RegionPath: gridPath, CenterPath: streetPath}
 	case cases.ActWarn:
 		cmd.Clock, cmd.Level = "case:accept", "red"
 	case cases.ActWhistle:

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ commands:
   serve     start on the configured database
   migrate   create or upgrade the database schema
   user      create an account
+  token     issue a long-lived API token for an account
   apikey    create, list or revoke Open311 API keys
 Run 'zhizhi <command> -h' for the flags of a command.`
 
@@ -50,6 +52,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return migrate(args[1:], stdout, stderr)
 	case "user":
 		return user(args[1:], stdout, stderr)
+	case "token":
+		return token(args[1:], stdout, stderr)
 	case "apikey":
 		return apikey(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
@@ -63,6 +67,15 @@ func Run(args []string, stdout, stderr io.Writer) error {
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if v := os.Getenv(name); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
 	}
 	return def
 }
@@ -88,6 +101,7 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) {
 	fs.StringVar(&cfg.PhotoDir, "photos", env("ZHIZHI_PHOTOS", ""), "photo directory shared by all nodes (ZHIZHI_PHOTOS; default DATA/photos)")
 	fs.StringVar(&cfg.DefaultCenter, "default-center", env("ZHIZHI_DEFAULT_CENTER", demo.District), "region path that receives reports outside every grid (ZHIZHI_DEFAULT_CENTER)")
 	fs.DurationVar(&cfg.SweepEvery, "sweep", envDuration("ZHIZHI_SWEEP", 15*time.Second), "clock sweeper interval (ZHIZHI_SWEEP)")
+	fs.Float64Var(&cfg.YellowShare, "yellow-share", envFloat("ZHIZHI_YELLOW_SHARE", 0.8), "share of a time limit after which a clock turns yellow (ZHIZHI_YELLOW_SHARE)")
 	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", envDuration("ZHIZHI_ESCALATE_AFTER", 24*time.Hour), "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
 }
 
@@ -199,3 +213,35 @@ func user(args []string, stdout, stderr io.Writer) error {
 }
 
 func casesRole(s string) zcases.Role { return zcases.Role(strings.TrimSpace(s)) }
+
+func token(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	common(fs, &cfg, false)
+	username := fs.String("username", "", "the account the token acts as")
+	name := fs.String("name", "cli", "what the token is for")
+	ttl := fs.Duration("ttl", 30*24*time.Hour, "how long the token lasts")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" || *ttl <= 0 {
+		return errors.New("token: -username and a positive -ttl are required")
+	}
+	ctx := context.Background()
+	p, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close(ctx)
+	acct, err := p.DB.AccountByUsername(ctx, *username)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", *username, err)
+	}
+	secret, err := p.Service.IssueToken(ctx, acct.ID, *name, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}

@@ -27,6 +27,13 @@ type generator struct {
 	now    time.Time
 	photos []cases.Photo
 	actors map[string]cases.Actor
+	recent map[string][]earlier // category → cases generated so far, for duplicates
+}
+
+// earlier is a generated case a later report may duplicate.
+type earlier struct {
+	id string
+	at time.Time
 }
 
 // pending is one generated case with its whole timeline.
@@ -220,6 +227,23 @@ func (g *generator) one(cat cases.Category, t time.Time) (pending, error) {
 		return true
 	}
 	if target == cases.Reported {
+		return p, nil
+	}
+	// Now and then the same problem was reported twice within a few days:
+	// the center merges the later report into the earlier one.
+	if g.recent == nil {
+		g.recent = map[string][]earlier{}
+	}
+	dup := ""
+	for _, e := range g.recent[cat.Code] {
+		if e.at.Before(t) && t.Sub(e.at) < 72*time.Hour {
+			dup = e.id
+			break
+		}
+	}
+	g.recent[cat.Code] = append(g.recent[cat.Code], earlier{id: p.c.ID, at: t})
+	if dup != "" && g.chance(0.08) {
+		do(commander, cases.Command{Action: cases.ActMerge, Target: dup, Note: "重复上报，合并办理"}, g.minutes(3, 40))
 		return p, nil
 	}
 	if target == cases.Rejected {

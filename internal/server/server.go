@@ -27,6 +27,7 @@ type Config struct {
 	DefaultCenter string        // path for reports that fall in no grid
 	SweepEvery    time.Duration // sweeper interval
 	EscalateAfter time.Duration // red this long → escalate
+	YellowShare   float64       // share of a limit after which a clock turns yellow (default 0.8)
 	Logger        *slog.Logger
 }
 
@@ -51,6 +52,9 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if cfg.PhotoDir == "" {
 		cfg.PhotoDir = filepath.Join(cfg.DataDir, "photos")
 	}
+	if cfg.YellowShare != 0 && (cfg.YellowShare <= 0 || cfg.YellowShare >= 1) {
+		return nil, fmt.Errorf("yellow share %v: must be between 0 and 1", cfg.YellowShare)
+	}
 	if cfg.SweepEvery <= 0 {
 		cfg.SweepEvery = 15 * time.Second
 	}
@@ -59,7 +63,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 		return nil, err
 	}
 	svc, err := service.New(ctx, db, service.Config{
-		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, Logger: cfg.Logger,
+		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, YellowShare: cfg.YellowShare, Logger: cfg.Logger,
 	})
 	if err != nil {
 		db.Close()

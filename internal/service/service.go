@@ -370,6 +370,16 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 	switch cmd.Action {
 	case cases.ActEscalate:
 		cmd.Parent = parentCenter(c.CenterPath)
+	case cases.ActPlace:
+		if cmd.Point != nil && cmd.Point.Valid() {
+			if code, ok := s.Locate(*cmd.Point); ok {
+				path, _ := s.RegionPath(code)
+				if actor.Role != cases.RoleSystem && !strings.HasPrefix(path, actor.RegionPath) {
+					return c, cases.Step{}, apperr.Field("point", "该位置不在您的管辖范围内")
+				}
+				cmd.Place = &cases.Placement{GridCode: code, RegionPath: path, CenterPath: centerOf(path)}
+			}
+		}
 	case cases.ActMerge:
 		if cmd.Target != "" {
 			t, err := tx.Case(ctx, cmd.Target)

@@ -59,7 +59,8 @@ const (
 		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc`
 	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24`
 	sqlUpdateCase     = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
-		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11 WHERE id=$12 AND version=$13`
+		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11, district_code=$14, street_code=$15,
+		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20 WHERE id=$12 AND version=$13`
 	sqlInsertStep = `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`
 	sqlSyncPerson = `INSERT INTO case_people (case_id, account_id) VALUES ($1,$2) ON CONFLICT (case_id, account_id) DO NOTHING`
 	sqlSyncUnit   = `INSERT INTO case_units (case_id, unit_id, role, state) VALUES ($1,$2,$3,$4)
@@ -125,9 +126,12 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	if err != nil {
 		return fmt.Errorf("encode case: %w", err)
 	}
+	lv := levelCodes(c.RegionPath)
+	lng, lat := pointArgs(c)
 	res, err := t.Exec(ctx, sqlUpdateCase,
 		c.Version, string(c.State), c.Category, c.Board, string(c.Severity), c.CenterPath, ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc), c.ID, prev)
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc), c.ID, prev,
+		lv[1], lv[2], lv[3], c.GridCode, c.RegionPath, lng, lat)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}

@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"zhizhi/internal/server"
+)
+
+// TestUserAndToken creates an account and a long-lived token through the
+// command line, then checks that the token signs the account in.
+func TestUserAndToken(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "z.db")
+	common := []string{"-db", db, "-data", dir}
+	var out, errOut bytes.Buffer
+	err := Run(append([]string{"user", "-username", "zhang", "-name", "张先生", "-role", "resident", "-password", "long-enough-1"}, common...), &out, &errOut)
+	if err != nil || !strings.Contains(out.String(), "created account zhang") {
+		t.Fatalf("user: %v %s %s", err, out.String(), errOut.String())
+	}
+	out.Reset()
+	if err := Run(append([]string{"token", "-username", "zhang", "-ttl", "1h"}, common...), &out, &errOut); err != nil {
+		t.Fatalf("token: %v %s", err, errOut.String())
+	}
+	secret := strings.TrimSpace(out.String())
+	p, err := server.Open(context.Background(), server.Config{DB: db, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	actor, err := p.Service.Authenticate(context.Background(), secret)
+	if err != nil || actor.Name != "张先生" {
+		t.Fatalf("token does not authenticate: %+v %v", actor, err)
+	}
+	// Bad input is refused with a clear error and creates nothing.
+	if err := Run(append([]string{"user", "-username", "x", "-name", "", "-role", "boss", "-password", "short"}, common...), &out, &errOut); err == nil {
+		t.Fatal("a bad account must be refused")
+	}
+	if err := Run(append([]string{"token", "-username", "nobody"}, common...), &out, &errOut); err == nil {
+		t.Fatal("a token for an unknown account must be refused")
+	}
+	if err := Run([]string{"frobnicate"}, &out, &errOut); err == nil {
+		t.Fatal("an unknown command must be refused")
+	}
+	if err := Run(append([]string{"demo", "-yellow-share", "1.5", "-addr", "127.0.0.1:0"}, common...), &out, &errOut); err == nil {
+		t.Fatal("a yellow share outside (0, 1) must be refused")
+	}
+}
