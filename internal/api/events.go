@@ -30,6 +30,11 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) error {
 		case <-r.Context().Done():
 			return nil
 		case <-ping.C:
+			if sub.Lost() {
+				// Events from other nodes may have been missed while the
+				// database listener reconnected.
+				fmt.Fprint(w, "event: resync\ndata: {}\n\n")
+			}
 			fmt.Fprint(w, ": ping\n\n")
 		case e := <-sub.C:
 			if sub.Lost() {

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,7 @@ import (
 	"zhizhi/internal/demo"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/store/storetest"
 )
 
 // The platform, loaded with the demo once per test binary and shared by all
@@ -45,7 +45,14 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	plat, err = server.Open(ctx, server.Config{DB: filepath.Join(dir, "zhizhi.db"), DataDir: dir, Logger: quiet})
+	// A SQLite file, or a fresh PostgreSQL database when ZHIZHI_TEST_POSTGRES is set.
+	dsn, dropDB, err := storetest.DSN(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test database:", err)
+		return 1
+	}
+	defer dropDB()
+	plat, err = server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Logger: quiet})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open platform:", err)
 		return 1

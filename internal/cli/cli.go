@@ -35,6 +35,7 @@ commands:
   user      create an account
   token     issue a long-lived API token for an account
   apikey    create, list or revoke Open311 API keys
+  copy      copy a whole installation to another, empty database (SQLite → PostgreSQL)
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand.
@@ -56,6 +57,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return token(args[1:], stdout, stderr)
 	case "apikey":
 		return apikey(args[1:], stdout, stderr)
+	case "copy":
+		return copyDB(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -17,7 +17,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -28,6 +27,7 @@ import (
 	"zhizhi/internal/geo"
 	"zhizhi/internal/server"
 	"zhizhi/internal/store"
+	"zhizhi/internal/store/storetest"
 )
 
 // The platform, loaded with a small demo once per test binary and shared by
@@ -49,7 +49,14 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	plat, err = server.Open(ctx, server.Config{DB: filepath.Join(dir, "zhizhi.db"), DataDir: dir, Logger: quiet})
+	// A SQLite file, or a fresh PostgreSQL database when ZHIZHI_TEST_POSTGRES is set.
+	dsn, dropDB, err := storetest.DSN(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test database:", err)
+		return 1
+	}
+	defer dropDB()
+	plat, err = server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Logger: quiet})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open platform:", err)
 		return 1

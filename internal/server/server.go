@@ -10,12 +10,14 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"zhizhi/internal/api"
 	"zhizhi/internal/open311"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
+	"zhizhi/internal/web"
 )
 
 // Config is the platform's configuration, from flags and ZHIZHI_* variables.
@@ -40,7 +42,7 @@ type Platform struct {
 	listener net.Listener
 	http     *http.Server
 	cancel   context.CancelFunc
-	sweepers chan struct{}
+	sweepers chan struct{} // closed when the sweeper and the listener have stopped
 }
 
 // Open opens the database and builds the service and HTTP handler; it does
@@ -62,6 +64,12 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w, err := db.SearchWarning(ctx); err != nil {
+		db.Close()
+		return nil, err
+	} else if w != "" {
+		cfg.Logger.Warn("full-text search", "problem", w)
+	}
 	svc, err := service.New(ctx, db, service.Config{
 		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, YellowShare: cfg.YellowShare, Logger: cfg.Logger,
 	})
@@ -72,6 +80,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	mux := http.NewServeMux()
 	api.New(svc, cfg.Logger).Register(mux)
 	open311.New(svc, open311.Options{Logger: cfg.Logger}).Register(mux)
+	mux.Handle("/", web.New(svc, cfg.Logger))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -98,9 +107,21 @@ func (p *Platform) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.sweepers = make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(2)
 	go func() {
-		defer close(p.sweepers)
+		defer bg.Done()
 		p.Service.RunSweeper(ctx, p.cfg.SweepEvery)
+	}()
+	go func() {
+		// Other nodes' case changes, for this node's live subscribers
+		// (PostgreSQL LISTEN/NOTIFY; nothing to do on SQLite).
+		defer bg.Done()
+		p.Service.RunListener(ctx)
+	}()
+	go func() {
+		bg.Wait()
+		close(p.sweepers)
 	}()
 	go func() {
 		if err := p.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -119,7 +140,7 @@ func (p *Platform) Addr() string {
 }
 
 // Close shuts down in order: stop accepting requests and let those in flight
-// finish, stop the sweeper, drain the writer, close the database.
+// finish, stop the sweeper and the listener, drain the writer, close the database.
 func (p *Platform) Close(ctx context.Context) error {
 	var errs []error
 	if p.http != nil {

@@ -138,6 +138,18 @@ func (h *Hub) Publish(e Event) {
 	}
 }
 
+// Lose marks every subscriber as having lost events, so each resynchronises
+// (used when events from other nodes may have been missed).
+func (h *Hub) Lose() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		s.mu.Lock()
+		s.lost = true
+		s.mu.Unlock()
+	}
+}
+
 // Len is the number of live subscribers.
 func (h *Hub) Len() int {
 	h.mu.Lock()

@@ -44,6 +44,7 @@ type Service struct {
 	grids atomic.Pointer[geo.Index]
 	ref   atomic.Pointer[reference]
 	hub   *Hub
+	node  string // this process, in the case notices it sends to other nodes
 	log   *slog.Logger
 	mu    sync.Mutex // serialises reloads
 
@@ -73,7 +74,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if cfg.DuplicateRadius <= 0 {
 		cfg.DuplicateRadius = 100
 	}
-	s := &Service{db: db, cfg: cfg, hub: NewHub(), log: cfg.Logger}
+	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger}
 	s.cal.Store(calendar.Default())
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
@@ -295,7 +296,7 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 			return err
 		}
 		tx.AfterCommit(func() { s.hub.Publish(eventOf(&c, &step)) })
-		return nil
+		return tx.NotifyCase(ctx, s.node, c.ID, c.Version)
 	})
 	if err != nil {
 		return cases.Case{}, err
@@ -413,6 +414,9 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 		return c, cases.Step{}, err
 	}
 	tx.AfterCommit(func() { s.hub.Publish(eventOf(&n, &step)) })
+	if err := tx.NotifyCase(ctx, s.node, n.ID, n.Version); err != nil {
+		return c, cases.Step{}, err
+	}
 	return n, step, nil
 }
 

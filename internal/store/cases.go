@@ -285,6 +285,20 @@ func (db *DB) Case(ctx context.Context, idOrNumber string) (cases.Case, error) {
 	return scanCase(db.read.QueryRowContext(ctx, `SELECT doc FROM cases WHERE id = $1 OR number = $1`, idOrNumber))
 }
 
+// Step reads one step of a case's timeline by its sequence number.
+func (db *DB) Step(ctx context.Context, caseID string, seq int) (cases.Step, error) {
+	var doc string
+	err := db.read.QueryRowContext(ctx, `SELECT doc FROM steps WHERE case_id = $1 AND seq = $2`, caseID, seq).Scan(&doc)
+	if err != nil {
+		return cases.Step{}, fmt.Errorf("step %s/%d: %w", caseID, seq, translate(err))
+	}
+	var st cases.Step
+	if err := json.Unmarshal([]byte(doc), &st); err != nil {
+		return cases.Step{}, fmt.Errorf("decode step: %w", err)
+	}
+	return st, nil
+}
+
 // Steps reads a case's timeline in order.
 func (db *DB) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT doc FROM steps WHERE case_id = $1 ORDER BY seq`, caseID)

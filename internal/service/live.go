@@ -1,0 +1,50 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"zhizhi/internal/store"
+)
+
+// RunListener carries the case changes committed by other nodes into this
+// node's hub until ctx ends: each notice (case ID and version) is read back
+// from the database, so subscribers get the same event, with the same scope
+// check, as on the node that made the change. This node's own notices are
+// skipped: its hub already had them after commit. On SQLite it returns at
+// once, since a single process shares its hub directly.
+func (s *Service) RunListener(ctx context.Context) {
+	err := s.db.ListenCases(ctx, func(n store.CaseNotice) {
+		if n.Node == s.node {
+			return
+		}
+		if err := s.relay(ctx, n); err != nil && ctx.Err() == nil {
+			s.log.Warn("live update from another node", "case", n.CaseID, "version", n.Version, "err", err)
+		}
+	}, func(err error) {
+		// Notices sent while the connection was down are gone: tell every
+		// subscriber to resynchronise.
+		s.log.Warn("live updates: listener reconnected", "err", err)
+		s.hub.Lose()
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("live updates listener", "err", err)
+	}
+}
+
+// relay publishes to the local hub the change another node announced.
+func (s *Service) relay(ctx context.Context, n store.CaseNotice) error {
+	c, err := s.db.Case(ctx, n.CaseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // another installation's notice on the same server
+	}
+	if err != nil {
+		return err
+	}
+	step, err := s.db.Step(ctx, n.CaseID, n.Version)
+	if err != nil {
+		return err
+	}
+	s.hub.Publish(eventOf(&c, &step))
+	return nil
+}

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// copyTables are the tables of an installation, parents before children.
+// schema_migrations is not copied: Open brings both ends to the same version.
+var copyTables = []string{
+	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
+	"cases", "case_units", "case_people", "steps", "clocks",
+}
+
+// TableSum is a table's row count and an order-independent checksum of its
+// rows, the same on both engines for the same data.
+type TableSum struct {
+	Table string
+	Rows  int64
+	Sum   string
+}
+
+// CopyResult compares the source and the target after a copy.
+type CopyResult struct {
+	Source, Target []TableSum
+	// Search holds, for a few words taken from the cases, how many cases
+	// the full-text search finds at each end.
+	Search []SearchCount
+}
+
+// SearchCount is one word's full-text hits at the source and the target.
+type SearchCount struct {
+	Word           string
+	Source, Target int
+}
+
+// OK reports whether every table and every search matched.
+func (r CopyResult) OK() bool {
+	if len(r.Source) != len(r.Target) {
+		return false
+	}
+	for i := range r.Source {
+		if r.Source[i] != r.Target[i] {
+			return false
+		}
+	}
+	for _, s := range r.Search {
+		if s.Source != s.Target {
+			return false
+		}
+	}
+	return true
+}
+
+// Copy moves a whole installation from one database to another, empty one
+// (typically SQLite to PostgreSQL), table by table in one transaction on the
+// target, rebuilds the target's full-text index, and compares row counts,
+// checksums and full-text search results at both ends. progress, if not nil,
+// is told each table as it is copied.
+func Copy(ctx context.Context, from, to *DB, progress func(table string, rows int64)) (CopyResult, error) {
+	var res CopyResult
+	for _, t := range []string{"cases", "regions", "accounts"} {
+		var n int64
+		if err := to.write.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&n); err != nil {
+			return res, fmt.Errorf("check target: %w", translate(err))
+		}
+		if n > 0 {
+			return res, fmt.Errorf("target database is not empty: %d rows in %s", n, t)
+		}
+	}
+	tx, err := to.write.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("begin copy: %w", translate(err))
+	}
+	defer tx.Rollback()
+	for _, table := range copyTables {
+		n, err := copyTable(ctx, from, tx, table)
+		if err != nil {
+			return res, err
+		}
+		if progress != nil {
+			progress(table, n)
+		}
+	}
+	if to.Dialect == SQLite {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_fts(case_fts) VALUES('rebuild')`); err != nil {
+			return res, fmt.Errorf("rebuild full-text index: %w", translate(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return res, fmt.Errorf("commit copy: %w", translate(err))
+	}
+	if res.Source, err = from.Checksums(ctx); err != nil {
+		return res, err
+	}
+	if res.Target, err = to.Checksums(ctx); err != nil {
+		return res, err
+	}
+	words, err := from.sampleWords(ctx)
+	if err != nil {
+		return res, err
+	}
+	for _, w := range words {
+		sc := SearchCount{Word: w}
+		f := CaseFilter{Scope: Scope{All: true}, Text: w}
+		if sc.Source, err = from.CountCases(ctx, f); err != nil {
+			return res, err
+		}
+		if sc.Target, err = to.CountCases(ctx, f); err != nil {
+			return res, err
+		}
+		res.Search = append(res.Search, sc)
+	}
+	return res, nil
+}
+
+// copyTable streams one table's rows into the target in multi-row INSERTs.
+func copyTable(ctx context.Context, from *DB, tx *sql.Tx, table string) (int64, error) {
+	rows, err := from.read.QueryContext(ctx, `SELECT * FROM `+table)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", table, translate(err))
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", table, err)
+	}
+	// At most about 10,000 parameters a statement (PostgreSQL allows 65,535).
+	per := max(1, 10000/len(cols))
+	head := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `
+	var (
+		args []any
+		n    int64
+		q    strings.Builder
+	)
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q.Reset()
+		q.WriteString(head)
+		for r := 0; r < len(args)/len(cols); r++ {
+			if r > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('(')
+			for c := range cols {
+				if c > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString("$" + strconv.Itoa(r*len(cols)+c+1))
+			}
+			q.WriteByte(')')
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("write %s: %w", table, translate(err))
+		}
+		args = args[:0]
+		return nil
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, fmt.Errorf("read %s: %w", table, err)
+		}
+		for _, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b) // every column holds text or numbers
+			}
+			args = append(args, v)
+		}
+		n++
+		if n%int64(per) == 0 {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("read %s: %w", table, err)
+	}
+	return n, flush()
+}
+
+// Checksums returns every table's row count and checksum. The checksum adds
+// up a SHA-256 of each row's values (in a canonical text form, so both
+// engines agree), so row order does not matter.
+func (db *DB) Checksums(ctx context.Context) ([]TableSum, error) {
+	var out []TableSum
+	for _, table := range copyTables {
+		rows, err := db.read.QueryContext(ctx, `SELECT * FROM `+table)
+		if err != nil {
+			return nil, fmt.Errorf("checksum %s: %w", table, translate(err))
+		}
+		cols, _ := rows.Columns()
+		names := append([]string(nil), cols...)
+		// Columns may come in a different order on each engine (ALTER TABLE
+		// ADD COLUMN); hash them by name.
+		order := make([]int, len(names))
+		for i := range order {
+			order[i] = i
+		}
+		sortByName(order, names)
+		var sum [4]uint64
+		var n int64
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("checksum %s: %w", table, err)
+			}
+			h := sha256.New()
+			for _, i := range order {
+				h.Write([]byte(names[i]))
+				h.Write([]byte{0})
+				h.Write([]byte(canonical(vals[i])))
+				h.Write([]byte{0x1f})
+			}
+			d := h.Sum(nil)
+			for k := range sum {
+				sum[k] += binary.BigEndian.Uint64(d[8*k:])
+			}
+			n++
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("checksum %s: %w", table, err)
+		}
+		out = append(out, TableSum{Table: table, Rows: n, Sum: fmt.Sprintf("%016x%016x%016x%016x", sum[0], sum[1], sum[2], sum[3])})
+	}
+	return out, nil
+}
+
+func sortByName(order []int, names []string) {
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && names[order[j]] < names[order[j-1]]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+}
+
+// canonical is a value's text form, the same whichever driver read it.
+func canonical(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "\x00NULL"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	case []byte:
+		return string(x)
+	case string:
+		return x
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	}
+	return fmt.Sprint(v)
+}
+
+// sampleWords picks a few words from case descriptions for comparing
+// full-text search after a copy: two, three and four characters long.
+func (db *DB) sampleWords(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT body FROM cases ORDER BY id LIMIT 5`)
+	if err != nil {
+		return nil, fmt.Errorf("sample words: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("sample words: %w", err)
+		}
+		// The body starts with the case number; take words from the text.
+		f := strings.Fields(body)
+		if len(f) < 2 {
+			continue
+		}
+		r := []rune(f[1])
+		for _, k := range []int{2, 3, 4} {
+			if len(r) >= 4+k {
+				out = append(out, string(r[4:4+k]))
+			}
+		}
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// caseChannel is the PostgreSQL notification channel of committed case
+// changes. Notifications reach every session listening on the same database.
+const caseChannel = "zhizhi_case"
+
+// CaseNotice is one committed change to a case, as another node announced
+// it: small on purpose (PostgreSQL caps a payload at 8,000 bytes); the
+// listener re-reads the case.
+type CaseNotice struct {
+	Node    string // the node that made the change
+	CaseID  string
+	Version int // the case's version after the change (its step's seq)
+}
+
+// NotifyCase announces, on PostgreSQL, that this transaction changed a case;
+// the notice is delivered to every listening node only if and when the
+// transaction commits. On SQLite (one process) it does nothing.
+func (t *Tx) NotifyCase(ctx context.Context, node, caseID string, version int) error {
+	if t.dialect != Postgres {
+		return nil
+	}
+	payload := node + " " + caseID + " " + strconv.Itoa(version)
+	_, err := t.Exec(ctx, `SELECT pg_notify('`+caseChannel+`', $1)`, payload)
+	// A job that failed after queuing a notice must not commit with it.
+	t.wrote = true
+	if err != nil {
+		return fmt.Errorf("notify case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+func parseNotice(payload string) (CaseNotice, bool) {
+	f := strings.Fields(payload)
+	if len(f) != 3 {
+		return CaseNotice{}, false
+	}
+	v, err := strconv.Atoi(f[2])
+	if err != nil {
+		return CaseNotice{}, false
+	}
+	return CaseNotice{Node: f[0], CaseID: f[1], Version: v}, true
+}
+
+// ListenCases delivers the case notices of every node (this one included)
+// to fn until ctx ends, on a dedicated PostgreSQL connection. When the
+// connection breaks it reconnects, with a pause that grows to 5 seconds, and
+// calls gap (if not nil) once listening again, since notices sent meanwhile
+// are lost. On SQLite it returns at once: there is only one process.
+func (db *DB) ListenCases(ctx context.Context, fn func(CaseNotice), gap func(error)) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	wait := 100 * time.Millisecond
+	var broken error
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx, fn, func() {
+			if broken != nil && gap != nil {
+				gap(broken)
+			}
+			broken = nil
+			wait = 100 * time.Millisecond
+		})
+		if ctx.Err() != nil {
+			break
+		}
+		broken = err
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+	return nil
+}
+
+// listenOnce holds one listening connection until it fails or ctx ends.
+func (db *DB) listenOnce(ctx context.Context, fn func(CaseNotice), listening func()) error {
+	conn, err := pgx.Connect(ctx, db.dsn)
+	if err != nil {
+		return fmt.Errorf("listen: connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `LISTEN `+caseChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	listening()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		if cn, ok := parseNotice(n.Payload); ok {
+			fn(cn)
+		}
+	}
+}
+
+// SearchWarning returns, on PostgreSQL, a warning when pg_trgm cannot index
+// Chinese text in this database: with LC_CTYPE "C" it treats CJK characters
+// as separators, so searches stay correct (ILIKE rechecks every row) but
+// read every case. It returns "" when all is well, and always on SQLite.
+func (db *DB) SearchWarning(ctx context.Context) (string, error) {
+	if db.Dialect != Postgres {
+		return "", nil
+	}
+	var n int
+	var ctype string
+	err := db.read.QueryRowContext(ctx, `SELECT cardinality(show_trgm('解放碑步行街')), current_setting('lc_ctype')`).Scan(&n, &ctype)
+	if err != nil {
+		return "", fmt.Errorf("check trigram index: %w", translate(err))
+	}
+	if n == 0 {
+		return "pg_trgm ignores Chinese characters with LC_CTYPE " + ctype +
+			": searches read every case; create the database with LC_CTYPE 'C.UTF-8' (or zh_CN.UTF-8) and copy the data over", nil
+	}
+	return "", nil
+}

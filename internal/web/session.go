@@ -1,0 +1,161 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/service"
+)
+
+// preCookie carries a random value for visitors not signed in yet, so the
+// sign-in form has a CSRF token too (against login CSRF).
+const preCookie = "zhizhi_pre"
+
+// csrfField is the hidden form field, csrfHeader the header scripts may use.
+const (
+	csrfField  = "csrf"
+	csrfHeader = "X-CSRF-Token"
+)
+
+// csrfToken is the HMAC of the session token (or of the pre-session value)
+// under the server's key: it cannot be guessed from outside, needs no
+// storage, and dies with the session.
+func (c *Console) csrfToken(r *http.Request) string {
+	if s := sessionOf(r); s != "" {
+		return c.mac("session:" + s)
+	}
+	if ck, err := r.Cookie(preCookie); err == nil && ck.Value != "" {
+		return c.mac("pre:" + ck.Value)
+	}
+	if v, ok := r.Context().Value(preKey).(string); ok {
+		return c.mac("pre:" + v)
+	}
+	return ""
+}
+
+type preKeyT struct{}
+
+var preKey preKeyT
+
+func (c *Console) mac(s string) string {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkCSRF reports whether a POST carries the token of its session (or of
+// its pre-session cookie, on the sign-in form). The error is a body that
+// could not be read (too large).
+func (c *Console) checkCSRF(r *http.Request) (bool, error) {
+	want := c.csrfToken(r)
+	if want == "" {
+		return false, nil
+	}
+	got := r.Header.Get(csrfHeader)
+	if got == "" {
+		var err error
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			err = r.ParseMultipartForm(maxMemory)
+		} else {
+			err = r.ParseForm()
+		}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return false, err
+		}
+		got = r.PostFormValue(csrfField)
+	}
+	return hmac.Equal([]byte(got), []byte(want)), nil
+}
+
+// maxMemory is how much of a multipart form is held in memory; the rest
+// (photos) goes to temporary files.
+const maxMemory = 8 << 20
+
+// maxUpload bounds a form's body: nine photos of 10 MB and the fields.
+const maxUpload = 100 << 20
+
+func secure(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+func (c *Console) setPreCookie(w http.ResponseWriter, r *http.Request) *http.Request {
+	if ck, err := r.Cookie(preCookie); err == nil && ck.Value != "" {
+		return r
+	}
+	b := make([]byte, 18)
+	rand.Read(b)
+	v := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: v, Path: "/", HttpOnly: true, Secure: secure(r),
+		SameSite: http.SameSiteLaxMode, MaxAge: int(service.SessionTTL / time.Second)})
+	return r.WithContext(contextWith(r, preKey, v))
+}
+
+type signInView struct {
+	Username string
+	Next     string
+	Error    string
+	Fields   map[string]string
+}
+
+func (v *signInView) title() string { return "登录" }
+
+func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) error {
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		if a, err := c.svc.Authenticate(r.Context(), ck.Value); err == nil {
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), homeOf(a.Role)), http.StatusSeeOther)
+			return nil
+		}
+	}
+	r = c.setPreCookie(w, r)
+	c.render(w, r, http.StatusOK, "signin", &signInView{Next: safeNext(r.URL.Query().Get("next"), "")})
+	return nil
+}
+
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
+	v := &signInView{Username: strings.TrimSpace(r.PostFormValue("username")), Next: safeNext(r.PostFormValue("next"), "")}
+	token, acct, err := c.svc.SignIn(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"))
+	if err != nil {
+		var status int
+		switch apperr.KindOf(err) {
+		case apperr.Invalid:
+			status, v.Fields = http.StatusBadRequest, fieldMap(err)
+		case apperr.Unauthorized, apperr.TooMany:
+			status, v.Error = http.StatusUnauthorized, messageOf(err)
+		default:
+			return err
+		}
+		c.render(w, r, status, "signin", v)
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure(r),
+		SameSite: http.SameSiteLaxMode, MaxAge: int(service.SessionTTL / time.Second)})
+	http.Redirect(w, r, safeNext(v.Next, homeOf(acct.Role)), http.StatusSeeOther)
+	return nil
+}
+
+func (c *Console) signOut(w http.ResponseWriter, r *http.Request) error {
+	if err := c.svc.SignOut(r.Context(), sessionOf(r)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: secure(r),
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+// safeNext keeps a post-sign-in redirect on this site: a local path only.
+func safeNext(next, fallback string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.HasPrefix(next, "/signin") || strings.HasPrefix(next, "/api/") {
+		return fallback
+	}
+	return next
+}

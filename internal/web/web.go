@@ -1,0 +1,355 @@
+// Package web is the console: server-rendered pages (html/template) over the
+// same service as the JSON API, with its stylesheet and scripts embedded.
+// Every change goes through service.Act or service.Report, so the console
+// can do nothing the rules do not allow; it only shows the forms of the
+// actions cases.Actions offers the signed-in person.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/service"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// SessionCookie is the cookie holding the session token; the JSON API
+// accepts it too, so the pages' scripts can call the API.
+const SessionCookie = "zhizhi_session"
+
+// Console is the console's HTTP handler.
+type Console struct {
+	svc    *service.Service
+	log    *slog.Logger
+	key    []byte // signs CSRF tokens; made at start, so a restart expires open forms
+	pages  map[string]*template.Template
+	mux    *http.ServeMux
+	static http.Handler
+	origin *http.CrossOriginProtection
+
+	figMu   sync.Mutex
+	figures map[string]cachedFigures // the board's figures per scope, briefly
+}
+
+// access says who may open a page: nobody signed in (public), anyone signed
+// in (roles nil), or only some roles.
+type access struct {
+	public bool
+	roles  []cases.Role
+}
+
+var (
+	public     = access{public: true}
+	signed     = access{}
+	commanders = access{roles: []cases.Role{cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin}}
+	gridPeople = access{roles: []cases.Role{cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead}}
+	unitStaff  = access{roles: []cases.Role{cases.RoleUnit}}
+)
+
+// route is one row of the console's route table.
+type route struct {
+	method, path string
+	access       access
+	h            func(*Console, http.ResponseWriter, *http.Request) error
+}
+
+// routes is the console's route table.
+var routes = []route{
+	{"GET", "/{$}", signed, (*Console).home},
+	{"GET", "/signin", public, (*Console).signInPage},
+	{"POST", "/signin", public, (*Console).signIn},
+	{"POST", "/signout", signed, (*Console).signOut},
+	{"GET", "/board", commanders, (*Console).board},
+	{"GET", "/board/rows/{id}", commanders, (*Console).boardRow},
+	{"GET", "/board/figures", commanders, (*Console).boardFigures},
+	{"GET", "/cases/{id}", signed, (*Console).casePage},
+	{"POST", "/cases/{id}/act", signed, (*Console).act},
+	{"GET", "/m", gridPeople, (*Console).worker},
+	{"GET", "/m/report", gridPeople, (*Console).reportPage},
+	{"POST", "/m/report", gridPeople, (*Console).report},
+	{"GET", "/inbox", unitStaff, (*Console).inbox},
+	{"GET", "/mine", signed, (*Console).mine},
+}
+
+// New builds the console over the service.
+func New(svc *service.Service, log *slog.Logger) *Console {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Console{svc: svc, log: log, key: make([]byte, 32), mux: http.NewServeMux(),
+		origin: http.NewCrossOriginProtection(), figures: map[string]cachedFigures{}}
+	if _, err := rand.Read(c.key); err != nil {
+		panic("web: no randomness for the CSRF key: " + err.Error())
+	}
+	c.pages = c.parsePages()
+	sub, _ := fs.Sub(staticFS, "static")
+	files := http.FileServerFS(sub)
+	c.static = http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Assets change only with the binary; a short cache keeps pages fast
+		// without pinning an old script after an upgrade.
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		files.ServeHTTP(w, r)
+	}))
+	c.mux.Handle("GET /static/", c.static)
+	c.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
+	for _, rt := range routes {
+		c.mux.HandleFunc(rt.method+" "+rt.path, c.wrap(rt))
+	}
+	return c
+}
+
+// ServeHTTP serves the console.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		http.NotFound(w, r)
+		return
+	}
+	c.mux.ServeHTTP(w, r)
+}
+
+type ctxKey int
+
+const (
+	actorKey ctxKey = iota
+	tokenKey
+)
+
+func actorOf(r *http.Request) cases.Actor {
+	a, _ := r.Context().Value(actorKey).(cases.Actor)
+	return a
+}
+
+func sessionOf(r *http.Request) string {
+	s, _ := r.Context().Value(tokenKey).(string)
+	return s
+}
+
+// wrap authenticates, checks the role and, on POST, the CSRF token, then
+// runs the handler and maps its error to a page.
+func (c *Console) wrap(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if !rt.access.public {
+			ck, err := r.Cookie(SessionCookie)
+			var actor cases.Actor
+			if err == nil {
+				actor, err = c.svc.Authenticate(r.Context(), ck.Value)
+			}
+			if err != nil {
+				if err == http.ErrNoCookie || apperr.Is(err, apperr.Unauthorized) {
+					c.toSignIn(w, r)
+					return
+				}
+				c.fail(w, r, err)
+				return
+			}
+			if len(rt.access.roles) > 0 && !slices.Contains(rt.access.roles, actor.Role) {
+				c.fail(w, r, apperr.New(apperr.Forbidden, "您的角色不能打开此页面"))
+				return
+			}
+			ctx := context.WithValue(r.Context(), actorKey, actor)
+			ctx = context.WithValue(ctx, tokenKey, ck.Value)
+			r = r.WithContext(ctx)
+		}
+		if r.Method == http.MethodPost {
+			if err := c.origin.Check(r); err != nil {
+				c.fail(w, r, apperr.New(apperr.Forbidden, "跨站请求被拒绝"))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+			ok, err := c.checkCSRF(r)
+			if err != nil {
+				c.fail(w, r, apperr.Field("photos", "上传内容过大（照片合计不超过100MB），请减少照片后重试"))
+				return
+			}
+			if !ok {
+				c.fail(w, r, apperr.New(apperr.Forbidden, "页面已过期或来源不明，请刷新页面后重试"))
+				return
+			}
+		}
+		if err := rt.h(c, w, r); err != nil {
+			c.fail(w, r, err)
+		}
+	}
+}
+
+// toSignIn sends someone who is not signed in to the sign-in page, back
+// here afterwards; scripts asking for fragments get 401.
+func (c *Console) toSignIn(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Requested-With") != "" || r.Method != http.MethodGet {
+		if r.Method != http.MethodGet {
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return
+		}
+		http.Error(w, "登录已失效，请重新登录", http.StatusUnauthorized)
+		return
+	}
+	http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+}
+
+// fail renders an error page: the one mapping from errors to pages. The text
+// of an unknown error is logged, never shown.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusInternalServerError, "服务器内部错误，请稍后重试"
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		switch e.Kind {
+		case apperr.NotFound:
+			status, msg = http.StatusNotFound, e.Message
+		case apperr.Forbidden:
+			status, msg = http.StatusForbidden, e.Message
+		case apperr.Unauthorized:
+			c.toSignIn(w, r)
+			return
+		case apperr.Invalid:
+			status, msg = http.StatusBadRequest, e.Message
+			for _, f := range e.Fields {
+				msg += "；" + f.Reason
+			}
+		case apperr.Conflict, apperr.Refused:
+			status, msg = http.StatusConflict, e.Message
+		}
+	}
+	if status == http.StatusInternalServerError {
+		c.log.Error("console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if r.Header.Get("X-Requested-With") != "" {
+		http.Error(w, msg, status)
+		return
+	}
+	c.render(w, r, status, "error", &errorPage{Status: status, Message: msg})
+}
+
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// pageData is what every page template receives.
+type pageData struct {
+	Title  string
+	Actor  cases.Actor
+	Signed bool
+	CSRF   string
+	Nav    []navItem
+	Path   string
+	Body   any
+}
+
+type navItem struct {
+	Href, Label string
+	Current     bool
+}
+
+// render executes a page with the layout. It renders into a buffer first,
+// so a template error becomes a clean 500 instead of half a page.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, body any) {
+	t, ok := c.pages[name]
+	if !ok {
+		panic("web: no page template " + name)
+	}
+	actor := actorOf(r)
+	d := pageData{Actor: actor, Signed: actor.Role != "", Body: body, Path: r.URL.Path, Title: titleOf(name, body)}
+	d.CSRF = c.csrfToken(r)
+	d.Nav = navFor(actor, r.URL.Path)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		c.log.Error("render page", "page", name, "err", err)
+		http.Error(w, "服务器内部错误，请稍后重试", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderFragment executes one named template alone (a queue row, the
+// figures), for the scripts that refresh a page in place.
+func (c *Console) renderFragment(w http.ResponseWriter, page, name string, data any) {
+	var buf bytes.Buffer
+	if err := c.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+		c.log.Error("render fragment", "name", name, "err", err)
+		http.Error(w, "服务器内部错误", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// titler lets a page body name its title.
+type titler interface{ title() string }
+
+func titleOf(name string, body any) string {
+	if t, ok := body.(titler); ok {
+		return t.title()
+	}
+	switch name {
+	case "signin":
+		return "登录"
+	case "error":
+		return "出错了"
+	}
+	return ""
+}
+
+// homeOf is where a role starts.
+func homeOf(r cases.Role) string {
+	switch r {
+	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
+		return "/board"
+	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
+		return "/m"
+	case cases.RoleUnit:
+		return "/inbox"
+	}
+	return "/mine"
+}
+
+func navFor(a cases.Actor, path string) []navItem {
+	var items []navItem
+	switch a.Role {
+	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}}
+	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
+		items = []navItem{{Href: "/m", Label: "我的网格"}, {Href: "/m/report", Label: "上报"}}
+	case cases.RoleUnit:
+		items = []navItem{{Href: "/inbox", Label: "待办"}}
+	case "":
+		return nil
+	default:
+		items = []navItem{{Href: "/mine", Label: "我的诉求"}}
+	}
+	for i := range items {
+		items[i].Current = items[i].Href == path
+	}
+	return items
+}
+
+func (c *Console) home(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, homeOf(actorOf(r).Role), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,269 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/sla"
+	"zhizhi/internal/store"
+)
+
+// workerView is the grid worker's phone home: what to verify, what is open
+// in the grid, what they reported.
+type workerView struct {
+	Flash    string
+	Verify   []verifyItem
+	Open     []row
+	Mine     []row
+	GridName string
+}
+
+func (v *workerView) title() string { return "我的网格" }
+
+// verifyItem is a case waiting for verification with the report's photos
+// and the units' feedback side by side.
+type verifyItem struct {
+	row
+	Feedback []taskView
+}
+
+const phoneList = 50
+
+func (c *Console) worker(w http.ResponseWriter, r *http.Request) error {
+	ctx, actor := r.Context(), actorOf(r)
+	now := c.svc.Now()
+	v := &workerView{GridName: joinNames(c.svc.PathNames(actor.RegionPath), 2)}
+	if n := r.URL.Query().Get("reported"); n != "" {
+		v.Flash = "已上报，案件编号 " + n
+	}
+	fed, err := c.svc.List(ctx, actor, store.CaseFilter{States: []cases.State{cases.FedBack}, Limit: phoneList})
+	if err != nil {
+		return err
+	}
+	for _, cs := range fed {
+		if !cases.Allowed(&cs, cases.ActVerify, actor) {
+			continue
+		}
+		it := verifyItem{row: c.rowOf(cs, now)}
+		for _, t := range cs.Tasks {
+			if t.State == cases.TaskFedBack || t.Feedback != "" {
+				it.Feedback = append(it.Feedback, taskView{Task: t, UnitName: c.unitName(t.UnitID)})
+			}
+		}
+		v.Verify = append(v.Verify, it)
+	}
+	open := true
+	list, err := c.svc.List(ctx, actor, store.CaseFilter{Open: &open, RegionPath: actor.RegionPath, Limit: phoneList})
+	if err != nil {
+		return err
+	}
+	sortQueue(list, now)
+	for _, cs := range list {
+		v.Open = append(v.Open, c.rowOf(cs, now))
+	}
+	mine, err := c.svc.List(ctx, actor, store.CaseFilter{Reporter: actor.AccountID, Limit: 20})
+	if err != nil {
+		return err
+	}
+	for _, cs := range mine {
+		v.Mine = append(v.Mine, c.rowOf(cs, now))
+	}
+	c.render(w, r, http.StatusOK, "worker", v)
+	return nil
+}
+
+func joinNames(names []string, skip int) string {
+	if len(names) > skip {
+		names = names[skip:]
+	}
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += " · "
+		}
+		s += n
+	}
+	return s
+}
+
+// reportView is the report form.
+type reportView struct {
+	Values     url.Values
+	Errors     map[string]string
+	Message    string
+	Sources    []cases.Source
+	Categories []cases.Category
+	Severities []sla.Severity
+	Photos     []string
+}
+
+func (v *reportView) title() string { return "上报问题" }
+
+// Val is a value the form had when it was sent back.
+func (v *reportView) Val(name string) string { return v.Values.Get(name) }
+
+// Has reports whether a multi-valued input had value.
+func (v *reportView) Has(name, value string) bool {
+	for _, s := range v.Values[name] {
+		if s == value {
+			return true
+		}
+	}
+	return false
+}
+
+// Err is one input's error.
+func (v *reportView) Err(name string) string { return v.Errors[name] }
+
+// sourcesFor lists the sources a role reports from, as the report rules
+// allow them (cases.New checks again).
+func sourcesFor(r cases.Role) []cases.Source {
+	switch r {
+	case cases.RoleGridWorker, cases.RoleGridChief:
+		return []cases.Source{cases.SourcePatrol, cases.SourceResident, cases.SourceHotline}
+	}
+	return []cases.Source{cases.SourcePatrol}
+}
+
+func (c *Console) newReportView(r *http.Request) *reportView {
+	var cats []cases.Category
+	for _, cat := range c.svc.Categories() {
+		if cat.Active {
+			cats = append(cats, cat)
+		}
+	}
+	sort.SliceStable(cats, func(i, j int) bool { return cats[i].Board < cats[j].Board })
+	return &reportView{Values: url.Values{}, Sources: sourcesFor(actorOf(r).Role), Categories: cats, Severities: sla.Severities()}
+}
+
+func (c *Console) reportPage(w http.ResponseWriter, r *http.Request) error {
+	c.render(w, r, http.StatusOK, "report", c.newReportView(r))
+	return nil
+}
+
+func (c *Console) report(w http.ResponseWriter, r *http.Request) error {
+	if r.PostForm == nil {
+		if err := r.ParseForm(); err != nil {
+			return apperr.Field("body", "表单无法解析")
+		}
+	}
+	rep, err := c.reportOf(r)
+	if err != nil {
+		// Name the report's other mistakes too, by validating it without
+		// storing anything.
+		cat, ok := c.svc.Category(rep.Category)
+		if !ok {
+			cat = cases.Category{Code: rep.Category, Active: true}
+		}
+		_, _, verr := cases.New(rep, cat, cases.Placement{}, "", "", actorOf(r), c.svc.Policy(cat), c.svc.Now())
+		err = mergeFields(err, verr)
+		if !ok {
+			err = mergeFields(err, apperr.Field("category", "请选择问题类别"))
+		}
+	} else {
+		var cs cases.Case
+		cs, err = c.svc.Report(r.Context(), actorOf(r), rep)
+		if err == nil {
+			http.Redirect(w, r, "/m?reported="+url.QueryEscape(cs.Number), http.StatusSeeOther)
+			return nil
+		}
+	}
+	if !apperr.Is(err, apperr.Invalid) {
+		return err
+	}
+	v := c.newReportView(r)
+	v.Values, v.Errors, v.Message = r.PostForm, fieldMap(err), "请按提示修改后重新提交"
+	for _, p := range rep.Photos {
+		v.Photos = append(v.Photos, p.Hash)
+	}
+	c.render(w, r, http.StatusBadRequest, "report", v)
+	return nil
+}
+
+// inboxView is a unit's list of cases with its task and clocks.
+type inboxView struct {
+	Unit  string
+	Items []inboxItem
+}
+
+func (v *inboxView) title() string { return "待办" }
+
+type inboxItem struct {
+	row
+	Task taskView
+}
+
+func (c *Console) inbox(w http.ResponseWriter, r *http.Request) error {
+	ctx, actor := r.Context(), actorOf(r)
+	now := c.svc.Now()
+	open := true
+	list, err := c.svc.List(ctx, actor, store.CaseFilter{Open: &open, Unit: actor.UnitID, Limit: queueLimit})
+	if err != nil {
+		return err
+	}
+	v := &inboxView{Unit: c.unitName(actor.UnitID)}
+	for _, cs := range list {
+		it := inboxItem{row: c.rowOf(cs, now)}
+		if i := cs.TaskOf(actor.UnitID); i >= 0 {
+			t := cs.Tasks[i]
+			it.Task = taskView{Task: t, UnitName: c.unitName(t.UnitID)}
+			// The unit's own deadline is what its countdown shows.
+			clock := t.Handle
+			if t.State == cases.TaskDispatched {
+				clock = t.Sign
+			}
+			if !clock.Due.IsZero() && clock.Stopped.IsZero() {
+				it.Due, it.Yellow, it.Status = clock.Due, clock.YellowAt, clock.Status(now)
+				it.ClockName = "签收"
+				if t.State != cases.TaskDispatched {
+					it.ClockName = "处置"
+				}
+			}
+		}
+		v.Items = append(v.Items, it)
+	}
+	rank := func(it inboxItem) int {
+		switch it.Task.State {
+		case cases.TaskDispatched:
+			return 0
+		case cases.TaskSigned:
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(v.Items, func(i, j int) bool {
+		a, b := v.Items[i], v.Items[j]
+		if rank(a) != rank(b) {
+			return rank(a) < rank(b)
+		}
+		if a.Due.IsZero() != b.Due.IsZero() {
+			return !a.Due.IsZero()
+		}
+		return a.Due.Before(b.Due)
+	})
+	c.render(w, r, http.StatusOK, "inbox", v)
+	return nil
+}
+
+// mineView lists what a resident or an enterprise reported.
+type mineView struct{ Rows []row }
+
+func (v *mineView) title() string { return "我的诉求" }
+
+func (c *Console) mine(w http.ResponseWriter, r *http.Request) error {
+	actor := actorOf(r)
+	list, err := c.svc.List(r.Context(), actor, store.CaseFilter{Reporter: actor.AccountID, Limit: 100})
+	if err != nil {
+		return err
+	}
+	now := c.svc.Now()
+	v := &mineView{}
+	for _, cs := range list {
+		v.Rows = append(v.Rows, c.rowOf(cs, now))
+	}
+	c.render(w, r, http.StatusOK, "mine", v)
+	return nil
+}
