@@ -29,7 +29,7 @@ func (s *Service) PutCategory(ctx context.Context, c cases.Category) error {
 	if err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.PutCategory(ctx, c) }); err != nil {
 		return err
 	}
-	return s.Reload(ctx)
+	return s.changed(ctx)
 }
 
 // PutUnit validates and stores a unit, then refreshes the caches.
@@ -57,7 +57,7 @@ func (s *Service) PutUnit(ctx context.Context, u cases.Unit) error {
 	if err != nil {
 		return err
 	}
-	return s.Reload(ctx)
+	return s.changed(ctx)
 }
 
 func (s *Service) pathKnown(path string) (string, bool) {
@@ -83,5 +83,5 @@ func (s *Service) PutCalendar(ctx context.Context, cfg calendar.Config) error {
 	if err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.PutSetting(ctx, "calendar", cfg) }); err != nil {
 		return err
 	}
-	return s.Reload(ctx)
+	return s.changed(ctx)
 }

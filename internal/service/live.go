@@ -18,6 +18,12 @@ func (s *Service) RunListener(ctx context.Context) {
 		if n.Node == s.node {
 			return
 		}
+		if n.Reload {
+			if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("reload after another node's change", "err", err)
+			}
+			return
+		}
 		if err := s.relay(ctx, n); err != nil && ctx.Err() == nil {
 			s.log.Warn("live update from another node", "case", n.CaseID, "version", n.Version, "err", err)
 		}
@@ -26,6 +32,10 @@ func (s *Service) RunListener(ctx context.Context) {
 		// subscriber to resynchronise.
 		s.log.Warn("live updates: listener reconnected", "err", err)
 		s.hub.Lose()
+		// A reference change may have been missed too.
+		if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("reload after reconnecting", "err", err)
+		}
 	})
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("live updates listener", "err", err)
@@ -47,4 +57,16 @@ func (s *Service) relay(ctx context.Context, n store.CaseNotice) error {
 	}
 	s.hub.Publish(eventOf(&c, &step))
 	return nil
+}
+
+// changed reloads this node's caches after a change to reference data and
+// tells the other nodes to do the same.
+func (s *Service) changed(ctx context.Context) error {
+	if err := s.Reload(ctx); err != nil {
+		return err
+	}
+	if s.db.Dialect != store.Postgres {
+		return nil
+	}
+	return s.db.Write(ctx, func(tx *store.Tx) error { return tx.NotifyReload(ctx, s.node) })
 }

@@ -58,7 +58,7 @@ func (s *Service) ImportRegions(ctx context.Context, r io.Reader, format string)
 	if err := s.db.PutRegions(ctx, recs); err != nil {
 		return 0, err
 	}
-	return len(recs), s.Reload(ctx)
+	return len(recs), s.changed(ctx)
 }
 
 // ExportRegions writes the regions under a code (all when empty) as GeoJSON

@@ -21,7 +21,22 @@ const caseChannel = "zhizhi_case"
 type CaseNotice struct {
 	Node    string // the node that made the change
 	CaseID  string
-	Version int // the case's version after the change (its step's seq)
+	Version int  // the case's version after the change (its step's seq)
+	Reload  bool // not a case: reference data (regions, units, categories, calendar) changed
+}
+
+// NotifyReload announces, on PostgreSQL, that reference data changed, so
+// every other node reloads its caches once the transaction commits.
+func (t *Tx) NotifyReload(ctx context.Context, node string) error {
+	if t.dialect != Postgres {
+		return nil
+	}
+	_, err := t.Exec(ctx, `SELECT pg_notify('`+caseChannel+`', $1)`, node+" reload 0")
+	t.wrote = true
+	if err != nil {
+		return fmt.Errorf("notify reload: %w", err)
+	}
+	return nil
 }
 
 // NotifyCase announces, on PostgreSQL, that this transaction changed a case;
@@ -45,6 +60,9 @@ func parseNotice(payload string) (CaseNotice, bool) {
 	f := strings.Fields(payload)
 	if len(f) != 3 {
 		return CaseNotice{}, false
+	}
+	if f[1] == "reload" {
+		return CaseNotice{Node: f[0], Reload: true}, true
 	}
 	v, err := strconv.Atoi(f[2])
 	if err != nil {

@@ -68,6 +68,13 @@ func TestNotifyCase(t *testing.T) {
 				t.Fatalf("notice %d = %+v", v, n)
 			}
 		}
+		// A change of reference data reaches the other node as a reload.
+		if err := a.Write(ctx, func(tx *Tx) error { return tx.NotifyReload(ctx, "n1") }); err != nil {
+			t.Fatal(err)
+		}
+		if n := <-got; n != (CaseNotice{Node: "n1", Reload: true}) {
+			t.Fatalf("reload notice = %+v", n)
+		}
 		cancel()
 		<-stopped
 		select {
