@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ type Report struct {
 	Answers     map[string]any `json:"answers,omitempty"`
 	Photos      []Photo        `json:"photos,omitempty"`
 	OnSpot      bool           `json:"solved_on_spot,omitempty"` // the reporter fixed it at once
+	ClientRef   string         `json:"client_ref,omitempty"`     // the reporter's own ID for this report: sending it again returns the same case
 	Note        string         `json:"note,omitempty"`           // on the spot: what was done
 }
 
@@ -92,6 +94,9 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 	if r.Reporter.Phone != "" && !validPhone(r.Reporter.Phone) {
 		f.Add("reporter.phone", "电话号码格式不正确")
 	}
+	if r.ClientRef != "" && !clientRefRE.MatchString(r.ClientRef) {
+		f.Add("client_ref", "客户端编号只能包含字母、数字、下划线和横线，最长64位")
+	}
 	if len(r.Photos) > 9 {
 		f.Add("photos", "照片不能超过9张")
 	}
@@ -120,7 +125,7 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 		GridCode: place.GridCode, RegionPath: place.RegionPath, CenterPath: place.CenterPath,
 		Category: cat.Code, Board: string(cat.Board), Severity: sev,
 		Description: desc, Answers: answers, Photos: r.Photos,
-		State: Reported, ReportedAt: now, UpdatedAt: now,
+		State: Reported, ReportedAt: now, UpdatedAt: now, ClientRef: r.ClientRef,
 	}
 	if c.Reporter.AccountID == "" && actor.Role != RoleSystem {
 		c.Reporter.AccountID = actor.AccountID
@@ -146,6 +151,8 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 	c.Stage, c.Clock = StageAccept, p.start(limitAccept, sev, now)
 	return c, step, nil
 }
+
+var clientRefRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func validPhone(p string) bool {
 	if len(p) < 5 || len(p) > 20 {

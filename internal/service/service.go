@@ -286,7 +286,19 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 	step.ID = id.At(now)
 	center := lastCode(place.CenterPath)
 	day := now.In(s.Calendar().Location()).Format("20060102")
+	fresh := c
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		c = fresh // the writer may run this again after another job failed
+		if c.ClientRef != "" && c.Reporter.AccountID != "" {
+			// Sent again (an offline phone's retry): the case it made.
+			old, err := tx.CaseByClientRef(ctx, c.Reporter.AccountID, c.ClientRef)
+			if err == nil {
+				c = old
+				return nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		n, err := tx.NextNumber(ctx, "case:"+center+":"+day)
 		if err != nil {
 			return err

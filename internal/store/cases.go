@@ -56,8 +56,8 @@ func pointArgs(c *cases.Case) (any, any) {
 // The writer's frequent statements, prepared once on SQLite (see prepareHot).
 const (
 	sqlInsertCaseCols = `INSERT INTO cases (district_code, street_code, community_code, id, number, version, state, source, category, board, severity, grid_code, region_path,
-		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc`
-	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24`
+		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, client_ref, doc`
+	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25`
 	sqlUpdateCase     = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11, district_code=$14, street_code=$15,
 		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20 WHERE id=$12 AND version=$13`
@@ -100,7 +100,7 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	lv := levelCodes(c.RegionPath)
 	args := []any{lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), caseBody(c), string(doc)}
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), caseBody(c), c.ClientRef, string(doc)}
 	if _, err := t.Exec(ctx, q+`) VALUES (`+vals+`)`, args...); err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
@@ -261,6 +261,12 @@ func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
 		return 0, fmt.Errorf("next number %s: %w", name, translate(err))
 	}
 	return v, nil
+}
+
+// CaseByClientRef reads, inside a write transaction, the case a reporter
+// already made with this client reference.
+func (t *Tx) CaseByClientRef(ctx context.Context, reporter, ref string) (cases.Case, error) {
+	return scanCase(t.QueryRow(ctx, `SELECT doc FROM cases WHERE reporter_account = $1 AND client_ref = $2`, reporter, ref))
 }
 
 // CaseTx reads a case inside a write transaction.

@@ -105,8 +105,12 @@ CREATE TABLE cases (
 	due_at           BIGINT,
 	was_overdue      INTEGER NOT NULL DEFAULT 0,
 	body             TEXT NOT NULL DEFAULT '',
+	client_ref       TEXT NOT NULL DEFAULT '',
 	doc              TEXT NOT NULL
 );
+-- A phone that sends the same report again (offline queue, retries) gets the
+-- case it already made.
+CREATE UNIQUE INDEX cases_client_ref ON cases(reporter_account, client_ref) WHERE client_ref <> '';
 -- Few indexes on purpose: every one costs pages written at each report.
 -- Listings walk a level's index in ID order (overdue and open cases are a
 -- few percent of any history, so a page of them is found quickly); only a
