@@ -268,7 +268,7 @@ type Case struct {
 	Urges       int               `json:"urges,omitempty"`
 	Escalations int               `json:"escalations,omitempty"`
 	Supervised  bool              `json:"supervised,omitempty"`
-	OnSpot      bool              `json:"on_spot,omitempty"` // solved on the spot by the reporter
+	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
 	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
 	WasOverdue  bool              `json:"was_overdue,omitempty"`
 	ReportedAt  time.Time         `json:"reported_at"`
