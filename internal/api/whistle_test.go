@@ -181,7 +181,7 @@ func TestScenarioS1Whistle(t *testing.T) {
 		t.Fatalf("whistle %+v", w)
 	}
 	due := w.Parties[1].ReportIn.Due
-	if limit := due.Sub(time.Now()); limit < 29*time.Minute || limit > 30*time.Minute {
+	if limit := time.Until(due); limit < 29*time.Minute || limit > 30*time.Minute {
 		t.Fatalf("report-in due in %v, want 30 minutes", limit)
 	}
 	for _, u := range []string{"yj_staff", "scjg_staff", "xf_staff"} {

@@ -217,7 +217,7 @@ func TestCustomHoursAndZone(t *testing.T) {
 }
 
 func TestDefaultIsShared(t *testing.T) {
-	if Default() != Default() {
+	if a, b := Default(), Default(); a != b {
 		t.Error("Default builds a new calendar each call")
 	}
 	hs := Default().Hours()

@@ -15,8 +15,6 @@ func sh(y int, m time.Month, d, h, mi int) time.Time {
 	return time.Date(y, m, d, h, mi, 0, 0, calendar.Shanghai())
 }
 
-const workDay = 7*time.Hour + 30*time.Minute
-
 func fieldNames(t *testing.T, err error) []string {
 	t.Helper()
 	var e *apperr.Error

@@ -223,13 +223,6 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 	return txs, false, nil
 }
 
-func (b *batcher) fail(tx interface{ Rollback() error }, batch []job, err error) {
-	tx.Rollback()
-	for _, j := range batch {
-		j.done <- err
-	}
-}
-
 func safeRun(fn func(*Tx) error, tx *Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

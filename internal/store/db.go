@@ -275,9 +275,6 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	return db.batch.do(ctx, fn)
 }
 
-// reader returns the pool for reads.
-func (db *DB) reader() *sql.DB { return db.read }
-
 // Read runs fn with a read-only snapshot (a transaction on the reader pool).
 func (db *DB) Read(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -317,7 +314,3 @@ func translate(err error) error {
 	}
 	return err
 }
-
-// rebind is a no-op kept as the one place to adapt placeholders if an engine
-// ever needs it: both engines accept $1, $2, ….
-func rebind(q string) string { return q }
