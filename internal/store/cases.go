@@ -520,26 +520,13 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		cond, args := subtree(f.RegionPath, false)
 		w.add(cond, args...)
 	}
-	if f.CenterPath != "" {
-		w.add(`center_path = ?`, f.CenterPath)
-	}
-	if f.Grid != "" {
-		w.add(`grid_code = ?`, f.Grid)
-	}
-	if f.Category != "" {
-		w.add(`category = ?`, f.Category)
-	}
-	if f.Board != "" {
-		w.add(`board = ?`, f.Board)
-	}
-	if f.Severity != "" {
-		w.add(`severity = ?`, f.Severity)
-	}
-	if f.Source != "" {
-		w.add(`source = ?`, f.Source)
-	}
-	if f.Reporter != "" {
-		w.add(`reporter_account = ?`, f.Reporter)
+	for _, eq := range []struct{ col, val string }{
+		{"center_path", f.CenterPath}, {"grid_code", f.Grid}, {"category", f.Category}, {"board", f.Board},
+		{"severity", f.Severity}, {"source", f.Source}, {"reporter_account", f.Reporter},
+	} {
+		if eq.val != "" {
+			w.add(eq.col+` = ?`, eq.val)
+		}
 	}
 	if len(f.IDs) > 0 {
 		w.in("id", f.IDs)
@@ -659,10 +646,14 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	q := listSQL(w)
-	rows, err := db.read.QueryContext(ctx, q, w.args...)
+	return db.queryCases(ctx, "list cases", listSQL(w), w.args)
+}
+
+// queryCases runs a query selecting case documents.
+func (db *DB) queryCases(ctx context.Context, what, q string, args []any) ([]cases.Case, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list cases: %w", translate(err))
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
 	defer rows.Close()
 	var out []cases.Case

@@ -25,21 +25,8 @@ func (db *DB) CasesPage(ctx context.Context, f CaseFilter, offset int) ([]cases.
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit, max(offset, 0))
 	n := len(w.args)
-	q := `SELECT doc FROM cases` + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n-1) + ` OFFSET $` + strconv.Itoa(n)
-	rows, err := db.read.QueryContext(ctx, q, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("page cases: %w", translate(err))
-	}
-	defer rows.Close()
-	var out []cases.Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	q := `SELECT doc` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n-1) + ` OFFSET $` + strconv.Itoa(n)
+	return db.queryCases(ctx, "page cases", q, w.args)
 }
 
 // StepFilter selects timeline steps for a feed of changes.

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Aggregates for dashboards and the map: counted by the database (GROUP BY),
+// in the same scope and with the same filters as listings (caseWhere), on
+// both engines with the same SQL.
+
+// StatsDim is what a dashboard groups cases by.
+type StatsDim string
+
+// The dimensions of CaseStats.
+const (
+	ByTotal     StatsDim = ""          // one row for everything
+	ByBoard     StatsDim = "board"     // the four boards
+	ByCategory  StatsDim = "category"  // category codes
+	ByDistrict  StatsDim = "district"  // district codes
+	ByStreet    StatsDim = "street"    // street codes
+	ByCommunity StatsDim = "community" // community codes
+	ByGrid      StatsDim = "grid"      // grid codes
+	ByDay       StatsDim = "day"       // local calendar days (see StatsQuery.Offset)
+)
+
+// dimColumn is the grouping expression of each dimension but ByDay.
+var dimColumn = map[StatsDim]string{
+	ByBoard: "board", ByCategory: "category", ByDistrict: "district_code", ByStreet: "street_code",
+	ByCommunity: "community_code", ByGrid: "grid_code",
+}
+
+// StatsQuery asks for case counts grouped by one dimension.
+type StatsQuery struct {
+	Filter CaseFilter // scope and filters; Limit and After are ignored
+	Dim    StatsDim
+	// Offset is the local zone's offset from UTC, for ByDay: days start at
+	// local midnight. Asia/Shanghai has had no daylight saving since 1991,
+	// so one offset serves any period.
+	Offset time.Duration
+	// Top keeps only the largest groups (by reported count); 0 keeps all.
+	Top int
+}
+
+// CaseStat is one group's counts. Closed counts cases that reached the
+// closed state (not rejected or merged ones); OnTime those of them that were
+// never overdue; Open those not yet closed, rejected or merged; OpenOverdue
+// the open ones with a running clock past due now.
+type CaseStat struct {
+	Key         string // the group: a board, a code, or a day as YYYY-MM-DD
+	Reported    int
+	Closed      int
+	OnTime      int
+	Open        int
+	OpenOverdue int
+}
+
+// CaseStats counts cases matching the filter, grouped by q.Dim: largest
+// groups first, or by day. The filter's Now says what is overdue.
+func (db *DB) CaseStats(ctx context.Context, q StatsQuery) ([]CaseStat, error) {
+	f := q.Filter
+	f.After, f.Limit = "", 0
+	if f.Now.IsZero() {
+		f.Now = time.Now()
+	}
+	if err := db.textPlan(ctx, &f); err != nil {
+		return nil, err
+	}
+	w := db.caseWhere(f)
+	key := "''"
+	switch {
+	case q.Dim == ByDay:
+		// Whole milliseconds per day: integer division on both engines.
+		off := strconv.FormatInt(q.Offset.Milliseconds(), 10)
+		key = `CAST((reported_at + ` + off + `) / 86400000 AS TEXT)`
+	case q.Dim != ByTotal:
+		col, ok := dimColumn[q.Dim]
+		if !ok {
+			return nil, fmt.Errorf("case stats: unknown dimension %q", q.Dim)
+		}
+		key = col
+	}
+	w.args = append(w.args, ms(f.Now))
+	now := "$" + strconv.Itoa(len(w.args))
+	sql := `SELECT ` + key + ` AS k, COUNT(*),
+		SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN state = 'closed' AND was_overdue = 0 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN closed_at IS NULL AND due_at < ` + now + ` THEN 1 ELSE 0 END)` + w.table() + w.sql()
+	if q.Dim != ByTotal {
+		sql += ` GROUP BY ` + key
+		if q.Dim == ByDay {
+			sql += ` ORDER BY MIN(reported_at)`
+		} else {
+			sql += ` ORDER BY COUNT(*) DESC, k`
+		}
+		if q.Top > 0 {
+			w.args = append(w.args, q.Top)
+			sql += ` LIMIT $` + strconv.Itoa(len(w.args))
+		}
+	}
+	rows, err := db.read.QueryContext(ctx, sql, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("case stats by %s: %w", q.Dim, translate(err))
+	}
+	defer rows.Close()
+	var out []CaseStat
+	for rows.Next() {
+		var s CaseStat
+		var k *string
+		var closed, onTime, open, overdue *int64
+		if err := rows.Scan(&k, &s.Reported, &closed, &onTime, &open, &overdue); err != nil {
+			return nil, fmt.Errorf("case stats: %w", err)
+		}
+		if s.Reported == 0 && q.Dim == ByTotal {
+			return []CaseStat{{}}, nil // SUM over no rows is NULL
+		}
+		s.Closed, s.OnTime, s.Open, s.OpenOverdue = intOf(closed), intOf(onTime), intOf(open), intOf(overdue)
+		if k != nil {
+			s.Key = *k
+		}
+		if q.Dim == ByDay {
+			d, err := strconv.ParseInt(s.Key, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("case stats: day %q: %w", s.Key, err)
+			}
+			s.Key = time.UnixMilli(d * 86400000).UTC().Format("2006-01-02")
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("case stats: %w", err)
+	}
+	if q.Dim == ByTotal && len(out) == 0 {
+		out = []CaseStat{{}}
+	}
+	return out, nil
+}
+
+func intOf(p *int64) int {
+	if p == nil {
+		return 0
+	}
+	return int(*p)
+}
+
+// AreaLoad is one region's open cases, for shading a map.
+type AreaLoad struct {
+	Open     int // open cases (not closed, rejected or merged)
+	Overdue  int // of them, with a running clock past due now
+	Critical int // of them, of critical severity
+}
+
+// OpenLoad counts the open cases in scope grouped by the region code of one
+// level (ByDistrict, ByStreet, ByCommunity or ByGrid); cases with no code at
+// that level are left out.
+func (db *DB) OpenLoad(ctx context.Context, scope Scope, dim StatsDim, now time.Time) (map[string]AreaLoad, error) {
+	col, ok := dimColumn[dim]
+	if !ok || dim == ByBoard || dim == ByCategory {
+		return nil, fmt.Errorf("open load: not a region level: %q", dim)
+	}
+	open := true
+	w := db.caseWhere(CaseFilter{Scope: scope, Open: &open})
+	w.add(col+` <> ?`, "")
+	w.args = append(w.args, ms(now))
+	q := `SELECT ` + col + `, COUNT(*), SUM(CASE WHEN due_at < $` + strconv.Itoa(len(w.args)) + ` THEN 1 ELSE 0 END),
+		SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END)` + w.table() + w.sql() + ` GROUP BY ` + col
+	rows, err := db.read.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("open load by %s: %w", dim, translate(err))
+	}
+	defer rows.Close()
+	out := map[string]AreaLoad{}
+	for rows.Next() {
+		var code string
+		var l AreaLoad
+		var overdue, critical *int64
+		if err := rows.Scan(&code, &l.Open, &overdue, &critical); err != nil {
+			return nil, fmt.Errorf("open load: %w", err)
+		}
+		l.Overdue, l.Critical = intOf(overdue), intOf(critical)
+		out[code] = l
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("open load: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/sla"
+)
+
+func TestCaseStats(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		closed := func(late bool) func(*cases.Case) {
+			return func(c *cases.Case) {
+				c.State, c.Stage, c.Clock, c.ClosedAt, c.WasOverdue = cases.Closed, "", sla.Clock{}, c.ReportedAt.Add(time.Hour), late
+			}
+		}
+		at := func(d time.Duration) func(*cases.Case) {
+			return func(c *cases.Case) {
+				c.ReportedAt, c.UpdatedAt = t0.Add(d), t0.Add(d)
+				c.Clock = sla.Clock{Start: c.ReportedAt, Due: c.ReportedAt.Add(2 * time.Hour), YellowAt: c.ReportedAt.Add(90 * time.Minute)}
+			}
+		}
+		other := func(c *cases.Case) {
+			c.GridCode, c.RegionPath, c.CenterPath = "500103002001001", siblingGrid, siblingStreet
+		}
+		safety := func(c *cases.Case) { c.Board, c.Category = string(cases.BoardSafety), "gas.leak" }
+		critical := func(c *cases.Case) { c.Severity = sla.Critical }
+		// t0 is 09:00 in Shanghai on 9 March; -10h is 23:00 on 8 March there.
+		insert(t, db,
+			newCase("S01", at(0)),                          // open, due t0+2h
+			newCase("S02", at(time.Minute), closed(false)), // closed on time
+			newCase("S03", at(2*time.Minute), closed(true)),
+			newCase("S04", at(-10*time.Hour), safety, critical), // open, overdue at t0+3h
+			newCase("S05", at(3*time.Minute), other, safety),    // other street
+			newCase("S06", at(4*time.Minute), func(c *cases.Case) {
+				c.State, c.Stage, c.Clock, c.ClosedAt = cases.Rejected, "", sla.Clock{}, c.ReportedAt
+			}),
+		)
+		now := t0.Add(3 * time.Hour)
+		all := Scope{All: true}
+		get := func(q StatsQuery) []CaseStat {
+			t.Helper()
+			q.Filter.Now = now
+			s, err := db.CaseStats(ctx, q)
+			if err != nil {
+				t.Fatalf("CaseStats(%s): %v", q.Dim, err)
+			}
+			return s
+		}
+		tot := get(StatsQuery{Filter: CaseFilter{Scope: all}})
+		// S01 is due at t0+2h and S04 at t0-8h: both overdue at t0+3h.
+		want := CaseStat{Reported: 6, Closed: 2, OnTime: 1, Open: 3, OpenOverdue: 3}
+		if len(tot) != 1 || tot[0] != want {
+			t.Fatalf("totals %+v, want %+v", tot, want)
+		}
+		// The street's scope leaves the other street's case out.
+		st := get(StatsQuery{Filter: CaseFilter{Scope: Scope{RegionPath: streetPath}}})
+		if st[0].Reported != 5 || st[0].Open != 2 {
+			t.Fatalf("street totals %+v", st[0])
+		}
+		boards := get(StatsQuery{Filter: CaseFilter{Scope: all}, Dim: ByBoard})
+		if len(boards) != 2 || boards[0].Key != "services" || boards[0].Reported != 4 || boards[1].Key != "safety" || boards[1].Reported != 2 {
+			t.Fatalf("by board %+v", boards)
+		}
+		top := get(StatsQuery{Filter: CaseFilter{Scope: all}, Dim: ByCategory, Top: 1})
+		if len(top) != 1 || top[0].Key != "road.pothole" {
+			t.Fatalf("top category %+v", top)
+		}
+		streets := get(StatsQuery{Filter: CaseFilter{Scope: all}, Dim: ByStreet})
+		if len(streets) != 2 || streets[0].Key != "500103001" || streets[0].Reported != 5 || streets[1].Key != "500103002" {
+			t.Fatalf("by street %+v", streets)
+		}
+		days := get(StatsQuery{Filter: CaseFilter{Scope: all}, Dim: ByDay, Offset: 8 * time.Hour})
+		if len(days) != 2 || days[0].Key != "2026-03-08" || days[0].Reported != 1 || days[1].Key != "2026-03-09" || days[1].Reported != 5 {
+			t.Fatalf("by day %+v", days)
+		}
+		// Filters narrow like listings: a period and a board.
+		f := CaseFilter{Scope: all, From: t0, To: t0.Add(time.Hour), Board: string(cases.BoardServices)}
+		if s := get(StatsQuery{Filter: f}); s[0].Reported != 4 {
+			t.Fatalf("filtered totals %+v", s[0])
+		}
+		// Nothing matches: zeros, not an error.
+		if s := get(StatsQuery{Filter: CaseFilter{Scope: Scope{RegionPath: "/500000/500103/500103099/"}}}); len(s) != 1 || s[0] != (CaseStat{}) {
+			t.Fatalf("empty totals %+v", s)
+		}
+		if _, err := db.CaseStats(ctx, StatsQuery{Dim: "nope"}); err == nil {
+			t.Fatal("unknown dimension accepted")
+		}
+
+		load, err := db.OpenLoad(ctx, all, ByGrid, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := load[gridCode]; g != (AreaLoad{Open: 2, Overdue: 2, Critical: 1}) {
+			t.Fatalf("grid load %+v", g)
+		}
+		if g := load["500103002001001"]; g.Open != 1 {
+			t.Fatalf("other grid load %+v", g)
+		}
+		load, err = db.OpenLoad(ctx, Scope{RegionPath: streetPath}, ByStreet, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(load) != 1 || load["500103001"].Open != 2 {
+			t.Fatalf("street load in scope %+v", load)
+		}
+		if _, err := db.OpenLoad(ctx, all, ByBoard, now); err == nil {
+			t.Fatal("open load by board accepted")
+		}
+	})
+}
