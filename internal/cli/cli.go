@@ -36,6 +36,7 @@ commands:
   token     issue a long-lived API token for an account
   apikey    create, list or revoke Open311 API keys
   copy      copy a whole installation to another, empty database (SQLite → PostgreSQL)
+  bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://…)
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand.
@@ -59,6 +60,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return apikey(args[1:], stdout, stderr)
 	case "copy":
 		return copyDB(args[1:], stdout, stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -106,6 +109,8 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) {
 	fs.DurationVar(&cfg.SweepEvery, "sweep", envDuration("ZHIZHI_SWEEP", 15*time.Second), "clock sweeper interval (ZHIZHI_SWEEP)")
 	fs.Float64Var(&cfg.YellowShare, "yellow-share", envFloat("ZHIZHI_YELLOW_SHARE", 0.8), "share of a time limit after which a clock turns yellow (ZHIZHI_YELLOW_SHARE)")
 	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", envDuration("ZHIZHI_ESCALATE_AFTER", 24*time.Hour), "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
+	fs.StringVar(&cfg.Tiles, "tiles", env("ZHIZHI_TILES", ""), "base-map tile URL template with {z}/{x}/{y} for the console's maps; empty draws only our own shapes (ZHIZHI_TILES)")
+	fs.StringVar(&cfg.TilesAttribution, "tiles-attribution", env("ZHIZHI_TILES_ATTRIBUTION", ""), "attribution shown for the tiles (ZHIZHI_TILES_ATTRIBUTION)")
 }
 
 func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {

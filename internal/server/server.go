@@ -22,15 +22,17 @@ import (
 
 // Config is the platform's configuration, from flags and ZHIZHI_* variables.
 type Config struct {
-	Addr          string // listen address, e.g. 127.0.0.1:8080
-	DB            string // SQLite path or postgres:// URL
-	DataDir       string // photos live under DataDir/photos unless PhotoDir is set
-	PhotoDir      string
-	DefaultCenter string        // path for reports that fall in no grid
-	SweepEvery    time.Duration // sweeper interval
-	EscalateAfter time.Duration // red this long → escalate
-	YellowShare   float64       // share of a limit after which a clock turns yellow (default 0.8)
-	Logger        *slog.Logger
+	Addr             string // listen address, e.g. 127.0.0.1:8080
+	DB               string // SQLite path or postgres:// URL
+	DataDir          string // photos live under DataDir/photos unless PhotoDir is set
+	PhotoDir         string
+	DefaultCenter    string        // path for reports that fall in no grid
+	SweepEvery       time.Duration // sweeper interval
+	EscalateAfter    time.Duration // red this long → escalate
+	YellowShare      float64       // share of a limit after which a clock turns yellow (default 0.8)
+	Tiles            string        // base-map tile URL template for the console's maps ("" = our shapes only)
+	TilesAttribution string        // credit shown for the tiles
+	Logger           *slog.Logger
 }
 
 // Platform is a running zhizhi node.
@@ -80,7 +82,9 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	mux := http.NewServeMux()
 	api.New(svc, cfg.Logger).Register(mux)
 	open311.New(svc, open311.Options{Logger: cfg.Logger}).Register(mux)
-	mux.Handle("/", web.New(svc, cfg.Logger))
+	console := web.New(svc, cfg.Logger)
+	console.SetTiles(cfg.Tiles, cfg.TilesAttribution)
+	mux.Handle("/", console)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)

@@ -493,7 +493,17 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		// which adds nothing).
 		cond, args := subtree(s.RegionPath, false)
 		if s.AccountID != "" {
-			w.add(`(`+cond+` OR reporter_account = ? OR id IN (SELECT case_id FROM case_people WHERE account_id = ?))`, append(args, s.AccountID, s.AccountID)...)
+			// PostgreSQL cannot combine a hashed "id IN (subquery)" with the
+			// other two in a BitmapOr, so it walked every case newest first
+			// (seconds at city scale); "id = ANY(ARRAY(subquery))" is an
+			// init plan whose array probes the primary key, and the three
+			// index scans are OR-ed. SQLite has no arrays and plans the OR
+			// well as it is.
+			people := `id IN (SELECT case_id FROM case_people WHERE account_id = ?)`
+			if db.Dialect == Postgres {
+				people = `id = ANY(ARRAY(SELECT case_id FROM case_people WHERE account_id = ?))`
+			}
+			w.add(`(`+cond+` OR reporter_account = ? OR `+people+`)`, append(args, s.AccountID, s.AccountID)...)
 		} else {
 			w.add(cond, args...)
 		}

@@ -25,6 +25,9 @@ type boardFilter struct {
 	Category string
 	Overdue  bool
 	Text     string
+	Region   string // a region code from the map (boardFilterOf)
+
+	regionPath string
 }
 
 func filterOf(q url.Values) boardFilter {
@@ -45,7 +48,7 @@ func filterOf(q url.Values) boardFilter {
 // Query writes the filter back as a query string (for live row refreshes).
 func (f boardFilter) Query() string {
 	v := url.Values{}
-	for k, s := range map[string]string{"state": f.State, "board": f.Board, "category": f.Category, "q": f.Text} {
+	for k, s := range map[string]string{"state": f.State, "board": f.Board, "category": f.Category, "q": f.Text, "region": f.Region} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -58,7 +61,7 @@ func (f boardFilter) Query() string {
 
 // store turns the filter into the store's, for open or closed cases.
 func (f boardFilter) store(open *bool) store.CaseFilter {
-	sf := store.CaseFilter{Board: f.Board, Category: f.Category, Text: f.Text}
+	sf := store.CaseFilter{Board: f.Board, Category: f.Category, Text: f.Text, RegionPath: f.regionPath}
 	switch f.State {
 	case "", "all":
 		sf.Open = open
@@ -81,13 +84,14 @@ type boardView struct {
 	Boards     []cases.Board
 	Categories []cases.Category
 	Now        time.Time
+	Map        *mapPanel // nil when the region has no shapes (map.go)
 }
 
 func (v *boardView) title() string { return "一屏掌控" }
 
 func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 	ctx, actor := r.Context(), actorOf(r)
-	f := filterOf(r.URL.Query())
+	f := c.boardFilterOf(r)
 	now := c.svc.Now()
 	list, total, err := c.queue(r, actor, f, now)
 	if err != nil {
@@ -98,7 +102,7 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &boardView{Filter: f, Total: total, Today: today, States: cases.States, Boards: cases.Boards,
-		Categories: c.svc.Categories(), Now: now}
+		Categories: c.svc.Categories(), Now: now, Map: c.mapPanelFor(r, f)}
 	for _, cs := range list {
 		v.Rows = append(v.Rows, c.rowOf(cs, now))
 	}
@@ -211,7 +215,7 @@ func sortQueue(list []cases.Case, now time.Time) {
 // filter, or 204 so the page's script removes it.
 func (c *Console) boardRow(w http.ResponseWriter, r *http.Request) error {
 	actor := actorOf(r)
-	f := filterOf(r.URL.Query())
+	f := c.boardFilterOf(r)
 	var sf store.CaseFilter
 	switch f.State {
 	case "all":

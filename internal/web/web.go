@@ -47,6 +47,9 @@ type Console struct {
 
 	figMu   sync.Mutex
 	figures map[string]cachedFigures // the board's figures per scope, briefly
+
+	maps                    *service.Maps // the map's geometry and open cases (map.go)
+	tiles, tilesAttribution string        // an optional base-map tile layer (SetTiles)
 }
 
 // access says who may open a page: nobody signed in (public), anyone signed
@@ -87,6 +90,34 @@ var routes = []route{
 	{"POST", "/m/report", gridPeople, (*Console).report},
 	{"GET", "/inbox", unitStaff, (*Console).inbox},
 	{"GET", "/mine", signed, (*Console).mine},
+	{"GET", "/sw.js", public, (*Console).serviceWorker},
+	{"GET", "/r", public, (*Console).residentPage},
+	{"POST", "/r", public, (*Console).residentReport},
+	{"GET", "/r/follow", public, (*Console).residentFollowPage},
+	{"POST", "/r/follow", public, (*Console).residentFollow},
+	{"POST", "/r/rate", public, (*Console).residentRate},
+	{"GET", "/cases/{id}/whistles", signed, (*Console).whistleBoard},
+	{"GET", "/admin/apikeys", keyAdmins, (*Console).apiKeysPage},
+	{"POST", "/admin/apikeys", keyAdmins, (*Console).createAPIKey},
+	{"POST", "/admin/apikeys/{id}/revoke", keyAdmins, (*Console).revokeAPIKey},
+	{"GET", "/map/shapes", mapUsers, (*Console).mapShapes},
+	{"GET", "/map/home", mapUsers, (*Console).mapHome},
+	{"GET", "/dashboard", commanders, (*Console).dashboard},
+	{"GET", "/dashboard/export", commanders, (*Console).dashboardExport},
+	{"GET", "/dashboard/cases", commanders, (*Console).dashboardCases},
+	{"GET", "/dashboard/cases/export", commanders, (*Console).dashboardCasesExport},
+	{"GET", "/admin", admins, (*Console).adminHome},
+	{"GET", "/admin/regions", admins, (*Console).adminRegions},
+	{"POST", "/admin/regions", admins, (*Console).adminImportRegions},
+	{"GET", "/admin/regions/export", admins, (*Console).adminExportRegions},
+	{"GET", "/admin/units", admins, (*Console).adminUnits},
+	{"POST", "/admin/units", admins, (*Console).adminSaveUnit},
+	{"GET", "/admin/categories", admins, (*Console).adminCategories},
+	{"POST", "/admin/categories", admins, (*Console).adminSaveCategory},
+	{"GET", "/admin/calendar", admins, (*Console).adminCalendar},
+	{"POST", "/admin/calendar", admins, (*Console).adminSaveCalendar},
+	{"GET", "/admin/accounts", admins, (*Console).adminAccounts},
+	{"POST", "/admin/accounts", admins, (*Console).adminCreateAccount},
 }
 
 // New builds the console over the service.
@@ -95,7 +126,7 @@ func New(svc *service.Service, log *slog.Logger) *Console {
 		log = slog.Default()
 	}
 	c := &Console{svc: svc, log: log, key: make([]byte, 32), mux: http.NewServeMux(),
-		origin: http.NewCrossOriginProtection(), figures: map[string]cachedFigures{}}
+		origin: http.NewCrossOriginProtection(), figures: map[string]cachedFigures{}, maps: service.NewMaps(svc)}
 	if _, err := rand.Read(c.key); err != nil {
 		panic("web: no randomness for the CSRF key: " + err.Error())
 	}
@@ -333,7 +364,10 @@ func navFor(a cases.Actor, path string) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}}
+		if a.Role == cases.RoleAdmin {
+			items = append(items, navItem{Href: "/admin", Label: "系统管理"})
+		}
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		items = []navItem{{Href: "/m", Label: "我的网格"}, {Href: "/m/report", Label: "上报"}}
 	case cases.RoleUnit:
@@ -344,7 +378,7 @@ func navFor(a cases.Actor, path string) []navItem {
 		items = []navItem{{Href: "/mine", Label: "我的诉求"}}
 	}
 	for i := range items {
-		items[i].Current = items[i].Href == path
+		items[i].Current = items[i].Href == path || strings.HasPrefix(path, items[i].Href+"/")
 	}
 	return items
 }

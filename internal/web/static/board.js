@@ -60,6 +60,7 @@
       try { d = JSON.parse(e.data); } catch (err) { return; }
       refresh(d.case_id, d.version).catch(function () { setLive('off', '刷新失败'); });
       figures();
+      document.dispatchEvent(new CustomEvent('zhizhi:case', { detail: d })); // the map (map.js) refreshes its counts
     });
     es.addEventListener('resync', function () { location.reload(); });
     window.addEventListener('pagehide', function () { es.close(); });

@@ -20,6 +20,7 @@
     if (text === last) return;
     last = text;
     if (!text) { box.innerHTML = ''; return; }
+    if (!navigator.onLine) { last = ''; return; } // without signal: pick the category from the list
     fetch('/api/v1/suggest?text=' + encodeURIComponent(text), { credentials: 'same-origin' }).then(function (res) {
       return res.ok ? res.json() : { items: [] };
     }).then(function (body) {
@@ -51,6 +52,7 @@
   var lat = document.getElementById('lat'), lng = document.getElementById('lng'), place = document.getElementById('placement');
   function locate() {
     if (!lat.value || !lng.value) { place.textContent = ''; return; }
+    if (!navigator.onLine) { place.textContent = '当前没有网络，发送时再确定所在网格'; return; }
     fetch('/api/v1/locate?lat=' + encodeURIComponent(lat.value) + '&lng=' + encodeURIComponent(lng.value), { credentials: 'same-origin' })
       .then(function (res) { return res.json(); })
       .then(function (body) {

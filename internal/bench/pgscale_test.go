@@ -1,0 +1,385 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/region"
+	"zhizhi/internal/server"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store"
+)
+
+// The PostgreSQL scale benchmarks run against a database loaded with
+// `zhizhi bench chongqing -db <dsn>` (7.79 million cases over two years,
+// 62,000 grids) and named by ZHIZHI_BENCH_PG_SCALE; without it they skip.
+// The intake and sweep benchmarks write to that database (new reports,
+// fired clock events).
+func pgScaleDSN(b *testing.B) string {
+	dsn := os.Getenv("ZHIZHI_BENCH_PG_SCALE")
+	if dsn == "" {
+		b.Skip("set ZHIZHI_BENCH_PG_SCALE=postgres://… (a database loaded by 'zhizhi bench chongqing') to run")
+	}
+	return dsn
+}
+
+func openPGScale(b *testing.B) *store.DB {
+	db, err := store.Open(context.Background(), pgScaleDSN(b), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// BenchmarkPGScaleList runs a street commander's queue queries (and a few
+// wider ones for comparison) through store.DB.Cases and reports p50/p95/p99,
+// overall and per kind. Target: street queries p95 < 50 ms.
+func BenchmarkPGScaleList(b *testing.B) {
+	db := openPGScale(b)
+	defer db.Close()
+	ctx := context.Background()
+	streets, err := db.Regions(ctx, store.RegionFilter{Level: region.Street})
+	if err != nil {
+		b.Fatal(err)
+	}
+	grids, err := db.Regions(ctx, store.RegionFilter{Level: region.Grid, WithShape: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	byStreet := map[string][]store.RegionRecord{}
+	for _, g := range grids {
+		byStreet[g.ParentCode[:9]] = append(byStreet[g.ParentCode[:9]], g)
+	}
+	var now time.Time
+	var last int64
+	if err := db.Raw().QueryRowContext(ctx, `SELECT max(reported_at) FROM cases`).Scan(&last); err != nil {
+		b.Fatal(err)
+	}
+	now = time.UnixMilli(last)
+	cats := demo.Categories()
+	open := []cases.State{cases.Reported, cases.Accepted, cases.Dispatched, cases.Handling, cases.FedBack}
+	words := []string{"消防通道", "井盖", "垃圾", "占道经营", "路灯", "漏水", "噪声", "违章搭建"}
+	yes := true
+	type pick struct {
+		scope store.Scope
+		grids []store.RegionRecord
+	}
+	street := func(rnd *rand.Rand) pick {
+		s := streets[rnd.IntN(len(streets))]
+		return pick{store.ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-c", RegionPath: s.Path}), byStreet[s.Code]}
+	}
+	district := func(rnd *rand.Rand) (store.Scope, store.RegionRecord) {
+		g := grids[rnd.IntN(len(grids))]
+		return store.ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-d", RegionPath: "/500000/" + g.Code[:6] + "/"}), g
+	}
+	queries := []listQuery{
+		{"street: newest", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, Limit: 50}
+		}},
+		{"street+state", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, States: open[:1+rnd.IntN(2)], Limit: 50}
+		}},
+		{"street+open", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, States: open, Limit: 50}
+		}},
+		{"street+overdue", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, Overdue: &yes, Now: now, Limit: 50}
+		}},
+		{"street+category+overdue", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, Category: cats[rnd.IntN(len(cats))].Code, Overdue: &yes, Now: now, Limit: 50}
+		}},
+		{"street+category", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, Category: cats[rnd.IntN(len(cats))].Code, Limit: 50}
+		}},
+		{"street+grid", func(rnd *rand.Rand) store.CaseFilter {
+			p := street(rnd)
+			return store.CaseFilter{Scope: p.scope, Grid: p.grids[rnd.IntN(len(p.grids))].Code, Limit: 50}
+		}},
+		{"street+text", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, Text: words[rnd.IntN(len(words))], Limit: 50}
+		}},
+		{"street+last 7 days", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, From: now.Add(-7 * 24 * time.Hour), Limit: 50}
+		}},
+		{"street page 2", func(rnd *rand.Rand) store.CaseFilter {
+			return store.CaseFilter{Scope: street(rnd).scope, Limit: 50, After: "next"}
+		}},
+		{"grid worker's queue", func(rnd *rand.Rand) store.CaseFilter {
+			g := grids[rnd.IntN(len(grids))]
+			return store.CaseFilter{Scope: store.ScopeOf(cases.Actor{Role: cases.RoleGridWorker, AccountID: "gw-" + g.Code, RegionPath: g.Path}), Limit: 50}
+		}},
+		{"district+open", func(rnd *rand.Rand) store.CaseFilter {
+			sc, _ := district(rnd)
+			return store.CaseFilter{Scope: sc, States: open, Limit: 50}
+		}},
+		{"district+text", func(rnd *rand.Rand) store.CaseFilter {
+			sc, _ := district(rnd)
+			return store.CaseFilter{Scope: sc, Text: words[rnd.IntN(len(words))], Limit: 50}
+		}},
+		{"district map: open in grid box", func(rnd *rand.Rand) store.CaseFilter {
+			sc, g := district(rnd)
+			bb := g.Shape.Bounds()
+			return store.CaseFilter{Scope: sc, BBox: &bb, States: open, Limit: 50}
+		}},
+	}
+	if os.Getenv("ZHIZHI_BENCH_EXPLAIN") != "" {
+		rnd := rand.New(rand.NewPCG(9, 9))
+		for _, q := range queries {
+			f := q.make(rnd)
+			if f.After == "next" {
+				f.After = "01Z"
+			}
+			plan, err := db.ExplainCases(ctx, f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%s:\n%s", q.name, plan)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(3, 3))
+	lat := map[string][]time.Duration{}
+	var streetLat, all []time.Duration
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		q := queries[i%len(queries)]
+		i++
+		f := q.make(rnd)
+		start := time.Now()
+		if f.After == "next" {
+			f.After = ""
+			first, err := db.Cases(ctx, f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(first) == 0 {
+				b.Fatalf("%s: empty first page", q.name)
+			}
+			start = time.Now()
+			f.After = first[len(first)-1].ID
+		}
+		if _, err := db.Cases(ctx, f); err != nil {
+			b.Fatalf("%s: %v", q.name, err)
+		}
+		d := time.Since(start)
+		lat[q.name] = append(lat[q.name], d)
+		all = append(all, d)
+		if len(q.name) > 6 && q.name[:6] == "street" {
+			streetLat = append(streetLat, d)
+		}
+	}
+	b.StopTimer()
+	p50, p95, p99 := percentiles(all)
+	b.ReportMetric(p50, "p50-ms")
+	b.ReportMetric(p95, "p95-ms")
+	b.ReportMetric(p99, "p99-ms")
+	if len(streetLat) > 0 {
+		_, s95, _ := percentiles(streetLat)
+		b.ReportMetric(s95, "street-p95-ms")
+	}
+	for _, q := range queries {
+		if d := lat[q.name]; len(d) > 0 {
+			a, c, e := percentiles(d)
+			b.Logf("%-31s n=%5d p50=%7.2fms p95=%7.2fms p99=%7.2fms", q.name, len(d), a, c, e)
+		}
+	}
+}
+
+// BenchmarkPGScaleCase reads one case and its whole timeline (store.DB.Case
+// and Steps, what the detail page and GET /api/v1/cases/{id} need) for
+// random cases of the whole history. Target: p95 < 10 ms.
+func BenchmarkPGScaleCase(b *testing.B) {
+	db := openPGScale(b)
+	defer db.Close()
+	ctx := context.Background()
+	rows, err := db.Raw().QueryContext(ctx, `SELECT id FROM cases TABLESAMPLE SYSTEM (0.05) LIMIT 5000`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		b.Fatal("no cases")
+	}
+	rnd := rand.New(rand.NewPCG(5, 5))
+	var lat []time.Duration
+	steps := 0
+	b.ResetTimer()
+	for b.Loop() {
+		id := ids[rnd.IntN(len(ids))]
+		start := time.Now()
+		c, err := db.Case(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tl, err := db.Steps(ctx, c.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+		steps += len(tl)
+	}
+	b.StopTimer()
+	p50, p95, p99 := percentiles(lat)
+	b.ReportMetric(p50, "p50-ms")
+	b.ReportMetric(p95, "p95-ms")
+	b.ReportMetric(p99, "p99-ms")
+	b.ReportMetric(float64(steps)/float64(len(lat)), "steps/case")
+}
+
+// BenchmarkPGScaleIntakeHTTP is BenchmarkIntakeHTTP against the loaded
+// PostgreSQL database: server.Open on the DSN, the grid worker account 'wgy'
+// the generator made, 64 keep-alive clients posting patrol reports at points
+// inside grids all over the city. Target: ≥ 2,000 acknowledged reports/s.
+func BenchmarkPGScaleIntakeHTTP(b *testing.B) {
+	dsn := pgScaleDSN(b)
+	ctx := context.Background()
+	dir := b.TempDir()
+	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: dsn, DataDir: dir, DefaultCenter: "/500000/", Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if err := p.Start(); err != nil {
+		b.Fatal(err)
+	}
+	e := &platform{p: p, base: "http://" + p.Addr()}
+	tok, err := signIn(e.base, "wgy", demo.Password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.token = tok
+	e.grids, err = p.DB.Regions(ctx, store.RegionFilter{Level: region.Grid, WithShape: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.points = samplePoints(rand.New(rand.NewPCG(1, 2)), e.grids, 1<<14)
+	bodies := reportBodies(e, 1<<13)
+	client := newClient()
+	status, resp, err := postReport(client, e, bodies[0])
+	if err != nil || status != http.StatusCreated {
+		b.Fatalf("report: %d %s %v", status, resp, err)
+	}
+	var c cases.Case
+	if err := json.Unmarshal(resp, &c); err != nil || c.GridCode == "" {
+		b.Fatalf("report not placed: %s", resp)
+	}
+	var next, failed atomic.Int64
+	b.SetParallelism(intakeParallelism)
+	b.ResetTimer()
+	before := p.DB.WriterStats()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			status, body, err := postReport(client, e, bodies[int(i)&(len(bodies)-1)])
+			if err != nil || status != http.StatusCreated {
+				if failed.Add(1) == 1 {
+					b.Errorf("report: %d %s %v", status, body, err)
+				}
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reports/s")
+	after := p.DB.WriterStats()
+	if n := after.Batches - before.Batches; n > 0 {
+		b.ReportMetric(float64(after.Jobs-before.Jobs)/float64(n), "jobs/commit")
+		b.ReportMetric(float64((after.CommitTime-before.CommitTime).Microseconds())/float64(n)/1000, "ms/commit")
+	}
+}
+
+func signIn(base, user, password string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"username": user, "password": password})
+	resp, err := http.Post(base+"/api/v1/sessions", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		return "", errors.New("sign in failed: " + resp.Status)
+	}
+	return out.Token, nil
+}
+
+var errRollback = errors.New("rollback")
+
+// BenchmarkPGScaleSweep shows that the sweeper's cost follows the number of
+// clock events due, not the number of open cases: it times the claim query
+// (store.Tx.ClaimDue, rolled back) for horizons with more and more events
+// due, then real sweeps (service.Sweep, which fires what is due now). One
+// iteration = one real sweep at the current time.
+func BenchmarkPGScaleSweep(b *testing.B) {
+	db := openPGScale(b)
+	defer db.Close()
+	ctx := context.Background()
+	var openCases, clocks int64
+	db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE closed_at IS NULL`).Scan(&openCases)
+	db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM clocks`).Scan(&clocks)
+	b.Logf("open cases %d, clock rows %d", openCases, clocks)
+	for _, h := range []time.Duration{0, time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+		at := time.Now().Add(h)
+		var due int64
+		db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM clocks WHERE next_at <= $1`, at.UnixMilli()).Scan(&due)
+		var best time.Duration
+		claimed := 0
+		for range 3 {
+			start := time.Now()
+			err := db.Write(ctx, func(tx *store.Tx) error {
+				got, err := tx.ClaimDue(ctx, at, 1_000_000)
+				claimed = len(got)
+				if err != nil {
+					return err
+				}
+				return errRollback
+			})
+			d := time.Since(start)
+			if !errors.Is(err, errRollback) {
+				b.Fatal(err)
+			}
+			if best == 0 || d < best {
+				best = d
+			}
+		}
+		b.Logf("horizon %-8s due clocks %6d: claim (rolled back) %8.2f ms, %d events", h, due, float64(best.Microseconds())/1000, claimed)
+	}
+	svc, err := service.New(ctx, db, service.Config{EscalateAfter: 24 * time.Hour, DefaultCenter: "/500000/", Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lat []time.Duration
+	fired := 0
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		n, err := svc.Sweep(ctx, time.Now(), 200)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+		fired += n
+	}
+	b.StopTimer()
+	p50, p95, _ := percentiles(lat)
+	b.ReportMetric(p50, "sweep-p50-ms")
+	b.ReportMetric(p95, "sweep-p95-ms")
+	b.ReportMetric(float64(fired), "fired")
+	b.Logf("first sweep %.2f ms (fired what fell due since the load), %d sweeps fired %d events", float64(lat[0].Microseconds())/1000, len(lat), fired)
+}

@@ -1,0 +1,398 @@
+package scale
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/geo"
+	"zhizhi/internal/id"
+	"zhizhi/internal/sla"
+	"zhizhi/internal/store"
+)
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+// onSpotPhoto is the evidence photo of cases solved on the spot: a reference
+// by content hash only (no photo files are generated).
+var onSpotPhoto = cases.Photo{Hash: fmt.Sprintf("%x", sha256.Sum256([]byte("zhizhi scale on-spot photo"))), Type: "image/jpeg", Size: 24576}
+
+// spec is what the sequential part of the generator decides for one case:
+// when, where, what and its number. The rest (the timeline through the state
+// machine, the JSON documents) runs in parallel from spec.seed.
+type spec struct {
+	at     time.Time
+	grid   int
+	cat    int
+	number string
+	seed   uint64
+}
+
+// rows are the COPY rows of a chunk of cases.
+type rows struct {
+	cases, steps, units, clocks [][]any
+	open, closed, overdue       int
+}
+
+// gen holds what every worker reads.
+type gen struct {
+	tree     *Tree
+	cats     []cases.Category
+	policies []cases.Policy
+	rule     store.ClockRule
+	now      time.Time
+	streets  []store.RegionRecord
+	units    map[string]cases.Unit
+}
+
+var (
+	places  = []string{"路口", "小区门口", "楼栋旁", "人行道", "菜市场", "公交站", "背街小巷", "梯坎", "商铺前", "停车场"}
+	sources = []cases.Source{cases.SourcePatrol, cases.SourcePatrol, cases.SourcePatrol, cases.SourcePatrol, cases.SourceResident, cases.SourceHotline, cases.SourceHotline, cases.SourceEnterprise, cases.SourceVisit}
+	sevs    = []sla.Severity{sla.Normal, sla.Normal, sla.Normal, sla.Normal, sla.Normal, sla.Normal, sla.Urgent, sla.Urgent, sla.Critical}
+	surname = []rune("张王李赵刘陈杨黄周吴")
+)
+
+func pickState(x float64, cuts []float64, states []cases.State) cases.State {
+	for i, c := range cuts {
+		if x < c {
+			return states[i]
+		}
+	}
+	return states[len(states)-1]
+}
+
+// target picks how far a case of this age went. Old cases are almost all
+// closed (or rejected); a few stay open (parked, or stuck in handling and
+// long overdue); recent ones are spread over the loop.
+func target(rnd *rand.Rand, age time.Duration) cases.State {
+	x := rnd.Float64()
+	switch {
+	case age > 90*24*time.Hour:
+		return pickState(x, []float64{0.05, 0.992, 0.996}, []cases.State{cases.Rejected, cases.Closed, cases.Handling, cases.Parked})
+	case age > 15*24*time.Hour:
+		return pickState(x, []float64{0.05, 0.95, 0.98}, []cases.State{cases.Rejected, cases.Closed, cases.Handling, cases.Parked})
+	case age > 3*24*time.Hour:
+		return pickState(x, []float64{0.05, 0.65, 0.72, 0.9, 0.95}, []cases.State{cases.Rejected, cases.Closed, cases.FedBack, cases.Handling, cases.Dispatched, cases.Parked})
+	default:
+		return pickState(x, []float64{0.15, 0.27, 0.42, 0.7, 0.82}, []cases.State{cases.Reported, cases.Accepted, cases.Dispatched, cases.Handling, cases.FedBack, cases.Closed})
+	}
+}
+
+func minutes(rnd *rand.Rand, lo, hi int) time.Duration {
+	return time.Duration(lo+rnd.IntN(hi-lo+1)) * time.Minute
+}
+
+func answers(cat cases.Category, t time.Time) map[string]any {
+	switch cat.Code {
+	case "AQ01":
+		return map[string]any{"shop": "某餐饮店", "equipment": "alcohol_stove", "quantity": "2"}
+	case "MS02":
+		return map[string]any{"kind": []any{"rain"}, "found_at": t.Format(time.RFC3339)}
+	}
+	return nil
+}
+
+// one plays a case from its report as far as its age and a random outcome
+// allow, through the real state machine (cases.New, cases.Apply), like the
+// Yuzhong demo does.
+func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
+	rnd := rand.New(rand.NewPCG(s.seed, 0x5ca1e))
+	gr := g.tree.Grids[s.grid]
+	cat := g.cats[s.cat]
+	pol := g.policies[s.cat]
+	street := g.streets[gr.Street]
+	pt := randomPoint(rnd, gr)
+	source := sources[rnd.IntN(len(sources))]
+	reporter := cases.Actor{AccountID: "gw-" + gr.Code, Name: gr.Name + "网格员", Role: cases.RoleGridWorker, RegionPath: gr.Path}
+	commander := cases.Actor{Name: street.Name + "值班指挥长", Role: cases.RoleCommander, RegionPath: street.Path}
+	rep := reporter
+	switch source {
+	case cases.SourceHotline, cases.SourceEnterprise, cases.SourceVisit:
+		rep = commander
+	}
+	kw := cat.Keywords[rnd.IntN(len(cat.Keywords))]
+	r := cases.Report{
+		Source: source, Point: &pt, Category: cat.Code, Severity: sevs[rnd.IntN(len(sevs))],
+		Address:     gr.CommunityName + places[rnd.IntN(len(places))],
+		Description: fmt.Sprintf("%s%s发现%s问题（%s），请尽快处理。", gr.CommunityName, places[rnd.IntN(len(places))], cat.Name, kw),
+		Answers:     answers(cat, s.at),
+	}
+	if source == cases.SourceResident || source == cases.SourceHotline {
+		r.Reporter = cases.Reporter{Name: "居民" + string(surname[rnd.IntN(len(surname))]) + "先生", Phone: fmt.Sprintf("139%08d", rnd.IntN(100000000))}
+	}
+	age := g.now.Sub(s.at)
+	onSpot := rep.Role == cases.RoleGridWorker && rnd.Float64() < 0.12 && (cat.Level == "grid" || cat.Level == "community")
+	if onSpot {
+		r.OnSpot, r.Note, r.Photos = true, "已现场劝导整改完毕", []cases.Photo{onSpotPhoto}
+	}
+	place := cases.Placement{GridCode: gr.Code, RegionPath: gr.Path, CenterPath: street.Path}
+	c, step, err := cases.New(r, cat, place, id.At(s.at), s.number, rep, pol, s.at)
+	if err != nil {
+		return c, nil, err
+	}
+	step.ID = id.At(s.at)
+	steps := []cases.Step{step}
+	if onSpot {
+		return c, steps, nil
+	}
+	want := target(rnd, age)
+	at := s.at
+	do := func(actor cases.Actor, cmd cases.Command, delay time.Duration) bool {
+		next := at.Add(delay)
+		if next.After(g.now) {
+			return false
+		}
+		n, st, err := cases.Apply(c, cmd, actor, pol, next)
+		if err != nil {
+			panic(fmt.Sprintf("scale: step %s on %s: %v", cmd.Action, c.State, err))
+		}
+		st.ID = id.At(next)
+		c, at = n, next
+		steps = append(steps, st)
+		return true
+	}
+	if want == cases.Reported {
+		return c, steps, nil
+	}
+	if want == cases.Rejected {
+		do(commander, cases.Command{Action: cases.ActReject, Note: "经核实不属于受理范围"}, minutes(rnd, 3, 50))
+		return c, steps, nil
+	}
+	if !do(commander, cases.Command{Action: cases.ActAccept}, minutes(rnd, 3, 40)) || want == cases.Accepted {
+		return c, steps, nil
+	}
+	lead := cat.DefaultUnit
+	var co []string
+	if rnd.Float64() < 0.08 {
+		for _, u := range []string{"scjg", "cg", "ga", "zj"} {
+			if u != lead {
+				co = append(co, u)
+				break
+			}
+		}
+	}
+	if !do(commander, cases.Command{Action: cases.ActDispatch, Lead: lead, Co: co}, minutes(rnd, 3, 35)) || want == cases.Dispatched {
+		return c, steps, nil
+	}
+	ua := g.unitActor(lead)
+	if !do(ua, cases.Command{Action: cases.ActSign}, minutes(rnd, 5, 200)) {
+		return c, steps, nil
+	}
+	for _, u := range co {
+		do(g.unitActor(u), cases.Command{Action: cases.ActSign}, minutes(rnd, 5, 60))
+	}
+	if want == cases.Parked {
+		if do(ua, cases.Command{Action: cases.ActParkRequest, Note: "需等待维修资金到位", Until: at.Add(60 * 24 * time.Hour)}, minutes(rnd, 60, 600)) {
+			do(commander, cases.Command{Action: cases.ActParkApprove}, minutes(rnd, 10, 120))
+		}
+		return c, steps, nil
+	}
+	if want == cases.Handling {
+		do(ua, cases.Command{Action: cases.ActHandle, Note: "已安排人员现场处置"}, minutes(rnd, 30, 300))
+		return c, steps, nil
+	}
+	// Feed back after 20%–130% of the handling limit, so some are late.
+	lt := c.Tasks[c.LeadTask()].Handle
+	span := lt.Due.Sub(lt.Start)
+	delay := time.Duration(float64(span)*(0.2+rnd.Float64()*1.1)) - at.Sub(lt.Start)
+	if delay < time.Minute {
+		delay = time.Minute
+	}
+	for _, u := range co {
+		do(g.unitActor(u), cases.Command{Action: cases.ActFeedback, Note: "已配合完成"}, minutes(rnd, 30, 600))
+	}
+	if !do(ua, cases.Command{Action: cases.ActFeedback, Note: "已处置完毕，现场恢复正常"}, delay) || want == cases.FedBack {
+		return c, steps, nil
+	}
+	pass := rnd.Float64() >= 0.05
+	if !do(reporter, cases.Command{Action: cases.ActVerify, Passed: &pass, Note: map[bool]string{true: "现场核查已整改", false: "现场核查仍未整改到位"}[pass]}, minutes(rnd, 30, 900)) {
+		return c, steps, nil
+	}
+	if !pass {
+		if !do(ua, cases.Command{Action: cases.ActFeedback, Note: "返工完成"}, minutes(rnd, 120, 2000)) {
+			return c, steps, nil
+		}
+		yes := true
+		if !do(reporter, cases.Command{Action: cases.ActVerify, Passed: &yes, Note: "复核通过"}, minutes(rnd, 30, 600)) {
+			return c, steps, nil
+		}
+	}
+	if rnd.Float64() < 0.6 {
+		rt := []cases.Rating{cases.Satisfied, cases.Satisfied, cases.Satisfied, cases.Satisfied, cases.BasicSatisfied, cases.BasicSatisfied, cases.Unsatisfied}[rnd.IntN(7)]
+		do(commander, cases.Command{Action: cases.ActRate, Rating: rt, Note: "电话回访"}, minutes(rnd, 60, 2880))
+	}
+	return c, steps, nil
+}
+
+func (g *gen) unitActor(unitID string) cases.Actor {
+	return cases.Actor{Name: g.units[unitID].Name + "承办人", Role: cases.RoleUnit, UnitID: unitID}
+}
+
+func randomPoint(rnd *rand.Rand, gr Grid) geo.Point {
+	b := gr.Shape.Bounds()
+	for range 200 {
+		p := geo.Point{Lng: b.Min.Lng + rnd.Float64()*(b.Max.Lng-b.Min.Lng), Lat: b.Min.Lat + rnd.Float64()*(b.Max.Lat-b.Min.Lat)}
+		if gr.Shape.Contains(p) {
+			return p
+		}
+	}
+	return gr.Shape.Centroid()
+}
+
+// build turns a chunk of specs into COPY rows with the same columns and
+// values the store writes (store.Tx.InsertCase, insertStep, syncUnits,
+// syncClocks). Clock events already past at g.now are marked fired, as the
+// sweeper would have left them (the warning steps themselves are not
+// generated), so the first sweep after the load has only what falls due
+// from then on.
+func (g *gen) build(specs []spec) (*rows, error) {
+	out := &rows{cases: make([][]any, 0, len(specs)), steps: make([][]any, 0, len(specs)*6)}
+	nowMs := g.now.UnixMilli()
+	for _, s := range specs {
+		c, steps, err := g.one(s)
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", s.number, err)
+		}
+		doc, err := json.Marshal(&c)
+		if err != nil {
+			return nil, err
+		}
+		lv := strings.Split(strings.Trim(c.RegionPath, "/"), "/")
+		var closed, due any
+		if !c.ClosedAt.IsZero() {
+			closed = c.ClosedAt.UnixMilli()
+			out.closed++
+		} else {
+			out.open++
+		}
+		running := c.RunningClocks()
+		var first time.Time
+		for _, r := range running {
+			if first.IsZero() || r.Clock.Due.Before(first) {
+				first = r.Clock.Due
+			}
+		}
+		if !first.IsZero() {
+			due = first.UnixMilli()
+			if first.Before(g.now) {
+				out.overdue++
+			}
+		}
+		wasOverdue := 0
+		if c.WasOverdue {
+			wasOverdue = 1
+		}
+		body := c.Number + " " + c.Description + " " + c.Address
+		out.cases = append(out.cases, []any{lv[1], lv[2], lv[3], c.ID, c.Number, int32(c.Version), string(c.State), string(c.Source), c.Category, c.Board,
+			string(c.Severity), c.GridCode, c.RegionPath, c.CenterPath, c.Point.Lng, c.Point.Lat, c.Reporter.AccountID, c.ReportedAt.UnixMilli(),
+			c.UpdatedAt.UnixMilli(), closed, due, int32(wasOverdue), body, c.ClientRef, string(doc)})
+		for i := range steps {
+			sd, err := json.Marshal(&steps[i])
+			if err != nil {
+				return nil, err
+			}
+			st := &steps[i]
+			out.steps = append(out.steps, []any{st.ID, st.CaseID, int32(st.Seq), st.At.UnixMilli(), string(st.Action), string(sd)})
+		}
+		for _, u := range caseUnits(&c) {
+			out.units = append(out.units, []any{c.ID, u[0], u[1], u[2]})
+		}
+		for _, r := range running {
+			dueMs, yMs := r.Clock.Due.UnixMilli(), r.Clock.YellowAt.UnixMilli()
+			escMs := r.Clock.Due.Add(g.rule.EscalateAfter).UnixMilli()
+			times := [3]int64{yMs, dueMs, escMs}
+			var fired [3]int32
+			if g.rule.EscalateAfter <= 0 {
+				fired[2] = 1
+			}
+			var next any
+			for i, t := range times {
+				if fired[i] == 0 && t <= nowMs {
+					fired[i] = 1
+				}
+				if fired[i] == 0 && next == nil {
+					next = t
+				}
+			}
+			out.clocks = append(out.clocks, []any{c.ID, r.Key, dueMs, yMs, escMs, fired[0], fired[1], fired[2], next})
+		}
+	}
+	return out, nil
+}
+
+// caseUnits is store's syncUnits for a case without whistles or meetings:
+// the latest task per unit, an active one over a finished one.
+func caseUnits(c *cases.Case) [][3]string {
+	type link struct{ role, state string }
+	latest := map[string]link{}
+	active := map[string]bool{}
+	var order []string
+	for _, t := range c.Tasks {
+		if t.UnitID == "" {
+			continue
+		}
+		override := t.Active() || !active[t.UnitID]
+		if _, ok := latest[t.UnitID]; !ok {
+			order = append(order, t.UnitID)
+			latest[t.UnitID] = link{string(t.Role), string(t.State)}
+		} else if override {
+			latest[t.UnitID] = link{string(t.Role), string(t.State)}
+		}
+		active[t.UnitID] = active[t.UnitID] || t.Active()
+	}
+	out := make([][3]string, 0, len(order))
+	for _, u := range order {
+		out = append(out, [3]string{u, latest[u].role, latest[u].state})
+	}
+	return out
+}
+
+// planner makes the specs in report-time order: the time, the grid
+// (weighted by district), the category and the case number from per-center,
+// per-day counters, as the service numbers reports.
+type planner struct {
+	rnd      *rand.Rand
+	cum      []float64 // cumulative grid weights
+	ncat     int
+	start    time.Time
+	span     time.Duration
+	n        int
+	counters map[string]int64
+	streets  []store.RegionRecord
+	grids    []Grid
+}
+
+func newPlanner(t *Tree, ncat int, now time.Time, years, n int, seed uint64) *planner {
+	p := &planner{rnd: rand.New(rand.NewPCG(seed, 7790000)), ncat: ncat, n: n, counters: map[string]int64{}, streets: t.Streets, grids: t.Grids}
+	p.span = time.Duration(years) * 365 * 24 * time.Hour
+	p.start = now.Add(-p.span)
+	var sum float64
+	p.cum = make([]float64, len(t.Grids))
+	for i, g := range t.Grids {
+		sum += g.Weight
+		p.cum[i] = sum
+	}
+	return p
+}
+
+// spec returns case i of n: report times are spread evenly over the span, in
+// order (so IDs sort by time), with a second of jitter.
+func (p *planner) spec(i int) spec {
+	at := p.start.Add(time.Duration(float64(p.span) * (float64(i) + 0.5) / float64(p.n))).Truncate(time.Millisecond)
+	x := p.rnd.Float64() * p.cum[len(p.cum)-1]
+	gi := sort.SearchFloat64s(p.cum, x)
+	if gi >= len(p.cum) {
+		gi = len(p.cum) - 1
+	}
+	center := p.streets[p.grids[gi].Street].Code
+	day := at.In(shanghai).Format("20060102")
+	key := "case:" + center + ":" + day
+	p.counters[key]++
+	return spec{at: at, grid: gi, cat: p.rnd.IntN(p.ncat), seed: p.rnd.Uint64(),
+		number: fmt.Sprintf("%s-%s-%04d", center, day, p.counters[key])}
+}

@@ -1,0 +1,205 @@
+// The map: on the command board, the region's grids shaded by their open
+// cases, flashing where one is overdue or critical; a click on a grid
+// filters the queue to it. On the report form, a pin picker that fills the
+// latitude and longitude. Geometry comes from /map/shapes for the viewport
+// and zoom (streets or communities when zoomed out, grids when zoomed in),
+// never as one big file. Leaflet is vendored under /static/vendor/leaflet/.
+(function () {
+  'use strict';
+  var headers = { 'X-Requested-With': 'fetch' };
+  var levelLabel = { district: '区县', street: '街道', community: '社区', grid: '网格' };
+
+  // loadLeaflet loads the library and its stylesheet on demand (the pin
+  // picker: the report page stays light until the map is opened).
+  function loadLeaflet(done) {
+    if (window.L) { done(); return; }
+    var left = 3, failed = false;
+    function one(el) {
+      el.onload = function () { if (--left === 0 && !failed) done(); };
+      el.onerror = function () { if (!failed) { failed = true; done(new Error('load')); } };
+      document.head.appendChild(el);
+    }
+    var css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/static/vendor/leaflet/leaflet.css';
+    one(css);
+    var own = document.createElement('link');
+    own.rel = 'stylesheet';
+    own.href = '/static/map.css';
+    one(own);
+    var js = document.createElement('script');
+    js.src = '/static/vendor/leaflet/leaflet.js';
+    one(js);
+  }
+
+  function shade(n) {
+    if (!n) return '#e8f5e9';
+    if (n <= 2) return '#fff3b0';
+    if (n <= 5) return '#ffcc80';
+    if (n <= 10) return '#ff8a65';
+    return '#d32f2f';
+  }
+
+  function bboxOf(map) {
+    var b = map.getBounds();
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (x) { return x.toFixed(6); }).join(',');
+  }
+
+  function fetchShapes(map) {
+    return fetch('/map/shapes?bbox=' + bboxOf(map) + '&zoom=' + Math.floor(map.getZoom()), { headers: headers, credentials: 'same-origin' })
+      .then(function (res) {
+        if (!res.ok) throw new Error('shapes ' + res.status);
+        return res.json();
+      });
+  }
+
+  // newMap starts a map on the region's bounds, or on a view kept from
+  // before a reload.
+  function newMap(el, bounds, tiles, attribution, view) {
+    L.Icon.Default.imagePath = '/static/vendor/leaflet/images/';
+    var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25, zoomDelta: 1, minZoom: 4, maxZoom: 19, attributionControl: !!tiles });
+    if (tiles) L.tileLayer(tiles, { attribution: attribution || '', maxZoom: 19 }).addTo(map);
+    if (view) map.setView([view.lat, view.lng], view.zoom);
+    else map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], { padding: [8, 8] });
+    return map;
+  }
+
+  // ---- the command board's map ----------------------------------------
+  function boardMap(el) {
+    var bounds = el.getAttribute('data-bounds').split(',').map(Number);
+    var selected = el.getAttribute('data-region') || '';
+    var note = document.getElementById('map-note');
+    // The view survives the reload a click causes.
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem('zhizhi.map') || 'null');
+      sessionStorage.removeItem('zhizhi.map');
+      if (!saved || !(saved.at > Date.now() - 60000)) saved = null;
+    } catch (e) { saved = null; }
+    var map = newMap(el, bounds, el.getAttribute('data-tiles'), el.getAttribute('data-attribution'), saved);
+    map.createPane('flash');
+    map.getPane('flash').style.zIndex = 450;
+    map.getPane('flash').style.pointerEvents = 'none';
+    var base = L.geoJSON(null, {
+      renderer: L.canvas({ padding: 0.3 }),
+      style: function (f) {
+        var on = f.properties.code === selected;
+        return { color: on ? '#0d47a1' : '#78909c', weight: on ? 3 : 0.8, fillColor: shade(f.properties.open), fillOpacity: 0.8 };
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindTooltip(p.name + '：未结 ' + p.open + ' 件' + (p.overdue ? '，超期 ' + p.overdue + ' 件' : '') +
+          (p.critical ? '，特急 ' + p.critical + ' 件' : ''), { sticky: true });
+        layer.on('click', function () { pick(p.code); });
+      }
+    }).addTo(map);
+    // Overdue or critical: an SVG layer on top, so CSS can make it flash.
+    var flash = L.geoJSON(null, {
+      renderer: L.svg({ pane: 'flash' }), pane: 'flash', interactive: false,
+      style: function () { return { className: 'map-flash', color: '#b71c1c', weight: 2, fillColor: '#e53935', fillOpacity: 0.45 }; }
+    }).addTo(map);
+    var state = { level: '', features: 0, flashing: 0, loads: 0 };
+    var seq = 0, timer = null;
+    function load() {
+      var n = ++seq;
+      fetchShapes(map).then(function (fc) {
+        if (n !== seq) return;
+        base.clearLayers();
+        flash.clearLayers();
+        base.addData(fc);
+        var hot = fc.features.filter(function (f) { return f.properties.overdue > 0 || f.properties.critical > 0; });
+        flash.addData({ type: 'FeatureCollection', features: hot });
+        state.level = fc.level;
+        state.features = fc.features.length;
+        state.flashing = hot.length;
+        state.loads++;
+        el.setAttribute('data-level', fc.level);
+        el.setAttribute('data-features', String(fc.features.length));
+        note.textContent = (levelLabel[fc.level] || '区域') + ' ' + fc.features.length + ' 个' +
+          (fc.truncated ? '（范围太大，只显示了一部分，请放大）' : '') + (hot.length ? '，' + hot.length + ' 个有超期或特急案件' : '') + '；点击筛选案件';
+      }).catch(function () { if (n === seq) note.textContent = '地图数据加载失败，稍后自动重试'; });
+    }
+    function later(ms) { clearTimeout(timer); timer = setTimeout(load, ms); }
+    map.on('moveend', function () { later(150); });
+    document.addEventListener('zhizhi:case', function () { later(1500); }); // from board.js
+    load();
+
+    // pick filters the queue to a region (again: back to everything).
+    function pick(code) {
+      var form = document.getElementById('filters');
+      var input = form.querySelector('input[name=region]');
+      if (!input) {
+        input = document.createElement('input');
+        input.type = 'hidden';
+        input.name = 'region';
+        form.appendChild(input);
+      }
+      if (code === selected) input.remove(); else input.value = code;
+      try {
+        var c = map.getCenter();
+        sessionStorage.setItem('zhizhi.map', JSON.stringify({ lat: c.lat, lng: c.lng, zoom: map.getZoom(), at: Date.now() }));
+      } catch (e) { /* no storage */ }
+      form.submit();
+    }
+    window.zhizhiMap = { map: map, state: state, reload: load };
+  }
+
+  // ---- the report form's pin picker --------------------------------------
+  function pinPicker(btn) {
+    var box = document.getElementById('pin-map');
+    var lat = document.getElementById('lat'), lng = document.getElementById('lng');
+    var map = null, marker = null, opening = false;
+    btn.addEventListener('click', function () {
+      box.classList.toggle('hidden');
+      if (box.classList.contains('hidden')) return;
+      if (map) { map.invalidateSize(); return; }
+      if (opening) return;
+      opening = true;
+      box.textContent = '地图加载中…';
+      loadLeaflet(function (err) {
+        if (err) { box.textContent = '地图加载失败，请填写经纬度或地址'; opening = false; return; }
+        fetch('/map/home', { headers: headers, credentials: 'same-origin' }).then(function (res) {
+          if (!res.ok) throw new Error('home ' + res.status);
+          return res.json();
+        }).then(function (home) {
+          box.textContent = '';
+          if (!home.bounds) { box.textContent = '暂无本辖区地图，请填写经纬度或地址'; return; }
+          map = newMap(box, home.bounds, home.tiles, home.attribution);
+          var grids = L.geoJSON(null, {
+            interactive: false,
+            style: function () { return { color: '#1565c0', weight: 1, fillColor: '#90caf9', fillOpacity: 0.08 }; }
+          }).addTo(map);
+          var load = function () { fetchShapes(map).then(function (fc) { grids.clearLayers(); grids.addData(fc); }).catch(function () {}); };
+          map.on('moveend', load);
+          var y = parseFloat(lat.value), x = parseFloat(lng.value);
+          if (isFinite(y) && isFinite(x)) {
+            setPin(L.latLng(y, x), false);
+            map.setView([y, x], 17);
+          }
+          load();
+          map.on('click', function (e) { setPin(e.latlng, true); });
+          window.zhizhiPin = { map: map };
+        }).catch(function () { box.textContent = '地图加载失败，请填写经纬度或地址'; })
+          .then(function () { opening = false; });
+      });
+    });
+    function setPin(ll, fill) {
+      if (!marker) {
+        marker = L.marker(ll, { draggable: true, keyboard: false, title: '上报位置' }).addTo(map);
+        marker.on('dragend', function () { setPin(marker.getLatLng(), true); });
+      } else {
+        marker.setLatLng(ll);
+      }
+      if (fill) {
+        lat.value = ll.lat.toFixed(6);
+        lng.value = ll.lng.toFixed(6);
+        lat.dispatchEvent(new Event('change')); // report.js shows the grid the point falls in
+      }
+    }
+  }
+
+  var el = document.getElementById('map');
+  if (el && el.getAttribute('data-bounds') && window.L) boardMap(el);
+  var pin = document.getElementById('pin-open');
+  if (pin && document.getElementById('pin-map')) pinPicker(pin);
+})();

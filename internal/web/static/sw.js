@@ -1,0 +1,99 @@
+// The service worker of the grid worker's phone pages (scope /m): it keeps
+// the home and report pages and their assets, so that the report form opens
+// without signal. Reports themselves wait in IndexedDB (offline.js), not
+// here. The server writes the version of the embedded assets into VERSION,
+// so a new binary brings a new worker and a new cache.
+'use strict';
+var VERSION = '__VERSION__';
+var CACHE = 'zhizhi-m-' + VERSION;
+var ASSETS = ['/static/app.css', '/static/clock.js', '/static/photos.js', '/static/report.js',
+  '/static/offline.js', '/static/offline.css', '/static/favicon.svg'];
+var PAGES = ['/m', '/m/report'];
+// WAIT is how long a page waits for the network on a weak signal before the
+// kept copy is shown.
+var WAIT = 4000;
+
+self.addEventListener('install', function (e) {
+  e.waitUntil(caches.open(CACHE).then(function (cache) {
+    // Past the browser's HTTP cache, which may hold an older binary's file.
+    return cache.addAll(ASSETS.map(function (u) { return new Request(u, { cache: 'reload' }); }));
+  }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener('activate', function (e) {
+  e.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf('zhizhi-m-') === 0 && k !== CACHE; })
+      .map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+// A page asks, while the signal is good, for the phone pages and for its own
+// assets (those beyond ASSETS, such as the map's script) to be kept.
+self.addEventListener('message', function (e) {
+  if (!e.data || e.data.type !== 'warm') return;
+  var assets = (e.data.assets || []).filter(function (u) { return typeof u === 'string' && u.indexOf('/static/') === 0; });
+  e.waitUntil(caches.open(CACHE).then(function (cache) {
+    return Promise.all(PAGES.map(function (p) {
+      return cache.match(p).then(function (hit) {
+        return hit || fetch(p, { credentials: 'same-origin', redirect: 'manual' }).then(function (res) { return keep(p, res); });
+      }).catch(function () {});
+    }).concat(assets.map(function (u) {
+      return cache.match(u, { ignoreSearch: true }).then(function (hit) {
+        return hit || cache.add(new Request(u, { cache: 'reload' }));
+      }).catch(function () {});
+    })));
+  }));
+});
+
+self.addEventListener('fetch', function (e) {
+  var req = e.request;
+  if (req.method !== 'GET') return;
+  var url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (req.mode === 'navigate' && PAGES.indexOf(url.pathname) >= 0) {
+    e.respondWith(page(e, req, url.pathname, !url.search));
+  } else if (url.pathname.indexOf('/static/') === 0) {
+    e.respondWith(asset(req));
+  }
+  // Everything else (the API, other pages) goes to the network as usual.
+});
+
+// keep stores a page the server answered in full; a page that now sends to
+// the sign-in form (signed out, session expired) is dropped, so the next
+// person on this phone does not see it.
+function keep(path, res) {
+  return caches.open(CACHE).then(function (cache) {
+    if (res.ok && !res.redirected && res.type === 'basic') return cache.put(path, res);
+    if (res.type === 'opaqueredirect' || res.status === 401 || res.status === 403) return cache.delete(path);
+  });
+}
+
+// page: the network first, the kept copy when there is no network or it is
+// too slow; the network's answer still refreshes the copy (unless the
+// address had a query, such as the flash after a report: not for keeps).
+function page(e, req, path, plain) {
+  var net = fetch(req);
+  e.waitUntil(net.then(function (res) { return plain || !res.ok ? keep(path, res.clone()) : null; }).catch(function () {}));
+  return caches.open(CACHE).then(function (cache) {
+    return cache.match(path);
+  }).then(function (kept) {
+    if (!kept) return net;
+    return new Promise(function (resolve) {
+      var timer = setTimeout(function () { resolve(kept); }, WAIT);
+      net.then(function (res) { clearTimeout(timer); resolve(res); }, function () { clearTimeout(timer); resolve(kept); });
+    });
+  });
+}
+
+// asset: from the cache (assets change only with the binary, and a new
+// binary brings a new cache), else from the network, kept for next time.
+function asset(req) {
+  return caches.open(CACHE).then(function (cache) {
+    return cache.match(req, { ignoreSearch: true }).then(function (hit) {
+      return hit || fetch(req).then(function (res) {
+        if (res.ok) cache.put(req, res.clone());
+        return res;
+      });
+    });
+  });
+}
