@@ -82,3 +82,29 @@ func TestAnonymousResident(t *testing.T) {
 		t.Fatalf("rating twice must be refused: %v", err)
 	}
 }
+
+// TestConsoleKeyShared: the console's form key is made once and then the same
+// for every node of the installation.
+func TestConsoleKeyShared(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "z.db")
+	p1, err := server.Open(ctx, server.Config{DB: db, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := p1.Service.ConsoleKey(ctx)
+	if err != nil || len(k1) < 32 {
+		t.Fatalf("key: %v %d", err, len(k1))
+	}
+	p1.Close(ctx)
+	p2, err := server.Open(ctx, server.Config{DB: db, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close(ctx)
+	k2, err := p2.Service.ConsoleKey(ctx)
+	if err != nil || string(k1) != string(k2) {
+		t.Fatal("a restart must keep the console key")
+	}
+}

@@ -109,3 +109,18 @@ func (t *Tx) PutSetting(ctx context.Context, key string, v any) error {
 	}
 	return nil
 }
+
+// InitSetting stores a JSON setting only if it is not set yet; with several
+// nodes starting at once, the first one's value stands and every node then
+// reads that one.
+func (t *Tx) InitSetting(ctx context.Context, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode setting %s: %w", key, err)
+	}
+	_, err = t.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1,$2) ON CONFLICT (key) DO NOTHING`, key, string(b))
+	if err != nil {
+		return fmt.Errorf("init setting %s: %w", key, err)
+	}
+	return nil
+}

@@ -83,6 +83,8 @@ var routes = []route{
 	{"GET", "/board", commanders, (*Console).board},
 	{"GET", "/board/rows/{id}", commanders, (*Console).boardRow},
 	{"GET", "/board/figures", commanders, (*Console).boardFigures},
+	{"GET", "/board/panel/{id}", commanders, (*Console).boardPanel},
+	{"GET", "/board/alerts", commanders, (*Console).boardAlerts},
 	{"GET", "/cases/{id}", signed, (*Console).casePage},
 	{"POST", "/cases/{id}/act", signed, (*Console).act},
 	{"GET", "/m", gridPeople, (*Console).worker},
@@ -127,8 +129,16 @@ func New(svc *service.Service, log *slog.Logger) *Console {
 	}
 	c := &Console{svc: svc, log: log, key: make([]byte, 32), mux: http.NewServeMux(),
 		origin: http.NewCrossOriginProtection(), figures: map[string]cachedFigures{}, maps: service.NewMaps(svc)}
-	if _, err := rand.Read(c.key); err != nil {
-		panic("web: no randomness for the CSRF key: " + err.Error())
+	// The installation's key, shared by every node and kept across restarts;
+	// a node that cannot read it makes its own (forms from other nodes then
+	// fail their check, which is safe).
+	if key, err := svc.ConsoleKey(context.Background()); err == nil {
+		c.key = key
+	} else {
+		log.Warn("console key: using a key of this process only", "err", err)
+		if _, err := rand.Read(c.key); err != nil {
+			panic("web: no randomness for the CSRF key: " + err.Error())
+		}
 	}
 	c.pages = c.parsePages()
 	sub, _ := fs.Sub(staticFS, "static")
