@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
@@ -85,6 +86,8 @@ type boardView struct {
 	Categories []cases.Category
 	Now        time.Time
 	Map        *mapPanel // nil when the region has no shapes (map.go)
+	Alerts     []alert
+	Panel      *panelView // ?case=ID: the action panel rendered with the page (also without script)
 }
 
 func (v *boardView) title() string { return "一屏掌控" }
@@ -105,6 +108,22 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 		Categories: c.svc.Categories(), Now: now, Map: c.mapPanelFor(r, f)}
 	for _, cs := range list {
 		v.Rows = append(v.Rows, c.rowOf(cs, now))
+	}
+	if v.Alerts, err = c.alerts(ctx, actor); err != nil {
+		return err
+	}
+	if id := r.URL.Query().Get("case"); id != "" {
+		flash := ""
+		if a := cases.Action(r.URL.Query().Get("done")); a != "" {
+			if _, ok := cases.RuleOf(a); ok {
+				flash = "已" + a.Label()
+			}
+		}
+		p, err := c.panelOf(r, id, nil, flash)
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return err
+		}
+		v.Panel = p
 	}
 	c.render(w, r, http.StatusOK, "board", v)
 	return nil

@@ -124,7 +124,7 @@ func (b *tab) checkErrors() {
 // do runs actions with a time limit.
 func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
@@ -143,7 +143,7 @@ func cut(s string, n int) string {
 // text reads the text of the first element matching a CSS selector.
 func (b *tab) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
@@ -270,7 +270,7 @@ func TestBrowserBoardLive(t *testing.T) {
 	}
 	// An action elsewhere refreshes the row in place.
 	actOn(t, "syl_zhihui", cs.ID, cases.Command{Action: cases.ActAccept})
-	board.do(chromedp.Poll[chromedp.Void](`document.querySelector('tr[data-id="`+cs.ID+`"]').textContent.includes('待派遣')`, chromedp.WithPollingTimeout(5*time.Second)))
+	board.do(chromedp.Poll[chromedp.Void](`document.querySelector('tr[data-id="`+cs.ID+`"]').textContent.includes('待派遣')`, chromedp.WithPollingTimeout(20*time.Second)))
 }
 
 // TestBrowserDispatch: the commander dispatches from the case page with the
@@ -336,6 +336,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	}
 	cs := reportCase(t, "zhouchunyan", "AQ09", "截图：某小区楼道内闻到明显燃气味道，疑似泄漏")
 	actOn(t, "syl_zhihui", cs.ID, cases.Command{Action: cases.ActAccept})
+	dup := reportAt(t, "zhouchunyan", "AQ09", "截图：同一楼道燃气味，居民再次反映", *cs.Point) // shown beside it in the panel
 	for i, d := range []struct{ cat, desc string }{
 		{"MS03", "菜市场门口生活垃圾堆放未清运"}, {"MS01", "人行道地砖破损，老人易绊倒"},
 		{"AQ09", "餐馆后厨燃气管道老化有异味"}, {"MS03", "楼栋转角处建筑垃圾乱堆"},
@@ -355,7 +356,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		name string
 		path string
 	}{
-		{b, "board", "/board"}, {b, "case", "/cases/" + cs.ID}, {w, "worker", "/m"}, {w, "report", "/m/report"},
+		{b, "board", "/board"}, {b, "board-panel", "/board?case=" + dup.ID}, {b, "case", "/cases/" + cs.ID}, {w, "worker", "/m"}, {w, "report", "/m/report"},
 	}
 	for _, size := range []struct {
 		name   string

@@ -55,7 +55,8 @@ type actionForm struct {
 	CaseID    string
 	Version   int
 	CSRF      string
-	Open      bool // shown unfolded: the next step of the loop, or a form sent back
+	Open      bool   // shown unfolded: the next step of the loop, or a form sent back
+	From      string // "board" in the board's panel: the answer is the panel again
 
 	Values  url.Values
 	Errors  map[string]string
@@ -401,8 +402,16 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) error {
 	} else if apperr.Is(err, apperr.Invalid) && cmd.Action != "" {
 		err = c.dryRun(r, id, cmd, err)
 	}
+	fromBoard := r.PostFormValue("from") == "board"
 	if err == nil {
-		http.Redirect(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(cmd.Action)), http.StatusSeeOther)
+		switch {
+		case fromBoard && r.Header.Get("X-Requested-With") != "":
+			return c.renderPanel(w, r, http.StatusOK, id, nil, "已"+cmd.Action.Label())
+		case fromBoard:
+			http.Redirect(w, r, "/board?case="+url.QueryEscape(id)+"&done="+url.QueryEscape(string(cmd.Action)), http.StatusSeeOther)
+		default:
+			http.Redirect(w, r, "/cases/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(cmd.Action)), http.StatusSeeOther)
+		}
 		return nil
 	}
 	var status int
@@ -428,6 +437,9 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) error {
 		for _, p := range cmd.Photos {
 			fail.Values.Add("photo", p.Hash)
 		}
+	}
+	if fromBoard && r.Header.Get("X-Requested-With") != "" {
+		return c.renderPanel(w, r, status, id, fail, "")
 	}
 	v, verr := c.caseView(r, id, fail)
 	if verr != nil {

@@ -193,7 +193,7 @@ func (b *tab) close() {
 // await evaluates an expression that yields a promise and returns its value.
 func await[T any](b *tab, js string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -250,7 +250,7 @@ func TestBrowserOfflineReport(t *testing.T) {
 
 	phone.setOffline(true)
 	phone.do(chromedp.Poll[chromedp.Void](`!navigator.onLine && !document.getElementById('offline-banner').classList.contains('hidden')`,
-		chromedp.WithPollingTimeout(5*time.Second)))
+		chromedp.WithPollingTimeout(20*time.Second)))
 	p := gridPoint(t, "zhouchunyan")
 	photo := filepath.Join(t.TempDir(), "offline.png")
 	if err := os.WriteFile(photo, pngPhoto(77), 0o644); err != nil {
@@ -367,7 +367,7 @@ func TestBrowserReportRefused(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name=reporter_phone]').value = 'abc'`),
 		chromedp.Click(chromedp.CSS(`#report button[type=submit]`)),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#report .field-error.js-error')].some(p => p.textContent.includes('电话号码格式不正确'))`,
-			chromedp.WithPollingTimeout(5*time.Second)),
+			chromedp.WithPollingTimeout(20*time.Second)),
 	)
 	if n := await[float64](b, `zhizhiOutbox.all().then(l => l.filter(e => e.report.description === `+jsString(desc)+`).length)`); n != 0 {
 		t.Fatalf("a refused report is kept on the phone (%v)", n)

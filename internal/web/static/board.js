@@ -51,6 +51,30 @@
     }, 1000);
   }
 
+  var alertTimer = null;
+  function alerts() {
+    if (alertTimer) return;
+    alertTimer = setTimeout(function () {
+      alertTimer = null;
+      fetch('/board/alerts', { headers: headers, credentials: 'same-origin' }).then(function (res) {
+        return res.ok ? res.text() : null;
+      }).then(function (html) {
+        if (html) { document.getElementById('alerts').innerHTML = html; if (window.zhizhiTick) window.zhizhiTick(); }
+      }).catch(function () {});
+    }, 500);
+  }
+
+  // panelEvent reloads the open panel when someone else changed its case,
+  // unless a form in it is being filled in (then it says so).
+  function panelEvent(d) {
+    var inner = panel.querySelector('.drawer-in');
+    if (panel.hidden || !inner || d.case_id !== panelID || d.version <= +inner.getAttribute('data-version')) return;
+    var busy = panel.contains(document.activeElement) && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName);
+    if (busy) { panelMessage('案件已被' + (d.actor || '他人') + '更新，提交前请重新打开'); return; }
+    panelID = '';
+    openPanel(d.case_id).catch(function () {});
+  }
+
   if (window.EventSource) {
     var es = new EventSource('/api/v1/events');
     es.onopen = function () { setLive('on', '实时'); };
@@ -60,6 +84,8 @@
       try { d = JSON.parse(e.data); } catch (err) { return; }
       refresh(d.case_id, d.version).catch(function () { setLive('off', '刷新失败'); });
       figures();
+      alerts();
+      panelEvent(d);
       document.dispatchEvent(new CustomEvent('zhizhi:case', { detail: d })); // the map (map.js) refreshes its counts
     });
     es.addEventListener('resync', function () { location.reload(); });
@@ -68,30 +94,194 @@
     setLive('off', '浏览器不支持实时更新');
   }
 
-  // Keyboard: j/k move, Enter opens, / searches.
+  // The action panel: the selected case with the case page's forms, sent
+  // through the same handler (from=board answers with the panel again).
+  var panel = document.getElementById('board-panel');
+  var panelID = panel.querySelector('.drawer-in') ? panel.querySelector('.drawer-in').getAttribute('data-id') : '';
+  var loading = null, loadTimer = null;
+
+  function showPanel(html) {
+    panel.innerHTML = html;
+    panel.hidden = false;
+    drawer(true);
+    var inner = panel.querySelector('.drawer-in');
+    panelID = inner ? inner.getAttribute('data-id') : '';
+    if (window.zhizhiTick) window.zhizhiTick();
+  }
+  function closePanel() {
+    panel.hidden = true;
+    panel.innerHTML = '';
+    panelID = '';
+    drawer(false);
+  }
+  // drawer makes room for the panel; the map (Leaflet) measures itself again on resize.
+  function drawer(on) {
+    if (document.body.classList.contains('with-drawer') === on) return;
+    document.body.classList.toggle('with-drawer', on);
+    window.dispatchEvent(new Event('resize'));
+  }
+  function panelMessage(text) {
+    var p = document.createElement('p');
+    p.className = 'alert';
+    p.setAttribute('role', 'alert');
+    p.textContent = text;
+    var inner = panel.querySelector('.drawer-in') || panel;
+    var old = inner.querySelector('p.alert.js');
+    if (old) old.remove();
+    p.classList.add('js');
+    inner.insertBefore(p, inner.children[1] || null);
+    panel.hidden = false;
+  }
+  // openPanel loads the panel of a case (once at a time per case).
+  function openPanel(id) {
+    if (panelID === id && !panel.hidden) return Promise.resolve();
+    if (loading && loading.id === id) return loading.p;
+    var p = fetch('/board/panel/' + encodeURIComponent(id), { headers: headers, credentials: 'same-origin' }).then(function (res) {
+      return res.text().then(function (text) {
+        if (loading && loading.id === id) loading = null;
+        if (res.status === 401) { location.href = '/signin?next=' + encodeURIComponent(location.pathname + location.search); return; }
+        if (!res.ok) { showPanel('<div class="drawer-in" data-id=""></div>'); panelMessage(text); return; }
+        showPanel(text);
+      });
+    });
+    loading = { id: id, p: p };
+    return p;
+  }
+
+  panel.addEventListener('submit', function (e) {
+    var form = e.target, action = form.getAttribute('action') || '';
+    if (!/\/act$/.test(action)) return; // (form.action is the input named action)
+    e.preventDefault();
+    var btn = form.querySelector('button[type=submit]');
+    if (btn) { btn.disabled = true; btn.textContent = '提交中…'; }
+    var id = panelID;
+    fetch(action, { method: 'POST', body: new FormData(form), headers: headers, credentials: 'same-origin' }).then(function (res) {
+      return res.text().then(function (text) {
+        if (res.status === 401) { location.href = '/signin?next=/board'; return; }
+        if (/^text\/html/.test(res.headers.get('Content-Type') || '') && text.indexOf('drawer-in') >= 0) {
+          showPanel(text);
+          var failed = panel.querySelector('details.action.failed');
+          if (failed) {
+            var f = failed.querySelector('.field-error, .alert');
+            failed.scrollIntoView({ block: 'nearest' });
+            if (f) f.setAttribute('tabindex', '-1');
+          } else {
+            var ver = panel.querySelector('.drawer-in');
+            refresh(id, ver ? +ver.getAttribute('data-version') : 0).catch(function () {});
+            alerts();
+            figures();
+            focusQueue();
+          }
+          return;
+        }
+        if (btn) { btn.disabled = false; btn.textContent = btn.getAttribute('data-label') || '提交'; }
+        panelMessage(text || ('提交失败（' + res.status + '）'));
+      });
+    }).catch(function () {
+      if (btn) { btn.disabled = false; btn.textContent = '重试'; }
+      panelMessage('网络错误，请重试');
+    });
+  });
+  panel.addEventListener('click', function (e) {
+    var close = e.target.closest('.drawer-close');
+    if (close) { e.preventDefault(); closePanel(); focusQueue(); return; }
+    var m = e.target.closest('[data-merge]');
+    if (m) {
+      var radio = panel.querySelector('#act-merge input[name=target][value="' + CSS.escape(m.getAttribute('data-merge')) + '"]');
+      if (radio) { radio.checked = true; openForm('m', 'button'); }
+    }
+  });
+  // Remember each submit button's label, to restore it after a failure.
+  new MutationObserver(function () {
+    panel.querySelectorAll('button[type=submit]:not([data-label])').forEach(function (b) { b.setAttribute('data-label', b.textContent); });
+  }).observe(panel, { childList: true, subtree: true });
+
+  // openForm unfolds the panel's form of a shortcut and focuses what the
+  // action needs: the reason, the duplicate to merge into, or the button
+  // when everything is pre-filled (accept, dispatch, urge).
+  var focusOf = { a: 'button', d: 'button', u: 'button', r: 'textarea', e: 'textarea', m: 'target' };
+  function openForm(key, what) {
+    var d = panel.querySelector('details.action[data-key="' + key + '"]');
+    if (!d) {
+      var names = { a: '受理', r: '不予受理', m: '合并', d: '派遣', e: '上提', u: '催办' };
+      panelMessage('此案件当前不能' + names[key]);
+      return;
+    }
+    var stale = panel.querySelector('p.alert.js');
+    if (stale) stale.remove();
+    panel.querySelectorAll('details.action[open]').forEach(function (o) { if (o !== d) o.open = false; });
+    d.open = true;
+    what = what || focusOf[key];
+    var el = null;
+    if (what === 'target') el = d.querySelector('input[name=target]:checked') || d.querySelector('input[name=target]') || d.querySelector('input[name=target_number]');
+    else if (what === 'textarea') el = d.querySelector('textarea');
+    if (!el) el = d.querySelector('button[type=submit]');
+    d.scrollIntoView({ block: 'nearest' });
+    if (el) el.focus();
+  }
+
+  // Keyboard: j/k move, Enter opens, / searches; a r m d e u act on the
+  // selected case in the panel; Ctrl+Enter sends the panel's form; Esc closes.
   var sel = -1;
   function rows() { return tbody.querySelectorAll('tr[data-id]'); }
-  function select(i) {
+  function select(i, now) {
     var list = rows();
     if (!list.length) return;
     sel = Math.max(0, Math.min(i, list.length - 1));
     list.forEach(function (r) { r.classList.remove('sel'); });
     list[sel].classList.add('sel');
     list[sel].scrollIntoView({ block: 'nearest' });
+    var id = list[sel].getAttribute('data-id');
+    clearTimeout(loadTimer);
+    if (now) return openPanel(id);
+    loadTimer = setTimeout(function () { openPanel(id).catch(function () {}); }, 150);
+    return Promise.resolve();
+  }
+  function selectedID() {
+    var r = rows()[sel];
+    return r ? r.getAttribute('data-id') : '';
+  }
+  function focusQueue() {
+    if (document.activeElement && panel.contains(document.activeElement)) document.activeElement.blur();
   }
   document.addEventListener('keydown', function (e) {
     var t = e.target.tagName;
+    if (e.key === 'Escape' && !panel.hidden) { closePanel(); focusQueue(); return; }
+    if (e.key === 'Enter' && panel.contains(e.target) && e.target.form &&
+        (e.ctrlKey || e.metaKey || e.target.type === 'radio' || e.target.type === 'checkbox')) {
+      e.preventDefault();
+      e.target.form.requestSubmit();
+      return;
+    }
     if (e.ctrlKey || e.metaKey || e.altKey || t === 'INPUT' || t === 'TEXTAREA' || t === 'SELECT') return;
+    if (panel.contains(e.target) && (t === 'BUTTON' || t === 'SUMMARY' || t === 'A') && e.key === 'Enter') return;
     if (e.key === 'j') { select(sel + 1); e.preventDefault(); }
     else if (e.key === 'k') { select(sel - 1); e.preventDefault(); }
     else if (e.key === '/') { document.getElementById('search').focus(); e.preventDefault(); }
     else if (e.key === 'Enter' && sel >= 0) {
       var a = rows()[sel] && rows()[sel].querySelector('a');
       if (a) location.href = a.href;
+    } else if (focusOf[e.key]) {
+      e.preventDefault();
+      var key = e.key;
+      var id = selectedID();
+      if (!id && panelID) { openForm(key); return; }
+      if (!id) { select(0, true).then(function () { openForm(key); }); return; }
+      clearTimeout(loadTimer);
+      openPanel(id).then(function () { openForm(key); });
     }
   });
   tbody.addEventListener('click', function (e) {
     var tr = e.target.closest('tr[data-id]');
-    if (tr && e.target.tagName !== 'A') { var a = tr.querySelector('a'); if (a) location.href = a.href; }
+    if (!tr || e.target.closest('a')) return;
+    var list = rows();
+    for (var i = 0; i < list.length; i++) if (list[i] === tr) { select(i, true); return; }
+  });
+  // Alerts open the panel too; the link stays the way without script.
+  document.getElementById('alerts').addEventListener('click', function (e) {
+    var li = e.target.closest('li[data-id]');
+    if (!li || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    openPanel(li.getAttribute('data-id'));
   });
 })();
