@@ -4,6 +4,7 @@
 //
 //	go test ./internal/bench -run '^$' -bench . -benchtime 20000x
 //	ZHIZHI_BENCH_1M=1 go test ./internal/bench -run '^$' -bench CaseList1M -benchtime 2000x -timeout 30m
+//	ZHIZHI_BENCH_PG_SCALE=postgres://… go test ./internal/bench -run '^$' -bench PGScale -benchtime 1400x -v -timeout 30m
 //
 // See docs/benchmarks.md for the figures.
 package bench
