@@ -123,6 +123,7 @@ CREATE INDEX cases_grid ON cases(grid_code, id);
 CREATE INDEX cases_reported ON cases(reported_at);
 CREATE INDEX cases_reporter ON cases(reporter_account, id);
 CREATE INDEX cases_point ON cases(lng, lat);
+CREATE INDEX cases_open_point ON cases(lng, lat) WHERE closed_at IS NULL;
 
 CREATE TABLE case_units (
 	case_id TEXT NOT NULL REFERENCES cases(id),
