@@ -173,6 +173,20 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) error {
+	var in service.AccountChange
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	acct, err := a.svc.UpdateAccount(r.Context(), actorOf(r), r.PathValue("id"), in, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	acct.Phone = cases.MaskPhone(acct.Phone)
+	writeJSON(w, http.StatusOK, acct)
+	return nil
+}
+
 func (a *API) calendar(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, a.svc.CalendarConfig(r.Context()))
 	return nil

@@ -71,6 +71,7 @@ func init() {
 		{"PUT", "/api/v1/units/{id}", admin, (*API).putUnit, "Create or update a unit"},
 		{"GET", "/api/v1/accounts", admin, (*API).listAccounts, "List accounts"},
 		{"POST", "/api/v1/accounts", admin, (*API).createAccount, "Create an account"},
+		{"PATCH", "/api/v1/accounts/{id}", admin, (*API).updateAccount, "Change an account (name, role, scope, title, phone, active, password)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
 		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},
 	}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"zhizhi/internal/cases"
 )
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -57,6 +59,12 @@ var schemas = map[string]any{
 		"shown":     str("what was read out or shown"),
 		"decisions": arr(obj(map[string]any{"text": str("what was decided"), "unit_id": str("the unit that carries it out"), "due": str("deadline, RFC 3339")})),
 	}),
+	"AccountChange": obj(map[string]any{
+		"name": str("1–50 characters"), "role": enum(roleNames()...),
+		"region_code": str("the region the account works in (not for unit, resident, enterprise)"), "unit_id": str("unit accounts: the unit"),
+		"title": str("a head's title, one of the configured titles"), "phone": str(""), "active": map[string]any{"type": "boolean"},
+		"password": str("a new password, at least 8 characters"),
+	}),
 	"Case": map[string]any{"type": "object", "description": "a case: number, state, location, category, tasks with their clocks, whistles with their parties' report-in clocks, meetings with their decisions, and more"},
 }
 
@@ -75,12 +83,20 @@ func num() map[string]any { return map[string]any{"type": "number"} }
 func enum(v ...string) map[string]any {
 	return map[string]any{"type": "string", "enum": v}
 }
+func roleNames() []string {
+	var out []string
+	for _, r := range cases.Roles {
+		out = append(out, string(r))
+	}
+	return out
+}
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 
 // requestBodies names the schema of each route's JSON body.
 var requestBodies = map[string]string{
 	"POST /api/v1/cases":              "Report",
 	"POST /api/v1/cases/{id}/actions": "Command",
+	"PATCH /api/v1/accounts/{id}":     "AccountChange",
 }
 
 // queryParams documents the query parameters of each route.

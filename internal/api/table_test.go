@@ -26,6 +26,11 @@ func TestAPITable(t *testing.T) {
 	_, shape := gridOf(t, "zhouchunyan")
 	p := pointIn(t, shape)
 	grid, _ := gridOf(t, "zhouchunyan")
+	var acct struct {
+		ID string `json:"id"`
+	}
+	mustJSON(t, as(t, "admin", 201, "POST", "/api/v1/accounts", map[string]any{"username": "patchme", "name": "待改账号",
+		"role": "gridworker", "region_code": grid, "password": "password123"}), &acct)
 	rows := []apiCase{
 		// Sessions.
 		{"sign in", "", "POST", "/api/v1/sessions", map[string]string{"username": "syl_zhihui", "password": "zhizhi2026"}, 201, []string{`"token"`, `"role":"commander"`}},
@@ -40,6 +45,12 @@ func TestAPITable(t *testing.T) {
 		{"accounts admin", "admin", "GET", "/api/v1/accounts", nil, 200, []string{"zhouchunyan"}},
 		{"accounts commander", "syl_zhihui", "GET", "/api/v1/accounts", nil, 403, []string{"forbidden", "需要管理员权限"}},
 		{"create account commander", "syl_zhihui", "POST", "/api/v1/accounts", map[string]any{"username": "x1"}, 403, []string{"需要管理员权限"}},
+		{"patch account admin", "admin", "PATCH", "/api/v1/accounts/{acct}", map[string]any{"name": "已改账号", "phone": "13912345678"}, 200,
+			[]string{`"name":"已改账号"`, `"phone":"139****5678"`, `"role":"gridworker"`}},
+		{"patch account commander", "syl_zhihui", "PATCH", "/api/v1/accounts/{acct}", map[string]any{"name": "x"}, 403, []string{"需要管理员权限"}},
+		{"patch account bad role", "admin", "PATCH", "/api/v1/accounts/{acct}", map[string]any{"role": "king"}, 400, []string{`"field":"role"`, "角色无效"}},
+		{"patch account unknown field", "admin", "PATCH", "/api/v1/accounts/{acct}", map[string]any{"username": "x"}, 400, []string{`"field":"username"`}},
+		{"patch unknown account", "admin", "PATCH", "/api/v1/accounts/nope", map[string]any{"name": "x"}, 404, []string{"账号不存在"}},
 		{"import commander", "syl_zhihui", "POST", "/api/v1/regions/import?format=csv", "code,name,level,parent_code\n", 403, []string{"需要管理员权限"}},
 		{"put unit commander", "syl_zhihui", "PUT", "/api/v1/units/yj", map[string]any{"name": "x"}, 403, []string{"需要管理员权限"}},
 		{"put category commander", "syl_zhihui", "PUT", "/api/v1/categories/AQ01", map[string]any{"name": "x"}, 403, []string{"需要管理员权限"}},
@@ -94,7 +105,7 @@ func TestAPITable(t *testing.T) {
 		{"photo unknown", "zhouchunyan", "GET", "/api/v1/photos/" + strings.Repeat("0", 64), nil, 404, []string{"照片不存在"}},
 		{"photo not an image", "zhouchunyan", "POST", "/api/v1/photos", "hello, not a picture", 400, []string{`"field":"photo"`}},
 	}
-	repl := strings.NewReplacer("{case}", c.ID, "{lng}", fmt.Sprint(p.Lng), "{lat}", fmt.Sprint(p.Lat))
+	repl := strings.NewReplacer("{acct}", acct.ID, "{case}", c.ID, "{lng}", fmt.Sprint(p.Lng), "{lat}", fmt.Sprint(p.Lat))
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
 			tok := ""

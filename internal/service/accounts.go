@@ -167,6 +167,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (cases.Actor,
 		s.tokMu.Unlock()
 		return e.actor, nil
 	}
+	gen := s.tokGen
 	s.tokMu.Unlock()
 	acct, err := s.db.TokenAccount(ctx, hash, now)
 	if errors.Is(err, store.ErrNotFound) {
@@ -179,9 +180,20 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (cases.Actor,
 	if s.tokens == nil || len(s.tokens) > 100000 {
 		s.tokens = map[string]cachedToken{}
 	}
-	s.tokens[hash] = cachedToken{actor: acct.Actor(), until: now.Add(tokenCacheTTL)}
+	if gen == s.tokGen { // not cleared (an account changed) while we read
+		s.tokens[hash] = cachedToken{actor: acct.Actor(), until: now.Add(tokenCacheTTL)}
+	}
 	s.tokMu.Unlock()
 	return acct.Actor(), nil
+}
+
+// forgetAllTokens empties the token cache, after an account's tokens were
+// revoked or its details changed.
+func (s *Service) forgetAllTokens() {
+	s.tokMu.Lock()
+	s.tokens = map[string]cachedToken{}
+	s.tokGen++
+	s.tokMu.Unlock()
 }
 
 func (s *Service) forgetToken(secret string) {

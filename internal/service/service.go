@@ -50,6 +50,7 @@ type Service struct {
 
 	tokMu  sync.Mutex
 	tokens map[string]cachedToken // token hash → actor, briefly
+	tokGen uint64                 // bumped when the cache is cleared
 }
 
 // reference is the slowly-changing data cached in memory on every node:

@@ -107,3 +107,12 @@ func (t *Tx) DeleteToken(ctx context.Context, hash string) error {
 	}
 	return nil
 }
+
+// DeleteTokensOf removes every token of an account (deactivation, a new
+// password, a new role or scope).
+func (t *Tx) DeleteTokensOf(ctx context.Context, accountID string) error {
+	if _, err := t.Exec(ctx, `DELETE FROM tokens WHERE account_id = $1`, accountID); err != nil {
+		return fmt.Errorf("delete tokens of %s: %w", accountID, err)
+	}
+	return nil
+}

@@ -24,7 +24,7 @@ import (
 // Administration (系统管理): regions and grids, units, categories with their
 // time limits, the working calendar, and accounts. Every change goes
 // through the service (ImportRegions, PutUnit, PutCategory, PutCalendar,
-// CreateAccount), which validates it; the forms show each field's problem
+// CreateAccount, UpdateAccount), which validates it; the forms show each field's problem
 // next to its input. An administrator with a region works within it.
 
 var admins = access{roles: []cases.Role{cases.RoleAdmin}}
@@ -76,6 +76,8 @@ type adminView struct {
 	Roles        []cases.Role
 	AllUnits     []cases.Unit
 	RegionChoice []store.RegionRecord
+	EditAccount  *store.Account // the account the edit form changes
+	NewCategory  bool           // the category form creates one
 }
 
 func (v *adminView) title() string {
@@ -466,7 +468,10 @@ func (c *Console) adminCategories(w http.ResponseWriter, r *http.Request) error 
 	if code := q.Get("saved"); code != "" {
 		v.Flash = "已保存类别：" + c.catName(code)
 	}
-	if code := q.Get("edit"); code != "" {
+	if q.Get("new") != "" {
+		v.Category, v.NewCategory = &cases.Category{}, true
+		v.Values = url.Values{"board": {string(cases.Boards[0])}, "level": {"community"}, "active": {"1"}}
+	} else if code := q.Get("edit"); code != "" {
 		cat, ok := c.svc.Category(code)
 		if !ok {
 			return apperr.New(apperr.NotFound, "类别不存在")
@@ -480,11 +485,18 @@ var listSep = regexp.MustCompile(`[,，、;；\s]+`)
 
 func (c *Console) adminSaveCategory(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
-	cat, ok := c.svc.Category(f.Get("code"))
-	if !ok {
+	code := strings.TrimSpace(f.Get("code"))
+	cat, ok := c.svc.Category(code)
+	isNew := f.Get("mode") == "new"
+	v := &adminView{Tab: "categories", Values: f, Errors: map[string]string{}, Category: &cat, NewCategory: isNew}
+	switch {
+	case isNew && ok:
+		v.Errors["code"] = "编码已被“" + cat.Name + "”使用"
+	case isNew:
+		cat = cases.Category{Code: code}
+	case !ok:
 		return apperr.New(apperr.NotFound, "类别不存在")
 	}
-	v := &adminView{Tab: "categories", Values: f, Errors: map[string]string{}, Category: &cat}
 	n := cat // keeps the questions and anything else the form does not edit
 	n.Name, n.Board, n.Level = strings.TrimSpace(f.Get("name")), cases.Board(f.Get("board")), f.Get("level")
 	n.DefaultUnit, n.Description = f.Get("default_unit"), strings.TrimSpace(f.Get("description"))
@@ -538,7 +550,9 @@ func (c *Console) adminSaveCategory(w http.ResponseWriter, r *http.Request) erro
 	if len(v.Errors) > 0 {
 		// Name the form's other mistakes too, not only the limits'.
 		for k, m := range adminFields(n.Validate(), nil) {
-			v.Errors[k] = m
+			if v.Errors[k] == "" {
+				v.Errors[k] = m
+			}
 		}
 	} else {
 		err := c.svc.PutCategory(r.Context(), n)
@@ -587,7 +601,7 @@ func (v *adminView) DefaultLimit(st sla.Stage, sev sla.Severity) string {
 // Known reports whether a category form error shows beside its input.
 func (v *adminView) Known(k string) bool {
 	switch k {
-	case "name", "board", "level", "default_unit":
+	case "code", "name", "board", "level", "default_unit":
 		return true
 	}
 	return strings.HasPrefix(k, "limit.")
@@ -778,11 +792,107 @@ func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, status in
 
 func (c *Console) adminAccounts(w http.ResponseWriter, r *http.Request) error {
 	v := &adminView{Tab: "accounts", Values: url.Values{"role": {string(cases.RoleGridWorker)}}}
-	if u := r.URL.Query().Get("created"); u != "" {
+	q := r.URL.Query()
+	if u := q.Get("created"); u != "" {
 		v.Flash = "已创建账号：" + u
+	}
+	if u := q.Get("saved"); u != "" {
+		v.Flash = "已保存账号：" + u
+	}
+	if id := q.Get("edit"); id != "" {
+		a, err := c.accountInScope(r, id)
+		if err != nil {
+			return err
+		}
+		v.EditAccount = &a
+		v.Values = url.Values{"role": {string(cases.RoleGridWorker)}, "e.name": {a.Name}, "e.role": {string(a.Role)},
+			"e.region_code": {lastPathCode(a.RegionPath)}, "e.unit_id": {a.UnitID}, "e.title": {a.Title}, "e.phone": {a.Phone}}
+		if a.Active {
+			v.Values.Set("e.active", "1")
+		}
 	}
 	return c.accountsPage(w, r, http.StatusOK, v)
 }
+
+// accountInScope reads an account the administrator may change: one whose
+// region or unit lies within the administrator's region.
+func (c *Console) accountInScope(r *http.Request, id string) (store.Account, error) {
+	actor := actorOf(r)
+	a, err := c.svc.DB().Account(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, apperr.New(apperr.NotFound, "账号不存在")
+	}
+	if err != nil {
+		return a, err
+	}
+	u, hasUnit := c.svc.Unit(a.UnitID)
+	if (a.RegionPath != "" && !inScope(actor, a.RegionPath)) || (a.Role == cases.RoleUnit && (!hasUnit || !inScope(actor, u.RegionPath))) {
+		return a, apperr.New(apperr.NotFound, "账号不存在")
+	}
+	a.PasswordHash = ""
+	return a, nil
+}
+
+// adminUpdateAccount saves the edit form of one account. The form's inputs
+// are named "e.<field>" so that the create form beside it keeps its values.
+func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) error {
+	actor := actorOf(r)
+	old, err := c.accountInScope(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	v := &adminView{Tab: "accounts", Values: url.Values{"role": {string(cases.RoleGridWorker)}}, Errors: map[string]string{}, EditAccount: &old}
+	for k, x := range f {
+		v.Values[k] = x
+	}
+	role := cases.Role(f.Get("e.role"))
+	in := service.AccountChange{Name: ptr(f.Get("e.name")), Role: &role, RegionCode: ptr(strings.TrimSpace(f.Get("e.region_code"))),
+		UnitID: ptr(f.Get("e.unit_id")), Title: ptr(strings.TrimSpace(f.Get("e.title"))), Phone: ptr(strings.TrimSpace(f.Get("e.phone"))),
+		Active: ptr(f.Get("e.active") != "")}
+	if role == cases.RoleUnit || role == cases.RoleResident || role == cases.RoleEnterprise {
+		in.RegionCode = nil
+	}
+	if role != cases.RoleUnit {
+		in.UnitID = nil
+	}
+	if p := f.Get("e.password"); p != "" || f.Get("e.password2") != "" {
+		in.Password = &p
+		if p != f.Get("e.password2") {
+			v.Errors["e.password2"] = "两次输入的密码不一致"
+		}
+	}
+	if *in.Phone != "" && !phoneRE.MatchString(*in.Phone) {
+		v.Errors["e.phone"] = "电话号码格式不正确"
+	}
+	switch role {
+	case cases.RoleUnit:
+		if u, ok := c.svc.Unit(*in.UnitID); ok && !inScope(actor, u.RegionPath) {
+			v.Errors["e.unit_id"] = "该部门不在您的管辖范围内"
+		}
+	case cases.RoleResident, cases.RoleEnterprise:
+	default:
+		if p, ok := c.svc.RegionPath(*in.RegionCode); ok && !inScope(actor, p) {
+			v.Errors["e.region_code"] = "该区域不在您的管辖范围内"
+		}
+	}
+	if len(v.Errors) == 0 {
+		_, err := c.svc.UpdateAccount(r.Context(), actor, old.ID, in, auth.DefaultParams)
+		if apperr.Is(err, apperr.Invalid) {
+			v.Errors = adminFields(err, func(s string) string { return "e." + s })
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(v.Errors) > 0 {
+		v.Message = "账号未保存，请修改标出的内容"
+		return c.accountsPage(w, r, http.StatusBadRequest, v)
+	}
+	http.Redirect(w, r, "/admin/accounts?saved="+url.QueryEscape(old.Username), http.StatusSeeOther)
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
 
 var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
 

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 )
 
@@ -253,4 +256,121 @@ func TestAdminAccounts(t *testing.T) {
 	if got := actor(t, "newworker"); got.Role != cases.RoleGridWorker || !strings.HasSuffix(got.RegionPath, grid+"/") {
 		t.Fatalf("new account %+v", got)
 	}
+}
+
+func TestAdminEditAccount(t *testing.T) {
+	ctx := context.Background()
+	grid := strings.Split(strings.Trim(actor(t, "zhouchunyan").RegionPath, "/"), "/")[4]
+	acct, err := plat.Service.CreateAccount(ctx, service.NewAccount{Username: "editme", Name: "待编辑", Role: cases.RoleGridWorker,
+		RegionCode: grid, Password: demo.Password}, auth.FastParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/admin/accounts/" + acct.ID
+	a := signIn(t, "admin")
+	expect(t, a.get("/admin/accounts"), 200, `href="/admin/accounts?edit=`+acct.ID)
+	expect(t, a.get("/admin/accounts?edit="+acct.ID), 200, "编辑账号", `action="`+path+`"`, `value="待编辑"`, `name="e.password"`, `name="csrf"`)
+	expect(t, a.get("/admin/accounts?edit=nope"), 404)
+	// The token is required.
+	if r := a.post(path, url.Values{"csrf": {"forged"}, "e.name": {"x"}}); r.status != http.StatusForbidden {
+		t.Fatalf("forged token: %d", r.status)
+	}
+	// The worker signs in; field errors in Chinese, nothing stored.
+	w := signIn(t, "editme")
+	good := url.Values{"e.name": {"已编辑"}, "e.role": {string(cases.RoleGridWorker)}, "e.region_code": {grid}, "e.phone": {"13912345678"}, "e.active": {"1"}}
+	with := func(extra url.Values) url.Values {
+		v := url.Values{}
+		for k, x := range good {
+			v[k] = x
+		}
+		for k, x := range extra {
+			v[k] = x
+		}
+		return v
+	}
+	a.get("/admin/accounts?edit=" + acct.ID)
+	r := a.post(path, with(url.Values{"e.name": {""}, "e.role": {"king"}, "e.password": {"short"}, "e.password2": {"short"}}))
+	expect(t, r, 400, "账号未保存", "姓名不能为空", "角色无效", "密码至少8位")
+	a.get("/admin/accounts?edit=" + acct.ID)
+	expect(t, a.post(path, with(url.Values{"e.role": {string(cases.RoleHead)}, "e.title": {"国王"}})), 400, "三长须选择职务")
+	a.get("/admin/accounts?edit=" + acct.ID)
+	expect(t, a.post(path, with(url.Values{"e.phone": {"abc"}, "e.password": {"password456"}, "e.password2": {"password789"}})), 400,
+		"电话号码格式不正确", "两次输入的密码不一致")
+	if got, _ := plat.DB.Account(ctx, acct.ID); got.Name != "待编辑" {
+		t.Fatalf("a refused edit was stored: %+v", got)
+	}
+	// A good edit; deactivating signs the worker out.
+	a.get("/admin/accounts?edit=" + acct.ID)
+	r = a.post(path, with(nil))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", r.status, excerpt(r.body))
+	}
+	expect(t, a.get(r.location), 200, "已保存账号：editme", "已编辑", "139****5678")
+	if r := w.get("/m"); r.status != http.StatusOK {
+		t.Fatalf("a rename signs the worker out: %d", r.status)
+	}
+	a.get("/admin/accounts?edit=" + acct.ID)
+	v := with(nil)
+	v.Del("e.active")
+	if r := a.post(path, v); r.status != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d %s", r.status, excerpt(r.body))
+	}
+	if r := w.get("/m"); r.status == http.StatusOK {
+		t.Fatal("a deactivated account's session still works")
+	}
+	// An administrator cannot deactivate or demote themselves.
+	me := actor(t, "admin")
+	a.get("/admin/accounts?edit=" + me.AccountID)
+	r = a.post("/admin/accounts/"+me.AccountID, url.Values{"e.name": {me.Name}, "e.role": {string(cases.RoleCommander)},
+		"e.region_code": {lastCode(me.RegionPath)}})
+	expect(t, r, 400, "不能停用自己的账号", "不能取消自己的管理员角色")
+	if got := actor(t, "admin"); got.Role != cases.RoleAdmin {
+		t.Fatalf("admin demoted: %+v", got)
+	}
+}
+
+func lastCode(p string) string {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	return parts[len(parts)-1]
+}
+
+func TestAdminNewCategory(t *testing.T) {
+	a := signIn(t, "admin")
+	expect(t, a.get("/admin/categories"), 200, `href="/admin/categories?new=1`)
+	expect(t, a.get("/admin/categories?new=1"), 200, "新建类别", `name="mode" value="new"`, `name="code"`, `name="public"`, `name="csrf"`)
+	if r := a.post("/admin/categories", url.Values{"csrf": {"forged"}, "mode": {"new"}, "code": {"ZZ01"}}); r.status != http.StatusForbidden {
+		t.Fatalf("forged token: %d", r.status)
+	}
+	form := url.Values{"mode": {"new"}, "code": {"ZZ01"}, "name": {"测试类别"}, "board": {string(cases.Boards[0])}, "level": {"street"},
+		"default_unit": {"yj"}, "public": {"1"}, "active": {"1"}}
+	with := func(extra url.Values) url.Values {
+		v := url.Values{}
+		for k, x := range form {
+			v[k] = x
+		}
+		for k, x := range extra {
+			v[k] = x
+		}
+		return v
+	}
+	a.get("/admin/categories?new=1")
+	expect(t, a.post("/admin/categories", with(url.Values{"code": {"bad code!"}, "name": {""}, "level": {"planet"}})), 400,
+		"类别未保存", "编码只能包含", "名称不能为空", "责任层级必须是")
+	a.get("/admin/categories?new=1")
+	expect(t, a.post("/admin/categories", with(url.Values{"code": {"MS01"}})), 400, "编码已被")
+	a.get("/admin/categories?new=1")
+	expect(t, a.post("/admin/categories", with(url.Values{"default_unit": {"nope"}})), 400, "默认部门不存在")
+	if _, ok := plat.Service.Category("ZZ01"); ok {
+		t.Fatal("a refused category was stored")
+	}
+	a.get("/admin/categories?new=1")
+	r := a.post("/admin/categories", with(nil))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("create category: %d %s", r.status, excerpt(r.body))
+	}
+	got, ok := plat.Service.Category("ZZ01")
+	if !ok || got.Name != "测试类别" || got.Level != "street" || got.DefaultUnit != "yj" || !got.Public || !got.Active {
+		t.Fatalf("new category: %+v", got)
+	}
+	expect(t, a.get(r.location), 200, "已保存类别：测试类别", "ZZ01")
 }

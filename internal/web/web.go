@@ -120,6 +120,7 @@ var routes = []route{
 	{"POST", "/admin/calendar", admins, (*Console).adminSaveCalendar},
 	{"GET", "/admin/accounts", admins, (*Console).adminAccounts},
 	{"POST", "/admin/accounts", admins, (*Console).adminCreateAccount},
+	{"POST", "/admin/accounts/{id}", admins, (*Console).adminUpdateAccount},
 }
 
 // New builds the console over the service.
