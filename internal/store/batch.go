@@ -212,6 +212,20 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 			return nil, false, fmt.Errorf("index case text: %w", err)
 		}
 	}
+	// The notices of the jobs that succeeded, in one round trip; PostgreSQL
+	// delivers them only if the transaction commits.
+	var notices []string
+	for i, tx := range txs {
+		if tx != nil && results[i] == nil {
+			notices = append(notices, tx.notices...)
+		}
+	}
+	if len(notices) > 0 {
+		if _, err := sqlTx.ExecContext(ctx, `SELECT pg_notify('`+caseChannel+`', n) FROM unnest($1::text[]) AS n`, notices); err != nil {
+			sqlTx.Rollback()
+			return nil, false, fmt.Errorf("notify: %w", err)
+		}
+	}
 	start := time.Now()
 	err = sqlTx.Commit()
 	b.commitNanos.Add(int64(time.Since(start)))

@@ -21,8 +21,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Dialect names the database engine.
@@ -61,10 +62,18 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	var path string // the SQLite file
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.Dialect = Postgres
-		db.write, err = sql.Open("pgx", dsn)
+		cfg, err := pgx.ParseConfig(dsn)
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			return nil, fmt.Errorf("postgres address: %w", err)
 		}
+		// Statements are prepared once per connection, and PostgreSQL may
+		// then switch to a generic plan that cannot see the arguments: the
+		// same listing is a walk for a common word or a big street and an
+		// index probe for a rare word or a rare state. Plan each time.
+		if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+			cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+		}
+		db.write = stdlib.OpenDB(*cfg)
 		db.write.SetMaxOpenConns(8)
 		db.write.SetMaxIdleConns(8)
 		db.read = db.write
@@ -188,6 +197,7 @@ type Tx struct {
 	after   []func()
 	stmts   map[string]*sql.Stmt // prepared statements of the writer connection (SQLite)
 	fts     []ftsRow             // full-text rows written once at the end of the batch
+	notices []string             // PostgreSQL notices sent once at the end of the batch
 	// What the job did, so the writer knows whether its failure can be
 	// ignored or the batch must run again without it.
 	wrote, sqlErr, panicked bool

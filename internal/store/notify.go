@@ -31,11 +31,7 @@ func (t *Tx) NotifyReload(ctx context.Context, node string) error {
 	if t.dialect != Postgres {
 		return nil
 	}
-	_, err := t.Exec(ctx, `SELECT pg_notify('`+caseChannel+`', $1)`, node+" reload 0")
-	t.wrote = true
-	if err != nil {
-		return fmt.Errorf("notify reload: %w", err)
-	}
+	t.notices = append(t.notices, node+" reload 0")
 	return nil
 }
 
@@ -46,13 +42,9 @@ func (t *Tx) NotifyCase(ctx context.Context, node, caseID string, version int) e
 	if t.dialect != Postgres {
 		return nil
 	}
-	payload := node + " " + caseID + " " + strconv.Itoa(version)
-	_, err := t.Exec(ctx, `SELECT pg_notify('`+caseChannel+`', $1)`, payload)
-	// A job that failed after queuing a notice must not commit with it.
-	t.wrote = true
-	if err != nil {
-		return fmt.Errorf("notify case %s: %w", caseID, err)
-	}
+	// Sent by the writer with the batch's other notices, only for jobs that
+	// succeed (see batcher.attempt).
+	t.notices = append(t.notices, node+" "+caseID+" "+strconv.Itoa(version))
 	return nil
 }
 
