@@ -156,17 +156,7 @@ type bucket struct {
 	at     time.Time
 }
 
-// limiters holds each service's limiter (the service's fields live in
-// service.go; the buckets are only this file's concern).
-var limiters sync.Map // *Service → *keyLimiter
-
-func (s *Service) limiter() *keyLimiter {
-	if l, ok := limiters.Load(s); ok {
-		return l.(*keyLimiter)
-	}
-	l, _ := limiters.LoadOrStore(s, &keyLimiter{buckets: map[string]*bucket{}})
-	return l.(*keyLimiter)
-}
+func (s *Service) limiter() *keyLimiter { return &s.keys }
 
 // take removes one token from the key's bucket, which refills at rate a
 // minute up to rate; when empty it says how long until the next token.
@@ -176,6 +166,9 @@ func (l *keyLimiter) take(keyID string, rate int, now time.Time) (time.Duration,
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.buckets == nil {
+		l.buckets = map[string]*bucket{}
+	}
 	b, ok := l.buckets[keyID]
 	if !ok {
 		b = &bucket{tokens: float64(rate), at: now}

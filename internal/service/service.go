@@ -48,6 +48,8 @@ type Service struct {
 	log   *slog.Logger
 	mu    sync.Mutex // serialises reloads
 
+	keys keyLimiter // API keys' rate buckets on this node
+
 	tokMu  sync.Mutex
 	tokens map[string]cachedToken // token hash → actor, briefly
 	tokGen uint64                 // bumped when the cache is cleared
