@@ -67,6 +67,9 @@
   // panelEvent reloads the open panel when someone else changed its case,
   // unless a form in it is being filled in (then it says so).
   function panelEvent(d) {
+    // Our own form is on its way: its answer brings the newest panel, and
+    // the event of that very change must not reload the panel under it.
+    if (posting) return;
     var inner = panel.querySelector('.drawer-in');
     if (panel.hidden || !inner || d.case_id !== panelID || d.version <= +inner.getAttribute('data-version')) return;
     var busy = panel.contains(document.activeElement) && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName);
@@ -133,6 +136,8 @@
     panel.hidden = false;
   }
   // openPanel loads the panel of a case (once at a time per case).
+  var posting = 0; // panel forms being sent
+
   function openPanel(id) {
     if (panelID === id && !panel.hidden) return Promise.resolve();
     if (loading && loading.id === id) return loading.p;
@@ -141,6 +146,11 @@
         if (loading && loading.id === id) loading = null;
         if (res.status === 401) { location.href = '/signin?next=' + encodeURIComponent(location.pathname + location.search); return; }
         if (!res.ok) { showPanel('<div class="drawer-in" data-id=""></div>'); panelMessage(text); return; }
+        // A slower, older answer must not replace a newer panel.
+        var cur = panel.querySelector('.drawer-in[data-id="' + id + '"]');
+        var m = /data-version="(\d+)"/.exec(text);
+        if (cur && m && +m[1] < +cur.getAttribute('data-version')) return;
+        if (posting && cur) return;
         showPanel(text);
       });
     });
@@ -155,8 +165,10 @@
     var btn = form.querySelector('button[type=submit]');
     if (btn) { btn.disabled = true; btn.textContent = '提交中…'; }
     var id = panelID;
+    posting++;
     fetch(action, { method: 'POST', body: new FormData(form), headers: headers, credentials: 'same-origin' }).then(function (res) {
       return res.text().then(function (text) {
+        posting--;
         if (res.status === 401) { location.href = '/signin?next=/board'; return; }
         if (/^text\/html/.test(res.headers.get('Content-Type') || '') && text.indexOf('drawer-in') >= 0) {
           showPanel(text);
@@ -178,6 +190,7 @@
         panelMessage(text || ('提交失败（' + res.status + '）'));
       });
     }).catch(function () {
+      posting = Math.max(0, posting - 1);
       if (btn) { btn.disabled = false; btn.textContent = '重试'; }
       panelMessage('网络错误，请重试');
     });
