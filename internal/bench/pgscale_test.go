@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,52 +146,16 @@ func BenchmarkPGScaleList(b *testing.B) {
 			b.Logf("%s:\n%s", q.name, plan)
 		}
 	}
-	rnd := rand.New(rand.NewPCG(3, 3))
-	lat := map[string][]time.Duration{}
-	var streetLat, all []time.Duration
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		q := queries[i%len(queries)]
-		i++
-		f := q.make(rnd)
-		start := time.Now()
-		if f.After == "next" {
-			f.After = ""
-			first, err := db.Cases(ctx, f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if len(first) == 0 {
-				b.Fatalf("%s: empty first page", q.name)
-			}
-			start = time.Now()
-			f.After = first[len(first)-1].ID
-		}
-		if _, err := db.Cases(ctx, f); err != nil {
-			b.Fatalf("%s: %v", q.name, err)
-		}
-		d := time.Since(start)
-		lat[q.name] = append(lat[q.name], d)
-		all = append(all, d)
-		if len(q.name) > 6 && q.name[:6] == "street" {
-			streetLat = append(streetLat, d)
+	lat := measureLists(ctx, b, db, queries)
+	var streetLat []time.Duration
+	for name, d := range lat {
+		if strings.HasPrefix(name, "street") {
+			streetLat = append(streetLat, d...)
 		}
 	}
-	b.StopTimer()
-	p50, p95, p99 := percentiles(all)
-	b.ReportMetric(p50, "p50-ms")
-	b.ReportMetric(p95, "p95-ms")
-	b.ReportMetric(p99, "p99-ms")
 	if len(streetLat) > 0 {
 		_, s95, _ := percentiles(streetLat)
 		b.ReportMetric(s95, "street-p95-ms")
-	}
-	for _, q := range queries {
-		if d := lat[q.name]; len(d) > 0 {
-			a, c, e := percentiles(d)
-			b.Logf("%-31s n=%5d p50=%7.2fms p95=%7.2fms p99=%7.2fms", q.name, len(d), a, c, e)
-		}
 	}
 }
 
@@ -269,40 +233,7 @@ func BenchmarkPGScaleIntakeHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	e.points = samplePoints(rand.New(rand.NewPCG(1, 2)), e.grids, 1<<14)
-	bodies := reportBodies(e, 1<<13)
-	client := newClient()
-	status, resp, err := postReport(client, e, bodies[0])
-	if err != nil || status != http.StatusCreated {
-		b.Fatalf("report: %d %s %v", status, resp, err)
-	}
-	var c cases.Case
-	if err := json.Unmarshal(resp, &c); err != nil || c.GridCode == "" {
-		b.Fatalf("report not placed: %s", resp)
-	}
-	var next, failed atomic.Int64
-	b.SetParallelism(intakeParallelism)
-	b.ResetTimer()
-	before := p.DB.WriterStats()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := next.Add(1)
-			status, body, err := postReport(client, e, bodies[int(i)&(len(bodies)-1)])
-			if err != nil || status != http.StatusCreated {
-				if failed.Add(1) == 1 {
-					b.Errorf("report: %d %s %v", status, body, err)
-				}
-			}
-		}
-	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reports/s")
-	after := p.DB.WriterStats()
-	if n := after.Batches - before.Batches; n > 0 {
-		b.ReportMetric(float64(after.Jobs-before.Jobs)/float64(n), "jobs/commit")
-		b.ReportMetric(float64((after.CommitTime-before.CommitTime).Microseconds())/float64(n)/1000, "ms/commit")
-	}
+	driveIntake(b, e)
 }
 
 func signIn(base, user, password string) (string, error) {
