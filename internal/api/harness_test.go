@@ -2,14 +2,12 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,7 +20,7 @@ import (
 	"zhizhi/internal/demo"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/server"
-	"zhizhi/internal/store/storetest"
+	"zhizhi/internal/server/servertest"
 )
 
 // The platform, loaded with the demo once per test binary and shared by all
@@ -37,33 +35,14 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "zhizhi-api-test-")
+	var done func()
+	var err error
+	plat, srv, done, err = servertest.Demo("api", 60)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// A SQLite file, or a fresh PostgreSQL database when ZHIZHI_TEST_POSTGRES is set.
-	dsn, dropDB, err := storetest.DSN(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test database:", err)
-		return 1
-	}
-	defer dropDB()
-	plat, err = server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Logger: quiet})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "open platform:", err)
-		return 1
-	}
-	defer plat.Close(context.Background())
-	if err := demo.Load(ctx, plat.Service, demo.Options{Cases: 60, Seed: 1}); err != nil {
-		fmt.Fprintln(os.Stderr, "load demo:", err)
-		return 1
-	}
-	srv = httptest.NewServer(plat.Handler)
-	defer srv.Close()
+	defer done()
 	return m.Run()
 }
 

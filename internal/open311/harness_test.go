@@ -10,7 +10,6 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -26,8 +25,8 @@ import (
 	"zhizhi/internal/demo"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/store"
-	"zhizhi/internal/store/storetest"
 )
 
 // The platform, loaded with a small demo once per test binary and shared by
@@ -41,37 +40,18 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "zhizhi-open311-test-")
+	var done func()
+	var err error
+	plat, srv, done, err = servertest.Demo("open311", 20)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// A SQLite file, or a fresh PostgreSQL database when ZHIZHI_TEST_POSTGRES is set.
-	dsn, dropDB, err := storetest.DSN(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test database:", err)
-		return 1
-	}
-	defer dropDB()
-	plat, err = server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Logger: quiet})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "open platform:", err)
-		return 1
-	}
-	defer plat.Close(context.Background())
-	if err := demo.Load(ctx, plat.Service, demo.Options{Cases: 20, Seed: 1}); err != nil {
-		fmt.Fprintln(os.Stderr, "load demo:", err)
-		return 1
-	}
-	if demoKey, err = demo.APIKey(ctx, plat.DB); err != nil || demoKey == "" {
+	defer done()
+	if demoKey, err = demo.APIKey(context.Background(), plat.DB); err != nil || demoKey == "" {
 		fmt.Fprintln(os.Stderr, "demo api key:", err)
 		return 1
 	}
-	srv = httptest.NewServer(plat.Handler)
-	defer srv.Close()
 	return m.Run()
 }
 

@@ -8,14 +8,12 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -25,6 +23,7 @@ import (
 	"zhizhi/internal/demo"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/store"
 )
 
@@ -38,26 +37,14 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "zhizhi-web-test-")
+	var done func()
+	var err error
+	plat, srv, done, err = servertest.Demo("web", 30)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	plat, err = server.Open(ctx, server.Config{DB: filepath.Join(dir, "zhizhi.db"), DataDir: dir, Logger: quiet, DefaultCenter: demo.District})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "open platform:", err)
-		return 1
-	}
-	defer plat.Close(context.Background())
-	if err := demo.Load(ctx, plat.Service, demo.Options{Cases: 30, Seed: 1}); err != nil {
-		fmt.Fprintln(os.Stderr, "load demo:", err)
-		return 1
-	}
-	srv = httptest.NewServer(plat.Handler)
-	defer srv.Close()
+	defer done()
 	return m.Run()
 }
 
