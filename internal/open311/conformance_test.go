@@ -322,6 +322,28 @@ func lastSegment(path string) string {
 	return parts[len(parts)-1]
 }
 
+// xmlItems reads an XML list answer: the root element, then items whose
+// children are exactly fields, in order; each item as a map of text.
+func xmlItems(t *testing.T, r reply, rootName, item string, fields []string) []map[string]string {
+	t.Helper()
+	root := parseXML(t, r)
+	if root.Name != rootName {
+		t.Fatalf("root <%s>, want <%s>", root.Name, rootName)
+	}
+	var out []map[string]string
+	for _, q := range root.Kids {
+		if q.Name != item || !slices.Equal(q.names(), fields) {
+			t.Fatalf("<%s> %v, want <%s> %v", q.Name, q.names(), item, fields)
+		}
+		m := map[string]string{}
+		for _, k := range q.Kids {
+			m[k.Name] = k.Text
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // requestOf reads a service_requests answer of full requests as maps of
 // text, checking the element names and order (XML) or that every id and
 // code is a string (JSON). Empty XML elements and JSON nulls read as "".
@@ -330,24 +352,10 @@ func requestOf(t *testing.T, f string, r reply) []map[string]string {
 	if r.status != http.StatusOK {
 		t.Fatal(r)
 	}
-	var out []map[string]string
 	if f == "xml" {
-		root := parseXML(t, r)
-		if root.Name != "service_requests" {
-			t.Fatalf("root <%s>", root.Name)
-		}
-		for _, q := range root.Kids {
-			if q.Name != "request" || !slices.Equal(q.names(), requestFields) {
-				t.Fatalf("<%s> %v, want <request> %v", q.Name, q.names(), requestFields)
-			}
-			m := map[string]string{}
-			for _, k := range q.Kids {
-				m[k.Name] = k.Text
-			}
-			out = append(out, m)
-		}
-		return out
+		return xmlItems(t, r, "service_requests", "request", requestFields)
 	}
+	var out []map[string]string
 	for _, q := range jsonArray(t, parseJSON(t, r)) {
 		if !slices.Equal(keysOf(q), sorted(requestFields)) {
 			t.Fatalf("request keys %v", keysOf(q))

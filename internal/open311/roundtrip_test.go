@@ -143,24 +143,10 @@ func updatesOf(t *testing.T, f string, r reply) []map[string]string {
 	if r.status != http.StatusOK {
 		t.Fatal(r)
 	}
-	var out []map[string]string
 	if f == "xml" {
-		root := parseXML(t, r)
-		if root.Name != "service_requests_updates" {
-			t.Fatalf("root <%s>", root.Name)
-		}
-		for _, u := range root.Kids {
-			if u.Name != "request_update" || !slices.Equal(u.names(), updateFields) {
-				t.Fatalf("<%s> %v, want <request_update> %v", u.Name, u.names(), updateFields)
-			}
-			m := map[string]string{}
-			for _, k := range u.Kids {
-				m[k.Name] = k.Text
-			}
-			out = append(out, m)
-		}
-		return out
+		return xmlItems(t, r, "service_requests_updates", "request_update", updateFields)
 	}
+	var out []map[string]string
 	for _, u := range jsonArray(t, parseJSON(t, r)) {
 		if !slices.Equal(keysOf(u), sorted(updateFields)) {
 			t.Fatalf("update keys %v", keysOf(u))
