@@ -33,7 +33,7 @@ type batcher struct {
 	stopOnce sync.Once
 	quit     chan struct{}
 
-	batches, ran, commitNanos atomic.Int64 // for WriterStats
+	batches, ran, commitNanos, replays atomic.Int64 // for WriterStats
 }
 
 // WriterStats describes the group-commit writer's work so far.
@@ -41,12 +41,13 @@ type WriterStats struct {
 	Batches    int64         // transactions committed or failed
 	Jobs       int64         // write jobs run
 	CommitTime time.Duration // total time spent in COMMIT (the fsyncs)
+	Replays    int64         // batches run again without holding rows, after the held rows failed
 }
 
 // WriterStats returns the group-commit writer's counters.
 func (db *DB) WriterStats() WriterStats {
 	b := db.batch
-	return WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load())}
+	return WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load()), Replays: b.replays.Load()}
 }
 
 func newBatcher(db *DB, opt Options) *batcher {
@@ -131,18 +132,22 @@ func (b *batcher) loop() {
 }
 
 // run executes a batch in one transaction, optimistically: jobs run back to
-// back with no savepoints (two statements a job saved). A job that fails
-// before writing anything and without an SQL error simply reports its error
-// (a refused action, a validation error). A job that fails after writing, or
-// whose SQL failed (which aborts the whole transaction on PostgreSQL), makes
-// the batch roll back and run again without it; the jobs are closures over
-// the database state, so running one again is running it for the first time.
+// back with no savepoints (two statements a job saved), and the rows their
+// case writes add are held and written together (see hold.go). A job that
+// fails before writing anything and without an SQL error simply reports its
+// error (a refused action, a validation error). A job that fails after
+// writing, or whose SQL failed (which aborts the whole transaction on
+// PostgreSQL), makes the batch roll back and run again without it; the jobs
+// are closures over the database state, so running one again is running it
+// for the first time. If writing the held rows fails, no single job can be
+// blamed: the batch rolls back and runs again writing every row at once.
 func (b *batcher) run(batch []job) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
 	excluded := make([]bool, len(batch))
+	hold := true
 	for {
-		txs, retry, err := b.attempt(ctx, batch, results, excluded)
+		txs, retry, err := b.attempt(ctx, batch, results, excluded, &hold)
 		if retry {
 			continue
 		}
@@ -170,12 +175,23 @@ func (b *batcher) run(batch []job) {
 
 // attempt runs the jobs not yet excluded in one transaction. It returns
 // retry when a job had to be excluded (its result is set and the transaction
-// rolled back), or the error that failed the whole batch.
-func (b *batcher) attempt(ctx context.Context, batch []job, results []error, excluded []bool) ([]*Tx, bool, error) {
+// rolled back) or the held rows could not be written (hold is then cleared),
+// or the error that failed the whole batch.
+func (b *batcher) attempt(ctx context.Context, batch []job, results []error, excluded []bool, hold *bool) ([]*Tx, bool, error) {
 	txs := make([]*Tx, len(batch))
 	sqlTx, err := b.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("begin: %w", translate(err))
+	}
+	w := newWriteSet(*hold)
+	unhold := func() ([]*Tx, bool, error) {
+		sqlTx.Rollback()
+		if !*hold {
+			return nil, false, w.failed
+		}
+		*hold = false
+		b.replays.Add(1)
+		return nil, true, nil
 	}
 	for i, j := range batch {
 		if excluded[i] {
@@ -186,9 +202,13 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 			results[i] = err
 			continue
 		}
-		tx := &Tx{tx: sqlTx, dialect: b.db.Dialect, stmts: b.db.stmts}
+		tx := &Tx{tx: sqlTx, w: w, dialect: b.db.Dialect, stmts: b.db.stmts}
 		txs[i] = tx
-		if err := safeRun(j.fn, tx); err != nil {
+		err := safeRun(j.fn, tx)
+		if w.failed != nil {
+			return unhold()
+		}
+		if err != nil {
 			results[i] = err
 			if tx.wrote || tx.sqlErr || tx.panicked {
 				sqlTx.Rollback()
@@ -196,6 +216,14 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 				return nil, true, nil
 			}
 		}
+	}
+	end := &Tx{tx: sqlTx, w: w, dialect: b.db.Dialect, stmts: b.db.stmts}
+	if err := end.flush(ctx); err != nil {
+		return unhold()
+	}
+	if err := end.storeCounters(ctx); err != nil {
+		w.failed = err
+		return unhold()
 	}
 	// Full-text rows of the jobs that succeeded, in one statement: FTS5
 	// flushes its pending terms at every statement boundary, so one INSERT per

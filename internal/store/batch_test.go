@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/sla"
 )
 
 func TestWriteConcurrent(t *testing.T) {
@@ -229,6 +230,161 @@ func TestWriteAfterClose(t *testing.T) {
 		err := db.Write(context.Background(), func(*Tx) error { called = true; return nil })
 		if !errors.Is(err, ErrClosed) || called {
 			t.Fatalf("write after close: %v, called %v", err, called)
+		}
+	})
+}
+
+// inOneBatch runs the named jobs in one group commit, queued in the order
+// given, behind a job that holds the writer until all are queued.
+func inOneBatch(t *testing.T, db *DB, names []string, jobs map[string]func(*Tx) error) map[string]error {
+	t.Helper()
+	ctx := context.Background()
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	blockerDone := make(chan error, 1)
+	go func() {
+		blockerDone <- db.Write(ctx, func(tx *Tx) error { close(entered); <-release; return nil })
+	}()
+	<-entered
+	var mu sync.Mutex
+	results := map[string]error{}
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			err := db.Write(ctx, jobs[name])
+			mu.Lock()
+			results[name] = err
+			mu.Unlock()
+		})
+		deadline := time.Now().Add(5 * time.Second)
+		for len(db.batch.jobs) < i+1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("job %s not queued", name)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	close(release)
+	wg.Wait()
+	if err := <-blockerDone; err != nil {
+		t.Fatalf("blocker: %v", err)
+	}
+	return results
+}
+
+// TestWriteHeldRows checks the rows a batch holds back: later jobs of the
+// same batch read the cases earlier ones made (by ID and by client
+// reference), update them, and count on from the same counter; a held row
+// that cannot be written (a duplicate ID) makes the batch run again without
+// holding, which fails only the job at fault.
+func TestWriteHeldRows(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		insert(t, db, newCase("OLD", func(c *cases.Case) { c.Description = "早已存在" }))
+		got := map[string]int64{}
+		var mu sync.Mutex
+		number := func(tx *Tx, job string) error {
+			n, err := tx.NextNumber(ctx, "held")
+			mu.Lock()
+			got[job] = n
+			mu.Unlock()
+			return err
+		}
+		report := func(id, ref string) func(*Tx) error {
+			return func(tx *Tx) error {
+				if err := number(tx, id); err != nil {
+					return err
+				}
+				c := newCase(id, func(c *cases.Case) { c.ClientRef = ref; c.Reporter.AccountID = "wgy" })
+				return tx.InsertCase(ctx, c, stepOf(c, cases.ActReport), ClockRule{EscalateAfter: time.Hour})
+			}
+		}
+		var again cases.Case
+		jobs := map[string]func(*Tx) error{
+			"A": report("A", "ref-a"),
+			"again": func(tx *Tx) error { // the phone sends A again
+				c, err := tx.CaseByClientRef(ctx, "wgy", "ref-a")
+				again = c
+				return err
+			},
+			"accept": func(tx *Tx) error {
+				c, err := tx.Case(ctx, "A")
+				if err != nil {
+					return err
+				}
+				prev := c.Version
+				c.Version++
+				c.State = cases.Accepted
+				c.Clock = sla.Clock{}
+				return tx.UpdateCase(ctx, &c, prev, stepOf(&c, cases.ActAccept), ClockRule{EscalateAfter: time.Hour})
+			},
+			"B": report("B", ""),
+			"C": report("C", "ref-c"),
+		}
+		names := []string{"A", "again", "accept", "B", "C"}
+		before := db.WriterStats()
+		res := inOneBatch(t, db, names, jobs)
+		for _, n := range names {
+			if res[n] != nil {
+				t.Errorf("%s: %v", n, res[n])
+			}
+		}
+		if again.ID != "A" {
+			t.Errorf("client reference read %q in the same batch", again.ID)
+		}
+		if got["A"] != 1 || got["B"] != 2 || got["C"] != 3 {
+			t.Errorf("numbers %v", got)
+		}
+		if s := db.WriterStats(); s.Replays != before.Replays {
+			t.Errorf("a clean batch was replayed %d times", s.Replays-before.Replays)
+		}
+		a, err := db.Case(ctx, "A")
+		if err != nil || a.Version != 2 || a.State != cases.Accepted {
+			t.Errorf("A after the batch: v%d %s %v", a.Version, a.State, err)
+		}
+		if steps, err := db.Steps(ctx, "A"); err != nil || len(steps) != 2 {
+			t.Errorf("A's steps: %d %v", len(steps), err)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM clocks WHERE case_id = 'A'`); n != 0 {
+			t.Errorf("A's accept clock not stopped: %d rows", n)
+		}
+		for _, id := range []string{"B", "C"} {
+			if n := countRows(t, db, `SELECT COUNT(*) FROM clocks WHERE case_id = $1`, id); n != 1 {
+				t.Errorf("%s: %d clock rows", id, n)
+			}
+		}
+		// The counter was stored: the next batch counts on.
+		if err := db.Write(ctx, func(tx *Tx) error { return number(tx, "next") }); err != nil || got["next"] != 4 {
+			t.Errorf("next number %d %v", got["next"], err)
+		}
+
+		// A held case whose ID is taken: the batch is replayed without
+		// holding and only that job fails.
+		jobs = map[string]func(*Tx) error{
+			"D":   report("D", ""),
+			"OLD": report("OLD", ""),
+			"E":   report("E", "ref-e"),
+		}
+		names = []string{"D", "OLD", "E"}
+		before = db.WriterStats()
+		res = inOneBatch(t, db, names, jobs)
+		if res["D"] != nil || res["E"] != nil || !errors.Is(res["OLD"], ErrConflict) {
+			t.Errorf("results %v", res)
+		}
+		if s := db.WriterStats(); s.Replays != before.Replays+1 {
+			t.Errorf("replays %d, want 1", s.Replays-before.Replays)
+		}
+		if got["D"] != 5 || got["E"] != 6 {
+			t.Errorf("numbers after the replay %v", got)
+		}
+		if old, err := db.Case(ctx, "OLD"); err != nil || old.Description != "早已存在" {
+			t.Errorf("OLD changed: %q %v", old.Description, err)
+		}
+		for _, id := range []string{"D", "E"} {
+			if _, err := db.Case(ctx, id); err != nil {
+				t.Errorf("%s: %v", id, err)
+			}
 		}
 	})
 }

@@ -55,28 +55,9 @@ func pointArgs(c *cases.Case) (any, any) {
 
 // The writer's frequent statements, prepared once on SQLite (see prepareHot).
 const (
-	sqlInsertCaseCols = `INSERT INTO cases (district_code, street_code, community_code, id, number, version, state, source, category, board, severity, grid_code, region_path,
-		center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, client_ref, doc`
-	sqlInsertCaseVals = `$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25`
-	sqlUpdateCase     = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
+	sqlUpdateCase = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11, district_code=$14, street_code=$15,
 		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20 WHERE id=$12 AND version=$13`
-	sqlInsertStep = `INSERT INTO steps (id, case_id, seq, at, action, doc) VALUES ($1,$2,$3,$4,$5,$6)`
-	sqlSyncPerson = `INSERT INTO case_people (case_id, account_id) VALUES ($1,$2) ON CONFLICT (case_id, account_id) DO NOTHING`
-	sqlSyncUnit   = `INSERT INTO case_units (case_id, unit_id, role, state) VALUES ($1,$2,$3,$4)
-			ON CONFLICT (case_id, unit_id) DO UPDATE SET role = excluded.role, state = excluded.state`
-	// A clock whose due time moved (extension, resume) is re-armed; one whose
-	// times are unchanged keeps its fired flags. next_at is recomputed from
-	// the new flags: the first of yellow, red, escalate not yet fired.
-	sqlSyncClock = `INSERT INTO clocks (case_id, key, due_at, yellow_at, escalate_at, escalated, next_at) VALUES ($1,$2,$3,$4,$5,$6,$4)
-			ON CONFLICT (case_id, key) DO UPDATE SET
-				yellow_fired = ` + keepYellow + `, red_fired = ` + keepRed + `, escalated = ` + keepEsc + `,
-				next_at = CASE WHEN ` + keepYellow + ` = 0 THEN excluded.yellow_at WHEN ` + keepRed + ` = 0 THEN excluded.due_at
-					WHEN ` + keepEsc + ` = 0 THEN excluded.escalate_at END,
-				due_at = excluded.due_at, yellow_at = excluded.yellow_at, escalate_at = excluded.escalate_at`
-	keepYellow      = `(CASE WHEN clocks.yellow_at = excluded.yellow_at THEN clocks.yellow_fired ELSE 0 END)`
-	keepRed         = `(CASE WHEN clocks.due_at = excluded.due_at THEN clocks.red_fired ELSE 0 END)`
-	keepEsc         = `(CASE WHEN clocks.escalate_at = excluded.escalate_at THEN clocks.escalated ELSE excluded.escalated END)`
 	sqlDeleteClocks = `DELETE FROM clocks WHERE case_id = $1`
 	sqlNextNumber   = `INSERT INTO counters (name, value) VALUES ($1, 1)
 		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`
@@ -84,8 +65,8 @@ const (
 )
 
 var hotSQL = []string{
-	sqlInsertCaseCols + `) VALUES (` + sqlInsertCaseVals + `)`, sqlUpdateCase, sqlInsertStep, sqlSyncUnit,
-	sqlSyncClock, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc,
+	caseRows.one, sqlUpdateCase, stepRows.one, unitRows.one, personRows.one,
+	clockRows.one, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc,
 }
 
 // InsertCase stores a new case with its first step.
@@ -95,15 +76,13 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 		return fmt.Errorf("encode case: %w", err)
 	}
 	lng, lat := pointArgs(c)
-	q := sqlInsertCaseCols
-	vals := sqlInsertCaseVals
 	lv := levelCodes(c.RegionPath)
-	args := []any{lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
+	if err := t.put(ctx, caseRows, lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), caseBody(c), c.ClientRef, string(doc)}
-	if _, err := t.Exec(ctx, q+`) VALUES (`+vals+`)`, args...); err != nil {
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), caseBody(c), c.ClientRef, string(doc)); err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
+	t.holdCase(c, doc)
 	if t.dialect == SQLite {
 		// Indexed once the batch's savepoints are released (see batcher.run):
 		// FTS5 flushes its pending terms to a new segment at every savepoint,
@@ -152,8 +131,7 @@ func (t *Tx) insertStep(ctx context.Context, s *cases.Step) error {
 	if err != nil {
 		return fmt.Errorf("encode step: %w", err)
 	}
-	if _, err := t.Exec(ctx, sqlInsertStep,
-		s.ID, s.CaseID, s.Seq, ms(s.At), string(s.Action), string(doc)); err != nil {
+	if err := t.put(ctx, stepRows, s.ID, s.CaseID, s.Seq, ms(s.At), string(s.Action), string(doc)); err != nil {
 		return fmt.Errorf("insert step: %w", err)
 	}
 	return nil
@@ -202,12 +180,12 @@ func (t *Tx) syncUnits(ctx context.Context, c *cases.Case) error {
 	}
 	for _, u := range order {
 		l := latest[u]
-		if _, err := t.Exec(ctx, sqlSyncUnit, c.ID, u, l.role, l.state); err != nil {
+		if err := t.put(ctx, unitRows, c.ID, u, l.role, l.state); err != nil {
 			return fmt.Errorf("sync case units: %w", err)
 		}
 	}
 	for _, a := range people {
-		if _, err := t.Exec(ctx, sqlSyncPerson, c.ID, a); err != nil {
+		if err := t.put(ctx, personRows, c.ID, a); err != nil {
 			return fmt.Errorf("sync case people: %w", err)
 		}
 	}
@@ -229,8 +207,7 @@ func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule, exis
 		if rule.EscalateAfter <= 0 {
 			escalated = 1
 		}
-		if _, err := t.Exec(ctx, sqlSyncClock,
-			c.ID, r.Key, ms(r.Clock.Due), ms(r.Clock.YellowAt), ms(esc), escalated); err != nil {
+		if err := t.put(ctx, clockRows, c.ID, r.Key, ms(r.Clock.Due), ms(r.Clock.YellowAt), ms(esc), escalated, ms(r.Clock.YellowAt)); err != nil {
 			return fmt.Errorf("sync clocks: %w", err)
 		}
 	}
@@ -253,12 +230,23 @@ func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule, exis
 	return nil
 }
 
-// NextNumber returns the next value of a named counter, starting at 1.
+// NextNumber returns the next value of a named counter, starting at 1. In a
+// group commit the counter is read (and locked) once and then counted in
+// memory; the writer stores its last value before the commit.
 func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
+	if c := t.w.counters[name]; c != nil {
+		c.value++
+		t.wrote = true
+		return c.value, nil
+	}
+	// The counters are never held, so this needs no flush.
 	var v int64
-	err := t.QueryRow(ctx, sqlNextNumber, name).Scan(&v)
+	err := t.queryRow(ctx, sqlNextNumber, name).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("next number %s: %w", name, translate(err))
+	}
+	if t.w.hold {
+		t.w.counters[name] = &counter{value: v, stored: v}
 	}
 	return v, nil
 }
@@ -266,12 +254,19 @@ func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
 // CaseByClientRef reads, inside a write transaction, the case a reporter
 // already made with this client reference.
 func (t *Tx) CaseByClientRef(ctx context.Context, reporter, ref string) (cases.Case, error) {
-	return scanCase(t.QueryRow(ctx, `SELECT doc FROM cases WHERE reporter_account = $1 AND client_ref = $2`, reporter, ref))
+	if id, ok := t.w.refs[reporter+"\x00"+ref]; ok {
+		return t.Case(ctx, id)
+	}
+	// A case not held is not changed by the held rows: no flush needed.
+	return scanCase(t.queryRow(ctx, `SELECT doc FROM cases WHERE reporter_account = $1 AND client_ref = $2`, reporter, ref))
 }
 
-// CaseTx reads a case inside a write transaction.
+// Case reads a case inside a write transaction.
 func (t *Tx) Case(ctx context.Context, id string) (cases.Case, error) {
-	return scanCase(t.QueryRow(ctx, sqlCaseDoc, id))
+	if c, ok, err := t.heldCase(id); ok {
+		return c, err
+	}
+	return scanCase(t.queryRow(ctx, sqlCaseDoc, id))
 }
 
 func scanCase(row interface{ Scan(...any) error }) (cases.Case, error) {

@@ -193,6 +193,7 @@ func (db *DB) Close() error {
 // Tx is a write transaction (or one savepoint inside a group commit).
 type Tx struct {
 	tx      *sql.Tx
+	w       *writeSet // the rows held for the batch, shared by its jobs
 	dialect Dialect
 	after   []func()
 	stmts   map[string]*sql.Stmt // prepared statements of the writer connection (SQLite)
@@ -229,8 +230,11 @@ func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	return nil
 }
 
-// Exec runs a statement.
+// Exec runs a statement, after writing the rows held so far.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	var r sql.Result
 	var err error
 	if st := t.stmt(ctx, query); st != nil {
@@ -242,15 +246,27 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	return r, translate(err)
 }
 
-// Query runs a query.
+// Query runs a query, after writing the rows held so far.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	r, err := t.tx.QueryContext(ctx, query, args...)
 	t.note(query, err)
 	return r, translate(err)
 }
 
-// QueryRow runs a query expected to return at most one row.
+// QueryRow runs a query expected to return at most one row, after writing
+// the rows held so far.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	if err := t.flush(ctx); err != nil {
+		return &Row{err: err, tx: t}
+	}
+	return t.queryRow(ctx, query, args...)
+}
+
+// queryRow runs a query that the held rows cannot affect, without writing them.
+func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *Row {
 	t.note(query, nil)
 	if st := t.stmt(ctx, query); st != nil {
 		return &Row{row: st.QueryRowContext(ctx, args...), tx: t}
@@ -262,11 +278,15 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
 // failures for the writer.
 type Row struct {
 	row *sql.Row
+	err error // the held rows could not be written
 	tx  *Tx
 }
 
 // Scan copies the row's columns into dest; no row is ErrNotFound.
 func (r *Row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
 	err := r.row.Scan(dest...)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		r.tx.sqlErr = true
