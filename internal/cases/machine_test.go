@@ -255,6 +255,10 @@ func TestMatrix(t *testing.T) {
 					if n.State != wantTo {
 						t.Errorf("state %s, want %s", n.State, wantTo)
 					}
+					// The store relies on it: closed_at IS NULL exactly for open states.
+					if n.State.Open() != n.ClosedAt.IsZero() {
+						t.Errorf("state %s with closed at %v", n.State, n.ClosedAt)
+					}
 					if n.Version != c.Version+1 || step.Seq != n.Version {
 						t.Errorf("version %d, step seq %d; input version %d", n.Version, step.Seq, c.Version)
 					}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrClosed is returned for writes submitted after Close.
@@ -41,7 +43,7 @@ type WriterStats struct {
 	Batches    int64         // transactions committed or failed
 	Jobs       int64         // write jobs run
 	CommitTime time.Duration // total time spent in COMMIT (the fsyncs)
-	Replays    int64         // batches run again without holding rows, after the held rows failed
+	Replays    int64         // batches run again: held rows failed to write, or a deadlock with another node
 }
 
 // WriterStats returns the group-commit writer's counters.
@@ -146,8 +148,9 @@ func (b *batcher) run(batch []job) {
 	results := make([]error, len(batch))
 	excluded := make([]bool, len(batch))
 	hold := true
+	again := 5 // runs of the whole batch after a deadlock with another node
 	for {
-		txs, retry, err := b.attempt(ctx, batch, results, excluded, &hold)
+		txs, retry, err := b.attempt(ctx, batch, results, excluded, &hold, &again)
 		if retry {
 			continue
 		}
@@ -175,9 +178,10 @@ func (b *batcher) run(batch []job) {
 
 // attempt runs the jobs not yet excluded in one transaction. It returns
 // retry when a job had to be excluded (its result is set and the transaction
-// rolled back) or the held rows could not be written (hold is then cleared),
+// rolled back), the held rows could not be written (hold is then cleared)
+// or PostgreSQL broke a deadlock with another node (again is counted down),
 // or the error that failed the whole batch.
-func (b *batcher) attempt(ctx context.Context, batch []job, results []error, excluded []bool, hold *bool) ([]*Tx, bool, error) {
+func (b *batcher) attempt(ctx context.Context, batch []job, results []error, excluded []bool, hold *bool, again *int) ([]*Tx, bool, error) {
 	txs := make([]*Tx, len(batch))
 	sqlTx, err := b.db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -205,6 +209,14 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 		tx := &Tx{tx: sqlTx, w: w, dialect: b.db.Dialect, stmts: b.db.stmts}
 		txs[i] = tx
 		err := safeRun(j.fn, tx)
+		if (transient(err) || transient(w.failed)) && *again > 0 {
+			*again--
+			// Another node's transaction held what this one needed, in the
+			// other order; it has gone on, so the same batch can run again.
+			sqlTx.Rollback()
+			b.replays.Add(1)
+			return nil, true, nil
+		}
 		if w.failed != nil {
 			return unhold()
 		}
@@ -263,6 +275,15 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 		return nil, false, fmt.Errorf("commit: %w", translate(err))
 	}
 	return txs, false, nil
+}
+
+// transient reports whether err is PostgreSQL giving up on a transaction
+// that may succeed if run again: a deadlock between two nodes' batches (each
+// locks the day's counters of its centers in the order its reports came) or
+// a serialization failure.
+func transient(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 func safeRun(fn func(*Tx) error, tx *Tx) (err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -385,6 +386,65 @@ func TestWriteHeldRows(t *testing.T) {
 			if _, err := db.Case(ctx, id); err != nil {
 				t.Errorf("%s: %v", id, err)
 			}
+		}
+	})
+}
+
+// TestWriteDeadlockReplayed makes two nodes' batches take two counters in
+// opposite orders. PostgreSQL breaks the deadlock by failing one; its writer
+// runs the batch again instead of failing the report.
+func TestWriteDeadlockReplayed(t *testing.T) {
+	if os.Getenv(pgEnv) == "" {
+		t.Skip(pgEnv + " not set")
+	}
+	t.Run(string(Postgres), func(t *testing.T) {
+		ctx := context.Background()
+		dsn := testDSN(t)
+		a, b := mustOpen(t, dsn), mustOpen(t, dsn)
+		aHas, bHas := make(chan struct{}), make(chan struct{})
+		var aOnce, bOnce sync.Once
+		var mu sync.Mutex
+		got := map[string][]int64{}
+		job := func(first, second string, mine *sync.Once, has, other chan struct{}) func(*Tx) error {
+			return func(tx *Tx) error {
+				n, err := tx.NextNumber(ctx, first)
+				if err != nil {
+					return err
+				}
+				mine.Do(func() { close(has) })
+				<-other
+				m, err := tx.NextNumber(ctx, second)
+				if err != nil {
+					return err
+				}
+				tx.AfterCommit(func() {
+					mu.Lock()
+					got[first] = append(got[first], n)
+					got[second] = append(got[second], m)
+					mu.Unlock()
+				})
+				return nil
+			}
+		}
+		before := a.WriterStats().Replays + b.WriterStats().Replays
+		errs := make(chan error, 2)
+		go func() { errs <- a.Write(ctx, job("x", "y", &aOnce, aHas, bHas)) }()
+		go func() { errs <- b.Write(ctx, job("y", "x", &bOnce, bHas, aHas)) }()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("write: %v", err)
+			}
+		}
+		for _, k := range []string{"x", "y"} {
+			slices.Sort(got[k])
+			if !slices.Equal(got[k], []int64{1, 2}) {
+				t.Errorf("counter %s handed out %v", k, got[k])
+			}
+		}
+		// Usually one side is failed; both may be when their deadlock checks
+		// run at the same moment.
+		if n := a.WriterStats().Replays + b.WriterStats().Replays - before; n < 1 {
+			t.Errorf("no replay: was there a deadlock?")
 		}
 	})
 }

@@ -198,6 +198,14 @@ CREATE INDEX cases_updated ON cases(updated_at);
 	3: {
 		common: `ALTER TABLE accounts ADD COLUMN title TEXT NOT NULL DEFAULT ''`,
 	},
+	// 4: a street's open cases by state (issue 4). At city scale a street
+	// holds thousands of cases of which a handful wait in a transient state
+	// (reported, accepted); listing them walked all the street's rows from
+	// disk. Open cases are a few percent of the history, so the partial
+	// index is small. SQLite at district scale finds them fast without it.
+	4: {
+		postgres: `CREATE INDEX cases_open_street ON cases (street_code, state) WHERE closed_at IS NULL`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
