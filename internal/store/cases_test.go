@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -472,6 +473,76 @@ func TestNextNumber(t *testing.T) {
 		}
 		if want := []int64{1, 2, 3, 1, 4, 4}; !slices.Equal(got, want) {
 			t.Fatalf("numbers %v, want %v", got, want)
+		}
+	})
+}
+
+// TestCaseTextSearch compares text searches with a plain reading of every
+// case, with PostgreSQL's window of newest rows large (the listing fits),
+// small (rare words fall back to the index) and tiny: words common and rare,
+// shorter and longer than a trigram, ASCII in another case, LIKE's wildcards
+// taken literally, in two scopes, page by page.
+func TestCaseTextSearch(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		words := []string{"井盖缺失", "垃圾满溢", "占道经营", "路灯不亮", "Manhole 破损", "折扣100%_特价", "噪声扰民"}
+		var all []*cases.Case
+		for i := range 90 {
+			id := fmt.Sprintf("T%03d", i)
+			c := newCase(id, func(c *cases.Case) {
+				c.Description = words[i%3] + "，" + words[3+i%4]
+				if i%17 == 0 {
+					c.Description += "，罕见的消防通道堵塞"
+				}
+				c.ReportedAt = t0.Add(time.Duration(i) * time.Minute)
+				if i%2 == 1 {
+					c.RegionPath, c.CenterPath, c.GridCode = siblingGrid, siblingStreet, "500103002001001"
+				}
+			})
+			all = append(all, c)
+		}
+		insert(t, db, all...)
+		oracle := func(f CaseFilter) []string {
+			var out []string
+			for i := len(all) - 1; i >= 0; i-- {
+				c := all[i]
+				if f.Scope.RegionPath != "" && !strings.HasPrefix(c.RegionPath, f.Scope.RegionPath) {
+					continue
+				}
+				if !strings.Contains(strings.ToLower(caseBody(c)), strings.ToLower(f.Text)) || (f.After != "" && c.ID >= f.After) {
+					continue
+				}
+				out = append(out, c.ID)
+			}
+			if len(out) > f.Limit {
+				out = out[:f.Limit]
+			}
+			return out
+		}
+		saved := textWindowRows
+		defer func() { textWindowRows = saved }()
+		for _, window := range []int{1000, 12, 1} {
+			textWindowRows = window
+			for _, scope := range []Scope{{All: true}, {RegionPath: streetPath}} {
+				for _, q := range []string{"井盖缺失", "垃圾", "消防通道", "罕见", "灯", "manhole", "100%_", "%", "_特", "不存在的词"} {
+					f := CaseFilter{Scope: scope, Text: q, Limit: 7}
+					for page := 0; page < 20; page++ {
+						got, err := db.Cases(ctx, f)
+						if err != nil {
+							t.Fatalf("window %d %q: %v", window, q, err)
+						}
+						want := oracle(f)
+						if !slices.Equal(ids(got), want) {
+							t.Fatalf("window %d scope %v %q after %q: got %v, want %v", window, scope, q, f.After, ids(got), want)
+						}
+						if len(got) < f.Limit {
+							break
+						}
+						f.After = got[len(got)-1].ID
+					}
+				}
+			}
 		}
 	})
 }

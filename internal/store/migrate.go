@@ -198,13 +198,21 @@ CREATE INDEX cases_updated ON cases(updated_at);
 	3: {
 		common: `ALTER TABLE accounts ADD COLUMN title TEXT NOT NULL DEFAULT ''`,
 	},
-	// 4: a street's open cases by state (issue 4). At city scale a street
-	// holds thousands of cases of which a handful wait in a transient state
-	// (reported, accepted); listing them walked all the street's rows from
-	// disk. Open cases are a few percent of the history, so the partial
-	// index is small. SQLite at district scale finds them fast without it.
+	// 4: a street command center's listings at city scale (issue 4), where
+	// the cases no longer fit in memory and each case row read is a disk
+	// read. The street index carries the searchable text, so a text search
+	// walks a street's newest cases in the index alone (index-only scan, no
+	// row reads) and stops at a page of matches. A street's open cases by
+	// state: a handful wait in a transient state (reported, accepted), and
+	// listing them read all the street's rows; open cases are a few percent
+	// of the history, so the partial index is small. SQLite at district
+	// scale is fast without either.
 	4: {
-		postgres: `CREATE INDEX cases_open_street ON cases (street_code, state) WHERE closed_at IS NULL`,
+		postgres: `
+DROP INDEX cases_street;
+CREATE INDEX cases_street ON cases (street_code, id) INCLUDE (body);
+CREATE INDEX cases_open_street ON cases (street_code, state) WHERE closed_at IS NULL;
+`,
 	},
 }
 
