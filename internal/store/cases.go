@@ -513,11 +513,6 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			states[i] = string(st)
 		}
 		w.in("state", states)
-		if db.Dialect == Postgres && f.Open == nil && f.openOnly() {
-			// Open states only: said again as the predicate of the partial
-			// index cases_open_street, or PostgreSQL cannot use it.
-			w.add(`closed_at IS NULL`)
-		}
 	}
 	if f.Open != nil {
 		if *f.Open {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -545,4 +546,22 @@ func TestCaseTextSearch(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOpenStreetIndexStates keeps the predicate of the partial index
+// cases_open_street (migration 4) equal to the open states.
+func TestOpenStreetIndexStates(t *testing.T) {
+	m := regexp.MustCompile(`cases_open_street .* WHERE state IN \(([^)]*)\)`).FindStringSubmatch(migrations[4].postgres)
+	if m == nil {
+		t.Fatal("no state list in migration 4")
+	}
+	var open []string
+	for _, s := range cases.States {
+		if s.Open() {
+			open = append(open, "'"+string(s)+"'")
+		}
+	}
+	if got, want := m[1], strings.Join(open, ", "); got != want {
+		t.Fatalf("index states %s, open states %s", got, want)
+	}
 }
