@@ -290,6 +290,7 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 	center := lastCode(place.CenterPath)
 	day := now.In(s.Calendar().Location()).Format("20060102")
 	fresh := c
+	counter := "case:" + center + ":" + day
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		c = fresh // the writer may run this again after another job failed
 		if c.ClientRef != "" && c.Reporter.AccountID != "" {
@@ -302,7 +303,7 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 				return err
 			}
 		}
-		n, err := tx.NextNumber(ctx, "case:"+center+":"+day)
+		n, err := tx.NextNumber(ctx, counter)
 		if err != nil {
 			return err
 		}
@@ -312,7 +313,7 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 		}
 		tx.AfterCommit(func() { s.hub.Publish(eventOf(&c, &step)) })
 		return tx.NotifyCase(ctx, s.node, c.ID, c.Version)
-	})
+	}, counter)
 	if err != nil {
 		return cases.Case{}, err
 	}

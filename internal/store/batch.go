@@ -17,9 +17,10 @@ import (
 var ErrClosed = errors.New("store closed")
 
 type job struct {
-	ctx  context.Context
-	fn   func(*Tx) error
-	done chan error
+	ctx      context.Context
+	fn       func(*Tx) error
+	counters []string // counters the job will take a number from (see reserve)
+	done     chan error
 }
 
 // batcher is the group-commit writer: one goroutine that runs queued work in
@@ -62,8 +63,8 @@ func newBatcher(db *DB, opt Options) *batcher {
 	return b
 }
 
-func (b *batcher) do(ctx context.Context, fn func(*Tx) error) error {
-	j := job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+func (b *batcher) do(ctx context.Context, fn func(*Tx) error, counters []string) error {
+	j := job{ctx: ctx, fn: fn, counters: counters, done: make(chan error, 1)}
 	b.mu.Lock()
 	if b.stopped {
 		b.mu.Unlock()
@@ -188,6 +189,15 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 		return nil, false, fmt.Errorf("begin: %w", translate(err))
 	}
 	w := newWriteSet(*hold)
+	if err := reserve(ctx, sqlTx, b.db.Dialect, w, batch, excluded); err != nil {
+		sqlTx.Rollback()
+		if transient(err) && *again > 0 {
+			*again--
+			b.replays.Add(1)
+			return nil, true, nil
+		}
+		return nil, false, err
+	}
 	unhold := func() ([]*Tx, bool, error) {
 		sqlTx.Rollback()
 		if !*hold {

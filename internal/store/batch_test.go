@@ -239,6 +239,12 @@ func TestWriteAfterClose(t *testing.T) {
 // given, behind a job that holds the writer until all are queued.
 func inOneBatch(t *testing.T, db *DB, names []string, jobs map[string]func(*Tx) error) map[string]error {
 	t.Helper()
+	return inOneBatchCounting(t, db, names, jobs, nil)
+}
+
+// inOneBatchCounting is inOneBatch with the counter each job names to Write.
+func inOneBatchCounting(t *testing.T, db *DB, names []string, jobs map[string]func(*Tx) error, counters map[string]string) map[string]error {
+	t.Helper()
 	ctx := context.Background()
 	release := make(chan struct{})
 	entered := make(chan struct{})
@@ -252,7 +258,11 @@ func inOneBatch(t *testing.T, db *DB, names []string, jobs map[string]func(*Tx) 
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {
-			err := db.Write(ctx, jobs[name])
+			var named []string
+			if c := counters[name]; c != "" {
+				named = append(named, c)
+			}
+			err := db.Write(ctx, jobs[name], named...)
 			mu.Lock()
 			results[name] = err
 			mu.Unlock()
@@ -445,6 +455,56 @@ func TestWriteDeadlockReplayed(t *testing.T) {
 		// run at the same moment.
 		if n := a.WriterStats().Replays + b.WriterStats().Replays - before; n < 1 {
 			t.Errorf("no replay: was there a deadlock?")
+		}
+	})
+}
+
+// TestWriteReservedNumbers checks the numbers a batch reserves for the
+// counters its jobs named: handed out in queue order, those not used given
+// back, so numbers stay dense; a job may take more than it named.
+func TestWriteReservedNumbers(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		var mu sync.Mutex
+		got := map[string][]int64{}
+		take := func(name string, times int) func(*Tx) error {
+			return func(tx *Tx) error {
+				for range times {
+					n, err := tx.NextNumber(ctx, name)
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					got[name] = append(got[name], n)
+					mu.Unlock()
+				}
+				return nil
+			}
+		}
+		jobs := map[string]func(*Tx) error{
+			"r1": take("r", 1), "r2": take("r", 1), "unused": take("r", 0), "r3": take("r", 1), "s": take("s", 2),
+		}
+		names := []string{"r1", "r2", "unused", "r3", "s"}
+		declared := map[string]string{"r1": "r", "r2": "r", "unused": "r", "r3": "r", "s": "s"}
+		res := inOneBatchCounting(t, db, names, jobs, declared)
+		for n, err := range res {
+			if err != nil {
+				t.Errorf("%s: %v", n, err)
+			}
+		}
+		if !slices.Equal(got["r"], []int64{1, 2, 3}) || !slices.Equal(got["s"], []int64{1, 2}) {
+			t.Fatalf("numbers %v", got)
+		}
+		// The next batch counts on from the last number used.
+		if err := db.Write(ctx, take("r", 1), "r"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Write(ctx, take("s", 1)); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got["r"], []int64{1, 2, 3, 4}) || !slices.Equal(got["s"], []int64{1, 2, 3}) {
+			t.Fatalf("numbers after %v", got)
 		}
 	})
 }

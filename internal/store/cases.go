@@ -231,12 +231,13 @@ func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule, exis
 }
 
 // NextNumber returns the next value of a named counter, starting at 1. In a
-// group commit the counter is read (and locked) once and then counted in
-// memory; the writer stores its last value before the commit.
+// group commit a counter is read (and locked) once, or reserved for the
+// batch when the job named it to Write, and then counted in memory; the
+// writer stores its last value before the commit.
 func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
+	t.wrote = true
 	if c := t.w.counters[name]; c != nil {
 		c.value++
-		t.wrote = true
 		return c.value, nil
 	}
 	// The counters are never held, so this needs no flush.
@@ -245,9 +246,7 @@ func (t *Tx) NextNumber(ctx context.Context, name string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("next number %s: %w", name, translate(err))
 	}
-	if t.w.hold {
-		t.w.counters[name] = &counter{value: v, stored: v}
-	}
+	t.w.counters[name] = &counter{value: v, stored: v}
 	return v, nil
 }
 

@@ -300,9 +300,11 @@ func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
 
 // Write runs fn in a write transaction through the group-commit writer and
 // returns after the commit is durable. If fn returns an error its changes are
-// rolled back and nothing else in the batch is affected.
-func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
-	return db.batch.do(ctx, fn)
+// rolled back and nothing else in the batch is affected. counters names the
+// counters fn takes a number from with NextNumber: the writer reserves the
+// numbers of the whole batch in one statement.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error, counters ...string) error {
+	return db.batch.do(ctx, fn, counters)
 }
 
 // Read runs fn with a read-only snapshot (a transaction on the reader pool).

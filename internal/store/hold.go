@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -265,6 +267,70 @@ func columnArrays(k *rowKind, rows [][]any) ([]any, error) {
 	}
 	return out, nil
 }
+
+// reserve takes, for the counters the batch's jobs named, one number per
+// job in one statement (one per counter on SQLite, in process), locking the
+// counter rows in name order, so two nodes' batches never wait on each other
+// in a cycle. The jobs' NextNumber then counts in memory from the reserved
+// range; storeCounters gives back what was not used.
+func reserve(ctx context.Context, tx *sql.Tx, dialect Dialect, w *writeSet, batch []job, excluded []bool) error {
+	want := map[string]int64{}
+	for i, j := range batch {
+		if excluded[i] {
+			continue
+		}
+		for _, name := range j.counters {
+			want[name]++
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	took := func(name string, value int64) {
+		w.counters[name] = &counter{value: value - want[name], stored: value}
+	}
+	if dialect == SQLite {
+		for _, name := range names {
+			var v int64
+			if err := tx.QueryRowContext(ctx, sqlReserve, name, want[name]).Scan(&v); err != nil {
+				return fmt.Errorf("reserve %s: %w", name, translate(err))
+			}
+			took(name, v)
+		}
+		return nil
+	}
+	counts := make([]int64, len(names))
+	for i, name := range names {
+		counts[i] = want[name]
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO counters (name, value)
+		SELECT * FROM unnest($1::text[], $2::int8[]) AS u(name, n) ORDER BY name
+		ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING name, value`, names, counts)
+	if err != nil {
+		return fmt.Errorf("reserve numbers: %w", translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return fmt.Errorf("reserve numbers: %w", err)
+		}
+		took(name, v)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reserve numbers: %w", translate(err))
+	}
+	return nil
+}
+
+const sqlReserve = `INSERT INTO counters (name, value) VALUES ($1, $2)
+	ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`
 
 // storeCounters writes back the counters counted in memory.
 func (t *Tx) storeCounters(ctx context.Context) error {
