@@ -811,33 +811,93 @@ func (t *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) ([]DueClock
 		return nil, fmt.Errorf("claim clocks: %w", err)
 	}
 	kinds := [3]string{"yellow", "red", "escalate"}
-	var out []DueClock
+	type claim struct {
+		row    row
+		fired  [3]int
+		next   *int64
+		events []DueClock
+	}
+	claims := make([]claim, 0, len(found))
 	for _, r := range found {
-		fired := r.fired
-		var events []DueClock
+		cl := claim{row: r, fired: r.fired}
 		for i := range kinds {
-			if fired[i] == 0 && r.times[i] <= ms(now) {
-				fired[i] = 1
-				events = append(events, DueClock{CaseID: r.caseID, Key: r.key, Kind: kinds[i]})
+			if cl.fired[i] == 0 && r.times[i] <= ms(now) {
+				cl.fired[i] = 1
+				cl.events = append(cl.events, DueClock{CaseID: r.caseID, Key: r.key, Kind: kinds[i]})
 			}
 		}
-		var next any
 		for i := range kinds {
-			if fired[i] == 0 {
-				next = r.times[i]
+			if cl.fired[i] == 0 {
+				cl.next = &r.times[i]
 				break
 			}
 		}
-		// The flags are compared, so a claim another node made first (on
-		// PostgreSQL) changes nothing here and fires nothing twice.
-		res, err := t.Exec(ctx, `UPDATE clocks SET yellow_fired = $3, red_fired = $4, escalated = $5, next_at = $6
-			WHERE case_id = $1 AND key = $2 AND yellow_fired = $7 AND red_fired = $8 AND escalated = $9`,
-			r.caseID, r.key, fired[0], fired[1], fired[2], next, r.fired[0], r.fired[1], r.fired[2])
-		if err != nil {
-			return nil, fmt.Errorf("claim clock %s %s: %w", r.caseID, r.key, err)
+		claims = append(claims, cl)
+	}
+	// The flags are compared, so a claim another node made first changes
+	// nothing here and fires nothing twice.
+	var out []DueClock
+	if t.dialect == SQLite {
+		for _, cl := range claims {
+			r := cl.row
+			var next any
+			if cl.next != nil {
+				next = *cl.next
+			}
+			res, err := t.Exec(ctx, `UPDATE clocks SET yellow_fired = $3, red_fired = $4, escalated = $5, next_at = $6
+				WHERE case_id = $1 AND key = $2 AND yellow_fired = $7 AND red_fired = $8 AND escalated = $9`,
+				r.caseID, r.key, cl.fired[0], cl.fired[1], cl.fired[2], next, r.fired[0], r.fired[1], r.fired[2])
+			if err != nil {
+				return nil, fmt.Errorf("claim clock %s %s: %w", r.caseID, r.key, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				out = append(out, cl.events...)
+			}
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			out = append(out, events...)
+		return out, nil
+	}
+	// PostgreSQL: one statement for the whole claim (a burst of due clocks
+	// after an outage or at the start of a working day is thousands).
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	n := len(claims)
+	caseIDs, keys := make([]string, n), make([]string, n)
+	var flags [6][]int64
+	for i := range flags {
+		flags[i] = make([]int64, n)
+	}
+	next := make([]*int64, n)
+	for i, cl := range claims {
+		caseIDs[i], keys[i], next[i] = cl.row.caseID, cl.row.key, cl.next
+		for k := range 3 {
+			flags[k][i], flags[3+k][i] = int64(cl.fired[k]), int64(cl.row.fired[k])
+		}
+	}
+	rows, err = t.Query(ctx, `UPDATE clocks c SET yellow_fired = u.yf, red_fired = u.rf, escalated = u.es, next_at = u.nx
+		FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[])
+			AS u(case_id, key, yf, rf, es, oyf, orf, oes, nx)
+		WHERE c.case_id = u.case_id AND c.key = u.key AND c.yellow_fired = u.oyf AND c.red_fired = u.orf AND c.escalated = u.oes
+		RETURNING c.case_id, c.key`, caseIDs, keys, flags[0], flags[1], flags[2], flags[3], flags[4], flags[5], next)
+	if err != nil {
+		return nil, fmt.Errorf("claim clocks: %w", err)
+	}
+	claimed := map[[2]string]bool{}
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim clocks: %w", err)
+		}
+		claimed[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim clocks: %w", err)
+	}
+	for _, cl := range claims {
+		if claimed[[2]string{cl.row.caseID, cl.row.key}] {
+			out = append(out, cl.events...)
 		}
 	}
 	return out, nil
