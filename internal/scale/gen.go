@@ -23,13 +23,16 @@ var shanghai = time.FixedZone("CST", 8*3600)
 var onSpotPhoto = cases.Photo{Hash: fmt.Sprintf("%x", sha256.Sum256([]byte("zhizhi scale on-spot photo"))), Type: "image/jpeg", Size: 24576}
 
 // spec is what the sequential part of the generator decides for one case:
-// when, where, what and its number. The rest (the timeline through the state
-// machine, the JSON documents) runs in parallel from spec.seed.
+// when, where, what, its ID and number, and the earlier case it duplicates
+// (merge, or ""). The rest (the timeline through the state machine, the JSON
+// documents) runs in parallel from spec.seed.
 type spec struct {
 	at     time.Time
 	grid   int
 	cat    int
+	id     string
 	number string
+	merge  string
 	seed   uint64
 }
 
@@ -37,6 +40,7 @@ type spec struct {
 type rows struct {
 	cases, steps, units, clocks [][]any
 	open, closed, overdue       int
+	whistles, merged            int
 }
 
 // gen holds what every worker reads.
@@ -87,6 +91,55 @@ func minutes(rnd *rand.Rand, lo, hi int) time.Duration {
 	return time.Duration(lo+rnd.IntN(hi-lo+1)) * time.Minute
 }
 
+// joint returns the departments a street whistle (街道吹哨、部门报到) on a
+// dispatched case of the board summons besides the lead unit, and the share
+// of such cases that get one: hazards and public works that need several
+// departments on site. About 3% of dispatched cases in all.
+func joint(b cases.Board) ([]string, float64) {
+	switch b {
+	case cases.BoardSafety:
+		return []string{"yj", "xf", "ga", "scjg", "zj"}, 0.06
+	case cases.BoardServices:
+		return []string{"cg", "zj", "sthj", "jt", "gh"}, 0.03
+	}
+	return nil, 0
+}
+
+// summon picks the units of a whistle: the lead unit and one or two others
+// from the pool.
+func (g *gen) summon(rnd *rand.Rand, pool []string, lead string) []cases.PartyRef {
+	out := []cases.PartyRef{{UnitID: lead, Name: g.units[lead].Name}}
+	want := 2 + rnd.IntN(2)
+	for _, k := range rnd.Perm(len(pool)) {
+		u := pool[k]
+		if _, ok := g.units[u]; !ok || u == lead {
+			continue
+		}
+		out = append(out, cases.PartyRef{UnitID: u, Name: g.units[u].Name})
+		if len(out) == want {
+			break
+		}
+	}
+	return out
+}
+
+// near is where a summoned unit reports in from: within about 350 m of the
+// case's point, so most count as on site (cases.OnSiteRadius) and some not.
+func near(rnd *rand.Rand, p geo.Point) *geo.Point {
+	return &geo.Point{Lng: p.Lng + (rnd.Float64()-0.5)*0.005, Lat: p.Lat + (rnd.Float64()-0.5)*0.005}
+}
+
+// partyRating is how the whistler rates a party: by whether it came, and in time.
+func partyRating(rnd *rand.Rand, p cases.Party) cases.Rating {
+	switch {
+	case !p.Reported():
+		return cases.Unsatisfied
+	case p.Late:
+		return []cases.Rating{cases.BasicSatisfied, cases.BasicSatisfied, cases.Unsatisfied}[rnd.IntN(3)]
+	}
+	return []cases.Rating{cases.Satisfied, cases.Satisfied, cases.Satisfied, cases.BasicSatisfied}[rnd.IntN(4)]
+}
+
 func answers(cat cases.Category, t time.Time) map[string]any {
 	switch cat.Code {
 	case "AQ01":
@@ -99,7 +152,10 @@ func answers(cat cases.Category, t time.Time) map[string]any {
 
 // one plays a case from its report as far as its age and a random outcome
 // allow, through the real state machine (cases.New, cases.Apply), like the
-// Yuzhong demo does.
+// Yuzhong demo does. A duplicate (s.merge) is merged into the earlier case
+// at once; some dispatched cases get a street whistle (see joint), whose
+// units report in, sometimes meet, and leave and are rated once the case
+// is closed.
 func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 	rnd := rand.New(rand.NewPCG(s.seed, 0x5ca1e))
 	gr := g.tree.Grids[s.grid]
@@ -126,12 +182,12 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 		r.Reporter = cases.Reporter{Name: "居民" + string(surname[rnd.IntN(len(surname))]) + "先生", Phone: fmt.Sprintf("139%08d", rnd.IntN(100000000))}
 	}
 	age := g.now.Sub(s.at)
-	onSpot := rep.Role == cases.RoleGridWorker && rnd.Float64() < 0.12 && (cat.Level == "grid" || cat.Level == "community")
+	onSpot := s.merge == "" && rep.Role == cases.RoleGridWorker && rnd.Float64() < 0.12 && (cat.Level == "grid" || cat.Level == "community")
 	if onSpot {
 		r.OnSpot, r.Note, r.Photos = true, "已现场劝导整改完毕", []cases.Photo{onSpotPhoto}
 	}
 	place := cases.Placement{GridCode: gr.Code, RegionPath: gr.Path, CenterPath: street.Path}
-	c, step, err := cases.New(r, cat, place, id.At(s.at), s.number, rep, pol, s.at)
+	c, step, err := cases.New(r, cat, place, s.id, s.number, rep, pol, s.at)
 	if err != nil {
 		return c, nil, err
 	}
@@ -140,7 +196,6 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 	if onSpot {
 		return c, steps, nil
 	}
-	want := target(rnd, age)
 	at := s.at
 	do := func(actor cases.Actor, cmd cases.Command, delay time.Duration) bool {
 		next := at.Add(delay)
@@ -156,6 +211,11 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 		steps = append(steps, st)
 		return true
 	}
+	if s.merge != "" {
+		do(commander, cases.Command{Action: cases.ActMerge, Target: s.merge, Note: "重复上报，合并办理"}, minutes(rnd, 3, 40))
+		return c, steps, nil
+	}
+	want := target(rnd, age)
 	if want == cases.Reported {
 		return c, steps, nil
 	}
@@ -176,7 +236,40 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 			}
 		}
 	}
-	if !do(commander, cases.Command{Action: cases.ActDispatch, Lead: lead, Co: co}, minutes(rnd, 3, 35)) || want == cases.Dispatched {
+	if !do(commander, cases.Command{Action: cases.ActDispatch, Lead: lead, Co: co}, minutes(rnd, 3, 35)) {
+		return c, steps, nil
+	}
+	// The street whistle: the units report in one after another against a
+	// 30-minute limit (so the later ones are often late), a few never come;
+	// half the whistles lead to a dispatch meeting with one decision.
+	decision := ""
+	if pool, share := joint(cat.Board); share > 0 && rnd.Float64() < share {
+		parties := g.summon(rnd, pool, lead)
+		if !do(commander, cases.Command{Action: cases.ActWhistle, Parties: parties, Note: "需多部门联合处置，吹哨相关部门到场"}, minutes(rnd, 2, 30)) {
+			return c, steps, nil
+		}
+		for _, p := range parties {
+			if rnd.Float64() < 0.08 {
+				continue
+			}
+			if !do(g.unitActor(p.UnitID), cases.Command{Action: cases.ActReportIn, Point: near(rnd, pt)}, minutes(rnd, 3, 20)) {
+				return c, steps, nil
+			}
+		}
+		if rnd.Float64() < 0.5 {
+			d := parties[rnd.IntN(len(parties))]
+			delay := minutes(rnd, 10, 60)
+			due := at.Add(delay + time.Duration(24+rnd.IntN(49))*time.Hour)
+			if !do(commander, cases.Command{Action: cases.ActMeeting, WhistleID: "w1", Note: "现场调度会", Meeting: &cases.MeetingInput{
+				Kind: cases.MeetingDispatch, Place: gr.CommunityName + "现场",
+				Decisions: []cases.DecisionInput{{Text: "限期完成联合整治并反馈", UnitID: d.UnitID, UnitName: d.Name, Due: due}},
+			}}, delay) {
+				return c, steps, nil
+			}
+			decision = d.UnitID
+		}
+	}
+	if want == cases.Dispatched {
 		return c, steps, nil
 	}
 	ua := g.unitActor(lead)
@@ -195,6 +288,9 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 	if want == cases.Handling {
 		do(ua, cases.Command{Action: cases.ActHandle, Note: "已安排人员现场处置"}, minutes(rnd, 30, 300))
 		return c, steps, nil
+	}
+	if decision != "" && rnd.Float64() < 0.85 {
+		do(g.unitActor(decision), cases.Command{Action: cases.ActDecisionDone, DecisionID: "d1", Note: "已按调度会要求落实"}, minutes(rnd, 60, 1440))
 	}
 	// Feed back after 20%–130% of the handling limit, so some are late.
 	lt := c.Tasks[c.LeadTask()].Handle
@@ -225,6 +321,21 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 	if rnd.Float64() < 0.6 {
 		rt := []cases.Rating{cases.Satisfied, cases.Satisfied, cases.Satisfied, cases.Satisfied, cases.BasicSatisfied, cases.BasicSatisfied, cases.Unsatisfied}[rnd.IntN(7)]
 		do(commander, cases.Command{Action: cases.ActRate, Rating: rt, Note: "电话回访"}, minutes(rnd, 60, 2880))
+	}
+	// The case is closed: the units that came leave (事不完、人不撤), and the
+	// commander rates most parties of the whistle.
+	if len(c.Whistles) > 0 {
+		parties := c.Whistles[0].Parties
+		for _, p := range parties {
+			if p.Reported() && !do(g.unitActor(p.UnitID), cases.Command{Action: cases.ActLeave}, minutes(rnd, 10, 240)) {
+				return c, steps, nil
+			}
+		}
+		for _, p := range parties {
+			if rnd.Float64() < 0.7 && !do(commander, cases.Command{Action: cases.ActRateParty, WhistleID: "w1", PartyKey: p.Key, Rating: partyRating(rnd, p)}, minutes(rnd, 5, 600)) {
+				return c, steps, nil
+			}
+		}
 	}
 	return c, steps, nil
 }
@@ -270,6 +381,10 @@ func (g *gen) build(specs []spec) (*rows, error) {
 		} else {
 			out.open++
 		}
+		out.whistles += len(c.Whistles)
+		if c.State == cases.Merged {
+			out.merged++
+		}
 		running := c.RunningClocks()
 		var first time.Time
 		for _, r := range running {
@@ -299,8 +414,13 @@ func (g *gen) build(specs []spec) (*rows, error) {
 			st := &steps[i]
 			out.steps = append(out.steps, []any{st.ID, st.CaseID, int32(st.Seq), st.At.UnixMilli(), string(st.Action), string(sd)})
 		}
-		for _, u := range caseUnits(&c) {
-			out.units = append(out.units, []any{c.ID, u[0], u[1], u[2]})
+		units, people := store.CaseLinks(&c)
+		if len(people) > 0 {
+			// The generator whistles units only; case_people is not loaded.
+			return nil, fmt.Errorf("scale: case %s summons people", c.ID)
+		}
+		for _, u := range units {
+			out.units = append(out.units, []any{c.ID, u.UnitID, u.Role, u.State})
 		}
 		for _, r := range running {
 			dueMs, yMs := r.Clock.Due.UnixMilli(), r.Clock.YellowAt.UnixMilli()
@@ -325,36 +445,21 @@ func (g *gen) build(specs []spec) (*rows, error) {
 	return out, nil
 }
 
-// caseUnits is store's syncUnits for a case without whistles or meetings:
-// the latest task per unit, an active one over a finished one.
-func caseUnits(c *cases.Case) [][3]string {
-	type link struct{ role, state string }
-	latest := map[string]link{}
-	active := map[string]bool{}
-	var order []string
-	for _, t := range c.Tasks {
-		if t.UnitID == "" {
-			continue
-		}
-		override := t.Active() || !active[t.UnitID]
-		if _, ok := latest[t.UnitID]; !ok {
-			order = append(order, t.UnitID)
-			latest[t.UnitID] = link{string(t.Role), string(t.State)}
-		} else if override {
-			latest[t.UnitID] = link{string(t.Role), string(t.State)}
-		}
-		active[t.UnitID] = active[t.UnitID] || t.Active()
-	}
-	out := make([][3]string, 0, len(order))
-	for _, u := range order {
-		out = append(out, [3]string{u, latest[u].role, latest[u].state})
-	}
-	return out
-}
+
+// Duplicates: a report is merged into the latest earlier case of its
+// category in its street when that case is at most mergeWindow old, with
+// probability mergeShare. At Chongqing scale such a case almost always exists
+// (one per street and category every few days), so about 2% of all reports
+// are merged; smaller runs, with sparser streets, have fewer.
+const (
+	mergeShare  = 0.024
+	mergeWindow = 7 * 24 * time.Hour
+)
 
 // planner makes the specs in report-time order: the time, the grid
-// (weighted by district), the category and the case number from per-center,
-// per-day counters, as the service numbers reports.
+// (weighted by district), the category, the case ID (here, so that a later
+// duplicate can name it), the case number from per-center, per-day counters,
+// as the service numbers reports, and whether it duplicates an earlier case.
 type planner struct {
 	rnd      *rand.Rand
 	cum      []float64 // cumulative grid weights
@@ -365,10 +470,18 @@ type planner struct {
 	counters map[string]int64
 	streets  []store.RegionRecord
 	grids    []Grid
+	latest   []earlier // per street and category: the latest case that is no duplicate
+}
+
+// earlier is a case a later duplicate can be merged into.
+type earlier struct {
+	id string
+	at time.Time
 }
 
 func newPlanner(t *Tree, ncat int, now time.Time, years, n int, seed uint64) *planner {
-	p := &planner{rnd: rand.New(rand.NewPCG(seed, 7790000)), ncat: ncat, n: n, counters: map[string]int64{}, streets: t.Streets, grids: t.Grids}
+	p := &planner{rnd: rand.New(rand.NewPCG(seed, 7790000)), ncat: ncat, n: n, counters: map[string]int64{}, streets: t.Streets, grids: t.Grids,
+		latest: make([]earlier, len(t.Streets)*ncat)}
 	p.span = time.Duration(years) * 365 * 24 * time.Hour
 	p.start = now.Add(-p.span)
 	var sum float64
@@ -389,10 +502,19 @@ func (p *planner) spec(i int) spec {
 	if gi >= len(p.cum) {
 		gi = len(p.cum) - 1
 	}
-	center := p.streets[p.grids[gi].Street].Code
+	street := p.grids[gi].Street
+	center := p.streets[street].Code
 	day := at.In(shanghai).Format("20060102")
 	key := "case:" + center + ":" + day
 	p.counters[key]++
-	return spec{at: at, grid: gi, cat: p.rnd.IntN(p.ncat), seed: p.rnd.Uint64(),
+	s := spec{at: at, grid: gi, cat: p.rnd.IntN(p.ncat), seed: p.rnd.Uint64(), id: id.At(at),
 		number: fmt.Sprintf("%s-%s-%04d", center, day, p.counters[key])}
+	// A duplicate points at the original, never at another duplicate.
+	e := &p.latest[street*p.ncat+s.cat]
+	if e.id != "" && at.Sub(e.at) <= mergeWindow && p.rnd.Float64() < mergeShare {
+		s.merge = e.id
+	} else {
+		*e = earlier{s.id, at}
+	}
+	return s
 }

@@ -38,6 +38,7 @@ type Result struct {
 	Regions, Grids                         int
 	Cases, Steps, Units, Clocks            int64
 	Open, Closed, Overdue                  int64
+	Whistles, Merged                       int64 // street whistles; cases merged into an earlier one (counted in Closed)
 	Setup, CaseLoad, Indexes, Analyze, All time.Duration
 	DBSize                                 int64 // bytes, pg_database_size
 }
@@ -174,8 +175,8 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 		return res, err
 	}
 	res.CaseLoad = time.Since(start)
-	logf("cases loaded: %d cases, %d steps, %d case units, %d clocks in %s (%.0f cases/s)", res.Cases, res.Steps, res.Units, res.Clocks,
-		res.CaseLoad.Round(time.Second), float64(res.Cases)/res.CaseLoad.Seconds())
+	logf("cases loaded: %d cases (%d whistles, %d merged), %d steps, %d case units, %d clocks in %s (%.0f cases/s)", res.Cases,
+		res.Whistles, res.Merged, res.Steps, res.Units, res.Clocks, res.CaseLoad.Round(time.Second), float64(res.Cases)/res.CaseLoad.Seconds())
 
 	start = time.Now()
 	for _, d := range defs {
@@ -413,6 +414,8 @@ func (g *gen) stream(ctx context.Context, conn *pgx.Conn, opt Options, res *Resu
 		res.Open += int64(c.rows.open)
 		res.Closed += int64(c.rows.closed)
 		res.Overdue += int64(c.rows.overdue)
+		res.Whistles += int64(c.rows.whistles)
+		res.Merged += int64(c.rows.merged)
 		if time.Since(last) > 30*time.Second || res.Cases == int64(opt.Cases) {
 			last = time.Now()
 			logf("%d / %d cases", res.Cases, opt.Cases)
@@ -465,6 +468,8 @@ func (r Result) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "regions %d (grids %d)\n", r.Regions, r.Grids)
 	fmt.Fprintf(&b, "cases %d (open %d, of which overdue %d; closed %d)\n", r.Cases, r.Open, r.Overdue, r.Closed)
+	fmt.Fprintf(&b, "whistles %d (%.2f%% of cases), merged cases %d (%.2f%%)\n", r.Whistles, 100*float64(r.Whistles)/max(1, float64(r.Cases)),
+		r.Merged, 100*float64(r.Merged)/max(1, float64(r.Cases)))
 	fmt.Fprintf(&b, "steps %d (%.1f per case), case units %d, clocks %d\n", r.Steps, float64(r.Steps)/max(1, float64(r.Cases)), r.Units, r.Clocks)
 	fmt.Fprintf(&b, "time: setup %s, cases %s (%s cases/s), indexes %s, vacuum analyze %s, total %s\n", r.Setup.Round(time.Second),
 		r.CaseLoad.Round(time.Second), strconv.Itoa(int(float64(r.Cases)/max(0.001, r.CaseLoad.Seconds()))), r.Indexes.Round(time.Second),

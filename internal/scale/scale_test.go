@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -103,27 +104,9 @@ func TestCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	g := &gen{tree: tr, now: now, streets: tr.Streets, units: map[string]cases.Unit{}, rule: store.ClockRule{EscalateAfter: 24 * time.Hour}}
-	cal := calendar.Default()
-	for _, c := range demo.Categories() {
-		g.units[c.DefaultUnit] = cases.Unit{ID: c.DefaultUnit, Name: "单位" + c.DefaultUnit}
-		g.cats = append(g.cats, c)
-		cat := c
-		g.policies = append(g.policies, cases.Policy{Calendar: cal, Limit: func(stage string, sev sla.Severity) sla.Limit {
-			if l, ok := cat.Limits.Limit(sla.Stage(stage), sev); ok {
-				return l
-			}
-			l, _ := sla.DefaultTable().Limit(sla.Stage(stage), sev)
-			return l
-		}})
-	}
+	g := testGen(tr, now)
 	const n = 600
-	p := newPlanner(tr, len(g.cats), now, 2, n, 3)
-	specs := make([]spec, n)
-	for i := range specs {
-		specs[i] = p.spec(i)
-	}
-	r, err := g.build(specs)
+	r, err := g.build(testSpecs(g, n, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,4 +156,219 @@ func TestCases(t *testing.T) {
 			t.Fatalf("clock %v %v: next event %v already past", c[0], c[1], c[8])
 		}
 	}
+}
+
+// testGen is the generator's shared state as Load sets it up, without a
+// database: the demo categories with their limits, their units, the
+// official calendar.
+func testGen(tr *Tree, now time.Time) *gen {
+	g := &gen{tree: tr, now: now, streets: tr.Streets, units: map[string]cases.Unit{}, rule: store.ClockRule{EscalateAfter: 24 * time.Hour}}
+	cal := calendar.Default()
+	for _, c := range demo.Categories() {
+		g.units[c.DefaultUnit] = cases.Unit{ID: c.DefaultUnit, Name: "单位" + c.DefaultUnit}
+		g.cats = append(g.cats, c)
+		cat := c
+		g.policies = append(g.policies, cases.Policy{Calendar: cal, Limit: func(stage string, sev sla.Severity) sla.Limit {
+			if l, ok := cat.Limits.Limit(sla.Stage(stage), sev); ok {
+				return l
+			}
+			l, _ := sla.DefaultTable().Limit(sla.Stage(stage), sev)
+			return l
+		}})
+	}
+	return g
+}
+
+// testSpecs plans n cases over two years ending at g.now.
+func testSpecs(g *gen, n int, seed uint64) []spec {
+	p := newPlanner(g.tree, len(g.cats), g.now, 2, n, seed)
+	specs := make([]spec, n)
+	for i := range specs {
+		specs[i] = p.spec(i)
+	}
+	return specs
+}
+
+// TestWhistlesAndMerges generates 20,000 cases and checks the joint cases
+// and the duplicates: the share of whistles among dispatched cases, report-ins
+// (some late) and their meeting, leaving and rating only once closed; merged
+// cases closed and pointing at an earlier case of the same street and
+// category that is not itself merged; every row's state and closed_at
+// agreeing with its document; timelines complete; case units holding the
+// summoned and decision units as store.syncUnits writes them; clock rows
+// exactly the running clocks.
+func TestWhistlesAndMerges(t *testing.T) {
+	tr, err := BuildTree(Size{Districts: 3, Streets: 12, Communities: 40, Grids: 200}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	g := testGen(tr, now)
+	const n = 20_000
+	r, err := g.build(testSpecs(g, n, 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]map[string][2]string{} // case → unit → role, state
+	for _, u := range r.units {
+		cid := u[0].(string)
+		if units[cid] == nil {
+			units[cid] = map[string][2]string{}
+		}
+		if _, dup := units[cid][u[1].(string)]; dup {
+			t.Fatalf("case %s: unit %s twice", cid, u[1])
+		}
+		units[cid][u[1].(string)] = [2]string{u[2].(string), u[3].(string)}
+	}
+	clocks := map[string]map[string]bool{}
+	for _, c := range r.clocks {
+		cid := c[0].(string)
+		if clocks[cid] == nil {
+			clocks[cid] = map[string]bool{}
+		}
+		clocks[cid][c[1].(string)] = true
+	}
+	steps := map[string][]cases.Action{}
+	for _, s := range r.steps {
+		steps[s[1].(string)] = append(steps[s[1].(string)], cases.Action(s[4].(string)))
+	}
+	byID := map[string]cases.Case{}
+	var dispatched, whistled, merged, late, reported, absent, meetings, left, rated, openWhistles int
+	for i, row := range r.cases {
+		var c cases.Case
+		if err := json.Unmarshal([]byte(row[24].(string)), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.ID != row[3] || string(c.State) != row[6] || c.Version != int(row[5].(int32)) {
+			t.Fatalf("row %d: id %v state %v version %v, document %s %s %d", i, row[3], row[6], row[5], c.ID, c.State, c.Version)
+		}
+		if c.State.Open() != c.ClosedAt.IsZero() || (row[19] == nil) != c.ClosedAt.IsZero() {
+			t.Fatalf("case %s: state %s, closed_at %v (document %v)", c.ID, c.State, row[19], c.ClosedAt)
+		}
+		if got := steps[c.ID]; len(got) != c.Version {
+			t.Fatalf("case %s: %d steps for version %d", c.ID, len(got), c.Version)
+		}
+		if len(c.Tasks) > 0 {
+			dispatched++
+		}
+		if c.State == cases.Merged {
+			merged++
+			target, ok := byID[c.MergedInto]
+			switch {
+			case !ok:
+				t.Fatalf("case %s merged into %q: no earlier case", c.ID, c.MergedInto)
+			case target.State == cases.Merged || target.Category != c.Category || target.CenterPath != c.CenterPath:
+				t.Fatalf("case %s (%s in %s) merged into %s (%s %s in %s)", c.ID, c.Category, c.CenterPath, target.ID, target.State, target.Category, target.CenterPath)
+			case c.ReportedAt.Sub(target.ReportedAt) > mergeWindow:
+				t.Fatalf("case %s merged into %s reported %s before", c.ID, target.ID, c.ReportedAt.Sub(target.ReportedAt))
+			}
+		}
+		byID[c.ID] = c
+		// Case units: tasks first, then summoned units, then decision units.
+		want := map[string][2]string{}
+		links, _ := store.CaseLinks(&c)
+		for _, u := range links {
+			want[u.UnitID] = [2]string{u.Role, u.State}
+		}
+		for _, tk := range c.Tasks {
+			if _, ok := want[tk.UnitID]; !ok {
+				t.Fatalf("case %s: task unit %s has no case unit", c.ID, tk.UnitID)
+			}
+		}
+		for _, m := range c.Meetings {
+			meetings++
+			for _, d := range m.Decisions {
+				if l, ok := want[d.UnitID]; !ok || (!hasTask(&c, d.UnitID) && !summoned(&c, d.UnitID) && l != [2]string{"decision", "assigned"}) {
+					t.Fatalf("case %s: decision unit %s: %v", c.ID, d.UnitID, l)
+				}
+			}
+		}
+		if len(want) != len(units[c.ID]) {
+			t.Fatalf("case %s: case units %v, want %v", c.ID, units[c.ID], want)
+		}
+		for u, l := range want {
+			if units[c.ID][u] != l {
+				t.Fatalf("case %s: case unit %s %v, want %v", c.ID, u, units[c.ID][u], l)
+			}
+		}
+		running := map[string]bool{}
+		for _, rc := range c.RunningClocks() {
+			running[rc.Key] = true
+		}
+		if len(running) != len(clocks[c.ID]) {
+			t.Fatalf("case %s: clock rows %v, running %v", c.ID, clocks[c.ID], running)
+		}
+		for k := range running {
+			if !clocks[c.ID][k] {
+				t.Fatalf("case %s: no clock row for %s", c.ID, k)
+			}
+		}
+		if len(c.Whistles) == 0 {
+			continue
+		}
+		whistled++
+		if c.State.Open() {
+			openWhistles++
+		}
+		w := c.Whistles[0]
+		if len(c.Whistles) != 1 || w.Kind != cases.WhistleStreet || len(w.Parties) < 2 || len(w.Parties) > 3 || w.Parties[0].UnitID != c.Tasks[0].UnitID {
+			t.Fatalf("case %s: whistles %+v", c.ID, c.Whistles)
+		}
+		for _, p := range w.Parties {
+			if l := units[c.ID][p.UnitID]; l[0] == "" || (!hasTask(&c, p.UnitID) && l != [2]string{"whistle", "summoned"}) {
+				t.Fatalf("case %s: summoned unit %s has case unit %v", c.ID, p.UnitID, l)
+			}
+			switch {
+			case p.Reported() && p.Late:
+				late++
+				reported++
+			case p.Reported():
+				reported++
+			case !c.State.Open():
+				absent++
+			}
+			if (!p.LeftAt.IsZero() || p.Rating != "") && c.State != cases.Closed {
+				t.Fatalf("case %s (%s): party %s left or rated", c.ID, c.State, p.Key)
+			}
+			if !p.LeftAt.IsZero() {
+				left++
+			}
+			if p.Rating != "" {
+				rated++
+			}
+		}
+	}
+	if share := float64(whistled) / float64(dispatched); share < 0.015 || share > 0.05 {
+		t.Errorf("%d whistles on %d dispatched cases (%.1f%%), want about 3%%", whistled, dispatched, 100*share)
+	}
+	if share := float64(merged) / n; share < 0.005 || share > 0.04 {
+		t.Errorf("%d merged of %d cases (%.1f%%), want about 2%%", merged, n, 100*share)
+	}
+	if late == 0 || late == reported || absent == 0 || meetings == 0 || left == 0 || rated == 0 {
+		t.Errorf("report-ins %d (late %d), absent %d, meetings %d, left %d, rated %d", reported, late, absent, meetings, left, rated)
+	}
+	t.Logf("%d cases: %d dispatched, %d whistles (%d open), %d report-ins (%d late), %d absent, %d meetings, %d left, %d rated; %d merged",
+		n, dispatched, whistled, openWhistles, reported, late, absent, meetings, left, rated, merged)
+}
+
+// hasTask reports whether the unit had a task on the case, active or not.
+func hasTask(c *cases.Case, unit string) bool {
+	for _, tk := range c.Tasks {
+		if tk.UnitID == unit {
+			return true
+		}
+	}
+	return false
+}
+
+// summoned reports whether a whistle of the case summoned the unit.
+func summoned(c *cases.Case, unit string) bool {
+	for _, w := range c.Whistles {
+		for _, p := range w.Parties {
+			if p.UnitID == unit {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,50 +138,12 @@ func (t *Tx) insertStep(ctx context.Context, s *cases.Step) error {
 	return nil
 }
 
-// syncUnits keeps case_units equal to the case's tasks (the latest task per
-// unit), for the unit filter and unit staff's scope.
+// syncUnits keeps case_units (and case_people) equal to CaseLinks, for the
+// unit filter and unit staff's and summoned people's scope.
 func (t *Tx) syncUnits(ctx context.Context, c *cases.Case) error {
-	type link struct{ role, state string }
-	latest := map[string]link{}
-	var order []string
-	put := func(unit string, l link, override bool) {
-		if unit == "" {
-			return
-		}
-		if _, ok := latest[unit]; !ok {
-			order = append(order, unit)
-			latest[unit] = l
-		} else if override {
-			latest[unit] = l
-		}
-	}
-	active := map[string]bool{}
-	for _, task := range c.Tasks {
-		// The latest task of a unit wins, an active one over a finished one.
-		override := task.Active() || !active[task.UnitID]
-		put(task.UnitID, link{string(task.Role), string(task.State)}, override)
-		active[task.UnitID] = active[task.UnitID] || task.Active()
-	}
-	// Units summoned by a whistle or charged with a meeting's decision see
-	// the case too, without a task.
-	var people []string
-	for _, w := range c.Whistles {
-		for _, p := range w.Parties {
-			if p.UnitID != "" {
-				put(p.UnitID, link{"whistle", "summoned"}, false)
-			} else if p.AccountID != "" {
-				people = append(people, p.AccountID)
-			}
-		}
-	}
-	for _, m := range c.Meetings {
-		for _, d := range m.Decisions {
-			put(d.UnitID, link{"decision", "assigned"}, false)
-		}
-	}
-	for _, u := range order {
-		l := latest[u]
-		if err := t.put(ctx, unitRows, c.ID, u, l.role, l.state); err != nil {
+	units, people := CaseLinks(c)
+	for _, u := range units {
+		if err := t.put(ctx, unitRows, c.ID, u.UnitID, u.Role, u.State); err != nil {
 			return fmt.Errorf("sync case units: %w", err)
 		}
 	}
@@ -190,6 +153,51 @@ func (t *Tx) syncUnits(ctx context.Context, c *cases.Case) error {
 		}
 	}
 	return nil
+}
+
+// UnitLink is one row of case_units: a unit on a case, in its role.
+type UnitLink struct{ UnitID, Role, State string }
+
+// CaseLinks are the rows case_units and case_people hold for a case: per
+// unit its latest task (an active one over a finished one), then the units
+// a whistle summoned ("whistle", "summoned") or a meeting charged with a
+// decision ("decision", "assigned") without a task of their own; and the
+// people (accounts) a whistle summoned. Bulk loaders write the same rows.
+func CaseLinks(c *cases.Case) ([]UnitLink, []string) {
+	var units []UnitLink
+	at := map[string]int{}
+	active := map[string]bool{}
+	put := func(l UnitLink, override bool) {
+		if l.UnitID == "" {
+			return
+		}
+		if i, ok := at[l.UnitID]; !ok {
+			at[l.UnitID] = len(units)
+			units = append(units, l)
+		} else if override {
+			units[i] = l
+		}
+	}
+	for _, task := range c.Tasks {
+		put(UnitLink{task.UnitID, string(task.Role), string(task.State)}, task.Active() || !active[task.UnitID])
+		active[task.UnitID] = active[task.UnitID] || task.Active()
+	}
+	var people []string
+	for _, w := range c.Whistles {
+		for _, p := range w.Parties {
+			if p.UnitID != "" {
+				put(UnitLink{p.UnitID, "whistle", "summoned"}, false)
+			} else if p.AccountID != "" && !slices.Contains(people, p.AccountID) {
+				people = append(people, p.AccountID)
+			}
+		}
+	}
+	for _, m := range c.Meetings {
+		for _, d := range m.Decisions {
+			put(UnitLink{d.UnitID, "decision", "assigned"}, false)
+		}
+	}
+	return units, people
 }
 
 // syncClocks makes the clocks table hold exactly the case's running clocks.
