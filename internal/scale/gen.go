@@ -445,7 +445,6 @@ func (g *gen) build(specs []spec) (*rows, error) {
 	return out, nil
 }
 
-
 // Duplicates: a report is merged into the latest earlier case of its
 // category in its street when that case is at most mergeWindow old, with
 // probability mergeShare. At Chongqing scale such a case almost always exists
