@@ -36,7 +36,7 @@ commands:
   token     issue a long-lived API token for an account
   apikey    create, list or revoke Open311 API keys
   copy      copy a whole installation to another, empty database (SQLite → PostgreSQL)
-  bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://…)
+  bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand.

@@ -461,7 +461,8 @@ const (
 // as the service numbers reports, and whether it duplicates an earlier case.
 type planner struct {
 	rnd      *rand.Rand
-	cum      []float64 // cumulative grid weights
+	pick     []int     // the grids cases fall in (indexes into grids): all, or one district's
+	cum      []float64 // cumulative weights of the pick
 	ncat     int
 	start    time.Time
 	span     time.Duration
@@ -478,16 +479,22 @@ type earlier struct {
 	at time.Time
 }
 
-func newPlanner(t *Tree, ncat int, now time.Time, years, n int, seed uint64) *planner {
+// newPlanner plans n cases over the grids of the district with that code,
+// or of the whole city if district is "". Within a district the weights are
+// the city's; the random draws are the same, so a seed gives the same plan.
+func newPlanner(t *Tree, ncat int, now time.Time, years, n int, seed uint64, district string) *planner {
 	p := &planner{rnd: rand.New(rand.NewPCG(seed, 7790000)), ncat: ncat, n: n, counters: map[string]int64{}, streets: t.Streets, grids: t.Grids,
 		latest: make([]earlier, len(t.Streets)*ncat)}
 	p.span = time.Duration(years) * 365 * 24 * time.Hour
 	p.start = now.Add(-p.span)
 	var sum float64
-	p.cum = make([]float64, len(t.Grids))
 	for i, g := range t.Grids {
+		if district != "" && t.Districts[g.District].Code != district {
+			continue
+		}
 		sum += g.Weight
-		p.cum[i] = sum
+		p.pick = append(p.pick, i)
+		p.cum = append(p.cum, sum)
 	}
 	return p
 }
@@ -497,10 +504,11 @@ func newPlanner(t *Tree, ncat int, now time.Time, years, n int, seed uint64) *pl
 func (p *planner) spec(i int) spec {
 	at := p.start.Add(time.Duration(float64(p.span) * (float64(i) + 0.5) / float64(p.n))).Truncate(time.Millisecond)
 	x := p.rnd.Float64() * p.cum[len(p.cum)-1]
-	gi := sort.SearchFloat64s(p.cum, x)
-	if gi >= len(p.cum) {
-		gi = len(p.cum) - 1
+	k := sort.SearchFloat64s(p.cum, x)
+	if k >= len(p.cum) {
+		k = len(p.cum) - 1
 	}
+	gi := p.pick[k]
 	street := p.grids[gi].Street
 	center := p.streets[street].Code
 	day := at.In(shanghai).Format("20060102")

@@ -3,7 +3,6 @@ package scale
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
@@ -23,14 +20,15 @@ import (
 
 // Options tune Load.
 type Options struct {
-	Cases   int       // cases to generate (default 7,790,000)
-	Years   int       // span of report times, ending at Now (default 2)
-	Now     time.Time // the present (default time.Now())
-	Seed    uint64    // same seed, same data (IDs aside)
-	Size    Size      // default Chongqing
-	Chunk   int       // cases per COPY (default 50,000)
-	Workers int       // generator goroutines (default GOMAXPROCS)
-	Log     io.Writer // progress lines (nil: none)
+	Cases    int       // cases to generate (default 7,790,000)
+	Years    int       // span of report times, ending at Now (default 2)
+	Now      time.Time // the present (default time.Now())
+	Seed     uint64    // same seed, same data (IDs aside)
+	Size     Size      // default Chongqing
+	Chunk    int       // cases per COPY or SQLite transaction (default 50,000)
+	Workers  int       // generator goroutines (default GOMAXPROCS)
+	District string    // a district's code: every case falls in one of its grids ("" for the whole city)
+	Log      io.Writer // progress lines (nil: none)
 }
 
 // Result says what was loaded and how long each phase took.
@@ -40,7 +38,8 @@ type Result struct {
 	Open, Closed, Overdue                  int64
 	Whistles, Merged                       int64 // street whistles; cases merged into an earlier one (counted in Closed)
 	Setup, CaseLoad, Indexes, Analyze, All time.Duration
-	DBSize                                 int64 // bytes, pg_database_size
+	DBSize                                 int64 // bytes: pg_database_size, or the SQLite file's page_count × page_size
+	Dialect                                store.Dialect
 }
 
 // unitNames names the units the demo categories route to, at city level.
@@ -72,14 +71,18 @@ var Accounts = []struct {
 // load and rebuilt afterwards (primary keys stay).
 var bulkTables = []string{"cases", "steps", "clocks", "case_units"}
 
-// Load fills an empty PostgreSQL database (migrated here if needed) with a
-// generated Chongqing-sized installation. Cases, steps, case units and clocks
-// go in with COPY through a dedicated pgx connection, in chunks; the
-// secondary indexes, unique and foreign-key constraints of those tables are
-// dropped first and rebuilt from their own definitions afterwards, so the
-// schema ends exactly as the migrations made it; then VACUUM ANALYZE (the
-// visibility map it sets lets listings scan indexes without reading rows, as
-// autovacuum keeps it on a running installation).
+// Load fills an empty database (migrated here if needed) with a generated
+// Chongqing-sized installation. dsn is a PostgreSQL URL or a SQLite file path,
+// as for store.Open; SQLite is meant for district scale (opt.District).
+// Cases, steps, case units and clocks go in by chunks, one transaction each
+// (see sink): on PostgreSQL with COPY through a dedicated pgx connection, on
+// SQLite with prepared INSERTs on the store's writer connection. The
+// secondary indexes (on PostgreSQL also the unique and foreign-key
+// constraints) of those tables are dropped first and rebuilt from their own
+// definitions afterwards, so the schema ends exactly as the migrations made
+// it; then the statistics: VACUUM ANALYZE on PostgreSQL (the visibility map
+// it sets lets listings scan indexes without reading rows, as autovacuum
+// keeps it on a running installation), ANALYZE on SQLite.
 func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	var res Result
 	begin := time.Now()
@@ -107,14 +110,15 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 			fmt.Fprintf(opt.Log, "%6.1fs  "+format+"\n", append([]any{time.Since(begin).Seconds()}, args...)...)
 		}
 	}
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return res, errors.New("scale: the generator loads PostgreSQL only (-db postgres://…)")
+	if err := checkDistrict(opt.Size, opt.District); err != nil {
+		return res, err
 	}
 	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
 		return res, err
 	}
 	defer db.Close()
+	res.Dialect = db.Dialect
 	for _, t := range []string{"cases", "regions", "accounts"} {
 		var n int64
 		if err := db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&n); err != nil {
@@ -129,17 +133,16 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 		return res, err
 	}
 	res.Regions, res.Grids = len(tree.Regions), len(tree.Grids)
-	conn, err := pgx.Connect(ctx, dsn)
+	out, err := openSink(ctx, db, dsn)
 	if err != nil {
-		return res, fmt.Errorf("scale: connect: %w", err)
+		return res, err
 	}
-	defer conn.Close(context.Background())
-	for _, q := range []string{`SET synchronous_commit = off`, `SET maintenance_work_mem = '1GB'`, `SET max_parallel_maintenance_workers = 2`} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			return res, fmt.Errorf("scale: %s: %w", q, err)
-		}
+	defer out.close()
+	regions, err := regionRows(tree)
+	if err != nil {
+		return res, err
 	}
-	if err := copyRegions(ctx, conn, tree); err != nil {
+	if err := out.write(ctx, regions); err != nil {
 		return res, err
 	}
 	logf("regions: %d (%d grids)", len(tree.Regions), len(tree.Grids))
@@ -164,14 +167,14 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	res.Setup = time.Since(begin)
 	logf("units %d, categories %d, accounts %d", len(g.units), len(g.cats), len(Accounts))
 
-	defs, err := dropSecondary(ctx, conn)
+	defs, err := out.dropSecondary(ctx)
 	if err != nil {
 		return res, err
 	}
 	logf("dropped %d indexes and constraints for the load", len(defs))
 
 	start := time.Now()
-	if err := g.stream(ctx, conn, opt, &res, logf); err != nil {
+	if err := g.stream(ctx, out, opt, &res, logf); err != nil {
 		return res, err
 	}
 	res.CaseLoad = time.Since(start)
@@ -181,26 +184,44 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	start = time.Now()
 	for _, d := range defs {
 		t := time.Now()
-		if _, err := conn.Exec(ctx, d.create); err != nil {
+		if err := out.exec(ctx, d.create); err != nil {
 			return res, fmt.Errorf("scale: rebuild %s: %w", d.name, err)
 		}
 		logf("rebuilt %-24s %6.1fs", d.name, time.Since(t).Seconds())
 	}
 	res.Indexes = time.Since(start)
 	start = time.Now()
-	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE)`); err != nil {
-		return res, fmt.Errorf("scale: vacuum analyze: %w", err)
+	if err := out.analyze(ctx); err != nil {
+		return res, err
 	}
 	res.Analyze = time.Since(start)
-	if err := conn.QueryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&res.DBSize); err != nil {
+	if res.DBSize, err = out.size(ctx); err != nil {
 		return res, err
 	}
 	res.All = time.Since(begin)
-	logf("vacuumed and analyzed in %.1fs; database %.1f GB; total %s", res.Analyze.Seconds(), float64(res.DBSize)/(1<<30), res.All.Round(time.Second))
+	logf("%s in %.1fs; database %.1f GB; total %s", res.statistics(), res.Analyze.Seconds(), float64(res.DBSize)/(1<<30), res.All.Round(time.Second))
 	return res, nil
 }
 
-func copyRegions(ctx context.Context, conn *pgx.Conn, t *Tree) error {
+// checkDistrict refuses a district code that is not in the tree of that size.
+func checkDistrict(sz Size, code string) error {
+	if code == "" {
+		return nil
+	}
+	var codes []string
+	for _, d := range districts[:min(max(sz.Districts, 0), len(districts))] {
+		if d.code == code {
+			return nil
+		}
+		codes = append(codes, d.code)
+	}
+	return fmt.Errorf("scale: -district %q is not a district of the generated city (one of %s)", code, strings.Join(codes, " "))
+}
+
+var regionCols = []string{"code", "name", "level", "parent_code", "path", "shape", "min_lng", "min_lat", "max_lng", "max_lat", "updated_at"}
+
+// regionRows returns the region tree as the store writes regions.
+func regionRows(t *Tree) (table, error) {
 	now := time.Now().UnixMilli()
 	rows := make([][]any, 0, len(t.Regions))
 	for _, r := range t.Regions {
@@ -209,7 +230,7 @@ func copyRegions(ctx context.Context, conn *pgx.Conn, t *Tree) error {
 		if len(r.Shape) > 0 {
 			s, err := json.Marshal(r.Shape)
 			if err != nil {
-				return err
+				return table{}, err
 			}
 			shape = string(s)
 			bb := r.Shape.Bounds()
@@ -217,13 +238,7 @@ func copyRegions(ctx context.Context, conn *pgx.Conn, t *Tree) error {
 		}
 		rows = append(rows, []any{r.Code, r.Name, string(r.Level), r.ParentCode, r.Path, shape, a, b, c, d, now})
 	}
-	_, err := conn.CopyFrom(ctx, pgx.Identifier{"regions"},
-		[]string{"code", "name", "level", "parent_code", "path", "shape", "min_lng", "min_lat", "max_lng", "max_lat", "updated_at"},
-		pgx.CopyFromRows(rows))
-	if err != nil {
-		return fmt.Errorf("scale: copy regions: %w", err)
-	}
-	return nil
+	return table{"regions", regionCols, rows}, nil
 }
 
 // reference stores the units and the demo categories and returns the
@@ -289,66 +304,6 @@ func createAccounts(ctx context.Context, svc *service.Service, t *Tree) error {
 	return nil
 }
 
-// ddl is a dropped index or constraint and the statement that rebuilds it.
-type ddl struct{ name, create string }
-
-// dropSecondary drops the foreign keys, unique constraints and secondary
-// indexes of the bulk tables and returns the statements that recreate them
-// (from pg_get_indexdef and pg_get_constraintdef, so they come back exactly
-// as the migrations made them), indexes first, foreign keys last.
-func dropSecondary(ctx context.Context, conn *pgx.Conn) ([]ddl, error) {
-	var idx, uniq, fks []ddl
-	var drops []string
-	rows, err := conn.Query(ctx, `SELECT c.conrelid::regclass::text, c.conname, c.contype::text, pg_get_constraintdef(c.oid)
-		FROM pg_constraint c WHERE c.conrelid = ANY($1::regclass[]) AND c.contype IN ('u', 'f') ORDER BY c.contype DESC, c.conname`, bulkTables)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var table, name, kind, def string
-		if err := rows.Scan(&table, &name, &kind, &def); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		d := ddl{name, fmt.Sprintf(`ALTER TABLE %s ADD CONSTRAINT %s %s`, table, name, def)}
-		if kind == "f" {
-			fks = append(fks, d)
-		} else {
-			uniq = append(uniq, d)
-		}
-		drops = append(drops, fmt.Sprintf(`ALTER TABLE %s DROP CONSTRAINT %s`, table, name))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = conn.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
-		WHERE i.indrelid = ANY($1::regclass[]) AND NOT i.indisprimary
-		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1`, bulkTables)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		idx = append(idx, ddl{name, def})
-		drops = append(drops, `DROP INDEX `+name)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, q := range drops {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("scale: %s: %w", q, err)
-		}
-	}
-	return append(append(idx, uniq...), fks...), nil
-}
-
 // chunkOut is one chunk of generated rows, or the error that stopped it.
 type chunkOut struct {
 	rows *rows
@@ -356,11 +311,15 @@ type chunkOut struct {
 }
 
 // stream plans the cases in time order, builds them on opt.Workers
-// goroutines and copies the chunks in order on conn.
-func (g *gen) stream(ctx context.Context, conn *pgx.Conn, opt Options, res *Result, logf func(string, ...any)) error {
+// goroutines and writes the chunks in order to out, parents first.
+func (g *gen) stream(ctx context.Context, out sink, opt Options, res *Result, logf func(string, ...any)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := newPlanner(g.tree, len(g.cats), g.now, opt.Years, opt.Cases, opt.Seed)
+	p := newPlanner(g.tree, len(g.cats), g.now, opt.Years, opt.Cases, opt.Seed, opt.District)
+	if opt.District != "" {
+		d := g.tree.Districts[g.tree.Grids[p.pick[0]].District]
+		logf("cases in %s %s only (%d grids)", d.Code, d.Name, len(p.pick))
+	}
 	type job struct {
 		specs []spec
 		out   chan chunkOut
@@ -399,12 +358,14 @@ func (g *gen) stream(ctx context.Context, conn *pgx.Conn, opt Options, res *Resu
 		}()
 	}
 	last := time.Now()
-	for out := range ordered {
-		c := <-out
+	for next := range ordered {
+		c := <-next
 		if c.err != nil {
 			return c.err
 		}
-		if err := copyChunk(ctx, conn, c.rows); err != nil {
+		r := c.rows
+		if err := out.write(ctx, table{"cases", caseCols, r.cases}, table{"steps", stepCols, r.steps},
+			table{"case_units", unitCols, r.units}, table{"clocks", clockCols, r.clocks}); err != nil {
 			return err
 		}
 		res.Cases += int64(len(c.rows.cases))
@@ -426,10 +387,7 @@ func (g *gen) stream(ctx context.Context, conn *pgx.Conn, opt Options, res *Resu
 	for k, v := range p.counters {
 		crow = append(crow, []any{k, v})
 	}
-	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"counters"}, []string{"name", "value"}, pgx.CopyFromRows(crow)); err != nil {
-		return fmt.Errorf("scale: copy counters: %w", err)
-	}
-	return nil
+	return out.write(ctx, table{"counters", []string{"name", "value"}, crow})
 }
 
 var (
@@ -441,28 +399,6 @@ var (
 	clockCols = []string{"case_id", "key", "due_at", "yellow_at", "escalate_at", "yellow_fired", "red_fired", "escalated", "next_at"}
 )
 
-// copyChunk copies one chunk's rows in one transaction, parents first.
-func copyChunk(ctx context.Context, conn *pgx.Conn, r *rows) error {
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.Background())
-	for _, t := range []struct {
-		name string
-		cols []string
-		rows [][]any
-	}{{"cases", caseCols, r.cases}, {"steps", stepCols, r.steps}, {"case_units", unitCols, r.units}, {"clocks", clockCols, r.clocks}} {
-		if len(t.rows) == 0 {
-			continue
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
-			return fmt.Errorf("scale: copy %s: %w", t.name, err)
-		}
-	}
-	return tx.Commit(ctx)
-}
-
 // Summary formats a result for the command line.
 func (r Result) Summary() string {
 	var b strings.Builder
@@ -471,9 +407,17 @@ func (r Result) Summary() string {
 	fmt.Fprintf(&b, "whistles %d (%.2f%% of cases), merged cases %d (%.2f%%)\n", r.Whistles, 100*float64(r.Whistles)/max(1, float64(r.Cases)),
 		r.Merged, 100*float64(r.Merged)/max(1, float64(r.Cases)))
 	fmt.Fprintf(&b, "steps %d (%.1f per case), case units %d, clocks %d\n", r.Steps, float64(r.Steps)/max(1, float64(r.Cases)), r.Units, r.Clocks)
-	fmt.Fprintf(&b, "time: setup %s, cases %s (%s cases/s), indexes %s, vacuum analyze %s, total %s\n", r.Setup.Round(time.Second),
+	fmt.Fprintf(&b, "time: setup %s, cases %s (%s cases/s), indexes %s, %s %s, total %s\n", r.Setup.Round(time.Second),
 		r.CaseLoad.Round(time.Second), strconv.Itoa(int(float64(r.Cases)/max(0.001, r.CaseLoad.Seconds()))), r.Indexes.Round(time.Second),
-		r.Analyze.Round(time.Second), r.All.Round(time.Second))
+		r.statistics(), r.Analyze.Round(time.Second), r.All.Round(time.Second))
 	fmt.Fprintf(&b, "database size %.2f GB\n", float64(r.DBSize)/(1<<30))
 	return b.String()
+}
+
+// statistics names the statistics phase as it runs on the engine.
+func (r Result) statistics() string {
+	if r.Dialect == store.SQLite {
+		return "analyze"
+	}
+	return "vacuum analyze"
 }

@@ -2,7 +2,8 @@
 // the city, 39 districts, about 1,031 streets, 11,000 communities and 62,000
 // grids with polygons, units, the demo categories, a few accounts, and
 // millions of cases over two years with their timelines, units and clocks,
-// bulk-loaded into PostgreSQL with COPY. The data are synthetic; only the
+// bulk-loaded into PostgreSQL with COPY, or into a SQLite file with the cases
+// of one district (Options.District). The data are synthetic; only the
 // district names and codes are real (plus one made-up development zone).
 package scale
 
