@@ -211,8 +211,14 @@ CREATE INDEX cases_updated ON cases(updated_at);
 	// partial index holds only those few thousand cases of the city. (A
 	// predicate of all open states made PostgreSQL scan the whole partial
 	// index for district listings of open cases, 50-80 ms instead of 1.)
-	// SQLite at district scale is fast without either.
+	// SQLite has no INCLUDE: its street index holds the filtered columns as
+	// trailing keys, a covering index for the same walks (a street of
+	// 100,000 cases listing its few reported ones: 230 ms → a few ms).
 	4: {
+		sqlite: `
+DROP INDEX cases_street;
+CREATE INDEX cases_street ON cases(street_code, id, state, category, due_at);
+`,
 		postgres: `
 DROP INDEX cases_street;
 CREATE INDEX cases_street ON cases (street_code, id) INCLUDE (state, category, due_at, body);
