@@ -85,9 +85,10 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	}
 	t.holdCase(c, doc)
 	if t.dialect == SQLite {
-		// Indexed once the batch's savepoints are released (see batcher.run):
-		// FTS5 flushes its pending terms to a new segment at every savepoint,
-		// so indexing inside each report's savepoint cost a segment per report.
+		// Indexed at the end of the batch in one statement, after the held
+		// rows are written (see batcher.attempt): FTS5 flushes its pending
+		// terms to a new segment at every statement, so one INSERT per report
+		// cost a segment per report.
 		t.fts = append(t.fts, ftsRow{id: c.ID, body: caseBody(c)})
 	}
 	if err := t.syncUnits(ctx, c); err != nil {
