@@ -179,7 +179,7 @@ func (g *generator) one(cat cases.Category, t time.Time) (pending, error) {
 		Address:     comm.Name + places[g.pick(len(places))],
 		Description: fmt.Sprintf("%s%s发现%s问题（%s），请尽快处理。", comm.Name, places[g.pick(len(places))], cat.Name, kw),
 		Severity:    []sla.Severity{sla.Normal, sla.Normal, sla.Normal, sla.Normal, sla.Normal, sla.Normal, sla.Urgent, sla.Urgent, sla.Critical}[g.pick(9)],
-		Answers:     demoAnswers(cat, t),
+		Answers:     Answers(cat, t),
 	}
 	if source == cases.SourceResident || source == cases.SourceHotline {
 		r.Reporter = cases.Reporter{Name: "居民" + string([]rune("张王李赵刘陈杨黄周吴")[g.pick(10)]) + "先生", Phone: fmt.Sprintf("139%08d", g.pick(100000000))}
@@ -326,7 +326,9 @@ func pickState(x float64, cuts []float64, states []cases.State) cases.State {
 	return states[len(states)-1]
 }
 
-func demoAnswers(cat cases.Category, t time.Time) map[string]any {
+// Answers are a report's answers to its category's own questions (the
+// categories that ask any), as the demo and the scale generator fill them.
+func Answers(cat cases.Category, t time.Time) map[string]any {
 	switch cat.Code {
 	case "AQ01":
 		return map[string]any{"shop": "某餐饮店", "equipment": "alcohol_stove", "quantity": "2"}

@@ -180,8 +180,15 @@ func (ix *Index) hilbertKey(b Rect) uint64 {
 	}
 	x := cell((b.Min.Lng+b.Max.Lng)/2, ix.bounds.Min.Lng, w)
 	y := cell((b.Min.Lat+b.Max.Lat)/2, ix.bounds.Min.Lat, h)
+	return Hilbert(side, x, y)
+}
+
+// Hilbert is the position of cell (x, y) along the Hilbert curve that fills
+// a side × side grid (side a power of two): cells close on the curve are
+// close on the map.
+func Hilbert(side, x, y uint64) uint64 {
 	var d uint64
-	for s := uint64(side / 2); s > 0; s /= 2 {
+	for s := side / 2; s > 0; s /= 2 {
 		var rx, ry uint64
 		if x&s != 0 {
 			rx = 1

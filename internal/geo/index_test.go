@@ -233,3 +233,29 @@ func TestWithin(t *testing.T) {
 		t.Errorf("Within kept calling after fn returned false: %d calls", n)
 	}
 }
+
+// TestHilbert checks the curve on grids of several sizes: every cell gets a
+// distinct position, and cells at consecutive positions are neighbours.
+func TestHilbert(t *testing.T) {
+	for _, side := range []uint64{1, 2, 4, 8, 64} {
+		at := make([][2]uint64, side*side)
+		seen := make([]bool, side*side)
+		for x := range side {
+			for y := range side {
+				d := Hilbert(side, x, y)
+				if d >= side*side || seen[d] {
+					t.Fatalf("side %d: (%d, %d) at %d, out of range or taken", side, x, y, d)
+				}
+				seen[d] = true
+				at[d] = [2]uint64{x, y}
+			}
+		}
+		for d := 1; d < len(at); d++ {
+			a, b := at[d-1], at[d]
+			dx, dy := int(a[0])-int(b[0]), int(a[1])-int(b[1])
+			if dx*dx+dy*dy != 1 {
+				t.Fatalf("side %d: positions %d and %d are %v and %v, not neighbours", side, d-1, d, a, b)
+			}
+		}
+	}
+}

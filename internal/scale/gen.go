@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/id"
 	"zhizhi/internal/sla"
@@ -140,16 +141,6 @@ func partyRating(rnd *rand.Rand, p cases.Party) cases.Rating {
 	return []cases.Rating{cases.Satisfied, cases.Satisfied, cases.Satisfied, cases.BasicSatisfied}[rnd.IntN(4)]
 }
 
-func answers(cat cases.Category, t time.Time) map[string]any {
-	switch cat.Code {
-	case "AQ01":
-		return map[string]any{"shop": "某餐饮店", "equipment": "alcohol_stove", "quantity": "2"}
-	case "MS02":
-		return map[string]any{"kind": []any{"rain"}, "found_at": t.Format(time.RFC3339)}
-	}
-	return nil
-}
-
 // one plays a case from its report as far as its age and a random outcome
 // allow, through the real state machine (cases.New, cases.Apply), like the
 // Yuzhong demo does. A duplicate (s.merge) is merged into the earlier case
@@ -176,7 +167,7 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 		Source: source, Point: &pt, Category: cat.Code, Severity: sevs[rnd.IntN(len(sevs))],
 		Address:     gr.CommunityName + places[rnd.IntN(len(places))],
 		Description: fmt.Sprintf("%s%s发现%s问题（%s），请尽快处理。", gr.CommunityName, places[rnd.IntN(len(places))], cat.Name, kw),
-		Answers:     answers(cat, s.at),
+		Answers:     demo.Answers(cat, s.at),
 	}
 	if source == cases.SourceResident || source == cases.SourceHotline {
 		r.Reporter = cases.Reporter{Name: "居民" + string(surname[rnd.IntN(len(surname))]) + "先生", Phone: fmt.Sprintf("139%08d", rnd.IntN(100000000))}

@@ -8,6 +8,7 @@
 package scale
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -84,12 +85,12 @@ func BuildTree(sz Size, seed uint64) (*Tree, error) {
 		side *= 2
 	}
 	order := make([]int, len(cells))
-	keys := make([]int, len(cells))
+	keys := make([]uint64, len(cells))
 	for i := range cells {
 		order[i] = i
-		keys[i] = hilbert(side, i%cols, i/cols)
+		keys[i] = geo.Hilbert(uint64(side), uint64(i%cols), uint64(i/cols))
 	}
-	slices.SortFunc(order, func(a, b int) int { return keys[a] - keys[b] })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
 
 	// Streets per district, grids per street, communities per street.
 	perDistrict := split(rnd, sz.Streets, sz.Districts, 999)
@@ -208,30 +209,6 @@ func proportionalW(total int, w []float64) []int {
 		}
 	}
 	return out
-}
-
-// hilbert returns the position of cell (x, y) along the Hilbert curve that
-// fills a side × side square (side a power of two).
-func hilbert(side, x, y int) int {
-	d := 0
-	for s := side / 2; s > 0; s /= 2 {
-		rx, ry := 0, 0
-		if x&s > 0 {
-			rx = 1
-		}
-		if y&s > 0 {
-			ry = 1
-		}
-		d += s * s * ((3 * rx) ^ ry)
-		if ry == 0 {
-			if rx == 1 {
-				x = s - 1 - x
-				y = s - 1 - y
-			}
-			x, y = y, x
-		}
-	}
-	return d
 }
 
 var nameChars = []rune("解放朝天门七星岗南纪大坪化龙桥上清寺石油路两路口菜园坝观音岩白象街储奇门望龙门较场口洪崖洞民生和平新华中山人和凤鸣龙溪天星桥松树桥宝圣湖鸳鸯礼嘉回兴双凤桥")

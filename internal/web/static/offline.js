@@ -230,20 +230,10 @@
   }
 
   // --- the report form: photos and sending.
-  var photos = [], uploads = 0, restore = function () {};
+  // Shrinking and uploading are photos.js's (loaded before this script on
+  // every signed-in page).
+  var photos = [], uploads = 0, restore = function () {}, shrink = window.zhizhiPhotos.shrink;
   if (form) setUpForm();
-
-  function shrink(file) {
-    if (!window.createImageBitmap || !/^image\//.test(file.type)) return Promise.resolve(file);
-    return createImageBitmap(file).then(function (bmp) {
-      var max = 1600, scale = Math.min(1, max / Math.max(bmp.width, bmp.height));
-      if (scale === 1 && file.size < 1500000) return file;
-      var c = document.createElement('canvas');
-      c.width = Math.round(bmp.width * scale); c.height = Math.round(bmp.height * scale);
-      c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
-      return new Promise(function (ok) { c.toBlob(function (b) { ok(b || file); }, 'image/jpeg', 0.82); });
-    }).catch(function () { return file; });
-  }
 
   function setUpForm() {
     var input = form.querySelector('.photo-offline input[type=file]'), thumbs = form.querySelector('.photo-offline .thumbs');
@@ -279,16 +269,11 @@
       if (!navigator.onLine) return;
       uploads++;
       p.span.classList.add('loading');
-      var fd = new FormData();
-      fd.append('photo', p.blob, 'photo.jpg');
-      p.uploading = fetch('/api/v1/photos', { method: 'POST', body: fd, credentials: 'same-origin' }).then(function (res) {
-        if (!res.ok) return;
-        return res.json().then(function (ph) {
-          p.hash = ph.hash;
-          var h = el('input');
-          h.type = 'hidden'; h.name = 'photo'; h.value = ph.hash;
-          p.span.appendChild(h);
-        });
+      p.uploading = window.zhizhiPhotos.upload(p.blob).then(function (ph) {
+        p.hash = ph.hash;
+        var h = el('input');
+        h.type = 'hidden'; h.name = 'photo'; h.value = ph.hash;
+        p.span.appendChild(h);
       }).catch(function () {}).then(function () {
         // A photo that did not go up now goes with the report later.
         uploads--;

@@ -25,6 +25,8 @@
       });
     });
   }
+  // The phone's offline report form (offline.js) shrinks and uploads with these too.
+  window.zhizhiPhotos = { shrink: shrink, upload: upload };
   document.querySelectorAll('.photo-input input[type=file]').forEach(function (input) {
     var box = input.closest('.photo-input'), thumbs = box.querySelector('.thumbs');
     var form = input.form, pending = 0;
