@@ -286,16 +286,13 @@ type Maps struct {
 
 	mu     sync.Mutex
 	layers *mapLayers
-	loads  map[string]cachedLoad
-}
-
-type cachedLoad struct {
-	load map[string]store.AreaLoad
-	at   time.Time
+	loads  Recent[map[string]store.AreaLoad]
 }
 
 // NewMaps returns the map read model over the service.
-func NewMaps(s *Service) *Maps { return &Maps{svc: s, loads: map[string]cachedLoad{}} }
+func NewMaps(s *Service) *Maps {
+	return &Maps{svc: s, loads: Recent[map[string]store.AreaLoad]{TTL: mapLoadTTL}}
+}
 
 // mapRegion is one region of the map.
 type mapRegion struct {
@@ -567,23 +564,9 @@ func (m *Maps) load(ctx context.Context, actor cases.Actor, lv region.Level) (ma
 	dim := map[region.Level]store.StatsDim{region.District: store.ByDistrict, region.Street: store.ByStreet,
 		region.Community: store.ByCommunity, region.Grid: store.ByGrid}[lv]
 	key := string(actor.Role) + "|" + actor.RegionPath + "|" + actor.UnitID + "|" + actor.AccountID + "|" + string(dim)
-	m.mu.Lock()
-	if c, ok := m.loads[key]; ok && time.Since(c.at) < mapLoadTTL {
-		m.mu.Unlock()
-		return c.load, nil
-	}
-	m.mu.Unlock()
-	load, err := m.svc.db.OpenLoad(ctx, store.ScopeOf(actor), dim, m.svc.Now())
-	if err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	if len(m.loads) > 10000 {
-		m.loads = map[string]cachedLoad{}
-	}
-	m.loads[key] = cachedLoad{load: load, at: time.Now()}
-	m.mu.Unlock()
-	return load, nil
+	return m.loads.Get(key, func() (map[string]store.AreaLoad, error) {
+		return m.svc.db.OpenLoad(ctx, store.ScopeOf(actor), dim, m.svc.Now())
+	})
 }
 
 // AppendGeoJSON appends the view as a GeoJSON FeatureCollection: each

@@ -273,28 +273,7 @@ func (c *Console) boardFigures(w http.ResponseWriter, r *http.Request) error {
 // timeline, so boards of the same scope share one reading per few seconds.
 const figuresTTL = 5 * time.Second
 
-type cachedFigures struct {
-	today service.Today
-	at    time.Time
-}
-
 func (c *Console) today(ctx context.Context, actor cases.Actor) (service.Today, error) {
 	key := string(actor.Role) + "|" + actor.RegionPath + "|" + actor.UnitID
-	c.figMu.Lock()
-	if f, ok := c.figures[key]; ok && time.Since(f.at) < figuresTTL {
-		c.figMu.Unlock()
-		return f.today, nil
-	}
-	c.figMu.Unlock()
-	t, err := c.svc.TodayFigures(ctx, actor)
-	if err != nil {
-		return t, err
-	}
-	c.figMu.Lock()
-	if len(c.figures) > 10000 {
-		c.figures = map[string]cachedFigures{}
-	}
-	c.figures[key] = cachedFigures{today: t, at: time.Now()}
-	c.figMu.Unlock()
-	return t, nil
+	return c.figures.Get(key, func() (service.Today, error) { return c.svc.TodayFigures(ctx, actor) })
 }

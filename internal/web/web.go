@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -45,8 +44,7 @@ type Console struct {
 	static http.Handler
 	origin *http.CrossOriginProtection
 
-	figMu   sync.Mutex
-	figures map[string]cachedFigures // the board's figures per scope, briefly
+	figures service.Recent[service.Today] // the board's figures per scope, briefly
 
 	maps                    *service.Maps // the map's geometry and open cases (map.go)
 	tiles, tilesAttribution string        // an optional base-map tile layer (SetTiles)
@@ -129,7 +127,7 @@ func New(svc *service.Service, log *slog.Logger) *Console {
 		log = slog.Default()
 	}
 	c := &Console{svc: svc, log: log, key: make([]byte, 32), mux: http.NewServeMux(),
-		origin: http.NewCrossOriginProtection(), figures: map[string]cachedFigures{}, maps: service.NewMaps(svc)}
+		origin: http.NewCrossOriginProtection(), figures: service.Recent[service.Today]{TTL: figuresTTL}, maps: service.NewMaps(svc)}
 	// The installation's key, shared by every node and kept across restarts;
 	// a node that cannot read it makes its own (forms from other nodes then
 	// fail their check, which is safe).
