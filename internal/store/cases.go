@@ -986,12 +986,8 @@ func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
 	var b strings.Builder
 	b.WriteString(q + "\n")
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanValues(rows, len(cols))
+		if err != nil {
 			return "", err
 		}
 		fmt.Fprintf(&b, "  %v\n", vals[col])

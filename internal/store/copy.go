@@ -165,12 +165,8 @@ func copyTable(ctx context.Context, from *DB, tx *sql.Tx, table string) (int64, 
 		return nil
 	}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanValues(rows, len(cols))
+		if err != nil {
 			return n, fmt.Errorf("read %s: %w", table, err)
 		}
 		for _, v := range vals {
@@ -213,13 +209,9 @@ func (db *DB) Checksums(ctx context.Context) ([]TableSum, error) {
 		sortByName(order, names)
 		var sum [4]uint64
 		var n int64
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
 		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
+			vals, err := scanValues(rows, len(cols))
+			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("checksum %s: %w", table, err)
 			}
@@ -312,4 +304,14 @@ func (db *DB) sampleWords(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, rows.Err()
+}
+
+// scanValues reads the current row's n columns as whatever the driver gives.
+func scanValues(rows *sql.Rows, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, rows.Scan(ptrs...)
 }
