@@ -239,29 +239,42 @@ func EncodeGeometry(mp MultiPolygon) ([]byte, error) {
 	if len(mp) == 1 {
 		return appendPolygonGeometry(nil, mp[0])
 	}
-	b := []byte(`{"type":"MultiPolygon","coordinates":[`)
-	for i, poly := range mp {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		var err error
-		if b, err = appendPolygonCoords(b, poly); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, "]}"...), nil
-}
-
-func appendPolygonGeometry(b []byte, poly Polygon) ([]byte, error) {
-	b = append(b, `{"type":"Polygon","coordinates":`...)
-	b, err := appendPolygonCoords(b, poly)
+	b, err := AppendCoordinates([]byte(`{"type":"MultiPolygon","coordinates":`), mp, -1)
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '}'), nil
 }
 
-func appendPolygonCoords(b []byte, poly Polygon) ([]byte, error) {
+// AppendCoordinates appends the "coordinates" array of mp as a GeoJSON
+// MultiPolygon: with at most decimals digits after the point (trailing zeros
+// dropped; a map at a given zoom needs no more), or the shortest form that
+// decodes to the same float64 when decimals is negative. Rings that are not
+// closed are closed.
+func AppendCoordinates(b []byte, mp MultiPolygon, decimals int) ([]byte, error) {
+	b = append(b, '[')
+	for i, poly := range mp {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendPolygonCoords(b, poly, decimals); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func appendPolygonGeometry(b []byte, poly Polygon) ([]byte, error) {
+	b = append(b, `{"type":"Polygon","coordinates":`...)
+	b, err := appendPolygonCoords(b, poly, -1)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+func appendPolygonCoords(b []byte, poly Polygon, decimals int) ([]byte, error) {
 	b = append(b, '[')
 	for j, ring := range poly {
 		if j > 0 {
@@ -273,38 +286,48 @@ func appendPolygonCoords(b []byte, poly Polygon) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendPosition(b, p); err != nil {
+			if b, err = appendPosition(b, p, decimals); err != nil {
 				return nil, err
 			}
 		}
 		if len(ring) > 0 && ring[0] != ring[len(ring)-1] {
 			b = append(b, ',')
-			b, _ = appendPosition(b, ring[0])
+			b, _ = appendPosition(b, ring[0], decimals)
 		}
 		b = append(b, ']')
 	}
 	return append(b, ']'), nil
 }
 
-func appendPosition(b []byte, p Point) ([]byte, error) {
+func appendPosition(b []byte, p Point, decimals int) ([]byte, error) {
 	b = append(b, '[')
-	b, err := appendFloat(b, p.Lng)
+	b, err := appendFloat(b, p.Lng, decimals)
 	if err != nil {
 		return nil, err
 	}
 	b = append(b, ',')
-	if b, err = appendFloat(b, p.Lat); err != nil {
+	if b, err = appendFloat(b, p.Lat, decimals); err != nil {
 		return nil, err
 	}
 	return append(b, ']'), nil
 }
 
-// appendFloat writes the shortest decimal that round-trips, switching to an
-// exponent for very small or large magnitudes as encoding/json does, so that
-// output stays short and decodes to the same float64.
-func appendFloat(b []byte, f float64) ([]byte, error) {
+// appendFloat writes f with at most decimals digits after the point
+// (trailing zeros dropped), or, when decimals is negative, the shortest
+// decimal that round-trips, switching to an exponent for very small or large
+// magnitudes as encoding/json does.
+func appendFloat(b []byte, f float64, decimals int) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, geomErr("", "坐标不是有限数，无法编码")
+	}
+	if decimals >= 0 {
+		start := len(b)
+		b = strconv.AppendFloat(b, f, 'f', decimals, 64)
+		if bytes.IndexByte(b[start:], '.') >= 0 {
+			b = bytes.TrimRight(b, "0")
+			b = bytes.TrimSuffix(b, []byte("."))
+		}
+		return b, nil
 	}
 	format := byte('f')
 	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {

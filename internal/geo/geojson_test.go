@@ -3,6 +3,7 @@ package geo
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -205,4 +206,27 @@ func FuzzDecodeGeometry(f *testing.F) {
 		_ = mp.Centroid()
 		_ = Simplify(mp, 0.5).Validate()
 	})
+}
+
+// TestAppendCoordinates checks the map's rounded coordinates: at most the
+// decimals asked, trailing zeros and points dropped, open rings closed, and
+// the exact form when decimals is negative.
+func TestAppendCoordinates(t *testing.T) {
+	mp := MultiPolygon{{{{106.5, 29.5}, {106.123456789, 29.5}, {106.1, 29.000001}}}}
+	for _, tc := range []struct {
+		decimals int
+		want     string
+	}{
+		{3, `[[[[106.5,29.5],[106.123,29.5],[106.1,29],[106.5,29.5]]]]`},
+		{0, `[[[[106,30],[106,30],[106,29],[106,30]]]]`},
+		{-1, `[[[[106.5,29.5],[106.123456789,29.5],[106.1,29.000001],[106.5,29.5]]]]`},
+	} {
+		got, err := AppendCoordinates([]byte("x"), mp, tc.decimals)
+		if err != nil || string(got) != "x"+tc.want {
+			t.Errorf("decimals %d: %s %v, want x%s", tc.decimals, got, err, tc.want)
+		}
+	}
+	if _, err := AppendCoordinates(nil, MultiPolygon{{{{math.NaN(), 0}, {1, 1}, {1, 0}}}}, 3); err == nil {
+		t.Error("NaN encoded")
+	}
 }

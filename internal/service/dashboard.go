@@ -572,8 +572,9 @@ func (m *Maps) load(ctx context.Context, actor cases.Actor, lv region.Level) (ma
 // AppendGeoJSON appends the view as a GeoJSON FeatureCollection: each
 // feature's id and properties (code, name, open, overdue, critical) and its
 // shape with coordinates rounded to about a tenth of a pixel at the zoom.
-// The collection also carries "level" and "truncated".
-func (v MapView) AppendGeoJSON(b []byte) []byte {
+// The collection also carries "level" and "truncated". A non-finite
+// coordinate (never stored: imports refuse them) is an error.
+func (v MapView) AppendGeoJSON(b []byte) ([]byte, error) {
 	dec := int(math.Ceil(-math.Log10(degreesPerPixel(v.Zoom)))) + 1
 	dec = max(3, min(7, dec))
 	b = append(b, `{"type":"FeatureCollection","level":"`...)
@@ -601,45 +602,12 @@ func (v MapView) AppendGeoJSON(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(f.Load.Overdue), 10)
 		b = append(b, `,"critical":`...)
 		b = strconv.AppendInt(b, int64(f.Load.Critical), 10)
-		b = append(b, `},"geometry":{"type":"MultiPolygon","coordinates":[`...)
-		for j, poly := range f.Shape {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '[')
-			for k, ring := range poly {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, '[')
-				for n, p := range ring {
-					if n > 0 {
-						b = append(b, ',')
-					}
-					b = append(b, '[')
-					b = appendCoord(b, p.Lng, dec)
-					b = append(b, ',')
-					b = appendCoord(b, p.Lat, dec)
-					b = append(b, ']')
-				}
-				b = append(b, ']')
-			}
-			b = append(b, ']')
+		b = append(b, `},"geometry":{"type":"MultiPolygon","coordinates":`...)
+		var err error
+		if b, err = geo.AppendCoordinates(b, f.Shape, dec); err != nil {
+			return nil, fmt.Errorf("map feature %s: %w", f.Code, err)
 		}
-		b = append(b, `]}}`...)
+		b = append(b, `}}`...)
 	}
-	return append(b, `]}`...)
-}
-
-// appendCoord writes a coordinate with dec decimals, without trailing zeros.
-func appendCoord(b []byte, x float64, dec int) []byte {
-	start := len(b)
-	b = strconv.AppendFloat(b, x, 'f', dec, 64)
-	for len(b) > start+1 && b[len(b)-1] == '0' {
-		b = b[:len(b)-1]
-	}
-	if b[len(b)-1] == '.' {
-		b = b[:len(b)-1]
-	}
-	return b
+	return append(b, `]}`...), nil
 }

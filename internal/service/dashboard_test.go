@@ -94,7 +94,10 @@ func TestMapViewCityScale(t *testing.T) {
 			start := time.Now()
 			v := l.view(tc.bbox, tc.zoom, tc.root, MapMaxFeatures, MapMaxVertices)
 			took := time.Since(start)
-			body := v.AppendGeoJSON(nil)
+			body, err := v.AppendGeoJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			vertices := 0
 			for _, f := range v.Features {
 				if !strings.HasPrefix(l.regions[f.Code].path, tc.root) {
@@ -184,7 +187,10 @@ func BenchmarkMapViewCity(b *testing.B) {
 	var buf []byte
 	for b.Loop() {
 		v := l.view(box, 15, "/500000/", MapMaxFeatures, MapMaxVertices)
-		buf = v.AppendGeoJSON(buf[:0])
+		var err error
+		if buf, err = v.AppendGeoJSON(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportMetric(float64(len(buf)), "bytes/answer")
 	var z bytes.Buffer

@@ -102,7 +102,10 @@ func (c *Console) mapShapes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body := v.AppendGeoJSON(make([]byte, 0, 32<<10))
+	body, err := v.AppendGeoJSON(make([]byte, 0, 32<<10))
+	if err != nil {
+		return err
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/geo+json; charset=utf-8")
 	h.Set("Vary", "Accept-Encoding")
