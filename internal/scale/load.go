@@ -75,7 +75,7 @@ var bulkTables = []string{"cases", "steps", "clocks", "case_units"}
 // Chongqing-sized installation. dsn is a PostgreSQL URL or a SQLite file path,
 // as for store.Open; SQLite is meant for district scale (opt.District).
 // Cases, steps, case units and clocks go in by chunks, one transaction each
-// (see sink): on PostgreSQL with COPY through a dedicated pgx connection, on
+// (store.Bulk): on PostgreSQL with COPY through a dedicated pgx connection, on
 // SQLite with prepared INSERTs on the store's writer connection. The
 // secondary indexes (on PostgreSQL also the unique and foreign-key
 // constraints) of those tables are dropped first and rebuilt from their own
@@ -119,9 +119,14 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	}
 	defer db.Close()
 	res.Dialect = db.Dialect
+	out, err := db.Bulk(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer out.Close()
 	for _, t := range []string{"cases", "regions", "accounts"} {
-		var n int64
-		if err := db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&n); err != nil {
+		n, err := out.Count(ctx, t)
+		if err != nil {
 			return res, err
 		}
 		if n > 0 {
@@ -133,16 +138,11 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 		return res, err
 	}
 	res.Regions, res.Grids = len(tree.Regions), len(tree.Grids)
-	out, err := openSink(ctx, db, dsn)
-	if err != nil {
-		return res, err
-	}
-	defer out.close()
 	regions, err := regionRows(tree)
 	if err != nil {
 		return res, err
 	}
-	if err := out.write(ctx, regions); err != nil {
+	if err := out.Write(ctx, regions); err != nil {
 		return res, err
 	}
 	logf("regions: %d (%d grids)", len(tree.Regions), len(tree.Grids))
@@ -167,7 +167,7 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	res.Setup = time.Since(begin)
 	logf("units %d, categories %d, accounts %d", len(g.units), len(g.cats), len(Accounts))
 
-	defs, err := out.dropSecondary(ctx)
+	defs, err := out.DropSecondary(ctx, bulkTables)
 	if err != nil {
 		return res, err
 	}
@@ -184,18 +184,18 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	start = time.Now()
 	for _, d := range defs {
 		t := time.Now()
-		if err := out.exec(ctx, d.create); err != nil {
-			return res, fmt.Errorf("scale: rebuild %s: %w", d.name, err)
+		if err := out.Rebuild(ctx, d); err != nil {
+			return res, err
 		}
-		logf("rebuilt %-24s %6.1fs", d.name, time.Since(t).Seconds())
+		logf("rebuilt %-24s %6.1fs", d.Name, time.Since(t).Seconds())
 	}
 	res.Indexes = time.Since(start)
 	start = time.Now()
-	if err := out.analyze(ctx); err != nil {
+	if err := out.Analyze(ctx); err != nil {
 		return res, err
 	}
 	res.Analyze = time.Since(start)
-	if res.DBSize, err = out.size(ctx); err != nil {
+	if res.DBSize, err = out.Size(ctx); err != nil {
 		return res, err
 	}
 	res.All = time.Since(begin)
@@ -221,7 +221,7 @@ func checkDistrict(sz Size, code string) error {
 var regionCols = []string{"code", "name", "level", "parent_code", "path", "shape", "min_lng", "min_lat", "max_lng", "max_lat", "updated_at"}
 
 // regionRows returns the region tree as the store writes regions.
-func regionRows(t *Tree) (table, error) {
+func regionRows(t *Tree) (store.Rows, error) {
 	now := time.Now().UnixMilli()
 	rows := make([][]any, 0, len(t.Regions))
 	for _, r := range t.Regions {
@@ -230,7 +230,7 @@ func regionRows(t *Tree) (table, error) {
 		if len(r.Shape) > 0 {
 			s, err := json.Marshal(r.Shape)
 			if err != nil {
-				return table{}, err
+				return store.Rows{}, err
 			}
 			shape = string(s)
 			bb := r.Shape.Bounds()
@@ -238,7 +238,7 @@ func regionRows(t *Tree) (table, error) {
 		}
 		rows = append(rows, []any{r.Code, r.Name, string(r.Level), r.ParentCode, r.Path, shape, a, b, c, d, now})
 	}
-	return table{"regions", regionCols, rows}, nil
+	return store.Rows{Table: "regions", Cols: regionCols, Rows: rows}, nil
 }
 
 // reference stores the units and the demo categories and returns the
@@ -312,7 +312,7 @@ type chunkOut struct {
 
 // stream plans the cases in time order, builds them on opt.Workers
 // goroutines and writes the chunks in order to out, parents first.
-func (g *gen) stream(ctx context.Context, out sink, opt Options, res *Result, logf func(string, ...any)) error {
+func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Result, logf func(string, ...any)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p := newPlanner(g.tree, len(g.cats), g.now, opt.Years, opt.Cases, opt.Seed, opt.District)
@@ -364,8 +364,8 @@ func (g *gen) stream(ctx context.Context, out sink, opt Options, res *Result, lo
 			return c.err
 		}
 		r := c.rows
-		if err := out.write(ctx, table{"cases", caseCols, r.cases}, table{"steps", stepCols, r.steps},
-			table{"case_units", unitCols, r.units}, table{"clocks", clockCols, r.clocks}); err != nil {
+		if err := out.Write(ctx, store.Rows{Table: "cases", Cols: caseCols, Rows: r.cases}, store.Rows{Table: "steps", Cols: stepCols, Rows: r.steps},
+			store.Rows{Table: "case_units", Cols: unitCols, Rows: r.units}, store.Rows{Table: "clocks", Cols: clockCols, Rows: r.clocks}); err != nil {
 			return err
 		}
 		res.Cases += int64(len(c.rows.cases))
@@ -387,7 +387,7 @@ func (g *gen) stream(ctx context.Context, out sink, opt Options, res *Result, lo
 	for k, v := range p.counters {
 		crow = append(crow, []any{k, v})
 	}
-	return out.write(ctx, table{"counters", []string{"name", "value"}, crow})
+	return out.Write(ctx, store.Rows{Table: "counters", Cols: []string{"name", "value"}, Rows: crow})
 }
 
 var (
