@@ -69,14 +69,6 @@ func TestWriteBatchIsolation(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		release := make(chan struct{})
-		blockerDone := make(chan error, 1)
-		entered := make(chan struct{})
-		go func() {
-			blockerDone <- db.Write(ctx, func(tx *Tx) error { close(entered); <-release; return tx.PutSetting(ctx, "blocker", 1) })
-		}()
-		<-entered // the writer is busy: the jobs below queue up for one batch
-
 		var mu sync.Mutex
 		ran := map[string]bool{}
 		mark := func(name string) func() {
@@ -135,28 +127,11 @@ func TestWriteBatchIsolation(t *testing.T) {
 				return boom
 			},
 		}
-		results := map[string]error{}
-		var wg sync.WaitGroup
-		for name, fn := range jobs {
-			wg.Go(func() {
-				err := db.Write(ctx, fn)
-				mu.Lock()
-				results[name] = err
-				mu.Unlock()
-			})
+		names := make([]string, 0, len(jobs))
+		for name := range jobs {
+			names = append(names, name)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for len(db.batch.jobs) < len(jobs) {
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d jobs queued", len(db.batch.jobs))
-			}
-			time.Sleep(time.Millisecond)
-		}
-		close(release)
-		wg.Wait()
-		if err := <-blockerDone; err != nil {
-			t.Fatalf("blocker: %v", err)
-		}
+		results := inOneBatch(t, db, names, jobs)
 		for name, err := range results {
 			committed := name == "ok1" || name == "ok2" || name == "caseok"
 			switch {
