@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -412,4 +413,33 @@ func TestBrowserReportRefused(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestBrowserReportPhotoOnline: online, a photo chosen on the phone's report
+// form is shrunk and uploaded at once (photos.js's functions), and the form
+// carries its hash, which the server knows.
+func TestBrowserReportPhotoOnline(t *testing.T) {
+	b := newBrowser(t)
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b.signIn("zhouchunyan", "/m")
+	photo := filepath.Join(t.TempDir(), "online.png")
+	if err := os.WriteFile(photo, pngPhoto(91), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do(
+		chromedp.Navigate(srv.URL+"/m/report"),
+		chromedp.WaitVisible(chromedp.CSS(`#report`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[name=photo_file]`), []string{photo}),
+		chromedp.Poll[chromedp.Void](`document.querySelector('.photo-offline input[type=hidden][name=photo]')`,
+			chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	hash := await[string](b, `Promise.resolve(document.querySelector('.photo-offline input[type=hidden][name=photo]').value)`)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(hash) {
+		t.Fatalf("photo hash %q", hash)
+	}
+	f, err := plat.Service.OpenPhoto(hash)
+	if err != nil {
+		t.Fatalf("the uploaded photo is not on the server: %v", err)
+	}
+	f.Close()
 }
