@@ -114,7 +114,7 @@ func (a *API) putCategory(w http.ResponseWriter, r *http.Request) error {
 	if c.Code != r.PathValue("code") {
 		return apperr.Field("code", "编码与地址不一致")
 	}
-	if err := a.svc.PutCategory(r.Context(), c); err != nil {
+	if err := a.svc.PutCategory(r.Context(), actorOf(r), c); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, c)
@@ -141,7 +141,7 @@ func (a *API) putUnit(w http.ResponseWriter, r *http.Request) error {
 	if u.ID != r.PathValue("id") {
 		return apperr.Field("id", "编号与地址不一致")
 	}
-	if err := a.svc.PutUnit(r.Context(), u); err != nil {
+	if err := a.svc.PutUnit(r.Context(), actorOf(r), u); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, u)

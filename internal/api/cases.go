@@ -271,7 +271,7 @@ func (a *API) caseDetail(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"case": summarize(c, a.svc.Now()), "steps": steps, "actions": cases.Actions(&c, actor),
+		"case": summarize(c, a.svc.Now()), "steps": steps, "actions": a.svc.Actions(&c, actor),
 	})
 	return nil
 }

@@ -29,7 +29,7 @@ var schemas = map[string]any{
 	"Command": obj(map[string]any{
 		"action": enum("accept", "reject", "merge", "dispatch", "redispatch", "sign", "handle", "feedback", "verify", "close", "rate",
 			"return", "extend_request", "extend_approve", "extend_deny", "park_request", "park_approve", "park_deny", "resume",
-			"reopen", "escalate", "urge", "supervise", "place",
+			"reopen", "escalate", "urge", "supervise", "place", "hand_down",
 			"whistle", "report_in", "leave", "rate_party", "meeting", "decision_done"),
 		"version": map[string]any{"type": "integer", "description": "the case version the client saw; refused with 409 if it changed"},
 		"note":    str("reason or note"), "photos": arr(ref("Photo")), "lead_unit": str("unit ID"), "co_units": arr(str("unit ID")),

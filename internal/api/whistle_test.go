@@ -359,7 +359,7 @@ func TestScenarioS9(t *testing.T) {
 		p := pointIn(t, shape)
 		var c caseView
 		mustJSON(t, as(t, "qiye", 201, "POST", "/api/v1/cases", map[string]any{
-			"source": "enterprise", "category": "JJ04", "point": map[string]float64{"lng": p.Lng, "lat": p.Lat},
+			"source": "enterprise", "category": "JJ01", "point": map[string]float64{"lng": p.Lng, "lat": p.Lat},
 			"address": "新影村社区某商铺", "description": "企业诉求：周边无证经营扰乱市场秩序 (" + t.Name() + ")",
 		}), &c)
 		id := c.ID

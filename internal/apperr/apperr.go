@@ -102,3 +102,21 @@ func KindOf(err error) Kind {
 
 // Is reports whether err is an *Error of the given kind.
 func Is(err error, kind Kind) bool { return KindOf(err) == kind }
+
+// Merge adds the fields of an Invalid error (or, for any other error, one
+// field "" with its message).
+func (f *Fields) Merge(err error) {
+	var e *Error
+	if errors.As(err, &e) {
+		if len(e.Fields) == 0 {
+			f.Add("", e.Message)
+		}
+		for _, fe := range e.Fields {
+			f.Add(fe.Field, fe.Reason)
+		}
+		return
+	}
+	if err != nil {
+		f.Add("", err.Error())
+	}
+}

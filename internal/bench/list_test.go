@@ -87,13 +87,13 @@ func loadSynthetic(ctx context.Context, db *store.DB, n int) error {
 		if c.DefaultUnit != "" && !seen[c.DefaultUnit] {
 			seen[c.DefaultUnit] = true
 			u := cases.Unit{ID: c.DefaultUnit, Name: "单位" + c.DefaultUnit, Kind: "department", RegionPath: demo.District, Active: true}
-			if err := svc.PutUnit(ctx, u); err != nil {
+			if err := svc.PutUnit(ctx, cases.System, u); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range demo.Categories() {
-		if err := svc.PutCategory(ctx, c); err != nil {
+		if err := svc.PutCategory(ctx, cases.System, c); err != nil {
 			return err
 		}
 	}

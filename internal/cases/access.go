@@ -1,11 +1,16 @@
 package cases
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // CanSee reports whether the actor may read the case. Scopes: region roles see
 // the cases placed in their region subtree; a commander also sees cases owned
 // by a center in the subtree; unit staff see the cases their unit was ever
-// dispatched, summoned to by a whistle or given a meeting's decision on; a
+// dispatched, summoned to by a whistle or given a meeting's decision on (a
+// board head also those of the board's posts and sections); community staff
+// see their community's cases and those of their community unit; a
 // person summoned by a whistle sees its case; residents and enterprises see
 // what they reported.
 func CanSee(a Actor, c *Case) bool {
@@ -35,8 +40,25 @@ func CanSee(a Actor, c *Case) bool {
 			return false
 		}
 		for _, t := range c.Tasks {
-			if t.UnitID == a.UnitID {
+			if t.UnitID == a.UnitID || slices.Contains(a.Units, t.UnitID) {
 				return true
+			}
+		}
+		return c.involved(a)
+	case RoleCommunity:
+		// Community staff see their community's cases, and any case their
+		// community was dispatched or summoned to.
+		if a.RegionPath != "" && strings.HasPrefix(c.RegionPath, a.RegionPath) {
+			return true
+		}
+		if a.AccountID != "" && a.AccountID == c.Reporter.AccountID {
+			return true
+		}
+		if a.UnitID != "" {
+			for _, t := range c.Tasks {
+				if t.UnitID == a.UnitID {
+					return true
+				}
 			}
 		}
 		return c.involved(a)

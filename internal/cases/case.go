@@ -181,7 +181,8 @@ const (
 	TaskDispatched TaskState = "dispatched" // waiting for the unit to sign
 	TaskSigned     TaskState = "signed"     // the unit is handling
 	TaskFedBack    TaskState = "fed_back"   // the unit reported its result
-	TaskDone       TaskState = "done"       // the case closed with this unit on it
+	TaskDone       TaskState = "done"       // the unit fed back and the case closed
+	TaskUnfinished TaskState = "unfinished" // the case closed before the unit fed back: never counted as done
 	TaskCancelled  TaskState = "cancelled"  // returned, re-dispatched or escalated away
 )
 
@@ -232,6 +233,15 @@ const (
 	StageVerify   Stage = "verify"
 )
 
+// RouteRule is the entry of the graded classification library a case was
+// dispatched under: the category, the entry's version and its owning level
+// at that moment. Later edits to the library do not change it.
+type RouteRule struct {
+	Category string `json:"category"`
+	Version  int    `json:"version"`
+	Level    string `json:"level"`
+}
+
 // Case is one problem, from report to rating.
 type Case struct {
 	ID          string            `json:"id"`
@@ -268,6 +278,7 @@ type Case struct {
 	Urges       int               `json:"urges,omitempty"`
 	Escalations int               `json:"escalations,omitempty"`
 	Supervised  bool              `json:"supervised,omitempty"`
+	Rule        *RouteRule        `json:"rule,omitempty"` // the library entry of the last dispatch
 	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
 	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
 	WasOverdue  bool              `json:"was_overdue,omitempty"`

@@ -79,7 +79,8 @@ type Category struct {
 	Code        string     `json:"code"`
 	Name        string     `json:"name"`
 	Board       Board      `json:"board"`
-	Level       string     `json:"level"` // owning level: grid, community, street, district
+	Level       string     `json:"level"` // owning level: grid, community, street, district, city
+	Version     int        `json:"version,omitempty"` // bumped by each change to the entry; a dispatch records it
 	DefaultUnit string     `json:"default_unit,omitempty"`
 	Keywords    []string   `json:"keywords,omitempty"`
 	Description string     `json:"description,omitempty"`
@@ -104,9 +105,9 @@ func (c Category) Validate() error {
 		f.Add("board", "板块无效")
 	}
 	switch c.Level {
-	case "grid", "community", "street", "district":
+	case "grid", "community", "street", "district", "city":
 	default:
-		f.Add("level", "责任层级必须是网格、社区、街道或区")
+		f.Add("level", "责任层级必须是网格、社区、街道、区或市")
 	}
 	seen := map[string]bool{}
 	for i, q := range c.Questions {
@@ -288,11 +289,50 @@ func hasChoice(q Question, key string) bool {
 	return false
 }
 
-// Unit is a department or street section that handles cases.
+// Unit kinds. A street's four boards are units too (their staff are the
+// board heads); posts and the street's own sections belong to a board
+// through Parent; a community is a unit whose staff are the community's
+// secretary and workers.
+const (
+	UnitDepartment = "department" // 区级(市级)部门: RegionPath is a district or city
+	UnitBoard      = "board"      // 街道板块: RegionPath is a street, Board set
+	UnitPost       = "post"       // 板块岗位: RegionPath is a street, Board and Parent set
+	UnitSection    = "section"    // 街道科室: RegionPath is a street, Board and Parent set
+	UnitCommunity  = "community"  // 社区: RegionPath is a community
+)
+
+// UnitKinds lists the unit kinds in the order the console shows them.
+var UnitKinds = []string{UnitDepartment, UnitBoard, UnitPost, UnitSection, UnitCommunity}
+
+// UnitKindLabel is a unit kind's Chinese name.
+func UnitKindLabel(kind string) string {
+	switch kind {
+	case UnitDepartment:
+		return "职能部门"
+	case UnitBoard:
+		return "街道板块"
+	case UnitPost:
+		return "板块岗位"
+	case UnitSection:
+		return "街道科室"
+	case UnitCommunity:
+		return "社区"
+	}
+	return kind
+}
+
+// Unit is who handles a dispatched case: a department, a street's board post
+// or section, or a community.
 type Unit struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
-	Kind       string `json:"kind"` // department (区级部门) or section (街道科室)
+	Kind       string `json:"kind"`             // one of UnitKinds
+	Board      Board  `json:"board,omitempty"`  // boards, posts and sections: which of the four
+	Parent     string `json:"parent,omitempty"` // posts and sections: the board unit they belong to
 	RegionPath string `json:"region_path"`
 	Active     bool   `json:"active"`
 }
+
+// Dispatchable reports whether cases may be dispatched to the unit: a board
+// is the heads' view of its posts and sections, not a desk of its own.
+func (u Unit) Dispatchable() bool { return u.Active && u.Kind != UnitBoard }

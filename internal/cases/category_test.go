@@ -48,7 +48,7 @@ func TestCategoryValidate(t *testing.T) {
 		{"no board", func(c *cases.Category) { c.Board = "" }, []string{"board"}},
 		{"unknown board", func(c *cases.Category) { c.Board = "sports" }, []string{"board"}},
 		{"no level", func(c *cases.Category) { c.Level = "" }, []string{"level"}},
-		{"city level", func(c *cases.Category) { c.Level = "city" }, []string{"level"}},
+		{"province level", func(c *cases.Category) { c.Level = "province" }, []string{"level"}},
 		{"bad question code", func(c *cases.Category) { c.Questions[0].Code = "a b" }, []string{"questions[0].code"}},
 		{"repeated question code", func(c *cases.Category) { c.Questions[2].Code = "depth" }, []string{"questions[2].code"}},
 		{"blank prompt", func(c *cases.Category) { c.Questions[1].Prompt = " " }, []string{"questions[1].prompt"}},

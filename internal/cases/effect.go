@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"zhizhi/internal/apperr"
@@ -52,12 +53,14 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		n.Stage = ""
 		n.dispatch(cmd, p, now)
 		step.Data = map[string]any{"lead_unit": cmd.Lead, "co_units": cmd.Co}
+		n.routedUnder(cmd, step)
 
 	case ActRedispatch:
 		n.cancelTasks(now)
 		n.Extension, n.Park = nil, nil
 		n.dispatch(cmd, p, now)
 		step.Data = map[string]any{"lead_unit": cmd.Lead, "co_units": cmd.Co}
+		n.routedUnder(cmd, step)
 
 	case ActSign:
 		i := n.TaskOf(actor.UnitID)
@@ -212,6 +215,17 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		n.CenterPath = cmd.Parent
 		n.Escalations++
 
+	case ActHandDown:
+		if len(cmd.Parent) <= len(n.CenterPath) || !strings.HasPrefix(cmd.Parent, n.CenterPath) {
+			return refuse("找不到下级指挥中心")
+		}
+		step.Data = map[string]any{"from_center": n.CenterPath, "to_center": cmd.Parent}
+		n.CenterPath = cmd.Parent
+		if n.Stage != StageDispatch {
+			n.stopCaseClock(now)
+			n.Stage, n.Clock = StageDispatch, p.start(limitDispatch, n.Severity, now)
+		}
+
 	case ActUrge:
 		n.Urges++
 
@@ -244,6 +258,17 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 	return nil
 }
 
+// routedUnder keeps the library entry a dispatch was checked against, on the
+// case and in the step.
+func (n *Case) routedUnder(cmd Command, step *Step) {
+	if cmd.Rule == nil {
+		return
+	}
+	r := *cmd.Rule
+	n.Rule = &r
+	step.Data["rule"] = map[string]any{"category": r.Category, "version": r.Version, "level": r.Level}
+}
+
 // dispatch creates the lead and co-unit tasks with their own clocks.
 func (n *Case) dispatch(cmd Command, p Policy, now time.Time) {
 	add := func(unit string, role TaskRole) {
@@ -270,16 +295,24 @@ func (n *Case) cancelTasks(now time.Time) {
 	}
 }
 
+// close ends the case. A unit's task is done only if the unit fed back; a
+// task never finished stays unfinished, its clocks stopped where they were
+// (an overdue one keeps "was overdue"), so no page or figure counts it done.
 func (n *Case) close(now time.Time) {
 	n.State = Closed
 	n.ClosedAt = now
 	for i := range n.Tasks {
 		t := &n.Tasks[i]
-		if t.Active() {
-			t.State = TaskDone
-			t.Sign = stop(t.Sign, now)
-			t.Handle = stop(t.Handle, now)
+		if !t.Active() {
+			continue
 		}
+		if t.State == TaskFedBack {
+			t.State = TaskDone
+		} else {
+			t.State = TaskUnfinished
+		}
+		t.Sign = stop(t.Sign, now)
+		t.Handle = stop(t.Handle, now)
 	}
 }
 

@@ -139,9 +139,15 @@ func TestVerify(t *testing.T) {
 		if n.State != cases.Closed || !n.ClosedAt.Equal(now) || n.Stage != "" || !n.Clock.Stopped.Equal(now) {
 			t.Fatalf("state %s closed %v stage %q clock %+v", n.State, n.ClosedAt, n.Stage, n.Clock)
 		}
+		// The lead fed back: done. The co-unit never fed back: unfinished,
+		// never counted as done, its clocks stopped.
 		for _, tk := range n.Tasks {
-			if tk.State != cases.TaskDone || tk.Sign.Stopped.IsZero() || tk.Handle.Stopped.IsZero() {
-				t.Errorf("task %s: %s sign %v handle %v", tk.UnitID, tk.State, tk.Sign.Stopped, tk.Handle.Stopped)
+			want := cases.TaskDone
+			if tk.UnitID == coID {
+				want = cases.TaskUnfinished
+			}
+			if tk.State != want || tk.Sign.Stopped.IsZero() || tk.Handle.Stopped.IsZero() {
+				t.Errorf("task %s: %s (want %s) sign %v handle %v", tk.UnitID, tk.State, want, tk.Sign.Stopped, tk.Handle.Stopped)
 			}
 		}
 		if len(n.RunningClocks()) != 0 {
@@ -498,9 +504,10 @@ func TestReopen(t *testing.T) {
 	if n.Stage != cases.StageDispatch || !n.Clock.Start.Equal(now) || !n.Clock.Due.Equal(now.Add(30*time.Minute)) || !n.Clock.Stopped.IsZero() {
 		t.Fatalf("dispatch clock: stage %s %+v", n.Stage, n.Clock)
 	}
+	// The finished task is superseded; the unfinished one keeps its fact.
 	for _, tk := range n.Tasks {
-		if tk.State != cases.TaskCancelled {
-			t.Errorf("task %s %s", tk.UnitID, tk.State)
+		if want := map[bool]cases.TaskState{true: cases.TaskUnfinished, false: cases.TaskCancelled}[tk.UnitID == coID]; tk.State != want {
+			t.Errorf("task %s %s, want %s", tk.UnitID, tk.State, want)
 		}
 	}
 	if got := n.RunningClocks(); len(got) != 1 || got[0].Key != "case:dispatch" {

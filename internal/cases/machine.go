@@ -21,7 +21,8 @@ const (
 	RoleGridChief  Role = "gridchief"  // 网格长
 	RoleHead       Role = "head"       // 三长/五长
 	RoleCommander  Role = "commander"  // 指挥长
-	RoleUnit       Role = "unit"       // 部门工作人员
+	RoleUnit       Role = "unit"       // 部门、科室、板块岗位工作人员
+	RoleCommunity  Role = "community"  // 社区书记、社区工作者
 	RoleLeader     Role = "leader"     // 领导
 	RoleAdmin      Role = "admin"      // 管理员
 	RoleEnterprise Role = "enterprise" // 企业
@@ -30,7 +31,7 @@ const (
 )
 
 // Roles lists every role a person can hold (System is not one).
-var Roles = []Role{RoleGridWorker, RoleGridChief, RoleHead, RoleCommander, RoleUnit, RoleLeader, RoleAdmin, RoleEnterprise, RoleResident}
+var Roles = []Role{RoleGridWorker, RoleGridChief, RoleHead, RoleCommander, RoleUnit, RoleCommunity, RoleLeader, RoleAdmin, RoleEnterprise, RoleResident}
 
 // Label is the role's Chinese name.
 func (r Role) Label() string {
@@ -45,6 +46,8 @@ func (r Role) Label() string {
 		return "指挥长"
 	case RoleUnit:
 		return "部门"
+	case RoleCommunity:
+		return "社区"
 	case RoleLeader:
 		return "领导"
 	case RoleAdmin:
@@ -68,7 +71,16 @@ type Actor struct {
 	Name       string `json:"name"`
 	Role       Role   `json:"role"`
 	RegionPath string `json:"region_path,omitempty"` // scope for region roles: a materialised path
-	UnitID     string `json:"unit_id,omitempty"`     // scope for unit staff
+	UnitID     string `json:"unit_id,omitempty"`     // scope for unit staff and community staff: the unit they act for
+	// Units are further units whose cases the actor sees without acting for
+	// them: a board head sees every post and section of the board.
+	Units []string `json:"units,omitempty"`
+}
+
+// HandlesTasks reports whether the actor acts for a unit on its tasks (sign,
+// handle, feed back, return, ask for extension or parking).
+func (a Actor) HandlesTasks() bool {
+	return (a.Role == RoleUnit || a.Role == RoleCommunity) && a.UnitID != ""
 }
 
 // System is the actor for timers and rules.
@@ -106,6 +118,7 @@ const (
 	ActSupervise     Action = "supervise"
 	ActWarn          Action = "warn"  // a clock turned yellow or red (system)
 	ActPlace         Action = "place" // the center places (or corrects) the case's location
+	ActHandDown      Action = "hand_down" // 交办: an upper center hands the case down to the center below
 
 	// Whistle-and-report and meetings (whistle.go).
 	ActWhistle      Action = "whistle"       // 吹哨
@@ -171,25 +184,26 @@ var Table = []Rule{
 	{ActMerge, "合并", []State{Reported, Accepted}, Merged, []Role{RoleCommander}, []Field{FTarget}},
 	{ActDispatch, "派遣", []State{Accepted}, Dispatched, []Role{RoleCommander}, []Field{FLead}},
 	{ActRedispatch, "改派", []State{Dispatched, Handling}, Dispatched, []Role{RoleCommander}, []Field{FLead, FNote}},
-	{ActSign, "签收", []State{Dispatched, Handling}, "", []Role{RoleUnit}, nil},
-	{ActHandle, "处置进展", []State{Handling}, Handling, []Role{RoleUnit}, []Field{FNote}},
-	{ActFeedback, "反馈", []State{Handling}, "", []Role{RoleUnit}, []Field{FNote}},
+	{ActSign, "签收", []State{Dispatched, Handling}, "", []Role{RoleUnit, RoleCommunity}, nil},
+	{ActHandle, "处置进展", []State{Handling}, Handling, []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
+	{ActFeedback, "反馈", []State{Handling}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
 	{ActVerify, "核查", []State{FedBack}, "", []Role{RoleGridWorker, RoleGridChief, RoleCommander}, []Field{FPassed}},
 	{ActClose, "结案", []State{FedBack}, Closed, []Role{RoleCommander}, nil},
 	{ActRate, "评价", []State{Closed}, Closed, []Role{RoleResident, RoleEnterprise, RoleGridWorker, RoleGridChief, RoleCommander}, []Field{FRating}},
-	{ActReturn, "回退", []State{Dispatched, Handling}, "", []Role{RoleUnit}, []Field{FNote}},
-	{ActExtendRequest, "申请延期", []State{Dispatched, Handling}, "", []Role{RoleUnit}, []Field{FExtension, FNote}},
+	{ActReturn, "回退", []State{Dispatched, Handling}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
+	{ActExtendRequest, "申请延期", []State{Dispatched, Handling}, "", []Role{RoleUnit, RoleCommunity}, []Field{FExtension, FNote}},
 	{ActExtendApprove, "批准延期", []State{Dispatched, Handling}, "", []Role{RoleCommander}, nil},
 	{ActExtendDeny, "驳回延期", []State{Dispatched, Handling}, "", []Role{RoleCommander}, []Field{FNote}},
-	{ActParkRequest, "申请挂账", []State{Handling}, Handling, []Role{RoleUnit}, []Field{FUntil, FNote}},
+	{ActParkRequest, "申请挂账", []State{Handling}, Handling, []Role{RoleUnit, RoleCommunity}, []Field{FUntil, FNote}},
 	{ActParkApprove, "批准挂账", []State{Handling}, Parked, []Role{RoleCommander}, nil},
 	{ActParkDeny, "驳回挂账", []State{Handling}, Handling, []Role{RoleCommander}, []Field{FNote}},
-	{ActResume, "恢复处置", []State{Parked}, Handling, []Role{RoleCommander, RoleUnit, RoleSystem}, nil},
+	{ActResume, "恢复处置", []State{Parked}, Handling, []Role{RoleCommander, RoleUnit, RoleCommunity, RoleSystem}, nil},
 	{ActReopen, "重新办理", []State{Closed}, Accepted, []Role{RoleCommander}, []Field{FNote}},
 	{ActEscalate, "上提", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleSystem}, []Field{FNote}},
 	{ActUrge, "催办", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader}, nil},
 	{ActSupervise, "督办", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleLeader}, []Field{FNote}},
 	{ActPlace, "定位", []State{Reported, Accepted}, "", []Role{RoleCommander}, []Field{FPoint}},
+	{ActHandDown, "交办", []State{Reported, Accepted}, Accepted, []Role{RoleCommander}, []Field{FNote}},
 	{ActWarn, "预警", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleSystem}, nil},
 	{ActWhistle, "吹哨", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FNote, FParties}},
 	{ActReportIn, "报到", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleHead}, nil},
@@ -228,8 +242,9 @@ type Command struct {
 	Severity  sla.Severity `json:"severity,omitempty"` // accept may correct the severity
 	Clock     string       `json:"clock,omitempty"`    // warn: the clock's key
 	Level     string       `json:"level,omitempty"`    // warn: yellow or red
-	Parent    string       `json:"-"`                  // escalate: the next center's path, set by the service
+	Parent    string       `json:"-"`                  // escalate: the next center's path; hand_down: the center below (set by the service)
 	Place     *Placement   `json:"-"`                  // place: where the service placed Point
+	Rule      *RouteRule   `json:"-"`                  // dispatch, redispatch: the library entry checked by the service
 
 	Kind          WhistleKind   `json:"kind,omitempty"`           // whistle: street, enterprise or grid (default by role)
 	Parties       []PartyRef    `json:"parties,omitempty"`        // whistle: the units or people summoned
@@ -399,7 +414,7 @@ func guard(c *Case, a Action, actor Actor) error {
 			}
 		}
 	case ActResume:
-		if actor.Role == RoleUnit {
+		if actor.Role == RoleUnit || actor.Role == RoleCommunity {
 			if i := c.TaskOf(actor.UnitID); i < 0 || c.Tasks[i].Role != Lead {
 				return refuse("只有主办单位可以恢复处置")
 			}
@@ -441,7 +456,7 @@ func guard(c *Case, a Action, actor Actor) error {
 func isCommanderAction(a Action) bool {
 	switch a {
 	case ActAccept, ActReject, ActMerge, ActDispatch, ActRedispatch, ActClose, ActExtendApprove, ActExtendDeny,
-		ActParkApprove, ActParkDeny, ActReopen, ActEscalate, ActVerify, ActWhistle, ActPlace:
+		ActParkApprove, ActParkDeny, ActReopen, ActEscalate, ActVerify, ActWhistle, ActPlace, ActHandDown:
 		return true
 	}
 	return false
@@ -534,7 +549,7 @@ func checkInputs(r Rule, cmd Command, p Policy) error {
 
 func noteLabel(a Action) string {
 	switch a {
-	case ActReject, ActReturn, ActReopen, ActExtendRequest, ActParkRequest, ActEscalate:
+	case ActReject, ActReturn, ActReopen, ActExtendRequest, ActParkRequest, ActEscalate, ActHandDown:
 		return "原因"
 	case ActFeedback:
 		return "处置结果"

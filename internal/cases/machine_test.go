@@ -38,6 +38,10 @@ func validCommand(a cases.Action, now time.Time) cases.Command {
 		cmd.Until, cmd.Note = now.AddDate(0, 0, 30), "等待汛期结束"
 	case cases.ActEscalate:
 		cmd.Parent, cmd.Note = districtPath, "街道无法协调"
+	case cases.ActHandDown:
+		// The pure rule only asks for a center below the case's own; which
+		// one is package routing's (tested there).
+		cmd.Parent, cmd.Note = communityPath, "属下级清单事项"
 	case cases.ActPlace:
 		cmd.Point = &geo.Point{Lng: 106.55, Lat: 29.55}
 		cmd.Place = &cases.Placement{GridCode: gridCode, RegionPath: gridPath, CenterPath: streetPath}
@@ -120,6 +124,15 @@ func actorFor(role cases.Role, a cases.Action, st cases.State, c cases.Case) cas
 			unit = coID // the lead has signed; the co-unit has not
 		}
 		return unitActor(unit)
+	case cases.RoleCommunity:
+		// Community staff acting for the unit whose turn it is, in the
+		// case's community.
+		act = unitActor(leadID)
+		if a == cases.ActSign && st == cases.Handling {
+			act = unitActor(coID)
+		}
+		act.Role, act.RegionPath = cases.RoleCommunity, communityPath
+		return act
 	case cases.RoleResident, cases.RoleEnterprise:
 		act.AccountID = c.Reporter.AccountID
 	case cases.RoleGridWorker, cases.RoleHead:

@@ -107,6 +107,17 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 		if len(r.Photos) == 0 {
 			f.Add("photos", "就地解决须上传处置照片作为凭证")
 		}
+		// 小事不出村: only what the grid or the community owns is solved on
+		// the spot, and only inside the reporter's own grid.
+		if cat.Level != "grid" && cat.Level != "community" && cat.Level != "" {
+			f.Addf("solved_on_spot", "“%s”不是网格或社区事项，须上报由指挥中心处置，不能就地解决", cat.Name)
+		}
+		switch {
+		case place.GridCode == "":
+			f.Add("point", "就地解决须标注位置，且位置须在您负责的网格内")
+		case actor.RegionPath == "" || !strings.HasPrefix(place.RegionPath, actor.RegionPath):
+			f.Add("point", "该位置不在您负责的网格内，只能就地解决本网格的问题，请改为上报")
+		}
 	}
 	answers, err := cat.Answer(r.Answers)
 	if err != nil {

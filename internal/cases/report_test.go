@@ -77,10 +77,12 @@ func TestNewRefuses(t *testing.T) {
 		{"phone with inner plus", func(r *cases.Report, _ *cases.Category) { r.Reporter.Phone = "86+13812345678" }, gridWorker, []string{"reporter.phone"}},
 		{"phone with space", func(r *cases.Report, _ *cases.Category) { r.Reporter.Phone = "138 1234 5678" }, gridWorker, []string{"reporter.phone"}},
 		{"ten photos", func(r *cases.Report, _ *cases.Category) { r.Photos = make([]cases.Photo, 10) }, gridWorker, []string{"photos"}},
-		{"on the spot without photos", func(r *cases.Report, _ *cases.Category) { r.OnSpot, r.Photos = true, nil }, gridWorker, []string{"photos"}},
-		{"on the spot by a resident", func(r *cases.Report, _ *cases.Category) { r.OnSpot, r.Source = true, cases.SourceResident }, resident, []string{"solved_on_spot"}},
-		{"on the spot by a commander", func(r *cases.Report, _ *cases.Category) { r.OnSpot = true }, commander, []string{"solved_on_spot"}},
-		{"on the spot by the system", func(r *cases.Report, _ *cases.Category) { r.OnSpot = true }, cases.System, []string{"solved_on_spot"}},
+		{"on the spot without photos", func(r *cases.Report, c *cases.Category) { r.OnSpot, r.Photos, c.Level = true, nil, "grid" }, gridWorker, []string{"photos"}},
+		{"on the spot by a resident", func(r *cases.Report, c *cases.Category) { r.OnSpot, r.Source, c.Level = true, cases.SourceResident, "grid" }, resident, []string{"solved_on_spot", "point"}},
+		{"on the spot by a commander", func(r *cases.Report, c *cases.Category) { r.OnSpot, c.Level = true, "grid" }, commander, []string{"solved_on_spot"}},
+		{"on the spot by the system", func(r *cases.Report, c *cases.Category) { r.OnSpot, c.Level = true, "grid" }, cases.System, []string{"solved_on_spot", "point"}},
+		{"on the spot, a street matter", func(r *cases.Report, c *cases.Category) { r.OnSpot = true }, gridWorker, []string{"solved_on_spot"}},
+		{"on the spot, a district matter", func(r *cases.Report, c *cases.Category) { r.OnSpot, c.Level = true, "district" }, gridWorker, []string{"solved_on_spot"}},
 		{"missing required answer", func(r *cases.Report, c *cases.Category) {
 			*c = questionCategory()
 			r.Answers = map[string]any{"kind": "pit"}
@@ -251,7 +253,9 @@ func TestNewDetails(t *testing.T) {
 		for _, a := range []cases.Actor{gridWorker, gridChief} {
 			r := testReport()
 			r.OnSpot, r.Note = true, "  已当场清理  "
-			c, step, err := cases.New(r, testCategory(), testPlace, "c", "n", a, pol, now)
+			cat := testCategory()
+			cat.Level = "grid"
+			c, step, err := cases.New(r, cat, testPlace, "c", "n", a, pol, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +270,7 @@ func TestNewDetails(t *testing.T) {
 			}
 			// Without a note, the description stands in the timeline.
 			r.Note = ""
-			_, step, _ = cases.New(r, testCategory(), testPlace, "c", "n", a, pol, now)
+			_, step, _ = cases.New(r, cat, testPlace, "c", "n", a, pol, now)
 			if step.Note != r.Description {
 				t.Errorf("note %q", step.Note)
 			}
@@ -276,4 +280,46 @@ func TestNewDetails(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOnSpotOwnGrid: a grid's people solve on the spot only what the grid or
+// the community owns, and only inside their own grid (the grid chief: the
+// community); anywhere else they report it.
+func TestOnSpotOwnGrid(t *testing.T) {
+	otherGrid := cases.Placement{GridCode: "500103014010099", RegionPath: communityPath + "500103014010099/", CenterPath: streetPath}
+	otherStreet := cases.Placement{GridCode: "500103012001001", RegionPath: "/500000/500103/500103012/500103012001/500103012001001/", CenterPath: "/500000/500103/500103012/"}
+	noGrid := cases.Placement{RegionPath: streetPath, CenterPath: streetPath}
+	for _, tc := range []struct {
+		name   string
+		actor  cases.Actor
+		level  string
+		place  cases.Placement
+		fields []string
+	}{
+		{"own grid, grid matter", gridWorker, "grid", testPlace, nil},
+		{"own grid, community matter", gridWorker, "community", testPlace, nil},
+		{"own grid, street matter", gridWorker, "street", testPlace, []string{"solved_on_spot"}},
+		{"another grid of the community", gridWorker, "grid", otherGrid, []string{"point"}},
+		{"another street", gridWorker, "grid", otherStreet, []string{"point"}},
+		{"no grid", gridWorker, "grid", noGrid, []string{"point"}},
+		{"chief, any grid of the community", gridChief, "grid", otherGrid, nil},
+		{"chief, another street", gridChief, "grid", otherStreet, []string{"point"}},
+		{"another street, street matter", gridWorker, "street", otherStreet, []string{"solved_on_spot", "point"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, cat := testReport(), testCategory()
+			r.OnSpot, cat.Level = true, tc.level
+			c, _, err := cases.New(r, cat, tc.place, "c", "n", tc.actor, pol, at(10, 14, 0))
+			if tc.fields == nil {
+				if err != nil || c.State != cases.Closed || !c.OnSpot {
+					t.Fatalf("refused or not closed: %v %s", err, c.State)
+				}
+				return
+			}
+			wantField(t, err, tc.fields...)
+			if got := fieldsOf(err); len(got) != len(tc.fields) {
+				t.Errorf("fields %v, want %v", got, tc.fields)
+			}
+		})
+	}
 }

@@ -12,7 +12,8 @@ import (
 // District is Yuzhong's region path.
 const District = "/500000/500103/"
 
-// units are district departments and the sections of 石油路 and 解放碑 streets.
+// units are the district departments; every street's boards, posts and
+// sections and every community's unit come from boards.go.
 var units = []cases.Unit{
 	{ID: "yj", Name: "区应急管理局", Kind: "department"},
 	{ID: "scjg", Name: "区市场监管局", Kind: "department"},
@@ -30,12 +31,6 @@ var units = []cases.Unit{
 	{ID: "jw", Name: "区教委", Kind: "department"},
 	{ID: "sw", Name: "区商务委", Kind: "department"},
 	{ID: "gh", Name: "区规划自然资源局", Kind: "department"},
-	{ID: "syl-pa", Name: "石油路街道平安法治办", Kind: "section"},
-	{ID: "syl-ms", Name: "石油路街道民生服务办", Kind: "section"},
-	{ID: "syl-jj", Name: "石油路街道经济发展办", Kind: "section"},
-	{ID: "syl-dj", Name: "石油路街道党建办", Kind: "section"},
-	{ID: "jfb-pa", Name: "解放碑街道平安法治办", Kind: "section"},
-	{ID: "jfb-ms", Name: "解放碑街道民生服务办", Kind: "section"},
 }
 
 func lim(s string) sla.Limit {
@@ -77,7 +72,7 @@ var catSpecs = []catSpec{
 	// 民生服务 public services
 	{"MS01", "道路破损", cases.BoardServices, "district", "cg", [2]string{"5wd", "1wd"}, []string{"道路", "破损", "坑洼", "路面"}},
 	{"MS02", "井盖缺失破损", cases.BoardServices, "district", "cg", [2]string{"4wh", "120m"}, []string{"井盖", "窨井"}},
-	{"MS03", "暴露垃圾", cases.BoardServices, "community", "cg", [2]string{"4wh", "2wh"}, []string{"垃圾", "暴露", "堆放", "乱扔"}},
+	{"MS03", "暴露垃圾", cases.BoardServices, "grid", "cg", [2]string{"4wh", "2wh"}, []string{"垃圾", "暴露", "堆放", "乱扔"}},
 	{"MS04", "建筑垃圾乱堆", cases.BoardServices, "street", "cg", [2]string{"2wd", "1wd"}, []string{"建筑垃圾", "装修垃圾", "渣土"}},
 	{"MS05", "绿化损毁", cases.BoardServices, "street", "cg", [2]string{"3wd", "1wd"}, []string{"绿化", "树木", "花草", "枯死", "腐烂"}},
 	{"MS06", "路灯故障", cases.BoardServices, "district", "cg", [2]string{"2wd", "4wh"}, []string{"路灯", "不亮", "照明"}},
@@ -85,7 +80,7 @@ var catSpecs = []catSpec{
 	{"MS08", "房屋漏水", cases.BoardServices, "community", "zj", [2]string{"10wd", "2wd"}, []string{"漏水", "渗水", "屋顶", "房顶"}},
 	{"MS09", "老旧小区设施维修", cases.BoardServices, "street", "zj", [2]string{"15wd", "3wd"}, []string{"老旧小区", "维修基金", "设施", "电梯"}},
 	{"MS10", "违章搭建", cases.BoardServices, "street", "cg", [2]string{"15wd", "4wh"}, []string{"违章", "搭建", "违建"}},
-	{"MS11", "占道经营", cases.BoardServices, "community", "cg", [2]string{"4wh", "2wh"}, []string{"占道", "摆摊", "流动摊贩"}},
+	{"MS11", "占道经营", cases.BoardServices, "grid", "cg", [2]string{"4wh", "2wh"}, []string{"占道", "摆摊", "流动摊贩"}},
 	{"MS12", "噪声污染", cases.BoardServices, "street", "sthj", [2]string{"2wd", "4wh"}, []string{"噪声", "噪音", "施工噪音"}},
 	{"MS13", "油烟污染", cases.BoardServices, "street", "sthj", [2]string{"3wd", "1wd"}, []string{"油烟", "餐馆", "排烟"}},
 	{"MS14", "违规停车", cases.BoardServices, "community", "jt", [2]string{"4wh", "2wh"}, []string{"停车", "乱停", "车辆"}},
@@ -93,9 +88,9 @@ var catSpecs = []catSpec{
 	{"MS16", "困难群众救助", cases.BoardServices, "community", "mz", [2]string{"5wd", "1wd"}, []string{"救助", "困难", "低保", "孤寡老人"}},
 	{"MS17", "学校周边环境", cases.BoardServices, "district", "jw", [2]string{"10wd", "3wd"}, []string{"学校", "校园周边", "小学"}},
 	{"MS18", "医疗卫生服务", cases.BoardServices, "district", "wj", [2]string{"5wd", "1wd"}, []string{"医疗", "卫生", "疫苗", "诊所"}},
-	{"MS19", "居民诉求其他", cases.BoardServices, "community", "syl-ms", [2]string{"5wd", "1wd"}, []string{"诉求", "咨询", "建议"}},
+	{"MS19", "居民诉求其他", cases.BoardServices, "community", "", [2]string{"5wd", "1wd"}, []string{"诉求", "咨询", "建议"}},
 	// 经济发展 economic development
-	{"JJ01", "企业政策咨询", cases.BoardEconomy, "street", "syl-jj", [2]string{"5wd", "2wd"}, []string{"政策", "咨询", "企业", "补贴"}},
+	{"JJ01", "企业政策咨询", cases.BoardEconomy, "street", "", [2]string{"5wd", "2wd"}, []string{"政策", "咨询", "企业", "补贴"}},
 	{"JJ02", "医保政策服务", cases.BoardEconomy, "district", "yb", [2]string{"5wd", "2wd"}, []string{"医保", "门诊", "统筹"}},
 	{"JJ03", "用工社保服务", cases.BoardEconomy, "district", "rs", [2]string{"5wd", "2wd"}, []string{"社保", "用工", "招聘", "劳动"}},
 	{"JJ04", "市场经营秩序", cases.BoardEconomy, "district", "scjg", [2]string{"3wd", "1wd"}, []string{"经营", "无证", "价格", "食品安全"}},
@@ -103,10 +98,10 @@ var catSpecs = []catSpec{
 	{"JJ06", "楼宇招商服务", cases.BoardEconomy, "street", "sw", [2]string{"10wd", "3wd"}, []string{"楼宇", "招商", "入驻"}},
 	{"JJ07", "企业法律服务", cases.BoardEconomy, "district", "sf", [2]string{"5wd", "2wd"}, []string{"法律", "合同", "纠纷调解", "律师"}},
 	// 党的建设 party building
-	{"DJ01", "党员服务", cases.BoardParty, "community", "syl-dj", [2]string{"5wd", "2wd"}, []string{"党员", "组织关系", "党费"}},
-	{"DJ02", "志愿服务需求", cases.BoardParty, "community", "syl-dj", [2]string{"5wd", "2wd"}, []string{"志愿", "志愿者", "帮扶"}},
-	{"DJ03", "党群服务中心", cases.BoardParty, "street", "syl-dj", [2]string{"5wd", "2wd"}, []string{"党群", "服务中心", "活动室"}},
-	{"DJ04", "两新组织党建", cases.BoardParty, "street", "syl-dj", [2]string{"10wd", "3wd"}, []string{"两新", "非公", "商圈党建"}},
+	{"DJ01", "党员服务", cases.BoardParty, "community", "", [2]string{"5wd", "2wd"}, []string{"党员", "组织关系", "党费"}},
+	{"DJ02", "志愿服务需求", cases.BoardParty, "community", "", [2]string{"5wd", "2wd"}, []string{"志愿", "志愿者", "帮扶"}},
+	{"DJ03", "党群服务中心", cases.BoardParty, "street", "", [2]string{"5wd", "2wd"}, []string{"党群", "服务中心", "活动室"}},
+	{"DJ04", "两新组织党建", cases.BoardParty, "street", "", [2]string{"10wd", "3wd"}, []string{"两新", "非公", "商圈党建"}},
 }
 
 // Categories returns the sample catalog of about 40 categories.

@@ -38,9 +38,16 @@ type Account struct {
 func Accounts() []Account {
 	return []Account{
 		{"admin", "系统管理员", cases.RoleAdmin, "渝中区", ""},
+		{"shi_zhihui", "市指挥中心值班长", cases.RoleCommander, "重庆市", ""},
 		{"qu_zhihui", "区指挥中心值班长", cases.RoleCommander, "渝中区", ""},
 		{"syl_zhihui", "石油路街道值班指挥长", cases.RoleCommander, "石油路街道", ""},
 		{"jfb_zhihui", "解放碑街道值班指挥长", cases.RoleCommander, "解放碑街道", ""},
+		{"syl_pa_head", "石油路街道平安法治板块负责人", cases.RoleUnit, "", "syl-pa-bk"},
+		{"syl_pa_a", "石油路街道平安法治板块A岗", cases.RoleUnit, "", "syl-pa-a"},
+		{"syl_ms_a", "石油路街道民生服务板块A岗", cases.RoleUnit, "", "syl-ms-a"},
+		{"syl_ms", "石油路街道民生服务办", cases.RoleUnit, "", "syl-ms"},
+		{"xyc_shuji", "新影村社区书记", cases.RoleCommunity, "新影村社区", "c-500103014010"},
+		{"wuzhonglan", "吴中兰", cases.RoleCommunity, "嘉西村社区", "c-500103005013"},
 		{"zhouchunyan", "周春燕", cases.RoleGridWorker, "新影村社区#1", ""},
 		{"yangshipei", "杨诗培", cases.RoleGridWorker, "民乐村社区#9", ""},
 		{"xyc_wgz", "新影村社区网格长", cases.RoleGridChief, "新影村社区", ""},
@@ -51,9 +58,8 @@ func Accounts() []Account {
 		{"scjg_staff", "区市场监管局工作人员", cases.RoleUnit, "", "scjg"},
 		{"xf_staff", "区消防救援支队工作人员", cases.RoleUnit, "", "xf"},
 		{"cg_staff", "区城市管理局工作人员", cases.RoleUnit, "", "cg"},
-		{"syl_ms", "石油路街道民生服务办", cases.RoleUnit, "", "syl-ms"},
 		{"leader", "区领导", cases.RoleLeader, "渝中区", ""},
-		{"qiye", "重庆某科技有限公司", cases.RoleEnterprise, "", ""},
+		{"qiye", "重庆某科技有限公司", cases.RoleEnterprise, "化龙桥街道", ""},
 		{"jumin", "居民张先生", cases.RoleResident, "", ""},
 	}
 }
@@ -83,6 +89,7 @@ type world struct {
 	grids   []store.RegionRecord
 	byComm  map[string][]store.RegionRecord // community code → grids
 	streets []store.RegionRecord
+	communities []store.RegionRecord
 }
 
 // Load puts the whole demo into an empty database through the service.
@@ -103,25 +110,30 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	for _, u := range units {
 		u.Active = true
 		u.RegionPath = District
-		switch {
-		case strings.HasPrefix(u.ID, "syl-"):
-			u.RegionPath = w.byName["石油路街道"].Path
-		case strings.HasPrefix(u.ID, "jfb-"):
-			u.RegionPath = w.byName["解放碑街道"].Path
+		if err := svc.PutUnit(ctx, cases.System, u); err != nil {
+			return fmt.Errorf("unit %s: %w", u.ID, err)
 		}
-		if err := svc.PutUnit(ctx, u); err != nil {
+	}
+	// Boards before their posts and sections: a post names its board.
+	for _, u := range w.streetUnits() {
+		if err := svc.PutUnit(ctx, cases.System, u); err != nil {
 			return fmt.Errorf("unit %s: %w", u.ID, err)
 		}
 	}
 	for _, c := range Categories() {
-		if err := svc.PutCategory(ctx, c); err != nil {
+		if err := svc.PutCategory(ctx, cases.System, c); err != nil {
 			return fmt.Errorf("category %s: %w", c.Code, err)
 		}
 	}
 	actors := map[string]cases.Actor{}
-	for _, a := range Accounts() {
-		in := service.NewAccount{Username: a.Username, Name: a.Name, Role: a.Role, UnitID: a.Unit, Password: Password,
-			Phone: "1380000" + fmt.Sprintf("%04d", len(actors)+1), Title: headTitles[a.Username]}
+	// Every demo account has the same password: hash it once.
+	hash, err := auth.Hash(Password, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	for i, a := range append(Accounts(), w.staffAccounts()...) {
+		in := service.NewAccount{Username: a.Username, Name: a.Name, Role: a.Role, UnitID: a.Unit, PasswordHash: hash,
+			Phone: "1380000" + fmt.Sprintf("%04d", i+1), Title: headTitles[a.Username] + communityTitle(a)}
 		if a.Region != "" {
 			r, ok := w.resolve(a.Region)
 			if !ok {
@@ -133,7 +145,7 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 		if err != nil {
 			return fmt.Errorf("account %s: %w", a.Username, err)
 		}
-		actors[a.Username] = acct.Actor()
+		actors[a.Username] = svc.ActorOf(acct)
 	}
 	if err := createDemoKey(ctx, svc); err != nil {
 		return err
@@ -162,6 +174,9 @@ func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
 			w.byComm[r.ParentCode] = append(w.byComm[r.ParentCode], r)
 		case region.Street:
 			w.streets = append(w.streets, r)
+			w.byName[r.Name] = r
+		case region.Community:
+			w.communities = append(w.communities, r)
 			w.byName[r.Name] = r
 		default:
 			w.byName[r.Name] = r

@@ -9,6 +9,7 @@ import (
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -19,6 +20,7 @@ type generator struct {
 		ClockRule() store.ClockRule
 		Category(string) (cases.Category, bool)
 		Unit(string) (cases.Unit, bool)
+		Units() []cases.Unit
 		DB() *store.DB
 		Reload(context.Context) error
 	}
@@ -96,6 +98,9 @@ func streetOf(path string) string {
 
 func (g *generator) unitActor(unitID string) cases.Actor {
 	u, _ := g.svc.Unit(unitID)
+	if u.Kind == cases.UnitCommunity {
+		return cases.Actor{Name: u.Name + "工作人员", Role: cases.RoleCommunity, UnitID: unitID, RegionPath: u.RegionPath}
+	}
 	return cases.Actor{Name: u.Name + "承办人", Role: cases.RoleUnit, UnitID: unitID}
 }
 
@@ -253,7 +258,20 @@ func (g *generator) one(cat cases.Category, t time.Time) (pending, error) {
 	if !do(commander, cases.Command{Action: cases.ActAccept}, g.minutes(3, 40)) || target == cases.Accepted {
 		return p, nil
 	}
-	lead := cat.DefaultUnit
+	// The graded classification library decides who may take it: a
+	// district matter is escalated to the district center, which dispatches
+	// it across to a department.
+	if routing.Owned(p.c.CenterPath, cat) != nil {
+		if !do(commander, cases.Command{Action: cases.ActEscalate, Note: "属区级事项，上提区指挥中心", Parent: District}, g.minutes(5, 30)) {
+			return p, nil
+		}
+		commander = g.actors["qu_zhihui"]
+	}
+	leadUnit, ok := routing.Suggest(p.c.CenterPath, p.c.RegionPath, cat, g.svc.Units())
+	if !ok {
+		return p, nil
+	}
+	lead := leadUnit.ID
 	var co []string
 	if g.chance(0.1) {
 		for _, u := range []string{"scjg", "cg", "ga", "zj"} {
@@ -263,7 +281,8 @@ func (g *generator) one(cat cases.Category, t time.Time) (pending, error) {
 			}
 		}
 	}
-	if !do(commander, cases.Command{Action: cases.ActDispatch, Lead: lead, Co: co}, g.minutes(3, 35)) || target == cases.Dispatched {
+	rule := &cases.RouteRule{Category: cat.Code, Version: cat.Version, Level: cat.Level}
+	if !do(commander, cases.Command{Action: cases.ActDispatch, Lead: lead, Co: co, Rule: rule}, g.minutes(3, 35)) || target == cases.Dispatched {
 		return p, nil
 	}
 	ua := g.unitActor(lead)

@@ -218,6 +218,12 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 		return c, steps, nil
 	}
 	lead := cat.DefaultUnit
+	if lead == "" {
+		// A street matter with no default department: the city-scale
+		// installation has one shared section per board (it does not model
+		// every street's boards and posts).
+		lead = boardSection[cat.Board]
+	}
 	var co []string
 	if rnd.Float64() < 0.08 {
 		for _, u := range []string{"scjg", "cg", "ga", "zj"} {

@@ -50,6 +50,10 @@ var unitNames = map[string]string{
 	"syl-ms": "街道民生服务办", "syl-jj": "街道经济发展办", "syl-dj": "街道党建办",
 }
 
+// boardSection is the shared section that takes a board's street matters in
+// the generated installation.
+var boardSection = map[cases.Board]string{cases.BoardParty: "syl-dj", cases.BoardEconomy: "syl-jj", cases.BoardServices: "syl-ms", cases.BoardSafety: "yj"}
+
 // Accounts are the few accounts Load creates (password demo.Password):
 // username → role and where.
 var Accounts = []struct {

@@ -9,6 +9,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/region"
 	"zhizhi/internal/store"
 )
 
@@ -95,11 +96,29 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 		a.RegionPath = ""
 		u, ok := s.Unit(a.UnitID)
 		changed := a.UnitID != old.UnitID || old.Role != cases.RoleUnit
-		if !ok || (changed && !u.Active) {
-			f.Add("unit_id", "部门账号须指定有效的部门")
+		if !ok || (changed && !u.Active) || u.Kind == cases.UnitCommunity {
+			f.Add("unit_id", "部门账号须指定有效的部门、板块、岗位或科室")
 		}
-	case cases.RoleResident, cases.RoleEnterprise:
+	case cases.RoleCommunity:
+		if in.RegionCode != nil {
+			a.RegionPath, _ = s.RegionPath(strings.TrimSpace(*in.RegionCode))
+		}
+		u, ok := s.Unit(a.UnitID)
+		if !ok || u.Kind != cases.UnitCommunity || (a.UnitID != old.UnitID && !u.Active) {
+			f.Add("unit_id", "社区账号须指定有效的社区单位")
+		} else if a.RegionPath != u.RegionPath {
+			f.Add("region_code", "社区账号的区域须是其社区单位所在的社区")
+		}
+	case cases.RoleResident:
 		a.RegionPath, a.UnitID = "", ""
+	case cases.RoleEnterprise:
+		a.UnitID = ""
+		if in.RegionCode != nil {
+			a.RegionPath, _ = s.RegionPath(strings.TrimSpace(*in.RegionCode))
+		}
+		if code := lastCode(a.RegionPath); a.RegionPath == "" || s.ref.Load().levels[code] != region.Street {
+			f.Add("region_code", "企业账号须指定所在街道")
+		}
 	default:
 		a.UnitID = ""
 		if in.RegionCode != nil {

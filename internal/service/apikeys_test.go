@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func keyWorld(t *testing.T) (*Service, *testClock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutCategory(ctx, cases.Category{Code: "MS01", Name: "道路破损", Board: cases.BoardServices, Level: "district", Public: true, Active: true}); err != nil {
+	if err := s.PutCategory(ctx, cases.System, cases.Category{Code: "MS01", Name: "道路破损", Board: cases.BoardServices, Level: "district", Public: true, Active: true}); err != nil {
 		t.Fatal(err)
 	}
 	return s, clock
@@ -122,7 +123,7 @@ func TestUseAPIKeyAndRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := cases.Actor{AccountID: "apikey:" + k.ID, Name: "居民应用", Role: cases.RoleSystem, RegionPath: "/500000/500103/500103001/"}
-	if actor != want || got.ID != k.ID {
+	if !reflect.DeepEqual(actor, want) || got.ID != k.ID {
 		t.Fatalf("actor %+v key %+v, want %+v", actor, got, want)
 	}
 	for _, bad := range []string{"", "   ", "zz_not-a-key"} {

@@ -237,7 +237,7 @@ func dashWorld(t *testing.T) (*Service, *testClock) {
 		{Code: "MS01", Name: "道路破损", Board: cases.BoardServices, Level: "district", Active: true},
 		{Code: "AQ01", Name: "燃气隐患", Board: cases.BoardSafety, Level: "district", Active: true},
 	} {
-		if err := s.PutCategory(ctx, c); err != nil {
+		if err := s.PutCategory(ctx, cases.System, c); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"zhizhi/internal/geo"
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -61,6 +62,7 @@ type reference struct {
 	categories map[string]cases.Category
 	catOrder   []cases.Category
 	units      map[string]cases.Unit
+	children   map[string][]string // board unit → its posts and sections
 	paths      map[string]string // region code → path
 	levels     map[string]region.Level
 	names      map[string]string // region code → name
@@ -117,7 +119,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load regions: %w", err)
 	}
-	ref := &reference{categories: map[string]cases.Category{}, units: map[string]cases.Unit{},
+	ref := &reference{categories: map[string]cases.Category{}, units: map[string]cases.Unit{}, children: map[string][]string{},
 		paths: map[string]string{}, levels: map[string]region.Level{}, names: map[string]string{}}
 	for _, r := range all {
 		ref.paths[r.Code], ref.levels[r.Code], ref.names[r.Code] = r.Path, r.Level, r.Name
@@ -136,6 +138,9 @@ func (s *Service) Reload(ctx context.Context) error {
 	}
 	for _, u := range units {
 		ref.units[u.ID] = u
+		if u.Parent != "" {
+			ref.children[u.Parent] = append(ref.children[u.Parent], u.ID)
+		}
 	}
 	s.ref.Store(ref)
 	var cc calendar.Config
@@ -164,6 +169,26 @@ func (s *Service) Categories() []cases.Category { return s.ref.Load().catOrder }
 func (s *Service) Unit(id string) (cases.Unit, bool) {
 	u, ok := s.ref.Load().units[id]
 	return u, ok
+}
+
+// SubUnits returns the posts and sections of a board unit.
+func (s *Service) SubUnits(boardID string) []cases.Unit {
+	ref := s.ref.Load()
+	var out []cases.Unit
+	for _, id := range ref.children[boardID] {
+		out = append(out, ref.units[id])
+	}
+	return out
+}
+
+// ActorOf returns an account as a case actor, with the units a board head
+// sees: every post and section of the board.
+func (s *Service) ActorOf(a store.Account) cases.Actor {
+	actor := a.Actor()
+	if a.Role == cases.RoleUnit {
+		actor.Units = append([]string(nil), s.ref.Load().children[a.UnitID]...)
+	}
+	return actor
 }
 
 // RegionName returns the name of a region code.
@@ -329,13 +354,13 @@ func (s *Service) Act(ctx context.Context, actor cases.Actor, caseID string, cmd
 	if cmd.Action == cases.ActDispatch || cmd.Action == cases.ActRedispatch {
 		var f apperr.Fields
 		if cmd.Lead != "" {
-			if u, ok := s.Unit(cmd.Lead); !ok || !u.Active {
-				f.Add("lead_unit", "主办单位不存在或已停用")
+			if u, ok := s.Unit(cmd.Lead); !ok || !u.Dispatchable() {
+				f.Add("lead_unit", "主办单位不存在、已停用或不能直接承办")
 			}
 		}
 		for i, u := range cmd.Co {
-			if x, ok := s.Unit(u); !ok || !x.Active {
-				f.Addf(fmt.Sprintf("co_units[%d]", i), "协办单位不存在或已停用")
+			if x, ok := s.Unit(u); !ok || !x.Dispatchable() {
+				f.Addf(fmt.Sprintf("co_units[%d]", i), "协办单位不存在、已停用或不能直接承办")
 			}
 		}
 		if err := f.Err(); err != nil {
@@ -387,6 +412,20 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 	switch cmd.Action {
 	case cases.ActEscalate:
 		cmd.Parent = parentCenter(c.CenterPath)
+	case cases.ActHandDown:
+		if cases.Allowed(&c, cmd.Action, actor) {
+			down, err := routing.HandDown(c.CenterPath, c.RegionPath, cat)
+			if err != nil {
+				return c, cases.Step{}, err
+			}
+			cmd.Parent = down
+		}
+	case cases.ActDispatch, cases.ActRedispatch:
+		if cases.Allowed(&c, cmd.Action, actor) {
+			if err := s.checkRoute(c, cat, &cmd); err != nil {
+				return c, cases.Step{}, err
+			}
+		}
 	case cases.ActPlace:
 		if cmd.Point != nil && cmd.Point.Valid() {
 			if code, ok := s.Locate(*cmd.Point); ok {

@@ -334,7 +334,9 @@ func (db *DB) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
 type Scope struct {
 	All        bool   // system
 	RegionPath string // region roles: cases placed or owned in the subtree
-	UnitID     string // unit staff: cases dispatched to the unit
+	UnitID     string   // unit staff: cases dispatched to the unit
+	Units      []string // a board head: also the cases of the board's posts and sections
+	AlsoUnit   string   // community staff: besides their region, cases dispatched to their community
 	AccountID  string // reporter: one's own cases (also added for a grid's people)
 	Person     string // account summoned by a whistle (a grid's people, unit staff)
 }
@@ -345,12 +347,14 @@ func ScopeOf(a cases.Actor) Scope {
 	case cases.RoleSystem:
 		return Scope{All: true}
 	case cases.RoleUnit:
-		return Scope{UnitID: nonEmpty(a.UnitID), Person: a.AccountID}
+		return Scope{UnitID: nonEmpty(a.UnitID), Units: a.Units, Person: a.AccountID}
 	case cases.RoleResident, cases.RoleEnterprise:
 		return Scope{AccountID: nonEmpty(a.AccountID)}
 	}
 	sc := Scope{RegionPath: nonEmpty(a.RegionPath)}
 	switch a.Role {
+	case cases.RoleCommunity:
+		sc.AccountID, sc.AlsoUnit = a.AccountID, a.UnitID
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		// People of a grid also follow what they reported elsewhere.
 		sc.AccountID = a.AccountID
@@ -485,10 +489,18 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	switch {
 	case s.All:
 	case s.UnitID != "":
+		units := `unit_id = ?`
+		args := []any{s.UnitID}
+		if len(s.Units) > 0 {
+			units = `unit_id IN (?` + strings.Repeat(`,?`, len(s.Units)) + `)`
+			for _, u := range s.Units {
+				args = append(args, u)
+			}
+		}
 		if s.Person != "" {
-			w.add(`(id IN (SELECT case_id FROM case_units WHERE unit_id = ?) OR id IN (SELECT case_id FROM case_people WHERE account_id = ?))`, s.UnitID, s.Person)
+			w.add(`(id IN (SELECT case_id FROM case_units WHERE `+units+`) OR id IN (SELECT case_id FROM case_people WHERE account_id = ?))`, append(args, s.Person)...)
 		} else {
-			w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, s.UnitID)
+			w.add(`id IN (SELECT case_id FROM case_units WHERE `+units+`)`, args...)
 		}
 	case s.RegionPath != "":
 		// A case's center is its region or an ancestor of it, so the
@@ -506,7 +518,16 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			if db.Dialect == Postgres {
 				people = `id = ANY(ARRAY(SELECT case_id FROM case_people WHERE account_id = ?))`
 			}
-			w.add(`(`+cond+` OR reporter_account = ? OR `+people+`)`, append(args, s.AccountID, s.AccountID)...)
+			args = append(args, s.AccountID, s.AccountID)
+			unit := ""
+			if s.AlsoUnit != "" {
+				unit = ` OR id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`
+				if db.Dialect == Postgres {
+					unit = ` OR id = ANY(ARRAY(SELECT case_id FROM case_units WHERE unit_id = ?))`
+				}
+				args = append(args, s.AlsoUnit)
+			}
+			w.add(`(`+cond+` OR reporter_account = ? OR `+people+unit+`)`, args...)
 		} else {
 			w.add(cond, args...)
 		}

@@ -15,7 +15,7 @@ import (
 // schema_migrations is not copied: Open brings both ends to the same version.
 var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
-	"cases", "case_units", "case_people", "steps", "clocks",
+	"cases", "case_units", "case_people", "steps", "clocks", "audit",
 }
 
 // TableSum is a table's row count and an order-independent checksum of its

@@ -225,6 +225,30 @@ CREATE INDEX cases_street ON cases (street_code, id) INCLUDE (state, category, d
 CREATE INDEX cases_center_queue ON cases (street_code, state) WHERE state IN ('reported', 'accepted');
 `,
 	},
+	// 5: the four boards in every street (issue 10). A unit names its board
+	// (boards, posts and sections) and its parent (the board a post or
+	// section belongs to); the audit trail records every change to reference
+	// data (units, categories of the graded classification library,
+	// accounts' posts) with who made it and the record before and after.
+	5: {
+		common: `
+ALTER TABLE units ADD COLUMN board TEXT NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+CREATE INDEX units_parent ON units(parent);
+CREATE TABLE audit (
+	id         TEXT PRIMARY KEY,
+	at         BIGINT NOT NULL,
+	actor_id   TEXT NOT NULL,
+	actor_name TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	object_id  TEXT NOT NULL,
+	action     TEXT NOT NULL,
+	before_doc TEXT NOT NULL DEFAULT '',
+	after_doc  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_object ON audit(kind, object_id, id);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -10,43 +10,49 @@ import (
 
 // PutUnit inserts or updates a unit.
 func (t *Tx) PutUnit(ctx context.Context, u cases.Unit) error {
-	_, err := t.Exec(ctx, `INSERT INTO units (id, name, kind, region_path, active) VALUES ($1,$2,$3,$4,$5)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, region_path = excluded.region_path, active = excluded.active`,
-		u.ID, u.Name, u.Kind, u.RegionPath, boolInt(u.Active))
+	_, err := t.Exec(ctx, `INSERT INTO units (id, name, kind, region_path, active, board, parent) VALUES ($1,$2,$3,$4,$5,$6,$7)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, region_path = excluded.region_path,
+			active = excluded.active, board = excluded.board, parent = excluded.parent`,
+		u.ID, u.Name, u.Kind, u.RegionPath, boolInt(u.Active), string(u.Board), u.Parent)
 	if err != nil {
 		return fmt.Errorf("put unit %s: %w", u.ID, err)
 	}
 	return nil
 }
 
-// Unit reads one unit.
-func (db *DB) Unit(ctx context.Context, id string) (cases.Unit, error) {
+const unitCols = `id, name, kind, region_path, active, board, parent`
+
+func scanUnit(row interface{ Scan(...any) error }) (cases.Unit, error) {
 	var u cases.Unit
 	var active int
-	err := db.read.QueryRowContext(ctx, `SELECT id, name, kind, region_path, active FROM units WHERE id = $1`, id).
-		Scan(&u.ID, &u.Name, &u.Kind, &u.RegionPath, &active)
+	var board string
+	err := row.Scan(&u.ID, &u.Name, &u.Kind, &u.RegionPath, &active, &board, &u.Parent)
+	u.Active, u.Board = active == 1, cases.Board(board)
+	return u, err
+}
+
+// Unit reads one unit.
+func (db *DB) Unit(ctx context.Context, id string) (cases.Unit, error) {
+	u, err := scanUnit(db.read.QueryRowContext(ctx, `SELECT `+unitCols+` FROM units WHERE id = $1`, id))
 	if err != nil {
 		return u, fmt.Errorf("unit %s: %w", id, translate(err))
 	}
-	u.Active = active == 1
 	return u, nil
 }
 
 // Units lists all units by name.
 func (db *DB) Units(ctx context.Context) ([]cases.Unit, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name, kind, region_path, active FROM units ORDER BY kind, name`)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+unitCols+` FROM units ORDER BY kind, name`)
 	if err != nil {
 		return nil, fmt.Errorf("list units: %w", translate(err))
 	}
 	defer rows.Close()
 	var out []cases.Unit
 	for rows.Next() {
-		var u cases.Unit
-		var active int
-		if err := rows.Scan(&u.ID, &u.Name, &u.Kind, &u.RegionPath, &active); err != nil {
-			return nil, err
+		u, err := scanUnit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list units: %w", err)
 		}
-		u.Active = active == 1
 		out = append(out, u)
 	}
 	return out, rows.Err()

@@ -408,7 +408,7 @@ func (c *Console) adminSaveUnit(w http.ResponseWriter, r *http.Request) error {
 	}
 	u.RegionPath = p
 	if len(v.Errors) == 0 {
-		err := c.svc.PutUnit(r.Context(), u)
+		err := c.svc.PutUnit(r.Context(), actor, u)
 		if apperr.Is(err, apperr.Invalid) {
 			v.Errors = adminFields(err, func(s string) string {
 				if s == "region_path" {
@@ -555,7 +555,7 @@ func (c *Console) adminSaveCategory(w http.ResponseWriter, r *http.Request) erro
 			}
 		}
 	} else {
-		err := c.svc.PutCategory(r.Context(), n)
+		err := c.svc.PutCategory(r.Context(), actorOf(r), n)
 		if apperr.Is(err, apperr.Invalid) {
 			v.Errors = adminFields(err, func(s string) string {
 				// "handle.urgent.amount" → the limit's cell

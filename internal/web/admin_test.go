@@ -143,7 +143,7 @@ func TestAdminUnits(t *testing.T) {
 func TestAdminCategories(t *testing.T) {
 	ctx := context.Background()
 	orig, _ := plat.Service.Category("MS01")
-	t.Cleanup(func() { plat.Service.PutCategory(ctx, orig) })
+	t.Cleanup(func() { plat.Service.PutCategory(ctx, cases.System, orig) })
 	a := signIn(t, "admin")
 	expect(t, a.get("/admin/categories"), 200, "类别与时限", "MS01", "编辑")
 	r := a.get("/admin/categories?edit=MS01")

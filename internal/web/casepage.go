@@ -228,7 +228,7 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 			v.Dups = append(v.Dups, c.rowOf(d, now))
 		}
 	}
-	for _, a := range cases.Actions(&cs, actor) {
+	for _, a := range c.svc.Actions(&cs, actor) {
 		f, err := c.formOf(r, &cs, a, v.Dups)
 		if err != nil {
 			return nil, err
@@ -313,9 +313,12 @@ func (c *Console) formOf(r *http.Request, cs *cases.Case, a cases.Action, dups [
 	case cases.ActAccept:
 		f.Severities, f.Severity = sla.Severities(), cs.Severity
 	case cases.ActDispatch, cases.ActRedispatch:
-		f.Units = c.unitsFor(cs)
-		if cat, ok := c.svc.Category(cs.Category); ok {
-			f.DefaultLead = cat.DefaultUnit
+		// Only the units the graded classification library lets this
+		// center send the case to; the suggestion first.
+		f.Units = c.svc.DispatchTargets(*cs)
+		sort.SliceStable(f.Units, func(i, j int) bool { return unitOrder(f.Units[i]) < unitOrder(f.Units[j]) })
+		if u, ok := c.svc.SuggestUnit(*cs); ok {
+			f.DefaultLead = u.ID
 		}
 		if i := cs.LeadTask(); i >= 0 {
 			f.DefaultLead = cs.Tasks[i].UnitID
@@ -367,12 +370,26 @@ func (c *Console) formOf(r *http.Request, cs *cases.Case, a cases.Action, dups [
 	return f, nil
 }
 
+// unitOrder puts a street's own posts and sections first in a dispatch
+// form, then communities, then departments.
+func unitOrder(u cases.Unit) int {
+	switch u.Kind {
+	case cases.UnitPost:
+		return 0
+	case cases.UnitSection:
+		return 1
+	case cases.UnitCommunity:
+		return 2
+	}
+	return 3
+}
+
 // unitsFor lists the active units that can work on a case: district units
 // and the sections of the case's own street.
 func (c *Console) unitsFor(cs *cases.Case) []cases.Unit {
 	var out []cases.Unit
 	for _, u := range c.svc.Units() {
-		if u.Active && (u.RegionPath == "" || strings.HasPrefix(cs.CenterPath, u.RegionPath) || strings.HasPrefix(cs.RegionPath, u.RegionPath)) {
+		if u.Active && u.Kind != cases.UnitBoard && (u.RegionPath == "" || strings.HasPrefix(cs.CenterPath, u.RegionPath) || strings.HasPrefix(cs.RegionPath, u.RegionPath)) {
 			out = append(out, u)
 		}
 	}

@@ -189,7 +189,7 @@ func actor(t *testing.T, username string) cases.Actor {
 	if err != nil {
 		t.Fatalf("account %s: %v", username, err)
 	}
-	return a.Actor()
+	return plat.Service.ActorOf(a)
 }
 
 // gridPoint returns a point inside the grid of a grid worker.

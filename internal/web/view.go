@@ -125,6 +125,8 @@ func taskStateLabel(s cases.TaskState) string {
 		return "已反馈"
 	case cases.TaskDone:
 		return "已办结"
+	case cases.TaskUnfinished:
+		return "未办结"
 	case cases.TaskCancelled:
 		return "已撤回"
 	}

@@ -157,7 +157,7 @@ func formsOn(body string) []string {
 }
 
 func TestCasePageShowsOnlyAllowedActions(t *testing.T) {
-	cs := reportCase(t, "zhouchunyan", "AQ09", "表单测试：疑似燃气泄漏")
+	cs := reportCase(t, "zhouchunyan", "AQ03", "表单测试：楼道灭火器损坏")
 	check := func(user string, want ...string) {
 		t.Helper()
 		r := signIn(t, user).get("/cases/" + cs.ID)
@@ -169,7 +169,7 @@ func TestCasePageShowsOnlyAllowedActions(t *testing.T) {
 	}
 	c := caseByID(t, cs.ID)
 	var want []string
-	for _, a := range cases.Actions(&c, actor(t, "syl_zhihui")) {
+	for _, a := range plat.Service.Actions(&c, actor(t, "syl_zhihui")) {
 		want = append(want, string(a))
 	}
 	check("syl_zhihui", want...)
@@ -181,14 +181,28 @@ func TestCasePageShowsOnlyAllowedActions(t *testing.T) {
 	check("yj_staff", "sign", "return", "extend_request")
 	check("xf_staff", "sign", "return", "extend_request")
 
-	// The dispatch form pre-fills the category's unit and offers only units
-	// that can work in this street.
-	c2 := reportCase(t, "zhouchunyan", "AQ09", "表单测试：燃气味道")
+	// The dispatch form pre-fills the graded classification library's
+	// suggestion (the street's post of the category's board) and offers only
+	// the units this center may send the case to.
+	c2 := reportCase(t, "zhouchunyan", "MS07", "表单测试：下水道堵塞")
 	actOn(t, "syl_zhihui", c2.ID, cases.Command{Action: cases.ActAccept})
 	r := signIn(t, "syl_zhihui").get("/cases/" + c2.ID)
-	expect(t, r, 200, `<option value="yj" selected>区应急管理局</option>`, `value="syl-ms"`)
-	if strings.Contains(r.body, `value="jfb-`) {
-		t.Error("the dispatch form offers another street's sections")
+	expect(t, r, 200, `<option value="syl-ms-a" selected>石油路街道民生服务板块A岗</option>`, `value="syl-ms"`, `value="zj"`)
+	form := r.body[strings.Index(r.body, `id="act-dispatch"`):]
+	form = form[:strings.Index(form, "</form>")]
+	for _, not := range []string{`value="jfb-`, `value="syl-ms-bk"`, `value="c-`} {
+		if strings.Contains(form, not) {
+			t.Errorf("the dispatch form offers %s: another street's units, a board or a community for a street matter", not)
+		}
+	}
+	// A district matter is not on the street's list: no dispatch, only
+	// escalation.
+	c3 := reportCase(t, "zhouchunyan", "AQ09", "表单测试：燃气味道")
+	actOn(t, "syl_zhihui", c3.ID, cases.Command{Action: cases.ActAccept})
+	r = signIn(t, "syl_zhihui").get("/cases/" + c3.ID)
+	expect(t, r, 200, `id="act-escalate"`)
+	if strings.Contains(r.body, `id="act-dispatch"`) {
+		t.Error("the street is offered to dispatch a district matter")
 	}
 }
 
