@@ -278,7 +278,7 @@ type Case struct {
 	Urges       int               `json:"urges,omitempty"`
 	Escalations int               `json:"escalations,omitempty"`
 	Supervised  bool              `json:"supervised,omitempty"`
-	Rule        *RouteRule        `json:"rule,omitempty"` // the library entry of the last dispatch
+	Rule        *RouteRule        `json:"rule,omitempty"`       // the library entry of the last dispatch
 	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
 	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
 	WasOverdue  bool              `json:"was_overdue,omitempty"`

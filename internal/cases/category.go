@@ -79,7 +79,7 @@ type Category struct {
 	Code        string     `json:"code"`
 	Name        string     `json:"name"`
 	Board       Board      `json:"board"`
-	Level       string     `json:"level"` // owning level: grid, community, street, district, city
+	Level       string     `json:"level"`             // owning level: grid, community, street, district, city
 	Version     int        `json:"version,omitempty"` // bumped by each change to the entry; a dispatch records it
 	DefaultUnit string     `json:"default_unit,omitempty"`
 	Keywords    []string   `json:"keywords,omitempty"`

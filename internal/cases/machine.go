@@ -116,8 +116,8 @@ const (
 	ActEscalate      Action = "escalate"
 	ActUrge          Action = "urge"
 	ActSupervise     Action = "supervise"
-	ActWarn          Action = "warn"  // a clock turned yellow or red (system)
-	ActPlace         Action = "place" // the center places (or corrects) the case's location
+	ActWarn          Action = "warn"      // a clock turned yellow or red (system)
+	ActPlace         Action = "place"     // the center places (or corrects) the case's location
 	ActHandDown      Action = "hand_down" // 交办: an upper center hands the case down to the center below
 
 	// Whistle-and-report and meetings (whistle.go).

@@ -78,7 +78,9 @@ func TestNewRefuses(t *testing.T) {
 		{"phone with space", func(r *cases.Report, _ *cases.Category) { r.Reporter.Phone = "138 1234 5678" }, gridWorker, []string{"reporter.phone"}},
 		{"ten photos", func(r *cases.Report, _ *cases.Category) { r.Photos = make([]cases.Photo, 10) }, gridWorker, []string{"photos"}},
 		{"on the spot without photos", func(r *cases.Report, c *cases.Category) { r.OnSpot, r.Photos, c.Level = true, nil, "grid" }, gridWorker, []string{"photos"}},
-		{"on the spot by a resident", func(r *cases.Report, c *cases.Category) { r.OnSpot, r.Source, c.Level = true, cases.SourceResident, "grid" }, resident, []string{"solved_on_spot", "point"}},
+		{"on the spot by a resident", func(r *cases.Report, c *cases.Category) {
+			r.OnSpot, r.Source, c.Level = true, cases.SourceResident, "grid"
+		}, resident, []string{"solved_on_spot", "point"}},
 		{"on the spot by a commander", func(r *cases.Report, c *cases.Category) { r.OnSpot, c.Level = true, "grid" }, commander, []string{"solved_on_spot"}},
 		{"on the spot by the system", func(r *cases.Report, c *cases.Category) { r.OnSpot, c.Level = true, "grid" }, cases.System, []string{"solved_on_spot", "point"}},
 		{"on the spot, a street matter", func(r *cases.Report, c *cases.Category) { r.OnSpot = true }, gridWorker, []string{"solved_on_spot"}},

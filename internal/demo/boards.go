@@ -27,7 +27,9 @@ var sectionName = map[cases.Board]string{cases.BoardParty: "党建办", cases.Bo
 var posts = []string{"a", "b"}
 
 // BoardUnitID is the ID of a street's board unit, e.g. syl-pa-bk.
-func BoardUnitID(street string, b cases.Board) string { return streetAbbr[street] + "-" + boardAbbr[b] + "-bk" }
+func BoardUnitID(street string, b cases.Board) string {
+	return streetAbbr[street] + "-" + boardAbbr[b] + "-bk"
+}
 
 // PostUnitID is the ID of a board's post, e.g. syl-pa-a.
 func PostUnitID(street string, b cases.Board, post string) string {
@@ -35,7 +37,9 @@ func PostUnitID(street string, b cases.Board, post string) string {
 }
 
 // SectionUnitID is the ID of a street's section, e.g. syl-pa (平安法治办).
-func SectionUnitID(street string, b cases.Board) string { return streetAbbr[street] + "-" + boardAbbr[b] }
+func SectionUnitID(street string, b cases.Board) string {
+	return streetAbbr[street] + "-" + boardAbbr[b]
+}
 
 // CommunityUnitID is the ID of a community's unit, e.g. c-500103014010.
 func CommunityUnitID(code string) string { return "c-" + code }

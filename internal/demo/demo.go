@@ -85,10 +85,10 @@ func Loaded(ctx context.Context, db *store.DB) (bool, error) {
 
 // world is what the generator knows of the loaded regions.
 type world struct {
-	byName  map[string]store.RegionRecord
-	grids   []store.RegionRecord
-	byComm  map[string][]store.RegionRecord // community code → grids
-	streets []store.RegionRecord
+	byName      map[string]store.RegionRecord
+	grids       []store.RegionRecord
+	byComm      map[string][]store.RegionRecord // community code → grids
+	streets     []store.RegionRecord
 	communities []store.RegionRecord
 }
 

@@ -11,8 +11,8 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
-	"zhizhi/internal/region"
 	"zhizhi/internal/id"
+	"zhizhi/internal/region"
 	"zhizhi/internal/store"
 )
 

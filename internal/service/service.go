@@ -63,7 +63,7 @@ type reference struct {
 	catOrder   []cases.Category
 	units      map[string]cases.Unit
 	children   map[string][]string // board unit → its posts and sections
-	paths      map[string]string // region code → path
+	paths      map[string]string   // region code → path
 	levels     map[string]region.Level
 	names      map[string]string // region code → name
 }

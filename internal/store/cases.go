@@ -332,13 +332,13 @@ func (db *DB) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
 
 // Scope restricts a listing to what an actor may see; it mirrors cases.CanSee.
 type Scope struct {
-	All        bool   // system
-	RegionPath string // region roles: cases placed or owned in the subtree
+	All        bool     // system
+	RegionPath string   // region roles: cases placed or owned in the subtree
 	UnitID     string   // unit staff: cases dispatched to the unit
 	Units      []string // a board head: also the cases of the board's posts and sections
 	AlsoUnit   string   // community staff: besides their region, cases dispatched to their community
-	AccountID  string // reporter: one's own cases (also added for a grid's people)
-	Person     string // account summoned by a whistle (a grid's people, unit staff)
+	AccountID  string   // reporter: one's own cases (also added for a grid's people)
+	Person     string   // account summoned by a whistle (a grid's people, unit staff)
 }
 
 // ScopeOf returns the listing scope of an actor.
