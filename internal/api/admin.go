@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"zhizhi/internal/apperr"
@@ -201,5 +202,52 @@ func (a *API) putCalendar(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.svc.CalendarConfig(r.Context()))
+	return nil
+}
+
+func (a *API) listBoards(w http.ResponseWriter, r *http.Request) error {
+	street := r.URL.Query().Get("street")
+	actor := actorOf(r)
+	if street == "" && actor.RegionPath != "" {
+		// Default: the signed-in person's own street.
+		if parts := strings.Split(strings.Trim(actor.RegionPath, "/"), "/"); len(parts) >= 3 {
+			street = parts[2]
+		}
+	}
+	if street == "" {
+		return apperr.Field("street", "请指定街道编码")
+	}
+	list, err := a.svc.Boards(r.Context(), actor, street)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"street": street, "items": list})
+	return nil
+}
+
+func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.AuditFilter{Kind: q.Get("kind"), ObjectID: q.Get("object_id"), Before: q.Get("before")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return apperr.Field("limit", "应为1–500的整数")
+		}
+		f.Limit = n
+	}
+	switch f.Kind {
+	case "", "unit", "category":
+	default:
+		return apperr.Field("kind", "应为 unit 或 category")
+	}
+	list, err := a.svc.AuditLog(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(list) > 0 && len(list) == max(f.Limit, 100) {
+		next = list[len(list)-1].ID
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list, "next": next})
 	return nil
 }

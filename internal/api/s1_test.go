@@ -41,22 +41,23 @@ func TestScenarioS1(t *testing.T) {
 	}
 	as(t, "syl_zhihui", 200, "GET", "/api/v1/cases/"+c.ID+"/duplicates", nil)
 
-	// Accept as urgent, whistle in three units, they sign.
+	// Accept as urgent under the safety board: the lead is the street's own
+	// 平安法治板块A岗, the three district departments are co-units; they sign.
 	n := act(t, "syl_zhihui", c.ID, map[string]any{"action": "accept", "severity": "urgent", "version": c.Version})
 	if n.State != "accepted" {
 		t.Fatalf("after accept: %s", n.State)
 	}
-	n = act(t, "syl_zhihui", c.ID, map[string]any{"action": "dispatch", "lead_unit": "yj", "co_units": []string{"scjg", "xf"}, "version": n.Version})
-	if n.State != "dispatched" || len(n.Tasks) != 3 {
+	n = act(t, "syl_zhihui", c.ID, map[string]any{"action": "dispatch", "lead_unit": "syl-pa-a", "co_units": []string{"yj", "scjg", "xf"}, "version": n.Version})
+	if n.State != "dispatched" || len(n.Tasks) != 4 {
 		t.Fatalf("after dispatch: %s with %d tasks", n.State, len(n.Tasks))
 	}
-	for _, u := range []string{"yj_staff", "scjg_staff", "xf_staff"} {
+	for _, u := range []string{"syl_pa_a", "yj_staff", "scjg_staff", "xf_staff"} {
 		act(t, u, c.ID, map[string]any{"action": "sign"})
 	}
-	act(t, "yj_staff", c.ID, map[string]any{"action": "handle", "note": "现场召开调度会：宣读告知书，通报警示案例"})
+	act(t, "syl_pa_a", c.ID, map[string]any{"action": "handle", "note": "现场召开调度会：宣读告知书，通报警示案例"})
 
 	// Co-units, then the lead, feed back with photos.
-	for i, u := range []string{"scjg_staff", "xf_staff", "yj_staff"} {
+	for i, u := range []string{"yj_staff", "scjg_staff", "xf_staff", "syl_pa_a"} {
 		p := upload(t, u, uint8(50+40*i))
 		n = act(t, u, c.ID, map[string]any{"action": "feedback", "note": u + " 已处置", "photos": []photoRef{{Hash: p.Hash}}})
 	}
@@ -86,13 +87,15 @@ func TestScenarioS1(t *testing.T) {
 		{"report", "周春燕", "", "reported"},
 		{"accept", "石油路街道值班指挥长", "", "accepted"},
 		{"dispatch", "石油路街道值班指挥长", "", "dispatched"},
+		{"sign", "石油路街道平安法治板块A岗", "syl-pa-a", "handling"},
 		{"sign", "区应急管理局工作人员", "yj", "handling"},
 		{"sign", "区市场监管局工作人员", "scjg", "handling"},
 		{"sign", "区消防救援支队工作人员", "xf", "handling"},
-		{"handle", "区应急管理局工作人员", "yj", "handling"},
+		{"handle", "石油路街道平安法治板块A岗", "syl-pa-a", "handling"},
+		{"feedback", "区应急管理局工作人员", "yj", "handling"},
 		{"feedback", "区市场监管局工作人员", "scjg", "handling"},
 		{"feedback", "区消防救援支队工作人员", "xf", "handling"},
-		{"feedback", "区应急管理局工作人员", "yj", "fed_back"},
+		{"feedback", "石油路街道平安法治板块A岗", "syl-pa-a", "fed_back"},
 		{"verify", "周春燕", "", "closed"},
 		{"rate", "石油路街道值班指挥长", "", "closed"},
 	}
@@ -121,8 +124,12 @@ func TestScenarioS1(t *testing.T) {
 	if steps[0].Photos == nil || steps[0].Photos[0].Hash != photo.Hash {
 		t.Errorf("report step lacks the uploaded photo: %+v", steps[0].Photos)
 	}
-	if lead, _ := steps[2].Data["lead_unit"].(string); lead != "yj" || !strings.Contains(fmt.Sprint(steps[2].Data["co_units"]), "scjg xf") {
+	if lead, _ := steps[2].Data["lead_unit"].(string); lead != "syl-pa-a" || !strings.Contains(fmt.Sprint(steps[2].Data["co_units"]), "yj scjg xf") {
 		t.Errorf("dispatch data: %v", steps[2].Data)
+	}
+	// The dispatch keeps the library entry it was routed under.
+	if rule := fmt.Sprint(steps[2].Data["rule"]); !strings.Contains(rule, "category:AQ01") || !strings.Contains(rule, "level:street") {
+		t.Errorf("dispatch rule: %v", steps[2].Data["rule"])
 	}
 	roles := map[string]string{}
 	for _, tk := range final.Tasks {
@@ -136,7 +143,7 @@ func TestScenarioS1(t *testing.T) {
 			t.Errorf("task %s is %s after close, want done", tk.UnitID, tk.State)
 		}
 	}
-	if roles["yj"] != "lead" || roles["scjg"] != "co" || roles["xf"] != "co" {
+	if roles["syl-pa-a"] != "lead" || roles["yj"] != "co" || roles["scjg"] != "co" || roles["xf"] != "co" {
 		t.Errorf("task roles: %v", roles)
 	}
 	// The photo can be fetched back.

@@ -111,7 +111,7 @@ func TestWasOverdueOnEveryStage(t *testing.T) {
 		{"late sign", cases.Dispatched, cases.Command{Action: cases.ActSign}, leadUnit, at(9, 11, 11)},
 		// Verify within 1 working day of 10:00 Monday.
 		{"late verify", cases.FedBack, cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, at(10, 10, 1)},
-		{"late close", cases.FedBack, cases.Command{Action: cases.ActClose}, commander, at(10, 10, 1)},
+		{"late close", cases.FedBack, cases.Command{Action: cases.ActClose, Note: "协办单位未反馈，中心结案"}, commander, at(10, 10, 1)},
 		// Any action after a running clock ran out, e.g. a progress note.
 		{"note after due", cases.Handling, cases.Command{Action: cases.ActHandle, Note: "进展"}, leadUnit, at(12, 9, 11)},
 		// An extension asked for in time (Thu 09:00) but approved after the

@@ -107,6 +107,20 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		step.Data = map[string]any{"passed": false, "rework": n.Reworks}
 
 	case ActClose:
+		// Closing while a unit has not fed back leaves its task unfinished:
+		// the center must say why, and the step names the units.
+		var open []string
+		for _, t := range n.Tasks {
+			if t.Active() && t.State != TaskFedBack {
+				open = append(open, t.UnitID)
+			}
+		}
+		if len(open) > 0 {
+			if step.Note == "" {
+				return apperr.Field("note", "尚有承办单位未反馈，结案后其任务记为未办结，请说明结案理由")
+			}
+			step.Data = map[string]any{"unfinished": open}
+		}
 		n.stopCaseClock(now)
 		n.Stage = ""
 		n.close(now)

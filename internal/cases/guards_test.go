@@ -588,7 +588,7 @@ func TestEscalate(t *testing.T) {
 		if n := must(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, now.Add(2*time.Hour)); n.State != cases.Closed {
 			t.Errorf("grid worker verify: %s", n.State)
 		}
-		if n := must(t, c, cases.Command{Action: cases.ActClose}, districtCm, now.Add(2*time.Hour)); n.State != cases.Closed {
+		if n := must(t, c, cases.Command{Action: cases.ActClose, Note: "中心结案"}, districtCm, now.Add(2*time.Hour)); n.State != cases.Closed {
 			t.Errorf("district close: %s", n.State)
 		}
 	})
@@ -780,5 +780,32 @@ func TestUrgeSuperviseWarn(t *testing.T) {
 	_, step, err := cases.Apply(c, cases.Command{Action: cases.ActWarn, Level: "yellow", Clock: "task:u-lead:handle"}, cases.System, pol, now)
 	if err != nil || step.Data["level"] != "yellow" || step.Data["clock"] != "task:u-lead:handle" {
 		t.Fatalf("warn: %v %v", err, step.Data)
+	}
+}
+
+// TestCloseWithUnfinishedTasks: the center may close a joint case whose
+// co-unit never fed back only with a note; that task stays unfinished (and
+// overdue if its clock ran out) and is never counted as done.
+func TestCloseWithUnfinishedTasks(t *testing.T) {
+	c, last := reach(t, cases.FedBack)
+	if task(t, c, coID).State == cases.TaskFedBack {
+		t.Fatal("the standard case's co-unit has fed back; this test needs one that has not")
+	}
+	late := last.Add(30 * 24 * time.Hour) // long after every clock ran out
+	err := refused(t, c, cases.Command{Action: cases.ActClose}, commander, late, apperr.Invalid)
+	wantField(t, err, "note")
+	n, step, err := cases.Apply(c, cases.Command{Action: cases.ActClose, Note: "协办单位逾期未反馈，主办已整改到位"}, commander, pol, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := step.Data["unfinished"]; !reflect.DeepEqual(got, []string{coID}) {
+		t.Errorf("step names unfinished %v", got)
+	}
+	co, lead := task(t, n, coID), task(t, n, leadID)
+	if co.State != cases.TaskUnfinished || lead.State != cases.TaskDone {
+		t.Fatalf("co %s lead %s", co.State, lead.State)
+	}
+	if !co.Handle.WasOverdue || co.Handle.Stopped.IsZero() || !n.WasOverdue {
+		t.Errorf("the unfinished overdue task keeps the fact: handle %+v, case was overdue %v", co.Handle, n.WasOverdue)
 	}
 }

@@ -210,7 +210,7 @@ var Table = []Rule{
 	{ActLeave, "退出", []State{Closed}, "", []Role{RoleUnit, RoleHead}, nil},
 	{ActRateParty, "评价报到单位", []State{Closed}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FWhistle, FParty, FRating}},
 	{ActMeeting, "召开会议", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader, RoleGridWorker, RoleGridChief}, []Field{FMeeting}},
-	{ActDecisionDone, "落实", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleCommander}, []Field{FDecision}},
+	{ActDecisionDone, "落实", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleCommunity, RoleCommander}, []Field{FDecision}},
 }
 
 var rules = func() map[Action]Rule {

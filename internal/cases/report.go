@@ -40,6 +40,7 @@ var reportSources = map[Role][]Source{
 	RoleGridWorker: {SourcePatrol, SourceResident, SourceHotline},
 	RoleGridChief:  {SourcePatrol, SourceResident, SourceHotline},
 	RoleHead:       {SourcePatrol},
+	RoleCommunity:  {SourcePatrol, SourceResident, SourceHotline},
 	RoleCommander:  {SourceHotline, SourceResident, SourcePatrol, SourceVisit, SourceEnterprise},
 	RoleLeader:     {SourceVisit},
 	RoleEnterprise: {SourceEnterprise},

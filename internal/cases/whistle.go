@@ -454,7 +454,7 @@ func whistleGuard(c *Case, a Action, actor Actor) error {
 	case ActDecisionDone:
 		for _, m := range c.Meetings {
 			for _, d := range m.Decisions {
-				if !d.Done && (actor.Role != RoleUnit || d.UnitID == actor.UnitID) {
+				if !d.Done && (!actor.HandlesTasks() || d.UnitID == actor.UnitID) {
 					return nil
 				}
 			}
@@ -505,7 +505,7 @@ func whistleEffect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now 
 		}
 		m := &n.Meetings[i]
 		d := &m.Decisions[j]
-		if actor.Role == RoleUnit && d.UnitID != actor.UnitID {
+		if actor.HandlesTasks() && d.UnitID != actor.UnitID {
 			return refuse("该决定不由本单位落实")
 		}
 		if d.Done {

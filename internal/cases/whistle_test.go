@@ -406,7 +406,7 @@ func TestCloseEndsWhistles(t *testing.T) {
 	// but not late.
 	f, _ := reach(t, cases.FedBack)
 	f = must(t, f, streetWhistle(otherID), commander, at(9, 10, 20))
-	f = must(t, f, cases.Command{Action: cases.ActClose}, commander, at(9, 10, 25))
+	f = must(t, f, cases.Command{Action: cases.ActClose, Note: "协办单位未反馈，中心结案"}, commander, at(9, 10, 25))
 	if p := party(t, f, "w1", "unit:"+otherID); p.Late || p.ReportIn.Stopped.IsZero() {
 		t.Fatalf("closed early %+v", p)
 	}

@@ -1,10 +1,12 @@
 package service
 
 import (
+	"context"
 	"fmt"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/region"
 	"zhizhi/internal/routing"
 )
 
@@ -93,4 +95,72 @@ func (s *Service) Actions(c *cases.Case, actor cases.Actor) []cases.Action {
 		out = append(out, a)
 	}
 	return out
+}
+
+// Desk is a post or section of a board with the people who staff it.
+type Desk struct {
+	Unit  cases.Unit   `json:"unit"`
+	Staff []StaffBrief `json:"staff,omitempty"`
+}
+
+// StaffBrief names an account staffing a unit.
+type StaffBrief struct {
+	Username string `json:"username"`
+	Name     string `json:"name"`
+	Title    string `json:"title,omitempty"`
+	Active   bool   `json:"active"`
+}
+
+// StreetBoard is one of a street's four boards: its heads, its posts and
+// its sections.
+type StreetBoard struct {
+	Board cases.Board  `json:"board"`
+	Label string       `json:"label"`
+	Unit  *cases.Unit  `json:"unit,omitempty"` // nil when the street has not set the board up
+	Heads []StaffBrief `json:"heads,omitempty"`
+	Posts []Desk       `json:"posts"`
+	Desks []Desk       `json:"sections"`
+}
+
+// Boards returns a street's four boards with their posts and sections, and
+// who staffs them (names only for administrators, commanders and leaders).
+func (s *Service) Boards(ctx context.Context, actor cases.Actor, streetCode string) ([]StreetBoard, error) {
+	ref := s.ref.Load()
+	path, ok := ref.paths[streetCode]
+	if !ok || ref.levels[streetCode] != region.Street {
+		return nil, apperr.Field("street", "街道不存在")
+	}
+	withStaff := actor.Role == cases.RoleAdmin || actor.Role == cases.RoleCommander || actor.Role == cases.RoleLeader
+	staff := map[string][]StaffBrief{}
+	if withStaff {
+		accts, err := s.db.Accounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range accts {
+			if a.UnitID != "" && a.Role == cases.RoleUnit {
+				staff[a.UnitID] = append(staff[a.UnitID], StaffBrief{Username: a.Username, Name: a.Name, Title: a.Title, Active: a.Active})
+			}
+		}
+	}
+	out := make([]StreetBoard, 0, len(cases.Boards))
+	for _, b := range cases.Boards {
+		sb := StreetBoard{Board: b, Label: b.Label(), Posts: []Desk{}, Desks: []Desk{}}
+		for _, u := range s.Units() {
+			if u.RegionPath != path || u.Board != b {
+				continue
+			}
+			switch u.Kind {
+			case cases.UnitBoard:
+				u := u
+				sb.Unit, sb.Heads = &u, staff[u.ID]
+			case cases.UnitPost:
+				sb.Posts = append(sb.Posts, Desk{Unit: u, Staff: staff[u.ID]})
+			case cases.UnitSection:
+				sb.Desks = append(sb.Desks, Desk{Unit: u, Staff: staff[u.ID]})
+			}
+		}
+		out = append(out, sb)
+	}
+	return out, nil
 }

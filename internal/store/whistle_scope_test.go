@@ -50,3 +50,49 @@ func TestWhistleScope(t *testing.T) {
 		}
 	})
 }
+
+// TestBoardAndCommunityScope checks that listings agree with cases.CanSee
+// for a board head (who sees the board's posts' cases), a post (only its
+// own), and community staff (their community's cases, cases dispatched to
+// their community unit, and their own reports).
+func TestBoardAndCommunityScope(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		sibling := "/500000/500103/500103009/"
+		task := func(unit string) func(*cases.Case) {
+			return func(c *cases.Case) {
+				c.State = cases.Dispatched
+				c.Tasks = []cases.Task{{UnitID: unit, Role: cases.Lead, State: cases.TaskDispatched}}
+			}
+		}
+		elsewhere := func(c *cases.Case) { c.RegionPath, c.CenterPath, c.GridCode = sibling+"500103009001/", sibling, "" }
+		a := newCase("B01", task("s-ms-a"))
+		b := newCase("B02", elsewhere, task("c-x"))
+		c := newCase("B03", elsewhere, func(c *cases.Case) { c.Reporter.AccountID = "acct-comm2" })
+		insert(t, db, a, b, c)
+		head := cases.Actor{Role: cases.RoleUnit, UnitID: "s-ms-bk", Units: []string{"s-ms-a", "s-ms-b"}, AccountID: "acct-head"}
+		for _, tc := range []struct {
+			name  string
+			actor cases.Actor
+			want  []string
+		}{
+			{"board head", head, []string{"B01"}},
+			{"another board's head", cases.Actor{Role: cases.RoleUnit, UnitID: "s-pa-bk", Units: []string{"s-pa-a"}, AccountID: "acct-h2"}, nil},
+			{"the post", cases.Actor{Role: cases.RoleUnit, UnitID: "s-ms-a", AccountID: "acct-pa"}, []string{"B01"}},
+			{"the other post", cases.Actor{Role: cases.RoleUnit, UnitID: "s-ms-b", AccountID: "acct-pb"}, nil},
+			{"community staff", cases.Actor{Role: cases.RoleCommunity, RegionPath: communityPath, UnitID: "c-x", AccountID: "acct-comm"}, []string{"B02", "B01"}},
+			{"community staff elsewhere", cases.Actor{Role: cases.RoleCommunity, RegionPath: sibling + "500103009002/", UnitID: "c-y", AccountID: "acct-comm2"}, []string{"B03"}},
+		} {
+			got, err := db.Cases(ctx, CaseFilter{Scope: ScopeOf(tc.actor)})
+			if err != nil || !slices.Equal(ids(got), tc.want) {
+				t.Errorf("%s: got %v %v, want %v", tc.name, ids(got), err, tc.want)
+			}
+			for _, x := range []*cases.Case{a, b, c} {
+				if listed := slices.Contains(ids(got), x.ID); cases.CanSee(tc.actor, x) != listed {
+					t.Errorf("%s: CanSee(%s) = %v but listed = %v", tc.name, x.ID, !listed, listed)
+				}
+			}
+		}
+	})
+}

@@ -352,7 +352,7 @@ func (c *Console) formOf(r *http.Request, cs *cases.Case, a cases.Action, dups [
 		actor := actorOf(r)
 		for _, m := range cs.Meetings {
 			for _, d := range m.Decisions {
-				if !d.Done && (actor.Role != cases.RoleUnit || d.UnitID == actor.UnitID) {
+				if !d.Done && (!actor.HandlesTasks() || d.UnitID == actor.UnitID) {
 					f.Decisions = append(f.Decisions, d)
 				}
 			}
