@@ -166,6 +166,7 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	in.By = actorOf(r)
 	acct, err := a.svc.CreateAccount(r.Context(), in, auth.DefaultParams)
 	if err != nil {
 		return err
@@ -236,9 +237,9 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
 		f.Limit = n
 	}
 	switch f.Kind {
-	case "", "unit", "category":
+	case "", "unit", "category", "account":
 	default:
-		return apperr.Field("kind", "应为 unit 或 category")
+		return apperr.Field("kind", "应为 unit、category 或 account")
 	}
 	list, err := a.svc.AuditLog(r.Context(), f)
 	if err != nil {

@@ -468,6 +468,19 @@ func TestBoardsAndAudit(t *testing.T) {
 	if len(log.Items) == 0 || !strings.Contains(string(log.Items[0].After), `"level":"district"`) {
 		t.Errorf("category audit %+v", log.Items)
 	}
+	// Staffing a post is audited too, without the password.
+	var acct struct {
+		ID string `json:"id"`
+	}
+	mustJSON(t, as(t, "admin", 201, "POST", "/api/v1/accounts", map[string]any{
+		"username": "syl_ms_c", "name": "C岗值班员", "role": "unit", "unit_id": "syl-ms-c", "password": "zhizhi2026"}), &acct)
+	as(t, "admin", 200, "PATCH", "/api/v1/accounts/"+acct.ID, map[string]any{"unit_id": "syl-ms-b"})
+	mustJSON(t, as(t, "admin", 200, "GET", "/api/v1/audit?kind=account&object_id="+acct.ID, nil), &log)
+	if len(log.Items) != 2 || log.Items[0].Action != "update" || !strings.Contains(string(log.Items[0].Before), "syl-ms-c") ||
+		!strings.Contains(string(log.Items[0].After), "syl-ms-b") || strings.Contains(string(log.Items[1].After), "argon") {
+		t.Errorf("account audit %+v", log.Items)
+	}
+
 	// Now a district matter: a new MS12 case cannot be dispatched by the street.
 	c2 := reportAs(t, "zhouchunyan", xinyingcun, map[string]any{"category": "MS12", "description": "版本测试：夜间施工"})
 	act(t, "syl_zhihui", c2.ID, map[string]any{"action": "accept"})

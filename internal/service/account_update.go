@@ -145,6 +145,9 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 		if err := tx.PutAccount(ctx, a); err != nil {
 			return err
 		}
+		if err := tx.Audit(ctx, s.auditEntry(by, "account", a.ID, true, old, a)); err != nil {
+			return err
+		}
 		if revoke {
 			return tx.DeleteTokensOf(ctx, a.ID)
 		}

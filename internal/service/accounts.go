@@ -86,6 +86,8 @@ type NewAccount struct {
 	// PasswordHash, when set, is stored instead of hashing Password (the
 	// demo hashes its one password once for hundreds of accounts).
 	PasswordHash string `json:"-"`
+	// By is who creates the account, for the audit trail (System if unset).
+	By cases.Actor `json:"-"`
 }
 
 // CreateAccount validates and stores a new account.
@@ -162,7 +164,16 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 	if in.Role != cases.RoleUnit && in.Role != cases.RoleCommunity {
 		a.UnitID = ""
 	}
-	err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.PutAccount(ctx, a) })
+	by := in.By
+	if by.Role == "" {
+		by = cases.System
+	}
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.PutAccount(ctx, a); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEntry(by, "account", a.ID, false, nil, a))
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return store.Account{}, apperr.Field("username", "用户名已存在")
 	}
