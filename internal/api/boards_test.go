@@ -391,7 +391,7 @@ func TestBoardsAndAudit(t *testing.T) {
 			} `json:"unit"`
 			Heads []struct{ Username string } `json:"heads"`
 			Posts []struct {
-				Unit  struct{ ID string }     `json:"unit"`
+				Unit  struct{ ID string }         `json:"unit"`
 				Staff []struct{ Username string } `json:"staff"`
 			} `json:"posts"`
 			Sections []struct {
