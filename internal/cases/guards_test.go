@@ -809,3 +809,25 @@ func TestCloseWithUnfinishedTasks(t *testing.T) {
 		t.Errorf("the unfinished overdue task keeps the fact: handle %+v, case was overdue %v", co.Handle, n.WasOverdue)
 	}
 }
+
+// TestCoUnitFinishesAfterLead: after the lead fed back, the co-unit can
+// still sign and feed back its own task; the case waits for verification
+// meanwhile, and on close both tasks are done.
+func TestCoUnitFinishesAfterLead(t *testing.T) {
+	c, last := reach(t, cases.FedBack)
+	now := last.Add(10 * time.Minute)
+	co := unitActor(coID)
+	refused(t, c, cases.Command{Action: cases.ActFeedback, Note: "已配合"}, co, now, apperr.Refused) // not signed yet
+	c = must(t, c, cases.Command{Action: cases.ActSign}, co, now)
+	c = must(t, c, cases.Command{Action: cases.ActFeedback, Note: "已配合处置"}, co, now.Add(time.Minute))
+	if c.State != cases.FedBack || c.Stage != cases.StageVerify || task(t, c, coID).State != cases.TaskFedBack {
+		t.Fatalf("state %s stage %s co %s", c.State, c.Stage, task(t, c, coID).State)
+	}
+	refused(t, c, cases.Command{Action: cases.ActFeedback, Note: "再次反馈"}, co, now.Add(2*time.Minute), apperr.Refused)
+	n := must(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, now.Add(time.Hour))
+	for _, tk := range n.Tasks {
+		if tk.State != cases.TaskDone {
+			t.Errorf("task %s %s", tk.UnitID, tk.State)
+		}
+	}
+}

@@ -178,15 +178,18 @@ type Rule struct {
 }
 
 // Table is the state machine as data, in the order the console shows actions.
+// Every unit's task is its own to finish: co-units sign and feed back until
+// the case closes, also after the lead has fed back (the guards keep each
+// unit to its own task).
 var Table = []Rule{
 	{ActAccept, "受理", []State{Reported}, Accepted, []Role{RoleCommander}, nil},
 	{ActReject, "不予受理", []State{Reported}, Rejected, []Role{RoleCommander}, []Field{FNote}},
 	{ActMerge, "合并", []State{Reported, Accepted}, Merged, []Role{RoleCommander}, []Field{FTarget}},
 	{ActDispatch, "派遣", []State{Accepted}, Dispatched, []Role{RoleCommander}, []Field{FLead}},
 	{ActRedispatch, "改派", []State{Dispatched, Handling}, Dispatched, []Role{RoleCommander}, []Field{FLead, FNote}},
-	{ActSign, "签收", []State{Dispatched, Handling}, "", []Role{RoleUnit, RoleCommunity}, nil},
+	{ActSign, "签收", []State{Dispatched, Handling, FedBack}, "", []Role{RoleUnit, RoleCommunity}, nil},
 	{ActHandle, "处置进展", []State{Handling}, Handling, []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
-	{ActFeedback, "反馈", []State{Handling}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
+	{ActFeedback, "反馈", []State{Handling, FedBack}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
 	{ActVerify, "核查", []State{FedBack}, "", []Role{RoleGridWorker, RoleGridChief, RoleCommander}, []Field{FPassed}},
 	{ActClose, "结案", []State{FedBack}, Closed, []Role{RoleCommander}, nil},
 	{ActRate, "评价", []State{Closed}, Closed, []Role{RoleResident, RoleEnterprise, RoleGridWorker, RoleGridChief, RoleCommander}, []Field{FRating}},

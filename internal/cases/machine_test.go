@@ -120,15 +120,15 @@ func actorFor(role cases.Role, a cases.Action, st cases.State, c cases.Case) cas
 		return cases.System
 	case cases.RoleUnit:
 		unit := leadID
-		if a == cases.ActSign && st == cases.Handling {
-			unit = coID // the lead has signed; the co-unit has not
+		if (a == cases.ActSign && (st == cases.Handling || st == cases.FedBack)) || (a == cases.ActFeedback && st == cases.FedBack) {
+			unit = coID // the lead has signed (and fed back); the co-unit has not
 		}
 		return unitActor(unit)
 	case cases.RoleCommunity:
 		// Community staff acting for the unit whose turn it is, in the
 		// case's community.
 		act = unitActor(leadID)
-		if a == cases.ActSign && st == cases.Handling {
+		if (a == cases.ActSign && (st == cases.Handling || st == cases.FedBack)) || (a == cases.ActFeedback && st == cases.FedBack) {
 			act = unitActor(coID)
 		}
 		act.Role, act.RegionPath = cases.RoleCommunity, communityPath
@@ -158,6 +158,16 @@ func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Ca
 		req = validCommand(cases.ActExtendRequest, now)
 	case cases.ActParkApprove, cases.ActParkDeny:
 		req = validCommand(cases.ActParkRequest, now)
+	case cases.ActFeedback:
+		// After the lead fed back, the co-unit signs before its own feedback.
+		if c.State != cases.FedBack {
+			return c
+		}
+		n, _, err := cases.Apply(c, cases.Command{Action: cases.ActSign}, unitActor(coID), pol, now)
+		if err != nil {
+			t.Fatalf("co-unit sign before feedback: %v", err)
+		}
+		return n
 	default:
 		return c
 	}
@@ -183,6 +193,9 @@ func unitInScope(st cases.State) bool {
 func expectedTo(a cases.Action, st cases.State) cases.State {
 	switch a {
 	case cases.ActSign:
+		if st == cases.FedBack {
+			return cases.FedBack // the co-unit signs after the lead fed back
+		}
 		return cases.Handling // the lead signs in dispatched; the co-unit in handling
 	case cases.ActFeedback:
 		return cases.FedBack // the lead feeds back
