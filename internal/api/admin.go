@@ -252,3 +252,18 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"items": list, "next": next})
 	return nil
 }
+
+func (a *API) setUpBoards(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Region string `json:"region"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	created, err := a.svc.SetUpBoards(r.Context(), actorOf(r), in.Region)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"created": created})
+	return nil
+}

@@ -70,6 +70,7 @@ func init() {
 		{"GET", "/api/v1/units", signed, (*API).listUnits, "List units"},
 		{"PUT", "/api/v1/units/{id}", admin, (*API).putUnit, "Create or update a unit: a department, a street's board, post or section, or a community"},
 		{"GET", "/api/v1/boards", signed, (*API).listBoards, "A street's four boards with their posts, sections and staff (?street=code)"},
+		{"POST", "/api/v1/boards", admin, (*API).setUpBoards, "Give every street under a region the four boards it lacks, each with a first post ({\"region\": code})"},
 		{"GET", "/api/v1/audit", admin, (*API).auditLog, "The audit trail of units, categories (the graded classification library) and accounts (?kind=&object_id=&before=&limit=)"},
 		{"GET", "/api/v1/accounts", admin, (*API).listAccounts, "List accounts"},
 		{"POST", "/api/v1/accounts", admin, (*API).createAccount, "Create an account"},

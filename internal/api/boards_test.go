@@ -486,3 +486,21 @@ func TestBoardsAndAudit(t *testing.T) {
 	act(t, "syl_zhihui", c2.ID, map[string]any{"action": "accept"})
 	refusedAct(t, "syl_zhihui", c2.ID, map[string]any{"action": "dispatch", "lead_unit": "syl-ms-a"}, 409, "区级事项")
 }
+
+// TestSetUpBoards: the demo's streets have their boards already; only an
+// administrator sets boards up, for a street, district or city.
+func TestSetUpBoards(t *testing.T) {
+	var out struct {
+		Created []struct {
+			ID   string `json:"id"`
+			Kind string `json:"kind"`
+		} `json:"created"`
+	}
+	mustJSON(t, as(t, "admin", 200, "POST", "/api/v1/boards", map[string]any{"region": "500103014"}), &out)
+	if len(out.Created) != 0 {
+		t.Fatalf("石油路 already has its boards, created %+v", out.Created)
+	}
+	as(t, "admin", 400, "POST", "/api/v1/boards", map[string]any{"region": "500103014010"})
+	as(t, "syl_zhihui", 403, "POST", "/api/v1/boards", map[string]any{"region": "500103014"})
+	// A new street's set-up is tested in the service's own suite.
+}

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -163,4 +165,54 @@ func (s *Service) Boards(ctx context.Context, actor cases.Actor, streetCode stri
 		out = append(out, sb)
 	}
 	return out, nil
+}
+
+// SetUpBoards gives every street under a region (a street, a district or the
+// city) the four boards it lacks, each with its first post (A岗), named after
+// the street: what an administrator does once for a new installation or a
+// newly imported street. Boards and posts that exist are left alone. It
+// returns the units it created.
+func (s *Service) SetUpBoards(ctx context.Context, actor cases.Actor, regionCode string) ([]cases.Unit, error) {
+	ref := s.ref.Load()
+	root, ok := ref.paths[regionCode]
+	if !ok {
+		return nil, apperr.Field("region", "区域不存在")
+	}
+	if l := ref.levels[regionCode]; l != region.Street && l != region.District && l != region.City {
+		return nil, apperr.Field("region", "请选择街道、区或市")
+	}
+	var streets []string
+	for code, p := range ref.paths {
+		if ref.levels[code] == region.Street && strings.HasPrefix(p, root) {
+			streets = append(streets, code)
+		}
+	}
+	sort.Strings(streets)
+	have := map[string]bool{} // street path + board → a board unit exists
+	for _, u := range ref.units {
+		if u.Kind == cases.UnitBoard {
+			have[u.RegionPath+string(u.Board)] = true
+		}
+	}
+	var created []cases.Unit
+	for _, code := range streets {
+		path, name := ref.paths[code], ref.names[code]
+		for _, b := range cases.Boards {
+			if have[path+string(b)] {
+				continue
+			}
+			board := cases.Unit{ID: code + "-" + string(b), Name: name + b.Label() + "板块", Kind: cases.UnitBoard, Board: b, RegionPath: path, Active: true}
+			post := cases.Unit{ID: code + "-" + string(b) + "-a", Name: board.Name + "A岗", Kind: cases.UnitPost, Board: b, Parent: board.ID, RegionPath: path, Active: true}
+			for _, u := range []cases.Unit{board, post} {
+				if _, taken := s.Unit(u.ID); taken {
+					return created, apperr.Field("region", "编号“"+u.ID+"”已被其他单位使用，请手工设立"+name+"的板块")
+				}
+				if err := s.PutUnit(ctx, actor, u); err != nil {
+					return created, err
+				}
+				created = append(created, u)
+			}
+		}
+	}
+	return created, nil
 }

@@ -1,0 +1,48 @@
+package service
+
+import (
+	"context"
+	"testing"
+
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
+	"zhizhi/internal/store"
+)
+
+// TestSetUpBoards: every street under the region gets the four boards it
+// lacks, each with a first post, audited; a second run creates nothing; a
+// board set up by hand is kept.
+func TestSetUpBoards(t *testing.T) {
+	s, _ := keyWorld(t)
+	ctx := context.Background()
+	admin := cases.Actor{AccountID: "acct-admin", Name: "管理员", Role: cases.RoleAdmin, RegionPath: "/500000/"}
+	own := cases.Unit{ID: "yi-pa", Name: "乙街道平安法治板块", Kind: cases.UnitBoard, Board: cases.BoardSafety, RegionPath: "/500000/500103/500103002/", Active: true}
+	if err := s.PutUnit(ctx, admin, own); err != nil {
+		t.Fatal(err)
+	}
+	created, err := s.SetUpBoards(ctx, admin, "500103")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(created) != 2*4+2*3 { // 甲: four boards and posts; 乙: three (its safety board exists)
+		t.Fatalf("created %d units: %+v", len(created), created)
+	}
+	for _, b := range cases.Boards {
+		u, ok := s.Unit("500103001-" + string(b) + "-a")
+		if !ok || u.Kind != cases.UnitPost || u.Parent != "500103001-"+string(b) || u.Board != b || u.Name != "甲街道"+b.Label()+"板块A岗" {
+			t.Errorf("post of %s: %+v", b, u)
+		}
+	}
+	if again, err := s.SetUpBoards(ctx, admin, "500000"); err != nil || len(again) != 0 {
+		t.Errorf("second run: %v %v", again, err)
+	}
+	log, err := s.AuditLog(ctx, storeAuditUnit("500103001-party"))
+	if err != nil || len(log) != 1 || log[0].ActorName != "管理员" || log[0].Action != "create" {
+		t.Errorf("audit %+v %v", log, err)
+	}
+	if _, err := s.SetUpBoards(ctx, admin, "500103001001"); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("a community: %v", err)
+	}
+}
+
+func storeAuditUnit(id string) store.AuditFilter { return store.AuditFilter{Kind: "unit", ObjectID: id} }
