@@ -45,4 +45,6 @@ func TestSetUpBoards(t *testing.T) {
 	}
 }
 
-func storeAuditUnit(id string) store.AuditFilter { return store.AuditFilter{Kind: "unit", ObjectID: id} }
+func storeAuditUnit(id string) store.AuditFilter {
+	return store.AuditFilter{Kind: "unit", ObjectID: id}
+}
