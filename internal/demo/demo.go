@@ -107,23 +107,18 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err != nil {
 		return err
 	}
+	var all []cases.Unit
 	for _, u := range units {
 		u.Active = true
 		u.RegionPath = District
-		if err := svc.PutUnit(ctx, cases.System, u); err != nil {
-			return fmt.Errorf("unit %s: %w", u.ID, err)
-		}
+		all = append(all, u)
 	}
 	// Boards before their posts and sections: a post names its board.
-	for _, u := range w.streetUnits() {
-		if err := svc.PutUnit(ctx, cases.System, u); err != nil {
-			return fmt.Errorf("unit %s: %w", u.ID, err)
-		}
+	if err := svc.PutUnits(ctx, cases.System, append(all, w.streetUnits()...)); err != nil {
+		return fmt.Errorf("units: %w", err)
 	}
-	for _, c := range Categories() {
-		if err := svc.PutCategory(ctx, cases.System, c); err != nil {
-			return fmt.Errorf("category %s: %w", c.Code, err)
-		}
+	if err := svc.PutCategories(ctx, cases.System, Categories()); err != nil {
+		return fmt.Errorf("categories: %w", err)
 	}
 	actors := map[string]cases.Actor{}
 	// Every demo account has the same password: hash it once.

@@ -116,12 +116,12 @@ type StaffBrief struct {
 // StreetBoard is one of a street's four boards: its heads, its posts and
 // its sections.
 type StreetBoard struct {
-	Board cases.Board  `json:"board"`
-	Label string       `json:"label"`
-	Unit  *cases.Unit  `json:"unit,omitempty"` // nil when the street has not set the board up
-	Heads []StaffBrief `json:"heads,omitempty"`
-	Posts []Desk       `json:"posts"`
-	Desks []Desk       `json:"sections"`
+	Board    cases.Board  `json:"board"`
+	Label    string       `json:"label"`
+	Unit     *cases.Unit  `json:"unit,omitempty"` // nil when the street has not set the board up
+	Heads    []StaffBrief `json:"heads,omitempty"`
+	Posts    []Desk       `json:"posts"`
+	Sections []Desk       `json:"sections"`
 }
 
 // Boards returns a street's four boards with their posts and sections, and
@@ -147,7 +147,7 @@ func (s *Service) Boards(ctx context.Context, actor cases.Actor, streetCode stri
 	}
 	out := make([]StreetBoard, 0, len(cases.Boards))
 	for _, b := range cases.Boards {
-		sb := StreetBoard{Board: b, Label: b.Label(), Posts: []Desk{}, Desks: []Desk{}}
+		sb := StreetBoard{Board: b, Label: b.Label(), Posts: []Desk{}, Sections: []Desk{}}
 		for _, u := range s.Units() {
 			if u.RegionPath != path || u.Board != b {
 				continue
@@ -159,7 +159,7 @@ func (s *Service) Boards(ctx context.Context, actor cases.Actor, streetCode stri
 			case cases.UnitPost:
 				sb.Posts = append(sb.Posts, Desk{Unit: u, Staff: staff[u.ID]})
 			case cases.UnitSection:
-				sb.Desks = append(sb.Desks, Desk{Unit: u, Staff: staff[u.ID]})
+				sb.Sections = append(sb.Sections, Desk{Unit: u, Staff: staff[u.ID]})
 			}
 		}
 		out = append(out, sb)
@@ -205,14 +205,17 @@ func (s *Service) SetUpBoards(ctx context.Context, actor cases.Actor, regionCode
 			post := cases.Unit{ID: code + "-" + string(b) + "-a", Name: board.Name + "A岗", Kind: cases.UnitPost, Board: b, Parent: board.ID, RegionPath: path, Active: true}
 			for _, u := range []cases.Unit{board, post} {
 				if _, taken := s.Unit(u.ID); taken {
-					return created, apperr.Field("region", "编号“"+u.ID+"”已被其他单位使用，请手工设立"+name+"的板块")
-				}
-				if err := s.PutUnit(ctx, actor, u); err != nil {
-					return created, err
+					return nil, apperr.Field("region", "编号“"+u.ID+"”已被其他单位使用，请手工设立"+name+"的板块")
 				}
 				created = append(created, u)
 			}
 		}
+	}
+	if len(created) == 0 {
+		return nil, nil
+	}
+	if err := s.PutUnits(ctx, actor, created); err != nil {
+		return nil, err
 	}
 	return created, nil
 }
