@@ -2,7 +2,9 @@ package cases_test
 
 import (
 	"testing"
+	"time"
 
+	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 )
 
@@ -161,5 +163,24 @@ func TestRedact(t *testing.T) {
 	anon.Reporter.AccountID = ""
 	if got := cases.Redact(cases.Actor{Role: cases.RoleResident}, anon); got.Reporter.Phone != "138****5678" {
 		t.Errorf("anonymous: %q", got.Reporter.Phone)
+	}
+}
+
+// TestBoardHeadSeesButDoesNotAct: a board head's actor carries the board's
+// posts (Units): the head sees their cases but takes no unit action on them;
+// a post acts only on its own task.
+func TestBoardHeadSeesButDoesNotAct(t *testing.T) {
+	c, last := reach(t, cases.Dispatched)
+	head := cases.Actor{AccountID: "acct-head", Name: "板块负责人", Role: cases.RoleUnit, UnitID: "u-board", Units: []string{leadID, "u-post-b"}}
+	otherHead := cases.Actor{AccountID: "acct-head2", Role: cases.RoleUnit, UnitID: "u-board2", Units: []string{"u-post-x"}}
+	if !cases.CanSee(head, &c) || cases.CanSee(otherHead, &c) {
+		t.Fatalf("head sees %v, other head sees %v", cases.CanSee(head, &c), cases.CanSee(otherHead, &c))
+	}
+	if got := cases.Actions(&c, head); len(got) != 0 {
+		t.Errorf("the head may take %v", got)
+	}
+	refused(t, c, cases.Command{Action: cases.ActSign}, head, last.Add(time.Minute), apperr.Refused)
+	if _, _, err := cases.Apply(c, cases.Command{Action: cases.ActSign}, otherHead, pol, last.Add(time.Minute)); !apperr.Is(err, apperr.Forbidden) {
+		t.Errorf("another board's head: %v", err)
 	}
 }
