@@ -96,12 +96,12 @@ func TestBoardPanel(t *testing.T) {
 	// exposed rubbish is a grid matter, so the case's community.
 	r = cmd.postPanel("/cases/"+first.ID+"/act", url.Values{"action": {"accept"}, "severity": {"critical"}})
 	expect(t, r, 200, "已受理", `id="act-dispatch"`, `data-key="d"`)
-	cat := struct{ DefaultUnit string }{"c-500103014010"}
-	if !strings.Contains(r.body, `<option value="`+cat.DefaultUnit+`" selected>`) {
-		t.Fatalf("dispatch form does not pre-select %q", cat.DefaultUnit)
+	lead := "c-500103014010" // 新影村社区
+	if !strings.Contains(r.body, `<option value="`+lead+`" selected>`) {
+		t.Fatalf("dispatch form does not pre-select %q", lead)
 	}
 	// A stale version is refused with the reason, in the panel.
-	r = cmd.postPanel("/cases/"+first.ID+"/act", url.Values{"action": {"dispatch"}, "lead_unit": {cat.DefaultUnit}, "version": {"1"}})
+	r = cmd.postPanel("/cases/"+first.ID+"/act", url.Values{"action": {"dispatch"}, "lead_unit": {lead}, "version": {"1"}})
 	expect(t, r, 409, `class="drawer-in"`, `class="alert"`)
 	if caseByID(t, first.ID).State != cases.Accepted {
 		t.Fatal("a refused dispatch changed the case")
@@ -114,7 +114,7 @@ func TestBoardPanel(t *testing.T) {
 	// Without the script: the panel's form sends the browser back to the
 	// board with the panel open, and the rows link to the case page.
 	cmd.get("/board?case=" + first.ID)
-	r = cmd.post("/cases/"+first.ID+"/act", url.Values{"action": {"dispatch"}, "lead_unit": {cat.DefaultUnit}, "from": {"board"}})
+	r = cmd.post("/cases/"+first.ID+"/act", url.Values{"action": {"dispatch"}, "lead_unit": {lead}, "from": {"board"}})
 	if r.status != http.StatusSeeOther || r.location != "/board?case="+first.ID+"&done=dispatch" {
 		t.Fatalf("no-script dispatch from the board: %d to %q", r.status, r.location)
 	}
@@ -123,7 +123,7 @@ func TestBoardPanel(t *testing.T) {
 	if strings.Contains(r.body, `id="board-panel" hidden`) || !strings.Contains(r.body, `id="board-panel"`) {
 		t.Fatal("the board does not show the panel it was sent back to")
 	}
-	if got := caseByID(t, first.ID); got.State != cases.Dispatched || got.Tasks[0].UnitID != cat.DefaultUnit || got.Severity != sla.Critical {
+	if got := caseByID(t, first.ID); got.State != cases.Dispatched || got.Tasks[0].UnitID != lead || got.Severity != sla.Critical {
 		t.Fatalf("after dispatch: %s %+v %s", got.State, got.Tasks, got.Severity)
 	}
 	// A refused form without the script falls back to the case page.
@@ -206,31 +206,32 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`(document.querySelector('#board-panel .flash')||{}).textContent === '已受理'`, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('`+rowSel+`').textContent.includes('待派遣')`, chromedp.WithPollingTimeout(20*time.Second)),
 	)
-	// d opens the dispatch form with the category's unit selected; a co-unit
-	// is ticked and Enter on it sends the form.
-	cat, _ := plat.Service.Category("MS03")
+	// d opens the dispatch form with the library's suggestion selected
+	// (exposed rubbish is a grid matter: the case's community); the
+	// commander picks the street's 民生服务 A岗 instead, ticks a co-unit and
+	// Enter on it sends the form.
+	suggested, _ := plat.Service.SuggestUnit(caseByID(t, cs.ID))
 	board.do(chromedp.KeyEvent("d"),
 		chromedp.Poll[chromedp.Void](`document.activeElement && document.activeElement.closest('#act-dispatch') !== null`, chromedp.WithPollingTimeout(20*time.Second)))
-	if lead := eval[string](board, `document.querySelector('#board-panel #act-dispatch select[name=lead_unit]').value`); lead != cat.DefaultUnit {
-		t.Fatalf("lead unit pre-filled with %q, want %q", lead, cat.DefaultUnit)
+	if lead := eval[string](board, `document.querySelector('#board-panel #act-dispatch select[name=lead_unit]').value`); lead != suggested.ID || suggested.Kind != cases.UnitCommunity {
+		t.Fatalf("lead unit pre-filled with %q, want the suggestion %q (a community)", lead, suggested.ID)
 	}
+	const lead = "syl-ms-a"
+	eval[any](board, `(function(){document.querySelector('#board-panel #act-dispatch select[name=lead_unit]').value='syl-ms-a';return null})()`)
 	co := "xf" // a unit with a demo account
-	if cat.DefaultUnit == co {
-		co = "yj"
-	}
 	eval[any](board, `(function(){var b=document.querySelector('#act-dispatch input[name=co_units][value=`+co+`]');b.focus();b.click();return null})()`)
 	board.do(chromedp.KeyEvent("\r"),
 		chromedp.Poll[chromedp.Void](`(document.querySelector('#board-panel .flash')||{}).textContent === '已派遣'`, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('`+rowSel+`').textContent.includes('待签收')`, chromedp.WithPollingTimeout(20*time.Second)),
 	)
 	got := caseByID(t, cs.ID)
-	if got.State != cases.Dispatched || len(got.Tasks) != 2 || got.Tasks[0].UnitID != cat.DefaultUnit || got.Tasks[1].UnitID != co {
+	if got.State != cases.Dispatched || len(got.Tasks) != 2 || got.Tasks[0].UnitID != lead || got.Tasks[1].UnitID != co {
 		t.Fatalf("after dispatch from the panel: %s %+v", got.State, got.Tasks)
 	}
 
 	// The lead unit signs and feeds back with a photo on the case page; the co-unit does its part through the service.
 	unit := board.another()
-	unit.signIn(cat.DefaultUnit+"_staff", "/inbox")
+	unit.signIn("syl_ms_a", "/inbox")
 	unit.do(chromedp.Navigate(srv.URL+"/cases/"+cs.ID), chromedp.WaitVisible(chromedp.CSS(`#act-sign`)),
 		chromedp.Click(chromedp.CSS(`#act-sign button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`.flash`)))
 	actOn(t, co+"_staff", cs.ID, cases.Command{Action: cases.ActSign})
