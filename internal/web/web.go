@@ -62,7 +62,7 @@ var (
 	signed     = access{}
 	commanders = access{roles: []cases.Role{cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin}}
 	gridPeople = access{roles: []cases.Role{cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead}}
-	unitStaff  = access{roles: []cases.Role{cases.RoleUnit}}
+	unitStaff  = access{roles: []cases.Role{cases.RoleUnit, cases.RoleCommunity}}
 )
 
 // route is one row of the console's route table.
@@ -363,7 +363,7 @@ func homeOf(r cases.Role) string {
 		return "/board"
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		return "/m"
-	case cases.RoleUnit:
+	case cases.RoleUnit, cases.RoleCommunity:
 		return "/inbox"
 	}
 	return "/mine"
@@ -379,7 +379,7 @@ func navFor(a cases.Actor, path string) []navItem {
 		}
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		items = []navItem{{Href: "/m", Label: "我的网格"}, {Href: "/m/report", Label: "上报"}}
-	case cases.RoleUnit:
+	case cases.RoleUnit, cases.RoleCommunity:
 		items = []navItem{{Href: "/inbox", Label: "待办"}}
 	case "":
 		return nil

@@ -74,6 +74,8 @@ func TestHomePerRole(t *testing.T) {
 		{"zhouchunyan", "/m", "待我核查"},
 		{"xyc_jiezhang", "/m", "本网格未结案件"},
 		{"yj_staff", "/inbox", "待办"},
+		{"syl_ms_a", "/inbox", "石油路街道民生服务板块A岗"},
+		{"xyc_shuji", "/inbox", "新影村社区居委会"},
 		{"jumin", "/mine", "我的诉求"},
 	} {
 		t.Run(tc.user, func(t *testing.T) {
@@ -90,6 +92,32 @@ func TestHomePerRole(t *testing.T) {
 	expect(t, w.get("/board"), 403, "您的角色不能打开此页面")
 	u := signIn(t, "yj_staff")
 	expect(t, u.get("/m/report"), 403)
+}
+
+// TestCommunityInbox: a case the street dispatches to the community shows in
+// the community secretary's inbox with its countdown; the secretary signs
+// it on the case page.
+func TestCommunityInbox(t *testing.T) {
+	cs := reportCase(t, "zhouchunyan", "MS19", "社区待办测试：居民咨询养老服务")
+	actOn(t, "syl_zhihui", cs.ID, cases.Command{Action: cases.ActAccept})
+	actOn(t, "syl_zhihui", cs.ID, cases.Command{Action: cases.ActDispatch, Lead: "c-500103014010"})
+	c := signIn(t, "xyc_shuji")
+	expect(t, c.get("/inbox"), 200, cs.Number, "签收")
+	r := c.get("/cases/" + cs.ID)
+	expect(t, r, 200, `id="act-sign"`, `id="act-return"`)
+	r = c.post("/cases/"+cs.ID+"/act", url.Values{"action": {"sign"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("sign: %d", r.status)
+	}
+	if got := caseByID(t, cs.ID); got.State != cases.Handling || got.Tasks[0].State != cases.TaskSigned {
+		t.Fatalf("after sign: %s %+v", got.State, got.Tasks)
+	}
+	// Another community's secretary sees neither the inbox entry nor the case.
+	o := signIn(t, "wuzhonglan")
+	if strings.Contains(o.get("/inbox").body, cs.Number) {
+		t.Error("another community's inbox lists the case")
+	}
+	expect(t, o.get("/cases/"+cs.ID), 404)
 }
 
 func TestCSRF(t *testing.T) {
