@@ -291,9 +291,6 @@ func disposition(name string) string {
 // dashCasesPage is how many cases the drill-down list shows at once.
 const dashCasesPage = 100
 
-// maxExportRows bounds a case export.
-const maxExportRows = 20000
-
 type dashCasesView struct {
 	Form    dashForm
 	Overdue bool
@@ -382,8 +379,8 @@ func (c *Console) dashLabel(f dashForm, overdue bool) string {
 	return strings.Join(parts, " · ")
 }
 
-// dashboardCasesExport writes the cases behind a figure (at most
-// maxExportRows) as CSV or Excel.
+// dashboardCasesExport writes every case behind a figure as CSV or Excel,
+// streamed a page at a time: no row cap.
 func (c *Console) dashboardCasesExport(w http.ResponseWriter, r *http.Request) error {
 	ctx, actor := r.Context(), actorOf(r)
 	form, cf, overdue, err := c.dashCaseFilter(r)
@@ -395,11 +392,21 @@ func (c *Console) dashboardCasesExport(w http.ResponseWriter, r *http.Request) e
 	}
 	s := sheet{Name: "案件明细", Header: []string{"编号", "状态", "板块", "类别", "紧急程度", "来源", "街道", "社区", "网格", "地址", "描述", "上报时间", "办结时间", "曾超期"}}
 	cf.Limit = 500 // the most one listing returns
-	for len(s.Rows) < maxExportRows {
+	done := false
+	page := func() ([][]any, error) {
+		if done {
+			return nil, nil
+		}
 		list, err := c.svc.List(ctx, actor, cf)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		if len(list) < cf.Limit {
+			done = true
+		} else {
+			cf.After = list[len(list)-1].ID
+		}
+		rows := make([][]any, 0, len(list))
 		for _, cs := range list {
 			names := c.svc.PathNames(cs.RegionPath)
 			level := func(i int) string {
@@ -412,17 +419,17 @@ func (c *Console) dashboardCasesExport(w http.ResponseWriter, r *http.Request) e
 			if cs.WasOverdue {
 				late = "是"
 			}
-			s.Rows = append(s.Rows, []any{cs.Number, cs.State.Label(), cases.Board(cs.Board).Label(), c.catName(cs.Category),
+			rows = append(rows, []any{cs.Number, cs.State.Label(), cases.Board(cs.Board).Label(), c.catName(cs.Category),
 				cs.Severity.Label(), cs.Source.Label(), level(2), level(3), level(4), cs.Address, cs.Description,
 				c.when(cs.ReportedAt), c.when(cs.ClosedAt), late})
 		}
-		if len(list) < cf.Limit {
-			break
-		}
-		cf.After = list[len(list)-1].ID
+		return rows, nil
 	}
-	if len(s.Rows) > maxExportRows {
-		s.Rows = s.Rows[:maxExportRows]
+	// The first page is read before anything is sent, so an error there is
+	// still an ordinary error page.
+	if s.Rows, err = page(); err != nil {
+		return err
 	}
+	s.More = page
 	return c.sendSheets(w, r, "案件明细_"+strings.ReplaceAll(c.dashLabel(form, overdue), " ", ""), []sheet{s})
 }

@@ -2,7 +2,7 @@ package web
 
 import (
 	"archive/zip"
-	"bytes"
+	"bufio"
 	"encoding/csv"
 	"encoding/xml"
 	"fmt"
@@ -14,12 +14,46 @@ import (
 )
 
 // sheet is one table of an export: a name, a header and rows of cells. A
-// cell is a string or an int (numbers stay numbers in Excel).
+// cell is a string or an int (numbers stay numbers in Excel). More, when
+// set, yields the rows after Rows a page at a time until it returns none, so
+// an export of any size streams with a page in memory.
 type sheet struct {
 	Name   string
 	Header []string
 	Rows   [][]any
+	More   func() ([][]any, error)
 }
+
+// each calls fn for every row of the sheet: Rows, then More's pages.
+func (s sheet) each(fn func([]any) error) error {
+	for _, row := range s.Rows {
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	if s.More == nil {
+		return nil
+	}
+	for {
+		page, err := s.More()
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, row := range page {
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// maxSheetRows is Excel's limit of rows in one worksheet (header included);
+// a longer table goes on in a second sheet named "…(2)", and so on. A
+// variable so that a test can lower it.
+var maxSheetRows = 1 << 20
 
 // writeCSV writes the sheets as one CSV file in UTF-8 with a byte-order
 // mark (so Excel reads the Chinese), separated by an empty line, each
@@ -40,14 +74,15 @@ func writeCSV(w io.Writer, sheets []sheet) error {
 		}
 		cw.Write(s.Header)
 		rec := make([]string, 0, len(s.Header))
-		for _, row := range s.Rows {
+		err := s.each(func(row []any) error {
 			rec = rec[:0]
 			for _, v := range row {
 				rec = append(rec, csvCell(v))
 			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
+			return cw.Write(rec)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	cw.Flush()
@@ -69,17 +104,77 @@ func csvCell(v any) string {
 
 // writeXLSX writes the sheets as an Excel workbook (Office Open XML
 // SpreadsheetML): the few parts a workbook needs, written by hand, with
-// inline strings (no shared-string table) and a bold header row.
+// inline strings (no shared-string table) and a bold header row. It streams:
+// each worksheet is written to w as its rows come (column widths are
+// measured on the header and the first page), and the workbook's index
+// parts follow, naming the sheets written (a table longer than Excel's
+// 1,048,576 rows continues in a second sheet).
 func writeXLSX(w io.Writer, sheets []sheet, now time.Time) error {
-	var buf bytes.Buffer
-	z := zip.NewWriter(&buf)
+	z := zip.NewWriter(w)
+	create := func(name string) (io.Writer, error) {
+		return z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: now})
+	}
 	add := func(name, body string) error {
-		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: now})
+		f, err := create(name)
 		if err != nil {
 			return err
 		}
 		_, err = io.WriteString(f, body)
 		return err
+	}
+	used := map[string]bool{}
+	var names []string
+	for _, s := range sheets {
+		part := 0
+		var out *bufio.Writer
+		row := 0
+		open := func() error {
+			part++
+			name := s.Name
+			if part > 1 {
+				name = fmt.Sprintf("%s(%d)", s.Name, part)
+			}
+			names = append(names, sheetName(name, len(names)+1, used))
+			f, err := create(fmt.Sprintf("xl/worksheets/sheet%d.xml", len(names)))
+			if err != nil {
+				return err
+			}
+			out = bufio.NewWriterSize(f, 64<<10)
+			out.WriteString(sheetStart(s))
+			header := make([]any, len(s.Header))
+			for i, h := range s.Header {
+				header[i] = h
+			}
+			row = 1
+			writeRow(out, row, header, ` s="1"`)
+			return nil
+		}
+		closeSheet := func() error {
+			out.WriteString(`</sheetData></worksheet>`)
+			return out.Flush()
+		}
+		if err := open(); err != nil {
+			return err
+		}
+		err := s.each(func(cells []any) error {
+			if row == maxSheetRows {
+				if err := closeSheet(); err != nil {
+					return err
+				}
+				if err := open(); err != nil {
+					return err
+				}
+			}
+			row++
+			writeRow(out, row, cells, "")
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := closeSheet(); err != nil {
+			return err
+		}
 	}
 	const head = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n"
 	var types, rels, books strings.Builder
@@ -91,17 +186,13 @@ func writeXLSX(w io.Writer, sheets []sheet, now time.Time) error {
 	rels.WriteString(head + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`)
 	books.WriteString(head + `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ` +
 		`xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>`)
-	used := map[string]bool{}
-	for i, s := range sheets {
+	for i, name := range names {
 		n := i + 1
 		fmt.Fprintf(&types, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`, n)
 		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet%d.xml"/>`, n, n)
-		fmt.Fprintf(&books, `<sheet name="%s" sheetId="%d" r:id="rId%d"/>`, xmlText(sheetName(s.Name, n, used)), n, n)
-		if err := add(fmt.Sprintf("xl/worksheets/sheet%d.xml", n), sheetXML(s)); err != nil {
-			return err
-		}
+		fmt.Fprintf(&books, `<sheet name="%s" sheetId="%d" r:id="rId%d"/>`, xmlText(name), n, n)
 	}
-	fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>`, len(sheets)+1)
+	fmt.Fprintf(&rels, `<Relationship Id="rId%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>`, len(names)+1)
 	types.WriteString(`</Types>`)
 	rels.WriteString(`</Relationships>`)
 	books.WriteString(`</sheets></workbook>`)
@@ -125,16 +216,13 @@ func writeXLSX(w io.Writer, sheets []sheet, now time.Time) error {
 			return err
 		}
 	}
-	if err := z.Close(); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return z.Close()
 }
 
-// sheetXML is one worksheet: the header in bold, then the rows, with a
-// width per column guessed from its longest text.
-func sheetXML(s sheet) string {
+// sheetStart opens a worksheet: the frozen header row and a width per
+// column guessed from the longest text of the header and the rows at hand
+// (the first page of a streamed table).
+func sheetStart(s sheet) string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
 		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
@@ -162,29 +250,22 @@ func sheetXML(s sheet) string {
 		b.WriteString(`</cols>`)
 	}
 	b.WriteString(`<sheetData>`)
-	writeRow := func(r int, cells []any, style string) {
-		fmt.Fprintf(&b, `<row r="%d">`, r)
-		for i, v := range cells {
-			ref := colName(i) + strconv.Itoa(r)
-			switch x := v.(type) {
-			case int:
-				fmt.Fprintf(&b, `<c r="%s"%s><v>%d</v></c>`, ref, style, x)
-			default:
-				fmt.Fprintf(&b, `<c r="%s"%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>`, ref, style, xmlText(fmt.Sprint(x)))
-			}
-		}
-		b.WriteString(`</row>`)
-	}
-	header := make([]any, len(s.Header))
-	for i, h := range s.Header {
-		header[i] = h
-	}
-	writeRow(1, header, ` s="1"`)
-	for i, row := range s.Rows {
-		writeRow(i+2, row, "")
-	}
-	b.WriteString(`</sheetData></worksheet>`)
 	return b.String()
+}
+
+// writeRow writes one row of cells.
+func writeRow(b *bufio.Writer, r int, cells []any, style string) {
+	fmt.Fprintf(b, `<row r="%d">`, r)
+	for i, v := range cells {
+		ref := colName(i) + strconv.Itoa(r)
+		switch x := v.(type) {
+		case int:
+			fmt.Fprintf(b, `<c r="%s"%s><v>%d</v></c>`, ref, style, x)
+		default:
+			fmt.Fprintf(b, `<c r="%s"%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>`, ref, style, xmlText(fmt.Sprint(x)))
+		}
+	}
+	b.WriteString(`</row>`)
 }
 
 // colName is a column's letters: 0 → A, 25 → Z, 26 → AA.
