@@ -235,10 +235,15 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		}
 		step.Data = map[string]any{"from_center": n.CenterPath, "to_center": cmd.Parent}
 		n.CenterPath = cmd.Parent
-		if n.Stage != StageDispatch {
-			n.stopCaseClock(now)
-			n.Stage, n.Clock = StageDispatch, p.start(limitDispatch, n.Severity, now)
+		// The lower center gets its own time for the stage the case is in
+		// (to accept, or to dispatch); the upper center's clock stops where
+		// it was, keeping "was overdue" if it ran out.
+		limit := limitAccept
+		if n.State == Accepted {
+			limit = limitDispatch
 		}
+		n.stopCaseClock(now)
+		n.Clock = p.start(limit, n.Severity, now)
 
 	case ActUrge:
 		n.Urges++

@@ -831,3 +831,27 @@ func TestCoUnitFinishesAfterLead(t *testing.T) {
 		}
 	}
 }
+
+// TestHandDown: an escalated case handed down to the street keeps its
+// state; the street gets a fresh clock for that stage, the district's clock
+// stops; the step names both centers.
+func TestHandDown(t *testing.T) {
+	c, last := reach(t, cases.Accepted)
+	now := last.Add(time.Hour)
+	c = must(t, c, cases.Command{Action: cases.ActEscalate, Parent: districtPath, Note: "需区里协调"}, commander, now)
+	refused(t, c, cases.Command{Action: cases.ActHandDown, Parent: streetPath}, districtCm, now, apperr.Invalid)
+	refused(t, c, cases.Command{Action: cases.ActHandDown, Parent: districtPath, Note: "x"}, districtCm, now, apperr.Refused)
+	later := now.Add(10 * time.Minute)
+	n, step, err := cases.Apply(c, cases.Command{Action: cases.ActHandDown, Parent: streetPath, Note: "属街道清单事项"}, districtCm, pol, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.State != cases.Accepted || n.CenterPath != streetPath || n.Stage != cases.StageDispatch || !n.Clock.Start.Equal(later) {
+		t.Fatalf("handed down: %s center %s stage %s clock %+v", n.State, n.CenterPath, n.Stage, n.Clock)
+	}
+	if step.Data["from_center"] != districtPath || step.Data["to_center"] != streetPath {
+		t.Errorf("step data %v", step.Data)
+	}
+	// The street acts on it again.
+	must(t, n, cases.Command{Action: cases.ActDispatch, Lead: leadID}, commander, later.Add(time.Minute))
+}

@@ -206,7 +206,7 @@ var Table = []Rule{
 	{ActUrge, "催办", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader}, nil},
 	{ActSupervise, "督办", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleLeader}, []Field{FNote}},
 	{ActPlace, "定位", []State{Reported, Accepted}, "", []Role{RoleCommander}, []Field{FPoint}},
-	{ActHandDown, "交办", []State{Reported, Accepted}, Accepted, []Role{RoleCommander}, []Field{FNote}},
+	{ActHandDown, "交办", []State{Reported, Accepted}, "", []Role{RoleCommander}, []Field{FNote}},
 	{ActWarn, "预警", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleSystem}, nil},
 	{ActWhistle, "吹哨", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FNote, FParties}},
 	{ActReportIn, "报到", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleHead}, nil},
