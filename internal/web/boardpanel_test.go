@@ -211,9 +211,14 @@ func TestBrowserJourney(t *testing.T) {
 	cat, _ := plat.Service.Category("MS03")
 	board.do(chromedp.KeyEvent("d"),
 		chromedp.Poll[chromedp.Void](`document.activeElement && document.activeElement.closest('#act-dispatch') !== null`, chromedp.WithPollingTimeout(20*time.Second)))
-	if lead := eval[string](board, `document.querySelector('#board-panel #act-dispatch select[name=lead_unit]').value`); lead != cat.DefaultUnit {
-		t.Fatalf("lead unit pre-filled with %q, want %q", lead, cat.DefaultUnit)
+	// Pre-filled with the graded classification library's suggestion (for
+	// a grid matter, the community); the commander sends it to the
+	// category's department instead.
+	suggested, _ := plat.Service.SuggestUnit(caseByID(t, cs.ID))
+	if lead := eval[string](board, `document.querySelector('#board-panel #act-dispatch select[name=lead_unit]').value`); lead != suggested.ID {
+		t.Fatalf("lead unit pre-filled with %q, want %q", lead, suggested.ID)
 	}
+	eval[any](board, `(document.querySelector('#board-panel #act-dispatch select[name=lead_unit]').value = '`+cat.DefaultUnit+`', null)`)
 	co := "xf" // a unit with a demo account
 	if cat.DefaultUnit == co {
 		co = "yj"
