@@ -31,7 +31,7 @@ var admins = access{roles: []cases.Role{cases.RoleAdmin}}
 
 // adminTabs are the sections of the administration pages.
 var adminTabs = []struct{ ID, Label string }{
-	{"regions", "区域与网格"}, {"units", "部门"}, {"categories", "类别与时限"}, {"calendar", "工作日历"}, {"accounts", "账号"},
+	{"regions", "区域与网格"}, {"units", "部门与板块"}, {"categories", "类别与时限"}, {"calendar", "工作日历"}, {"accounts", "账号"},
 	{"apikeys", "API 密钥"}, // the Open311 keys' page (apikeys.go)
 }
 
@@ -57,6 +57,10 @@ type adminView struct {
 	UnitPlaces  map[string]string // unit ID → its region's name
 	EditUnit    bool
 	UnitRegions []store.RegionRecord
+	UnitKinds   []string
+	BoardUnits  []cases.Unit // the boards a post or section may belong to
+	Trees       []streetTree // each street's boards, posts, sections and their staff
+	Audit       []auditRow   // the trail of the unit or category being edited
 
 	// categories
 	Categories []cases.Category
@@ -334,7 +338,7 @@ func (c *Console) adminExportRegions(w http.ResponseWriter, r *http.Request) err
 func (c *Console) unitRegions(r *http.Request) ([]store.RegionRecord, error) {
 	actor := actorOf(r)
 	var out []store.RegionRecord
-	for _, l := range []region.Level{region.City, region.District, region.Street} {
+	for _, l := range []region.Level{region.City, region.District, region.Street, region.Community} {
 		rs, err := c.svc.DB().Regions(r.Context(), store.RegionFilter{Level: l, Under: actor.RegionPath})
 		if err != nil {
 			return nil, err
@@ -348,19 +352,109 @@ func (c *Console) unitRegions(r *http.Request) ([]store.RegionRecord, error) {
 func (c *Console) unitsPage(w http.ResponseWriter, r *http.Request, status int, v *adminView) error {
 	actor := actorOf(r)
 	v.UnitPlaces = map[string]string{}
+	v.UnitKinds, v.BoardList = cases.UnitKinds, cases.Boards
 	for _, u := range c.svc.Units() {
 		if inScope(actor, u.RegionPath) {
 			v.Units = append(v.Units, u)
 			v.UnitPlaces[u.ID] = c.svc.RegionName(lastPathCode(u.RegionPath))
+			if u.Kind == cases.UnitBoard {
+				v.BoardUnits = append(v.BoardUnits, u)
+			}
 		}
 	}
+	sort.SliceStable(v.BoardUnits, func(i, j int) bool {
+		a, b := v.BoardUnits[i], v.BoardUnits[j]
+		if a.RegionPath != b.RegionPath {
+			return a.RegionPath < b.RegionPath
+		}
+		return boardIndex(a.Board) < boardIndex(b.Board)
+	})
 	var err error
 	if v.UnitRegions, err = c.unitRegions(r); err != nil {
+		return err
+	}
+	if v.Trees, err = c.streetTrees(r, v.BoardUnits); err != nil {
 		return err
 	}
 	c.adminPage(w, r, status, v)
 	return nil
 }
+
+func boardIndex(b cases.Board) int {
+	for i, x := range cases.Boards {
+		if x == b {
+			return i
+		}
+	}
+	return len(cases.Boards)
+}
+
+// streetTree is one street's organisation: its boards, each with its posts
+// and sections, each with the accounts that staff it.
+type streetTree struct {
+	Code, Name string
+	Boards     []unitNode
+}
+
+type unitNode struct {
+	Unit  cases.Unit
+	Staff []store.Account
+	Desks []unitNode
+}
+
+// streetTrees builds each street's tree from its board units (in order).
+func (c *Console) streetTrees(r *http.Request, boards []cases.Unit) ([]streetTree, error) {
+	accounts, err := c.svc.DB().Accounts(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	staff := map[string][]store.Account{}
+	for _, a := range accounts {
+		if a.UnitID != "" {
+			a.PasswordHash = ""
+			staff[a.UnitID] = append(staff[a.UnitID], a)
+		}
+	}
+	var out []streetTree
+	for _, b := range boards {
+		code := lastPathCode(b.RegionPath)
+		if len(out) == 0 || out[len(out)-1].Code != code {
+			out = append(out, streetTree{Code: code, Name: c.svc.RegionName(code)})
+		}
+		node := unitNode{Unit: b, Staff: staff[b.ID]}
+		subs := c.svc.SubUnits(b.ID)
+		sort.SliceStable(subs, func(i, j int) bool {
+			if subs[i].Kind != subs[j].Kind {
+				return subs[i].Kind == cases.UnitPost
+			}
+			return subs[i].ID < subs[j].ID
+		})
+		for _, d := range subs {
+			node.Desks = append(node.Desks, unitNode{Unit: d, Staff: staff[d.ID]})
+		}
+		t := &out[len(out)-1]
+		t.Boards = append(t.Boards, node)
+	}
+	return out, nil
+}
+
+// CodeOf is the last code of a region path (a unit's street).
+func (v *adminView) CodeOf(path string) string { return lastPathCode(path) }
+
+// UnitsOfKind are the form's units of one kind (AllUnits), for the
+// account form's grouped select.
+func (v *adminView) UnitsOfKind(kind string) []cases.Unit {
+	var out []cases.Unit
+	for _, u := range v.AllUnits {
+		if u.Kind == kind {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// KindLabel names a unit kind in Chinese.
+func (v *adminView) KindLabel(kind string) string { return cases.UnitKindLabel(kind) }
 
 func (c *Console) adminUnits(w http.ResponseWriter, r *http.Request) error {
 	v := &adminView{Tab: "units", Values: url.Values{"active": {"1"}, "kind": {"department"}}}
@@ -374,9 +468,14 @@ func (c *Console) adminUnits(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.NotFound, "部门不存在")
 		}
 		v.EditUnit = true
-		v.Values = url.Values{"id": {u.ID}, "name": {u.Name}, "kind": {u.Kind}, "region": {lastPathCode(u.RegionPath)}, "mode": {"edit"}}
+		v.Values = url.Values{"id": {u.ID}, "name": {u.Name}, "kind": {u.Kind}, "region": {lastPathCode(u.RegionPath)}, "mode": {"edit"},
+			"board": {string(u.Board)}, "parent": {u.Parent}}
 		if u.Active {
 			v.Values.Set("active", "1")
+		}
+		var err error
+		if v.Audit, err = c.auditTrail(r, "unit", u.ID); err != nil {
+			return err
 		}
 	}
 	return c.unitsPage(w, r, http.StatusOK, v)
@@ -389,7 +488,23 @@ func (c *Console) adminSaveUnit(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	edit := f.Get("mode") == "edit"
 	v := &adminView{Tab: "units", Values: f, EditUnit: edit, Errors: map[string]string{}}
-	u := cases.Unit{ID: strings.TrimSpace(f.Get("id")), Name: strings.TrimSpace(f.Get("name")), Kind: f.Get("kind"), Active: f.Get("active") != ""}
+	u := cases.Unit{ID: strings.TrimSpace(f.Get("id")), Name: strings.TrimSpace(f.Get("name")), Kind: f.Get("kind"), Active: f.Get("active") != "",
+		Board: cases.Board(f.Get("board")), Parent: f.Get("parent")}
+	switch u.Kind {
+	case cases.UnitDepartment, cases.UnitCommunity:
+		// Neither belongs to a board: what the form's other selects hold
+		// does not apply.
+		u.Board, u.Parent = "", ""
+	case cases.UnitBoard:
+		u.Parent = ""
+	case cases.UnitPost, cases.UnitSection:
+		if p, ok := c.svc.Unit(u.Parent); ok && u.Board == "" {
+			u.Board = p.Board // the board follows the chosen parent
+		}
+		if p, ok := c.svc.Unit(u.Parent); u.Parent != "" && (!ok || !inScope(actor, p.RegionPath)) {
+			v.Errors["parent"] = "所属板块不存在或不在您的管辖范围内"
+		}
+	}
 	old, exists := c.svc.Unit(u.ID)
 	switch {
 	case !unitIDRE.MatchString(u.ID):
@@ -422,6 +537,12 @@ func (c *Console) adminSaveUnit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(v.Errors) > 0 {
 		v.Message = "部门未保存，请修改标出的内容"
+		if edit && exists && inScope(actor, old.RegionPath) {
+			var err error
+			if v.Audit, err = c.auditTrail(r, "unit", u.ID); err != nil {
+				return err
+			}
+		}
 		return c.unitsPage(w, r, http.StatusBadRequest, v)
 	}
 	http.Redirect(w, r, "/admin/units?saved="+url.QueryEscape(u.ID), http.StatusSeeOther)
@@ -477,6 +598,10 @@ func (c *Console) adminCategories(w http.ResponseWriter, r *http.Request) error 
 			return apperr.New(apperr.NotFound, "类别不存在")
 		}
 		v.Category, v.Values = &cat, categoryValues(cat)
+		var err error
+		if v.Audit, err = c.auditTrail(r, "category", cat.Code); err != nil {
+			return err
+		}
 	}
 	return c.categoriesPage(w, r, http.StatusOK, v)
 }
@@ -571,6 +696,12 @@ func (c *Console) adminSaveCategory(w http.ResponseWriter, r *http.Request) erro
 	}
 	if len(v.Errors) > 0 {
 		v.Message = "类别未保存，请修改标出的内容"
+		if !isNew && ok {
+			var err error
+			if v.Audit, err = c.auditTrail(r, "category", cat.Code); err != nil {
+				return err
+			}
+		}
 		return c.categoriesPage(w, r, http.StatusBadRequest, v)
 	}
 	http.Redirect(w, r, "/admin/categories?saved="+url.QueryEscape(n.Code), http.StatusSeeOther)
@@ -578,10 +709,10 @@ func (c *Console) adminSaveCategory(w http.ResponseWriter, r *http.Request) erro
 }
 
 // catLevels are a category's owning levels.
-var catLevels = []struct{ Value, Label string }{{"grid", "网格"}, {"community", "社区"}, {"street", "街道"}, {"district", "区"}}
+var catLevels = []struct{ Value, Label string }{{"grid", "网格级"}, {"community", "社区级"}, {"street", "街道级"}, {"district", "区级"}, {"city", "市级"}}
 
-// LevelLabel names a category's owning level.
-func (v *adminView) LevelLabel(l string) string {
+// levelLabel names a category's owning level.
+func levelLabel(l string) string {
 	for _, x := range catLevels {
 		if x.Value == l {
 			return x.Label
@@ -589,6 +720,9 @@ func (v *adminView) LevelLabel(l string) string {
 	}
 	return l
 }
+
+// LevelLabel names a category's owning level.
+func (v *adminView) LevelLabel(l string) string { return levelLabel(l) }
 
 // DefaultLimit is the default limit of a stage and severity, as a hint.
 func (v *adminView) DefaultLimit(st sla.Stage, sev sla.Severity) string {
@@ -770,7 +904,7 @@ func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, status in
 		}
 		v.Accounts = append(v.Accounts, row)
 	}
-	v.Roles = cases.Roles
+	v.Roles, v.UnitKinds = cases.Roles, cases.UnitKinds
 	for _, u := range c.svc.Units() {
 		if u.Active && inScope(actor, u.RegionPath) {
 			v.AllUnits = append(v.AllUnits, u)
@@ -850,10 +984,16 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 	in := service.AccountChange{Name: ptr(f.Get("e.name")), Role: &role, RegionCode: ptr(strings.TrimSpace(f.Get("e.region_code"))),
 		UnitID: ptr(f.Get("e.unit_id")), Title: ptr(strings.TrimSpace(f.Get("e.title"))), Phone: ptr(strings.TrimSpace(f.Get("e.phone"))),
 		Active: ptr(f.Get("e.active") != "")}
-	if role == cases.RoleUnit || role == cases.RoleResident || role == cases.RoleEnterprise {
+	switch role {
+	case cases.RoleUnit, cases.RoleResident:
 		in.RegionCode = nil
+	case cases.RoleCommunity:
+		// A community's staff work in the community of their unit.
+		if u, ok := c.svc.Unit(*in.UnitID); ok && *in.RegionCode == "" && u.Kind == cases.UnitCommunity {
+			in.RegionCode = ptr(lastPathCode(u.RegionPath))
+		}
 	}
-	if role != cases.RoleUnit {
+	if role != cases.RoleUnit && role != cases.RoleCommunity {
 		in.UnitID = nil
 	}
 	if p := f.Get("e.password"); p != "" || f.Get("e.password2") != "" {
@@ -866,11 +1006,11 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 		v.Errors["e.phone"] = "电话号码格式不正确"
 	}
 	switch role {
-	case cases.RoleUnit:
+	case cases.RoleUnit, cases.RoleCommunity:
 		if u, ok := c.svc.Unit(*in.UnitID); ok && !inScope(actor, u.RegionPath) {
 			v.Errors["e.unit_id"] = "该部门不在您的管辖范围内"
 		}
-	case cases.RoleResident, cases.RoleEnterprise:
+	case cases.RoleResident:
 	default:
 		if p, ok := c.svc.RegionPath(*in.RegionCode); ok && !inScope(actor, p) {
 			v.Errors["e.region_code"] = "该区域不在您的管辖范围内"
@@ -909,12 +1049,15 @@ func (c *Console) adminCreateAccount(w http.ResponseWriter, r *http.Request) err
 	if in.Password != f.Get("password2") {
 		v.Errors["password2"] = "两次输入的密码不一致"
 	}
+	if u, ok := c.svc.Unit(in.UnitID); ok && in.Role == cases.RoleCommunity && in.RegionCode == "" && u.Kind == cases.UnitCommunity {
+		in.RegionCode = lastPathCode(u.RegionPath) // a community's staff work in the community of their unit
+	}
 	switch in.Role {
-	case cases.RoleUnit:
+	case cases.RoleUnit, cases.RoleCommunity:
 		if u, ok := c.svc.Unit(in.UnitID); ok && !inScope(actor, u.RegionPath) {
 			v.Errors["unit_id"] = "该部门不在您的管辖范围内"
 		}
-	case cases.RoleResident, cases.RoleEnterprise:
+	case cases.RoleResident:
 	default:
 		if p, ok := c.svc.RegionPath(in.RegionCode); ok && !inScope(actor, p) {
 			v.Errors["region_code"] = "该区域不在您的管辖范围内"

@@ -273,10 +273,11 @@ func TestBrowserBoardLive(t *testing.T) {
 	board.do(chromedp.Poll[chromedp.Void](`document.querySelector('tr[data-id="`+cs.ID+`"]').textContent.includes('待派遣')`, chromedp.WithPollingTimeout(20*time.Second)))
 }
 
-// TestBrowserDispatch: the commander dispatches from the case page with the
-// suggested unit pre-filled and a co-unit ticked.
+// TestBrowserDispatch: the commander dispatches a street matter from the case
+// page with the suggested unit (the board's post) pre-filled and a co-unit
+// ticked.
 func TestBrowserDispatch(t *testing.T) {
-	cs := reportCase(t, "zhouchunyan", "AQ03", "浏览器测试：楼道灭火器过期、消火栓损坏")
+	cs := reportCase(t, "zhouchunyan", "MS07", "浏览器测试：小区排水管道堵塞")
 	actOn(t, "syl_zhihui", cs.ID, cases.Command{Action: cases.ActAccept})
 	b := newBrowser(t)
 	b.signIn("syl_zhihui", "/board")
@@ -284,15 +285,15 @@ func TestBrowserDispatch(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/cases/"+cs.ID),
 		chromedp.WaitVisible(chromedp.CSS(`#act-dispatch`)),
 	)
-	if lead := eval[string](b, `document.querySelector('#act-dispatch select[name=lead_unit]').value`); lead != "syl-pa-a" {
-		t.Fatalf("lead unit pre-filled with %q, want syl-pa-a (the street's post of the category's board)", lead)
+	if lead := eval[string](b, `document.querySelector('#act-dispatch select[name=lead_unit]').value`); lead != "syl-ms-a" {
+		t.Fatalf("lead unit pre-filled with %q, want syl-ms-a (the suggestion for a street matter)", lead)
 	}
 	// The keyboard shortcut d focuses the dispatch form.
 	eval[any](b, "document.activeElement && document.activeElement.blur(), null")
 	b.do(
 		chromedp.KeyEvent("d"),
 		chromedp.Click(chromedp.CSS(`#act-dispatch input[name=co_units][value=xf]`)),
-		chromedp.SendKeys(chromedp.CSS(`#act-dispatch textarea[name=note]`), "请平安法治A岗牵头，消防协助"),
+		chromedp.SendKeys(chromedp.CSS(`#act-dispatch textarea[name=note]`), "请A岗牵头，消防协助"),
 		chromedp.Click(chromedp.CSS(`#act-dispatch button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
 	)
@@ -303,10 +304,10 @@ func TestBrowserDispatch(t *testing.T) {
 		t.Fatalf("flash %q", s)
 	}
 	got := caseByID(t, cs.ID)
-	if got.State != cases.Dispatched || len(got.Tasks) != 2 || got.Tasks[0].UnitID != "syl-pa-a" || got.Tasks[1].UnitID != "xf" {
+	if got.State != cases.Dispatched || len(got.Tasks) != 2 || got.Tasks[0].UnitID != "syl-ms-a" || got.Tasks[1].UnitID != "xf" {
 		t.Fatalf("after dispatch: %s with tasks %+v", got.State, got.Tasks)
 	}
-	if s := b.text(".timeline"); !strings.Contains(s, "请平安法治A岗牵头，消防协助") {
+	if s := b.text(".timeline"); !strings.Contains(s, "请A岗牵头，消防协助") {
 		t.Fatalf("timeline lacks the note: %q", s)
 	}
 }

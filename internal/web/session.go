@@ -110,7 +110,7 @@ func (v *signInView) title() string { return "登录" }
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) error {
 	if ck, err := r.Cookie(SessionCookie); err == nil {
 		if a, err := c.svc.Authenticate(r.Context(), ck.Value); err == nil {
-			http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), homeOf(a.Role)), http.StatusSeeOther)
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next"), c.homeFor(a)), http.StatusSeeOther)
 			return nil
 		}
 	}
@@ -137,7 +137,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(service.SessionTTL / time.Second)})
-	http.Redirect(w, r, safeNext(v.Next, homeOf(acct.Role)), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(v.Next, c.homeFor(c.svc.ActorOf(acct))), http.StatusSeeOther)
 	return nil
 }
 

@@ -19,6 +19,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"catName":    c.catName,
 		"unitName":   c.unitName,
 		"boardLabel": func(b string) string { return cases.Board(b).Label() },
+		"unitKind":   cases.UnitKindLabel,
 		"placeOf":    c.placeOf,
 		"gridName":   func(code string) string { return c.svc.RegionName(code) },
 		"when":       c.when,

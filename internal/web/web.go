@@ -89,6 +89,7 @@ var routes = []route{
 	{"GET", "/m/report", gridPeople, (*Console).reportPage},
 	{"POST", "/m/report", gridPeople, (*Console).report},
 	{"GET", "/inbox", unitStaff, (*Console).inbox},
+	{"GET", "/workbench", unitStaff, (*Console).workbench},
 	{"GET", "/mine", signed, (*Console).mine},
 	{"GET", "/sw.js", public, (*Console).serviceWorker},
 	{"GET", "/r", public, (*Console).residentPage},
@@ -315,7 +316,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	actor := actorOf(r)
 	d := pageData{Actor: actor, Signed: actor.Role != "", Body: body, Path: r.URL.Path, Title: titleOf(name, body)}
 	d.CSRF = c.csrfToken(r)
-	d.Nav = navFor(actor, r.URL.Path)
+	d.Nav = navFor(actor, r.URL.Path, c.hasWorkbench(actor))
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
 		c.log.Error("render page", "page", name, "err", err)
@@ -369,7 +370,18 @@ func homeOf(r cases.Role) string {
 	return "/mine"
 }
 
-func navFor(a cases.Actor, path string) []navItem {
+// navFor is the top bar's links; bench adds the board workbench for the
+// staff of a board, post or section.
+// homeFor is where a person starts: the role's home, but the workbench for
+// a board head, who has no desk of its own (the board is the work).
+func (c *Console) homeFor(a cases.Actor) string {
+	if u, ok := c.svc.Unit(a.UnitID); ok && a.Role == cases.RoleUnit && u.Kind == cases.UnitBoard {
+		return "/workbench"
+	}
+	return homeOf(a.Role)
+}
+
+func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
@@ -381,6 +393,9 @@ func navFor(a cases.Actor, path string) []navItem {
 		items = []navItem{{Href: "/m", Label: "我的网格"}, {Href: "/m/report", Label: "上报"}}
 	case cases.RoleUnit, cases.RoleCommunity:
 		items = []navItem{{Href: "/inbox", Label: "待办"}}
+		if bench {
+			items = append(items, navItem{Href: "/workbench", Label: "板块工作台"})
+		}
 	case "":
 		return nil
 	default:
@@ -393,6 +408,6 @@ func navFor(a cases.Actor, path string) []navItem {
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request) error {
-	http.Redirect(w, r, homeOf(actorOf(r).Role), http.StatusSeeOther)
+	http.Redirect(w, r, c.homeFor(actorOf(r)), http.StatusSeeOther)
 	return nil
 }

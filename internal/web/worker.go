@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
+	"time"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -197,17 +199,29 @@ type inboxItem struct {
 }
 
 func (c *Console) inbox(w http.ResponseWriter, r *http.Request) error {
-	ctx, actor := r.Context(), actorOf(r)
-	now := c.svc.Now()
-	open := true
-	list, err := c.svc.List(ctx, actor, store.CaseFilter{Open: &open, Unit: actor.UnitID, Limit: queueLimit})
+	actor := actorOf(r)
+	items, err := c.unitQueue(r.Context(), actor, actor.UnitID, c.svc.Now())
 	if err != nil {
 		return err
 	}
-	v := &inboxView{Unit: c.unitName(actor.UnitID)}
+	c.render(w, r, http.StatusOK, "inbox", &inboxView{Unit: c.unitName(actor.UnitID), Items: items})
+	return nil
+}
+
+// unitQueue lists the open cases of one unit that the actor may see, each
+// with the unit's task and the unit's own countdown (sign, then handle):
+// 待签收 first, then 处置中, then the rest, each by due. The inbox and the
+// board workbench (workbench.go) both draw it.
+func (c *Console) unitQueue(ctx context.Context, actor cases.Actor, unitID string, now time.Time) ([]inboxItem, error) {
+	open := true
+	list, err := c.svc.List(ctx, actor, store.CaseFilter{Open: &open, Unit: unitID, Limit: queueLimit})
+	if err != nil {
+		return nil, err
+	}
+	var items []inboxItem
 	for _, cs := range list {
 		it := inboxItem{row: c.rowOf(cs, now)}
-		if i := cs.TaskOf(actor.UnitID); i >= 0 {
+		if i := cs.TaskOf(unitID); i >= 0 {
 			t := cs.Tasks[i]
 			it.Task = taskView{Task: t, UnitName: c.unitName(t.UnitID)}
 			// The unit's own deadline is what its countdown shows.
@@ -223,7 +237,7 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 		}
-		v.Items = append(v.Items, it)
+		items = append(items, it)
 	}
 	rank := func(it inboxItem) int {
 		switch it.Task.State {
@@ -234,8 +248,8 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		return 2
 	}
-	sort.SliceStable(v.Items, func(i, j int) bool {
-		a, b := v.Items[i], v.Items[j]
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
 		if rank(a) != rank(b) {
 			return rank(a) < rank(b)
 		}
@@ -244,8 +258,7 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		return a.Due.Before(b.Due)
 	})
-	c.render(w, r, http.StatusOK, "inbox", v)
-	return nil
+	return items, nil
 }
 
 // mineView lists what a resident or an enterprise reported.
