@@ -1064,6 +1064,7 @@ func (c *Console) adminCreateAccount(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	if len(v.Errors) == 0 {
+		in.By = actorOf(r)
 		_, err := c.svc.CreateAccount(r.Context(), in, auth.DefaultParams)
 		if apperr.Is(err, apperr.Invalid) {
 			v.Errors = adminFields(err, nil)
