@@ -86,6 +86,7 @@ func Loaded(ctx context.Context, db *store.DB) (bool, error) {
 // world is what the generator knows of the loaded regions.
 type world struct {
 	byName      map[string]store.RegionRecord
+	byCode      map[string]store.RegionRecord // streets and communities
 	grids       []store.RegionRecord
 	byComm      map[string][]store.RegionRecord // community code → grids
 	streets     []store.RegionRecord
@@ -155,10 +156,11 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 		return err
 	}
 	g := &generator{svc: svc, w: w, rnd: rand.New(rand.NewPCG(opt.Seed, 20260101)), now: opt.Now.UTC(), photos: photos, actors: actors}
+	g.index()
 	if err := g.history(ctx, opt.Cases); err != nil {
 		return err
 	}
-	return g.scenarioS1(ctx)
+	return g.scenarios(ctx)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
@@ -166,7 +168,7 @@ func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &world{byName: map[string]store.RegionRecord{}, byComm: map[string][]store.RegionRecord{}}
+	w := &world{byName: map[string]store.RegionRecord{}, byCode: map[string]store.RegionRecord{}, byComm: map[string][]store.RegionRecord{}}
 	for _, r := range all {
 		switch r.Level {
 		case region.Grid:
@@ -174,10 +176,10 @@ func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
 			w.byComm[r.ParentCode] = append(w.byComm[r.ParentCode], r)
 		case region.Street:
 			w.streets = append(w.streets, r)
-			w.byName[r.Name] = r
+			w.byName[r.Name], w.byCode[r.Code] = r, r
 		case region.Community:
 			w.communities = append(w.communities, r)
-			w.byName[r.Name] = r
+			w.byName[r.Name], w.byCode[r.Code] = r, r
 		default:
 			w.byName[r.Name] = r
 		}
