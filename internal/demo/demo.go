@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -18,6 +19,7 @@ import (
 	"zhizhi/internal/geo"
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
@@ -108,18 +110,8 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err != nil {
 		return err
 	}
-	for _, u := range units {
-		u.Active = true
-		u.RegionPath = District
-		if err := svc.PutUnit(ctx, cases.System, u); err != nil {
-			return fmt.Errorf("unit %s: %w", u.ID, err)
-		}
-	}
-	// Boards before their posts and sections: a post names its board.
-	for _, u := range w.streetUnits() {
-		if err := svc.PutUnit(ctx, cases.System, u); err != nil {
-			return fmt.Errorf("unit %s: %w", u.ID, err)
-		}
+	if err := putUnits(ctx, svc, w); err != nil {
+		return err
 	}
 	for _, c := range Categories() {
 		if err := svc.PutCategory(ctx, cases.System, c); err != nil {
@@ -161,6 +153,56 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 		return err
 	}
 	return g.scenarios(ctx)
+}
+
+// putUnits writes the district departments and every street's boards, posts
+// and sections and every community's unit in one transaction, each checked
+// as service.PutUnit checks it and recorded in the audit trail, and reloads
+// the service once: one PutUnit per unit reloaded the whole reference data
+// (regions with their shapes) some 300 times and made most of the load time.
+func putUnits(ctx context.Context, svc *service.Service, w *world) error {
+	var all []cases.Unit
+	for _, u := range units {
+		u.Active = true
+		u.RegionPath = District
+		all = append(all, u)
+	}
+	all = append(all, w.streetUnits()...)
+	known := map[string]bool{District: true}
+	for _, r := range w.byCode {
+		known[r.Path] = true
+	}
+	byID := map[string]cases.Unit{}
+	for _, u := range all {
+		var parent *cases.Unit
+		if p, ok := byID[u.Parent]; ok {
+			parent = &p
+		}
+		if !known[u.RegionPath] {
+			return fmt.Errorf("unit %s: region %s not in the data", u.ID, u.RegionPath)
+		}
+		if err := routing.ValidateUnit(u, parent); err != nil {
+			return fmt.Errorf("unit %s: %w", u.ID, err)
+		}
+		byID[u.ID] = u
+	}
+	err := svc.DB().Write(ctx, func(tx *store.Tx) error {
+		for _, u := range all {
+			if err := tx.PutUnit(ctx, u); err != nil {
+				return fmt.Errorf("unit %s: %w", u.ID, err)
+			}
+			after, _ := json.Marshal(u)
+			if err := tx.Audit(ctx, store.AuditEntry{ID: id.New(), At: time.Now(), ActorName: cases.System.Name,
+				ActorID: cases.System.AccountID, Kind: "unit", ObjectID: u.ID, Action: "create", After: after}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return svc.Reload(ctx)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
@@ -270,5 +312,3 @@ func APIKey(ctx context.Context, db *store.DB) (string, error) {
 	err := db.Setting(ctx, demoKeySetting, &secret)
 	return secret, err
 }
-
-var _ = id.New
