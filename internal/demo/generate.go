@@ -305,7 +305,12 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 	comm := g.w.byCode[grid.ParentCode]
 	street := g.w.byCode[comm.ParentCode]
 	streetPath := streetOf(grid.Path)
-	source := []cases.Source{cases.SourcePatrol, cases.SourcePatrol, cases.SourcePatrol, cases.SourceResident, cases.SourceHotline, cases.SourceEnterprise, cases.SourceVisit}[g.pick(7)]
+	// Enterprises ask about economic matters; grid workers find the rest on
+	// patrol, residents and the 12345 hotline report them.
+	source := []cases.Source{cases.SourcePatrol, cases.SourcePatrol, cases.SourcePatrol, cases.SourceResident, cases.SourceHotline, cases.SourceHotline, cases.SourceVisit}[g.pick(7)]
+	if cat.Board == cases.BoardEconomy {
+		source = []cases.Source{cases.SourceEnterprise, cases.SourceEnterprise, cases.SourceEnterprise, cases.SourceHotline, cases.SourceVisit}[g.pick(5)]
+	}
 	reporter := cases.Actor{Name: grid.Name + "网格员", Role: cases.RoleGridWorker, RegionPath: grid.Path}
 	if a, ok := g.gridWorker[grid.Path]; ok {
 		reporter = a
@@ -333,7 +338,7 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 	age := g.now.Sub(t)
 	onSpotShare := 0.15
 	if rep != nil {
-		onSpotShare = 0.6
+		onSpotShare = 0.85 // 小杨 sorts most of the group's requests out at once
 	}
 	onSpot := by.Role == cases.RoleGridWorker && (cat.Level == "grid" || cat.Level == "community" && rep == nil) && g.chance(onSpotShare)
 	if onSpot {

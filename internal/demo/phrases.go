@@ -118,8 +118,8 @@ var phrases = map[string][]string{
 
 // sourceLeads open a description by where the report came from.
 var sourceLeads = map[cases.Source][]string{
-	cases.SourceHotline:    {"12345热线转来：", "市民来电反映：", ""},
-	cases.SourceResident:   {"居民通过小程序反映：", "居民随手拍：", ""},
+	cases.SourceHotline:    {"12345热线转办：", "市民来电：", ""},
+	cases.SourceResident:   {"小程序上报：", "居民随手拍：", ""},
 	cases.SourceEnterprise: {"企业吹哨：", "企业诉求：", ""},
 	cases.SourceVisit:      {"街道干部走访发现：", "领导现场办公收集：", ""},
 }
