@@ -105,22 +105,6 @@ func (g *generator) reportTime(days int) time.Time {
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
-func (g *generator) commander(streetPath string) cases.Actor {
-	code := lastSeg(streetPath)
-	name := "值班指挥长"
-	for _, s := range g.w.streets {
-		if s.Code == code {
-			name = s.Name + "值班指挥长"
-		}
-	}
-	for _, a := range g.actors {
-		if a.Role == cases.RoleCommander && a.RegionPath == streetPath {
-			return a
-		}
-	}
-	return cases.Actor{AccountID: "", Name: name, Role: cases.RoleCommander, RegionPath: streetPath}
-}
-
 func lastSeg(path string) string {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	return parts[len(parts)-1]
@@ -459,7 +443,12 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 	li := p.c.LeadTask()
 	signDelay := g.before(at, p.c.Tasks[li].Sign.Due, 3*time.Minute, true)
 	if late == "sign" {
-		signDelay = g.after(at, p.c.Tasks[li].Sign.Due)
+		// The center urges a desk that lets its sign limit pass.
+		if do(center, cases.Command{Action: cases.ActUrge, Note: "超时未签收，请立即签收办理"}, p.c.Tasks[li].Sign.Due.Sub(at)+g.minutes(5, 60)) {
+			signDelay = g.minutes(10, 240)
+		} else {
+			return p, nil
+		}
 	}
 	if !do(ua, cases.Command{Action: cases.ActSign}, signDelay) {
 		return p, nil
@@ -480,6 +469,14 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 	}
 	if g.chance(0.5) {
 		do(ua, cases.Command{Action: cases.ActHandle, Note: handleNotes[g.pick(len(handleNotes))]}, g.before(at, p.c.Tasks[li].Handle.Due, 20*time.Minute, true))
+	}
+	if stuck {
+		// Left open past its limit: the center has urged it, the district
+		// supervises it.
+		if do(center, cases.Command{Action: cases.ActUrge, Note: "已超过办理时限，请加快办理并说明原因"}, g.after(at, p.c.Tasks[li].Handle.Due)) {
+			do(g.actors["qu_zhihui"], cases.Command{Action: cases.ActSupervise, Note: "超期未办结，列入区级督办"}, g.minutes(24*60, 5*24*60))
+		}
+		return p, nil
 	}
 	if stop(cases.Handling) {
 		return p, nil
@@ -525,10 +522,12 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 	}
 	pass := !g.chance(0.05)
 	vDelay := g.before(at, p.c.Clock.Due, 10*time.Minute, true)
+	vNote := map[bool]string{true: verifyNotes[g.pick(len(verifyNotes))], false: "现场核查仍未整改到位，退回返工"}[pass]
 	if late == "verify" {
 		vDelay = g.after(at, p.c.Clock.Due)
+		vNote = "网格员参加防汛值守，核查延后；" + vNote
 	}
-	if !do(verifier, cases.Command{Action: cases.ActVerify, Passed: &pass, Note: map[bool]string{true: verifyNotes[g.pick(len(verifyNotes))], false: "现场核查仍未整改到位，退回返工"}[pass]}, vDelay) {
+	if !do(verifier, cases.Command{Action: cases.ActVerify, Passed: &pass, Note: vNote}, vDelay) {
 		return p, nil
 	}
 	if !pass {

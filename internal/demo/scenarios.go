@@ -223,14 +223,14 @@ func (g *generator) scenarioS4(ctx context.Context) error {
 			{Text: "维修资金从原账户分拆到各户", UnitID: unit, UnitName: "嘉西村社区居委会", Due: at(t, 55, 18, 0)},
 		},
 	}}, meet.Add(2*time.Hour))
-	s.doAt(wu, cases.Command{Action: cases.ActHandle, Note: "已请专业队伍疏通两处主排水管，楼道积水消除"}, at(t, 5, 16, 0))
+	s.doAt(wu, cases.Command{Action: cases.ActHandle, Note: "已请专业队伍疏通两处主排水管，楼道积水消除"}, at(t, 4, 16, 0))
 	s.do(commander, cases.Command{Action: cases.ActDecisionDone, DecisionID: "d1", Note: "主排水管已疏通"}, 30*time.Minute)
 	s.doAt(wu, cases.Command{Action: cases.ActParkRequest, Until: at(t, 52, 18, 0), Note: "屋面维修须动用维修资金，资金在一个账户内，需分拆到户后方可施工，申请挂账"}, at(t, 7, 10, 0))
 	s.do(commander, cases.Command{Action: cases.ActParkApprove, Note: "同意挂账，资金分户期间暂停计时"}, 2*time.Hour)
 	s.doAt(commander, cases.Command{Action: cases.ActDecisionDone, DecisionID: "d2", Note: "维修资金已分拆到各户账户"}, at(t, 44, 11, 0))
 	s.doAt(wu, cases.Command{Action: cases.ActResume, Note: "维修资金已分户，维修队进场"}, at(t, 45, 9, 0))
 	s.doAt(wu, cases.Command{Action: cases.ActHandle, Note: "维修队进场，开始屋面防水施工"}, at(t, 45, 14, 30))
-	s.doAt(wu, cases.Command{Action: cases.ActExtendRequest, Extension: sla.Limit{Amount: 5, Unit: sla.WorkDays}, Note: "连续降雨无法进行屋面防水施工，申请延期"}, at(t, 48, 10, 0))
+	s.doAt(wu, cases.Command{Action: cases.ActExtendRequest, Extension: sla.Limit{Amount: 5, Unit: sla.WorkDays}, Note: "连续降雨无法进行屋面防水施工，申请延期"}, at(t, 46, 10, 0))
 	s.do(commander, cases.Command{Action: cases.ActExtendApprove, Note: "同意延期"}, time.Hour)
 	s.doAt(wu, cases.Command{Action: cases.ActFeedback, Note: "6个单元屋面防水、排水管道全部修复，经雨天检验无渗漏，居民签字确认", Photos: g.photos[2:3]}, at(t, 56, 16, 0))
 	yes := true
@@ -285,12 +285,12 @@ func (g *generator) scenarioS5(ctx context.Context) error {
 	}}, meet.Add(150*time.Minute))
 	s.doAt(desk, cases.Command{Action: cases.ActDecisionDone, DecisionID: "d1", Note: "居民代表大会表决通过，维修资金使用已公示"}, at(t, 4, 10, 0))
 	s.doAt(desk, cases.Command{Action: cases.ActHandle, Note: "新风设备进场，开始安装107号第一套"}, at(t, 7, 9, 0))
-	s.doAt(desk, cases.Command{Action: cases.ActDecisionDone, DecisionID: "d2", Note: "107号两套新风系统安装调试完毕"}, at(t, 12, 17, 0))
+	s.doAt(desk, cases.Command{Action: cases.ActDecisionDone, DecisionID: "d2", Note: "107号两套新风系统安装调试完毕"}, at(t, 11, 17, 0))
 	s.doAt(desk, cases.Command{Action: cases.ActHandle, Note: "开始安装109号新风系统"}, at(t, 14, 9, 0))
-	s.doAt(desk, cases.Command{Action: cases.ActDecisionDone, DecisionID: "d3", Note: "109号两套新风系统安装调试完毕"}, at(t, 19, 16, 0))
-	s.doAt(desk, cases.Command{Action: cases.ActFeedback, Note: "4套新风系统已全部安装并联调，排烟正常，火灾隐患消除", Photos: g.photos[2:3]}, at(t, 20, 10, 0))
+	s.doAt(desk, cases.Command{Action: cases.ActDecisionDone, DecisionID: "d3", Note: "109号两套新风系统安装调试完毕"}, at(t, 18, 16, 0))
+	s.doAt(desk, cases.Command{Action: cases.ActFeedback, Note: "4套新风系统已全部安装并联调，排烟正常，火灾隐患消除", Photos: g.photos[2:3]}, at(t, 21, 10, 0))
 	yes := true
-	s.doAt(commander, cases.Command{Action: cases.ActVerify, Passed: &yes, Note: "现场核查：新风系统运行正常"}, at(t, 20, 15, 0))
+	s.doAt(commander, cases.Command{Action: cases.ActVerify, Passed: &yes, Note: "现场核查：新风系统运行正常"}, at(t, 21, 15, 0))
 	s.do(commander, cases.Command{Action: cases.ActRate, Rating: cases.Satisfied, Note: "居民满意"}, 20*time.Hour)
 	return s.save(ctx)
 }
