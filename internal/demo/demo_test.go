@@ -177,6 +177,22 @@ func TestDemoHistory(t *testing.T) {
 		}
 	})
 
+	t.Run("S2", func(t *testing.T) {
+		var n, onSpot, grids int
+		var grid string
+		err := db.Read(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN doc LIKE '%"on_spot":true%' THEN 1 ELSE 0 END), COUNT(DISTINCT grid_code), MIN(grid_code)
+				FROM cases WHERE doc LIKE '%有事找小杨%'`).Scan(&n, &onSpot, &grids, &grid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("S2: %d requests in grid %s, %d solved on the spot", n, grid, onSpot)
+		if n < 60 || onSpot*100 < n*35 || grids != 1 || !strings.HasPrefix(grid, "500103014006") {
+			t.Errorf("S2: %d requests in %d grids (%s), %d on the spot; want ≥ 60 in one grid of 民乐村社区, ≥ 35%% on the spot", n, grids, grid, onSpot)
+		}
+	})
+
 	t.Run("S5", func(t *testing.T) {
 		c := find(t, "菜袁路107号、109号两栋楼")
 		if c.State != cases.Closed || c.WasOverdue {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
 	"zhizhi/internal/routing"
@@ -36,6 +37,7 @@ type generator struct {
 	byUnit     map[string]cases.Actor // unit ID → the account acting for it
 	commanders map[string]cases.Actor // street path → its commander
 	gridWorker map[string]cases.Actor // grid path → its grid worker's account
+	cal        *calendar.Calendar     // the working calendar, for desks' hours
 }
 
 // index finds the demo accounts that act for units, streets and grids.
@@ -209,7 +211,7 @@ func lateShare(streetCode string) float64 {
 	for _, r := range streetCode {
 		h = h*31 + uint32(r)
 	}
-	return 0.08 + float64(h%5)*0.01
+	return 0.09 + float64(h%3)*0.01
 }
 
 // before returns a delay from at that lands before due: a random share of
@@ -220,9 +222,19 @@ func (g *generator) before(at, due time.Time, lo time.Duration, desk bool) time.
 	if left <= 2*time.Minute {
 		return left / 2
 	}
-	d := time.Duration(float64(left) * (0.08 + 0.6*g.rnd.Float64()))
+	share := 0.08 + 0.6*g.rnd.Float64()
+	d := time.Duration(float64(left) * share)
 	if d < lo && lo < left*9/10 {
 		d = lo
+	}
+	if w := time.Duration(0); desk && g.cal != nil {
+		// A desk works in working hours: the same share of the working
+		// time left, when there is some.
+		if w = g.cal.WorkingBetween(at, due); w > 10*time.Minute {
+			if wd := g.cal.AddWorking(at, time.Duration(float64(w)*share)).Sub(at); wd > 0 && wd < left && (wd >= lo || lo >= left*9/10) {
+				return wd.Truncate(time.Second) + time.Second
+			}
+		}
 	}
 	if desk {
 		t := at.Add(d).In(shanghai)
@@ -265,21 +277,42 @@ func (g *generator) deskActor(unitID string) cases.Actor {
 	return g.unitActor(unitID)
 }
 
-// lateReasons explain a late feedback in its note.
-var lateReasons = []string{
-	"因需协调产权单位，处置时间超出时限，现已处置完毕",
+// works are the categories whose handling is building work, where weather,
+// materials and the repair fund hold things up.
+var works = map[string]bool{"AQ03": true, "AQ05": true, "AQ08": true, "MS01": true, "MS02": true, "MS04": true, "MS05": true,
+	"MS06": true, "MS07": true, "MS08": true, "MS09": true, "MS10": true, "MS15": true}
+
+// lateReasons explain a late feedback in its note: for works, then for the
+// rest.
+var lateReasons = [2][]string{{
 	"因连续降雨无法施工，延后处置，现已完成",
-	"涉及多个部门会商，处置超期，现已整改到位",
 	"材料采购周期较长，现已完成维修",
+	"因需协调产权单位，处置时间超出时限，现已处置完毕",
+}, {
 	"当事人多次联系未果，经上门做工作后已处置完毕",
-}
+	"涉及多个部门会商，处置超期，现已办结",
+	"诉求人外出，约定时间上门后已办结",
+}}
 
 // extensionReasons are units' reasons for asking more time.
-var extensionReasons = []string{
+var extensionReasons = [2][]string{{
 	"需协调物业及产权单位共同处置，申请延期",
 	"需等待专业施工队伍进场，申请延期",
 	"涉及维修资金使用，需征求业主意见，申请延期",
 	"天气原因无法施工，申请延期",
+}, {
+	"需协调相关单位共同处置，申请延期",
+	"诉求人近期外出，需约定时间上门，申请延期",
+	"需进一步核实情况并制定方案，申请延期",
+}}
+
+// reason picks a reason for the category from a pair of lists.
+func (g *generator) reason(cat string, lists [2][]string) string {
+	l := lists[1]
+	if works[cat] {
+		l = lists[0]
+	}
+	return l[g.pick(len(l))]
 }
 
 // one plays a case from its report as far as its age and a random outcome
@@ -330,6 +363,7 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 	}
 	place := cases.Placement{GridCode: grid.Code, RegionPath: grid.Path, CenterPath: streetPath}
 	pol := g.svc.Policy(cat)
+	g.cal = pol.Calendar
 	c, step, err := cases.New(r, cat, place, id.At(t), "", by, pol, t)
 	if err != nil {
 		return pending{}, err
@@ -458,6 +492,9 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 			do(g.deskActor(u), cases.Command{Action: cases.ActSign}, g.before(at, p.c.Tasks[i].Sign.Due, time.Minute, true))
 		}
 	}
+	if target == cases.Parked && !works[cat.Code] {
+		target = cases.Handling
+	}
 	if target == cases.Parked && !stuck {
 		if do(ua, cases.Command{Action: cases.ActParkRequest, Note: parkReasons[g.pick(len(parkReasons))], Until: at.Add(time.Duration(30+g.pick(60)) * 24 * time.Hour)},
 			g.before(at, p.c.Tasks[li].Handle.Due, 30*time.Minute, true)) {
@@ -496,7 +533,7 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 	extended := false
 	if late == "handle" || g.chance(0.06) {
 		by := sla.Limit{Amount: 2 + g.pick(4), Unit: sla.WorkDays}
-		if do(ua, cases.Command{Action: cases.ActExtendRequest, Extension: by, Note: extensionReasons[g.pick(len(extensionReasons))]}, g.before(at, p.c.Tasks[li].Handle.Due, 30*time.Minute, true)) {
+		if do(ua, cases.Command{Action: cases.ActExtendRequest, Extension: by, Note: g.reason(cat.Code, extensionReasons)}, g.before(at, p.c.Tasks[li].Handle.Due, 30*time.Minute, true)) {
 			if late == "handle" && g.chance(0.5) {
 				do(center, cases.Command{Action: cases.ActExtendDeny, Note: "该事项群众反映强烈，请按原时限办结"}, g.before(at, p.c.Tasks[li].Handle.Due, 5*time.Minute, false))
 			} else {
@@ -511,7 +548,7 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 		fbDelay = g.before(at, p.c.Tasks[li].Handle.Due, p.c.Tasks[li].Handle.Due.Sub(at)/2, true)
 	}
 	if late == "handle" {
-		fbDelay, fbNote = g.after(at, p.c.Tasks[li].Handle.Due), lateReasons[g.pick(len(lateReasons))]
+		fbDelay, fbNote = g.after(at, p.c.Tasks[li].Handle.Due), g.reason(cat.Code, lateReasons)
 	}
 	if !do(ua, cases.Command{Action: cases.ActFeedback, Note: fbNote, Photos: g.photos[1:2]}, fbDelay) || stop(cases.FedBack) {
 		return p, nil

@@ -313,7 +313,7 @@ func (g *generator) scenarioS2(ctx context.Context) error {
 		return fmt.Errorf("scenario S2: 杨诗培's grid not found")
 	}
 	var cats []cases.Category
-	for _, code := range []string{"MS03", "MS03", "MS03", "MS03", "MS11", "MS11", "MS11", "MS14", "AQ04", "AQ06", "MS19", "MS16", "AQ02", "DJ02"} {
+	for _, code := range []string{"MS03", "MS03", "MS03", "MS03", "MS03", "MS11", "MS11", "MS11", "MS11", "MS14", "AQ04", "AQ06", "MS19", "MS16", "AQ02", "DJ02"} {
 		c, _ := g.svc.Category(code)
 		cats = append(cats, c)
 	}
