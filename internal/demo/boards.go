@@ -85,6 +85,10 @@ func (w *world) staffAccounts() []Account {
 			out = append(out, a)
 		}
 	}
+	// Every district department has a desk account (yj_staff and others).
+	for _, u := range units {
+		add(Account{u.ID + "_staff", u.Name + "工作人员", cases.RoleUnit, "", u.ID})
+	}
 	streets := append(w.streets[:0:0], w.streets...)
 	sort.Slice(streets, func(i, j int) bool { return streets[i].Code < streets[j].Code })
 	for _, st := range streets {

@@ -1,6 +1,8 @@
 // Package demo loads the Yuzhong demo: the district's real streets and
 // communities with synthesized grids, a sample catalog of categories and
-// units, accounts for every role, about six months of cases, and scenario S1.
+// units, accounts for every role, about six months of cases that a street
+// office would recognise (most closed on time, routed by the graded
+// classification library), and scenarios S1, S2, S4 and S5 of scenarios.md.
 // The catalog is sample data written here, not a copy of any standard's tables.
 package demo
 

@@ -16,7 +16,6 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo/yuzhong"
 	"zhizhi/internal/geo"
-	"zhizhi/internal/id"
 	"zhizhi/internal/region"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -86,6 +85,7 @@ func Loaded(ctx context.Context, db *store.DB) (bool, error) {
 // world is what the generator knows of the loaded regions.
 type world struct {
 	byName      map[string]store.RegionRecord
+	byCode      map[string]store.RegionRecord // streets and communities
 	grids       []store.RegionRecord
 	byComm      map[string][]store.RegionRecord // community code → grids
 	streets     []store.RegionRecord
@@ -150,10 +150,11 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 		return err
 	}
 	g := &generator{svc: svc, w: w, rnd: rand.New(rand.NewPCG(opt.Seed, 20260101)), now: opt.Now.UTC(), photos: photos, actors: actors}
+	g.index()
 	if err := g.history(ctx, opt.Cases); err != nil {
 		return err
 	}
-	return g.scenarioS1(ctx)
+	return g.scenarios(ctx)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
@@ -161,7 +162,7 @@ func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &world{byName: map[string]store.RegionRecord{}, byComm: map[string][]store.RegionRecord{}}
+	w := &world{byName: map[string]store.RegionRecord{}, byCode: map[string]store.RegionRecord{}, byComm: map[string][]store.RegionRecord{}}
 	for _, r := range all {
 		switch r.Level {
 		case region.Grid:
@@ -169,10 +170,10 @@ func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
 			w.byComm[r.ParentCode] = append(w.byComm[r.ParentCode], r)
 		case region.Street:
 			w.streets = append(w.streets, r)
-			w.byName[r.Name] = r
+			w.byName[r.Name], w.byCode[r.Code] = r, r
 		case region.Community:
 			w.communities = append(w.communities, r)
-			w.byName[r.Name] = r
+			w.byName[r.Name], w.byCode[r.Code] = r, r
 		default:
 			w.byName[r.Name] = r
 		}
@@ -263,5 +264,3 @@ func APIKey(ctx context.Context, db *store.DB) (string, error) {
 	err := db.Setting(ctx, demoKeySetting, &secret)
 	return secret, err
 }
-
-var _ = id.New

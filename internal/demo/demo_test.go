@@ -1,0 +1,234 @@
+package demo_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/server"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store"
+	"zhizhi/internal/store/storetest"
+)
+
+// TestDemoHistory loads the demo with a realistic history into a fresh
+// database and checks that it looks like Yuzhong: units only work in their
+// own street or community, every street closes 85–95% of its cases on time
+// (the dashboard's definition, service.StatRow.OnTimeRate), and scenarios
+// S1, S4 and S5 have their shape.
+func TestDemoHistory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the whole demo")
+	}
+	dir := t.TempDir()
+	dsn, drop, err := storetest.DSN(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	ctx := context.Background()
+	p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	shanghai := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
+	start := time.Now()
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 4000, Seed: 1, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo loaded in %s", time.Since(start).Round(time.Millisecond))
+	db := p.DB
+
+	t.Run("units stay in their street or community", func(t *testing.T) {
+		type row struct{ unit, region string }
+		var rows []row
+		err := db.Read(ctx, func(tx *sql.Tx) error {
+			rs, err := tx.QueryContext(ctx, `SELECT cu.unit_id, c.region_path FROM case_units cu JOIN cases c ON c.id = cu.case_id`)
+			if err != nil {
+				return err
+			}
+			defer rs.Close()
+			for rs.Next() {
+				var r row
+				if err := rs.Scan(&r.unit, &r.region); err != nil {
+					return err
+				}
+				rows = append(rows, r)
+			}
+			return rs.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]int{}
+		for _, r := range rows {
+			u, ok := p.Service.Unit(r.unit)
+			if !ok {
+				t.Fatalf("task of unknown unit %s", r.unit)
+			}
+			kinds[u.Kind]++
+			switch u.Kind {
+			case cases.UnitBoard, cases.UnitPost, cases.UnitSection, cases.UnitCommunity:
+				if !strings.HasPrefix(r.region, u.RegionPath) {
+					t.Errorf("%s (%s) has a task on a case at %s", u.ID, u.RegionPath, r.region)
+				}
+			}
+		}
+		for _, k := range []string{cases.UnitPost, cases.UnitCommunity, cases.UnitDepartment} {
+			if kinds[k] < 100 {
+				t.Errorf("only %d tasks for units of kind %s: %v", kinds[k], k, kinds)
+			}
+		}
+		t.Logf("tasks by unit kind: %v", kinds)
+	})
+
+	t.Run("every street is on time 85-95%", func(t *testing.T) {
+		streets, err := db.Regions(ctx, store.RegionFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, st := range streets {
+			if routingDepth(st.Path) != 3 {
+				continue
+			}
+			n++
+			stats, err := db.CaseStats(ctx, store.StatsQuery{Filter: store.CaseFilter{Scope: store.Scope{All: true}, RegionPath: st.Path, Now: now}, Dim: store.ByTotal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			row := service.StatRow{CaseStat: stats[0], Name: st.Name}
+			rate, ok := row.OnTimeRate()
+			t.Logf("%s: reported %d, closed %d, on time %d, open %d (overdue %d): %.3f", st.Name, row.Reported, row.Closed, row.OnTime, row.Open, row.OpenOverdue, rate)
+			if !ok || rate < 0.85 || rate > 0.95 {
+				t.Errorf("%s: on-time rate %.3f, want 0.85–0.95", st.Name, rate)
+			}
+		}
+		if n != 11 {
+			t.Errorf("%d streets, want 11", n)
+		}
+	})
+
+	find := func(t *testing.T, like string) cases.Case {
+		t.Helper()
+		var id string
+		err := db.Read(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `SELECT id FROM cases WHERE doc LIKE '%`+like+`%' ORDER BY reported_at LIMIT 1`).Scan(&id)
+		})
+		if err != nil {
+			t.Fatalf("case with %q: %v", like, err)
+		}
+		c, err := db.Case(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	t.Run("S1", func(t *testing.T) {
+		c := find(t, "醇基燃料灶具（属危险化学品）")
+		if c.State != cases.Closed || c.WasOverdue {
+			t.Errorf("S1: state %s, was overdue %v; want closed on time", c.State, c.WasOverdue)
+		}
+		if lead := leadOf(c); lead != "syl-pa-a" {
+			t.Errorf("S1 lead %s, want syl-pa-a", lead)
+		}
+		in := 0
+		for _, w := range c.Whistles {
+			for _, pt := range w.Parties {
+				if !pt.ReportedAt.IsZero() && !pt.Late {
+					in++
+				}
+			}
+		}
+		if in != 3 {
+			t.Errorf("S1: %d report-ins in time, want 3", in)
+		}
+		if len(c.Meetings) != 1 || c.Meetings[0].Kind != cases.MeetingDispatch {
+			t.Errorf("S1 meetings: %+v", c.Meetings)
+		}
+		if d := c.ClosedAt.Sub(c.ReportedAt); d > 48*time.Hour {
+			t.Errorf("S1 took %s", d)
+		}
+	})
+
+	t.Run("S4", func(t *testing.T) {
+		c := find(t, "嘉西村社区邮政老宿舍")
+		if c.State != cases.Closed || c.WasOverdue || c.Parks != 1 {
+			t.Errorf("S4: state %s, was overdue %v, parks %d", c.State, c.WasOverdue, c.Parks)
+		}
+		if lead := leadOf(c); lead != "c-500103005013" {
+			t.Errorf("S4 lead %s", lead)
+		}
+		if d := c.ClosedAt.Sub(c.ReportedAt); d < 50*24*time.Hour || d > 70*24*time.Hour {
+			t.Errorf("S4 took %s, want about two months", d)
+		}
+		if len(c.Meetings) != 1 || c.Meetings[0].Kind != cases.MeetingCouncil {
+			t.Errorf("S4 meetings: %+v", c.Meetings)
+		}
+	})
+
+	t.Run("S2", func(t *testing.T) {
+		var n, onSpot, grids int
+		var grid string
+		err := db.Read(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN doc LIKE '%"on_spot":true%' THEN 1 ELSE 0 END), COUNT(DISTINCT grid_code), MIN(grid_code)
+				FROM cases WHERE doc LIKE '%有事找小杨%'`).Scan(&n, &onSpot, &grids, &grid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("S2: %d requests in grid %s, %d solved on the spot", n, grid, onSpot)
+		if n < 60 || onSpot*100 < n*35 || grids != 1 || !strings.HasPrefix(grid, "500103014006") {
+			t.Errorf("S2: %d requests in %d grids (%s), %d on the spot; want ≥ 60 in one grid of 民乐村社区, ≥ 35%% on the spot", n, grids, grid, onSpot)
+		}
+	})
+
+	t.Run("S5", func(t *testing.T) {
+		c := find(t, "菜袁路107号、109号两栋楼")
+		if c.State != cases.Closed || c.WasOverdue {
+			t.Errorf("S5: state %s, was overdue %v", c.State, c.WasOverdue)
+		}
+		if d := c.ClosedAt.Sub(c.ReportedAt); d < 20*24*time.Hour || d > 25*24*time.Hour {
+			t.Errorf("S5 took %s, want 20–25 days", d)
+		}
+		congress, done := false, 0
+		for _, m := range c.Meetings {
+			congress = congress || m.Kind == cases.MeetingCongress
+			for _, d := range m.Decisions {
+				if d.Done {
+					done++
+				}
+			}
+		}
+		if !congress || done != 3 {
+			t.Errorf("S5: congress %v, decisions done %d", congress, done)
+		}
+	})
+}
+
+func leadOf(c cases.Case) string {
+	for _, t := range c.Tasks {
+		if t.Role == cases.Lead {
+			return t.UnitID
+		}
+	}
+	return ""
+}
+
+func routingDepth(path string) int {
+	p := strings.Trim(path, "/")
+	if p == "" {
+		return 0
+	}
+	return strings.Count(p, "/") + 1
+}
