@@ -228,6 +228,17 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		step.Data = map[string]any{"from_center": n.CenterPath, "to_center": cmd.Parent}
 		n.CenterPath = cmd.Parent
 		n.Escalations++
+		// Before dispatch, the upper center gets its own time to accept or
+		// dispatch; the lower center's clock stops where it was (keeping
+		// "was overdue"). Once dispatched, the units' clocks run on.
+		switch n.State {
+		case Reported:
+			n.stopCaseClock(now)
+			n.Clock = p.start(limitAccept, n.Severity, now)
+		case Accepted:
+			n.stopCaseClock(now)
+			n.Clock = p.start(limitDispatch, n.Severity, now)
+		}
 
 	case ActHandDown:
 		if len(cmd.Parent) <= len(n.CenterPath) || !strings.HasPrefix(cmd.Parent, n.CenterPath) {

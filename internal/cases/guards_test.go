@@ -839,6 +839,10 @@ func TestHandDown(t *testing.T) {
 	c, last := reach(t, cases.Accepted)
 	now := last.Add(time.Hour)
 	c = must(t, c, cases.Command{Action: cases.ActEscalate, Parent: districtPath, Note: "需区里协调"}, commander, now)
+	// The district gets its own time to dispatch.
+	if c.Stage != cases.StageDispatch || !c.Clock.Start.Equal(now) || !c.Clock.Stopped.IsZero() {
+		t.Fatalf("escalated: stage %s clock %+v", c.Stage, c.Clock)
+	}
 	refused(t, c, cases.Command{Action: cases.ActHandDown, Parent: streetPath}, districtCm, now, apperr.Invalid)
 	refused(t, c, cases.Command{Action: cases.ActHandDown, Parent: districtPath, Note: "x"}, districtCm, now, apperr.Refused)
 	later := now.Add(10 * time.Minute)

@@ -212,7 +212,7 @@ var Table = []Rule{
 	{ActReportIn, "报到", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleHead}, nil},
 	{ActLeave, "退出", []State{Closed}, "", []Role{RoleUnit, RoleHead}, nil},
 	{ActRateParty, "评价报到单位", []State{Closed}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FWhistle, FParty, FRating}},
-	{ActMeeting, "召开会议", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader, RoleGridWorker, RoleGridChief}, []Field{FMeeting}},
+	{ActMeeting, "召开会议", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader, RoleGridWorker, RoleGridChief, RoleCommunity}, []Field{FMeeting}},
 	{ActDecisionDone, "落实", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleCommunity, RoleCommander}, []Field{FDecision}},
 }
 
