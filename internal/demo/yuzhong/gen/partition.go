@@ -29,6 +29,10 @@ var streetLayout = [][]struct {
 // Grid counts: 朝天门 has 60 grids (its published figure); every other
 // street gets one grid per gridAreaM2 of its area, and at least
 // minGridsPerCommunity per community.
+// minGrids raises the grid count of communities the scenarios name by grid:
+// 民乐村社区 has a 第九网格 (杨诗培's, scenario S2).
+var minGrids = map[string]int{"民乐村社区": 9}
+
 const (
 	chaotianmenGrids     = 60
 	gridAreaM2           = 65000
@@ -157,7 +161,7 @@ func build(div *division, outline []pt, cellMetres float64) (*tree, error) {
 			if c < nGrids%len(s.Communities) {
 				n++
 			}
-			ws = append(ws, float64(n))
+			ws = append(ws, float64(max(n, minGrids[s.Communities[c].Name])))
 		}
 		comParts, err := b.contiguous(b.bisect(st.units, ws))
 		if err != nil {
