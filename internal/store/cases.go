@@ -381,7 +381,8 @@ type CaseFilter struct {
 	Grid                   string
 	Category               string
 	Board                  string
-	Unit                   string
+	Unit                   string // any part of the unit: a task (done or not), a summons, a decision
+	ActiveUnit             string // the unit has an active task (dispatched, signed or fed back)
 	Severity               string
 	Source                 string
 	Overdue                *bool // a running clock is past due now
@@ -576,6 +577,9 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	}
 	if f.Unit != "" {
 		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, f.Unit)
+	}
+	if f.ActiveUnit != "" {
+		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ? AND state IN ('dispatched', 'signed', 'fed_back'))`, f.ActiveUnit)
 	}
 	if f.Overdue != nil {
 		now := f.Now

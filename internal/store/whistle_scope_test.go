@@ -96,3 +96,29 @@ func TestBoardAndCommunityScope(t *testing.T) {
 		}
 	})
 }
+
+// TestActiveUnitFilter: ActiveUnit lists the cases where the unit has an
+// active task; a unit whose task was cancelled (re-dispatched away) or that
+// was only summoned is still on the case (Unit) but not active there.
+func TestActiveUnitFilter(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		c := newCase("A01", func(c *cases.Case) {
+			c.State = cases.Dispatched
+			c.Tasks = []cases.Task{{UnitID: "u-old", Role: cases.Lead, State: cases.TaskCancelled}, {UnitID: "u-new", Role: cases.Lead, State: cases.TaskDispatched}}
+			c.Whistles = []cases.Whistle{{ID: "w1", Parties: []cases.Party{{Key: "unit:u-w", UnitID: "u-w"}}}}
+		})
+		insert(t, db, c)
+		all := Scope{All: true}
+		for unit, want := range map[string][]string{"u-new": {"A01"}, "u-old": nil, "u-w": nil} {
+			got, err := db.Cases(ctx, CaseFilter{Scope: all, ActiveUnit: unit})
+			if err != nil || !slices.Equal(ids(got), want) {
+				t.Errorf("active %s: %v %v, want %v", unit, ids(got), err, want)
+			}
+			if any, _ := db.Cases(ctx, CaseFilter{Scope: all, Unit: unit}); len(any) != 1 {
+				t.Errorf("unit %s: %d cases, want 1", unit, len(any))
+			}
+		}
+	})
+}

@@ -128,10 +128,10 @@ func (c *Console) workbench(w http.ResponseWriter, r *http.Request) error {
 func (c *Console) benchCount(ctx context.Context, actor cases.Actor, unitID string, now time.Time, f *benchFigures) error {
 	open, overdue := true, true
 	var err error
-	if f.Open, err = c.svc.Count(ctx, actor, store.CaseFilter{Open: &open, Unit: unitID, Now: now}); err != nil {
+	if f.Open, err = c.svc.Count(ctx, actor, store.CaseFilter{Open: &open, ActiveUnit: unitID, Now: now}); err != nil {
 		return err
 	}
-	if f.Overdue, err = c.svc.Count(ctx, actor, store.CaseFilter{Open: &open, Overdue: &overdue, Unit: unitID, Now: now}); err != nil {
+	if f.Overdue, err = c.svc.Count(ctx, actor, store.CaseFilter{Open: &open, Overdue: &overdue, ActiveUnit: unitID, Now: now}); err != nil {
 		return err
 	}
 	f.Done, err = c.svc.Count(ctx, actor, store.CaseFilter{States: []cases.State{cases.FedBack, cases.Closed}, Unit: unitID,
