@@ -339,25 +339,30 @@ func TestBrowserScreenshots(t *testing.T) {
 	actOn(t, "syl_zhihui", cs.ID, cases.Command{Action: cases.ActAccept})
 	dup := reportAt(t, "zhouchunyan", "AQ09", "截图：同一楼道燃气味，居民再次反映", *cs.Point) // shown beside it in the panel
 	for i, d := range []struct{ cat, desc string }{
-		{"MS03", "菜市场门口生活垃圾堆放未清运"}, {"MS01", "人行道地砖破损，老人易绊倒"},
-		{"AQ09", "餐馆后厨燃气管道老化有异味"}, {"MS03", "楼栋转角处建筑垃圾乱堆"},
+		{"MS03", "菜市场门口生活垃圾堆放未清运"}, {"MS07", "小区下水道堵塞，污水漫到人行道"},
+		{"AQ09", "餐馆后厨燃气管道老化有异味"}, {"MS04", "楼栋转角处建筑垃圾乱堆"},
 	} {
 		c := reportCase(t, "zhouchunyan", d.cat, d.desc)
 		if i%2 == 1 {
 			actOn(t, "syl_zhihui", c.ID, cases.Command{Action: cases.ActAccept})
-			actOn(t, "syl_zhihui", c.ID, cases.Command{Action: cases.ActDispatch, Lead: "cg"})
+			actOn(t, "syl_zhihui", c.ID, cases.Command{Action: cases.ActDispatch, Lead: "syl-ms-a"})
 		}
 	}
 	b := newBrowser(t)
 	b.signIn("syl_zhihui", "/board")
 	w := b.another()
 	w.signIn("zhouchunyan", "/m")
+	head := b.another()
+	head.signIn("syl_ms_head", "/workbench")
+	adm := b.another()
+	adm.signIn("admin", "/board")
 	shots := []struct {
 		tab  *tab
 		name string
 		path string
 	}{
 		{b, "board", "/board"}, {b, "board-panel", "/board?case=" + dup.ID}, {b, "case", "/cases/" + cs.ID}, {w, "worker", "/m"}, {w, "report", "/m/report"},
+		{head, "workbench", "/workbench"}, {adm, "admin-units", "/admin/units"},
 	}
 	for _, size := range []struct {
 		name   string
