@@ -463,6 +463,21 @@ func (c *Case) RunningClocks() []ClockRef {
 	return append(out, c.whistleClocks()...)
 }
 
+// ParkTimer is the key of the timer that ends a park.
+const ParkTimer = "park:until"
+
+// Timers are what the sweeper watches: the running clocks and, while the
+// case is parked, the timer at the park's end, which resumes it (claimed
+// once, like any clock, across restarts and nodes). The park timer is not a
+// deadline: it is neither in RunningClocks nor in Overdue.
+func (c *Case) Timers() []ClockRef {
+	out := c.RunningClocks()
+	if c.State == Parked && !c.ParkedUntil.IsZero() {
+		out = append(out, ClockRef{Key: ParkTimer, Clock: sla.Clock{Start: c.UpdatedAt, Due: c.ParkedUntil, YellowAt: c.ParkedUntil}})
+	}
+	return out
+}
+
 // Overdue reports whether any running clock of the case is past due at now.
 func (c *Case) Overdue(now time.Time) bool {
 	for _, r := range c.RunningClocks() {

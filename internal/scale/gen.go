@@ -277,8 +277,10 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 		do(g.unitActor(u), cases.Command{Action: cases.ActSign}, minutes(rnd, 5, 60))
 	}
 	if want == cases.Parked {
-		if do(ua, cases.Command{Action: cases.ActParkRequest, Note: "需等待维修资金到位", Until: at.Add(60 * 24 * time.Hour)}, minutes(rnd, 60, 600)) {
-			do(commander, cases.Command{Action: cases.ActParkApprove}, minutes(rnd, 10, 120))
+		if do(ua, cases.Command{Action: cases.ActParkRequest, Note: "需等待维修资金到位", Until: at.Add(60 * 24 * time.Hour)}, minutes(rnd, 60, 600)) &&
+			do(commander, cases.Command{Action: cases.ActParkApprove}, minutes(rnd, 10, 120)) {
+			// A park that has ended was resumed by its timer, as the sweeper does.
+			do(cases.System, cases.Command{Action: cases.ActResume, Note: "挂账期满，自动恢复处置"}, c.ParkedUntil.Sub(at))
 		}
 		return c, steps, nil
 	}
@@ -419,7 +421,7 @@ func (g *gen) build(specs []spec) (*rows, error) {
 		for _, u := range units {
 			out.units = append(out.units, []any{c.ID, u.UnitID, u.Role, u.State})
 		}
-		for _, r := range running {
+		for _, r := range c.Timers() {
 			dueMs, yMs := r.Clock.Due.UnixMilli(), r.Clock.YellowAt.UnixMilli()
 			escMs := r.Clock.Due.Add(g.rule.EscalateAfter).UnixMilli()
 			times := [3]int64{yMs, dueMs, escMs}

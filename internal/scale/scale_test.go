@@ -299,7 +299,7 @@ func TestWhistlesAndMerges(t *testing.T) {
 			}
 		}
 		running := map[string]bool{}
-		for _, rc := range c.RunningClocks() {
+		for _, rc := range c.Timers() {
 			running[rc.Key] = true
 		}
 		if len(running) != len(clocks[c.ID]) {

@@ -52,10 +52,17 @@ func (s *Service) fire(ctx context.Context, tx *store.Tx, d store.DueClock, now 
 		return err
 	}
 	var cmd cases.Command
-	switch d.Kind {
-	case "yellow", "red":
+	switch {
+	case d.Key == cases.ParkTimer:
+		// The park's end: its first event resumes the case; the others
+		// (the same instant) have nothing left to do.
+		if d.Kind != "yellow" {
+			return nil
+		}
+		cmd = cases.Command{Action: cases.ActResume, Note: "挂账期满，自动恢复处置"}
+	case d.Kind == "yellow" || d.Kind == "red":
 		cmd = cases.Command{Action: cases.ActWarn, Clock: d.Key, Level: d.Kind}
-	case "escalate":
+	case d.Kind == "escalate":
 		if !cases.CaseClock(d.Key) {
 			// A party late to report in or a decision past its deadline
 			// counts against the party or the unit; it does not move the
@@ -92,17 +99,18 @@ func clockName(key string) string {
 	return key
 }
 
-// RunSweeper sweeps every interval until ctx ends; it also resumes parked
-// cases whose park period has run out.
+// RunSweeper sweeps every interval until ctx ends (parked cases resume
+// through their park timers). It first arms the park timers of cases parked
+// before those existed.
 func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
+	if _, err := s.ArmParkTimers(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("arm park timers", "err", err)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		if _, err := s.Sweep(ctx, s.Now(), 200); err != nil && ctx.Err() == nil {
 			s.log.Error("sweep", "err", err)
-		}
-		if err := s.ResumeParked(ctx, s.Now()); err != nil && ctx.Err() == nil {
-			s.log.Error("resume parked", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -112,21 +120,34 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 	}
 }
 
-// ResumeParked resumes every parked case whose park period has ended.
-func (s *Service) ResumeParked(ctx context.Context, now time.Time) error {
+// ArmParkTimers gives every parked case its park timer, for cases parked
+// before park timers existed: it reads the parked cases a page at a time and
+// writes each one's timers again (the clocks table's rows are keyed by case
+// and clock, so a timer that is there is rewritten, not doubled). The
+// sweeper runs it once at start.
+func (s *Service) ArmParkTimers(ctx context.Context) (int, error) {
 	open := true
-	list, err := s.db.Cases(ctx, store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open, Limit: 500})
-	if err != nil {
-		return err
-	}
-	for _, c := range list {
-		if c.ParkedUntil.IsZero() || c.ParkedUntil.After(now) {
-			continue
+	f := store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open, Limit: store.MaxPage}
+	armed := 0
+	for {
+		list, err := s.db.Cases(ctx, f)
+		if err != nil {
+			return armed, err
 		}
-		_, _, err := s.Act(ctx, cases.System, c.ID, cases.Command{Action: cases.ActResume, Note: "挂账期满，自动恢复处置"}, c.Version)
-		if err != nil && !apperr.Is(err, apperr.Conflict) && !apperr.Is(err, apperr.Refused) {
-			return err
+		for i := range list {
+			c := &list[i]
+			if c.ParkedUntil.IsZero() {
+				continue
+			}
+			err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.ArmTimers(ctx, c, s.ClockRule()) })
+			if err != nil {
+				return armed, err
+			}
+			armed++
 		}
+		if len(list) < f.Limit {
+			return armed, nil
+		}
+		f.After = list[len(list)-1].ID
 	}
-	return nil
 }

@@ -207,7 +207,7 @@ func CaseLinks(c *cases.Case) ([]UnitLink, []string) {
 // A new case has no rows to remove, so existing is false and the delete is
 // skipped.
 func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule, existing bool) error {
-	running := c.RunningClocks()
+	running := c.Timers()
 	keys := make([]string, 0, len(running))
 	for _, r := range running {
 		keys = append(keys, r.Key)
@@ -237,6 +237,13 @@ func (t *Tx) syncClocks(ctx context.Context, c *cases.Case, rule ClockRule, exis
 		return fmt.Errorf("sync clocks: %w", err)
 	}
 	return nil
+}
+
+// ArmTimers writes the clocks table's rows for a case as it stands (its
+// running clocks and its park timer), without changing the case: for
+// parked cases stored before park timers existed.
+func (t *Tx) ArmTimers(ctx context.Context, c *cases.Case, rule ClockRule) error {
+	return t.syncClocks(ctx, c, rule, true)
 }
 
 // NextNumber returns the next value of a named counter, starting at 1. In a

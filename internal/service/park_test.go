@@ -1,0 +1,87 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/sla"
+	"zhizhi/internal/store"
+)
+
+// TestParkedCasesResumeByTimer: every parked case resumes once its park
+// ends, however many there are (more than a sweep's batch, more than a
+// listing's page), each exactly once; one still parked stays parked, and
+// a parked case is never shown overdue.
+func TestParkedCasesResumeByTimer(t *testing.T) {
+	s, clock := keyWorld(t)
+	ctx := context.Background()
+	now := clock.Now()
+	until := now.Add(48 * time.Hour)
+	const n = 520
+	mk := func(i int, end time.Time) *cases.Case {
+		handle := sla.Clock{Start: now.Add(-time.Hour), Due: now.Add(time.Hour), YellowAt: now.Add(30 * time.Minute), PausedAt: now}
+		return &cases.Case{
+			ID: fmt.Sprintf("01PARK%05d", i), Number: fmt.Sprintf("P-%05d", i), Version: 5, Source: cases.SourcePatrol,
+			RegionPath: "/500000/500103/500103001/500103001001/500103001001001/", CenterPath: "/500000/500103/500103001/",
+			GridCode: "500103001001001", Category: "MS01", Board: string(cases.BoardServices), Severity: sla.Normal,
+			Description: "挂账测试", State: cases.Parked, ParkedUntil: end, Parks: 1,
+			Tasks:      []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskSigned, Handle: handle, DispatchedAt: now.Add(-time.Hour)}},
+			ReportedAt: now.Add(-2 * time.Hour), UpdatedAt: now,
+		}
+	}
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		for i := 0; i <= n; i++ {
+			end := until
+			if i == n {
+				end = until.Add(30 * 24 * time.Hour) // still parked after the sweep
+			}
+			c := mk(i, end)
+			step := cases.Step{ID: c.ID + "-1", CaseID: c.ID, Seq: 5, At: now, ActorName: "测试", Role: cases.RoleSystem, Action: cases.ActParkApprove, To: cases.Parked}
+			if err := tx.InsertCase(ctx, c, &step, s.ClockRule()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.db.Case(ctx, "01PARK00000"); c.Overdue(until.Add(time.Hour)) {
+		t.Error("a parked case past its park end shows overdue")
+	}
+	if fired, err := s.Sweep(ctx, until.Add(-time.Minute), 200); err != nil || fired != 0 {
+		t.Fatalf("before the end: %d fired, %v", fired, err)
+	}
+	if _, err := s.Sweep(ctx, until.Add(time.Minute), 200); err != nil {
+		t.Fatal(err)
+	}
+	open := true
+	parked, err := s.db.CountCases(ctx, store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open})
+	if err != nil || parked != 1 {
+		t.Fatalf("%d still parked (%v), want 1", parked, err)
+	}
+	for _, id := range []string{"01PARK00000", "01PARK00519"} {
+		c, _ := s.db.Case(ctx, id)
+		steps, _ := s.db.Steps(ctx, id)
+		resumes := 0
+		for _, st := range steps {
+			if st.Action == cases.ActResume {
+				resumes++
+			}
+		}
+		if c.State != cases.Handling || resumes != 1 || c.Tasks[0].Handle.PausedAt.IsZero() == false {
+			t.Errorf("%s: %s, %d resume steps, handle %+v", id, c.State, resumes, c.Tasks[0].Handle)
+		}
+	}
+	// A second sweep finds nothing more to do.
+	if fired, err := s.Sweep(ctx, until.Add(2*time.Minute), 200); err != nil || fired != 0 {
+		t.Errorf("second sweep: %d fired, %v", fired, err)
+	}
+	// Cases parked before the timers existed get theirs at start.
+	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 1 {
+		t.Errorf("armed %d, %v; want the one still parked", armed, err)
+	}
+}
