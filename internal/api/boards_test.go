@@ -504,3 +504,41 @@ func TestSetUpBoards(t *testing.T) {
 	as(t, "syl_zhihui", 403, "POST", "/api/v1/boards", map[string]any{"region": "500103014"})
 	// A new street's set-up is tested in the service's own suite.
 }
+
+// TestInputsNoEngineDisagreesOn: a NUL byte, an empty point, a version of 0
+// and unknown board or source filters are 400 with the field named, and
+// change nothing.
+func TestInputsNoEngineDisagreesOn(t *testing.T) {
+	_, shape := gridOf(t, "zhouchunyan")
+	p := pointIn(t, shape)
+	for name, tc := range map[string]struct {
+		body  map[string]any
+		field string
+	}{
+		"NUL":         {map[string]any{"description": "井盖\u0000缺失", "point": map[string]float64{"lng": p.Lng, "lat": p.Lat}}, "description"},
+		"empty point": {map[string]any{"description": "井盖缺失", "point": map[string]float64{}}, "point"},
+	} {
+		body := map[string]any{"source": "patrol", "category": "MS07", "address": "测试"}
+		for k, v := range tc.body {
+			body[k] = v
+		}
+		st, b := call(t, token(t, "zhouchunyan"), "POST", "/api/v1/cases", body)
+		if st != 400 || !strings.Contains(string(b), `"field":"`+tc.field+`"`) {
+			t.Errorf("%s: %d %s", name, st, b)
+		}
+	}
+	c := reportAs(t, "zhouchunyan", xinyingcun, map[string]any{"category": "MS07", "description": "版本号测试"})
+	refusedAct(t, "syl_zhihui", c.ID, map[string]any{"action": "accept", "version": 0}, 400, `"field":"version"`)
+	refusedAct(t, "syl_zhihui", c.ID, map[string]any{"action": "accept", "version": -3}, 400, `"field":"version"`)
+	if got, _ := detail(t, "syl_zhihui", c.ID); got.State != "reported" {
+		t.Fatalf("a refused action changed the case: %s", got.State)
+	}
+	act(t, "syl_zhihui", c.ID, map[string]any{"action": "accept", "version": c.Version})
+	for _, q := range []string{"board=roads", "source=fax"} {
+		st, b := call(t, token(t, "syl_zhihui"), "GET", "/api/v1/cases?"+q, nil)
+		if st != 400 || !strings.Contains(string(b), `"field":"`+strings.Split(q, "=")[0]+`"`) {
+			t.Errorf("%s: %d %s", q, st, b)
+		}
+	}
+	as(t, "syl_zhihui", 200, "GET", "/api/v1/cases?board=services&source=patrol", nil)
+}

@@ -129,6 +129,12 @@ func caseFilter(r *http.Request) (store.CaseFilter, error) {
 		f.RegionPath = v // a region code; resolved by the caller
 	}
 	f.Grid, f.Category, f.Board, f.Unit, f.Source = q.Get("grid"), q.Get("category"), q.Get("board"), q.Get("unit"), q.Get("source")
+	if f.Board != "" && !cases.Board(f.Board).Valid() {
+		errs.Add("board", "板块应为 party、economy、services 或 safety")
+	}
+	if f.Source != "" && !cases.Source(f.Source).Valid() {
+		errs.Add("source", "来源无效")
+	}
 	if v := q.Get("severity"); v != "" {
 		if !sla.Severity(v).Valid() {
 			errs.Add("severity", "紧急程度无效")
@@ -276,10 +282,11 @@ func (a *API) caseDetail(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// actRequest is a command with the version the client saw.
+// actRequest is a command with the version the client saw (absent: no
+// check; present: it must be a version, 1 or more).
 type actRequest struct {
 	cases.Command
-	Version int `json:"version,omitempty"`
+	Version *int `json:"version,omitempty"`
 }
 
 func (a *API) act(w http.ResponseWriter, r *http.Request) error {
@@ -293,8 +300,15 @@ func (a *API) act(w http.ResponseWriter, r *http.Request) error {
 	if in.Action == cases.ActWarn || in.Action == cases.ActReport || in.Action == cases.ActSolvedOnSpot {
 		return apperr.Field("action", "该操作不能通过此接口执行")
 	}
+	expect := 0
+	if in.Version != nil {
+		if *in.Version < 1 {
+			return apperr.Field("version", "版本号应为您看到的案件版本（从1起）")
+		}
+		expect = *in.Version
+	}
 	actor := actorOf(r)
-	c, step, err := a.svc.Act(r.Context(), actor, r.PathValue("id"), in.Command, in.Version)
+	c, step, err := a.svc.Act(r.Context(), actor, r.PathValue("id"), in.Command, expect)
 	if err != nil {
 		return err
 	}

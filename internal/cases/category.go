@@ -211,6 +211,9 @@ func answerOne(q Question, v any) (any, string) {
 		if len([]rune(s)) > limit {
 			return nil, fmt.Sprintf("不能超过%d字", limit)
 		}
+		if BadText(s) {
+			return nil, "含有控制字符或无效的编码"
+		}
 		return strings.TrimSpace(s), ""
 	case QNumber:
 		switch x := v.(type) {

@@ -504,7 +504,7 @@ func checkInputs(r Rule, cmd Command, p Policy) error {
 		case FPoint:
 			if cmd.Point == nil {
 				f.Add("point", "请在地图上标注位置")
-			} else if !cmd.Point.Valid() {
+			} else if !PointValid(*cmd.Point) {
 				f.Add("point", "坐标无效")
 			}
 		case FParties:
@@ -531,6 +531,9 @@ func checkInputs(r Rule, cmd Command, p Policy) error {
 	}
 	if len([]rune(cmd.Note)) > p.MaxNote {
 		f.Addf("note", "不能超过%d字", p.MaxNote)
+	}
+	if BadText(cmd.Note) {
+		f.Add("note", "含有控制字符或无效的编码")
 	}
 	if cmd.Action == ActVerify && cmd.Passed != nil && !*cmd.Passed && strings.TrimSpace(cmd.Note) == "" {
 		f.Add("note", "核查不通过时请说明原因")

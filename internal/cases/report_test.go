@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/sla"
@@ -324,4 +325,34 @@ func TestOnSpotOwnGrid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoControlCharacters: text no engine stores alike (a NUL byte, other
+// control characters, invalid UTF-8) and an empty point (0, 0) are refused
+// with the field named; tabs and line breaks are kept.
+func TestNoControlCharacters(t *testing.T) {
+	now := at(10, 14, 0)
+	for _, tc := range []struct {
+		name  string
+		edit  func(r *cases.Report)
+		field string
+	}{
+		{"NUL in description", func(r *cases.Report) { r.Description = "井盖\x00缺失" }, "description"},
+		{"bell in address", func(r *cases.Report) { r.Address = "解放碑\a步行街" }, "address"},
+		{"invalid UTF-8 in name", func(r *cases.Report) { r.Reporter.Name = "张\xff三" }, "reporter.name"},
+		{"DEL in note", func(r *cases.Report) { r.Note = "已处理\x7f" }, "note"},
+		{"empty point", func(r *cases.Report) { r.Point = &geo.Point{} }, "point"},
+	} {
+		r := testReport()
+		tc.edit(&r)
+		_, _, err := cases.New(r, testCategory(), testPlace, "c", "n", gridWorker, pol, now)
+		wantField(t, err, tc.field)
+	}
+	r := testReport()
+	r.Description = "第一行\n第二行\t制表"
+	if _, _, err := cases.New(r, testCategory(), testPlace, "c", "n", gridWorker, pol, now); err != nil {
+		t.Errorf("line breaks and tabs: %v", err)
+	}
+	c, last := reach(t, cases.Handling)
+	refused(t, c, cases.Command{Action: cases.ActHandle, Note: "进展\x00"}, leadUnit, last.Add(time.Minute), apperr.Invalid)
 }

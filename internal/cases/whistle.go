@@ -670,6 +670,12 @@ func (n *Case) meeting(step *Step, cmd Command, actor Actor, p Policy, now time.
 	if len([]rune(in.Shown)) > maxText {
 		f.Addf("meeting.shown", "不能超过%d字", maxText)
 	}
+	if BadText(place) {
+		f.Add("meeting.place", "含有控制字符或无效的编码")
+	}
+	if BadText(in.Shown) {
+		f.Add("meeting.shown", "含有控制字符或无效的编码")
+	}
 	var attendees []Attendee
 	seen := map[string]bool{}
 	wi := -1
@@ -752,6 +758,8 @@ func (n *Case) meeting(step *Step, cmd Command, actor Actor, p Policy, now time.
 		text := strings.TrimSpace(d.Text)
 		if text == "" || len([]rune(text)) > maxText {
 			f.Addf(field+".text", "请填写决定事项（不超过%d字）", maxText)
+		} else if BadText(text) {
+			f.Add(field+".text", "含有控制字符或无效的编码")
 		}
 		if d.UnitID == "" {
 			f.Add(field+".unit_id", "请指定落实单位")
