@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -120,4 +119,3 @@ func communityTitle(a Account) string {
 	return ""
 }
 
-var _ = fmt.Sprintf
