@@ -118,4 +118,3 @@ func communityTitle(a Account) string {
 	}
 	return ""
 }
-
