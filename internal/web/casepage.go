@@ -239,10 +239,20 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 		v.Forms = append(v.Forms, f)
 	}
 	if fail == nil {
+		opened := false
 		for _, f := range v.Forms {
 			if primary[f.Action] {
-				f.Open = true
+				f.Open, opened = true, true
 				break
+			}
+		}
+		// An accepted case the library does not let this center dispatch
+		// (a district matter at a street): escalating is the next step.
+		if !opened && cs.State == cases.Accepted {
+			for _, f := range v.Forms {
+				if f.Action == cases.ActEscalate {
+					f.Open = true
+				}
 			}
 		}
 	}

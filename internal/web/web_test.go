@@ -232,6 +232,9 @@ func TestCasePageShowsOnlyAllowedActions(t *testing.T) {
 	if strings.Contains(r.body, `id="act-dispatch"`) {
 		t.Error("the street is offered to dispatch a district matter")
 	}
+	if !regexp.MustCompile(`<details[^>]*id="act-escalate"[^>]*open`).MatchString(r.body) && !regexp.MustCompile(`<details[^>]*open[^>]*id="act-escalate"`).MatchString(r.body) {
+		t.Error("escalating, the next step, is not the unfolded form")
+	}
 }
 
 // caseNumberRE finds a case number in a redirect after reporting.
