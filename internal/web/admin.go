@@ -58,6 +58,9 @@ type adminView struct {
 	EditUnit    bool
 	UnitRegions []store.RegionRecord
 	UnitKinds   []string
+	UnitFilter  unitFilter // the list's filter (?kind=&street=)
+	UnitTotal   int        // units in scope before the filter
+	Streets     []store.RegionRecord
 	BoardUnits  []cases.Unit // the boards a post or section may belong to
 	Trees       []streetTree // each street's boards, posts, sections and their staff
 	Audit       []auditRow   // the trail of the unit or category being edited
@@ -353,15 +356,24 @@ func (c *Console) unitsPage(w http.ResponseWriter, r *http.Request, status int, 
 	actor := actorOf(r)
 	v.UnitPlaces = map[string]string{}
 	v.UnitKinds, v.BoardList = cases.UnitKinds, cases.Boards
+	q := r.URL.Query()
+	v.UnitFilter = unitFilter{Kind: q.Get("kind"), Street: q.Get("street")}
+	streetPath, _ := c.svc.RegionPath(v.UnitFilter.Street)
 	for _, u := range c.svc.Units() {
-		if inScope(actor, u.RegionPath) {
-			v.Units = append(v.Units, u)
-			v.UnitPlaces[u.ID] = c.svc.RegionName(lastPathCode(u.RegionPath))
-			if u.Kind == cases.UnitBoard {
-				v.BoardUnits = append(v.BoardUnits, u)
-			}
+		if !inScope(actor, u.RegionPath) {
+			continue
 		}
+		if u.Kind == cases.UnitBoard {
+			v.BoardUnits = append(v.BoardUnits, u)
+		}
+		v.UnitTotal++
+		if (v.UnitFilter.Kind != "" && u.Kind != v.UnitFilter.Kind) || (streetPath != "" && !strings.HasPrefix(u.RegionPath, streetPath)) {
+			continue
+		}
+		v.Units = append(v.Units, u)
+		v.UnitPlaces[u.ID] = c.svc.RegionName(lastPathCode(u.RegionPath))
 	}
+
 	sort.SliceStable(v.BoardUnits, func(i, j int) bool {
 		a, b := v.BoardUnits[i], v.BoardUnits[j]
 		if a.RegionPath != b.RegionPath {
@@ -373,12 +385,20 @@ func (c *Console) unitsPage(w http.ResponseWriter, r *http.Request, status int, 
 	if v.UnitRegions, err = c.unitRegions(r); err != nil {
 		return err
 	}
+	for _, rg := range v.UnitRegions {
+		if rg.Level == region.Street {
+			v.Streets = append(v.Streets, rg)
+		}
+	}
 	if v.Trees, err = c.streetTrees(r, v.BoardUnits); err != nil {
 		return err
 	}
 	c.adminPage(w, r, status, v)
 	return nil
 }
+
+// unitFilter narrows the units list to a kind and a street.
+type unitFilter struct{ Kind, Street string }
 
 func boardIndex(b cases.Board) int {
 	for i, x := range cases.Boards {

@@ -221,3 +221,16 @@ func TestAdminCommunityAndEnterpriseAccounts(t *testing.T) {
 		t.Fatalf("community account after edit %+v", got)
 	}
 }
+
+// TestAdminUnitFilter: the units list narrows to a kind and a street.
+func TestAdminUnitFilter(t *testing.T) {
+	a := signIn(t, "admin")
+	r := a.get("/admin/units?kind=post&street=500103014")
+	expect(t, r, 200, `id="unit-filter"`, `<option value="post" selected>`, `<option value="500103014" selected>`, `<td class="code">syl-ms-a</td>`)
+	for _, not := range []string{`<td class="code">jfb-ms-a</td>`, `<td class="code">syl-ms</td>`, `<td class="code">yj</td>`} {
+		if strings.Contains(r.body, not) {
+			t.Errorf("filtered list shows %s", not)
+		}
+	}
+	expect(t, a.get("/admin/units"), 200, `<td class="code">yj</td>`, `<td class="code">jfb-ms-a</td>`)
+}
