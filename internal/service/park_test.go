@@ -80,8 +80,25 @@ func TestParkedCasesResumeByTimer(t *testing.T) {
 	if fired, err := s.Sweep(ctx, until.Add(2*time.Minute), 200); err != nil || fired != 0 {
 		t.Errorf("second sweep: %d fired, %v", fired, err)
 	}
-	// Cases parked before the timers existed get theirs at start.
+	// Cases parked before the timers existed get theirs at start, however
+	// many: more than a listing's page.
 	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 1 {
 		t.Errorf("armed %d, %v; want the one still parked", armed, err)
+	}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		for i := 0; i < 600; i++ {
+			c := mk(1000+i, until.Add(10*24*time.Hour))
+			step := cases.Step{ID: c.ID + "-1", CaseID: c.ID, Seq: 5, At: now, ActorName: "测试", Role: cases.RoleSystem, Action: cases.ActParkApprove, To: cases.Parked}
+			if err := tx.InsertCase(ctx, c, &step, s.ClockRule()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 601 {
+		t.Errorf("armed %d, %v; want 601", armed, err)
 	}
 }

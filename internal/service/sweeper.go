@@ -127,7 +127,7 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 // sweeper runs it once at start.
 func (s *Service) ArmParkTimers(ctx context.Context) (int, error) {
 	open := true
-	f := store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open, Limit: store.MaxPage}
+	f := store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open, Limit: 500} // a listing's largest page
 	armed := 0
 	for {
 		list, err := s.db.Cases(ctx, f)
