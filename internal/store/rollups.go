@@ -215,3 +215,17 @@ func (db *DB) LastStepID(ctx context.Context) (string, error) {
 	}
 	return id.String, nil
 }
+
+// LockRollups makes the transaction the only one rolling facts until it
+// ends (on PostgreSQL an advisory transaction lock; SQLite has one writer):
+// nodes rolling at once would otherwise read a case each at a different
+// version and the older could be applied last.
+func (t *Tx) LockRollups(ctx context.Context) error {
+	if t.dialect != Postgres {
+		return nil
+	}
+	if _, err := t.Exec(ctx, `SELECT pg_advisory_xact_lock(7242011)`); err != nil {
+		return fmt.Errorf("lock rollups: %w", err)
+	}
+	return nil
+}
