@@ -3,8 +3,12 @@ package service
 import (
 	"context"
 	"errors"
+	"net/url"
+	"strings"
 	"time"
 
+	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/id"
 	"zhizhi/internal/store"
@@ -122,4 +126,125 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 		}
 		f.After = list[len(list)-1].ID
 	}
+}
+
+// Ranking is the evaluation of one subject kind under a region for a
+// period, from the rollups.
+type Ranking struct {
+	Period   evaluation.Period      `json:"period"`
+	Kind     evaluation.SubjectKind `json:"kind"`
+	Under    string                 `json:"under"`
+	Rules    int                    `json:"rules_version"`
+	MinWork  int                    `json:"min_work"`
+	TieBreak string                 `json:"tie_break"`
+	Items    []RankedItem           `json:"items"`
+}
+
+// RankedItem is one subject's place and score, with the link to the cases
+// behind it (the period's cohort).
+type RankedItem struct {
+	evaluation.Ranked
+	Cases string `json:"cases"`
+}
+
+// Evaluate scores and ranks the subjects of a kind (grid, community, street
+// or unit) under a region for a period, from the rollups (up to
+// RollupLag plus a sweep behind the cases). Commanders, leaders and
+// administrators may ask; under ("" for the caller's own region) must lie
+// in the caller's region. top > 0 keeps the first top places (ties at the
+// last place included). Subjects without a case in the period are left out.
+func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluation.SubjectKind, periodKey, under string, top int) (Ranking, error) {
+	switch actor.Role {
+	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
+	default:
+		return Ranking{}, apperr.New(apperr.Forbidden, "只有指挥中心、领导和管理员可以查看考核排名")
+	}
+	var errs apperr.Fields
+	switch kind {
+	case evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.Unit:
+	default:
+		errs.Add("kind", "考核对象应为 grid、community、street 或 unit")
+	}
+	loc := s.Calendar().Location()
+	if periodKey == "" {
+		periodKey = s.Now().In(loc).Format("2006-01")
+	}
+	p, err := evaluation.ParsePeriod(periodKey, loc)
+	if err != nil {
+		var e *apperr.Error
+		if errors.As(err, &e) {
+			for _, fe := range e.Fields {
+				errs.Add(fe.Field, fe.Reason)
+			}
+		} else {
+			errs.Add("period", "时间段无效")
+		}
+	}
+	if top < 0 {
+		errs.Add("top", "应为非负整数")
+	}
+	underPath := actor.RegionPath
+	if under != "" {
+		path, ok := s.RegionPath(under)
+		if !ok {
+			errs.Add("under", "区域不存在")
+		}
+		underPath = path
+	}
+	if err := errs.Err(); err != nil {
+		return Ranking{}, err
+	}
+	if !strings.HasPrefix(underPath, actor.RegionPath) {
+		return Ranking{}, apperr.New(apperr.Forbidden, "只能查看本辖区的考核排名")
+	}
+	if under == "" {
+		segs := strings.Split(strings.Trim(underPath, "/"), "/")
+		under = segs[len(segs)-1]
+	}
+	from, to := p.Days(loc)
+	counts, err := s.db.RollupCounts(ctx, kind, "", from, to)
+	if err != nil {
+		return Ranking{}, err
+	}
+	rules := evaluation.DefaultRules()
+	var scores []evaluation.Score
+	links := map[string]string{}
+	q := url.Values{"from": {p.Start.In(loc).Format(time.RFC3339)}, "to": {p.End.In(loc).Format(time.RFC3339)}}
+	for subject, c := range counts {
+		var name, path, param string
+		if kind == evaluation.Unit {
+			u, ok := s.Unit(subject)
+			if !ok {
+				continue
+			}
+			name, path, param = u.Name, u.RegionPath, "unit"
+		} else {
+			var ok bool
+			if path, ok = s.RegionPath(subject); !ok {
+				continue
+			}
+			name, param = s.RegionName(subject), "region"
+			if kind == evaluation.Grid {
+				param = "grid"
+			}
+		}
+		if !strings.HasPrefix(path, underPath) || c[evaluation.Reported]+c[evaluation.Dispatched] == 0 {
+			continue
+		}
+		sc := rules.Score(kind, subject, name, c)
+		sc.Period = p.Label
+		scores = append(scores, sc)
+		lq := url.Values{param: {subject}, "from": q["from"], "to": q["to"]}
+		links[subject] = "/api/v1/cases?" + lq.Encode()
+	}
+	ranked := evaluation.Rank(scores, rules.MinWork)
+	if top > 0 {
+		ranked = evaluation.Top(ranked, top)
+	}
+	out := Ranking{Period: p, Kind: kind, Under: under, Rules: rules.Version, MinWork: rules.MinWork,
+		TieBreak: evaluation.TieBreak, Items: make([]RankedItem, 0, len(ranked))}
+	for _, r := range ranked {
+		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: links[r.Subject]})
+	}
+	return out, nil
 }
