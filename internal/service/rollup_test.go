@@ -121,6 +121,10 @@ func TestRollupsMatchRecount(t *testing.T) {
 	if reported == 0 || acted == 0 {
 		t.Fatalf("reported %d, acted on %d", reported, acted)
 	}
+	// Steps younger than the lag wait for the next roll.
+	if n, err := s.Roll(ctx, s.Now().Add(-time.Minute)); err != nil || n != 0 {
+		t.Errorf("roll before the lag: %d cases, %v", n, err)
+	}
 	n, err := s.Roll(ctx, s.Now().Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
