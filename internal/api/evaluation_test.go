@@ -97,6 +97,14 @@ func TestEvaluationRanking(t *testing.T) {
 	if st, body := call(t, token(t, "syl_zhihui"), "GET", path, nil); st != http.StatusForbidden {
 		t.Errorf("street commander on the district: %d %s", st, body)
 	}
+	st, body = call(t, token(t, "qu_zhihui"), "GET", "/api/v1/evaluation?kind=unit&period="+span, nil)
+	if st != http.StatusOK || !strings.Contains(string(body), `"cases":"/api/v1/cases?from=`) {
+		t.Errorf("units: %d %s", st, body)
+	}
+	st, body = call(t, token(t, "qu_zhihui"), "GET", "/api/v1/evaluation?kind=city", nil)
+	if st != http.StatusBadRequest || !strings.Contains(string(body), `"field":"kind"`) {
+		t.Errorf("bad kind: %d %s", st, body)
+	}
 	st, body = call(t, token(t, "qu_zhihui"), "GET", "/api/v1/evaluation?kind=grid&period=2026-13", nil)
 	if st != http.StatusBadRequest || !strings.Contains(string(body), `"field":"period"`) {
 		t.Errorf("bad period: %d %s", st, body)

@@ -202,7 +202,19 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		under = segs[len(segs)-1]
 	}
 	from, to := p.Days(loc)
-	counts, err := s.db.RollupCounts(ctx, kind, "", from, to)
+	// Region codes usually begin with their parent's code: then the store
+	// reads only the subjects starting with under's code.
+	prefix := ""
+	if kind != evaluation.Unit && under != "" {
+		prefix = under
+		for code, path := range s.ref.Load().paths {
+			if strings.HasPrefix(path, underPath) && !strings.HasPrefix(code, under) {
+				prefix = ""
+				break
+			}
+		}
+	}
+	counts, err := s.db.RollupCounts(ctx, kind, prefix, from, to)
 	if err != nil {
 		return Ranking{}, err
 	}

@@ -279,6 +279,7 @@ CREATE TABLE rollups (
 	accepted         INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (kind, subject, day)
 );
+CREATE INDEX rollups_day ON rollups (kind, day);
 CREATE TABLE case_facts (
 	case_id TEXT PRIMARY KEY,
 	doc     TEXT NOT NULL
