@@ -94,6 +94,9 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 		last = bound
 	}
 	if err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.LockRollups(ctx); err != nil {
+			return err
+		}
 		if err := tx.ClearRollups(ctx); err != nil {
 			return err
 		}
@@ -109,9 +112,15 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 		if err != nil {
 			return applied, err
 		}
+		// Each case is read again in the write transaction, under the
+		// rollups' lock: a node rolling meanwhile may have applied a newer
+		// version than the listing's, which must not be overwritten.
 		err = s.db.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.LockRollups(ctx); err != nil {
+				return err
+			}
 			for i := range list {
-				if err := tx.ApplyFacts(ctx, list[i].ID, evaluation.Facts(&list[i], loc)); err != nil {
+				if err := rollCase(ctx, tx, list[i].ID, loc); err != nil {
 					return err
 				}
 			}
