@@ -130,7 +130,9 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 			return applied, err
 		}
 		applied += len(list)
-		if len(list) < f.Limit {
+		// Not len(list) < f.Limit: the listing returns at most 500 rows
+		// whatever the limit asked.
+		if len(list) == 0 {
 			return applied, nil
 		}
 		f.After = list[len(list)-1].ID
