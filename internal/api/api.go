@@ -75,6 +75,7 @@ func init() {
 		{"GET", "/api/v1/accounts", admin, (*API).listAccounts, "List accounts"},
 		{"POST", "/api/v1/accounts", admin, (*API).createAccount, "Create an account"},
 		{"PATCH", "/api/v1/accounts/{id}", admin, (*API).updateAccount, "Change an account (name, role, scope, title, phone, active, password)"},
+		{"GET", "/api/v1/evaluation", signed, (*API).evaluation, "Rank grids, communities, streets or units under a region for a period, from the rollups (commanders, leaders, admins; ?kind=&period=&under=&top=)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
 		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},
 	}

@@ -104,6 +104,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/cases": {"state", "open", "region", "grid", "category", "board", "unit", "severity", "source", "overdue",
 		"from", "to", "q", "bbox", "after", "limit"},
 	"GET /api/v1/suggest":         {"text"},
+	"GET /api/v1/evaluation":      {"kind", "period", "under", "top"},
 	"GET /api/v1/locate":          {"lng", "lat"},
 	"GET /api/v1/regions":         {"parent", "level", "under"},
 	"GET /api/v1/regions/export":  {"format", "under"},

@@ -56,6 +56,19 @@ func (g *Generator) At(t time.Time) string {
 	return encode(b)
 }
 
+// Last returns the greatest identifier whose time part is t: every ID made
+// at or before t sorts at or below it. It does not touch the generator.
+func Last(t time.Time) string {
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
+	for i := 6; i < 16; i++ {
+		b[i] = 0xff
+	}
+	return encode(b)
+}
+
 func encode(b [16]byte) string {
 	// 128 bits → 26 base32 digits; the first digit carries 3 bits.
 	var out [26]byte

@@ -38,3 +38,19 @@ func TestValidRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestLast(t *testing.T) {
+	at := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	bound := Last(at)
+	if !Valid(bound) {
+		t.Fatalf("Last: %q not valid", bound)
+	}
+	for i := 0; i < 1000; i++ {
+		if a := At(at); a > bound {
+			t.Fatalf("ID %s made at t sorts above Last(t) %s", a, bound)
+		}
+	}
+	if b := At(at.Add(time.Millisecond)); b <= bound {
+		t.Errorf("ID %s made after t sorts at or below Last(t) %s", b, bound)
+	}
+}

@@ -100,7 +100,8 @@ func clockName(key string) string {
 }
 
 // RunSweeper sweeps every interval until ctx ends (parked cases resume
-// through their park timers). It first arms the park timers of cases parked
+// through their park timers), and after each sweep rolls the changed cases
+// into the rollups. It first arms the park timers of cases parked
 // before those existed.
 func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 	if _, err := s.ArmParkTimers(ctx); err != nil && ctx.Err() == nil {
@@ -111,6 +112,9 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 	for {
 		if _, err := s.Sweep(ctx, s.Now(), 200); err != nil && ctx.Err() == nil {
 			s.log.Error("sweep", "err", err)
+		}
+		if _, err := s.Roll(ctx, s.Now()); err != nil && ctx.Err() == nil {
+			s.log.Error("roll up", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -249,6 +249,43 @@ CREATE TABLE audit (
 CREATE INDEX audit_object ON audit(kind, object_id, id);
 `,
 	},
+	// 6: rollups (issue 11): per subject and reporting day, the counts of
+	// the evaluation's measures, kept up to date off the intake path from
+	// each case's facts; case_facts holds the facts last applied for a case
+	// so a change adds only its difference. Both are rebuildable from cases.
+	6: {
+		common: `
+CREATE TABLE rollups (
+	kind             TEXT NOT NULL,
+	subject          TEXT NOT NULL,
+	day              INTEGER NOT NULL,
+	reported         INTEGER NOT NULL DEFAULT 0,
+	registered       INTEGER NOT NULL DEFAULT 0,
+	rejected         INTEGER NOT NULL DEFAULT 0,
+	public_verified  INTEGER NOT NULL DEFAULT 0,
+	closed           INTEGER NOT NULL DEFAULT 0,
+	closed_on_time   INTEGER NOT NULL DEFAULT 0,
+	due_close        INTEGER NOT NULL DEFAULT 0,
+	on_spot          INTEGER NOT NULL DEFAULT 0,
+	rated            INTEGER NOT NULL DEFAULT 0,
+	satisfied        INTEGER NOT NULL DEFAULT 0,
+	dispatched_tasks INTEGER NOT NULL DEFAULT 0,
+	signed_on_time   INTEGER NOT NULL DEFAULT 0,
+	handled          INTEGER NOT NULL DEFAULT 0,
+	handled_on_time  INTEGER NOT NULL DEFAULT 0,
+	handled_late     INTEGER NOT NULL DEFAULT 0,
+	due_handle       INTEGER NOT NULL DEFAULT 0,
+	reworked         INTEGER NOT NULL DEFAULT 0,
+	accepted         INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (kind, subject, day)
+);
+CREATE INDEX rollups_day ON rollups (kind, day);
+CREATE TABLE case_facts (
+	case_id TEXT PRIMARY KEY,
+	doc     TEXT NOT NULL
+);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
