@@ -112,10 +112,14 @@ func (p *Platform) Start() error {
 	p.cancel = cancel
 	p.sweepers = make(chan struct{})
 	var bg sync.WaitGroup
-	bg.Add(2)
+	bg.Add(3)
 	go func() {
 		defer bg.Done()
 		p.Service.RunSweeper(ctx, p.cfg.SweepEvery)
+	}()
+	go func() {
+		defer bg.Done()
+		p.Service.RunRollups(ctx, p.cfg.SweepEvery)
 	}()
 	go func() {
 		// Other nodes' case changes, for this node's live subscribers

@@ -100,8 +100,7 @@ func clockName(key string) string {
 }
 
 // RunSweeper sweeps every interval until ctx ends (parked cases resume
-// through their park timers), and after each sweep rolls the changed cases
-// into the rollups. It first arms the park timers of cases parked
+// through their park timers). It first arms the park timers of cases parked
 // before those existed.
 func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 	if _, err := s.ArmParkTimers(ctx); err != nil && ctx.Err() == nil {
@@ -113,6 +112,21 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 		if _, err := s.Sweep(ctx, s.Now(), 200); err != nil && ctx.Err() == nil {
 			s.log.Error("sweep", "err", err)
 		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunRollups rolls the changed cases into the rollups every interval until
+// ctx ends. It runs apart from the sweeper, so the first roll of a large
+// installation (a rebuild) never holds up the clocks.
+func (s *Service) RunRollups(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
 		if _, err := s.Roll(ctx, s.Now()); err != nil && ctx.Err() == nil {
 			s.log.Error("roll up", "err", err)
 		}
