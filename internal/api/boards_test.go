@@ -542,3 +542,48 @@ func TestInputsNoEngineDisagreesOn(t *testing.T) {
 	}
 	as(t, "syl_zhihui", 200, "GET", "/api/v1/cases?board=services&source=patrol", nil)
 }
+
+// TestScenarioS9LateParty: a party that reports in late, and one that never
+// comes, count against them in the evaluation (S9): the units' 按时报到率
+// shows the late and absent summons, from the rollups.
+func TestScenarioS9LateParty(t *testing.T) {
+	c := reportAs(t, "zhouchunyan", xinyingcun, map[string]any{"category": "MS07", "description": "S9测试：下水道堵塞多部门联动"})
+	act(t, "syl_zhihui", c.ID, map[string]any{"action": "accept"})
+	ensureStaff(t, "gh")
+	ensureStaff(t, "yb")
+	n := wact(t, "syl_zhihui", c.ID, map[string]any{"action": "whistle", "note": "需规划、医保部门到场",
+		"parties": []map[string]string{{"unit_id": "gh"}, {"unit_id": "yb"}}})
+	due := n.Whistles[len(n.Whistles)-1].Parties[0].ReportIn.Due
+	sweepAt(t, due.Add(time.Minute)) // both miss the 30 minutes
+	wact(t, "gh_staff", c.ID, map[string]any{"action": "report_in"})
+	act(t, "syl_zhihui", c.ID, map[string]any{"action": "dispatch", "lead_unit": "syl-ms-a"})
+	act(t, "syl_ms_a", c.ID, map[string]any{"action": "sign"})
+	p := upload(t, "syl_ms_a", 77)
+	act(t, "syl_ms_a", c.ID, map[string]any{"action": "feedback", "note": "已疏通", "photos": []photoRef{{Hash: p.Hash}}})
+	act(t, "syl_zhihui", c.ID, map[string]any{"action": "verify", "passed": true, "note": "已核查"})
+	if _, err := plat.Service.Roll(t.Context(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Items []struct {
+			Subject string `json:"subject"`
+			Figures []struct {
+				Indicator string `json:"indicator"`
+				Num       int    `json:"num"`
+				Den       int    `json:"den"`
+			} `json:"figures"`
+		} `json:"items"`
+	}
+	mustJSON(t, as(t, "qu_zhihui", 200, "GET", "/api/v1/evaluation?kind=unit&under=500103&period="+time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), nil), &r)
+	got := map[string]string{}
+	for _, it := range r.Items {
+		for _, f := range it.Figures {
+			if f.Indicator == "report_in_rate" {
+				got[it.Subject] = fmt.Sprintf("%d/%d", f.Num, f.Den)
+			}
+		}
+	}
+	if got["gh"] != "0/1" || got["yb"] != "0/1" {
+		t.Fatalf("按时报到率: gh %q, yb %q, want 0/1 each (late, absent)", got["gh"], got["yb"])
+	}
+}

@@ -25,6 +25,7 @@ var RollupMeasures = []Measure{
 	Reported, Registered, Rejected, PublicVerified, Closed, ClosedOnTime, DueClose,
 	OnSpot, Rated, Satisfied, Dispatched, SignedOnTime, Handled, HandledOnTime,
 	HandledLate, DueHandle, Reworked, Accepted,
+	Summoned, ReportInOnTime, ReportInLate, ReportInAbsent, PartyRated, PartySatisfied,
 }
 
 // DayOf is the yyyymmdd number of t's local day in loc.
@@ -131,6 +132,37 @@ func Facts(c *cases.Case, loc *time.Location) []Fact {
 			put(k, Satisfied, b2i(satisfied))
 		}
 		out = append(out, Fact{Kind: Unit, Subject: u, Day: day, Counts: k})
+	}
+
+	// Whistles: each summons of a unit counts for it (S9: a party that
+	// reports in late, or never, counts against it). A party that has not
+	// reported in is absent once its report-in clock ran out or the case
+	// closed; until then it counts nowhere but in Summoned.
+	unitFact := map[string]int{}
+	for i, f := range out {
+		if f.Kind == Unit {
+			unitFact[f.Subject] = i
+		}
+	}
+	for _, w := range c.Whistles {
+		for _, p := range w.Parties {
+			if p.UnitID == "" {
+				continue
+			}
+			i, ok := unitFact[p.UnitID]
+			if !ok {
+				out = append(out, Fact{Kind: Unit, Subject: p.UnitID, Day: day, Counts: Counts{}})
+				i = len(out) - 1
+				unitFact[p.UnitID] = i
+			}
+			k := out[i].Counts
+			k[Summoned]++
+			put(k, ReportInOnTime, k[ReportInOnTime]+b2i(p.Reported() && !p.Late))
+			put(k, ReportInLate, k[ReportInLate]+b2i(p.Reported() && p.Late))
+			put(k, ReportInAbsent, k[ReportInAbsent]+b2i(!p.Reported() && (p.Late || !c.State.Open())))
+			put(k, PartyRated, k[PartyRated]+b2i(p.Rating != ""))
+			put(k, PartySatisfied, k[PartySatisfied]+b2i(p.Rating == cases.Satisfied || p.Rating == cases.BasicSatisfied))
+		}
 	}
 
 	if a := c.Reporter.AccountID; a != "" {

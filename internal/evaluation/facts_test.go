@@ -71,6 +71,20 @@ func TestFacts(t *testing.T) {
 			c.State = cases.Accepted
 			c.Tasks = []cases.Task{{UnitID: "u5", Role: cases.Lead, State: cases.TaskCancelled}}
 		}, Unit, "u5", nil},
+		// S9: a whistle's parties. yj came on time and was rated 满意; xf came
+		// late; scjg never came and the case closed: absent.
+		{"whistle on time, with a task", func(c *cases.Case) {
+			c.State = cases.Closed
+			c.Tasks = []cases.Task{{UnitID: "yj", Role: cases.Lead, State: cases.TaskDone, SignedAt: at}}
+			c.Whistles = s9Whistle(at)
+		}, Unit, "yj", Counts{Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1,
+			Summoned: 1, ReportInOnTime: 1, PartyRated: 1, PartySatisfied: 1}},
+		{"whistle late", func(c *cases.Case) { c.State, c.Whistles = cases.Closed, s9Whistle(at) }, Unit, "xf",
+			Counts{Summoned: 1, ReportInLate: 1, PartyRated: 1}},
+		{"whistle absent", func(c *cases.Case) { c.State, c.Whistles = cases.Closed, s9Whistle(at) }, Unit, "scjg",
+			Counts{Summoned: 1, ReportInAbsent: 1}},
+		{"whistle not yet due", func(c *cases.Case) { c.State, c.Whistles = cases.Handling, s9Whistle(at) }, Unit, "scjg",
+			Counts{Summoned: 1}},
 		{"latest task counts", func(c *cases.Case) {
 			c.State = cases.Dispatched
 			c.Tasks = []cases.Task{{UnitID: "u6", State: cases.TaskCancelled}, {UnitID: "u6", Role: cases.Lead, State: cases.TaskDispatched}}
@@ -100,4 +114,14 @@ func TestPeriodDays(t *testing.T) {
 	if from, to := p.Days(shanghai); from != 20261101 || to != 20261130 {
 		t.Errorf("days %d–%d", from, to)
 	}
+}
+
+// s9Whistle is a street whistle with three summoned units: yj reported in on
+// time (rated 满意), xf late (rated 不满意), scjg not at all.
+func s9Whistle(at time.Time) []cases.Whistle {
+	return []cases.Whistle{{ID: "w1", Kind: cases.WhistleStreet, Parties: []cases.Party{
+		{Key: "unit:yj", UnitID: "yj", ReportedAt: at.Add(20 * time.Minute), Rating: cases.Satisfied},
+		{Key: "unit:xf", UnitID: "xf", ReportedAt: at.Add(50 * time.Minute), Late: true, Rating: cases.Unsatisfied},
+		{Key: "unit:scjg", UnitID: "scjg"},
+	}}}
 }

@@ -39,13 +39,15 @@ type Rules struct {
 
 // DefaultRules are the shipped policy (editable data, domain.md §2):
 // inspectors 40/20/20/20, shift leads 25/40/35, dispatchers 20/40/40, units
-// by the 12345 three rates 30/35/35; regions by on-time closing, closing,
+// by the 12345 three rates and the whistle report-in 25/30/30/15 (a unit
+// never summoned is scored on the three rates alone, about 29/35/35; S9:
+// late or absent report-ins count against a unit); regions by on-time closing, closing,
 // satisfaction and solving on the spot; bands A ≥ 90, B ≥ 75, C ≥ 60,
 // D ≥ 40, E below.
 func DefaultRules() Rules {
 	region := []Weight{{"on_time_close_rate", 40}, {"close_rate", 20}, {"satisfaction_rate", 20}, {"on_spot_rate", 10}, {"public_report_rate", 10}}
 	w := map[SubjectKind][]Weight{
-		Unit:       {{"response_rate", 30}, {"resolution_rate", 35}, {"satisfaction_rate", 35}},
+		Unit:       {{"response_rate", 25}, {"resolution_rate", 30}, {"satisfaction_rate", 30}, {"report_in_rate", 15}},
 		Inspector:  {{"valid_report_rate", 40}, {"on_time_verify_rate", 20}, {"inspector_on_spot_rate", 20}, {"report_in_rate", 20}},
 		Intake:     {{"on_time_register_rate", 50}, {"accurate_register_rate", 50}},
 		ShiftLead:  {{"on_time_register_rate", 25}, {"accurate_register_rate", 40}, {"on_time_closing_rate", 35}},

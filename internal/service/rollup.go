@@ -251,7 +251,7 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 				param = "grid"
 			}
 		}
-		if !strings.HasPrefix(path, underPath) || c[evaluation.Reported]+c[evaluation.Dispatched] == 0 {
+		if !strings.HasPrefix(path, underPath) || c[evaluation.Reported]+c[evaluation.Dispatched]+c[evaluation.Summoned] == 0 {
 			continue
 		}
 		sc := rules.Score(kind, subject, name, c)

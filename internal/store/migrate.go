@@ -277,6 +277,12 @@ CREATE TABLE rollups (
 	due_handle       INTEGER NOT NULL DEFAULT 0,
 	reworked         INTEGER NOT NULL DEFAULT 0,
 	accepted         INTEGER NOT NULL DEFAULT 0,
+	summoned          INTEGER NOT NULL DEFAULT 0,
+	report_in_on_time INTEGER NOT NULL DEFAULT 0,
+	report_in_late    INTEGER NOT NULL DEFAULT 0,
+	report_in_absent  INTEGER NOT NULL DEFAULT 0,
+	party_rated       INTEGER NOT NULL DEFAULT 0,
+	party_satisfied   INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (kind, subject, day)
 );
 CREATE INDEX rollups_day ON rollups (kind, day);
