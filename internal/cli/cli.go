@@ -36,6 +36,7 @@ commands:
   token     issue a long-lived API token for an account
   apikey    create, list or revoke Open311 API keys
   copy      copy a whole installation to another, empty database (SQLite → PostgreSQL)
+  rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
 Run 'zhizhi <command> -h' for the flags of a command.`
 
@@ -62,6 +63,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return copyDB(args[1:], stdout, stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
+	case "rollup":
+		return rollup(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -217,6 +220,34 @@ func user(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "created account %s (%s)\n", a.Username, a.ID)
+	return nil
+}
+
+// rollup rebuilds the evaluation's rollups from every case (rollup
+// rebuild): after a bulk load that bypassed the service, or to check them.
+func rollup(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rebuild" {
+		return errors.New("usage: zhizhi rollup rebuild [-db …]")
+	}
+	fs := flag.NewFlagSet("rollup rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	common(fs, &cfg, false)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	p, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close(ctx)
+	start := time.Now()
+	n, err := p.Service.RebuildRollups(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rolled %d cases into the rollups in %.1f s\n", n, time.Since(start).Seconds())
 	return nil
 }
 

@@ -3,11 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"zhizhi/internal/demo"
+	"zhizhi/internal/evaluation"
 	"zhizhi/internal/server"
+	"zhizhi/internal/store"
 )
 
 // TestUserAndToken creates an account and a long-lived token through the
@@ -47,5 +51,45 @@ func TestUserAndToken(t *testing.T) {
 	}
 	if err := Run(append([]string{"demo", "-yellow-share", "1.5", "-addr", "127.0.0.1:0"}, common...), &out, &errOut); err == nil {
 		t.Fatal("a yellow share outside (0, 1) must be refused")
+	}
+}
+
+// TestRollupRebuild: 'zhizhi rollup rebuild' rolls every case of an
+// installation into the rollups; the district's reported count is then the
+// number of cases.
+func TestRollupRebuild(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "z.db")
+	ctx := context.Background()
+	p, err := server.Open(ctx, server.Config{DB: db, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 80}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := p.DB.CountCases(ctx, store.CaseFilter{Scope: store.Scope{All: true}})
+	p.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := Run([]string{"rollup", "rebuild", "-db", db, "-data", dir}, &out, &errOut); err != nil {
+		t.Fatalf("rollup rebuild: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("rolled %d cases", n)) {
+		t.Fatalf("output %q, want %d cases", out.String(), n)
+	}
+	if err := Run([]string{"rollup", "frobnicate"}, &out, &errOut); err == nil {
+		t.Fatal("an unknown rollup command must be refused")
+	}
+	d, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	counts, err := d.RollupCounts(ctx, evaluation.District, "", 20000101, 21001231)
+	if err != nil || counts["500103"][evaluation.Reported] != n {
+		t.Fatalf("district reported %d (%v), want %d", counts["500103"][evaluation.Reported], err, n)
 	}
 }
