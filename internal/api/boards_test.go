@@ -564,16 +564,7 @@ func TestScenarioS9LateParty(t *testing.T) {
 	if _, err := plat.Service.Roll(t.Context(), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	var r struct {
-		Items []struct {
-			Subject string `json:"subject"`
-			Figures []struct {
-				Indicator string `json:"indicator"`
-				Num       int    `json:"num"`
-				Den       int    `json:"den"`
-			} `json:"figures"`
-		} `json:"items"`
-	}
+	var r rankingView
 	mustJSON(t, as(t, "qu_zhihui", 200, "GET", "/api/v1/evaluation?kind=unit&under=500103&period="+time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), nil), &r)
 	got := map[string]string{}
 	for _, it := range r.Items {

@@ -22,26 +22,7 @@ func TestEvaluationRanking(t *testing.T) {
 	if st != http.StatusOK {
 		t.Fatalf("commander: %d %s", st, body)
 	}
-	var out struct {
-		Period struct {
-			Key string `json:"key"`
-		} `json:"period"`
-		Rules    int    `json:"rules_version"`
-		TieBreak string `json:"tie_break"`
-		Items    []struct {
-			Rank    int     `json:"rank"`
-			Subject string  `json:"subject"`
-			Name    string  `json:"name"`
-			Score   float64 `json:"score"`
-			Work    int     `json:"work"`
-			Cases   string  `json:"cases"`
-			Figures []struct {
-				Indicator string `json:"indicator"`
-				Num       int    `json:"num"`
-				Den       int    `json:"den"`
-			} `json:"figures"`
-		} `json:"items"`
-	}
+	var out rankingView
 	mustJSON(t, body, &out)
 	if out.Period.Key != period || out.Rules != 1 || out.TieBreak == "" {
 		t.Errorf("header: %s", body)
@@ -109,4 +90,26 @@ func TestEvaluationRanking(t *testing.T) {
 	if st != http.StatusBadRequest || !strings.Contains(string(body), `"field":"period"`) {
 		t.Errorf("bad period: %d %s", st, body)
 	}
+}
+
+// rankingView is the part of GET /api/v1/evaluation the tests read.
+type rankingView struct {
+	Period struct {
+		Key string `json:"key"`
+	} `json:"period"`
+	Rules    int    `json:"rules_version"`
+	TieBreak string `json:"tie_break"`
+	Items    []struct {
+		Rank    int     `json:"rank"`
+		Subject string  `json:"subject"`
+		Name    string  `json:"name"`
+		Score   float64 `json:"score"`
+		Work    int     `json:"work"`
+		Cases   string  `json:"cases"`
+		Figures []struct {
+			Indicator string `json:"indicator"`
+			Num       int    `json:"num"`
+			Den       int    `json:"den"`
+		} `json:"figures"`
+	} `json:"items"`
 }

@@ -9,3 +9,14 @@ func RouteKeys() []string {
 	}
 	return out
 }
+
+// RouteAccess maps every route ("METHOD /path") to who may call it:
+// "public", "signed" or "admin".
+func RouteAccess() map[string]string {
+	names := map[access]string{public: "public", signed: "signed", admin: "admin"}
+	out := make(map[string]string, len(routes))
+	for _, rt := range routes {
+		out[rt.method+" "+rt.path] = names[rt.access]
+	}
+	return out
+}

@@ -176,3 +176,30 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		t.Errorf("openapi.json has %d operations, route table %d", n, len(want))
 	}
 }
+
+// TestEveryRouteRefusesOutsiders walks the route table, so a new route
+// cannot escape it: without a token every signed and admin route is 401;
+// a street commander gets 403 from every admin route (before any handler
+// runs, so nothing changes).
+func TestEveryRouteRefusesOutsiders(t *testing.T) {
+	cmd := token(t, "syl_zhihui")
+	for key, who := range api.RouteAccess() {
+		method, path, _ := strings.Cut(key, " ")
+		path = strings.NewReplacer("{id}", "x", "{code}", "x", "{hash}", "x").Replace(path)
+		var body any
+		if method != "GET" && method != "DELETE" {
+			body = map[string]any{}
+		}
+		switch who {
+		case "signed", "admin":
+			if st, b := call(t, "", method, path, body); st != 401 {
+				t.Errorf("%s without a token: %d %s", key, st, b)
+			}
+		}
+		if who == "admin" {
+			if st, b := call(t, cmd, method, path, body); st != 403 {
+				t.Errorf("%s as a street commander: %d %s", key, st, b)
+			}
+		}
+	}
+}

@@ -32,23 +32,25 @@ func TestParkedCasesResumeByTimer(t *testing.T) {
 			ReportedAt: now.Add(-2 * time.Hour), UpdatedAt: now,
 		}
 	}
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		for i := 0; i <= n; i++ {
-			end := until
-			if i == n {
-				end = until.Add(30 * 24 * time.Hour) // still parked after the sweep
+	// park stores cases from..to-1, parked until end, in one transaction.
+	park := func(from, to int, end time.Time) {
+		t.Helper()
+		err := s.db.Write(ctx, func(tx *store.Tx) error {
+			for i := from; i < to; i++ {
+				c := mk(i, end)
+				step := cases.Step{ID: c.ID + "-1", CaseID: c.ID, Seq: 5, At: now, ActorName: "测试", Role: cases.RoleSystem, Action: cases.ActParkApprove, To: cases.Parked}
+				if err := tx.InsertCase(ctx, c, &step, s.ClockRule()); err != nil {
+					return err
+				}
 			}
-			c := mk(i, end)
-			step := cases.Step{ID: c.ID + "-1", CaseID: c.ID, Seq: 5, At: now, ActorName: "测试", Role: cases.RoleSystem, Action: cases.ActParkApprove, To: cases.Parked}
-			if err := tx.InsertCase(ctx, c, &step, s.ClockRule()); err != nil {
-				return err
-			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	park(0, n, until)
+	park(n, n+1, until.Add(30*24*time.Hour)) // still parked after the sweep
 	if c, _ := s.db.Case(ctx, "01PARK00000"); c.Overdue(until.Add(time.Hour)) {
 		t.Error("a parked case past its park end shows overdue")
 	}
@@ -85,19 +87,7 @@ func TestParkedCasesResumeByTimer(t *testing.T) {
 	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 1 {
 		t.Errorf("armed %d, %v; want the one still parked", armed, err)
 	}
-	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		for i := 0; i < 600; i++ {
-			c := mk(1000+i, until.Add(10*24*time.Hour))
-			step := cases.Step{ID: c.ID + "-1", CaseID: c.ID, Seq: 5, At: now, ActorName: "测试", Role: cases.RoleSystem, Action: cases.ActParkApprove, To: cases.Parked}
-			if err := tx.InsertCase(ctx, c, &step, s.ClockRule()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	park(1000, 1600, until.Add(10*24*time.Hour))
 	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 601 {
 		t.Errorf("armed %d, %v; want 601", armed, err)
 	}

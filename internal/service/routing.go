@@ -125,14 +125,18 @@ type StreetBoard struct {
 }
 
 // Boards returns a street's four boards with their posts and sections, and
-// who staffs them (names only for administrators, commanders and leaders).
+// who staffs them (names only for administrators, commanders and leaders
+// whose region holds the street).
 func (s *Service) Boards(ctx context.Context, actor cases.Actor, streetCode string) ([]StreetBoard, error) {
 	ref := s.ref.Load()
 	path, ok := ref.paths[streetCode]
 	if !ok || ref.levels[streetCode] != region.Street {
 		return nil, apperr.Field("street", "街道不存在")
 	}
-	withStaff := actor.Role == cases.RoleAdmin || actor.Role == cases.RoleCommander || actor.Role == cases.RoleLeader
+	// Staff names only for the administrators, commanders and leaders of
+	// that street (or above it).
+	withStaff := (actor.Role == cases.RoleAdmin || actor.Role == cases.RoleCommander || actor.Role == cases.RoleLeader) &&
+		actor.RegionPath != "" && strings.HasPrefix(path, actor.RegionPath)
 	staff := map[string][]StaffBrief{}
 	if withStaff {
 		accts, err := s.db.Accounts(ctx)
@@ -180,6 +184,9 @@ func (s *Service) SetUpBoards(ctx context.Context, actor cases.Actor, regionCode
 	}
 	if l := ref.levels[regionCode]; l != region.Street && l != region.District && l != region.City {
 		return nil, apperr.Field("region", "请选择街道、区或市")
+	}
+	if actor.Role != cases.RoleSystem && !strings.HasPrefix(root, actor.RegionPath) {
+		return nil, apperr.New(apperr.Forbidden, "只能为本辖区内的街道设立板块")
 	}
 	var streets []string
 	for code, p := range ref.paths {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/store"
 )
@@ -42,6 +43,36 @@ func TestSetUpBoards(t *testing.T) {
 	}
 	if _, err := s.SetUpBoards(ctx, admin, "500103001001"); !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("a community: %v", err)
+	}
+	// An administrator of one street cannot set up the district's streets.
+	streetAdmin := cases.Actor{AccountID: "acct-sa", Name: "甲街道管理员", Role: cases.RoleAdmin, RegionPath: "/500000/500103/500103001/"}
+	if _, err := s.SetUpBoards(ctx, streetAdmin, "500103"); !apperr.Is(err, apperr.Forbidden) {
+		t.Errorf("a street's administrator for the district: %v", err)
+	}
+	// Staff names only for those whose region holds the street.
+	other := cases.Actor{AccountID: "acct-c2", Role: cases.RoleCommander, RegionPath: "/500000/500103/500103002/"}
+	if err := s.PutUnit(ctx, admin, cases.Unit{ID: "jia-post-staffed", Name: "甲街道民生服务板块B岗", Kind: cases.UnitPost, Board: cases.BoardServices,
+		Parent: "500103001-services", RegionPath: "/500000/500103/500103001/", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAccount(ctx, NewAccount{Username: "jia_b", Name: "甲B岗", Role: cases.RoleUnit, UnitID: "jia-post-staffed", PasswordHash: "x"}, auth.FastParams); err != nil {
+		t.Fatal(err)
+	}
+	staffed := func(a cases.Actor) int {
+		bs, err := s.Boards(ctx, a, "500103001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, b := range bs {
+			for _, d := range b.Posts {
+				n += len(d.Staff)
+			}
+		}
+		return n
+	}
+	if staffed(admin) != 1 || staffed(other) != 0 {
+		t.Errorf("staff shown: district admin %d, another street's commander %d; want 1 and 0", staffed(admin), staffed(other))
 	}
 }
 
