@@ -71,7 +71,7 @@ func (a *API) importRegions(w http.ResponseWriter, r *http.Request) error {
 	if len(body) > maxImport {
 		return apperr.Field("body", "文件不能超过64MB")
 	}
-	n, err := a.svc.ImportRegions(r.Context(), bytes.NewReader(body), format)
+	n, err := a.svc.ImportRegionsAs(r.Context(), actorOf(r), bytes.NewReader(body), format)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (a *API) putUnit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) error {
-	list, err := a.db.Accounts(r.Context())
+	list, err := a.svc.Accounts(r.Context(), actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (a *API) putCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &cfg); err != nil {
 		return err
 	}
-	if err := a.svc.PutCalendar(r.Context(), cfg); err != nil {
+	if err := a.svc.PutCalendarAs(r.Context(), actorOf(r), cfg); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.svc.CalendarConfig(r.Context()))
@@ -241,7 +241,7 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return apperr.Field("kind", "应为 unit、category 或 account")
 	}
-	list, err := a.svc.AuditLog(r.Context(), f)
+	list, err := a.svc.AuditLogAs(r.Context(), actorOf(r), f)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,9 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 	if err != nil {
 		return store.Account{}, err
 	}
+	if by.Role != cases.RoleSystem && !s.administersAccount(by, old) {
+		return store.Account{}, apperr.New(apperr.Forbidden, "该账号不在本辖区内，不能修改")
+	}
 	a := old
 	var f apperr.Fields
 	if in.Name != nil {
@@ -133,6 +136,9 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 	}
 	if err := f.Err(); err != nil {
 		return store.Account{}, err
+	}
+	if by.Role != cases.RoleSystem && !s.administersAccount(by, a) {
+		return store.Account{}, apperr.New(apperr.Forbidden, "不能把账号的管辖范围设到本辖区以外")
 	}
 	if in.Password != nil {
 		if a.PasswordHash, err = auth.Hash(*in.Password, params); err != nil {

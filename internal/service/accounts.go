@@ -152,6 +152,13 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 	if err := f.Err(); err != nil {
 		return store.Account{}, err
 	}
+	by := in.By
+	if by.Role == "" {
+		by = cases.System
+	}
+	if !s.administersAccount(by, store.Account{Role: in.Role, RegionPath: path, UnitID: in.UnitID}) {
+		return store.Account{}, apperr.New(apperr.Forbidden, "只能在本辖区内创建账号")
+	}
 	hash := in.PasswordHash
 	if hash == "" {
 		var err error
@@ -163,10 +170,6 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 		RegionPath: path, UnitID: in.UnitID, Phone: in.Phone, Title: in.Title, PasswordHash: hash, Active: true, CreatedAt: s.Now()}
 	if in.Role != cases.RoleUnit && in.Role != cases.RoleCommunity {
 		a.UnitID = ""
-	}
-	by := in.By
-	if by.Role == "" {
-		by = cases.System
 	}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.PutAccount(ctx, a); err != nil {

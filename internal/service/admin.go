@@ -27,6 +27,9 @@ func (s *Service) PutCategory(ctx context.Context, actor cases.Actor, c cases.Ca
 // validated, versioned and audited, and refreshes the caches once; nothing
 // is stored if one is refused.
 func (s *Service) PutCategories(ctx context.Context, actor cases.Actor, list []cases.Category) error {
+	if err := requireDistrictWide(actor, "事项分类（分级分类清单）"); err != nil {
+		return err
+	}
 	ref := s.ref.Load()
 	for i := range list {
 		c := &list[i]
@@ -77,6 +80,16 @@ func (s *Service) PutUnit(ctx context.Context, actor cases.Actor, u cases.Unit) 
 // several.
 func (s *Service) PutUnits(ctx context.Context, actor cases.Actor, list []cases.Unit) error {
 	ref := s.ref.Load()
+	for _, u := range list {
+		old, existed := ref.units[u.ID]
+		if !administers(actor, u.RegionPath) || (existed && !administers(actor, old.RegionPath)) {
+			name := u.Name
+			if existed {
+				name = old.Name
+			}
+			return apperr.New(apperr.Forbidden, "只能管理本辖区内的单位，“"+name+"”不在本辖区内")
+		}
+	}
 	batch := map[string]cases.Unit{}
 	var f apperr.Fields
 	for i, u := range list {

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/cases"
 	"zhizhi/internal/region"
 	"zhizhi/internal/store"
 )
@@ -13,6 +14,13 @@ import (
 // ImportRegions parses a GeoJSON or CSV file of regions and stores all of it,
 // or nothing when any row is wrong. It returns how many regions were stored.
 func (s *Service) ImportRegions(ctx context.Context, r io.Reader, format string) (int, error) {
+	return s.importRegions(ctx, cases.System, r, format)
+}
+
+func (s *Service) importRegions(ctx context.Context, actor cases.Actor, r io.Reader, format string) (int, error) {
+	if actor.Role != cases.RoleSystem && actor.Role != cases.RoleAdmin {
+		return 0, apperr.New(apperr.Forbidden, "只有管理员可以导入区域")
+	}
 	levels, paths, err := s.db.RegionLevels(ctx)
 	if err != nil {
 		return 0, err
@@ -52,10 +60,30 @@ func (s *Service) ImportRegions(ctx context.Context, r io.Reader, format string)
 		if old, ok := paths[rg.Code]; ok && old != p {
 			return 0, apperr.Field("parent_code", "区域"+rg.Code+"已存在且上级不同，不能通过导入移动")
 		}
+		if !administers(actor, p) {
+			return 0, apperr.New(apperr.Forbidden, "只能导入本辖区内的区域，“"+rg.Name+"”（"+rg.Code+"）不在本辖区内")
+		}
 		paths[rg.Code] = p
 		recs = append(recs, store.RegionRecord{Region: rg, Path: p})
 	}
-	if err := s.db.PutRegions(ctx, recs); err != nil {
+	codes := make([]string, len(recs))
+	for i, rec := range recs {
+		codes[i] = rec.Code
+	}
+	audit := s.auditEntry(actor, "regions", format, false, nil, map[string]any{"imported": len(recs), "codes": codes})
+	audit.Action = "import"
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		for _, rec := range recs {
+			if err := tx.PutRegion(ctx, rec); err != nil {
+				return err
+			}
+		}
+		if actor.Role == cases.RoleSystem {
+			return nil
+		}
+		return tx.Audit(ctx, audit)
+	})
+	if err != nil {
 		return 0, err
 	}
 	return len(recs), s.changed(ctx)

@@ -37,12 +37,13 @@ var adminTabs = []struct{ ID, Label string }{
 
 // adminView is every administration page; Tab says which section shows.
 type adminView struct {
-	Tab     string
-	Tabs    []struct{ ID, Label string }
-	Flash   string
-	Message string // a form's general error
-	Errors  map[string]string
-	Values  url.Values
+	DistrictWide bool // may change district-wide settings (categories, calendar)
+	Tab          string
+	Tabs         []struct{ ID, Label string }
+	Flash        string
+	Message      string // a form's general error
+	Errors       map[string]string
+	Values       url.Values
 
 	// regions
 	Counts   []levelCount
@@ -127,6 +128,7 @@ type accountRow struct {
 
 func (c *Console) adminPage(w http.ResponseWriter, r *http.Request, status int, v *adminView) {
 	v.Tabs = adminTabs
+	v.DistrictWide = service.DistrictWide(actorOf(r))
 	if v.Values == nil {
 		v.Values = url.Values{}
 	}
@@ -244,7 +246,7 @@ func (c *Console) adminImportRegions(w http.ResponseWriter, r *http.Request) err
 			return c.regionsPage(w, r, http.StatusBadRequest, v)
 		}
 	}
-	n, err := c.svc.ImportRegions(r.Context(), file, format)
+	n, err := c.svc.ImportRegionsAs(r.Context(), actorOf(r), file, format)
 	if err != nil {
 		var ie *region.ImportError
 		switch {
@@ -424,7 +426,7 @@ type unitNode struct {
 
 // streetTrees builds each street's tree from its board units (in order).
 func (c *Console) streetTrees(r *http.Request, boards []cases.Unit) ([]streetTree, error) {
-	accounts, err := c.svc.DB().Accounts(r.Context())
+	accounts, err := c.svc.Accounts(r.Context(), actorOf(r))
 	if err != nil {
 		return nil, err
 	}
@@ -844,7 +846,7 @@ func (c *Console) adminSaveCalendar(w http.ResponseWriter, r *http.Request) erro
 	}
 	cfg.Overlay = overlay
 	if len(v.Errors) == 0 {
-		err := c.svc.PutCalendar(r.Context(), cfg)
+		err := c.svc.PutCalendarAs(r.Context(), actorOf(r), cfg)
 		if apperr.Is(err, apperr.Invalid) {
 			for _, fe := range adminFieldList(err) {
 				key := "hours"
@@ -896,7 +898,7 @@ const maxRegionChoices = 3000
 
 func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, status int, v *adminView) error {
 	ctx, actor := r.Context(), actorOf(r)
-	all, err := c.svc.DB().Accounts(ctx)
+	all, err := c.svc.Accounts(ctx, actor)
 	if err != nil {
 		return err
 	}

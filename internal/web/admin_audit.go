@@ -37,7 +37,7 @@ var auditFields = map[string][]struct{ Key, Label string }{
 }
 
 func (c *Console) auditTrail(r *http.Request, kind, objectID string) ([]auditRow, error) {
-	entries, err := c.svc.AuditLog(r.Context(), store.AuditFilter{Kind: kind, ObjectID: objectID, Limit: auditLimit})
+	entries, err := c.svc.AuditLogAs(r.Context(), actorOf(r), store.AuditFilter{Kind: kind, ObjectID: objectID, Limit: auditLimit})
 	if err != nil {
 		return nil, err
 	}
