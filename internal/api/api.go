@@ -8,7 +8,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"zhizhi/internal/apperr"
@@ -172,6 +175,10 @@ func Status(err error) int {
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := Status(err)
+	var rl *service.RateLimited
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(rl.RetryAfter.Seconds())))))
+	}
 	var body errorBody
 	var e *apperr.Error
 	if status == http.StatusInternalServerError || !errors.As(err, &e) {
@@ -238,4 +245,13 @@ func jsonType(kind string) string {
 		return "数组"
 	}
 	return "对象"
+}
+
+// clientAddr is the client's address (the connection's peer).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -24,6 +24,7 @@ type AccountChange struct {
 	Phone      *string     `json:"phone,omitempty"`
 	Active     *bool       `json:"active,omitempty"`
 	Password   *string     `json:"password,omitempty"`
+	Unlock     *bool       `json:"unlock,omitempty"` // true: forget failed sign-ins and lift a lock
 }
 
 // UpdateAccount validates and applies an administrator's change to an
@@ -153,6 +154,11 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 		}
 		if err := tx.Audit(ctx, s.auditEntry(by, "account", a.ID, true, old, a)); err != nil {
 			return err
+		}
+		if (in.Unlock != nil && *in.Unlock) || in.Password != nil {
+			if err := tx.ClearSignInLock(ctx, a.ID); err != nil {
+				return err
+			}
 		}
 		if revoke {
 			return tx.DeleteTokensOf(ctx, a.ID)

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,11 +21,18 @@ import (
 // SessionTTL is how long a sign-in lasts.
 const SessionTTL = 12 * time.Hour
 
-// dummyHash keeps sign-in time the same whether or not the account exists.
-var dummyHash, _ = auth.Hash("zhizhi-dummy-password", auth.DefaultParams)
-
 // SignIn checks a username and password and returns a new session token.
+// The client is unknown: only the per-name limits apply.
 func (s *Service) SignIn(ctx context.Context, username, password string) (string, store.Account, error) {
+	return s.SignInFrom(ctx, "", username, password)
+}
+
+// SignInFrom checks a username and password from a client address and
+// returns a new session token, behind the sign-in guard (signin_guard.go):
+// a client or a name that failed too often, or a locked account, is 429
+// with when to retry, without a password hash; an unknown name answers in
+// a real check's time without one.
+func (s *Service) SignInFrom(ctx context.Context, client, username, password string) (string, store.Account, error) {
 	var f apperr.Fields
 	if strings.TrimSpace(username) == "" {
 		f.Add("username", "请输入用户名")
@@ -34,26 +43,71 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 	if err := f.Err(); err != nil {
 		return "", store.Account{}, err
 	}
+	g, name, now := s.signIn, nameKey(username), time.Now()
+	if wait := g.attempt(client, name, now); wait > 0 {
+		return "", store.Account{}, tooMany(fmt.Sprintf("登录失败次数过多，请%d分钟后再试", int(math.Ceil(wait.Minutes()))), wait)
+	}
 	bad := apperr.New(apperr.Unauthorized, "用户名或密码错误")
 	acct, err := s.db.AccountByUsername(ctx, strings.TrimSpace(username))
 	if errors.Is(err, store.ErrNotFound) {
-		_ = auth.Verify(password, dummyHash)
+		g.pause(ctx)
 		return "", store.Account{}, bad
 	}
 	if err != nil {
 		return "", store.Account{}, err
 	}
-	if err := auth.Verify(password, acct.PasswordHash); err != nil || !acct.Active {
+	lock, err := s.db.SignInLockOf(ctx, acct.ID)
+	if err != nil {
+		return "", store.Account{}, err
+	}
+	if lock.Locked(s.Now()) {
+		wait := lock.LockedUntil.Sub(s.Now())
+		return "", store.Account{}, tooMany("密码错误次数过多，账号已锁定至"+lock.LockedUntil.In(s.Calendar().Location()).Format("15:04")+"，请稍后再试或联系管理员解锁", wait)
+	}
+	if !g.acquire(ctx) {
+		g.uncount(client, name) // not the client's doing
+		return "", store.Account{}, tooMany("登录请求过多，请稍后再试", time.Second)
+	}
+	start := time.Now()
+	verr := auth.Verify(password, acct.PasswordHash)
+	g.observe(time.Since(start))
+	g.release()
+	if verr != nil || !acct.Active {
+		if err := s.db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.SignInFailed(ctx, acct.ID, s.Now(), lockAfter, lockFor)
+			return err
+		}); err != nil {
+			return "", store.Account{}, err
+		}
 		return "", store.Account{}, bad
 	}
+	g.succeeded(client, name)
 	secret, hash := auth.NewToken()
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if lock.Failures > 0 || !lock.LockedUntil.IsZero() {
+			if err := tx.ClearSignInLock(ctx, acct.ID); err != nil {
+				return err
+			}
+		}
 		return tx.PutToken(ctx, hash, acct.ID, "session", "", s.Now().Add(SessionTTL))
 	})
 	if err != nil {
 		return "", store.Account{}, err
 	}
 	return secret, acct, nil
+}
+
+// tooMany is a 429 with when to retry.
+func tooMany(msg string, wait time.Duration) error {
+	e := apperr.New(apperr.TooMany, msg)
+	e.Err = &RateLimited{RetryAfter: wait}
+	return e
+}
+
+// SignInLockOf is an account's run of failed sign-ins, for its
+// administrators.
+func (s *Service) SignInLockOf(ctx context.Context, accountID string) (store.SignInLock, error) {
+	return s.db.SignInLockOf(ctx, accountID)
 }
 
 // SignOut revokes a token.

@@ -49,7 +49,8 @@ type Service struct {
 	log   *slog.Logger
 	mu    sync.Mutex // serialises reloads
 
-	keys keyLimiter // API keys' rate buckets on this node
+	keys   keyLimiter   // API keys' rate buckets on this node
+	signIn *signInGuard // sign-in throttle on this node
 
 	tokMu  sync.Mutex
 	tokens map[string]cachedToken // token hash → actor, briefly
@@ -79,7 +80,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if cfg.DuplicateRadius <= 0 {
 		cfg.DuplicateRadius = 100
 	}
-	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger}
+	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard()}
 	s.cal.Store(calendar.Default())
 	if err := s.Reload(ctx); err != nil {
 		return nil, err

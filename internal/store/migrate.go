@@ -292,6 +292,20 @@ CREATE TABLE case_facts (
 );
 `,
 	},
+	// 9: sign-in locks (issue 20): consecutive failed sign-ins of an
+	// account, and until when it is locked after too many. A row exists
+	// only while there are failures; a successful sign-in or an
+	// administrator's unlock deletes it.
+	9: {
+		common: `
+CREATE TABLE signin_locks (
+	account_id   TEXT PRIMARY KEY REFERENCES accounts(id),
+	failures     INTEGER NOT NULL,
+	last_failure BIGINT NOT NULL,
+	locked_until BIGINT NOT NULL DEFAULT 0
+);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -85,6 +85,7 @@ type adminView struct {
 	AllUnits     []cases.Unit
 	RegionChoice []store.RegionRecord
 	EditAccount  *store.Account // the account the edit form changes
+	AccountLock  store.SignInLock // its failed sign-ins and lock
 	NewCategory  bool           // the category form creates one
 }
 
@@ -961,6 +962,9 @@ func (c *Console) adminAccounts(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		v.EditAccount = &a
+		if v.AccountLock, err = c.svc.SignInLockOf(r.Context(), a.ID); err != nil {
+			return err
+		}
 		v.Values = url.Values{"role": {string(cases.RoleGridWorker)}, "e.name": {a.Name}, "e.role": {string(a.Role)},
 			"e.region_code": {lastPathCode(a.RegionPath)}, "e.unit_id": {a.UnitID}, "e.title": {a.Title}, "e.phone": {a.Phone}}
 		if a.Active {
@@ -1006,6 +1010,9 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 	in := service.AccountChange{Name: ptr(f.Get("e.name")), Role: &role, RegionCode: ptr(strings.TrimSpace(f.Get("e.region_code"))),
 		UnitID: ptr(f.Get("e.unit_id")), Title: ptr(strings.TrimSpace(f.Get("e.title"))), Phone: ptr(strings.TrimSpace(f.Get("e.phone"))),
 		Active: ptr(f.Get("e.active") != "")}
+	if f.Get("e.unlock") != "" {
+		in.Unlock = ptr(true)
+	}
 	switch role {
 	case cases.RoleUnit, cases.RoleResident:
 		in.RegionCode = nil

@@ -7,11 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/service"
+	"zhizhi/internal/store"
 )
 
 var streetAdminOnce sync.Once
@@ -59,5 +61,35 @@ func TestStreetAdminConsole(t *testing.T) {
 	}
 	if r := c.post("/admin/calendar", url.Values{"hours": {"09:00-17:00"}}); r.status != http.StatusForbidden {
 		t.Errorf("saving the calendar: %d %s", r.status, excerpt(r.body))
+	}
+}
+
+// TestAdminUnlocksAccount: an account locked by failed sign-ins shows the
+// lock on its edit page, and the administrator lifts it there.
+func TestAdminUnlocksAccount(t *testing.T) {
+	ctx := context.Background()
+	acct, err := plat.DB.AccountByUsername(ctx, "yj_staff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plat.DB.Write(ctx, func(tx *store.Tx) error {
+		for range 10 {
+			if _, err := tx.SignInFailed(ctx, acct.ID, plat.Service.Now(), 10, 30*time.Minute); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := signIn(t, "admin")
+	expect(t, a.get("/admin/accounts?edit="+acct.ID), http.StatusOK, "因多次密码错误锁定至", "解除登录锁定")
+	r := a.post("/admin/accounts/"+acct.ID, url.Values{"e.name": {acct.Name}, "e.role": {string(acct.Role)}, "e.unit_id": {acct.UnitID},
+		"e.title": {acct.Title}, "e.phone": {acct.Phone}, "e.active": {"1"}, "e.unlock": {"1"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("unlock: %d %s", r.status, excerpt(r.body))
+	}
+	if l, _ := plat.Service.SignInLockOf(ctx, acct.ID); l.Locked(plat.Service.Now()) || l.Failures != 0 {
+		t.Errorf("still locked: %+v", l)
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"math"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,14 +124,17 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) error {
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 	v := &signInView{Username: strings.TrimSpace(r.PostFormValue("username")), Next: safeNext(r.PostFormValue("next"), "")}
-	token, acct, err := c.svc.SignIn(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"))
+	token, acct, err := c.svc.SignInFrom(r.Context(), clientAddr(r), r.PostFormValue("username"), r.PostFormValue("password"))
 	if err != nil {
 		var status int
 		switch apperr.KindOf(err) {
 		case apperr.Invalid:
 			status, v.Fields = http.StatusBadRequest, fieldMap(err)
-		case apperr.Unauthorized, apperr.TooMany:
+		case apperr.Unauthorized:
 			status, v.Error = http.StatusUnauthorized, messageOf(err)
+		case apperr.TooMany:
+			status, v.Error = http.StatusTooManyRequests, messageOf(err)
+			retryAfter(w, err)
 		default:
 			return err
 		}
@@ -158,4 +164,22 @@ func safeNext(next, fallback string) string {
 		return fallback
 	}
 	return next
+}
+
+// clientAddr is the client's address (the connection's peer; a proxy in
+// front must be trusted to pass the real address, which this does not read).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// retryAfter sets Retry-After from a rate-limit error.
+func retryAfter(w http.ResponseWriter, err error) {
+	var rl *service.RateLimited
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(rl.RetryAfter.Seconds())))))
+	}
 }

@@ -1,0 +1,150 @@
+package service
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Sign-in under attack (issue 20). A password hash costs 64 MiB and tens of
+// milliseconds, so an unguarded sign-in door lets anyone exhaust a node's
+// memory. The guard:
+//   - counts failures per client address and per username on each node and
+//     answers 429 (with when to retry) before hashing once a client or a
+//     name has failed too often in a window;
+//   - bounds concurrent hashes (signInSlots); a request that cannot get a
+//     slot in signInWait is 429;
+//   - answers an unknown username after the usual time of a real check,
+//     without hashing;
+//   - locks an account in the database (every node) after lockAfter
+//     consecutive failures for lockFor; an administrator can unlock it.
+const (
+	clientFailures = 30               // failed sign-ins per client address …
+	clientWindow   = 10 * time.Minute // … in this window
+	nameFailures   = 5                // failed sign-ins per username …
+	nameWindow     = 5 * time.Minute  // … in this window
+	lockAfter      = 10               // consecutive failures that lock an account …
+	lockFor        = 30 * time.Minute // … for this long
+	signInWait     = 3 * time.Second  // the longest wait for a hash slot
+)
+
+// signInGuard is one node's sign-in throttle.
+type signInGuard struct {
+	mu       sync.Mutex
+	byClient map[string]*failWindow
+	byName   map[string]*failWindow
+	slots    chan struct{}
+	verifyNs atomic.Int64 // moving average of a real password check
+}
+
+type failWindow struct {
+	n     int
+	start time.Time
+}
+
+func newSignInGuard() *signInGuard {
+	g := &signInGuard{byClient: map[string]*failWindow{}, byName: map[string]*failWindow{},
+		slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+	g.verifyNs.Store(int64(60 * time.Millisecond))
+	return g
+}
+
+// attempt counts a sign-in attempt of a client and a name as a failure
+// until it succeeds (so attempts in flight count at once), or says how long
+// the client or the name must wait first (then nothing is counted).
+func (g *signInGuard) attempt(client, name string, now time.Time) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	wait := time.Duration(0)
+	if w := g.byClient[client]; client != "" && w != nil && w.n >= clientFailures && now.Sub(w.start) < clientWindow {
+		wait = max(wait, clientWindow-now.Sub(w.start))
+	}
+	if w := g.byName[name]; w != nil && w.n >= nameFailures && now.Sub(w.start) < nameWindow {
+		wait = max(wait, nameWindow-now.Sub(w.start))
+	}
+	if wait > 0 {
+		return wait
+	}
+	count := func(m map[string]*failWindow, key string, window time.Duration) {
+		if key == "" {
+			return
+		}
+		w := m[key]
+		if w == nil || now.Sub(w.start) >= window {
+			if len(m) > 100_000 {
+				// A flood of names or addresses: forget the expired ones.
+				for k, old := range m {
+					if now.Sub(old.start) >= window {
+						delete(m, k)
+					}
+				}
+			}
+			w = &failWindow{start: now}
+			m[key] = w
+		}
+		w.n++
+	}
+	count(g.byClient, client, clientWindow)
+	count(g.byName, name, nameWindow)
+	return 0
+}
+
+// succeeded takes back a successful attempt: the name's failures are
+// forgotten, the client's attempt uncounted.
+func (g *signInGuard) succeeded(client, name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.byName, name)
+	if w := g.byClient[client]; w != nil && w.n > 0 {
+		w.n--
+	}
+}
+
+// uncount takes back an attempt that was not tried (no hash slot).
+func (g *signInGuard) uncount(client, name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, w := range []*failWindow{g.byClient[client], g.byName[name]} {
+		if w != nil && w.n > 0 {
+			w.n--
+		}
+	}
+}
+
+// acquire takes a hash slot, waiting at most signInWait.
+func (g *signInGuard) acquire(ctx context.Context) bool {
+	t := time.NewTimer(signInWait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (g *signInGuard) release() { <-g.slots }
+
+// observe folds a real check's duration into the average.
+func (g *signInGuard) observe(d time.Duration) {
+	old := g.verifyNs.Load()
+	g.verifyNs.Store(old + (int64(d)-old)/8)
+}
+
+// pause waits as long as a real check usually takes (an unknown name).
+func (g *signInGuard) pause(ctx context.Context) {
+	t := time.NewTimer(time.Duration(g.verifyNs.Load()))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// nameKey is how a username is counted (case-insensitively, trimmed).
+func nameKey(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
