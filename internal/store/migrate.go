@@ -292,6 +292,35 @@ CREATE TABLE case_facts (
 );
 `,
 	},
+	// placeholder: taken by eval-measures. Migration 7 is another branch's;
+	// the runner needs contiguous numbers, so this branch holds the slot
+	// with a no-op. Replace it with eval-measures' migration 7 on merge.
+	7: {common: `SELECT 1`},
+	// 8: overdue appeals (issue 11): appeals is an index of the appeals in
+	// the case documents (one row per appeal, seq its place in the case's
+	// list), rewritten from the document in the same write, for the review
+	// queue; rollups count exempted cases and tasks.
+	8: {
+		common: `
+CREATE TABLE appeals (
+	case_id     TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	case_number TEXT NOT NULL,
+	unit_id     TEXT NOT NULL,
+	state       TEXT NOT NULL,
+	center_path TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	reason      TEXT NOT NULL,
+	asked_by    TEXT NOT NULL,
+	asked_at    BIGINT NOT NULL,
+	updated_at  BIGINT NOT NULL,
+	PRIMARY KEY (case_id, seq)
+);
+CREATE INDEX appeals_state ON appeals (state, asked_at);
+CREATE INDEX appeals_unit ON appeals (unit_id, state, asked_at);
+ALTER TABLE rollups ADD COLUMN exempted INTEGER NOT NULL DEFAULT 0;
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
