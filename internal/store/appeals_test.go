@@ -20,7 +20,9 @@ func TestAppealsIndex(t *testing.T) {
 		c2 := newCase("A2", func(c *cases.Case) {
 			c.State, c.RegionPath, c.CenterPath, c.GridCode = cases.Handling, sibling+"500103002001/", sibling, ""
 		})
-		c3 := newCase("A3", func(c *cases.Case) { c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/500104001/", "" })
+		c3 := newCase("A3", func(c *cases.Case) {
+			c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/500104001/", ""
+		})
 		insert(t, db, c1, c2, c3)
 		if n := countRows(t, db, `SELECT COUNT(*) FROM appeals`); n != 0 {
 			t.Fatalf("%d appeal rows for cases without appeals", n)
