@@ -209,6 +209,14 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request) error {
 	if a := cases.Action(r.URL.Query().Get("done")); a != "" {
 		if _, ok := cases.RuleOf(a); ok {
 			v.Flash = "已" + a.Label()
+			switch a {
+			case cases.ActAppeal:
+				v.Flash = "已提交超时豁免申请"
+			case cases.ActAppealReview:
+				v.Flash = "已完成中心审核"
+			case cases.ActAppealDecide:
+				v.Flash = "已完成区级审批"
+			}
 		}
 	}
 	c.render(w, r, http.StatusOK, "case", v)
