@@ -30,7 +30,8 @@ var schemas = map[string]any{
 		"action": enum("accept", "reject", "merge", "dispatch", "redispatch", "sign", "handle", "feedback", "verify", "close", "rate",
 			"return", "extend_request", "extend_approve", "extend_deny", "park_request", "park_approve", "park_deny", "resume",
 			"reopen", "escalate", "urge", "supervise", "place", "hand_down",
-			"whistle", "report_in", "leave", "rate_party", "meeting", "decision_done"),
+			"whistle", "report_in", "leave", "rate_party", "meeting", "decision_done",
+			"appeal", "appeal_review", "appeal_decide"),
 		"version": map[string]any{"type": "integer", "description": "the case version the client saw; refused with 409 if it changed"},
 		"note":    str("reason or note"), "photos": arr(ref("Photo")), "lead_unit": str("unit ID"), "co_units": arr(str("unit ID")),
 		"target": str("merge: the earlier case's ID"), "passed": map[string]any{"type": "boolean"},
@@ -47,6 +48,7 @@ var schemas = map[string]any{
 		"point":           ref("Point"),
 		"meeting":         ref("Meeting"),
 		"decision_id":     str("decision_done: a meeting decision's ID (d1, d2, …)"),
+		"appeal_unit":     str("appeal_review, appeal_decide: the unit whose overdue appeal (optional when only one waits for that stage)"),
 	}),
 	"Meeting": obj(map[string]any{
 		"kind":  enum("dispatch", "council", "congress", "briefing"),

@@ -6,6 +6,7 @@
 package cases
 
 import (
+	"slices"
 	"time"
 
 	"zhizhi/internal/geo"
@@ -266,6 +267,7 @@ type Case struct {
 	Tasks       []Task            `json:"tasks,omitempty"`
 	Whistles    []Whistle         `json:"whistles,omitempty"` // 吹哨报到
 	Meetings    []Meeting         `json:"meetings,omitempty"` // 调度会、议事会…
+	Appeals     []Appeal          `json:"appeals,omitempty"`  // 超时申诉 (appeal.go)
 	MergedInto  string            `json:"merged_into,omitempty"`
 	Rating      Rating            `json:"rating,omitempty"`
 	RatingNote  string            `json:"rating_note,omitempty"`
@@ -344,6 +346,7 @@ func (c Case) clone() Case {
 	c.Tasks = append([]Task(nil), c.Tasks...)
 	c.Photos = append([]Photo(nil), c.Photos...)
 	c.cloneWhistles()
+	c.Appeals = slices.Clone(c.Appeals)
 	if c.Answers != nil {
 		m := make(map[string]any, len(c.Answers))
 		for k, v := range c.Answers {

@@ -284,6 +284,9 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 
 	case ActWhistle, ActReportIn, ActLeave, ActRateParty, ActMeeting, ActDecisionDone:
 		return whistleEffect(n, step, cmd, actor, p, now)
+
+	case ActAppeal, ActAppealReview, ActAppealDecide:
+		return appealEffect(n, step, cmd, actor, now)
 	}
 	return nil
 }

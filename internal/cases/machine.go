@@ -214,6 +214,11 @@ var Table = []Rule{
 	{ActRateParty, "评价报到单位", []State{Closed}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FWhistle, FParty, FRating}},
 	{ActMeeting, "召开会议", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader, RoleGridWorker, RoleGridChief, RoleCommunity}, []Field{FMeeting}},
 	{ActDecisionDone, "落实", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleCommunity, RoleCommander}, []Field{FDecision}},
+
+	// Overdue appeals (appeal.go): never change the state or the clocks.
+	{ActAppeal, "申请超时豁免", appealFrom, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
+	{ActAppealReview, "中心审核", appealFrom, "", []Role{RoleCommander}, []Field{FPassed}},
+	{ActAppealDecide, "区级审批", appealFrom, "", []Role{RoleCommander, RoleLeader}, []Field{FPassed}},
 }
 
 var rules = func() map[Action]Rule {
@@ -257,6 +262,7 @@ type Command struct {
 	Point         *geo.Point    `json:"point,omitempty"`          // report_in: where the party is
 	Meeting       *MeetingInput `json:"meeting,omitempty"`        // meeting
 	DecisionID    string        `json:"decision_id,omitempty"`    // decision_done
+	AppealUnit    string        `json:"appeal_unit,omitempty"`    // appeal_review, appeal_decide: the unit whose appeal (optional when only one waits)
 }
 
 // Policy is what Apply needs from configuration: the calendar, the limits of
@@ -449,6 +455,10 @@ func guard(c *Case, a Action, actor Actor) error {
 		if err := whistleGuard(c, a, actor); err != nil {
 			return err
 		}
+	case ActAppeal, ActAppealReview, ActAppealDecide:
+		if err := appealGuard(c, a, actor); err != nil {
+			return err
+		}
 	}
 	if isCommanderAction(a) && actor.Role == RoleCommander && !strings.HasPrefix(c.CenterPath, actor.RegionPath) {
 		return refuse("案件已上提至上级指挥中心，由上级中心处理")
@@ -535,6 +545,7 @@ func checkInputs(r Rule, cmd Command, p Policy) error {
 	if BadText(cmd.Note) {
 		f.Add("note", "含有控制字符或无效的编码")
 	}
+	appealInputs(cmd, &f)
 	if cmd.Action == ActVerify && cmd.Passed != nil && !*cmd.Passed && strings.TrimSpace(cmd.Note) == "" {
 		f.Add("note", "核查不通过时请说明原因")
 	}
@@ -561,6 +572,8 @@ func noteLabel(a Action) string {
 		return "处置结果"
 	case ActWhistle:
 		return "吹哨事由"
+	case ActAppeal:
+		return "申诉理由"
 	}
 	return "说明"
 }

@@ -57,6 +57,10 @@ func validCommand(a cases.Action, now time.Time) cases.Command {
 			Decisions: []cases.DecisionInput{{Text: "一周内完成修复", UnitID: leadID, Due: now.AddDate(0, 0, 7)}}}
 	case cases.ActDecisionDone:
 		cmd.DecisionID, cmd.Note = "d1", "已落实"
+	case cases.ActAppeal:
+		cmd.Note = appealReason
+	case cases.ActAppealReview, cases.ActAppealDecide:
+		cmd.Passed = ptr(true)
 	}
 	return cmd
 }
@@ -145,6 +149,9 @@ func actorFor(role cases.Role, a cases.Action, st cases.State, c cases.Case) cas
 	if a == cases.ActRate {
 		act.AccountID = c.Reporter.AccountID
 	}
+	if a == cases.ActAppealDecide {
+		act.RegionPath = districtPath // the district approves appeals
+	}
 	return act
 }
 
@@ -158,6 +165,21 @@ func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Ca
 		req = validCommand(cases.ActExtendRequest, now)
 	case cases.ActParkApprove, cases.ActParkDeny:
 		req = validCommand(cases.ActParkRequest, now)
+	case cases.ActAppeal, cases.ActAppealReview, cases.ActAppealDecide:
+		// The lead's clock ran out (the case is marked overdue); then the
+		// lead appeals, the street center reviews.
+		c.WasOverdue = true
+		if a == cases.ActAppeal {
+			return c
+		}
+		n, _, err := cases.Apply(c, validCommand(cases.ActAppeal, now), leadUnit, pol, now)
+		if err != nil {
+			return c // the state does not allow appeals: the action is refused anyway
+		}
+		if a == cases.ActAppealDecide {
+			n = must(t, n, validCommand(cases.ActAppealReview, now), actorFor(cases.RoleCommander, cases.ActAppealReview, n.State, n), now)
+		}
+		return n
 	case cases.ActFeedback:
 		// After the lead fed back, the co-unit signs before its own feedback.
 		if c.State != cases.FedBack {
@@ -322,7 +344,8 @@ func TestTableIsWellFormed(t *testing.T) {
 			t.Errorf("%s: no states or no roles", r.Action)
 		}
 		for _, s := range r.From {
-			afterClose := r.Action == cases.ActRate || r.Action == cases.ActReopen || r.Action == cases.ActLeave || r.Action == cases.ActRateParty
+			afterClose := r.Action == cases.ActRate || r.Action == cases.ActReopen || r.Action == cases.ActLeave || r.Action == cases.ActRateParty ||
+				r.Action == cases.ActAppeal || r.Action == cases.ActAppealReview || r.Action == cases.ActAppealDecide
 			if !s.Valid() || !s.Open() && !afterClose {
 				t.Errorf("%s: from %q", r.Action, s)
 			}

@@ -26,6 +26,7 @@ var RollupMeasures = []Measure{
 	OnSpot, Rated, Satisfied, Dispatched, SignedOnTime, Handled, HandledOnTime,
 	HandledLate, DueHandle, Reworked, Accepted,
 	Summoned, ReportInOnTime, ReportInLate, ReportInAbsent, PartyRated, PartySatisfied,
+	Exempted, // overdue appeals (rollups column from migration 8)
 }
 
 // DayOf is the yyyymmdd number of t's local day in loc.
@@ -165,6 +166,9 @@ func Facts(c *cases.Case, loc *time.Location) []Fact {
 		}
 	}
 
+	// --- overdue appeals (超时申诉), see exempt below: keep this one call ---
+	exempt(c, out)
+
 	if a := c.Reporter.AccountID; a != "" {
 		k := Counts{Reported: 1}
 		put(k, Accepted, b2i(registered))
@@ -180,4 +184,36 @@ func clone(c Counts) Counts {
 		out[k] = v
 	}
 	return out
+}
+
+// --- overdue appeals (超时申诉) ---
+//
+// exempt applies approved overdue appeals to a case's facts (before the
+// inspector's are added). An exempted case counts Exempted for its regions
+// and leaves their timeliness rates: DueClose and ClosedOnTime are not
+// counted. The appealing unit's task counts Exempted and leaves the unit's
+// rates: Dispatched, SignedOnTime, DueHandle, HandledOnTime and HandledLate
+// are not counted. Other counts (reported, closed, handled, rated…) stay:
+// the case and the work happened.
+func exempt(c *cases.Case, out []Fact) {
+	if !c.Exempted() {
+		return
+	}
+	for _, f := range out {
+		switch f.Kind {
+		case Unit:
+			if _, ok := c.ExemptedUnit(f.Subject); !ok {
+				continue
+			}
+			for _, m := range []Measure{Dispatched, SignedOnTime, DueHandle, HandledOnTime, HandledLate} {
+				delete(f.Counts, m)
+			}
+		case Inspector:
+			continue
+		default:
+			delete(f.Counts, DueClose)
+			delete(f.Counts, ClosedOnTime)
+		}
+		f.Counts[Exempted] = 1
+	}
 }

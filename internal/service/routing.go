@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,6 +79,10 @@ func (s *Service) DispatchTargets(c cases.Case) []cases.Unit {
 // lower level's list does not allow.
 func (s *Service) Actions(c *cases.Case, actor cases.Actor) []cases.Action {
 	all := cases.Actions(c, actor)
+	// An overdue appeal is taken until AppealDays after the case closed.
+	if c.AppealTooLate(s.Now()) {
+		all = slices.DeleteFunc(all, func(a cases.Action) bool { return a == cases.ActAppeal })
+	}
 	cat, ok := s.Category(c.Category)
 	if !ok {
 		return all

@@ -94,6 +94,9 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	if err := t.syncUnits(ctx, c); err != nil {
 		return err
 	}
+	if err := t.syncAppeals(ctx, c); err != nil {
+		return err
+	}
 	if err := t.syncClocks(ctx, c, rule, false); err != nil {
 		return err
 	}
@@ -120,6 +123,9 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 		return fmt.Errorf("case %s version %d: %w", c.ID, prev, ErrConflict)
 	}
 	if err := t.syncUnits(ctx, c); err != nil {
+		return err
+	}
+	if err := t.syncAppeals(ctx, c); err != nil {
 		return err
 	}
 	if err := t.syncClocks(ctx, c, rule, true); err != nil {

@@ -292,6 +292,31 @@ CREATE TABLE case_facts (
 );
 `,
 	},
+	// 8: overdue appeals (issue 11): appeals is an index of the appeals in
+	// the case documents (one row per appeal, seq its place in the case's
+	// list), rewritten from the document in the same write, for the review
+	// queue; rollups count exempted cases and tasks.
+	8: {
+		common: `
+CREATE TABLE appeals (
+	case_id     TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	case_number TEXT NOT NULL,
+	unit_id     TEXT NOT NULL,
+	state       TEXT NOT NULL,
+	center_path TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	reason      TEXT NOT NULL,
+	asked_by    TEXT NOT NULL,
+	asked_at    BIGINT NOT NULL,
+	updated_at  BIGINT NOT NULL,
+	PRIMARY KEY (case_id, seq)
+);
+CREATE INDEX appeals_state ON appeals (state, asked_at);
+CREATE INDEX appeals_unit ON appeals (unit_id, state, asked_at);
+ALTER TABLE rollups ADD COLUMN exempted INTEGER NOT NULL DEFAULT 0;
+`,
+	},
 	// 9: sign-in locks (issue 20): consecutive failed sign-ins of an
 	// account, and until when it is locked after too many. A row exists
 	// only while there are failures; a successful sign-in or an

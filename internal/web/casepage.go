@@ -19,6 +19,7 @@ import (
 // caseView is everything the case page shows.
 type caseView struct {
 	Case     cases.Case
+	Appeals  []appealChoice // the case's overdue appeals, with unit names
 	Row      row
 	Category cases.Category
 	Place    []string
@@ -71,6 +72,10 @@ type actionForm struct {
 	Decisions    []cases.Decision
 	Extension    *cases.ExtensionRequest
 	Park         *cases.ParkRequest
+	Appeals      []appealChoice // appeal_review, appeal_decide: the appeals waiting for this stage
+	PassLegend   string         // the passed input's legend and choices (verify by default)
+	PassYes      string
+	PassNo       string
 	Severities   []sla.Severity
 	Severity     sla.Severity
 	Ratings      []cases.Rating
@@ -79,6 +84,12 @@ type actionForm struct {
 }
 
 type partyChoice struct{ Value, Label string }
+
+// appealChoice is an appeal waiting for a review or a decision.
+type appealChoice struct {
+	cases.Appeal
+	UnitName string
+}
 
 // Val is the value the form had when it was sent back with errors.
 func (f *actionForm) Val(name string) string { return f.Values.Get(name) }
@@ -136,13 +147,16 @@ var actionInputs = map[cases.Action][]string{
 	cases.ActMeeting:       {"meeting"},
 	cases.ActDecisionDone:  {"decision_id", "note"},
 	cases.ActPlace:         {"point", "note"},
+	cases.ActAppeal:        {"note"},
+	cases.ActAppealReview:  {"appeal_unit", "note"},
+	cases.ActAppealDecide:  {"appeal_unit", "note"},
 }
 
 // primary are the actions of the loop's main path: the first of them a
 // person may take is shown unfolded, the others folded.
 var primary = map[cases.Action]bool{cases.ActAccept: true, cases.ActDispatch: true, cases.ActSign: true, cases.ActFeedback: true,
 	cases.ActVerify: true, cases.ActClose: true, cases.ActRate: true, cases.ActExtendApprove: true, cases.ActParkApprove: true,
-	cases.ActReportIn: true, cases.ActResume: true}
+	cases.ActReportIn: true, cases.ActResume: true, cases.ActAppealReview: true, cases.ActAppealDecide: true}
 
 // actionKeys are the keyboard shortcuts of the common actions.
 var actionKeys = map[cases.Action]string{
@@ -169,6 +183,12 @@ func noteLabel(a cases.Action) string {
 		return "评价意见"
 	case cases.ActSupervise:
 		return "督办意见"
+	case cases.ActAppeal:
+		return "申诉理由"
+	case cases.ActAppealReview:
+		return "审核意见"
+	case cases.ActAppealDecide:
+		return "审批意见"
 	}
 	return "说明"
 }
@@ -189,6 +209,14 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request) error {
 	if a := cases.Action(r.URL.Query().Get("done")); a != "" {
 		if _, ok := cases.RuleOf(a); ok {
 			v.Flash = "已" + a.Label()
+			switch a {
+			case cases.ActAppeal:
+				v.Flash = "已提交超时豁免申请"
+			case cases.ActAppealReview:
+				v.Flash = "已完成中心审核"
+			case cases.ActAppealDecide:
+				v.Flash = "已完成区级审批"
+			}
 		}
 	}
 	c.render(w, r, http.StatusOK, "case", v)
@@ -208,6 +236,9 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 		if a, ok := cs.Answers[q.Code]; ok {
 			v.Answers = append(v.Answers, answerView{Prompt: q.Prompt, Value: answerText(q, a)})
 		}
+	}
+	for _, ap := range cs.Appeals {
+		v.Appeals = append(v.Appeals, appealChoice{Appeal: ap, UnitName: c.unitName(ap.UnitID)})
 	}
 	for _, t := range cs.Tasks {
 		tv := taskView{Task: t, UnitName: c.unitName(t.UnitID)}
@@ -308,6 +339,7 @@ func (c *Console) formOf(r *http.Request, cs *cases.Case, a cases.Action, dups [
 	for _, in := range actionInputs[a] {
 		f.Inputs[in] = true
 	}
+	f.PassLegend, f.PassYes, f.PassNo = "核查结果", "通过，已解决", "不通过，返工"
 	for _, need := range rule.Requires {
 		f.Required[string(need)] = true
 		switch need {
@@ -358,6 +390,18 @@ func (c *Console) formOf(r *http.Request, cs *cases.Case, a cases.Action, dups [
 		}
 	case cases.ActMeeting:
 		f.MeetingKinds, f.Units = cases.MeetingKinds, c.unitsFor(cs)
+	case cases.ActAppealReview, cases.ActAppealDecide:
+		want := cases.AppealPendingReview
+		f.PassLegend, f.PassYes, f.PassNo = "审核结果", "通过，报区级审批", "不通过，驳回"
+		if a == cases.ActAppealDecide {
+			want = cases.AppealPendingApproval
+			f.PassLegend, f.PassYes, f.PassNo = "审批结果", "批准豁免", "不予批准"
+		}
+		for _, ap := range cs.Appeals {
+			if ap.State == want {
+				f.Appeals = append(f.Appeals, appealChoice{Appeal: ap, UnitName: c.unitName(ap.UnitID)})
+			}
+		}
 	case cases.ActDecisionDone:
 		actor := actorOf(r)
 		for _, m := range cs.Meetings {

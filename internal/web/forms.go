@@ -175,6 +175,7 @@ func (c *Console) commandOf(r *http.Request, actor cases.Actor) (cases.Command, 
 		cmd.Passed = &b
 	}
 	cmd.Rating = cases.Rating(v.Get("rating"))
+	cmd.AppealUnit = v.Get("appeal_unit")
 	if a := strings.TrimSpace(v.Get("ext_amount")); a != "" || cmd.Action == cases.ActExtendRequest {
 		n, err := strconv.Atoi(a)
 		if err != nil || n < 1 {

@@ -34,6 +34,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"join":       strings.Join,
 		"inc":        func(i int) int { return i + 1 },
 		"known":      func(k string) bool { return knownInputs[k] },
+		"outcome":    stepOutcome,
 		"reportKnown": func(k string) bool {
 			return reportInputs[k] || strings.HasPrefix(k, "answers.")
 		},
@@ -109,6 +110,28 @@ func cut(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
+// stepOutcome is what a review step decided, for the timeline: the verdict
+// of an appeal's review or decision.
+func stepOutcome(s cases.Step) string {
+	passed, ok := s.Data["passed"].(bool)
+	if !ok {
+		return ""
+	}
+	switch s.Action {
+	case cases.ActAppealReview:
+		if passed {
+			return "审核通过，报区级审批"
+		}
+		return "审核不通过，申诉驳回"
+	case cases.ActAppealDecide:
+		if passed {
+			return "批准豁免"
+		}
+		return "不予批准，申诉驳回"
+	}
+	return ""
+}
+
 func taskRoleLabel(r cases.TaskRole) string {
 	if r == cases.Lead {
 		return "主办"
@@ -138,7 +161,7 @@ func taskStateLabel(s cases.TaskState) string {
 // field error is listed above the form's button.
 var knownInputs = map[string]bool{"severity": true, "lead_unit": true, "co_units": true, "target": true, "passed": true,
 	"whistle_id": true, "party_key": true, "rating": true, "extension": true, "until": true, "parties": true, "kind": true,
-	"meeting": true, "decision_id": true, "note": true, "photos": true, "point": true}
+	"meeting": true, "decision_id": true, "note": true, "photos": true, "point": true, "appeal_unit": true}
 
 // reportInputs are the report form's inputs that show their own errors.
 var reportInputs = map[string]bool{"description": true, "category": true, "point": true, "address": true, "photos": true,

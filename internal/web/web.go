@@ -93,6 +93,7 @@ var routes = []route{
 	{"GET", "/inbox", unitStaff, (*Console).inbox},
 	{"GET", "/workbench", unitStaff, (*Console).workbench},
 	{"GET", "/mine", signed, (*Console).mine},
+	{"GET", "/appeals", appealers, (*Console).appeals},
 	{"GET", "/sw.js", public, (*Console).serviceWorker},
 	{"GET", "/r", public, (*Console).residentPage},
 	{"POST", "/r", public, (*Console).residentReport},
@@ -387,7 +388,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/appeals", Label: "审核队列"}}
 		if a.Role == cases.RoleAdmin {
 			items = append(items, navItem{Href: "/admin", Label: "系统管理"})
 		}
