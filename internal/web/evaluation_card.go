@@ -22,6 +22,7 @@ type cardPage struct {
 	Problem   string
 	Place     string
 	Score     string
+	Grade     string
 	Explain   string
 	Parts     []figureCell
 	Others    []figureCell // the kind's indicators not weighted in the score
@@ -75,7 +76,7 @@ func (c *Console) fillCard(p *cardPage, card service.ScoreCard) {
 	if sc.Defined {
 		p.Score = points(sc.Value)
 	}
-	p.Explain = sc.Explain()
+	p.Grade, p.Explain = sc.Grade, sc.Explain()
 	weighted := map[string]bool{}
 	for _, part := range sc.Parts {
 		weighted[part.Indicator] = true
@@ -103,7 +104,7 @@ func (c *Console) fillCard(p *cardPage, card service.ScoreCard) {
 // each a link to that period's score card, with the score and grade as its
 // title.
 func trendSVG(trend []service.TrendPoint, kind evaluation.SubjectKind, subject string) template.HTML {
-	const w, h, left, right, top, bottom = 720.0, 220.0, 40.0, 16.0, 14.0, 40.0
+	const w, h, left, right, top, bottom = 720.0, 220.0, 44.0, 30.0, 16.0, 40.0
 	n := len(trend)
 	if n == 0 {
 		return ""
@@ -172,7 +173,7 @@ func (c *Console) evaluationCardExport(w http.ResponseWriter, r *http.Request) e
 		parts.Rows = append(parts.Rows, []any{cell.Name, cell.Num, cell.Den, cell.Rate, cell.Weight, cell.Effective, cell.Contributed, card.Rules})
 	}
 	parts.Rows = append(parts.Rows, []any{"综合得分", "", "", "", "", "", p.Score, card.Rules},
-		[]any{"等级", "", "", "", "", "", card.Item.Grade, card.Rules},
+		[]any{"等级", "", "", "", "", "", p.Grade, card.Rules},
 		[]any{"名次", "", "", "", "", "", p.Place, card.Rules},
 		[]any{"说明", "", "", "", "", "", p.Explain, card.Rules})
 	others := sheet{Name: "其他指标", Header: []string{"指标", "分子", "分母", "比率"}}
