@@ -89,6 +89,8 @@ func TestEvaluationRankings(t *testing.T) {
 	if len(links(r.body, "/evaluation/grid/"+grid+"?period="+month)) != 1 {
 		t.Errorf("no score card link for %s", grid)
 	}
+	// The page states its cap; a page past the end shows the last one.
+	expect(t, qu.get("/evaluation?page=9&period="+month), 200, "每页最多显示100个", `data-subject="`+grid+`"`)
 	// Another kind, a region below, ranked by one indicator.
 	street := lastCode(actor(t, "syl_zhihui").RegionPath)
 	r = qu.get("/evaluation?kind=community&under=" + street + "&by=close_rate&period=" + month)
