@@ -223,6 +223,14 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
 	if err := a.resolveRegion(&f); err != nil {
 		return err
 	}
+	// The cases behind one figure of the evaluation (service.DrillQuery).
+	drill := false
+	if q := r.URL.Query(); q.Get("fact") != "" || q.Get("period") != "" {
+		if err := a.svc.Drill(&f, q.Get("fact"), q.Get("period")); err != nil {
+			return err
+		}
+		drill = true
+	}
 	if f.Limit == 0 {
 		f.Limit = 50
 	}
@@ -231,6 +239,14 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := map[string]any{"items": summaries(list, a.svc.Now())}
+	if drill {
+		// A figure's list says its size, to be checked against the figure.
+		n, err := a.svc.Count(r.Context(), actorOf(r), f)
+		if err != nil {
+			return err
+		}
+		out["total"] = n
+	}
 	if len(list) == f.Limit {
 		out["next"] = list[len(list)-1].ID
 	}

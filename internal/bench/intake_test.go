@@ -17,6 +17,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/id"
+	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -229,4 +230,47 @@ func BenchmarkRawBatchedInsert(b *testing.B) {
 		rawRate = rate
 		rateMu.Unlock()
 	}
+}
+
+// BenchmarkIntakeRollups measures what keeping the evaluation's rollups
+// costs intake, in one run: rollups=off posts reports with no roll running
+// (the benchmarks' platform starts with RollEvery < 0); rollups=on posts the
+// same reports while a goroutine rolls every second with no lag (Roll at
+// now + RollupLag), so every report is rolled within a second or so of its
+// acknowledgement, harder than the platform's own loop (every sweep, 10 s
+// behind). Run with -count to alternate the two on the growing database.
+func BenchmarkIntakeRollups(b *testing.B) {
+	e := startPlatform(b)
+	ctx := context.Background()
+	// Bring the rollups up to date first (the first roll rebuilds).
+	if _, err := e.p.Service.Roll(ctx, time.Now().Add(service.RollupLag)); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("rollups=off", func(b *testing.B) { driveIntake(b, e) })
+	b.Run("rollups=on", func(b *testing.B) {
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		var rolled atomic.Int64
+		go func() {
+			defer close(done)
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				n, err := e.p.Service.Roll(ctx, time.Now().Add(service.RollupLag))
+				if err != nil {
+					b.Error(err)
+				}
+				rolled.Add(int64(n))
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+		driveIntake(b, e)
+		close(stop)
+		<-done
+		b.ReportMetric(float64(rolled.Load())/float64(b.N), "rolled/report")
+	})
 }

@@ -82,7 +82,7 @@ func newPlatform() (*platform, error) {
 	}
 	e := &platform{dir: dir}
 	e.p, err = server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "zhizhi.db"), DataDir: dir,
-		DefaultCenter: demo.District, Logger: quietLogger()})
+		DefaultCenter: demo.District, Logger: quietLogger(), RollEvery: -1}) // BenchmarkIntakeRollups rolls itself
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
+	"zhizhi/internal/evaluation"
 	"zhizhi/internal/server"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -190,6 +191,38 @@ func TestDemoHistory(t *testing.T) {
 		t.Logf("S2: %d requests in grid %s, %d solved on the spot", n, grid, onSpot)
 		if n < 60 || onSpot*100 < n*35 || grids != 1 || grid != "500103014006009" {
 			t.Errorf("S2: %d requests in %d grids (%s), %d on the spot; want ≥ 60 in 民乐村社区第9网格 (500103014006009), ≥ 35%% on the spot", n, grids, grid, onSpot)
+		}
+	})
+
+	// S2: 分析问效. Over the demo's months 杨诗培's grid is among the
+	// district's 十佳网格, with its score explained.
+	t.Run("S2 top ten", func(t *testing.T) {
+		if _, err := p.Service.RebuildRollups(ctx); err != nil {
+			t.Fatal(err)
+		}
+		acc, err := db.AccountByUsername(ctx, "qu_zhihui")
+		if err != nil {
+			t.Fatal(err)
+		}
+		leader := p.Service.ActorOf(acc)
+		in := 0
+		for _, month := range []string{"2026-06", "2026-07", "2026-08", "2026-09", "2026-10"} {
+			r, err := p.Service.Evaluate(ctx, leader, evaluation.Grid, month, "500103", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range r.Items {
+				if it.Subject == "500103014006009" {
+					in++
+					t.Logf("%s: place %d of the 十佳网格: %s", month, it.Rank, it.Explain())
+					if !strings.Contains(it.Explain(), "按期结案率") {
+						t.Errorf("%s: the explanation does not name its figures: %s", month, it.Explain())
+					}
+				}
+			}
+		}
+		if in < 3 {
+			t.Errorf("S2: 杨诗培's grid is among the district's top ten in %d of 5 months, want at least 3", in)
 		}
 	})
 

@@ -95,3 +95,26 @@ func Valid(s string) bool {
 	}
 	return s[0] <= '7'
 }
+
+// Time is the time part of an identifier (to the millisecond); ok is false
+// when s is not an identifier.
+func Time(s string) (t time.Time, ok bool) {
+	if !Valid(s) {
+		return time.Time{}, false
+	}
+	// The first 10 digits carry 50 bits: 2 zero bits and the 48 of the time.
+	var ms uint64
+	for i := 0; i < 10; i++ {
+		ms = ms<<5 | uint64(indexOf(s[i]))
+	}
+	return time.UnixMilli(int64(ms)), true
+}
+
+func indexOf(c byte) int {
+	for i := 0; i < len(alphabet); i++ {
+		if alphabet[i] == c {
+			return i
+		}
+	}
+	return 0
+}

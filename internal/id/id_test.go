@@ -54,3 +54,17 @@ func TestLast(t *testing.T) {
 		t.Errorf("ID %s made after t sorts at or below Last(t) %s", b, bound)
 	}
 }
+
+func TestTime(t *testing.T) {
+	for _, at := range []time.Time{time.UnixMilli(0), time.UnixMilli(1764700000123), time.Date(2026, 12, 3, 22, 0, 0, 456e6, time.UTC)} {
+		for _, s := range []string{At(at), Last(at)} {
+			got, ok := Time(s)
+			if !ok || !got.Equal(at.Truncate(time.Millisecond)) {
+				t.Errorf("Time(%s) = %v %v, want %v", s, got, ok, at)
+			}
+		}
+	}
+	if _, ok := Time("not an id"); ok {
+		t.Error("Time accepted a bad ID")
+	}
+}

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ type Config struct {
 	PhotoDir         string
 	DefaultCenter    string        // path for reports that fall in no grid
 	SweepEvery       time.Duration // sweeper interval
+	RollEvery        time.Duration // rollups interval (0: SweepEvery; < 0: this node does not roll)
 	EscalateAfter    time.Duration // red this long → escalate
 	YellowShare      float64       // share of a limit after which a clock turns yellow (default 0.8)
 	Tiles            string        // base-map tile URL template for the console's maps ("" = our shapes only)
@@ -119,7 +121,10 @@ func (p *Platform) Start() error {
 	}()
 	go func() {
 		defer bg.Done()
-		p.Service.RunRollups(ctx, p.cfg.SweepEvery)
+		if p.cfg.RollEvery < 0 {
+			return
+		}
+		p.Service.RunRollups(ctx, cmp.Or(p.cfg.RollEvery, p.cfg.SweepEvery))
 	}()
 	go func() {
 		// Other nodes' case changes, for this node's live subscribers

@@ -2,11 +2,14 @@ package service
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/evaluation"
+	"zhizhi/internal/id"
 	"zhizhi/internal/store"
 )
 
@@ -46,81 +49,66 @@ func (s *Service) PathNames(path string) []string {
 }
 
 // Today holds the command board's figures for the current day (from local
-// midnight on the working calendar's zone) in the actor's scope.
+// midnight on the working calendar's zone) in the actor's region.
 type Today struct {
-	Reported int // cases reported today
-	Accepted int // cases accepted today
-	Closed   int // cases closed today (by verification, by the center, or solved on the spot)
-	Overdue  int // open cases with a running clock past due now
+	Reported int       // cases reported today
+	Accepted int       // cases accepted today
+	Closed   int       // cases closed today (by verification, by the center, or solved on the spot)
+	Overdue  int       // open cases with a running clock past due now
+	AsOf     time.Time // the first three are the rollups' as of this time (zero: not rolled yet)
 }
 
-// maxFigureSteps bounds how many timeline steps TodayFigures reads to count
-// today's acceptances and closures; past it the figures are a lower bound.
-const maxFigureSteps = 20000
-
-// TodayFigures counts today's cases in the actor's scope. Acceptances and
-// closures are read from today's timeline steps, then counted in scope.
+// TodayFigures counts today's cases in the actor's region. Reported,
+// accepted and closed come from the evaluation's rollups (the same counts
+// every figure reads: one row of the actor's region for today, whatever its
+// size), as of the rollups' watermark, a few seconds behind; overdue is
+// counted from the open cases now, in the actor's scope.
 func (s *Service) TodayFigures(ctx context.Context, actor cases.Actor) (Today, error) {
 	now := s.Now()
 	loc := s.Calendar().Location()
-	l := now.In(loc)
-	start := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc).UTC()
 	var t Today
 	var err error
-	if t.Reported, err = s.Count(ctx, actor, store.CaseFilter{From: start, To: now.Add(time.Second)}); err != nil {
-		return t, err
-	}
 	open, overdue := true, true
 	if t.Overdue, err = s.Count(ctx, actor, store.CaseFilter{Open: &open, Overdue: &overdue, Now: now}); err != nil {
 		return t, err
 	}
-	accepted, closed := map[string]bool{}, map[string]bool{}
-	for off := 0; off < maxFigureSteps; off += store.MaxPage {
-		steps, err := s.db.StepsBetween(ctx, store.StepFilter{From: start, To: now.Add(time.Second),
-			Actions: []cases.Action{cases.ActAccept, cases.ActVerify, cases.ActClose, cases.ActSolvedOnSpot},
-			Limit:   store.MaxPage, Offset: off})
-		if err != nil {
-			return t, err
-		}
-		for _, fs := range steps {
-			switch {
-			case fs.Step.Action == cases.ActAccept:
-				accepted[fs.Step.CaseID] = true
-			case fs.Step.To == cases.Closed:
-				closed[fs.Step.CaseID] = true
-			}
-		}
-		if len(steps) < store.MaxPage {
-			break
-		}
-	}
-	if t.Accepted, err = s.countIDs(ctx, actor, accepted); err != nil {
+	var wm string
+	if err := s.db.Setting(ctx, rollupWatermark, &wm); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return t, err
 	}
-	if t.Closed, err = s.countIDs(ctx, actor, closed); err != nil {
+	if at, ok := id.Time(wm); ok {
+		t.AsOf = at
+	}
+	day := evaluation.DayOf(now, loc)
+	kind, subject := regionSubject(actor.RegionPath)
+	counts, err := s.db.RollupCounts(ctx, kind, subject, day, day)
+	if err != nil {
 		return t, err
+	}
+	for code, c := range counts {
+		if subject != "" && code != subject {
+			continue
+		}
+		if path, ok := s.RegionPath(code); subject == "" && (!ok || !strings.HasPrefix(path, actor.RegionPath)) {
+			continue
+		}
+		t.Reported += c[evaluation.Reported]
+		t.Accepted += c[evaluation.AcceptedDay]
+		t.Closed += c[evaluation.ClosedDay]
 	}
 	return t, nil
 }
 
-// countIDs counts how many of the cases the actor may see.
-func (s *Service) countIDs(ctx context.Context, actor cases.Actor, ids map[string]bool) (int, error) {
-	list := make([]string, 0, len(ids))
-	for id := range ids {
-		list = append(list, id)
+// regionSubject is the rollups' subject of a region path: its kind and code
+// for a district or below, or (District, "") for the city and above, whose
+// districts are summed.
+func regionSubject(path string) (evaluation.SubjectKind, string) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	levels := []evaluation.SubjectKind{evaluation.City, evaluation.District, evaluation.Street, evaluation.Community, evaluation.Grid}
+	if len(segs) < 2 || segs[0] == "" {
+		return evaluation.District, ""
 	}
-	sort.Strings(list)
-	n := 0
-	for len(list) > 0 {
-		chunk := list[:min(len(list), 500)]
-		list = list[len(chunk):]
-		k, err := s.Count(ctx, actor, store.CaseFilter{IDs: chunk})
-		if err != nil {
-			return 0, err
-		}
-		n += k
-	}
-	return n, nil
+	return levels[min(len(segs), len(levels))-1], segs[min(len(segs), len(levels))-1]
 }
 
 // Heads lists the active heads (三长) whose region holds or lies within the

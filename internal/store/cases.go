@@ -398,11 +398,12 @@ type CaseFilter struct {
 	Text                   string
 	BBox                   *geo.Rect
 	Reporter               string
-	IDs                    []string  // only these case IDs
-	Categories             []string  // any of these categories
-	UpdatedFrom, UpdatedTo time.Time // last changed in [UpdatedFrom, UpdatedTo)
-	After                  string    // keyset cursor: list cases with ID below this
-	textIndex              bool      // search through the trigram index, not by testing rows (set by textPlan)
+	IDs                    []string    // only these case IDs
+	Categories             []string    // any of these categories
+	UpdatedFrom, UpdatedTo time.Time   // last changed in [UpdatedFrom, UpdatedTo)
+	After                  string      // keyset cursor: list cases with ID below this
+	Fact                   *FactFilter // only the cases behind one figure (drill.go)
+	textIndex              bool        // search through the trigram index, not by testing rows (set by textPlan)
 	Limit                  int
 }
 
@@ -703,6 +704,9 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	if f.Limit > 500 {
 		f.Limit = 500
 	}
+	if f.Fact != nil {
+		return db.factList(ctx, f)
+	}
 	if db.Dialect == Postgres && strings.TrimSpace(f.Text) != "" {
 		if found, ok, err := db.textWindow(ctx, f); err != nil || ok {
 			return found, err
@@ -767,6 +771,10 @@ func (db *DB) queryCases(ctx context.Context, what, q string, args []any) ([]cas
 // CountCases counts cases matching the filter (cursor and limit ignored).
 func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
 	f.After = ""
+	if f.Fact != nil {
+		ids, err := db.factCases(ctx, f, 0)
+		return len(ids), err
+	}
 	if err := db.textPlan(ctx, &f); err != nil {
 		return 0, err
 	}

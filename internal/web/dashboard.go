@@ -292,14 +292,15 @@ func disposition(name string) string {
 const dashCasesPage = 100
 
 type dashCasesView struct {
-	Form    dashForm
-	Overdue bool
-	Label   string // what the list is
-	Rows    []row
-	Total   int
-	Next    string // the next page's link
-	Back    string
-	Export  string // the export link, without its format
+	Form      dashForm
+	Overdue   bool
+	Label     string // what the list is
+	Rows      []row
+	Total     int
+	Next      string // the next page's link
+	Back      string
+	BackLabel string // "" for 返回看板
+	Export    string // the export link, without its format
 }
 
 func (v *dashCasesView) title() string { return "案件明细" }
@@ -382,11 +383,18 @@ func (c *Console) dashLabel(f dashForm, overdue bool) string {
 // dashboardCasesExport writes every case behind a figure as CSV or Excel,
 // streamed a page at a time: no row cap.
 func (c *Console) dashboardCasesExport(w http.ResponseWriter, r *http.Request) error {
-	ctx, actor := r.Context(), actorOf(r)
 	form, cf, overdue, err := c.dashCaseFilter(r)
 	if err != nil {
 		return err
 	}
+	return c.exportCases(w, r, cf, "案件明细_"+strings.ReplaceAll(c.dashLabel(form, overdue), " ", ""))
+}
+
+// exportCases writes every case of a filter as CSV or Excel (?format=),
+// streamed a page at a time: no row cap.
+func (c *Console) exportCases(w http.ResponseWriter, r *http.Request, cf store.CaseFilter, name string) error {
+	ctx, actor := r.Context(), actorOf(r)
+	var err error
 	if f := r.URL.Query().Get("format"); f != "csv" && f != "xlsx" {
 		return apperr.Field("format", "导出格式应为 csv 或 xlsx")
 	}
@@ -431,5 +439,5 @@ func (c *Console) dashboardCasesExport(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	s.More = page
-	return c.sendSheets(w, r, "案件明细_"+strings.ReplaceAll(c.dashLabel(form, overdue), " ", ""), []sheet{s})
+	return c.sendSheets(w, r, name, []sheet{s})
 }

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"zhizhi/internal/web"
 )
 
 // TestBrowserEvaluation: a district commander opens 考核排名 from the
@@ -48,27 +46,12 @@ func TestBrowserEvaluation(t *testing.T) {
 	if !strings.Contains(q, "fact=grid:"+grid+":closed_on_time") || !strings.Contains(q, "period="+month) {
 		t.Fatalf("drill-down query: %s", q)
 	}
-	listed := slices.ContainsFunc(web.Routes(), func(r web.RouteInfo) bool { return r.Method == "GET" && r.Path == "/cases" })
-	if listed {
-		// The console's case list filters by the fact: the grid's cases are on it.
-		body := b.text("main")
-		if !slices.ContainsFunc(evalNumbers, func(n string) bool { return strings.Contains(body, n) }) {
-			t.Errorf("the case list lacks the grid's cases %v:\n%s", evalNumbers, cut(body, 1500))
-		}
-	} else {
-		// The case list behind fact=… is built on another branch: until it
-		// is merged the link lands on a 404, which Chromium logs.
-		t.Log("no console case list at /cases yet: checked the drill-down link only")
-		b.mu.Lock()
-		kept := b.errs[:0]
-		for _, e := range b.errs {
-			if !strings.Contains(e, "status of 404") {
-				kept = append(kept, e)
-			}
-		}
-		b.errs = kept
-		b.mu.Unlock()
+	// The console's case list of that fact: the grid's cases are on it.
+	body := b.text("main")
+	if !slices.ContainsFunc(evalNumbers, func(n string) bool { return strings.Contains(body, n) }) {
+		t.Errorf("the case list lacks the grid's cases %v:\n%s", evalNumbers, cut(body, 1500))
 	}
+	b.shot("evaluation-cases")
 	// The map: the grid shaded by its grade; a click opens its score card.
 	b.do(chromedp.Navigate(srv.URL + "/evaluation"))
 	b.waitJS(`document.querySelector('#to-map')`, 10*time.Second)

@@ -83,6 +83,8 @@ var routes = []route{
 	{"GET", "/board/figures", commanders, (*Console).boardFigures},
 	{"GET", "/board/panel/{id}", commanders, (*Console).boardPanel},
 	{"GET", "/board/alerts", commanders, (*Console).boardAlerts},
+	{"GET", "/cases", commanders, (*Console).figureCases},
+	{"GET", "/cases/export", commanders, (*Console).figureCasesExport},
 	{"GET", "/cases/{id}", signed, (*Console).casePage},
 	{"POST", "/cases/{id}/act", signed, (*Console).act},
 	{"GET", "/m", gridPeople, (*Console).worker},
