@@ -110,6 +110,13 @@ var routes = []route{
 	{"GET", "/dashboard/export", commanders, (*Console).dashboardExport},
 	{"GET", "/dashboard/cases", commanders, (*Console).dashboardCases},
 	{"GET", "/dashboard/cases/export", commanders, (*Console).dashboardCasesExport},
+	{"GET", "/evaluation", commanders, (*Console).evaluationPage},
+	{"GET", "/evaluation/export", commanders, (*Console).evaluationExport},
+	{"GET", "/evaluation/map", commanders, (*Console).evaluationMap},
+	{"GET", "/evaluation/top10", commanders, (*Console).evaluationTop10},
+	{"GET", "/evaluation/top10/export", commanders, (*Console).evaluationTop10Export},
+	{"GET", "/evaluation/{kind}/{subject}", commanders, (*Console).evaluationCard},
+	{"GET", "/evaluation/{kind}/{subject}/export", commanders, (*Console).evaluationCardExport},
 	{"GET", "/admin", admins, (*Console).adminHome},
 	{"GET", "/admin/regions", admins, (*Console).adminRegions},
 	{"POST", "/admin/regions", admins, (*Console).adminImportRegions},
@@ -388,7 +395,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/appeals", Label: "审核队列"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}}
 		if a.Role == cases.RoleAdmin {
 			items = append(items, navItem{Href: "/admin", Label: "系统管理"})
 		}
