@@ -96,6 +96,10 @@ const (
 	Redispatched     Measure = "redispatched"       // dispatched cases returned or re-dispatched (misrouted)
 	ClosedByCenter   Measure = "closed_by_center"   // shift lead: cases they closed
 	ClosedInTime     Measure = "closed_in_time"     // … closed within the verify-and-close limit
+	// Event-day measures (the command board's "today"): counted on the day
+	// of the event, not the reporting day.
+	AcceptedDay Measure = "accepted_day" // regions: cases accepted that day
+	ClosedDay   Measure = "closed_day"   // regions, units: cases closed that day
 )
 
 // Counts are the measures of one subject in one period.

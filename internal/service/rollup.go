@@ -67,7 +67,8 @@ func (s *Service) Roll(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-// rollCase applies the current facts of one case.
+// rollCase applies the current facts of one case, read from its document
+// and its timeline.
 func rollCase(ctx context.Context, tx *store.Tx, caseID string, loc *time.Location) error {
 	c, err := tx.Case(ctx, caseID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -76,7 +77,11 @@ func rollCase(ctx context.Context, tx *store.Tx, caseID string, loc *time.Locati
 	if err != nil {
 		return err
 	}
-	return tx.ApplyFacts(ctx, caseID, evaluation.Facts(&c, loc))
+	steps, err := tx.Steps(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	return tx.ApplyFacts(ctx, caseID, evaluation.Facts(&c, steps, loc))
 }
 
 // RebuildRollups empties the rollups and applies the facts of every case

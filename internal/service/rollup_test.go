@@ -36,7 +36,11 @@ func TestRollupsMatchRecount(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range list {
-				for _, fact := range evaluation.Facts(&list[i], loc) {
+				steps, err := p.DB.Steps(ctx, list[i].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, fact := range evaluation.Facts(&list[i], steps, loc) {
 					if want[fact.Kind] == nil {
 						want[fact.Kind] = map[string]evaluation.Counts{}
 					}
