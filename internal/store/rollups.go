@@ -4,19 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"zhizhi/internal/evaluation"
 )
 
-// rollupKey is one row of rollups.
+// rollupKey is one row of rollups: a day row (day = yyyymmdd) or a month
+// row (day = yyyymm00).
 type rollupKey struct {
 	kind    evaluation.SubjectKind
 	subject string
 	day     int
 }
+
+// monthKey is the month row's day number of a day: yyyymm00.
+func monthKey(day int) int { return day / 100 * 100 }
 
 // rollupCols are the measure columns of rollups, in table order.
 var rollupCols = func() []string {
@@ -27,10 +33,137 @@ var rollupCols = func() []string {
 	return out
 }()
 
+// factMeasures and factKinds are the codes of case_facts documents: a
+// measure or a kind is stored as its index here. Append-only: never reorder
+// or remove an entry, only add at the end (a new entry needs no migration).
+var (
+	factMeasures = []evaluation.Measure{
+		evaluation.Reported, evaluation.Registered, evaluation.Rejected, evaluation.PublicVerified,
+		evaluation.Closed, evaluation.ClosedOnTime, evaluation.DueClose, evaluation.OnSpot,
+		evaluation.Rated, evaluation.Satisfied, evaluation.Dispatched, evaluation.SignedOnTime,
+		evaluation.Handled, evaluation.HandledOnTime, evaluation.HandledLate, evaluation.DueHandle,
+		evaluation.Reworked, evaluation.Accepted, evaluation.Summoned, evaluation.ReportInOnTime,
+		evaluation.ReportInLate, evaluation.ReportInAbsent, evaluation.PartyRated, evaluation.PartySatisfied,
+		evaluation.Void, evaluation.Exempted, evaluation.VerifyDue, evaluation.VerifiedOnTime,
+		evaluation.RegisteredOnTime, evaluation.DispatchDue, evaluation.DispatchedOnTime, evaluation.Redispatched,
+		evaluation.ClosedByCenter, evaluation.ClosedInTime, evaluation.AcceptedDay, evaluation.ClosedDay,
+	}
+	factKinds = []evaluation.SubjectKind{
+		evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.District, evaluation.City,
+		evaluation.Unit, evaluation.Inspector, evaluation.Intake, evaluation.ShiftLead, evaluation.Dispatcher,
+	}
+	measureCode = indexOf(factMeasures)
+	kindCode    = indexOf(factKinds)
+)
+
+func indexOf[T comparable](list []T) map[T]int {
+	m := make(map[T]int, len(list))
+	for i, v := range list {
+		m[v] = i
+	}
+	return m
+}
+
+// encodeFacts writes a case's facts compactly: a JSON array of groups, one
+// per distinct set of counts (the region levels of a case share theirs),
+// each [[measure, count, measure, count, …], [kind, subject, day], …] with
+// measures and kinds as indices into factMeasures and factKinds. Counts are
+// in measure-code order, so equal counts encode equally.
+func encodeFacts(facts []evaluation.Fact) ([]byte, error) {
+	type group struct {
+		counts []int
+		keys   [][]any
+	}
+	var groups []*group
+	byCounts := map[string]*group{}
+	for _, f := range facts {
+		k, ok := kindCode[f.Kind]
+		if !ok {
+			return nil, fmt.Errorf("subject kind %q has no code", f.Kind)
+		}
+		var cs []int
+		for code, m := range factMeasures {
+			if v := f.Counts[m]; v != 0 {
+				cs = append(cs, code, v)
+			}
+		}
+		for m := range f.Counts {
+			if _, ok := measureCode[m]; !ok {
+				return nil, fmt.Errorf("measure %q has no code", m)
+			}
+		}
+		sig := fmt.Sprint(cs)
+		g := byCounts[sig]
+		if g == nil {
+			g = &group{counts: cs}
+			if g.counts == nil {
+				g.counts = []int{}
+			}
+			byCounts[sig] = g
+			groups = append(groups, g)
+		}
+		g.keys = append(g.keys, []any{k, f.Subject, f.Day})
+	}
+	out := make([][]any, len(groups))
+	for i, g := range groups {
+		out[i] = append([]any{g.counts}, func() []any {
+			ks := make([]any, len(g.keys))
+			for j, k := range g.keys {
+				ks[j] = k
+			}
+			return ks
+		}()...)
+	}
+	if out == nil {
+		out = [][]any{}
+	}
+	return json.Marshal(out)
+}
+
+// decodeFacts reads what encodeFacts wrote.
+func decodeFacts(doc []byte) ([]evaluation.Fact, error) {
+	var groups [][]json.RawMessage
+	if err := json.Unmarshal(doc, &groups); err != nil {
+		return nil, err
+	}
+	var out []evaluation.Fact
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		var cs []int
+		if err := json.Unmarshal(g[0], &cs); err != nil || len(cs)%2 != 0 {
+			return nil, fmt.Errorf("bad counts %s", g[0])
+		}
+		for _, raw := range g[1:] {
+			var key [3]json.RawMessage
+			var k, day int
+			var subject string
+			if err := json.Unmarshal(raw, &key); err != nil {
+				return nil, err
+			}
+			if json.Unmarshal(key[0], &k) != nil || json.Unmarshal(key[1], &subject) != nil || json.Unmarshal(key[2], &day) != nil ||
+				k < 0 || k >= len(factKinds) {
+				return nil, fmt.Errorf("bad key %s", raw)
+			}
+			c := evaluation.Counts{}
+			for i := 0; i < len(cs); i += 2 {
+				if cs[i] < 0 || cs[i] >= len(factMeasures) {
+					return nil, fmt.Errorf("bad measure code %d", cs[i])
+				}
+				c[factMeasures[cs[i]]] = cs[i+1]
+			}
+			out = append(out, evaluation.Fact{Kind: factKinds[k], Subject: subject, Day: day, Counts: c})
+		}
+	}
+	return out, nil
+}
+
 // ApplyFacts brings the rollups in line with a case's new facts: it reads
 // the facts last applied for the case (locking them on PostgreSQL), adds the
-// difference per subject and day, and keeps the new facts. Applying the same
-// facts again changes nothing.
+// difference per subject to the day rows and the month rows, in one
+// statement, and keeps the new facts. Applying the same facts again changes
+// nothing.
 func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.Fact) error {
 	q := `SELECT doc FROM case_facts WHERE case_id = $1`
 	if t.dialect == Postgres {
@@ -40,10 +173,11 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 	var old []evaluation.Fact
 	switch err := t.QueryRow(ctx, q, caseID).Scan(&doc); {
 	case err == nil:
-		if err := json.Unmarshal([]byte(doc), &old); err != nil {
-			return fmt.Errorf("decode facts of case %s: %w", caseID, err)
+		var derr error
+		if old, derr = decodeFacts([]byte(doc)); derr != nil {
+			return fmt.Errorf("decode facts of case %s: %w", caseID, derr)
 		}
-	case err == sql.ErrNoRows:
+	case errors.Is(err, ErrNotFound) || errors.Is(err, sql.ErrNoRows):
 	default:
 		return fmt.Errorf("read facts of case %s: %w", caseID, translate(err))
 	}
@@ -51,14 +185,15 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 	delta := map[rollupKey]evaluation.Counts{}
 	add := func(fs []evaluation.Fact, sign int) {
 		for _, f := range fs {
-			k := rollupKey{f.Kind, f.Subject, f.Day}
-			d := delta[k]
-			if d == nil {
-				d = evaluation.Counts{}
-				delta[k] = d
-			}
-			for _, m := range evaluation.RollupMeasures {
-				d[m] += sign * f.Counts[m]
+			for _, k := range []rollupKey{{f.Kind, f.Subject, f.Day}, {f.Kind, f.Subject, monthKey(f.Day)}} {
+				d := delta[k]
+				if d == nil {
+					d = evaluation.Counts{}
+					delta[k] = d
+				}
+				for _, m := range evaluation.RollupMeasures {
+					d[m] += sign * f.Counts[m]
+				}
 			}
 		}
 	}
@@ -119,7 +254,7 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 		}
 	}
 
-	b, err := json.Marshal(facts)
+	b, err := encodeFacts(facts)
 	if err != nil {
 		return fmt.Errorf("encode facts of case %s: %w", caseID, err)
 	}
@@ -139,19 +274,76 @@ func (t *Tx) ClearRollups(ctx context.Context) error {
 	return nil
 }
 
+// monthLastDay is the last day number of month yyyymm (31 for a number that
+// is no month).
+func monthLastDay(ym int) int {
+	y, m := ym/100, ym%100
+	if m < 1 || m > 12 {
+		return ym*100 + 31
+	}
+	return ym*100 + time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+func nextMonth(ym int) int {
+	if ym%100 >= 12 {
+		return (ym/100+1)*100 + 1
+	}
+	return ym + 1
+}
+
+func prevMonth(ym int) int {
+	if ym%100 <= 1 {
+		return (ym/100-1)*100 + 12
+	}
+	return ym - 1
+}
+
+// rollupSpans says which rows make up the days fromDay to toDay: the month
+// rows of the whole months firstMonth..lastMonth (yyyymm; none when
+// firstMonth > lastMonth) and the day rows of the spans left of and right
+// of them (each [lo, hi], empty when lo > hi).
+func rollupSpans(fromDay, toDay int) (firstMonth, lastMonth int, left, right [2]int) {
+	firstMonth, lastMonth = fromDay/100, toDay/100
+	if fromDay%100 > 1 {
+		firstMonth = nextMonth(firstMonth)
+	}
+	if toDay < monthLastDay(lastMonth) {
+		lastMonth = prevMonth(lastMonth)
+	}
+	if firstMonth > lastMonth {
+		return firstMonth, lastMonth, [2]int{fromDay, toDay}, [2]int{1, 0}
+	}
+	return firstMonth, lastMonth, [2]int{fromDay, firstMonth*100 - 1}, [2]int{lastMonth*100 + 99, toDay}
+}
+
 // RollupCounts sums the rollups of one subject kind per subject, for the
 // subjects starting with subjectPrefix ("" for all) and the days fromDay to
-// toDay (yyyymmdd, both included).
+// toDay (yyyymmdd, both included), in one statement: the month rows of the
+// whole months in the range and the day rows of the partial months at its
+// edges.
 func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, subjectPrefix string, fromDay, toDay int) (map[string]evaluation.Counts, error) {
 	sums := make([]string, len(rollupCols))
 	for i, c := range rollupCols {
 		sums[i] = "SUM(" + c + ")"
 	}
-	q := `SELECT subject, ` + strings.Join(sums, ", ") + ` FROM rollups WHERE kind = $1 AND day >= $2 AND day <= $3`
-	args := []any{string(kind), fromDay, toDay}
+	args := []any{string(kind)}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var terms []string
+	first, last, left, right := rollupSpans(fromDay, toDay)
+	if first <= last {
+		terms = append(terms, `day >= `+arg(first*100)+` AND day <= `+arg(last*100)+` AND day % 100 = 0`)
+	}
+	for _, sp := range [][2]int{left, right} {
+		if sp[0] <= sp[1] {
+			terms = append(terms, `day >= `+arg(sp[0])+` AND day <= `+arg(sp[1])+` AND day % 100 <> 0`)
+		}
+	}
+	if len(terms) == 0 {
+		return map[string]evaluation.Counts{}, nil
+	}
+	q := `SELECT subject, ` + strings.Join(sums, ", ") + ` FROM rollups WHERE kind = $1 AND (` + strings.Join(terms, ` OR `) + `)`
 	if subjectPrefix != "" {
-		q += ` AND substr(subject, 1, $4) = $5`
-		args = append(args, len([]rune(subjectPrefix)), subjectPrefix)
+		q += ` AND substr(subject, 1, ` + arg(len([]rune(subjectPrefix))) + `) = ` + arg(subjectPrefix)
 	}
 	q += ` GROUP BY subject`
 	rows, err := db.read.QueryContext(ctx, q, args...)
