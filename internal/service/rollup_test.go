@@ -248,9 +248,15 @@ func randomWorkload(t *testing.T, s *service.Service, db *store.DB, n int) int {
 			continue
 		}
 		act := acts[rnd.Intn(len(acts))]
+		if act == cases.ActReopen && rnd.Intn(10) > 0 {
+			continue // most demo cases are closed: reopen now and then only
+		}
 		passed := rnd.Intn(3) > 0
 		cmd := cases.Command{Action: act, Note: "测试说明", Lead: units[rnd.Intn(len(units))], Passed: &passed,
 			Rating: ratings[rnd.Intn(3)], Parties: []cases.PartyRef{{UnitID: units[rnd.Intn(len(units))]}}}
+		if ts := s.DispatchTargets(c); len(ts) > 0 {
+			cmd.Lead = ts[rnd.Intn(len(ts))].ID
+		}
 		if _, _, err := s.Act(ctx, a, c.ID, cmd, 0); err == nil {
 			done++
 			took[act]++
