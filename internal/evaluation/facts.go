@@ -71,8 +71,9 @@ func put(c Counts, m Measure, v int) {
 //     step, closed_day on the day a closed case closed (ClosedAt);
 //   - each unit with a task (its latest task; a cancelled one counts
 //     nothing), on the reporting day: dispatched_tasks, signed_on_time,
-//     handled, handled_on_time, handled_late, due_handle, reworked, and for
-//     the lead task rated and satisfied; the whistle parties' counts; and
+//     handled, handled_on_time, handled_late, due_handle, reworked, the
+//     case's closed and due_close (the unit's 结案率), and for the lead task
+//     rated and satisfied; the whistle parties' counts; and
 //     closed_day on the close day for a unit whose latest task was done or
 //     left unfinished by the close;
 //   - the reporting account (inspector): reported, accepted, on_spot;
@@ -179,6 +180,8 @@ func Facts(c *cases.Case, steps []cases.Step, loc *time.Location) []Fact {
 		put(k, HandledLate, b2i(handled && t.Handle.WasOverdue))
 		put(k, DueHandle, b2i(handled || t.State == cases.TaskUnfinished || (t.Active() && t.Handle.WasOverdue)))
 		put(k, Reworked, b2i(handled && t.Reworks > 0))
+		put(k, Closed, b2i(closed))
+		put(k, DueClose, b2i(dueClose))
 		if t.Role == cases.Lead {
 			put(k, Rated, b2i(rated))
 			put(k, Satisfied, b2i(satisfied))

@@ -53,12 +53,12 @@ func TestFacts(t *testing.T) {
 		{"lead unit done reworked", func(c *cases.Case) {
 			c.State, c.Rating = cases.Closed, cases.Satisfied
 			c.Tasks = []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskDone, SignedAt: at, Reworks: 1}}
-		}, Unit, "u1", Counts{Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1, Reworked: 1, Rated: 1, Satisfied: 1}},
+		}, Unit, "u1", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1, Reworked: 1, Rated: 1, Satisfied: 1}},
 		{"co unit late", func(c *cases.Case) {
 			c.State, c.Rating = cases.Closed, cases.Satisfied
 			c.Tasks = []cases.Task{{UnitID: "u2", Role: cases.Co, State: cases.TaskFedBack, SignedAt: at,
 				Sign: sla.Clock{WasOverdue: true}, Handle: sla.Clock{WasOverdue: true}}}
-		}, Unit, "u2", Counts{Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1}},
+		}, Unit, "u2", Counts{Closed: 1, DueClose: 1, Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1}},
 		{"unit active overdue", func(c *cases.Case) {
 			c.State = cases.Dispatched
 			c.Tasks = []cases.Task{{UnitID: "u3", Role: cases.Lead, State: cases.TaskDispatched, Handle: sla.Clock{WasOverdue: true}}}
@@ -66,7 +66,7 @@ func TestFacts(t *testing.T) {
 		{"unit unfinished", func(c *cases.Case) {
 			c.State = cases.Closed
 			c.Tasks = []cases.Task{{UnitID: "u4", Role: cases.Co, State: cases.TaskUnfinished, SignedAt: at}}
-		}, Unit, "u4", Counts{Dispatched: 1, SignedOnTime: 1, DueHandle: 1}},
+		}, Unit, "u4", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, DueHandle: 1}},
 		{"latest task cancelled", func(c *cases.Case) {
 			c.State = cases.Accepted
 			c.Tasks = []cases.Task{{UnitID: "u5", Role: cases.Lead, State: cases.TaskCancelled}}
@@ -77,7 +77,7 @@ func TestFacts(t *testing.T) {
 			c.State = cases.Closed
 			c.Tasks = []cases.Task{{UnitID: "yj", Role: cases.Lead, State: cases.TaskDone, SignedAt: at}}
 			c.Whistles = s9Whistle(at)
-		}, Unit, "yj", Counts{Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1,
+		}, Unit, "yj", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1,
 			Summoned: 1, ReportInOnTime: 1, PartyRated: 1, PartySatisfied: 1}},
 		{"whistle late", func(c *cases.Case) { c.State, c.Whistles = cases.Closed, s9Whistle(at) }, Unit, "xf",
 			Counts{Summoned: 1, ReportInLate: 1, PartyRated: 1}},
@@ -179,7 +179,7 @@ func TestFactsTimeline(t *testing.T) {
 				{Community, comm, 20261105}:  {ClosedDay: 1},
 				{Street, street, 20261105}:   {ClosedDay: 1},
 				{District, dist, 20261105}:   {ClosedDay: 1},
-				{Unit, "u2", 20261103}:       {Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1},
+				{Unit, "u2", 20261103}:       {Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1},
 				{Unit, "u2", 20261105}:       {ClosedDay: 1},
 				{Inspector, "g1", 20261103}:  {Reported: 1, Accepted: 1},
 				{Inspector, "g2", 20261103}:  {VerifyDue: 1},

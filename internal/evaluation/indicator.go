@@ -181,6 +181,10 @@ type Figure struct {
 	Rate      float64 `json:"rate"`   // Num ÷ Den, 0..1 (never above 1: a count above its base is clipped)
 	Points    float64 `json:"points"` // 0..100: the rate, or 1 − rate for LowerBetter, × 100 (unrounded)
 	Defined   bool    `json:"defined"`
+	// The case lists behind Num and Den (set by the service: the
+	// evaluation knows no URLs).
+	NumCases string `json:"num_cases,omitempty"`
+	DenCases string `json:"den_cases,omitempty"`
 }
 
 // Compute evaluates the indicator on counts.
