@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -54,8 +55,10 @@ func (s *Service) Rules(ctx context.Context, actor cases.Actor) (RulesView, erro
 
 // AddRules adds a new version of the rules, in force from its
 // EffectiveFrom, which must be later than every earlier version's and not
-// before now: a version never changes once added, and a new one never
-// changes the scores of periods that began before it. Only administrators
+// before the start of today (local): a version never changes once added,
+// and a new one changes the scores of the periods that begin at or after
+// its EffectiveFrom only (a period is scored with the rules in force at its
+// start), so days gone by keep theirs. Only administrators
 // whose region is a district or above may. The version number is the next
 // one (a version given in the input is replaced). The change is audited.
 func (s *Service) AddRules(ctx context.Context, actor cases.Actor, r evaluation.Rules) (evaluation.Rules, error) {
@@ -90,8 +93,8 @@ func (s *Service) AddRules(ctx context.Context, actor cases.Actor, r evaluation.
 			f.Add("effective_from", "请填写生效时间")
 		case !r.EffectiveFrom.After(latest):
 			f.Add("effective_from", fmt.Sprintf("生效时间须晚于第%d版的生效时间（%s）", last.Version, latest.In(s.Calendar().Location()).Format("2006-01-02 15:04")))
-		case r.EffectiveFrom.Before(s.Now()):
-			f.Add("effective_from", "生效时间不能早于现在：已过去的时段按原规则考核")
+		case r.EffectiveFrom.Before(today(s.Now(), s.Calendar().Location())):
+			f.Add("effective_from", "生效时间不能早于今天：已过去的时段按原规则考核")
 		}
 		for _, k := range evaluationKinds {
 			if len(r.Weights[k]) == 0 {
@@ -111,4 +114,10 @@ func (s *Service) AddRules(ctx context.Context, actor cases.Actor, r evaluation.
 		return tx.Audit(ctx, s.auditEntry(actor, "evaluation_rules", fmt.Sprintf("v%d", r.Version), false, nil, r))
 	})
 	return out, err
+}
+
+// today is the start of t's local day.
+func today(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
