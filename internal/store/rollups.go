@@ -344,6 +344,12 @@ func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, sub
 	q := `SELECT subject, ` + strings.Join(sums, ", ") + ` FROM rollups WHERE kind = $1 AND (` + strings.Join(terms, ` OR `) + `)`
 	if subjectPrefix != "" {
 		q += ` AND substr(subject, 1, ` + arg(len([]rune(subjectPrefix))) + `) = ` + arg(subjectPrefix)
+		if last := subjectPrefix[len(subjectPrefix)-1]; db.Dialect == SQLite && last < 0x7f {
+			// SQLite compares text bytewise: a range on the key's subject
+			// lets it read only the prefix's rows (a district's grids in a
+			// city), not every subject's rows of the days.
+			q += ` AND subject >= ` + arg(subjectPrefix) + ` AND subject < ` + arg(subjectPrefix[:len(subjectPrefix)-1]+string(rune(last+1)))
+		}
 	}
 	q += ` GROUP BY subject`
 	rows, err := db.read.QueryContext(ctx, q, args...)

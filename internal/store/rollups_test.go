@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"zhizhi/internal/evaluation"
 )
@@ -176,4 +178,63 @@ func TestFactsDoc(t *testing.T) {
 	if b, _ := encodeFacts(nil); string(b) != `[]` {
 		t.Errorf("no facts: %s", b)
 	}
+}
+
+// TestRollupSpeed times a month of every grid of a city (62,000 grids with
+// a month of day rows and three month rows each) and a district's grids.
+// It runs only with ZHIZHI_ROLLUP_SPEED set (it writes two million rows).
+func TestRollupSpeed(t *testing.T) {
+	if os.Getenv("ZHIZHI_ROLLUP_SPEED") == "" {
+		t.Skip("ZHIZHI_ROLLUP_SPEED not set")
+	}
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		grids := 62000
+		if engineOf(t) == SQLite {
+			grids = 8000 // about a million cases
+		}
+		// Day numbers: 20261101..20261130 and the month rows of Oct–Dec.
+		days := `SELECT 20261100 + n AS d FROM nums WHERE n BETWEEN 1 AND 30 UNION ALL SELECT 20261000 UNION ALL SELECT 20261100 UNION ALL SELECT 20261200`
+		q := `WITH RECURSIVE nums(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM nums WHERE n < ` + fmt.Sprint(grids) + `),
+			days(d) AS (` + days + `)
+			INSERT INTO rollups (kind, subject, day, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
+			SELECT 'grid', '500' || substr('000' || (n % 40), -3, 3) || substr('000000000' || n, -9, 9), d,
+				CASE WHEN d % 100 = 0 THEN 120 ELSE 4 END, 3, 3, 2, 3, 1, 2, 1, 1 FROM nums, days`
+		if engineOf(t) == Postgres {
+			q = `INSERT INTO rollups (kind, subject, day, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
+			SELECT 'grid', '500' || lpad((n % 40)::text, 3, '0') || lpad(n::text, 9, '0'), d,
+				CASE WHEN d % 100 = 0 THEN 120 ELSE 4 END, 3, 3, 2, 3, 1, 2, 1, 1
+			FROM generate_series(1, ` + fmt.Sprint(grids) + `) n,
+			(SELECT 20261100 + x AS d FROM generate_series(1, 30) x UNION ALL SELECT 20261000 UNION ALL SELECT 20261100 UNION ALL SELECT 20261200) days`
+		}
+		start := time.Now()
+		if _, err := db.Raw().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Raw().ExecContext(ctx, `ANALYZE`); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d grids loaded in %v", grids, time.Since(start))
+		run := func(name, prefix string, from, to, want int) {
+			var best time.Duration
+			for i := 0; i < 5; i++ {
+				s := time.Now()
+				got, err := db.RollupCounts(ctx, evaluation.Grid, prefix, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := time.Since(s); i == 0 || d < best {
+					best = d
+				}
+				if len(got) != want {
+					t.Fatalf("%s: %d grids, want %d", name, len(got), want)
+				}
+			}
+			t.Logf("%s: %d grids in %v (best of 5)", name, want, best)
+		}
+		run("month, every grid", "", 20261101, 20261130, grids)
+		run("month, a district", "500007", 20261101, 20261130, grids/40)
+		run("range across months, a district", "500007", 20261115, 20261231, grids/40)
+	})
 }
