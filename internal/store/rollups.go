@@ -13,8 +13,8 @@ import (
 	"zhizhi/internal/evaluation"
 )
 
-// rollupKey is one row of rollups: a day row (day = yyyymmdd) or a month
-// row (day = yyyymm00).
+// rollupKey is one row of rollups: a day row (grain 'd', day = yyyymmdd)
+// or a month row (grain 'm', day = yyyymm00).
 type rollupKey struct {
 	kind    evaluation.SubjectKind
 	subject string
@@ -23,6 +23,14 @@ type rollupKey struct {
 
 // monthKey is the month row's day number of a day: yyyymm00.
 func monthKey(day int) int { return day / 100 * 100 }
+
+// grainOf is the grain of a row: 'm' for a month row, 'd' for a day row.
+func grainOf(day int) string {
+	if day%100 == 0 {
+		return "m"
+	}
+	return "d"
+}
 
 // rollupCols are the measure columns of rollups, in table order.
 var rollupCols = func() []string {
@@ -223,26 +231,26 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 			return a.day < b.day
 		})
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO rollups (kind, subject, day, ` + strings.Join(rollupCols, ", ") + `) VALUES `)
-		args := make([]any, 0, len(keys)*(3+len(rollupCols)))
+		sb.WriteString(`INSERT INTO rollups (kind, subject, day, grain, ` + strings.Join(rollupCols, ", ") + `) VALUES `)
+		args := make([]any, 0, len(keys)*(4+len(rollupCols)))
 		for i, k := range keys {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteString("(")
-			for j := 0; j < 3+len(rollupCols); j++ {
+			for j := 0; j < 4+len(rollupCols); j++ {
 				if j > 0 {
 					sb.WriteString(",")
 				}
 				fmt.Fprintf(&sb, "$%d", len(args)+j+1)
 			}
 			sb.WriteString(")")
-			args = append(args, string(k.kind), k.subject, k.day)
+			args = append(args, string(k.kind), k.subject, k.day, grainOf(k.day))
 			for _, m := range evaluation.RollupMeasures {
 				args = append(args, delta[k][m])
 			}
 		}
-		sb.WriteString(` ON CONFLICT (kind, subject, day) DO UPDATE SET `)
+		sb.WriteString(` ON CONFLICT (kind, subject, day, grain) DO UPDATE SET `)
 		for i, c := range rollupCols {
 			if i > 0 {
 				sb.WriteString(", ")
@@ -322,58 +330,99 @@ func rollupSpans(fromDay, toDay int) (firstMonth, lastMonth int, left, right [2]
 // whole months in the range and the day rows of the partial months at its
 // edges.
 func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, subjectPrefix string, fromDay, toDay int) (map[string]evaluation.Counts, error) {
+	// The sums come back as one text per subject, "n,n,…" in column order:
+	// scanning 36 integer columns of 62,000 subjects costs more than the
+	// query itself.
 	sums := make([]string, len(rollupCols))
 	for i, c := range rollupCols {
 		sums[i] = "SUM(" + c + ")"
 	}
 	args := []any{string(kind)}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	var terms []string
+	// With a subject prefix on SQLite, the day terms are kept off the index
+	// (unary +): the key's subject range reads the prefix's rows alone.
+	day, grain := "day", "grain"
+	if subjectPrefix != "" && db.Dialect == SQLite {
+		day, grain = "+day", "+grain"
+	}
+	var arms []string
 	first, last, left, right := rollupSpans(fromDay, toDay)
 	if first <= last {
-		terms = append(terms, `day >= `+arg(first*100)+` AND day <= `+arg(last*100)+` AND day % 100 = 0`)
+		arms = append(arms, grain+` = 'm' AND `+day+` >= `+arg(first*100)+` AND `+day+` <= `+arg(last*100))
 	}
+	var edges []string
 	for _, sp := range [][2]int{left, right} {
 		if sp[0] <= sp[1] {
-			terms = append(terms, `day >= `+arg(sp[0])+` AND day <= `+arg(sp[1])+` AND day % 100 <> 0`)
+			edges = append(edges, day+` >= `+arg(sp[0])+` AND `+day+` <= `+arg(sp[1]))
 		}
 	}
-	if len(terms) == 0 {
+	if len(edges) > 0 {
+		arms = append(arms, grain+` = 'd' AND (`+strings.Join(edges, ` OR `)+`)`)
+	}
+	// One whole month: one row per subject, nothing to add up.
+	single := first == last && len(edges) == 0
+	if len(arms) == 0 {
 		return map[string]evaluation.Counts{}, nil
 	}
-	q := `SELECT subject, ` + strings.Join(sums, ", ") + ` FROM rollups WHERE kind = $1 AND (` + strings.Join(terms, ` OR `) + `)`
+	subject := ""
 	if subjectPrefix != "" {
-		q += ` AND substr(subject, 1, ` + arg(len([]rune(subjectPrefix))) + `) = ` + arg(subjectPrefix)
+		subject = ` AND substr(subject, 1, ` + arg(len([]rune(subjectPrefix))) + `) = ` + arg(subjectPrefix)
 		if last := subjectPrefix[len(subjectPrefix)-1]; db.Dialect == SQLite && last < 0x7f {
 			// SQLite compares text bytewise: a range on the key's subject
 			// lets it read only the prefix's rows (a district's grids in a
 			// city), not every subject's rows of the days.
-			q += ` AND subject >= ` + arg(subjectPrefix) + ` AND subject < ` + arg(subjectPrefix[:len(subjectPrefix)-1]+string(rune(last+1)))
+			subject += ` AND subject >= ` + arg(subjectPrefix) + ` AND subject < ` + arg(subjectPrefix[:len(subjectPrefix)-1]+string(rune(last+1)))
 		}
 	}
-	q += ` GROUP BY subject`
+	// The month rows and the edge days' rows are read apart (UNION ALL),
+	// each from its own partition on PostgreSQL.
+	var sb strings.Builder
+	if single {
+		sb.WriteString(`SELECT subject, ` + strings.Join(rollupCols, ` || ',' || `) + ` FROM rollups WHERE kind = $1 AND ` + arms[0] + subject)
+	} else {
+		sb.WriteString(`SELECT subject, ` + strings.Join(sums, ` || ',' || `) + ` FROM (`)
+		for i, a := range arms {
+			if i > 0 {
+				sb.WriteString(` UNION ALL `)
+			}
+			sb.WriteString(`SELECT subject, ` + strings.Join(rollupCols, ", ") + ` FROM rollups WHERE kind = $1 AND ` + a + subject)
+		}
+		sb.WriteString(`) r GROUP BY subject`)
+	}
+	q := sb.String()
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read rollups: %w", translate(err))
 	}
 	defer rows.Close()
 	out := map[string]evaluation.Counts{}
-	vals := make([]sql.NullInt64, len(rollupCols))
-	dest := make([]any, 1+len(rollupCols))
 	for rows.Next() {
-		var subject string
-		dest[0] = &subject
-		for i := range vals {
-			dest[i+1] = &vals[i]
-		}
-		if err := rows.Scan(dest...); err != nil {
+		var subject, list string
+		if err := rows.Scan(&subject, &list); err != nil {
 			return nil, fmt.Errorf("read rollups: %w", translate(err))
 		}
 		c := evaluation.Counts{}
-		for i, m := range evaluation.RollupMeasures {
-			if v := int(vals[i].Int64); v != 0 {
-				c[m] = v
+		i, v, neg := 0, 0, false
+		for p := 0; p <= len(list); p++ {
+			switch {
+			case p == len(list) || list[p] == ',':
+				if neg {
+					v = -v
+				}
+				if v != 0 && i < len(evaluation.RollupMeasures) {
+					c[evaluation.RollupMeasures[i]] = v
+				}
+				i, v, neg = i+1, 0, false
+			case list[p] == '-':
+				neg = true
+			case list[p] >= '0' && list[p] <= '9':
+				v = v*10 + int(list[p]-'0')
+			default:
+				return nil, fmt.Errorf("read rollups: bad sums %q", list)
 			}
+		}
+		if i != len(evaluation.RollupMeasures) {
+			return nil, fmt.Errorf("read rollups: %d sums, want %d", i, len(evaluation.RollupMeasures))
 		}
 		out[subject] = c
 	}

@@ -198,12 +198,12 @@ func TestRollupSpeed(t *testing.T) {
 		days := `SELECT 20261100 + n AS d FROM nums WHERE n BETWEEN 1 AND 30 UNION ALL SELECT 20261000 UNION ALL SELECT 20261100 UNION ALL SELECT 20261200`
 		q := `WITH RECURSIVE nums(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM nums WHERE n < ` + fmt.Sprint(grids) + `),
 			days(d) AS (` + days + `)
-			INSERT INTO rollups (kind, subject, day, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
-			SELECT 'grid', '500' || substr('000' || (n % 40), -3, 3) || substr('000000000' || n, -9, 9), d,
+			INSERT INTO rollups (kind, subject, day, grain, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
+			SELECT 'grid', '500' || substr('000' || (n % 40), -3, 3) || substr('000000000' || n, -9, 9), d, CASE WHEN d % 100 = 0 THEN 'm' ELSE 'd' END,
 				CASE WHEN d % 100 = 0 THEN 120 ELSE 4 END, 3, 3, 2, 3, 1, 2, 1, 1 FROM nums, days`
 		if engineOf(t) == Postgres {
-			q = `INSERT INTO rollups (kind, subject, day, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
-			SELECT 'grid', '500' || lpad((n % 40)::text, 3, '0') || lpad(n::text, 9, '0'), d,
+			q = `INSERT INTO rollups (kind, subject, day, grain, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
+			SELECT 'grid', '500' || lpad((n % 40)::text, 3, '0') || lpad(n::text, 9, '0'), d, CASE WHEN d % 100 = 0 THEN 'm' ELSE 'd' END,
 				CASE WHEN d % 100 = 0 THEN 120 ELSE 4 END, 3, 3, 2, 3, 1, 2, 1, 1
 			FROM generate_series(1, ` + fmt.Sprint(grids) + `) n,
 			(SELECT 20261100 + x AS d FROM generate_series(1, 30) x UNION ALL SELECT 20261000 UNION ALL SELECT 20261100 UNION ALL SELECT 20261200) days`
