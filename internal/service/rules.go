@@ -70,9 +70,17 @@ func (s *Service) AddRules(ctx context.Context, actor cases.Actor, r evaluation.
 	}
 	var out evaluation.Rules
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		b, err := s.RuleBook(ctx)
-		if err != nil {
+		// The book's row is locked for the transaction: two administrators
+		// adding at once get consecutive versions, neither lost.
+		if err := tx.InitSetting(ctx, rulesSetting, evaluation.Book{evaluation.DefaultRules()}); err != nil {
 			return err
+		}
+		var b evaluation.Book
+		if err := tx.LockSetting(ctx, rulesSetting, &b); err != nil {
+			return err
+		}
+		if len(b) == 0 {
+			b = evaluation.Book{evaluation.DefaultRules()}
 		}
 		last := b[len(b)-1]
 		for _, x := range b {
