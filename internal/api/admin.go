@@ -237,9 +237,9 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
 		f.Limit = n
 	}
 	switch f.Kind {
-	case "", "unit", "category", "account":
+	case "", "unit", "category", "account", "evaluation_rules":
 	default:
-		return apperr.Field("kind", "应为 unit、category 或 account")
+		return apperr.Field("kind", "应为 unit、category、account 或 evaluation_rules")
 	}
 	list, err := a.svc.AuditLogAs(r.Context(), actorOf(r), f)
 	if err != nil {

@@ -31,7 +31,7 @@ func streetAdmin(t *testing.T) (store.Account, string) {
 	streetAdminOnce.Do(func() {
 		code := lastSeg(street)
 		if _, err := plat.Service.CreateAccount(ctx, service.NewAccount{Username: "syl_admin", Name: "石油路街道管理员",
-			Role: cases.RoleAdmin, RegionCode: code, Password: demo.Password}, auth.DefaultParams); err != nil {
+			Role: cases.RoleAdmin, RegionCode: code, Password: demo.Password}, auth.FastParams); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -177,6 +177,18 @@ func TestStreetAdminScopeMatrix(t *testing.T) {
 			cmd, _ := plat.DB.AccountByUsername(ctx, "syl_zhihui")
 			if st, out := call(t, tok, "PATCH", "/api/v1/accounts/"+cmd.ID, map[string]any{"name": cmd.Name}); st != http.StatusOK {
 				t.Errorf("own street's commander: %d %s", st, out)
+			}
+		},
+		"POST /api/v1/evaluation/rules": func(t *testing.T, tok, street string) {
+			var book struct {
+				Versions []json.RawMessage `json:"versions"`
+			}
+			mustJSON(t, as(t, "syl_admin", 200, "GET", "/api/v1/evaluation/rules", nil), &book)
+			if len(book.Versions) == 0 {
+				t.Fatal("no rules")
+			}
+			if st, out := call(t, tok, "POST", "/api/v1/evaluation/rules", book.Versions[len(book.Versions)-1]); st != http.StatusForbidden {
+				t.Errorf("evaluation rules: %d %s", st, out)
 			}
 		},
 		"PUT /api/v1/calendar": func(t *testing.T, tok, street string) {

@@ -30,3 +30,29 @@ func (a *API) evaluation(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// evaluationRules is the rule book: every version of the evaluation's
+// rules, the version in force now, and the indicators weights may name.
+func (a *API) evaluationRules(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.svc.Rules(r.Context(), actorOf(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// addEvaluationRules adds a new version of the rules, in force from its
+// effective_from (administrators of a district or above).
+func (a *API) addEvaluationRules(w http.ResponseWriter, r *http.Request) error {
+	var in evaluation.Rules
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	out, err := a.svc.AddRules(r.Context(), actorOf(r), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}

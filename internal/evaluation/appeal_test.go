@@ -28,19 +28,20 @@ func TestFactsExempted(t *testing.T) {
 		},
 	}
 	got := map[string]Counts{}
-	for _, f := range Facts(&c, time.UTC) {
+	for _, f := range Facts(&c, nil, time.UTC) {
 		got[string(f.Kind)+":"+f.Subject] = f.Counts
 	}
-	region := Counts{Reported: 1, Registered: 1, PublicVerified: 1, Closed: 1, Rated: 1, Satisfied: 1, Exempted: 1}
+	region := Counts{Reported: 1, Registered: 1, PublicVerified: 1, Rated: 1, Satisfied: 1, Exempted: 1}
 	want := map[string]Counts{
 		"grid:500103014010001":   region,
 		"community:500103014010": region,
 		"street:500103014":       region,
 		"district:500103":        region,
 		// The lead's task leaves the unit's rates; handled and rated stay.
+		// (The case has no steps: no accept or close day.)
 		"unit:lead": {Handled: 1, Rated: 1, Satisfied: 1, Exempted: 1},
 		// The co-unit's appeal was refused: it counts as before.
-		"unit:co":      {Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1},
+		"unit:co":      {Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1, Closed: 1, DueClose: 1},
 		"inspector:a1": {Reported: 1, Accepted: 1},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -48,14 +49,14 @@ func TestFactsExempted(t *testing.T) {
 	}
 	// Without the approval the same case counts late everywhere.
 	c.Appeals[0].State = cases.AppealPendingApproval
-	for _, f := range Facts(&c, time.UTC) {
+	for _, f := range Facts(&c, nil, time.UTC) {
 		if f.Counts[Exempted] != 0 {
 			t.Fatalf("%s %s exempted by a pending appeal", f.Kind, f.Subject)
 		}
 		if f.Kind == District && (f.Counts[DueClose] != 1 || f.Counts[ClosedOnTime] != 0) {
 			t.Fatalf("district %v", f.Counts)
 		}
-		if f.Kind == Unit && f.Subject == "lead" && !reflect.DeepEqual(f.Counts, Counts{Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1, Rated: 1, Satisfied: 1}) {
+		if f.Kind == Unit && f.Subject == "lead" && !reflect.DeepEqual(f.Counts, Counts{Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1, Rated: 1, Satisfied: 1, Closed: 1, DueClose: 1}) {
 			t.Fatalf("lead %v", f.Counts)
 		}
 	}

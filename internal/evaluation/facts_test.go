@@ -53,12 +53,12 @@ func TestFacts(t *testing.T) {
 		{"lead unit done reworked", func(c *cases.Case) {
 			c.State, c.Rating = cases.Closed, cases.Satisfied
 			c.Tasks = []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskDone, SignedAt: at, Reworks: 1}}
-		}, Unit, "u1", Counts{Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1, Reworked: 1, Rated: 1, Satisfied: 1}},
+		}, Unit, "u1", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1, Reworked: 1, Rated: 1, Satisfied: 1}},
 		{"co unit late", func(c *cases.Case) {
 			c.State, c.Rating = cases.Closed, cases.Satisfied
 			c.Tasks = []cases.Task{{UnitID: "u2", Role: cases.Co, State: cases.TaskFedBack, SignedAt: at,
 				Sign: sla.Clock{WasOverdue: true}, Handle: sla.Clock{WasOverdue: true}}}
-		}, Unit, "u2", Counts{Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1}},
+		}, Unit, "u2", Counts{Closed: 1, DueClose: 1, Dispatched: 1, Handled: 1, HandledLate: 1, DueHandle: 1}},
 		{"unit active overdue", func(c *cases.Case) {
 			c.State = cases.Dispatched
 			c.Tasks = []cases.Task{{UnitID: "u3", Role: cases.Lead, State: cases.TaskDispatched, Handle: sla.Clock{WasOverdue: true}}}
@@ -66,7 +66,7 @@ func TestFacts(t *testing.T) {
 		{"unit unfinished", func(c *cases.Case) {
 			c.State = cases.Closed
 			c.Tasks = []cases.Task{{UnitID: "u4", Role: cases.Co, State: cases.TaskUnfinished, SignedAt: at}}
-		}, Unit, "u4", Counts{Dispatched: 1, SignedOnTime: 1, DueHandle: 1}},
+		}, Unit, "u4", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, DueHandle: 1}},
 		{"latest task cancelled", func(c *cases.Case) {
 			c.State = cases.Accepted
 			c.Tasks = []cases.Task{{UnitID: "u5", Role: cases.Lead, State: cases.TaskCancelled}}
@@ -77,7 +77,7 @@ func TestFacts(t *testing.T) {
 			c.State = cases.Closed
 			c.Tasks = []cases.Task{{UnitID: "yj", Role: cases.Lead, State: cases.TaskDone, SignedAt: at}}
 			c.Whistles = s9Whistle(at)
-		}, Unit, "yj", Counts{Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1,
+		}, Unit, "yj", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1,
 			Summoned: 1, ReportInOnTime: 1, PartyRated: 1, PartySatisfied: 1}},
 		{"whistle late", func(c *cases.Case) { c.State, c.Whistles = cases.Closed, s9Whistle(at) }, Unit, "xf",
 			Counts{Summoned: 1, ReportInLate: 1, PartyRated: 1}},
@@ -92,7 +92,7 @@ func TestFacts(t *testing.T) {
 	} {
 		c := base()
 		tc.edit(&c)
-		got := find(Facts(&c, shanghai), tc.kind, tc.sub)
+		got := find(Facts(&c, nil, shanghai), tc.kind, tc.sub)
 		if !reflect.DeepEqual(got, tc.counts) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.counts)
 		}
@@ -100,7 +100,7 @@ func TestFacts(t *testing.T) {
 
 	// No grid: the facts stop at the region the case fell back to.
 	c := cases.Case{RegionPath: "/500000/500103/500103014/", ReportedAt: at, State: cases.Reported}
-	fs := Facts(&c, shanghai)
+	fs := Facts(&c, nil, shanghai)
 	if len(fs) != 2 || fs[0].Kind != Street || fs[1].Kind != District {
 		t.Errorf("no grid: %+v", fs)
 	}
@@ -124,4 +124,166 @@ func s9Whistle(at time.Time) []cases.Whistle {
 		{Key: "unit:xf", UnitID: "xf", ReportedAt: at.Add(50 * time.Minute), Late: true, Rating: cases.Unsatisfied},
 		{Key: "unit:scjg", UnitID: "scjg"},
 	}}}
+}
+
+// TestFactsTimeline: the person and event-day measures read from the steps,
+// on hand-computed fixtures.
+func TestFactsTimeline(t *testing.T) {
+	at := time.Date(2026, 11, 2, 23, 30, 0, 0, time.UTC) // 3 Nov 07:30 in Shanghai
+	path := "/500000/500103/500103014/500103014010/500103014010001/"
+	grid, comm, street, dist := "500103014010001", "500103014010", "500103014", "500103"
+	step := func(min int, a cases.Action, actor string, role cases.Role, from, to cases.State, data map[string]any) cases.Step {
+		return cases.Step{At: at.Add(time.Duration(min) * time.Minute), Action: a, ActorID: actor, Role: role, From: from, To: to, Data: data}
+	}
+	red := func(min int, stage string, s cases.State) cases.Step {
+		return step(min, cases.ActWarn, "", cases.RoleSystem, s, s, map[string]any{"clock": "case:" + stage, "level": "red"})
+	}
+	report := step(0, cases.ActReport, "g1", cases.RoleGridWorker, "", cases.Reported, nil)
+	accept := step(60, cases.ActAccept, "c1", cases.RoleCommander, cases.Reported, cases.Accepted, nil)
+	dispatch := step(70, cases.ActDispatch, "c2", cases.RoleCommander, cases.Accepted, cases.Dispatched, nil)
+	type key struct {
+		kind    SubjectKind
+		subject string
+		day     int
+	}
+	for _, tc := range []struct {
+		name  string
+		c     cases.Case
+		steps []cases.Step
+		want  map[key]Counts
+	}{
+		{
+			// Accepted late (a red accept warning came first), dispatched
+			// on time by c2, returned by the lead unit u1 and dispatched
+			// again to u2; verified late and failed by grid worker g2, then
+			// verified and closed by commander c3 on 5 Nov (local).
+			name: "closed after a return and a late verification",
+			c: cases.Case{State: cases.Closed, WasOverdue: true, ClosedAt: at.Add(45 * time.Hour), Reporter: cases.Reporter{AccountID: "g1"},
+				Tasks: []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskCancelled},
+					{UnitID: "u2", Role: cases.Lead, State: cases.TaskDone, SignedAt: at}}},
+			steps: []cases.Step{report, red(30, "accept", cases.Reported), accept, dispatch,
+				step(80, cases.ActReturn, "uu1", cases.RoleUnit, cases.Dispatched, cases.Accepted, nil),
+				step(90, cases.ActDispatch, "c4", cases.RoleCommander, cases.Accepted, cases.Dispatched, nil),
+				step(200, cases.ActFeedback, "uu2", cases.RoleUnit, cases.Handling, cases.FedBack, nil),
+				red(300, "verify", cases.FedBack),
+				step(400, cases.ActVerify, "g2", cases.RoleGridWorker, cases.FedBack, cases.Handling, map[string]any{"passed": false}),
+				step(500, cases.ActFeedback, "uu2", cases.RoleUnit, cases.Handling, cases.FedBack, nil),
+				step(45*60, cases.ActVerify, "c3", cases.RoleCommander, cases.FedBack, cases.Closed, map[string]any{"passed": true}),
+			},
+			want: map[key]Counts{
+				{Grid, grid, 20261103}:       {Reported: 1, Registered: 1, Closed: 1, DueClose: 1, AcceptedDay: 1},
+				{Community, comm, 20261103}:  {Reported: 1, Registered: 1, Closed: 1, DueClose: 1, AcceptedDay: 1},
+				{Street, street, 20261103}:   {Reported: 1, Registered: 1, Closed: 1, DueClose: 1, AcceptedDay: 1},
+				{District, dist, 20261103}:   {Reported: 1, Registered: 1, Closed: 1, DueClose: 1, AcceptedDay: 1},
+				{Grid, grid, 20261105}:       {ClosedDay: 1},
+				{Community, comm, 20261105}:  {ClosedDay: 1},
+				{Street, street, 20261105}:   {ClosedDay: 1},
+				{District, dist, 20261105}:   {ClosedDay: 1},
+				{Unit, "u2", 20261103}:       {Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1},
+				{Unit, "u2", 20261105}:       {ClosedDay: 1},
+				{Inspector, "g1", 20261103}:  {Reported: 1, Accepted: 1},
+				{Inspector, "g2", 20261103}:  {VerifyDue: 1},
+				{Intake, "c1", 20261103}:     {Registered: 1},
+				{ShiftLead, "c1", 20261103}:  {Registered: 1},
+				{ShiftLead, "c3", 20261103}:  {ClosedByCenter: 1, ClosedInTime: 1},
+				{Dispatcher, "c2", 20261103}: {DispatchDue: 1, DispatchedOnTime: 1, Redispatched: 1, DueClose: 1},
+			},
+		},
+		{
+			// Accepted on time on 3 Nov, then merged as a duplicate: void.
+			name:  "void",
+			c:     cases.Case{State: cases.Merged, Source: cases.SourceHotline},
+			steps: []cases.Step{step(0, cases.ActReport, "", cases.RoleSystem, "", cases.Reported, nil), accept, step(90, cases.ActMerge, "c1", cases.RoleCommander, cases.Accepted, cases.Merged, nil)},
+			want: map[key]Counts{
+				{Grid, grid, 20261103}:      {Reported: 1, Registered: 1, Void: 1, PublicVerified: 1, AcceptedDay: 1},
+				{Community, comm, 20261103}: {Reported: 1, Registered: 1, Void: 1, PublicVerified: 1, AcceptedDay: 1},
+				{Street, street, 20261103}:  {Reported: 1, Registered: 1, Void: 1, PublicVerified: 1, AcceptedDay: 1},
+				{District, dist, 20261103}:  {Reported: 1, Registered: 1, Void: 1, PublicVerified: 1, AcceptedDay: 1},
+				{Intake, "c1", 20261103}:    {Registered: 1, RegisteredOnTime: 1, Void: 1},
+				{ShiftLead, "c1", 20261103}: {Registered: 1, RegisteredOnTime: 1, Void: 1},
+			},
+		},
+		{
+			name:  "rejected",
+			c:     cases.Case{State: cases.Rejected, Reporter: cases.Reporter{AccountID: "g1"}},
+			steps: []cases.Step{report, step(20, cases.ActReject, "c1", cases.RoleCommander, cases.Reported, cases.Rejected, nil)},
+			want: map[key]Counts{
+				{Grid, grid, 20261103}:      {Reported: 1, Rejected: 1},
+				{Community, comm, 20261103}: {Reported: 1, Rejected: 1},
+				{Street, street, 20261103}:  {Reported: 1, Rejected: 1},
+				{District, dist, 20261103}:  {Reported: 1, Rejected: 1},
+				{Inspector, "g1", 20261103}: {Reported: 1},
+				{Intake, "c1", 20261103}:    {Rejected: 1},
+			},
+		},
+		{
+			// The lead fed back; the verify clock ran out and nobody has
+			// verified: due for the reporting grid worker g1, not on time.
+			// The dispatch came after a red dispatch warning: late.
+			name: "open verification past due",
+			c: cases.Case{State: cases.FedBack, Stage: cases.StageVerify, Reporter: cases.Reporter{AccountID: "g1"},
+				Tasks: []cases.Task{{UnitID: "u2", Role: cases.Lead, State: cases.TaskFedBack, SignedAt: at}}},
+			steps: []cases.Step{report, accept, red(65, "dispatch", cases.Accepted), dispatch,
+				step(200, cases.ActFeedback, "uu2", cases.RoleUnit, cases.Handling, cases.FedBack, nil),
+				red(300, "verify", cases.FedBack)},
+			want: map[key]Counts{
+				{Grid, grid, 20261103}:       {Reported: 1, Registered: 1, AcceptedDay: 1},
+				{Community, comm, 20261103}:  {Reported: 1, Registered: 1, AcceptedDay: 1},
+				{Street, street, 20261103}:   {Reported: 1, Registered: 1, AcceptedDay: 1},
+				{District, dist, 20261103}:   {Reported: 1, Registered: 1, AcceptedDay: 1},
+				{Unit, "u2", 20261103}:       {Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1},
+				{Inspector, "g1", 20261103}:  {Reported: 1, Accepted: 1, VerifyDue: 1},
+				{Intake, "c1", 20261103}:     {Registered: 1, RegisteredOnTime: 1},
+				{ShiftLead, "c1", 20261103}:  {Registered: 1, RegisteredOnTime: 1},
+				{Dispatcher, "c2", 20261103}: {DispatchDue: 1},
+			},
+		},
+	} {
+		c := tc.c
+		c.RegionPath, c.GridCode, c.ReportedAt = path, grid, at
+		got := map[key]Counts{}
+		for _, f := range Facts(&c, tc.steps, shanghai) {
+			k := key{f.Kind, f.Subject, f.Day}
+			if _, dup := got[k]; dup {
+				t.Errorf("%s: two facts for %v", tc.name, k)
+			}
+			got[k] = f.Counts
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			for k, v := range got {
+				if !reflect.DeepEqual(v, tc.want[k]) {
+					t.Errorf("%s: %v = %v, want %v", tc.name, k, v, tc.want[k])
+				}
+			}
+			for k, v := range tc.want {
+				if _, ok := got[k]; !ok {
+					t.Errorf("%s: %v missing, want %v", tc.name, k, v)
+				}
+			}
+		}
+	}
+}
+
+// TestRollupMeasuresCoverIndicators: every measure an indicator reads is a
+// rollup column, so every indicator of every kind is computed from rollups.
+func TestRollupMeasuresCoverIndicators(t *testing.T) {
+	have := map[Measure]bool{}
+	for _, m := range RollupMeasures {
+		if have[m] {
+			t.Errorf("measure %s twice", m)
+		}
+		have[m] = true
+	}
+	for _, i := range Indicators {
+		for _, m := range []Measure{i.Num, i.Den} {
+			if !have[m] {
+				t.Errorf("indicator %s reads %s, not in RollupMeasures", i.Code, m)
+			}
+		}
+	}
+	for _, m := range []Measure{AcceptedDay, ClosedDay, Exempted} {
+		if !have[m] {
+			t.Errorf("%s not in RollupMeasures", m)
+		}
+	}
 }

@@ -96,6 +96,10 @@ const (
 	Redispatched     Measure = "redispatched"       // dispatched cases returned or re-dispatched (misrouted)
 	ClosedByCenter   Measure = "closed_by_center"   // shift lead: cases they closed
 	ClosedInTime     Measure = "closed_in_time"     // … closed within the verify-and-close limit
+	// Event-day measures (the command board's "today"): counted on the day
+	// of the event, not the reporting day.
+	AcceptedDay Measure = "accepted_day" // regions: cases accepted that day
+	ClosedDay   Measure = "closed_day"   // regions, units: cases closed that day
 )
 
 // Counts are the measures of one subject in one period.
@@ -177,6 +181,10 @@ type Figure struct {
 	Rate      float64 `json:"rate"`   // Num ÷ Den, 0..1 (never above 1: a count above its base is clipped)
 	Points    float64 `json:"points"` // 0..100: the rate, or 1 − rate for LowerBetter, × 100 (unrounded)
 	Defined   bool    `json:"defined"`
+	// The case lists behind Num and Den (set by the service: the
+	// evaluation knows no URLs).
+	NumCases string `json:"num_cases,omitempty"`
+	DenCases string `json:"den_cases,omitempty"`
 }
 
 // Compute evaluates the indicator on counts.

@@ -36,8 +36,8 @@ var measureLabels = map[Measure]string{
 	Redispatched:     "退回或改派",
 	ClosedByCenter:   "中心结案",
 	ClosedInTime:     "按时结案",
-	"accepted_day":   "当日受理",
-	"closed_day":     "当日办结",
+	AcceptedDay:      "当日受理",
+	ClosedDay:        "当日办结",
 }
 
 // MeasureLabel is a measure's Chinese name (its code when it has none).
@@ -47,9 +47,3 @@ func MeasureLabel(m Measure) string {
 	}
 	return string(m)
 }
-
-// Event-day measures (placeholders until the facts count them).
-const (
-	AcceptedDay Measure = "accepted_day"
-	ClosedDay   Measure = "closed_day"
-)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +68,8 @@ func (s *Service) Roll(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-// rollCase applies the current facts of one case.
+// rollCase applies the current facts of one case, read from its document
+// and its timeline.
 func rollCase(ctx context.Context, tx *store.Tx, caseID string, loc *time.Location) error {
 	c, err := tx.Case(ctx, caseID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -76,7 +78,11 @@ func rollCase(ctx context.Context, tx *store.Tx, caseID string, loc *time.Locati
 	if err != nil {
 		return err
 	}
-	return tx.ApplyFacts(ctx, caseID, evaluation.Facts(&c, loc))
+	steps, err := tx.Steps(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	return tx.ApplyFacts(ctx, caseID, evaluation.Facts(&c, steps, loc))
 }
 
 // RebuildRollups empties the rollups and applies the facts of every case
@@ -139,6 +145,20 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 	}
 }
 
+// evaluationKinds are the subject kinds Evaluate ranks.
+var evaluationKinds = []evaluation.SubjectKind{
+	evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.District, evaluation.Unit,
+	evaluation.Inspector, evaluation.Intake, evaluation.ShiftLead, evaluation.Dispatcher,
+}
+
+func mayEvaluate(actor cases.Actor) bool {
+	switch actor.Role {
+	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
+		return true
+	}
+	return false
+}
+
 // Ranking is the evaluation of one subject kind under a region for a
 // period, from the rollups.
 type Ranking struct {
@@ -152,29 +172,30 @@ type Ranking struct {
 }
 
 // RankedItem is one subject's place and score, with the link to the cases
-// behind it (the period's cohort).
+// behind it (the period's cohort). Every figure of its parts and figures
+// carries the links to the cases behind its numerator and its denominator
+// (num_cases, den_cases: DrillQuery).
 type RankedItem struct {
 	evaluation.Ranked
 	Cases string `json:"cases"`
 }
 
-// Evaluate scores and ranks the subjects of a kind (grid, community, street
-// or unit) under a region for a period, from the rollups (up to
-// RollupLag plus a sweep behind the cases). Commanders, leaders and
-// administrators may ask; under ("" for the caller's own region) must lie
-// in the caller's region. top > 0 keeps the first top places (ties at the
-// last place included). Subjects without a case in the period are left out.
+// Evaluate scores and ranks the subjects of a kind (grid, community,
+// street, district, unit, inspector, intake, shift_lead or dispatcher)
+// under a region for a period, from the rollups (up to RollupLag plus a
+// sweep behind the cases), with the rules in force at the period's start.
+// Commanders, leaders and administrators may ask; under ("" for the
+// caller's own region) must lie in the caller's region. A unit's region is
+// its own; a person's is their account's. top > 0 keeps the first top
+// places (ties at the last place included). Subjects with nothing to rate
+// in the period are left out.
 func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluation.SubjectKind, periodKey, under string, top int) (Ranking, error) {
-	switch actor.Role {
-	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-	default:
+	if !mayEvaluate(actor) {
 		return Ranking{}, apperr.New(apperr.Forbidden, "只有指挥中心、领导和管理员可以查看考核排名")
 	}
 	var errs apperr.Fields
-	switch kind {
-	case evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.Unit:
-	default:
-		errs.Add("kind", "考核对象应为 grid、community、street 或 unit")
+	if !slices.Contains(evaluationKinds, kind) {
+		errs.Add("kind", "考核对象应为 grid、community、street、district、unit、inspector、intake、shift_lead 或 dispatcher")
 	}
 	loc := s.Calendar().Location()
 	if periodKey == "" {
@@ -213,10 +234,11 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		under = segs[len(segs)-1]
 	}
 	from, to := p.Days(loc)
+	region := kind == evaluation.Grid || kind == evaluation.Community || kind == evaluation.Street || kind == evaluation.District
 	// Region codes usually begin with their parent's code: then the store
 	// reads only the subjects starting with under's code.
 	prefix := ""
-	if kind != evaluation.Unit && under != "" {
+	if region && under != "" {
 		prefix = under
 		for code, path := range s.ref.Load().paths {
 			if strings.HasPrefix(path, underPath) && !strings.HasPrefix(code, under) {
@@ -229,35 +251,77 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 	if err != nil {
 		return Ranking{}, err
 	}
-	rules := evaluation.DefaultRules()
+	book, err := s.RuleBook(ctx)
+	if err != nil {
+		return Ranking{}, err
+	}
+	rules := book.InForce(p.Start)
+	var people map[string]store.Account
+	if !region && kind != evaluation.Unit && len(counts) > 0 {
+		accts, err := s.db.Accounts(ctx)
+		if err != nil {
+			return Ranking{}, err
+		}
+		people = make(map[string]store.Account, len(accts))
+		for _, a := range accts {
+			people[a.ID] = a
+		}
+	}
+	var dens []evaluation.Measure
+	for _, ind := range evaluation.Indicators {
+		if ind.Applies(kind) {
+			dens = append(dens, ind.Den)
+		}
+	}
 	var scores []evaluation.Score
 	links := map[string]string{}
 	q := url.Values{"from": {p.Start.In(loc).Format(time.RFC3339)}, "to": {p.End.In(loc).Format(time.RFC3339)}}
 	for subject, c := range counts {
-		var name, path, param string
-		if kind == evaluation.Unit {
+		var name, path string
+		lq := url.Values{"from": q["from"], "to": q["to"]}
+		switch {
+		case kind == evaluation.Unit:
 			u, ok := s.Unit(subject)
 			if !ok {
 				continue
 			}
-			name, path, param = u.Name, u.RegionPath, "unit"
-		} else {
+			name, path = u.Name, u.RegionPath
+			lq.Set("unit", subject)
+		case region:
 			var ok bool
 			if path, ok = s.RegionPath(subject); !ok {
 				continue
 			}
-			name, param = s.RegionName(subject), "region"
+			name = s.RegionName(subject)
 			if kind == evaluation.Grid {
-				param = "grid"
+				lq.Set("grid", subject)
+			} else {
+				lq.Set("region", subject)
 			}
+		default:
+			a, ok := people[subject]
+			if !ok {
+				continue
+			}
+			name, path = a.Name, a.RegionPath
+			lq = DrillQuery(kind, subject, dens[0], p.Key)
 		}
-		if !strings.HasPrefix(path, underPath) || c[evaluation.Reported]+c[evaluation.Dispatched]+c[evaluation.Summoned] == 0 {
+		work := 0
+		for _, m := range dens {
+			work += c[m]
+		}
+		if !strings.HasPrefix(path, underPath) || work == 0 {
 			continue
 		}
 		sc := rules.Score(kind, subject, name, c)
 		sc.Period = p.Label
+		for i := range sc.Parts {
+			drill(&sc.Parts[i].Figure, kind, subject, p.Key)
+		}
+		for i := range sc.Figures {
+			drill(&sc.Figures[i], kind, subject, p.Key)
+		}
 		scores = append(scores, sc)
-		lq := url.Values{param: {subject}, "from": q["from"], "to": q["to"]}
 		links[subject] = "/api/v1/cases?" + lq.Encode()
 	}
 	ranked := evaluation.Rank(scores, rules.MinWork)
@@ -270,4 +334,15 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: links[r.Subject]})
 	}
 	return out, nil
+}
+
+// drill sets a figure's links to the cases behind its numerator and its
+// denominator.
+func drill(f *evaluation.Figure, kind evaluation.SubjectKind, subject, periodKey string) {
+	ind, ok := evaluation.IndicatorOf(f.Indicator)
+	if !ok {
+		return
+	}
+	f.NumCases = "/api/v1/cases?" + DrillQuery(kind, subject, ind.Num, periodKey).Encode()
+	f.DenCases = "/api/v1/cases?" + DrillQuery(kind, subject, ind.Den, periodKey).Encode()
 }

@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
+	"math/rand"
 	"reflect"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/server/servertest"
+	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
 
@@ -25,30 +28,27 @@ func TestRollupsMatchRecount(t *testing.T) {
 	s := p.Service
 	loc := s.Calendar().Location()
 
+	kinds := []evaluation.SubjectKind{evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.District,
+		evaluation.Unit, evaluation.Inspector, evaluation.Intake, evaluation.ShiftLead, evaluation.Dispatcher}
 	check := func(when string) {
 		t.Helper()
-		want := map[evaluation.SubjectKind]map[string]evaluation.Counts{}
+		var all []evaluation.Fact
 		f := store.CaseFilter{Scope: store.Scope{All: true}, Limit: store.MaxPage}
-		n := 0
+		n, factBytes := 0, 0
 		for {
 			list, err := p.DB.Cases(ctx, f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range list {
-				for _, fact := range evaluation.Facts(&list[i], loc) {
-					if want[fact.Kind] == nil {
-						want[fact.Kind] = map[string]evaluation.Counts{}
-					}
-					c := want[fact.Kind][fact.Subject]
-					if c == nil {
-						c = evaluation.Counts{}
-						want[fact.Kind][fact.Subject] = c
-					}
-					for m, v := range fact.Counts {
-						c[m] += v
-					}
+				steps, err := p.DB.Steps(ctx, list[i].ID)
+				if err != nil {
+					t.Fatal(err)
 				}
+				fs := evaluation.Facts(&list[i], steps, loc)
+				b, _ := json.Marshal(fs)
+				factBytes += len(b)
+				all = append(all, fs...)
 			}
 			n += len(list)
 			if len(list) == 0 {
@@ -59,19 +59,60 @@ func TestRollupsMatchRecount(t *testing.T) {
 		if n <= 700 {
 			t.Fatalf("only %d cases counted", n)
 		}
-		for _, k := range []evaluation.SubjectKind{evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.District, evaluation.Unit, evaluation.Inspector} {
-			got, err := p.DB.RollupCounts(ctx, k, "", 0, 99999999)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// A subject whose counts all went back to zero keeps its row.
-			for sub, c := range got {
-				if len(c) == 0 && want[k][sub] == nil {
-					delete(got, sub)
+		var stored, docs int
+		if err := p.DB.Raw().QueryRowContext(ctx, `SELECT COALESCE(SUM(LENGTH(doc)), 0), COUNT(*) FROM case_facts`).Scan(&stored, &docs); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: case_facts %d bytes a case (the facts as plain JSON: %d bytes a case)", when, stored/max(docs, 1), factBytes/n)
+		now := s.Now().In(loc)
+		month := now.Year()*10000 + int(now.Month())*100
+		prev := now.AddDate(0, -1, 0)
+		today := evaluation.DayOf(now, loc)
+		ranges := [][2]int{
+			{0, 99999999},           // everything
+			{month + 1, month + 31}, // this month, whole
+			{prev.Year()*10000 + int(prev.Month())*100 + 15, month + 10}, // across two months
+			{today, today}, // a day
+		}
+		for _, r := range ranges {
+			want := map[evaluation.SubjectKind]map[string]evaluation.Counts{}
+			for _, fact := range all {
+				if fact.Day < r[0] || fact.Day > r[1] {
+					continue
+				}
+				if want[fact.Kind] == nil {
+					want[fact.Kind] = map[string]evaluation.Counts{}
+				}
+				c := want[fact.Kind][fact.Subject]
+				if c == nil {
+					c = evaluation.Counts{}
+					want[fact.Kind][fact.Subject] = c
+				}
+				for m, v := range fact.Counts {
+					if c[m] += v; c[m] == 0 {
+						delete(c, m)
+					}
 				}
 			}
-			if w := want[k]; !reflect.DeepEqual(got, w) && !(len(got) == 0 && len(w) == 0) {
-				t.Errorf("%s: %s rollups differ from the recount:\n got %v\nwant %v", when, k, got, w)
+			for _, k := range kinds {
+				got, err := p.DB.RollupCounts(ctx, k, "", r[0], r[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A subject whose counts all went back to zero keeps its row.
+				for sub, c := range got {
+					if len(c) == 0 && len(want[k][sub]) == 0 {
+						delete(got, sub)
+					}
+				}
+				for sub, c := range want[k] {
+					if len(c) == 0 {
+						delete(want[k], sub)
+					}
+				}
+				if w := want[k]; !reflect.DeepEqual(got, w) && !(len(got) == 0 && len(w) == 0) {
+					t.Errorf("%s %v: %s rollups differ from the recount:\n got %v\nwant %v", when, r, k, got, w)
+				}
 			}
 		}
 	}
@@ -121,6 +162,7 @@ func TestRollupsMatchRecount(t *testing.T) {
 	if reported == 0 || acted == 0 {
 		t.Fatalf("reported %d, acted on %d", reported, acted)
 	}
+	acted += randomWorkload(t, s, p.DB, 300)
 	// Steps younger than the lag wait for the next roll.
 	if n, err := s.Roll(ctx, s.Now().Add(-time.Minute)); err != nil || n != 0 {
 		t.Errorf("roll before the lag: %d cases, %v", n, err)
@@ -142,4 +184,89 @@ func TestRollupsMatchRecount(t *testing.T) {
 		t.Fatalf("rebuild: %d cases, %v", n, err)
 	}
 	check("rebuild")
+}
+
+// randomWorkload takes n random actions on the cases (accept, reject,
+// dispatch, re-dispatch, sign, feed back, return, verify, close, rate,
+// whistle, report in…) by the accounts allowed to, through the service, and
+// returns how many were taken.
+func randomWorkload(t *testing.T, s *service.Service, db *store.DB, n int) int {
+	t.Helper()
+	ctx := context.Background()
+	rnd := rand.New(rand.NewSource(11))
+	accts, err := db.Accounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actors []cases.Actor
+	for _, a := range accts {
+		actors = append(actors, s.ActorOf(a))
+	}
+	list, err := db.Cases(ctx, store.CaseFilter{Scope: store.Scope{All: true}, Limit: store.MaxPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitSet := map[string]bool{}
+	var open []string
+	for _, c := range list {
+		for _, tk := range c.Tasks {
+			unitSet[tk.UnitID] = true
+		}
+		open = append(open, c.ID)
+	}
+	var units []string
+	for u := range unitSet {
+		units = append(units, u)
+	}
+	if len(units) == 0 || len(open) == 0 {
+		t.Fatal("no units or cases in the demo")
+	}
+	ratings := []cases.Rating{cases.Satisfied, cases.BasicSatisfied, cases.Unsatisfied}
+	done, errs, took := 0, map[cases.Action]int{}, map[cases.Action]int{}
+	for i := 0; i < n*20 && done < n; i++ {
+		c, err := db.Case(ctx, open[rnd.Intn(len(open))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a cases.Actor
+		var acts []cases.Action
+		for _, j := range rnd.Perm(len(actors)) {
+			for _, x := range cases.Actions(&c, actors[j]) {
+				switch x {
+				case cases.ActMerge, cases.ActPlace, cases.ActMeeting, cases.ActDecisionDone, cases.ActExtendRequest,
+					cases.ActParkRequest, cases.ActEscalate, cases.ActHandDown, cases.ActUrge, cases.ActSupervise, cases.ActHandle:
+					continue
+				}
+				acts = append(acts, x)
+			}
+			if len(acts) > 0 {
+				a = actors[j]
+				break
+			}
+		}
+		if len(acts) == 0 {
+			continue
+		}
+		act := acts[rnd.Intn(len(acts))]
+		if act == cases.ActReopen && rnd.Intn(10) > 0 {
+			continue // most demo cases are closed: reopen now and then only
+		}
+		passed := rnd.Intn(3) > 0
+		cmd := cases.Command{Action: act, Note: "测试说明", Lead: units[rnd.Intn(len(units))], Passed: &passed,
+			Rating: ratings[rnd.Intn(3)], Parties: []cases.PartyRef{{UnitID: units[rnd.Intn(len(units))]}}}
+		if ts := s.DispatchTargets(c); len(ts) > 0 {
+			cmd.Lead = ts[rnd.Intn(len(ts))].ID
+		}
+		if _, _, err := s.Act(ctx, a, c.ID, cmd, 0); err == nil {
+			done++
+			took[act]++
+		} else {
+			errs[act]++
+		}
+	}
+	t.Logf("random workload: %d actions %v; refused %v", done, took, errs)
+	if done < n/4 {
+		t.Fatalf("random workload: only %d actions taken", done)
+	}
+	return done
 }

@@ -343,6 +343,29 @@ func (db *DB) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
 	return out, rows.Err()
 }
 
+// Steps reads a case's timeline in order inside a write transaction (after
+// writing the rows held so far, so steps of this transaction are included).
+func (t *Tx) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
+	rows, err := t.Query(ctx, `SELECT doc FROM steps WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("steps: %w", err)
+	}
+	defer rows.Close()
+	var out []cases.Step
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("steps: %w", err)
+		}
+		var s cases.Step
+		if err := json.Unmarshal([]byte(doc), &s); err != nil {
+			return nil, fmt.Errorf("decode step: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // Scope restricts a listing to what an actor may see; it mirrors cases.CanSee.
 type Scope struct {
 	All        bool     // system

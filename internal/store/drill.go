@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -69,7 +68,7 @@ func (db *DB) factCases(ctx context.Context, f CaseFilter, limit int) ([]string,
 			if !doc.Valid || (limit > 0 && len(out) >= limit) {
 				continue
 			}
-			facts, err := decodeFacts(doc.String)
+			facts, err := decodeFacts([]byte(doc.String))
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("decode facts of case %s: %w", id, err)
@@ -91,13 +90,6 @@ func (db *DB) factCases(ctx context.Context, f CaseFilter, limit int) ([]string,
 		}
 		f.After = last
 	}
-}
-
-// decodeFacts reads a case_facts document.
-func decodeFacts(doc string) ([]evaluation.Fact, error) {
-	var facts []evaluation.Fact
-	err := json.Unmarshal([]byte(doc), &facts)
-	return facts, err
 }
 
 // factList lists a page of the cases of a fact filter, newest first.

@@ -4,18 +4,32 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"zhizhi/internal/evaluation"
 )
 
-// rollupKey is one row of rollups.
+// rollupKey is one row of rollups: a day row (grain 'd', day = yyyymmdd)
+// or a month row (grain 'm', day = yyyymm00).
 type rollupKey struct {
 	kind    evaluation.SubjectKind
 	subject string
 	day     int
+}
+
+// monthKey is the month row's day number of a day: yyyymm00.
+func monthKey(day int) int { return day / 100 * 100 }
+
+// grainOf is the grain of a row: 'm' for a month row, 'd' for a day row.
+func grainOf(day int) string {
+	if day%100 == 0 {
+		return "m"
+	}
+	return "d"
 }
 
 // rollupCols are the measure columns of rollups, in table order.
@@ -27,10 +41,137 @@ var rollupCols = func() []string {
 	return out
 }()
 
+// factMeasures and factKinds are the codes of case_facts documents: a
+// measure or a kind is stored as its index here. Append-only: never reorder
+// or remove an entry, only add at the end (a new entry needs no migration).
+var (
+	factMeasures = []evaluation.Measure{
+		evaluation.Reported, evaluation.Registered, evaluation.Rejected, evaluation.PublicVerified,
+		evaluation.Closed, evaluation.ClosedOnTime, evaluation.DueClose, evaluation.OnSpot,
+		evaluation.Rated, evaluation.Satisfied, evaluation.Dispatched, evaluation.SignedOnTime,
+		evaluation.Handled, evaluation.HandledOnTime, evaluation.HandledLate, evaluation.DueHandle,
+		evaluation.Reworked, evaluation.Accepted, evaluation.Summoned, evaluation.ReportInOnTime,
+		evaluation.ReportInLate, evaluation.ReportInAbsent, evaluation.PartyRated, evaluation.PartySatisfied,
+		evaluation.Void, evaluation.Exempted, evaluation.VerifyDue, evaluation.VerifiedOnTime,
+		evaluation.RegisteredOnTime, evaluation.DispatchDue, evaluation.DispatchedOnTime, evaluation.Redispatched,
+		evaluation.ClosedByCenter, evaluation.ClosedInTime, evaluation.AcceptedDay, evaluation.ClosedDay,
+	}
+	factKinds = []evaluation.SubjectKind{
+		evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.District, evaluation.City,
+		evaluation.Unit, evaluation.Inspector, evaluation.Intake, evaluation.ShiftLead, evaluation.Dispatcher,
+	}
+	measureCode = indexOf(factMeasures)
+	kindCode    = indexOf(factKinds)
+)
+
+func indexOf[T comparable](list []T) map[T]int {
+	m := make(map[T]int, len(list))
+	for i, v := range list {
+		m[v] = i
+	}
+	return m
+}
+
+// encodeFacts writes a case's facts compactly: a JSON array of groups, one
+// per distinct set of counts (the region levels of a case share theirs),
+// each [[measure, count, measure, count, …], [kind, subject, day], …] with
+// measures and kinds as indices into factMeasures and factKinds. Counts are
+// in measure-code order, so equal counts encode equally.
+func encodeFacts(facts []evaluation.Fact) ([]byte, error) {
+	type group struct {
+		counts []int
+		keys   [][]any
+	}
+	var groups []*group
+	byCounts := map[string]*group{}
+	for _, f := range facts {
+		k, ok := kindCode[f.Kind]
+		if !ok {
+			return nil, fmt.Errorf("subject kind %q has no code", f.Kind)
+		}
+		var cs []int
+		for code, m := range factMeasures {
+			if v := f.Counts[m]; v != 0 {
+				cs = append(cs, code, v)
+			}
+		}
+		for m := range f.Counts {
+			if _, ok := measureCode[m]; !ok {
+				return nil, fmt.Errorf("measure %q has no code", m)
+			}
+		}
+		sig := fmt.Sprint(cs)
+		g := byCounts[sig]
+		if g == nil {
+			g = &group{counts: cs}
+			if g.counts == nil {
+				g.counts = []int{}
+			}
+			byCounts[sig] = g
+			groups = append(groups, g)
+		}
+		g.keys = append(g.keys, []any{k, f.Subject, f.Day})
+	}
+	out := make([][]any, len(groups))
+	for i, g := range groups {
+		out[i] = append([]any{g.counts}, func() []any {
+			ks := make([]any, len(g.keys))
+			for j, k := range g.keys {
+				ks[j] = k
+			}
+			return ks
+		}()...)
+	}
+	if out == nil {
+		out = [][]any{}
+	}
+	return json.Marshal(out)
+}
+
+// decodeFacts reads what encodeFacts wrote.
+func decodeFacts(doc []byte) ([]evaluation.Fact, error) {
+	var groups [][]json.RawMessage
+	if err := json.Unmarshal(doc, &groups); err != nil {
+		return nil, err
+	}
+	var out []evaluation.Fact
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		var cs []int
+		if err := json.Unmarshal(g[0], &cs); err != nil || len(cs)%2 != 0 {
+			return nil, fmt.Errorf("bad counts %s", g[0])
+		}
+		for _, raw := range g[1:] {
+			var key [3]json.RawMessage
+			var k, day int
+			var subject string
+			if err := json.Unmarshal(raw, &key); err != nil {
+				return nil, err
+			}
+			if json.Unmarshal(key[0], &k) != nil || json.Unmarshal(key[1], &subject) != nil || json.Unmarshal(key[2], &day) != nil ||
+				k < 0 || k >= len(factKinds) {
+				return nil, fmt.Errorf("bad key %s", raw)
+			}
+			c := evaluation.Counts{}
+			for i := 0; i < len(cs); i += 2 {
+				if cs[i] < 0 || cs[i] >= len(factMeasures) {
+					return nil, fmt.Errorf("bad measure code %d", cs[i])
+				}
+				c[factMeasures[cs[i]]] = cs[i+1]
+			}
+			out = append(out, evaluation.Fact{Kind: factKinds[k], Subject: subject, Day: day, Counts: c})
+		}
+	}
+	return out, nil
+}
+
 // ApplyFacts brings the rollups in line with a case's new facts: it reads
 // the facts last applied for the case (locking them on PostgreSQL), adds the
-// difference per subject and day, and keeps the new facts. Applying the same
-// facts again changes nothing.
+// difference per subject to the day rows and the month rows, in one
+// statement, and keeps the new facts. Applying the same facts again changes
+// nothing.
 func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.Fact) error {
 	q := `SELECT doc FROM case_facts WHERE case_id = $1`
 	if t.dialect == Postgres {
@@ -40,10 +181,11 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 	var old []evaluation.Fact
 	switch err := t.QueryRow(ctx, q, caseID).Scan(&doc); {
 	case err == nil:
-		if err := json.Unmarshal([]byte(doc), &old); err != nil {
-			return fmt.Errorf("decode facts of case %s: %w", caseID, err)
+		var derr error
+		if old, derr = decodeFacts([]byte(doc)); derr != nil {
+			return fmt.Errorf("decode facts of case %s: %w", caseID, derr)
 		}
-	case err == sql.ErrNoRows:
+	case errors.Is(err, ErrNotFound) || errors.Is(err, sql.ErrNoRows):
 	default:
 		return fmt.Errorf("read facts of case %s: %w", caseID, translate(err))
 	}
@@ -51,14 +193,15 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 	delta := map[rollupKey]evaluation.Counts{}
 	add := func(fs []evaluation.Fact, sign int) {
 		for _, f := range fs {
-			k := rollupKey{f.Kind, f.Subject, f.Day}
-			d := delta[k]
-			if d == nil {
-				d = evaluation.Counts{}
-				delta[k] = d
-			}
-			for _, m := range evaluation.RollupMeasures {
-				d[m] += sign * f.Counts[m]
+			for _, k := range []rollupKey{{f.Kind, f.Subject, f.Day}, {f.Kind, f.Subject, monthKey(f.Day)}} {
+				d := delta[k]
+				if d == nil {
+					d = evaluation.Counts{}
+					delta[k] = d
+				}
+				for _, m := range evaluation.RollupMeasures {
+					d[m] += sign * f.Counts[m]
+				}
 			}
 		}
 	}
@@ -88,26 +231,26 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 			return a.day < b.day
 		})
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO rollups (kind, subject, day, ` + strings.Join(rollupCols, ", ") + `) VALUES `)
-		args := make([]any, 0, len(keys)*(3+len(rollupCols)))
+		sb.WriteString(`INSERT INTO rollups (kind, subject, day, grain, ` + strings.Join(rollupCols, ", ") + `) VALUES `)
+		args := make([]any, 0, len(keys)*(4+len(rollupCols)))
 		for i, k := range keys {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteString("(")
-			for j := 0; j < 3+len(rollupCols); j++ {
+			for j := 0; j < 4+len(rollupCols); j++ {
 				if j > 0 {
 					sb.WriteString(",")
 				}
 				fmt.Fprintf(&sb, "$%d", len(args)+j+1)
 			}
 			sb.WriteString(")")
-			args = append(args, string(k.kind), k.subject, k.day)
+			args = append(args, string(k.kind), k.subject, k.day, grainOf(k.day))
 			for _, m := range evaluation.RollupMeasures {
 				args = append(args, delta[k][m])
 			}
 		}
-		sb.WriteString(` ON CONFLICT (kind, subject, day) DO UPDATE SET `)
+		sb.WriteString(` ON CONFLICT (kind, subject, day, grain) DO UPDATE SET `)
 		for i, c := range rollupCols {
 			if i > 0 {
 				sb.WriteString(", ")
@@ -119,7 +262,7 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 		}
 	}
 
-	b, err := json.Marshal(facts)
+	b, err := encodeFacts(facts)
 	if err != nil {
 		return fmt.Errorf("encode facts of case %s: %w", caseID, err)
 	}
@@ -139,43 +282,147 @@ func (t *Tx) ClearRollups(ctx context.Context) error {
 	return nil
 }
 
+// monthLastDay is the last day number of month yyyymm (31 for a number that
+// is no month).
+func monthLastDay(ym int) int {
+	y, m := ym/100, ym%100
+	if m < 1 || m > 12 {
+		return ym*100 + 31
+	}
+	return ym*100 + time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+func nextMonth(ym int) int {
+	if ym%100 >= 12 {
+		return (ym/100+1)*100 + 1
+	}
+	return ym + 1
+}
+
+func prevMonth(ym int) int {
+	if ym%100 <= 1 {
+		return (ym/100-1)*100 + 12
+	}
+	return ym - 1
+}
+
+// rollupSpans says which rows make up the days fromDay to toDay: the month
+// rows of the whole months firstMonth..lastMonth (yyyymm; none when
+// firstMonth > lastMonth) and the day rows of the spans left of and right
+// of them (each [lo, hi], empty when lo > hi).
+func rollupSpans(fromDay, toDay int) (firstMonth, lastMonth int, left, right [2]int) {
+	firstMonth, lastMonth = fromDay/100, toDay/100
+	if fromDay%100 > 1 {
+		firstMonth = nextMonth(firstMonth)
+	}
+	if toDay < monthLastDay(lastMonth) {
+		lastMonth = prevMonth(lastMonth)
+	}
+	if firstMonth > lastMonth {
+		return firstMonth, lastMonth, [2]int{fromDay, toDay}, [2]int{1, 0}
+	}
+	return firstMonth, lastMonth, [2]int{fromDay, firstMonth*100 - 1}, [2]int{lastMonth*100 + 99, toDay}
+}
+
 // RollupCounts sums the rollups of one subject kind per subject, for the
 // subjects starting with subjectPrefix ("" for all) and the days fromDay to
-// toDay (yyyymmdd, both included).
+// toDay (yyyymmdd, both included), in one statement: the month rows of the
+// whole months in the range and the day rows of the partial months at its
+// edges.
 func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, subjectPrefix string, fromDay, toDay int) (map[string]evaluation.Counts, error) {
+	// The sums come back as one text per subject, "n,n,…" in column order:
+	// scanning 36 integer columns of 62,000 subjects costs more than the
+	// query itself.
 	sums := make([]string, len(rollupCols))
 	for i, c := range rollupCols {
 		sums[i] = "SUM(" + c + ")"
 	}
-	q := `SELECT subject, ` + strings.Join(sums, ", ") + ` FROM rollups WHERE kind = $1 AND day >= $2 AND day <= $3`
-	args := []any{string(kind), fromDay, toDay}
-	if subjectPrefix != "" {
-		q += ` AND substr(subject, 1, $4) = $5`
-		args = append(args, len([]rune(subjectPrefix)), subjectPrefix)
+	args := []any{string(kind)}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	// With a subject prefix on SQLite, the day terms are kept off the index
+	// (unary +): the key's subject range reads the prefix's rows alone.
+	day, grain := "day", "grain"
+	if subjectPrefix != "" && db.Dialect == SQLite {
+		day, grain = "+day", "+grain"
 	}
-	q += ` GROUP BY subject`
+	var arms []string
+	first, last, left, right := rollupSpans(fromDay, toDay)
+	if first <= last {
+		arms = append(arms, grain+` = 'm' AND `+day+` >= `+arg(first*100)+` AND `+day+` <= `+arg(last*100))
+	}
+	var edges []string
+	for _, sp := range [][2]int{left, right} {
+		if sp[0] <= sp[1] {
+			edges = append(edges, day+` >= `+arg(sp[0])+` AND `+day+` <= `+arg(sp[1]))
+		}
+	}
+	if len(edges) > 0 {
+		arms = append(arms, grain+` = 'd' AND (`+strings.Join(edges, ` OR `)+`)`)
+	}
+	// One whole month: one row per subject, nothing to add up.
+	single := first == last && len(edges) == 0
+	if len(arms) == 0 {
+		return map[string]evaluation.Counts{}, nil
+	}
+	subject := ""
+	if subjectPrefix != "" {
+		subject = ` AND substr(subject, 1, ` + arg(len([]rune(subjectPrefix))) + `) = ` + arg(subjectPrefix)
+		if last := subjectPrefix[len(subjectPrefix)-1]; db.Dialect == SQLite && last < 0x7f {
+			// SQLite compares text bytewise: a range on the key's subject
+			// lets it read only the prefix's rows (a district's grids in a
+			// city), not every subject's rows of the days.
+			subject += ` AND subject >= ` + arg(subjectPrefix) + ` AND subject < ` + arg(subjectPrefix[:len(subjectPrefix)-1]+string(rune(last+1)))
+		}
+	}
+	// The month rows and the edge days' rows are read apart (UNION ALL),
+	// each from its own partition on PostgreSQL.
+	var sb strings.Builder
+	if single {
+		sb.WriteString(`SELECT subject, ` + strings.Join(rollupCols, ` || ',' || `) + ` FROM rollups WHERE kind = $1 AND ` + arms[0] + subject)
+	} else {
+		sb.WriteString(`SELECT subject, ` + strings.Join(sums, ` || ',' || `) + ` FROM (`)
+		for i, a := range arms {
+			if i > 0 {
+				sb.WriteString(` UNION ALL `)
+			}
+			sb.WriteString(`SELECT subject, ` + strings.Join(rollupCols, ", ") + ` FROM rollups WHERE kind = $1 AND ` + a + subject)
+		}
+		sb.WriteString(`) r GROUP BY subject`)
+	}
+	q := sb.String()
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read rollups: %w", translate(err))
 	}
 	defer rows.Close()
 	out := map[string]evaluation.Counts{}
-	vals := make([]sql.NullInt64, len(rollupCols))
-	dest := make([]any, 1+len(rollupCols))
 	for rows.Next() {
-		var subject string
-		dest[0] = &subject
-		for i := range vals {
-			dest[i+1] = &vals[i]
-		}
-		if err := rows.Scan(dest...); err != nil {
+		var subject, list string
+		if err := rows.Scan(&subject, &list); err != nil {
 			return nil, fmt.Errorf("read rollups: %w", translate(err))
 		}
 		c := evaluation.Counts{}
-		for i, m := range evaluation.RollupMeasures {
-			if v := int(vals[i].Int64); v != 0 {
-				c[m] = v
+		i, v, neg := 0, 0, false
+		for p := 0; p <= len(list); p++ {
+			switch {
+			case p == len(list) || list[p] == ',':
+				if neg {
+					v = -v
+				}
+				if v != 0 && i < len(evaluation.RollupMeasures) {
+					c[evaluation.RollupMeasures[i]] = v
+				}
+				i, v, neg = i+1, 0, false
+			case list[p] == '-':
+				neg = true
+			case list[p] >= '0' && list[p] <= '9':
+				v = v*10 + int(list[p]-'0')
+			default:
+				return nil, fmt.Errorf("read rollups: bad sums %q", list)
 			}
+		}
+		if i != len(evaluation.RollupMeasures) {
+			return nil, fmt.Errorf("read rollups: %d sums, want %d", i, len(evaluation.RollupMeasures))
 		}
 		out[subject] = c
 	}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"zhizhi/internal/evaluation"
 )
@@ -79,5 +82,159 @@ func TestRollups(t *testing.T) {
 			t.Fatal(err)
 		}
 		want("cleared", sums(evaluation.Grid, "", 0, 99999999), map[string]evaluation.Counts{})
+	})
+}
+
+// TestRollupGrains: the month rows and the day rows agree, for whole
+// months, ranges across months and years, and single days; every rollup
+// measure is a column.
+func TestRollupGrains(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		every := evaluation.Counts{}
+		for i, m := range evaluation.RollupMeasures {
+			every[m] = i + 1
+		}
+		days := []int{20261031, 20261101, 20261115, 20261130, 20261201, 20261231, 20270101, 20270215}
+		recount := func(from, to int) evaluation.Counts {
+			c := evaluation.Counts{}
+			for _, d := range days {
+				if d >= from && d <= to {
+					for m, v := range every {
+						c[m] += v
+					}
+				}
+			}
+			return c
+		}
+		for i, d := range days {
+			f := []evaluation.Fact{{Kind: evaluation.Dispatcher, Subject: "a1", Day: d, Counts: every}}
+			if err := db.Write(ctx, func(tx *Tx) error { return tx.ApplyFacts(ctx, fmt.Sprint("c", i), f) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range [][2]int{
+			{20261101, 20261130}, {20261115, 20261210}, {20261101, 20261231}, {20261031, 20270101},
+			{20261115, 20261115}, {20261130, 20261201}, {20261201, 20270228}, {20261102, 20261129}, {0, 99999999},
+		} {
+			got, err := db.RollupCounts(ctx, evaluation.Dispatcher, "", r[0], r[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := recount(r[0], r[1]); len(w) == 0 {
+				if len(got) != 0 {
+					t.Errorf("%v: %v, want none", r, got)
+				}
+			} else if !reflect.DeepEqual(got["a1"], w) {
+				t.Errorf("%v: %v, want %v", r, got["a1"], w)
+			}
+		}
+	})
+}
+
+func TestRollupSpans(t *testing.T) {
+	for _, tc := range []struct {
+		from, to, first, last int
+		left, right           [2]int
+	}{
+		{20261101, 20261130, 202611, 202611, [2]int{20261101, 20261099}, [2]int{20261199, 20261130}},
+		{20261115, 20261210, 202612, 202611, [2]int{20261115, 20261210}, [2]int{1, 0}},
+		{20261115, 20270110, 202612, 202612, [2]int{20261115, 20261199}, [2]int{20261299, 20270110}},
+		{20260201, 20260228, 202602, 202602, [2]int{20260201, 20260199}, [2]int{20260299, 20260228}},
+		{20240201, 20240228, 202402, 202401, [2]int{20240201, 20240228}, [2]int{1, 0}}, // leap year: not whole
+	} {
+		f, l, left, right := rollupSpans(tc.from, tc.to)
+		if f != tc.first || l != tc.last || left != tc.left || right != tc.right {
+			t.Errorf("%d–%d: %d %d %v %v", tc.from, tc.to, f, l, left, right)
+		}
+	}
+}
+
+func TestFactsDoc(t *testing.T) {
+	for _, m := range evaluation.RollupMeasures {
+		if _, ok := measureCode[m]; !ok {
+			t.Errorf("measure %s has no code in factMeasures", m)
+		}
+	}
+	fs := []evaluation.Fact{
+		{Kind: evaluation.Grid, Subject: "500103014010001", Day: 20261103, Counts: evaluation.Counts{evaluation.Reported: 1, evaluation.Closed: 1}},
+		{Kind: evaluation.Street, Subject: "500103014", Day: 20261103, Counts: evaluation.Counts{evaluation.Reported: 1, evaluation.Closed: 1}},
+		{Kind: evaluation.Unit, Subject: "u1", Day: 20261105, Counts: evaluation.Counts{evaluation.ClosedDay: 1}},
+		{Kind: evaluation.Unit, Subject: "u2", Day: 20261105, Counts: evaluation.Counts{}},
+	}
+	b, err := encodeFacts(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[[[0,1,4,1],[0,"500103014010001",20261103],[2,"500103014",20261103]],[[35,1],[5,"u1",20261105]],[[],[5,"u2",20261105]]]`
+	if string(b) != want {
+		t.Errorf("doc %s\nwant %s", b, want)
+	}
+	back, err := decodeFacts(b)
+	if err != nil || !reflect.DeepEqual(back, fs) {
+		t.Errorf("round trip: %v %v", back, err)
+	}
+	if b, _ := encodeFacts(nil); string(b) != `[]` {
+		t.Errorf("no facts: %s", b)
+	}
+}
+
+// TestRollupSpeed times a month of every grid of a city (62,000 grids with
+// a month of day rows and three month rows each) and a district's grids.
+// It runs only with ZHIZHI_ROLLUP_SPEED set (it writes two million rows).
+func TestRollupSpeed(t *testing.T) {
+	if os.Getenv("ZHIZHI_ROLLUP_SPEED") == "" {
+		t.Skip("ZHIZHI_ROLLUP_SPEED not set")
+	}
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		grids := 62000
+		if engineOf(t) == SQLite {
+			grids = 8000 // about a million cases
+		}
+		// Day numbers: 20261101..20261130 and the month rows of Oct–Dec.
+		days := `SELECT 20261100 + n AS d FROM nums WHERE n BETWEEN 1 AND 30 UNION ALL SELECT 20261000 UNION ALL SELECT 20261100 UNION ALL SELECT 20261200`
+		q := `WITH RECURSIVE nums(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM nums WHERE n < ` + fmt.Sprint(grids) + `),
+			days(d) AS (` + days + `)
+			INSERT INTO rollups (kind, subject, day, grain, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
+			SELECT 'grid', '500' || substr('000' || (n % 40), -3, 3) || substr('000000000' || n, -9, 9), d, CASE WHEN d % 100 = 0 THEN 'm' ELSE 'd' END,
+				CASE WHEN d % 100 = 0 THEN 120 ELSE 4 END, 3, 3, 2, 3, 1, 2, 1, 1 FROM nums, days`
+		if engineOf(t) == Postgres {
+			q = `INSERT INTO rollups (kind, subject, day, grain, reported, registered, closed, closed_on_time, due_close, on_spot, rated, satisfied, public_verified)
+			SELECT 'grid', '500' || lpad((n % 40)::text, 3, '0') || lpad(n::text, 9, '0'), d, CASE WHEN d % 100 = 0 THEN 'm' ELSE 'd' END,
+				CASE WHEN d % 100 = 0 THEN 120 ELSE 4 END, 3, 3, 2, 3, 1, 2, 1, 1
+			FROM generate_series(1, ` + fmt.Sprint(grids) + `) n,
+			(SELECT 20261100 + x AS d FROM generate_series(1, 30) x UNION ALL SELECT 20261000 UNION ALL SELECT 20261100 UNION ALL SELECT 20261200) days`
+		}
+		start := time.Now()
+		if _, err := db.Raw().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Raw().ExecContext(ctx, `ANALYZE`); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d grids loaded in %v", grids, time.Since(start))
+		run := func(name, prefix string, from, to, want int) {
+			var best time.Duration
+			for i := 0; i < 5; i++ {
+				s := time.Now()
+				got, err := db.RollupCounts(ctx, evaluation.Grid, prefix, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := time.Since(s); i == 0 || d < best {
+					best = d
+				}
+				if len(got) != want {
+					t.Fatalf("%s: %d grids, want %d", name, len(got), want)
+				}
+			}
+			t.Logf("%s: %d grids in %v (best of 5)", name, want, best)
+		}
+		run("month, every grid", "", 20261101, 20261130, grids)
+		run("month, a district", "500007", 20261101, 20261130, grids/40)
+		run("range across months, a district", "500007", 20261115, 20261231, grids/40)
 	})
 }

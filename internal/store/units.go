@@ -130,3 +130,19 @@ func (t *Tx) InitSetting(ctx context.Context, key string, v any) error {
 	}
 	return nil
 }
+
+// LockSetting reads a JSON setting inside a write transaction, locking its
+// row on PostgreSQL until the transaction ends (SQLite has one writer), so
+// a read-modify-write of the setting is not lost to another at once;
+// ErrNotFound if unset.
+func (t *Tx) LockSetting(ctx context.Context, key string, v any) error {
+	q := `SELECT value FROM settings WHERE key = $1`
+	if t.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var s string
+	if err := t.QueryRow(ctx, q, key).Scan(&s); err != nil {
+		return fmt.Errorf("setting %s: %w", key, translate(err))
+	}
+	return json.Unmarshal([]byte(s), v)
+}
