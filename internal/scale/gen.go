@@ -11,6 +11,7 @@ import (
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
+	"zhizhi/internal/evaluation"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/id"
 	"zhizhi/internal/sla"
@@ -40,6 +41,8 @@ type spec struct {
 // rows are the COPY rows of a chunk of cases.
 type rows struct {
 	cases, steps, units, clocks [][]any
+	facts                       [][]any          // case_facts rows
+	rollups                     *store.RollupAgg // the chunk's rollups
 	open, closed, overdue       int
 	whistles, merged            int
 }
@@ -53,6 +56,7 @@ type gen struct {
 	now      time.Time
 	streets  []store.RegionRecord
 	units    map[string]cases.Unit
+	loc      *time.Location // the calendar's zone: the rollups' days
 }
 
 var (
@@ -361,7 +365,8 @@ func randomPoint(rnd *rand.Rand, gr Grid) geo.Point {
 // generated), so the first sweep after the load has only what falls due
 // from then on.
 func (g *gen) build(specs []spec) (*rows, error) {
-	out := &rows{cases: make([][]any, 0, len(specs)), steps: make([][]any, 0, len(specs)*6)}
+	out := &rows{cases: make([][]any, 0, len(specs)), steps: make([][]any, 0, len(specs)*6),
+		facts: make([][]any, 0, len(specs)), rollups: store.NewRollupAgg()}
 	nowMs := g.now.UnixMilli()
 	for _, s := range specs {
 		c, steps, err := g.one(s)
@@ -413,6 +418,14 @@ func (g *gen) build(specs []spec) (*rows, error) {
 			st := &steps[i]
 			out.steps = append(out.steps, []any{st.ID, st.CaseID, int32(st.Seq), st.At.UnixMilli(), string(st.Action), string(sd)})
 		}
+		// The evaluation's facts, as the rollups loop would apply them.
+		facts := evaluation.Facts(&c, steps, g.loc)
+		fd, err := store.FactsDoc(facts)
+		if err != nil {
+			return nil, err
+		}
+		out.facts = append(out.facts, []any{c.ID, fd})
+		out.rollups.Add(facts)
 		units, people := store.CaseLinks(&c)
 		if len(people) > 0 {
 			// The generator whistles units only; case_people is not loaded.

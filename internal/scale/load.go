@@ -14,6 +14,7 @@ import (
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
+	"zhizhi/internal/id"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
@@ -37,6 +38,7 @@ type Result struct {
 	Cases, Steps, Units, Clocks            int64
 	Open, Closed, Overdue                  int64
 	Whistles, Merged                       int64 // street whistles; cases merged into an earlier one (counted in Closed)
+	Rollups                                int64 // rollup rows (day and month grains)
 	Setup, CaseLoad, Indexes, Analyze, All time.Duration
 	DBSize                                 int64 // bytes: pg_database_size, or the SQLite file's page_count × page_size
 	Dialect                                store.Dialect
@@ -73,7 +75,7 @@ var Accounts = []struct {
 
 // tables whose secondary indexes and constraints are dropped during the
 // load and rebuilt afterwards (primary keys stay).
-var bulkTables = []string{"cases", "steps", "clocks", "case_units"}
+var bulkTables = []string{"cases", "steps", "clocks", "case_units", "case_facts"}
 
 // Load fills an empty database (migrated here if needed) with a generated
 // Chongqing-sized installation. dsn is a PostgreSQL URL or a SQLite file path,
@@ -162,6 +164,7 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 		return res, err
 	}
 	g.rule = svc.ClockRule()
+	g.loc = svc.Calendar().Location()
 	for _, c := range g.cats {
 		g.policies = append(g.policies, svc.Policy(c))
 	}
@@ -361,6 +364,7 @@ func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Resu
 			}
 		}()
 	}
+	rollups := store.NewRollupAgg()
 	last := time.Now()
 	for next := range ordered {
 		c := <-next
@@ -369,9 +373,11 @@ func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Resu
 		}
 		r := c.rows
 		if err := out.Write(ctx, store.Rows{Table: "cases", Cols: caseCols, Rows: r.cases}, store.Rows{Table: "steps", Cols: stepCols, Rows: r.steps},
-			store.Rows{Table: "case_units", Cols: unitCols, Rows: r.units}, store.Rows{Table: "clocks", Cols: clockCols, Rows: r.clocks}); err != nil {
+			store.Rows{Table: "case_units", Cols: unitCols, Rows: r.units}, store.Rows{Table: "clocks", Cols: clockCols, Rows: r.clocks},
+			store.Rows{Table: "case_facts", Cols: []string{"case_id", "doc"}, Rows: r.facts}); err != nil {
 			return err
 		}
+		rollups.Merge(r.rollups)
 		res.Cases += int64(len(c.rows.cases))
 		res.Steps += int64(len(c.rows.steps))
 		res.Units += int64(len(c.rows.units))
@@ -386,6 +392,21 @@ func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Resu
 			logf("%d / %d cases", res.Cases, opt.Cases)
 		}
 	}
+	// The rollups of every case, at day and month grain, and the watermark:
+	// the rollups loop goes on from the load's steps (all made up to now).
+	start := time.Now()
+	res.Rollups = int64(rollups.Len())
+	if err := rollups.Rows(100_000, func(rs store.Rows) error { return out.Write(ctx, rs) }); err != nil {
+		return err
+	}
+	wm, err := json.Marshal(id.Last(g.now))
+	if err != nil {
+		return err
+	}
+	if err := out.Write(ctx, store.Rows{Table: "settings", Cols: []string{"key", "value"}, Rows: [][]any{{service.RollupWatermark, string(wm)}}}); err != nil {
+		return err
+	}
+	logf("rollups: %d rows in %s", res.Rollups, time.Since(start).Round(time.Second))
 	// The per-center, per-day counters that numbered the cases.
 	var crow [][]any
 	for k, v := range p.counters {

@@ -5,9 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +20,10 @@ import (
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
+	"zhizhi/internal/evaluation"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/region"
+	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 	"zhizhi/internal/store/storetest"
@@ -469,6 +476,49 @@ func TestLoad(t *testing.T) {
 	}
 	if n := count(`SELECT count(*) FROM cases WHERE district_code <> $1 OR region_path NOT LIKE $2`, district, "/500000/"+district+"/%"); n != 0 {
 		t.Errorf("%d cases outside district %s", n, district)
+	}
+
+	// The load writes the rollups and every case's facts as the service
+	// would: a rebuild from the cases gives the same rows, and the first
+	// roll after the load has nothing to do.
+	if n := count(`SELECT count(*) FROM case_facts`); n != res.Cases {
+		t.Errorf("case_facts: %d rows, want %d", n, res.Cases)
+	}
+	if n := count(`SELECT count(*) FROM rollups`); n != res.Rollups || n == 0 {
+		t.Errorf("rollups: %d rows, the load says %d", n, res.Rollups)
+	}
+	svc, err := service.New(ctx, db, service.Config{EscalateAfter: 24 * time.Hour, DefaultCenter: CityPath,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc.Roll(ctx, time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)); err != nil || n != 0 {
+		t.Errorf("first roll after the load: %d cases, %v", n, err)
+	}
+	kinds := append(slices.Clone(evaluation.Regions), evaluation.Unit, evaluation.Inspector, evaluation.Intake, evaluation.ShiftLead, evaluation.Dispatcher)
+	read := func() map[evaluation.SubjectKind]map[string]evaluation.Counts {
+		out := map[evaluation.SubjectKind]map[string]evaluation.Counts{}
+		for _, k := range kinds {
+			for _, span := range [][2]int{{20241101, 20261130}, {20261101, 20261130}, {20261103, 20261109}} {
+				c, err := db.RollupCounts(ctx, k, "", span[0], span[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[evaluation.SubjectKind(fmt.Sprint(k, span))] = c
+			}
+		}
+		return out
+	}
+	loaded := read()
+	if _, err := svc.RebuildRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := read(); !reflect.DeepEqual(loaded, rebuilt) {
+		for k := range rebuilt {
+			if !reflect.DeepEqual(loaded[k], rebuilt[k]) {
+				t.Errorf("%s: the loaded rollups differ from a rebuild (%d subjects loaded, %d rebuilt)", k, len(loaded[k]), len(rebuilt[k]))
+			}
+		}
 	}
 
 	// A category's name, as the descriptions hold it: few matches, so the

@@ -20,13 +20,17 @@ import (
 // timelines grew since a watermark (a step ID kept in settings) into them,
 // and they can be rebuilt from the cases at any time.
 const (
-	rollupWatermark = "rollup_watermark"
+	rollupWatermark = RollupWatermark
 	// RollupLag is how far behind now the rollups read the steps: a step is
 	// rolled once its ID is this old, so a transaction that took its step ID
 	// and committed a little later is not stepped over.
 	RollupLag  = 10 * time.Second
 	rollupPage = 1000 // steps read at a time
 )
+
+// RollupWatermark is the setting holding the last step rolled up (a bulk
+// load that writes the rollups itself sets it).
+const RollupWatermark = "rollup_watermark"
 
 // Roll brings the rollups up to date with the cases changed by steps after
 // the watermark and up to now − RollupLag, a page of steps at a time; each
