@@ -278,7 +278,7 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		}
 	}
 	var scores []evaluation.Score
-	links := map[string]string{}
+	queries := map[string]url.Values{}
 	q := url.Values{"from": {p.Start.In(loc).Format(time.RFC3339)}, "to": {p.End.In(loc).Format(time.RFC3339)}}
 	for subject, c := range counts {
 		var name, path string
@@ -319,14 +319,8 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		}
 		sc := rules.Score(kind, subject, name, c)
 		sc.Period = p.Label
-		for i := range sc.Parts {
-			drill(&sc.Parts[i].Figure, kind, subject, p.Key)
-		}
-		for i := range sc.Figures {
-			drill(&sc.Figures[i], kind, subject, p.Key)
-		}
 		scores = append(scores, sc)
-		links[subject] = "/api/v1/cases?" + lq.Encode()
+		queries[subject] = lq
 	}
 	ranked := evaluation.Rank(scores, rules.MinWork)
 	if top > 0 {
@@ -334,19 +328,31 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 	}
 	out := Ranking{Period: p, Kind: kind, Under: under, Rules: rules.Version, MinWork: rules.MinWork,
 		TieBreak: evaluation.TieBreak, Items: make([]RankedItem, 0, len(ranked))}
+	// The links are made for the subjects kept only (a city's 62,000 grids
+	// have about a million of them).
+	period := url.QueryEscape(p.Key)
 	for _, r := range ranked {
-		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: links[r.Subject]})
+		for i := range r.Parts {
+			drill(&r.Parts[i].Figure, kind, r.Subject, period)
+		}
+		for i := range r.Figures {
+			drill(&r.Figures[i], kind, r.Subject, period)
+		}
+		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: "/api/v1/cases?" + queries[r.Subject].Encode()})
 	}
 	return out, nil
 }
 
 // drill sets a figure's links to the cases behind its numerator and its
-// denominator.
-func drill(f *evaluation.Figure, kind evaluation.SubjectKind, subject, periodKey string) {
+// denominator (DrillQuery, written out directly: periodEsc is the period
+// key already escaped).
+func drill(f *evaluation.Figure, kind evaluation.SubjectKind, subject, periodEsc string) {
 	ind, ok := evaluation.IndicatorOf(f.Indicator)
 	if !ok {
 		return
 	}
-	f.NumCases = "/api/v1/cases?" + DrillQuery(kind, subject, ind.Num, periodKey).Encode()
-	f.DenCases = "/api/v1/cases?" + DrillQuery(kind, subject, ind.Den, periodKey).Encode()
+	link := func(m evaluation.Measure) string {
+		return "/api/v1/cases?fact=" + url.QueryEscape(string(kind)+":"+subject+":"+string(m)) + "&period=" + periodEsc
+	}
+	f.NumCases, f.DenCases = link(ind.Num), link(ind.Den)
 }
