@@ -79,7 +79,7 @@ func init() {
 		{"GET", "/api/v1/accounts", admin, (*API).listAccounts, "List accounts"},
 		{"POST", "/api/v1/accounts", admin, (*API).createAccount, "Create an account"},
 		{"PATCH", "/api/v1/accounts/{id}", admin, (*API).updateAccount, "Change an account (name, role, scope, title, phone, active, password)"},
-		{"GET", "/api/v1/evaluation", signed, (*API).evaluation, "Rank grids, communities, streets, districts, units, inspectors, intake operators, shift leads or dispatchers under a region for a period, from the rollups, with drill-down links per figure (commanders, leaders, admins; ?kind=&period=&under=&top=)"},
+		{"GET", "/api/v1/evaluation", signed, (*API).evaluation, "Rank grids, communities, streets, districts, units, inspectors, intake operators, shift leads or dispatchers under a region for a period, from the rollups, with drill-down links per figure (commanders, leaders, admins; ?kind=&period=&under=&top=&by=)"},
 		{"GET", "/api/v1/evaluation/rules", signed, (*API).evaluationRules, "The evaluation's rule book: every version of the weights and bands, the version in force (commanders, leaders, admins)"},
 		{"POST", "/api/v1/evaluation/rules", admin, (*API).addEvaluationRules, "Add a version of the evaluation's rules in force from its effective_from (admins of a district or above; audited)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},

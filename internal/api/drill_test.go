@@ -81,3 +81,43 @@ func TestFigureDrillDown(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluationRankBy: ranking by one indicator orders by its rate (best
+// first), keeps each subject's figures, and refuses an indicator that does
+// not apply to the kind, naming the field.
+func TestEvaluationRankBy(t *testing.T) {
+	ctx := context.Background()
+	svc := plat.Service
+	if _, err := svc.RebuildRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	loc := svc.Calendar().Location()
+	now := svc.Now().In(loc)
+	period := url.QueryEscape(now.AddDate(0, -6, 0).Format("2006-01-02") + "~" + now.Format("2006-01-02"))
+	tok := token(t, "qu_zhihui")
+	st, body := call(t, tok, "GET", "/api/v1/evaluation?kind=street&by=satisfaction_rate&top=5&period="+period, nil)
+	if st != http.StatusOK {
+		t.Fatalf("by satisfaction: %d %s", st, body)
+	}
+	var out rankingView
+	mustJSON(t, body, &out)
+	if len(out.Items) == 0 || len(out.Items) > 5 && out.Items[5].Rank == out.Items[4].Rank {
+		t.Fatalf("items: %s", body)
+	}
+	rate := func(i int) float64 {
+		for _, f := range out.Items[i].Figures {
+			if f.Indicator == "satisfaction_rate" && f.Den > 0 {
+				return float64(f.Num) / float64(f.Den)
+			}
+		}
+		return -1
+	}
+	for i := 1; i < len(out.Items); i++ {
+		if out.Items[i].Rank > 0 && rate(i) > rate(i-1)+1e-4 {
+			t.Errorf("place %d (%.3f) after place %d (%.3f)", out.Items[i].Rank, rate(i), out.Items[i-1].Rank, rate(i-1))
+		}
+	}
+	if st, body := call(t, tok, "GET", "/api/v1/evaluation?kind=street&by=response_rate&period="+period, nil); st != http.StatusBadRequest || !strings.Contains(string(body), `"field":"by"`) {
+		t.Errorf("an indicator of units for streets: %d %s", st, body)
+	}
+}

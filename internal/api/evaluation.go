@@ -5,10 +5,13 @@ import (
 	"strconv"
 
 	"zhizhi/internal/evaluation"
+	"zhizhi/internal/service"
 )
 
 // evaluation ranks the grids, communities, streets or units under a region
-// for a period, from the rollups (?kind=&period=&under=&top=).
+// for a period, from the rollups (?kind=&period=&under=&top=&by=); by names
+// an indicator to rank by instead of the composite score
+// (evaluation.RankBy, the same tie-break).
 func (a *API) evaluation(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	kind := q.Get("kind")
@@ -23,9 +26,35 @@ func (a *API) evaluation(w http.ResponseWriter, r *http.Request) error {
 		}
 		top = n
 	}
-	out, err := a.svc.Evaluate(r.Context(), actorOf(r), evaluation.SubjectKind(kind), q.Get("period"), q.Get("under"), top)
+	by := q.Get("by")
+	n := top
+	if by != "" && top > 0 {
+		n = 0 // every subject, ranked again below
+	}
+	out, err := a.svc.Evaluate(r.Context(), actorOf(r), evaluation.SubjectKind(kind), q.Get("period"), q.Get("under"), n)
 	if err != nil {
 		return err
+	}
+	if by != "" {
+		scores := make([]evaluation.Score, len(out.Items))
+		links := make(map[string]service.RankedItem, len(out.Items))
+		for i, it := range out.Items {
+			scores[i] = it.Score
+			links[it.Subject] = it
+		}
+		ranked, err := evaluation.RankBy(scores, evaluation.SubjectKind(kind), by, out.MinWork)
+		if err != nil {
+			return err
+		}
+		if top > 0 {
+			ranked = evaluation.Top(ranked, top)
+		}
+		out.Items = out.Items[:0]
+		for _, rk := range ranked {
+			it := links[rk.Subject]
+			it.Rank = rk.Rank
+			out.Items = append(out.Items, it)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
