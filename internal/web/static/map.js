@@ -88,8 +88,11 @@
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindTooltip(p.name + '：未结 ' + p.open + ' 件' + (p.overdue ? '，超期 ' + p.overdue + ' 件' : '') +
-          (p.critical ? '，特急 ' + p.critical + ' 件' : ''), { sticky: true });
+        // Text, never HTML: a region's name is data an administrator typed.
+        var tip = document.createElement('span');
+        tip.textContent = p.name + '：未结 ' + p.open + ' 件' + (p.overdue ? '，超期 ' + p.overdue + ' 件' : '') +
+          (p.critical ? '，特急 ' + p.critical + ' 件' : '');
+        layer.bindTooltip(tip, { sticky: true });
         layer.on('click', function () { pick(p.code); });
       }
     }).addTo(map);
