@@ -77,7 +77,7 @@ func TestEvaluationRankings(t *testing.T) {
 	expect(t, qu.get("/board"), 200, `href="/evaluation"`, "考核排名")
 	r := qu.get("/evaluation")
 	expect(t, r, 200, "考核排名", "渝中区", `id="ranking"`, "按期结案率", "综合得分", "十佳网格", "导出Excel",
-		"得分相同时，案件量", "评价规则第1版", `data-subject="`+grid+`"`, `class="bar-fill" style="width: `)
+		"得分相同时，案件量", "评价规则第1版", `data-subject="`+grid+`"`, `class="bar-fill" width="`)
 	if !strings.Contains(r.body, `<td class="place">1</td>`) {
 		t.Errorf("no first place: %s", excerpt(r.body))
 	}
@@ -205,7 +205,7 @@ func TestEvaluationTop10AndMap(t *testing.T) {
 	y, m := 0, 0
 	fmt.Sscanf(month, "%d-%d", &y, &m)
 	title := fmt.Sprintf("渝中区%d年%d月十佳网格", y, m)
-	expect(t, r, 200, "<title>"+title, `id="top10-title">`+title, "window.print()", "导出Excel", `data-subject="`+grid+`"`, "综合得分")
+	expect(t, r, 200, "<title>"+title, `id="top10-title">`+title, `id="print"`, "/static/print.js", "导出Excel", `data-subject="`+grid+`"`, "综合得分")
 	if !strings.Contains(r.body, "/static/evaluation.css") {
 		t.Error("no stylesheet")
 	}
