@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // TestEvaluationRanking: a district commander ranks the grids of the district

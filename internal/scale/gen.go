@@ -43,6 +43,7 @@ type rows struct {
 	cases, steps, units, clocks [][]any
 	facts                       [][]any          // case_facts rows
 	rollups                     *store.RollupAgg // the chunk's rollups
+	firstDay                    int              // the report day of its first case (yyyymmdd)
 	open, closed, overdue       int
 	whistles, merged            int
 }
@@ -425,6 +426,9 @@ func (g *gen) build(specs []spec) (*rows, error) {
 			return nil, err
 		}
 		out.facts = append(out.facts, []any{c.ID, fd})
+		if d := evaluation.DayOf(c.ReportedAt, g.loc); out.firstDay == 0 || d < out.firstDay {
+			out.firstDay = d
+		}
 		out.rollups.Add(facts)
 		units, people := store.CaseLinks(&c)
 		if len(people) > 0 {

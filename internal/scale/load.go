@@ -378,6 +378,14 @@ func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Resu
 			return err
 		}
 		rollups.Merge(r.rollups)
+		// Chunks come in the order of their report days: what lies before
+		// this chunk's first day is complete (RollupAgg.Flush).
+		if err := rollups.Flush(r.firstDay, 100_000, func(rs store.Rows) error {
+			res.Rollups += int64(len(rs.Rows))
+			return out.Write(ctx, rs)
+		}); err != nil {
+			return err
+		}
 		res.Cases += int64(len(c.rows.cases))
 		res.Steps += int64(len(c.rows.steps))
 		res.Units += int64(len(c.rows.units))
@@ -395,8 +403,10 @@ func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Resu
 	// The rollups of every case, at day and month grain, and the watermark:
 	// the rollups loop goes on from the load's steps (all made up to now).
 	start := time.Now()
-	res.Rollups = int64(rollups.Len())
-	if err := rollups.Rows(100_000, func(rs store.Rows) error { return out.Write(ctx, rs) }); err != nil {
+	if err := rollups.Rows(100_000, func(rs store.Rows) error {
+		res.Rollups += int64(len(rs.Rows))
+		return out.Write(ctx, rs)
+	}); err != nil {
 		return err
 	}
 	wm, err := json.Marshal(id.Last(g.now))
@@ -406,7 +416,7 @@ func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Resu
 	if err := out.Write(ctx, store.Rows{Table: "settings", Cols: []string{"key", "value"}, Rows: [][]any{{service.RollupWatermark, string(wm)}}}); err != nil {
 		return err
 	}
-	logf("rollups: %d rows in %s", res.Rollups, time.Since(start).Round(time.Second))
+	logf("rollups: %d rows (the last %s)", res.Rollups, time.Since(start).Round(time.Second))
 	// The per-center, per-day counters that numbered the cases.
 	var crow [][]any
 	for k, v := range p.counters {

@@ -54,12 +54,23 @@ func RollupCols() []string {
 	return append([]string{"kind", "subject", "day", "grain"}, rollupCols...)
 }
 
-// Rows hands the rows to emit in batches of n, in key order, for
+// Rows hands every row to emit in batches of n, in key order, for
 // Bulk.Write, and empties the aggregate as it goes.
 func (a *RollupAgg) Rows(n int, emit func(Rows) error) error {
+	return a.Flush(99999999, n, emit)
+}
+
+// Flush hands to emit, and forgets, the rows complete before a day: the day
+// rows of earlier days and the month rows of earlier months. A load that
+// adds cases in the order of their report days flushes before the day of
+// the next case: every fact of a case is on its report day or later, so no
+// later case can add to those rows.
+func (a *RollupAgg) Flush(beforeDay, n int, emit func(Rows) error) error {
 	keys := make([]rollupKey, 0, len(a.rows))
 	for k := range a.rows {
-		keys = append(keys, k)
+		if (grainOf(k.day) == "d" && k.day < beforeDay) || (grainOf(k.day) == "m" && k.day < monthKey(beforeDay)) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		x, y := keys[i], keys[j]

@@ -84,9 +84,9 @@ type adminView struct {
 	Roles        []cases.Role
 	AllUnits     []cases.Unit
 	RegionChoice []store.RegionRecord
-	EditAccount  *store.Account // the account the edit form changes
+	EditAccount  *store.Account   // the account the edit form changes
 	AccountLock  store.SignInLock // its failed sign-ins and lock
-	NewCategory  bool           // the category form creates one
+	NewCategory  bool             // the category form creates one
 }
 
 func (v *adminView) title() string {
