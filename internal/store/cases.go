@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -327,6 +328,11 @@ func (db *DB) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("steps: %w", translate(err))
 	}
+	return scanSteps(rows)
+}
+
+// scanSteps reads step documents and closes the rows.
+func scanSteps(rows *sql.Rows) ([]cases.Step, error) {
 	defer rows.Close()
 	var out []cases.Step
 	for rows.Next() {
@@ -350,20 +356,7 @@ func (t *Tx) Steps(ctx context.Context, caseID string) ([]cases.Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("steps: %w", err)
 	}
-	defer rows.Close()
-	var out []cases.Step
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("steps: %w", err)
-		}
-		var s cases.Step
-		if err := json.Unmarshal([]byte(doc), &s); err != nil {
-			return nil, fmt.Errorf("decode step: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return scanSteps(rows)
 }
 
 // Scope restricts a listing to what an actor may see; it mirrors cases.CanSee.

@@ -326,31 +326,46 @@ func (c *Console) dashCaseFilter(r *http.Request) (dashForm, store.CaseFilter, b
 	return form, cf, overdue, nil
 }
 
-func (c *Console) dashboardCases(w http.ResponseWriter, r *http.Request) error {
+// listPage fills a case list's total and one page of rows (after the
+// query's cursor) and returns the cursor of the next page ("" when this
+// page is the last).
+func (c *Console) listPage(r *http.Request, v *dashCasesView, cf store.CaseFilter, size int) (string, error) {
 	ctx, actor := r.Context(), actorOf(r)
-	form, cf, overdue, err := c.dashCaseFilter(r)
-	if err != nil {
-		return err
-	}
-	v := &dashCasesView{Form: form, Overdue: overdue, Back: "/dashboard?" + form.query()}
+	var err error
 	if v.Total, err = c.svc.Count(ctx, actor, cf); err != nil {
-		return err
+		return "", err
 	}
-	cf.Limit, cf.After = dashCasesPage, r.URL.Query().Get("after")
+	cf.Limit, cf.After = size, r.URL.Query().Get("after")
 	list, err := c.svc.List(ctx, actor, cf)
 	if err != nil {
-		return err
+		return "", err
 	}
 	now := c.svc.Now()
 	for _, cs := range list {
 		v.Rows = append(v.Rows, c.rowOf(cs, now))
 	}
+	if len(list) == size {
+		return list[len(list)-1].ID, nil
+	}
+	return "", nil
+}
+
+func (c *Console) dashboardCases(w http.ResponseWriter, r *http.Request) error {
+	form, cf, overdue, err := c.dashCaseFilter(r)
+	if err != nil {
+		return err
+	}
+	v := &dashCasesView{Form: form, Overdue: overdue, Back: "/dashboard?" + form.query()}
+	last, err := c.listPage(r, v, cf, dashCasesPage)
+	if err != nil {
+		return err
+	}
 	extra := []string{}
 	if overdue {
 		extra = []string{"overdue", "1"}
 	}
-	if len(list) == dashCasesPage {
-		v.Next = "/dashboard/cases?" + form.query(append(extra, "after", list[len(list)-1].ID)...)
+	if last != "" {
+		v.Next = "/dashboard/cases?" + form.query(append(extra, "after", last)...)
 	}
 	v.Export = "/dashboard/cases/export?" + form.query(extra...)
 	v.Label = c.dashLabel(form, overdue)

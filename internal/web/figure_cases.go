@@ -40,26 +40,17 @@ func (c *Console) figureFilter(r *http.Request) (store.CaseFilter, url.Values, s
 // figureCases lists the cases behind one figure of the evaluation: counting
 // the list gives the figure's numerator or denominator.
 func (c *Console) figureCases(w http.ResponseWriter, r *http.Request) error {
-	ctx, actor := r.Context(), actorOf(r)
 	cf, drill, label, err := c.figureFilter(r)
 	if err != nil {
 		return err
 	}
 	v := &dashCasesView{Label: label, Back: "/evaluation", BackLabel: "返回考核排名"}
-	if v.Total, err = c.svc.Count(ctx, actor, cf); err != nil {
-		return err
-	}
-	cf.Limit, cf.After = figureCasesPage, r.URL.Query().Get("after")
-	list, err := c.svc.List(ctx, actor, cf)
+	last, err := c.listPage(r, v, cf, figureCasesPage)
 	if err != nil {
 		return err
 	}
-	now := c.svc.Now()
-	for _, cs := range list {
-		v.Rows = append(v.Rows, c.rowOf(cs, now))
-	}
-	if len(list) == figureCasesPage {
-		next := url.Values{"fact": drill["fact"], "period": drill["period"], "after": {list[len(list)-1].ID}}
+	if last != "" {
+		next := url.Values{"fact": drill["fact"], "period": drill["period"], "after": {last}}
 		v.Next = "/cases?" + next.Encode()
 	}
 	v.Export = "/cases/export?" + drill.Encode()
