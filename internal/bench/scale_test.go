@@ -350,7 +350,8 @@ func BenchmarkScaleSweep(b *testing.B) {
 // installation: every grid of the city (or of the district, on a district
 // installation) for last month, the streets and units, a district's and a
 // street's grids, and the command board's today figures for each level of
-// commander. Each query runs b.N times; p50 and p95 are logged per query.
+// commander (the rollups' row alone, and TodayFigures with its live count
+// of overdue cases). Each query runs b.N times; p50 and p95 are logged per query.
 // Targets: all 62,000 grids for a month < 200 ms on PostgreSQL; a
 // district's grids on 1 M cases < 50 ms on SQLite; today figures < 20 ms.
 func BenchmarkScaleEvaluate(b *testing.B) {
@@ -389,6 +390,13 @@ func BenchmarkScaleEvaluate(b *testing.B) {
 			return t.Reported, err
 		}
 	}
+	rolled := func(kind evaluation.SubjectKind, subject string) func() (int, error) {
+		return func() (int, error) {
+			day := evaluation.DayOf(time.Now(), svc.Calendar().Location())
+			c, err := db.RollupCounts(ctx, kind, subject, day, day)
+			return len(c), err
+		}
+	}
 	queries := []query{
 		{"city: every grid, " + month, eval(city, evaluation.Grid, month, 0)},
 		{"city: grids top 10, " + month, eval(city, evaluation.Grid, month, 10)},
@@ -398,6 +406,9 @@ func BenchmarkScaleEvaluate(b *testing.B) {
 		{"city: every unit, " + month, eval(city, evaluation.Unit, month, 0)},
 		{"district: every grid, " + month, eval(district, evaluation.Grid, month, 0)},
 		{"street: every grid, " + month, eval(street, evaluation.Grid, month, 0)},
+		{"today's rollup row, city (every district)", rolled(evaluation.District, "")},
+		{"today's rollup row, district", rolled(evaluation.District, "500103")},
+		{"today's rollup row, street", rolled(evaluation.Street, "500103001")},
 		{"today figures, city", today(city)},
 		{"today figures, district", today(district)},
 		{"today figures, street", today(street)},

@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -284,6 +285,24 @@ func TestRollupMeasuresCoverIndicators(t *testing.T) {
 	for _, m := range []Measure{AcceptedDay, ClosedDay, Exempted} {
 		if !have[m] {
 			t.Errorf("%s not in RollupMeasures", m)
+		}
+	}
+}
+
+// TestMeasuresFor: every indicator of a kind can be computed from the
+// measures MeasuresFor reads, and they are rollup measures.
+func TestMeasuresFor(t *testing.T) {
+	for _, k := range []SubjectKind{Grid, Community, Street, District, City, Unit, Inspector, Intake, ShiftLead, Dispatcher} {
+		ms := MeasuresFor(k)
+		for _, ind := range Indicators {
+			if ind.Applies(k) && (!slices.Contains(ms, ind.Num) || !slices.Contains(ms, ind.Den)) {
+				t.Errorf("%s: %s needs %s/%s, MeasuresFor gives %v", k, ind.Code, ind.Num, ind.Den, ms)
+			}
+		}
+		for _, m := range ms {
+			if !slices.Contains(RollupMeasures, m) {
+				t.Errorf("%s: %s is not a rollup measure", k, m)
+			}
 		}
 	}
 }

@@ -152,12 +152,51 @@ var Indicators = []Indicator{
 
 // IndicatorOf returns an indicator by code.
 func IndicatorOf(code string) (Indicator, bool) {
+	if len(byCode) != len(Indicators) {
+		for _, i := range Indicators {
+			if i.Code == code {
+				return i, true
+			}
+		}
+		return Indicator{}, false
+	}
+	i, ok := byCode[code]
+	return i, ok
+}
+
+// byCode and byKind index Indicators (built once; IndicatorOf and
+// indicatorsFor fall back to a walk should Indicators ever change).
+var (
+	byCode = func() map[string]Indicator {
+		m := make(map[string]Indicator, len(Indicators))
+		for _, i := range Indicators {
+			m[i.Code] = i
+		}
+		return m
+	}()
+	byKind = func() map[SubjectKind][]Indicator {
+		m := map[SubjectKind][]Indicator{}
+		for _, i := range Indicators {
+			for _, k := range i.For {
+				m[k] = append(m[k], i)
+			}
+		}
+		return m
+	}()
+)
+
+// indicatorsFor are the indicators that evaluate a kind, in Indicators' order.
+func indicatorsFor(k SubjectKind) []Indicator {
+	if len(byCode) == len(Indicators) {
+		return byKind[k]
+	}
+	var out []Indicator
 	for _, i := range Indicators {
-		if i.Code == code {
-			return i, true
+		if i.Applies(k) {
+			out = append(out, i)
 		}
 	}
-	return Indicator{}, false
+	return out
 }
 
 // Applies reports whether the indicator evaluates the subject kind.
@@ -200,4 +239,28 @@ func (i Indicator) Compute(c Counts) Figure {
 		f.Points = 100 * (1 - f.Rate)
 	}
 	return f
+}
+
+// MeasuresFor are the measures the indicators of a kind read (numerators
+// and denominators, each once, in RollupMeasures' order), plus for regions
+// those of the command board's today figures (reported, accepted_day,
+// closed_day), and exempted for regions and units.
+func MeasuresFor(k SubjectKind) []Measure {
+	need := map[Measure]bool{}
+	for _, i := range indicatorsFor(k) {
+		need[i.Num], need[i.Den] = true, true
+	}
+	if slices.Contains(Regions, k) {
+		need[Reported], need[AcceptedDay], need[ClosedDay] = true, true, true
+	}
+	if slices.Contains(Regions, k) || k == Unit {
+		need[Exempted] = true
+	}
+	var out []Measure
+	for _, m := range RollupMeasures {
+		if need[m] {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -159,11 +159,12 @@ type Score struct {
 // not punished for it; with nothing to rate at all the score is undefined.
 func (r Rules) Score(kind SubjectKind, subject, name string, c Counts) Score {
 	s := Score{Kind: kind, Subject: subject, Name: name, Rules: r.Version}
-	for _, ind := range Indicators {
-		if ind.Applies(kind) {
-			s.Figures = append(s.Figures, ind.Compute(c))
-		}
+	applying := indicatorsFor(kind)
+	s.Figures = make([]Figure, len(applying))
+	for i, ind := range applying {
+		s.Figures[i] = ind.Compute(c)
 	}
+	s.Parts = make([]Part, 0, len(r.Weights[kind]))
 	defined := 0.0
 	for i, w := range r.Weights[kind] {
 		ind, ok := IndicatorOf(w.Indicator)
@@ -224,28 +225,39 @@ const TieBreak = "得分相同时，案件量（首项指标的分母）多者�
 // work share a place (1, 2, 2, 4). Subjects that are not ranked follow, by
 // code.
 func Rank(scores []Score, minWork int) []Ranked {
-	out := make([]Ranked, len(scores))
-	for i, s := range scores {
-		out[i] = Ranked{Score: s}
+	eligible := func(s *Score) bool { return s.Defined && s.Work >= minWork }
+	// Sort positions, not the scores (large structs: a city's 62,000 grids).
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
 	}
-	eligible := func(s Score) bool { return s.Defined && s.Work >= minWork }
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].Score, out[j].Score
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := &scores[i], &scores[j]
 		if ea, eb := eligible(a), eligible(b); ea != eb {
-			return ea
+			if ea {
+				return -1
+			}
+			return 1
 		} else if !ea {
-			return a.Subject < b.Subject
+			return strings.Compare(a.Subject, b.Subject)
 		}
 		if a.Value != b.Value {
-			return a.Value > b.Value
+			if a.Value > b.Value {
+				return -1
+			}
+			return 1
 		}
 		if a.Work != b.Work {
-			return a.Work > b.Work
+			return b.Work - a.Work
 		}
-		return a.Subject < b.Subject
+		return strings.Compare(a.Subject, b.Subject)
 	})
+	out := make([]Ranked, len(scores))
+	for k, i := range order {
+		out[k] = Ranked{Score: scores[i]}
+	}
 	for i := range out {
-		if !eligible(out[i].Score) {
+		if !eligible(&out[i].Score) {
 			continue
 		}
 		if i > 0 && out[i-1].Rank > 0 && out[i-1].Value == out[i].Value && out[i-1].Work == out[i].Work {

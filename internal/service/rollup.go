@@ -251,7 +251,7 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 			}
 		}
 	}
-	counts, err := s.db.RollupCounts(ctx, kind, prefix, from, to)
+	counts, err := s.db.RollupMeasures(ctx, kind, evaluation.MeasuresFor(kind), prefix, from, to)
 	if err != nil {
 		return Ranking{}, err
 	}
@@ -278,29 +278,25 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		}
 	}
 	var scores []evaluation.Score
-	queries := map[string]url.Values{}
+	params := map[string]string{} // the cohort link's parameter per subject ("" for people: their first figure's cases)
 	q := url.Values{"from": {p.Start.In(loc).Format(time.RFC3339)}, "to": {p.End.In(loc).Format(time.RFC3339)}}
 	for subject, c := range counts {
-		var name, path string
-		lq := url.Values{"from": q["from"], "to": q["to"]}
+		var name, path, param string
 		switch {
 		case kind == evaluation.Unit:
 			u, ok := s.Unit(subject)
 			if !ok {
 				continue
 			}
-			name, path = u.Name, u.RegionPath
-			lq.Set("unit", subject)
+			name, path, param = u.Name, u.RegionPath, "unit"
 		case region:
 			var ok bool
 			if path, ok = s.RegionPath(subject); !ok {
 				continue
 			}
-			name = s.RegionName(subject)
+			name, param = s.RegionName(subject), "region"
 			if kind == evaluation.Grid {
-				lq.Set("grid", subject)
-			} else {
-				lq.Set("region", subject)
+				param = "grid"
 			}
 		default:
 			a, ok := people[subject]
@@ -308,7 +304,6 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 				continue
 			}
 			name, path = a.Name, a.RegionPath
-			lq = DrillQuery(kind, subject, dens[0], p.Key)
 		}
 		work := 0
 		for _, m := range dens {
@@ -320,7 +315,7 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		sc := rules.Score(kind, subject, name, c)
 		sc.Period = p.Label
 		scores = append(scores, sc)
-		queries[subject] = lq
+		params[subject] = param
 	}
 	ranked := evaluation.Rank(scores, rules.MinWork)
 	if top > 0 {
@@ -330,29 +325,33 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		TieBreak: evaluation.TieBreak, Items: make([]RankedItem, 0, len(ranked))}
 	// The links are made for the subjects kept only (a city's 62,000 grids
 	// have about a million of them).
-	period := url.QueryEscape(p.Key)
+	suffix := "&period=" + url.QueryEscape(p.Key)
 	for _, r := range ranked {
+		prefix := "/api/v1/cases?fact=" + url.QueryEscape(string(kind)+":"+r.Subject+":")
 		for i := range r.Parts {
-			drill(&r.Parts[i].Figure, kind, r.Subject, period)
+			drill(&r.Parts[i].Figure, prefix, suffix)
 		}
 		for i := range r.Figures {
-			drill(&r.Figures[i], kind, r.Subject, period)
+			drill(&r.Figures[i], prefix, suffix)
 		}
-		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: "/api/v1/cases?" + queries[r.Subject].Encode()})
+		lq := DrillQuery(kind, r.Subject, dens[0], p.Key)
+		if param := params[r.Subject]; param != "" {
+			lq = url.Values{param: {r.Subject}, "from": q["from"], "to": q["to"]}
+		}
+		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: "/api/v1/cases?" + lq.Encode()})
 	}
 	return out, nil
 }
 
 // drill sets a figure's links to the cases behind its numerator and its
-// denominator (DrillQuery, written out directly: periodEsc is the period
-// key already escaped).
-func drill(f *evaluation.Figure, kind evaluation.SubjectKind, subject, periodEsc string) {
+// denominator (DrillQuery, written out directly: prefix is
+// "/api/v1/cases?fact=" and the escaped "kind:subject:", suffix
+// "&period=" and the escaped period key).
+func drill(f *evaluation.Figure, prefix, suffix string) {
 	ind, ok := evaluation.IndicatorOf(f.Indicator)
 	if !ok {
 		return
 	}
-	link := func(m evaluation.Measure) string {
-		return "/api/v1/cases?fact=" + url.QueryEscape(string(kind)+":"+subject+":"+string(m)) + "&period=" + periodEsc
-	}
-	f.NumCases, f.DenCases = link(ind.Num), link(ind.Den)
+	f.NumCases = prefix + url.QueryEscape(string(ind.Num)) + suffix
+	f.DenCases = prefix + url.QueryEscape(string(ind.Den)) + suffix
 }

@@ -74,6 +74,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
 			cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 		}
+		// JIT compiles a query's expressions when its estimated cost is
+		// high; for a month of a city's rollups (62,000 rows, 36 columns)
+		// compiling took 90–190 ms of a 200 ms read. Short queries are the
+		// whole workload here: off, unless the DSN says otherwise.
+		if _, set := cfg.RuntimeParams["jit"]; !set {
+			cfg.RuntimeParams["jit"] = "off"
+		}
 		db.write = stdlib.OpenDB(*cfg)
 		db.write.SetMaxOpenConns(8)
 		db.write.SetMaxIdleConns(8)

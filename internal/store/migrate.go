@@ -356,7 +356,7 @@ CREATE TABLE rollups (
 	closed_day         INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (kind, subject, day, grain)
 );
-CREATE INDEX rollups_day ON rollups (kind, grain, day);
+CREATE INDEX rollups_day ON rollups (kind, grain, day, subject);
 `,
 		postgres: `
 CREATE TABLE rollups (
@@ -404,7 +404,7 @@ CREATE TABLE rollups (
 ) PARTITION BY LIST (grain);
 CREATE TABLE rollups_d PARTITION OF rollups FOR VALUES IN ('d');
 CREATE TABLE rollups_m PARTITION OF rollups FOR VALUES IN ('m') WITH (fillfactor = 70);
-CREATE INDEX rollups_day ON rollups (kind, grain, day);
+CREATE INDEX rollups_day ON rollups (kind, grain, day, subject);
 `,
 	},
 	// 8: overdue appeals (issue 11): appeals is an index of the appeals in

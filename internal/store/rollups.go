@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -330,6 +331,20 @@ func rollupSpans(fromDay, toDay int) (firstMonth, lastMonth int, left, right [2]
 // whole months in the range and the day rows of the partial months at its
 // edges.
 func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, subjectPrefix string, fromDay, toDay int) (map[string]evaluation.Counts, error) {
+	return db.RollupMeasures(ctx, kind, evaluation.RollupMeasures, subjectPrefix, fromDay, toDay)
+}
+
+// RollupMeasures is RollupCounts reading only some measures (those a
+// kind's indicators need: a city's 62,000 grids are read faster with a
+// third of the columns).
+func (db *DB) RollupMeasures(ctx context.Context, kind evaluation.SubjectKind, measures []evaluation.Measure, subjectPrefix string, fromDay, toDay int) (map[string]evaluation.Counts, error) {
+	rollupCols := make([]string, len(measures))
+	for i, m := range measures {
+		if !slices.Contains(evaluation.RollupMeasures, m) {
+			return nil, fmt.Errorf("read rollups: %q is not a rollup measure", m)
+		}
+		rollupCols[i] = string(m)
+	}
 	// The sums come back as one text per subject, "n,n,…" in column order:
 	// scanning 36 integer columns of 62,000 subjects costs more than the
 	// query itself.
@@ -339,12 +354,10 @@ func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, sub
 	}
 	args := []any{string(kind)}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	// With a subject prefix on SQLite, the day terms are kept off the index
-	// (unary +): the key's subject range reads the prefix's rows alone.
+	// rollups_day is (kind, grain, day, subject): a month's rows of a kind
+	// are one range, and with a subject prefix (a district's grids) a range
+	// within it on each day.
 	day, grain := "day", "grain"
-	if subjectPrefix != "" && db.Dialect == SQLite {
-		day, grain = "+day", "+grain"
-	}
 	var arms []string
 	first, last, left, right := rollupSpans(fromDay, toDay)
 	if first <= last {
@@ -368,7 +381,7 @@ func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, sub
 	if subjectPrefix != "" {
 		subject = ` AND substr(subject, 1, ` + arg(len([]rune(subjectPrefix))) + `) = ` + arg(subjectPrefix)
 		if last := subjectPrefix[len(subjectPrefix)-1]; db.Dialect == SQLite && last < 0x7f {
-			// SQLite compares text bytewise: a range on the key's subject
+			// SQLite compares text bytewise: a range on the index's subject
 			// lets it read only the prefix's rows (a district's grids in a
 			// city), not every subject's rows of the days.
 			subject += ` AND subject >= ` + arg(subjectPrefix) + ` AND subject < ` + arg(subjectPrefix[:len(subjectPrefix)-1]+string(rune(last+1)))
@@ -409,8 +422,8 @@ func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, sub
 				if neg {
 					v = -v
 				}
-				if v != 0 && i < len(evaluation.RollupMeasures) {
-					c[evaluation.RollupMeasures[i]] = v
+				if v != 0 && i < len(measures) {
+					c[measures[i]] = v
 				}
 				i, v, neg = i+1, 0, false
 			case list[p] == '-':
@@ -421,8 +434,8 @@ func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, sub
 				return nil, fmt.Errorf("read rollups: bad sums %q", list)
 			}
 		}
-		if i != len(evaluation.RollupMeasures) {
-			return nil, fmt.Errorf("read rollups: %d sums, want %d", i, len(evaluation.RollupMeasures))
+		if i != len(measures) {
+			return nil, fmt.Errorf("read rollups: %d sums, want %d", i, len(measures))
 		}
 		out[subject] = c
 	}
