@@ -176,7 +176,7 @@ func TestCases(t *testing.T) {
 // database: the demo categories with their limits, their units, the
 // official calendar.
 func testGen(tr *Tree, now time.Time) *gen {
-	g := &gen{tree: tr, now: now, streets: tr.Streets, units: map[string]cases.Unit{}, rule: store.ClockRule{EscalateAfter: 24 * time.Hour}}
+	g := &gen{tree: tr, now: now, streets: tr.Streets, units: map[string]cases.Unit{}, rule: store.ClockRule{EscalateAfter: 24 * time.Hour}, loc: time.FixedZone("CST", 8*3600)}
 	cal := calendar.Default()
 	for _, c := range demo.Categories() {
 		g.units[c.DefaultUnit] = cases.Unit{ID: c.DefaultUnit, Name: "单位" + c.DefaultUnit}
