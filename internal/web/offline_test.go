@@ -247,7 +247,7 @@ func TestBrowserOfflineReport(t *testing.T) {
 		`navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)
 		  .then(ok => ok && Promise.all([caches.match('/m'), caches.match('/m/report')].concat(
 		    [...document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]')].map(x => caches.match(x.getAttribute('src') || x.getAttribute('href'))))))
-		  .then(r => !!r && r.every(Boolean))`, 10*time.Second)
+		  .then(r => !!r && r.every(Boolean))`, 30*time.Second) // generous: on a loaded machine installing the worker took over 10 s
 
 	phone.setOffline(true)
 	phone.do(chromedp.Poll[chromedp.Void](`!navigator.onLine && !document.getElementById('offline-banner').classList.contains('hidden')`,
