@@ -30,7 +30,9 @@ func apikey(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("apikey "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	common(fs, &cfg, false)
+	if err := common(fs, &cfg, false); err != nil {
+		return err
+	}
 	var in service.NewAPIKey
 	switch sub {
 	case "create":

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -80,40 +79,49 @@ func env(name, def string) string {
 	return def
 }
 
-func envFloat(name string, def float64) float64 {
-	if v := os.Getenv(name); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
-		}
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := os.Getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
-}
-
-// common registers the flags every serving command shares.
-func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) {
+// common registers the flags every serving command shares, each with the
+// ZHIZHI_* variable that sets it when the command line does not: a variable
+// is read through its flag's own parser, so a malformed value stops
+// start-up with the variable named instead of falling back to the default.
+func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	defDB, defData := "zhizhi.db", "data"
 	if demoMode {
 		defDB, defData = filepath.Join("zhizhi-demo", "zhizhi.db"), "zhizhi-demo"
 	}
-	fs.StringVar(&cfg.Addr, "addr", env("ZHIZHI_ADDR", "127.0.0.1:8080"), "listen address (ZHIZHI_ADDR)")
-	fs.StringVar(&cfg.DB, "db", env("ZHIZHI_DB", defDB), "SQLite file or postgres:// URL (ZHIZHI_DB)")
-	fs.StringVar(&cfg.DataDir, "data", env("ZHIZHI_DATA", defData), "data directory for photos (ZHIZHI_DATA)")
-	fs.StringVar(&cfg.PhotoDir, "photos", env("ZHIZHI_PHOTOS", ""), "photo directory shared by all nodes (ZHIZHI_PHOTOS; default DATA/photos)")
-	fs.StringVar(&cfg.DefaultCenter, "default-center", env("ZHIZHI_DEFAULT_CENTER", demo.District), "region path that receives reports outside every grid (ZHIZHI_DEFAULT_CENTER)")
-	fs.DurationVar(&cfg.SweepEvery, "sweep", envDuration("ZHIZHI_SWEEP", 15*time.Second), "clock sweeper interval (ZHIZHI_SWEEP)")
-	fs.Float64Var(&cfg.YellowShare, "yellow-share", envFloat("ZHIZHI_YELLOW_SHARE", 0.8), "share of a time limit after which a clock turns yellow (ZHIZHI_YELLOW_SHARE)")
-	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", envDuration("ZHIZHI_ESCALATE_AFTER", 24*time.Hour), "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
-	fs.StringVar(&cfg.Tiles, "tiles", env("ZHIZHI_TILES", ""), "base-map tile URL template with {z}/{x}/{y} for the console's maps; empty draws only our own shapes (ZHIZHI_TILES)")
-	fs.StringVar(&cfg.TilesAttribution, "tiles-attribution", env("ZHIZHI_TILES_ATTRIBUTION", ""), "attribution shown for the tiles (ZHIZHI_TILES_ATTRIBUTION)")
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address (ZHIZHI_ADDR)")
+	fs.StringVar(&cfg.DB, "db", defDB, "SQLite file or postgres:// URL (ZHIZHI_DB)")
+	fs.StringVar(&cfg.DataDir, "data", defData, "data directory for photos (ZHIZHI_DATA)")
+	fs.StringVar(&cfg.PhotoDir, "photos", "", "photo directory shared by all nodes (ZHIZHI_PHOTOS; default DATA/photos)")
+	fs.StringVar(&cfg.DefaultCenter, "default-center", demo.District, "region path that receives reports outside every grid (ZHIZHI_DEFAULT_CENTER)")
+	fs.DurationVar(&cfg.SweepEvery, "sweep", 15*time.Second, "clock sweeper interval (ZHIZHI_SWEEP)")
+	fs.Float64Var(&cfg.YellowShare, "yellow-share", 0.8, "share of a time limit after which a clock turns yellow (ZHIZHI_YELLOW_SHARE)")
+	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", 24*time.Hour, "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
+	fs.StringVar(&cfg.Tiles, "tiles", "", "base-map tile URL template with {z}/{x}/{y} for the console's maps; empty draws only our own shapes (ZHIZHI_TILES)")
+	fs.StringVar(&cfg.TilesAttribution, "tiles-attribution", "", "attribution shown for the tiles (ZHIZHI_TILES_ATTRIBUTION)")
+	for _, fv := range [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
+		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
+		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"}} {
+		if v, ok := os.LookupEnv(fv[1]); ok && v != "" {
+			if err := fs.Set(fv[0], v); err != nil {
+				return fmt.Errorf("%s=%q: %v", fv[1], v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkCommon refuses settings that parse but make no sense, naming the
+// flag and its variable.
+func checkCommon(cfg *server.Config) error {
+	switch {
+	case cfg.SweepEvery <= 0:
+		return fmt.Errorf("-sweep (ZHIZHI_SWEEP) %s: must be more than 0", cfg.SweepEvery)
+	case cfg.YellowShare <= 0 || cfg.YellowShare >= 1:
+		return fmt.Errorf("-yellow-share (ZHIZHI_YELLOW_SHARE) %v: must be between 0 and 1", cfg.YellowShare)
+	case cfg.EscalateAfter < 0:
+		return fmt.Errorf("-escalate-after (ZHIZHI_ESCALATE_AFTER) %s: must be 0 (off) or more", cfg.EscalateAfter)
+	}
+	return nil
 }
 
 func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
@@ -124,9 +132,14 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	common(fs, &cfg, demoMode)
+	if err := common(fs, &cfg, demoMode); err != nil {
+		return err
+	}
 	cases := fs.Int("cases", 4000, "demo: how many historical cases to generate")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkCommon(&cfg); err != nil {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -196,7 +209,9 @@ func user(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	common(fs, &cfg, false)
+	if err := common(fs, &cfg, false); err != nil {
+		return err
+	}
 	var in service.NewAccount
 	fs.StringVar(&in.Username, "username", "", "username")
 	fs.StringVar(&in.Name, "name", "", "display name")
@@ -232,7 +247,9 @@ func rollup(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rollup rebuild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	common(fs, &cfg, false)
+	if err := common(fs, &cfg, false); err != nil {
+		return err
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -257,7 +274,9 @@ func token(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg server.Config
-	common(fs, &cfg, false)
+	if err := common(fs, &cfg, false); err != nil {
+		return err
+	}
 	username := fs.String("username", "", "the account the token acts as")
 	name := fs.String("name", "cli", "what the token is for")
 	ttl := fs.Duration("ttl", 30*24*time.Hour, "how long the token lasts")

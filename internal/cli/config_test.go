@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMalformedConfiguration: a ZHIZHI_* variable that does not parse, or
+// a value that makes no sense, stops start-up with the variable or flag
+// named, before anything opens; nothing falls back to a default silently.
+func TestMalformedConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "z.db")
+	for _, tc := range []struct {
+		env, value, want string
+	}{
+		{"ZHIZHI_SWEEP", "fifteen seconds", "ZHIZHI_SWEEP"},
+		{"ZHIZHI_YELLOW_SHARE", "80%", "ZHIZHI_YELLOW_SHARE"},
+		{"ZHIZHI_ESCALATE_AFTER", "1 day", "ZHIZHI_ESCALATE_AFTER"},
+		{"ZHIZHI_SWEEP", "-5s", "ZHIZHI_SWEEP"},
+		{"ZHIZHI_YELLOW_SHARE", "1.5", "ZHIZHI_YELLOW_SHARE"},
+		{"ZHIZHI_ESCALATE_AFTER", "-1h", "ZHIZHI_ESCALATE_AFTER"},
+	} {
+		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
+			t.Setenv(tc.env, tc.value)
+			var out, errOut bytes.Buffer
+			err := Run([]string{"serve", "-db", db, "-data", dir, "-addr", "127.0.0.1:0"}, &out, &errOut)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("serve with %s=%q: %v", tc.env, tc.value, err)
+			}
+		})
+	}
+	// The same for a flag's own bad value (flag names it).
+	var out, errOut bytes.Buffer
+	if err := Run([]string{"serve", "-db", db, "-sweep", "0s"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "-sweep") {
+		t.Fatalf("-sweep 0s: %v", err)
+	}
+}
