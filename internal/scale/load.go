@@ -129,7 +129,12 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer out.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			out.Close()
+		}
+	}()
 	for _, t := range []string{"cases", "regions", "accounts"} {
 		n, err := out.Count(ctx, t)
 		if err != nil {
@@ -203,6 +208,10 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 	}
 	res.Analyze = time.Since(start)
 	if res.DBSize, err = out.Size(ctx); err != nil {
+		return res, err
+	}
+	closed = true
+	if err := out.Close(); err != nil {
 		return res, err
 	}
 	res.All = time.Since(begin)

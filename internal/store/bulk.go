@@ -39,7 +39,9 @@ type Bulk interface {
 	Size(ctx context.Context) (int64, error)
 	// Count is the number of rows in a table.
 	Count(ctx context.Context, table string) (int64, error)
-	Close()
+	// Close ends the load; on SQLite it restores synchronous=FULL and
+	// checks that it is in force.
+	Close() error
 }
 
 // Bulk returns the bulk loader for the engine db runs on.
@@ -105,7 +107,7 @@ func (s pgBulk) Size(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-func (s pgBulk) Close() { s.conn.Close(context.Background()) }
+func (s pgBulk) Close() error { return s.conn.Close(context.Background()) }
 
 // DropSecondary drops the foreign keys, unique constraints and secondary
 // indexes of the tables and returns the statements that recreate them
@@ -275,6 +277,17 @@ func (s sqliteBulk) Size(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-func (s sqliteBulk) Close() {
-	_, _ = s.db.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
+func (s sqliteBulk) Close() error {
+	ctx := context.Background()
+	if _, err := s.db.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+		return fmt.Errorf("bulk: restore synchronous=FULL: %w", err)
+	}
+	var level int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&level); err != nil {
+		return fmt.Errorf("bulk: read synchronous: %w", err)
+	}
+	if level != 2 {
+		return fmt.Errorf("bulk: synchronous is %d after the load, want 2 (FULL)", level)
+	}
+	return nil
 }
