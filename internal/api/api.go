@@ -158,23 +158,7 @@ type errorBody struct {
 }
 
 // Status maps an error to its HTTP status; the one mapping of the API.
-func Status(err error) int {
-	switch apperr.KindOf(err) {
-	case apperr.Invalid:
-		return http.StatusBadRequest
-	case apperr.NotFound:
-		return http.StatusNotFound
-	case apperr.Conflict, apperr.Refused:
-		return http.StatusConflict
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.Unauthorized:
-		return http.StatusUnauthorized
-	case apperr.TooMany:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
+func Status(err error) int { return apperr.Status(err) }
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := Status(err)

@@ -120,3 +120,24 @@ func (f *Fields) Merge(err error) {
 		f.Add("", err.Error())
 	}
 }
+
+// Status is the HTTP status of an error, the one table the API and the
+// console share (Open311 maps to its spec's statuses of its own): 500 for
+// an error that is not an *Error.
+func Status(err error) int {
+	switch KindOf(err) {
+	case Invalid:
+		return 400
+	case NotFound:
+		return 404
+	case Conflict, Refused:
+		return 409
+	case Forbidden:
+		return 403
+	case Unauthorized:
+		return 401
+	case TooMany:
+		return 429
+	}
+	return 500
+}

@@ -286,22 +286,17 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := http.StatusInternalServerError, "服务器内部错误，请稍后重试"
 	var e *apperr.Error
 	if errors.As(err, &e) {
-		switch e.Kind {
-		case apperr.NotFound:
-			status, msg = http.StatusNotFound, e.Message
-		case apperr.Forbidden:
-			status, msg = http.StatusForbidden, e.Message
-		case apperr.Unauthorized:
+		if e.Kind == apperr.Unauthorized {
 			c.toSignIn(w, r)
 			return
-		case apperr.Invalid:
-			status, msg = http.StatusBadRequest, e.Message
-			for _, f := range e.Fields {
-				msg += "；" + f.Reason
-			}
-		case apperr.Conflict, apperr.Refused:
-			status, msg = http.StatusConflict, e.Message
 		}
+		if st := apperr.Status(err); st != http.StatusInternalServerError {
+			status, msg = st, e.Message
+		}
+		for _, f := range e.Fields {
+			msg += "；" + f.Reason
+		}
+		retryAfter(w, err)
 	}
 	if status == http.StatusInternalServerError {
 		c.log.Error("console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
