@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/store"
 	"zhizhi/internal/store/storetest"
@@ -135,6 +136,30 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 		t.Fatalf("report through A: %d %v", st, err)
 	}
 	waitLive(t, live, first)
+
+	// Clocks falling due while both nodes sweep: twenty reports left
+	// unaccepted get their accept clock's yellow warning due now, so both
+	// sweepers race for them (each must be recorded once, below).
+	var due []string
+	for i := range 20 {
+		id, st, err := report(baseA, fmt.Sprintf("到期提醒测试 #%d", i))
+		if err != nil || st != http.StatusCreated {
+			t.Fatalf("report for the clocks: %d %v", st, err)
+		}
+		due = append(due, id)
+	}
+	{
+		db, err := store.Open(context.Background(), dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UnixMilli()
+		res, err := db.Raw().ExecContext(context.Background(), `UPDATE clocks SET yellow_at = $1, next_at = $1 WHERE key = 'case:accept' AND yellow_fired = 0 AND case_id = ANY($2)`, now, due)
+		db.Close()
+		if n, _ := res.RowsAffected(); err != nil || n != int64(len(due)) {
+			t.Fatalf("make %d clocks due: %d rows, %v", len(due), n, err)
+		}
+	}
 
 	// Load through both nodes: reports, and the commander accepting each
 	// report through the other node.
@@ -266,6 +291,22 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	t.Logf("clock warnings recorded: %d", total)
 	if len(dups) > 0 {
 		t.Errorf("clock warnings recorded more than once: %v", dups)
+	}
+	// The warnings made due did fire: each case has its yellow warning.
+	for _, id := range due {
+		steps, err := db.Steps(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, st := range steps {
+			if st.Action == cases.ActWarn {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("case %s: %d clock warnings, want exactly 1", id, n)
+		}
 	}
 
 	// The survivor carries on: a new report is acknowledged and streamed.
