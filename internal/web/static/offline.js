@@ -497,13 +497,21 @@
   purge().then(flush, render);
 
   if ('serviceWorker' in navigator && navigator.onLine) {
+    var assets = Array.prototype.map.call(document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]'),
+      function (x) { return x.getAttribute('src') || x.getAttribute('href'); });
+    // Warming is idempotent (the worker keeps what it lacks): ask when the
+    // worker is ready, again when it takes the page, and once more a little
+    // later, so a message to a worker still activating is not the only one.
+    var warm = function () {
+      navigator.serviceWorker.ready.then(function (reg) {
+        if (reg.active) reg.active.postMessage({ type: 'warm', assets: assets });
+      }).catch(function () {});
+    };
     navigator.serviceWorker.register('/sw.js', { scope: '/m' }).then(function () {
-      return navigator.serviceWorker.ready;
-    }).then(function (reg) {
-      var assets = Array.prototype.map.call(document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]'),
-        function (x) { return x.getAttribute('src') || x.getAttribute('href'); });
-      if (reg.active) reg.active.postMessage({ type: 'warm', assets: assets });
+      warm();
+      setTimeout(warm, 3000);
     }).catch(function () {});
+    navigator.serviceWorker.addEventListener('controllerchange', warm);
   }
   // Signing out drops the kept pages (they show this worker's grid), not
   // the waiting reports: those are sent when their account signs in again.
