@@ -1,10 +1,6 @@
 package store
 
-import (
-	"sort"
-
-	"zhizhi/internal/evaluation"
-)
+import "zhizhi/internal/evaluation"
 
 // RollupAgg sums facts into rollup rows in memory, for a bulk load that
 // writes cases without the service (internal/scale): each fact counts in
@@ -72,16 +68,7 @@ func (a *RollupAgg) Flush(beforeDay, n int, emit func(Rows) error) error {
 			keys = append(keys, k)
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		x, y := keys[i], keys[j]
-		if x.kind != y.kind {
-			return x.kind < y.kind
-		}
-		if x.subject != y.subject {
-			return x.subject < y.subject
-		}
-		return x.day < y.day
-	})
+	sortRollupKeys(keys)
 	cols := RollupCols()
 	batch := make([][]any, 0, n)
 	for _, k := range keys {

@@ -221,16 +221,7 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 	if len(keys) > 0 {
 		// One statement, one row per key, in a fixed order (no two
 		// transactions lock the same rows in different orders).
-		sort.Slice(keys, func(i, j int) bool {
-			a, b := keys[i], keys[j]
-			if a.kind != b.kind {
-				return a.kind < b.kind
-			}
-			if a.subject != b.subject {
-				return a.subject < b.subject
-			}
-			return a.day < b.day
-		})
+		sortRollupKeys(keys)
 		var sb strings.Builder
 		sb.WriteString(`INSERT INTO rollups (kind, subject, day, grain, ` + strings.Join(rollupCols, ", ") + `) VALUES `)
 		args := make([]any, 0, len(keys)*(4+len(rollupCols)))
@@ -488,4 +479,19 @@ func (t *Tx) LockRollups(ctx context.Context) error {
 		return fmt.Errorf("lock rollups: %w", err)
 	}
 	return nil
+}
+
+// sortRollupKeys orders rollup rows by kind, subject and day: the one order
+// every writer uses (no two transactions lock rows in different orders).
+func sortRollupKeys(keys []rollupKey) {
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.subject != b.subject {
+			return a.subject < b.subject
+		}
+		return a.day < b.day
+	})
 }
