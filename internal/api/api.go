@@ -55,7 +55,7 @@ func init() {
 		{"DELETE", "/api/v1/sessions", signed, (*API).signOut, "Sign out (revoke the token)"},
 		{"GET", "/api/v1/me", signed, (*API).me, "The signed-in account"},
 		{"POST", "/api/v1/photos", signed, (*API).uploadPhoto, "Upload a photo"},
-		{"GET", "/api/v1/photos/{hash}", signed, (*API).photo, "Download a photo"},
+		{"GET", "/api/v1/photos/{hash}", public, (*API).photo, "Download a photo by the signed address (?e=&s=) given with the case that carries it (the photo's url)"},
 		{"POST", "/api/v1/cases", signed, (*API).report, "Report a case"},
 		{"GET", "/api/v1/cases", signed, (*API).listCases, "List cases in scope"},
 		{"GET", "/api/v1/cases/{id}", signed, (*API).caseDetail, "One case with its timeline"},

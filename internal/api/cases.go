@@ -71,12 +71,20 @@ func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	// The uploader may see what it sent.
+	p.URL = a.svc.PhotoURL(p.Hash)
 	writeJSON(w, http.StatusCreated, p)
 	return nil
 }
 
+// photo serves a photo by its signed address only: a hash alone is not
+// enough (issue 20).
 func (a *API) photo(w http.ResponseWriter, r *http.Request) error {
-	f, err := a.svc.OpenPhoto(r.PathValue("hash"))
+	hash, q := r.PathValue("hash"), r.URL.Query()
+	if err := a.svc.CheckPhotoURL(hash, q.Get("e"), q.Get("s")); err != nil {
+		return err
+	}
+	f, err := a.svc.OpenPhoto(hash)
 	if err != nil {
 		return err
 	}
@@ -87,7 +95,9 @@ func (a *API) photo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Content-Type", http.DetectContentType(head[:n]))
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Cached until the address expires (a new address comes every 12 hours).
+	w.Header().Set("Cache-Control", "private, max-age=43200, immutable")
 	http.ServeContent(w, r, "", time.Time{}, f)
 	return nil
 }
@@ -102,7 +112,7 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/cases/"+c.ID)
-	writeJSON(w, http.StatusCreated, cases.Redact(actorOf(r), c))
+	writeJSON(w, http.StatusCreated, a.svc.WithPhotoURLs(cases.Redact(actorOf(r), c)))
 	return nil
 }
 
@@ -238,7 +248,7 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"items": summaries(list, a.svc.Now())}
+	out := map[string]any{"items": a.summaries(list)}
 	if drill {
 		// A figure's list says its size, to be checked against the figure.
 		n, err := a.svc.Count(r.Context(), actorOf(r), f)
@@ -262,10 +272,12 @@ type summary struct {
 	Due     *time.Time `json:"due,omitempty"`
 }
 
-func summaries(list []cases.Case, now time.Time) []summary {
+// summaries are the listing of cases, with their photos' signed addresses.
+func (a *API) summaries(list []cases.Case) []summary {
+	now := a.svc.Now()
 	out := make([]summary, len(list))
 	for i, c := range list {
-		out[i] = summarize(c, now)
+		out[i] = summarize(a.svc.WithPhotoURLs(c), now)
 	}
 	return out
 }
@@ -293,7 +305,7 @@ func (a *API) caseDetail(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"case": summarize(c, a.svc.Now()), "steps": steps, "actions": a.svc.Actions(&c, actor),
+		"case": summarize(a.svc.WithPhotoURLs(c), a.svc.Now()), "steps": a.svc.StepsWithPhotoURLs(steps), "actions": a.svc.Actions(&c, actor),
 	})
 	return nil
 }
@@ -328,7 +340,8 @@ func (a *API) act(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"case": summarize(cases.Redact(actor, c), a.svc.Now()), "step": step})
+	step.Photos = a.svc.StepsWithPhotoURLs([]cases.Step{step})[0].Photos
+	writeJSON(w, http.StatusOK, map[string]any{"case": summarize(a.svc.WithPhotoURLs(cases.Redact(actor, c)), a.svc.Now()), "step": step})
 	return nil
 }
 
@@ -342,7 +355,7 @@ func (a *API) duplicates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": summaries(list, a.svc.Now())})
+	writeJSON(w, http.StatusOK, map[string]any{"items": a.summaries(list)})
 	return nil
 }
 

@@ -184,11 +184,12 @@ func pointIn(t *testing.T, shape geo.MultiPolygon) geo.Point {
 
 // caseView is the part of a case the tests read.
 type caseView struct {
-	ID       string `json:"id"`
-	Number   string `json:"number"`
-	Version  int    `json:"version"`
-	State    string `json:"state"`
-	GridCode string `json:"grid_code"`
+	ID       string     `json:"id"`
+	Number   string     `json:"number"`
+	Version  int        `json:"version"`
+	State    string     `json:"state"`
+	GridCode string     `json:"grid_code"`
+	Photos   []photoRef `json:"photos"`
 	Reporter struct {
 		AccountID string `json:"account_id"`
 		Name      string `json:"name"`
@@ -224,6 +225,7 @@ type photoRef struct {
 	Hash string `json:"hash"`
 	Type string `json:"type"`
 	Size int64  `json:"size"`
+	URL  string `json:"url"`
 }
 
 // detail fetches a case with its timeline as an account.

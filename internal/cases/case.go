@@ -155,6 +155,9 @@ type Photo struct {
 	Hash string `json:"hash"` // hex SHA-256 of the content
 	Type string `json:"type"` // MIME type, checked on upload
 	Size int64  `json:"size"`
+	// URL is where a reader may fetch the photo: a signed address the edges
+	// fill in for an answer (service.WithPhotoURLs); never stored.
+	URL string `json:"url,omitempty"`
 }
 
 // Reporter is who raised the case. Phone is personal data: the edges mask it

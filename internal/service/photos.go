@@ -1,7 +1,9 @@
 package service
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -9,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -144,4 +148,89 @@ func (s *Service) resolvePhotos(in []cases.Photo) ([]cases.Photo, error) {
 		return nil, nil
 	}
 	return out, nil
+}
+
+// Photos are served only through signed addresses (issue 20): a page or an
+// API answer that shows a case to someone who may see it signs the address
+// of each of its photos, and the photo route serves a photo only with a
+// good signature that has not expired. Knowing a photo's hash is no longer
+// enough to fetch it. The signature is an HMAC of the hash and the expiry
+// under a key derived from the installation's key (shared by every node).
+// Expiries fall on a 12-hour grid, so one photo's address stays the same
+// for 12 hours and browsers can cache it; an address is good for 12 to 24
+// hours after it was given out.
+const photoURLStep = 12 * time.Hour
+
+// photoExpiry is the expiry of the addresses given out at now.
+func photoExpiry(now time.Time) int64 {
+	step := int64(photoURLStep / time.Second)
+	return (now.Unix()/step + 2) * step
+}
+
+func (s *Service) photoSig(hash string, exp int64) string {
+	m := hmac.New(sha256.New, s.photoKey)
+	fmt.Fprintf(m, "photo:%s:%d", hash, exp)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// PhotoURL is the signed address of a stored photo. Call it only for a
+// photo of something the reader may see.
+func (s *Service) PhotoURL(hash string) string {
+	exp := photoExpiry(s.Now())
+	return "/api/v1/photos/" + hash + "?e=" + strconv.FormatInt(exp, 10) + "&s=" + s.photoSig(hash, exp)
+}
+
+// CheckPhotoURL says whether the expiry and signature of a photo's address
+// are good now.
+func (s *Service) CheckPhotoURL(hash, e, sig string) error {
+	exp, err := strconv.ParseInt(e, 10, 64)
+	if err != nil || sig == "" || !validHash(hash) {
+		return apperr.New(apperr.NotFound, "照片不存在或链接无效")
+	}
+	if s.Now().Unix() >= exp {
+		return apperr.New(apperr.NotFound, "照片链接已过期，请刷新页面")
+	}
+	if !hmac.Equal([]byte(sig), []byte(s.photoSig(hash, exp))) {
+		return apperr.New(apperr.NotFound, "照片不存在或链接无效")
+	}
+	return nil
+}
+
+// signPhotos returns a copy of ps with each photo's signed address.
+func (s *Service) signPhotos(ps []cases.Photo) []cases.Photo {
+	if len(ps) == 0 {
+		return ps
+	}
+	out := make([]cases.Photo, len(ps))
+	for i, p := range ps {
+		p.URL = s.PhotoURL(p.Hash)
+		out[i] = p
+	}
+	return out
+}
+
+// WithPhotoURLs returns the case with the signed address of every photo it
+// carries (its report's and its tasks' feedback), for an answer to someone
+// who may see it. The case given is not changed.
+func (s *Service) WithPhotoURLs(c cases.Case) cases.Case {
+	c.Photos = s.signPhotos(c.Photos)
+	if len(c.Tasks) > 0 {
+		tasks := make([]cases.Task, len(c.Tasks))
+		for i, t := range c.Tasks {
+			t.Photos = s.signPhotos(t.Photos)
+			tasks[i] = t
+		}
+		c.Tasks = tasks
+	}
+	return c
+}
+
+// StepsWithPhotoURLs does the same for a timeline.
+func (s *Service) StepsWithPhotoURLs(steps []cases.Step) []cases.Step {
+	out := make([]cases.Step, len(steps))
+	for i, st := range steps {
+		st.Photos = s.signPhotos(st.Photos)
+		out[i] = st
+	}
+	return out
 }

@@ -7,6 +7,8 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +54,8 @@ type Service struct {
 	keys   keyLimiter   // API keys' rate buckets on this node
 	signIn *signInGuard // sign-in throttle on this node
 
+	photoKey []byte // signs photo addresses (photos.go), from the installation's key
+
 	tokMu  sync.Mutex
 	tokens map[string]cachedToken // token hash → actor, briefly
 	tokGen uint64                 // bumped when the cache is cleared
@@ -85,6 +89,13 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
+	key, err := s.ConsoleKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("installation key: %w", err)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("photo addresses"))
+	s.photoKey = m.Sum(nil)
 	return s, nil
 }
 

@@ -25,7 +25,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"when":       c.when,
 		"whenShort":  c.whenShort,
 		"ms":         func(t time.Time) int64 { return t.UnixMilli() },
-		"photoURL":   func(h string) string { return "/api/v1/photos/" + h },
+		"photoURL":   c.svc.PhotoURL,
 		"cut":        cut,
 		"taskRole":   taskRoleLabel,
 		"taskState":  taskStateLabel,

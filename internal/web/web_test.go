@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -281,7 +282,18 @@ func TestFullLoopThroughForms(t *testing.T) {
 
 	cmd := signIn(t, "syl_zhihui")
 	expect(t, cmd.get("/board?state=reported"), 200, cs.Number)
-	expect(t, cmd.get(path), 200, "待受理", "醇基燃料灶具", "/api/v1/photos/"+cs.Photos[0].Hash)
+	page := cmd.get(path)
+	expect(t, page, 200, "待受理", "醇基燃料灶具", "/api/v1/photos/"+cs.Photos[0].Hash+"?e=")
+	// The page's photo address is signed and works; the hash alone does not
+	// (issue 20).
+	m := regexp.MustCompile(`src="(/api/v1/photos/` + cs.Photos[0].Hash + `\?[^"]+)"`).FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no photo address on the case page")
+	}
+	expect(t, newClient(t).get(html.UnescapeString(m[1])), 200)
+	if r := cmd.get("/api/v1/photos/" + cs.Photos[0].Hash); r.status != http.StatusNotFound {
+		t.Errorf("photo by bare hash: %d, want 404", r.status)
+	}
 	act(cmd, url.Values{"action": {"accept"}, "severity": {"urgent"}, "note": {"属实，受理"}})
 	act(cmd, url.Values{"action": {"dispatch"}, "lead_unit": {"yj"}, "co_units": {"scjg", "yj"}, "note": {"请应急局牵头，市场监管局协助"}})
 	expect(t, cmd.get(path+"?done=dispatch"), 200, "已派遣", "待签收", "区应急管理局", "区市场监管局")
