@@ -161,7 +161,13 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 			}
 		}
 		if revoke {
-			return tx.DeleteTokensOf(ctx, a.ID)
+			if err := tx.DeleteTokensOf(ctx, a.ID); err != nil {
+				return err
+			}
+		}
+		if revoke || a.Name != old.Name {
+			// Other nodes drop their cached sign-ins with the commit.
+			return tx.NotifyTokens(ctx, s.node, "*")
 		}
 		return nil
 	})

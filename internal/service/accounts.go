@@ -111,9 +111,16 @@ func (s *Service) SignInLockOf(ctx context.Context, accountID string) (store.Sig
 }
 
 // SignOut revokes a token.
+// Every other node forgets the token at once (a notice with the commit).
 func (s *Service) SignOut(ctx context.Context, secret string) error {
-	s.forgetToken(secret)
-	return s.db.Write(ctx, func(tx *store.Tx) error { return tx.DeleteToken(ctx, auth.TokenHash(secret)) })
+	hash := auth.TokenHash(secret)
+	s.forgetTokenHash(hash)
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteToken(ctx, hash); err != nil {
+			return err
+		}
+		return tx.NotifyTokens(ctx, s.node, hash)
+	})
 }
 
 // IssueToken makes a long-lived API token for an account (for tools and tests).
@@ -238,7 +245,8 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 }
 
 // tokenCacheTTL bounds how long a node trusts a token it has checked. A
-// revocation on another node takes effect within this time.
+// revocation on another node reaches this node with the commit's notice
+// (PostgreSQL); the TTL is the bound if a notice is lost.
 const tokenCacheTTL = 30 * time.Second
 
 type cachedToken struct {
@@ -289,8 +297,9 @@ func (s *Service) forgetAllTokens() {
 	s.tokMu.Unlock()
 }
 
-func (s *Service) forgetToken(secret string) {
+func (s *Service) forgetTokenHash(hash string) {
 	s.tokMu.Lock()
-	delete(s.tokens, auth.TokenHash(secret))
+	delete(s.tokens, hash)
+	s.tokGen++ // a check of this token in flight must not cache it
 	s.tokMu.Unlock()
 }

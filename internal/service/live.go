@@ -18,6 +18,14 @@ func (s *Service) RunListener(ctx context.Context) {
 		if n.Node == s.node {
 			return
 		}
+		if n.Tokens != "" {
+			if n.Tokens == "*" {
+				s.forgetAllTokens()
+			} else {
+				s.forgetTokenHash(n.Tokens)
+			}
+			return
+		}
 		if n.Reload {
 			if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("reload after another node's change", "err", err)
@@ -32,6 +40,8 @@ func (s *Service) RunListener(ctx context.Context) {
 		// subscriber to resynchronise.
 		s.log.Warn("live updates: listener reconnected", "err", err)
 		s.hub.Lose()
+		// So may a revocation: trust no cached sign-in.
+		s.forgetAllTokens()
 		// A reference change may have been missed too.
 		if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("reload after reconnecting", "err", err)

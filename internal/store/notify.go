@@ -23,6 +23,25 @@ type CaseNotice struct {
 	CaseID  string
 	Version int  // the case's version after the change (its step's seq)
 	Reload  bool // not a case: reference data (regions, units, categories, calendar) changed
+	// Tokens, when not empty, says that sign-in tokens were revoked: the
+	// SHA-256 of one token (a sign-out), or "*" (an account's tokens, or an
+	// account's details that cached sign-ins carry). Not a case either.
+	Tokens string
+}
+
+// NotifyTokens announces, on PostgreSQL, that tokens were revoked (hash, or
+// "*" for any), so that every other node forgets what it cached of them
+// once the transaction commits, instead of trusting them for up to the
+// token cache's lifetime.
+func (t *Tx) NotifyTokens(ctx context.Context, node, hash string) error {
+	if t.dialect != Postgres {
+		return nil
+	}
+	if hash == "" || strings.ContainsAny(hash, " \t\n") {
+		return fmt.Errorf("notify tokens: bad hash %q", hash)
+	}
+	t.notices = append(t.notices, node+" tokens "+hash)
+	return nil
 }
 
 // NotifyReload announces, on PostgreSQL, that reference data changed, so
@@ -55,6 +74,9 @@ func parseNotice(payload string) (CaseNotice, bool) {
 	}
 	if f[1] == "reload" {
 		return CaseNotice{Node: f[0], Reload: true}, true
+	}
+	if f[1] == "tokens" {
+		return CaseNotice{Node: f[0], Tokens: f[2]}, true
 	}
 	v, err := strconv.Atoi(f[2])
 	if err != nil {

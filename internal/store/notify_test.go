@@ -75,6 +75,18 @@ func TestNotifyCase(t *testing.T) {
 		if n := <-got; n != (CaseNotice{Node: "n1", Reload: true}) {
 			t.Fatalf("reload notice = %+v", n)
 		}
+		// So do revoked tokens.
+		for _, h := range []string{"*", "0f3a"} {
+			if err := a.Write(ctx, func(tx *Tx) error { return tx.NotifyTokens(ctx, "n1", h) }); err != nil {
+				t.Fatal(err)
+			}
+			if n := <-got; n != (CaseNotice{Node: "n1", Tokens: h}) {
+				t.Fatalf("tokens notice = %+v", n)
+			}
+		}
+		if err := a.Write(ctx, func(tx *Tx) error { return tx.NotifyTokens(ctx, "n1", "a b") }); err == nil {
+			t.Error("a hash with a space must be refused")
+		}
 		cancel()
 		<-stopped
 		select {
