@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -44,7 +45,7 @@ func (a *API) listRegions(w http.ResponseWriter, r *http.Request) error {
 func (a *API) regionDetail(w http.ResponseWriter, r *http.Request) error {
 	rg, err := a.db.Region(r.Context(), r.PathValue("code"))
 	if err != nil {
-		if apperr.KindOf(err) == "" && strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+		if errors.Is(err, store.ErrNotFound) {
 			return apperr.New(apperr.NotFound, "区域不存在")
 		}
 		return err

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -161,6 +162,10 @@ type errorBody struct {
 func Status(err error) int { return apperr.Status(err) }
 
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if apperr.ClientGone(r.Context(), err) {
+		a.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	status := Status(err)
 	var rl *service.RateLimited
 	if errors.As(err, &rl) {
@@ -179,13 +184,23 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
+// writeJSON encodes the body first and only then writes the status, so a
+// body that cannot be encoded is an honest 500, not a 200 cut short.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		slog.Error("encode answer", "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"服务器内部错误，请稍后重试"}}` + "\n")
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	w.Write(buf.Bytes())
 }
 
 // maxBody bounds JSON request bodies.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -66,7 +67,8 @@ func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := a.svc.SavePhoto(body)
 	if err != nil {
-		if strings.Contains(err.Error(), "request body too large") {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
 			return apperr.Field("photo", "照片不能超过10MB")
 		}
 		return err

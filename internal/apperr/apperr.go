@@ -4,6 +4,7 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -140,4 +141,12 @@ func Status(err error) int {
 		return 429
 	}
 	return 500
+}
+
+// ClientGone says whether a request's failure is its client's leaving: the
+// request's context ended (the connection closed or the client gave up), so
+// whatever err says, it is not a fault of the server and nobody waits for
+// the answer. The edges log it quietly and answer nothing.
+func ClientGone(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil
 }

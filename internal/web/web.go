@@ -283,6 +283,10 @@ func (c *Console) toSignIn(w http.ResponseWriter, r *http.Request) {
 // fail renders an error page: the one mapping from errors to pages. The text
 // of an unknown error is logged, never shown.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if apperr.ClientGone(r.Context(), err) {
+		c.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	status, msg := http.StatusInternalServerError, "服务器内部错误，请稍后重试"
 	var e *apperr.Error
 	if errors.As(err, &e) {
