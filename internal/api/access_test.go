@@ -92,8 +92,32 @@ func TestAccessPhoneMasking(t *testing.T) {
 	c := report(t, map[string]any{"reporter": map[string]string{"name": "店主李先生", "phone": phone}})
 	act(t, "syl_zhihui", c.ID, map[string]any{"action": "accept"})
 	act(t, "syl_zhihui", c.ID, map[string]any{"action": "dispatch", "lead_unit": "yj"})
-	if got, _ := detail(t, "syl_zhihui", c.ID); got.Reporter.Phone != phone {
-		t.Errorf("commander sees phone %q, want %q", got.Reporter.Phone, phone)
+	// The commander sees it masked too, and reveals it on demand: each reveal
+	// is in the audit trail (issue 20: reads of personal data are logged).
+	if got, _ := detail(t, "syl_zhihui", c.ID); got.Reporter.Phone != "139****5678" {
+		t.Errorf("commander's case detail shows phone %q, want it masked", got.Reporter.Phone)
+	}
+	var rep struct{ Name, Phone string }
+	mustJSON(t, as(t, "syl_zhihui", 200, "GET", "/api/v1/cases/"+c.ID+"/reporter", nil), &rep)
+	if rep.Phone != phone || rep.Name != "店主李先生" {
+		t.Errorf("revealed reporter: %+v", rep)
+	}
+	var audit struct {
+		Items []struct {
+			ActorName string `json:"actor_name"`
+			ObjectID  string `json:"object_id"`
+			Action    string `json:"action"`
+		} `json:"items"`
+	}
+	mustJSON(t, as(t, "admin", 200, "GET", "/api/v1/audit?kind=personal_data&object_id="+c.ID, nil), &audit)
+	if len(audit.Items) != 1 || audit.Items[0].Action != "read" || audit.Items[0].ActorName == "" {
+		t.Errorf("the reveal's record: %+v", audit.Items)
+	}
+	// Units, grid workers and leaders may not reveal it.
+	for _, u := range []string{"yj_staff", "zhouchunyan", "leader"} {
+		if st, body := call(t, token(t, u), "GET", "/api/v1/cases/"+c.ID+"/reporter", nil); st != 403 && st != 404 || strings.Contains(string(body), phone) {
+			t.Errorf("%s reveals: %d %s", u, st, body)
+		}
 	}
 	got, _ := detail(t, "yj_staff", c.ID)
 	if got.Reporter.Phone != "139****5678" {

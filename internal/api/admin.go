@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/auth"
@@ -229,18 +230,29 @@ func (a *API) listBoards(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) auditLog(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.AuditFilter{Kind: q.Get("kind"), ObjectID: q.Get("object_id"), Before: q.Get("before")}
+	f := store.AuditFilter{Kind: q.Get("kind"), ObjectID: q.Get("object_id"), ActorID: q.Get("actor_id"),
+		Action: q.Get("action"), Before: q.Get("before")}
+	for _, p := range []struct {
+		name string
+		to   *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return apperr.Field(p.name, "时间格式应为 RFC 3339，如 2026-12-01T00:00:00+08:00")
+			}
+			*p.to = t
+		}
+	}
+	if err := service.CheckAuditFilter(f); err != nil {
+		return err
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
 			return apperr.Field("limit", "应为1–500的整数")
 		}
 		f.Limit = n
-	}
-	switch f.Kind {
-	case "", "unit", "category", "account", "evaluation_rules":
-	default:
-		return apperr.Field("kind", "应为 unit、category、account 或 evaluation_rules")
 	}
 	list, err := a.svc.AuditLogAs(r.Context(), actorOf(r), f)
 	if err != nil {

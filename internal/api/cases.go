@@ -396,3 +396,13 @@ func (a *API) locate(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"grid": code, "names": names})
 	return nil
 }
+
+// reporter answers the reporter's full phone number and records the read.
+func (a *API) reporter(w http.ResponseWriter, r *http.Request) error {
+	rep, err := a.svc.RevealPhone(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"name": rep.Name, "phone": rep.Phone})
+	return nil
+}

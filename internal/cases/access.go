@@ -69,7 +69,8 @@ func CanSee(a Actor, c *Case) bool {
 }
 
 // SeesPhones reports whether the actor's role needs reporters' phone numbers
-// (to call back); everyone else sees them masked.
+// (to call back): such an actor may reveal one, case by case, and each
+// reveal is recorded (service.RevealPhone). Everyone else sees them masked.
 func SeesPhones(a Actor) bool {
 	return a.Role == RoleCommander || a.Role == RoleSystem
 }
@@ -86,10 +87,12 @@ func MaskPhone(p string) string {
 	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
 }
 
-// Redact returns the case as the actor may see it: phone numbers masked where
-// the role does not need them.
+// Redact returns the case as the actor may see it: the reporter's phone
+// masked for everyone but the reporter and the system. Personal data is
+// shown in full only when asked for, and that read is recorded
+// (service.RevealPhone), never as a side effect of listing or opening cases.
 func Redact(a Actor, c Case) Case {
-	if !SeesPhones(a) && !(a.AccountID != "" && a.AccountID == c.Reporter.AccountID) {
+	if a.Role != RoleSystem && !(a.AccountID != "" && a.AccountID == c.Reporter.AccountID) {
 		c.Reporter.Phone = MaskPhone(c.Reporter.Phone)
 	}
 	return c

@@ -135,7 +135,7 @@ func TestRedact(t *testing.T) {
 		actor cases.Actor
 		phone string
 	}{
-		{"commander calls back", commander, "13812345678"},
+		{"commander (reveals on demand)", commander, "138****5678"},
 		{"system", cases.System, "13812345678"},
 		{"the reporter", cases.Actor{AccountID: "acct-rep", Role: cases.RoleResident}, "13812345678"},
 		{"grid worker", gridWorker, "138****5678"},

@@ -32,7 +32,15 @@ type NewAPIKey struct {
 
 // CreateAPIKey validates and stores a new key and returns its secret, which
 // is shown once and never stored.
+// The command line's keys are recorded as the system's.
 func (s *Service) CreateAPIKey(ctx context.Context, in NewAPIKey) (string, store.APIKey, error) {
+	return s.createAPIKey(ctx, commandLine, in)
+}
+
+// commandLine is who the command line's changes are recorded as.
+var commandLine = cases.Actor{Role: cases.RoleSystem, Name: "命令行"}
+
+func (s *Service) createAPIKey(ctx context.Context, by cases.Actor, in NewAPIKey) (string, store.APIKey, error) {
 	var f apperr.Fields
 	name := strings.TrimSpace(in.Name)
 	if n := len([]rune(name)); n == 0 || n > 50 {
@@ -54,7 +62,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, in NewAPIKey) (string, store
 	}
 	secret, hash := auth.NewToken()
 	k := store.APIKey{ID: id.New(), Name: name, Hash: hash, RegionPath: path, RatePerMinute: rate, CreatedAt: s.Now()}
-	err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.InsertAPIKey(ctx, k) })
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEntry(by, "api_key", k.ID, false, nil, k))
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return "", store.APIKey{}, apperr.Field("name", "已有同名的有效密钥")
 	}
@@ -70,6 +83,10 @@ func (s *Service) APIKeys(ctx context.Context) ([]store.APIKey, error) { return 
 // RevokeAPIKey revokes a key, named by its ID or by the name of an active key.
 // It stops working at once, on every node.
 func (s *Service) RevokeAPIKey(ctx context.Context, idOrName string) (store.APIKey, error) {
+	return s.revokeAPIKey(ctx, commandLine, idOrName)
+}
+
+func (s *Service) revokeAPIKey(ctx context.Context, by cases.Actor, idOrName string) (store.APIKey, error) {
 	k, err := s.db.APIKey(ctx, strings.TrimSpace(idOrName))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在")
@@ -81,7 +98,16 @@ func (s *Service) RevokeAPIKey(ctx context.Context, idOrName string) (store.APIK
 		return k, apperr.New(apperr.Conflict, "密钥已吊销")
 	}
 	now := s.Now()
-	err = s.db.Write(ctx, func(tx *store.Tx) error { return tx.RevokeAPIKey(ctx, k.ID, now) })
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeAPIKey(ctx, k.ID, now); err != nil {
+			return err
+		}
+		after := k
+		after.RevokedAt = now
+		e := s.auditEntry(by, "api_key", k.ID, true, k, after)
+		e.Action = "revoke"
+		return tx.Audit(ctx, e)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return k, apperr.New(apperr.Conflict, "密钥已吊销")
 	}

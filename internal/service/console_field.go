@@ -82,7 +82,7 @@ func (s *Service) CreateAPIKeyAs(ctx context.Context, a cases.Actor, in NewAPIKe
 	if path, ok := s.RegionPath(strings.TrimSpace(in.RegionCode)); ok && !inAdminScope(a, path) {
 		return "", store.APIKey{}, apperr.Field("region_code", "只能选择您管辖范围内的区域")
 	}
-	return s.CreateAPIKey(ctx, in)
+	return s.createAPIKey(ctx, a, in)
 }
 
 // RevokeAPIKeyAs revokes a key, by its ID, for an administrator whose region
@@ -97,7 +97,7 @@ func (s *Service) RevokeAPIKeyAs(ctx context.Context, a cases.Actor, keyID strin
 	}
 	for _, k := range keys {
 		if k.ID == keyID {
-			return s.RevokeAPIKey(ctx, k.ID)
+			return s.revokeAPIKey(ctx, a, k.ID)
 		}
 	}
 	return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在")

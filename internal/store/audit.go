@@ -14,9 +14,9 @@ type AuditEntry struct {
 	At        time.Time       `json:"at"`
 	ActorID   string          `json:"actor_id"`
 	ActorName string          `json:"actor_name"`
-	Kind      string          `json:"kind"` // unit, category, account
+	Kind      string          `json:"kind"` // unit, category, account, calendar, regions, evaluation_rules, api_key, personal_data
 	ObjectID  string          `json:"object_id"`
-	Action    string          `json:"action"` // create, update
+	Action    string          `json:"action"` // create, update, revoke; read (of personal data)
 	Before    json.RawMessage `json:"before,omitempty"`
 	After     json.RawMessage `json:"after,omitempty"`
 }
@@ -37,7 +37,10 @@ func (t *Tx) Audit(ctx context.Context, e AuditEntry) error {
 type AuditFilter struct {
 	Kind     string
 	ObjectID string
-	Before   string // keyset cursor: entries with ID below this
+	ActorID  string
+	Action   string
+	From, To time.Time // entries at or after From and before To
+	Before   string    // keyset cursor: entries with ID below this
 	Limit    int
 }
 
@@ -51,6 +54,18 @@ func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	}
 	if f.ObjectID != "" {
 		q += ` AND object_id = ` + arg(f.ObjectID)
+	}
+	if f.ActorID != "" {
+		q += ` AND actor_id = ` + arg(f.ActorID)
+	}
+	if f.Action != "" {
+		q += ` AND action = ` + arg(f.Action)
+	}
+	if !f.From.IsZero() {
+		q += ` AND at >= ` + arg(ms(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND at < ` + arg(ms(f.To))
 	}
 	if f.Before != "" {
 		q += ` AND id < ` + arg(f.Before)

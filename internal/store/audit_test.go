@@ -68,5 +68,38 @@ func TestUnitsAndAudit(t *testing.T) {
 		if len(all) != 3 || len(page) != 1 || page[0].ID != "a1" {
 			t.Errorf("all %d, page after a2 %+v", len(all), page)
 		}
+		// The audit page's filters: who, what was done, when.
+		if err := db.Write(ctx, func(tx *Tx) error {
+			return tx.Audit(ctx, AuditEntry{ID: "a3", At: at.Add(2 * time.Hour), ActorID: "cmd", ActorName: "指挥长",
+				Kind: "personal_data", ObjectID: "case-1", Action: "read", After: json.RawMessage(`{"field":"reporter.phone"}`)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(f AuditFilter) string {
+			list, err := db.AuditLog(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := ""
+			for _, e := range list {
+				out += e.ID + " "
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			f    AuditFilter
+			want string
+		}{
+			{AuditFilter{ActorID: "cmd"}, "a3 "},
+			{AuditFilter{ActorID: "acct", Action: "create"}, "a1 a0 "},
+			{AuditFilter{Action: "read", Kind: "personal_data"}, "a3 "},
+			{AuditFilter{From: at.Add(time.Minute)}, "a3 a2 "},
+			{AuditFilter{From: at, To: at.Add(time.Minute)}, "a1 a0 "},
+			{AuditFilter{To: at}, ""},
+		} {
+			if got := ids(tc.f); got != tc.want {
+				t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)
+			}
+		}
 	})
 }

@@ -33,6 +33,7 @@ var admins = access{roles: []cases.Role{cases.RoleAdmin}}
 var adminTabs = []struct{ ID, Label string }{
 	{"regions", "区域与网格"}, {"units", "部门与板块"}, {"categories", "类别与时限"}, {"calendar", "工作日历"}, {"accounts", "账号"},
 	{"apikeys", "API 密钥"}, // the Open311 keys' page (apikeys.go)
+	{"audit", "操作记录"},     // the audit log (admin_auditlog.go)
 }
 
 // adminView is every administration page; Tab says which section shows.
@@ -87,6 +88,9 @@ type adminView struct {
 	EditAccount  *store.Account   // the account the edit form changes
 	AccountLock  store.SignInLock // its failed sign-ins and lock
 	NewCategory  bool             // the category form creates one
+
+	// audit
+	AuditLog *auditLogView
 }
 
 func (v *adminView) title() string {

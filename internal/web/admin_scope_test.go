@@ -24,19 +24,8 @@ var streetAdminOnce sync.Once
 // POST is refused with nothing changed).
 func TestStreetAdminConsole(t *testing.T) {
 	ctx := context.Background()
-	cmd, err := plat.DB.AccountByUsername(ctx, "syl_zhihui")
-	if err != nil {
-		t.Fatal(err)
-	}
 	jfb, _ := plat.DB.AccountByUsername(ctx, "jfb_zhihui")
-	streetAdminOnce.Do(func() {
-		segs := strings.Split(strings.Trim(cmd.RegionPath, "/"), "/")
-		if _, err := plat.Service.CreateAccount(ctx, service.NewAccount{Username: "syl_admin_web", Name: "石油路街道管理员",
-			Role: cases.RoleAdmin, RegionCode: segs[len(segs)-1], Password: demo.Password}, auth.DefaultParams); err != nil {
-			t.Fatal(err)
-		}
-	})
-	c := signIn(t, "syl_admin_web")
+	c := signIn(t, streetAdmin(t))
 	r := c.get("/admin/accounts")
 	expect(t, r, http.StatusOK, "syl_zhihui")
 	if strings.Contains(r.body, "jfb_zhihui") || strings.Contains(r.body, "qu_zhihui") {
@@ -92,4 +81,23 @@ func TestAdminUnlocksAccount(t *testing.T) {
 	if l, _ := plat.Service.SignInLockOf(ctx, acct.ID); l.Locked(plat.Service.Now()) || l.Failures != 0 {
 		t.Errorf("still locked: %+v", l)
 	}
+}
+
+// streetAdmin makes (once) an administrator scoped to 石油路街道 and returns
+// its username.
+func streetAdmin(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	streetAdminOnce.Do(func() {
+		cmd, err := plat.DB.AccountByUsername(ctx, "syl_zhihui")
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs := strings.Split(strings.Trim(cmd.RegionPath, "/"), "/")
+		if _, err := plat.Service.CreateAccount(ctx, service.NewAccount{Username: "syl_admin_web", Name: "石油路街道管理员",
+			Role: cases.RoleAdmin, RegionCode: segs[len(segs)-1], Password: demo.Password}, auth.DefaultParams); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return "syl_admin_web"
 }

@@ -31,6 +31,9 @@ type caseView struct {
 	Flash    string
 	Error    string // a refusal not tied to one form
 	Now      time.Time
+	// CanReveal: the reader's role may ask for the reporter's full phone
+	// (each time recorded); Revealed: this page shows it.
+	CanReveal, Revealed bool
 }
 
 func (v *caseView) title() string { return "案件 " + v.Case.Number }
@@ -230,7 +233,8 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 		return nil, err
 	}
 	now := c.svc.Now()
-	v := &caseView{Case: cs, Row: c.rowOf(cs, now), Steps: steps, Now: now, Place: c.svc.PathNames(cs.RegionPath)}
+	v := &caseView{Case: cs, Row: c.rowOf(cs, now), Steps: steps, Now: now, Place: c.svc.PathNames(cs.RegionPath),
+		CanReveal: cases.SeesPhones(actor) && cs.Reporter.Phone != ""}
 	v.Category, _ = c.svc.Category(cs.Category)
 	for _, q := range v.Category.Questions {
 		if a, ok := cs.Answers[q.Code]; ok {
@@ -558,4 +562,23 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), s...)
 	}
 	return out
+}
+
+// revealPhone shows the case page with the reporter's full phone number,
+// after the service has recorded the read (POST, so that a link or a
+// prefetch never reveals a number).
+func (c *Console) revealPhone(w http.ResponseWriter, r *http.Request) error {
+	rep, err := c.svc.RevealPhone(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v, err := c.caseView(r, r.PathValue("id"), nil)
+	if err != nil {
+		return err
+	}
+	v.Case.Reporter.Phone, v.Revealed = rep.Phone, true
+	v.Flash = "已显示完整电话，本次查看已记录"
+	w.Header().Set("Cache-Control", "no-store")
+	c.render(w, r, http.StatusOK, "case", v)
+	return nil
 }

@@ -95,18 +95,35 @@ func TestResidentReportFollowRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs.Source != cases.SourceResident || cs.Reporter.Phone != "13912345678" || cs.Reporter.Name != "李女士" || len(cs.Photos) != 1 || cs.ClientRef != ref || cs.GridCode == "" {
+	if rep, err := plat.Service.RevealPhone(context.Background(), cmdActor, number); err != nil || rep.Phone != "13912345678" {
+		t.Errorf("the center reveals the phone: %+v %v", rep, err)
+	}
+	if cs.Source != cases.SourceResident || cs.Reporter.Phone != "139****5678" || cs.Reporter.Name != "李女士" || len(cs.Photos) != 1 || cs.ClientRef != ref || cs.GridCode == "" {
 		t.Fatalf("the case: source %s, reporter %+v, %d photos, ref %q, grid %q", cs.Source, cs.Reporter, len(cs.Photos), cs.ClientRef, cs.GridCode)
 	}
 	if n, _ := plat.DB.CountCases(context.Background(), store.CaseFilter{Scope: store.Scope{All: true}, Reporter: cs.Reporter.AccountID}); n != 1 {
 		t.Fatalf("%d cases for one resident's report", n)
 	}
-	// The commander calls back: he sees the number; the grid worker sees it masked.
-	expect(t, signIn(t, "syl_zhihui").get("/cases/"+cs.ID), 200, "13912345678")
+	// The commander calls back: the page shows the number masked, with a
+	// button that reveals it and records the read; the grid worker sees it
+	// masked with no such button.
+	cmd := signIn(t, "syl_zhihui")
+	r = cmd.get("/cases/" + cs.ID)
+	expect(t, r, 200, "139****5678", "查看完整电话")
+	if strings.Contains(r.body, "13912345678") {
+		t.Error("the case page shows the full phone before it is asked for")
+	}
+	expect(t, cmd.post("/cases/"+cs.ID+"/phone", url.Values{}), 200, "13912345678", "本次查看已记录")
+	if log, err := plat.DB.AuditLog(context.Background(), store.AuditFilter{Kind: "personal_data", ObjectID: cs.ID}); err != nil || len(log) != 2 {
+		t.Errorf("reads of the phone recorded: %d %v, want 2 (the service's and the page's)", len(log), err)
+	}
 	r = signIn(t, "zhouchunyan").get("/cases/" + cs.ID)
 	expect(t, r, 200, "139****5678")
-	if strings.Contains(r.body, "13912345678") {
-		t.Error("the grid worker sees the resident's phone")
+	if strings.Contains(r.body, "13912345678") || strings.Contains(r.body, "查看完整电话") {
+		t.Error("the grid worker sees the resident's phone, or a way to reveal it")
+	}
+	if r := signIn(t, "zhouchunyan").post("/cases/"+cs.ID+"/phone", url.Values{}); r.status != http.StatusForbidden || strings.Contains(r.body, "13912345678") {
+		t.Errorf("a grid worker reveals the phone: %d", r.status)
 	}
 
 	// Following: a wrong phone learns nothing.

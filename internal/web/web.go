@@ -87,6 +87,7 @@ var routes = []route{
 	{"GET", "/cases/export", commanders, (*Console).figureCasesExport},
 	{"GET", "/cases/{id}", signed, (*Console).casePage},
 	{"POST", "/cases/{id}/act", signed, (*Console).act},
+	{"POST", "/cases/{id}/phone", signed, (*Console).revealPhone},
 	{"GET", "/m", gridPeople, (*Console).worker},
 	{"GET", "/m/report", gridPeople, (*Console).reportPage},
 	{"POST", "/m/report", gridPeople, (*Console).report},
@@ -130,6 +131,8 @@ var routes = []route{
 	{"GET", "/admin/accounts", admins, (*Console).adminAccounts},
 	{"POST", "/admin/accounts", admins, (*Console).adminCreateAccount},
 	{"POST", "/admin/accounts/{id}", admins, (*Console).adminUpdateAccount},
+	{"GET", "/admin/audit", admins, (*Console).adminAudit},
+	{"GET", "/admin/audit/export", admins, (*Console).adminAuditExport},
 }
 
 // New builds the console over the service.
