@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -250,11 +249,6 @@ func jsonType(kind string) string {
 	return "对象"
 }
 
-// clientAddr is the client's address (the connection's peer).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientAddr is the client's address: the connection's peer, or whom a
+// trusted proxy says it forwards for (service.ClientAddr).
+func (a *API) clientAddr(r *http.Request) string { return a.svc.ClientAddr(r) }

@@ -24,7 +24,7 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	token, acct, err := a.svc.SignInFrom(r.Context(), clientAddr(r), in.Username, in.Password)
+	token, acct, err := a.svc.SignInFrom(r.Context(), a.clientAddr(r), in.Username, in.Password)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"zhizhi/internal/auth"
 	zcases "zhizhi/internal/cases"
+	"zhizhi/internal/clientip"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/server"
 	"zhizhi/internal/service"
@@ -98,9 +99,18 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", 24*time.Hour, "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
 	fs.StringVar(&cfg.Tiles, "tiles", "", "base-map tile URL template with {z}/{x}/{y} for the console's maps; empty draws only our own shapes (ZHIZHI_TILES)")
 	fs.StringVar(&cfg.TilesAttribution, "tiles-attribution", "", "attribution shown for the tiles (ZHIZHI_TILES_ATTRIBUTION)")
+	fs.Func("trusted-proxies", "reverse proxies (addresses, CIDR prefixes, comma-separated) whose X-Forwarded-For names the client; default none (ZHIZHI_TRUSTED_PROXIES)", func(s string) error {
+		t, err := clientip.Parse(s)
+		if err != nil {
+			return err
+		}
+		cfg.TrustedProxies = t
+		return nil
+	})
 	for _, fv := range [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
-		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"}} {
+		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
+		{"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"}} {
 		if v, ok := os.LookupEnv(fv[1]); ok && v != "" {
 			if err := fs.Set(fv[0], v); err != nil {
 				return fmt.Errorf("%s=%q: %v", fv[1], v, err)

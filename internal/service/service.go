@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/clientip"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
@@ -30,11 +32,12 @@ import (
 
 // Config holds the service's settings.
 type Config struct {
-	PhotoDir        string        // where photos are stored by content hash
-	DefaultCenter   string        // path of the center that receives reports no grid holds (e.g. the district)
-	YellowShare     float64       // share of a limit after which a clock turns yellow (default 0.8)
-	EscalateAfter   time.Duration // red for this long → escalate to the next center (0 = never)
-	DuplicateRadius float64       // meters within which open cases of a category are possible duplicates (default 100)
+	PhotoDir        string           // where photos are stored by content hash
+	DefaultCenter   string           // path of the center that receives reports no grid holds (e.g. the district)
+	YellowShare     float64          // share of a limit after which a clock turns yellow (default 0.8)
+	EscalateAfter   time.Duration    // red for this long → escalate to the next center (0 = never)
+	DuplicateRadius float64          // meters within which open cases of a category are possible duplicates (default 100)
+	TrustedProxies  clientip.Trusted // proxies whose X-Forwarded-For names the client (ClientAddr)
 	Now             func() time.Time
 	Logger          *slog.Logger
 }
@@ -546,4 +549,12 @@ func (s *Service) Duplicates(ctx context.Context, actor cases.Actor, c cases.Cas
 		}
 	}
 	return out, nil
+}
+
+// ClientAddr is the address of the client behind a request, for the
+// per-client throttles: the connection's peer, or, when the peer is a
+// trusted proxy (Config.TrustedProxies), the nearest untrusted address in
+// X-Forwarded-For.
+func (s *Service) ClientAddr(r *http.Request) string {
+	return s.cfg.TrustedProxies.Of(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -124,7 +123,7 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) error {
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 	v := &signInView{Username: strings.TrimSpace(r.PostFormValue("username")), Next: safeNext(r.PostFormValue("next"), "")}
-	token, acct, err := c.svc.SignInFrom(r.Context(), clientAddr(r), r.PostFormValue("username"), r.PostFormValue("password"))
+	token, acct, err := c.svc.SignInFrom(r.Context(), c.clientAddr(r), r.PostFormValue("username"), r.PostFormValue("password"))
 	if err != nil {
 		var status int
 		switch apperr.KindOf(err) {
@@ -166,15 +165,9 @@ func safeNext(next, fallback string) string {
 	return next
 }
 
-// clientAddr is the client's address (the connection's peer; a proxy in
-// front must be trusted to pass the real address, which this does not read).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientAddr is the client's address: the connection's peer, or whom a
+// trusted proxy says it forwards for (service.ClientAddr).
+func (c *Console) clientAddr(r *http.Request) string { return c.svc.ClientAddr(r) }
 
 // retryAfter sets Retry-After from a rate-limit error.
 func retryAfter(w http.ResponseWriter, err error) {
