@@ -35,6 +35,8 @@ commands:
   token     issue a long-lived API token for an account
   apikey    create, list or revoke Open311 API keys
   copy      copy a whole installation to another, empty database (SQLite → PostgreSQL)
+  backup    write a consistent backup file of a database, also while it serves (backup -db … -out FILE)
+  restore   restore a backup file into an empty database and verify it (restore -from FILE -db …)
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
 Run 'zhizhi <command> -h' for the flags of a command.`
@@ -60,6 +62,10 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return apikey(args[1:], stdout, stderr)
 	case "copy":
 		return copyDB(args[1:], stdout, stderr)
+	case "backup":
+		return backup(args[1:], stdout, stderr)
+	case "restore":
+		return restore(args[1:], stdout, stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
 	case "rollup":
@@ -98,16 +104,9 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", 24*time.Hour, "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
 	fs.StringVar(&cfg.Tiles, "tiles", "", "base-map tile URL template with {z}/{x}/{y} for the console's maps; empty draws only our own shapes (ZHIZHI_TILES)")
 	fs.StringVar(&cfg.TilesAttribution, "tiles-attribution", "", "attribution shown for the tiles (ZHIZHI_TILES_ATTRIBUTION)")
-	for _, fv := range [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
+	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
-		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"}} {
-		if v, ok := os.LookupEnv(fv[1]); ok && v != "" {
-			if err := fs.Set(fv[0], v); err != nil {
-				return fmt.Errorf("%s=%q: %v", fv[1], v, err)
-			}
-		}
-	}
-	return nil
+		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
