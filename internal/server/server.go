@@ -35,6 +35,7 @@ type Config struct {
 	Tiles            string        // base-map tile URL template for the console's maps ("" = our shapes only)
 	TilesAttribution string        // credit shown for the tiles
 	Logger           *slog.Logger
+	Now              func() time.Time // the service's clock, for tests and benchmarks (nil: time.Now)
 }
 
 // Platform is a running zhizhi node.
@@ -76,6 +77,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	}
 	svc, err := service.New(ctx, db, service.Config{
 		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, YellowShare: cfg.YellowShare, Logger: cfg.Logger,
+		Now: cfg.Now,
 	})
 	if err != nil {
 		db.Close()

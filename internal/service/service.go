@@ -55,6 +55,8 @@ type Service struct {
 	tokMu  sync.Mutex
 	tokens map[string]cachedToken // token hash → actor, briefly
 	tokGen uint64                 // bumped when the cache is cleared
+
+	sweepFired atomic.Int64 // clock events the sweeper fired on this node (metrics)
 }
 
 // reference is the slowly-changing data cached in memory on every node:
@@ -93,6 +95,9 @@ func (s *Service) DB() *store.DB { return s.db }
 
 // Hub returns the live event hub.
 func (s *Service) Hub() *Hub { return s.hub }
+
+// SweepFired is how many clock events sweeps on this node have fired.
+func (s *Service) SweepFired() int64 { return s.sweepFired.Load() }
 
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.cfg.Now().UTC() }

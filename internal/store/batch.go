@@ -53,6 +53,9 @@ func (db *DB) WriterStats() WriterStats {
 	return WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load()), Replays: b.replays.Load()}
 }
 
+// Queued is how many write jobs wait for the writer.
+func (db *DB) Queued() int { return len(db.batch.jobs) }
+
 func newBatcher(db *DB, opt Options) *batcher {
 	b := &batcher{db: db, jobs: make(chan job, 4096), max: opt.MaxBatch, linger: opt.Linger, quit: make(chan struct{})}
 	if b.max <= 0 {
