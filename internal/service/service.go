@@ -56,7 +56,8 @@ type Service struct {
 	tokens map[string]cachedToken // token hash → actor, briefly
 	tokGen uint64                 // bumped when the cache is cleared
 
-	sweepFired atomic.Int64 // clock events the sweeper fired on this node (metrics)
+	sweepFired atomic.Int64                                     // clock events the sweeper fired on this node (metrics)
+	sweepPause func(ctx context.Context, d time.Duration) error // between slices (tests count the pauses)
 }
 
 // reference is the slowly-changing data cached in memory on every node:
@@ -82,7 +83,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if cfg.DuplicateRadius <= 0 {
 		cfg.DuplicateRadius = 100
 	}
-	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard()}
+	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard(), sweepPause: pause}
 	s.cal.Store(calendar.Default())
 	if err := s.Reload(ctx); err != nil {
 		return nil, err

@@ -78,14 +78,22 @@ func (s *Service) SweepWith(ctx context.Context, now time.Time, opt SweepOptions
 		// writer beside it) or wait now: give them the writer for as long
 		// as the slice had it, at most a second.
 		if !opt.NoYield && (s.db.WriterStats().Jobs-jobs > 1 || s.db.Queued() > 0) {
-			t := time.NewTimer(min(time.Since(start), time.Second))
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return fired, ctx.Err()
-			case <-t.C:
+			if err := s.sweepPause(ctx, min(time.Since(start), time.Second)); err != nil {
+				return fired, err
 			}
 		}
+	}
+}
+
+// pause waits d, or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
