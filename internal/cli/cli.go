@@ -104,9 +104,11 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.EscalateAfter, "escalate-after", 24*time.Hour, "escalate a case red for this long; 0 disables (ZHIZHI_ESCALATE_AFTER)")
 	fs.StringVar(&cfg.Tiles, "tiles", "", "base-map tile URL template with {z}/{x}/{y} for the console's maps; empty draws only our own shapes (ZHIZHI_TILES)")
 	fs.StringVar(&cfg.TilesAttribution, "tiles-attribution", "", "attribution shown for the tiles (ZHIZHI_TILES_ATTRIBUTION)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token that may read /metrics from anywhere; empty: loopback clients only (ZHIZHI_METRICS_TOKEN)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
-		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"}})
+		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
+		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
@@ -119,6 +121,8 @@ func checkCommon(cfg *server.Config) error {
 		return fmt.Errorf("-yellow-share (ZHIZHI_YELLOW_SHARE) %v: must be between 0 and 1", cfg.YellowShare)
 	case cfg.EscalateAfter < 0:
 		return fmt.Errorf("-escalate-after (ZHIZHI_ESCALATE_AFTER) %s: must be 0 (off) or more", cfg.EscalateAfter)
+	case cfg.MetricsToken != "" && (len(cfg.MetricsToken) < 16 || strings.ContainsAny(cfg.MetricsToken, " \t\r\n")):
+		return errors.New("-metrics-token (ZHIZHI_METRICS_TOKEN): must be at least 16 characters, without spaces")
 	}
 	return nil
 }

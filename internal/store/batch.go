@@ -37,6 +37,13 @@ type batcher struct {
 	quit     chan struct{}
 
 	batches, ran, commitNanos, replays atomic.Int64 // for WriterStats
+	observe                            atomic.Pointer[func(jobs int, commit time.Duration)]
+}
+
+// ObserveWriter registers fn, told after each successful group commit how
+// many jobs it carried and how long its COMMIT took (metrics).
+func (db *DB) ObserveWriter(fn func(jobs int, commit time.Duration)) {
+	db.batch.observe.Store(&fn)
 }
 
 // WriterStats describes the group-commit writer's work so far.
@@ -281,11 +288,21 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 	}
 	start := time.Now()
 	err = sqlTx.Commit()
-	b.commitNanos.Add(int64(time.Since(start)))
+	took := time.Since(start)
+	b.commitNanos.Add(int64(took))
 	b.batches.Add(1)
 	b.ran.Add(int64(len(batch)))
 	if err != nil {
 		return nil, false, fmt.Errorf("commit: %w", translate(err))
+	}
+	if fn := b.observe.Load(); fn != nil {
+		n := 0
+		for i := range batch {
+			if !excluded[i] {
+				n++
+			}
+		}
+		(*fn)(n, took)
 	}
 	return txs, false, nil
 }
