@@ -74,15 +74,23 @@ func startPlatform(b *testing.B) *platform {
 	return env
 }
 
-func newPlatform() (*platform, error) {
+func newPlatform() (*platform, error) { return newPlatformWith(nil) }
+
+// newPlatformWith starts a node on a fresh SQLite file with the demo
+// loaded; adjust, if not nil, changes its configuration first.
+func newPlatformWith(adjust func(*server.Config)) (*platform, error) {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "zhizhi-bench-")
 	if err != nil {
 		return nil, err
 	}
 	e := &platform{dir: dir}
-	e.p, err = server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "zhizhi.db"), DataDir: dir,
-		DefaultCenter: demo.District, Logger: quietLogger(), RollEvery: -1}) // BenchmarkIntakeRollups rolls itself
+	cfg := server.Config{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "zhizhi.db"), DataDir: dir,
+		DefaultCenter: demo.District, Logger: quietLogger(), RollEvery: -1} // BenchmarkIntakeRollups rolls itself
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	e.p, err = server.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,8 @@ commands:
   token     issue a long-lived API token for an account
   apikey    create, list or revoke Open311 API keys
   copy      copy a whole installation to another, empty database (SQLite → PostgreSQL)
+  backup    write a consistent backup file of a database, also while it serves (backup -db … -out FILE)
+  restore   restore a backup file into an empty database and verify it (restore -from FILE -db …)
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
 Run 'zhizhi <command> -h' for the flags of a command.`
@@ -61,6 +63,10 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return apikey(args[1:], stdout, stderr)
 	case "copy":
 		return copyDB(args[1:], stdout, stderr)
+	case "backup":
+		return backup(args[1:], stdout, stderr)
+	case "restore":
+		return restore(args[1:], stdout, stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
 	case "rollup":
@@ -107,17 +113,11 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 		cfg.TrustedProxies = t
 		return nil
 	})
-	for _, fv := range [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token that may read /metrics from anywhere; empty: loopback clients only (ZHIZHI_METRICS_TOKEN)")
+	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
 		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
-		{"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"}} {
-		if v, ok := os.LookupEnv(fv[1]); ok && v != "" {
-			if err := fs.Set(fv[0], v); err != nil {
-				return fmt.Errorf("%s=%q: %v", fv[1], v, err)
-			}
-		}
-	}
-	return nil
+		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
@@ -130,6 +130,8 @@ func checkCommon(cfg *server.Config) error {
 		return fmt.Errorf("-yellow-share (ZHIZHI_YELLOW_SHARE) %v: must be between 0 and 1", cfg.YellowShare)
 	case cfg.EscalateAfter < 0:
 		return fmt.Errorf("-escalate-after (ZHIZHI_ESCALATE_AFTER) %s: must be 0 (off) or more", cfg.EscalateAfter)
+	case cfg.MetricsToken != "" && (len(cfg.MetricsToken) < 16 || strings.ContainsAny(cfg.MetricsToken, " \t\r\n")):
+		return errors.New("-metrics-token (ZHIZHI_METRICS_TOKEN): must be at least 16 characters, without spaces")
 	}
 	return nil
 }

@@ -23,6 +23,8 @@ func TestMalformedConfiguration(t *testing.T) {
 		{"ZHIZHI_YELLOW_SHARE", "1.5", "ZHIZHI_YELLOW_SHARE"},
 		{"ZHIZHI_ESCALATE_AFTER", "-1h", "ZHIZHI_ESCALATE_AFTER"},
 		{"ZHIZHI_TRUSTED_PROXIES", "proxy.local", "ZHIZHI_TRUSTED_PROXIES"},
+		{"ZHIZHI_METRICS_TOKEN", "short", "ZHIZHI_METRICS_TOKEN"},
+		{"ZHIZHI_METRICS_TOKEN", "a token with spaces in it", "ZHIZHI_METRICS_TOKEN"},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

@@ -37,6 +37,8 @@ type Config struct {
 	TilesAttribution string           // credit shown for the tiles
 	TrustedProxies   clientip.Trusted // reverse proxies whose X-Forwarded-For is believed
 	Logger           *slog.Logger
+	Now              func() time.Time // the service's clock, for tests and benchmarks (nil: time.Now)
+	MetricsToken     string           // bearer token for /metrics; empty: loopback clients only
 }
 
 // Platform is a running zhizhi node.
@@ -79,6 +81,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	svc, err := service.New(ctx, db, service.Config{
 		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, YellowShare: cfg.YellowShare, Logger: cfg.Logger,
 		TrustedProxies: cfg.TrustedProxies,
+		Now:            cfg.Now,
 	})
 	if err != nil {
 		db.Close()
@@ -97,7 +100,35 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	return &Platform{DB: db, Service: svc, Handler: mux, cfg: cfg}, nil
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r.Context(), db); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	m := newMetrics(db, svc)
+	mux.Handle("GET /metrics", m.handler(cfg.MetricsToken, cfg.TrustedProxies))
+	return &Platform{DB: db, Service: svc, Handler: m.instrument(mux), cfg: cfg}, nil
+}
+
+// ready reports whether the node can serve: the database answers within 2 s
+// and its schema is the one this build migrates to (another node may be
+// migrating it, or it is newer than this build).
+func ready(ctx context.Context, db *store.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := db.Ping(ctx); err != nil {
+		return errors.New("database unavailable")
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return errors.New("database unavailable")
+	}
+	if v != store.Version() {
+		return fmt.Errorf("schema version %d, this build needs %d", v, store.Version())
+	}
+	return nil
 }
 
 // Start listens and serves in the background and starts the sweeper.

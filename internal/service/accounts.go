@@ -45,12 +45,14 @@ func (s *Service) SignInFrom(ctx context.Context, client, username, password str
 	}
 	g, name, now := s.signIn, nameKey(username), time.Now()
 	if wait := g.attempt(client, name, now); wait > 0 {
+		s.refused.SignInThrottled.Add(1)
 		return "", store.Account{}, tooMany(fmt.Sprintf("登录失败次数过多，请%d分钟后再试", int(math.Ceil(wait.Minutes()))), wait)
 	}
 	bad := apperr.New(apperr.Unauthorized, "用户名或密码错误")
 	acct, err := s.db.AccountByUsername(ctx, strings.TrimSpace(username))
 	if errors.Is(err, store.ErrNotFound) {
 		g.pause(ctx)
+		s.refused.SignInFailed.Add(1)
 		return "", store.Account{}, bad
 	}
 	if err != nil {
@@ -62,10 +64,12 @@ func (s *Service) SignInFrom(ctx context.Context, client, username, password str
 	}
 	if lock.Locked(s.Now()) {
 		wait := lock.LockedUntil.Sub(s.Now())
+		s.refused.SignInLocked.Add(1)
 		return "", store.Account{}, tooMany("密码错误次数过多，账号已锁定至"+lock.LockedUntil.In(s.Calendar().Location()).Format("15:04")+"，请稍后再试或联系管理员解锁", wait)
 	}
 	if !g.acquire(ctx) {
 		g.uncount(client, name) // not the client's doing
+		s.refused.SignInBusy.Add(1)
 		return "", store.Account{}, tooMany("登录请求过多，请稍后再试", time.Second)
 	}
 	start := time.Now()
@@ -79,6 +83,7 @@ func (s *Service) SignInFrom(ctx context.Context, client, username, password str
 		}); err != nil {
 			return "", store.Account{}, err
 		}
+		s.refused.SignInFailed.Add(1)
 		return "", store.Account{}, bad
 	}
 	g.succeeded(client, name)

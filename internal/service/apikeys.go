@@ -139,10 +139,12 @@ func (r *RateLimited) Error() string {
 func (s *Service) UseAPIKey(ctx context.Context, secret string) (cases.Actor, store.APIKey, error) {
 	secret = strings.TrimSpace(secret)
 	if secret == "" {
+		s.refused.KeyInvalid.Add(1)
 		return cases.Actor{}, store.APIKey{}, apperr.New(apperr.Forbidden, "缺少 api_key")
 	}
 	k, err := s.db.APIKeyByHash(ctx, auth.TokenHash(secret))
 	if errors.Is(err, store.ErrNotFound) {
+		s.refused.KeyInvalid.Add(1)
 		return cases.Actor{}, store.APIKey{}, apperr.New(apperr.Forbidden, "api_key 无效或已吊销")
 	}
 	if err != nil {
@@ -151,6 +153,7 @@ func (s *Service) UseAPIKey(ctx context.Context, secret string) (cases.Actor, st
 	if wait, ok := s.limiter().take(k.ID, k.RatePerMinute, s.cfg.Now()); !ok {
 		e := apperr.Newf(apperr.TooMany, "上报过于频繁（每分钟最多%d次），请%d秒后再试", k.RatePerMinute, int(math.Ceil(wait.Seconds())))
 		e.Err = &RateLimited{RetryAfter: wait}
+		s.refused.KeyRateLimited.Add(1)
 		return cases.Actor{}, k, e
 	}
 	return KeyActor(k), k, nil

@@ -62,6 +62,10 @@ type Service struct {
 	tokMu  sync.Mutex
 	tokens map[string]cachedToken // token hash → actor, briefly
 	tokGen uint64                 // bumped when the cache is cleared
+
+	sweepFired atomic.Int64                                     // clock events the sweeper fired on this node (metrics)
+	sweepPause func(ctx context.Context, d time.Duration) error // between slices (tests count the pauses)
+	refused    Refusals
 }
 
 // reference is the slowly-changing data cached in memory on every node:
@@ -87,7 +91,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if cfg.DuplicateRadius <= 0 {
 		cfg.DuplicateRadius = 100
 	}
-	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard()}
+	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard(), sweepPause: pause}
 	s.cal.Store(calendar.Default())
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
@@ -107,6 +111,23 @@ func (s *Service) DB() *store.DB { return s.db }
 
 // Hub returns the live event hub.
 func (s *Service) Hub() *Hub { return s.hub }
+
+// Refusals counts, on this node, the sign-ins and the anonymous (Open311
+// API key) requests refused, by reason, for the metrics.
+type Refusals struct {
+	SignInThrottled atomic.Int64 // too many failures from the client or for the name (429)
+	SignInLocked    atomic.Int64 // the account is locked (429)
+	SignInBusy      atomic.Int64 // no password-hash slot within 3 s (429)
+	SignInFailed    atomic.Int64 // unknown name, wrong password or inactive account (401)
+	KeyInvalid      atomic.Int64 // missing, unknown or revoked API key (403)
+	KeyRateLimited  atomic.Int64 // an API key over its rate (429)
+}
+
+// Refused returns the node's refusal counters.
+func (s *Service) Refused() *Refusals { return &s.refused }
+
+// SweepFired is how many clock events sweeps on this node have fired.
+func (s *Service) SweepFired() int64 { return s.sweepFired.Load() }
 
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.cfg.Now().UTC() }

@@ -37,6 +37,13 @@ type batcher struct {
 	quit     chan struct{}
 
 	batches, ran, commitNanos, replays atomic.Int64 // for WriterStats
+	observe                            atomic.Pointer[func(jobs int, commit time.Duration)]
+}
+
+// ObserveWriter registers fn, told after each successful group commit how
+// many jobs it carried and how long its COMMIT took (metrics).
+func (db *DB) ObserveWriter(fn func(jobs int, commit time.Duration)) {
+	db.batch.observe.Store(&fn)
 }
 
 // WriterStats describes the group-commit writer's work so far.
@@ -52,6 +59,9 @@ func (db *DB) WriterStats() WriterStats {
 	b := db.batch
 	return WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load()), Replays: b.replays.Load()}
 }
+
+// Queued is how many write jobs wait for the writer.
+func (db *DB) Queued() int { return len(db.batch.jobs) }
 
 func newBatcher(db *DB, opt Options) *batcher {
 	b := &batcher{db: db, jobs: make(chan job, 4096), max: opt.MaxBatch, linger: opt.Linger, quit: make(chan struct{})}
@@ -278,11 +288,21 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 	}
 	start := time.Now()
 	err = sqlTx.Commit()
-	b.commitNanos.Add(int64(time.Since(start)))
+	took := time.Since(start)
+	b.commitNanos.Add(int64(took))
 	b.batches.Add(1)
 	b.ran.Add(int64(len(batch)))
 	if err != nil {
 		return nil, false, fmt.Errorf("commit: %w", translate(err))
+	}
+	if fn := b.observe.Load(); fn != nil {
+		n := 0
+		for i := range batch {
+			if !excluded[i] {
+				n++
+			}
+		}
+		(*fn)(n, took)
 	}
 	return txs, false, nil
 }

@@ -62,26 +62,28 @@ func (r CopyResult) OK() bool {
 // Copy moves a whole installation from one database to another, empty one
 // (typically SQLite to PostgreSQL), table by table in one transaction on the
 // target, rebuilds the target's full-text index, and compares row counts,
-// checksums and full-text search results at both ends. progress, if not nil,
-// is told each table as it is copied.
+// checksums and full-text search results at both ends. The source is read
+// inside one snapshot (snapshot), so a copy of a database that a server is
+// writing to is the database as it was at one instant, and the source's
+// counts and checksums are those of that instant. progress, if not nil, is
+// told each table as it is copied.
 func Copy(ctx context.Context, from, to *DB, progress func(table string, rows int64)) (CopyResult, error) {
 	var res CopyResult
-	for _, t := range []string{"cases", "regions", "accounts"} {
-		var n int64
-		if err := to.write.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&n); err != nil {
-			return res, fmt.Errorf("check target: %w", translate(err))
-		}
-		if n > 0 {
-			return res, fmt.Errorf("target database is not empty: %d rows in %s", n, t)
-		}
+	if err := to.checkEmpty(ctx); err != nil {
+		return res, err
 	}
+	snap, err := from.snapshot(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer snap.Rollback()
 	tx, err := to.write.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("begin copy: %w", translate(err))
 	}
 	defer tx.Rollback()
 	for _, table := range copyTables {
-		n, err := copyTable(ctx, from, tx, table)
+		n, err := copyTable(ctx, snap, tx, table)
 		if err != nil {
 			return res, err
 		}
@@ -97,23 +99,29 @@ func Copy(ctx context.Context, from, to *DB, progress func(table string, rows in
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("commit copy: %w", translate(err))
 	}
-	if res.Source, err = from.Checksums(ctx); err != nil {
+	if res.Source, err = checksums(ctx, snap); err != nil {
 		return res, err
 	}
 	if res.Target, err = to.Checksums(ctx); err != nil {
 		return res, err
 	}
-	words, err := from.sampleWords(ctx)
+	words, err := sampleWords(ctx, snap)
 	if err != nil {
 		return res, err
 	}
+	// The source's matches are counted in the snapshot by testing every
+	// row, the target's through its search (the full-text index for a rare
+	// word), so the target's index is checked against the copied text.
+	scan := `SELECT count(*) FROM cases WHERE instr(lower(body), lower($1)) > 0`
+	if from.Dialect == Postgres {
+		scan = `SELECT count(*) FROM cases WHERE strpos(lower(body), lower($1)) > 0`
+	}
 	for _, w := range words {
 		sc := SearchCount{Word: w}
-		f := CaseFilter{Scope: Scope{All: true}, Text: w}
-		if sc.Source, err = from.CountCases(ctx, f); err != nil {
-			return res, err
+		if err := snap.QueryRowContext(ctx, scan, w).Scan(&sc.Source); err != nil {
+			return res, fmt.Errorf("search source: %w", translate(err))
 		}
-		if sc.Target, err = to.CountCases(ctx, f); err != nil {
+		if sc.Target, err = to.CountCases(ctx, CaseFilter{Scope: Scope{All: true}, Text: w}); err != nil {
 			return res, err
 		}
 		res.Search = append(res.Search, sc)
@@ -121,9 +129,52 @@ func Copy(ctx context.Context, from, to *DB, progress func(table string, rows in
 	return res, nil
 }
 
+// checkEmpty refuses a database that holds any row of an installation's
+// tables.
+func (db *DB) checkEmpty(ctx context.Context) error {
+	for _, t := range copyTables {
+		var n int64
+		if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+t+` LIMIT 1) x`).Scan(&n); err != nil {
+			return fmt.Errorf("check target: %w", translate(err))
+		}
+		if n > 0 {
+			return fmt.Errorf("target database is not empty: %s has rows", t)
+		}
+	}
+	return nil
+}
+
+// querier is what reading a table needs: a connection pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// snapshot begins a read-only transaction in which every read sees the
+// database as it was at one instant, whatever commits meanwhile:
+// REPEATABLE READ on PostgreSQL (a snapshot taken at the first statement),
+// a read transaction on SQLite (WAL: the snapshot of its first read, held
+// until it ends). The first read is made here.
+func (db *DB) snapshot(ctx context.Context) (*sql.Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("begin snapshot: %w", translate(err))
+	}
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("begin snapshot: %w", translate(err))
+	}
+	return tx, nil
+}
+
 // copyTable streams one table's rows into the target in multi-row INSERTs.
-func copyTable(ctx context.Context, from *DB, tx *sql.Tx, table string) (int64, error) {
-	rows, err := from.read.QueryContext(ctx, `SELECT * FROM `+table)
+func copyTable(ctx context.Context, from querier, tx *sql.Tx, table string) (int64, error) {
+	rows, err := from.QueryContext(ctx, `SELECT * FROM `+table)
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", table, translate(err))
 	}
@@ -193,9 +244,20 @@ func copyTable(ctx context.Context, from *DB, tx *sql.Tx, table string) (int64, 
 // up a SHA-256 of each row's values (in a canonical text form, so both
 // engines agree), so row order does not matter.
 func (db *DB) Checksums(ctx context.Context) ([]TableSum, error) {
+	snap, err := db.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Rollback()
+	return checksums(ctx, snap)
+}
+
+// checksums computes every table's count and checksum through q (a
+// snapshot, so that the tables agree with one another).
+func checksums(ctx context.Context, q querier) ([]TableSum, error) {
 	var out []TableSum
 	for _, table := range copyTables {
-		rows, err := db.read.QueryContext(ctx, `SELECT * FROM `+table)
+		rows, err := q.QueryContext(ctx, `SELECT * FROM `+table)
 		if err != nil {
 			return nil, fmt.Errorf("checksum %s: %w", table, translate(err))
 		}
@@ -280,8 +342,8 @@ func canonical(v any) string {
 
 // sampleWords picks a few words from case descriptions for comparing
 // full-text search after a copy: two, three and four characters long.
-func (db *DB) sampleWords(ctx context.Context) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT body FROM cases ORDER BY id LIMIT 5`)
+func sampleWords(ctx context.Context, q querier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT body FROM cases ORDER BY id LIMIT 5`)
 	if err != nil {
 		return nil, fmt.Errorf("sample words: %w", translate(err))
 	}

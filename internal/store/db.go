@@ -189,6 +189,9 @@ func (db *DB) closeConns() {
 // Close stops the writer after draining what it was given, then closes the
 // connections.
 func (db *DB) Close() error {
+	if db.batch == nil { // OpenSource, OpenBackup: one pool, read only
+		return db.read.Close()
+	}
 	db.batch.stop()
 	db.stopCheckpointer()
 	for _, st := range db.stmts {
