@@ -45,7 +45,9 @@ func TestFacts(t *testing.T) {
 		{"held inspector", func(c *cases.Case) {
 			c.State, c.Hold, c.Reporter.AccountID = cases.Held, &cases.Hold{Reason: cases.HoldPhone, Since: at}, "anon:1"
 		}, Inspector, "anon:1", nil},
-		{"rejected from held", func(c *cases.Case) { c.State, c.Hold = cases.Rejected, &cases.Hold{Reason: cases.HoldClient, Since: at} }, Street, "500103014", nil},
+		{"rejected from held", func(c *cases.Case) {
+			c.State, c.Hold = cases.Rejected, &cases.Hold{Reason: cases.HoldClient, Since: at}
+		}, Street, "500103014", nil},
 		{"released", func(c *cases.Case) {
 			c.State, c.Hold = cases.Reported, &cases.Hold{Reason: cases.HoldDoor, Since: at, Released: at.Add(time.Hour)}
 		}, Grid, "500103014010001", Counts{Reported: 1}},
