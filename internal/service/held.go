@@ -22,6 +22,11 @@ const MaxScreen = 1000
 // HeldQueue lists the held reports the actor may see, newest first, and
 // counts them all.
 func (s *Service) HeldQueue(ctx context.Context, actor cases.Actor, after string, limit int) ([]cases.Case, int, error) {
+	switch actor.Role {
+	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
+	default:
+		return nil, 0, apperr.New(apperr.Forbidden, "无权查看待甄别队列")
+	}
 	f := store.CaseFilter{States: []cases.State{cases.Held}}
 	total, err := s.Count(ctx, actor, f)
 	if err != nil {
@@ -45,6 +50,9 @@ type Screened struct {
 // more) held, unknown or out of the actor's scope is listed as failed and
 // left alone.
 func (s *Service) Screen(ctx context.Context, actor cases.Actor, ids []string, cmd cases.Command) (Screened, error) {
+	if actor.Role != cases.RoleCommander {
+		return Screened{}, apperr.New(apperr.Forbidden, "只有指挥中心可以甄别")
+	}
 	if cmd.Action != cases.ActRelease && cmd.Action != cases.ActReject {
 		return Screened{}, apperr.Field("action", "只能放行或不予受理")
 	}
