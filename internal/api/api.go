@@ -63,6 +63,8 @@ func init() {
 		{"GET", "/api/v1/cases/{id}/duplicates", signed, (*API).duplicates, "Open cases of the same category nearby"},
 		{"GET", "/api/v1/cases/{id}/reporter", signed, (*API).reporter, "The reporter's full phone number, for the command center to call back; every read is recorded in the audit trail (personal_data)"},
 		{"GET", "/api/v1/appeals", signed, (*API).appeals, "The review queue of overdue appeals in scope (commanders and leaders: their region's; unit staff: their unit's; ?state=pending_review|pending_approval|approved|refused&before=&limit=)"},
+		{"GET", "/api/v1/held", signed, (*API).heldList, "The holding queue (待甄别): anonymous reports held under a flood, no clock running, in scope (commanders, leaders, admins; ?after=&limit=)"},
+		{"POST", "/api/v1/held", signed, (*API).screenHeld, "Release or reject held reports at once, each through the state machine (commanders; {\"action\": \"release\"|\"reject\", \"ids\": [...], \"note\": reason})"},
 		{"GET", "/api/v1/suggest", signed, (*API).suggest, "Suggest categories and units for a description"},
 		{"GET", "/api/v1/locate", signed, (*API).locate, "Find the grid holding a point"},
 		{"GET", "/api/v1/events", signed, (*API).events, "Server-sent events of case changes in scope"},

@@ -27,7 +27,7 @@ var schemas = map[string]any{
 		"photos":  arr(ref("Photo")), "solved_on_spot": map[string]any{"type": "boolean"}, "note": str("what was done on the spot"),
 	}),
 	"Command": obj(map[string]any{
-		"action": enum("accept", "reject", "merge", "dispatch", "redispatch", "sign", "handle", "feedback", "verify", "close", "rate",
+		"action": enum("release", "accept", "reject", "merge", "dispatch", "redispatch", "sign", "handle", "feedback", "verify", "close", "rate",
 			"return", "extend_request", "extend_approve", "extend_deny", "park_request", "park_approve", "park_deny", "resume",
 			"reopen", "escalate", "urge", "supervise", "place", "hand_down",
 			"whistle", "report_in", "leave", "rate_party", "meeting", "decision_done",
@@ -67,6 +67,9 @@ var schemas = map[string]any{
 		"title": str("a head's title, one of the configured titles"), "phone": str(""), "active": map[string]any{"type": "boolean"},
 		"password": str("a new password, at least 8 characters"),
 	}),
+	"Screen": obj(map[string]any{
+		"action": enum("release", "reject"), "ids": arr(str("case ID")), "note": str("reject: the reason"),
+	}),
 	"Case": map[string]any{"type": "object", "description": "a case: number, state, location, category, tasks with their clocks, whistles with their parties' report-in clocks, meetings with their decisions, and more"},
 }
 
@@ -99,6 +102,7 @@ var requestBodies = map[string]string{
 	"POST /api/v1/cases":              "Report",
 	"POST /api/v1/cases/{id}/actions": "Command",
 	"PATCH /api/v1/accounts/{id}":     "AccountChange",
+	"POST /api/v1/held":               "Screen",
 }
 
 // queryParams documents the query parameters of each route.
@@ -106,6 +110,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/cases": {"state", "open", "region", "grid", "category", "board", "unit", "severity", "source", "overdue",
 		"from", "to", "q", "bbox", "after", "limit"},
 	"GET /api/v1/suggest":         {"text"},
+	"GET /api/v1/held":            {"after", "limit"},
 	"GET /api/v1/evaluation":      {"kind", "period", "under", "top"},
 	"GET /api/v1/locate":          {"lng", "lat"},
 	"GET /api/v1/regions":         {"parent", "level", "under"},

@@ -18,6 +18,7 @@ type State string
 
 // The states of a case.
 const (
+	Held       State = "held"       // 待甄别: an anonymous report held for screening, no clock running (hold.go)
 	Reported   State = "reported"   // 待受理: waiting for the center to accept
 	Accepted   State = "accepted"   // 待派遣: registered, waiting for dispatch
 	Dispatched State = "dispatched" // 待签收: sent to units, lead has not signed
@@ -30,11 +31,13 @@ const (
 )
 
 // States lists every state in loop order.
-var States = []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked, Closed, Rejected, Merged}
+var States = []State{Held, Reported, Accepted, Dispatched, Handling, FedBack, Parked, Closed, Rejected, Merged}
 
 // Label is the state's Chinese name for the console and Open311.
 func (s State) Label() string {
 	switch s {
+	case Held:
+		return "待甄别"
 	case Reported:
 		return "待受理"
 	case Accepted:
@@ -286,6 +289,7 @@ type Case struct {
 	Rule        *RouteRule        `json:"rule,omitempty"`       // the library entry of the last dispatch
 	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
 	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
+	Hold        *Hold             `json:"hold,omitempty"`       // held for screening at the report (hold.go)
 	WasOverdue  bool              `json:"was_overdue,omitempty"`
 	ReportedAt  time.Time         `json:"reported_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
@@ -368,6 +372,10 @@ func (c Case) clone() Case {
 	if c.Park != nil {
 		p := *c.Park
 		c.Park = &p
+	}
+	if c.Hold != nil {
+		h := *c.Hold
+		c.Hold = &h
 	}
 	return c
 }

@@ -33,6 +33,9 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		n.stopCaseClock(now)
 		n.Stage, n.Clock = StageDispatch, p.start(limitDispatch, n.Severity, now)
 
+	case ActRelease:
+		release(n, now, p)
+
 	case ActReject:
 		n.stopCaseClock(now)
 		n.Stage = ""

@@ -105,6 +105,19 @@ func newCase(t *testing.T, sev sla.Severity) cases.Case {
 	return c
 }
 
+// heldCase is the standard report held for screening (reported at 09:00).
+func heldCase(t *testing.T, why cases.HoldReason) cases.Case {
+	t.Helper()
+	r := testReport()
+	r.Answers = map[string]any{"depth": "12", "hazards": []any{"water"}}
+	r.Hold = why
+	c, _, err := cases.New(r, questionCategory(), testPlace, "case-1", "YZ-2026-0001", gridWorker, pol, at(9, 9, 0))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
 // must applies a command that has to succeed.
 func must(t *testing.T, c cases.Case, cmd cases.Command, actor cases.Actor, now time.Time) cases.Case {
 	t.Helper()
@@ -142,6 +155,8 @@ func reachHook(t *testing.T, want cases.State, sev sla.Severity, hook func(cases
 		c, now = must(t, c, cmd, actor, when), when
 	}
 	switch want {
+	case cases.Held:
+		return heldCase(t, cases.HoldDoor), now
 	case cases.Reported:
 		return c, now
 	case cases.Rejected:

@@ -119,6 +119,7 @@ const (
 	ActWarn          Action = "warn"      // a clock turned yellow or red (system)
 	ActPlace         Action = "place"     // the center places (or corrects) the case's location
 	ActHandDown      Action = "hand_down" // 交办: an upper center hands the case down to the center below
+	ActRelease       Action = "release"   // 放行: a held report enters the loop (hold.go)
 
 	// Whistle-and-report and meetings (whistle.go).
 	ActWhistle      Action = "whistle"       // 吹哨
@@ -182,8 +183,9 @@ type Rule struct {
 // the case closes, also after the lead has fed back (the guards keep each
 // unit to its own task).
 var Table = []Rule{
+	{ActRelease, "放行", []State{Held}, Reported, []Role{RoleCommander}, nil},
 	{ActAccept, "受理", []State{Reported}, Accepted, []Role{RoleCommander}, nil},
-	{ActReject, "不予受理", []State{Reported}, Rejected, []Role{RoleCommander}, []Field{FNote}},
+	{ActReject, "不予受理", []State{Held, Reported}, Rejected, []Role{RoleCommander}, []Field{FNote}},
 	{ActMerge, "合并", []State{Reported, Accepted}, Merged, []Role{RoleCommander}, []Field{FTarget}},
 	{ActDispatch, "派遣", []State{Accepted}, Dispatched, []Role{RoleCommander}, []Field{FLead}},
 	{ActRedispatch, "改派", []State{Dispatched, Handling}, Dispatched, []Role{RoleCommander}, []Field{FLead, FNote}},
@@ -468,7 +470,7 @@ func guard(c *Case, a Action, actor Actor) error {
 
 func isCommanderAction(a Action) bool {
 	switch a {
-	case ActAccept, ActReject, ActMerge, ActDispatch, ActRedispatch, ActClose, ActExtendApprove, ActExtendDeny,
+	case ActRelease, ActAccept, ActReject, ActMerge, ActDispatch, ActRedispatch, ActClose, ActExtendApprove, ActExtendDeny,
 		ActParkApprove, ActParkDeny, ActReopen, ActEscalate, ActVerify, ActWhistle, ActPlace, ActHandDown:
 		return true
 	}

@@ -25,6 +25,7 @@ type Report struct {
 	Photos      []Photo        `json:"photos,omitempty"`
 	OnSpot      bool           `json:"solved_on_spot,omitempty"` // the reporter fixed it at once
 	ClientRef   string         `json:"client_ref,omitempty"`     // the reporter's own ID for this report: sending it again returns the same case
+	Hold        HoldReason     `json:"-"`                        // set by the service: the report is held for screening (hold.go)
 	Note        string         `json:"note,omitempty"`           // on the spot: what was done
 }
 
@@ -164,6 +165,10 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 		if n := strings.TrimSpace(r.Note); n != "" {
 			step.Note = n
 		}
+		return c, step, nil
+	}
+	if r.Hold != "" {
+		hold(&c, &step, r.Hold, now)
 		return c, step, nil
 	}
 	c.Stage, c.Clock = StageAccept, p.start(limitAccept, sev, now)

@@ -104,10 +104,18 @@ func put(c Counts, m Measure, v int) {
 // before the step that ended it. A step taken in the seconds between the
 // due instant and the sweep that follows counts as on time.
 //
+// A case held for screening (cases.Hold) counts nothing until it is
+// released; one rejected from the holding queue never counts.
+//
 // Exempted (an approved overdue appeal) is not filled yet: see the marked
 // place below. A zero count is left out of Counts; facts that share kind,
 // subject and day are merged into one.
 func Facts(c *cases.Case, steps []cases.Step, loc *time.Location) []Fact {
+	if c.Screened() {
+		// Held for screening and never released (still held, or rejected
+		// from the holding queue): it never entered the loop.
+		return nil
+	}
 	day := DayOf(c.ReportedAt, loc)
 	registered := c.State != cases.Reported && c.State != cases.Rejected && c.State != ""
 	closed := c.State == cases.Closed

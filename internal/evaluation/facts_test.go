@@ -39,6 +39,21 @@ func TestFacts(t *testing.T) {
 		{"reported street", func(c *cases.Case) { c.State = cases.Reported }, Street, "500103014", Counts{Reported: 1}},
 		{"no district city", func(c *cases.Case) { c.State = cases.Reported }, City, "500000", nil},
 		{"rejected", func(c *cases.Case) { c.State = cases.Rejected }, Community, "500103014010", Counts{Reported: 1, Rejected: 1}},
+		// Held for screening: nothing until released; rejected from the
+		// holding queue: never anything; released: an ordinary report.
+		{"held", func(c *cases.Case) { c.State, c.Hold = cases.Held, &cases.Hold{Reason: cases.HoldDoor, Since: at} }, Grid, "500103014010001", nil},
+		{"held inspector", func(c *cases.Case) {
+			c.State, c.Hold, c.Reporter.AccountID = cases.Held, &cases.Hold{Reason: cases.HoldPhone, Since: at}, "anon:1"
+		}, Inspector, "anon:1", nil},
+		{"rejected from held", func(c *cases.Case) {
+			c.State, c.Hold = cases.Rejected, &cases.Hold{Reason: cases.HoldClient, Since: at}
+		}, Street, "500103014", nil},
+		{"released", func(c *cases.Case) {
+			c.State, c.Hold = cases.Reported, &cases.Hold{Reason: cases.HoldDoor, Since: at, Released: at.Add(time.Hour)}
+		}, Grid, "500103014010001", Counts{Reported: 1}},
+		{"released then rejected", func(c *cases.Case) {
+			c.State, c.Hold = cases.Rejected, &cases.Hold{Reason: cases.HoldDoor, Since: at, Released: at.Add(time.Hour)}
+		}, Grid, "500103014010001", Counts{Reported: 1, Rejected: 1}},
 		{"public accepted", func(c *cases.Case) { c.State = cases.Accepted; c.Source = cases.SourceHotline }, District, "500103",
 			Counts{Reported: 1, Registered: 1, PublicVerified: 1}},
 		{"open overdue", func(c *cases.Case) { c.State = cases.Handling; c.WasOverdue = true }, Grid, "500103014010001",

@@ -794,3 +794,51 @@ func TestMediaNotFound(t *testing.T) {
 		expectError(t, get(t, "/open311/v2/"+path), "xml", 404)
 	}
 }
+
+// TestHeldCasesNotPublished: a resident's report held for screening (待甄别)
+// is not in the public listing, open or unfiltered, until the center
+// releases it; by its own number it reads back (its reporter follows it).
+func TestHeldCasesNotPublished(t *testing.T) {
+	ctx := context.Background()
+	p, _ := pointInGridOf(t, "zhouchunyan")
+	var held cases.Case
+	for range service.DefaultDoorLimits.PhoneHold + 1 {
+		tok, err := plat.Service.FormToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err = plat.Service.ReportAnonymous(ctx, service.Knock{Token: tok}, cases.Report{Category: "MS03", Point: &p,
+			Description: "待甄别不公开测试", Reporter: cases.Reporter{Phone: "13677770000"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held.State != cases.Held {
+		t.Fatalf("the fourth report of one phone: %s", held.State)
+	}
+	listed := func(f, query string) bool {
+		for _, r := range requestOf(t, f, get(t, "/open311/v2/requests."+f+query)) {
+			if r["service_request_id"] == held.Number {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range formats {
+		if listed(f, "?status=open&service_code=MS03") || listed(f, "?service_code=MS03") {
+			t.Errorf("%s: a held case is published", f)
+		}
+		if !listed(f, "?service_request_id="+held.Number) {
+			t.Errorf("%s: the held case does not read back by its number", f)
+		}
+	}
+	cmd := cases.Actor{AccountID: "cmd", Role: cases.RoleCommander, RegionPath: held.CenterPath}
+	if _, err := plat.Service.Screen(ctx, cmd, []string{held.ID}, cases.Command{Action: cases.ActRelease}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range formats {
+		if !listed(f, "?status=open&service_code=MS03") {
+			t.Errorf("%s: the released case is not published", f)
+		}
+	}
+}

@@ -405,8 +405,10 @@ func (h *Handler) list(c *call) error {
 			q.probs = append(q.probs, problem{"status", "status 应为 open 或 closed"})
 		}
 	}
-	if len(f.States) == len(cases.States) {
-		f.States = nil
+	if len(f.States) == 0 {
+		// Every state but held: a report held for screening (待甄别) is
+		// not published until the center releases it.
+		f.States = append(openStates(), cases.Closed, cases.Rejected, cases.Merged)
 	}
 	var offset int
 	f.Limit, offset = q.page()
@@ -429,7 +431,7 @@ func (h *Handler) list(c *call) error {
 func openStates() []cases.State {
 	var out []cases.State
 	for _, s := range cases.States {
-		if s.Open() {
+		if s.Open() && s != cases.Held {
 			out = append(out, s)
 		}
 	}

@@ -28,14 +28,15 @@ type Config struct {
 	DB               string // SQLite path or postgres:// URL
 	DataDir          string // photos live under DataDir/photos unless PhotoDir is set
 	PhotoDir         string
-	DefaultCenter    string           // path for reports that fall in no grid
-	SweepEvery       time.Duration    // sweeper interval
-	RollEvery        time.Duration    // rollups interval (0: SweepEvery; < 0: this node does not roll)
-	EscalateAfter    time.Duration    // red this long → escalate
-	YellowShare      float64          // share of a limit after which a clock turns yellow (default 0.8)
-	Tiles            string           // base-map tile URL template for the console's maps ("" = our shapes only)
-	TilesAttribution string           // credit shown for the tiles
-	TrustedProxies   clientip.Trusted // reverse proxies whose X-Forwarded-For is believed
+	DefaultCenter    string             // path for reports that fall in no grid
+	SweepEvery       time.Duration      // sweeper interval
+	RollEvery        time.Duration      // rollups interval (0: SweepEvery; < 0: this node does not roll)
+	EscalateAfter    time.Duration      // red this long → escalate
+	YellowShare      float64            // share of a limit after which a clock turns yellow (default 0.8)
+	Tiles            string             // base-map tile URL template for the console's maps ("" = our shapes only)
+	TilesAttribution string             // credit shown for the tiles
+	TrustedProxies   clientip.Trusted   // reverse proxies whose X-Forwarded-For is believed
+	Doors            service.DoorLimits // the anonymous doors' thresholds (zero fields: defaults)
 	Logger           *slog.Logger
 	Now              func() time.Time // the service's clock, for tests and benchmarks (nil: time.Now)
 	MetricsToken     string           // bearer token for /metrics; empty: loopback clients only
@@ -82,6 +83,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, YellowShare: cfg.YellowShare, Logger: cfg.Logger,
 		TrustedProxies: cfg.TrustedProxies,
 		Now:            cfg.Now,
+		Doors:          cfg.Doors,
 	})
 	if err != nil {
 		db.Close()

@@ -29,26 +29,45 @@ func anonymousActor(phone string) cases.Actor {
 }
 
 // ReportAnonymous takes a resident's report made without an account. The
-// phone number is required; the reporter's name is optional.
-func (s *Service) ReportAnonymous(ctx context.Context, r cases.Report) (cases.Case, error) {
+// phone number is required; the reporter's name is optional. The knock's
+// form token is used up by the report (the same form sent again by the same
+// phone returns the case it made); the client and the phone are counted
+// (doors.go): past the soft thresholds the report is held for screening,
+// past the hard ones it is refused with 429.
+func (s *Service) ReportAnonymous(ctx context.Context, k Knock, r cases.Report) (cases.Case, error) {
 	phone := normalPhone(r.Reporter.Phone)
 	if phone == "" {
 		return cases.Case{}, apperr.Field("reporter.phone", "请留下联系电话，以便回访")
 	}
+	expires, err := s.checkToken(ctx, k.Token)
+	if err != nil {
+		return cases.Case{}, err
+	}
 	r.Reporter.Phone = phone
 	r.Source = cases.SourceResident
+	r.ClientRef = k.Token
 	a := anonymousActor(phone)
 	if strings.TrimSpace(r.Reporter.Name) != "" {
 		a.Name = strings.TrimSpace(r.Reporter.Name)
 	}
 	r.Reporter.AccountID = a.AccountID
-	return s.Report(ctx, a, r)
+	wait, why := s.doors.admit(k.Client, a.AccountID, s.Now())
+	if wait > 0 {
+		return cases.Case{}, tooMany("提交过于频繁，请稍后再试；如情况紧急，请拨打12345热线", wait)
+	}
+	r.Hold = why
+	c, replay, err := s.report(ctx, a, r, &formUse{token: k.Token, expires: expires})
+	if err != nil || replay {
+		s.doors.giveBack(k.Client, a.AccountID)
+	}
+	return c, err
 }
 
 // FollowAnonymous returns a case by its number to the resident who reported
 // it, proven by the phone number given at the report. Any mismatch is "not
-// found", so numbers cannot be probed.
-func (s *Service) FollowAnonymous(ctx context.Context, number, phone string) (cases.Case, []cases.Step, error) {
+// found", so numbers cannot be probed; a client that gives too many wrong
+// pairs waits (429), the case stays open to everyone else.
+func (s *Service) FollowAnonymous(ctx context.Context, client, number, phone string) (cases.Case, []cases.Step, error) {
 	if strings.TrimSpace(number) == "" || normalPhone(phone) == "" {
 		var f apperr.Fields
 		if strings.TrimSpace(number) == "" {
@@ -59,8 +78,12 @@ func (s *Service) FollowAnonymous(ctx context.Context, number, phone string) (ca
 		}
 		return cases.Case{}, nil, f.Err()
 	}
+	if wait := s.doors.followWait(client, s.Now()); wait > 0 {
+		return cases.Case{}, nil, tooMany("查询错误次数过多，请稍后再试", wait)
+	}
 	c, steps, err := s.Case(ctx, anonymousActor(phone), strings.TrimSpace(number))
 	if err != nil {
+		s.doors.miss(client, s.Now())
 		return cases.Case{}, nil, apperr.New(apperr.NotFound, "案件编号或电话不正确")
 	}
 	return c, steps, nil
@@ -68,8 +91,8 @@ func (s *Service) FollowAnonymous(ctx context.Context, number, phone string) (ca
 
 // RateAnonymous lets the resident who reported a case rate it once it is
 // closed, proven by the phone number given at the report.
-func (s *Service) RateAnonymous(ctx context.Context, number, phone string, rating cases.Rating, note string) (cases.Case, error) {
-	c, _, err := s.FollowAnonymous(ctx, number, phone)
+func (s *Service) RateAnonymous(ctx context.Context, client, number, phone string, rating cases.Rating, note string) (cases.Case, error) {
+	c, _, err := s.FollowAnonymous(ctx, client, number, phone)
 	if err != nil {
 		return cases.Case{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
 
@@ -35,29 +36,34 @@ func TestAnonymousResident(t *testing.T) {
 	}
 	pt := grids[0].Shape.Centroid()
 	r := cases.Report{Category: "MS03", Description: "小区门口垃圾堆放多日", Point: &pt,
-		Reporter: cases.Reporter{Name: "李女士", Phone: "139 1234 5678"}, ClientRef: "web-1"}
-	if _, err := svc.ReportAnonymous(ctx, cases.Report{Category: "MS03", Description: "x", Point: &pt}); !apperr.Is(err, apperr.Invalid) {
-		t.Fatalf("a report without a phone must be refused: %v", err)
-	}
-	c, err := svc.ReportAnonymous(ctx, r)
+		Reporter: cases.Reporter{Name: "李女士", Phone: "139 1234 5678"}}
+	tok, err := svc.FormToken(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := svc.ReportAnonymous(ctx, r)
+	k := service.Knock{Client: "192.0.2.1", Token: tok}
+	if _, err := svc.ReportAnonymous(ctx, k, cases.Report{Category: "MS03", Description: "x", Point: &pt}); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("a report without a phone must be refused: %v", err)
+	}
+	c, err := svc.ReportAnonymous(ctx, k, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.ReportAnonymous(ctx, k, r)
 	if err != nil || again.ID != c.ID || again.Number != c.Number {
 		t.Fatalf("the same client reference must return the same case: %v %s %s", err, again.ID, c.ID)
 	}
 	if n, _ := p.DB.CountCases(ctx, store.CaseFilter{Scope: store.Scope{All: true}, Reporter: c.Reporter.AccountID}); n != 1 {
 		t.Fatalf("%d cases for one report sent twice", n)
 	}
-	if _, _, err := svc.FollowAnonymous(ctx, c.Number, "13900000000"); !apperr.Is(err, apperr.NotFound) {
+	if _, _, err := svc.FollowAnonymous(ctx, "192.0.2.1", c.Number, "13900000000"); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("a wrong phone must learn nothing: %v", err)
 	}
-	got, steps, err := svc.FollowAnonymous(ctx, c.Number, "+86 139-1234-5678")
+	got, steps, err := svc.FollowAnonymous(ctx, "192.0.2.1", c.Number, "+86 139-1234-5678")
 	if err != nil || got.ID != c.ID || len(steps) != 1 {
 		t.Fatalf("follow: %v %+v", err, got)
 	}
-	if _, err := svc.RateAnonymous(ctx, c.Number, "13912345678", cases.Satisfied, ""); !apperr.Is(err, apperr.Refused) {
+	if _, err := svc.RateAnonymous(ctx, "192.0.2.1", c.Number, "13912345678", cases.Satisfied, ""); !apperr.Is(err, apperr.Refused) {
 		t.Fatalf("rating an open case must be refused: %v", err)
 	}
 	// Close it quickly: accept, solved by the commander's close after feedback.
@@ -74,11 +80,11 @@ func TestAnonymousResident(t *testing.T) {
 	must(cases.Command{Action: cases.ActSign}, unit)
 	must(cases.Command{Action: cases.ActFeedback, Note: "已清运"}, unit)
 	must(cases.Command{Action: cases.ActClose}, commander)
-	rated, err := svc.RateAnonymous(ctx, c.Number, "13912345678", cases.Satisfied, "处理很快")
+	rated, err := svc.RateAnonymous(ctx, "192.0.2.1", c.Number, "13912345678", cases.Satisfied, "处理很快")
 	if err != nil || rated.Rating != cases.Satisfied {
 		t.Fatalf("rate: %v %+v", err, rated.Rating)
 	}
-	if _, err := svc.RateAnonymous(ctx, c.Number, "13912345678", cases.Unsatisfied, ""); !apperr.Is(err, apperr.Refused) {
+	if _, err := svc.RateAnonymous(ctx, "192.0.2.1", c.Number, "13912345678", cases.Unsatisfied, ""); !apperr.Is(err, apperr.Refused) {
 		t.Fatalf("rating twice must be refused: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"reflect"
 	"testing"
@@ -141,8 +142,12 @@ func TestRollupsMatchRecount(t *testing.T) {
 		if c.Point == nil {
 			continue
 		}
-		nc, err := s.ReportAnonymous(ctx, cases.Report{Source: cases.SourceResident, Point: c.Point, Category: c.Category,
-			Description: "路面有坑，请尽快处理", Reporter: cases.Reporter{Name: "张三", Phone: "13800000000"}})
+		tok, err := s.FormToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := s.ReportAnonymous(ctx, service.Knock{Token: tok}, cases.Report{Source: cases.SourceResident, Point: c.Point, Category: c.Category,
+			Description: "路面有坑，请尽快处理", Reporter: cases.Reporter{Name: "张三", Phone: fmt.Sprintf("1380000%04d", i)}})
 		if err != nil {
 			continue
 		}

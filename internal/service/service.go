@@ -38,6 +38,7 @@ type Config struct {
 	EscalateAfter   time.Duration    // red for this long → escalate to the next center (0 = never)
 	DuplicateRadius float64          // meters within which open cases of a category are possible duplicates (default 100)
 	TrustedProxies  clientip.Trusted // proxies whose X-Forwarded-For names the client (ClientAddr)
+	Doors           DoorLimits       // the anonymous doors' thresholds (doors.go; zero fields: defaults)
 	Now             func() time.Time
 	Logger          *slog.Logger
 }
@@ -56,6 +57,9 @@ type Service struct {
 
 	keys   keyLimiter   // API keys' rate buckets on this node
 	signIn *signInGuard // sign-in throttle on this node
+	doors  *doorGuard   // the anonymous doors' counts on this node (doors.go)
+
+	formKeyCache atomic.Pointer[[]byte] // the console key, for form tokens
 
 	photoKey []byte // signs photo addresses (photos.go), from the installation's key
 
@@ -91,7 +95,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if cfg.DuplicateRadius <= 0 {
 		cfg.DuplicateRadius = 100
 	}
-	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard(), sweepPause: pause}
+	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard(), sweepPause: pause, doors: newDoorGuard(cfg.Doors)}
 	s.cal.Store(calendar.Default())
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
@@ -308,6 +312,20 @@ func lastCode(path string) string {
 // Report takes a new report: validates it, places it in its grid, routes it,
 // starts its clock and stores it durably before returning.
 func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report) (cases.Case, error) {
+	c, _, err := s.report(ctx, actor, r, nil)
+	return c, err
+}
+
+// formUse is a form token a report uses up (the anonymous doors, doors.go).
+type formUse struct {
+	token   string
+	expires time.Time
+}
+
+// report is Report, also consuming a form token in the report's write when
+// one is given; replay is whether the report was one already taken (the
+// same client reference of the same reporter), returned as it was.
+func (s *Service) report(ctx context.Context, actor cases.Actor, r cases.Report, use *formUse) (c cases.Case, replay bool, err error) {
 	now := s.Now()
 	var f apperr.Fields
 	cat, ok := s.Category(r.Category)
@@ -322,7 +340,7 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 			f.Add(fe.Field, fe.Reason)
 		}
 	} else if err != nil {
-		return cases.Case{}, err
+		return cases.Case{}, false, err
 	}
 	if !f.Empty() {
 		// Name the report's other mistakes too, not only the category:
@@ -338,14 +356,14 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 				}
 			}
 		}
-		return cases.Case{}, f.Err()
+		return cases.Case{}, false, f.Err()
 	}
 	r.Photos = photos
 	place := s.place(actor, r.Point)
 	caseID := id.At(now)
 	c, step, err := cases.New(r, cat, place, caseID, "", actor, s.Policy(cat), now)
 	if err != nil {
-		return cases.Case{}, err
+		return cases.Case{}, false, err
 	}
 	step.ID = id.At(now)
 	center := lastCode(place.CenterPath)
@@ -353,14 +371,21 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 	fresh := c
 	counter := "case:" + center + ":" + day
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		c = fresh // the writer may run this again after another job failed
+		c, replay = fresh, false // the writer may run this again after another job failed
 		if c.ClientRef != "" && c.Reporter.AccountID != "" {
 			// Sent again (an offline phone's retry): the case it made.
 			old, err := tx.CaseByClientRef(ctx, c.Reporter.AccountID, c.ClientRef)
 			if err == nil {
-				c = old
+				c, replay = old, true
 				return nil
 			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if use != nil {
+			if _, err := tx.UseFormToken(ctx, use.token, c.ID, now, use.expires); errors.Is(err, store.ErrConflict) {
+				return apperr.New(apperr.Conflict, "这份表单已经提交过一次，不能再次使用；如需反映新的问题，请重新打开页面填写")
+			} else if err != nil {
 				return err
 			}
 		}
@@ -376,9 +401,9 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 		return tx.NotifyCase(ctx, s.node, c.ID, c.Version)
 	}, counter)
 	if err != nil {
-		return cases.Case{}, err
+		return cases.Case{}, false, err
 	}
-	return c, nil
+	return c, replay, nil
 }
 
 // Act takes an action on a case. When expect is above zero the case must still
@@ -386,6 +411,12 @@ func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report)
 // conflict; either way the read, the rules and the write happen in one
 // transaction, so two people acting at once cannot corrupt a case.
 func (s *Service) Act(ctx context.Context, actor cases.Actor, caseID string, cmd cases.Command, expect int) (cases.Case, cases.Step, error) {
+	return s.act(ctx, actor, caseID, cmd, expect, nil)
+}
+
+// act is Act with a further check of the case as read in the write
+// transaction (the holding queue's actions take held cases only).
+func (s *Service) act(ctx context.Context, actor cases.Actor, caseID string, cmd cases.Command, expect int, check func(*cases.Case) error) (cases.Case, cases.Step, error) {
 	now := s.Now()
 	if cmd.Action == cases.ActDispatch || cmd.Action == cases.ActRedispatch {
 		var f apperr.Fields
@@ -425,6 +456,11 @@ func (s *Service) Act(ctx context.Context, actor cases.Actor, caseID string, cmd
 		}
 		if expect > 0 && c.Version != expect {
 			return apperr.Newf(apperr.Conflict, "案件已被他人更新（当前第%d版，您看到的是第%d版），请刷新后重试", c.Version, expect)
+		}
+		if check != nil {
+			if err := check(&c); err != nil {
+				return err
+			}
 		}
 		n, step, err := s.apply(ctx, tx, c, cmd, actor, now)
 		if err != nil {
@@ -482,6 +518,9 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 			}
 			if !t.State.Open() {
 				return c, cases.Step{}, apperr.Field("target", "要合并到的案件已办结，不能合并")
+			}
+			if t.State == cases.Held {
+				return c, cases.Step{}, apperr.Field("target", "要合并到的案件尚待甄别，不能合并")
 			}
 			if t.ID == c.ID {
 				return c, cases.Step{}, apperr.Field("target", "不能合并到自身")

@@ -34,19 +34,14 @@ const (
 // signInGuard is one node's sign-in throttle.
 type signInGuard struct {
 	mu       sync.Mutex
-	byClient map[string]*failWindow
-	byName   map[string]*failWindow
+	byClient *windows
+	byName   *windows
 	slots    chan struct{}
 	verifyNs atomic.Int64 // moving average of a real password check
 }
 
-type failWindow struct {
-	n     int
-	start time.Time
-}
-
 func newSignInGuard() *signInGuard {
-	g := &signInGuard{byClient: map[string]*failWindow{}, byName: map[string]*failWindow{},
+	g := &signInGuard{byClient: newWindows(clientWindow), byName: newWindows(nameWindow),
 		slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	g.verifyNs.Store(int64(60 * time.Millisecond))
 	return g
@@ -58,37 +53,11 @@ func newSignInGuard() *signInGuard {
 func (g *signInGuard) attempt(client, name string, now time.Time) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	wait := time.Duration(0)
-	if w := g.byClient[client]; client != "" && w != nil && w.n >= clientFailures && now.Sub(w.start) < clientWindow {
-		wait = max(wait, clientWindow-now.Sub(w.start))
-	}
-	if w := g.byName[name]; w != nil && w.n >= nameFailures && now.Sub(w.start) < nameWindow {
-		wait = max(wait, nameWindow-now.Sub(w.start))
-	}
-	if wait > 0 {
+	if wait := max(g.byClient.wait(client, clientFailures, now), g.byName.wait(name, nameFailures, now)); wait > 0 {
 		return wait
 	}
-	count := func(m map[string]*failWindow, key string, window time.Duration) {
-		if key == "" {
-			return
-		}
-		w := m[key]
-		if w == nil || now.Sub(w.start) >= window {
-			if len(m) > 100_000 {
-				// A flood of names or addresses: forget the expired ones.
-				for k, old := range m {
-					if now.Sub(old.start) >= window {
-						delete(m, k)
-					}
-				}
-			}
-			w = &failWindow{start: now}
-			m[key] = w
-		}
-		w.n++
-	}
-	count(g.byClient, client, clientWindow)
-	count(g.byName, name, nameWindow)
+	g.byClient.add(client, now)
+	g.byName.add(name, now)
 	return 0
 }
 
@@ -97,21 +66,16 @@ func (g *signInGuard) attempt(client, name string, now time.Time) time.Duration 
 func (g *signInGuard) succeeded(client, name string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	delete(g.byName, name)
-	if w := g.byClient[client]; w != nil && w.n > 0 {
-		w.n--
-	}
+	g.byName.forget(name)
+	g.byClient.take(client)
 }
 
 // uncount takes back an attempt that was not tried (no hash slot).
 func (g *signInGuard) uncount(client, name string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, w := range []*failWindow{g.byClient[client], g.byName[name]} {
-		if w != nil && w.n > 0 {
-			w.n--
-		}
-	}
+	g.byClient.take(client)
+	g.byName.take(name)
 }
 
 // acquire takes a hash slot, waiting at most signInWait.

@@ -159,9 +159,18 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var purged time.Time
 	for {
 		if _, err := s.Sweep(ctx, s.Now(), 200); err != nil && ctx.Err() == nil {
 			s.log.Error("sweep", "err", err)
+		}
+		if now := s.Now(); now.Sub(purged) >= time.Hour {
+			// Used form tokens past their expiry (doors.go).
+			if _, err := s.PurgeFormTokens(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("purge form tokens", "err", err)
+			} else {
+				purged = now
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -7,6 +7,7 @@ import (
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/server/servertest"
+	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
 
@@ -55,7 +56,11 @@ func TestTodayFiguresFromRollups(t *testing.T) {
 		if c.Point == nil || reported == 3 {
 			continue
 		}
-		nc, err := s.ReportAnonymous(ctx, cases.Report{Source: cases.SourceResident, Point: c.Point, Category: c.Category,
+		tok, err := s.FormToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := s.ReportAnonymous(ctx, service.Knock{Token: tok}, cases.Report{Source: cases.SourceResident, Point: c.Point, Category: c.Category,
 			Description: "楼道堆放杂物，请清理", Reporter: cases.Reporter{Name: "李四", Phone: "13800000001"}})
 		if err != nil {
 			continue

@@ -576,7 +576,9 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	}
 	if f.Open != nil {
 		if *f.Open {
-			w.add(`closed_at IS NULL`)
+			// Open is the live loop: held reports (待甄别) wait outside it
+			// and are listed by their state only.
+			w.add(`closed_at IS NULL AND state <> 'held'`)
 		} else {
 			w.add(`closed_at IS NOT NULL`)
 		}
@@ -813,7 +815,7 @@ func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
 func (db *DB) Nearby(ctx context.Context, category string, p geo.Point, radius float64, exclude string, limit int) ([]cases.Case, error) {
 	dLat := radius / 111320
 	dLng := radius / (111320 * cosDeg(p.Lat))
-	rows, err := db.read.QueryContext(ctx, `SELECT doc FROM cases WHERE category = $1 AND closed_at IS NULL AND id <> $2
+	rows, err := db.read.QueryContext(ctx, `SELECT doc FROM cases WHERE category = $1 AND closed_at IS NULL AND state <> 'held' AND id <> $2
 		AND lng BETWEEN $3 AND $4 AND lat BETWEEN $5 AND $6 ORDER BY id DESC LIMIT 200`,
 		category, exclude, p.Lng-dLng, p.Lng+dLng, p.Lat-dLat, p.Lat+dLat)
 	if err != nil {

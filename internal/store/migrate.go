@@ -445,6 +445,22 @@ CREATE TABLE signin_locks (
 );
 `,
 	},
+	// 10: the anonymous doors (issue 20). form_tokens holds the form tokens
+	// of the residents' report page that a report has used, until the
+	// token expires (a token is good for one report, on every node);
+	// cases_held is the center's holding queue (待甄别), usually empty.
+	10: {
+		common: `
+CREATE TABLE form_tokens (
+	token      TEXT PRIMARY KEY,
+	case_id    TEXT NOT NULL,
+	used_at    BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX form_tokens_expiry ON form_tokens (expires_at);
+CREATE INDEX cases_held ON cases (id) WHERE state = 'held';
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

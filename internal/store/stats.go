@@ -69,6 +69,10 @@ func (db *DB) CaseStats(ctx context.Context, q StatsQuery) ([]CaseStat, error) {
 		return nil, err
 	}
 	w := db.caseWhere(f)
+	if len(f.States) == 0 {
+		// Held reports (待甄别) are outside the loop until released.
+		w.add(`state <> 'held'`)
+	}
 	key := "''"
 	switch {
 	case q.Dim == ByDay:

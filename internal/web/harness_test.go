@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -54,6 +55,15 @@ type client struct {
 	t    *testing.T
 	http *http.Client
 	csrf string
+	base string // the server's URL; "" is the shared platform's
+}
+
+// url is the full URL of a path on the client's server.
+func (c *client) url(path string) string {
+	if c.base != "" {
+		return c.base + path
+	}
+	return srv.URL + path
 }
 
 func newClient(t *testing.T) *client {
@@ -62,6 +72,17 @@ func newClient(t *testing.T) *client {
 	return &client{t: t, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
+}
+
+// newClientFrom is newClient connecting from another loopback address
+// (127.0.0.0/8 is all loopback on Linux), so the server sees another
+// client address.
+func newClientFrom(t *testing.T, ip string) *client {
+	t.Helper()
+	c := newClient(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.http.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -90,7 +111,7 @@ func (c *client) do(req *http.Request) response {
 
 func (c *client) get(path string) response {
 	c.t.Helper()
-	req, _ := http.NewRequest("GET", srv.URL+path, nil)
+	req, _ := http.NewRequest("GET", c.url(path), nil)
 	return c.do(req)
 }
 
@@ -101,7 +122,7 @@ func (c *client) post(path string, form url.Values) response {
 	if _, ok := form["csrf"]; !ok {
 		form.Set("csrf", c.csrf)
 	}
-	req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", c.url(path), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return c.do(req)
 }
@@ -125,7 +146,7 @@ func (c *client) postFiles(path string, form url.Values, field string, files ...
 		w.Write(f)
 	}
 	mw.Close()
-	req, _ := http.NewRequest("POST", srv.URL+path, &buf)
+	req, _ := http.NewRequest("POST", c.url(path), &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return c.do(req)
 }
@@ -133,7 +154,12 @@ func (c *client) postFiles(path string, form url.Values, field string, files ...
 // signIn signs a demo account in through the sign-in form.
 func signIn(t *testing.T, username string) *client {
 	t.Helper()
-	c := newClient(t)
+	return signInAt(t, newClient(t), username)
+}
+
+// signInAt signs a demo account in with a given client (another server).
+func signInAt(t *testing.T, c *client, username string) *client {
+	t.Helper()
 	if r := c.get("/signin"); r.status != 200 || c.csrf == "" {
 		t.Fatalf("sign-in page: %d, csrf %q", r.status, c.csrf)
 	}

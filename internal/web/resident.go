@@ -2,24 +2,26 @@ package web
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/service"
 )
 
 // The resident's pages need no account: /r reports a problem with a phone
 // number for the follow-up call, /r/follow shows a case to whoever gives its
 // number and that phone, and rates it once it is closed. The forms carry a
-// CSRF token of the pre-session cookie, like the sign-in form. What a
+// CSRF token of the pre-session cookie, like the sign-in form; the report
+// form also carries a form token (service.FormToken, field ref), good for
+// one report, and the service counts reports per client address and per
+// phone (service/doors.go): past its limits a report is held for screening
+// or refused with 429. What a
 // resident sees of a case is what a resident's app sees through Open311:
 // the state in Chinese and the public steps (which unit, never the names of
 // the staff), the reporter's phone masked.
@@ -32,7 +34,7 @@ type residentView struct {
 	Message    string
 	Flash      string
 	Categories []cases.Category
-	Ref        string   // the report's reference: the same form sent twice makes one case
+	Ref        string   // the form token, also the report's reference: the same form sent twice makes one case
 	Photos     []string // photos already stored with this form, signed (hash.mac)
 	Reported   string   // the number of the case just made
 
@@ -141,17 +143,17 @@ func (c *Console) publicCategories() []cases.Category {
 	return out
 }
 
-func newFormRef() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return "r-" + base64.RawURLEncoding.EncodeToString(b)
-}
-
-var formRefRE = regexp.MustCompile(`^r-[A-Za-z0-9_-]{16,40}$`)
+// formRefRE is what a form token looks like (service.FormToken); anything
+// else is not signed with a photo's MAC.
+var formRefRE = regexp.MustCompile(`^r-[A-Za-z0-9_-]{42}$`)
 
 func (c *Console) residentPage(w http.ResponseWriter, r *http.Request) error {
 	r = c.setPreCookie(w, r)
-	v := &residentView{Mode: "report", Values: url.Values{}, Categories: c.publicCategories(), Ref: newFormRef()}
+	ref, err := c.svc.FormToken(r.Context())
+	if err != nil {
+		return err
+	}
+	v := &residentView{Mode: "report", Values: url.Values{}, Categories: c.publicCategories(), Ref: ref}
 	if n := r.URL.Query().Get("reported"); n != "" {
 		v.Reported = n
 	}
@@ -178,9 +180,6 @@ func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	ref := r.PostFormValue("ref")
-	if !formRefRE.MatchString(ref) {
-		ref = newFormRef()
-	}
 	// Photos come as files with the form, or signed from an earlier try of
 	// the same form; never as bare hashes.
 	r.PostForm.Del("photo")
@@ -191,12 +190,12 @@ func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, s := range r.PostForm["photo_signed"] {
 		hash, sig, _ := strings.Cut(s, ".")
-		if hash != "" && !seen[hash] && hmac.Equal([]byte(sig), []byte(c.photoMAC(ref, hash))) {
+		if hash != "" && !seen[hash] && formRefRE.MatchString(ref) && hmac.Equal([]byte(sig), []byte(c.photoMAC(ref, hash))) {
 			seen[hash] = true
 			rep.Photos = append(rep.Photos, cases.Photo{Hash: hash})
 		}
 	}
-	rep.Source, rep.OnSpot, rep.Note, rep.Severity, rep.ClientRef = cases.SourceResident, false, "", "", ref
+	rep.Source, rep.OnSpot, rep.Note, rep.Severity = cases.SourceResident, false, "", ""
 	var f apperr.Fields
 	cat, ok := c.svc.Category(rep.Category)
 	if rep.Category == "" || !ok || !cat.Public || !cat.Active {
@@ -216,22 +215,42 @@ func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
 		_, _, verr := cases.New(rep, cat, cases.Placement{}, "", "", cases.Actor{Role: cases.RoleResident, Name: "居民"}, c.svc.Policy(cat), c.svc.Now())
 		err = mergeFields(err, verr)
 	} else {
-		cs, rerr := c.svc.ReportAnonymous(r.Context(), rep)
+		cs, rerr := c.svc.ReportAnonymous(r.Context(), service.Knock{Client: c.clientAddr(r), Token: ref}, rep)
 		if rerr == nil {
 			http.Redirect(w, r, "/r?reported="+url.QueryEscape(cs.Number), http.StatusSeeOther)
 			return nil
 		}
 		err = rerr
 	}
-	if !apperr.Is(err, apperr.Invalid) {
+	v := &residentView{Mode: "report", Values: r.PostForm, Categories: c.publicCategories(), Ref: ref}
+	status, fresh := http.StatusBadRequest, !formRefRE.MatchString(ref)
+	switch apperr.KindOf(err) {
+	case apperr.Invalid:
+		v.Errors, v.Message = fieldMap(err), "请按提示修改后重新提交"
+		if m, bad := v.Errors["form_token"]; bad {
+			// Expired or forged: the form comes back with a fresh token.
+			delete(v.Errors, "form_token")
+			v.Message, fresh = m, true
+		}
+	case apperr.Conflict:
+		// The form was used by a report already (with another phone):
+		// refused, nothing changed; the form comes back with a fresh token.
+		status, v.Message, fresh = http.StatusConflict, messageOf(err), true
+	case apperr.TooMany:
+		status, v.Message = http.StatusTooManyRequests, messageOf(err)
+		retryAfter(w, err)
+	default:
 		return err
 	}
-	v := &residentView{Mode: "report", Values: r.PostForm, Errors: fieldMap(err), Message: "请按提示修改后重新提交",
-		Categories: c.publicCategories(), Ref: ref}
-	for _, p := range rep.Photos {
-		v.Photos = append(v.Photos, p.Hash+"."+c.photoMAC(ref, p.Hash))
+	if fresh {
+		if v.Ref, err = c.svc.FormToken(r.Context()); err != nil {
+			return err
+		}
 	}
-	c.render(w, r, http.StatusBadRequest, "resident", v)
+	for _, p := range rep.Photos {
+		v.Photos = append(v.Photos, p.Hash+"."+c.photoMAC(v.Ref, p.Hash))
+	}
+	c.render(w, r, status, "resident", v)
 	return nil
 }
 
@@ -252,24 +271,24 @@ func (c *Console) residentFollowPage(w http.ResponseWriter, r *http.Request) err
 }
 
 // follow shows a case to whoever gives its number and the phone left with
-// it. A wrong pair learns nothing, and a number tried too often with wrong
-// phones is closed for a while, so phones cannot be guessed.
+// it. A wrong pair learns nothing, and a client that gives too many wrong
+// pairs waits (the service counts them per client address), so phones
+// cannot be guessed; the case is never closed to its resident.
 func (c *Console) follow(w http.ResponseWriter, r *http.Request, flash string, status int) error {
 	number, phone := strings.TrimSpace(r.PostFormValue("number")), strings.TrimSpace(r.PostFormValue("phone"))
 	v := &residentView{Mode: "follow", Number: number, Phone: phone, Flash: flash}
-	if followGuard.blocked(number, c.svc.Now()) {
-		v.Message = "查询过于频繁，请一小时后再试"
+	cs, steps, err := c.svc.FollowAnonymous(r.Context(), c.clientAddr(r), number, phone)
+	switch {
+	case apperr.Is(err, apperr.TooMany):
+		v.Message = messageOf(err)
+		retryAfter(w, err)
 		c.render(w, r, http.StatusTooManyRequests, "resident", v)
 		return nil
-	}
-	cs, steps, err := c.svc.FollowAnonymous(r.Context(), number, phone)
-	switch {
 	case apperr.Is(err, apperr.Invalid):
 		v.Errors, v.Message = fieldMap(err), "请填写案件编号和电话"
 		c.render(w, r, http.StatusBadRequest, "resident", v)
 		return nil
 	case apperr.Is(err, apperr.NotFound):
-		followGuard.miss(number, c.svc.Now())
 		v.Message = "案件编号或电话不正确，请核对后重试"
 		c.render(w, r, http.StatusNotFound, "resident", v)
 		return nil
@@ -287,20 +306,25 @@ func (c *Console) residentFollow(w http.ResponseWriter, r *http.Request) error {
 
 func (c *Console) residentRate(w http.ResponseWriter, r *http.Request) error {
 	number, phone := strings.TrimSpace(r.PostFormValue("number")), strings.TrimSpace(r.PostFormValue("phone"))
-	if followGuard.blocked(number, c.svc.Now()) {
-		return c.follow(w, r, "", http.StatusTooManyRequests)
-	}
 	rating := cases.Rating(r.PostFormValue("rating"))
 	if !rating.Valid() {
 		// Shown on the case with the rating form again.
 		return c.followWithError(w, r, "请选择满意、基本满意或不满意")
 	}
-	_, err := c.svc.RateAnonymous(r.Context(), number, phone, rating, strings.TrimSpace(r.PostFormValue("note")))
+	_, err := c.svc.RateAnonymous(r.Context(), c.clientAddr(r), number, phone, rating, strings.TrimSpace(r.PostFormValue("note")))
 	switch {
 	case err == nil:
 		return c.follow(w, r, "感谢您的评价！", http.StatusOK)
-	case apperr.Is(err, apperr.NotFound):
-		return c.follow(w, r, "", http.StatusNotFound)
+	case apperr.Is(err, apperr.NotFound), apperr.Is(err, apperr.TooMany):
+		// Shown without asking again (a second wrong pair would count).
+		v := &residentView{Mode: "follow", Number: number, Phone: phone, Message: messageOf(err)}
+		status := http.StatusNotFound
+		if apperr.Is(err, apperr.TooMany) {
+			status = http.StatusTooManyRequests
+			retryAfter(w, err)
+		}
+		c.render(w, r, status, "resident", v)
+		return nil
 	case apperr.Is(err, apperr.Refused), apperr.Is(err, apperr.Conflict), apperr.Is(err, apperr.Invalid):
 		return c.followWithError(w, r, messageOf(err))
 	}
@@ -310,53 +334,11 @@ func (c *Console) residentRate(w http.ResponseWriter, r *http.Request) error {
 // followWithError shows the case again with a message above it.
 func (c *Console) followWithError(w http.ResponseWriter, r *http.Request, msg string) error {
 	number, phone := strings.TrimSpace(r.PostFormValue("number")), strings.TrimSpace(r.PostFormValue("phone"))
-	cs, steps, err := c.svc.FollowAnonymous(r.Context(), number, phone)
+	cs, steps, err := c.svc.FollowAnonymous(r.Context(), c.clientAddr(r), number, phone)
 	if err != nil {
 		return c.follow(w, r, "", http.StatusNotFound)
 	}
 	v := &residentView{Mode: "follow", Number: number, Phone: phone, Message: msg, Case: c.residentCaseOf(cs, steps)}
 	c.render(w, r, http.StatusConflict, "resident", v)
 	return nil
-}
-
-// guessGuard counts wrong phones per case number in a sliding hour.
-type guessGuard struct {
-	mu     sync.Mutex
-	misses map[string][]time.Time
-}
-
-// maxMisses is how many wrong phones a case number takes in an hour.
-const maxMisses = 10
-
-var followGuard = &guessGuard{misses: map[string][]time.Time{}}
-
-func (g *guessGuard) recent(number string, now time.Time) []time.Time {
-	kept := g.misses[number][:0]
-	for _, t := range g.misses[number] {
-		if now.Sub(t) < time.Hour {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
-		delete(g.misses, number)
-		return nil
-	}
-	g.misses[number] = kept
-	return kept
-}
-
-func (g *guessGuard) blocked(number string, now time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.recent(strings.ToUpper(number), now)) >= maxMisses
-}
-
-func (g *guessGuard) miss(number string, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n := strings.ToUpper(number)
-	if len(g.misses) > 100000 { // bounded memory under a flood of made-up numbers
-		g.misses = map[string][]time.Time{}
-	}
-	g.misses[n] = append(g.recent(n, now), now)
 }

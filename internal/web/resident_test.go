@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
 
@@ -175,25 +176,38 @@ func TestResidentReportFollowRate(t *testing.T) {
 	}
 }
 
-// TestResidentFollowGuessing: a case number tried with too many wrong phones
-// is closed for a while, also to the right phone.
+// TestResidentFollowGuessing: a client that guesses phones for a case
+// number is throttled (429 with Retry-After); the case is not locked: the
+// resident, from another address, follows it.
 func TestResidentFollowGuessing(t *testing.T) {
 	p := gridPoint(t, "zhouchunyan")
-	cs, err := plat.Service.ReportAnonymous(context.Background(), cases.Report{Category: "MS03", Description: "猜测电话测试",
-		Point: &p, Reporter: cases.Reporter{Phone: "13712345678"}})
+	tok, err := plat.Service.FormToken(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t)
-	c.get("/r/follow")
-	for i := range 10 {
-		expect(t, c.post("/r/follow", url.Values{"number": {cs.Number}, "phone": {fmt.Sprintf("1370000%04d", i)}}), http.StatusNotFound)
+	cs, err := plat.Service.ReportAnonymous(context.Background(), service.Knock{Client: "192.0.2.7", Token: tok},
+		cases.Report{Category: "MS03", Description: "猜测电话测试", Point: &p, Reporter: cases.Reporter{Phone: "13712345678"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	r := c.post("/r/follow", url.Values{"number": {cs.Number}, "phone": {"13712345678"}})
-	expect(t, r, http.StatusTooManyRequests, "查询过于频繁")
+	guesser := newClientFrom(t, "127.0.0.3")
+	guesser.get("/r/follow")
+	misses := service.DefaultDoorLimits.FollowMisses
+	for i := range misses {
+		expect(t, guesser.post("/r/follow", url.Values{"number": {cs.Number}, "phone": {fmt.Sprintf("1370000%04d", i)}}), http.StatusNotFound)
+	}
+	r := guesser.post("/r/follow", url.Values{"number": {cs.Number}, "phone": {"13712345678"}})
+	expect(t, r, http.StatusTooManyRequests, "查询错误次数过多")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
 	if strings.Contains(r.body, "猜测电话测试") {
-		t.Error("the case shows after the guesses")
+		t.Error("the case shows to the guessing client")
 	}
+	expect(t, guesser.post("/r/rate", url.Values{"number": {cs.Number}, "phone": {"13712345678"}, "rating": {"satisfied"}}), http.StatusTooManyRequests)
+	resident := newClient(t)
+	resident.get("/r/follow")
+	expect(t, resident.post("/r/follow", url.Values{"number": {cs.Number}, "phone": {"13712345678"}}), http.StatusOK, "猜测电话测试")
 }
 
 func TestResidentPagesWeight(t *testing.T) {

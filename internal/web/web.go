@@ -95,6 +95,8 @@ var routes = []route{
 	{"GET", "/workbench", unitStaff, (*Console).workbench},
 	{"GET", "/mine", signed, (*Console).mine},
 	{"GET", "/appeals", appealers, (*Console).appeals},
+	{"GET", "/held", commanders, (*Console).held},
+	{"POST", "/held", screeners, (*Console).screen},
 	{"GET", "/sw.js", public, (*Console).serviceWorker},
 	{"GET", "/r", public, (*Console).residentPage},
 	{"POST", "/r", public, (*Console).residentReport},
@@ -415,7 +417,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}}
 		if a.Role == cases.RoleAdmin {
 			items = append(items, navItem{Href: "/admin", Label: "系统管理"})
 		}

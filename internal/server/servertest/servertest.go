@@ -21,6 +21,12 @@ import (
 // historical cases and serves it. close releases everything (the server,
 // the platform, the database and the directory).
 func Demo(name string, cases int) (p *server.Platform, srv *httptest.Server, close func(), err error) {
+	return DemoWith(name, cases, nil)
+}
+
+// DemoWith is Demo with the platform's configuration changed by edit first
+// (for example tighter limits of the anonymous doors).
+func DemoWith(name string, cases int, edit func(*server.Config)) (p *server.Platform, srv *httptest.Server, close func(), err error) {
 	dir, err := os.MkdirTemp("", "zhizhi-"+name+"-test-")
 	if err != nil {
 		return nil, nil, nil, err
@@ -39,8 +45,12 @@ func Demo(name string, cases int) (p *server.Platform, srv *httptest.Server, clo
 	}
 	undo = append(undo, dropDB)
 	ctx := context.Background()
-	p, err = server.Open(ctx, server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, err = server.Open(ctx, cfg)
 	if err != nil {
 		close()
 		return nil, nil, nil, fmt.Errorf("open platform: %w", err)
