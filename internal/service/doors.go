@@ -33,8 +33,8 @@ import (
 //     is never locked, so the real resident is never locked out.
 //
 // The counts are per node, in memory (like the sign-in guard); the token is
-// in the database. The client address is the connection's peer (behind a
-// proxy, every client shares the proxy's address).
+// in the database. The client address is ClientAddr's: the connection's
+// peer, or behind a trusted proxy the client it forwards for.
 
 // DoorLimits are the anonymous doors' thresholds; zero fields take the
 // defaults (DefaultDoorLimits).
