@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -53,11 +54,14 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 11<<20)
 	var body io.Reader = r.Body
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "multipart/form-data" {
 		f, _, err := r.FormFile("photo")
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
 		if err != nil {
 			return apperr.Field("photo", "请选择照片文件（表单字段 photo）")
 		}
@@ -66,9 +70,6 @@ func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := a.svc.SavePhoto(body)
 	if err != nil {
-		if strings.Contains(err.Error(), "request body too large") {
-			return apperr.Field("photo", "照片不能超过10MB")
-		}
 		return err
 	}
 	writeJSON(w, http.StatusCreated, p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/textcheck"
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
@@ -153,6 +154,9 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 	if n := len([]rune(strings.TrimSpace(in.Name))); n == 0 || n > 50 {
 		f.Add("name", "姓名不能为空且不超过50字")
 	}
+	textcheck.AddLine(&f, "name", in.Name)
+	textcheck.AddLine(&f, "title", in.Title)
+	textcheck.AddLine(&f, "phone", in.Phone)
 	if !in.Role.Valid() {
 		f.Add("role", "角色无效")
 	}
