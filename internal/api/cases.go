@@ -12,6 +12,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
+	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -55,9 +56,10 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 	var body io.Reader = r.Body
+	declared := service.DeclaredType(r.Header.Get("Content-Type"), "")
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "multipart/form-data" {
-		f, _, err := r.FormFile("photo")
+		f, fh, err := r.FormFile("photo")
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
 			return err
@@ -66,9 +68,9 @@ func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 			return apperr.Field("photo", "请选择照片文件（表单字段 photo）")
 		}
 		defer f.Close()
-		body = f
+		body, declared = f, service.DeclaredType(fh.Header.Get("Content-Type"), fh.Filename)
 	}
-	p, err := a.svc.SavePhoto(body)
+	p, err := a.svc.SavePhoto(body, declared)
 	if err != nil {
 		return err
 	}

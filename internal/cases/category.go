@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/textcheck"
 	"zhizhi/internal/sla"
+	"zhizhi/internal/textcheck"
 )
 
 // Board is one of the four lines of work.

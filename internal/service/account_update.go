@@ -7,11 +7,11 @@ import (
 	"strings"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/textcheck"
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/region"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // AccountChange is what an administrator changes on an account; a nil field

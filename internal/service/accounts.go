@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/textcheck"
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // SessionTTL is how long a sign-in lasts.

@@ -8,12 +8,12 @@ import (
 	"strings"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/textcheck"
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
 	"zhizhi/internal/routing"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // PutCategory validates and stores an entry of the graded classification

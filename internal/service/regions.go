@@ -28,10 +28,14 @@ func (c *capped) Read(p []byte) (int, error) {
 	if c.n <= 0 {
 		// One byte more tells a file of exactly the limit from a longer one.
 		var one [1]byte
-		if n, _ := io.ReadFull(c.r, one[:]); n > 0 {
+		n, err := io.ReadFull(c.r, one[:])
+		switch {
+		case n > 0:
 			return 0, apperr.BodyTooLarge(MaxRegionImport)
+		case err == nil || errors.Is(err, io.EOF):
+			return 0, io.EOF
 		}
-		return 0, io.EOF
+		return 0, err // the caller's own limit, or a broken connection
 	}
 	if int64(len(p)) > c.n {
 		p = p[:c.n]
