@@ -63,6 +63,9 @@ func (c *Console) checkCSRF(r *http.Request) (bool, error) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		err = r.ParseMultipartForm(maxMemory)
 	} else {
+		// A form of fields is held in memory: at most maxForm of it,
+		// whatever the route takes as files.
+		r.Body = http.MaxBytesReader(nil, r.Body, maxForm)
 		err = r.ParseForm()
 	}
 	var tooBig *http.MaxBytesError
