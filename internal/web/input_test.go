@@ -98,3 +98,14 @@ func TestFormTextNoEngineDisagreesOn(t *testing.T) {
 		t.Errorf("a resident's NUL: %d %s", r.status, excerpt(r.body))
 	}
 }
+
+// TestDashboardUnknownBoard: an unknown board filter is 400 naming it, on
+// the page and on its exports, not an empty dashboard.
+func TestDashboardUnknownBoard(t *testing.T) {
+	cmd := signIn(t, "qu_zhihui")
+	expect(t, cmd.get("/dashboard?board=roads"), http.StatusBadRequest, "板块应为")
+	if r := cmd.get("/dashboard/export?board=roads&format=csv"); r.status != http.StatusBadRequest {
+		t.Errorf("export: %d %s", r.status, excerpt(r.body))
+	}
+	expect(t, cmd.get("/dashboard?board=services"), http.StatusOK)
+}
