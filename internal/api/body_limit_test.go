@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -71,6 +72,25 @@ func TestBodyLimitEveryRoute(t *testing.T) {
 	}
 	if n < 10 {
 		t.Fatalf("only %d write routes in the table", n)
+	}
+	// The OpenAPI document announces each write route's limit.
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Description string `json:"description"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	mustJSON(t, as(t, "admin", 200, "GET", "/api/v1/openapi.json", nil), &doc)
+	for _, key := range api.RouteKeys() {
+		method, path, _ := strings.Cut(key, " ")
+		if method != "POST" && method != "PATCH" && method != "PUT" {
+			continue
+		}
+		want := fmt.Sprintf("over %d bytes", api.BodyLimit(method, path))
+		if got := doc.Paths[path][strings.ToLower(method)].Responses["413"].Description; !strings.Contains(got, want) {
+			t.Errorf("OpenAPI %s: 413 %q, want %q", key, got, want)
+		}
 	}
 	// A JSON body at the limit is read whole (and refused for what it says).
 	st, b := call(t, tok, "POST", "/api/v1/cases", `{"description":"`+strings.Repeat("a", 1<<20-18)+`"}`)
