@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -18,9 +17,6 @@ import (
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
-
-// maxImport bounds an uploaded region file.
-const maxImport = 64 << 20
 
 func (a *API) listRegions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
@@ -66,14 +62,9 @@ func (a *API) importRegions(w http.ResponseWriter, r *http.Request) error {
 			format = "geojson"
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxImport+1))
-	if err != nil {
-		return apperr.Field("body", "读取文件失败")
-	}
-	if len(body) > maxImport {
-		return apperr.Field("body", "文件不能超过64MB")
-	}
-	n, err := a.svc.ImportRegionsAs(r.Context(), actorOf(r), bytes.NewReader(body), format)
+	// The body is read as it is parsed, never held whole; Register bounds
+	// it at service.MaxRegionImport.
+	n, err := a.svc.ImportRegionsAs(r.Context(), actorOf(r), r.Body, format)
 	if err != nil {
 		return err
 	}

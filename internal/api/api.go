@@ -13,11 +13,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // API is the JSON API handler set.
@@ -98,12 +100,30 @@ func New(svc *service.Service, log *slog.Logger) *API {
 	return &API{svc: svc, db: svc.DB(), log: log}
 }
 
-// Register adds the API's routes to mux.
+// Register adds the API's routes to mux. Every route's body is bounded
+// (bodyLimit: 413 past it, before anything is read when the length is
+// declared), and its path and query string must be text no engine
+// disagrees on (400 naming the parameter).
 func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range routes {
 		h := rt.h
 		acc := rt.access
+		limit := bodyLimit(rt.method, rt.path)
 		mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > limit {
+				w.Header().Set("Connection", "close")
+				a.writeError(w, r, apperr.BodyTooLarge(limit))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if p := textcheck.Line(r.URL.Path); p != "" {
+				a.writeError(w, r, apperr.Field("path", p))
+				return
+			}
+			if err := textcheck.Values(r.URL.Query()); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
 			if acc != public {
 				actor, err := a.authenticate(r)
 				if err == nil && acc == admin && actor.Role != cases.RoleAdmin {
@@ -116,10 +136,43 @@ func (a *API) Register(mux *http.ServeMux) {
 				r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))
 			}
 			if err := h(a, w, r); err != nil {
+				var mb *http.MaxBytesError
+				if errors.As(err, &mb) {
+					err = apperr.BodyTooLarge(mb.Limit)
+				}
 				a.writeError(w, r, err)
 			}
 		})
 	}
+}
+
+// maxBody bounds a request body on every route that bodyLimits does not
+// name (JSON bodies: a report, an action, a category, …).
+const maxBody = 1 << 20
+
+// bodyLimits are the routes whose bodies may be larger than maxBody:
+// a photo (multipart or raw) and a region file. docs/api.md has the table.
+var bodyLimits = map[string]int64{
+	"POST /api/v1/photos":         service.MaxPhoto + 1<<20,
+	"POST /api/v1/regions/import": service.MaxRegionImport,
+}
+
+// bodyLimit is the most bytes a request body to the route may hold.
+func bodyLimit(method, path string) int64 {
+	if n, ok := bodyLimits[method+" "+path]; ok {
+		return n
+	}
+	return maxBody
+}
+
+// bodyError is the error of a body that could not be read: 413 past its
+// route's limit.
+func bodyError(err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return apperr.BodyTooLarge(mb.Limit)
+	}
+	return apperr.Field("body", "读取请求体失败")
 }
 
 type actorKey struct{}
@@ -205,12 +258,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(buf.Bytes())
 }
 
-// maxBody bounds JSON request bodies.
-const maxBody = 1 << 20
-
-// decode reads a JSON body strictly: unknown fields and trailing data are errors.
+// decode reads a JSON body strictly: unknown fields and trailing data are
+// errors, and so is what no engine stores alike (invalid UTF-8, which the
+// JSON decoder would silently replace; a NUL or another control character in
+// any string, named by its path).
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if !utf8.Valid(raw) {
+		return apperr.Field("body", "请求体"+textcheck.NotUTF8)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
@@ -234,7 +294,7 @@ func decode(r *http.Request, v any) error {
 	if dec.More() {
 		return apperr.Field("body", "请求体只能包含一个 JSON 对象")
 	}
-	return nil
+	return textcheck.Fields(v)
 }
 
 func jsonType(kind string) string {

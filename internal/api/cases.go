@@ -12,6 +12,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
+	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -54,23 +55,23 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 11<<20)
 	var body io.Reader = r.Body
+	declared := service.DeclaredType(r.Header.Get("Content-Type"), "")
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "multipart/form-data" {
-		f, _, err := r.FormFile("photo")
+		f, fh, err := r.FormFile("photo")
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
 		if err != nil {
 			return apperr.Field("photo", "请选择照片文件（表单字段 photo）")
 		}
 		defer f.Close()
-		body = f
+		body, declared = f, service.DeclaredType(fh.Header.Get("Content-Type"), fh.Filename)
 	}
-	p, err := a.svc.SavePhoto(body)
+	p, err := a.svc.SavePhoto(body, declared)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return apperr.Field("photo", "照片不能超过10MB")
-		}
 		return err
 	}
 	// The uploader may see what it sent.

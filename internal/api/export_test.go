@@ -20,3 +20,6 @@ func RouteAccess() map[string]string {
 	}
 	return out
 }
+
+// BodyLimit is the most bytes a request body to the route may hold.
+func BodyLimit(method, path string) int64 { return bodyLimit(method, path) }

@@ -306,7 +306,7 @@ func upload(t *testing.T, username string, shade uint8) photoRef {
 	}
 	var p photoRef
 	mustJSON(t, out, &p)
-	if len(p.Hash) != 64 || p.Type != "image/png" || p.Size == 0 {
+	if len(p.Hash) != 64 || p.Type != "image/jpeg" || p.Size == 0 {
 		t.Fatalf("uploaded photo: %+v", p)
 	}
 	return p

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -138,6 +139,11 @@ func Document() map[string]any {
 			},
 		}
 		op["operationId"] = strings.ReplaceAll(op["operationId"].(string), "}", "")
+		if rt.method == "POST" || rt.method == "PUT" || rt.method == "PATCH" {
+			op["responses"].(map[string]any)["413"] = map[string]any{
+				"description": fmt.Sprintf("The body is over %d bytes, this route's limit", bodyLimit(rt.method, rt.path)),
+				"content":     map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		}
 		if rt.access != public {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 		}

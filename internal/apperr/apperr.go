@@ -22,6 +22,7 @@ const (
 	Forbidden    Kind = "forbidden"    // outside the caller's scope or role: 403
 	Unauthorized Kind = "unauthorized" // no or bad credentials: 401
 	TooMany      Kind = "too_many"     // rate limited: 429
+	TooLarge     Kind = "too_large"    // a request body over its route's limit: 413
 )
 
 // FieldError names one offending input field and why it was refused.
@@ -139,6 +140,8 @@ func Status(err error) int {
 		return 401
 	case TooMany:
 		return 429
+	case TooLarge:
+		return 413
 	}
 	return 500
 }
@@ -149,4 +152,21 @@ func Status(err error) int {
 // the answer. The edges log it quietly and answer nothing.
 func ClientGone(ctx context.Context, err error) bool {
 	return err != nil && ctx.Err() != nil
+}
+
+// BodyTooLarge is the error of a request body over its route's limit of
+// limit bytes, in the words a person reads.
+func BodyTooLarge(limit int64) *Error {
+	return Newf(TooLarge, "请求内容过大，不能超过%s", SizeText(limit))
+}
+
+// SizeText writes a byte count as MB or KB for a message.
+func SizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%dKB", (n+1023)>>10)
 }

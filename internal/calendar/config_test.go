@@ -126,6 +126,8 @@ func TestOverlayValidate(t *testing.T) {
 		{"year out of range", OverlayDay{Date: "1999-01-01", Kind: Holiday}, []string{"date"}},
 		{"bad kind", OverlayDay{Date: "2027-02-06", Kind: "off"}, []string{"kind"}},
 		{"both bad", OverlayDay{Date: "", Kind: ""}, []string{"date", "kind"}},
+		{"NUL in name", OverlayDay{Date: "2027-02-06", Kind: Holiday, Name: "春节\x00"}, []string{"name"}},
+		{"line break in name", OverlayDay{Date: "2027-02-06", Kind: Holiday, Name: "春\n节"}, []string{"name"}},
 		{"long name", OverlayDay{Date: "2027-02-06", Kind: Holiday, Name: strings.Repeat("长", 51)}, []string{"name"}},
 	}
 	for _, tc := range tests {

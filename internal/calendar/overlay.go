@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/textcheck"
 )
 
 // dateLayout is how dates are written in the overlay and in lunar-go.
@@ -63,6 +64,7 @@ func (o OverlayDay) check(f *apperr.Fields, prefix string) {
 	if utf8.RuneCountInString(o.Name) > maxNameRunes {
 		f.Addf(prefix+"name", "名称不能超过 %d 个字", maxNameRunes)
 	}
+	textcheck.AddLine(f, prefix+"name", o.Name)
 }
 
 // parseOverlayDate reads a strict YYYY-MM-DD date within the allowed years.

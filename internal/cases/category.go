@@ -11,6 +11,7 @@ import (
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/sla"
+	"zhizhi/internal/textcheck"
 )
 
 // Board is one of the four lines of work.
@@ -101,6 +102,7 @@ func (c Category) Validate() error {
 	if n := len([]rune(strings.TrimSpace(c.Name))); n == 0 || n > 50 {
 		f.Add("name", "名称不能为空且不超过50字")
 	}
+	textcheck.AddLine(&f, "name", c.Name)
 	if !c.Board.Valid() {
 		f.Add("board", "板块无效")
 	}
@@ -119,6 +121,7 @@ func (c Category) Validate() error {
 		if strings.TrimSpace(q.Prompt) == "" {
 			f.Add(p+".prompt", "请填写问题")
 		}
+		textcheck.AddLine(&f, p+".prompt", q.Prompt)
 		switch q.Type {
 		case QText, QString, QNumber, QDateTime:
 			if len(q.Choices) > 0 {
@@ -134,6 +137,7 @@ func (c Category) Validate() error {
 					f.Add(fmt.Sprintf("%s.choices[%d]", p, j), "选项的键和名称不能为空或重复")
 				}
 				keys[ch.Key] = true
+				textcheck.AddLine(&f, fmt.Sprintf("%s.choices[%d].name", p, j), ch.Name)
 			}
 		default:
 			f.Add(p+".type", "题型无效")

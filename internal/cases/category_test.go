@@ -59,6 +59,9 @@ func TestCategoryValidate(t *testing.T) {
 		{"multi without choices", func(c *cases.Category) { c.Questions[3].Choices = nil }, []string{"questions[3].choices"}},
 		{"choice without key", func(c *cases.Category) { c.Questions[1].Choices[1].Key = "" }, []string{"questions[1].choices[1]"}},
 		{"choice without name", func(c *cases.Category) { c.Questions[1].Choices[0].Name = "" }, []string{"questions[1].choices[0]"}},
+		{"line break in name", func(c *cases.Category) { c.Name = "道路\n破损" }, []string{"name"}},
+		{"NUL in a prompt", func(c *cases.Category) { c.Questions[1].Prompt = "深度\x00" }, []string{"questions[1].prompt"}},
+		{"tab in a choice's name", func(c *cases.Category) { c.Questions[1].Choices[0].Name = "a\tb" }, []string{"questions[1].choices[0].name"}},
 		{"repeated choice", func(c *cases.Category) { c.Questions[3].Choices[1].Key = "water" }, []string{"questions[3].choices[1]"}},
 		{"everything", func(c *cases.Category) {
 			*c = cases.Category{Questions: []cases.Question{{Type: "x"}}}

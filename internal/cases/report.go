@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/sla"
+	"zhizhi/internal/textcheck"
 )
 
 // Report is what someone sends when raising a problem.
@@ -79,11 +79,10 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 	if r.Point != nil && !PointValid(*r.Point) {
 		f.Add("point", "坐标无效")
 	}
-	for _, t := range []struct{ field, text string }{{"description", r.Description}, {"address", r.Address}, {"reporter.name", r.Reporter.Name}, {"note", r.Note}} {
-		if BadText(t.text) {
-			f.Add(t.field, "含有控制字符或无效的编码")
-		}
-	}
+	textcheck.AddBlock(&f, "description", r.Description)
+	textcheck.AddBlock(&f, "note", r.Note)
+	textcheck.AddLine(&f, "address", r.Address)
+	textcheck.AddLine(&f, "reporter.name", r.Reporter.Name)
 	if len([]rune(r.Address)) > 200 {
 		f.Add("address", "地址不能超过200字")
 	}
@@ -179,20 +178,10 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 // (0, 0), which is what an empty point object decodes to.
 func PointValid(p geo.Point) bool { return p.Valid() && !(p.Lng == 0 && p.Lat == 0) }
 
-// BadText reports whether text holds what no engine stores alike: invalid
-// UTF-8, a NUL byte or another control character (tab, line feed and
-// carriage return are allowed).
-func BadText(s string) bool {
-	if !utf8.ValidString(s) {
-		return true
-	}
-	for _, r := range s {
-		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
+// BadText reports whether text cannot be multi-line text (invalid UTF-8, a
+// NUL byte or another control character; tab, line feed and carriage return
+// are allowed): textcheck.Block, the one check every door shares.
+func BadText(s string) bool { return textcheck.Block(s) != "" }
 
 var clientRefRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 

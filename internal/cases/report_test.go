@@ -340,6 +340,9 @@ func TestNoControlCharacters(t *testing.T) {
 		{"NUL in description", func(r *cases.Report) { r.Description = "井盖\x00缺失" }, "description"},
 		{"bell in address", func(r *cases.Report) { r.Address = "解放碑\a步行街" }, "address"},
 		{"invalid UTF-8 in name", func(r *cases.Report) { r.Reporter.Name = "张\xff三" }, "reporter.name"},
+		{"line break in address", func(r *cases.Report) { r.Address = "解放碑\n步行街" }, "address"},
+		{"tab in name", func(r *cases.Report) { r.Reporter.Name = "张\t三" }, "reporter.name"},
+		{"C1 control in description", func(r *cases.Report) { r.Description = "井盖\u0085缺失" }, "description"},
 		{"DEL in note", func(r *cases.Report) { r.Note = "已处理\x7f" }, "note"},
 		{"empty point", func(r *cases.Report) { r.Point = &geo.Point{} }, "point"},
 	} {

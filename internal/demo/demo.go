@@ -221,7 +221,7 @@ func demoPhotos(svc *service.Service) ([]cases.Photo, error) {
 		if err := png.Encode(&buf, img); err != nil {
 			return nil, err
 		}
-		p, err := svc.SavePhoto(&buf)
+		p, err := svc.SavePhoto(&buf, "image/png")
 		if err != nil {
 			return nil, fmt.Errorf("demo photo: %w", err)
 		}

@@ -9,7 +9,11 @@ package open311_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"image/jpeg"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -401,12 +405,12 @@ func TestPostMultipartMedia(t *testing.T) {
 				id = str(t, jsonArray(t, parseJSON(t, r))[0], "service_request_id")
 			}
 			c, err := plat.DB.Case(context.Background(), id)
-			if err != nil || len(c.Photos) != 2 || c.Photos[0].Type != "image/png" || c.Description != "危化品违规使用" {
+			if err != nil || len(c.Photos) != 2 || c.Photos[0].Type != "image/jpeg" || c.Description != "危化品违规使用" {
 				t.Fatalf("case %+v %v", c, err)
 			}
 			req := requestOf(t, f, get(t, "/open311/v2/requests/"+id+"."+f))
 			mu := req[0]["media_url"]
-			if !strings.HasPrefix(mu, srv.URL+"/open311/v2/media/"+id+"/") || !strings.HasSuffix(mu, ".png") {
+			if !strings.HasPrefix(mu, srv.URL+"/open311/v2/media/"+id+"/") || !strings.HasSuffix(mu, ".jpg") {
 				t.Fatalf("media_url %q", mu)
 			}
 			resp, err := srv.Client().Get(mu)
@@ -416,8 +420,14 @@ func TestPostMultipartMedia(t *testing.T) {
 			var b bytes.Buffer
 			b.ReadFrom(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.Equal(b.Bytes(), img) {
-				t.Fatalf("media: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), b.Len())
+			// The photo is served as stored: the upload decoded and written
+			// again as a JPEG of the same size, named by its own hash.
+			sum := sha256.Sum256(b.Bytes())
+			cfg, err := jpeg.DecodeConfig(bytes.NewReader(b.Bytes()))
+			want, _ := png.DecodeConfig(bytes.NewReader(img))
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || err != nil ||
+				cfg.Width != want.Width || cfg.Height != want.Height || hex.EncodeToString(sum[:]) != c.Photos[0].Hash {
+				t.Fatalf("media: %d %s, %d bytes, %v", resp.StatusCode, resp.Header.Get("Content-Type"), b.Len(), err)
 			}
 		})
 	}

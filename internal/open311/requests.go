@@ -14,6 +14,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // Limits on what a client may send or ask for.
@@ -33,8 +34,9 @@ const mediaLine = "附件链接："
 // string count too) and returns the multipart files named media.
 func readForm(c *call) (url.Values, []*multipart.FileHeader, error) {
 	mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+	// The body is bounded by the route (bodyLimits): a multipart body at
+	// maxUpload, a form at maxForm.
 	if mt == "multipart/form-data" {
-		c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxUpload)
 		if err := c.r.ParseMultipartForm(8 << 20); err != nil {
 			return nil, nil, requestBodyError(err)
 		}
@@ -42,19 +44,18 @@ func readForm(c *call) (url.Values, []*multipart.FileHeader, error) {
 		for _, name := range []string{"media", "media[]"} {
 			files = append(files, c.r.MultipartForm.File[name]...)
 		}
-		return c.r.Form, files, nil
+		return c.r.Form, files, textcheck.Values(c.r.Form)
 	}
-	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxForm)
 	if err := c.r.ParseForm(); err != nil {
 		return nil, nil, requestBodyError(err)
 	}
-	return c.r.Form, nil, nil
+	return c.r.Form, nil, textcheck.Values(c.r.Form)
 }
 
 func requestBodyError(err error) *failure {
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {
-		return fail(http.StatusBadRequest, "请求体过大（表单不超过1MB，照片每张不超过10MB、最多9张）")
+		return fail(http.StatusRequestEntityTooLarge, "请求体过大（表单不超过1MB，照片每张不超过10MB、最多9张）")
 	}
 	return fail(http.StatusBadRequest, "无法解析请求体：应为 application/x-www-form-urlencoded 或 multipart/form-data")
 }
@@ -139,7 +140,7 @@ func (h *Handler) create(c *call) error {
 		if err != nil {
 			return err
 		}
-		photo, err := h.svc.SavePhoto(f)
+		photo, err := h.svc.SavePhoto(f, service.DeclaredType(fh.Header.Get("Content-Type"), fh.Filename))
 		f.Close()
 		if e := (*apperr.Error)(nil); errors.As(err, &e) && e.Kind == apperr.Invalid {
 			reason := e.Message

@@ -59,7 +59,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	act(unit, cases.Command{Action: cases.ActSign})
 	act(unit, cases.Command{Action: cases.ActHandle, Note: "内部进展：已约谈店主"})
-	photo, err := svc.SavePhoto(bytes.NewReader(pngImage(t, 7)))
+	photo, err := svc.SavePhoto(bytes.NewReader(pngImage(t, 7)), "image/png")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestRoundTrip(t *testing.T) {
 			if !strings.HasPrefix(mu, srv.URL+"/open311/v2/media/"+id+"/"+photo.Hash) {
 				t.Fatalf("feedback media_url %q", mu)
 			}
-			if resp, err := srv.Client().Get(mu); err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
+			if resp, err := srv.Client().Get(mu); err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" {
 				t.Fatalf("feedback photo: %v %v", resp, err)
 			} else {
 				resp.Body.Close()

@@ -11,6 +11,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/region"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // AccountChange is what an administrator changes on an account; a nil field
@@ -49,6 +50,7 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 		if n := len([]rune(a.Name)); n == 0 || n > 50 {
 			f.Add("name", "姓名不能为空且不超过50字")
 		}
+		textcheck.AddLine(&f, "name", a.Name)
 	}
 	if in.Role != nil {
 		a.Role = *in.Role
@@ -61,6 +63,7 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 		if len(a.Phone) > 20 {
 			f.Add("phone", "电话号码格式不正确")
 		}
+		textcheck.AddLine(&f, "phone", a.Phone)
 	}
 	if in.Active != nil {
 		a.Active = *in.Active
@@ -78,6 +81,7 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 	}
 	if in.Title != nil {
 		a.Title = strings.TrimSpace(*in.Title)
+		textcheck.AddLine(&f, "title", a.Title)
 	}
 	if a.Role == cases.RoleHead && (in.Title != nil || in.Role != nil) {
 		titles, err := s.HeadTitles(ctx)

@@ -16,6 +16,7 @@ import (
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // SessionTTL is how long a sign-in lasts.
@@ -165,6 +166,9 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 	if n := len([]rune(strings.TrimSpace(in.Name))); n == 0 || n > 50 {
 		f.Add("name", "姓名不能为空且不超过50字")
 	}
+	textcheck.AddLine(&f, "name", in.Name)
+	textcheck.AddLine(&f, "title", in.Title)
+	textcheck.AddLine(&f, "phone", in.Phone)
 	if !in.Role.Valid() {
 		f.Add("role", "角色无效")
 	}

@@ -13,6 +13,7 @@ import (
 	"zhizhi/internal/id"
 	"zhizhi/internal/routing"
 	"zhizhi/internal/store"
+	"zhizhi/internal/textcheck"
 )
 
 // PutCategory validates and stores an entry of the graded classification
@@ -106,6 +107,7 @@ func (s *Service) PutUnits(ctx context.Context, actor cases.Actor, list []cases.
 		if n := len([]rune(u.Name)); n == 0 || n > 50 {
 			uf.Add("name", "名称不能为空且不超过50字")
 		}
+		textcheck.AddLine(&uf, "name", u.Name)
 		if _, ok := s.pathKnown(u.RegionPath); !ok {
 			uf.Add("region_path", "所属区域不存在")
 		} else {

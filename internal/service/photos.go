@@ -1,73 +1,177 @@
 package service
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	_ "image/png" // decodes uploaded PNG photos
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
+
+	_ "golang.org/x/image/webp" // decodes uploaded WebP photos
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 )
 
-// MaxPhoto is the largest photo accepted, in bytes.
+// MaxPhoto is the largest photo accepted, in bytes, as uploaded.
 const MaxPhoto = 10 << 20
 
-var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true, "image/gif": true}
+// Limits on a photo's pixels, checked from its header before it is decoded,
+// so that a small file declaring a huge image (a decompression bomb) is
+// refused without the memory its pixels would take.
+const (
+	MaxPhotoSide   = 10000      // pixels, either side
+	MaxPhotoPixels = 40_000_000 // pixels in all (a 40-megapixel camera)
+)
 
-// SavePhoto stores an uploaded photo by the SHA-256 of its content, after
-// checking its type from its bytes (not from what the client claims) and its
-// size. Storing the same photo twice keeps one file.
-func (s *Service) SavePhoto(r io.Reader) (cases.Photo, error) {
+// photoQuality is the JPEG quality photos are stored at.
+const photoQuality = 85
+
+// photoTypes are the types an upload may be, by its content: photos, which
+// are decoded and stored again as JPEG. GIF (animations, never a photo of a
+// case), SVG and HTML are refused.
+var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true}
+
+// decodeSlots bounds the photos decoded at once: a 40-megapixel photo takes
+// about 160 MB while it is decoded and encoded again.
+var decodeSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// DeclaredType is the type a client claims for an upload: its Content-Type
+// when that names one (a multipart part's or the request's), otherwise what
+// its file name's extension stands for; "" when it claims nothing.
+func DeclaredType(contentType, filename string) string {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt != "" && mt != "application/octet-stream" {
+		return mt
+	}
+	switch strings.ToLower(filepath.Ext(filename)) {
+	case "":
+		return ""
+	case ".jpg", ".jpeg", ".jfif":
+		return "image/jpeg"
+	case ".png":
+		return "image/png"
+	case ".webp":
+		return "image/webp"
+	case ".gif":
+		return "image/gif"
+	case ".svg":
+		return "image/svg+xml"
+	case ".html", ".htm":
+		return "text/html"
+	}
+	return mime.TypeByExtension(filepath.Ext(filename))
+}
+
+// typeNames names types in messages.
+var typeNames = map[string]string{"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF",
+	"image/svg+xml": "SVG", "text/html": "HTML 网页", "text/xml": "XML", "text/plain": "文本"}
+
+func typeName(t string) string {
+	t, _, _ = strings.Cut(t, ";")
+	if n, ok := typeNames[t]; ok {
+		return n
+	}
+	return t
+}
+
+// SavePhoto is the one way a photo enters zhizhi, from every door. It checks
+// the upload's size, its type from its bytes (and against declared, the type
+// the client claimed, when it claimed one: see DeclaredType), its pixel
+// dimensions from its header before decoding it, decodes it (with the JPEG
+// orientation applied) and stores it again as a JPEG, which drops every
+// metadata segment the upload carried (EXIF with the GPS position of a
+// resident's home, comments, colour profiles). The file is stored by the
+// SHA-256 of the stored JPEG; storing the same photo twice keeps one file.
+// Photos stored before this check keep being served as they are.
+func (s *Service) SavePhoto(r io.Reader, declared string) (cases.Photo, error) {
 	if s.cfg.PhotoDir == "" {
 		return cases.Photo{}, errors.New("photo directory not configured")
 	}
-	tmp, err := os.CreateTemp(s.cfg.PhotoDir, ".upload-*")
+	in, err := s.photoTemp()
 	if err != nil {
-		if err := os.MkdirAll(s.cfg.PhotoDir, 0o755); err != nil {
-			return cases.Photo{}, fmt.Errorf("photo dir: %w", err)
-		}
-		if tmp, err = os.CreateTemp(s.cfg.PhotoDir, ".upload-*"); err != nil {
-			return cases.Photo{}, fmt.Errorf("photo temp: %w", err)
-		}
+		return cases.Photo{}, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	head := make([]byte, 512)
-	n, err := io.ReadFull(r, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+	defer os.Remove(in.Name())
+	defer in.Close()
+	size, err := io.Copy(in, io.LimitReader(r, MaxPhoto+1))
+	if err != nil {
 		return cases.Photo{}, fmt.Errorf("read photo: %w", err)
 	}
-	head = head[:n]
-	if n == 0 {
+	if size == 0 {
 		return cases.Photo{}, apperr.Field("photo", "照片为空")
 	}
-	typ := http.DetectContentType(head)
-	if !photoTypes[typ] {
-		return cases.Photo{}, apperr.Field("photo", "只接受 JPEG、PNG、WebP 或 GIF 图片")
-	}
-	w := io.MultiWriter(tmp, h)
-	if _, err := w.Write(head); err != nil {
-		return cases.Photo{}, fmt.Errorf("write photo: %w", err)
-	}
-	size, err := io.Copy(w, io.LimitReader(r, MaxPhoto-int64(n)+1))
-	if err != nil {
-		return cases.Photo{}, fmt.Errorf("write photo: %w", err)
-	}
-	size += int64(n)
 	if size > MaxPhoto {
-		return cases.Photo{}, apperr.Field("photo", fmt.Sprintf("照片不能超过%dMB", MaxPhoto>>20))
+		return cases.Photo{}, apperr.Newf(apperr.TooLarge, "照片不能超过%dMB", MaxPhoto>>20)
 	}
-	if err := tmp.Sync(); err != nil {
+	head := make([]byte, 512)
+	n, _ := in.ReadAt(head, 0)
+	typ := http.DetectContentType(head[:n])
+	if err := photoTypeProblem(typ, declared); err != nil {
+		return cases.Photo{}, err
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return cases.Photo{}, err
+	}
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(in))
+	if err != nil {
+		return cases.Photo{}, apperr.Field("photo", "照片已损坏，无法读取")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxPhotoSide || cfg.Height > MaxPhotoSide ||
+		int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
+		return cases.Photo{}, apperr.Field("photo", fmt.Sprintf("照片尺寸 %d×%d 超出限制（每边不超过%d像素、合计不超过%d万像素）",
+			cfg.Width, cfg.Height, MaxPhotoSide, MaxPhotoPixels/10000))
+	}
+	orientation := 1
+	if typ == "image/jpeg" {
+		orientation = jpegOrientation(io.NewSectionReader(in, 0, size))
+	}
+	select {
+	case decodeSlots <- struct{}{}:
+	case <-time.After(30 * time.Second):
+		return cases.Photo{}, apperr.New(apperr.TooMany, "正在处理的照片过多，请稍后重试")
+	}
+	defer func() { <-decodeSlots }()
+	img, _, err := image.Decode(bufio.NewReader(io.NewSectionReader(in, 0, size)))
+	if err != nil {
+		return cases.Photo{}, apperr.Field("photo", "照片已损坏，无法读取")
+	}
+	img = flatten(orient(img, orientation))
+
+	out, err := s.photoTemp()
+	if err != nil {
+		return cases.Photo{}, err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	h := sha256.New()
+	bw := bufio.NewWriter(io.MultiWriter(out, h))
+	if err := jpeg.Encode(bw, img, &jpeg.Options{Quality: photoQuality}); err != nil {
+		return cases.Photo{}, fmt.Errorf("encode photo: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return cases.Photo{}, fmt.Errorf("write photo: %w", err)
+	}
+	st, err := out.Stat()
+	if err != nil {
+		return cases.Photo{}, err
+	}
+	if err := out.Sync(); err != nil {
 		return cases.Photo{}, fmt.Errorf("sync photo: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
@@ -76,7 +180,7 @@ func (s *Service) SavePhoto(r io.Reader) (cases.Photo, error) {
 		return cases.Photo{}, fmt.Errorf("photo dir: %w", err)
 	}
 	if _, err := os.Stat(dst); err != nil {
-		if err := os.Rename(tmp.Name(), dst); err != nil {
+		if err := os.Rename(out.Name(), dst); err != nil {
 			return cases.Photo{}, fmt.Errorf("store photo: %w", err)
 		}
 		if d, err := os.Open(filepath.Dir(dst)); err == nil {
@@ -84,7 +188,52 @@ func (s *Service) SavePhoto(r io.Reader) (cases.Photo, error) {
 			d.Close()
 		}
 	}
-	return cases.Photo{Hash: sum, Type: typ, Size: size}, nil
+	return cases.Photo{Hash: sum, Type: "image/jpeg", Size: st.Size()}, nil
+}
+
+// photoTemp makes a temporary file beside the photos (so a stored photo is
+// renamed into place, never copied).
+func (s *Service) photoTemp() (*os.File, error) {
+	tmp, err := os.CreateTemp(s.cfg.PhotoDir, ".upload-*")
+	if err != nil {
+		if err := os.MkdirAll(s.cfg.PhotoDir, 0o755); err != nil {
+			return nil, fmt.Errorf("photo dir: %w", err)
+		}
+		if tmp, err = os.CreateTemp(s.cfg.PhotoDir, ".upload-*"); err != nil {
+			return nil, fmt.Errorf("photo temp: %w", err)
+		}
+	}
+	return tmp, nil
+}
+
+// photoTypeProblem refuses an upload whose content is not a photo, or whose
+// content is not what the client declared it to be.
+func photoTypeProblem(typ, declared string) error {
+	if declared == "image/jpg" || declared == "image/pjpeg" {
+		declared = "image/jpeg"
+	}
+	switch {
+	case typ == "image/gif":
+		return apperr.Field("photo", "不接受 GIF 动图，请上传 JPEG、PNG 或 WebP 照片")
+	case !photoTypes[typ]:
+		return apperr.Field("photo", "文件不是照片（内容为"+typeName(typ)+"），只接受 JPEG、PNG 或 WebP 照片")
+	case declared != "" && declared != typ:
+		return apperr.Field("photo", "文件声明为"+typeName(declared)+"，内容却是"+typeName(typ)+"，请上传原始照片")
+	}
+	return nil
+}
+
+// flatten puts an image with transparency on white, as JPEG has no alpha
+// (transparent pixels would turn black).
+func flatten(img image.Image) image.Image {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	b := img.Bounds()
+	dst := image.NewRGBA(b)
+	draw.Draw(dst, b, image.White, image.Point{}, draw.Src)
+	draw.Draw(dst, b, img, b.Min, draw.Over)
+	return dst
 }
 
 func (s *Service) photoPath(hash string) string {

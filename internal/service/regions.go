@@ -11,6 +11,40 @@ import (
 	"zhizhi/internal/store"
 )
 
+// MaxRegionImport is the largest region file accepted, in bytes (GeoJSON or
+// CSV, whichever door it comes through). The file is parsed as it is read,
+// one feature at a time, and never held whole (docs/benchmarks.md has the
+// memory this takes).
+const MaxRegionImport = 64 << 20
+
+// capped reads at most n bytes from r and then fails with the 413 error,
+// so that a file over the limit is refused whichever door it came through.
+type capped struct {
+	r io.Reader
+	n int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		// One byte more tells a file of exactly the limit from a longer one.
+		var one [1]byte
+		n, err := io.ReadFull(c.r, one[:])
+		switch {
+		case n > 0:
+			return 0, apperr.BodyTooLarge(MaxRegionImport)
+		case err == nil || errors.Is(err, io.EOF):
+			return 0, io.EOF
+		}
+		return 0, err // the caller's own limit, or a broken connection
+	}
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	return n, err
+}
+
 // ImportRegions parses a GeoJSON or CSV file of regions and stores all of it,
 // or nothing when any row is wrong. It returns how many regions were stored.
 func (s *Service) ImportRegions(ctx context.Context, r io.Reader, format string) (int, error) {
@@ -30,6 +64,7 @@ func (s *Service) importRegions(ctx context.Context, actor cases.Actor, r io.Rea
 		return l, ok
 	}
 	var regs []region.Region
+	r = &capped{r: r, n: MaxRegionImport}
 	switch format {
 	case "geojson":
 		regs, err = region.ParseGeoJSON(r, existing)

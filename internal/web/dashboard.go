@@ -40,6 +40,10 @@ func (c *Console) dashFormOf(q url.Values) (dashForm, service.DashboardFilter, m
 	n := c.svc.Now().In(loc)
 	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
 	df := service.DashboardFilter{Board: f.Board, Category: f.Category, Region: f.Region}
+	if f.Board != "" && !cases.Board(f.Board).Valid() {
+		errs["board"] = "板块应为 party、economy、services 或 safety"
+		df.Board = ""
+	}
 	days, err := strconv.Atoi(f.Days)
 	if err != nil || days < 1 || days > service.MaxDashboardDays {
 		days = 0
@@ -64,6 +68,17 @@ func (c *Console) dashFormOf(q url.Values) (dashForm, service.DashboardFilter, m
 		df.From, df.To = from, to.AddDate(0, 0, 1)
 	}
 	return f, df, errs
+}
+
+// dashErr is the Invalid error of the filter's problems, in a fixed order.
+func dashErr(errs map[string]string) error {
+	var f apperr.Fields
+	for _, k := range []string{"period", "board"} {
+		if r, ok := errs[k]; ok {
+			f.Add(k, r)
+		}
+	}
+	return f.Err()
 }
 
 // query writes the filter as a query string with some fields changed.
@@ -243,7 +258,7 @@ func statSheets(d service.Dashboard) []sheet {
 func (c *Console) dashboardExport(w http.ResponseWriter, r *http.Request) error {
 	_, df, errs := c.dashFormOf(r.URL.Query())
 	if len(errs) > 0 {
-		return apperr.Field("period", errs["period"])
+		return dashErr(errs)
 	}
 	d, err := c.svc.Dashboard(r.Context(), actorOf(r), df)
 	if err != nil {
@@ -312,7 +327,7 @@ func (c *Console) dashCaseFilter(r *http.Request) (dashForm, store.CaseFilter, b
 	q := r.URL.Query()
 	form, df, errs := c.dashFormOf(q)
 	if len(errs) > 0 {
-		return form, store.CaseFilter{}, false, apperr.Field("period", errs["period"])
+		return form, store.CaseFilter{}, false, dashErr(errs)
 	}
 	cf, err := c.svc.DashboardCases(actor, df)
 	if err != nil {

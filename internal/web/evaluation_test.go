@@ -27,7 +27,7 @@ func evalSetup(t *testing.T) string {
 	evalOnce.Do(func() {
 		// Solved on the spot, a case is closed at once: due to close and
 		// closed on time, the work a grid is ranked by.
-		ph, err := plat.Service.SavePhoto(bytes.NewReader(pngPhoto(90)))
+		ph, err := plat.Service.SavePhoto(bytes.NewReader(pngPhoto(90)), "image/png")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
+	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 )
 
@@ -108,6 +109,10 @@ func (c *Console) photosOf(r *http.Request, f *apperr.Fields) []cases.Photo {
 				}
 				continue
 			}
+			if e := (*apperr.Error)(nil); errors.As(err, &e) && (e.Kind == apperr.TooLarge || e.Kind == apperr.TooMany) {
+				f.Add("photos", fh.Filename+"："+e.Message)
+				continue
+			}
 			f.Add("photos", "照片保存失败，请重试")
 			c.log.Error("save photo", "err", err)
 			continue
@@ -126,7 +131,7 @@ func (c *Console) savePart(fh *multipart.FileHeader) (cases.Photo, error) {
 		return cases.Photo{}, err
 	}
 	defer file.Close()
-	return c.svc.SavePhoto(file)
+	return c.svc.SavePhoto(file, service.DeclaredType(fh.Header.Get("Content-Type"), fh.Filename))
 }
 
 func fieldErrors(err error) []string {

@@ -12,6 +12,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
+	"zhizhi/internal/textcheck"
 )
 
 // The resident's pages need no account: /r reports a problem with a phone
@@ -181,22 +182,32 @@ func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	ref := r.PostFormValue("ref")
 	// Photos come as files with the form, or signed from an earlier try of
-	// the same form; never as bare hashes.
+	// the same form; never as bare hashes. A photo that is not accepted is
+	// named to the resident and the form comes back (nothing is stored), so
+	// no report goes in missing a photo its sender thinks is attached.
+	var f apperr.Fields
+	if len(r.PostForm["photo"]) > 0 {
+		f.Add("photos", "照片须随表单上传，不接受照片编号；请重新选择照片")
+	}
 	r.PostForm.Del("photo")
 	rep, perr := c.reportOf(r)
 	seen := map[string]bool{}
 	for _, p := range rep.Photos {
 		seen[p.Hash] = true
 	}
-	for _, s := range r.PostForm["photo_signed"] {
+	for i, s := range r.PostForm["photo_signed"] {
 		hash, sig, _ := strings.Cut(s, ".")
-		if hash != "" && !seen[hash] && formRefRE.MatchString(ref) && hmac.Equal([]byte(sig), []byte(c.photoMAC(ref, hash))) {
+		switch {
+		case hash == "" && sig == "":
+		case seen[hash]:
+		case !formRefRE.MatchString(ref) || !hmac.Equal([]byte(sig), []byte(c.photoMAC(ref, hash))):
+			f.Addf("photos", "已附的第%d张照片（%s）未被接受：它的签名与本表单不符（表单可能已过期或被改动），请重新选择这张照片", i+1, shortHash(hash))
+		default:
 			seen[hash] = true
 			rep.Photos = append(rep.Photos, cases.Photo{Hash: hash})
 		}
 	}
 	rep.Source, rep.OnSpot, rep.Note, rep.Severity = cases.SourceResident, false, "", ""
-	var f apperr.Fields
 	cat, ok := c.svc.Category(rep.Category)
 	if rep.Category == "" || !ok || !cat.Public || !cat.Active {
 		f.Add("category", "请选择问题类别")
@@ -252,6 +263,18 @@ func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.render(w, r, status, "resident", v)
 	return nil
+}
+
+// shortHash names a photo by the start of its hash (or of whatever was sent
+// as one), printable and short.
+func shortHash(h string) string {
+	if len(h) > 8 {
+		h = h[:8]
+	}
+	if textcheck.Line(h) != "" {
+		return "无效编号"
+	}
+	return h + "…"
 }
 
 // phoneDigits matches what may stand around a phone's digits.

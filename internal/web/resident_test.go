@@ -73,10 +73,21 @@ func TestResidentReportFollowRate(t *testing.T) {
 	expect(t, r, http.StatusBadRequest, "已附照片 1 张", `name="photo_signed"`)
 	signed := regexp.MustCompile(`name="photo_signed" value="([^"]+)"`).FindStringSubmatch(r.body)[1]
 
-	// A bare hash is not accepted; a forged signature neither.
+	// A bare hash is not accepted; a forged signature neither: the form
+	// comes back naming the photo and why, keeping the good one, and
+	// nothing is stored until it is sent again without them.
+	hash := strings.Split(signed, ".")[0]
+	other := strings.Repeat("ab", 32)
 	f = form()
-	f.Set("photo", strings.Split(signed, ".")[0])
-	f.Add("photo_signed", strings.Split(signed, ".")[0]+".forged")
+	f.Set("photo", hash)
+	f.Add("photo_signed", other+".forged")
+	f.Add("photo_signed", signed)
+	r = res.post("/r", f)
+	expect(t, r, http.StatusBadRequest, "已附的第1张照片（abababab…）未被接受", "签名与本表单不符", "不接受照片编号", "已附照片 1 张", `value="`+signed+`"`)
+	if strings.Contains(r.body, other+".forged") {
+		t.Fatal("the forged photo is offered again")
+	}
+	f = form()
 	f.Add("photo_signed", signed)
 	r = res.post("/r", f)
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/r?reported=") {

@@ -18,3 +18,6 @@ func Routes() []RouteInfo {
 	}
 	return out
 }
+
+// BodyLimit is the most bytes a request body to the console route may hold.
+func BodyLimit(method, path string) int64 { return bodyLimit(method, path) }

@@ -53,25 +53,30 @@ func (c *Console) mac(s string) string {
 }
 
 // checkCSRF reports whether a POST carries the token of its session (or of
-// its pre-session cookie, on the sign-in form). The error is a body that
-// could not be read (too large).
+// its pre-session cookie, on the sign-in form). The form is parsed here
+// (also when the token comes as a header), so its fields can be checked
+// before any handler runs; the error is a body that could not be read
+// because it is over its route's limit (413).
 func (c *Console) checkCSRF(r *http.Request) (bool, error) {
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		err = r.ParseMultipartForm(maxMemory)
+	} else {
+		// A form of fields is held in memory: at most maxForm of it,
+		// whatever the route takes as files.
+		r.Body = http.MaxBytesReader(nil, r.Body, maxForm)
+		err = r.ParseForm()
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return false, apperr.BodyTooLarge(tooBig.Limit)
+	}
 	want := c.csrfToken(r)
 	if want == "" {
 		return false, nil
 	}
 	got := r.Header.Get(csrfHeader)
 	if got == "" {
-		var err error
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-			err = r.ParseMultipartForm(maxMemory)
-		} else {
-			err = r.ParseForm()
-		}
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return false, err
-		}
 		got = r.PostFormValue(csrfField)
 	}
 	return hmac.Equal([]byte(got), []byte(want)), nil
@@ -81,8 +86,30 @@ func (c *Console) checkCSRF(r *http.Request) (bool, error) {
 // (photos) goes to temporary files.
 const maxMemory = 8 << 20
 
-// maxUpload bounds a form's body: nine photos of 10 MB and the fields.
-const maxUpload = 100 << 20
+// maxForm bounds the body of every console route that bodyLimits does not
+// name: a form of fields, no files.
+const maxForm = 1 << 20
+
+// maxUpload bounds a form with photos: nine photos of 10 MB and the fields.
+const maxUpload = 9*service.MaxPhoto + maxForm
+
+// bodyLimits are the console's routes whose bodies may be larger than
+// maxForm: the forms that carry photos, and the region file. docs/console.md
+// and docs/operations.md have the table.
+var bodyLimits = map[string]int64{
+	"POST /cases/{id}/act": maxUpload,
+	"POST /m/report":       maxUpload,
+	"POST /r":              maxUpload,
+	"POST /admin/regions":  service.MaxRegionImport + maxForm,
+}
+
+// bodyLimit is the most bytes a request body to the console route may hold.
+func bodyLimit(method, path string) int64 {
+	if n, ok := bodyLimits[method+" "+path]; ok {
+		return n
+	}
+	return maxForm
+}
 
 func secure(r *http.Request) bool {
 	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"

@@ -22,6 +22,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
+	"zhizhi/internal/textcheck"
 )
 
 //go:embed templates/*.html
@@ -225,8 +226,26 @@ func sessionOf(r *http.Request) string {
 // wrap authenticates, checks the role and, on POST, the CSRF token, then
 // runs the handler and maps its error to a page.
 func (c *Console) wrap(rt route) http.HandlerFunc {
+	limit := bodyLimit(rt.method, rt.path)
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		// Every route's body is bounded (413 past it, at once when the
+		// length is declared), and the path and query string must be text
+		// no engine disagrees on.
+		if r.ContentLength > limit {
+			w.Header().Set("Connection", "close")
+			c.fail(w, r, apperr.BodyTooLarge(limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if p := textcheck.Line(r.URL.Path); p != "" {
+			c.fail(w, r, apperr.Field("path", p))
+			return
+		}
+		if err := textcheck.Values(r.URL.Query()); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 		if !rt.access.public {
 			ck, err := r.Cookie(SessionCookie)
 			var actor cases.Actor
@@ -254,14 +273,18 @@ func (c *Console) wrap(rt route) http.HandlerFunc {
 				c.fail(w, r, apperr.New(apperr.Forbidden, "跨站请求被拒绝"))
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 			ok, err := c.checkCSRF(r)
 			if err != nil {
-				c.fail(w, r, apperr.Field("photos", "上传内容过大（照片合计不超过100MB），请减少照片后重试"))
+				c.fail(w, r, err)
 				return
 			}
 			if !ok {
 				c.fail(w, r, apperr.New(apperr.Forbidden, "页面已过期或来源不明，请刷新页面后重试"))
+				return
+			}
+			// Every field of every form: text no engine disagrees on.
+			if err := textcheck.Values(r.PostForm); err != nil {
+				c.fail(w, r, err)
 				return
 			}
 		}

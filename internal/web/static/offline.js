@@ -82,7 +82,7 @@
       while (i < e.photos.length && e.photos[i].hash) i++;
       if (i >= e.photos.length) return sendReport();
       var p = e.photos[i], fd = new FormData();
-      fd.append('photo', p.blob, 'photo.jpg');
+      fd.append('photo', p.blob, 'photo'); // no extension: the part's type (or the bytes) says what it is
       return fetch('/api/v1/photos', { method: 'POST', body: fd, credentials: 'same-origin' }).then(function (res) {
         if (res.status === 401) return { auth: true };
         if (res.status >= 500 || res.status === 429) return { retry: true };

@@ -17,7 +17,7 @@
   }
   function upload(blob) {
     var fd = new FormData();
-    fd.append('photo', blob, 'photo.jpg');
+    fd.append('photo', blob, 'photo'); // no extension: the part's type (or the bytes) says what it is
     return fetch('/api/v1/photos', { method: 'POST', body: fd, credentials: 'same-origin' }).then(function (res) {
       return res.json().then(function (body) {
         if (!res.ok) throw new Error((body.error && body.error.fields && body.error.fields[0] && body.error.fields[0].reason) || (body.error && body.error.message) || '上传失败');
