@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -43,7 +44,20 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer done()
-	return m.Run()
+	// Every answer of the suite is checked against the OpenAPI document.
+	srv.Config.Handler = checkAnswers(plat.Handler)
+	code := m.Run()
+	if code == 0 && !testing.Short() && flagRunAll() && !answersReport() {
+		return 1
+	}
+	return code
+}
+
+// flagRunAll says whether the whole suite ran (no -run filter), so that
+// every route had its chance to answer.
+func flagRunAll() bool {
+	f := flag.Lookup("test.run")
+	return f == nil || f.Value.String() == ""
 }
 
 // tokens caches one session per demo account (signing in hashes a password).

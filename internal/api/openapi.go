@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
+	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/evaluation"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store"
 )
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -18,7 +23,6 @@ var schemas = map[string]any{
 		"fields": arr(obj(map[string]any{"field": str("offending field"), "reason": str("why, in Chinese")})),
 	})}),
 	"Point": obj(map[string]any{"lng": num(), "lat": num()}),
-	"Photo": obj(map[string]any{"hash": str("SHA-256 hex"), "type": str("MIME type"), "size": num()}),
 	"Report": obj(map[string]any{
 		"source":   enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311"),
 		"reporter": obj(map[string]any{"name": str(""), "phone": str("")}),
@@ -47,11 +51,11 @@ var schemas = map[string]any{
 		"whistle_id":      str("report_in (optional: the first whistle the caller is summoned by), rate_party, meeting (pre-fills the attendees with the whistle's parties)"),
 		"party_key":       str("rate_party: unit:<unit ID> or person:<account ID>"),
 		"point":           ref("Point"),
-		"meeting":         ref("Meeting"),
+		"meeting":         ref("MeetingRequest"),
 		"decision_id":     str("decision_done: a meeting decision's ID (d1, d2, …)"),
 		"appeal_unit":     str("appeal_review, appeal_decide: the unit whose overdue appeal (optional when only one waits for that stage)"),
 	}),
-	"Meeting": obj(map[string]any{
+	"MeetingRequest": obj(map[string]any{
 		"kind":  enum("dispatch", "council", "congress", "briefing"),
 		"at":    str("when it was held, RFC 3339 (default now)"),
 		"place": str("where"),
@@ -71,7 +75,6 @@ var schemas = map[string]any{
 	"Screen": obj(map[string]any{
 		"action": enum("release", "reject"), "ids": arr(str("case ID")), "note": str("reject: the reason"),
 	}),
-	"Case": map[string]any{"type": "object", "description": "a case: number, state, location, category, tasks with their clocks, whistles with their parties' report-in clocks, meetings with their decisions, and more"},
 }
 
 func obj(props map[string]any) map[string]any {
@@ -119,9 +122,111 @@ var queryParams = map[string][]string{
 	"POST /api/v1/regions/import": {"format"},
 }
 
-// Document builds the OpenAPI 3 document from the route table, so it cannot
-// drift from what is served.
+// response is what a route answers on success: its status and the Go type
+// of its body (a value of it, or a schema literal with typeOf markers);
+// ctype, when set, is a body that is not JSON (a photo, a file, a stream).
+type response struct {
+	status int
+	body   any
+	ctype  string
+}
+
+// listOf is a listing's body: items of T, with the cursor of the next page.
+func listOf[T any]() map[string]any {
+	return map[string]any{"type": "object", "properties": map[string]any{
+		"items": map[string]any{"type": "array", "items": typeOf[T](), "nullable": true},
+		"next":  map[string]any{"type": "string"}, "total": map[string]any{"type": "integer"},
+	}, "required": []any{"items"}}
+}
+
+// responses is every route's success answer; TestOpenAPIListsEveryRoute
+// refuses a route without one.
+var responses = map[string]response{
+	"GET /api/v1/openapi.json":          {200, map[string]any{"type": "object", "description": "this document"}, ""},
+	"POST /api/v1/sessions":             {201, map[string]any{"type": "object", "properties": map[string]any{"token": str("the bearer token"), "account": typeOf[store.Account]()}, "required": []any{"token", "account"}}, ""},
+	"DELETE /api/v1/sessions":           {204, nil, ""},
+	"GET /api/v1/me":                    {200, store.Account{}, ""},
+	"POST /api/v1/photos":               {201, cases.Photo{}, ""},
+	"GET /api/v1/photos/{hash}":         {200, nil, "image/jpeg"},
+	"POST /api/v1/cases":                {201, cases.Case{}, ""},
+	"GET /api/v1/cases":                 {200, listOf[summary](), ""},
+	"GET /api/v1/cases/{id}":            {200, map[string]any{"type": "object", "properties": map[string]any{"case": typeOf[summary](), "steps": typeOf[[]cases.Step](), "actions": typeOf[[]cases.Action]()}, "required": []any{"case", "steps", "actions"}}, ""},
+	"POST /api/v1/cases/{id}/actions":   {200, map[string]any{"type": "object", "properties": map[string]any{"case": typeOf[summary](), "step": typeOf[cases.Step]()}, "required": []any{"case", "step"}}, ""},
+	"GET /api/v1/cases/{id}/duplicates": {200, listOf[summary](), ""},
+	"GET /api/v1/cases/{id}/reporter":   {200, map[string]any{"type": "object", "properties": map[string]any{"name": str(""), "phone": str("")}, "required": []any{"name", "phone"}}, ""},
+	"GET /api/v1/held":                  {200, listOf[summary](), ""},
+	"POST /api/v1/held":                 {200, service.Screened{}, ""},
+	"GET /api/v1/appeals":               {200, service.AppealQueue{}, ""},
+	"GET /api/v1/suggest":               {200, listOf[service.Suggestion](), ""},
+	"GET /api/v1/locate": {200, map[string]any{"type": "object", "properties": map[string]any{
+		"grid": map[string]any{"type": "string", "nullable": true}, "names": map[string]any{"type": "array", "items": str("")},
+		"message": str("why no grid holds the point")}, "required": []any{"grid"}}, ""},
+	"GET /api/v1/events":            {200, nil, "text/event-stream"},
+	"GET /api/v1/regions":           {200, listOf[store.RegionRecord](), ""},
+	"GET /api/v1/regions/{code}":    {200, store.RegionRecord{}, ""},
+	"POST /api/v1/regions/import":   {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
+	"GET /api/v1/regions/export":    {200, nil, "application/geo+json"},
+	"GET /api/v1/categories":        {200, listOf[cases.Category](), ""},
+	"PUT /api/v1/categories/{code}": {200, cases.Category{}, ""},
+	"GET /api/v1/units":             {200, listOf[cases.Unit](), ""},
+	"PUT /api/v1/units/{id}":        {200, cases.Unit{}, ""},
+	"GET /api/v1/boards":            {200, map[string]any{"type": "object", "properties": map[string]any{"street": str("street code"), "items": typeOf[[]service.StreetBoard]()}, "required": []any{"street", "items"}}, ""},
+	"POST /api/v1/boards":           {200, map[string]any{"type": "object", "properties": map[string]any{"created": typeOf[[]cases.Unit]()}, "required": []any{"created"}}, ""},
+	"GET /api/v1/audit":             {200, listOf[store.AuditEntry](), ""},
+	"GET /api/v1/accounts":          {200, listOf[store.Account](), ""},
+	"POST /api/v1/accounts":         {201, store.Account{}, ""},
+	"PATCH /api/v1/accounts/{id}":   {200, store.Account{}, ""},
+	"GET /api/v1/evaluation":        {200, service.Ranking{}, ""},
+	"GET /api/v1/evaluation/rules":  {200, service.RulesView{}, ""},
+	"POST /api/v1/evaluation/rules": {201, evaluation.Rules{}, ""},
+	"GET /api/v1/calendar":          {200, calendar.Config{}, ""},
+	"PUT /api/v1/calendar":          {200, calendar.Config{}, ""},
+}
+
+// errorStatuses are the error answers a route may give: 400 (bad input,
+// including a path or query that is not clean text) and 500 everywhere;
+// 401 and 403 behind a token (403: outside the caller's role or scope); 404
+// where the path names something; 409 where a write may conflict or be
+// refused; 413 where a body is read; 429 where a throttle stands.
+func errorStatuses(rt route) []int {
+	out := []int{400}
+	if rt.access != public || rt.path == "/api/v1/sessions" {
+		out = append(out, 401, 403)
+	}
+	if strings.Contains(rt.path, "{") || rt.path == "/api/v1/photos/{hash}" {
+		out = append(out, 404)
+	}
+	write := rt.method == "POST" || rt.method == "PUT" || rt.method == "PATCH"
+	if write && rt.path != "/api/v1/sessions" && rt.path != "/api/v1/photos" {
+		out = append(out, 409)
+	}
+	if write {
+		out = append(out, 413)
+	}
+	if throttled[rt.method+" "+rt.path] {
+		out = append(out, 429)
+	}
+	return append(out, 500)
+}
+
+// throttled are the routes with a throttle: sign-in, and photo uploads
+// (decoding waits for a slot).
+var throttled = map[string]bool{"POST /api/v1/sessions": true, "POST /api/v1/photos": true,
+	"POST /api/v1/cases": true, "POST /api/v1/cases/{id}/actions": true}
+
+var errorText = map[int]string{400: "Bad input: fields names each offending field", 401: "No token, or it expired",
+	403: "Outside the caller's role or scope", 404: "No such thing, or outside the caller's scope",
+	409: "The case changed since the version sent, or the rules refuse the action", 413: "The body is over this route's limit",
+	429: "Throttled; Retry-After says when to try again", 500: "Logged on the server; a generic message"}
+
+// Document builds the OpenAPI 3 document from the route table and the Go
+// types the handlers answer with, so it cannot drift from what is served.
 func Document() map[string]any {
+	gen := newSchemaGen()
+	comps := map[string]any{}
+	for name, sc := range schemas {
+		comps[name] = sc
+	}
 	paths := map[string]any{}
 	for _, rt := range routes {
 		item, _ := paths[rt.path].(map[string]any)
@@ -130,20 +235,31 @@ func Document() map[string]any {
 			paths[rt.path] = item
 		}
 		key := rt.method + " " + rt.path
+		resps := map[string]any{}
+		if res, ok := responses[key]; ok {
+			ok := map[string]any{"description": http.StatusText(res.status)}
+			switch {
+			case res.ctype != "":
+				ok["content"] = map[string]any{res.ctype: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+			case res.body != nil:
+				ok["content"] = map[string]any{"application/json": map[string]any{"schema": gen.of(res.body)}}
+			}
+			resps[strconv.Itoa(res.status)] = ok
+		}
+		for _, st := range errorStatuses(rt) {
+			desc := errorText[st]
+			if st == 413 {
+				desc = fmt.Sprintf("The body is over %d bytes, this route's limit", bodyLimit(rt.method, rt.path))
+			}
+			resps[strconv.Itoa(st)] = map[string]any{"description": desc,
+				"content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		}
 		op := map[string]any{
 			"summary":     rt.summary,
 			"operationId": strings.ToLower(rt.method) + strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(rt.path, "/api/v1"), "/", "_"), "{", ""),
-			"responses": map[string]any{
-				"200":     map[string]any{"description": "OK"},
-				"default": map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}},
-			},
+			"responses":   resps,
 		}
 		op["operationId"] = strings.ReplaceAll(op["operationId"].(string), "}", "")
-		if rt.method == "POST" || rt.method == "PUT" || rt.method == "PATCH" {
-			op["responses"].(map[string]any)["413"] = map[string]any{
-				"description": fmt.Sprintf("The body is over %d bytes, this route's limit", bodyLimit(rt.method, rt.path)),
-				"content":     map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
-		}
 		if rt.access != public {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 		}
@@ -162,16 +278,31 @@ func Document() map[string]any {
 		}
 		item[strings.ToLower(rt.method)] = op
 	}
+	for name, sc := range gen.comps {
+		if _, taken := comps[name]; !taken {
+			comps[name] = sc
+		}
+	}
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "zhizhi 基层智治平台 API", "version": "1.0.0",
 			"description": "The case loop of a grassroots smart-governance platform. Errors are JSON with a code, a message and the offending fields."},
 		"paths": paths,
 		"components": map[string]any{
-			"schemas":         schemas,
+			"schemas":         comps,
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
 		},
 	}
+}
+
+// RouteResponses lists each route key with its documented success status,
+// for the tests.
+func RouteResponses() map[string]int {
+	out := map[string]int{}
+	for k, r := range responses {
+		out[k] = r.status
+	}
+	return out
 }
 
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) error {

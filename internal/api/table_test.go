@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"zhizhi/internal/api"
+	"zhizhi/internal/demo"
 )
 
 // apiCase is one row of the declarative API tests. Account "" sends no token;
@@ -162,6 +164,9 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		if s, _ := op["summary"].(string); s == "" {
 			t.Errorf("route %s has no summary", k)
 		}
+		if _, ok := api.RouteResponses()[k]; !ok {
+			t.Errorf("route %s has no documented answer (api.responses)", k)
+		}
 	}
 	n := 0
 	for path, item := range doc.Paths {
@@ -201,5 +206,32 @@ func TestEveryRouteRefusesOutsiders(t *testing.T) {
 				t.Errorf("%s as a street commander: %d %s", key, st, b)
 			}
 		}
+	}
+}
+
+// TestSignOutAndCalendarAnswers: sign-out answers 204 and the token is dead
+// at once; the calendar put back as it is answers it unchanged (both are
+// routes the document describes and the suite must see succeed).
+func TestSignOutAndCalendarAnswers(t *testing.T) {
+	var s struct {
+		Token string `json:"token"`
+	}
+	st, body := call(t, "", "POST", "/api/v1/sessions", map[string]string{"username": "zhouchunyan", "password": demo.Password})
+	if st != 201 {
+		t.Fatalf("sign in: %d %s", st, body)
+	}
+	mustJSON(t, body, &s)
+	if st, body := call(t, s.Token, "DELETE", "/api/v1/sessions", nil); st != 204 || len(body) != 0 {
+		t.Fatalf("sign out: %d %s", st, body)
+	}
+	if st, _ := call(t, s.Token, "GET", "/api/v1/me", nil); st != 401 {
+		t.Errorf("a signed-out token: %d", st)
+	}
+	before := as(t, "admin", 200, "GET", "/api/v1/calendar", nil)
+	var cfg any
+	mustJSON(t, before, &cfg)
+	after := as(t, "admin", 200, "PUT", "/api/v1/calendar", cfg)
+	if !bytes.Equal(before, after) {
+		t.Errorf("calendar put back as it was came back changed:\n%s\n%s", before, after)
 	}
 }
