@@ -23,7 +23,7 @@ import (
 )
 
 // intakeClients is how many concurrent HTTP clients post reports:
-// GOMAXPROCS × intakeParallelism goroutines (64 on a 2-core machine).
+// GOMAXPROCS × intakeParallelism goroutines (128 on a 2-core machine).
 const intakeParallelism = 64
 
 // reportBodies returns n JSON report bodies: patrol reports of categories
