@@ -18,14 +18,15 @@ var (
 
 // lateCase is the standard case with an overdue lead: dispatched Monday 9
 // March 09:10, the lead signs on Thursday 12 March (its sign clock ran out),
-// feeds back and the grid worker verifies at once; the co-unit never signed
-// (its task is unfinished, stopped late). Closed 12 March 10:30.
+// feeds back and the center verifies at once, saying why it closes over the
+// co-unit, which never signed (its task is unfinished, stopped late). Closed
+// 12 March 10:30.
 func lateCase(t *testing.T) (cases.Case, time.Time) {
 	t.Helper()
 	c, _ := reach(t, cases.Dispatched)
 	c = must(t, c, cases.Command{Action: cases.ActSign}, leadUnit, at(12, 9, 0))
 	c = must(t, c, cases.Command{Action: cases.ActFeedback, Note: "已修复路面"}, leadUnit, at(12, 10, 0))
-	c = must(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, at(12, 10, 30))
+	c = must(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true), Note: "协办单位未签收，主办已整改到位"}, commander, at(12, 10, 30))
 	if c.State != cases.Closed || !task(t, c, leadID).Sign.WasOverdue {
 		t.Fatalf("lateCase: state %s, lead sign overdue %v", c.State, task(t, c, leadID).Sign.WasOverdue)
 	}

@@ -83,22 +83,38 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		t.State, t.FedBackAt = TaskFedBack, now
 		t.Feedback, t.Photos = step.Note, cmd.Photos
 		t.Handle = stop(t.Handle, now)
+		if n.Extension != nil && n.Extension.UnitID == t.UnitID {
+			n.Extension = nil // a finished task needs no more time
+		}
 		if t.Role == Lead {
 			n.State = FedBack
 			n.Stage, n.Clock = StageVerify, p.start(limitVerify, n.Severity, now)
-			if n.Extension != nil && n.Extension.UnitID == t.UnitID {
-				n.Extension = nil
-			}
 		}
 
 	case ActVerify:
-		n.stopCaseClock(now)
-		n.Stage = ""
 		if *cmd.Passed {
+			// Passing closes the case. A co-unit that has not fed back would
+			// be left unfinished: only the center may do that, saying why.
+			open := n.unfinishedUnits()
+			if len(open) > 0 {
+				if actor.Role != RoleCommander {
+					return refuse("尚有%d个协办单位未反馈，核查通过即结案：请待其反馈后再核查，或由指挥中心说明理由后结案", len(open))
+				}
+				if step.Note == "" {
+					return apperr.Field("note", "尚有协办单位未反馈，结案后其任务记为未完成，请说明结案理由")
+				}
+			}
+			n.stopCaseClock(now)
+			n.Stage = ""
 			n.close(now)
 			step.Data = map[string]any{"passed": true}
+			if len(open) > 0 {
+				step.Data["unfinished"] = open
+			}
 			break
 		}
+		n.stopCaseClock(now)
+		n.Stage = ""
 		// Rework: back to the same lead unit, with a fresh handling clock.
 		i := n.LeadTask()
 		t := &n.Tasks[i]
@@ -112,15 +128,10 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 	case ActClose:
 		// Closing while a unit has not fed back leaves its task unfinished:
 		// the center must say why, and the step names the units.
-		var open []string
-		for _, t := range n.Tasks {
-			if t.Active() && t.State != TaskFedBack {
-				open = append(open, t.UnitID)
-			}
-		}
+		open := n.unfinishedUnits()
 		if len(open) > 0 {
 			if step.Note == "" {
-				return apperr.Field("note", "尚有承办单位未反馈，结案后其任务记为未办结，请说明结案理由")
+				return apperr.Field("note", "尚有协办单位未反馈，结案后其任务记为未完成，请说明结案理由")
 			}
 			step.Data = map[string]any{"unfinished": open}
 		}
@@ -135,7 +146,11 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 	case ActReturn:
 		i := n.TaskOf(actor.UnitID)
 		if n.Tasks[i].Role == Co {
-			// A co-unit that does not belong steps out; the case goes on.
+			// A co-unit that does not belong steps out (also while the case
+			// waits for verification); the case goes on.
+			if n.Extension != nil && n.Extension.UnitID == actor.UnitID {
+				n.Extension = nil
+			}
 			n.Tasks[i].State = TaskCancelled
 			n.Tasks[i].Sign = stop(n.Tasks[i].Sign, now)
 			n.Tasks[i].Handle = stop(n.Tasks[i].Handle, now)
@@ -331,6 +346,18 @@ func (n *Case) cancelTasks(now time.Time) {
 	}
 }
 
+// unfinishedUnits lists the units whose active task has not fed back: the
+// tasks a close now would leave unfinished.
+func (n *Case) unfinishedUnits() []string {
+	var open []string
+	for _, t := range n.Tasks {
+		if t.Active() && t.State != TaskFedBack {
+			open = append(open, t.UnitID)
+		}
+	}
+	return open
+}
+
 // close ends the case. A unit's task is done only if the unit fed back; a
 // task never finished stays unfinished, its clocks stopped where they were
 // (an overdue one keeps "was overdue"), so no page or figure counts it done.
@@ -467,6 +494,54 @@ func (c *Case) RunningClocks() []ClockRef {
 		}
 	}
 	return append(out, c.whistleClocks()...)
+}
+
+// HeadlineClocks are the running clocks the case's own countdown may show
+// (the case page's headline, a row in a list): all of RunningClocks, except
+// while the case waits for verification. Then the case's clock is the
+// verify clock (and any party's or decision's): a co-unit still signing or
+// handling runs its own clocks, shown on its task and in its own inbox,
+// never as the case's headline.
+func (c *Case) HeadlineClocks() []ClockRef {
+	all := c.RunningClocks()
+	if c.State != FedBack {
+		return all
+	}
+	out := all[:0:0]
+	for _, r := range all {
+		if !strings.HasPrefix(r.Key, "task:") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// SignStatus is the colour of the task's sign clock as pages show it. A
+// clock that stopped without the unit signing (the case closed over it, or
+// the task was withdrawn) is not "done on time": it is undone, and undone
+// late when it had run out.
+func (t Task) SignStatus(now time.Time) sla.Status {
+	return taskClockStatus(t.Sign, !t.SignedAt.IsZero(), now)
+}
+
+// HandleStatus is the colour of the task's handling clock as pages show it:
+// undone (or undone late) when it stopped without the unit feeding back.
+func (t Task) HandleStatus(now time.Time) sla.Status {
+	return taskClockStatus(t.Handle, !t.FedBackAt.IsZero(), now)
+}
+
+func taskClockStatus(c sla.Clock, done bool, now time.Time) sla.Status {
+	if c.Due.IsZero() {
+		return ""
+	}
+	st := c.Status(now)
+	if c.Stopped.IsZero() || done {
+		return st
+	}
+	if c.WasOverdue {
+		return sla.UndoneLate
+	}
+	return sla.Undone
 }
 
 // ParkTimer is the key of the timer that ends a park.

@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,7 +136,20 @@ func TestVerify(t *testing.T) {
 	now := last.Add(30 * time.Minute)
 
 	t.Run("pass", func(t *testing.T) {
-		n := must(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, now)
+		// The co-unit has not fed back: a passing verification would close
+		// over it. The grid worker may not; the center must say why.
+		err := refused(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, now, apperr.Refused)
+		if !strings.Contains(err.Error(), "协办单位未反馈") {
+			t.Errorf("refusal %v", err)
+		}
+		wantField(t, refused(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true), Note: " "}, commander, now, apperr.Invalid), "note")
+		n, step, err := cases.Apply(c, cases.Command{Action: cases.ActVerify, Passed: ptr(true), Note: "协办单位逾期未签收，主办已整改到位"}, commander, pol, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := step.Data["unfinished"]; !reflect.DeepEqual(got, []string{coID}) {
+			t.Errorf("step names unfinished %v", got)
+		}
 		if n.State != cases.Closed || !n.ClosedAt.Equal(now) || n.Stage != "" || !n.Clock.Stopped.Equal(now) {
 			t.Fatalf("state %s closed %v stage %q clock %+v", n.State, n.ClosedAt, n.Stage, n.Clock)
 		}
@@ -504,10 +518,10 @@ func TestReopen(t *testing.T) {
 	if n.Stage != cases.StageDispatch || !n.Clock.Start.Equal(now) || !n.Clock.Due.Equal(now.Add(30*time.Minute)) || !n.Clock.Stopped.IsZero() {
 		t.Fatalf("dispatch clock: stage %s %+v", n.Stage, n.Clock)
 	}
-	// The finished task is superseded; the unfinished one keeps its fact.
+	// The finished tasks are superseded.
 	for _, tk := range n.Tasks {
-		if want := map[bool]cases.TaskState{true: cases.TaskUnfinished, false: cases.TaskCancelled}[tk.UnitID == coID]; tk.State != want {
-			t.Errorf("task %s %s, want %s", tk.UnitID, tk.State, want)
+		if tk.State != cases.TaskCancelled {
+			t.Errorf("task %s %s, want cancelled", tk.UnitID, tk.State)
 		}
 	}
 	if got := n.RunningClocks(); len(got) != 1 || got[0].Key != "case:dispatch" {

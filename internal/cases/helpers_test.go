@@ -132,7 +132,8 @@ func must(t *testing.T, c cases.Case, cmd cases.Command, actor cases.Actor, now 
 // state want, and returns it with the time of its last step. Along the way:
 // reported 09:00, accepted 09:05, dispatched 09:10 (lead u-lead, co u-co),
 // handling 09:20 (the lead signed; the co-unit has not), parked 09:30/09:40,
-// fed back 10:00 (lead), closed 10:30 (verified by the grid worker),
+// fed back 10:00 (lead), the co-unit signed 10:05 and fed back 10:10,
+// closed 10:30 (verified by the grid worker),
 // rejected or merged 09:05.
 func reach(t *testing.T, want cases.State) (cases.Case, time.Time) {
 	t.Helper()
@@ -190,6 +191,11 @@ func reachHook(t *testing.T, want cases.State, sev sla.Severity, hook func(cases
 	if want == cases.FedBack {
 		return c, now
 	}
+	// Every unit finishes its own task before the grid worker's passing
+	// verification closes the case: the co-unit signs and feeds back while
+	// the case waits for verification.
+	step(cases.Command{Action: cases.ActSign}, coUnit, at(9, 10, 5))
+	step(cases.Command{Action: cases.ActFeedback, Note: "已配合封闭作业区"}, coUnit, at(9, 10, 10))
 	step(cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, at(9, 10, 30))
 	if want == cases.Closed {
 		return c, now

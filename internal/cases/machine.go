@@ -179,9 +179,10 @@ type Rule struct {
 }
 
 // Table is the state machine as data, in the order the console shows actions.
-// Every unit's task is its own to finish: co-units sign and feed back until
-// the case closes, also after the lead has fed back (the guards keep each
-// unit to its own task).
+// Every unit's task is its own to finish: co-units sign, report progress,
+// feed back, step out or ask for more time until the case closes, also after
+// the lead has fed back and while the case waits for verification (the
+// guards keep each unit to its own task, and a task fed back is finished).
 var Table = []Rule{
 	{ActRelease, "放行", []State{Held}, Reported, []Role{RoleCommander}, nil},
 	{ActAccept, "受理", []State{Reported}, Accepted, []Role{RoleCommander}, nil},
@@ -190,15 +191,15 @@ var Table = []Rule{
 	{ActDispatch, "派遣", []State{Accepted}, Dispatched, []Role{RoleCommander}, []Field{FLead}},
 	{ActRedispatch, "改派", []State{Dispatched, Handling}, Dispatched, []Role{RoleCommander}, []Field{FLead, FNote}},
 	{ActSign, "签收", []State{Dispatched, Handling, FedBack}, "", []Role{RoleUnit, RoleCommunity}, nil},
-	{ActHandle, "处置进展", []State{Handling}, Handling, []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
+	{ActHandle, "处置进展", []State{Handling, FedBack}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
 	{ActFeedback, "反馈", []State{Handling, FedBack}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
 	{ActVerify, "核查", []State{FedBack}, "", []Role{RoleGridWorker, RoleGridChief, RoleCommander}, []Field{FPassed}},
 	{ActClose, "结案", []State{FedBack}, Closed, []Role{RoleCommander}, nil},
 	{ActRate, "评价", []State{Closed}, Closed, []Role{RoleResident, RoleEnterprise, RoleGridWorker, RoleGridChief, RoleCommander}, []Field{FRating}},
-	{ActReturn, "回退", []State{Dispatched, Handling}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
-	{ActExtendRequest, "申请延期", []State{Dispatched, Handling}, "", []Role{RoleUnit, RoleCommunity}, []Field{FExtension, FNote}},
-	{ActExtendApprove, "批准延期", []State{Dispatched, Handling}, "", []Role{RoleCommander}, nil},
-	{ActExtendDeny, "驳回延期", []State{Dispatched, Handling}, "", []Role{RoleCommander}, []Field{FNote}},
+	{ActReturn, "回退", []State{Dispatched, Handling, FedBack}, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
+	{ActExtendRequest, "申请延期", []State{Dispatched, Handling, FedBack}, "", []Role{RoleUnit, RoleCommunity}, []Field{FExtension, FNote}},
+	{ActExtendApprove, "批准延期", []State{Dispatched, Handling, FedBack}, "", []Role{RoleCommander}, nil},
+	{ActExtendDeny, "驳回延期", []State{Dispatched, Handling, FedBack}, "", []Role{RoleCommander}, []Field{FNote}},
 	{ActParkRequest, "申请挂账", []State{Handling}, Handling, []Role{RoleUnit, RoleCommunity}, []Field{FUntil, FNote}},
 	{ActParkApprove, "批准挂账", []State{Handling}, Parked, []Role{RoleCommander}, nil},
 	{ActParkDeny, "驳回挂账", []State{Handling}, Handling, []Role{RoleCommander}, []Field{FNote}},
@@ -405,13 +406,18 @@ func guard(c *Case, a Action, actor Actor) error {
 		if c.Tasks[i].State == TaskDispatched {
 			return refuse("请先签收")
 		}
-		if a == ActFeedback && c.Tasks[i].State == TaskFedBack {
-			return refuse("本单位已反馈")
+		if c.Tasks[i].State == TaskFedBack {
+			return refuse("本单位已反馈，任务已完成")
 		}
 	case ActReturn, ActExtendRequest, ActParkRequest:
 		i := c.TaskOf(actor.UnitID)
 		if i < 0 {
 			return refuse("本单位不是该案件的承办单位")
+		}
+		if c.Tasks[i].State == TaskFedBack && a != ActParkRequest {
+			// A finished task is neither handed back nor given more time; the
+			// lead's feedback is what the case now waits to verify.
+			return refuse("本单位已反馈，任务已完成")
 		}
 		if a == ActExtendRequest && c.Extension != nil {
 			return refuse("已有延期申请待审批")

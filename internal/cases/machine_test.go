@@ -124,7 +124,7 @@ func actorFor(role cases.Role, a cases.Action, st cases.State, c cases.Case) cas
 		return cases.System
 	case cases.RoleUnit:
 		unit := leadID
-		if (a == cases.ActSign && (st == cases.Handling || st == cases.FedBack)) || (a == cases.ActFeedback && st == cases.FedBack) {
+		if coTurn(a, st) {
 			unit = coID // the lead has signed (and fed back); the co-unit has not
 		}
 		return unitActor(unit)
@@ -132,7 +132,7 @@ func actorFor(role cases.Role, a cases.Action, st cases.State, c cases.Case) cas
 		// Community staff acting for the unit whose turn it is, in the
 		// case's community.
 		act = unitActor(leadID)
-		if (a == cases.ActSign && (st == cases.Handling || st == cases.FedBack)) || (a == cases.ActFeedback && st == cases.FedBack) {
+		if coTurn(a, st) {
 			act = unitActor(coID)
 		}
 		act.Role, act.RegionPath = cases.RoleCommunity, communityPath
@@ -155,6 +155,19 @@ func actorFor(role cases.Role, a cases.Action, st cases.State, c cases.Case) cas
 	return act
 }
 
+// coTurn is whether the co-unit, not the lead, is the unit whose turn it is:
+// signing once the lead has signed, and every task action once the lead has
+// fed back (the case waits for verification, the co-unit's task is open).
+func coTurn(a cases.Action, st cases.State) bool {
+	switch a {
+	case cases.ActSign:
+		return st == cases.Handling || st == cases.FedBack
+	case cases.ActFeedback, cases.ActHandle, cases.ActReturn, cases.ActExtendRequest:
+		return st == cases.FedBack
+	}
+	return false
+}
+
 // prepare puts in place what an action's guard waits for (a pending
 // extension or park request) when the state allows asking for it.
 func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Case {
@@ -163,6 +176,14 @@ func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Ca
 	switch a {
 	case cases.ActExtendApprove, cases.ActExtendDeny:
 		req = validCommand(cases.ActExtendRequest, now)
+		if c.State == cases.FedBack {
+			// The lead's task is finished: the co-unit asks for more time.
+			n, _, err := cases.Apply(c, req, coUnit, pol, now)
+			if err != nil {
+				t.Fatalf("co-unit extension request while waiting for verification: %v", err)
+			}
+			return n
+		}
 	case cases.ActParkApprove, cases.ActParkDeny:
 		req = validCommand(cases.ActParkRequest, now)
 	case cases.ActAppeal, cases.ActAppealReview, cases.ActAppealDecide:
@@ -180,8 +201,9 @@ func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Ca
 			n = must(t, n, validCommand(cases.ActAppealReview, now), actorFor(cases.RoleCommander, cases.ActAppealReview, n.State, n), now)
 		}
 		return n
-	case cases.ActFeedback:
-		// After the lead fed back, the co-unit signs before its own feedback.
+	case cases.ActFeedback, cases.ActHandle:
+		// After the lead fed back, the co-unit signs before its own progress
+		// notes and feedback.
 		if c.State != cases.FedBack {
 			return c
 		}
@@ -190,6 +212,15 @@ func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Ca
 			t.Fatalf("co-unit sign before feedback: %v", err)
 		}
 		return n
+	case cases.ActVerify:
+		// Every unit finishes its own task before a passing verification
+		// (closing over an unfinished co-unit is the center's, with a note:
+		// TestJointRefusals).
+		if c.State != cases.FedBack {
+			return c
+		}
+		n := must(t, c, cases.Command{Action: cases.ActSign}, coUnit, now)
+		return must(t, n, cases.Command{Action: cases.ActFeedback, Note: "已配合处置"}, coUnit, now)
 	default:
 		return c
 	}
@@ -224,6 +255,9 @@ func expectedTo(a cases.Action, st cases.State) cases.State {
 	case cases.ActVerify:
 		return cases.Closed // passed
 	case cases.ActReturn:
+		if st == cases.FedBack {
+			return cases.FedBack // the co-unit steps out; the lead's feedback waits
+		}
 		return cases.Accepted // the lead returns
 	}
 	return st

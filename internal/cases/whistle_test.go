@@ -383,6 +383,7 @@ func TestRateParty(t *testing.T) {
 func TestCloseEndsWhistles(t *testing.T) {
 	c, _ := reachWhistled(t, cases.FedBack) // fed back at 10:00; report-in due 09:36
 	c = must(t, c, cases.Command{Action: cases.ActReportIn}, leadUnit, at(9, 10, 10))
+	c = coDone(t, c)
 	c = must(t, c, cases.Command{Action: cases.ActVerify, Passed: ptr(true)}, gridWorker, at(9, 10, 30))
 	if c.State != cases.Closed || len(c.RunningClocks()) != 0 {
 		t.Fatalf("%s, running %v", c.State, clockKeys(c))

@@ -71,7 +71,9 @@ func put(c Counts, m Measure, v int) {
 //     step, closed_day on the day a closed case closed (ClosedAt);
 //   - each unit with a task (its latest task; a cancelled one counts
 //     nothing), on the reporting day: dispatched_tasks, signed_on_time,
-//     handled, handled_on_time, handled_late, due_handle, reworked, the
+//     handled, handled_on_time, handled_late (fed back late, or left
+//     unfinished by the close after a clock of it ran out), due_handle,
+//     reworked, the
 //     case's closed and due_close (the unit's 结案率), and for the lead task
 //     rated and satisfied; the whistle parties' counts; and
 //     closed_day on the close day for a unit whose latest task was done or
@@ -180,7 +182,11 @@ func Facts(c *cases.Case, steps []cases.Step, loc *time.Location) []Fact {
 		put(k, SignedOnTime, b2i(!t.SignedAt.IsZero() && !t.Sign.WasOverdue))
 		put(k, Handled, b2i(handled))
 		put(k, HandledOnTime, b2i(handled && !t.Handle.WasOverdue))
-		put(k, HandledLate, b2i(handled && t.Handle.WasOverdue))
+		// A task the case closed over is not handled; it is late when one of
+		// its clocks had run out, so leaving a task undone never rates better
+		// than finishing it late.
+		unfinishedLate := t.State == cases.TaskUnfinished && (t.Sign.WasOverdue || t.Handle.WasOverdue)
+		put(k, HandledLate, b2i(handled && t.Handle.WasOverdue || unfinishedLate))
 		put(k, DueHandle, b2i(handled || t.State == cases.TaskUnfinished || (t.Active() && t.Handle.WasOverdue)))
 		put(k, Reworked, b2i(handled && t.Reworks > 0))
 		put(k, Closed, b2i(closed))

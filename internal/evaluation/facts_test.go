@@ -83,6 +83,24 @@ func TestFacts(t *testing.T) {
 			c.State = cases.Closed
 			c.Tasks = []cases.Task{{UnitID: "u4", Role: cases.Co, State: cases.TaskUnfinished, SignedAt: at}}
 		}, Unit, "u4", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, DueHandle: 1}},
+		// Closed over a co-unit that never signed (the center's note): not
+		// handled, and late, since its clocks had run out (issue 12).
+		{"co unit unfinished overdue", func(c *cases.Case) {
+			c.State = cases.Closed
+			c.Tasks = []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskDone, SignedAt: at},
+				{UnitID: "u7", Role: cases.Co, State: cases.TaskUnfinished,
+					Sign: sla.Clock{Stopped: at, WasOverdue: true}, Handle: sla.Clock{Stopped: at, WasOverdue: true}}}
+		}, Unit, "u7", Counts{Closed: 1, DueClose: 1, Dispatched: 1, DueHandle: 1, HandledLate: 1}},
+		{"co unit unfinished, only its sign clock ran out", func(c *cases.Case) {
+			c.State = cases.Closed
+			c.Tasks = []cases.Task{{UnitID: "u7", Role: cases.Co, State: cases.TaskUnfinished,
+				Sign: sla.Clock{Stopped: at, WasOverdue: true}, Handle: sla.Clock{Stopped: at}}}
+		}, Unit, "u7", Counts{Closed: 1, DueClose: 1, Dispatched: 1, DueHandle: 1, HandledLate: 1}},
+		{"co unit unfinished in time", func(c *cases.Case) {
+			c.State = cases.Closed
+			c.Tasks = []cases.Task{{UnitID: "u7", Role: cases.Co, State: cases.TaskUnfinished,
+				Sign: sla.Clock{Stopped: at}, Handle: sla.Clock{Stopped: at}}}
+		}, Unit, "u7", Counts{Closed: 1, DueClose: 1, Dispatched: 1, DueHandle: 1}},
 		{"latest task cancelled", func(c *cases.Case) {
 			c.State = cases.Accepted
 			c.Tasks = []cases.Task{{UnitID: "u5", Role: cases.Lead, State: cases.TaskCancelled}}

@@ -77,7 +77,7 @@ const (
 	DueHandle        Measure = "due_handle"       // tasks fed back, or active with the handling clock run out, or closed unfinished (应处置)
 	Handled          Measure = "handled"          // tasks fed back (处置)
 	HandledOnTime    Measure = "handled_on_time"  // fed back within the handling limit
-	HandledLate      Measure = "handled_late"     // fed back after the limit
+	HandledLate      Measure = "handled_late"     // fed back after the limit, or left unfinished by the close after a clock ran out
 	Reworked         Measure = "reworked"         // handled tasks sent back by a failed verification (返工)
 	Dispatched       Measure = "dispatched_tasks" // tasks dispatched to the unit (not cancelled)
 	SignedOnTime     Measure = "signed_on_time"   // tasks signed within the sign limit (响应)

@@ -64,6 +64,11 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	act(unit, cases.Command{Action: cases.ActFeedback, Note: "液化气罐已清除", Photos: []cases.Photo{photo}})
+	// The co-unit finishes its own task while the case waits for
+	// verification; only then may the grid worker's verification close it.
+	fire := actor(t, "xf_staff")
+	act(fire, cases.Command{Action: cases.ActSign})
+	act(fire, cases.Command{Action: cases.ActFeedback, Note: "已配合检查消防器材"})
 	yes := true
 	act(worker, cases.Command{Action: cases.ActVerify, Passed: &yes, Note: "现场核查通过"})
 
@@ -102,7 +107,8 @@ func TestRoundTrip(t *testing.T) {
 				descs = append(descs, u["description"])
 			}
 			want := []string{"受理。当前状态：待派遣", "派遣（区应急管理局）。当前状态：待签收", "签收（区应急管理局）。当前状态：处置中",
-				"反馈（区应急管理局）：液化气罐已清除。当前状态：待核查", "核查：现场核查通过。当前状态：已结案"}
+				"反馈（区应急管理局）：液化气罐已清除。当前状态：待核查", "签收（区消防救援支队）。当前状态：待核查",
+				"反馈（区消防救援支队）：已配合检查消防器材。当前状态：待核查", "核查：现场核查通过。当前状态：已结案"}
 			if !slices.Equal(descs, want) {
 				t.Fatalf("updates\n got %q\nwant %q", descs, want)
 			}

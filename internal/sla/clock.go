@@ -24,6 +24,11 @@ const (
 	Paused   Status = "paused"    // stopped temporarily, e.g. parked (挂账)
 	Done     Status = "done"      // stopped on time
 	DoneLate Status = "done_late" // stopped after having run past its due
+	// A clock stopped without its stage being done (a unit's task closed
+	// over or withdrawn): never "done", and late when it had run out. Clock
+	// itself cannot tell; the owner of the stage does (cases.Task).
+	Undone     Status = "undone"      // stopped, the stage not done (未完成)
+	UndoneLate Status = "undone_late" // stopped past its due, the stage not done (超期未完成)
 )
 
 // Label returns the Chinese name of the status for the console.
@@ -41,6 +46,10 @@ func (s Status) Label() string {
 		return "按期完成"
 	case DoneLate:
 		return "超期完成"
+	case Undone:
+		return "未完成"
+	case UndoneLate:
+		return "超期未完成"
 	}
 	return string(s)
 }

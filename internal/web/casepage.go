@@ -84,9 +84,65 @@ type actionForm struct {
 	Ratings      []cases.Rating
 	ExtUnits     []sla.Unit
 	MeetingKinds []cases.MeetingKind
+	Whistles     []partyChoice // meeting: the case's whistles to hold it on
 }
 
 type partyChoice struct{ Value, Label string }
+
+// decisionRow is one row of the meeting form's decisions.
+type decisionRow struct{ Text, Unit, Due string }
+
+// spareDecisions is how many empty decision rows the meeting form offers
+// (a script adds more; without one, a meeting with more decisions is
+// recorded in two goes).
+const spareDecisions = 3
+
+// DecisionRows are the meeting form's decision rows: those sent back, then
+// empty ones up to spareDecisions, and always one empty row.
+func (f *actionForm) DecisionRows() []decisionRow {
+	var rows []decisionRow
+	if f.Values != nil {
+		texts, units, dues := f.Values["decision_text"], f.Values["decision_unit"], f.Values["decision_due"]
+		for i := range max(len(texts), len(units), len(dues)) {
+			r := decisionRow{Text: at(texts, i), Unit: at(units, i), Due: at(dues, i)}
+			if r != (decisionRow{}) {
+				rows = append(rows, r)
+			}
+		}
+	}
+	for len(rows) < spareDecisions || rows[len(rows)-1] != (decisionRow{}) {
+		rows = append(rows, decisionRow{})
+	}
+	return rows
+}
+
+// meetingFromWhistle starts the meeting form from a whistle: the one asked
+// for (?meeting=w1, the report-in board's 召开会议), else the case's latest.
+// The whistle is chosen and its summoned units are ticked as attendees (the
+// rules add every party of the whistle anyway, people included).
+func (c *Console) meetingFromWhistle(f *actionForm, cs *cases.Case, want string) {
+	for _, w := range cs.Whistles {
+		label := w.Kind.Label() + "（" + c.whenShort(w.At) + "，召集" + strconv.Itoa(len(w.Parties)) + "方）"
+		f.Whistles = append(f.Whistles, partyChoice{Value: w.ID, Label: label})
+	}
+	if len(cs.Whistles) == 0 {
+		return
+	}
+	wi := len(cs.Whistles) - 1
+	if want != "" {
+		if i := cs.Whistle(want); i >= 0 {
+			wi = i
+		}
+		f.Open = true
+	}
+	w := cs.Whistles[wi]
+	f.Values = url.Values{"whistle_id": {w.ID}, "meeting_kind": {string(cases.MeetingDispatch)}}
+	for _, p := range w.Parties {
+		if p.UnitID != "" && slices.ContainsFunc(f.Units, func(u cases.Unit) bool { return u.ID == p.UnitID }) {
+			f.Values.Add("meeting_units", p.UnitID)
+		}
+	}
+}
 
 // appealChoice is an appeal waiting for a review or a decision.
 type appealChoice struct {
@@ -245,14 +301,9 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 		v.Appeals = append(v.Appeals, appealChoice{Appeal: ap, UnitName: c.unitName(ap.UnitID)})
 	}
 	for _, t := range cs.Tasks {
-		tv := taskView{Task: t, UnitName: c.unitName(t.UnitID)}
-		if !t.Sign.Due.IsZero() {
-			tv.SignStatus = t.Sign.Status(now)
-		}
-		if !t.Handle.Due.IsZero() {
-			tv.HandleStatus = t.Handle.Status(now)
-		}
-		v.Tasks = append(v.Tasks, tv)
+		// A clock the close stopped over a unit that never signed or fed
+		// back is 未完成 (超期未完成), never 按期完成 (cases.Task.SignStatus).
+		v.Tasks = append(v.Tasks, taskView{Task: t, UnitName: c.unitName(t.UnitID), SignStatus: t.SignStatus(now), HandleStatus: t.HandleStatus(now)})
 	}
 	if cs.State.Open() {
 		dups, err := c.svc.Duplicates(ctx, actor, cs)
@@ -394,6 +445,7 @@ func (c *Console) formOf(r *http.Request, cs *cases.Case, a cases.Action, dups [
 		}
 	case cases.ActMeeting:
 		f.MeetingKinds, f.Units = cases.MeetingKinds, c.unitsFor(cs)
+		c.meetingFromWhistle(f, cs, r.URL.Query().Get("meeting"))
 	case cases.ActAppealReview, cases.ActAppealDecide:
 		want := cases.AppealPendingReview
 		f.PassLegend, f.PassYes, f.PassNo = "审核结果", "通过，报区级审批", "不通过，驳回"

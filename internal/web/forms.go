@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"regexp"
@@ -32,6 +33,11 @@ func fieldMap(err error) map[string]string {
 	out := map[string]string{}
 	for _, f := range e.Fields {
 		name := inputName(f.Field)
+		if m := decisionRE.FindStringSubmatch(f.Field); m != nil {
+			// The meeting form has several decision rows: say which.
+			n, _ := strconv.Atoi(m[1])
+			f.Reason = "第" + strconv.Itoa(n+1) + "项决定：" + f.Reason
+		}
 		if prev, ok := out[name]; ok && prev != f.Reason {
 			out[name] = prev + "；" + f.Reason
 			continue
@@ -41,7 +47,10 @@ func fieldMap(err error) map[string]string {
 	return out
 }
 
-var indexRE = regexp.MustCompile(`\[\d+\]`)
+var (
+	indexRE    = regexp.MustCompile(`\[\d+\]`)
+	decisionRE = regexp.MustCompile(`^meeting\.decisions\[(\d+)\]`)
+)
 
 func inputName(field string) string {
 	name := indexRE.ReplaceAllString(field, "")
@@ -240,18 +249,37 @@ func (c *Console) commandOf(r *http.Request, actor cases.Actor) (cases.Command, 
 				m.Attendees = append(m.Attendees, cases.Attendee{Kind: cases.AttendeeResident, Name: name})
 			}
 		}
-		if text := strings.TrimSpace(v.Get("decision_text")); text != "" {
-			d := cases.DecisionInput{Text: text, UnitID: v.Get("decision_unit")}
-			due, err := localTime(v.Get("decision_due"), loc)
-			if err != nil {
-				f.Add("meeting", "请填写会议决定的完成期限")
+		// The decisions come as rows of three inputs; a row left wholly
+		// empty is skipped (the form offers spare rows), a partial one is
+		// sent on for the rules to name what it lacks.
+		texts, units, dues := v["decision_text"], v["decision_unit"], v["decision_due"]
+		for i := range max(len(texts), len(units), len(dues)) {
+			text, unit, dueText := strings.TrimSpace(at(texts, i)), at(units, i), strings.TrimSpace(at(dues, i))
+			if text == "" && unit == "" && dueText == "" {
+				continue
 			}
-			d.Due = due
+			d := cases.DecisionInput{Text: text, UnitID: unit}
+			if dueText != "" {
+				due, err := localTime(dueText, loc)
+				if err != nil {
+					f.Add(fmt.Sprintf("meeting.decisions[%d].due", len(m.Decisions)), "完成期限无效")
+				}
+				d.Due = due
+			}
 			m.Decisions = append(m.Decisions, d)
 		}
+		cmd.WhistleID = v.Get("whistle_id")
 		cmd.Meeting = m
 	}
 	return cmd, f.Err()
+}
+
+// at is the i-th value of a repeated input, or "".
+func at(vals []string, i int) string {
+	if i < len(vals) {
+		return vals[i]
+	}
+	return ""
 }
 
 // reportOf reads the report form.

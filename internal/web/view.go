@@ -34,7 +34,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"join":       strings.Join,
 		"inc":        func(i int) int { return i + 1 },
 		"known":      func(k string) bool { return knownInputs[k] },
-		"outcome":    stepOutcome,
+		"outcome":    c.stepOutcome,
 		"reportKnown": func(k string) bool {
 			return reportInputs[k] || strings.HasPrefix(k, "answers.")
 		},
@@ -110,9 +110,31 @@ func cut(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// stepOutcome is what a review step decided, for the timeline: the verdict
-// of an appeal's review or decision.
-func stepOutcome(s cases.Step) string {
+// stepOutcome is what a step decided, for the timeline: the verdict of an
+// appeal's review or decision; which party got which rating; the rating of
+// the case; the units a close left unfinished.
+func (c *Console) stepOutcome(s cases.Step) string {
+	switch s.Action {
+	case cases.ActRateParty:
+		name, _ := s.Data["party"].(string)
+		if key, _ := s.Data["party_key"].(string); strings.HasPrefix(key, "unit:") {
+			name = c.unitName(strings.TrimPrefix(key, "unit:"))
+		}
+		r, _ := s.Data["rating"].(string)
+		return "评价“" + name + "”：" + cases.Rating(r).Label()
+	case cases.ActRate:
+		if r, _ := s.Data["rating"].(string); r != "" {
+			return "评价：" + cases.Rating(r).Label()
+		}
+	case cases.ActVerify, cases.ActClose:
+		var names []string
+		for _, u := range stringsOf(s.Data["unfinished"]) {
+			names = append(names, c.unitName(u))
+		}
+		if len(names) > 0 {
+			return "结案时未反馈，任务记为未完成：" + strings.Join(names, "、")
+		}
+	}
 	passed, ok := s.Data["passed"].(bool)
 	if !ok {
 		return ""
@@ -130,6 +152,24 @@ func stepOutcome(s cases.Step) string {
 		return "不予批准，申诉驳回"
 	}
 	return ""
+}
+
+// stringsOf reads a list of strings from step data, as stored ([]any after
+// a round trip through JSON) or as built ([]string).
+func stringsOf(v any) []string {
+	switch x := v.(type) {
+	case []string:
+		return x
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 func taskRoleLabel(r cases.TaskRole) string {
@@ -150,7 +190,7 @@ func taskStateLabel(s cases.TaskState) string {
 	case cases.TaskDone:
 		return "已办结"
 	case cases.TaskUnfinished:
-		return "未办结"
+		return "未完成"
 	case cases.TaskCancelled:
 		return "已撤回"
 	}
@@ -176,10 +216,12 @@ type row struct {
 	Now         time.Time
 }
 
-// rowOf picks the running clock that falls due first: what a countdown shows.
+// rowOf picks the running clock that falls due first: what a countdown
+// shows. While the case waits for verification that is the verify clock (or
+// a party's or decision's), never a co-unit's own (cases.HeadlineClocks).
 func (c *Console) rowOf(cs cases.Case, now time.Time) row {
 	r := row{Case: cs, Now: now}
-	for _, rc := range cs.RunningClocks() {
+	for _, rc := range cs.HeadlineClocks() {
 		if r.Due.IsZero() || rc.Clock.Due.Before(r.Due) {
 			r.Due, r.Yellow, r.Status = rc.Clock.Due, rc.Clock.YellowAt, rc.Clock.Status(now)
 			r.ClockName = c.clockName(rc)

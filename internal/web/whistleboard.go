@@ -25,6 +25,10 @@ func (c *Console) whistleBoard(w http.ResponseWriter, r *http.Request) error {
 		// The board's 吹哨 button opens the case page's whistle form.
 		v.Forms = []*actionForm{{Action: cases.ActWhistle}}
 	}
+	if cases.Allowed(&cs, cases.ActMeeting, actor) {
+		// Each whistle's 召开会议 opens the meeting form started from it.
+		v.Forms = append(v.Forms, &actionForm{Action: cases.ActMeeting})
+	}
 	c.renderFragment(w, "case", "whistleboard", v)
 	return nil
 }

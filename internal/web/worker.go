@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"zhizhi/internal/apperr"
@@ -193,9 +194,15 @@ type inboxView struct {
 
 func (v *inboxView) title() string { return "待办" }
 
+// inboxItem is one case of a unit's queue: the unit's part in it (its task,
+// or a whistle's summons, or a meeting's decision) and the unit's own
+// countdown.
 type inboxItem struct {
 	row
-	Task taskView
+	Task      taskView
+	Part      string // 主办, 协办, 吹哨报到, 会议决定
+	PartState string // the task's state, the party's report-in status, or the decision's
+	pending   bool   // something of the unit's own waits: sign, or report in
 }
 
 func (c *Console) inbox(w http.ResponseWriter, r *http.Request) error {
@@ -209,8 +216,8 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request) error {
 }
 
 // unitQueue lists the open cases of one unit that the actor may see, each
-// with the unit's task and the unit's own countdown (sign, then handle):
-// 待签收 first, then 处置中, then the rest, each by due. The inbox and the
+// with the unit's part and the unit's own countdown (unitItem): 待签收 and
+// 待报到 first, then 处置中, then the rest, each by due. The inbox and the
 // board workbench (workbench.go) both draw it.
 func (c *Console) unitQueue(ctx context.Context, actor cases.Actor, unitID string, now time.Time) ([]inboxItem, error) {
 	open := true
@@ -220,30 +227,13 @@ func (c *Console) unitQueue(ctx context.Context, actor cases.Actor, unitID strin
 	}
 	var items []inboxItem
 	for _, cs := range list {
-		it := inboxItem{row: c.rowOf(cs, now)}
-		if i := cs.TaskOf(unitID); i >= 0 {
-			t := cs.Tasks[i]
-			it.Task = taskView{Task: t, UnitName: c.unitName(t.UnitID)}
-			// The unit's own deadline is what its countdown shows.
-			clock := t.Handle
-			if t.State == cases.TaskDispatched {
-				clock = t.Sign
-			}
-			if !clock.Due.IsZero() && clock.Stopped.IsZero() {
-				it.Due, it.Yellow, it.Status = clock.Due, clock.YellowAt, clock.Status(now)
-				it.ClockName = "签收"
-				if t.State != cases.TaskDispatched {
-					it.ClockName = "处置"
-				}
-			}
-		}
-		items = append(items, it)
+		items = append(items, c.unitItem(cs, unitID, now))
 	}
 	rank := func(it inboxItem) int {
-		switch it.Task.State {
-		case cases.TaskDispatched:
+		switch {
+		case it.pending:
 			return 0
-		case cases.TaskSigned:
+		case it.Task.State == cases.TaskSigned:
 			return 1
 		}
 		return 2
@@ -259,6 +249,75 @@ func (c *Console) unitQueue(ctx context.Context, actor cases.Actor, unitID strin
 		return a.Due.Before(b.Due)
 	})
 	return items, nil
+}
+
+// unitItem is one case as a unit's queue shows it. The unit's part is its
+// active task (主办 or 协办), else a whistle's summons (吹哨报到, with the
+// party's report-in status), else a meeting's decision (会议决定). The
+// countdown and the row's colour are the unit's own running clock that falls
+// due first (sign, handle, report-in, decision): never another unit's or the
+// center's, so a case waiting for verification that the unit has finished
+// shows no countdown rather than someone else's red.
+func (c *Console) unitItem(cs cases.Case, unitID string, now time.Time) inboxItem {
+	it := inboxItem{row: row{Case: cs, Now: now}}
+	if i := cs.TaskOf(unitID); i >= 0 {
+		t := cs.Tasks[i]
+		it.Task = taskView{Task: t, UnitName: c.unitName(t.UnitID)}
+		it.Part, it.PartState, it.pending = taskRoleLabel(t.Role), taskStateLabel(t.State), t.State == cases.TaskDispatched
+	} else if p, ok := summons(&cs, unitID); ok {
+		st := p.Status(now)
+		it.Part, it.PartState = "吹哨报到", st.Label()
+		it.pending = st == cases.PartyWaiting || st == cases.PartyRed
+	} else {
+		it.Part, it.PartState = "会议决定", "已落实"
+		for _, m := range cs.Meetings {
+			for _, d := range m.Decisions {
+				if d.UnitID == unitID && !d.Done {
+					it.PartState = "待落实"
+				}
+			}
+		}
+	}
+	for _, rc := range cs.RunningClocks() {
+		if rc.UnitID != unitID {
+			continue
+		}
+		if it.Due.IsZero() || rc.Clock.Due.Before(it.Due) {
+			it.Due, it.Yellow, it.Status = rc.Clock.Due, rc.Clock.YellowAt, rc.Clock.Status(now)
+			it.ClockName = ownClockName(rc.Key)
+		}
+	}
+	if it.Due.IsZero() && cs.State == cases.Parked {
+		it.Status = sla.Paused
+	}
+	return it
+}
+
+// summons is the unit's party in the case's latest whistle that summoned it.
+func summons(cs *cases.Case, unitID string) (cases.Party, bool) {
+	for i := len(cs.Whistles) - 1; i >= 0; i-- {
+		for _, p := range cs.Whistles[i].Parties {
+			if p.UnitID == unitID {
+				return p, true
+			}
+		}
+	}
+	return cases.Party{}, false
+}
+
+// ownClockName names a unit's own clock in its queue.
+func ownClockName(key string) string {
+	switch {
+	case strings.HasSuffix(key, ":sign"):
+		return "签收"
+	case strings.HasSuffix(key, ":handle"):
+		return "处置"
+	case strings.HasPrefix(key, "whistle:"):
+		return "报到"
+	case strings.HasPrefix(key, "meeting:"):
+		return "会议决定"
+	}
+	return ""
 }
 
 // mineView lists what a resident or an enterprise reported.

@@ -15,6 +15,21 @@
     form.classList.add('focus');
     setTimeout(function () { form.classList.remove('focus'); }, 1500);
   });
+  // 增加一项决定: the meeting form offers a few empty decision rows; with a
+  // script, one more at a time.
+  document.querySelectorAll('[data-add-decision]').forEach(function (btn) {
+    btn.hidden = false;
+    btn.addEventListener('click', function () {
+      var rows = btn.parentNode.querySelectorAll('.decision-row');
+      var last = rows[rows.length - 1];
+      var row = last.cloneNode(true);
+      row.querySelectorAll('input, select').forEach(function (el) { el.value = ''; });
+      var label = row.querySelector('label');
+      if (label && label.firstChild) label.firstChild.nodeValue = '决定事项 ' + (rows.length + 1);
+      btn.parentNode.insertBefore(row, btn);
+      row.querySelector('input').focus();
+    });
+  });
   var failed = document.querySelector('details.action.failed');
   if (failed) failed.scrollIntoView({ block: 'center' });
   // 获取当前位置 fills the latitude and longitude of its form.
