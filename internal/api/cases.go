@@ -289,7 +289,9 @@ func summarize(c cases.Case, now time.Time) summary {
 	s := summary{Case: c, Overdue: c.Overdue(now)}
 	var due time.Time
 	var worst sla.Status
-	for _, rc := range c.RunningClocks() {
+	// The case's countdown, as the console shows it: while it waits for
+	// verification, the verification's clock, not a co-unit's.
+	for _, rc := range c.HeadlineClocks() {
 		if due.IsZero() || rc.Clock.Due.Before(due) {
 			due = rc.Clock.Due
 			worst = rc.Clock.Status(now)

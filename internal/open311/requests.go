@@ -246,10 +246,11 @@ func (h *Handler) leadUnit(c *cases.Case) string {
 	return c.Tasks[i].UnitID
 }
 
-// expected is the earliest deadline among the case's running clocks.
+// expected is the earliest deadline among the case's headline clocks (while
+// it waits for verification, the verification's, not a co-unit's).
 func expected(c *cases.Case) time.Time {
 	var due time.Time
-	for _, r := range c.RunningClocks() {
+	for _, r := range c.HeadlineClocks() {
 		if due.IsZero() || r.Clock.Due.Before(due) {
 			due = r.Clock.Due
 		}
