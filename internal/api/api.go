@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/httpin"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -110,17 +111,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		acc := rt.access
 		limit := bodyLimit(rt.method, rt.path)
 		mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > limit {
-				w.Header().Set("Connection", "close")
-				a.writeError(w, r, apperr.BodyTooLarge(limit))
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
-			if p := textcheck.Line(r.URL.Path); p != "" {
-				a.writeError(w, r, apperr.Field("path", p))
-				return
-			}
-			if err := textcheck.Values(r.URL.Query()); err != nil {
+			if err := httpin.Check(w, r, limit); err != nil {
 				a.writeError(w, r, err)
 				return
 			}

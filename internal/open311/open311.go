@@ -22,10 +22,10 @@ import (
 	"time"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/httpin"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
-	"zhizhi/internal/textcheck"
 )
 
 // Prefix is where GeoReport v2 is served.
@@ -173,18 +173,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Every route's body is bounded (413 past it, at once when the
 		// length is declared), and the path and query string must be
 		// text no engine disagrees on.
-		limit := bodyLimit(rt.method, rt.path)
-		if r.ContentLength > limit {
-			w.Header().Set("Connection", "close")
-			h.writeError(c, apperr.BodyTooLarge(limit))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		if p := textcheck.Line(r.URL.Path); p != "" {
-			h.writeError(c, fail(http.StatusBadRequest, "地址"+p))
-			return
-		}
-		if err := textcheck.Values(r.URL.Query()); err != nil {
+		if err := httpin.Check(w, r, bodyLimit(rt.method, rt.path)); err != nil {
 			h.writeError(c, err)
 			return
 		}

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/httpin"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
 	"zhizhi/internal/textcheck"
@@ -232,17 +233,7 @@ func (c *Console) wrap(rt route) http.HandlerFunc {
 		// Every route's body is bounded (413 past it, at once when the
 		// length is declared), and the path and query string must be text
 		// no engine disagrees on.
-		if r.ContentLength > limit {
-			w.Header().Set("Connection", "close")
-			c.fail(w, r, apperr.BodyTooLarge(limit))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		if p := textcheck.Line(r.URL.Path); p != "" {
-			c.fail(w, r, apperr.Field("path", p))
-			return
-		}
-		if err := textcheck.Values(r.URL.Query()); err != nil {
+		if err := httpin.Check(w, r, limit); err != nil {
 			c.fail(w, r, err)
 			return
 		}
