@@ -16,8 +16,8 @@ import (
 	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/httpin"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/httpin"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 	"zhizhi/internal/textcheck"

@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/httpin"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/httpin"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )

@@ -20,8 +20,8 @@ import (
 	"strings"
 
 	"zhizhi/internal/apperr"
-	"zhizhi/internal/httpin"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/httpin"
 	"zhizhi/internal/service"
 	"zhizhi/internal/textcheck"
 )
