@@ -499,18 +499,27 @@
   if ('serviceWorker' in navigator && navigator.onLine) {
     var assets = Array.prototype.map.call(document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]'),
       function (x) { return x.getAttribute('src') || x.getAttribute('href'); });
-    // Warming is idempotent (the worker keeps what it lacks): ask when the
-    // worker is ready, again when it takes the page, and once more a little
-    // later, so a message to a worker still activating is not the only one.
+    // Warming is idempotent (the worker keeps what it lacks) and answered:
+    // the worker says whether every page and asset is now kept. Until it
+    // says so (a message to a worker still activating, a fetch that failed
+    // on a weak signal), the page asks again, a little later each time.
+    var kept = false, tries = 0;
     var warm = function () {
+      if (kept || !navigator.onLine) return;
       navigator.serviceWorker.ready.then(function (reg) {
-        if (reg.active) reg.active.postMessage({ type: 'warm', assets: assets });
+        if (!reg.active || kept) return;
+        var ch = new MessageChannel();
+        ch.port1.onmessage = function (m) { if (m.data && m.data.kept) kept = true; };
+        reg.active.postMessage({ type: 'warm', assets: assets }, [ch.port2]);
       }).catch(function () {});
     };
-    navigator.serviceWorker.register('/sw.js', { scope: '/m' }).then(function () {
+    var again = function () {
       warm();
-      setTimeout(warm, 3000);
-    }).catch(function () {});
+      tries++;
+      if (!kept && tries < 12) setTimeout(again, Math.min(1000 * tries, 10000));
+    };
+    navigator.serviceWorker.register('/sw.js', { scope: '/m' }).then(again).catch(function () {});
+    window.addEventListener('online', function () { tries = 0; kept = false; again(); });
     navigator.serviceWorker.addEventListener('controllerchange', warm);
   }
   // Signing out drops the kept pages (they show this worker's grid), not

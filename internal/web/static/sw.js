@@ -31,6 +31,7 @@ self.addEventListener('activate', function (e) {
 // assets (those beyond ASSETS, such as the map's script) to be kept.
 self.addEventListener('message', function (e) {
   if (!e.data || e.data.type !== 'warm') return;
+  var reply = e.ports && e.ports[0];
   var assets = (e.data.assets || []).filter(function (u) { return typeof u === 'string' && u.indexOf('/static/') === 0; });
   e.waitUntil(caches.open(CACHE).then(function (cache) {
     return Promise.all(PAGES.map(function (p) {
@@ -41,7 +42,16 @@ self.addEventListener('message', function (e) {
       return cache.match(u, { ignoreSearch: true }).then(function (hit) {
         return hit || cache.add(new Request(u, { cache: 'reload' }));
       }).catch(function () {});
-    })));
+    }))).then(function () {
+      // Say whether everything is kept now, so the page knows whether to ask again.
+      return Promise.all(PAGES.concat(ASSETS, assets).map(function (u) {
+        return cache.match(u, { ignoreSearch: true });
+      }));
+    }).then(function (hits) {
+      if (reply) reply.postMessage({ kept: hits.every(Boolean) });
+    }, function () {
+      if (reply) reply.postMessage({ kept: false });
+    });
   }));
 });
 
