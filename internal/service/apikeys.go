@@ -28,6 +28,8 @@ type NewAPIKey struct {
 	Name          string `json:"name"`
 	RegionCode    string `json:"region_code"`     // the region the key may report into
 	RatePerMinute int    `json:"rate_per_minute"` // 0: DefaultKeyRate
+	// ExtendedStatuses: the client reads FixMyStreet's extended status words.
+	ExtendedStatuses bool `json:"extended_statuses"`
 }
 
 // CreateAPIKey validates and stores a new key and returns its secret, which
@@ -61,7 +63,7 @@ func (s *Service) createAPIKey(ctx context.Context, by cases.Actor, in NewAPIKey
 		return "", store.APIKey{}, err
 	}
 	secret, hash := auth.NewToken()
-	k := store.APIKey{ID: id.New(), Name: name, Hash: hash, RegionPath: path, RatePerMinute: rate, CreatedAt: s.Now()}
+	k := store.APIKey{ID: id.New(), Name: name, Hash: hash, RegionPath: path, RatePerMinute: rate, CreatedAt: s.Now(), ExtendedStatuses: in.ExtendedStatuses}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertAPIKey(ctx, k); err != nil {
 			return err
@@ -130,6 +132,23 @@ type RateLimited struct{ RetryAfter time.Duration }
 
 func (r *RateLimited) Error() string {
 	return fmt.Sprintf("rate limited, retry after %s", r.RetryAfter)
+}
+
+// LookupAPIKey checks a key's secret for reading (the updates feed): a
+// missing, unknown or revoked key is Forbidden; the rate limit, which counts
+// reports, is not touched.
+func (s *Service) LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error) {
+	secret = strings.TrimSpace(secret)
+	if secret == "" {
+		s.refused.KeyInvalid.Add(1)
+		return store.APIKey{}, apperr.New(apperr.Forbidden, "缺少 api_key")
+	}
+	k, err := s.db.APIKeyByHash(ctx, auth.TokenHash(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		s.refused.KeyInvalid.Add(1)
+		return store.APIKey{}, apperr.New(apperr.Forbidden, "api_key 无效或已吊销")
+	}
+	return k, err
 }
 
 // UseAPIKey checks a key's secret and takes one report from its rate limit.
