@@ -82,6 +82,37 @@ func (s *Service) createAPIKey(ctx context.Context, by cases.Actor, in NewAPIKey
 // APIKeys lists every key, active and revoked.
 func (s *Service) APIKeys(ctx context.Context) ([]store.APIKey, error) { return s.db.APIKeys(ctx) }
 
+// SetAPIKeyStatuses turns FixMyStreet's extended statuses on or off for a
+// key, named by its ID or by the name of an active key (the command line).
+func (s *Service) SetAPIKeyStatuses(ctx context.Context, idOrName string, extended bool) (store.APIKey, error) {
+	return s.setAPIKeyStatuses(ctx, commandLine, idOrName, extended)
+}
+
+func (s *Service) setAPIKeyStatuses(ctx context.Context, by cases.Actor, idOrName string, extended bool) (store.APIKey, error) {
+	k, err := s.db.APIKey(ctx, strings.TrimSpace(idOrName))
+	if errors.Is(err, store.ErrNotFound) || err == nil && !k.Active() {
+		return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在或已吊销")
+	}
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	before := k
+	k.ExtendedStatuses = extended
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.SetAPIKeyStatuses(ctx, k.ID, extended); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEntry(by, "api_key", k.ID, true, before, k))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在或已吊销")
+	}
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	return k, nil
+}
+
 // RevokeAPIKey revokes a key, named by its ID or by the name of an active key.
 // It stops working at once, on every node.
 func (s *Service) RevokeAPIKey(ctx context.Context, idOrName string) (store.APIKey, error) {
