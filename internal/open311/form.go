@@ -283,4 +283,3 @@ func startsHan(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.Is(unicode.Han, r)
 }
-
