@@ -131,6 +131,27 @@ func TestNamesAsTheClientShowsThem(t *testing.T) {
 	}
 }
 
+// settled waits until the updates feed may read every committed step: on
+// PostgreSQL it reads only below the oldest running transaction, and the
+// other packages' suites write in the same database at the same time.
+func settled(t *testing.T) {
+	t.Helper()
+	end := time.Now().Add(60 * time.Second)
+	for {
+		n, err := plat.DB.FeedLag(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the feed still lags %d steps after 60 s", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // keyFor makes a key for the district (or a region) with or without the
 // extended statuses.
 func keyFor(t *testing.T, name, region string, extended bool) string {
@@ -241,6 +262,7 @@ func TestPostUpdates(t *testing.T) {
 				t.Fatalf("after OPEN: %s, reopens %d", c.State, c.Reopens)
 			}
 			// The reopen is published, with the resident's words once.
+			settled(t)
 			ups := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?api_key="+demoKey+"&start_date="+url.QueryEscape(c.ReportedAt.Add(-time.Second).Format(time.RFC3339))))
 			var descs []string
 			for _, u := range ups {
@@ -343,6 +365,7 @@ func TestUpdatesFeedScopeAndExtendedStatuses(t *testing.T) {
 	}
 	ext := keyFor(t, "扩展状态客户端", districtCode(t), true)
 	other := keyFor(t, "别的街道客户端", lastSegment(actor(t, "jfb_zhihui").RegionPath), false)
+	settled(t)
 	for _, f := range formats {
 		t.Run(f, func(t *testing.T) {
 			q := "?start_date=" + url.QueryEscape(since.Format(time.RFC3339))
@@ -459,7 +482,9 @@ func TestUpdatesFollowedExactlyOnce(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	// Catch up after the writers stopped: a page that is not full is the end.
+	// Catch up after the writers stopped, once the feed may read every
+	// committed step: until a poll brings nothing new.
+	settled(t)
 	for range 50 {
 		before := len(seen)
 		next = poll(next)

@@ -95,6 +95,7 @@ func TestRoundTrip(t *testing.T) {
 			// The updates: accept, dispatch, the signature, the feedback with
 			// its photo, the verification that closed it; the internal
 			// progress note is not published.
+			settled(t)
 			ups := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?api_key="+demoKey+"&start_date="+url.QueryEscape(since.Format(time.RFC3339))+"&end_date="+url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339))))
 			var mine []map[string]string
 			for _, u := range ups {

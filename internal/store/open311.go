@@ -66,9 +66,33 @@ type FeedStep struct {
 	Cursor     FeedCursor
 }
 
-// feedVisible is PostgreSQL's bound on what a feed may read: transactions
-// older than the oldest one still running.
-const feedVisible = `s.xid < pg_snapshot_xmin(pg_current_snapshot())`
+// feedVisible is PostgreSQL's bound on what a feed may read: steps of
+// transactions below the oldest one still running, as of the statement's
+// snapshot; every transaction below it has ended, so its steps are in the
+// snapshot or never will be. Transaction IDs are the cluster's, so a
+// transaction that pg_stat_activity places in another database is left out
+// of the count (a long one there must not hold this feed back); one it
+// cannot place (no privilege to see it, or already ended) counts, which
+// can only delay the feed, never skip a step.
+const feedVisible = `s.xid < (WITH snap AS (SELECT pg_current_snapshot() AS s),
+	other AS (SELECT backend_xid FROM pg_stat_activity WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL)
+	SELECT COALESCE(
+		(SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) AS x
+			WHERE (x::text::bigint % 4294967296)::text::xid NOT IN (SELECT backend_xid FROM other)),
+		(SELECT pg_snapshot_xmax(snap.s) FROM snap)))`
+
+// FeedLag is how many committed steps a feed may not read yet, because a
+// transaction older than theirs is still running (always 0 on SQLite).
+func (db *DB) FeedLag(ctx context.Context) (int, error) {
+	if db.Dialect != Postgres {
+		return 0, nil
+	}
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM steps s WHERE NOT (`+feedVisible+`)`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("feed lag: %w", translate(err))
+	}
+	return n, nil
+}
 
 // FeedEnd is the position of the newest step a feed may read now (the zero
 // cursor when there is none): steps committed later come after it.
