@@ -176,6 +176,17 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 	if place.GridCode == "" {
 		step.Data = map[string]any{"no_grid": true}
 	}
+	if len(r.Extra) > 0 {
+		// The timeline shows what the client sent beyond the questions.
+		if step.Data == nil {
+			step.Data = map[string]any{}
+		}
+		extra := make([]string, len(r.Extra))
+		for i, x := range r.Extra {
+			extra[i] = x.Key + "：" + x.Value
+		}
+		step.Data["extra"] = extra
+	}
 	if r.OnSpot {
 		c.State, c.OnSpot, c.ClosedAt = Closed, true, now
 		step.Action, step.To = ActSolvedOnSpot, Closed

@@ -30,5 +30,5 @@ func TestClientFieldsAndCommentsOnTheCasePage(t *testing.T) {
 	}
 	cmd := signIn(t, "syl_zhihui")
 	expect(t, cmd.get("/cases/"+c.ID), http.StatusOK, "客户端附加信息", "fixmystreet_id", "88123", "石油路1号",
-		"群众留言", "又多了一个气罐", "经“市民应用”转来，留言人：王小明")
+		"群众留言", "又多了一个气罐", "客户端附加信息：fixmystreet_id：88123；closest_address：石油路1号", "经“市民应用”转来，留言人：王小明")
 }

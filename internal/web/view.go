@@ -125,6 +125,9 @@ func (c *Console) stepOutcome(s cases.Step) string {
 		}
 		return out
 	}
+	if extra := stringsOf(s.Data["extra"]); len(extra) > 0 {
+		return "客户端附加信息：" + strings.Join(extra, "；")
+	}
 	switch s.Action {
 	case cases.ActRateParty:
 		name, _ := s.Data["party"].(string)
