@@ -30,6 +30,7 @@ var schemas = map[string]any{
 		"severity": enum("normal", "urgent", "critical"), "description": str("up to 4000 characters"),
 		"answers": map[string]any{"type": "object", "description": "answers to the category's questions by code"},
 		"photos":  arr(ref("Photo")), "solved_on_spot": map[string]any{"type": "boolean"}, "note": str("what was done on the spot"),
+		"extra": arr(obj(map[string]any{"key": str("a field the platform does not define"), "value": str("up to 500 characters")})),
 	}),
 	"Command": obj(map[string]any{
 		"action": enum("release", "accept", "reject", "merge", "dispatch", "redispatch", "sign", "handle", "feedback", "verify", "close", "rate",

@@ -267,6 +267,7 @@ type Case struct {
 	Description string            `json:"description"`
 	Answers     map[string]any    `json:"answers,omitempty"`
 	Photos      []Photo           `json:"photos,omitempty"`
+	Extra       []Extra           `json:"extra,omitempty"` // a client app's fields beyond the category's questions
 	State       State             `json:"state"`
 	Stage       Stage             `json:"stage,omitempty"`
 	Clock       sla.Clock         `json:"clock,omitzero"` // the case-level clock of Stage

@@ -139,6 +139,9 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 		n.Stage = ""
 		n.close(now)
 
+	case ActComment:
+		step.Data = cmd.Client.data()
+
 	case ActRate:
 		n.Rating, n.RatingNote = cmd.Rating, step.Note
 		step.Data = map[string]any{"rating": string(cmd.Rating)}
@@ -238,6 +241,9 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 			}
 		}
 		n.Stage, n.Clock = StageDispatch, p.start(limitDispatch, n.Severity, now)
+		if cmd.Client != nil {
+			step.Data = cmd.Client.data()
+		}
 
 	case ActEscalate:
 		if cmd.Parent == "" {
@@ -567,4 +573,19 @@ func (c *Case) Overdue(now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// data is what a client update leaves in its step's data.
+func (u *ClientUpdate) data() map[string]any {
+	if u == nil {
+		return nil
+	}
+	d := map[string]any{"client": u.Key, "update_id": u.UpdateID}
+	if u.Name != "" {
+		d["name"] = u.Name
+	}
+	if u.MediaURL != "" {
+		d["media_url"] = u.MediaURL
+	}
+	return d
 }

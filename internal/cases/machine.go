@@ -120,6 +120,7 @@ const (
 	ActPlace         Action = "place"     // the center places (or corrects) the case's location
 	ActHandDown      Action = "hand_down" // 交办: an upper center hands the case down to the center below
 	ActRelease       Action = "release"   // 放行: a held report enters the loop (hold.go)
+	ActComment       Action = "comment"   // 群众留言: the reporter's follow-up sent by a client app (Open311 servicerequestupdates)
 
 	// Whistle-and-report and meetings (whistle.go).
 	ActWhistle      Action = "whistle"       // 吹哨
@@ -204,7 +205,10 @@ var Table = []Rule{
 	{ActParkApprove, "批准挂账", []State{Handling}, Parked, []Role{RoleCommander}, nil},
 	{ActParkDeny, "驳回挂账", []State{Handling}, Handling, []Role{RoleCommander}, []Field{FNote}},
 	{ActResume, "恢复处置", []State{Parked}, Handling, []Role{RoleCommander, RoleUnit, RoleCommunity, RoleSystem}, nil},
-	{ActReopen, "重新办理", []State{Closed}, Accepted, []Role{RoleCommander}, []Field{FNote}},
+	// A client app (an Open311 key, the system role) reopens a closed case
+	// when its resident says the problem is still there (status OPEN).
+	{ActReopen, "重新办理", []State{Closed}, Accepted, []Role{RoleCommander, RoleSystem}, []Field{FNote}},
+	{ActComment, "群众留言", []State{Held, Reported, Accepted, Dispatched, Handling, FedBack, Parked, Closed, Rejected, Merged}, "", []Role{RoleSystem}, []Field{FNote}},
 	{ActEscalate, "上提", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleSystem}, []Field{FNote}},
 	{ActUrge, "催办", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader}, nil},
 	{ActSupervise, "督办", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleLeader}, []Field{FNote}},
@@ -266,6 +270,16 @@ type Command struct {
 	Meeting       *MeetingInput `json:"meeting,omitempty"`        // meeting
 	DecisionID    string        `json:"decision_id,omitempty"`    // decision_done
 	AppealUnit    string        `json:"appeal_unit,omitempty"`    // appeal_review, appeal_decide: the unit whose appeal (optional when only one waits)
+	Client        *ClientUpdate `json:"client,omitempty"`         // comment, reopen by a client app: who wrote it, the client's own update ID
+}
+
+// ClientUpdate is what a client app (Open311 servicerequestupdates) says of
+// the resident's follow-up: kept in the step's data.
+type ClientUpdate struct {
+	Key      string `json:"key"`                 // the API key's name
+	UpdateID string `json:"update_id"`           // the client's own ID of the update
+	Name     string `json:"name,omitempty"`      // who wrote it, as the client shows the name
+	MediaURL string `json:"media_url,omitempty"` // a link the client sent, never fetched
 }
 
 // Policy is what Apply needs from configuration: the calendar, the limits of

@@ -20,6 +20,9 @@ func validCommand(a cases.Action, now time.Time) cases.Command {
 	case cases.ActReject, cases.ActReturn, cases.ActReopen, cases.ActExtendDeny, cases.ActParkDeny,
 		cases.ActSupervise, cases.ActHandle, cases.ActClose:
 		cmd.Note = "说明" + string(a)
+	case cases.ActComment:
+		cmd.Note = "路灯还是不亮"
+		cmd.Client = &cases.ClientUpdate{Key: "fixmystreet", UpdateID: "fms-1", Name: "王 小明"}
 	case cases.ActMerge:
 		cmd.Target = "case-0"
 	case cases.ActDispatch:
@@ -379,7 +382,8 @@ func TestTableIsWellFormed(t *testing.T) {
 		}
 		for _, s := range r.From {
 			afterClose := r.Action == cases.ActRate || r.Action == cases.ActReopen || r.Action == cases.ActLeave || r.Action == cases.ActRateParty ||
-				r.Action == cases.ActAppeal || r.Action == cases.ActAppealReview || r.Action == cases.ActAppealDecide
+				r.Action == cases.ActAppeal || r.Action == cases.ActAppealReview || r.Action == cases.ActAppealDecide ||
+				r.Action == cases.ActComment
 			if !s.Valid() || !s.Open() && !afterClose {
 				t.Errorf("%s: from %q", r.Action, s)
 			}

@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,7 +28,23 @@ type Report struct {
 	ClientRef   string         `json:"client_ref,omitempty"`     // the reporter's own ID for this report: sending it again returns the same case
 	Hold        HoldReason     `json:"-"`                        // set by the service: the report is held for screening (hold.go)
 	Note        string         `json:"note,omitempty"`           // on the spot: what was done
+	Extra       []Extra        `json:"extra,omitempty"`          // what a client app sent beyond the category's questions (Open311 attributes it does not define)
 }
+
+// Extra is one field a client app sent that the platform does not define
+// (FixMyStreet's fixmystreet_id, closest_address, easting…): kept with the
+// case, shown in its timeline, never interpreted.
+type Extra struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Limits on a report's extra fields.
+const (
+	MaxExtras     = 30
+	MaxExtraKey   = 64
+	MaxExtraValue = 500
+)
 
 // Placement is where the service placed a report: its grid (or none), the
 // region path it falls under and the center that owns it.
@@ -107,6 +124,7 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 	if len(r.Photos) > 9 {
 		f.Add("photos", "照片不能超过9张")
 	}
+	checkExtras(&f, r.Extra)
 	if r.OnSpot {
 		if actor.Role != RoleGridWorker && actor.Role != RoleGridChief {
 			f.Add("solved_on_spot", "只有网格员可以就地解决")
@@ -142,7 +160,7 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 		Point: r.Point, Address: strings.TrimSpace(r.Address),
 		GridCode: place.GridCode, RegionPath: place.RegionPath, CenterPath: place.CenterPath,
 		Category: cat.Code, Board: string(cat.Board), Severity: sev,
-		Description: desc, Answers: answers, Photos: r.Photos,
+		Description: desc, Answers: answers, Photos: r.Photos, Extra: r.Extra,
 		State: Reported, ReportedAt: now, UpdatedAt: now, ClientRef: r.ClientRef,
 	}
 	if c.Reporter.AccountID == "" && actor.Role != RoleSystem {
@@ -157,6 +175,17 @@ func New(r Report, cat Category, place Placement, caseID, number string, actor A
 	}
 	if place.GridCode == "" {
 		step.Data = map[string]any{"no_grid": true}
+	}
+	if len(r.Extra) > 0 {
+		// The timeline shows what the client sent beyond the questions.
+		if step.Data == nil {
+			step.Data = map[string]any{}
+		}
+		extra := make([]string, len(r.Extra))
+		for i, x := range r.Extra {
+			extra[i] = x.Key + "：" + x.Value
+		}
+		step.Data["extra"] = extra
 	}
 	if r.OnSpot {
 		c.State, c.OnSpot, c.ClosedAt = Closed, true, now
@@ -184,6 +213,86 @@ func PointValid(p geo.Point) bool { return p.Valid() && !(p.Lng == 0 && p.Lat ==
 func BadText(s string) bool { return textcheck.Block(s) != "" }
 
 var clientRefRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// checkExtras bounds what a client may attach: a few dozen short fields of
+// clean text with distinct keys.
+func checkExtras(f *apperr.Fields, xs []Extra) {
+	if len(xs) > MaxExtras {
+		f.Addf("extra", "附加信息不能超过%d项", MaxExtras)
+		return
+	}
+	seen := map[string]bool{}
+	for i, x := range xs {
+		name := fmt.Sprintf("extra[%d]", i)
+		switch {
+		case strings.TrimSpace(x.Key) == "" || len([]rune(x.Key)) > MaxExtraKey:
+			f.Addf(name, "附加信息的名称须为1到%d个字符", MaxExtraKey)
+		case seen[x.Key]:
+			f.Addf(name, "附加信息“%s”重复", x.Key)
+		case len([]rune(x.Value)) > MaxExtraValue:
+			f.Addf(name, "附加信息“%s”不能超过%d字", x.Key, MaxExtraValue)
+		}
+		seen[x.Key] = true
+		textcheck.AddLine(f, name, x.Key)
+		textcheck.AddBlock(f, name, x.Value)
+	}
+}
+
+// NormalizePhone reads a phone number as people type it: full-width digits,
+// spaces, dots, hyphens and brackets (023 6388 1234, (023) 6388-1234,
+// ０２３－６３８８１２３４), and China's +86 or 0086 in front of a mobile or
+// landline number. It returns the digits (a landline keeps one hyphen after
+// its area code: 023-63881234) and whether the result is a phone number the
+// platform accepts.
+func NormalizePhone(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '０' && r <= '９':
+			b.WriteRune('0' + (r - '０'))
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' || r == '＋':
+			if b.Len() > 0 {
+				return s, false
+			}
+			b.WriteByte('+')
+		case r == ' ' || r == '\u3000' || r == '-' || r == '－' || r == '.' || r == '(' || r == ')' || r == '（' || r == '）':
+		default:
+			return s, false
+		}
+	}
+	d := b.String()
+	switch {
+	case strings.HasPrefix(d, "+86"):
+		d = d[3:]
+	case strings.HasPrefix(d, "0086"):
+		d = d[4:]
+	}
+	switch {
+	case mobileRE.MatchString(d):
+		return d, true
+	case strings.HasPrefix(d, "+"):
+		// A foreign number: E.164, up to 15 digits.
+		return d, len(d) >= 8 && len(d) <= 16
+	}
+	if d != "" && d[0] != '0' && len(d) >= 9 && len(d) <= 10 {
+		d = "0" + d // a landline written after +86 drops the trunk 0: +86 23 6388 1234
+	}
+	if m := landlineRE.FindStringSubmatch(d); m != nil {
+		return m[1] + "-" + m[2], true
+	}
+	if d != "" && len(d) >= 5 && len(d) <= 8 && d[0] != '0' {
+		return d, true // a local or service number (12345, 63881234)
+	}
+	return s, false
+}
+
+var (
+	mobileRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+	// Area codes: 010 and 02X take two digits after the 0, the rest three.
+	landlineRE = regexp.MustCompile(`^(010|02[0-9]|0[3-9][0-9]{2})([0-9]{7,8})$`)
+)
 
 func validPhone(p string) bool {
 	if len(p) < 5 || len(p) > 20 {

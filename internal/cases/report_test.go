@@ -78,6 +78,15 @@ func TestNewRefuses(t *testing.T) {
 		{"phone with inner plus", func(r *cases.Report, _ *cases.Category) { r.Reporter.Phone = "86+13812345678" }, gridWorker, []string{"reporter.phone"}},
 		{"phone with space", func(r *cases.Report, _ *cases.Category) { r.Reporter.Phone = "138 1234 5678" }, gridWorker, []string{"reporter.phone"}},
 		{"ten photos", func(r *cases.Report, _ *cases.Category) { r.Photos = make([]cases.Photo, 10) }, gridWorker, []string{"photos"}},
+		{"too many extras", func(r *cases.Report, _ *cases.Category) { r.Extra = make([]cases.Extra, cases.MaxExtras+1) }, gridWorker, []string{"extra"}},
+		{"extra without a name", func(r *cases.Report, _ *cases.Category) { r.Extra = []cases.Extra{{Key: " ", Value: "1"}} }, gridWorker, []string{"extra[0]"}},
+		{"extra twice", func(r *cases.Report, _ *cases.Category) {
+			r.Extra = []cases.Extra{{Key: "fixmystreet_id", Value: "1"}, {Key: "fixmystreet_id", Value: "2"}}
+		}, gridWorker, []string{"extra[1]"}},
+		{"long extra", func(r *cases.Report, _ *cases.Category) {
+			r.Extra = []cases.Extra{{Key: "closest_address", Value: strings.Repeat("路", cases.MaxExtraValue+1)}}
+		}, gridWorker, []string{"extra[0]"}},
+		{"extra with a control character", func(r *cases.Report, _ *cases.Category) { r.Extra = []cases.Extra{{Key: "uprn", Value: "1\x1b2"}} }, gridWorker, []string{"extra[0]"}},
 		{"on the spot without photos", func(r *cases.Report, c *cases.Category) { r.OnSpot, r.Photos, c.Level = true, nil, "grid" }, gridWorker, []string{"photos"}},
 		{"on the spot by a resident", func(r *cases.Report, c *cases.Category) {
 			r.OnSpot, r.Source, c.Level = true, cases.SourceResident, "grid"

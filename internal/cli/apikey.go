@@ -13,11 +13,13 @@ import (
 	"zhizhi/internal/service"
 )
 
-const apikeyUsage = `usage: zhizhi apikey <create|list|revoke> [flags]
+const apikeyUsage = `usage: zhizhi apikey <create|list|revoke|statuses> [flags]
 
-  create -name NAME -region CODE [-rate N]   make a key; its secret is printed once
+  create -name NAME -region CODE [-rate N] [-extended-statuses]
+                                             make a key; its secret is printed once
   list                                       list keys, active and revoked
   revoke NAME|ID                             revoke a key at once, on every node
+  statuses NAME|ID on|off                    FixMyStreet's extended statuses for the key's client
 Every subcommand also takes the database flags (-db, ZHIZHI_DB).`
 
 // apikey administers the Open311 API keys.
@@ -39,7 +41,8 @@ func apikey(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&in.Name, "name", "", "the key's name: who uses it (an app, a bureau's system)")
 		fs.StringVar(&in.RegionCode, "region", "", "code of the region the key may report into")
 		fs.IntVar(&in.RatePerMinute, "rate", service.DefaultKeyRate, "reports a minute the key may make")
-	case "list", "revoke":
+		fs.BoolVar(&in.ExtendedStatuses, "extended-statuses", false, "the client reads FixMyStreet's extended statuses (investigating, in_progress, fixed…)")
+	case "list", "revoke", "statuses":
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, apikeyUsage)
 		return nil
@@ -71,13 +74,13 @@ func apikey(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tREGION\tRATE/MIN\tCREATED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tNAME\tREGION\tRATE/MIN\tSTATUSES\tCREATED\tREVOKED")
 		for _, k := range keys {
 			revoked := "-"
 			if !k.Active() {
 				revoked = k.RevokedAt.Local().Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", k.ID, k.Name, regionName(svc, k.RegionPath), k.RatePerMinute,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", k.ID, k.Name, regionName(svc, k.RegionPath), k.RatePerMinute, statusWords(k.ExtendedStatuses),
 				k.CreatedAt.Local().Format("2006-01-02 15:04"), revoked)
 		}
 		return tw.Flush()
@@ -91,8 +94,25 @@ func apikey(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked API key %s (%s)\n", k.Name, k.ID)
+	case "statuses":
+		if fs.NArg() != 2 || (fs.Arg(1) != "on" && fs.Arg(1) != "off") {
+			fmt.Fprintln(stderr, apikeyUsage)
+			return errors.New("apikey statuses: name the key (its name or ID) and on or off")
+		}
+		k, err := svc.SetAPIKeyStatuses(ctx, fs.Arg(0), fs.Arg(1) == "on")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "API key %s (%s) reads %s statuses\n", k.Name, k.ID, statusWords(k.ExtendedStatuses))
 	}
 	return nil
+}
+
+func statusWords(extended bool) string {
+	if extended {
+		return "extended"
+	}
+	return "open/closed"
 }
 
 // regionName shows a region path by its name and code.

@@ -249,6 +249,19 @@ type update struct {
 	MediaURL    text   `xml:"media_url" json:"media_url"`
 }
 
+// POST servicerequestupdates answers with the update's ID.
+
+type postedUpdatesDoc struct {
+	XMLName xml.Name       `xml:"service_request_updates"`
+	Updates []postedUpdate `xml:"request_update"`
+}
+
+func (d postedUpdatesDoc) jsonValue() any { return list(d.Updates) }
+
+type postedUpdate struct {
+	ID string `xml:"update_id" json:"update_id"`
+}
+
 // Errors.
 
 type errorsDoc struct {

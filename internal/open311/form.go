@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
 )
 
@@ -28,6 +29,7 @@ type postForm struct {
 	FirstName     string
 	LastName      string
 	Phone         string
+	PhoneDropped  bool // a phone was sent that is not a phone: dropped, the report kept
 	Email         string
 	DeviceID      string
 	AccountID     string
@@ -85,6 +87,16 @@ func parseForm(form url.Values) (postForm, []problem) {
 	}
 	p.FirstName, p.LastName = get("first_name"), get("last_name")
 	p.Phone, p.Email = get("phone"), get("email")
+	if p.Phone != "" {
+		// Phones as people type them (spaces, brackets, +86, full-width
+		// digits); one that is still not a phone is dropped with a note,
+		// never the report.
+		if n, ok := cases.NormalizePhone(p.Phone); ok {
+			p.Phone = n
+		} else {
+			p.Phone, p.PhoneDropped = "", true
+		}
+	}
 	p.DeviceID, p.AccountID = get("device_id"), get("account_id")
 	if len(form["description"]) > 0 {
 		p.Description = strings.TrimSpace(strings.ReplaceAll(form["description"][0], "\r\n", "\n"))
@@ -245,25 +257,29 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// fullName joins a reporter's names: family name first and no space when
-// either is written in Chinese (张 + 三 = 张三), given name first otherwise.
+// fullName joins a reporter's names as the client shows them: first_name
+// then last_name (clients split one name field at its first space, so
+// "王 小明" arrives as first 王, last 小明), with no space between two
+// parts written in Chinese (王小明) and one space otherwise (Anna Smith,
+// 王 Lee).
 func fullName(first, last string) string {
 	switch {
 	case first == "":
 		return last
 	case last == "":
 		return first
-	case hasHan(first) || hasHan(last):
-		return last + first
+	case endsHan(first) && startsHan(last):
+		return first + last
 	}
 	return first + " " + last
 }
 
-func hasHan(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return true
-		}
-	}
-	return false
+func endsHan(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return unicode.Is(unicode.Han, r)
+}
+
+func startsHan(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.Han, r)
 }

@@ -85,8 +85,14 @@ func TestParseForm(t *testing.T) {
 		fullName(p.FirstName, p.LastName) != "John Smith" || p.MediaURL != "https://x.example/a.jpg" {
 		t.Fatalf("%+v", p)
 	}
-	if fullName("三", "张") != "张三" || fullName("", "张") != "张" || fullName("Ann", "") != "Ann" {
-		t.Fatal("fullName")
+	// As the client shows the name: first_name then last_name.
+	for _, tc := range [][3]string{
+		{"王", "小明", "王小明"}, {"张", "三", "张三"}, {"", "张", "张"}, {"Ann", "", "Ann"},
+		{"Anna", "Smith", "Anna Smith"}, {"王", "Lee", "王 Lee"}, {"Li", "小明", "Li 小明"},
+	} {
+		if got := fullName(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("fullName(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
 	}
 }
 

@@ -113,7 +113,8 @@ func init() {
 		{"GET", "requests", true, (*Handler).list, "Query requests"},
 		{"GET", "requests/*", true, (*Handler).one, "One request by its service_request_id (the case number)"},
 		{"GET", "tokens/*", true, (*Handler).token, "The service_request_id of a token"},
-		{"GET", "servicerequestupdates", true, (*Handler).updates, "Status changes in a time window (FixMyStreet extension)"},
+		{"GET", "servicerequestupdates", true, (*Handler).updates, "Updates in the key's region: a time window, or after a cursor in commit order (FixMyStreet extension; api_key required)"},
+		{"POST", "servicerequestupdates", true, (*Handler).postUpdate, "A resident's follow-up from a client app: a comment, or reopens a closed request with status OPEN (api_key required)"},
 		{"GET", "media/*/*", false, (*Handler).media, "A photo of a request or of its updates"},
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -114,9 +116,14 @@ func (h *Handler) create(c *call) error {
 			probs = append(probs, problem{"description", "描述连同 media_url 不能超过4000字"})
 		}
 	}
+	answers, extra := splitAttributes(cat, p.Attributes)
+	if p.PhoneDropped {
+		extra = append(extra, cases.Extra{Key: phoneNoteKey, Value: "客户端提供的电话号码无法识别，未保存"})
+	}
 	rep := cases.Report{
 		Source: cases.SourceOpen311, Reporter: cases.Reporter{Name: fullName(p.FirstName, p.LastName), Phone: p.Phone},
-		Point: p.Point, Address: address, Category: p.ServiceCode, Description: desc, Answers: normalizeAnswers(cat, p.Attributes),
+		Point: p.Point, Address: address, Category: p.ServiceCode, Description: desc, Answers: normalizeAnswers(cat, answers),
+		Extra: extra,
 	}
 	if len(probs) > 0 {
 		if p.ServiceCode != "" {
@@ -161,6 +168,59 @@ func (h *Handler) create(c *call) error {
 	return nil
 }
 
+// phoneNoteKey names the note left in a report's extra fields when the
+// phone a client sent could not be read as a phone.
+const phoneNoteKey = "电话号码"
+
+// splitAttributes separates the attributes the service defines (the
+// category's questions, checked as answers) from those it does not: clients
+// send their own routinely (FixMyStreet's fixmystreet_id, closest_address,
+// easting, northing…). Those are kept as the case's extra fields, in code
+// order, a list joined by ", "; past cases.MaxExtras fields, or past the
+// bounds of a name or a value, what does not fit is cut and said so.
+func splitAttributes(cat cases.Category, in map[string]any) (map[string]any, []cases.Extra) {
+	known := map[string]bool{}
+	for _, q := range cat.Questions {
+		known[q.Code] = true
+	}
+	var answers map[string]any
+	var codes []string
+	for code, v := range in {
+		if known[code] {
+			if answers == nil {
+				answers = map[string]any{}
+			}
+			answers[code] = v
+		} else {
+			codes = append(codes, code)
+		}
+	}
+	sort.Strings(codes)
+	var extra []cases.Extra
+	dropped := 0
+	for _, code := range codes {
+		if len(extra) == cases.MaxExtras-2 || utf8.RuneCountInString(code) > cases.MaxExtraKey {
+			dropped++
+			continue
+		}
+		var v string
+		switch x := in[code].(type) {
+		case string:
+			v = x
+		case []string:
+			v = strings.Join(x, ", ")
+		}
+		if r := []rune(v); len(r) > cases.MaxExtraValue {
+			v = string(r[:cases.MaxExtraValue-1]) + "…"
+		}
+		extra = append(extra, cases.Extra{Key: code, Value: v})
+	}
+	if dropped > 0 {
+		extra = append(extra, cases.Extra{Key: "未保存", Value: strconv.Itoa(dropped) + "项附加信息超出上限，未保存"})
+	}
+	return answers, extra
+}
+
 // normalizeAnswers turns datetime answers given in any W3C form into the
 // RFC 3339 the domain checks; everything else goes as sent.
 func normalizeAnswers(cat cases.Category, in map[string]any) map[string]any {
@@ -185,11 +245,14 @@ func (h *Handler) notice(c *cases.Case) string {
 }
 
 // requestOf shows a case as a GeoReport request.
-func (h *Handler) requestOf(c *cases.Case, base string) request {
+func (h *Handler) requestOf(c *cases.Case, base string, extended bool) request {
 	cat, _ := h.svc.Category(c.Category)
 	status := "closed"
 	if c.State.Open() {
 		status = "open"
+	}
+	if extended {
+		status = extendedStatus("", c.State)
 	}
 	r := request{
 		ID: c.Number, Status: status, StatusNotes: text(c.State.Label()), ServiceName: text(cat.Name), ServiceCode: c.Category,
@@ -363,11 +426,31 @@ func (h *Handler) codes(q *query) []string {
 	return out
 }
 
+// readKey reads the optional api_key of a GET: reading is open, but a
+// client that names its key reads its own region only, with the statuses
+// it chose. A key named and not valid is refused.
+func (h *Handler) readKey(c *call, q *query) (store.APIKey, bool, error) {
+	if q.get("api_key") == "" {
+		return store.APIKey{}, false, nil
+	}
+	k, err := h.svc.LookupAPIKey(c.ctx(), q.get("api_key"))
+	return k, err == nil, err
+}
+
+// inKey reports whether a case may be shown to a client that named its key.
+func inKey(k store.APIKey, keyed bool, c *cases.Case) bool {
+	return !keyed || strings.HasPrefix(c.RegionPath, k.RegionPath)
+}
+
 // list is GET requests.
 func (h *Handler) list(c *call) error {
 	ctx := c.ctx()
 	q := &query{v: c.r.URL.Query()}
 	base := h.baseURL(c.r)
+	key, keyed, err := h.readKey(c, q)
+	if err != nil {
+		return err
+	}
 	var out []request
 	if ids := q.list("service_request_id"); len(ids) > 0 {
 		// A list of ids overrides every other parameter.
@@ -381,14 +464,17 @@ func (h *Handler) list(c *call) error {
 			} else if err != nil {
 				return err
 			}
-			if h.public(cs.Category) {
-				out = append(out, h.requestOf(&cs, base))
+			if h.public(cs.Category) && inKey(key, keyed, &cs) {
+				out = append(out, h.requestOf(&cs, base, key.ExtendedStatuses))
 			}
 		}
 		h.write(c, http.StatusOK, requestsDoc[request]{Requests: out})
 		return nil
 	}
 	f := store.CaseFilter{Scope: store.Scope{All: true}, Categories: h.codes(q)}
+	if keyed {
+		f.Scope = store.Scope{RegionPath: key.RegionPath}
+	}
 	after, before := q.when("updated_after"), q.when("updated_before")
 	if !after.IsZero() {
 		f.UpdatedFrom = after.Add(time.Millisecond) // strictly after
@@ -423,7 +509,7 @@ func (h *Handler) list(c *call) error {
 			return err
 		}
 		for i := range list {
-			out = append(out, h.requestOf(&list[i], base))
+			out = append(out, h.requestOf(&list[i], base, key.ExtendedStatuses))
 		}
 	}
 	h.write(c, http.StatusOK, requestsDoc[request]{Requests: out})
@@ -451,11 +537,18 @@ func (h *Handler) publicCase(c *call, idOrNumber string) (cases.Case, error) {
 
 // one is GET requests/{id}.
 func (h *Handler) one(c *call) error {
+	key, keyed, err := h.readKey(c, &query{v: c.r.URL.Query()})
+	if err != nil {
+		return err
+	}
 	cs, err := h.publicCase(c, c.args[0])
 	if err != nil {
 		return err
 	}
-	h.write(c, http.StatusOK, requestsDoc[request]{Requests: []request{h.requestOf(&cs, h.baseURL(c.r))}})
+	if !inKey(key, keyed, &cs) {
+		return fail(http.StatusNotFound, "service_request_id “"+c.args[0]+"”不存在")
+	}
+	h.write(c, http.StatusOK, requestsDoc[request]{Requests: []request{h.requestOf(&cs, h.baseURL(c.r), key.ExtendedStatuses)}})
 	return nil
 }
 
@@ -471,70 +564,6 @@ func (h *Handler) token(c *call) error {
 	}
 	h.write(c, http.StatusOK, requestsDoc[tokenAnswer]{Requests: []tokenAnswer{{ID: cs.Number, Token: cs.ID}}})
 	return nil
-}
-
-// feedActions are the steps published as updates: those a resident would
-// follow. Reminders, warnings, supervision, extension and parking requests
-// and progress notes stay internal.
-var feedActions = []cases.Action{
-	cases.ActAccept, cases.ActReject, cases.ActMerge, cases.ActDispatch, cases.ActRedispatch, cases.ActSign,
-	cases.ActFeedback, cases.ActVerify, cases.ActClose, cases.ActReturn, cases.ActParkApprove, cases.ActResume,
-	cases.ActReopen, cases.ActEscalate,
-}
-
-// notedActions are the updates whose note is published: the unit's result,
-// the verification, the close and the reason a case was not taken on.
-var notedActions = map[cases.Action]bool{cases.ActFeedback: true, cases.ActVerify: true, cases.ActClose: true, cases.ActReject: true}
-
-// updates is GET servicerequestupdates.
-func (h *Handler) updates(c *call) error {
-	q := &query{v: c.r.URL.Query()}
-	from, to := q.window(h.svc.Now(), false)
-	limit, offset := q.page()
-	if len(q.probs) > 0 {
-		return invalid(q.probs)
-	}
-	codes := h.codes(q)
-	var out []update
-	if len(codes) > 0 {
-		steps, err := h.db.StepsBetween(c.ctx(), store.StepFilter{From: from, To: to, Actions: feedActions, Categories: codes, Limit: limit, Offset: offset})
-		if err != nil {
-			return err
-		}
-		base := h.baseURL(c.r)
-		for _, fs := range steps {
-			out = append(out, h.updateOf(fs, base))
-		}
-	}
-	h.write(c, http.StatusOK, updatesDoc{Updates: out})
-	return nil
-}
-
-// updateOf shows a step as an update: what was done, by which unit, the
-// public note, and the state it left the case in.
-func (h *Handler) updateOf(fs store.FeedStep, base string) update {
-	s := fs.Step
-	status := "closed"
-	if s.To.Open() {
-		status = "open"
-	}
-	desc := s.Action.Label()
-	unit := s.UnitID
-	if s.Action == cases.ActDispatch || s.Action == cases.ActRedispatch {
-		unit, _ = s.Data["lead_unit"].(string)
-	}
-	if u, ok := h.svc.Unit(unit); ok {
-		desc += "（" + u.Name + "）"
-	}
-	if n := strings.TrimSpace(s.Note); n != "" && notedActions[s.Action] {
-		desc += "：" + n
-	}
-	desc += "。当前状态：" + s.To.Label()
-	u := update{ID: s.ID, RequestID: fs.CaseNumber, Status: status, Updated: stamp(s.At), Description: text(desc)}
-	if len(s.Photos) > 0 {
-		u.MediaURL = text(mediaURL(base, fs.CaseNumber, s.Photos[0]))
-	}
-	return u
 }
 
 // media serves a photo of a published request: one reported with it, or one

@@ -95,7 +95,8 @@ func TestRoundTrip(t *testing.T) {
 			// The updates: accept, dispatch, the signature, the feedback with
 			// its photo, the verification that closed it; the internal
 			// progress note is not published.
-			ups := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?start_date="+url.QueryEscape(since.Format(time.RFC3339))+"&end_date="+url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339))))
+			settled(t)
+			ups := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?api_key="+demoKey+"&start_date="+url.QueryEscape(since.Format(time.RFC3339))+"&end_date="+url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339))))
 			var mine []map[string]string
 			for _, u := range ups {
 				if u["service_request_id"] == id {
@@ -134,7 +135,7 @@ func TestRoundTrip(t *testing.T) {
 				resp.Body.Close()
 			}
 			// A window before the report holds none of its updates.
-			old := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?end_date="+url.QueryEscape(since.Add(-time.Minute).Format(time.RFC3339))))
+			old := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?api_key="+demoKey+"&end_date="+url.QueryEscape(since.Add(-time.Minute).Format(time.RFC3339))))
 			if slices.ContainsFunc(old, func(u map[string]string) bool { return u["service_request_id"] == id }) {
 				t.Fatal("an update before the report")
 			}

@@ -28,6 +28,8 @@ type NewAPIKey struct {
 	Name          string `json:"name"`
 	RegionCode    string `json:"region_code"`     // the region the key may report into
 	RatePerMinute int    `json:"rate_per_minute"` // 0: DefaultKeyRate
+	// ExtendedStatuses: the client reads FixMyStreet's extended status words.
+	ExtendedStatuses bool `json:"extended_statuses"`
 }
 
 // CreateAPIKey validates and stores a new key and returns its secret, which
@@ -61,7 +63,7 @@ func (s *Service) createAPIKey(ctx context.Context, by cases.Actor, in NewAPIKey
 		return "", store.APIKey{}, err
 	}
 	secret, hash := auth.NewToken()
-	k := store.APIKey{ID: id.New(), Name: name, Hash: hash, RegionPath: path, RatePerMinute: rate, CreatedAt: s.Now()}
+	k := store.APIKey{ID: id.New(), Name: name, Hash: hash, RegionPath: path, RatePerMinute: rate, CreatedAt: s.Now(), ExtendedStatuses: in.ExtendedStatuses}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertAPIKey(ctx, k); err != nil {
 			return err
@@ -79,6 +81,37 @@ func (s *Service) createAPIKey(ctx context.Context, by cases.Actor, in NewAPIKey
 
 // APIKeys lists every key, active and revoked.
 func (s *Service) APIKeys(ctx context.Context) ([]store.APIKey, error) { return s.db.APIKeys(ctx) }
+
+// SetAPIKeyStatuses turns FixMyStreet's extended statuses on or off for a
+// key, named by its ID or by the name of an active key (the command line).
+func (s *Service) SetAPIKeyStatuses(ctx context.Context, idOrName string, extended bool) (store.APIKey, error) {
+	return s.setAPIKeyStatuses(ctx, commandLine, idOrName, extended)
+}
+
+func (s *Service) setAPIKeyStatuses(ctx context.Context, by cases.Actor, idOrName string, extended bool) (store.APIKey, error) {
+	k, err := s.db.APIKey(ctx, strings.TrimSpace(idOrName))
+	if errors.Is(err, store.ErrNotFound) || err == nil && !k.Active() {
+		return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在或已吊销")
+	}
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	before := k
+	k.ExtendedStatuses = extended
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.SetAPIKeyStatuses(ctx, k.ID, extended); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.auditEntry(by, "api_key", k.ID, true, before, k))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在或已吊销")
+	}
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	return k, nil
+}
 
 // RevokeAPIKey revokes a key, named by its ID or by the name of an active key.
 // It stops working at once, on every node.
@@ -130,6 +163,23 @@ type RateLimited struct{ RetryAfter time.Duration }
 
 func (r *RateLimited) Error() string {
 	return fmt.Sprintf("rate limited, retry after %s", r.RetryAfter)
+}
+
+// LookupAPIKey checks a key's secret for reading (the updates feed): a
+// missing, unknown or revoked key is Forbidden; the rate limit, which counts
+// reports, is not touched.
+func (s *Service) LookupAPIKey(ctx context.Context, secret string) (store.APIKey, error) {
+	secret = strings.TrimSpace(secret)
+	if secret == "" {
+		s.refused.KeyInvalid.Add(1)
+		return store.APIKey{}, apperr.New(apperr.Forbidden, "缺少 api_key")
+	}
+	k, err := s.db.APIKeyByHash(ctx, auth.TokenHash(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		s.refused.KeyInvalid.Add(1)
+		return store.APIKey{}, apperr.New(apperr.Forbidden, "api_key 无效或已吊销")
+	}
+	return k, err
 }
 
 // UseAPIKey checks a key's secret and takes one report from its rate limit.

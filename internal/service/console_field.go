@@ -102,3 +102,21 @@ func (s *Service) RevokeAPIKeyAs(ctx context.Context, a cases.Actor, keyID strin
 	}
 	return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在")
 }
+
+// SetAPIKeyStatusesAs turns FixMyStreet's extended statuses on or off for a
+// key the administrator manages (one scoped within his region).
+func (s *Service) SetAPIKeyStatusesAs(ctx context.Context, a cases.Actor, keyID string, extended bool) (store.APIKey, error) {
+	if err := requireAdmin(a); err != nil {
+		return store.APIKey{}, err
+	}
+	keys, err := s.APIKeysOf(ctx, a)
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	for _, k := range keys {
+		if k.ID == keyID {
+			return s.setAPIKeyStatuses(ctx, a, k.ID, extended)
+		}
+	}
+	return store.APIKey{}, apperr.New(apperr.NotFound, "密钥不存在")
+}

@@ -17,21 +17,27 @@ type APIKey struct {
 	RatePerMinute int       `json:"rate_per_minute"` // reports a minute
 	CreatedAt     time.Time `json:"created_at"`
 	RevokedAt     time.Time `json:"revoked_at,omitzero"`
+	// ExtendedStatuses opts the key's client in to FixMyStreet's extended
+	// status words (investigating, in_progress, fixed…) instead of open
+	// and closed alone (docs/open311.md).
+	ExtendedStatuses bool `json:"extended_statuses"`
 }
 
 // Active reports whether the key has not been revoked.
 func (k APIKey) Active() bool { return k.RevokedAt.IsZero() }
 
-const apiKeyCols = `id, name, hash, region_path, rate_per_minute, created_at, revoked_at`
+const apiKeyCols = `id, name, hash, region_path, rate_per_minute, created_at, revoked_at, extended_statuses`
 
 func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 	var k APIKey
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.RegionPath, &k.RatePerMinute, &created, &revoked); err != nil {
+	var extended int
+	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.RegionPath, &k.RatePerMinute, &created, &revoked, &extended); err != nil {
 		return k, fmt.Errorf("api key: %w", translate(err))
 	}
 	k.CreatedAt = time.UnixMilli(created).UTC()
+	k.ExtendedStatuses = extended != 0
 	if revoked.Valid {
 		k.RevokedAt = time.UnixMilli(revoked.Int64).UTC()
 	}
@@ -41,8 +47,8 @@ func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 // InsertAPIKey stores a new key. A name already used by an active key, or a
 // repeated hash, is ErrConflict.
 func (t *Tx) InsertAPIKey(ctx context.Context, k APIKey) error {
-	_, err := t.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		k.ID, k.Name, k.Hash, k.RegionPath, k.RatePerMinute, ms(k.CreatedAt), nullMs(k.RevokedAt))
+	_, err := t.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		k.ID, k.Name, k.Hash, k.RegionPath, k.RatePerMinute, ms(k.CreatedAt), nullMs(k.RevokedAt), boolInt(k.ExtendedStatuses))
 	if err != nil {
 		return fmt.Errorf("insert api key %s: %w", k.Name, err)
 	}
@@ -90,4 +96,17 @@ func (db *DB) APIKeys(ctx context.Context) ([]APIKey, error) {
 		out = append(out, k)
 	}
 	return out, rows.Err()
+}
+
+// SetAPIKeyStatuses turns a key's extended statuses on or off; ErrNotFound
+// when no active key has that ID.
+func (t *Tx) SetAPIKeyStatuses(ctx context.Context, id string, extended bool) error {
+	res, err := t.Exec(ctx, `UPDATE api_keys SET extended_statuses = $1 WHERE id = $2 AND revoked_at IS NULL`, boolInt(extended), id)
+	if err != nil {
+		return fmt.Errorf("set api key statuses: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set api key statuses %s: %w", id, ErrNotFound)
+	}
+	return nil
 }

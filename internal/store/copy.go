@@ -16,7 +16,32 @@ import (
 var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
 	"cases", "case_units", "case_people", "steps", "clocks", "audit",
-	"rollups", "case_facts", "appeals", "signin_locks",
+	"rollups", "case_facts", "appeals", "signin_locks", "client_updates",
+}
+
+// engineColumns are columns only one engine has, never copied or summed:
+// PostgreSQL's steps.xid orders the updates feed there (migration 11) and
+// is the writing transaction's, so a copy gets its own.
+var engineColumns = map[string]bool{"steps.xid": true}
+
+// selectAll is SELECT of a table's columns that both engines share.
+func selectAll(ctx context.Context, q querier, table string) (string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT * FROM `+table+` WHERE 1 = 0`)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", table, translate(err))
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", table, err)
+	}
+	keep := cols[:0]
+	for _, c := range cols {
+		if !engineColumns[table+"."+c] {
+			keep = append(keep, c)
+		}
+	}
+	return `SELECT ` + strings.Join(keep, ", ") + ` FROM ` + table, nil
 }
 
 // TableSum is a table's row count and an order-independent checksum of its
@@ -174,7 +199,11 @@ func (db *DB) snapshot(ctx context.Context) (*sql.Tx, error) {
 
 // copyTable streams one table's rows into the target in multi-row INSERTs.
 func copyTable(ctx context.Context, from querier, tx *sql.Tx, table string) (int64, error) {
-	rows, err := from.QueryContext(ctx, `SELECT * FROM `+table)
+	sel, err := selectAll(ctx, from, table)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := from.QueryContext(ctx, sel)
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", table, translate(err))
 	}
@@ -257,7 +286,11 @@ func (db *DB) Checksums(ctx context.Context) ([]TableSum, error) {
 func checksums(ctx context.Context, q querier) ([]TableSum, error) {
 	var out []TableSum
 	for _, table := range copyTables {
-		rows, err := q.QueryContext(ctx, `SELECT * FROM `+table)
+		sel, err := selectAll(ctx, q, table)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := q.QueryContext(ctx, sel)
 		if err != nil {
 			return nil, fmt.Errorf("checksum %s: %w", table, translate(err))
 		}

@@ -461,6 +461,33 @@ CREATE INDEX form_tokens_expiry ON form_tokens (expires_at);
 CREATE INDEX cases_held ON cases (id) WHERE state = 'held';
 `,
 	},
+	// 11: Open311 in the field (issue 17). client_updates remembers, per
+	// API key, the updates a client posted (servicerequestupdates), so a
+	// repeated update_id gives the same answer and adds nothing; api_keys
+	// gains the opt-in to FixMyStreet's extended statuses. On PostgreSQL
+	// steps gain the writing transaction's ID, the order of the updates
+	// feed's cursor (the feed reads only below the oldest running
+	// transaction, so no later commit can land behind a cursor); rows from
+	// before have 0 (a default that rewrites nothing), new rows their own.
+	// SQLite has one writer: the rowid is that order already.
+	11: {
+		common: `
+CREATE TABLE client_updates (
+	api_key_id TEXT NOT NULL,
+	update_id  TEXT NOT NULL,
+	case_id    TEXT NOT NULL,
+	step_id    TEXT NOT NULL,
+	at         BIGINT NOT NULL,
+	PRIMARY KEY (api_key_id, update_id)
+);
+ALTER TABLE api_keys ADD COLUMN extended_statuses INTEGER NOT NULL DEFAULT 0;
+`,
+		postgres: `
+ALTER TABLE steps ADD COLUMN xid xid8 NOT NULL DEFAULT '0';
+ALTER TABLE steps ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+CREATE INDEX steps_feed ON steps (xid, id);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

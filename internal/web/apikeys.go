@@ -71,12 +71,16 @@ func (c *Console) apiKeysPage(w http.ResponseWriter, r *http.Request) error {
 	if n := r.URL.Query().Get("revoked"); n != "" {
 		v.Flash = "已吊销密钥“" + n + "”，它立即失效。"
 	}
+	if n := r.URL.Query().Get("statuses"); n != "" {
+		v.Flash = "已更改密钥“" + n + "”的状态词。"
+	}
 	c.render(w, r, http.StatusOK, "apikeys", v)
 	return nil
 }
 
 func (c *Console) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	in := service.NewAPIKey{Name: r.PostFormValue("name"), RegionCode: strings.TrimSpace(r.PostFormValue("region_code"))}
+	in := service.NewAPIKey{Name: r.PostFormValue("name"), RegionCode: strings.TrimSpace(r.PostFormValue("region_code")),
+		ExtendedStatuses: r.PostFormValue("extended_statuses") == "on"}
 	if code := strings.TrimSpace(r.PostFormValue("region_code_text")); code != "" {
 		in.RegionCode = code
 	}
@@ -128,5 +132,23 @@ func (c *Console) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/admin/apikeys?revoked="+url.QueryEscape(k.Name), http.StatusSeeOther)
+	return nil
+}
+
+// setAPIKeyStatuses turns a key's extended statuses on or off.
+func (c *Console) setAPIKeyStatuses(w http.ResponseWriter, r *http.Request) error {
+	var extended bool
+	switch r.PostFormValue("extended_statuses") {
+	case "on":
+		extended = true
+	case "off":
+	default:
+		return apperr.Field("extended_statuses", "应为 on 或 off")
+	}
+	k, err := c.svc.SetAPIKeyStatusesAs(r.Context(), actorOf(r), r.PathValue("id"), extended)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin/apikeys?statuses="+url.QueryEscape(k.Name), http.StatusSeeOther)
 	return nil
 }

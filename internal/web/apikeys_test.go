@@ -77,6 +77,18 @@ func TestAPIKeysPage(t *testing.T) {
 			id = k.ID
 		}
 	}
+	// The extended statuses: on, and refused with a value that is neither.
+	adm.get("/admin/apikeys")
+	expect(t, adm.post("/admin/apikeys/"+id+"/statuses", url.Values{"extended_statuses": {"maybe"}}), http.StatusBadRequest)
+	r = adm.post("/admin/apikeys/"+id+"/statuses", url.Values{"extended_statuses": {"on"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("statuses: %d %s", r.status, excerpt(r.body))
+	}
+	expect(t, adm.get("/admin/apikeys"), http.StatusOK, "扩展（FixMyStreet）", "改用 open / closed")
+	if _, k, err := plat.Service.UseAPIKey(ctx, secret); err != nil || !k.ExtendedStatuses {
+		t.Fatalf("extended statuses not kept: %+v %v", k, err)
+	}
+	expect(t, signIn(t, "syl_zhihui").post("/admin/apikeys/"+id+"/statuses", url.Values{"extended_statuses": {"off"}}), http.StatusForbidden)
 	adm.get("/admin/apikeys")
 	expect(t, adm.post("/admin/apikeys/"+id+"/revoke", url.Values{"csrf": {""}}), http.StatusForbidden)
 	r = adm.post("/admin/apikeys/"+id+"/revoke", url.Values{})

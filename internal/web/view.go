@@ -114,6 +114,20 @@ func cut(s string, n int) string {
 // appeal's review or decision; which party got which rating; the rating of
 // the case; the units a close left unfinished.
 func (c *Console) stepOutcome(s cases.Step) string {
+	if client, _ := s.Data["client"].(string); client != "" {
+		// A resident's words sent by a client app (Open311).
+		out := "经“" + client + "”转来"
+		if name, _ := s.Data["name"].(string); name != "" {
+			out += "，留言人：" + name
+		}
+		if u, _ := s.Data["media_url"].(string); u != "" {
+			out += "，附件链接：" + u
+		}
+		return out
+	}
+	if extra := stringsOf(s.Data["extra"]); len(extra) > 0 {
+		return "客户端附加信息：" + strings.Join(extra, "；")
+	}
 	switch s.Action {
 	case cases.ActRateParty:
 		name, _ := s.Data["party"].(string)

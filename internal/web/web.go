@@ -109,6 +109,7 @@ var routes = []route{
 	{"GET", "/admin/apikeys", keyAdmins, (*Console).apiKeysPage},
 	{"POST", "/admin/apikeys", keyAdmins, (*Console).createAPIKey},
 	{"POST", "/admin/apikeys/{id}/revoke", keyAdmins, (*Console).revokeAPIKey},
+	{"POST", "/admin/apikeys/{id}/statuses", keyAdmins, (*Console).setAPIKeyStatuses},
 	{"GET", "/map/shapes", mapUsers, (*Console).mapShapes},
 	{"GET", "/map/home", mapUsers, (*Console).mapHome},
 	{"GET", "/dashboard", commanders, (*Console).dashboard},
