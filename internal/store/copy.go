@@ -16,7 +16,7 @@ import (
 var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
 	"cases", "case_units", "case_people", "steps", "clocks", "audit",
-	"rollups", "case_facts", "appeals", "signin_locks",
+	"rollups", "case_facts", "appeals", "signin_locks", "saved_filters",
 }
 
 // TableSum is a table's row count and an order-independent checksum of its

@@ -461,6 +461,20 @@ CREATE INDEX form_tokens_expiry ON form_tokens (expires_at);
 CREATE INDEX cases_held ON cases (id) WHERE state = 'held';
 `,
 	},
+	// 11: saved filters of the board queue, each person's own (issue 12):
+	// a name and the query string of the filter.
+	11: {
+		common: `
+CREATE TABLE saved_filters (
+	id         TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL REFERENCES accounts(id),
+	name       TEXT NOT NULL,
+	query      TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	UNIQUE (account_id, name)
+);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
