@@ -304,7 +304,7 @@ func TestSearchCoversAnswersFeedbackNotes(t *testing.T) {
 
 func TestMergeFTS(t *testing.T) {
 	dels, ins := mergeFTS([]ftsRow{
-		{id: "a", body: "a1"},                           // inserted in the batch
+		{id: "a", body: "a1"},                          // inserted in the batch
 		{id: "a", body: "a2", old: "a1", update: true}, // then changed: indexed once, with a2
 		{id: "b", body: "b2", old: "b1", update: true}, // changed twice: one delete of b1
 		{id: "b", body: "b3", old: "b2", update: true},
