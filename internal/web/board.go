@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -199,6 +200,12 @@ func (f boardFilter) With(key, value string) string {
 	return v.Encode()
 }
 
+// URL is Query for a link's href (checked, so safe in a URL).
+func (f boardFilter) URL() template.URL { return template.URL(f.Query()) }
+
+// WithURL is With for a link's href.
+func (f boardFilter) WithURL(key, value string) template.URL { return template.URL(f.With(key, value)) }
+
 // Any reports whether any filter is set (the sort is not a filter).
 func (f boardFilter) Any() bool { return f.With("sort", "") != "" }
 
@@ -241,7 +248,7 @@ type boardView struct {
 	Filter      boardFilter
 	Rows        []row
 	Total       int
-	Next        string // the next page's query string, "" on the last page
+	Next        template.URL // the next page's query string, "" on the last page
 	First       bool   // the first page: live reports are inserted on top
 	Today       service.Today
 	States      []cases.State
@@ -262,8 +269,9 @@ type boardView struct {
 }
 
 type sortChoice struct {
-	Key, Label, Query string
-	On                bool
+	Key, Label string
+	Query      template.URL
+	On         bool
 }
 
 func (v *boardView) title() string { return "一屏掌控" }
@@ -294,7 +302,7 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 		Map: c.mapPanelFor(r, f), First: f.After == "", Batch: c.batchFormFor(actor)}
 	if len(list) > boardPage {
 		list = list[:boardPage]
-		v.Next = f.With("after", store.CursorOf(list[len(list)-1], f.sortKey()).String())
+		v.Next = f.WithURL("after", store.CursorOf(list[len(list)-1], f.sortKey()).String())
 	}
 	for _, cs := range list {
 		v.Rows = append(v.Rows, c.rowOf(cs, now))
@@ -316,7 +324,7 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, s := range []struct{ key, label string }{{"", "上报时间"}, {store.SortDue, "时限"}, {store.SortSeverity, "紧急程度"}} {
-		v.Sorts = append(v.Sorts, sortChoice{Key: s.key, Label: s.label, Query: f.With("sort", s.key), On: f.Sort == s.key})
+		v.Sorts = append(v.Sorts, sortChoice{Key: s.key, Label: s.label, Query: f.WithURL("sort", s.key), On: f.Sort == s.key})
 	}
 	if v.Saved, err = c.svc.SavedFilters(ctx, actor); err != nil {
 		return err
