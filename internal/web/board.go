@@ -249,7 +249,7 @@ type boardView struct {
 	Rows        []row
 	Total       int
 	Next        template.URL // the next page's query string, "" on the last page
-	First       bool   // the first page: live reports are inserted on top
+	First       bool         // the first page: live reports are inserted on top
 	Today       service.Today
 	States      []cases.State
 	Boards      []cases.Board
