@@ -39,6 +39,7 @@ commands:
   backup    write a consistent backup file of a database, also while it serves (backup -db … -out FILE)
   restore   restore a backup file into an empty database and verify it (restore -from FILE -db …)
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
+  search    write every case's search text again and rebuild the text index (search rebuild -db …)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
 Run 'zhizhi <command> -h' for the flags of a command.`
 
@@ -71,6 +72,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return bench(args[1:], stdout, stderr)
 	case "rollup":
 		return rollup(args[1:], stdout, stderr)
+	case "search":
+		return search(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -277,6 +280,40 @@ func rollup(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "rolled %d cases into the rollups in %.1f s\n", n, time.Since(start).Seconds())
+	return nil
+}
+
+// search rebuilds the text cases are searched by (number, description,
+// address, category answers, feedback, rating note, step notes) for cases
+// stored before it covered all of them.
+func search(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rebuild" {
+		return errors.New("usage: zhizhi search rebuild [-db …]")
+	}
+	fs := flag.NewFlagSet("search rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", env("ZHIZHI_DB", "zhizhi.db"), "SQLite file or postgres:// URL (ZHIZHI_DB)")
+	quiet := fs.Bool("q", false, "do not report progress")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	d, err := store.Open(ctx, *db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	start := time.Now()
+	progress := func(done int) {
+		if !*quiet && done%10000 == 0 {
+			fmt.Fprintf(stderr, "%d cases…\n", done)
+		}
+	}
+	n, err := d.RebuildSearch(ctx, progress)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rewrote the search text of %d cases in %.1f s\n", n, time.Since(start).Seconds())
 	return nil
 }
 

@@ -267,7 +267,12 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 		}
 	}
 	if len(fts) > 0 {
-		if err := insertFTS(ctx, sqlTx, fts); err != nil {
+		dels, ins := mergeFTS(fts)
+		if err := deleteFTS(ctx, sqlTx, dels); err != nil {
+			sqlTx.Rollback()
+			return nil, false, fmt.Errorf("index case text: %w", err)
+		}
+		if err := insertFTS(ctx, sqlTx, ins); err != nil {
 			sqlTx.Rollback()
 			return nil, false, fmt.Errorf("index case text: %w", err)
 		}
@@ -326,8 +331,32 @@ func safeRun(fn func(*Tx) error, tx *Tx) (err error) {
 	return fn(tx)
 }
 
+// deleteFTS removes the indexed text of cases changed in this transaction:
+// an external-content FTS5 table is told the text it indexed before.
+func deleteFTS(ctx context.Context, tx *sql.Tx, rows []ftsRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO case_fts(case_fts, rowid, body) SELECT 'delete', c.rowid, v.column2 FROM (VALUES `)
+	args := make([]any, 0, 2*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		fmt.Fprintf(&q, "($%d,$%d)", 2*i+1, 2*i+2)
+		args = append(args, r.id, r.body)
+	}
+	q.WriteString(`) AS v JOIN cases c ON c.id = v.column1`)
+	_, err := tx.ExecContext(ctx, q.String(), args...)
+	return translate(err)
+}
+
 // insertFTS indexes the text of cases inserted in this transaction.
 func insertFTS(ctx context.Context, tx *sql.Tx, rows []ftsRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO case_fts(rowid, body) SELECT c.rowid, v.column2 FROM (VALUES `)
 	args := make([]any, 0, 2*len(rows))

@@ -33,8 +33,13 @@ type ClockRule struct {
 	EscalateAfter time.Duration
 }
 
-func caseBody(c *cases.Case) string {
-	return c.Number + " " + c.Description + " " + c.Address
+// caseBody is the searchable text of a new case (search.go).
+func caseBody(c *cases.Case, step *cases.Step) string {
+	note := ""
+	if step != nil {
+		note = step.Note
+	}
+	return searchBody(c, withNote("", note))
 }
 
 // caseDue is the earliest due time among the case's running clocks.
@@ -59,7 +64,7 @@ func pointArgs(c *cases.Case) (any, any) {
 const (
 	sqlUpdateCase = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11, district_code=$14, street_code=$15,
-		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20 WHERE id=$12 AND version=$13`
+		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20, body=$21 WHERE id=$12 AND version=$13`
 	sqlDeleteClocks = `DELETE FROM clocks WHERE case_id = $1`
 	sqlNextNumber   = `INSERT INTO counters (name, value) VALUES ($1, 1)
 		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`
@@ -68,7 +73,7 @@ const (
 
 var hotSQL = []string{
 	caseRows.one, sqlUpdateCase, stepRows.one, unitRows.one, personRows.one,
-	clockRows.one, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc,
+	clockRows.one, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc, sqlCaseBody,
 }
 
 // InsertCase stores a new case with its first step.
@@ -79,9 +84,10 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	}
 	lng, lat := pointArgs(c)
 	lv := levelCodes(c.RegionPath)
+	body := caseBody(c, step)
 	if err := t.put(ctx, caseRows, lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), caseBody(c), c.ClientRef, string(doc)); err != nil {
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), body, c.ClientRef, string(doc)); err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
 	t.holdCase(c, doc)
@@ -90,7 +96,7 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 		// rows are written (see batcher.attempt): FTS5 flushes its pending
 		// terms to a new segment at every statement, so one INSERT per report
 		// cost a segment per report.
-		t.fts = append(t.fts, ftsRow{id: c.ID, body: caseBody(c)})
+		t.fts = append(t.fts, ftsRow{id: c.ID, body: body})
 	}
 	if err := t.syncUnits(ctx, c); err != nil {
 		return err
@@ -113,15 +119,23 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	}
 	lv := levelCodes(c.RegionPath)
 	lng, lat := pointArgs(c)
+	old, body, err := t.newBody(ctx, c, step)
+	if err != nil {
+		return err
+	}
 	res, err := t.Exec(ctx, sqlUpdateCase,
 		c.Version, string(c.State), c.Category, c.Board, string(c.Severity), c.CenterPath, ms(c.UpdatedAt),
 		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc), c.ID, prev,
-		lv[1], lv[2], lv[3], c.GridCode, c.RegionPath, lng, lat)
+		lv[1], lv[2], lv[3], c.GridCode, c.RegionPath, lng, lat, body)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("case %s version %d: %w", c.ID, prev, ErrConflict)
+	}
+	if t.dialect == SQLite && body != old {
+		// Re-indexed at the end of the batch (mergeFTS).
+		t.fts = append(t.fts, ftsRow{id: c.ID, body: body, old: old, update: true})
 	}
 	if err := t.syncUnits(ctx, c); err != nil {
 		return err
@@ -424,6 +438,10 @@ type CaseFilter struct {
 	Categories             []string    // any of these categories
 	UpdatedFrom, UpdatedTo time.Time   // last changed in [UpdatedFrom, UpdatedTo)
 	After                  string      // keyset cursor: list cases with ID below this
+	Sort                   string      // the order (queue.go): "" newest first, or reported, due, severity
+	Cursor                 *Cursor     // keyset cursor of a sorted listing: list the cases after it
+	Supervised             *bool       // the case is (or is not) under supervision (督办)
+	Whistled               *bool       // someone blew a whistle on the case (吹哨)
 	Fact                   *FactFilter // only the cases behind one figure (drill.go)
 	textIndex              bool        // search through the trigram index, not by testing rows (set by textPlan)
 	Limit                  int
@@ -671,9 +689,30 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			w.add(`strpos(lower(body), lower(?)) > 0`, q)
 		}
 	}
+	if f.Supervised != nil {
+		cond := `json_extract(doc, '$.supervised') = 1`
+		if db.Dialect == Postgres {
+			cond = `(doc::jsonb->>'supervised') = 'true'`
+		}
+		if !*f.Supervised {
+			cond = `NOT COALESCE(` + cond + `, false)`
+		}
+		w.add(cond)
+	}
+	if f.Whistled != nil {
+		cond := `COALESCE(json_array_length(doc, '$.whistles'), 0) > 0`
+		if db.Dialect == Postgres {
+			cond = `COALESCE(jsonb_array_length(doc::jsonb->'whistles'), 0) > 0`
+		}
+		if !*f.Whistled {
+			cond = `NOT (` + cond + `)`
+		}
+		w.add(cond)
+	}
 	if f.After != "" {
 		w.add(`id < ?`, f.After)
 	}
+	w.addCursor(f.Sort, f.Cursor)
 	return w
 }
 
@@ -731,7 +770,7 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	if f.Fact != nil {
 		return db.factList(ctx, f)
 	}
-	if db.Dialect == Postgres && strings.TrimSpace(f.Text) != "" {
+	if db.Dialect == Postgres && strings.TrimSpace(f.Text) != "" && f.Sort == SortNewest && f.Cursor == nil {
 		if found, ok, err := db.textWindow(ctx, f); err != nil || ok {
 			return found, err
 		}
@@ -741,7 +780,7 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	return db.queryCases(ctx, "list cases", listSQL(w), w.args)
+	return db.queryCases(ctx, "list cases", listSQL(w, f.Sort), w.args)
 }
 
 // textWindow is PostgreSQL's first try at a text search: walk the newest
@@ -794,7 +833,7 @@ func (db *DB) queryCases(ctx context.Context, what, q string, args []any) ([]cas
 
 // CountCases counts cases matching the filter (cursor and limit ignored).
 func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
-	f.After = ""
+	f.After, f.Cursor = "", nil
 	if f.Fact != nil {
 		ids, err := db.factCases(ctx, f, 0)
 		return len(ids), err
@@ -1020,9 +1059,10 @@ func (f CaseFilter) openOnly() bool {
 // listSQL selects a page of case documents. The inner query finds and
 // orders the IDs only, so a plan that must sort (a map box, a rare word, the
 // overdue cards) sorts short keys, not whole documents.
-func listSQL(w *where) string {
-	return `SELECT doc FROM cases WHERE id IN (SELECT id` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT $` +
-		strconv.Itoa(len(w.args)) + `) ORDER BY id DESC`
+func listSQL(w *where, sort string) string {
+	order := orderSQL(sort)
+	return `SELECT doc FROM cases WHERE id IN (SELECT id` + w.table() + w.sql() + ` ORDER BY ` + order + ` LIMIT $` +
+		strconv.Itoa(len(w.args)) + `) ORDER BY ` + order
 }
 
 // ExplainCases returns the engine's query plan for a listing, for benchmarks
@@ -1036,7 +1076,7 @@ func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	q := listSQL(w)
+	q := listSQL(w, f.Sort)
 	prefix, col := `EXPLAIN QUERY PLAN `, 3
 	if db.Dialect == Postgres {
 		prefix, col = `EXPLAIN `, 0

@@ -511,7 +511,7 @@ func TestCaseTextSearch(t *testing.T) {
 				if f.Scope.RegionPath != "" && !strings.HasPrefix(c.RegionPath, f.Scope.RegionPath) {
 					continue
 				}
-				if !strings.Contains(strings.ToLower(caseBody(c)), strings.ToLower(f.Text)) || (f.After != "" && c.ID >= f.After) {
+				if !strings.Contains(strings.ToLower(caseBody(c, nil)), strings.ToLower(f.Text)) || (f.After != "" && c.ID >= f.After) {
 					continue
 				}
 				out = append(out, c.ID)

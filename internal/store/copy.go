@@ -16,7 +16,7 @@ import (
 var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
 	"cases", "case_units", "case_people", "steps", "clocks", "audit",
-	"rollups", "case_facts", "appeals", "signin_locks", "client_updates",
+	"rollups", "case_facts", "appeals", "signin_locks", "client_updates", "saved_filters",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:

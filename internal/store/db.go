@@ -232,7 +232,11 @@ func (t *Tx) note(query string, err error) {
 }
 
 // ftsRow is a case's text to index in case_fts.
-type ftsRow struct{ id, body string }
+// An update also carries the text indexed before (old), to delete it.
+type ftsRow struct {
+	id, body, old string
+	update        bool
+}
 
 // stmt returns the transaction's handle on a prepared statement for query, or
 // nil when query is not one of the prepared ones.

@@ -488,6 +488,20 @@ ALTER TABLE steps ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
 CREATE INDEX steps_feed ON steps (xid, id);
 `,
 	},
+	// 12: saved filters of the board queue, each person's own (issue 12):
+	// a name and the query string of the filter.
+	12: {
+		common: `
+CREATE TABLE saved_filters (
+	id         TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL REFERENCES accounts(id),
+	name       TEXT NOT NULL,
+	query      TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	UNIQUE (account_id, name)
+);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

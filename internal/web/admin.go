@@ -903,22 +903,14 @@ const maxRegionChoices = 3000
 
 func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, status int, v *adminView) error {
 	ctx, actor := r.Context(), actorOf(r)
-	all, err := c.svc.Accounts(ctx, actor)
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	v.Values.Set("q", q)
+	all, err := c.scopedAccounts(r, q) // the same list the export writes (list_export.go)
 	if err != nil {
 		return err
 	}
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	v.Values.Set("q", q)
 	for _, a := range all {
 		u, hasUnit := c.svc.Unit(a.UnitID)
-		switch {
-		case a.RegionPath != "" && !inScope(actor, a.RegionPath):
-			continue
-		case a.Role == cases.RoleUnit && (!hasUnit || !inScope(actor, u.RegionPath)):
-			continue
-		case q != "" && !strings.Contains(a.Username, q) && !strings.Contains(a.Name, q):
-			continue
-		}
 		v.AccountTotal++
 		if len(v.Accounts) >= maxAccountRows {
 			continue

@@ -59,18 +59,6 @@ func rectText(b geo.Rect) string {
 	return f(b.Min.Lng) + "," + f(b.Min.Lat) + "," + f(b.Max.Lng) + "," + f(b.Max.Lat)
 }
 
-// boardFilterOf reads the board's filter with its region: a region code in
-// the query narrows the queue to that region's subtree (a click on the map).
-func (c *Console) boardFilterOf(r *http.Request) boardFilter {
-	f := filterOf(r.URL.Query())
-	if code := strings.TrimSpace(r.URL.Query().Get("region")); code != "" {
-		if p, ok := c.svc.RegionPath(code); ok {
-			f.Region, f.regionPath = code, p
-		}
-	}
-	return f
-}
-
 // mapShapes answers /map/shapes?bbox=west,south,east,north&zoom=z with the
 // regions to draw as GeoJSON, each with its open cases for the board's
 // roles.

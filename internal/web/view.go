@@ -32,9 +32,12 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"status":     func(c sla.Clock, now time.Time) sla.Status { return c.Status(now) },
 		"has":        func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
 		"join":       strings.Join,
-		"inc":        func(i int) int { return i + 1 },
-		"known":      func(k string) bool { return knownInputs[k] },
-		"outcome":    c.stepOutcome,
+		// qs marks a query string the console wrote itself (a checked board
+		// filter) as safe after "?" in a link.
+		"qs":      func(s string) template.URL { return template.URL(s) },
+		"inc":     func(i int) int { return i + 1 },
+		"known":   func(k string) bool { return knownInputs[k] },
+		"outcome": c.stepOutcome,
 		"reportKnown": func(k string) bool {
 			return reportInputs[k] || strings.HasPrefix(k, "answers.")
 		},

@@ -4,6 +4,9 @@
   var table = document.getElementById('queue');
   if (!table) return;
   var tbody = table.tBodies[0], filter = table.getAttribute('data-filter') || '';
+  // New cases are put on top only on the first page of the queue; on later
+  // pages a changed row is refreshed in place.
+  var first = table.getAttribute('data-first') === '1';
   var live = document.getElementById('live');
   var headers = { 'X-Requested-With': 'fetch' };
 
@@ -21,7 +24,7 @@
     var url = '/board/rows/' + encodeURIComponent(id) + (filter ? '?' + filter : '');
     return fetch(url, { headers: headers, credentials: 'same-origin' }).then(function (res) {
       var old = tbody.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
-      if (res.status === 204) { if (old) old.remove(); return; }
+      if (res.status === 204) { if (old) { old.remove(); counted(); } return; }
       if (!res.ok) throw new Error('row ' + res.status);
       return res.text().then(function (html) {
         old = tbody.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
@@ -29,7 +32,19 @@
         var row = rowFrom(html);
         if (!row) return;
         row.classList.add('fresh');
-        if (old) old.replaceWith(row); else tbody.insertBefore(row, tbody.firstChild);
+        if (old) {
+          // Keep a row's expanded details and its tick across a refresh.
+          if (old.classList.contains('open')) openRow(row, true);
+          var was = old.querySelector('td.pick input');
+          var now = row.querySelector('td.pick input');
+          if (was && now) now.checked = was.checked;
+          old.replaceWith(row);
+        } else if (first) {
+          tbody.insertBefore(row, tbody.firstChild);
+        } else {
+          return;
+        }
+        counted();
         var empty = document.getElementById('empty');
         if (empty) empty.remove();
         if (window.zhizhiTick) window.zhizhiTick();
@@ -271,6 +286,10 @@
     if (e.key === 'j') { select(sel + 1); e.preventDefault(); }
     else if (e.key === 'k') { select(sel - 1); e.preventDefault(); }
     else if (e.key === '/') { document.getElementById('search').focus(); e.preventDefault(); }
+    else if (e.key === 'x' && rows()[sel]) {
+      var box = rows()[sel].querySelector('td.pick input');
+      if (box) { box.checked = !box.checked; counted(); }
+    } else if (e.key === 'o' && rows()[sel]) { openRow(rows()[sel], !rows()[sel].classList.contains('open')); }
     else if (e.key === 'Enter' && sel >= 0) {
       var a = rows()[sel] && rows()[sel].querySelector('a');
       if (a) location.href = a.href;
@@ -287,6 +306,8 @@
   tbody.addEventListener('click', function (e) {
     var tr = e.target.closest('tr[data-id]');
     if (!tr || e.target.closest('a')) return;
+    if (e.target.closest('.expand')) { openRow(tr, !tr.classList.contains('open')); return; }
+    if (e.target.closest('td.pick')) { counted(); return; }
     var list = rows();
     for (var i = 0; i < list.length; i++) if (list[i] === tr) { select(i, true); return; }
   });
@@ -297,4 +318,46 @@
     e.preventDefault();
     openPanel(li.getAttribute('data-id'));
   });
+
+  // Dense rows: one line per case; the arrow (or o) shows the details.
+  function openRow(tr, on) {
+    tr.classList.toggle('open', on);
+    var more = tr.querySelector('.more');
+    if (more) more.hidden = !on;
+    var b = tr.querySelector('.expand');
+    if (b) b.setAttribute('aria-expanded', on ? 'true' : 'false');
+  }
+
+  // Batch: the ticked rows go with the batch form (form="batch"); the
+  // server shows them once more for one confirmation.
+  var batch = document.getElementById('batch');
+  var all = document.getElementById('select-all');
+  var count = document.getElementById('selected-count');
+  function ticked() { return tbody.querySelectorAll('td.pick input:checked'); }
+  function counted() {
+    if (!count) return;
+    var n = ticked().length;
+    count.textContent = '已选 ' + n + ' 件';
+    if (all) all.checked = n > 0 && n === tbody.querySelectorAll('td.pick input').length;
+  }
+  if (all) all.addEventListener('change', function () {
+    tbody.querySelectorAll('td.pick input').forEach(function (b) { b.checked = all.checked; });
+    counted();
+  });
+  tbody.addEventListener('change', function (e) { if (e.target.closest('td.pick')) counted(); });
+  if (batch) {
+    var action = document.getElementById('batch-action');
+    var lead = document.getElementById('batch-lead');
+    var rating = document.getElementById('batch-rating');
+    var fit = function () {
+      lead.hidden = action.value !== 'dispatch';
+      rating.hidden = action.value !== 'rate';
+    };
+    action.addEventListener('change', fit);
+    fit();
+    batch.addEventListener('submit', function (e) {
+      if (!ticked().length) { e.preventDefault(); count.textContent = '请先勾选要处理的案件'; }
+    });
+  }
+  counted();
 })();

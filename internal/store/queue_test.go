@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/sla"
+)
+
+// TestQueuePaging pages a queue in every order with a keyset cursor: every
+// case once, in order, and a case reported between two pages does not
+// shift the pages after the first.
+func TestQueuePaging(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		var all []*cases.Case
+		for i := range 23 {
+			all = append(all, newCase(fmt.Sprintf("q%03d", i), func(c *cases.Case) {
+				c.ReportedAt = t0.Add(time.Duration(i%7) * time.Minute) // ties in report time
+				c.Severity = []sla.Severity{sla.Normal, sla.Urgent, sla.Critical}[i%3]
+				due := t0.Add(time.Duration(i%5) * time.Hour)
+				c.Clock = sla.Clock{Start: t0, Due: due, YellowAt: due.Add(-time.Minute)}
+				if i%6 == 0 {
+					c.State, c.Stage, c.Clock = cases.Rejected, "", sla.Clock{} // no running clock
+				}
+			}))
+		}
+		insert(t, db, all...)
+		less := map[string]func(a, b *cases.Case) bool{
+			SortReported: func(a, b *cases.Case) bool {
+				if !a.ReportedAt.Equal(b.ReportedAt) {
+					return a.ReportedAt.After(b.ReportedAt)
+				}
+				return a.ID > b.ID
+			},
+			SortDue: func(a, b *cases.Case) bool {
+				ka, kb := CursorOf(*a, SortDue).Key, CursorOf(*b, SortDue).Key
+				if ka != kb {
+					return ka < kb
+				}
+				return a.ID > b.ID
+			},
+			SortSeverity: func(a, b *cases.Case) bool {
+				ka, kb := severityRank(a.Severity), severityRank(b.Severity)
+				if ka != kb {
+					return ka > kb
+				}
+				return a.ID > b.ID
+			},
+		}
+		for _, sort := range Sorts {
+			want := slices.Clone(all)
+			slices.SortFunc(want, func(a, b *cases.Case) int {
+				if less[sort](a, b) {
+					return -1
+				}
+				return 1
+			})
+			var got []string
+			f := CaseFilter{Scope: Scope{All: true}, Sort: sort, Limit: 5}
+			for page := 0; ; page++ {
+				list, err := db.Cases(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, ids(list)...)
+				if len(list) < f.Limit {
+					break
+				}
+				cur := CursorOf(list[len(list)-1], sort)
+				back, ok := ParseCursor(cur.String())
+				if !ok || back != cur {
+					t.Fatalf("cursor %q does not read back: %+v", cur.String(), back)
+				}
+				f.Cursor = &back
+				if page == 0 && sort == SortReported {
+					// A new report arrives after the first page was read.
+					insert(t, db, newCase("q999", func(c *cases.Case) { c.ReportedAt = t0.Add(time.Hour) }))
+				}
+			}
+			var wantIDs []string
+			for _, c := range want {
+				wantIDs = append(wantIDs, c.ID)
+			}
+			if !slices.Equal(got, wantIDs) {
+				t.Errorf("%s: pages\n%v\nwant\n%v", sort, got, wantIDs)
+			}
+			if sort == SortReported {
+				all = append(all, newCase("q999", func(c *cases.Case) { c.ReportedAt = t0.Add(time.Hour) }))
+				first, err := db.Cases(ctx, CaseFilter{Scope: Scope{All: true}, Sort: sort, Limit: 1})
+				if err != nil || len(first) != 1 || first[0].ID != "q999" {
+					t.Errorf("the new report is not on top of the first page: %v %v", ids(first), err)
+				}
+			}
+		}
+		if _, ok := ParseCursor("x.q1"); ok {
+			t.Error("a cursor with no number was read")
+		}
+		if _, ok := ParseCursor("12.q1;drop"); ok {
+			t.Error("a cursor with a strange ID was read")
+		}
+	})
+}
+
+// TestQueueFilters checks the filters a command center uses.
+func TestQueueFilters(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		insert(t, db,
+			newCase("f1", func(c *cases.Case) { c.Supervised = true; c.Source = cases.SourceHotline }),
+			newCase("f2", func(c *cases.Case) {
+				c.Whistles = []cases.Whistle{{ID: "w1", Kind: cases.WhistleStreet, At: t0}}
+				c.Severity = sla.Critical
+			}),
+			newCase("f3", func(c *cases.Case) { c.ReportedAt = t0.Add(48 * time.Hour) }),
+			newCase("f4", func(c *cases.Case) {
+				c.RegionPath, c.GridCode = siblingGrid, "500103002001001"
+				c.Tasks = []cases.Task{{UnitID: "u-water", Role: cases.Lead, State: cases.TaskDispatched}}
+			}),
+		)
+		yes, no := true, false
+		for _, tc := range []struct {
+			name string
+			f    CaseFilter
+			want []string
+		}{
+			{"supervised", CaseFilter{Supervised: &yes}, []string{"f1"}},
+			{"not supervised", CaseFilter{Supervised: &no}, []string{"f4", "f3", "f2"}},
+			{"whistled", CaseFilter{Whistled: &yes}, []string{"f2"}},
+			{"not whistled", CaseFilter{Whistled: &no}, []string{"f4", "f3", "f1"}},
+			{"source", CaseFilter{Source: string(cases.SourceHotline)}, []string{"f1"}},
+			{"severity", CaseFilter{Severity: string(sla.Critical)}, []string{"f2"}},
+			{"date range", CaseFilter{From: t0.Add(24 * time.Hour), To: t0.Add(72 * time.Hour)}, []string{"f3"}},
+			{"unit", CaseFilter{Unit: "u-water"}, []string{"f4"}},
+			{"community", CaseFilter{RegionPath: communityPath}, []string{"f3", "f2", "f1"}},
+			{"grid", CaseFilter{RegionPath: siblingGrid}, []string{"f4"}},
+		} {
+			tc.f.Scope = Scope{All: true}
+			got, err := db.Cases(ctx, tc.f)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if !slices.Equal(ids(got), tc.want) {
+				t.Errorf("%s: %v, want %v", tc.name, ids(got), tc.want)
+			}
+			n, err := db.CountCases(ctx, tc.f)
+			if err != nil || n != len(tc.want) {
+				t.Errorf("%s: count %d %v, want %d", tc.name, n, err, len(tc.want))
+			}
+		}
+	})
+}
+
+// TestSavedFilters: each person's own filters, saved, listed, replaced by
+// name, deleted; another person's cannot be deleted.
+func TestSavedFilters(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+		if err := db.Write(ctx, func(tx *Tx) error {
+			for _, id := range []string{"a1", "a2"} {
+				if err := tx.PutAccount(ctx, Account{ID: id, Username: id, Name: id, Role: cases.RoleCommander, RegionPath: streetPath, PasswordHash: "h", Active: true, CreatedAt: now}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		save := func(f SavedFilter) (SavedFilter, error) {
+			var out SavedFilter
+			err := db.Write(ctx, func(tx *Tx) error {
+				var err error
+				out, err = tx.SaveFilter(ctx, f)
+				return err
+			})
+			return out, err
+		}
+		f1, err := save(SavedFilter{ID: "s1", AccountID: "a1", Name: "超期特急", Query: "overdue=1&severity=critical", CreatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := save(SavedFilter{ID: "s2", AccountID: "a1", Name: "热线", Query: "source=hotline", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := save(SavedFilter{ID: "s3", AccountID: "a2", Name: "热线", Query: "source=hotline&overdue=1", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		again, err := save(SavedFilter{ID: "s4", AccountID: "a1", Name: "超期特急", Query: "overdue=1", CreatedAt: now})
+		if err != nil || again.ID != f1.ID {
+			t.Fatalf("saving under the same name: %+v %v, want ID %s", again, err, f1.ID)
+		}
+		list, err := db.SavedFilters(ctx, "a1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 2 || list[0].Name != "热线" || list[1].Query != "overdue=1" || list[0].Query != "source=hotline" {
+			t.Fatalf("a1's filters: %+v", list)
+		}
+		err = db.Write(ctx, func(tx *Tx) error { return tx.DeleteSavedFilter(ctx, "a2", "s1") })
+		if !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a2 deleting a1's filter: %v", err)
+		}
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.DeleteSavedFilter(ctx, "a1", "s1") }); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := db.SavedFilters(ctx, "a1"); len(list) != 1 {
+			t.Fatalf("after delete: %+v", list)
+		}
+		if list, _ := db.SavedFilters(ctx, "a2"); len(list) != 1 || list[0].ID != "s3" {
+			t.Fatalf("a2's filters: %+v", list)
+		}
+	})
+}
+
+// TestSearchCoversAnswersFeedbackNotes: a shop's name in a category answer,
+// a unit's feedback and a step's note are found, through the index and by
+// testing rows, after the change and after a rebuild.
+func TestSearchCoversAnswersFeedbackNotes(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		c := newCase("s1", func(c *cases.Case) { c.Answers = map[string]any{"shop": "老码头火锅", "floors": 3} })
+		insert(t, db, c, newCase("s2"))
+		find := func(q string) []string {
+			t.Helper()
+			got, err := db.Cases(ctx, CaseFilter{Scope: Scope{All: true}, Text: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids(got)
+		}
+		if got := find("火锅"); !slices.Equal(got, []string{"s1"}) {
+			t.Errorf("火锅 (a category answer): %v", got)
+		}
+		if got := find("老码头火锅"); !slices.Equal(got, []string{"s1"}) {
+			t.Errorf("老码头火锅 (through the index): %v", got)
+		}
+		n := *c
+		n.Version, n.State = 2, cases.Handling
+		n.Tasks = []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskFedBack, Feedback: "已清理油烟管道"}}
+		step := stepOf(&n, cases.ActFeedback)
+		step.Note = "商户承诺每周清洗"
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, &n, 1, step, ClockRule{}) }); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"油烟管道", "每周清洗", "火锅", "路面出现坑洼"} {
+			if got := find(q); !slices.Contains(got, "s1") {
+				t.Errorf("%s after the feedback: %v", q, got)
+			}
+		}
+		// The text changes again: the old feedback is no longer found.
+		m := n
+		m.Version = 3
+		m.Tasks = []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskFedBack, Feedback: "整改完毕"}}
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, &m, 2, stepOf(&m, cases.ActFeedback), ClockRule{}) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := find("油烟管道"); len(got) != 0 {
+			t.Errorf("the old feedback is still found: %v", got)
+		}
+		if got := find("整改完毕"); !slices.Equal(got, []string{"s1"}) {
+			t.Errorf("the new feedback: %v", got)
+		}
+		if got := find("每周清洗"); !slices.Equal(got, []string{"s1"}) {
+			t.Errorf("the note after a second change: %v", got)
+		}
+		// An old body (written before search covered answers) is rebuilt.
+		if _, err := db.write.ExecContext(ctx, `UPDATE cases SET body = number WHERE id = 's1'`); err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect == SQLite {
+			if _, err := db.write.ExecContext(ctx, `INSERT INTO case_fts(case_fts) VALUES ('rebuild')`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := find("火锅"); len(got) != 0 {
+			t.Fatalf("the shortened body still finds 火锅: %v", got)
+		}
+		changed, err := db.RebuildSearch(ctx, nil)
+		if err != nil || changed != 1 {
+			t.Fatalf("rebuild: %d %v", changed, err)
+		}
+		for _, q := range []string{"火锅", "老码头火锅", "整改完毕", "每周清洗"} {
+			if got := find(q); !slices.Equal(got, []string{"s1"}) {
+				t.Errorf("%s after the rebuild: %v", q, got)
+			}
+		}
+		if db.Dialect == SQLite {
+			if _, err := db.write.ExecContext(ctx, `INSERT INTO case_fts(case_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+				t.Errorf("integrity check: %v", err)
+			}
+		}
+	})
+}
+
+func TestMergeFTS(t *testing.T) {
+	dels, ins := mergeFTS([]ftsRow{
+		{id: "a", body: "a1"},                          // inserted in the batch
+		{id: "a", body: "a2", old: "a1", update: true}, // then changed: indexed once, with a2
+		{id: "b", body: "b2", old: "b1", update: true}, // changed twice: one delete of b1
+		{id: "b", body: "b3", old: "b2", update: true},
+		{id: "c", body: "c1", old: "c1", update: true}, // unchanged
+	})
+	if fmt.Sprint(dels) != fmt.Sprint([]ftsRow{{id: "b", body: "b1"}}) {
+		t.Errorf("deletes %v", dels)
+	}
+	if fmt.Sprint(ins) != fmt.Sprint([]ftsRow{{id: "a", body: "a2"}, {id: "b", body: "b3"}}) {
+		t.Errorf("inserts %v", ins)
+	}
+}
