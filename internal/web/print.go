@@ -127,7 +127,7 @@ func (c *Console) printPage(w http.ResponseWriter, r *http.Request) error {
 			return apperr.New(apperr.Refused, "案件尚未派遣，没有派遣单可打印")
 		}
 	case "close":
-		if cs.State != cases.Closed || v.Close == nil {
+		if cs.State != cases.Closed {
 			return apperr.New(apperr.Refused, "案件尚未结案，没有结案单可打印")
 		}
 	case "supervise":
