@@ -358,10 +358,14 @@ func (m *Maps) current(ctx context.Context) (*mapLayers, error) {
 }
 
 // MapRoot is the region whose map an actor sees: a grid's people see their
-// street (to place a pin near the grid's edge), region roles their region.
+// street (to place a pin near the grid's edge), region roles their region,
+// residents and enterprises (signed in or not: the pin picker of their
+// report form) the whole platform's outlines, without any case counts.
 // "" means no map.
 func MapRoot(actor cases.Actor) string {
 	switch actor.Role {
+	case "", cases.RoleResident, cases.RoleEnterprise:
+		return PublicMapRoot
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		if actor.RegionPath == "" {
 			return ""
@@ -372,6 +376,9 @@ func MapRoot(actor cases.Actor) string {
 	}
 	return ""
 }
+
+// PublicMapRoot is the root of the residents' map: every region.
+const PublicMapRoot = "/"
 
 // Home returns the bounds of the actor's map; ok is false when there is no
 // shape to show.

@@ -99,3 +99,45 @@ func (s *Service) RateAnonymous(ctx context.Context, client, number, phone strin
 	n, _, err := s.Act(ctx, anonymousActor(phone), c.ID, cases.Command{Action: cases.ActRate, Rating: rating, Note: note}, 0)
 	return n, err
 }
+
+// ReportOwn takes the report of a signed-in resident or enterprise from
+// their own pages: the same door as the anonymous one (the form token is
+// used up by the report, the same form sent again returns the case it made;
+// the client address and the account are counted, held past the soft
+// thresholds, refused with 429 past the hard ones), with the account as the
+// reporter and the source its role's (resident or enterprise).
+func (s *Service) ReportOwn(ctx context.Context, actor cases.Actor, k Knock, r cases.Report) (cases.Case, error) {
+	switch actor.Role {
+	case cases.RoleResident:
+		r.Source = cases.SourceResident
+	case cases.RoleEnterprise:
+		r.Source = cases.SourceEnterprise
+	default:
+		return cases.Case{}, apperr.New(apperr.Forbidden, "只有居民和企业账号可以在此反映问题")
+	}
+	if actor.AccountID == "" {
+		return cases.Case{}, apperr.New(apperr.Unauthorized, "请先登录")
+	}
+	expires, err := s.checkToken(ctx, k.Token)
+	if err != nil {
+		return cases.Case{}, err
+	}
+	r.Reporter.Phone = normalPhone(r.Reporter.Phone)
+	r.Reporter.AccountID = actor.AccountID
+	if strings.TrimSpace(r.Reporter.Name) == "" {
+		r.Reporter.Name = actor.Name
+	}
+	r.ClientRef = k.Token
+	r.OnSpot, r.Note, r.Hold, r.Severity = false, "", "", ""
+	key := "acct:" + actor.AccountID
+	wait, why := s.doors.admit(k.Client, key, s.Now())
+	if wait > 0 {
+		return cases.Case{}, tooMany("提交过于频繁，请稍后再试；如情况紧急，请拨打12345热线", wait)
+	}
+	r.Hold = why
+	c, replay, err := s.report(ctx, actor, r, &formUse{token: k.Token, expires: expires})
+	if err != nil || replay {
+		s.doors.giveBack(k.Client, key)
+	}
+	return c, err
+}

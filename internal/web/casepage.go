@@ -34,6 +34,8 @@ type caseView struct {
 	// CanReveal: the reader's role may ask for the reporter's full phone
 	// (each time recorded); Revealed: this page shows it.
 	CanReveal, Revealed bool
+	// Prints are the paper forms this case has (print.go).
+	Prints []printForm
 }
 
 func (v *caseView) title() string { return "案件 " + v.Case.Number }
@@ -261,6 +263,15 @@ type failed struct {
 }
 
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request) error {
+	if ownRole(actorOf(r)) {
+		flash := ""
+		if a := cases.Action(r.URL.Query().Get("done")); a == cases.ActRate {
+			flash = "感谢您的评价！"
+		} else if _, ok := cases.RuleOf(a); ok {
+			flash = "已" + a.Label()
+		}
+		return c.ownCase(w, r, http.StatusOK, r.PathValue("id"), nil, flash)
+	}
 	v, err := c.caseView(r, r.PathValue("id"), nil)
 	if err != nil {
 		return err
@@ -292,6 +303,7 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 	v := &caseView{Case: cs, Row: c.rowOf(cs, now), Steps: steps, Now: now, Place: c.svc.PathNames(cs.RegionPath),
 		CanReveal: cases.SeesPhones(actor) && cs.Reporter.Phone != ""}
 	v.Category, _ = c.svc.Category(cs.Category)
+	v.Prints = printable(&cs, steps)
 	for _, q := range v.Category.Questions {
 		if a, ok := cs.Answers[q.Code]; ok {
 			v.Answers = append(v.Answers, answerView{Prompt: q.Prompt, Value: answerText(q, a)})
@@ -567,6 +579,9 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) error {
 	}
 	if fromBoard && r.Header.Get("X-Requested-With") != "" {
 		return c.renderPanel(w, r, status, id, fail, "")
+	}
+	if ownRole(actor) {
+		return c.ownCase(w, r, status, id, fail, "")
 	}
 	v, verr := c.caseView(r, id, fail)
 	if verr != nil {

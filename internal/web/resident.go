@@ -41,6 +41,18 @@ type residentView struct {
 
 	Number, Phone string // the follow form
 	Case          *residentCase
+
+	// Own: the form of a signed-in resident or enterprise (/mine/report),
+	// posted there, with their own pages' tabs and an optional phone.
+	Own bool
+}
+
+// Action is where the report form posts.
+func (v *residentView) Action() string {
+	if v.Own {
+		return "/mine/report"
+	}
+	return "/r"
 }
 
 func (v *residentView) title() string {
@@ -169,6 +181,15 @@ func (c *Console) photoMAC(ref, hash string) string {
 }
 
 func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
+	return c.takeReport(w, r, false)
+}
+
+// takeReport takes a report from the residents' form: the anonymous one
+// (/r) or, own, a signed-in resident's or enterprise's (/mine/report). Both
+// go through the same door (form token, counts per client and reporter);
+// the anonymous form needs a phone to call back, a signed-in reporter is
+// known by the account and may leave one.
+func (c *Console) takeReport(w http.ResponseWriter, r *http.Request, own bool) error {
 	if r.PostForm == nil {
 		var err error
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
@@ -213,7 +234,9 @@ func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
 		f.Add("category", "请选择问题类别")
 	}
 	if strings.TrimSpace(rep.Reporter.Phone) == "" {
-		f.Add("reporter.phone", "请留下联系电话，以便回访和查询")
+		if !own {
+			f.Add("reporter.phone", "请留下联系电话，以便回访和查询")
+		}
 	} else if !callablePhone(rep.Reporter.Phone) {
 		f.Add("reporter.phone", "请填写有效的手机或固定电话号码")
 	}
@@ -226,14 +249,25 @@ func (c *Console) residentReport(w http.ResponseWriter, r *http.Request) error {
 		_, _, verr := cases.New(rep, cat, cases.Placement{}, "", "", cases.Actor{Role: cases.RoleResident, Name: "居民"}, c.svc.Policy(cat), c.svc.Now())
 		err = mergeFields(err, verr)
 	} else {
-		cs, rerr := c.svc.ReportAnonymous(r.Context(), service.Knock{Client: c.clientAddr(r), Token: ref}, rep)
-		if rerr == nil {
+		knock := service.Knock{Client: c.clientAddr(r), Token: ref}
+		var cs cases.Case
+		var rerr error
+		if own {
+			cs, rerr = c.svc.ReportOwn(r.Context(), actorOf(r), knock, rep)
+		} else {
+			cs, rerr = c.svc.ReportAnonymous(r.Context(), knock, rep)
+		}
+		switch {
+		case rerr == nil && own:
+			http.Redirect(w, r, "/cases/"+url.PathEscape(cs.ID)+"?reported=1", http.StatusSeeOther)
+			return nil
+		case rerr == nil:
 			http.Redirect(w, r, "/r?reported="+url.QueryEscape(cs.Number), http.StatusSeeOther)
 			return nil
 		}
 		err = rerr
 	}
-	v := &residentView{Mode: "report", Values: r.PostForm, Categories: c.publicCategories(), Ref: ref}
+	v := &residentView{Mode: "report", Own: own, Values: r.PostForm, Categories: c.publicCategories(), Ref: ref}
 	status, fresh := http.StatusBadRequest, !formRefRE.MatchString(ref)
 	switch apperr.KindOf(err) {
 	case apperr.Invalid:

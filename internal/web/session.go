@@ -100,6 +100,7 @@ var bodyLimits = map[string]int64{
 	"POST /cases/{id}/act": maxUpload,
 	"POST /m/report":       maxUpload,
 	"POST /r":              maxUpload,
+	"POST /mine/report":    maxUpload,
 	"POST /admin/regions":  service.MaxRegionImport + maxForm,
 }
 

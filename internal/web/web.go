@@ -65,6 +65,10 @@ var (
 	commanders = access{roles: []cases.Role{cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin}}
 	gridPeople = access{roles: []cases.Role{cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead}}
 	unitStaff  = access{roles: []cases.Role{cases.RoleUnit, cases.RoleCommunity}}
+	// staff are the roles that work cases (everyone but residents and
+	// enterprises): the paper forms are theirs.
+	staff = access{roles: []cases.Role{cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead, cases.RoleCommander,
+		cases.RoleUnit, cases.RoleCommunity, cases.RoleLeader, cases.RoleAdmin}}
 )
 
 // route is one row of the console's route table.
@@ -101,6 +105,9 @@ var routes = []route{
 	{"GET", "/inbox/export", unitStaff, (*Console).inboxExport},
 	{"GET", "/workbench", unitStaff, (*Console).workbench},
 	{"GET", "/mine", signed, (*Console).mine},
+	{"GET", "/mine/report", owners, (*Console).ownReportPage},
+	{"POST", "/mine/report", owners, (*Console).ownReport},
+	{"GET", "/cases/{id}/print", staff, (*Console).printPage},
 	{"GET", "/appeals", appealers, (*Console).appeals},
 	{"GET", "/held", commanders, (*Console).held},
 	{"POST", "/held", screeners, (*Console).screen},
@@ -110,6 +117,8 @@ var routes = []route{
 	{"GET", "/r/follow", public, (*Console).residentFollowPage},
 	{"POST", "/r/follow", public, (*Console).residentFollow},
 	{"POST", "/r/rate", public, (*Console).residentRate},
+	{"GET", "/r/map/home", public, (*Console).mapHome},
+	{"GET", "/r/map/shapes", public, (*Console).mapShapes},
 	{"GET", "/cases/{id}/whistles", signed, (*Console).whistleBoard},
 	{"GET", "/admin/apikeys", keyAdmins, (*Console).apiKeysPage},
 	{"POST", "/admin/apikeys", keyAdmins, (*Console).createAPIKey},
@@ -452,11 +461,14 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 		}
 	case "":
 		return nil
+	case cases.RoleResident, cases.RoleEnterprise:
+		items = []navItem{{Href: "/mine", Label: "我的诉求"}, {Href: "/mine/report", Label: "我要反映"}}
 	default:
 		items = []navItem{{Href: "/mine", Label: "我的诉求"}}
 	}
+	exact := slices.ContainsFunc(items, func(it navItem) bool { return it.Href == path })
 	for i := range items {
-		items[i].Current = items[i].Href == path || strings.HasPrefix(path, items[i].Href+"/")
+		items[i].Current = items[i].Href == path || (!exact && strings.HasPrefix(path, items[i].Href+"/"))
 	}
 	return items
 }

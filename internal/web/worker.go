@@ -321,7 +321,10 @@ func ownClockName(key string) string {
 }
 
 // mineView lists what a resident or an enterprise reported.
-type mineView struct{ Rows []row }
+type mineView struct {
+	Rows []row
+	Own  bool // a resident or an enterprise: may report from here
+}
 
 func (v *mineView) title() string { return "我的诉求" }
 
@@ -332,7 +335,7 @@ func (c *Console) mine(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := c.svc.Now()
-	v := &mineView{}
+	v := &mineView{Own: ownRole(actor)}
 	for _, cs := range list {
 		v.Rows = append(v.Rows, c.rowOf(cs, now))
 	}

@@ -45,8 +45,8 @@
     return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (x) { return x.toFixed(6); }).join(',');
   }
 
-  function fetchShapes(map) {
-    return fetch('/map/shapes?bbox=' + bboxOf(map) + '&zoom=' + Math.floor(map.getZoom()), { headers: headers, credentials: 'same-origin' })
+  function fetchShapes(map, url) {
+    return fetch((url || '/map/shapes') + '?bbox=' + bboxOf(map) + '&zoom=' + Math.floor(map.getZoom()), { headers: headers, credentials: 'same-origin' })
       .then(function (res) {
         if (!res.ok) throw new Error('shapes ' + res.status);
         return res.json();
@@ -161,7 +161,8 @@
       box.textContent = '地图加载中…';
       loadLeaflet(function (err) {
         if (err) { box.textContent = '地图加载失败，请填写经纬度或地址'; opening = false; return; }
-        fetch('/map/home', { headers: headers, credentials: 'same-origin' }).then(function (res) {
+        // The residents' forms read the public outlines (/r/map/…).
+        fetch(box.getAttribute('data-home') || '/map/home', { headers: headers, credentials: 'same-origin' }).then(function (res) {
           if (!res.ok) throw new Error('home ' + res.status);
           return res.json();
         }).then(function (home) {
@@ -172,7 +173,7 @@
             interactive: false,
             style: function () { return { color: '#1565c0', weight: 1, fillColor: '#90caf9', fillOpacity: 0.08 }; }
           }).addTo(map);
-          var load = function () { fetchShapes(map).then(function (fc) { grids.clearLayers(); grids.addData(fc); }).catch(function () {}); };
+          var load = function () { fetchShapes(map, box.getAttribute('data-shapes')).then(function (fc) { grids.clearLayers(); grids.addData(fc); }).catch(function () {}); };
           map.on('moveend', load);
           var y = parseFloat(lat.value), x = parseFloat(lng.value);
           if (isFinite(y) && isFinite(x)) {

@@ -29,6 +29,11 @@
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 
+  // The map's pin (map.js) fills the latitude and longitude.
+  form.elements.lat.addEventListener('change', function () {
+    place.textContent = '已在地图上选点（纬度 ' + form.elements.lat.value + '，经度 ' + form.elements.lng.value + '）';
+  });
+
   // Camera photos are several MB; shrink them (long side 1600 px, JPEG) so
   // the form goes through on a weak signal.
   var input = form.querySelector('input[type=file]');
