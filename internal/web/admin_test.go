@@ -162,20 +162,23 @@ func TestAdminCategories(t *testing.T) {
 	}
 	// Bad limits: the cell says why; a stage without its normal limit too.
 	r = a.post("/admin/categories", set(url.Values{"limit.handle.urgent": {"两天"}, "limit.sign.critical": {"5m"}}))
-	expect(t, r, 400, "类别未保存", "时限格式应为数字加单位", "须同时填写一般时限", `aria-invalid="true"`)
+	expect(t, r, 400, "类别未保存", "时限应写作数字加单位", "须同时填写一般时限", `aria-invalid="true"`)
 	a.get("/admin/categories?edit=MS01")
 	r = a.post("/admin/categories", set(url.Values{"name": {""}, "limit.handle.normal": {"0wd"}}))
 	expect(t, r, 400, "名称不能为空", "时限数值应在 1 至")
-	// A good edit: limits per stage and severity, not public.
+	r = a.post("/admin/categories", set(url.Values{"limit.handle.normal": {"48h"}}))
+	expect(t, r, 400, "无法识别的时限单位“h”", `aria-invalid="true"`)
+	// A good edit: limits per stage and severity, typed as pages show them, not public.
 	a.get("/admin/categories?edit=MS01")
-	r = a.post("/admin/categories", set(url.Values{"limit.handle.normal": {"2wd"}, "limit.handle.urgent": {"3wh"}, "limit.accept.normal": {"20m"}}))
+	r = a.post("/admin/categories", set(url.Values{"limit.handle.normal": {"2个工作日"}, "limit.handle.urgent": {"3 工作时"}, "limit.accept.normal": {"20m"}, "limit.verify.normal": {"１天"}, "limit.verify.urgent": {"４８小时"}}))
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("save category: %d %s", r.status, excerpt(r.body))
 	}
 	got, _ := plat.Service.Category("MS01")
 	if got.Public || got.Limits[sla.Handle][sla.Urgent] != (sla.Limit{Amount: 3, Unit: sla.WorkHours}) ||
 		got.Limits[sla.Accept][sla.Normal] != (sla.Limit{Amount: 20, Unit: sla.Minutes}) ||
-		got.Limits[sla.Verify][sla.Normal] != sla.DefaultTable()[sla.Verify][sla.Normal] ||
+		got.Limits[sla.Verify][sla.Urgent] != (sla.Limit{Amount: 48 * 60, Unit: sla.Minutes}) ||
+		got.Limits[sla.Verify][sla.Normal] != (sla.Limit{Amount: 1, Unit: sla.Days}) ||
 		strings.Join(got.Keywords, "|") != "路面|坑洼|破损" || len(got.Questions) != len(orig.Questions) {
 		t.Fatalf("category after save: %+v", got)
 	}
