@@ -230,6 +230,7 @@ func user(args []string, stdout, stderr io.Writer) error {
 	role := fs.String("role", "", "role: gridworker, gridchief, head, commander, unit, leader, admin, enterprise, resident")
 	fs.StringVar(&in.RegionCode, "region", "", "region code of the account's scope")
 	fs.StringVar(&in.UnitID, "unit", "", "unit ID for unit staff")
+	fs.StringVar(&in.Phone, "phone", "", "phone: an 11-digit mobile number or a landline with its area code (023-63881234)")
 	fs.StringVar(&in.Title, "title", "", "title of a head: 街长, 路长, 巷长, 楼长, 店长 (setting head_titles)")
 	fs.StringVar(&in.Password, "password", os.Getenv("ZHIZHI_PASSWORD"), "password (or ZHIZHI_PASSWORD)")
 	if err := fs.Parse(args); err != nil {

@@ -1035,8 +1035,8 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 			v.Errors["e.password2"] = "两次输入的密码不一致"
 		}
 	}
-	if *in.Phone != "" && !phoneRE.MatchString(*in.Phone) {
-		v.Errors["e.phone"] = "电话号码格式不正确"
+	if _, ok := cases.NormalizeStaffPhone(*in.Phone); *in.Phone != "" && *in.Phone != old.Phone && !ok {
+		v.Errors["e.phone"] = cases.PhoneHint // named with the form's other mistakes
 	}
 	switch role {
 	case cases.RoleUnit, cases.RoleCommunity:
@@ -1067,7 +1067,6 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 
 func ptr[T any](v T) *T { return &v }
 
-var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
 
 func (c *Console) adminCreateAccount(w http.ResponseWriter, r *http.Request) error {
 	actor := actorOf(r)
@@ -1076,8 +1075,8 @@ func (c *Console) adminCreateAccount(w http.ResponseWriter, r *http.Request) err
 	in := service.NewAccount{Username: strings.TrimSpace(f.Get("username")), Name: strings.TrimSpace(f.Get("name")),
 		Role: cases.Role(f.Get("role")), RegionCode: strings.TrimSpace(f.Get("region_code")), UnitID: f.Get("unit_id"),
 		Phone: strings.TrimSpace(f.Get("phone")), Title: strings.TrimSpace(f.Get("title")), Password: f.Get("password")}
-	if in.Phone != "" && !phoneRE.MatchString(in.Phone) {
-		v.Errors["phone"] = "电话号码格式不正确"
+	if _, ok := cases.NormalizeStaffPhone(in.Phone); in.Phone != "" && !ok {
+		v.Errors["phone"] = cases.PhoneHint // named with the form's other mistakes
 	}
 	if in.Password != f.Get("password2") {
 		v.Errors["password2"] = "两次输入的密码不一致"

@@ -231,7 +231,15 @@ func TestAdminAccounts(t *testing.T) {
 	// Field errors in Chinese.
 	r = a.post("/admin/accounts", url.Values{"username": {"a"}, "name": {""}, "role": {string(cases.RoleGridWorker)}, "region_code": {"999"},
 		"phone": {"abc"}, "password": {"short"}, "password2": {"short"}})
-	expect(t, r, 400, "账号未创建", "电话号码格式不正确")
+	expect(t, r, 400, "账号未创建", "电话号码应为11位手机号")
+	// A 7-digit number without its area code is refused, alone, named.
+	a.get("/admin/accounts")
+	r = a.post("/admin/accounts", url.Values{"username": {"sevendigits"}, "name": {"七位电话"}, "role": {string(cases.RoleGridWorker)},
+		"region_code": {"500103014"}, "phone": {"6388123"}, "password": {"password123"}, "password2": {"password123"}})
+	expect(t, r, 400, "账号未创建", "电话号码应为11位手机号", `name="phone"`)
+	if _, err := plat.DB.AccountByUsername(context.Background(), "sevendigits"); err == nil {
+		t.Fatal("an account with a 7-digit phone was created")
+	}
 	a.get("/admin/accounts")
 	r = a.post("/admin/accounts", url.Values{"username": {"a"}, "name": {""}, "role": {string(cases.RoleGridWorker)}, "region_code": {"999"},
 		"password": {"short"}, "password2": {"short"}})
@@ -246,9 +254,12 @@ func TestAdminAccounts(t *testing.T) {
 	grid := strings.Split(strings.Trim(actor(t, "zhouchunyan").RegionPath, "/"), "/")[4]
 	a.get("/admin/accounts")
 	r = a.post("/admin/accounts", url.Values{"username": {"newworker"}, "name": {"新网格员"}, "role": {string(cases.RoleGridWorker)},
-		"region_code": {grid}, "phone": {"13912345678"}, "password": {"password123"}, "password2": {"password123"}})
+		"region_code": {grid}, "phone": {"１３９ １２３４ ５６７８"}, "password": {"password123"}, "password2": {"password123"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("create account: %d %s", r.status, excerpt(r.body))
+	}
+	if got, _ := plat.DB.AccountByUsername(context.Background(), "newworker"); got.Phone != "13912345678" {
+		t.Fatalf("phone stored as %q, want the normal form", got.Phone)
 	}
 	expect(t, a.get(r.location), 200, "已创建账号：newworker", "139****5678")
 	c := newClient(t)
@@ -298,7 +309,9 @@ func TestAdminEditAccount(t *testing.T) {
 	expect(t, a.post(path, with(url.Values{"e.role": {string(cases.RoleHead)}, "e.title": {"国王"}})), 400, "三长须选择职务")
 	a.get("/admin/accounts?edit=" + acct.ID)
 	expect(t, a.post(path, with(url.Values{"e.phone": {"abc"}, "e.password": {"password456"}, "e.password2": {"password789"}})), 400,
-		"电话号码格式不正确", "两次输入的密码不一致")
+		"电话号码应为11位手机号", "两次输入的密码不一致")
+	a.get("/admin/accounts?edit=" + acct.ID)
+	expect(t, a.post(path, with(url.Values{"e.phone": {"1234567"}})), 400, "电话号码应为11位手机号")
 	if got, _ := plat.DB.Account(ctx, acct.ID); got.Name != "待编辑" {
 		t.Fatalf("a refused edit was stored: %+v", got)
 	}
@@ -309,6 +322,13 @@ func TestAdminEditAccount(t *testing.T) {
 		t.Fatalf("edit: %d %s", r.status, excerpt(r.body))
 	}
 	expect(t, a.get(r.location), 200, "已保存账号：editme", "已编辑", "139****5678")
+	a.get("/admin/accounts?edit=" + acct.ID)
+	if r := a.post(path, with(url.Values{"e.phone": {"（023）6388 1234"}})); r.status != http.StatusSeeOther {
+		t.Fatalf("edit landline: %d %s", r.status, excerpt(r.body))
+	}
+	if got, _ := plat.DB.Account(ctx, acct.ID); got.Phone != "023-63881234" {
+		t.Fatalf("landline stored as %q", got.Phone)
+	}
 	if r := w.get("/m"); r.status != http.StatusOK {
 		t.Fatalf("a rename signs the worker out: %d", r.status)
 	}

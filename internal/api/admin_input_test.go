@@ -53,3 +53,31 @@ func TestCategoryLimitsAsShown(t *testing.T) {
 		t.Fatalf("limits after save: %+v", got.Limits)
 	}
 }
+
+// TestAccountPhones: staff phones are mobile numbers or landlines with an
+// area code, stored in one form; a 7-digit number is refused and named.
+func TestAccountPhones(t *testing.T) {
+	tok := token(t, "admin")
+	st, b := call(t, tok, "POST", "/api/v1/accounts", map[string]any{
+		"username": "phone_seven", "name": "七位", "role": "resident", "phone": "6388123", "password": "zhizhi2026"})
+	if st != http.StatusBadRequest || !strings.Contains(string(b), `"field":"phone"`) {
+		t.Fatalf("7-digit phone: %d %s", st, b)
+	}
+	var acct struct {
+		ID    string `json:"id"`
+		Phone string `json:"phone"`
+	}
+	mustJSON(t, as(t, "admin", 201, "POST", "/api/v1/accounts", map[string]any{
+		"username": "phone_mobile", "name": "手机", "role": "resident", "phone": "+86 139-1234-5678", "password": "zhizhi2026"}), &acct)
+	if acct.Phone != "13912345678" {
+		t.Fatalf("stored phone %q", acct.Phone)
+	}
+	st, b = call(t, tok, "PATCH", "/api/v1/accounts/"+acct.ID, map[string]any{"phone": "139123456"})
+	if st != http.StatusBadRequest || !strings.Contains(string(b), `"field":"phone"`) {
+		t.Fatalf("short phone: %d %s", st, b)
+	}
+	mustJSON(t, as(t, "admin", 200, "PATCH", "/api/v1/accounts/"+acct.ID, map[string]any{"phone": "０２３－６３８８１２３４"}), &acct)
+	if a, err := plat.DB.Account(context.Background(), acct.ID); err != nil || a.Phone != "023-63881234" {
+		t.Fatalf("landline stored as %+v %v", a, err)
+	}
+}
