@@ -1067,7 +1067,6 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 
 func ptr[T any](v T) *T { return &v }
 
-
 func (c *Console) adminCreateAccount(w http.ResponseWriter, r *http.Request) error {
 	actor := actorOf(r)
 	f := r.PostForm
