@@ -191,6 +191,13 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	// A page that does not exist gets the console's own 404 page (Chinese,
+	// with the way home), not the mux's plain text.
+	if _, pattern := c.mux.Handler(r); pattern == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		h.Set("Cache-Control", "no-store")
+		c.fail(w, r, apperr.New(apperr.NotFound, "您要打开的页面不存在，可能是地址有误或页面已移除"))
+		return
+	}
 	c.mux.ServeHTTP(w, r)
 }
 

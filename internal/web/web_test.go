@@ -450,7 +450,15 @@ func TestPageWeight(t *testing.T) {
 func TestErrorPages(t *testing.T) {
 	c := signIn(t, "syl_zhihui")
 	expect(t, c.get("/cases/NO-SUCH-CASE"), 404, "案件不存在", "返回首页")
-	expect(t, c.get("/no/such/page"), 404)
+	// Unknown paths get the console's own page, in Chinese, with the way
+	// home — signed in or not.
+	for _, cl := range []*client{c, newClient(t)} {
+		r := cl.get("/no/such/page")
+		expect(t, r, 404, "找不到页面", "页面不存在", `href="/"`, "返回首页")
+		if !strings.Contains(r.header.Get("Content-Type"), "text/html") || strings.Contains(r.body, "404 page not found") {
+			t.Errorf("unknown path: %s %q", r.header.Get("Content-Type"), excerpt(r.body))
+		}
+	}
 	if r := c.get("/static/app.css"); r.status != 200 || !strings.Contains(r.header.Get("Content-Type"), "text/css") {
 		t.Errorf("stylesheet: %d %s", r.status, r.header.Get("Content-Type"))
 	}
