@@ -26,6 +26,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"whenShort":  c.whenShort,
 		"ms":         func(t time.Time) int64 { return t.UnixMilli() },
 		"photoURL":   c.svc.PhotoURL,
+		"asset":      assetURL,
 		"cut":        cut,
 		"taskRole":   taskRoleLabel,
 		"taskState":  taskStateLabel,

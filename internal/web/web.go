@@ -12,7 +12,6 @@ import (
 	"embed"
 	"errors"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -158,14 +157,8 @@ func New(svc *service.Service, log *slog.Logger) *Console {
 		}
 	}
 	c.pages = c.parsePages()
-	sub, _ := fs.Sub(staticFS, "static")
-	files := http.FileServerFS(sub)
-	c.static = http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Assets change only with the binary; a short cache keeps pages fast
-		// without pinning an old script after an upgrade.
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		files.ServeHTTP(w, r)
-	}))
+	// Content-hashed names, gzip and cache lifetimes: see assets.go.
+	c.static = http.StripPrefix("/static/", http.HandlerFunc(serveAsset))
 	c.mux.Handle("GET /static/", c.static)
 	c.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)

@@ -380,7 +380,7 @@ func TestBoard(t *testing.T) {
 	cs := reportCase(t, "zhouchunyan", "MS03", "队列测试：垃圾桶满溢")
 	c := signIn(t, "syl_zhihui")
 	r := c.get("/board")
-	expect(t, r, 200, "今日上报", "今日受理", "今日结案", "超期未结", `data-id="`+cs.ID+`"`, "data-due=", "/static/board.js")
+	expect(t, r, 200, "今日上报", "今日受理", "今日结案", "超期未结", `data-id="`+cs.ID+`"`, "data-due=", asset(t, "board.js"))
 	// Filters.
 	expect(t, c.get("/board?q="+url.QueryEscape("队列测试")), 200, cs.Number)
 	if r := c.get("/board?state=closed"); strings.Contains(r.body, cs.ID) {
