@@ -27,6 +27,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"ms":         func(t time.Time) int64 { return t.UnixMilli() },
 		"photoURL":   c.svc.PhotoURL,
 		"asset":      assetURL,
+		"thumbURL":   c.svc.ThumbURL,
 		"cut":        cut,
 		"taskRole":   taskRoleLabel,
 		"taskState":  taskStateLabel,

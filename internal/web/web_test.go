@@ -291,6 +291,14 @@ func TestFullLoopThroughForms(t *testing.T) {
 		t.Fatalf("no photo address on the case page")
 	}
 	expect(t, newClient(t).get(html.UnescapeString(m[1])), 200)
+	// The page shows the thumbnail and links to the full photo.
+	if !strings.HasSuffix(html.UnescapeString(m[1]), "&v=thumb") {
+		t.Errorf("the case page shows the full photo, not its thumbnail: %s", m[1])
+	}
+	full := regexp.MustCompile(`href="(/api/v1/photos/` + cs.Photos[0].Hash + `\?[^"]+)"`).FindStringSubmatch(page.body)
+	if full == nil || strings.Contains(full[1], "v=thumb") {
+		t.Errorf("no link to the full photo: %v", full)
+	}
 	if r := cmd.get("/api/v1/photos/" + cs.Photos[0].Hash); r.status != http.StatusNotFound {
 		t.Errorf("photo by bare hash: %d, want 404", r.status)
 	}
