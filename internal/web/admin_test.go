@@ -6,10 +6,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"zhizhi/internal/auth"
+	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/service"
@@ -214,7 +217,67 @@ func TestAdminCalendar(t *testing.T) {
 	if len(cfg.Hours) != 2 || cfg.Hours[0].String() != "09:00-12:00" || len(cfg.Overlay) != 1 || cfg.Overlay[0].Name != "测试假日" {
 		t.Fatalf("calendar after save: %+v", cfg)
 	}
-	expect(t, a.get(r.location), 200, "已保存工作日历", "13:30-17:30", "2099-02-06,holiday,测试假日")
+	expect(t, a.get(r.location), 200, "已保存工作日历", "13:30-17:30", "2099-02-06,休,测试假日")
+}
+
+// TestAdminCalendarView: the calendar page is a year of months with the
+// official days marked, Chinese kinds are read, and a day clicked without
+// the script (a plain POST with toggle=date) is flipped and saved through
+// the same write path.
+func TestAdminCalendarView(t *testing.T) {
+	ctx := context.Background()
+	orig := plat.Service.CalendarConfig(ctx)
+	t.Cleanup(func() { plat.Service.PutCalendar(ctx, orig) })
+	a := signIn(t, "admin")
+	r := a.get("/admin/calendar?year=2026")
+	expect(t, r, 200, `id="calendar-view"`, "2026 年", "1月", "12月", `href="/admin/calendar?year=2025"`, `href="/admin/calendar?year=2027"`,
+		`name="toggle" value="2026-10-01"`, asset(t, "calendar.js"))
+	// National Day: an official holiday, marked 休; 2026-09-20 (a Sunday
+	// before it) is an official make-up day, marked 班.
+	day := func(body, date string) string {
+		m := regexp.MustCompile(`<button[^>]*value="` + date + `"[^>]*>[^<]*<small>[^<]*</small>`).FindString(body)
+		if m == "" {
+			t.Fatalf("no cell for %s", date)
+		}
+		return m
+	}
+	if c := day(r.body, "2026-10-01"); !strings.Contains(c, "official") || !strings.Contains(c, " off") || !strings.Contains(c, "<small>休</small>") {
+		t.Errorf("National Day: %s", c)
+	}
+	if c := day(r.body, "2026-09-20"); !strings.Contains(c, "official") || !strings.Contains(c, " work") || !strings.Contains(c, "<small>班</small>") {
+		t.Errorf("make-up day: %s", c)
+	}
+	if c := day(r.body, "2026-03-04"); strings.Contains(c, "official") || strings.Contains(c, " off") || strings.Contains(c, "<small>休</small>") {
+		t.Errorf("an ordinary Wednesday: %s", c)
+	}
+	// A click without the script: the Wednesday becomes a day off, saved.
+	form := url.Values{"hours": {"08:30-12:00\n14:00-17:30"}, "overlay": {"2099-02-06,休,测试"}, "year": {"2026"}, "toggle": {"2026-03-04"}}
+	r = a.post("/admin/calendar", form)
+	if r.status != http.StatusSeeOther || !strings.Contains(r.location, "year=2026") {
+		t.Fatalf("toggle: %d %s %s", r.status, r.location, excerpt(r.body))
+	}
+	cfg := plat.Service.CalendarConfig(ctx)
+	if len(cfg.Overlay) != 2 || cfg.Overlay[1].Date != "2026-03-04" || cfg.Overlay[1].Kind != calendar.Holiday {
+		t.Fatalf("overlay after the click: %+v", cfg.Overlay)
+	}
+	if plat.Service.Calendar().IsWorkday(time.Date(2026, 3, 4, 12, 0, 0, 0, calendar.Shanghai())) {
+		t.Error("the clicked day is still worked")
+	}
+	r = a.get(r.location)
+	if c := day(r.body, "2026-03-04"); !strings.Contains(c, "custom") || !strings.Contains(c, "<small>休</small>") {
+		t.Errorf("clicked day: %s", c)
+	}
+	// Clicked again: back to the official day.
+	form.Set("overlay", "2099-02-06,休,测试\n2026-03-04,休")
+	if r := a.post("/admin/calendar", form); r.status != http.StatusSeeOther {
+		t.Fatalf("toggle back: %d", r.status)
+	}
+	if cfg := plat.Service.CalendarConfig(ctx); len(cfg.Overlay) != 1 {
+		t.Fatalf("overlay after the second click: %+v", cfg.Overlay)
+	}
+	// A bad date is named, nothing saved.
+	form.Set("toggle", "2026-02-30")
+	expect(t, a.post("/admin/calendar", form), 400, "日期格式应为 YYYY-MM-DD")
 }
 
 func TestAdminAccounts(t *testing.T) {

@@ -28,6 +28,13 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"photoURL":   c.svc.PhotoURL,
 		"asset":      assetURL,
 		"thumbURL":   c.svc.ThumbURL,
+		"weekday": func(date string) int { // 0 Sunday … 6 Saturday; -1 for a bad date
+			d, err := time.Parse("2006-01-02", date)
+			if err != nil {
+				return -1
+			}
+			return int(d.Weekday())
+		},
 		"cut":        cut,
 		"taskRole":   taskRoleLabel,
 		"taskState":  taskStateLabel,
