@@ -79,9 +79,9 @@ type adminView struct {
 	// calendar
 	Years []yearCoverage
 	// The calendar view: one year of months (calendar.go's calendarYear).
-	CalYear                    int
-	CalMonths                  []calMonth
-	CalPrev, CalNext           int
+	CalYear          int
+	CalMonths        []calMonth
+	CalPrev, CalNext int
 
 	// accounts
 	Accounts     []accountRow

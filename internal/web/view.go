@@ -35,15 +35,15 @@ func (c *Console) parsePages() map[string]*template.Template {
 			}
 			return int(d.Weekday())
 		},
-		"cut":        cut,
-		"taskRole":   taskRoleLabel,
-		"taskState":  taskStateLabel,
-		"status":     func(c sla.Clock, now time.Time) sla.Status { return c.Status(now) },
-		"has":        func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
-		"join":       strings.Join,
-		"inc":        func(i int) int { return i + 1 },
-		"known":      func(k string) bool { return knownInputs[k] },
-		"outcome":    c.stepOutcome,
+		"cut":       cut,
+		"taskRole":  taskRoleLabel,
+		"taskState": taskStateLabel,
+		"status":    func(c sla.Clock, now time.Time) sla.Status { return c.Status(now) },
+		"has":       func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
+		"join":      strings.Join,
+		"inc":       func(i int) int { return i + 1 },
+		"known":     func(k string) bool { return knownInputs[k] },
+		"outcome":   c.stepOutcome,
 		"reportKnown": func(k string) bool {
 			return reportInputs[k] || strings.HasPrefix(k, "answers.")
 		},
