@@ -266,7 +266,10 @@ func decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		var ae *apperr.Error
 		switch {
+		case errors.As(err, &ae) && ae.Kind == apperr.Invalid:
+			return ae // a value's own reader named the field (a time limit's cell)
 		case errors.Is(err, io.EOF):
 			return apperr.Field("body", "请求体为空")
 		case errors.As(err, &te):

@@ -75,7 +75,7 @@ func (a *API) uploadPhoto(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The uploader may see what it sent.
-	p.URL = a.svc.PhotoURL(p.Hash)
+	p.URL, p.ThumbURL = a.svc.PhotoURL(p.Hash), a.svc.ThumbURL(p.Hash)
 	writeJSON(w, http.StatusCreated, p)
 	return nil
 }
@@ -87,7 +87,15 @@ func (a *API) photo(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.CheckPhotoURL(hash, q.Get("e"), q.Get("s")); err != nil {
 		return err
 	}
-	f, err := a.svc.OpenPhoto(hash)
+	open := a.svc.OpenPhoto
+	switch q.Get("v") {
+	case "":
+	case "thumb": // the thumbnail, made once and kept
+		open = a.svc.OpenThumb
+	default:
+		return apperr.Field("v", "v 只能为空或 thumb")
+	}
+	f, err := open(hash)
 	if err != nil {
 		return err
 	}

@@ -240,6 +240,8 @@ type photoRef struct {
 	Type string `json:"type"`
 	Size int64  `json:"size"`
 	URL  string `json:"url"`
+	// ThumbURL is the thumbnail's signed address.
+	ThumbURL string `json:"thumb_url"`
 }
 
 // detail fetches a case with its timeline as an account.

@@ -23,6 +23,19 @@ func TestPhotoAccess(t *testing.T) {
 	if st, body := call(t, "", "GET", a.URL, nil); st != 200 || len(body) != int(a.Size) {
 		t.Errorf("signed address: %d, %d bytes", st, len(body))
 	}
+	// The thumbnail: the same signature with v=thumb; and only that.
+	if a.ThumbURL != a.URL+"&v=thumb" {
+		t.Errorf("thumb_url %q", a.ThumbURL)
+	}
+	if st, _ := call(t, "", "GET", a.ThumbURL, nil); st != 200 {
+		t.Errorf("thumbnail: %d", st)
+	}
+	if st, body := call(t, "", "GET", a.URL+"&v=huge", nil); st != 400 || !strings.Contains(string(body), `"field":"v"`) {
+		t.Errorf("unknown variant: %d %s", st, body)
+	}
+	if st, _ := call(t, "", "GET", strings.Replace(a.ThumbURL, "&s=", "&s=x", 1), nil); st != 404 {
+		t.Errorf("thumbnail with a bad signature: %d", st)
+	}
 	u, err := url.Parse(a.URL)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,6 +241,52 @@ func TestParseOverlay(t *testing.T) {
 		}
 		if names := fieldNames(t, err); !reflect.DeepEqual(names, tc.want) {
 			t.Errorf("ParseOverlay(%q) fields %v, want %v", tc.text, names, tc.want)
+		}
+	}
+}
+
+func TestParseOverlayChineseKinds(t *testing.T) {
+	list, err := ParseOverlay("2027-02-06,休,春节\n2027-02-07,放假\n2027-02-20,班,春节调休\n2027-02-21,调休上班\n2027-02-22, HOLIDAY \n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DayKind{Holiday, Holiday, Workday, Workday, Holiday}
+	for i, o := range list {
+		if o.Kind != want[i] {
+			t.Errorf("line %d: %s, want %s", i+1, o.Kind, want[i])
+		}
+	}
+	if _, err := ParseOverlay("2027-02-06,周末\n"); err == nil || !strings.Contains(err.Error(), "休") {
+		t.Errorf("unknown kind: %v", err)
+	}
+}
+
+func TestToggle(t *testing.T) {
+	base := []OverlayDay{{Date: "2027-01-04", Kind: Holiday, Name: "本地"}}
+	for _, tc := range []struct {
+		date string
+		want []OverlayDay
+	}{
+		// A Wednesday, worked: marked off.
+		{"2027-03-03", append(slices.Clone(base), OverlayDay{Date: "2027-03-03", Kind: Holiday})},
+		// A Saturday, off: marked worked.
+		{"2027-03-06", append(slices.Clone(base), OverlayDay{Date: "2027-03-06", Kind: Workday})},
+		// National Day, an official holiday on a weekday: marked worked.
+		{"2026-10-01", append(slices.Clone(base), OverlayDay{Date: "2026-10-01", Kind: Workday})},
+		// A date with an entry goes back to the official day.
+		{"2027-01-04", []OverlayDay{}},
+	} {
+		got, err := Toggle(base, tc.date)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Toggle(%s) = %v, %v; want %v", tc.date, got, err, tc.want)
+		}
+	}
+	if len(base) != 1 {
+		t.Error("Toggle changed its input")
+	}
+	for _, bad := range []string{"2027-02-30", "tomorrow", "1999-01-01"} {
+		if _, err := Toggle(base, bad); err == nil {
+			t.Errorf("Toggle(%q) accepted", bad)
 		}
 	}
 }

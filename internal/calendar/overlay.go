@@ -59,7 +59,7 @@ func (o OverlayDay) check(f *apperr.Fields, prefix string) {
 		f.Add(prefix+"date", err.Error())
 	}
 	if o.Kind != Workday && o.Kind != Holiday {
-		f.Add(prefix+"kind", "类型应为 workday（上班）或 holiday（放假）")
+		f.Add(prefix+"kind", "类型应为 休（holiday，放假）或 班（workday，上班）")
 	}
 	if utf8.RuneCountInString(o.Name) > maxNameRunes {
 		f.Addf(prefix+"name", "名称不能超过 %d 个字", maxNameRunes)
@@ -95,6 +95,54 @@ func validateOverlay(list []OverlayDay) error {
 		}
 	}
 	return f.Err()
+}
+
+// kindWords are the Chinese words for the kinds, as the calendar view
+// labels days (休, 班) and as announcements write them.
+var kindWords = map[string]DayKind{
+	"holiday": Holiday, "休": Holiday, "休息": Holiday, "放假": Holiday, "假": Holiday,
+	"workday": Workday, "班": Workday, "上班": Workday, "调休上班": Workday, "补班": Workday,
+}
+
+// ParseKind reads a day's kind in English (holiday, workday) or Chinese
+// (休, 放假 / 班, 上班, 调休上班, 补班); anything else is returned as written,
+// for Validate to refuse.
+func ParseKind(s string) DayKind {
+	s = strings.TrimSpace(s)
+	if k, ok := kindWords[strings.ToLower(s)]; ok {
+		return k
+	}
+	return DayKind(s)
+}
+
+// Toggle flips one date's overlay entry, as a click on the calendar view
+// does: a date without an entry gets the opposite of what the official
+// calendar (built-in holidays and make-up days on the weekday rule) makes
+// it — 休 on a worked day, 班 on a day off —, and a date with an entry
+// loses it, going back to the official day. The list is not changed; the
+// result keeps the order, the new entry last.
+func Toggle(overlay []OverlayDay, date string) ([]OverlayDay, error) {
+	d, err := parseOverlayDate(date)
+	if err != nil {
+		return nil, apperr.Field("date", err.Error())
+	}
+	out := make([]OverlayDay, 0, len(overlay)+1)
+	found := false
+	for _, o := range overlay {
+		if o.Date == date {
+			found = true
+			continue
+		}
+		out = append(out, o)
+	}
+	if found {
+		return out, nil
+	}
+	kind := Workday
+	if Default().IsWorkday(time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, Shanghai())) {
+		kind = Holiday
+	}
+	return append(out, OverlayDay{Date: date, Kind: kind}), nil
 }
 
 // ParseOverlay reads an overlay written as CSV, one day per line:
@@ -136,7 +184,7 @@ func ParseOverlay(text string) ([]OverlayDay, error) {
 			f.Add(strings.TrimSuffix(prefix, "."), "每行应为：日期,类型[,名称]")
 			continue
 		}
-		o := OverlayDay{Date: strings.TrimSpace(rec[0]), Kind: DayKind(strings.TrimSpace(rec[1]))}
+		o := OverlayDay{Date: strings.TrimSpace(rec[0]), Kind: ParseKind(rec[1])}
 		if len(rec) == 3 {
 			o.Name = strings.TrimSpace(rec[2])
 		}

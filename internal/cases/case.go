@@ -161,6 +161,9 @@ type Photo struct {
 	// URL is where a reader may fetch the photo: a signed address the edges
 	// fill in for an answer (service.WithPhotoURLs); never stored.
 	URL string `json:"url,omitempty"`
+	// ThumbURL is the signed address of its thumbnail (longest side 320
+	// pixels, JPEG), for lists and timelines; filled in with URL.
+	ThumbURL string `json:"thumb_url,omitempty"`
 }
 
 // Reporter is who raised the case. Phone is personal data: the edges mask it

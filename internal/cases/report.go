@@ -245,6 +245,9 @@ func checkExtras(f *apperr.Fields, xs []Extra) {
 // its area code: 023-63881234) and whether the result is a phone number the
 // platform accepts.
 func NormalizePhone(s string) (string, bool) {
+	if n, ok := NormalizeStaffPhone(s); ok {
+		return n, true // a mobile, or a landline with its area code (and extension)
+	}
 	var b strings.Builder
 	for _, r := range strings.TrimSpace(s) {
 		switch {

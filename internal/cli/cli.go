@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -43,8 +44,17 @@ commands:
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
 Run 'zhizhi <command> -h' for the flags of a command.`
 
-// Run runs one subcommand.
+// Run runs one subcommand. Asking a command for its flags (-h, -help) is
+// not an error: the usage goes to stderr and Run returns nil.
 func Run(args []string, stdout, stderr io.Writer) error {
+	err := run(args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return errors.New("no command")
@@ -140,6 +150,14 @@ func checkCommon(cfg *server.Config) error {
 }
 
 func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runServe(ctx, args, stdout, stderr, demoMode)
+}
+
+// serveFlags is the flag set of serve and demo: common's flags, and for
+// demo the number of cases to generate (-cases, ZHIZHI_DEMO_CASES).
+func serveFlags(stderr io.Writer, demoMode bool) (*flag.FlagSet, *server.Config, *int, error) {
 	name := "serve"
 	if demoMode {
 		name = "demo"
@@ -148,57 +166,84 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 	fs.SetOutput(stderr)
 	var cfg server.Config
 	if err := common(fs, &cfg, demoMode); err != nil {
+		return nil, nil, nil, err
+	}
+	var n *int
+	if demoMode {
+		n = fs.Int("cases", 4000, "how many historical cases to generate on first start (ZHIZHI_DEMO_CASES)")
+		if err := envFlags(fs, [][2]string{{"cases", "ZHIZHI_DEMO_CASES"}}); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return fs, &cfg, n, nil
+}
+
+// runServe serves until ctx ends. The listen address is taken before the
+// database is opened or the demo data loaded, so a busy port fails at once
+// instead of after a minute of loading.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demoMode bool) error {
+	fs, cfg, ncases, err := serveFlags(stderr, demoMode)
+	if err != nil {
 		return err
 	}
-	cases := fs.Int("cases", 4000, "demo: how many historical cases to generate")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := checkCommon(&cfg); err != nil {
+	if err := checkCommon(cfg); err != nil {
 		return err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	p, err := server.Open(ctx, cfg)
+	if demoMode && *ncases < 0 {
+		return fmt.Errorf("-cases (ZHIZHI_DEMO_CASES) %d: must be 0 or more", *ncases)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("地址 %s 已被占用（另一个 zhizhi 或其他程序正在使用该端口）；请先停止它，或用 -addr / ZHIZHI_ADDR 换一个地址，如 -addr 127.0.0.1:8081", cfg.Addr)
+		}
+		return fmt.Errorf("无法监听地址 %s（-addr / ZHIZHI_ADDR）：%w", cfg.Addr, err)
+	}
+	cfg.Listener = ln
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p, err := server.Open(ctx, *cfg)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	var accounts []demo.Account
 	if demoMode {
 		loaded, err := demo.Loaded(ctx, p.DB)
 		if err != nil {
+			ln.Close()
 			p.Close(context.Background())
 			return err
 		}
 		if !loaded {
 			fmt.Fprintln(stdout, "正在载入渝中区演示数据…")
 			start := time.Now()
-			if err := demo.Load(ctx, p.Service, demo.Options{Cases: *cases}); err != nil {
+			if err := demo.Load(ctx, p.Service, demo.Options{Cases: *ncases}); err != nil {
+				ln.Close()
 				p.Close(context.Background())
-				return fmt.Errorf("load demo data: %w", err)
+				return fmt.Errorf("载入演示数据失败：%w", err)
 			}
 			fmt.Fprintf(stdout, "演示数据已载入（%.1f 秒）\n", time.Since(start).Seconds())
 		}
 		accounts = demo.Accounts()
 	}
 	if err := p.Start(); err != nil {
+		ln.Close()
 		p.Close(context.Background())
 		return err
 	}
-	fmt.Fprintf(stdout, "zhizhi 基层智治平台 listening on http://%s/\n", p.Addr())
-	fmt.Fprintf(stdout, "  API: http://%s/api/v1/openapi.json\n", p.Addr())
+	info := startup{Addr: p.Addr(), DB: cfg.DB, Demo: demoMode, Accounts: accounts}
 	if demoMode {
-		fmt.Fprintf(stdout, "  database: %s\n  demo accounts (password %s):\n", cfg.DB, demo.Password)
-		for _, a := range accounts {
-			fmt.Fprintf(stdout, "    %-12s %-8s %s\n", a.Username, a.Role.Label(), a.Name)
-		}
+		info.Password = demo.Password
 		if key, err := demo.APIKey(ctx, p.DB); err == nil {
-			fmt.Fprintf(stdout, "  Open311: http://%s/open311/v2/discovery.xml  api_key (%s): %s\n", p.Addr(), demo.DemoKeyName, key)
+			info.KeyName, info.Key = demo.DemoKeyName, key
 		}
 	}
+	info.write(stdout)
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "shutting down…")
+	fmt.Fprintln(stdout, "正在停止…")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return p.Close(sctx)
@@ -233,6 +278,7 @@ func user(args []string, stdout, stderr io.Writer) error {
 	role := fs.String("role", "", "role: gridworker, gridchief, head, commander, unit, leader, admin, enterprise, resident")
 	fs.StringVar(&in.RegionCode, "region", "", "region code of the account's scope")
 	fs.StringVar(&in.UnitID, "unit", "", "unit ID for unit staff")
+	fs.StringVar(&in.Phone, "phone", "", "phone: an 11-digit mobile number or a landline with its area code (023-63881234)")
 	fs.StringVar(&in.Title, "title", "", "title of a head: 街长, 路长, 巷长, 楼长, 店长 (setting head_titles)")
 	fs.StringVar(&in.Password, "password", os.Getenv("ZHIZHI_PASSWORD"), "password (or ZHIZHI_PASSWORD)")
 	if err := fs.Parse(args); err != nil {

@@ -44,6 +44,17 @@ func TestUserAndToken(t *testing.T) {
 	if err := Run(append([]string{"user", "-username", "x", "-name", "", "-role", "boss", "-password", "short"}, common...), &out, &errOut); err == nil {
 		t.Fatal("a bad account must be refused")
 	}
+	// A staff phone must be a mobile number or a landline with its area code.
+	err = Run(append([]string{"user", "-username", "li", "-name", "李", "-role", "resident", "-phone", "6388123", "-password", "long-enough-1"}, common...), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "phone") {
+		t.Fatalf("a 7-digit phone: %v", err)
+	}
+	if err := Run(append([]string{"user", "-username", "li", "-name", "李", "-role", "resident", "-phone", "023 6388 1234", "-password", "long-enough-1"}, common...), &out, &errOut); err != nil {
+		t.Fatalf("a landline: %v", err)
+	}
+	if a, err := p.DB.AccountByUsername(context.Background(), "li"); err != nil || a.Phone != "023-63881234" {
+		t.Fatalf("account li: %+v %v", a, err)
+	}
 	if err := Run(append([]string{"token", "-username", "nobody"}, common...), &out, &errOut); err == nil {
 		t.Fatal("a token for an unknown account must be refused")
 	}

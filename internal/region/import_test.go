@@ -246,6 +246,12 @@ func TestParseCSVRefuses(t *testing.T) {
 			[]wantProblem{{2, "name", "控制字符"}, {4, "name", "缺少名称"}}},
 		{"every problem", h + "500103001,,street,500103\n5001,示例,street,500103\n500103003,示例,town,500103\n",
 			[]wantProblem{{2, "name", "缺少名称"}, {3, "code", "应为 9 位数字"}, {4, "level", "未知级别"}}},
+		// Every problem of one row, not only the first: an unknown level
+		// does not hide the code's or the parent's.
+		{"every problem of a row", h + "5001O3,,town,500199\n50010300,示例,,500103\n,=x,city,500000\n",
+			[]wantProblem{{2, "level", "未知级别「town」"}, {2, "name", "缺少名称"}, {2, "code", "只能由数字组成"}, {2, "parent_code", "500199 既不在文件中"},
+				{3, "level", "缺少级别"}, {3, "code", "应为 6、9、12 或 15 位数字，实际为 8 位"},
+				{4, "name", "不能以 = + - @ 开头"}, {4, "code", "缺少区划代码"}, {4, "parent_code", "市级区划是树的根"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,11 +295,11 @@ func TestManyProblemsAreCapped(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("code,name,level,parent_code\n")
 	for i := 0; i < MaxProblems+500; i++ {
-		fmt.Fprintf(&b, "x%d,,town,\n", i) // two problems a row: name and level
+		fmt.Fprintf(&b, "x%d,,town,\n", i) // three problems a row: name, code and level
 	}
 	_, err := ParseCSV(strings.NewReader(b.String()), nil)
 	var ie *ImportError
-	if !errors.As(err, &ie) || len(ie.Problems) != MaxProblems || ie.Omitted != 2*(MaxProblems+500)-MaxProblems {
+	if !errors.As(err, &ie) || len(ie.Problems) != MaxProblems || ie.Omitted != 3*(MaxProblems+500)-MaxProblems {
 		t.Fatalf("got %d problems, %d omitted", len(ie.Problems), ie.Omitted)
 	}
 	if !strings.Contains(ie.AppErr().Message, "仅列出前 1000 处") {

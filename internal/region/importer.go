@@ -176,8 +176,10 @@ func check(rows []row, existing func(code string) (Level, bool), c *collector, n
 			} else {
 				codeOK[i] = true
 			}
-		} else if r.region.Code == "" {
-			c.add(r.n, r.codeField, "缺少区划代码")
+		} else if p := codeShapeProblem(r.region.Code); p != "" {
+			// The level is unknown, so the code's length cannot be
+			// checked; what no level allows is still said.
+			c.add(r.n, r.codeField, p)
 		}
 		if r.region.Code == "" {
 			continue
@@ -195,7 +197,21 @@ func check(rows []row, existing func(code string) (Level, bool), c *collector, n
 	}
 	for i := range rows {
 		r := &rows[i]
-		if !r.usable || !r.region.Level.Valid() || r.unreadable&(memberCode|memberParent) != 0 {
+		if !r.usable || r.unreadable&(memberCode|memberParent) != 0 {
+			continue
+		}
+		if !r.region.Level.Valid() {
+			// Without a level only the parent's existence can be checked.
+			if pc := r.region.ParentCode; pc != "" {
+				_, inFile := first[pc]
+				inStore := false
+				if existing != nil {
+					_, inStore = existing(pc)
+				}
+				if !inFile && !inStore {
+					c.addf(r.n, r.parentField, "上级 %s 既不在文件中，也不在系统中", truncate(pc, 20))
+				}
+			}
 			continue
 		}
 		reg := r.region
@@ -222,6 +238,25 @@ func check(rows []row, existing func(code string) (Level, bool), c *collector, n
 			c.add(r.n, r.parentField, p)
 		}
 	}
+}
+
+// codeShapeProblem returns what is wrong with a code at any level (missing,
+// not digits, a length no level has), or "".
+func codeShapeProblem(code string) string {
+	if code == "" {
+		return "缺少区划代码"
+	}
+	for _, ch := range code {
+		if ch < '0' || ch > '9' {
+			return "区划代码只能由数字组成"
+		}
+	}
+	for _, n := range codeLen {
+		if len(code) == n {
+			return ""
+		}
+	}
+	return fmt.Sprintf("区划代码应为 6、9、12 或 15 位数字，实际为 %d 位", len(code))
 }
 
 // finish returns the checked rows as regions, parents before children, or

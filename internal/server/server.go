@@ -40,6 +40,7 @@ type Config struct {
 	Logger           *slog.Logger
 	Now              func() time.Time // the service's clock, for tests and benchmarks (nil: time.Now)
 	MetricsToken     string           // bearer token for /metrics; empty: loopback clients only
+	Listener         net.Listener     // if set, Start serves on it instead of listening on Addr
 }
 
 // Platform is a running zhizhi node.
@@ -135,9 +136,12 @@ func ready(ctx context.Context, db *store.DB) error {
 
 // Start listens and serves in the background and starts the sweeper.
 func (p *Platform) Start() error {
-	ln, err := net.Listen("tcp", p.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", p.cfg.Addr, err)
+	ln := p.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", p.cfg.Addr); err != nil {
+			return fmt.Errorf("listen %s: %w", p.cfg.Addr, err)
+		}
 	}
 	p.listener = ln
 	// Long-lived streams (server-sent events) end when shutdown begins, so

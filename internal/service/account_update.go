@@ -59,11 +59,15 @@ func (s *Service) UpdateAccount(ctx context.Context, by cases.Actor, id string, 
 		}
 	}
 	if in.Phone != nil {
-		a.Phone = strings.TrimSpace(*in.Phone)
-		if len(a.Phone) > 20 {
-			f.Add("phone", "电话号码格式不正确")
+		// A number stored before numbers were checked stays until changed,
+		// so such an account can still be edited otherwise.
+		if a.Phone = strings.TrimSpace(*in.Phone); a.Phone != "" && a.Phone != old.Phone {
+			if n, ok := cases.NormalizeStaffPhone(a.Phone); ok {
+				a.Phone = n
+			} else {
+				f.Add("phone", cases.PhoneHint)
+			}
 		}
-		textcheck.AddLine(&f, "phone", a.Phone)
 	}
 	if in.Active != nil {
 		a.Active = *in.Active

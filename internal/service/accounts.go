@@ -168,7 +168,13 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount, params auth.
 	}
 	textcheck.AddLine(&f, "name", in.Name)
 	textcheck.AddLine(&f, "title", in.Title)
-	textcheck.AddLine(&f, "phone", in.Phone)
+	if in.Phone = strings.TrimSpace(in.Phone); in.Phone != "" {
+		if n, ok := cases.NormalizeStaffPhone(in.Phone); ok {
+			in.Phone = n
+		} else {
+			f.Add("phone", cases.PhoneHint)
+		}
+	}
 	if !in.Role.Valid() {
 		f.Add("role", "角色无效")
 	}

@@ -352,7 +352,7 @@ func (s *Service) signPhotos(ps []cases.Photo) []cases.Photo {
 	}
 	out := make([]cases.Photo, len(ps))
 	for i, p := range ps {
-		p.URL = s.PhotoURL(p.Hash)
+		p.URL, p.ThumbURL = s.PhotoURL(p.Hash), s.ThumbURL(p.Hash)
 		out[i] = p
 	}
 	return out

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/calendar"
@@ -113,8 +114,15 @@ func (l Limit) check(f *apperr.Fields, prefix string) {
 }
 
 // String writes the limit in Chinese, as "4工作时", "3工作日", "30分钟" or
-// "15自然日". ParseLimit reads it back.
-func (l Limit) String() string { return strconv.Itoa(l.Amount) + l.Unit.Label() }
+// "15自然日"; whole hours of wall-clock minutes are written as hours
+// ("120分钟" is "2小时"), since 小时 reads as wall-clock hours (see
+// ParseLimit). ParseLimit reads every form back.
+func (l Limit) String() string {
+	if l.Unit == Minutes && l.Amount >= 60 && l.Amount%60 == 0 {
+		return strconv.Itoa(l.Amount/60) + "小时"
+	}
+	return strconv.Itoa(l.Amount) + l.Unit.Label()
+}
 
 // Duration returns the limit's length in its own measure: wall time for
 // Minutes and Days, working time for WorkHours and WorkDays.
@@ -134,35 +142,76 @@ func (l Limit) Duration(cal *calendar.Calendar) time.Duration {
 }
 
 // limitSuffixes maps the written forms of units to units: the short forms
-// for config files and CSV, and the Chinese labels so String round-trips.
-// Plain "h" is deliberately absent: it would be ambiguous between wall and
-// working hours, which is the mistake a limit must not make silently.
-var limitSuffixes = map[string]Unit{
-	"m": Minutes, "min": Minutes, "分钟": Minutes,
-	"wh": WorkHours, "工作时": WorkHours, "工作小时": WorkHours,
-	"wd": WorkDays, "工作日": WorkDays,
-	"d": Days, "自然日": Days, "天": Days,
+// for config files and CSV, and the Chinese forms people type after reading
+// a limit on a page ("2工作日", "3个工作日", "48小时").
+//
+// The rule for hours follows the rule for days: a bare unit is wall-clock
+// time (天 and 自然日 are natural days, 小时 is natural hours of 60 minutes,
+// stored as minutes), and only a unit that says 工作 counts working time
+// (工作时, 工作小时, 工作日). Plain "h" stays refused: in config files it has
+// always been an error, and guessing wall or working time silently is the
+// mistake a limit must not make.
+var limitSuffixes = map[string]struct {
+	unit Unit
+	mult int // amount multiplier into the unit
+}{
+	"m": {Minutes, 1}, "min": {Minutes, 1}, "分钟": {Minutes, 1},
+	"小时": {Minutes, 60},
+	"wh": {WorkHours, 1}, "工作时": {WorkHours, 1}, "工作小时": {WorkHours, 1},
+	"wd": {WorkDays, 1}, "工作日": {WorkDays, 1}, "工作天": {WorkDays, 1},
+	"d": {Days, 1}, "自然日": {Days, 1}, "天": {Days, 1},
 }
 
-// ParseLimit reads a limit written "4wh", "3wd", "30m" or "15d" (or as String
-// writes it, "4工作时"), with optional spaces. The result is validated.
+// limitHint is the reason given for any limit that cannot be read.
+const limitHint = "时限应写作数字加单位，如 30分钟、2小时、4工作时、3个工作日、15天（也可写 30m、4wh、3wd、15d）"
+
+// normalizeLimit folds full-width characters (digits, letters, the
+// ideographic space) to their ASCII forms, drops all white space and lower-
+// cases, so "３ 个工作日" and "3个工作日" read the same.
+func normalizeLimit(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\u3000' || unicode.IsSpace(r):
+			continue
+		case r >= '\uFF01' && r <= '\uFF5E':
+			r -= 0xFEE0
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// ParseLimit reads a limit as people write it: the short forms "30m",
+// "4wh", "3wd", "15d"; the forms String writes ("4工作时", "15自然日",
+// "2小时"); and the everyday Chinese forms "2工作日", "3个工作日",
+// "48小时", "4个工作小时", "15天". Spaces anywhere and full-width digits are
+// allowed; a 个 between number and unit is optional. The result is
+// validated; every error names the field "limit".
 func ParseLimit(s string) (Limit, error) {
-	t := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
-	i := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsDigit(r) })
-	if i <= 0 {
-		return Limit{}, apperr.Field("limit", "时限格式应为数字加单位，如 30m、4wh、3wd、15d")
+	t := normalizeLimit(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return r < '0' || r > '9' })
+	if i == 0 || t == "" {
+		return Limit{}, apperr.Field("limit", limitHint)
+	}
+	if i < 0 {
+		return Limit{}, apperr.Field("limit", "时限缺少单位。"+limitHint)
 	}
 	n, err := strconv.Atoi(t[:i])
-	if err != nil {
-		return Limit{}, apperr.Field("limit", "时限数值无效")
-	}
-	u, ok := limitSuffixes[t[i:]]
-	if !ok {
-		return Limit{}, apperr.Field("limit", "时限单位应为 m（分钟）、wh（工作时）、wd（工作日）或 d（自然日）")
-	}
-	l := Limit{Amount: n, Unit: u}
-	if l.Amount < 1 || l.Amount > MaxAmount {
+	if err != nil || n > MaxAmount {
 		return Limit{}, apperr.Field("limit", fmt.Sprintf("时限数值应在 1 至 %d 之间", MaxAmount))
+	}
+	suffix := strings.TrimPrefix(t[i:], "个")
+	u, ok := limitSuffixes[suffix]
+	if !ok {
+		if utf8.RuneCountInString(t[i:]) > 8 {
+			return Limit{}, apperr.Field("limit", "无法识别的时限单位。"+limitHint)
+		}
+		return Limit{}, apperr.Field("limit", "无法识别的时限单位“"+t[i:]+"”。"+limitHint)
+	}
+	l := Limit{Amount: n * u.mult, Unit: u.unit}
+	if n < 1 || l.Amount > MaxAmount {
+		return Limit{}, apperr.Field("limit", fmt.Sprintf("时限数值应在 1 至 %d 之间（%s）", MaxAmount, u.unit.Label()))
 	}
 	return l, nil
 }

@@ -147,3 +147,115 @@ func BenchmarkDue15WorkDays(b *testing.B) {
 		Due(cal, start, limit)
 	}
 }
+
+// TestParseLimitAsShown reads limits the way pages show them and people type
+// them: Chinese units, 个, spaces, full-width digits, and the old short forms.
+func TestParseLimitAsShown(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Limit
+	}{
+		{"2工作日", Limit{2, WorkDays}},
+		{"3个工作日", Limit{3, WorkDays}},
+		{"3 个 工作日", Limit{3, WorkDays}},
+		{"３个工作日", Limit{3, WorkDays}},
+		{"１２　工作时", Limit{12, WorkHours}},
+		{"4工作小时", Limit{4, WorkHours}},
+		{"4个工作小时", Limit{4, WorkHours}},
+		{"48小时", Limit{48 * 60, Minutes}}, // natural hours: wall-clock minutes
+		{"2 个小时", Limit{120, Minutes}},
+		{"30分钟", Limit{30, Minutes}},
+		{"30 分钟", Limit{30, Minutes}},
+		{"15天", Limit{15, Days}},
+		{"15个自然日", Limit{15, Days}},
+		{"5工作天", Limit{5, WorkDays}},
+		{"ＷＤ３", Limit{}}, // unit before number: refused below
+		{"3ＷＤ", Limit{3, WorkDays}},
+		{"30m", Limit{30, Minutes}},
+		{"4wh", Limit{4, WorkHours}},
+		{"3wd", Limit{3, WorkDays}},
+		{"15d", Limit{15, Days}},
+		{"1666小时", Limit{99960, Minutes}},
+	}
+	for _, tc := range tests {
+		got, err := ParseLimit(tc.in)
+		if tc.want == (Limit{}) {
+			if err == nil {
+				t.Errorf("ParseLimit(%q) = %v, want error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseLimit(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"48h", "3个", "个工作日", "3工作", "3周", "1667小时", "0小时", "3.5工作日", "三个工作日", "3个个工作日", "٣wd"} {
+		if l, err := ParseLimit(bad); err == nil {
+			t.Errorf("ParseLimit(%q) = %v, want error", bad, l)
+		} else if names := fieldNames(t, err); !reflect.DeepEqual(names, []string{"limit"}) {
+			t.Errorf("ParseLimit(%q) fields %v", bad, names)
+		}
+	}
+}
+
+// TestLimitStringHours writes whole wall-clock hours as 小时, which reads back.
+func TestLimitStringHours(t *testing.T) {
+	for _, tc := range []struct {
+		l    Limit
+		want string
+	}{
+		{Limit{120, Minutes}, "2小时"},
+		{Limit{90, Minutes}, "90分钟"},
+		{Limit{30, Minutes}, "30分钟"},
+		{Limit{2, WorkHours}, "2工作时"},
+	} {
+		if got := tc.l.String(); got != tc.want {
+			t.Errorf("%v.String() = %q, want %q", tc.l, got, tc.want)
+		}
+	}
+}
+
+func TestTableUnmarshalNamesEveryCell(t *testing.T) {
+	var tab Table
+	err := json.Unmarshal([]byte(`{"handle":{"normal":"3个工作日","urgent":"4h"},"sign":{"normal":"2小时","urgent":{"amount":30,"unit":"minutes"}},"verify":{"normal":"soon"}}`), &tab)
+	if names := fieldNames(t, err); !reflect.DeepEqual(names, []string{"handle.urgent", "verify.normal"}) {
+		t.Fatalf("fields %v", names)
+	}
+	if tab != nil {
+		t.Fatalf("table changed on error: %v", tab)
+	}
+	if err := json.Unmarshal([]byte(`{"handle":{"normal":"3个工作日"},"sign":{"urgent":{"amount":30,"unit":"minutes"}}}`), &tab); err != nil {
+		t.Fatal(err)
+	}
+	if tab[Handle][Normal] != (Limit{3, WorkDays}) || tab[Sign][Urgent] != (Limit{30, Minutes}) {
+		t.Fatalf("table %v", tab)
+	}
+	tab = Table{}
+	if err := json.Unmarshal([]byte(`null`), &tab); err != nil || tab != nil {
+		t.Fatalf("null: %v, %v", tab, err)
+	}
+}
+
+// FuzzParseLimit: whatever is typed, a limit is either refused with the
+// field named or valid, and what it prints reads back as itself.
+func FuzzParseLimit(f *testing.F) {
+	for _, s := range []string{"3个工作日", "48小时", "30m", "４wh", "15 天", "1 工作小时", "0d", "99999999999999999999m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseLimit(s)
+		if err != nil {
+			var e *apperr.Error
+			if !errors.As(err, &e) || e.Kind != apperr.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "limit" {
+				t.Fatalf("ParseLimit(%q) error %v does not name the field", s, err)
+			}
+			return
+		}
+		if err := l.Validate(); err != nil {
+			t.Fatalf("ParseLimit(%q) = %v, invalid: %v", s, l, err)
+		}
+		if again, err := ParseLimit(l.String()); err != nil || again != l {
+			t.Fatalf("ParseLimit(%q) = %v; String %q reads back as %v, %v", s, l, l.String(), again, err)
+		}
+	})
+}

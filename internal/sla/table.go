@@ -1,6 +1,8 @@
 package sla
 
 import (
+	"encoding/json"
+	"errors"
 	"slices"
 
 	"zhizhi/internal/apperr"
@@ -98,6 +100,48 @@ func DefaultTable() Table {
 		Verify:   {Normal: {Amount: 1, Unit: WorkDays}, Urgent: m(120), Critical: m(60)},
 		ReportIn: {Normal: m(30)},
 	}
+}
+
+// UnmarshalJSON reads a table whose cells are limits in either form Limit
+// accepts ("3个工作日" or {"amount":3,"unit":"work_days"}). A cell that
+// cannot be read is an invalid-input error naming the cell the way Validate
+// does ("handle.urgent"), and every unreadable cell is named, not only the
+// first.
+func (t *Table) UnmarshalJSON(b []byte) error {
+	var raw map[Stage]map[Severity]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*t = nil
+		return nil
+	}
+	var f apperr.Fields
+	out := make(Table, len(raw))
+	for _, st := range sortedKeys(raw) {
+		if raw[st] == nil {
+			continue
+		}
+		out[st] = make(map[Severity]Limit, len(raw[st]))
+		for _, sev := range sortedKeys(raw[st]) {
+			var l Limit
+			if err := json.Unmarshal(raw[st][sev], &l); err != nil {
+				reason := "时限应为如 \"3个工作日\" 的字符串或 {\"amount\":3,\"unit\":\"work_days\"}"
+				var ae *apperr.Error
+				if errors.As(err, &ae) && len(ae.Fields) > 0 {
+					reason = ae.Fields[0].Reason
+				}
+				f.Add(string(st)+"."+string(sev), reason)
+				continue
+			}
+			out[st][sev] = l
+		}
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	*t = out
+	return nil
 }
 
 // Limit returns the limit for a stage and severity, falling back to the

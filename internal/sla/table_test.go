@@ -25,7 +25,7 @@ func TestDefaultTable(t *testing.T) {
 		{Handle, Normal, "3工作日"},
 		{Handle, Urgent, "4工作时"},
 		{Verify, Normal, "1工作日"},
-		{Verify, Urgent, "120分钟"},
+		{Verify, Urgent, "2小时"},
 		{ReportIn, Normal, "30分钟"},
 		{ReportIn, Critical, "30分钟"}, // falls back to normal
 	}

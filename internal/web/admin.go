@@ -78,6 +78,10 @@ type adminView struct {
 
 	// calendar
 	Years []yearCoverage
+	// The calendar view: one year of months (calendar.go's calendarYear).
+	CalYear          int
+	CalMonths        []calMonth
+	CalPrev, CalNext int
 
 	// accounts
 	Accounts     []accountRow
@@ -790,6 +794,20 @@ func (c *Console) calendarPage(w http.ResponseWriter, r *http.Request, status in
 	for y := now.Year() - 1; y <= now.Year()+1; y++ {
 		v.Years = append(v.Years, yearCoverage{Year: y, Builtin: builtin.HasYear(y)})
 	}
+	year := now.Year()
+	if y, err := strconv.Atoi(r.FormValue("year")); err == nil && y >= 2001 && y <= 2099 {
+		year = y
+	}
+	// The view shows the overlay as the form holds it (unsaved clicks and
+	// all) when it reads, else as saved.
+	overlay := c.svc.CalendarConfig(r.Context()).Overlay
+	if v.Values != nil {
+		if o, err := calendar.ParseOverlay(v.Values.Get("overlay")); err == nil {
+			overlay = o
+		}
+	}
+	v.CalYear, v.CalPrev, v.CalNext = year, year-1, year+1
+	v.CalMonths = calendarYear(year, overlay)
 	c.adminPage(w, r, status, v)
 	return nil
 }
@@ -804,18 +822,11 @@ func (c *Console) adminCalendar(w http.ResponseWriter, r *http.Request) error {
 	if len(hours) == 0 {
 		hours = calendar.DefaultHours()
 	}
-	var hs, ov []string
+	var hs []string
 	for _, h := range hours {
 		hs = append(hs, h.String())
 	}
-	for _, o := range cfg.Overlay {
-		line := o.Date + "," + string(o.Kind)
-		if o.Name != "" {
-			line += "," + o.Name
-		}
-		ov = append(ov, line)
-	}
-	v.Values = url.Values{"hours": {strings.Join(hs, "\n")}, "overlay": {strings.Join(ov, "\n")}}
+	v.Values = url.Values{"hours": {strings.Join(hs, "\n")}, "overlay": {formatOverlay(cfg.Overlay)}}
 	return c.calendarPage(w, r, http.StatusOK, v)
 }
 
@@ -849,6 +860,15 @@ func (c *Console) adminSaveCalendar(w http.ResponseWriter, r *http.Request) erro
 		}
 		v.Errors["overlay"] = lineErrors(err, "行")
 	}
+	// A click on a day of the calendar view without the script submits
+	// the form with that date: flip it, then save as the form is.
+	if d := f.Get("toggle"); d != "" && err == nil {
+		if overlay, err = calendar.Toggle(overlay, d); err != nil {
+			v.Errors["overlay"] = adminFieldList(err)[0].Reason
+		} else {
+			f.Set("overlay", formatOverlay(overlay))
+		}
+	}
 	cfg.Overlay = overlay
 	if len(v.Errors) == 0 {
 		err := c.svc.PutCalendarAs(r.Context(), actorOf(r), cfg)
@@ -868,7 +888,11 @@ func (c *Console) adminSaveCalendar(w http.ResponseWriter, r *http.Request) erro
 		v.Message = "工作日历未保存，请修改标出的内容"
 		return c.calendarPage(w, r, http.StatusBadRequest, v)
 	}
-	http.Redirect(w, r, "/admin/calendar?saved=1", http.StatusSeeOther)
+	back := "/admin/calendar?saved=1"
+	if y, err := strconv.Atoi(f.Get("year")); err == nil && y >= 2001 && y <= 2099 {
+		back += "&year=" + strconv.Itoa(y)
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
 
@@ -1027,8 +1051,8 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 			v.Errors["e.password2"] = "两次输入的密码不一致"
 		}
 	}
-	if *in.Phone != "" && !phoneRE.MatchString(*in.Phone) {
-		v.Errors["e.phone"] = "电话号码格式不正确"
+	if _, ok := cases.NormalizeStaffPhone(*in.Phone); *in.Phone != "" && *in.Phone != old.Phone && !ok {
+		v.Errors["e.phone"] = cases.PhoneHint // named with the form's other mistakes
 	}
 	switch role {
 	case cases.RoleUnit, cases.RoleCommunity:
@@ -1059,8 +1083,6 @@ func (c *Console) adminUpdateAccount(w http.ResponseWriter, r *http.Request) err
 
 func ptr[T any](v T) *T { return &v }
 
-var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 -]{4,19}$`)
-
 func (c *Console) adminCreateAccount(w http.ResponseWriter, r *http.Request) error {
 	actor := actorOf(r)
 	f := r.PostForm
@@ -1068,8 +1090,8 @@ func (c *Console) adminCreateAccount(w http.ResponseWriter, r *http.Request) err
 	in := service.NewAccount{Username: strings.TrimSpace(f.Get("username")), Name: strings.TrimSpace(f.Get("name")),
 		Role: cases.Role(f.Get("role")), RegionCode: strings.TrimSpace(f.Get("region_code")), UnitID: f.Get("unit_id"),
 		Phone: strings.TrimSpace(f.Get("phone")), Title: strings.TrimSpace(f.Get("title")), Password: f.Get("password")}
-	if in.Phone != "" && !phoneRE.MatchString(in.Phone) {
-		v.Errors["phone"] = "电话号码格式不正确"
+	if _, ok := cases.NormalizeStaffPhone(in.Phone); in.Phone != "" && !ok {
+		v.Errors["phone"] = cases.PhoneHint // named with the form's other mistakes
 	}
 	if in.Password != f.Get("password2") {
 		v.Errors["password2"] = "两次输入的密码不一致"

@@ -48,7 +48,7 @@ func TestAdminUnitKinds(t *testing.T) {
 	syl := streetCode(t, "syl-ms-bk")
 	r := a.get("/admin/units")
 	expect(t, r, 200, "部门与板块", `<option value="post"`, "板块岗位", "街道板块", "街道科室", ">社区<", `name="board"`, `name="parent"`,
-		`data-street="`+syl+`"`, "街道板块架构", `id="tree-`+syl+`"`, "石油路街道民生服务板块A岗", "syl_ms_a", "syl_ms_head", "/static/admin.js")
+		`data-street="`+syl+`"`, "街道板块架构", `id="tree-`+syl+`"`, "石油路街道民生服务板块A岗", "syl_ms_a", "syl_ms_head", asset(t, "admin.js"))
 	// The tree: the board, its posts and section, and their staff.
 	tree := r.body[strings.Index(r.body, `id="tree-`+syl+`"`):]
 	tree = tree[:strings.Index(tree, "</details>")]

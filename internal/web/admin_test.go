@@ -6,10 +6,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"zhizhi/internal/auth"
+	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/service"
@@ -162,20 +165,23 @@ func TestAdminCategories(t *testing.T) {
 	}
 	// Bad limits: the cell says why; a stage without its normal limit too.
 	r = a.post("/admin/categories", set(url.Values{"limit.handle.urgent": {"两天"}, "limit.sign.critical": {"5m"}}))
-	expect(t, r, 400, "类别未保存", "时限格式应为数字加单位", "须同时填写一般时限", `aria-invalid="true"`)
+	expect(t, r, 400, "类别未保存", "时限应写作数字加单位", "须同时填写一般时限", `aria-invalid="true"`)
 	a.get("/admin/categories?edit=MS01")
 	r = a.post("/admin/categories", set(url.Values{"name": {""}, "limit.handle.normal": {"0wd"}}))
 	expect(t, r, 400, "名称不能为空", "时限数值应在 1 至")
-	// A good edit: limits per stage and severity, not public.
+	r = a.post("/admin/categories", set(url.Values{"limit.handle.normal": {"48h"}}))
+	expect(t, r, 400, "无法识别的时限单位“h”", `aria-invalid="true"`)
+	// A good edit: limits per stage and severity, typed as pages show them, not public.
 	a.get("/admin/categories?edit=MS01")
-	r = a.post("/admin/categories", set(url.Values{"limit.handle.normal": {"2wd"}, "limit.handle.urgent": {"3wh"}, "limit.accept.normal": {"20m"}}))
+	r = a.post("/admin/categories", set(url.Values{"limit.handle.normal": {"2个工作日"}, "limit.handle.urgent": {"3 工作时"}, "limit.accept.normal": {"20m"}, "limit.verify.normal": {"１天"}, "limit.verify.urgent": {"４８小时"}}))
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("save category: %d %s", r.status, excerpt(r.body))
 	}
 	got, _ := plat.Service.Category("MS01")
 	if got.Public || got.Limits[sla.Handle][sla.Urgent] != (sla.Limit{Amount: 3, Unit: sla.WorkHours}) ||
 		got.Limits[sla.Accept][sla.Normal] != (sla.Limit{Amount: 20, Unit: sla.Minutes}) ||
-		got.Limits[sla.Verify][sla.Normal] != sla.DefaultTable()[sla.Verify][sla.Normal] ||
+		got.Limits[sla.Verify][sla.Urgent] != (sla.Limit{Amount: 48 * 60, Unit: sla.Minutes}) ||
+		got.Limits[sla.Verify][sla.Normal] != (sla.Limit{Amount: 1, Unit: sla.Days}) ||
 		strings.Join(got.Keywords, "|") != "路面|坑洼|破损" || len(got.Questions) != len(orig.Questions) {
 		t.Fatalf("category after save: %+v", got)
 	}
@@ -211,7 +217,67 @@ func TestAdminCalendar(t *testing.T) {
 	if len(cfg.Hours) != 2 || cfg.Hours[0].String() != "09:00-12:00" || len(cfg.Overlay) != 1 || cfg.Overlay[0].Name != "测试假日" {
 		t.Fatalf("calendar after save: %+v", cfg)
 	}
-	expect(t, a.get(r.location), 200, "已保存工作日历", "13:30-17:30", "2099-02-06,holiday,测试假日")
+	expect(t, a.get(r.location), 200, "已保存工作日历", "13:30-17:30", "2099-02-06,休,测试假日")
+}
+
+// TestAdminCalendarView: the calendar page is a year of months with the
+// official days marked, Chinese kinds are read, and a day clicked without
+// the script (a plain POST with toggle=date) is flipped and saved through
+// the same write path.
+func TestAdminCalendarView(t *testing.T) {
+	ctx := context.Background()
+	orig := plat.Service.CalendarConfig(ctx)
+	t.Cleanup(func() { plat.Service.PutCalendar(ctx, orig) })
+	a := signIn(t, "admin")
+	r := a.get("/admin/calendar?year=2026")
+	expect(t, r, 200, `id="calendar-view"`, "2026 年", "1月", "12月", `href="/admin/calendar?year=2025"`, `href="/admin/calendar?year=2027"`,
+		`name="toggle" value="2026-10-01"`, asset(t, "calendar.js"))
+	// National Day: an official holiday, marked 休; 2026-09-20 (a Sunday
+	// before it) is an official make-up day, marked 班.
+	day := func(body, date string) string {
+		m := regexp.MustCompile(`<button[^>]*value="` + date + `"[^>]*>[^<]*<small>[^<]*</small>`).FindString(body)
+		if m == "" {
+			t.Fatalf("no cell for %s", date)
+		}
+		return m
+	}
+	if c := day(r.body, "2026-10-01"); !strings.Contains(c, "official") || !strings.Contains(c, " off") || !strings.Contains(c, "<small>休</small>") {
+		t.Errorf("National Day: %s", c)
+	}
+	if c := day(r.body, "2026-09-20"); !strings.Contains(c, "official") || !strings.Contains(c, " work") || !strings.Contains(c, "<small>班</small>") {
+		t.Errorf("make-up day: %s", c)
+	}
+	if c := day(r.body, "2026-03-04"); strings.Contains(c, "official") || strings.Contains(c, " off") || strings.Contains(c, "<small>休</small>") {
+		t.Errorf("an ordinary Wednesday: %s", c)
+	}
+	// A click without the script: the Wednesday becomes a day off, saved.
+	form := url.Values{"hours": {"08:30-12:00\n14:00-17:30"}, "overlay": {"2099-02-06,休,测试"}, "year": {"2026"}, "toggle": {"2026-03-04"}}
+	r = a.post("/admin/calendar", form)
+	if r.status != http.StatusSeeOther || !strings.Contains(r.location, "year=2026") {
+		t.Fatalf("toggle: %d %s %s", r.status, r.location, excerpt(r.body))
+	}
+	cfg := plat.Service.CalendarConfig(ctx)
+	if len(cfg.Overlay) != 2 || cfg.Overlay[1].Date != "2026-03-04" || cfg.Overlay[1].Kind != calendar.Holiday {
+		t.Fatalf("overlay after the click: %+v", cfg.Overlay)
+	}
+	if plat.Service.Calendar().IsWorkday(time.Date(2026, 3, 4, 12, 0, 0, 0, calendar.Shanghai())) {
+		t.Error("the clicked day is still worked")
+	}
+	r = a.get(r.location)
+	if c := day(r.body, "2026-03-04"); !strings.Contains(c, "custom") || !strings.Contains(c, "<small>休</small>") {
+		t.Errorf("clicked day: %s", c)
+	}
+	// Clicked again: back to the official day.
+	form.Set("overlay", "2099-02-06,休,测试\n2026-03-04,休")
+	if r := a.post("/admin/calendar", form); r.status != http.StatusSeeOther {
+		t.Fatalf("toggle back: %d", r.status)
+	}
+	if cfg := plat.Service.CalendarConfig(ctx); len(cfg.Overlay) != 1 {
+		t.Fatalf("overlay after the second click: %+v", cfg.Overlay)
+	}
+	// A bad date is named, nothing saved.
+	form.Set("toggle", "2026-02-30")
+	expect(t, a.post("/admin/calendar", form), 400, "日期格式应为 YYYY-MM-DD")
 }
 
 func TestAdminAccounts(t *testing.T) {
@@ -228,7 +294,15 @@ func TestAdminAccounts(t *testing.T) {
 	// Field errors in Chinese.
 	r = a.post("/admin/accounts", url.Values{"username": {"a"}, "name": {""}, "role": {string(cases.RoleGridWorker)}, "region_code": {"999"},
 		"phone": {"abc"}, "password": {"short"}, "password2": {"short"}})
-	expect(t, r, 400, "账号未创建", "电话号码格式不正确")
+	expect(t, r, 400, "账号未创建", "电话号码应为11位手机号")
+	// A 7-digit number without its area code is refused, alone, named.
+	a.get("/admin/accounts")
+	r = a.post("/admin/accounts", url.Values{"username": {"sevendigits"}, "name": {"七位电话"}, "role": {string(cases.RoleGridWorker)},
+		"region_code": {"500103014"}, "phone": {"6388123"}, "password": {"password123"}, "password2": {"password123"}})
+	expect(t, r, 400, "账号未创建", "电话号码应为11位手机号", `name="phone"`)
+	if _, err := plat.DB.AccountByUsername(context.Background(), "sevendigits"); err == nil {
+		t.Fatal("an account with a 7-digit phone was created")
+	}
 	a.get("/admin/accounts")
 	r = a.post("/admin/accounts", url.Values{"username": {"a"}, "name": {""}, "role": {string(cases.RoleGridWorker)}, "region_code": {"999"},
 		"password": {"short"}, "password2": {"short"}})
@@ -243,9 +317,12 @@ func TestAdminAccounts(t *testing.T) {
 	grid := strings.Split(strings.Trim(actor(t, "zhouchunyan").RegionPath, "/"), "/")[4]
 	a.get("/admin/accounts")
 	r = a.post("/admin/accounts", url.Values{"username": {"newworker"}, "name": {"新网格员"}, "role": {string(cases.RoleGridWorker)},
-		"region_code": {grid}, "phone": {"13912345678"}, "password": {"password123"}, "password2": {"password123"}})
+		"region_code": {grid}, "phone": {"１３９ １２３４ ５６７８"}, "password": {"password123"}, "password2": {"password123"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("create account: %d %s", r.status, excerpt(r.body))
+	}
+	if got, _ := plat.DB.AccountByUsername(context.Background(), "newworker"); got.Phone != "13912345678" {
+		t.Fatalf("phone stored as %q, want the normal form", got.Phone)
 	}
 	expect(t, a.get(r.location), 200, "已创建账号：newworker", "139****5678")
 	c := newClient(t)
@@ -295,7 +372,9 @@ func TestAdminEditAccount(t *testing.T) {
 	expect(t, a.post(path, with(url.Values{"e.role": {string(cases.RoleHead)}, "e.title": {"国王"}})), 400, "三长须选择职务")
 	a.get("/admin/accounts?edit=" + acct.ID)
 	expect(t, a.post(path, with(url.Values{"e.phone": {"abc"}, "e.password": {"password456"}, "e.password2": {"password789"}})), 400,
-		"电话号码格式不正确", "两次输入的密码不一致")
+		"电话号码应为11位手机号", "两次输入的密码不一致")
+	a.get("/admin/accounts?edit=" + acct.ID)
+	expect(t, a.post(path, with(url.Values{"e.phone": {"1234567"}})), 400, "电话号码应为11位手机号")
 	if got, _ := plat.DB.Account(ctx, acct.ID); got.Name != "待编辑" {
 		t.Fatalf("a refused edit was stored: %+v", got)
 	}
@@ -306,6 +385,13 @@ func TestAdminEditAccount(t *testing.T) {
 		t.Fatalf("edit: %d %s", r.status, excerpt(r.body))
 	}
 	expect(t, a.get(r.location), 200, "已保存账号：editme", "已编辑", "139****5678")
+	a.get("/admin/accounts?edit=" + acct.ID)
+	if r := a.post(path, with(url.Values{"e.phone": {"（023）6388 1234"}})); r.status != http.StatusSeeOther {
+		t.Fatalf("edit landline: %d %s", r.status, excerpt(r.body))
+	}
+	if got, _ := plat.DB.Account(ctx, acct.ID); got.Phone != "023-63881234" {
+		t.Fatalf("landline stored as %q", got.Phone)
+	}
 	if r := w.get("/m"); r.status != http.StatusOK {
 		t.Fatalf("a rename signs the worker out: %d", r.status)
 	}

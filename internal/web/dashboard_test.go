@@ -50,7 +50,7 @@ func TestDashboard(t *testing.T) {
 	lead := signIn(t, "leader")
 	r := lead.get("/dashboard")
 	expect(t, r, 200, "数据看板", "上报", "按期办结率", "当前超期未结", "各板块案件", "各街道案件", "每日上报与办结",
-		"/static/vendor/echarts/echarts.simple.min.js", "/static/dashboard.js")
+		asset(t, "vendor/echarts/echarts.simple.min.js"), asset(t, "dashboard.js"))
 	ch := charts(t, r.body)
 	if len(ch) != 4 || len(ch["day"].Items) != 30 || ch["board"].Kind != "pie" {
 		t.Fatalf("charts %+v", ch)

@@ -205,8 +205,8 @@ func TestEvaluationTop10AndMap(t *testing.T) {
 	y, m := 0, 0
 	fmt.Sscanf(month, "%d-%d", &y, &m)
 	title := fmt.Sprintf("渝中区%d年%d月十佳网格", y, m)
-	expect(t, r, 200, "<title>"+title, `id="top10-title">`+title, `id="print"`, "/static/print.js", "导出Excel", `data-subject="`+grid+`"`, "综合得分")
-	if !strings.Contains(r.body, "/static/evaluation.css") {
+	expect(t, r, 200, "<title>"+title, `id="top10-title">`+title, `id="print"`, asset(t, "print.js"), "导出Excel", `data-subject="`+grid+`"`, "综合得分")
+	if !strings.Contains(r.body, asset(t, "evaluation.css")) {
 		t.Error("no stylesheet")
 	}
 	// Printed: no navigation, A4.

@@ -15,3 +15,6 @@ func SetMaxSheetRows(n int) func() {
 	maxSheetRows = n
 	return func() { maxSheetRows = old }
 }
+
+// AssetURL is the template function asset: a static file's hashed address.
+var AssetURL = assetURL

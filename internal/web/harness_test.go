@@ -26,6 +26,7 @@ import (
 	"zhizhi/internal/server"
 	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/store"
+	"zhizhi/internal/web"
 )
 
 // The platform with the demo loaded, shared by the tests of this package;
@@ -278,3 +279,13 @@ func caseByID(t *testing.T, id string) cases.Case {
 }
 
 var _ = store.ErrNotFound
+
+// asset is the content-hashed address pages use for a static file.
+func asset(t *testing.T, name string) string {
+	t.Helper()
+	u, err := web.AssetURL(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

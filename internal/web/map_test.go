@@ -72,7 +72,7 @@ func TestMapShapes(t *testing.T) {
 	cmd := signIn(t, "syl_zhihui")
 	board := cmd.get("/board")
 	m := boundsRE.FindStringSubmatch(board.body)
-	if m == nil || !strings.Contains(board.body, `id="map"`) || !strings.Contains(board.body, "/static/vendor/leaflet/leaflet.js") {
+	if m == nil || !strings.Contains(board.body, `id="map"`) || !strings.Contains(board.body, asset(t, "vendor/leaflet/leaflet.js")) {
 		t.Fatalf("the board has no map: %s", excerpt(board.body))
 	}
 	bbox := m[1]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"sync"
@@ -19,6 +20,12 @@ import (
 
 // swScope is where the service worker works: the grid worker's pages.
 const swScope = "/m"
+
+// swAssets are the static files the worker keeps on install, by plain
+// name; it asks for their content-hashed addresses, which the phone pages
+// name. The pages' other assets (the map's script) are kept when a page
+// asks (offline.js warms the worker with every asset the page names).
+var swAssets = []string{"app.css", "clock.js", "photos.js", "report.js", "offline.js", "offline.css", "favicon.svg"}
 
 var (
 	swOnce  sync.Once
@@ -54,7 +61,15 @@ func serviceWorkerScript() ([]byte, error) {
 			return
 		}
 		version := hex.EncodeToString(h.Sum(nil))[:12]
+		urls := make([]string, len(swAssets))
+		for i, name := range swAssets {
+			if urls[i], swError = assetURL(name); swError != nil {
+				return
+			}
+		}
+		list, _ := json.Marshal(urls)
 		swBody = bytes.ReplaceAll(src, []byte("__VERSION__"), []byte(version))
+		swBody = bytes.ReplaceAll(swBody, []byte("__ASSETS__"), list)
 	})
 	return swBody, swError
 }

@@ -21,12 +21,13 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/store"
+	"zhizhi/internal/web"
 )
 
 func TestServiceWorkerScript(t *testing.T) {
 	c := newClient(t)
 	r := c.get("/sw.js")
-	expect(t, r, 200, "zhizhi-m-", "/m/report", "/static/offline.js")
+	expect(t, r, 200, "zhizhi-m-", "/m/report", "/static/offline.")
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
 		t.Errorf("service worker served as %q", ct)
 	}
@@ -36,11 +37,22 @@ func TestServiceWorkerScript(t *testing.T) {
 	if strings.Contains(r.body, "__VERSION__") {
 		t.Error("the version was not written into the service worker")
 	}
-	// Every asset it keeps exists.
-	for _, a := range []string{"/static/app.css", "/static/clock.js", "/static/photos.js", "/static/report.js",
-		"/static/offline.js", "/static/offline.css", "/static/favicon.svg"} {
-		if !strings.Contains(r.body, "'"+a+"'") {
+	// Every asset it keeps exists, under the content-hashed name the phone
+	// pages use.
+	pages := c.get("/m/report").body + signIn(t, "zhouchunyan").get("/m/report").body
+	for _, name := range []string{"app.css", "clock.js", "photos.js", "report.js", "offline.js", "offline.css", "favicon.svg"} {
+		a, err := web.AssetURL(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.body, `"`+a+`"`) {
 			t.Errorf("sw.js does not keep %s", a)
+		}
+		if strings.Contains(r.body, `"/static/`+name+`"`) {
+			t.Errorf("sw.js keeps the plain name of %s", name)
+		}
+		if !strings.Contains(pages, a) {
+			t.Errorf("the phone's report page does not name %s", a)
 		}
 		if a := c.get(a); a.status != 200 {
 			t.Errorf("%s: %d", a.body, a.status)
@@ -51,9 +63,9 @@ func TestServiceWorkerScript(t *testing.T) {
 func TestOfflineReportPages(t *testing.T) {
 	c := signIn(t, "zhouchunyan")
 	me := actor(t, "zhouchunyan")
-	expect(t, c.get("/m/report"), 200, `id="outbox"`, `data-account="`+me.AccountID+`"`, `/static/offline.js`, `class="photo-offline"`,
+	expect(t, c.get("/m/report"), 200, `id="outbox"`, `data-account="`+me.AccountID+`"`, asset(t, "offline.js"), `class="photo-offline"`,
 		`data-required="shop"`)
-	expect(t, c.get("/m"), 200, `id="outbox"`, `/static/offline.js`)
+	expect(t, c.get("/m"), 200, `id="outbox"`, asset(t, "offline.js"))
 
 	// The phone's script sends through the JSON API with the session
 	// cookie and its own reference; sending again (a lost answer) returns
@@ -126,12 +138,18 @@ func (h *hitCounter) count(path string) int {
 // setOffline cuts a tab off the network, or connects it again: its
 // navigator.onLine and online/offline events, its requests, and the
 // requests of the service worker that controls it.
+//
+// The requests are cut or connected first and navigator.onLine changes
+// last, as on a phone: the page's "online" event must not come while its
+// requests still fail (a report sent at once would meet a dead network).
 func (b *tab) setOffline(off bool) {
 	b.t.Helper()
-	if _, err := chromedp.Call(b.ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
-		Offline: off, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
-		b.t.Fatalf("override network state: %v", err)
-	}
+	defer func() {
+		if _, err := chromedp.Call(b.ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+			Offline: off, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+			b.t.Fatalf("override network state: %v", err)
+		}
+	}()
 	if _, err := chromedp.Call(b.ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
 		EmulateOfflineServiceWorker: &off,
 		MatchedNetworkConditions:    []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}},

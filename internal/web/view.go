@@ -26,18 +26,27 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"whenShort":  c.whenShort,
 		"ms":         func(t time.Time) int64 { return t.UnixMilli() },
 		"photoURL":   c.svc.PhotoURL,
-		"cut":        cut,
-		"taskRole":   taskRoleLabel,
-		"taskState":  taskStateLabel,
-		"status":     func(c sla.Clock, now time.Time) sla.Status { return c.Status(now) },
-		"has":        func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
-		"join":       strings.Join,
+		"asset":      assetURL,
+		"thumbURL":   c.svc.ThumbURL,
+		"weekday": func(date string) int { // 0 Sunday … 6 Saturday; -1 for a bad date
+			d, err := time.Parse("2006-01-02", date)
+			if err != nil {
+				return -1
+			}
+			return int(d.Weekday())
+		},
+		"cut":       cut,
+		"taskRole":  taskRoleLabel,
+		"taskState": taskStateLabel,
+		"status":    func(c sla.Clock, now time.Time) sla.Status { return c.Status(now) },
+		"has":       func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
+		"join":      strings.Join,
 		// qs marks a query string the console wrote itself (a checked board
 		// filter) as safe after "?" in a link.
-		"qs":      func(s string) template.URL { return template.URL(s) },
-		"inc":     func(i int) int { return i + 1 },
-		"known":   func(k string) bool { return knownInputs[k] },
-		"outcome": c.stepOutcome,
+		"qs": func(s string) template.URL { return template.URL(s) },
+		"inc":       func(i int) int { return i + 1 },
+		"known":     func(k string) bool { return knownInputs[k] },
+		"outcome":   c.stepOutcome,
 		"reportKnown": func(k string) bool {
 			return reportInputs[k] || strings.HasPrefix(k, "answers.")
 		},

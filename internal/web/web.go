@@ -12,7 +12,6 @@ import (
 	"embed"
 	"errors"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -175,14 +174,8 @@ func New(svc *service.Service, log *slog.Logger) *Console {
 		}
 	}
 	c.pages = c.parsePages()
-	sub, _ := fs.Sub(staticFS, "static")
-	files := http.FileServerFS(sub)
-	c.static = http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Assets change only with the binary; a short cache keeps pages fast
-		// without pinning an old script after an upgrade.
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		files.ServeHTTP(w, r)
-	}))
+	// Content-hashed names, gzip and cache lifetimes: see assets.go.
+	c.static = http.StripPrefix("/static/", http.HandlerFunc(serveAsset))
 	c.mux.Handle("GET /static/", c.static)
 	c.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
@@ -206,6 +199,13 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		http.NotFound(w, r)
+		return
+	}
+	// A page that does not exist gets the console's own 404 page (Chinese,
+	// with the way home), not the mux's plain text.
+	if _, pattern := c.mux.Handler(r); pattern == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		h.Set("Cache-Control", "no-store")
+		c.fail(w, r, apperr.New(apperr.NotFound, "您要打开的页面不存在，可能是地址有误或页面已移除"))
 		return
 	}
 	c.mux.ServeHTTP(w, r)

@@ -291,6 +291,14 @@ func TestFullLoopThroughForms(t *testing.T) {
 		t.Fatalf("no photo address on the case page")
 	}
 	expect(t, newClient(t).get(html.UnescapeString(m[1])), 200)
+	// The page shows the thumbnail and links to the full photo.
+	if !strings.HasSuffix(html.UnescapeString(m[1]), "&v=thumb") {
+		t.Errorf("the case page shows the full photo, not its thumbnail: %s", m[1])
+	}
+	full := regexp.MustCompile(`href="(/api/v1/photos/` + cs.Photos[0].Hash + `\?[^"]+)"`).FindStringSubmatch(page.body)
+	if full == nil || strings.Contains(full[1], "v=thumb") {
+		t.Errorf("no link to the full photo: %v", full)
+	}
 	if r := cmd.get("/api/v1/photos/" + cs.Photos[0].Hash); r.status != http.StatusNotFound {
 		t.Errorf("photo by bare hash: %d, want 404", r.status)
 	}
@@ -380,7 +388,7 @@ func TestBoard(t *testing.T) {
 	cs := reportCase(t, "zhouchunyan", "MS03", "队列测试：垃圾桶满溢")
 	c := signIn(t, "syl_zhihui")
 	r := c.get("/board")
-	expect(t, r, 200, "今日上报", "今日受理", "今日结案", "超期未结", `data-id="`+cs.ID+`"`, "data-due=", "/static/board.js")
+	expect(t, r, 200, "今日上报", "今日受理", "今日结案", "超期未结", `data-id="`+cs.ID+`"`, "data-due=", asset(t, "board.js"))
 	// Filters.
 	expect(t, c.get("/board?q="+url.QueryEscape("队列测试")), 200, cs.Number)
 	if r := c.get("/board?state=closed"); strings.Contains(r.body, cs.ID) {
@@ -450,7 +458,15 @@ func TestPageWeight(t *testing.T) {
 func TestErrorPages(t *testing.T) {
 	c := signIn(t, "syl_zhihui")
 	expect(t, c.get("/cases/NO-SUCH-CASE"), 404, "案件不存在", "返回首页")
-	expect(t, c.get("/no/such/page"), 404)
+	// Unknown paths get the console's own page, in Chinese, with the way
+	// home — signed in or not.
+	for _, cl := range []*client{c, newClient(t)} {
+		r := cl.get("/no/such/page")
+		expect(t, r, 404, "找不到页面", "页面不存在", `href="/"`, "返回首页")
+		if !strings.Contains(r.header.Get("Content-Type"), "text/html") || strings.Contains(r.body, "404 page not found") {
+			t.Errorf("unknown path: %s %q", r.header.Get("Content-Type"), excerpt(r.body))
+		}
+	}
 	if r := c.get("/static/app.css"); r.status != 200 || !strings.Contains(r.header.Get("Content-Type"), "text/css") {
 		t.Errorf("stylesheet: %d %s", r.status, r.header.Get("Content-Type"))
 	}

@@ -8,6 +8,13 @@
   'use strict';
   var headers = { 'X-Requested-With': 'fetch' };
   var levelLabel = { district: '区县', street: '街道', community: '社区', grid: '网格' };
+  // The content-hashed addresses of what loadLeaflet adds, from this
+  // script's own tag (the plain names still work, with a short cache).
+  var me = document.currentScript;
+  function src(attr, plain) { return (me && me.getAttribute(attr)) || plain; }
+  var leafletCSS = src('data-leaflet-css', '/static/vendor/leaflet/leaflet.css');
+  var leafletJS = src('data-leaflet-js', '/static/vendor/leaflet/leaflet.js');
+  var mapCSS = src('data-map-css', '/static/map.css');
 
   // loadLeaflet loads the library and its stylesheet on demand (the pin
   // picker: the report page stays light until the map is opened).
@@ -21,14 +28,14 @@
     }
     var css = document.createElement('link');
     css.rel = 'stylesheet';
-    css.href = '/static/vendor/leaflet/leaflet.css';
+    css.href = leafletCSS;
     one(css);
     var own = document.createElement('link');
     own.rel = 'stylesheet';
-    own.href = '/static/map.css';
+    own.href = mapCSS;
     one(own);
     var js = document.createElement('script');
-    js.src = '/static/vendor/leaflet/leaflet.js';
+    js.src = leafletJS;
     one(js);
   }
 

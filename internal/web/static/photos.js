@@ -43,7 +43,7 @@
         shrink(file).then(upload).then(function (p) {
           span.classList.remove('loading');
           span.innerHTML = '<img alt="已上传照片"><input type="hidden" name="photo">';
-          span.querySelector('img').src = p.url;
+          span.querySelector('img').src = p.thumb_url || p.url;
           span.querySelector('input').value = p.hash;
         }).catch(function (err) {
           span.remove();

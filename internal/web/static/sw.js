@@ -6,8 +6,10 @@
 'use strict';
 var VERSION = '__VERSION__';
 var CACHE = 'zhizhi-m-' + VERSION;
-var ASSETS = ['/static/app.css', '/static/clock.js', '/static/photos.js', '/static/report.js',
-  '/static/offline.js', '/static/offline.css', '/static/favicon.svg'];
+// ASSETS are the content-hashed addresses the pages name (the server
+// writes them in: app.css, clock.js, photos.js, report.js, offline.js,
+// offline.css, favicon.svg).
+var ASSETS = __ASSETS__;
 var PAGES = ['/m', '/m/report'];
 // WAIT is how long a page waits for the network on a weak signal before the
 // kept copy is shown.
