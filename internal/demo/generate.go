@@ -525,7 +525,11 @@ func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord
 			if d := p.c.Tasks[li].Handle.Due; d.Before(due) {
 				due = d
 			}
-			do(g.deskActor(u), cases.Command{Action: cases.ActFeedback, Note: "已配合牵头单位完成处置", Photos: g.photos[1:2]}, g.before(at, due, 20*time.Minute, true))
+			// A co-unit's feedback still in the future leaves the case in
+			// handling: the lead's feedback and the verification wait for it.
+			if !do(g.deskActor(u), cases.Command{Action: cases.ActFeedback, Note: "已配合牵头单位完成处置", Photos: g.photos[1:2]}, g.before(at, due, 20*time.Minute, true)) {
+				return p, nil
+			}
 		}
 	}
 	// Some units ask for more time before their limit and get it; a late
