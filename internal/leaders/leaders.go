@@ -61,6 +61,7 @@ type Pairing struct {
 	Kind       TargetKind `json:"kind"`
 	Target     string     `json:"target"`      // a region code, or an enterprise's unified social credit code
 	TargetName string     `json:"target_name"` // the region's or the enterprise's name
+	Region     string     `json:"region,omitempty"` // an enterprise's street or community code (a region target is its own)
 	RegionPath string     `json:"region_path"`
 	From       time.Time  `json:"from"`
 	To         time.Time  `json:"to"` // exclusive
@@ -87,6 +88,9 @@ func (p *Pairing) Validate() error {
 	p.TargetName = strings.TrimSpace(p.TargetName)
 	if p.Kind == TargetEnterprise && p.TargetName == "" {
 		f.Add("target_name", "请填写企业名称")
+	}
+	if p.Kind == TargetEnterprise && p.Region == "" {
+		f.Add("region", "请选择企业所在的街道或社区")
 	}
 	if len([]rune(p.TargetName)) > 100 {
 		f.Add("target_name", "名称不能超过100字")

@@ -53,7 +53,7 @@ type List struct {
 	OwnerName  string    `json:"owner_name"`
 	RegionPath string    `json:"region_path"` // whose list: a district's, a street's
 	From       time.Time `json:"from"`
-	To         time.Time `json:"to"` // exclusive
+	To         time.Time `json:"to"`              // exclusive
 	Topic      string    `json:"topic,omitempty"` // 每月一题: the month's problem
 	CreatedAt  time.Time `json:"created_at"`
 }
