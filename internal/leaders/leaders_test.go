@@ -173,6 +173,10 @@ func TestMilestoneClocksOnTheOfficialCalendar(t *testing.T) {
 	if st := p3.Milestones[1].Clock.Status(late); st != sla.DoneLate {
 		t.Fatalf("met late: %s", st)
 	}
+	early, err := p.MeetMilestone(2, "提前完成", nil, "u1", start)
+	if err != nil || early.Milestones[1].Clock.Status(late) != sla.Done {
+		t.Fatalf("a milestone met before its planned start: %v", err)
+	}
 	if _, err := p3.MeetMilestone(2, "again", nil, "u1", late); err == nil {
 		t.Fatal("a met milestone met again")
 	}

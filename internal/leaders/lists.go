@@ -249,7 +249,11 @@ func (p Project) MeetMilestone(seq int, evidence string, photos []cases.Photo, b
 		return p, apperr.Newf(apperr.Refused, "节点“%s”已完成", p.Milestones[i].Title)
 	}
 	ms := slices.Clone(p.Milestones)
-	c, err := ms[i].Clock.Stop(now)
+	at := now
+	if at.Before(ms[i].Clock.Start) {
+		at = ms[i].Clock.Start // met before its planned start: on time
+	}
+	c, err := ms[i].Clock.Stop(at)
 	if err != nil {
 		return p, err
 	}
