@@ -59,8 +59,8 @@ type Pairing struct {
 	LeaderID   string     `json:"leader_id"`
 	LeaderName string     `json:"leader_name"`
 	Kind       TargetKind `json:"kind"`
-	Target     string     `json:"target"`      // a region code, or an enterprise's unified social credit code
-	TargetName string     `json:"target_name"` // the region's or the enterprise's name
+	Target     string     `json:"target"`           // a region code, or an enterprise's unified social credit code
+	TargetName string     `json:"target_name"`      // the region's or the enterprise's name
 	Region     string     `json:"region,omitempty"` // an enterprise's street or community code (a region target is its own)
 	RegionPath string     `json:"region_path"`
 	From       time.Time  `json:"from"`
