@@ -620,3 +620,70 @@ func TestSupervisedCaseClock(t *testing.T) {
 		t.Fatalf("monthly topic board %+v", b)
 	}
 }
+
+// TestScenarioS5Milestones: the 菜袁路 ventilation repair as a project on
+// 菜园坝街道's own list, with four milestones one after another on the
+// official calendar; the project cannot close before each is met.
+func TestScenarioS5Milestones(t *testing.T) {
+	now := time.Now()
+	var l struct {
+		ID         string `json:"id"`
+		RegionPath string `json:"region_path"`
+	}
+	mustJSON(t, as(t, "qu_zhihui", 201, "POST", "/api/v1/lists", map[string]any{"name": "菜园坝街道民生实事清单", "kind": "street",
+		"region": "500103007", "from": rfc(now.Add(-time.Hour)), "to": rfc(now.AddDate(0, 6, 0))}), &l)
+	if l.RegionPath != "/500000/500103/500103007/" {
+		t.Fatalf("street list %+v", l)
+	}
+	refuse(t, "jfb_zhihui", 403, "", "POST", "/api/v1/lists", map[string]any{"name": "越权清单", "kind": "street",
+		"region": "500103007", "from": rfc(now), "to": rfc(now.AddDate(0, 6, 0))})
+	var p struct {
+		ID         string `json:"id"`
+		State      string `json:"state"`
+		Milestones []struct {
+			Title string `json:"title"`
+			Clock struct {
+				Start time.Time `json:"start"`
+				Due   time.Time `json:"due"`
+			} `json:"clock"`
+		} `json:"milestones"`
+	}
+	titles := []string{"入户摸排", "居民代表大会议定维修资金", "消防专家讲解风险", "四套新风系统安装完成"}
+	days := []int{3, 5, 2, 10}
+	var ms []map[string]any
+	for i, ti := range titles {
+		ms = append(ms, map[string]any{"title": ti, "limit": map[string]any{"amount": days[i], "unit": "work_days"}})
+	}
+	mustJSON(t, as(t, "qu_zhihui", 201, "POST", "/api/v1/projects", map[string]any{"name": "菜袁路107、109号新风系统维修", "goal": "恢复新风系统，消除火灾隐患",
+		"lead_unit": "zj", "co_units": []string{"xf"}, "region": "500103007", "list_id": l.ID, "milestones": ms}), &p)
+	if len(p.Milestones) != 4 || p.State != "open" {
+		t.Fatalf("project %+v", p)
+	}
+	cal := plat.Service.Calendar()
+	for i, m := range p.Milestones {
+		if due := sla.Due(cal, m.Clock.Start, sla.Limit{Amount: days[i], Unit: sla.WorkDays}); !due.Equal(m.Clock.Due) || m.Title != titles[i] {
+			t.Fatalf("milestone %d (%s) due %v, want %v", i+1, m.Title, m.Clock.Due, due)
+		}
+	}
+	var b struct {
+		Items []struct {
+			Kind     string `json:"kind"`
+			RefID    string `json:"ref_id"`
+			Clock    string `json:"clock"`
+			LastStep string `json:"last_step"`
+		} `json:"items"`
+	}
+	mustJSON(t, as(t, "qu_zhihui", 200, "GET", "/api/v1/lists/"+l.ID, nil), &b)
+	if len(b.Items) != 1 || b.Items[0].RefID != p.ID || b.Items[0].Clock != "green" || !strings.Contains(b.Items[0].LastStep, "入户摸排") {
+		t.Fatalf("street list board %+v", b.Items)
+	}
+	for seq := 1; seq <= 4; seq++ {
+		if seq == 4 {
+			refuse(t, "qu_zhihui", 409, "", "POST", "/api/v1/projects/"+p.ID+"/actions", map[string]any{"action": "verify", "verdict": "验收"})
+		}
+		as(t, "qu_zhihui", 200, "POST", "/api/v1/projects/"+p.ID+"/actions", map[string]any{"action": "meet", "seq": seq, "evidence": titles[seq-1] + "：已完成"})
+	}
+	refuse(t, "qu_zhihui", 409, "", "POST", "/api/v1/projects/"+p.ID+"/actions", map[string]any{"action": "meet", "seq": 4, "evidence": "again"})
+	refuse(t, "qu_zhihui", 409, "", "POST", "/api/v1/projects/"+p.ID+"/actions", map[string]any{"action": "verify", "verdict": "验收合格", "version": 1})
+	as(t, "qu_zhihui", 200, "POST", "/api/v1/projects/"+p.ID+"/actions", map[string]any{"action": "verify", "verdict": "验收合格"})
+}
