@@ -74,6 +74,9 @@ func (g *generator) scenarioLeaders(ctx context.Context, visits int) error {
 		if t.After(g.now) {
 			t = t.AddDate(0, 0, -1)
 		}
+		if i >= visits-len(demoLeaders) {
+			t = g.now.Add(-time.Duration(1+g.pick(3)) * time.Hour).Truncate(time.Minute) // the latest: their cases still open
+		}
 		comm := g.w.byCode[grid.ParentCode]
 		pt := grid.Shape.Centroid()
 		if !grid.Shape.Contains(pt) {
@@ -89,6 +92,9 @@ func (g *generator) scenarioLeaders(ctx context.Context, visits int) error {
 		}
 		row := visitRow{v: v}
 		k := []int{0, 1, 1, 1, 2, 2, 2, 3}[g.pick(8)]
+		if i >= visits-len(demoLeaders) {
+			k = 2
+		}
 		for j := 0; j < k; j++ {
 			cat, _ := g.svc.Category(leaderProblems[g.pick(len(leaderProblems))])
 			var p pending
@@ -371,7 +377,8 @@ func leadersNow(ctx context.Context, svc *service.Service, w *world, actors map[
 		}
 		if _, _, err := svc.Supervise(ctx, lead, it.RefID, service.SuperviseInput{Note: "群众反映强烈，请加快办理", Limit: sla.Limit{Amount: 3, Unit: sla.WorkDays}, ListID: ls[0].ID}); err == nil {
 			n++
-		}
+		} else {
+			}
 	}
 	return nil
 }
