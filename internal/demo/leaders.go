@@ -377,7 +377,6 @@ func leadersNow(ctx context.Context, svc *service.Service, w *world, actors map[
 		}
 		if _, _, err := svc.Supervise(ctx, lead, it.RefID, service.SuperviseInput{Note: "群众反映强烈，请加快办理", Limit: sla.Limit{Amount: 3, Unit: sla.WorkDays}, ListID: ls[0].ID}); err == nil {
 			n++
-		} else {
 		}
 	}
 	return nil
