@@ -75,6 +75,7 @@ func TestLeaderConsole(t *testing.T) {
 	}
 	expect(t, c.get(r.location), 200, "已督办", `class="tag supervised"`)
 	expect(t, c.get("/leader"), 200, "我督办的案件", made[1].Number, "三日内办结")
+	expect(t, c.get("/cases/"+made[1].ID), 200, `id="supervisions"`, "区领导：三日内办结")
 
 	// Totals and the drill-down to the cases.
 	tot := c.get("/visits/totals?by=street")
