@@ -74,6 +74,12 @@ func TestLeaderConsole(t *testing.T) {
 		t.Fatalf("supervise: %d %s", r.status, excerpt(r.body))
 	}
 	expect(t, c.get(r.location), 200, "已督办", `class="tag supervised"`)
+	csv := c.get("/lists/" + lists[0].ID + "/export?format=csv")
+	expect(t, csv, 200, "事项,状态", made[0].Number, made[1].Number, "催办次数")
+	if xl := c.get("/lists/" + lists[0].ID + "/export"); xl.status != 200 || !strings.HasPrefix(xl.body, "PK") {
+		t.Fatalf("xlsx export: %d", xl.status)
+	}
+	expect(t, c.get("/lists/"+lists[0].ID+"/export?format=pdf"), 400, "导出格式")
 	expect(t, c.get("/leader"), 200, "我督办的案件", made[1].Number, "三日内办结")
 	expect(t, c.get("/cases/"+made[1].ID), 200, `id="supervisions"`, "区领导：三日内办结")
 

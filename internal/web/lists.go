@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -102,4 +103,41 @@ func (c *Console) listSupervise(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/lists/"+url.PathEscape(listID)+"?done=supervise", http.StatusSeeOther)
 	return nil
+}
+
+// listExport downloads a list's board as Excel (format=xlsx, the default)
+// or CSV: every item the reader may see with its state, clock, owner and
+// last step.
+func (c *Console) listExport(w http.ResponseWriter, r *http.Request) error {
+	b, err := c.svc.ListBoard(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "" {
+		q := r.URL.Query()
+		q.Set("format", "xlsx")
+		r.URL.RawQuery = q.Encode()
+	}
+	loc := c.svc.Calendar().Location()
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format("2006-01-02 15:04")
+	}
+	s := sheet{Name: "清单", Header: []string{"类型", "编号", "事项", "状态", "时限", "到期", "责任单位", "最新进展", "进展时间", "督办", "催办次数"}}
+	for _, it := range b.Items {
+		kind, clock, sup := "案件", "", ""
+		if it.Kind == leaders.ItemProject {
+			kind = "重点整治整改项目"
+		}
+		if it.Clock != "" {
+			clock = it.Clock.Label()
+		}
+		if it.Supervised {
+			sup = "是"
+		}
+		s.Rows = append(s.Rows, []any{kind, it.Number, it.Title, it.StateLabel, clock, at(it.Due), it.Owner, it.LastStep, at(it.LastAt), sup, it.Urges})
+	}
+	return c.sendSheets(w, r, b.List.Name, []sheet{s})
 }

@@ -125,6 +125,7 @@ var routes = []route{
 	{"GET", "/leader", leaderOnly, (*Console).leaderHome},
 	{"GET", "/lists", steerers, (*Console).listsPage},
 	{"GET", "/lists/{id}", steerers, (*Console).listBoard},
+	{"GET", "/lists/{id}/export", steerers, (*Console).listExport},
 	{"POST", "/lists/{id}/urge", listSteerers, (*Console).listUrge},
 	{"POST", "/lists/{id}/supervise", listSteerers, (*Console).listSupervise},
 	{"GET", "/projects/{id}", signed, (*Console).projectPage},
