@@ -109,6 +109,12 @@ func init() {
 		{"POST", "/api/v1/cases/{id}/supervise", signed, (*API).supervise, "Supervise (督办) a case: the case's supervise action and a supervision with its own deadline clock on the official calendar, in one step (leaders, commanders)"},
 		{"GET", "/api/v1/supervisions", signed, (*API).listSupervisions, "Supervisions with their cases' progress since, reported back to the supervisor (?supervisor=me|id or ?case=id)"},
 		{"POST", "/api/v1/cases/{id}/key-project", signed, (*API).keyProject, "Take a case on as a district key rectification project in one step (S6): escalate it from the street center, make the project and put it on the district's key project list (commanders)"},
+		{"GET", "/api/v1/training/courses", signed, (*API).listCourses, "Cadre training courses (leaders, commanders, admins)"},
+		{"POST", "/api/v1/training/courses", signed, (*API).createCourse, "Add a training course: title, topic (e.g. 数字化转型, 项目融资), provider, class hours (leaders, commanders, admins; audited)"},
+		{"POST", "/api/v1/training/sessions", signed, (*API).recordSession, "Record a session of a course with its trainers and the cadres attending (accounts in the caller's region; audited)"},
+		{"GET", "/api/v1/training/figures", signed, (*API).trainingFigures, "Cadres trained, attendances and class hours per street or department in the caller's region (?by=street|unit&from=&to=)"},
+		{"GET", "/api/v1/cadres/{id}", signed, (*API).cadreRecord, "A cadre's training record: sessions with their courses, class hours, practical postings (the cadre, or leaders, commanders and admins of their region; me for oneself)"},
+		{"POST", "/api/v1/cadres/{id}/postings", signed, (*API).addPosting, "Record a cadre's practical posting (多岗位历练) for a period (audited)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
 		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},
 	}

@@ -291,3 +291,28 @@ func TestCanSeeAndSteers(t *testing.T) {
 		}
 	}
 }
+
+func TestTrainingValidate(t *testing.T) {
+	at := day(2026, 5, 12, 9)
+	for _, tc := range []struct {
+		name  string
+		err   error
+		field string
+	}{
+		{"course good", (&Course{Title: "数字化转型专题培训", Topic: "数字化转型", Hours: 8}).Validate(), ""},
+		{"course no topic", (&Course{Title: "t", Hours: 8}).Validate(), "topic"},
+		{"course hours", (&Course{Title: "t", Topic: "x", Hours: 0}).Validate(), "hours"},
+		{"session good", (&Session{CourseID: "c", At: at, Place: "红色三岩学院", Trainers: []string{"张教授"}, Attendees: []string{"a", "b"}}).Validate(), ""},
+		{"session repeats", (&Session{CourseID: "c", At: at, Place: "p", Trainers: []string{"张"}, Attendees: []string{"a", "a"}}).Validate(), "attendees[1]"},
+		{"session no trainer", (&Session{CourseID: "c", At: at, Place: "p", Attendees: []string{"a"}}).Validate(), "trainers"},
+		{"session no place", (&Session{CourseID: "c", At: at, Trainers: []string{"张"}, Attendees: []string{"a"}}).Validate(), "place"},
+		{"posting good", (&Posting{CadreID: "a", Post: "新影村社区第一书记", From: at, To: at.AddDate(1, 0, 0)}).Validate(), ""},
+		{"posting backwards", (&Posting{CadreID: "a", Post: "p", From: at, To: at.AddDate(0, -1, 0)}).Validate(), "to"},
+		{"posting no post", (&Posting{CadreID: "a", From: at, To: at.AddDate(1, 0, 0)}).Validate(), "post"},
+	} {
+		got := fields(tc.err)
+		if tc.field == "" && got != nil || tc.field != "" && !slices.Contains(got, tc.field) {
+			t.Errorf("%s: fields %v, want %q", tc.name, got, tc.field)
+		}
+	}
+}

@@ -463,7 +463,8 @@ CREATE INDEX cases_held ON cases (id) WHERE state = 'held';
 	},
 	// 11: leaders at the grassroots (issue 13, internal/leaders): pairings,
 	// on-site office visits and the cases their problems became, lists and
-	// their items, key rectification projects, supervisions. Each row keeps
+	// their items, key rectification projects, supervisions, and cadre
+	// training (courses, sessions, attendance, postings). Each row keeps
 	// the indexed columns beside the whole record as JSON (doc).
 	11: {
 		common: `
@@ -540,6 +541,34 @@ CREATE TABLE supervisions (
 );
 CREATE INDEX supervisions_case ON supervisions (case_id);
 CREATE INDEX supervisions_supervisor ON supervisions (supervisor_id, at);
+CREATE TABLE training_courses (
+	id  TEXT PRIMARY KEY,
+	doc TEXT NOT NULL
+);
+CREATE TABLE training_sessions (
+	id          TEXT PRIMARY KEY,
+	course_id   TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	at          BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE TABLE training_attendance (
+	session_id  TEXT NOT NULL,
+	account_id  TEXT NOT NULL,
+	street_code TEXT NOT NULL DEFAULT '',
+	unit_id     TEXT NOT NULL DEFAULT '',
+	hours       INTEGER NOT NULL,
+	at          BIGINT NOT NULL,
+	PRIMARY KEY (session_id, account_id)
+);
+CREATE INDEX training_attendance_account ON training_attendance (account_id, at);
+CREATE TABLE cadre_postings (
+	id       TEXT PRIMARY KEY,
+	cadre_id TEXT NOT NULL,
+	from_at  BIGINT NOT NULL,
+	doc      TEXT NOT NULL
+);
+CREATE INDEX cadre_postings_cadre ON cadre_postings (cadre_id, from_at);
 `,
 		postgres: `
 ALTER TABLE leader_pairings ALTER COLUMN region_path TYPE TEXT COLLATE "C";
