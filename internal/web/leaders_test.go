@@ -110,6 +110,25 @@ func TestLeaderConsole(t *testing.T) {
 	}
 	expect(t, cg.get(r.location), 200, "已记录节点完成", "milestone met", "报告节点完成：完成")
 	expect(t, signIn(t, "jumin").get("/projects/"+proj.ID), 404)
+
+	// A cadre's record: a session and a posting, read by the leader and by
+	// the cadre; another street's commander is refused.
+	course, err := plat.Service.CreateCourse(ctx, lead, leaders.Course{Title: "项目融资专题培训", Topic: "项目融资", Provider: "红色三岩学院", Hours: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syl := actor(t, "syl_zhihui")
+	if _, err := plat.Service.RecordSession(ctx, lead, leaders.Session{CourseID: course.ID, At: now.Add(-time.Hour), Place: "红色三岩学院",
+		Trainers: []string{"王老师"}, Attendees: []string{syl.AccountID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plat.Service.AddPosting(ctx, lead, leaders.Posting{CadreID: syl.AccountID, Post: "新影村社区第一书记（挂职）",
+		From: now.AddDate(0, -1, 0), To: now.AddDate(0, 5, 0)}, ""); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c.get("/cadres/"+syl.AccountID), 200, "项目融资专题培训", "王老师", "新影村社区第一书记（挂职）", "学时")
+	expect(t, signIn(t, "syl_zhihui").get("/cadres/me"), 200, "项目融资专题培训")
+	expect(t, signIn(t, "jfb_zhihui").get("/cadres/"+syl.AccountID), 404)
 	expect(t, signIn(t, "jfb_zhihui").get("/lists/"+lists[0].ID), 404)
 }
 

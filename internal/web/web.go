@@ -135,6 +135,7 @@ var routes = []route{
 	{"GET", "/visits", steerers, (*Console).visitsPage},
 	{"GET", "/visits/totals", steerers, (*Console).visitTotals},
 	{"GET", "/visits/{id}", steerers, (*Console).visitPage},
+	{"GET", "/cadres/{id}", signed, (*Console).cadrePage},
 	{"GET", "/admin", admins, (*Console).adminHome},
 	{"GET", "/admin/regions", admins, (*Console).adminRegions},
 	{"POST", "/admin/regions", admins, (*Console).adminImportRegions},
