@@ -326,6 +326,10 @@ func checkDemoLeaders(t *testing.T, svc *service.Service) {
 	if err != nil || len(monthly) != 1 {
 		t.Fatalf("monthly topics %v %d", err, len(monthly))
 	}
+	rec, err := svc.Record(ctx, lead, actorOf(t, svc, "syl_zhihui").AccountID)
+	if err != nil || rec.Hours != 10 || len(rec.Postings) != 1 {
+		t.Fatalf("石油路's commander's training record: %v %+v", err, rec)
+	}
 }
 
 func actorOf(t *testing.T, svc *service.Service, username string) cases.Actor {

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -359,6 +360,37 @@ func leadersNow(ctx context.Context, svc *service.Service, w *world, actors map[
 	for _, c := range list {
 		if err := svc.AddItem(ctx, lead, topic.ID, leaders.ItemCase, c.ID); err != nil {
 			return fmt.Errorf("demo monthly topic item: %w", err)
+		}
+	}
+	// Cadre training at 红色三岩学院: two courses, a session each with the
+	// streets' commanders, and a practical posting.
+	var cadres []string
+	for name, a := range actors {
+		if strings.HasSuffix(name, "_zhihui") && a.Role == cases.RoleCommander && strings.Count(a.RegionPath, "/") == 4 {
+			cadres = append(cadres, a.AccountID)
+		}
+	}
+	slices.Sort(cadres)
+	for i, c := range []leaders.Course{
+		{Title: "数字化转型专题培训", Topic: "数字化转型", Provider: "红色三岩学院", Hours: 6},
+		{Title: "项目融资能力提升班", Topic: "项目融资", Provider: "红色三岩学院", Hours: 4},
+	} {
+		course, err := svc.CreateCourse(ctx, lead, c)
+		if err != nil {
+			return fmt.Errorf("demo course: %w", err)
+		}
+		if len(cadres) == 0 {
+			continue
+		}
+		if _, err := svc.RecordSession(ctx, lead, leaders.Session{CourseID: course.ID, At: now.AddDate(0, -2+i, 0), Place: "红色三岩学院",
+			Trainers: []string{"区委党校教授", "区大数据发展局负责人"}, Attendees: cadres}); err != nil {
+			return fmt.Errorf("demo session: %w", err)
+		}
+	}
+	if syl, ok := actors["syl_zhihui"]; ok {
+		if _, err := svc.AddPosting(ctx, lead, leaders.Posting{CadreID: syl.AccountID, Post: "新影村社区第一书记（挂职历练）",
+			From: now.AddDate(0, -3, 0), To: now.AddDate(0, 3, 0), Note: "多岗位历练"}, ""); err != nil {
+			return fmt.Errorf("demo posting: %w", err)
 		}
 	}
 	// The leader supervises a few open cases of their own list.
