@@ -143,7 +143,7 @@ func (a *API) recordVisit(w http.ResponseWriter, r *http.Request) error {
 // visitFilter reads ?leader=&street=&from=&to= (RFC 3339).
 func visitFilter(r *http.Request) (store.VisitFilter, error) {
 	q := r.URL.Query()
-	f := store.VisitFilter{LeaderID: q.Get("leader"), StreetCode: q.Get("street"), Before: q.Get("before")}
+	f := store.VisitFilter{LeaderID: q.Get("leader"), StreetCode: q.Get("street")}
 	if f.LeaderID == "me" {
 		f.LeaderID = actorOf(r).AccountID
 	}

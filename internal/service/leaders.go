@@ -199,6 +199,9 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 	if v.RegionPath == "" && v.Place.RegionCode != "" {
 		if p, ok := ref.paths[v.Place.RegionCode]; ok && ref.levels[v.Place.RegionCode] != region.City {
 			v.RegionPath = p
+			if ref.levels[v.Place.RegionCode] == region.Grid {
+				placedGrid = v.Place.RegionCode
+			}
 		} else {
 			f.Add("place.region_code", "区域不存在")
 		}
@@ -250,9 +253,6 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 			if code, ok := s.Locate(*r.Point); ok {
 				place = cases.Placement{GridCode: code, RegionPath: ref.paths[code], CenterPath: centerOf(ref.paths[code])}
 			}
-		}
-		if place.GridCode == "" && r.Point == nil {
-			place.GridCode = ""
 		}
 		caseID := id.At(now)
 		c, step, err := cases.New(r, cat, place, caseID, "", actor, s.Policy(cat), now)

@@ -172,7 +172,6 @@ type VisitFilter struct {
 	StreetCode string
 	Under      string    // the visit took place in this subtree
 	From, To   time.Time // visited in [From, To)
-	Before     string    // keyset cursor: visits with ID below this
 	Limit      int
 }
 
@@ -200,9 +199,6 @@ func (db *DB) Visits(ctx context.Context, f VisitFilter) ([]leaders.Visit, error
 		f.Limit = 100
 	}
 	w := f.where()
-	if f.Before != "" {
-		w.add(`id < ?`, f.Before)
-	}
 	q, args := w.query(`SELECT doc FROM leader_visits`, ` ORDER BY at DESC, id DESC LIMIT ?`, f.Limit)
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	return scanDocs[leaders.Visit](rows, err, "list visits")
