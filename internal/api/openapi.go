@@ -201,6 +201,12 @@ var responses = map[string]response{
 	"POST /api/v1/cases/{id}/supervise":   {201, supervisionAnswer{}, ""},
 	"GET /api/v1/supervisions":            {200, listOf[service.SupervisionView](), ""},
 	"POST /api/v1/cases/{id}/key-project": {201, keyProjectAnswer{}, ""},
+	"GET /api/v1/training/courses":        {200, listOf[leaders.Course](), ""},
+	"POST /api/v1/training/courses":       {201, leaders.Course{}, ""},
+	"POST /api/v1/training/sessions":      {201, leaders.Session{}, ""},
+	"GET /api/v1/training/figures":        {200, listOf[service.TrainingRow](), ""},
+	"GET /api/v1/cadres/{id}":             {200, service.CadreRecord{}, ""},
+	"POST /api/v1/cadres/{id}/postings":   {201, leaders.Posting{}, ""},
 	"GET /api/v1/calendar":                {200, calendar.Config{}, ""},
 	"PUT /api/v1/calendar":                {200, calendar.Config{}, ""},
 }
