@@ -9,7 +9,9 @@ import (
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
+	"zhizhi/internal/leaders"
 	"zhizhi/internal/sla"
+	"zhizhi/internal/store"
 )
 
 // The OpenAPI document's schemas are generated from the Go types the
@@ -37,6 +39,21 @@ func init() {
 	roles = append(roles, string(cases.RoleSystem)) // the sweeper, Open311 keys, the command line
 	add(reflect.TypeFor[cases.Role](), roles)
 	add(reflect.TypeFor[sla.Severity](), []string{string(sla.Normal), string(sla.Urgent), string(sla.Critical)})
+	strs := func(vs ...string) []string { return vs }
+	var kinds, lists []string
+	for _, k := range leaders.TargetKinds {
+		kinds = append(kinds, string(k))
+	}
+	for _, k := range leaders.ListKinds {
+		lists = append(lists, string(k))
+	}
+	add(reflect.TypeFor[leaders.TargetKind](), kinds)
+	add(reflect.TypeFor[leaders.ListKind](), lists)
+	add(reflect.TypeFor[leaders.ItemKind](), strs(string(leaders.ItemCase), string(leaders.ItemProject)))
+	add(reflect.TypeFor[leaders.ProjectState](), strs(string(leaders.ProjectOpen), string(leaders.ProjectClosed)))
+	add(reflect.TypeFor[store.TotalsBy](), strs(string(store.TotalsByLeader), string(store.TotalsByStreet), string(store.TotalsByMonth)))
+	add(reflect.TypeFor[sla.Status](), strs(string(sla.Green), string(sla.Yellow), string(sla.Red), string(sla.Paused),
+		string(sla.Done), string(sla.DoneLate), string(sla.Undone), string(sla.UndoneLate)))
 }
 
 // schemaGen builds schemas, naming struct types as components.

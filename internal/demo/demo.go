@@ -58,6 +58,8 @@ func Accounts() []Account {
 		{"xf_staff", "区消防救援支队工作人员", cases.RoleUnit, "", "xf"},
 		{"cg_staff", "区城市管理局工作人员", cases.RoleUnit, "", "cg"},
 		{"leader", "区领导", cases.RoleLeader, "渝中区", ""},
+		{"liu_quzhang", "刘区长", cases.RoleLeader, "渝中区", ""},
+		{"chen_fuquzhang", "陈副区长", cases.RoleLeader, "渝中区", ""},
 		{"qiye", "重庆某科技有限公司", cases.RoleEnterprise, "化龙桥街道", ""},
 		{"jumin", "居民张先生", cases.RoleResident, "", ""},
 	}
@@ -154,7 +156,13 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err := g.history(ctx, opt.Cases); err != nil {
 		return err
 	}
-	return g.scenarios(ctx)
+	if err := g.scenarios(ctx); err != nil {
+		return err
+	}
+	if err := g.scenarioLeaders(ctx, opt.Cases/40); err != nil {
+		return err
+	}
+	return leadersNow(ctx, svc, w, actors)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {

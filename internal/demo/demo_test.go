@@ -12,6 +12,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/evaluation"
+	"zhizhi/internal/leaders"
 	"zhizhi/internal/server"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -247,6 +248,97 @@ func TestDemoHistory(t *testing.T) {
 			t.Errorf("S5: congress %v, decisions done %d", congress, done)
 		}
 	})
+	t.Run("leaders S5 S6 S8", func(t *testing.T) { checkDemoLeaders(t, p.Service) })
+}
+
+// checkDemoLeaders checks the leaders' demo (issue 13) in TestDemoHistory's
+// load: S8's totals match a recount, the S5 and S6 projects, the pairings,
+// the monthly topic and the supervisions.
+func checkDemoLeaders(t *testing.T, svc *service.Service) {
+	ctx := context.Background()
+	lead := actorOf(t, svc, "leader")
+	// S8: the district's totals are a query that matches a recount.
+	rows, err := svc.Totals(ctx, lead, store.VisitFilter{}, store.TotalsByLeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d leaders with visits, want 3", len(rows))
+	}
+	var sum store.VisitTotal
+	for _, r := range rows {
+		sum.Visits += r.Visits
+		sum.Problems += r.Problems
+		sum.Solved += r.Solved
+	}
+	visits, err := svc.Visits(ctx, lead, store.VisitFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recount store.VisitTotal
+	for _, v := range visits {
+		_, cs, err := svc.Visit(ctx, lead, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recount.Visits++
+		recount.Problems += len(cs)
+		for _, c := range cs {
+			if c.State == cases.Closed {
+				recount.Solved++
+			}
+		}
+	}
+	if sum != recount || sum.Visits != 100 || sum.Problems == 0 || sum.Solved == 0 {
+		t.Fatalf("totals %+v, recount %+v (want 100 visits with problems, some solved)", sum, recount)
+	}
+	// S6: 肖家沟小学 on the district's key project list, closed.
+	projects, err := svc.Projects(ctx, lead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s5, s6 bool
+	for _, p := range projects {
+		v, err := svc.Project(ctx, lead, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch p.Name {
+		case "肖家沟小学周边环境整治":
+			s6 = p.State == leaders.ProjectClosed && len(p.Milestones) == 3 && len(v.Meetings) == 1 && v.Case != nil &&
+				v.Case.CenterPath == demo.District && len(v.Lists) == 1 && v.Case.State == cases.Closed && !v.Case.WasOverdue
+		case "菜袁路107、109号新风系统维修":
+			s5 = p.State == leaders.ProjectClosed && len(p.Milestones) == 4 && p.Late(time.Now()) == 0 && len(v.Meetings) == 1
+		}
+	}
+	if !s5 || !s6 {
+		t.Fatalf("S5 project %v, S6 project %v", s5, s6)
+	}
+	// Pairings, the monthly topic and supervision.
+	h, err := svc.Home(ctx, lead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Pairings) != 3 || len(h.Supervisions) == 0 {
+		t.Fatalf("the leader's home: %d pairings, %d supervisions", len(h.Pairings), len(h.Supervisions))
+	}
+	monthly, err := svc.Lists(ctx, lead, store.ListFilter{Kind: leaders.ListMonthly})
+	if err != nil || len(monthly) != 1 {
+		t.Fatalf("monthly topics %v %d", err, len(monthly))
+	}
+	rec, err := svc.Record(ctx, lead, actorOf(t, svc, "syl_zhihui").AccountID)
+	if err != nil || rec.Hours != 10 || len(rec.Postings) != 1 {
+		t.Fatalf("石油路's commander's training record: %v %+v", err, rec)
+	}
+}
+
+func actorOf(t *testing.T, svc *service.Service, username string) cases.Actor {
+	t.Helper()
+	a, err := svc.DB().AccountByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc.ActorOf(a)
 }
 
 func leadOf(c cases.Case) string {

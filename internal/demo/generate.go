@@ -38,6 +38,7 @@ type generator struct {
 	commanders map[string]cases.Actor // street path → its commander
 	gridWorker map[string]cases.Actor // grid path → its grid worker's account
 	cal        *calendar.Calendar     // the working calendar, for desks' hours
+	s5         *cases.Case            // scenario S5's case, for its project (leaders.go)
 }
 
 // index finds the demo accounts that act for units, streets and grids.

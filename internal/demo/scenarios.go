@@ -292,6 +292,7 @@ func (g *generator) scenarioS5(ctx context.Context) error {
 	yes := true
 	s.doAt(commander, cases.Command{Action: cases.ActVerify, Passed: &yes, Note: "现场核查：新风系统运行正常"}, at(t, 21, 15, 0))
 	s.do(commander, cases.Command{Action: cases.ActRate, Rating: cases.Satisfied, Note: "居民满意"}, 20*time.Hour)
+	g.s5 = &s.p.c
 	return s.save(ctx)
 }
 

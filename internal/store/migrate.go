@@ -502,6 +502,123 @@ CREATE TABLE saved_filters (
 );
 `,
 	},
+	// 13: leaders at the grassroots (issue 13, internal/leaders): pairings,
+	// on-site office visits and the cases their problems became, lists and
+	// their items, key rectification projects, supervisions, and cadre
+	// training (courses, sessions, attendance, postings). Each row keeps
+	// the indexed columns beside the whole record as JSON (doc).
+	13: {
+		common: `
+CREATE TABLE leader_pairings (
+	id          TEXT PRIMARY KEY,
+	leader_id   TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	from_at     BIGINT NOT NULL,
+	to_at       BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX leader_pairings_leader ON leader_pairings (leader_id);
+CREATE INDEX leader_pairings_path ON leader_pairings (region_path);
+CREATE TABLE leader_visits (
+	id          TEXT PRIMARY KEY,
+	leader_id   TEXT NOT NULL,
+	recorded_by TEXT NOT NULL,
+	client_ref  TEXT NOT NULL DEFAULT '',
+	region_path TEXT NOT NULL,
+	street_code TEXT NOT NULL DEFAULT '',
+	at          BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX leader_visits_leader ON leader_visits (leader_id, at);
+CREATE INDEX leader_visits_at ON leader_visits (at);
+CREATE UNIQUE INDEX leader_visits_ref ON leader_visits (recorded_by, client_ref) WHERE client_ref <> '';
+CREATE TABLE visit_cases (
+	case_id     TEXT PRIMARY KEY,
+	visit_id    TEXT NOT NULL,
+	leader_id   TEXT NOT NULL,
+	street_code TEXT NOT NULL DEFAULT '',
+	at          BIGINT NOT NULL
+);
+CREATE INDEX visit_cases_visit ON visit_cases (visit_id);
+CREATE INDEX visit_cases_leader ON visit_cases (leader_id, at);
+CREATE TABLE leader_lists (
+	id          TEXT PRIMARY KEY,
+	kind        TEXT NOT NULL,
+	owner_id    TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	from_at     BIGINT NOT NULL,
+	to_at       BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX leader_lists_path ON leader_lists (region_path);
+CREATE INDEX leader_lists_owner ON leader_lists (owner_id);
+CREATE TABLE list_items (
+	list_id  TEXT NOT NULL,
+	kind     TEXT NOT NULL,
+	ref_id   TEXT NOT NULL,
+	added_by TEXT NOT NULL,
+	added_at BIGINT NOT NULL,
+	PRIMARY KEY (list_id, kind, ref_id)
+);
+CREATE INDEX list_items_ref ON list_items (ref_id);
+CREATE TABLE projects (
+	id          TEXT PRIMARY KEY,
+	region_path TEXT NOT NULL,
+	state       TEXT NOT NULL,
+	case_id     TEXT NOT NULL DEFAULT '',
+	lead_unit   TEXT NOT NULL,
+	version     INTEGER NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX projects_path ON projects (region_path);
+CREATE INDEX projects_case ON projects (case_id) WHERE case_id <> '';
+CREATE TABLE supervisions (
+	id            TEXT PRIMARY KEY,
+	case_id       TEXT NOT NULL,
+	supervisor_id TEXT NOT NULL,
+	region_path   TEXT NOT NULL,
+	at            BIGINT NOT NULL,
+	doc           TEXT NOT NULL
+);
+CREATE INDEX supervisions_case ON supervisions (case_id);
+CREATE INDEX supervisions_supervisor ON supervisions (supervisor_id, at);
+CREATE TABLE training_courses (
+	id  TEXT PRIMARY KEY,
+	doc TEXT NOT NULL
+);
+CREATE TABLE training_sessions (
+	id          TEXT PRIMARY KEY,
+	course_id   TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	at          BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE TABLE training_attendance (
+	session_id  TEXT NOT NULL,
+	account_id  TEXT NOT NULL,
+	street_code TEXT NOT NULL DEFAULT '',
+	unit_id     TEXT NOT NULL DEFAULT '',
+	hours       INTEGER NOT NULL,
+	at          BIGINT NOT NULL,
+	PRIMARY KEY (session_id, account_id)
+);
+CREATE INDEX training_attendance_account ON training_attendance (account_id, at);
+CREATE TABLE cadre_postings (
+	id       TEXT PRIMARY KEY,
+	cadre_id TEXT NOT NULL,
+	from_at  BIGINT NOT NULL,
+	doc      TEXT NOT NULL
+);
+CREATE INDEX cadre_postings_cadre ON cadre_postings (cadre_id, from_at);
+`,
+		postgres: `
+ALTER TABLE leader_pairings ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+ALTER TABLE leader_visits ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+ALTER TABLE leader_lists ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+ALTER TABLE projects ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+ALTER TABLE supervisions ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

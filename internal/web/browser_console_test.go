@@ -121,7 +121,7 @@ func TestBrowserDashboard(t *testing.T) {
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
 		t.Fatal(err)
 	}
-	b.signIn("leader", "/board")
+	b.signIn("leader", "/leader")
 	b.do(chromedp.Navigate(srv.URL + "/dashboard"))
 	b.waitJS(`window.zhizhiCharts && Object.keys(zhizhiCharts).length === 4 && document.querySelectorAll('.chart[data-ready]').length === 4`, 10*time.Second)
 	if n := eval[float64](b, `document.querySelectorAll('.chart canvas').length`); n < 4 {

@@ -12,6 +12,7 @@ import (
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -31,6 +32,8 @@ type caseView struct {
 	Flash    string
 	Error    string // a refusal not tied to one form
 	Now      time.Time
+	// Supervisions: who supervises the case, each with its own clock.
+	Supervisions []service.SupervisionView
 	// CanReveal: the reader's role may ask for the reporter's full phone
 	// (each time recorded); Revealed: this page shows it.
 	CanReveal, Revealed bool
@@ -302,6 +305,11 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 	now := c.svc.Now()
 	v := &caseView{Case: cs, Row: c.rowOf(cs, now), Steps: steps, Now: now, Place: c.svc.PathNames(cs.RegionPath),
 		CanReveal: cases.SeesPhones(actor) && cs.Reporter.Phone != ""}
+	if cs.Supervised {
+		if v.Supervisions, err = c.svc.Supervisions(ctx, actor, "", cs.ID); err != nil {
+			return nil, err
+		}
+	}
 	v.Category, _ = c.svc.Category(cs.Category)
 	v.Prints = printable(&cs, steps)
 	for _, q := range v.Category.Questions {

@@ -136,6 +136,20 @@ var routes = []route{
 	{"GET", "/evaluation/top10/export", commanders, (*Console).evaluationTop10Export},
 	{"GET", "/evaluation/{kind}/{subject}", commanders, (*Console).evaluationCard},
 	{"GET", "/evaluation/{kind}/{subject}/export", commanders, (*Console).evaluationCardExport},
+	{"GET", "/leader", leaderOnly, (*Console).leaderHome},
+	{"GET", "/lists", steerers, (*Console).listsPage},
+	{"GET", "/lists/{id}", steerers, (*Console).listBoard},
+	{"GET", "/lists/{id}/export", steerers, (*Console).listExport},
+	{"POST", "/lists/{id}/urge", listSteerers, (*Console).listUrge},
+	{"POST", "/lists/{id}/supervise", listSteerers, (*Console).listSupervise},
+	{"GET", "/projects/{id}", signed, (*Console).projectPage},
+	{"POST", "/projects/{id}/act", signed, (*Console).projectAct},
+	{"GET", "/visits/new", visitRecorders, (*Console).visitForm},
+	{"POST", "/visits", visitRecorders, (*Console).recordVisit},
+	{"GET", "/visits", steerers, (*Console).visitsPage},
+	{"GET", "/visits/totals", steerers, (*Console).visitTotals},
+	{"GET", "/visits/{id}", steerers, (*Console).visitPage},
+	{"GET", "/cadres/{id}", signed, (*Console).cadrePage},
 	{"GET", "/admin", admins, (*Console).adminHome},
 	{"GET", "/admin/regions", admins, (*Console).adminRegions},
 	{"POST", "/admin/regions", admins, (*Console).adminImportRegions},
@@ -423,7 +437,9 @@ func titleOf(name string, body any) string {
 // homeOf is where a role starts.
 func homeOf(r cases.Role) string {
 	switch r {
-	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
+	case cases.RoleLeader:
+		return "/leader" // a leader's pages start from their pairings
+	case cases.RoleCommander, cases.RoleAdmin:
 		return "/board"
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		return "/m"
@@ -448,7 +464,10 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/lists", Label: "清单"}}
+		if a.Role == cases.RoleLeader {
+			items = append([]navItem{{Href: "/leader", Label: "包联首页"}}, items...)
+		}
 		if a.Role == cases.RoleAdmin {
 			items = append(items, navItem{Href: "/admin", Label: "系统管理"})
 		}

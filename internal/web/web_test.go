@@ -71,7 +71,7 @@ func TestSignInAndOut(t *testing.T) {
 func TestHomePerRole(t *testing.T) {
 	for _, tc := range []struct{ user, home, text string }{
 		{"syl_zhihui", "/board", "案件队列"},
-		{"leader", "/board", "案件队列"},
+		{"leader", "/leader", "包联对象"},
 		{"zhouchunyan", "/m", "待我核查"},
 		{"xyc_jiezhang", "/m", "本网格未结案件"},
 		{"yj_staff", "/inbox", "待办"},

@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"zhizhi/internal/leaders"
+	"zhizhi/internal/store"
+)
+
+// TestBrowserLeaderVisit plays a leader's journey on a phone: the home
+// starts from the pairings; the visit form (its script gives the form a
+// client reference) records a visit with a problem, which becomes a case
+// on the leader's list; on the list board the leader supervises it with a
+// deadline, and the case page shows the supervision's clock.
+func TestBrowserLeaderVisit(t *testing.T) {
+	ctx := context.Background()
+	now := plat.Service.Now()
+	admin, lead := actor(t, "admin"), actor(t, "leader")
+	p, err := plat.Service.PutPairing(ctx, admin, leaders.Pairing{LeaderID: lead.AccountID, Kind: leaders.TargetCommunity, Target: "500103014010",
+		From: now.AddDate(0, -1, 0), To: now.AddDate(1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plat.Service.DeletePairing(ctx, admin, p.ID)
+	desc := "浏览器现场办公：新影村社区活动室屋顶漏水 " + now.Format("150405.000")
+
+	b := newBrowser(t)
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b.signIn("leader", "/leader")
+	if s := b.text(`tr[data-pairing="` + p.ID + `"]`); !strings.Contains(s, "新影村社区") {
+		t.Fatalf("the home's pairing row: %q", s)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`a[href="/visits/new"]`)), chromedp.WaitVisible(chromedp.CSS(`#visit-form`)))
+	if ref := eval[string](b, `document.getElementById('client-ref').value`); ref == "" {
+		t.Fatal("the form's script gave no client reference")
+	}
+	b.do(
+		chromedp.SetValue(chromedp.CSS(`#visit-form select[name=region_code]`), "500103014010"),
+		chromedp.SetValue(chromedp.CSS(`#visit-form input[name=attendees]`), "社区书记、网格员"),
+		chromedp.SetValue(chromedp.CSS(`#visit-form textarea[name=problem_0]`), desc),
+		chromedp.SetValue(chromedp.CSS(`#visit-form select[name=category_0]`), "MS08"),
+		chromedp.Click(chromedp.CSS(`#visit-form button[type=submit]`)),
+	)
+	waitFlash(b, "已记录现场办公，提出的问题已作为案件上报并列入领导清单")
+	if s := b.text(`.visit-cases`); !strings.Contains(s, "待受理") {
+		t.Fatalf("the visit's cases: %q", s)
+	}
+	list, err := plat.Service.Lists(ctx, lead, store.ListFilter{OwnerID: lead.AccountID, Kind: leaders.ListLeader, At: now})
+	if err != nil || len(list) == 0 {
+		t.Fatalf("the leader's list: %v", err)
+	}
+	vs, err := plat.Service.Visits(ctx, lead, store.VisitFilter{LeaderID: lead.AccountID, Limit: 1})
+	if err != nil || len(vs) == 0 || len(vs[0].CaseIDs) != 1 {
+		t.Fatalf("the visit: %v %+v", err, vs)
+	}
+	caseID := vs[0].CaseIDs[0]
+
+	// Supervise it from the list board.
+	row := `tr[data-item="` + caseID + `"]`
+	b.do(chromedp.Navigate(srv.URL+"/lists/"+list[0].ID), chromedp.WaitVisible(chromedp.CSS(row)),
+		chromedp.Click(chromedp.CSS(row+` details.supervise summary`)),
+		chromedp.WaitVisible(chromedp.CSS(row+` details.supervise input[name=note]`)),
+		chromedp.SendKeys(chromedp.CSS(row+` details.supervise input[name=note]`), "五个工作日内修好"),
+		chromedp.SetValue(chromedp.CSS(row+` details.supervise select[name=limit]`), "5工作日"),
+		chromedp.Click(chromedp.CSS(row+` details.supervise button[type=submit]`)))
+	waitFlash(b, "已督办，督办时限自即刻起按工作日历计算")
+	if s := b.text(row); !strings.Contains(s, "督办") {
+		t.Fatalf("the row after supervising: %q", s)
+	}
+	b.do(chromedp.Navigate(srv.URL+"/cases/"+caseID), chromedp.WaitVisible(chromedp.CSS(`#supervisions`)))
+	if s := b.text(`#supervisions`); !strings.Contains(s, "五个工作日内修好") || !strings.Contains(s, "正常") {
+		t.Fatalf("the case page's supervision: %q", s)
+	}
+}
