@@ -154,7 +154,10 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err := g.history(ctx, opt.Cases); err != nil {
 		return err
 	}
-	return g.scenarios(ctx)
+	if err := g.scenarios(ctx); err != nil {
+		return err
+	}
+	return enterprises(ctx, svc, w, rand.New(rand.NewPCG(opt.Seed, 20261204)), opt.Now.UTC(), hash)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
