@@ -205,7 +205,9 @@ func (s *Service) ImportEnterprises(ctx context.Context, actor cases.Actor, rows
 // (which updates that enterprise instead).
 func (s *Service) checkImportRow(ctx context.Context, actor cases.Actor, line int, in *EnterpriseIn) []enterprise.Problem {
 	var out []enterprise.Problem
-	add := func(field, reason string) { out = append(out, enterprise.Problem{Line: line, Field: field, Reason: reason}) }
+	add := func(field, reason string) {
+		out = append(out, enterprise.Problem{Line: line, Field: field, Reason: reason})
+	}
 	path, ok := s.RegionPath(in.GridCode)
 	if !ok || s.ref.Load().levels[in.GridCode] != region.Grid {
 		add("网格编码", "网格不存在")
