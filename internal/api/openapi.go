@@ -9,6 +9,7 @@ import (
 
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/enterprise"
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -72,6 +73,19 @@ var schemas = map[string]any{
 		"title": str("a head's title, one of the configured titles"), "phone": str(""), "active": map[string]any{"type": "boolean"},
 		"password": str("a new password, at least 8 characters"),
 	}),
+	"EnterpriseRequest": obj(map[string]any{
+		"service":  str("a service code of the catalog; empty: in the enterprise's own words, the liaison classifies it"),
+		"words":    str("what the enterprise needs, up to 2000 characters"),
+		"answers":  map[string]any{"type": "object", "description": "answers to the service's and its category's questions by code"},
+		"class_id": str("a policy class where the question was raised"), "question": map[string]any{"type": "integer", "description": "with class_id: the question's number"},
+	}),
+	"EnterpriseFollow": obj(map[string]any{
+		"action":   enum("contact", "classify", "ask", "reply", "rate", "whistle"),
+		"text":     str("contact, ask, reply: the text; rate, whistle: a note"),
+		"question": map[string]any{"type": "integer", "description": "reply: the question's number"},
+		"service":  str("classify: a service code"), "rating": enum("satisfied", "basic_satisfied", "unsatisfied"),
+		"units": arr(str("whistle: the departments summoned (two or more)")),
+	}),
 	"Screen": obj(map[string]any{
 		"action": enum("release", "reject"), "ids": arr(str("case ID")), "note": str("reject: the reason"),
 	}),
@@ -103,23 +117,28 @@ func ref(name string) map[string]any { return map[string]any{"$ref": "#/componen
 
 // requestBodies names the schema of each route's JSON body.
 var requestBodies = map[string]string{
-	"POST /api/v1/cases":              "Report",
-	"POST /api/v1/cases/{id}/actions": "Command",
-	"PATCH /api/v1/accounts/{id}":     "AccountChange",
-	"POST /api/v1/held":               "Screen",
+	"POST /api/v1/cases":                           "Report",
+	"POST /api/v1/cases/{id}/actions":              "Command",
+	"PATCH /api/v1/accounts/{id}":                  "AccountChange",
+	"POST /api/v1/held":                            "Screen",
+	"POST /api/v1/enterprise/requests":             "EnterpriseRequest",
+	"POST /api/v1/enterprise/requests/{id}/follow": "EnterpriseFollow",
 }
 
 // queryParams documents the query parameters of each route.
 var queryParams = map[string][]string{
 	"GET /api/v1/cases": {"state", "open", "region", "grid", "category", "board", "unit", "severity", "source", "overdue",
 		"from", "to", "q", "bbox", "after", "limit"},
-	"GET /api/v1/suggest":         {"text"},
-	"GET /api/v1/held":            {"after", "limit"},
-	"GET /api/v1/evaluation":      {"kind", "period", "under", "top"},
-	"GET /api/v1/locate":          {"lng", "lat"},
-	"GET /api/v1/regions":         {"parent", "level", "under"},
-	"GET /api/v1/regions/export":  {"format", "under"},
-	"POST /api/v1/regions/import": {"format"},
+	"GET /api/v1/suggest":             {"text"},
+	"GET /api/v1/held":                {"after", "limit"},
+	"GET /api/v1/evaluation":          {"kind", "period", "under", "top"},
+	"GET /api/v1/locate":              {"lng", "lat"},
+	"GET /api/v1/regions":             {"parent", "level", "under"},
+	"GET /api/v1/regions/export":      {"format", "under"},
+	"POST /api/v1/regions/import":     {"format"},
+	"GET /api/v1/enterprise/figures":  {"from", "to"},
+	"GET /api/v1/enterprise/requests": {"open"},
+	"GET /api/v1/enterprise/services": {"all"},
 }
 
 // response is what a route answers on success: its status and the Go type
@@ -161,26 +180,43 @@ var responses = map[string]response{
 	"GET /api/v1/locate": {200, map[string]any{"type": "object", "properties": map[string]any{
 		"grid": map[string]any{"type": "string", "nullable": true}, "names": map[string]any{"type": "array", "items": str("")},
 		"message": str("why no grid holds the point")}, "required": []any{"grid"}}, ""},
-	"GET /api/v1/events":            {200, nil, "text/event-stream"},
-	"GET /api/v1/regions":           {200, listOf[store.RegionRecord](), ""},
-	"GET /api/v1/regions/{code}":    {200, store.RegionRecord{}, ""},
-	"POST /api/v1/regions/import":   {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
-	"GET /api/v1/regions/export":    {200, nil, "application/geo+json"},
-	"GET /api/v1/categories":        {200, listOf[cases.Category](), ""},
-	"PUT /api/v1/categories/{code}": {200, cases.Category{}, ""},
-	"GET /api/v1/units":             {200, listOf[cases.Unit](), ""},
-	"PUT /api/v1/units/{id}":        {200, cases.Unit{}, ""},
-	"GET /api/v1/boards":            {200, map[string]any{"type": "object", "properties": map[string]any{"street": str("street code"), "items": typeOf[[]service.StreetBoard]()}, "required": []any{"street", "items"}}, ""},
-	"POST /api/v1/boards":           {200, map[string]any{"type": "object", "properties": map[string]any{"created": typeOf[[]cases.Unit]()}, "required": []any{"created"}}, ""},
-	"GET /api/v1/audit":             {200, listOf[store.AuditEntry](), ""},
-	"GET /api/v1/accounts":          {200, listOf[store.Account](), ""},
-	"POST /api/v1/accounts":         {201, store.Account{}, ""},
-	"PATCH /api/v1/accounts/{id}":   {200, store.Account{}, ""},
-	"GET /api/v1/evaluation":        {200, service.Ranking{}, ""},
-	"GET /api/v1/evaluation/rules":  {200, service.RulesView{}, ""},
-	"POST /api/v1/evaluation/rules": {201, evaluation.Rules{}, ""},
-	"GET /api/v1/calendar":          {200, calendar.Config{}, ""},
-	"PUT /api/v1/calendar":          {200, calendar.Config{}, ""},
+	"GET /api/v1/events":                             {200, nil, "text/event-stream"},
+	"GET /api/v1/regions":                            {200, listOf[store.RegionRecord](), ""},
+	"GET /api/v1/regions/{code}":                     {200, store.RegionRecord{}, ""},
+	"POST /api/v1/regions/import":                    {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
+	"GET /api/v1/regions/export":                     {200, nil, "application/geo+json"},
+	"GET /api/v1/categories":                         {200, listOf[cases.Category](), ""},
+	"PUT /api/v1/categories/{code}":                  {200, cases.Category{}, ""},
+	"GET /api/v1/units":                              {200, listOf[cases.Unit](), ""},
+	"PUT /api/v1/units/{id}":                         {200, cases.Unit{}, ""},
+	"GET /api/v1/boards":                             {200, map[string]any{"type": "object", "properties": map[string]any{"street": str("street code"), "items": typeOf[[]service.StreetBoard]()}, "required": []any{"street", "items"}}, ""},
+	"POST /api/v1/boards":                            {200, map[string]any{"type": "object", "properties": map[string]any{"created": typeOf[[]cases.Unit]()}, "required": []any{"created"}}, ""},
+	"GET /api/v1/audit":                              {200, listOf[store.AuditEntry](), ""},
+	"GET /api/v1/accounts":                           {200, listOf[store.Account](), ""},
+	"POST /api/v1/accounts":                          {201, store.Account{}, ""},
+	"PATCH /api/v1/accounts/{id}":                    {200, store.Account{}, ""},
+	"GET /api/v1/evaluation":                         {200, service.Ranking{}, ""},
+	"GET /api/v1/evaluation/rules":                   {200, service.RulesView{}, ""},
+	"POST /api/v1/evaluation/rules":                  {201, evaluation.Rules{}, ""},
+	"GET /api/v1/enterprise/services":                {200, listOf[enterprise.Service](), ""},
+	"PUT /api/v1/enterprise/services/{code}":         {200, enterprise.Service{}, ""},
+	"GET /api/v1/enterprises":                        {200, listOf[enterprise.Enterprise](), ""},
+	"POST /api/v1/enterprises":                       {201, enterprise.Enterprise{}, ""},
+	"PUT /api/v1/enterprises/{id}":                   {200, enterprise.Enterprise{}, ""},
+	"POST /api/v1/enterprises/import":                {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
+	"POST /api/v1/enterprises/{id}/members":          {204, nil, ""},
+	"POST /api/v1/enterprise/requests":               {201, enterprise.Request{}, ""},
+	"GET /api/v1/enterprise/requests":                {200, listOf[enterprise.Request](), ""},
+	"GET /api/v1/enterprise/requests/{id}":           {200, requestDetail{}, ""},
+	"POST /api/v1/enterprise/requests/{id}/follow":   {200, enterprise.Request{}, ""},
+	"GET /api/v1/enterprise/classes":                 {200, listOf[enterprise.Class](), ""},
+	"POST /api/v1/enterprise/classes":                {201, enterprise.Class{}, ""},
+	"GET /api/v1/enterprise/classes/{id}":            {200, classDetail{}, ""},
+	"POST /api/v1/enterprise/classes/{id}/signin":    {204, nil, ""},
+	"POST /api/v1/enterprise/classes/{id}/questions": {201, enterprise.Class{}, ""},
+	"GET /api/v1/enterprise/figures":                 {200, service.EnterpriseFigures{}, ""},
+	"GET /api/v1/calendar":                           {200, calendar.Config{}, ""},
+	"PUT /api/v1/calendar":                           {200, calendar.Config{}, ""},
 }
 
 // errorStatuses are the error answers a route may give: 400 (bad input,

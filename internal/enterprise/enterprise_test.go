@@ -266,7 +266,7 @@ func TestReadCSV(t *testing.T) {
 		",91350100M000100Y44,,g1,1号楼,软件,巨型,张三,abc,li,le,也许\n" +
 		"乙公司,91350100M000100Y43,企业天地2号楼,g1,2号楼,软件,,李四,13800000001,li,le,\n"
 	rows, probs := ReadCSV(strings.NewReader(in))
-	if len(rows) != 1 || rows[0].Enterprise.CreditCode != "91350100M000100Y43" || !rows[0].Enterprise.Key || rows[0].Liaison != "li" {
+	if len(rows) != 3 || rows[0].Enterprise.CreditCode != "91350100M000100Y43" || !rows[0].Enterprise.Key || rows[0].Liaison != "li" {
 		t.Fatalf("rows %+v", rows)
 	}
 	var line3 []string
@@ -285,6 +285,9 @@ func TestReadCSV(t *testing.T) {
 	_, probs = ReadCSV(strings.NewReader("企业名称,地址\n甲,乙\n"))
 	if len(probs) == 0 || probs[0].Line != 0 {
 		t.Errorf("missing columns: %v", probs)
+	}
+	if _, probs := ReadCSV(strings.NewReader("企业名称,统一社会信用代码,地址,网格编码,联系人,联系电话,联络员账号,街道领导账号\n")); len(probs) != 1 || probs[0].Reason != "文件中没有企业" {
+		t.Errorf("no rows: %v", probs)
 	}
 	_, probs = ReadCSV(strings.NewReader(""))
 	if len(probs) != 1 {

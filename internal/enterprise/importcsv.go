@@ -46,8 +46,10 @@ var Columns = []struct{ Key, Header string }{
 }
 
 // ReadCSV reads enterprises from CSV (UTF-8, with or without a byte-order
-// mark; header row first). It returns every row it could read and every
-// problem of every row; rows with problems are left out of the result.
+// mark; header row first). It returns every row it could read, with or
+// without problems (so that the checks the file alone cannot make, such as
+// whether the grid exists, are made on every row too), and every problem of
+// every row. Nothing may be saved while there is a problem.
 func ReadCSV(r io.Reader) ([]ImportRow, []Problem) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -122,13 +124,10 @@ func ReadCSV(r io.Reader) ([]ImportRow, []Problem) {
 		} else {
 			seen[e.CreditCode] = line
 		}
-		if len(rowProbs) > 0 {
-			probs = append(probs, rowProbs...)
-			continue
-		}
+		probs = append(probs, rowProbs...)
 		out = append(out, ImportRow{Line: line, Enterprise: e, Liaison: e.LiaisonID, Leader: e.LeaderID})
 	}
-	if len(out) == 0 && len(probs) == 0 {
+	if len(out) == 0 {
 		probs = append(probs, Problem{Reason: "文件中没有企业"})
 	}
 	return out, probs
