@@ -711,6 +711,9 @@ func (s *Service) followCase(ctx context.Context, tx *store.Tx, c *cases.Case, s
 // has not contacted the enterprise in time or that is unanswered past its
 // limit, once each; it returns how many.
 func (s *Service) SweepRequests(ctx context.Context, now time.Time) (int, error) {
+	if any, err := s.db.AnyDueRequest(ctx, now); err != nil || !any {
+		return 0, err
+	}
 	n := 0
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		n = 0

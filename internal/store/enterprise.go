@@ -269,6 +269,18 @@ func (t *Tx) DueRequests(ctx context.Context, now time.Time, limit int) ([]enter
 	return scanDocs[enterprise.Request](rows, err, "due requests")
 }
 
+// AnyDueRequest reports, from the read pool, whether some request is due
+// for escalation at now (so the sweeper opens no write when none is).
+func (db *DB) AnyDueRequest(ctx context.Context, now time.Time) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM enterprise_requests WHERE escalated_at = 0
+		AND ((contacted_at = 0 AND contact_due <= $1) OR (answered_at = 0 AND answer_due <= $1)) LIMIT 1) d`, ms(now)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("due requests: %w", translate(err))
+	}
+	return n > 0, nil
+}
+
 // PutClass inserts or updates a policy class.
 func (t *Tx) PutClass(ctx context.Context, c enterprise.Class) error {
 	doc, err := json.Marshal(c)

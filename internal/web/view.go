@@ -35,6 +35,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"inc":        func(i int) int { return i + 1 },
 		"known":      func(k string) bool { return knownInputs[k] },
 		"outcome":    c.stepOutcome,
+		"qiyeQ":      func(f formLike, q cases.Question) qiyeField { return qiyeField{F: f, Q: q} },
 		"reportKnown": func(k string) bool {
 			return reportInputs[k] || strings.HasPrefix(k, "answers.")
 		},
