@@ -85,7 +85,7 @@ type figureTable struct {
 
 func (v *figuresPage) title() string { return "企业服务统计" }
 
-func (c *Console) qiyeFigures(w http.ResponseWriter, r *http.Request) error {
+func (c *Console) figuresPageOf(r *http.Request) (*figuresPage, error) {
 	loc := c.svc.Calendar().Location()
 	now := c.svc.Now().In(loc)
 	from := time.Date(now.Year()-1, now.Month(), now.Day(), 0, 0, 0, 0, loc)
@@ -106,11 +106,11 @@ func (c *Console) qiyeFigures(w http.ResponseWriter, r *http.Request) error {
 		to = t.AddDate(0, 0, 1)
 	}
 	if err := f.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	figs, err := c.svc.Figures(r.Context(), actorOf(r), from, to)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p := &figuresPage{From: from.Format("2006-01-02"), To: to.AddDate(0, 0, -1).Format("2006-01-02"), Totals: figs.Totals}
 	names := map[string]string{}
@@ -142,6 +142,39 @@ func (c *Console) qiyeFigures(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Tables = append(p.Tables, tab)
 	}
+	return p, nil
+}
+
+func (c *Console) qiyeFigures(w http.ResponseWriter, r *http.Request) error {
+	p, err := c.figuresPageOf(r)
+	if err != nil {
+		return err
+	}
 	c.render(w, r, http.StatusOK, "qiye.figures", p)
 	return nil
+}
+
+// qiyeFiguresExport sends the figures as an Excel workbook (?format=csv: a
+// CSV file), one sheet per table and one of the totals.
+func (c *Console) qiyeFiguresExport(w http.ResponseWriter, r *http.Request) error {
+	p, err := c.figuresPageOf(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "" {
+		q := r.URL.Query()
+		q.Set("format", "xlsx")
+		r.URL.RawQuery = q.Encode()
+	}
+	sheets := []sheet{{Name: "总量", Header: []string{"时间段", "服务企业", "楼宇课堂", "企业签到", "参加企业"},
+		Rows: [][]any{{p.From + "至" + p.To, p.Totals.EnterprisesServed, p.Totals.ClassesHeld, p.Totals.Attendances, p.Totals.Attending}}}}
+	for _, t := range p.Tables {
+		s := sheet{Name: t.Title, Header: []string{"名称", "诉求", "已联系", "按时联系", "按时联系率", "已答复", "按时答复", "按时答复率", "办结", "办结率", "评价", "满意", "满意率", "提级"}}
+		for _, x := range t.Rows {
+			s.Rows = append(s.Rows, []any{x.Name, x.Requests, x.Contacted, x.ContactedOnTime, x.ContactRate(), x.Answered, x.AnsweredOnTime,
+				x.AnswerRate(), x.Resolved, x.ResolveRate(), x.Rated, x.Satisfied, x.SatisfyRate(), x.Escalated})
+		}
+		sheets = append(sheets, s)
+	}
+	return c.sendSheets(w, r, "企业服务统计"+p.From+"至"+p.To, sheets)
 }

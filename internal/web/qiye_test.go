@@ -128,6 +128,14 @@ func TestQiyeClassConsole(t *testing.T) {
 	commander := signIn(t, "hlq_zhihui")
 	expect(t, commander.get("/qiye/figures"), 200, "按四色", "按服务事项", "按联络员", "按承办单位", "绿色政务")
 	expect(t, commander.get("/qiye/figures?from=bad"), 400)
+	x := commander.get("/qiye/figures/export")
+	if x.status != 200 || !strings.Contains(x.header.Get("Content-Type"), "spreadsheetml") || !strings.HasPrefix(x.body, "PK") {
+		t.Errorf("figures export: %d %s", x.status, x.header.Get("Content-Type"))
+	}
+	x = commander.get("/qiye/figures/export?format=csv")
+	if x.status != 200 || !strings.Contains(x.body, "按时联系率") || !strings.Contains(x.body, "绿色政务") {
+		t.Errorf("figures CSV: %d %s", x.status, excerpt(x.body))
+	}
 	expect(t, commander.get("/qiye/enterprises"), 200, "企业名录", "重庆某科技有限公司", "导入企业")
 
 	admin := signIn(t, "admin")

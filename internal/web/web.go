@@ -141,6 +141,7 @@ var routes = []route{
 	{"POST", "/qiye/requests/{id}/follow", requestReader, (*Console).qiyeFollow},
 	{"GET", "/qiye/follow", followers, (*Console).qiyeFollowList},
 	{"GET", "/qiye/figures", figureReaders, (*Console).qiyeFigures},
+	{"GET", "/qiye/figures/export", figureReaders, (*Console).qiyeFiguresExport},
 	{"GET", "/qiye/catalog", catalogAdmins, (*Console).qiyeCatalog},
 	{"POST", "/qiye/catalog", catalogAdmins, (*Console).qiyeSaveService},
 	{"GET", "/qiye/classes", classReaders, (*Console).qiyeClasses},
