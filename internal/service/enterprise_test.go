@@ -171,6 +171,22 @@ func TestEnterpriseRequests(t *testing.T) {
 	if _, err := svc.Follow(ctx, liaison, r2.ID, service.FollowIn{Action: "classify", Service: "G04"}); fieldsOf(err) != "service" {
 		t.Errorf("classified twice: %v", err)
 	}
+	// The dispatch form proposes the service's unit (the library allows
+	// 区消防救援支队 for a street matter), not the category's usual desk.
+	r3, err := svc.Ask(ctx, qiye, service.RequestIn{Service: "B04", Words: "请指导消防安全检查"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3, err := p.DB.Case(ctx, r3.CaseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := svc.SuggestUnit(ctx, c3); !ok || u.ID != "xf" {
+		t.Errorf("suggested %q %v for a B04 request, want xf", u.ID, ok)
+	}
+	if u, ok := svc.SuggestUnit(ctx, c); ok && u.ID == "xf" {
+		t.Errorf("a plain report was given the request's unit")
+	}
 	mine, _ := svc.Requests(ctx, leader, true)
 	found := false
 	for _, x := range mine {

@@ -218,6 +218,14 @@ func (t *Tx) RequestOfCase(ctx context.Context, caseID string) (enterprise.Reque
 	return scanDoc[enterprise.Request](t.QueryRow(ctx, `SELECT doc FROM enterprise_requests WHERE case_id = $1`, caseID), "request")
 }
 
+// RequestUnit returns the service's unit of the request a case handles, or
+// ErrNotFound when the case is no enterprise's request.
+func (db *DB) RequestUnit(ctx context.Context, caseID string) (string, error) {
+	var u string
+	err := db.read.QueryRowContext(ctx, `SELECT unit_id FROM enterprise_requests WHERE case_id = $1`, caseID).Scan(&u)
+	return u, translate(err)
+}
+
 // RequestFilter selects requests; zero fields do not filter.
 type RequestFilter struct {
 	EnterpriseID string
