@@ -234,7 +234,8 @@ func (s *Service) findByCode(ctx context.Context, code string) (enterprise.Enter
 	return s.db.EnterpriseByCode(ctx, code)
 }
 
-// AddMember makes an enterprise account one of the enterprise's people.
+// AddMember makes an enterprise account one of the enterprise's people; the
+// account's street must be the enterprise's.
 func (s *Service) AddMember(ctx context.Context, actor cases.Actor, enterpriseID, accountID string) error {
 	e, err := s.db.Enterprise(ctx, enterpriseID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -248,6 +249,9 @@ func (s *Service) AddMember(ctx context.Context, actor cases.Actor, enterpriseID
 	a, err := s.db.Account(ctx, accountID)
 	if err != nil || a.Role != cases.RoleEnterprise {
 		return apperr.Field("account_id", "须是企业账号")
+	}
+	if a.RegionPath != centerOf(e.RegionPath) {
+		return apperr.Field("account_id", "企业账号所在街道须与企业所在街道一致")
 	}
 	return s.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.PutMember(ctx, a.ID, e.ID); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/enterprise"
@@ -226,6 +227,17 @@ func TestEnterpriseRegistry(t *testing.T) {
 	}
 	if got, err := svc.PutEnterprise(ctx, hlq, service.EnterpriseIn{Enterprise: e}); err != nil || got.ID == "" {
 		t.Fatalf("register: %v", err)
+	}
+	// An enterprise account of another street does not join it.
+	sylPath := syl.RegionPath
+	sylCode := sylPath[strings.LastIndex(strings.TrimSuffix(sylPath, "/"), "/")+1 : len(sylPath)-1]
+	other, err := svc.CreateAccount(ctx, service.NewAccount{Username: "qiye_syl", Name: "石油路某企业", Role: cases.RoleEnterprise,
+		RegionCode: sylCode, Password: "zhizhi2026x"}, auth.Params{Time: 1, Memory: 64, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AddMember(ctx, hlq, list[0].ID, other.ID); fieldsOf(err) != "account_id" {
+		t.Errorf("an account of another street joined: %v", err)
 	}
 	log, _ := svc.AuditLog(ctx, store.AuditFilter{Kind: "enterprise"})
 	if len(log) != 11 {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
@@ -21,10 +23,12 @@ var registrars = access{roles: []cases.Role{cases.RoleCommander, cases.RoleAdmin
 const maxEnterpriseImport = 4 << 20
 
 type registryPage struct {
+	formState
 	Enterprises []enterprise.Enterprise
 	CanImport   bool
 	Problems    []enterprise.Problem
 	Imported    string
+	Linked      string
 	Columns     []string
 }
 
@@ -37,7 +41,7 @@ func (c *Console) registryPageOf(r *http.Request) (*registryPage, error) {
 		return nil, err
 	}
 	p := &registryPage{Enterprises: list, CanImport: actor.Role == cases.RoleCommander || actor.Role == cases.RoleAdmin,
-		Imported: r.URL.Query().Get("imported")}
+		Imported: r.URL.Query().Get("imported"), Linked: r.URL.Query().Get("linked")}
 	for _, col := range enterprise.Columns {
 		p.Columns = append(p.Columns, col.Header)
 	}
@@ -80,6 +84,34 @@ func (c *Console) qiyeImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p.Problems = probs
+	c.render(w, r, http.StatusBadRequest, "qiye.registry", p)
+	return nil
+}
+
+// qiyeAddMember links an enterprise account (by username) to an enterprise
+// of the registry.
+func (c *Console) qiyeAddMember(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	var err error = apperr.Field("username", "账号不存在")
+	if a, aerr := c.svc.DB().AccountByUsername(r.Context(), strings.TrimSpace(f.Get("username"))); aerr == nil {
+		err = c.svc.AddMember(r.Context(), actorOf(r), f.Get("enterprise_id"), a.ID)
+	}
+	if err == nil {
+		http.Redirect(w, r, "/qiye/enterprises?linked="+url.QueryEscape(f.Get("username")), http.StatusSeeOther)
+		return nil
+	}
+	if !apperr.Is(err, apperr.Invalid) {
+		return err
+	}
+	p, perr := c.registryPageOf(r)
+	if perr != nil {
+		return perr
+	}
+	errs := fieldMap(err)
+	if msg, ok := errs["account_id"]; ok {
+		errs["username"] = msg
+	}
+	p.formState = formState{Values: f, Errors: errs, Message: "请按提示修改后重新提交"}
 	c.render(w, r, http.StatusBadRequest, "qiye.registry", p)
 	return nil
 }

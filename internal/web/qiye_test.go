@@ -136,7 +136,14 @@ func TestQiyeClassConsole(t *testing.T) {
 	if x.status != 200 || !strings.Contains(x.body, "按时联系率") || !strings.Contains(x.body, "绿色政务") {
 		t.Errorf("figures CSV: %d %s", x.status, excerpt(x.body))
 	}
-	expect(t, commander.get("/qiye/enterprises"), 200, "企业名录", "重庆某科技有限公司", "导入企业")
+	r = commander.get("/qiye/enterprises")
+	expect(t, r, 200, "企业名录", "重庆某科技有限公司", "导入企业", "关联企业账号")
+	ents, _ := plat.Service.Enterprises(context.Background(), actor(t, "hlq_zhihui"))
+	expect(t, commander.post("/qiye/enterprises/members", url.Values{"enterprise_id": {ents[0].ID}, "username": {"nobody"}}), 400, "账号不存在")
+	expect(t, commander.post("/qiye/enterprises/members", url.Values{"enterprise_id": {ents[0].ID}, "username": {demo.Liaison}}), 400, "须是企业账号")
+	csv := "企业名称,统一社会信用代码,地址,网格编码,联系人,联系电话,联络员账号,街道领导账号\n,91500103MA60000000,,nope,张三,abc,nobody,hlq_lingdao\n"
+	r = commander.postFiles("/qiye/enterprises/import", url.Values{}, "file", []byte(csv))
+	expect(t, r, 400, "未导入任何企业", "第2行 统一社会信用代码", "第2行 网格编码：网格不存在", "第2行 联络员账号")
 
 	admin := signIn(t, "admin")
 	expect(t, admin.get("/qiye/catalog?code=G01"), 200, "医保政策咨询", `value="5wd"`)

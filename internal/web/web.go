@@ -151,6 +151,7 @@ var routes = []route{
 	{"POST", "/qiye/classes/{id}/questions", enterprises, (*Console).qiyeRaise},
 	{"GET", "/qiye/enterprises", followers, (*Console).qiyeRegistry},
 	{"POST", "/qiye/enterprises/import", registrars, (*Console).qiyeImport},
+	{"POST", "/qiye/enterprises/members", registrars, (*Console).qiyeAddMember},
 	{"GET", "/admin/audit", admins, (*Console).adminAudit},
 	{"GET", "/admin/audit/export", admins, (*Console).adminAuditExport},
 }
