@@ -115,6 +115,23 @@ func init() {
 		{"GET", "/api/v1/training/figures", signed, (*API).trainingFigures, "Cadres trained, attendances and class hours per street or department in the caller's region (?by=street|unit&from=&to=)"},
 		{"GET", "/api/v1/cadres/{id}", signed, (*API).cadreRecord, "A cadre's training record: sessions with their courses, class hours, practical postings (the cadre, or leaders, commanders and admins of their region; me for oneself)"},
 		{"POST", "/api/v1/cadres/{id}/postings", signed, (*API).addPosting, "Record a cadre's practical posting (多岗位历练) for a period (audited)"},
+		{"GET", "/api/v1/enterprise/services", signed, (*API).enterpriseServices, "The enterprise service catalog (四色四务), in colour order; ?all=true adds inactive ones for administrators"},
+		{"PUT", "/api/v1/enterprise/services/{code}", signed, (*API).putEnterpriseService, "Create or change a service of the catalog: colour, category, unit, time limit, its own questions (administrators of a district or above; audited)"},
+		{"GET", "/api/v1/enterprises", signed, (*API).listEnterprises, "The enterprise registry in scope (commanders and administrators: their region's; liaisons and street leaders: the enterprises assigned to them)"},
+		{"POST", "/api/v1/enterprises", signed, (*API).putEnterprise, "Register an enterprise (credit code checked by GB 32100, grid, liaison and street leader by ID or username; commanders and administrators of its region; audited)"},
+		{"PUT", "/api/v1/enterprises/{id}", signed, (*API).putEnterprise, "Change an enterprise of the registry (audited)"},
+		{"POST", "/api/v1/enterprises/import", signed, (*API).importEnterprises, "Import enterprises from CSV (UTF-8, Chinese or English headers); every problem of every row is answered as rows[line].column and nothing is saved"},
+		{"POST", "/api/v1/enterprises/{id}/members", signed, (*API).addEnterpriseMember, "Make an enterprise account one of the enterprise's people ({\"account_id\"}; audited)"},
+		{"POST", "/api/v1/enterprise/requests", signed, (*API).askEnterprise, "The one form: an enterprise's request for a service of the catalog (or in its own words), reported as a case on the economic-development board in the enterprise's grid, with the liaison's contact clock and the service's answer clock"},
+		{"GET", "/api/v1/enterprise/requests", signed, (*API).listRequests, "Requests at the caller's level: an enterprise's own, a liaison's, a street leader's (escalated ones too), a commander's region (?open=true: unanswered)"},
+		{"GET", "/api/v1/enterprise/requests/{id}", signed, (*API).requestDetail, "One request with its case, the case's timeline and the caller's level"},
+		{"POST", "/api/v1/enterprise/requests/{id}/follow", signed, (*API).followRequest, "A follow-up step: contact, classify (liaison), ask (liaison or leader), reply, rate, whistle (the enterprise; rate and whistle go through the case's state machine)"},
+		{"GET", "/api/v1/enterprise/classes", signed, (*API).listClasses, "Policy classes in buildings (楼宇课堂): an enterprise's invitations, an organizer's street's"},
+		{"POST", "/api/v1/enterprise/classes", signed, (*API).putClass, "Schedule a policy class (street commanders, leaders, administrators, street sections; audited)"},
+		{"GET", "/api/v1/enterprise/classes/{id}", signed, (*API).classDetail, "One policy class with its sign-ins"},
+		{"POST", "/api/v1/enterprise/classes/{id}/signin", signed, (*API).signInClass, "An enterprise signs in at a class (from an hour before until its end; once per enterprise)"},
+		{"POST", "/api/v1/enterprise/classes/{id}/questions", signed, (*API).raiseQuestion, "An enterprise raises a question at a class ({\"text\"}); it becomes a request through the one form with class_id and question"},
+		{"GET", "/api/v1/enterprise/figures", signed, (*API).enterpriseFigures, "Enterprise services' figures of a period under the caller's region: requests by colour, service, liaison and unit (contacted and answered within limit, resolved, rated, satisfied, escalated), enterprises served, classes held and attended (?from=&to=, RFC 3339 or dates; default the last year)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
 		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},
 	}
@@ -171,8 +188,9 @@ const maxBody = 1 << 20
 // bodyLimits are the routes whose bodies may be larger than maxBody:
 // a photo (multipart or raw) and a region file. docs/api.md has the table.
 var bodyLimits = map[string]int64{
-	"POST /api/v1/photos":         service.MaxPhoto + 1<<20,
-	"POST /api/v1/regions/import": service.MaxRegionImport,
+	"POST /api/v1/photos":             service.MaxPhoto + 1<<20,
+	"POST /api/v1/regions/import":     service.MaxRegionImport,
+	"POST /api/v1/enterprises/import": MaxEnterpriseImport,
 }
 
 // bodyLimit is the most bytes a request body to the route may hold.

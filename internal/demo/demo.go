@@ -162,7 +162,10 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err := g.scenarioLeaders(ctx, opt.Cases/40); err != nil {
 		return err
 	}
-	return leadersNow(ctx, svc, w, actors)
+	if err := leadersNow(ctx, svc, w, actors); err != nil {
+		return err
+	}
+	return enterprises(ctx, svc, w, rand.New(rand.NewPCG(opt.Seed, 20261204)), opt.Now.UTC(), hash)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {

@@ -56,7 +56,7 @@ func (s *Service) ReportAnonymous(ctx context.Context, k Knock, r cases.Report) 
 		return cases.Case{}, tooMany("提交过于频繁，请稍后再试；如情况紧急，请拨打12345热线", wait)
 	}
 	r.Hold = why
-	c, replay, err := s.report(ctx, a, r, &formUse{token: k.Token, expires: expires})
+	c, replay, err := s.report(ctx, a, r, &formUse{token: k.Token, expires: expires}, nil)
 	if err != nil || replay {
 		s.doors.giveBack(k.Client, a.AccountID)
 	}
@@ -135,7 +135,7 @@ func (s *Service) ReportOwn(ctx context.Context, actor cases.Actor, k Knock, r c
 		return cases.Case{}, tooMany("提交过于频繁，请稍后再试；如情况紧急，请拨打12345热线", wait)
 	}
 	r.Hold = why
-	c, replay, err := s.report(ctx, actor, r, &formUse{token: k.Token, expires: expires})
+	c, replay, err := s.report(ctx, actor, r, &formUse{token: k.Token, expires: expires}, nil)
 	if err != nil || replay {
 		s.doors.giveBack(k.Client, key)
 	}

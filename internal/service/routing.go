@@ -48,10 +48,19 @@ func (s *Service) checkRoute(c cases.Case, cat cases.Category, cmd *cases.Comman
 
 // SuggestUnit proposes the lead unit for a case at its center under the
 // graded classification library; ok is false when the center must escalate.
-func (s *Service) SuggestUnit(c cases.Case) (cases.Unit, bool) {
+// An enterprise's request proposes its service's unit (enterprise.go) when
+// the library lets the center dispatch to it.
+func (s *Service) SuggestUnit(ctx context.Context, c cases.Case) (cases.Unit, bool) {
 	cat, ok := s.Category(c.Category)
 	if !ok {
 		return cases.Unit{}, false
+	}
+	if c.Source == cases.SourceEnterprise && routing.Owned(c.CenterPath, cat) == nil {
+		if uid, err := s.db.RequestUnit(ctx, c.ID); err == nil && uid != "" {
+			if u, ok := s.Unit(uid); ok && u.Dispatchable() && routing.Dispatch(c.CenterPath, c.RegionPath, cat, u) == nil {
+				return u, true
+			}
+		}
 	}
 	return routing.Suggest(c.CenterPath, c.RegionPath, cat, s.Units())
 }

@@ -312,7 +312,7 @@ func lastCode(path string) string {
 // Report takes a new report: validates it, places it in its grid, routes it,
 // starts its clock and stores it durably before returning.
 func (s *Service) Report(ctx context.Context, actor cases.Actor, r cases.Report) (cases.Case, error) {
-	c, _, err := s.report(ctx, actor, r, nil)
+	c, _, err := s.report(ctx, actor, r, nil, nil)
 	return c, err
 }
 
@@ -325,8 +325,19 @@ type formUse struct {
 // report is Report, also consuming a form token in the report's write when
 // one is given; replay is whether the report was one already taken (the
 // same client reference of the same reporter), returned as it was.
-func (s *Service) report(ctx context.Context, actor cases.Actor, r cases.Report, use *formUse) (c cases.Case, replay bool, err error) {
+//
+// also, when given, runs in the report's write transaction after the case is
+// written (an enterprise's request is stored with its case, enterprise.go).
+func (s *Service) report(ctx context.Context, actor cases.Actor, r cases.Report, use *formUse, also func(*store.Tx, *cases.Case) error) (c cases.Case, replay bool, err error) {
 	now := s.Now()
+	if actor.Role == cases.RoleEnterprise && r.Point == nil {
+		// An enterprise's report without a point lands in the enterprise's
+		// grid, under its street's center (the account's own street
+		// otherwise).
+		if p, ok := s.enterprisePath(ctx, actor.AccountID); ok {
+			actor.RegionPath = p
+		}
+	}
 	var f apperr.Fields
 	cat, ok := s.Category(r.Category)
 	if r.Category == "" {
@@ -396,6 +407,11 @@ func (s *Service) report(ctx context.Context, actor cases.Actor, r cases.Report,
 		c.Number = fmt.Sprintf("%s-%s-%04d", center, day, n)
 		if err := tx.InsertCase(ctx, &c, &step, s.ClockRule()); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(tx, &c); err != nil {
+				return err
+			}
 		}
 		tx.AfterCommit(func() { s.hub.Publish(eventOf(&c, &step)) })
 		return tx.NotifyCase(ctx, s.node, c.ID, c.Version)
@@ -542,6 +558,11 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 			return c, cases.Step{}, apperr.New(apperr.Conflict, "案件已被他人更新，请刷新后重试")
 		}
 		return c, cases.Step{}, err
+	}
+	if n.Source == cases.SourceEnterprise {
+		if err := s.followCase(ctx, tx, &n, &step); err != nil {
+			return c, cases.Step{}, err
+		}
 	}
 	tx.AfterCommit(func() { s.hub.Publish(eventOf(&n, &step)) })
 	if err := tx.NotifyCase(ctx, s.node, n.ID, n.Version); err != nil {

@@ -164,6 +164,11 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 		if _, err := s.Sweep(ctx, s.Now(), 200); err != nil && ctx.Err() == nil {
 			s.log.Error("sweep", "err", err)
 		}
+		// Enterprises' requests past their contact or answer limit go to
+		// the street leader (enterprise.go).
+		if _, err := s.SweepRequests(ctx, s.Now()); err != nil && ctx.Err() == nil {
+			s.log.Error("sweep enterprise requests", "err", err)
+		}
 		if now := s.Now(); now.Sub(purged) >= time.Hour {
 			// Used form tokens past their expiry (doors.go).
 			if _, err := s.PurgeFormTokens(ctx); err != nil && ctx.Err() == nil {

@@ -619,6 +619,81 @@ ALTER TABLE projects ALTER COLUMN region_path TYPE TEXT COLLATE "C";
 ALTER TABLE supervisions ALTER COLUMN region_path TYPE TEXT COLLATE "C";
 `,
 	},
+	// 14: enterprise services (issue 14, package enterprise): the registry
+	// (indexed by street path and by the liaison and leader who follow
+	// it), the accounts of each enterprise's people, the four-colour
+	// catalog, requests (one per case, with the follow-up's clocks as
+	// columns for the sweep and the figures), policy classes and their
+	// sign-ins (one per enterprise and class).
+	14: {
+		common: `
+CREATE TABLE enterprises (
+	id          TEXT PRIMARY KEY,
+	credit_code TEXT NOT NULL UNIQUE,
+	name        TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	building    TEXT NOT NULL DEFAULT '',
+	liaison_id  TEXT NOT NULL,
+	leader_id   TEXT NOT NULL,
+	key_flag    INTEGER NOT NULL DEFAULT 0,
+	active      INTEGER NOT NULL DEFAULT 1,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX enterprises_region ON enterprises (region_path, name);
+CREATE INDEX enterprises_liaison ON enterprises (liaison_id);
+CREATE INDEX enterprises_leader ON enterprises (leader_id);
+CREATE TABLE enterprise_members (
+	account_id    TEXT PRIMARY KEY REFERENCES accounts(id),
+	enterprise_id TEXT NOT NULL REFERENCES enterprises(id)
+);
+CREATE INDEX enterprise_members_enterprise ON enterprise_members (enterprise_id);
+CREATE TABLE enterprise_services (
+	code   TEXT PRIMARY KEY,
+	color  TEXT NOT NULL,
+	active INTEGER NOT NULL DEFAULT 1,
+	doc    TEXT NOT NULL
+);
+CREATE TABLE enterprise_requests (
+	id            TEXT PRIMARY KEY,
+	enterprise_id TEXT NOT NULL,
+	service       TEXT NOT NULL DEFAULT '',
+	color         TEXT NOT NULL DEFAULT '',
+	unit_id       TEXT NOT NULL DEFAULT '',
+	case_id       TEXT NOT NULL UNIQUE,
+	liaison_id    TEXT NOT NULL,
+	leader_id     TEXT NOT NULL,
+	region_path   TEXT NOT NULL,
+	created_at    BIGINT NOT NULL,
+	contact_due   BIGINT NOT NULL,
+	answer_due    BIGINT NOT NULL,
+	contacted_at  BIGINT NOT NULL DEFAULT 0,
+	answered_at   BIGINT NOT NULL DEFAULT 0,
+	escalated_at  BIGINT NOT NULL DEFAULT 0,
+	rating        TEXT NOT NULL DEFAULT '',
+	doc           TEXT NOT NULL
+);
+CREATE INDEX enterprise_requests_enterprise ON enterprise_requests (enterprise_id, id);
+CREATE INDEX enterprise_requests_liaison ON enterprise_requests (liaison_id, id);
+CREATE INDEX enterprise_requests_leader ON enterprise_requests (leader_id, id);
+CREATE INDEX enterprise_requests_region ON enterprise_requests (region_path, id);
+CREATE INDEX enterprise_requests_pending ON enterprise_requests (answer_due) WHERE escalated_at = 0 AND answered_at = 0;
+CREATE TABLE enterprise_classes (
+	id          TEXT PRIMARY KEY,
+	region_path TEXT NOT NULL,
+	at          BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX enterprise_classes_region ON enterprise_classes (region_path, at);
+CREATE TABLE class_attendance (
+	class_id      TEXT NOT NULL REFERENCES enterprise_classes(id),
+	enterprise_id TEXT NOT NULL REFERENCES enterprises(id),
+	account_id    TEXT NOT NULL,
+	name          TEXT NOT NULL,
+	at            BIGINT NOT NULL,
+	PRIMARY KEY (class_id, enterprise_id)
+);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

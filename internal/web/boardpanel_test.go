@@ -210,7 +210,7 @@ func TestBrowserJourney(t *testing.T) {
 	// (exposed rubbish is a grid matter: the case's community); the
 	// commander picks the street's 民生服务 A岗 instead, ticks a co-unit and
 	// Enter on it sends the form.
-	suggested, _ := plat.Service.SuggestUnit(caseByID(t, cs.ID))
+	suggested, _ := plat.Service.SuggestUnit(context.Background(), caseByID(t, cs.ID))
 	board.do(chromedp.KeyEvent("d"),
 		chromedp.Poll[chromedp.Void](`document.activeElement && document.activeElement.closest('#act-dispatch') !== null`, chromedp.WithPollingTimeout(20*time.Second)))
 	if lead := eval[string](board, `document.querySelector('#board-panel #act-dispatch select[name=lead_unit]').value`); lead != suggested.ID || suggested.Kind != cases.UnitCommunity {

@@ -434,7 +434,7 @@ func (c *Console) formOf(r *http.Request, cs *cases.Case, a cases.Action, dups [
 		// center send the case to; the suggestion first.
 		f.Units = c.svc.DispatchTargets(*cs)
 		sort.SliceStable(f.Units, func(i, j int) bool { return unitOrder(f.Units[i]) < unitOrder(f.Units[j]) })
-		if u, ok := c.svc.SuggestUnit(*cs); ok {
+		if u, ok := c.svc.SuggestUnit(r.Context(), *cs); ok {
 			f.DefaultLead = u.ID
 		}
 		if i := cs.LeadTask(); i >= 0 {

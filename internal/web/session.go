@@ -97,11 +97,12 @@ const maxUpload = 9*service.MaxPhoto + maxForm
 // maxForm: the forms that carry photos, and the region file. docs/console.md
 // and docs/operations.md have the table.
 var bodyLimits = map[string]int64{
-	"POST /cases/{id}/act": maxUpload,
-	"POST /m/report":       maxUpload,
-	"POST /r":              maxUpload,
-	"POST /mine/report":    maxUpload,
-	"POST /admin/regions":  service.MaxRegionImport + maxForm,
+	"POST /cases/{id}/act":          maxUpload,
+	"POST /m/report":                maxUpload,
+	"POST /r":                       maxUpload,
+	"POST /mine/report":             maxUpload,
+	"POST /admin/regions":           service.MaxRegionImport + maxForm,
+	"POST /qiye/enterprises/import": maxEnterpriseImport + maxForm,
 }
 
 // bodyLimit is the most bytes a request body to the console route may hold.

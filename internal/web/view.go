@@ -43,10 +43,11 @@ func (c *Console) parsePages() map[string]*template.Template {
 		"join":      strings.Join,
 		// qs marks a query string the console wrote itself (a checked board
 		// filter) as safe after "?" in a link.
-		"qs": func(s string) template.URL { return template.URL(s) },
-		"inc":       func(i int) int { return i + 1 },
-		"known":     func(k string) bool { return knownInputs[k] },
-		"outcome":   c.stepOutcome,
+		"qs":      func(s string) template.URL { return template.URL(s) },
+		"inc":     func(i int) int { return i + 1 },
+		"known":   func(k string) bool { return knownInputs[k] },
+		"outcome": c.stepOutcome,
+		"qiyeQ":   func(f formLike, q cases.Question) qiyeField { return qiyeField{F: f, Q: q} },
 		"reportKnown": func(k string) bool {
 			return reportInputs[k] || strings.HasPrefix(k, "answers.")
 		},

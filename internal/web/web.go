@@ -165,6 +165,23 @@ var routes = []route{
 	{"GET", "/admin/accounts/export", admins, (*Console).adminAccountsExport},
 	{"POST", "/admin/accounts", admins, (*Console).adminCreateAccount},
 	{"POST", "/admin/accounts/{id}", admins, (*Console).adminUpdateAccount},
+	{"GET", "/qiye", enterprises, (*Console).qiyeHome},
+	{"POST", "/qiye/requests", enterprises, (*Console).qiyeAsk},
+	{"GET", "/qiye/requests/{id}", requestReader, (*Console).qiyeRequest},
+	{"POST", "/qiye/requests/{id}/follow", requestReader, (*Console).qiyeFollow},
+	{"GET", "/qiye/follow", followers, (*Console).qiyeFollowList},
+	{"GET", "/qiye/figures", figureReaders, (*Console).qiyeFigures},
+	{"GET", "/qiye/figures/export", figureReaders, (*Console).qiyeFiguresExport},
+	{"GET", "/qiye/catalog", catalogAdmins, (*Console).qiyeCatalog},
+	{"POST", "/qiye/catalog", catalogAdmins, (*Console).qiyeSaveService},
+	{"GET", "/qiye/classes", classReaders, (*Console).qiyeClasses},
+	{"POST", "/qiye/classes", organizers, (*Console).qiyeNewClass},
+	{"GET", "/qiye/classes/{id}", classReaders, (*Console).qiyeClass},
+	{"POST", "/qiye/classes/{id}/signin", enterprises, (*Console).qiyeSignIn},
+	{"POST", "/qiye/classes/{id}/questions", enterprises, (*Console).qiyeRaise},
+	{"GET", "/qiye/enterprises", followers, (*Console).qiyeRegistry},
+	{"POST", "/qiye/enterprises/import", registrars, (*Console).qiyeImport},
+	{"POST", "/qiye/enterprises/members", registrars, (*Console).qiyeAddMember},
 	{"GET", "/admin/audit", admins, (*Console).adminAudit},
 	{"GET", "/admin/audit/export", admins, (*Console).adminAuditExport},
 }
@@ -464,7 +481,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/lists", Label: "清单"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/lists", Label: "清单"}, {Href: "/qiye/follow", Label: "企业服务"}}
 		if a.Role == cases.RoleLeader {
 			items = append([]navItem{{Href: "/leader", Label: "包联首页"}}, items...)
 		}
@@ -478,12 +495,16 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 		if bench {
 			items = append(items, navItem{Href: "/workbench", Label: "板块工作台"})
 		}
+		items = append(items, navItem{Href: "/qiye/follow", Label: "企业服务"})
 	case "":
 		return nil
 	case cases.RoleResident, cases.RoleEnterprise:
 		items = []navItem{{Href: "/mine", Label: "我的诉求"}, {Href: "/mine/report", Label: "我要反映"}}
 	default:
 		items = []navItem{{Href: "/mine", Label: "我的诉求"}}
+		if a.Role == cases.RoleEnterprise {
+			items = append(items, navItem{Href: "/qiye", Label: "企业服务"}, navItem{Href: "/qiye/classes", Label: "楼宇课堂"})
+		}
 	}
 	exact := slices.ContainsFunc(items, func(it navItem) bool { return it.Href == path })
 	for i := range items {
