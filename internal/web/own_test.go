@@ -177,7 +177,7 @@ func TestOwnEnterpriseWhistle(t *testing.T) {
 // own outlines without signing in, with no case counts; /r offers it.
 func TestResidentMapShapes(t *testing.T) {
 	res := newClient(t)
-	expect(t, res.get("/r"), http.StatusOK, `id="pin-open"`, `data-shapes="/r/map/shapes"`, "/static/map.js", `name="lat"`, `name="address"`)
+	expect(t, res.get("/r"), http.StatusOK, `id="pin-open"`, `data-shapes="/r/map/shapes"`, "/static/map.", `name="lat"`, `name="address"`)
 	r := res.get("/r/map/home")
 	var home struct{ Bounds []float64 }
 	if r.status != 200 || json.Unmarshal([]byte(r.body), &home) != nil || len(home.Bounds) != 4 {
