@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,7 +93,7 @@ func (a *API) importEnterprises(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return bodyError(err)
 	}
-	rows, probs := enterprise.ReadCSV(bytes.NewReader(raw))
+	rows, probs := enterprise.ReadFile(raw)
 	n, probs, err := a.svc.ImportEnterprises(r.Context(), actorOf(r), rows, probs)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package enterprise
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/xlsx"
 )
 
 // ImportRow is one enterprise read from a file, with the usernames of its
@@ -53,6 +55,38 @@ var Columns = []struct{ Key, Header string }{
 func ReadCSV(r io.Reader) ([]ImportRow, []Problem) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
+	return readRecords(cr)
+}
+
+// ReadFile reads enterprises from an import file: an Excel workbook (.xlsx,
+// its first worksheet) or CSV, told apart by their first bytes.
+func ReadFile(data []byte) ([]ImportRow, []Problem) {
+	if !xlsx.IsXLSX(data) {
+		return ReadCSV(bytes.NewReader(data))
+	}
+	rows, err := xlsx.Read(data)
+	if err != nil {
+		return nil, []Problem{{Reason: err.Error()}}
+	}
+	return readRecords(&sliceRecords{rows: rows})
+}
+
+// records is where readRecords reads rows from: a CSV reader, or the rows
+// of a worksheet.
+type records interface{ Read() ([]string, error) }
+
+type sliceRecords struct{ rows [][]string }
+
+func (s *sliceRecords) Read() ([]string, error) {
+	if len(s.rows) == 0 {
+		return nil, io.EOF
+	}
+	r := s.rows[0]
+	s.rows = s.rows[1:]
+	return r, nil
+}
+
+func readRecords(cr records) ([]ImportRow, []Problem) {
 	head, err := cr.Read()
 	if err != nil {
 		return nil, []Problem{{Reason: "无法读取表头：" + csvReason(err)}}

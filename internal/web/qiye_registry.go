@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,7 +13,7 @@ import (
 )
 
 // The enterprise registry: the enterprises the reader follows or keeps,
-// and, for commanders and administrators, the CSV import that lists every
+// and, for commanders and administrators, the Excel or CSV import that lists every
 // problem of every row and saves nothing until there is none.
 
 var registrars = access{roles: []cases.Role{cases.RoleCommander, cases.RoleAdmin}}
@@ -60,7 +59,7 @@ func (c *Console) qiyeRegistry(w http.ResponseWriter, r *http.Request) error {
 func (c *Console) qiyeImport(w http.ResponseWriter, r *http.Request) error {
 	file, _, err := r.FormFile("file")
 	if err != nil {
-		return apperr.Field("file", "请选择CSV文件")
+		return apperr.Field("file", "请选择 Excel（.xlsx）或 CSV 文件")
 	}
 	defer file.Close()
 	raw, err := io.ReadAll(io.LimitReader(file, maxEnterpriseImport+1))
@@ -70,7 +69,7 @@ func (c *Console) qiyeImport(w http.ResponseWriter, r *http.Request) error {
 	if len(raw) > maxEnterpriseImport {
 		return apperr.BodyTooLarge(maxEnterpriseImport)
 	}
-	rows, probs := enterprise.ReadCSV(bytes.NewReader(raw))
+	rows, probs := enterprise.ReadFile(raw)
 	n, probs, err := c.svc.ImportEnterprises(r.Context(), actorOf(r), rows, probs)
 	if err != nil {
 		return err
