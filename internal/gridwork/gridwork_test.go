@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,13 +207,13 @@ func TestPlanDue(t *testing.T) {
 func TestNewPatrol(t *testing.T) {
 	cells := CellsOf(square, 50)
 	fixes := walk(10*time.Minute, geo.Point{Lng: 106.5501, Lat: 29.5601}, geo.Point{Lng: 106.5519, Lat: 29.5601}, geo.Point{Lng: 106.5519, Lat: 29.5619}, geo.Point{Lng: 106.5501, Lat: 29.5619})
-	ok := PatrolUpload{ClientRef: "p-1", Grid: "500103014006009", StartedAt: t0, EndedAt: t0.Add(35 * time.Minute), Fixes: fixes, CaseIDs: []string{"c1"}}
+	ok := PatrolUpload{ClientRef: "p-1", Grid: "500103014006009", StartedAt: t0, EndedAt: t0.Add(35 * time.Minute), Fixes: fixes, ReportRefs: []string{"r1"}}
 	now := t0.Add(time.Hour)
 	p, err := NewPatrol(ok, cells, DefaultPlan(ok.Grid), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Seconds != 35*60 || !p.Counted || p.Points != 4 || math.Abs(p.Meters-(174+200+174)) > 10 || len(p.Cells) != 11 || len(p.CaseIDs) != 1 {
+	if p.Seconds != 35*60 || !p.Counted || p.Points != 4 || math.Abs(p.Meters-(174+200+174)) > 10 || len(p.Cells) != 11 || len(p.CaseIDs) != 0 {
 		t.Errorf("patrol %+v", p)
 	}
 	if back, _ := DecodeTrack(p.Track); len(back) != 4 {
@@ -246,6 +247,7 @@ func TestNewPatrol(t *testing.T) {
 				u.Fixes[i].At = u.Fixes[i].At.Add(-24 * time.Hour)
 			}
 		}), "fixes"},
+		{"an empty report reference", mod(func(u *PatrolUpload) { u.ReportRefs = []string{""} }), "report_refs[0]"},
 		{"a control character in the note", mod(func(u *PatrolUpload) { u.Note = "a\x00b" }), "note"},
 	}
 	for _, tc := range bad {
@@ -423,6 +425,49 @@ func TestTally(t *testing.T) {
 		w.Coverage, f.Coverage = nil, nil
 		if f != w {
 			t.Errorf("%s:%s = %+v, want %+v", f.Kind, f.ID, f, w)
+		}
+	}
+}
+
+func TestParseRoster(t *testing.T) {
+	ok := "\ufeff类型,名称,所在楼栋,经度,纬度,姓名,电话,关系,标签\n" +
+		"楼栋,3栋,,106.551,29.561,,,,\n" +
+		"住户,3栋501,3栋,,,张三,13800001234,户主,独居老人、低保户\n" +
+		"住户,3栋501,3栋,,,李四,,家庭成员,\n" +
+		",,,,,,,,\n" +
+		"商铺,民乐便利店,,,,,,,\n"
+	rows, err := ParseRoster(strings.NewReader(ok), "g9", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0].Place.Kind != Building || rows[0].Place.Point == nil || rows[1].Person == nil ||
+		rows[1].Person.Name != "张三" || !slices.Equal(rows[1].Person.Tags, []string{"独居老人", "低保户"}) || rows[3].Person != nil || rows[3].Line != 6 {
+		t.Fatalf("rows %+v", rows)
+	}
+	bad := "类型,名称,所在楼栋,经度,纬度,姓名,电话\n" +
+		"城堡,A,,,,,\n" + // unknown kind
+		"住户,,3栋,,,,\n" + // no name
+		"住户,5号,,200,29,,\n" + // bad point
+		"住户,6号,,,,王五,12ab\n" + // bad phone
+		"楼栋,7栋,3栋,,,,\n" + // a building in a building
+		"住户,8号,,,,,13800001234\n" // a phone without a name
+	_, err = ParseRoster(strings.NewReader(bad), "g9", t0)
+	var re *RosterError
+	if !errors.As(err, &re) {
+		t.Fatalf("bad file: %v", err)
+	}
+	want := []RowProblem{{2, "类型", ""}, {3, "名称", ""}, {4, "经度/纬度", ""}, {5, "电话", ""}, {6, "所在楼栋", ""}, {7, "姓名", ""}}
+	if len(re.Problems) != len(want) {
+		t.Fatalf("problems %+v, want %d", re.Problems, len(want))
+	}
+	for i, w := range want {
+		if re.Problems[i].Line != w.Line || re.Problems[i].Field != w.Field || re.Problems[i].Reason == "" {
+			t.Errorf("problem %d: %+v, want line %d field %s", i, re.Problems[i], w.Line, w.Field)
+		}
+	}
+	for _, head := range []string{"", "名称\n", "类型,名称,颜色\n"} {
+		if _, err := ParseRoster(strings.NewReader(head), "g9", t0); !errors.As(err, &re) || re.Problems[0].Line != 1 {
+			t.Errorf("header %q: %v", head, err)
 		}
 	}
 }

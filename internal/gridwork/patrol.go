@@ -1,6 +1,7 @@
 package gridwork
 
 import (
+	"fmt"
 	"math"
 	"time"
 	"unicode/utf8"
@@ -19,9 +20,10 @@ type PatrolUpload struct {
 	EndedAt   time.Time `json:"ended_at"`
 	Fixes     []Fix     `json:"fixes"`
 	Note      string    `json:"note,omitempty"`
-	// CaseIDs are the cases the worker reported on the patrol (source
-	// patrol, through the case service) and names to it.
-	CaseIDs []string `json:"case_ids,omitempty"`
+	// ReportRefs are the client references of the reports the worker
+	// made on the patrol (source patrol, through the case service, sent
+	// before the patrol); the service keeps their cases' IDs.
+	ReportRefs []string `json:"report_refs,omitempty"`
 }
 
 // Patrol is a stored patrol.
@@ -88,8 +90,13 @@ func NewPatrol(in PatrolUpload, cells Cells, plan Plan, now time.Time) (Patrol, 
 		f.Addf("note", "备注不能超过%d个字符", MaxNote)
 	}
 	textcheck.AddBlock(&f, "note", in.Note)
-	if len(in.CaseIDs) > MaxCases {
-		f.Addf("case_ids", "一次巡查最多关联%d件上报", MaxCases)
+	if len(in.ReportRefs) > MaxCases {
+		f.Addf("report_refs", "一次巡查最多关联%d件上报", MaxCases)
+	}
+	for i, r := range in.ReportRefs {
+		if r == "" || utf8.RuneCountInString(r) > MaxClientRef {
+			f.Addf(fmt.Sprintf("report_refs[%d]", i), "上报的客户端编号应为1到%d个字符", MaxClientRef)
+		}
 	}
 	var kept []Fix
 	if f.Empty() {
@@ -114,7 +121,7 @@ func NewPatrol(in PatrolUpload, cells Cells, plan Plan, now time.Time) (Patrol, 
 		Seconds: int64(in.EndedAt.Sub(in.StartedAt) / time.Second),
 		Meters:  math.Round(Length(kept)*10) / 10,
 		Points:  len(thin), Track: EncodeTrack(thin), Cells: cells.Touched(kept),
-		CaseIDs: append([]string{}, in.CaseIDs...), Note: in.Note, CreatedAt: now.UTC(),
+		CaseIDs: []string{}, Note: in.Note, CreatedAt: now.UTC(),
 	}
 	if p.Cells == nil {
 		p.Cells = []int{}

@@ -323,3 +323,9 @@ func scanDocs[T any](rows *sql.Rows, err error) ([]T, error) {
 	}
 	return out, rows.Err()
 }
+
+// VisitByClientRef reads the visit a person stored under a client
+// reference, outside a write (a retry's quick answer).
+func (db *DB) VisitByClientRef(ctx context.Context, visitor, ref string) (gridwork.Visit, error) {
+	return scanDoc[gridwork.Visit](db.read.QueryRowContext(ctx, `SELECT doc FROM grid_visits WHERE visitor_id = $1 AND client_ref = $2`, visitor, ref), "visit")
+}
