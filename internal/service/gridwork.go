@@ -276,7 +276,6 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, in gridwor
 	return out, err
 }
 
-
 // prefixFields names an invalid error's fields under a prefix (a need's
 // report: needs[2].description).
 func prefixFields(err error, prefix string) error {
