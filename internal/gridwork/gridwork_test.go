@@ -238,6 +238,7 @@ func TestNewPatrol(t *testing.T) {
 	}{
 		{"no client ref", mod(func(u *PatrolUpload) { u.ClientRef = "" }), "client_ref"},
 		{"no grid", mod(func(u *PatrolUpload) { u.Grid = "" }), "grid"},
+		{"a slash in the client ref", mod(func(u *PatrolUpload) { u.ClientRef = "a/b" }), "client_ref"},
 		{"ends before it starts", mod(func(u *PatrolUpload) { u.EndedAt = t0.Add(-time.Minute) }), "ended_at"},
 		{"ends in the future", mod(func(u *PatrolUpload) { u.EndedAt = now.Add(time.Hour) }), "ended_at"},
 		{"longer than 12 h", mod(func(u *PatrolUpload) { u.StartedAt = t0.Add(-13 * time.Hour) }), "ended_at"},
@@ -281,6 +282,7 @@ func TestCheckVisit(t *testing.T) {
 	}{
 		{"unknown place kind", mod(func(v *VisitInput) { v.PlaceKind = "castle" }), "place_kind"},
 		{"no place", mod(func(v *VisitInput) { v.Place = "" }), "place"},
+		{"a client ref too long for its needs' cases", mod(func(v *VisitInput) { v.ClientRef = strings.Repeat("a", 57) }), "client_ref"},
 		{"in the future", mod(func(v *VisitInput) { v.At = now.Add(time.Hour) }), "at"},
 		{"too long ago", mod(func(v *VisitInput) { v.At = now.AddDate(0, 0, -31) }), "at"},
 		{"answered without an answer", mod(func(v *VisitInput) { v.Needs[1].Answer = "" }), "needs[1].answer"},

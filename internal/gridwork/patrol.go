@@ -64,10 +64,9 @@ func NewPatrol(in PatrolUpload, cells Cells, plan Plan, now time.Time) (Patrol, 
 	var f apperr.Fields
 	if in.ClientRef == "" {
 		f.Add("client_ref", "缺少巡查的客户端编号")
-	} else if utf8.RuneCountInString(in.ClientRef) > MaxClientRef {
-		f.Addf("client_ref", "客户端编号不能超过%d个字符", MaxClientRef)
+	} else if !validRef(in.ClientRef, MaxClientRef) {
+		f.Addf("client_ref", "客户端编号只能包含字母、数字、下划线和横线，最长%d位", MaxClientRef)
 	}
-	textcheck.AddLine(&f, "client_ref", in.ClientRef)
 	if in.Grid == "" {
 		f.Add("grid", "请选择巡查的网格")
 	}
@@ -94,8 +93,8 @@ func NewPatrol(in PatrolUpload, cells Cells, plan Plan, now time.Time) (Patrol, 
 		f.Addf("report_refs", "一次巡查最多关联%d件上报", MaxCases)
 	}
 	for i, r := range in.ReportRefs {
-		if r == "" || utf8.RuneCountInString(r) > MaxClientRef {
-			f.Addf(fmt.Sprintf("report_refs[%d]", i), "上报的客户端编号应为1到%d个字符", MaxClientRef)
+		if !validRef(r, MaxClientRef) {
+			f.Addf(fmt.Sprintf("report_refs[%d]", i), "上报的客户端编号只能包含字母、数字、下划线和横线，最长%d位", MaxClientRef)
 		}
 	}
 	var kept []Fix
@@ -128,4 +127,18 @@ func NewPatrol(in PatrolUpload, cells Cells, plan Plan, now time.Time) (Patrol, 
 	}
 	p.Counted = plan.Counts(in.EndedAt.Sub(in.StartedAt))
 	return p, nil
+}
+
+// validRef reports whether a client reference is 1 to n letters, digits,
+// underscores and hyphens (the case service's rule for client_ref).
+func validRef(s string, n int) bool {
+	if s == "" || len(s) > n {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

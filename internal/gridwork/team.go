@@ -80,7 +80,8 @@ type TeamMember struct {
 const MaxTeam = 200
 
 // CheckTeam validates a grid's whole team: one chief at most, every member
-// named with a known role, no account twice.
+// named (or an account, whose name the service fills in) with a known
+// role, no account twice.
 func CheckTeam(team []TeamMember) error {
 	var f apperr.Fields
 	if len(team) > MaxTeam {
@@ -90,8 +91,8 @@ func CheckTeam(team []TeamMember) error {
 	seen := map[string]bool{}
 	for i, m := range team {
 		at := func(k string) string { return fmt.Sprintf("team[%d].%s", i, k) }
-		if m.Name == "" {
-			f.Add(at("name"), "请填写姓名")
+		if m.Name == "" && m.AccountID == "" {
+			f.Add(at("name"), "请填写姓名或选择账号")
 		} else if utf8.RuneCountInString(m.Name) > MaxName {
 			f.Addf(at("name"), "姓名不能超过%d个字符", MaxName)
 		}

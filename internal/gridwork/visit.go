@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"zhizhi/internal/apperr"
+	"zhizhi/internal/geo"
 	"zhizhi/internal/textcheck"
 )
 
@@ -47,14 +48,15 @@ type Need struct {
 
 // VisitInput is a household visit as the phone sends it.
 type VisitInput struct {
-	ClientRef string    `json:"client_ref"`
-	Grid      string    `json:"grid"`
-	PlaceID   string    `json:"place_id,omitempty"` // a place of the grid's roster, when it is on it
-	PlaceKind PlaceKind `json:"place_kind"`
-	Place     string    `json:"place"` // what was visited, in words (kept even with a place ID)
-	At        time.Time `json:"at"`
-	Needs     []Need    `json:"needs,omitempty"`
-	Note      string    `json:"note,omitempty"`
+	ClientRef string     `json:"client_ref"`
+	Grid      string     `json:"grid"`
+	PlaceID   string     `json:"place_id,omitempty"` // a place of the grid's roster, when it is on it
+	PlaceKind PlaceKind  `json:"place_kind"`
+	Place     string     `json:"place"` // what was visited, in words (kept even with a place ID)
+	At        time.Time  `json:"at"`
+	Point     *geo.Point `json:"point,omitempty"` // where the visit was, from the phone (the roster's place point is preferred)
+	Needs     []Need     `json:"needs,omitempty"`
+	Note      string     `json:"note,omitempty"`
 }
 
 // Visit is a stored household visit.
@@ -72,6 +74,9 @@ const (
 	MaxNeeds    = 20
 	MaxNeedText = 1000
 	MaxPlace    = 100
+	// MaxVisitRef leaves room in a case's client reference (64) for the
+	// suffix -n<need> of the cases a visit's needs become.
+	MaxVisitRef = 56
 )
 
 // CheckVisit validates a visit: a place of a known kind, a time not in the
@@ -81,10 +86,9 @@ func CheckVisit(in VisitInput, now time.Time) error {
 	var f apperr.Fields
 	if in.ClientRef == "" {
 		f.Add("client_ref", "缺少走访的客户端编号")
-	} else if utf8.RuneCountInString(in.ClientRef) > MaxClientRef {
-		f.Addf("client_ref", "客户端编号不能超过%d个字符", MaxClientRef)
+	} else if !validRef(in.ClientRef, MaxVisitRef) {
+		f.Addf("client_ref", "客户端编号只能包含字母、数字、下划线和横线，最长%d位", MaxVisitRef)
 	}
-	textcheck.AddLine(&f, "client_ref", in.ClientRef)
 	if in.Grid == "" {
 		f.Add("grid", "请选择网格")
 	}
@@ -109,6 +113,9 @@ func CheckVisit(in VisitInput, now time.Time) error {
 		f.Addf("note", "备注不能超过%d个字符", MaxNote)
 	}
 	textcheck.AddBlock(&f, "note", in.Note)
+	if in.Point != nil && !in.Point.Valid() {
+		f.Add("point", "坐标无效")
+	}
 	if len(in.Needs) > MaxNeeds {
 		f.Addf("needs", "一次走访最多记录%d项诉求", MaxNeeds)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
-	"zhizhi/internal/geo"
 	"zhizhi/internal/gridwork"
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
@@ -105,6 +104,15 @@ type PatrolResult struct {
 // nothing. The reports made on it were sent before (Report, source patrol,
 // each with its client reference); the patrol keeps their cases' IDs.
 func (s *Service) UploadPatrol(ctx context.Context, actor cases.Actor, in gridwork.PatrolUpload) (PatrolResult, error) {
+	out, err := s.uploadPatrol(ctx, actor, in)
+	if errors.Is(err, store.ErrConflict) {
+		// Sent twice at once (two nodes): the other upload stored it.
+		out, err = s.uploadPatrol(ctx, actor, in)
+	}
+	return out, err
+}
+
+func (s *Service) uploadPatrol(ctx context.Context, actor cases.Actor, in gridwork.PatrolUpload) (PatrolResult, error) {
 	now := s.Now()
 	g, err := s.grid(ctx, in.Grid, "grid")
 	if err != nil {
@@ -158,10 +166,6 @@ func (s *Service) UploadPatrol(ctx context.Context, actor cases.Actor, in gridwo
 		summary := map[string]any{"grid": p.GridCode, "started_at": p.StartedAt, "ended_at": p.EndedAt, "meters": p.Meters, "points": p.Points, "cases": p.CaseIDs}
 		return tx.Audit(ctx, s.auditEntry(actor, "patrol", p.ID, false, nil, summary))
 	})
-	if errors.Is(err, store.ErrConflict) {
-		// Sent twice at once: the other upload stored it.
-		return s.UploadPatrol(ctx, actor, in)
-	}
 	return out, err
 }
 
@@ -197,10 +201,19 @@ type VisitResult struct {
 // RecordVisit stores a household visit once per client reference. Each
 // need to become a case is reported first through Report (source patrol,
 // at the place when the roster knows where it is, client reference
-// <visit>/<n> so a retry reports nothing twice), and the visit keeps the
+// <visit>-n<need> so a retry reports nothing twice), and the visit keeps the
 // case's ID.
 func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, in gridwork.VisitInput) (VisitResult, error) {
+	out, err := s.recordVisit(ctx, actor, in)
+	if errors.Is(err, store.ErrConflict) {
+		out, err = s.recordVisit(ctx, actor, in)
+	}
+	return out, err
+}
+
+func (s *Service) recordVisit(ctx context.Context, actor cases.Actor, in gridwork.VisitInput) (VisitResult, error) {
 	now := s.Now()
+	in.Needs = append([]gridwork.Need(nil), in.Needs...) // the cases' IDs are set on our copy
 	g, err := s.grid(ctx, in.Grid, "grid")
 	if err != nil {
 		return VisitResult{}, err
@@ -212,7 +225,7 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, in gridwor
 		return VisitResult{}, err
 	}
 	var f apperr.Fields
-	var point *geo.Point
+	point := in.Point
 	if in.PlaceID != "" {
 		pl, err := s.db.Place(ctx, in.PlaceID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && pl.GridCode != g.Code) {
@@ -220,7 +233,9 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, in gridwor
 		} else if err != nil {
 			return VisitResult{}, err
 		} else {
-			point = pl.Point
+			if pl.Point != nil {
+				point = pl.Point
+			}
 			if in.Place == "" {
 				in.Place = pl.Name
 			}
@@ -246,7 +261,7 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, in gridwor
 			continue
 		}
 		c, err := s.Report(ctx, actor, cases.Report{Source: cases.SourcePatrol, Category: n.Category, Description: n.Text,
-			Address: in.Place, Point: point, ClientRef: fmt.Sprintf("%s/%d", in.ClientRef, i)})
+			Address: in.Place, Point: point, ClientRef: fmt.Sprintf("%s-n%d", in.ClientRef, i)})
 		if err != nil {
 			return VisitResult{}, prefixFields(err, fmt.Sprintf("needs[%d].", i))
 		}
@@ -270,9 +285,6 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, in gridwor
 		summary := map[string]any{"grid": v.Grid, "place": v.Place, "at": v.At, "needs": len(v.Needs)}
 		return tx.Audit(ctx, s.auditEntry(actor, "visit", v.ID, false, nil, summary))
 	})
-	if errors.Is(err, store.ErrConflict) {
-		return s.RecordVisit(ctx, actor, in)
-	}
 	return out, err
 }
 

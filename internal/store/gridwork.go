@@ -329,3 +329,8 @@ func scanDocs[T any](rows *sql.Rows, err error) ([]T, error) {
 func (db *DB) VisitByClientRef(ctx context.Context, visitor, ref string) (gridwork.Visit, error) {
 	return scanDoc[gridwork.Visit](db.read.QueryRowContext(ctx, `SELECT doc FROM grid_visits WHERE visitor_id = $1 AND client_ref = $2`, visitor, ref), "visit")
 }
+
+// PeopleOfGrid lists the people recorded in a grid, as stored.
+func (db *DB) PeopleOfGrid(ctx context.Context, gridPath string) ([]gridwork.Person, error) {
+	return scanDocs[gridwork.Person](db.read.QueryContext(ctx, `SELECT doc FROM grid_people WHERE grid_path = $1 ORDER BY place_id, id`, gridPath))
+}
