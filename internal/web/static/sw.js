@@ -1,5 +1,5 @@
 // The service worker of the grid worker's phone pages (scope /m): it keeps
-// the home and report pages and their assets, so that the report form opens
+// the home, report and day pages and their assets, so that the report form opens
 // without signal. Reports themselves wait in IndexedDB (offline.js), not
 // here. The server writes the version of the embedded assets into VERSION,
 // so a new binary brings a new worker and a new cache.
@@ -7,8 +7,8 @@
 var VERSION = '__VERSION__';
 var CACHE = 'zhizhi-m-' + VERSION;
 var ASSETS = ['/static/app.css', '/static/clock.js', '/static/photos.js', '/static/report.js',
-  '/static/offline.js', '/static/offline.css', '/static/favicon.svg'];
-var PAGES = ['/m', '/m/report'];
+  '/static/offline.js', '/static/offline.css', '/static/patrol.js', '/static/favicon.svg'];
+var PAGES = ['/m', '/m/report', '/m/day'];
 // WAIT is how long a page waits for the network on a weak signal before the
 // kept copy is shown.
 var WAIT = 4000;
