@@ -3,8 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
