@@ -473,3 +473,50 @@ func TestParseRoster(t *testing.T) {
 		}
 	}
 }
+
+func TestMessages(t *testing.T) {
+	ok := MessageInput{Phone: "13900001111", Text: "楼下垃圾三天没人收"}
+	if err := CheckMessage(ok); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in    MessageInput
+		field string
+	}{
+		{MessageInput{Phone: "13900001111"}, "text"},
+		{MessageInput{Text: "x"}, "phone"},
+		{MessageInput{Text: "x", Phone: "abc"}, "phone"},
+		{MessageInput{Text: "x", Phone: "13900001111", Name: strings.Repeat("名", 51)}, "name"},
+		{MessageInput{Text: "x", Phone: "13900001111", Point: &geo.Point{Lng: 999}}, "point"},
+	} {
+		if !slices.Contains(fieldsOf(CheckMessage(tc.in)), tc.field) {
+			t.Errorf("%+v: want %s named", tc.in, tc.field)
+		}
+	}
+	m := Message{MessageInput: ok, State: Waiting, CreatedAt: t0}
+	if _, err := Reply(m, "", "杨诗培", t0); !slices.Contains(fieldsOf(err), "answer") {
+		t.Errorf("an empty reply: %v", err)
+	}
+	r, err := Reply(m, "已联系环卫，今天下午清运", "杨诗培", t0.Add(2*time.Hour))
+	if err != nil || r.State != Replied || !r.InTime(ReplyWithin) {
+		t.Fatalf("reply: %+v %v", r, err)
+	}
+	if _, err := Reply(r, "again", "杨诗培", t0); !apperr.Is(err, apperr.Refused) {
+		t.Errorf("a second reply: %v", err)
+	}
+	late, _ := Reply(m, "抱歉来晚了", "杨诗培", t0.Add(25*time.Hour))
+	if late.InTime(ReplyWithin) || m.InTime(ReplyWithin) {
+		t.Error("a late reply or none is not in time")
+	}
+	c, err := ToCaseOf(m, cases.Case{ID: "c1", Number: "N1", OnSpot: true}, "已清运", "杨诗培", t0.Add(time.Hour))
+	if err != nil || c.State != MadeCase || c.CaseNumber != "N1" || !strings.Contains(c.Answer, "已清运") {
+		t.Errorf("to case: %+v %v", c, err)
+	}
+	b, err := Block(m, "杨诗培", t0)
+	if err != nil || b.State != Blocked || b.InTime(ReplyWithin) {
+		t.Errorf("block: %+v %v", b, err)
+	}
+	if p := r.Public(); p.Phone != "139****1111" || p.GridPath != "" {
+		t.Errorf("public %+v", p)
+	}
+}

@@ -17,7 +17,7 @@ var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
 	"cases", "case_units", "case_people", "steps", "clocks", "audit",
 	"rollups", "case_facts", "appeals", "signin_locks", "client_updates", "saved_filters",
-	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans",
+	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:

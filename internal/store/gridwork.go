@@ -334,3 +334,66 @@ func (db *DB) VisitByClientRef(ctx context.Context, visitor, ref string) (gridwo
 func (db *DB) PeopleOfGrid(ctx context.Context, gridPath string) ([]gridwork.Person, error) {
 	return scanDocs[gridwork.Person](db.read.QueryContext(ctx, `SELECT doc FROM grid_people WHERE grid_path = $1 ORDER BY place_id, id`, gridPath))
 }
+
+// InsertMessage stores a residents' message with the hashes of its
+// follow link's key and of its phone.
+func (t *Tx) InsertMessage(ctx context.Context, m gridwork.Message, followHash, phoneHash string) error {
+	doc, err := docOf(m)
+	if err != nil {
+		return err
+	}
+	_, err = t.Exec(ctx, `INSERT INTO grid_messages (id, grid_code, grid_path, follow_hash, phone_hash, state, created_at, doc) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		m.ID, m.GridCode, m.GridPath, followHash, phoneHash, string(m.State), ms(m.CreatedAt), doc)
+	if err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	return nil
+}
+
+// Message reads a residents' message inside a write.
+func (t *Tx) Message(ctx context.Context, id string) (gridwork.Message, error) {
+	var doc string
+	if err := t.QueryRow(ctx, `SELECT doc FROM grid_messages WHERE id = $1`, id).Scan(&doc); err != nil {
+		return gridwork.Message{}, fmt.Errorf("message: %w", translate(err))
+	}
+	var m gridwork.Message
+	return m, json.Unmarshal([]byte(doc), &m)
+}
+
+// UpdateMessage writes a message's new state.
+func (t *Tx) UpdateMessage(ctx context.Context, m gridwork.Message) error {
+	doc, err := docOf(m)
+	if err != nil {
+		return err
+	}
+	_, err = t.Exec(ctx, `UPDATE grid_messages SET state = $2, doc = $3 WHERE id = $1`, m.ID, string(m.State), doc)
+	if err != nil {
+		return fmt.Errorf("update message: %w", err)
+	}
+	return nil
+}
+
+// PhoneBlocked reports whether a grid blocked a message of a phone.
+func (t *Tx) PhoneBlocked(ctx context.Context, grid, phoneHash string) (bool, error) {
+	var n int
+	err := t.QueryRow(ctx, `SELECT count(*) FROM grid_messages WHERE grid_code = $1 AND phone_hash = $2 AND state = 'blocked'`, grid, phoneHash).Scan(&n)
+	return n > 0, translate(err)
+}
+
+// MessageByFollow reads a message by the hash of its follow link's key.
+func (db *DB) MessageByFollow(ctx context.Context, followHash string) (gridwork.Message, error) {
+	return scanDoc[gridwork.Message](db.read.QueryRowContext(ctx, `SELECT doc FROM grid_messages WHERE follow_hash = $1`, followHash), "message")
+}
+
+// GridMessage reads one residents' message.
+func (db *DB) GridMessage(ctx context.Context, id string) (gridwork.Message, error) {
+	return scanDoc[gridwork.Message](db.read.QueryRowContext(ctx, `SELECT doc FROM grid_messages WHERE id = $1`, id), "message")
+}
+
+// Messages lists the residents' messages of grids under a path, newest
+// first, in [From, To) of their arrival.
+func (db *DB) Messages(ctx context.Context, f GridFilter) ([]gridwork.Message, error) {
+	f.PersonID = ""
+	w, args := f.where("created_at", "id")
+	return scanDocs[gridwork.Message](db.read.QueryContext(ctx, `SELECT doc FROM grid_messages`+w, args...))
+}

@@ -152,5 +152,35 @@ func TestGridWork(t *testing.T) {
 		if pl, err := db.Plan(ctx, "500103014006009"); err != nil || pl.PerWeek != 3 || pl.MinMinutes != 20 {
 			t.Errorf("plan %+v %v", pl, err)
 		}
+		// Residents' messages: found by their link's hash, updated, a
+		// blocked phone known per grid.
+		m := gridwork.Message{ID: "M1", GridCode: "500103014006009", GridPath: g9, State: gridwork.Waiting, CreatedAt: at,
+			MessageInput: gridwork.MessageInput{Phone: "13900001111", Text: "垃圾没人收"}}
+		if err := write(func(tx *Tx) error { return tx.InsertMessage(ctx, m, "follow1", "phone1") }); err != nil {
+			t.Fatal(err)
+		}
+		m2 := m
+		m2.ID = "M2"
+		if err := write(func(tx *Tx) error { return tx.InsertMessage(ctx, m2, "follow1", "phone1") }); !errors.Is(err, ErrConflict) {
+			t.Errorf("two messages under one link: %v", err)
+		}
+		if got, err := db.MessageByFollow(ctx, "follow1"); err != nil || got.ID != "M1" || got.Text != "垃圾没人收" {
+			t.Fatalf("message by link: %+v %v", got, err)
+		}
+		m.State = gridwork.Blocked
+		blocked := false
+		if err := write(func(tx *Tx) error {
+			if err := tx.UpdateMessage(ctx, m); err != nil {
+				return err
+			}
+			var err error
+			blocked, err = tx.PhoneBlocked(ctx, "500103014006009", "phone1")
+			return err
+		}); err != nil || !blocked {
+			t.Fatalf("blocked %v %v", blocked, err)
+		}
+		if ms, _ := db.Messages(ctx, GridFilter{Under: g9}); len(ms) != 1 || ms[0].State != gridwork.Blocked {
+			t.Errorf("messages %+v", ms)
+		}
 	})
 }

@@ -506,8 +506,10 @@ CREATE TABLE saved_filters (
 	// household visits, each once per person and client reference (an
 	// offline phone's retry stores nothing new); the grid's roster (places,
 	// and the people recorded at them until retain_until); each grid's
-	// 1+3+N team and patrol plan as one document. The full record is the
-	// JSON doc; the columns are what queries select on.
+	// 1+3+N team and patrol plan as one document; the residents' messages
+	// through each grid's door (follow_hash: the SHA-256 of the link's key,
+	// phone_hash: of the resident's phone). The full record is the JSON
+	// doc; the columns are what queries select on.
 	13: {
 		common: `
 CREATE TABLE grid_patrols (
@@ -567,6 +569,18 @@ CREATE TABLE grid_plans (
 	doc        TEXT NOT NULL,
 	updated_at BIGINT NOT NULL
 );
+CREATE TABLE grid_messages (
+	id          TEXT PRIMARY KEY,
+	grid_code   TEXT NOT NULL,
+	grid_path   TEXT NOT NULL,
+	follow_hash TEXT NOT NULL UNIQUE,
+	phone_hash  TEXT NOT NULL,
+	state       TEXT NOT NULL,
+	created_at  BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX grid_messages_grid ON grid_messages (grid_path, created_at);
+CREATE INDEX grid_messages_phone ON grid_messages (grid_code, phone_hash, state);
 `,
 	},
 }
