@@ -105,6 +105,11 @@ var routes = []route{
 	{"GET", "/m/visit", gridWorkers, (*Console).visitPage},
 	{"POST", "/m/visit", gridWorkers, (*Console).visit},
 	{"GET", "/m/team", gridLeads, (*Console).gridTeam},
+	{"GET", "/m/messages", gridWorkers, (*Console).gridMessages},
+	{"POST", "/m/messages/{id}", gridWorkers, (*Console).actOnMessage},
+	{"GET", "/r/g/{grid}", public, (*Console).doorPage},
+	{"POST", "/r/g/{grid}", public, (*Console).doorPost},
+	{"GET", "/r/g/{grid}/m/{key}", public, (*Console).doorFollow},
 	{"GET", "/inbox", unitStaff, (*Console).inbox},
 	{"GET", "/inbox/export", unitStaff, (*Console).inboxExport},
 	{"GET", "/workbench", unitStaff, (*Console).workbench},
@@ -459,7 +464,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		items = []navItem{{Href: "/m", Label: "我的网格"}, {Href: "/m/report", Label: "上报"}}
 		if a.Role != cases.RoleHead {
-			items = append(items, navItem{Href: "/m/day", Label: "今日工作"}, navItem{Href: "/m/team", Label: "网格队伍"})
+			items = append(items, navItem{Href: "/m/day", Label: "今日工作"}, navItem{Href: "/m/messages", Label: "居民留言"}, navItem{Href: "/m/team", Label: "网格队伍"})
 		}
 	case cases.RoleUnit, cases.RoleCommunity:
 		items = []navItem{{Href: "/inbox", Label: "待办"}}
