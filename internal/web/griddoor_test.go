@@ -8,7 +8,6 @@ import (
 	"testing"
 )
 
-
 // TestGridDoorEndToEnd: a resident without an account writes to 杨诗培
 // through her grid's door, gets a link, and follows it; she replies to
 // one message and turns another into a case of the grid; each resident
