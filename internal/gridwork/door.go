@@ -61,6 +61,7 @@ type Message struct {
 	Held       bool         `json:"held,omitempty"` // came past the door's soft thresholds (a flood)
 	Answer     string       `json:"answer,omitempty"`
 	AnsweredBy string       `json:"answered_by,omitempty"` // the worker's name
+	AnsweredID string       `json:"answered_id,omitempty"` // the worker's account (set by the service)
 	AnsweredAt time.Time    `json:"answered_at,omitzero"`
 	CaseID     string       `json:"case_id,omitempty"`
 	CaseNumber string       `json:"case_number,omitempty"`

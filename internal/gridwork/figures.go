@@ -21,12 +21,17 @@ type Figure struct {
 	ToCase    int       `json:"to_case"`    // turned into cases
 	FollowUps int       `json:"follow_ups"` // follow-ups promised
 	Reports   int       `json:"reports"`    // cases reported on patrols
+	Messages  int       `json:"messages"`   // residents' messages: to a grid (blocked ones aside), or answered by a worker
+	InTime    int       `json:"in_time"`    // of which answered or made a case within ReplyWithin
 }
 
-// Tally counts patrols and visits per worker and per grid. cells gives
-// each grid's number of cells, for its coverage over the patrols counted;
-// names the names of grids (workers are named by the records).
-func Tally(patrols []Patrol, visits []Visit, cells map[string]int, names map[string]string) []Figure {
+// Tally counts patrols, visits and residents' messages per worker and per
+// grid. cells gives each grid's number of cells, for its coverage over the
+// patrols counted; names the names of grids (workers are named by the
+// records). A grid counts the messages it received (blocked ones aside), a
+// worker those they answered or made a case; InTime those answered within
+// ReplyWithin.
+func Tally(patrols []Patrol, visits []Visit, messages []Message, cells map[string]int, names map[string]string) []Figure {
 	by := map[string]*Figure{}
 	touched := map[string][][]int{}
 	get := func(kind, id, name string) *Figure {
@@ -63,6 +68,21 @@ func Tally(patrols []Patrol, visits []Visit, cells map[string]int, names map[str
 				case FollowUp:
 					f.FollowUps++
 				}
+			}
+		}
+	}
+	for _, m := range messages {
+		if m.State == Blocked {
+			continue
+		}
+		fs := []*Figure{get("grid", m.GridCode, names[m.GridCode])}
+		if m.AnsweredID != "" {
+			fs = append(fs, get("worker", m.AnsweredID, m.AnsweredBy))
+		}
+		for _, f := range fs {
+			f.Messages++
+			if m.InTime(ReplyWithin) {
+				f.InTime++
 			}
 		}
 	}

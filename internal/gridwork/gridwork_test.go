@@ -404,11 +404,17 @@ func TestTally(t *testing.T) {
 		{VisitorID: "w1", VisitorName: "甲", VisitInput: VisitInput{Grid: "g1", Needs: []Need{{Outcome: Answered}, {Outcome: ToCase}}}},
 		{VisitorID: "w2", VisitorName: "乙", VisitInput: VisitInput{Grid: "g1", Needs: []Need{{Outcome: FollowUp}}}},
 	}
-	got := Tally(patrols, visits, map[string]int{"g1": 10, "g2": 4}, map[string]string{"g1": "一网格"})
+	messages := []Message{
+		{GridCode: "g1", State: Replied, AnsweredID: "w1", AnsweredBy: "甲", CreatedAt: t0, AnsweredAt: t0.Add(time.Hour)},
+		{GridCode: "g1", State: MadeCase, AnsweredID: "w1", AnsweredBy: "甲", CreatedAt: t0, AnsweredAt: t0.Add(30 * time.Hour)},
+		{GridCode: "g1", State: Waiting, CreatedAt: t0},
+		{GridCode: "g1", State: Blocked, AnsweredID: "w1", CreatedAt: t0, AnsweredAt: t0},
+	}
+	got := Tally(patrols, visits, messages, map[string]int{"g1": 10, "g2": 4}, map[string]string{"g1": "一网格"})
 	want := map[string]Figure{
-		"worker:w1": {Patrols: 2, Counted: 1, Minutes: 70, Kilometer: 3, Reports: 1, Visits: 1, Needs: 2, Answered: 1, ToCase: 1},
+		"worker:w1": {Patrols: 2, Counted: 1, Minutes: 70, Kilometer: 3, Reports: 1, Visits: 1, Needs: 2, Answered: 1, ToCase: 1, Messages: 2, InTime: 1},
 		"worker:w2": {Patrols: 1, Counted: 1, Minutes: 30, Kilometer: 1, Visits: 1, Needs: 1, FollowUps: 1},
-		"grid:g1":   {Patrols: 2, Counted: 1, Minutes: 70, Kilometer: 3, Reports: 1, Visits: 2, Needs: 3, Answered: 1, ToCase: 1, FollowUps: 1, Coverage: &Coverage{Covered: 3, Total: 10, Share: 0.3}},
+		"grid:g1":   {Patrols: 2, Counted: 1, Minutes: 70, Kilometer: 3, Reports: 1, Visits: 2, Needs: 3, Answered: 1, ToCase: 1, FollowUps: 1, Messages: 3, InTime: 1, Coverage: &Coverage{Covered: 3, Total: 10, Share: 0.3}},
 		"grid:g2":   {Patrols: 1, Counted: 1, Minutes: 30, Kilometer: 1, Coverage: &Coverage{Covered: 1, Total: 4, Share: 0.25}},
 	}
 	if len(got) != len(want) {

@@ -187,6 +187,7 @@ func (s *Service) ActOnMessage(ctx context.Context, actor cases.Actor, msgID str
 		if err != nil {
 			return err
 		}
+		cur.AnsweredID = actor.AccountID
 		m = cur
 		return tx.UpdateMessage(ctx, cur)
 	})

@@ -133,4 +133,33 @@ func TestGridDoor(t *testing.T) {
 	if n != 5 || held != 2 {
 		t.Errorf("%d flood messages taken, %d held; want 5 (3 plain, 2 held, then refused)", n, held)
 	}
+	// The figures against a recount: the grid received 8 messages (the
+	// blocked one aside), 2 answered in time, both by 杨诗培.
+	cmd, _ := p.DB.AccountByUsername(ctx, "syl_zhihui")
+	fig, err := svc.Figures(ctx, svc.ActorOf(cmd), grid, svc.Now().In(svc.Calendar().Location()).Format("2006-01-02"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, f := range fig.Figures {
+		switch {
+		case f.Kind == "grid" && f.ID == grid:
+			seen++
+			if f.Messages != 8 || f.InTime != 2 {
+				t.Errorf("the grid's messages %d, in time %d; want 8 and 2", f.Messages, f.InTime)
+			}
+		case f.Kind == "worker" && f.ID == yang.AccountID:
+			seen++
+			if f.Messages != 2 || f.InTime != 2 {
+				t.Errorf("杨诗培's messages %d, in time %d; want 2 and 2", f.Messages, f.InTime)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Errorf("figures %+v", fig.Figures)
+	}
+	days, _ := svc.Today(ctx, yang)
+	if len(days) != 1 || days[0].Messages != 6 {
+		t.Errorf("messages waiting today: %+v, want 6", days)
+	}
 }

@@ -413,6 +413,7 @@ type GridDay struct {
 	Week         gridwork.Coverage `json:"week"`
 	WeekPatrols  int               `json:"week_patrols"`
 	FollowUps    []FollowUpDue     `json:"follow_ups"`
+	Messages     int               `json:"messages_waiting"` // residents' messages waiting for a reply
 	ToVerify     []CaseRef         `json:"to_verify"`
 }
 
@@ -478,6 +479,15 @@ func (s *Service) Today(ctx context.Context, actor cases.Actor) ([]GridDay, erro
 				}
 			}
 		}
+		msgs, err := s.db.Messages(ctx, store.GridFilter{Under: g.Path, From: now.AddDate(0, 0, -30)})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if m.State == gridwork.Waiting {
+				d.Messages++
+			}
+		}
 		cs, err := s.db.Cases(ctx, store.CaseFilter{Scope: store.ScopeOf(actor), RegionPath: g.Path, States: []cases.State{cases.FedBack}, Limit: 50})
 		if err != nil {
 			return nil, err
@@ -523,6 +533,10 @@ func (s *Service) Figures(ctx context.Context, actor cases.Actor, under, period 
 	if err != nil {
 		return GridFigures{}, err
 	}
+	messages, err := s.db.Messages(ctx, store.GridFilter{Under: path, From: p.Start, To: p.End, Limit: 10000})
+	if err != nil {
+		return GridFigures{}, err
+	}
 	cells, names := map[string]int{}, map[string]string{}
 	grids, err := s.db.Regions(ctx, store.RegionFilter{Level: "grid", Under: path, WithShape: true})
 	if err != nil {
@@ -532,6 +546,6 @@ func (s *Service) Figures(ctx context.Context, actor cases.Actor, under, period 
 		cells[g.Code] = len(gridwork.CellsOf(g.Shape, gridwork.CellSize).Inside)
 		names[g.Code] = s.gridName(g)
 	}
-	f := gridwork.Tally(patrols, visits, cells, names)
+	f := gridwork.Tally(patrols, visits, messages, cells, names)
 	return GridFigures{Period: p, Under: lastCode(path), Figures: f}, nil
 }
