@@ -103,6 +103,8 @@ func init() {
 		{"GET", "/api/v1/grids/{code}/team", signed, (*API).team, "A grid's 1+3+N team"},
 		{"PUT", "/api/v1/grids/{code}/team", signed, (*API).putTeam, "Replace a grid's 1+3+N team (one chief at most; audited)"},
 		{"PUT", "/api/v1/grids/{code}/plan", signed, (*API).putPlan, "Set a grid's patrol plan: per_week 0 (every working day) to 7, min_minutes a patrol must last to count (audited)"},
+		{"GET", "/api/v1/grids/{code}/messages", signed, (*API).gridMessages, "The residents' messages that came through a grid's door (/r/g/{code}), newest first (?period=, default the last 30 days); phones whole only for the grid's own people"},
+		{"POST", "/api/v1/messages/{id}/actions", signed, (*API).actOnMessage, "Reply to a waiting residents' message, turn it into a case of the grid (through the case service, source resident) or block it (the grid's workers and chiefs; {\"action\": \"reply\"|\"case\"|\"block\", \"answer\", \"category\", \"address\", \"point\", \"solved_on_spot\", \"note\", \"photos\"})"},
 		{"GET", "/api/v1/gridwork/figures", signed, (*API).gridFigures, "Patrols, time, distance, coverage, reports on patrols, visits and what became of their needs, per grid worker and per grid under a region for a period (?under=&period=, default this month)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
 		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},

@@ -248,3 +248,32 @@ func (a *API) gridFigures(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, f)
 	return nil
 }
+
+func (a *API) gridMessages(w http.ResponseWriter, r *http.Request) error {
+	from, _, err := a.period(r)
+	if err != nil {
+		return err
+	}
+	list, err := a.svc.GridMessages(r.Context(), actorOf(r), r.PathValue("code"), from)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []gridwork.Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return nil
+}
+
+func (a *API) actOnMessage(w http.ResponseWriter, r *http.Request) error {
+	var in service.MessageAction
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := a.svc.ActOnMessage(r.Context(), actorOf(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}

@@ -150,4 +150,30 @@ func TestGridWorkAPI(t *testing.T) {
 		t.Errorf("the figures miss the grid's patrol and visit: %+v", fig.Figures)
 	}
 	as(t, "syl_ms_a", 403, "GET", "/api/v1/gridwork/figures", nil)
+
+	// A resident's message through the grid's door, replied to by API.
+	tok, err := plat.Service.FormToken(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _, err := plat.Service.PostGridMessage(t.Context(), service.Knock{Client: "192.0.2.50", Token: tok}, grid, gridwork.MessageInput{Phone: "13900005555", Text: ref + " 路灯不亮"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := as(t, "syl_zhihui", 200, "GET", "/api/v1/grids/"+grid+"/messages", nil)
+	if strings.Contains(string(list), "13900005555") || !strings.Contains(string(list), ref+" 路灯不亮") {
+		t.Errorf("the commander's list of messages shows the phone: %s", list)
+	}
+	if b := as(t, "yangshipei", 200, "GET", "/api/v1/grids/"+grid+"/messages", nil); !strings.Contains(string(b), "13900005555") {
+		t.Errorf("the grid's worker sees the phone masked: %s", b)
+	}
+	as(t, "syl_ms_a", 403, "GET", "/api/v1/grids/"+grid+"/messages", nil)
+	as(t, "syl_zhihui", 403, "POST", "/api/v1/messages/"+msg.ID+"/actions", map[string]any{"action": "reply", "answer": "x"})
+	as(t, "yangshipei", 400, "POST", "/api/v1/messages/"+msg.ID+"/actions", map[string]any{"action": "reply"})
+	var replied gridwork.Message
+	mustJSON(t, as(t, "yangshipei", 200, "POST", "/api/v1/messages/"+msg.ID+"/actions", map[string]any{"action": "reply", "answer": "今晚修好"}), &replied)
+	if replied.State != gridwork.Replied || replied.AnsweredBy != "杨诗培" {
+		t.Errorf("replied %+v", replied)
+	}
+	as(t, "yangshipei", 409, "POST", "/api/v1/messages/"+msg.ID+"/actions", map[string]any{"action": "block"})
 }

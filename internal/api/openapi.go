@@ -115,16 +115,17 @@ var requestBodies = map[string]string{
 var queryParams = map[string][]string{
 	"GET /api/v1/cases": {"state", "open", "region", "grid", "category", "board", "unit", "severity", "source", "overdue",
 		"from", "to", "q", "bbox", "after", "limit"},
-	"GET /api/v1/suggest":              {"text"},
-	"GET /api/v1/held":                 {"after", "limit"},
-	"GET /api/v1/evaluation":           {"kind", "period", "under", "top"},
-	"GET /api/v1/locate":               {"lng", "lat"},
-	"GET /api/v1/grids/{code}/patrols": {"period"},
-	"GET /api/v1/grids/{code}/visits":  {"period"},
-	"GET /api/v1/gridwork/figures":     {"under", "period"},
-	"GET /api/v1/regions":              {"parent", "level", "under"},
-	"GET /api/v1/regions/export":       {"format", "under"},
-	"POST /api/v1/regions/import":      {"format"},
+	"GET /api/v1/suggest":               {"text"},
+	"GET /api/v1/held":                  {"after", "limit"},
+	"GET /api/v1/evaluation":            {"kind", "period", "under", "top"},
+	"GET /api/v1/locate":                {"lng", "lat"},
+	"GET /api/v1/grids/{code}/patrols":  {"period"},
+	"GET /api/v1/grids/{code}/visits":   {"period"},
+	"GET /api/v1/gridwork/figures":      {"under", "period"},
+	"GET /api/v1/grids/{code}/messages": {"period"},
+	"GET /api/v1/regions":               {"parent", "level", "under"},
+	"GET /api/v1/regions/export":        {"format", "under"},
+	"POST /api/v1/regions/import":       {"format"},
 }
 
 // response is what a route answers on success: its status and the Go type
@@ -201,6 +202,8 @@ var responses = map[string]response{
 	"PUT /api/v1/grids/{code}/team":           {200, service.TeamView{}, ""},
 	"PUT /api/v1/grids/{code}/plan":           {200, gridwork.Plan{}, ""},
 	"GET /api/v1/gridwork/figures":            {200, service.GridFigures{}, ""},
+	"GET /api/v1/grids/{code}/messages":       {200, listOf[gridwork.Message](), ""},
+	"POST /api/v1/messages/{id}/actions":      {200, gridwork.Message{}, ""},
 	"PUT /api/v1/calendar":                    {200, calendar.Config{}, ""},
 }
 
