@@ -154,7 +154,10 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err := g.history(ctx, opt.Cases); err != nil {
 		return err
 	}
-	return g.scenarios(ctx)
+	if err := g.scenarios(ctx); err != nil {
+		return err
+	}
+	return g.gridWorkS2(ctx, svc)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {
