@@ -95,7 +95,7 @@ func (g *generator) gridWorkS2(ctx context.Context, svc *service.Service) error 
 	for day := start; day.Before(g.now.Add(-2 * time.Hour)); day = day.AddDate(0, 0, 1) {
 		local := day.In(shanghai)
 		morning := time.Date(local.Year(), local.Month(), local.Day(), 9, g.pick(40), 0, 0, shanghai).UTC()
-		if cal.IsWorkday(morning) && g.chance(0.85) && morning.Before(g.now) {
+		if cal.IsWorkday(morning) && g.chance(0.85) && morning.Add(80*time.Minute).Before(g.now) {
 			if p, ok := g.patrolAt(grid, ysp, cells, plan, centre, morning); ok {
 				patrols = append(patrols, p)
 			}
