@@ -188,6 +188,22 @@ func TestGridWorkerDay(t *testing.T) {
 	if _, err := svc.RevealPerson(ctx, chief, person.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("another community's grid chief: %v", err)
 	}
+	// Retention: a person kept until a moment that has passed is neither
+	// shown nor revealed, and the purge removes them.
+	short, err := svc.PutPerson(ctx, yang, gridwork.Person{PlaceID: h.ID, Name: "临时租户", RetainUntil: svc.Now().Add(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := svc.RevealPerson(ctx, yang, short.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Errorf("a person past retention revealed: %v", err)
+	}
+	if n, err := svc.PurgeRoster(ctx); err != nil || n != 1 {
+		t.Errorf("purged %d, %v; want 1", n, err)
+	}
+	if _, err := p.DB.Person(ctx, short.ID); err == nil {
+		t.Error("a person past retention is still stored")
+	}
 	// Import: a file with problems changes nothing; a good one adds.
 	before, _ := p.DB.Places(ctx, grid)
 	if _, err := svc.ImportRoster(ctx, yang, grid, []byte("类型,名称,姓名,电话\n住户,4栋101,李四,abc\n")); !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "line2.电话") {
