@@ -132,6 +132,24 @@ func init() {
 		{"POST", "/api/v1/enterprise/classes/{id}/signin", signed, (*API).signInClass, "An enterprise signs in at a class (from an hour before until its end; once per enterprise)"},
 		{"POST", "/api/v1/enterprise/classes/{id}/questions", signed, (*API).raiseQuestion, "An enterprise raises a question at a class ({\"text\"}); it becomes a request through the one form with class_id and question"},
 		{"GET", "/api/v1/enterprise/figures", signed, (*API).enterpriseFigures, "Enterprise services' figures of a period under the caller's region: requests by colour, service, liaison and unit (contacted and answered within limit, resolved, rated, satisfied, escalated), enterprises served, classes held and attended (?from=&to=, RFC 3339 or dates; default the last year)"},
+		{"GET", "/api/v1/grids", signed, (*API).myGrids, "The grids whose work the caller may read (a grid worker: their grid; a grid chief or community: the community's grids; centers, leaders, admins: their region's)"},
+		{"GET", "/api/v1/grids/today", signed, (*API).gridToday, "The grid worker's day for each grid they work in: the patrol plan and whether a patrol is due, today's patrols and visits, the week's coverage, follow-ups due, cases waiting for verification"},
+		{"POST", "/api/v1/patrols", signed, (*API).uploadPatrol, "Upload a finished patrol (grid workers and chiefs of the grid): its GPS fixes are cleaned, measured, matched to the grid's cells and thinned; stored once per client_ref (sent again: the same patrol, replay true); report_refs name the reports made on it (sent before, source patrol)"},
+		{"GET", "/api/v1/patrols/{id}", signed, (*API).patrol, "One patrol with its track decoded"},
+		{"GET", "/api/v1/grids/{code}/patrols", signed, (*API).gridPatrols, "A grid's patrols, newest first (?period=, default the last 30 days)"},
+		{"POST", "/api/v1/household-visits", signed, (*API).recordHouseholdVisit, "Record a household visit (走访) once per client_ref; each need is answered on the spot, promised a follow-up, or reported as a case of the grid (source patrol)"},
+		{"GET", "/api/v1/grids/{code}/visits", signed, (*API).gridVisits, "A grid's household visits, newest first (?period=, default the last 30 days)"},
+		{"GET", "/api/v1/grids/{code}/roster", signed, (*API).roster, "A grid's roster: buildings, households, shops and key places, and the people recorded at them with names and phones masked (never unit staff)"},
+		{"PUT", "/api/v1/grids/{code}/places", signed, (*API).putPlace, "Create (no id) or change a place of a grid's roster (the grid's workers and chiefs, the community; audited)"},
+		{"PUT", "/api/v1/grids/{code}/people", signed, (*API).putPerson, "Record (no id) or change a person at a place of the roster, kept until retain_until (default 3 years); answered masked; audited masked"},
+		{"GET", "/api/v1/people/{id}", signed, (*API).revealPerson, "One person's name and phone, for the grid's workers and chiefs and the community only; every read is recorded in the audit trail (personal_data) before it is answered"},
+		{"POST", "/api/v1/grids/{code}/roster/import", signed, (*API).importRoster, "Import a roster from CSV (UTF-8 as Excel saves it; 类型,名称,所在楼栋,地址,经度,纬度,备注,姓名,电话,关系,标签): all or nothing, problems named line<N>.<heading>"},
+		{"GET", "/api/v1/grids/{code}/team", signed, (*API).team, "A grid's 1+3+N team"},
+		{"PUT", "/api/v1/grids/{code}/team", signed, (*API).putTeam, "Replace a grid's 1+3+N team (one chief at most; audited)"},
+		{"PUT", "/api/v1/grids/{code}/plan", signed, (*API).putPlan, "Set a grid's patrol plan: per_week 0 (every working day) to 7, min_minutes a patrol must last to count (audited)"},
+		{"GET", "/api/v1/grids/{code}/messages", signed, (*API).gridMessages, "The residents' messages that came through a grid's door (/r/g/{code}), newest first (?period=, default the last 30 days); phones whole only for the grid's own people"},
+		{"POST", "/api/v1/messages/{id}/actions", signed, (*API).actOnMessage, "Reply to a waiting residents' message, turn it into a case of the grid (through the case service, source resident) or block it (the grid's workers and chiefs; {\"action\": \"reply\"|\"case\"|\"block\", \"answer\", \"category\", \"address\", \"point\", \"solved_on_spot\", \"note\", \"photos\"})"},
+		{"GET", "/api/v1/gridwork/figures", signed, (*API).gridFigures, "Patrols, time, distance, coverage, reports on patrols, visits and what became of their needs, per grid worker and per grid under a region for a period (?under=&period=, default this month)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
 		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},
 	}
@@ -188,9 +206,11 @@ const maxBody = 1 << 20
 // bodyLimits are the routes whose bodies may be larger than maxBody:
 // a photo (multipart or raw) and a region file. docs/api.md has the table.
 var bodyLimits = map[string]int64{
-	"POST /api/v1/photos":             service.MaxPhoto + 1<<20,
-	"POST /api/v1/regions/import":     service.MaxRegionImport,
-	"POST /api/v1/enterprises/import": MaxEnterpriseImport,
+	"POST /api/v1/enterprises/import":         MaxEnterpriseImport,
+	"POST /api/v1/photos":                     service.MaxPhoto + 1<<20,
+	"POST /api/v1/regions/import":             service.MaxRegionImport,
+	"POST /api/v1/patrols":                    4 << 20, // up to 20,000 fixes
+	"POST /api/v1/grids/{code}/roster/import": 8 << 20,
 }
 
 // bodyLimit is the most bytes a request body to the route may hold.

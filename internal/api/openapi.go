@@ -11,6 +11,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/enterprise"
 	"zhizhi/internal/evaluation"
+	"zhizhi/internal/gridwork"
 	"zhizhi/internal/leaders"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -131,16 +132,20 @@ var requestBodies = map[string]string{
 var queryParams = map[string][]string{
 	"GET /api/v1/cases": {"state", "open", "region", "grid", "category", "board", "unit", "severity", "source", "overdue",
 		"from", "to", "q", "bbox", "after", "limit"},
-	"GET /api/v1/suggest":             {"text"},
-	"GET /api/v1/held":                {"after", "limit"},
-	"GET /api/v1/evaluation":          {"kind", "period", "under", "top"},
-	"GET /api/v1/locate":              {"lng", "lat"},
-	"GET /api/v1/regions":             {"parent", "level", "under"},
-	"GET /api/v1/regions/export":      {"format", "under"},
-	"POST /api/v1/regions/import":     {"format"},
-	"GET /api/v1/enterprise/figures":  {"from", "to"},
-	"GET /api/v1/enterprise/requests": {"open"},
-	"GET /api/v1/enterprise/services": {"all"},
+	"GET /api/v1/suggest":               {"text"},
+	"GET /api/v1/held":                  {"after", "limit"},
+	"GET /api/v1/evaluation":            {"kind", "period", "under", "top"},
+	"GET /api/v1/locate":                {"lng", "lat"},
+	"GET /api/v1/regions":               {"parent", "level", "under"},
+	"GET /api/v1/regions/export":        {"format", "under"},
+	"POST /api/v1/regions/import":       {"format"},
+	"GET /api/v1/enterprise/figures":    {"from", "to"},
+	"GET /api/v1/enterprise/requests":   {"open"},
+	"GET /api/v1/enterprise/services":   {"all"},
+	"GET /api/v1/grids/{code}/patrols":  {"period"},
+	"GET /api/v1/grids/{code}/visits":   {"period"},
+	"GET /api/v1/gridwork/figures":      {"under", "period"},
+	"GET /api/v1/grids/{code}/messages": {"period"},
 }
 
 // response is what a route answers on success: its status and the Go type
@@ -206,6 +211,7 @@ var responses = map[string]response{
 	"DELETE /api/v1/pairings/{id}":                   {204, nil, ""},
 	"GET /api/v1/leader/home":                        {200, service.LeaderHome{}, ""},
 	"POST /api/v1/visits":                            {201, visitAnswer{}, ""},
+	"POST /api/v1/household-visits":                  {201, service.VisitResult{}, ""},
 	"GET /api/v1/visits":                             {200, listOf[leaders.Visit](), ""},
 	"GET /api/v1/visits/totals":                      {200, totalsAnswer{}, ""},
 	"GET /api/v1/visits/cases":                       {200, listOf[summary](), ""},
@@ -246,6 +252,23 @@ var responses = map[string]response{
 	"POST /api/v1/enterprise/classes/{id}/signin":    {204, nil, ""},
 	"POST /api/v1/enterprise/classes/{id}/questions": {201, enterprise.Class{}, ""},
 	"GET /api/v1/enterprise/figures":                 {200, service.EnterpriseFigures{}, ""},
+	"GET /api/v1/grids":                              {200, listOf[service.GridRef](), ""},
+	"GET /api/v1/grids/today":                        {200, listOf[service.GridDay](), ""},
+	"POST /api/v1/patrols":                           {201, service.PatrolResult{}, ""},
+	"GET /api/v1/patrols/{id}":                       {200, patrolDetail{}, ""},
+	"GET /api/v1/grids/{code}/patrols":               {200, listOf[gridwork.Patrol](), ""},
+	"GET /api/v1/grids/{code}/visits":                {200, listOf[gridwork.Visit](), ""},
+	"GET /api/v1/grids/{code}/roster":                {200, service.Roster{}, ""},
+	"PUT /api/v1/grids/{code}/places":                {200, gridwork.Place{}, ""},
+	"PUT /api/v1/grids/{code}/people":                {200, gridwork.Person{}, ""},
+	"GET /api/v1/people/{id}":                        {200, gridwork.Person{}, ""},
+	"POST /api/v1/grids/{code}/roster/import":        {200, service.RosterImport{}, ""},
+	"GET /api/v1/grids/{code}/team":                  {200, service.TeamView{}, ""},
+	"PUT /api/v1/grids/{code}/team":                  {200, service.TeamView{}, ""},
+	"PUT /api/v1/grids/{code}/plan":                  {200, gridwork.Plan{}, ""},
+	"GET /api/v1/gridwork/figures":                   {200, service.GridFigures{}, ""},
+	"GET /api/v1/grids/{code}/messages":              {200, listOf[gridwork.Message](), ""},
+	"POST /api/v1/messages/{id}/actions":             {200, gridwork.Message{}, ""},
 }
 
 // errorStatuses are the error answers a route may give: 400 (bad input,

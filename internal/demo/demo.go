@@ -165,7 +165,10 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err := leadersNow(ctx, svc, w, actors); err != nil {
 		return err
 	}
-	return enterprises(ctx, svc, w, rand.New(rand.NewPCG(opt.Seed, 20261204)), opt.Now.UTC(), hash)
+	if err := enterprises(ctx, svc, w, rand.New(rand.NewPCG(opt.Seed, 20261204)), opt.Now.UTC(), hash); err != nil {
+		return err
+	}
+	return g.gridWorkS2(ctx, svc)
 }
 
 func loadWorld(ctx context.Context, db *store.DB) (*world, error) {

@@ -12,6 +12,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/evaluation"
+	"zhizhi/internal/gridwork"
 	"zhizhi/internal/leaders"
 	"zhizhi/internal/server"
 	"zhizhi/internal/service"
@@ -224,6 +225,42 @@ func TestDemoHistory(t *testing.T) {
 		}
 		if in < 3 {
 			t.Errorf("S2: 杨诗培's grid is among the district's top ten in %d of 5 months, want at least 3", in)
+		}
+	})
+
+	// S2, issue 15: 杨诗培's grid work — the roster, the 1+3+N team, and
+	// months of patrols, visits and residents' messages, counted by the
+	// figures.
+	t.Run("S2 grid work", func(t *testing.T) {
+		acc, err := db.AccountByUsername(ctx, "syl_zhihui")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := p.Service.ActorOf(acc)
+		team, err := p.Service.Team(ctx, cmd, "500103014006009")
+		if err != nil || team.One != 1 || team.Three != 3 || team.N != 4 {
+			t.Fatalf("the team: %+v %v", team, err)
+		}
+		ros, err := p.Service.Roster(ctx, cmd, "500103014006009")
+		if err != nil || len(ros.Places) != 19 || len(ros.People) != 4 || !ros.People[0].Masked {
+			t.Fatalf("the roster: %d places, %d people, %v", len(ros.Places), len(ros.People), err)
+		}
+		for _, month := range []string{"2026-07", "2026-10"} {
+			fig, err := p.Service.GridFigures(ctx, cmd, "500103014006009", month)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g *gridwork.Figure
+			for i, f := range fig.Figures {
+				if f.Kind == "grid" {
+					g = &fig.Figures[i]
+				}
+			}
+			if g == nil || g.Patrols < 12 || g.Counted < 12 || g.Coverage == nil || g.Coverage.Share < 0.3 || g.Visits < 3 || g.Messages < 5 || g.InTime*10 < g.Messages*8 {
+				t.Errorf("%s: the grid's figures %+v", month, g)
+			} else {
+				t.Logf("%s: %d patrols (%d min, %.1f km), coverage %.0f%%, %d visits, %d messages (%d within 24 h)", month, g.Patrols, g.Minutes, g.Kilometer, g.Coverage.Share*100, g.Visits, g.Messages, g.InTime)
+			}
 		}
 	})
 

@@ -173,6 +173,9 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 			// Used form tokens past their expiry (doors.go).
 			if _, err := s.PurgeFormTokens(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("purge form tokens", "err", err)
+			} else if _, err := s.PurgeRoster(ctx); err != nil && ctx.Err() == nil {
+				// People of the grids' rosters past their retention (gridroster.go).
+				s.log.Error("purge roster", "err", err)
 			} else {
 				purged = now
 			}

@@ -20,6 +20,7 @@ var copyTables = []string{
 	"leader_pairings", "leader_visits", "visit_cases", "leader_lists", "list_items", "projects", "supervisions",
 	"training_courses", "training_sessions", "training_attendance", "cadre_postings",
 	"enterprises", "enterprise_members", "enterprise_services", "enterprise_requests", "enterprise_classes", "class_attendance",
+	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:

@@ -694,6 +694,87 @@ CREATE TABLE class_attendance (
 );
 `,
 	},
+	// 15: the grid worker's day (issue 15, internal/gridwork). Patrols and
+	// household visits, each once per person and client reference (an
+	// offline phone's retry stores nothing new); the grid's roster (places,
+	// and the people recorded at them until retain_until); each grid's
+	// 1+3+N team and patrol plan as one document; the residents' messages
+	// through each grid's door (follow_hash: the SHA-256 of the link's key,
+	// phone_hash: of the resident's phone). The full record is the JSON
+	// doc; the columns are what queries select on.
+	15: {
+		common: `
+CREATE TABLE grid_patrols (
+	id         TEXT PRIMARY KEY,
+	worker_id  TEXT NOT NULL,
+	client_ref TEXT NOT NULL,
+	grid_code  TEXT NOT NULL,
+	grid_path  TEXT NOT NULL,
+	started_at BIGINT NOT NULL,
+	doc        TEXT NOT NULL,
+	UNIQUE (worker_id, client_ref)
+);
+CREATE INDEX grid_patrols_grid ON grid_patrols (grid_path, started_at);
+CREATE INDEX grid_patrols_worker ON grid_patrols (worker_id, started_at);
+CREATE TABLE grid_visits (
+	id         TEXT PRIMARY KEY,
+	visitor_id TEXT NOT NULL,
+	client_ref TEXT NOT NULL,
+	grid_code  TEXT NOT NULL,
+	grid_path  TEXT NOT NULL,
+	place_id   TEXT NOT NULL DEFAULT '',
+	at         BIGINT NOT NULL,
+	doc        TEXT NOT NULL,
+	UNIQUE (visitor_id, client_ref)
+);
+CREATE INDEX grid_visits_grid ON grid_visits (grid_path, at);
+CREATE INDEX grid_visits_visitor ON grid_visits (visitor_id, at);
+CREATE TABLE grid_places (
+	id         TEXT PRIMARY KEY,
+	grid_code  TEXT NOT NULL,
+	grid_path  TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	doc        TEXT NOT NULL,
+	updated_at BIGINT NOT NULL,
+	UNIQUE (grid_code, kind, name)
+);
+CREATE INDEX grid_places_path ON grid_places (grid_path);
+CREATE TABLE grid_people (
+	id           TEXT PRIMARY KEY,
+	place_id     TEXT NOT NULL REFERENCES grid_places(id),
+	grid_path    TEXT NOT NULL,
+	retain_until BIGINT NOT NULL,
+	doc          TEXT NOT NULL
+);
+CREATE INDEX grid_people_place ON grid_people (place_id);
+CREATE INDEX grid_people_retain ON grid_people (retain_until);
+CREATE TABLE grid_teams (
+	grid_code  TEXT PRIMARY KEY,
+	grid_path  TEXT NOT NULL,
+	doc        TEXT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE grid_plans (
+	grid_code  TEXT PRIMARY KEY,
+	grid_path  TEXT NOT NULL,
+	doc        TEXT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE grid_messages (
+	id          TEXT PRIMARY KEY,
+	grid_code   TEXT NOT NULL,
+	grid_path   TEXT NOT NULL,
+	follow_hash TEXT NOT NULL UNIQUE,
+	phone_hash  TEXT NOT NULL,
+	state       TEXT NOT NULL,
+	created_at  BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX grid_messages_grid ON grid_messages (grid_path, created_at);
+CREATE INDEX grid_messages_phone ON grid_messages (grid_code, phone_hash, state);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

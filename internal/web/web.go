@@ -100,6 +100,15 @@ var routes = []route{
 	{"GET", "/m", gridPeople, (*Console).worker},
 	{"GET", "/m/report", gridPeople, (*Console).reportPage},
 	{"POST", "/m/report", gridPeople, (*Console).report},
+	{"GET", "/m/day", gridWorkers, (*Console).gridDay},
+	{"GET", "/m/visit", gridWorkers, (*Console).householdVisitPage},
+	{"POST", "/m/visit", gridWorkers, (*Console).householdVisit},
+	{"GET", "/m/team", gridLeads, (*Console).gridTeam},
+	{"GET", "/m/messages", gridWorkers, (*Console).gridMessages},
+	{"POST", "/m/messages/{id}", gridWorkers, (*Console).actOnMessage},
+	{"GET", "/r/g/{grid}", public, (*Console).doorPage},
+	{"POST", "/r/g/{grid}", public, (*Console).doorPost},
+	{"GET", "/r/g/{grid}/m/{key}", public, (*Console).doorFollow},
 	{"GET", "/inbox", unitStaff, (*Console).inbox},
 	{"GET", "/inbox/export", unitStaff, (*Console).inboxExport},
 	{"GET", "/workbench", unitStaff, (*Console).workbench},
@@ -490,8 +499,14 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 		}
 	case cases.RoleGridWorker, cases.RoleGridChief, cases.RoleHead:
 		items = []navItem{{Href: "/m", Label: "我的网格"}, {Href: "/m/report", Label: "上报"}}
+		if a.Role != cases.RoleHead {
+			items = append(items, navItem{Href: "/m/day", Label: "今日工作"}, navItem{Href: "/m/messages", Label: "居民留言"}, navItem{Href: "/m/team", Label: "网格队伍"})
+		}
 	case cases.RoleUnit, cases.RoleCommunity:
 		items = []navItem{{Href: "/inbox", Label: "待办"}}
+		if a.Role == cases.RoleCommunity {
+			items = append(items, navItem{Href: "/m/team", Label: "网格队伍"})
+		}
 		if bench {
 			items = append(items, navItem{Href: "/workbench", Label: "板块工作台"})
 		}

@@ -1,5 +1,5 @@
 // The service worker of the grid worker's phone pages (scope /m): it keeps
-// the home and report pages and their assets, so that the report form opens
+// the home, report and day pages and their assets, so that the report form opens
 // without signal. Reports themselves wait in IndexedDB (offline.js), not
 // here. The server writes the version of the embedded assets into VERSION,
 // so a new binary brings a new worker and a new cache.
@@ -8,9 +8,9 @@ var VERSION = '__VERSION__';
 var CACHE = 'zhizhi-m-' + VERSION;
 // ASSETS are the content-hashed addresses the pages name (the server
 // writes them in: app.css, clock.js, photos.js, report.js, offline.js,
-// offline.css, favicon.svg).
+// offline.css, patrol.js, favicon.svg).
 var ASSETS = __ASSETS__;
-var PAGES = ['/m', '/m/report'];
+var PAGES = ['/m', '/m/report', '/m/day'];
 // WAIT is how long a page waits for the network on a weak signal before the
 // kept copy is shown.
 var WAIT = 4000;
