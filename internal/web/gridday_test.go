@@ -22,7 +22,7 @@ var clientRefRE = regexp.MustCompile(`name="client_ref" value="([^"]+)"`)
 func TestGridDayAndVisit(t *testing.T) {
 	ctx := context.Background()
 	c := signIn(t, "zhouchunyan")
-	expect(t, c.get("/m/day"), http.StatusOK, `id="patrol-start"`, "巡查计划", "每个工作日", "/static/patrol.js", "今日工作")
+	expect(t, c.get("/m/day"), http.StatusOK, `id="patrol-start"`, "巡查计划", "每个工作日", "/static/patrol.", "今日工作")
 	r := c.get("/m/visit")
 	expect(t, r, http.StatusOK, "记录走访", "当场答复", "转为案件", "承诺跟进")
 	m := clientRefRE.FindStringSubmatch(r.body)
