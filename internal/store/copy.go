@@ -17,6 +17,7 @@ var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
 	"cases", "case_units", "case_people", "steps", "clocks", "audit",
 	"rollups", "case_facts", "appeals", "signin_locks", "client_updates", "saved_filters",
+	"device_kinds", "devices", "sensor_rules", "sensor_rule_versions", "readings", "reading_aggs", "reading_rejects", "sensor_incidents",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:
