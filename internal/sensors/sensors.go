@@ -143,7 +143,7 @@ const (
 	RetiredDevice Problem = "retired_device" // the device is retired
 	WrongKind     Problem = "wrong_kind"     // the reading's kind is not the device's kind
 	OutOfRange    Problem = "out_of_range"   // outside the kind's range
-	Replayed      Problem = "replayed"       // not newer than the device's last reading, or too old
+	Replayed      Problem = "replayed"       // already stored (a redelivery), or too old
 	Future        Problem = "future"         // too far ahead of the server's clock
 )
 
@@ -178,11 +178,13 @@ const (
 )
 
 // Validate checks a reading against its device (nil when not registered),
-// the device's kind, the device's last accepted reading time (zero when
-// none) and the server's clock. A device's readings must arrive in time
-// order: one not newer than the last is a replay (MQTT redelivers at least
-// once, so a redelivered reading is refused here and counted, not doubled).
-func Validate(r Reading, dev *Device, kind *Kind, last, now time.Time) Problem {
+// the device's kind and the server's clock. A reading older than MaxAge is
+// a replay; one already stored (the same device and time: MQTT delivers at
+// least once) is found a replay by the store, counted and not doubled.
+// Readings of a device may arrive out of order (nodes sharing a
+// subscription each take some): they are stored, and the rules see only
+// those newer than the last they saw.
+func Validate(r Reading, dev *Device, kind *Kind, now time.Time) Problem {
 	switch {
 	case !finite(r.Value) || r.At.IsZero():
 		return Malformed
@@ -196,7 +198,7 @@ func Validate(r Reading, dev *Device, kind *Kind, last, now time.Time) Problem {
 		return OutOfRange
 	case r.At.After(now.Add(MaxAhead)):
 		return Future
-	case !last.IsZero() && !r.At.After(last), r.At.Before(now.Add(-MaxAge)):
+	case r.At.Before(now.Add(-MaxAge)):
 		return Replayed
 	}
 	return OK

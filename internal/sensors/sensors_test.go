@@ -30,28 +30,25 @@ func TestValidate(t *testing.T) {
 		r    Reading
 		dev  *Device
 		kind *Kind
-		last time.Time
 		want Problem
 	}{
-		{"good", Reading{"c1", "crowd", 1200, now}, &d, &crowdKind, time.Time{}, OK},
-		{"good after last", Reading{"c1", "crowd", 1200, now}, &d, &crowdKind, now.Add(-time.Second), OK},
-		{"kind from device when not named", Reading{"c1", "", 1, now}, &d, &crowdKind, time.Time{}, OK},
-		{"unknown device", Reading{"nope", "crowd", 1, now}, nil, &crowdKind, time.Time{}, UnknownDevice},
-		{"retired device", Reading{"c1", "crowd", 1, now}, &retired, &crowdKind, time.Time{}, RetiredDevice},
-		{"wrong kind", Reading{"c1", "smoke", 1, now}, &d, &crowdKind, time.Time{}, WrongKind},
-		{"kind missing from catalog", Reading{"c1", "crowd", 1, now}, &d, nil, time.Time{}, WrongKind},
-		{"below range", Reading{"c1", "crowd", -1, now}, &d, &crowdKind, time.Time{}, OutOfRange},
-		{"above range", Reading{"c1", "crowd", 200001, now}, &d, &crowdKind, time.Time{}, OutOfRange},
-		{"NaN", Reading{"c1", "crowd", math.NaN(), now}, &d, &crowdKind, time.Time{}, Malformed},
-		{"no time", Reading{"c1", "crowd", 1, time.Time{}}, &d, &crowdKind, time.Time{}, Malformed},
-		{"replayed: same time as last", Reading{"c1", "crowd", 1, now}, &d, &crowdKind, now, Replayed},
-		{"replayed: older than last", Reading{"c1", "crowd", 1, now.Add(-time.Minute)}, &d, &crowdKind, now, Replayed},
-		{"too old", Reading{"c1", "crowd", 1, now.Add(-25 * time.Hour)}, &d, &crowdKind, time.Time{}, Replayed},
-		{"far future", Reading{"c1", "crowd", 1, now.Add(3 * time.Minute)}, &d, &crowdKind, time.Time{}, Future},
-		{"slight skew is fine", Reading{"c1", "crowd", 1, now.Add(time.Minute)}, &d, &crowdKind, time.Time{}, OK},
+		{"good", Reading{"c1", "crowd", 1200, now}, &d, &crowdKind, OK},
+		{"kind from device when not named", Reading{"c1", "", 1, now}, &d, &crowdKind, OK},
+		{"unknown device", Reading{"nope", "crowd", 1, now}, nil, &crowdKind, UnknownDevice},
+		{"retired device", Reading{"c1", "crowd", 1, now}, &retired, &crowdKind, RetiredDevice},
+		{"wrong kind", Reading{"c1", "smoke", 1, now}, &d, &crowdKind, WrongKind},
+		{"kind missing from catalog", Reading{"c1", "crowd", 1, now}, &d, nil, WrongKind},
+		{"below range", Reading{"c1", "crowd", -1, now}, &d, &crowdKind, OutOfRange},
+		{"above range", Reading{"c1", "crowd", 200001, now}, &d, &crowdKind, OutOfRange},
+		{"NaN", Reading{"c1", "crowd", math.NaN(), now}, &d, &crowdKind, Malformed},
+		{"no time", Reading{"c1", "crowd", 1, time.Time{}}, &d, &crowdKind, Malformed},
+		{"an hour old is fine", Reading{"c1", "crowd", 1, now.Add(-time.Hour)}, &d, &crowdKind, OK},
+		{"too old", Reading{"c1", "crowd", 1, now.Add(-25 * time.Hour)}, &d, &crowdKind, Replayed},
+		{"far future", Reading{"c1", "crowd", 1, now.Add(3 * time.Minute)}, &d, &crowdKind, Future},
+		{"slight skew is fine", Reading{"c1", "crowd", 1, now.Add(time.Minute)}, &d, &crowdKind, OK},
 	}
 	for _, c := range cases {
-		if got := Validate(c.r, c.dev, c.kind, c.last, now); got != c.want {
+		if got := Validate(c.r, c.dev, c.kind, now); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}

@@ -409,28 +409,22 @@ func (s *Service) Ingest(ctx context.Context, in []Incoming) (IngestResult, erro
 	}()
 	var good []sensors.Reading
 	var goodAt []int
-	batchLast := map[string]time.Time{}
 	for i, x := range in {
 		p := x.Problem
 		if p == sensors.OK {
 			r := x.Reading
 			var devp *sensors.Device
 			var kindp *sensors.Kind
-			last := batchLast[r.Device]
 			if d, ok := st.engine.Device(r.Device); ok {
 				devp = &d
 				if k, ok := st.kinds[d.Kind]; ok {
 					kindp = &k
 				}
-				if l, ok := st.engine.Last(r.Device); ok && l.At.After(last) {
-					last = l.At
-				}
 			}
-			p = sensors.Validate(r, devp, kindp, last, now)
+			p = sensors.Validate(r, devp, kindp, now)
 			if p == sensors.OK {
 				r.Kind = devp.Kind
 				r.At = r.At.Truncate(time.Millisecond)
-				batchLast[r.Device] = r.At
 				good = append(good, r)
 				goodAt = append(goodAt, i)
 			}

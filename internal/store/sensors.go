@@ -644,3 +644,16 @@ func (db *DB) Incidents(ctx context.Context, f IncidentFilter) ([]IncidentRow, e
 	}
 	return out, rows.Err()
 }
+
+// CountReadings counts the raw readings stored, of one device or (device
+// "") of all.
+func (db *DB) CountReadings(ctx context.Context, device string) (int64, error) {
+	var n int64
+	var err error
+	if device == "" {
+		err = db.read.QueryRowContext(ctx, `SELECT count(*) FROM readings`).Scan(&n)
+	} else {
+		err = db.read.QueryRowContext(ctx, `SELECT count(*) FROM readings WHERE device = $1`, device).Scan(&n)
+	}
+	return n, translate(err)
+}

@@ -1,0 +1,265 @@
+// Package ingest receives sensor readings over MQTT (3.1.1, QoS 1) from a
+// broker such as Mosquitto and hands them, in batches, to the service's one
+// write path (service.Ingest). A reading is acknowledged to the broker only
+// after its batch is committed, the session is persistent (clean session
+// off) so what a node had not acknowledged waits for it, and the nodes share
+// one subscription ($share/GROUP/...) so the broker splits the load and
+// gives each reading to one node.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"zhizhi/internal/sensors"
+	"zhizhi/internal/service"
+)
+
+// Sink takes a batch of readings and returns once they are committed.
+type Sink interface {
+	Ingest(ctx context.Context, in []service.Incoming) (service.IngestResult, error)
+}
+
+// Config is an MQTT ingest's settings.
+type Config struct {
+	Broker   string        // e.g. tcp://127.0.0.1:1883
+	ClientID string        // stable per node: the broker keeps its session under it
+	Prefix   string        // topics are Prefix/{kind}/{device} (default zhizhi/readings)
+	Group    string        // shared-subscription group (default zhizhi); "" with Shared false subscribes plainly
+	Batch    int           // most readings in one commit (default 500)
+	Linger   time.Duration // how long a batch waits to fill (default 20 ms)
+	Username string
+	Password string
+	Logger   *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Prefix == "" {
+		c.Prefix = "zhizhi/readings"
+	}
+	if c.Group == "" {
+		c.Group = "zhizhi"
+	}
+	if c.Batch <= 0 {
+		c.Batch = 500
+	}
+	if c.Linger <= 0 {
+		c.Linger = 20 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Filter is the shared subscription's topic filter.
+func (c Config) Filter() string { return "$share/" + c.Group + "/" + c.Prefix + "/+/+" }
+
+// MQTT is a running MQTT ingest.
+type MQTT struct {
+	cfg    Config
+	sink   Sink
+	client mqtt.Client
+	msgs   chan mqtt.Message
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	received, committed, failed atomic.Int64
+}
+
+// Stats are an ingest's counters.
+type Stats struct {
+	Received  int64 // messages delivered by the broker (redeliveries included)
+	Committed int64 // messages committed and acknowledged
+	Failed    int64 // batches the sink refused (tried again)
+}
+
+// Stats returns the counters.
+func (m *MQTT) Stats() Stats {
+	return Stats{m.received.Load(), m.committed.Load(), m.failed.Load()}
+}
+
+// Start connects, subscribes and begins ingesting until Stop.
+func Start(ctx context.Context, cfg Config, sink Sink) (*MQTT, error) {
+	cfg.defaults()
+	if cfg.Broker == "" || cfg.ClientID == "" {
+		return nil, errors.New("mqtt ingest: broker and client ID are required")
+	}
+	m := &MQTT{cfg: cfg, sink: sink, msgs: make(chan mqtt.Message, 4*cfg.Batch), done: make(chan struct{})}
+	opts := mqtt.NewClientOptions().
+		AddBroker(cfg.Broker).
+		SetClientID(cfg.ClientID).
+		SetProtocolVersion(4). // MQTT 3.1.1
+		SetCleanSession(false).
+		SetAutoAckDisabled(true).
+		SetOrderMatters(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(10 * time.Second).
+		SetKeepAlive(30 * time.Second).
+		SetUsername(cfg.Username).
+		SetPassword(cfg.Password)
+	// Messages the broker resends for the persistent session before the
+	// subscription is made again come through the default handler.
+	opts.SetDefaultPublishHandler(m.take)
+	opts.SetOnConnectHandler(func(c mqtt.Client) {
+		tok := c.Subscribe(cfg.Filter(), 1, m.take)
+		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			cfg.Logger.Error("mqtt subscribe", "filter", cfg.Filter(), "err", tok.Error())
+		}
+	})
+	opts.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		cfg.Logger.Warn("mqtt connection lost", "err", err)
+	})
+	m.client = mqtt.NewClient(opts)
+	tok := m.client.Connect()
+	if !tok.WaitTimeout(10 * time.Second) {
+		m.client.Disconnect(0)
+		return nil, fmt.Errorf("mqtt connect %s: timed out", cfg.Broker)
+	}
+	if err := tok.Error(); err != nil {
+		return nil, fmt.Errorf("mqtt connect %s: %w", cfg.Broker, err)
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	go m.work(wctx)
+	return m, nil
+}
+
+// take is paho's handler: it queues the message for the batcher (blocking
+// when the queue is full, which holds back the broker).
+func (m *MQTT) take(_ mqtt.Client, msg mqtt.Message) {
+	m.received.Add(1)
+	select {
+	case m.msgs <- msg:
+	case <-m.done:
+	}
+}
+
+// work gathers batches, commits them through the sink and acknowledges
+// them; a batch the sink refuses is tried again, never acknowledged
+// unwritten.
+func (m *MQTT) work(ctx context.Context) {
+	defer close(m.done)
+	var batch []mqtt.Message
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-m.msgs:
+			batch = append(batch, msg)
+		}
+		timer := time.NewTimer(m.cfg.Linger)
+	fill:
+		for len(batch) < m.cfg.Batch {
+			select {
+			case msg := <-m.msgs:
+				batch = append(batch, msg)
+			case <-timer.C:
+				break fill
+			case <-ctx.Done():
+				break fill
+			}
+		}
+		timer.Stop()
+		in := make([]service.Incoming, len(batch))
+		for i, msg := range batch {
+			in[i] = incoming(m.cfg.Prefix, msg.Topic(), msg.Payload())
+		}
+		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+			_, err := m.sink.Ingest(ctx, in)
+			if err == nil {
+				break
+			}
+			m.failed.Add(1)
+			m.cfg.Logger.Error("mqtt ingest batch", "readings", len(in), "err", err)
+			select {
+			case <-ctx.Done():
+				return // not acknowledged: the broker gives them again
+			case <-time.After(wait):
+			}
+		}
+		for _, msg := range batch {
+			msg.Ack()
+		}
+		m.committed.Add(int64(len(batch)))
+	}
+}
+
+// incoming parses one message; a topic that names no kind and device is a
+// malformed reading (counted, never a crash).
+func incoming(prefix, topic string, payload []byte) service.Incoming {
+	raw := string(payload)
+	kind, device, err := sensors.SplitTopic(prefix, topic)
+	if err != nil {
+		return service.Incoming{Problem: sensors.Malformed, Raw: topic + " " + raw}
+	}
+	r, p := sensors.Parse(kind, device, payload)
+	return service.Incoming{Reading: r, Problem: p, Raw: raw}
+}
+
+// Stop stops taking messages and disconnects; what was received but not
+// committed stays unacknowledged in the broker's session for this client.
+func (m *MQTT) Stop() {
+	m.cancel()
+	<-m.done
+	m.client.Disconnect(250)
+}
+
+// Run starts an ingest and keeps it until ctx ends (the server's use).
+func Run(ctx context.Context, cfg Config, sink Sink) error {
+	m, err := Start(ctx, cfg, sink)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.Stop()
+	return nil
+}
+
+var _ Sink = (*service.Service)(nil)
+
+// Publisher publishes readings (the simulator and the tests).
+type Publisher struct {
+	client mqtt.Client
+	prefix string
+}
+
+// NewPublisher connects a publisher.
+func NewPublisher(broker, clientID, prefix string) (*Publisher, error) {
+	if prefix == "" {
+		prefix = "zhizhi/readings"
+	}
+	opts := mqtt.NewClientOptions().AddBroker(broker).SetClientID(clientID).SetProtocolVersion(4).SetCleanSession(true).
+		SetAutoReconnect(true)
+	c := mqtt.NewClient(opts)
+	tok := c.Connect()
+	if !tok.WaitTimeout(10 * time.Second) {
+		return nil, fmt.Errorf("mqtt connect %s: timed out", broker)
+	}
+	if err := tok.Error(); err != nil {
+		return nil, fmt.Errorf("mqtt connect %s: %w", broker, err)
+	}
+	return &Publisher{client: c, prefix: prefix}, nil
+}
+
+// Publish sends a payload to a kind and device's topic with QoS 1 and
+// returns the token to wait on.
+func (p *Publisher) Publish(kind, device string, payload []byte) mqtt.Token {
+	return p.client.Publish(sensors.Topic(p.prefix, kind, device), 1, false, payload)
+}
+
+// PublishRaw sends a payload to any topic (tests of malformed topics).
+func (p *Publisher) PublishRaw(topic string, payload []byte) mqtt.Token {
+	return p.client.Publish(topic, 1, false, payload)
+}
+
+// Close disconnects.
+func (p *Publisher) Close() { p.client.Disconnect(250) }
