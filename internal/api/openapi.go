@@ -10,6 +10,7 @@ import (
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/evaluation"
+	"zhizhi/internal/sensors"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
@@ -76,6 +77,24 @@ var schemas = map[string]any{
 	"Screen": obj(map[string]any{
 		"action": enum("release", "reject"), "ids": arr(str("case ID")), "note": str("reject: the reason"),
 	}),
+	"DeviceKind": obj(map[string]any{
+		"code": str("1–64 letters, digits, _ . -"), "name": str("Chinese name"), "unit": str("unit of the readings"),
+		"min": num(), "max": num(),
+	}),
+	"SensorRule": obj(map[string]any{
+		"id": str("1–64 letters, digits, _ . -"), "version": map[string]any{"type": "integer", "description": "the version you saw; 0 for a new rule; refused with 409 if it changed"},
+		"name": str(""), "type": enum("threshold", "rate", "area_sum", "silence"),
+		"kind": str("device kind in scope"), "device": str("one device in scope"), "area": str("area in scope (area_sum: required)"),
+		"raise": num(), "clear": map[string]any{"type": "number", "description": "hysteresis: the condition ends past this line"},
+		"below":          map[string]any{"type": "boolean", "description": "the condition is a low value"},
+		"silent_minutes": map[string]any{"type": "integer"}, "clear_minutes": map[string]any{"type": "integer"},
+		"update_minutes": map[string]any{"type": "integer"}, "category": str("the case's category"),
+		"severity": enum("normal", "urgent", "critical"), "active": map[string]any{"type": "boolean"},
+	}),
+	"Readings": arr(obj(map[string]any{
+		"device": str("device ID"), "kind": str("device kind"), "value": num(),
+		"at": map[string]any{"description": "RFC 3339 time, or milliseconds since the epoch"},
+	})),
 }
 
 func obj(props map[string]any) map[string]any {
@@ -108,6 +127,9 @@ var requestBodies = map[string]string{
 	"POST /api/v1/cases/{id}/actions": "Command",
 	"PATCH /api/v1/accounts/{id}":     "AccountChange",
 	"POST /api/v1/held":               "Screen",
+	"PUT /api/v1/device-kinds/{code}": "DeviceKind",
+	"PUT /api/v1/sensor-rules/{id}":   "SensorRule",
+	"POST /api/v1/readings":           "Readings",
 }
 
 // queryParams documents the query parameters of each route.
@@ -121,6 +143,9 @@ var queryParams = map[string][]string{
 	"GET /api/v1/regions":         {"parent", "level", "under"},
 	"GET /api/v1/regions/export":  {"format", "under"},
 	"POST /api/v1/regions/import": {"format"},
+	"GET /api/v1/devices":         {"kind", "area", "state", "after", "limit"},
+	"GET /api/v1/devices/{id}":    {"grain"},
+	"GET /api/v1/incidents":       {"state", "rule", "before", "limit"},
 }
 
 // response is what a route answers on success: its status and the Go type
@@ -162,26 +187,36 @@ var responses = map[string]response{
 	"GET /api/v1/locate": {200, map[string]any{"type": "object", "properties": map[string]any{
 		"grid": map[string]any{"type": "string", "nullable": true}, "names": map[string]any{"type": "array", "items": str("")},
 		"message": str("why no grid holds the point")}, "required": []any{"grid"}}, ""},
-	"GET /api/v1/events":            {200, nil, "text/event-stream"},
-	"GET /api/v1/regions":           {200, listOf[store.RegionRecord](), ""},
-	"GET /api/v1/regions/{code}":    {200, store.RegionRecord{}, ""},
-	"POST /api/v1/regions/import":   {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
-	"GET /api/v1/regions/export":    {200, nil, "application/geo+json"},
-	"GET /api/v1/categories":        {200, listOf[cases.Category](), ""},
-	"PUT /api/v1/categories/{code}": {200, cases.Category{}, ""},
-	"GET /api/v1/units":             {200, listOf[cases.Unit](), ""},
-	"PUT /api/v1/units/{id}":        {200, cases.Unit{}, ""},
-	"GET /api/v1/boards":            {200, map[string]any{"type": "object", "properties": map[string]any{"street": str("street code"), "items": typeOf[[]service.StreetBoard]()}, "required": []any{"street", "items"}}, ""},
-	"POST /api/v1/boards":           {200, map[string]any{"type": "object", "properties": map[string]any{"created": typeOf[[]cases.Unit]()}, "required": []any{"created"}}, ""},
-	"GET /api/v1/audit":             {200, listOf[store.AuditEntry](), ""},
-	"GET /api/v1/accounts":          {200, listOf[store.Account](), ""},
-	"POST /api/v1/accounts":         {201, store.Account{}, ""},
-	"PATCH /api/v1/accounts/{id}":   {200, store.Account{}, ""},
-	"GET /api/v1/evaluation":        {200, service.Ranking{}, ""},
-	"GET /api/v1/evaluation/rules":  {200, service.RulesView{}, ""},
-	"POST /api/v1/evaluation/rules": {201, evaluation.Rules{}, ""},
-	"GET /api/v1/calendar":          {200, calendar.Config{}, ""},
-	"PUT /api/v1/calendar":          {200, calendar.Config{}, ""},
+	"GET /api/v1/events":                     {200, nil, "text/event-stream"},
+	"GET /api/v1/regions":                    {200, listOf[store.RegionRecord](), ""},
+	"GET /api/v1/regions/{code}":             {200, store.RegionRecord{}, ""},
+	"POST /api/v1/regions/import":            {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
+	"GET /api/v1/regions/export":             {200, nil, "application/geo+json"},
+	"GET /api/v1/categories":                 {200, listOf[cases.Category](), ""},
+	"PUT /api/v1/categories/{code}":          {200, cases.Category{}, ""},
+	"GET /api/v1/units":                      {200, listOf[cases.Unit](), ""},
+	"PUT /api/v1/units/{id}":                 {200, cases.Unit{}, ""},
+	"GET /api/v1/boards":                     {200, map[string]any{"type": "object", "properties": map[string]any{"street": str("street code"), "items": typeOf[[]service.StreetBoard]()}, "required": []any{"street", "items"}}, ""},
+	"POST /api/v1/boards":                    {200, map[string]any{"type": "object", "properties": map[string]any{"created": typeOf[[]cases.Unit]()}, "required": []any{"created"}}, ""},
+	"GET /api/v1/audit":                      {200, listOf[store.AuditEntry](), ""},
+	"GET /api/v1/accounts":                   {200, listOf[store.Account](), ""},
+	"POST /api/v1/accounts":                  {201, store.Account{}, ""},
+	"PATCH /api/v1/accounts/{id}":            {200, store.Account{}, ""},
+	"GET /api/v1/evaluation":                 {200, service.Ranking{}, ""},
+	"GET /api/v1/evaluation/rules":           {200, service.RulesView{}, ""},
+	"POST /api/v1/evaluation/rules":          {201, evaluation.Rules{}, ""},
+	"GET /api/v1/calendar":                   {200, calendar.Config{}, ""},
+	"PUT /api/v1/calendar":                   {200, calendar.Config{}, ""},
+	"POST /api/v1/readings":                  {200, service.IngestResult{}, ""},
+	"GET /api/v1/device-kinds":               {200, listOf[sensors.Kind](), ""},
+	"PUT /api/v1/device-kinds/{code}":        {200, sensors.Kind{}, ""},
+	"GET /api/v1/devices":                    {200, listOf[store.DeviceRow](), ""},
+	"GET /api/v1/devices/{id}":               {200, service.DeviceView{}, ""},
+	"POST /api/v1/devices/import":            {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
+	"GET /api/v1/sensor-rules":               {200, listOf[sensors.Rule](), ""},
+	"PUT /api/v1/sensor-rules/{id}":          {200, sensors.Rule{}, ""},
+	"GET /api/v1/sensor-rules/{id}/versions": {200, listOf[sensors.Rule](), ""},
+	"GET /api/v1/incidents":                  {200, listOf[store.IncidentRow](), ""},
 }
 
 // errorStatuses are the error answers a route may give: 400 (bad input,

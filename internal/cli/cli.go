@@ -117,10 +117,17 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 		return nil
 	})
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token that may read /metrics from anywhere; empty: loopback clients only (ZHIZHI_METRICS_TOKEN)")
+	fs.StringVar(&cfg.MQTT.Broker, "mqtt", "", "MQTT broker whose sensor readings this node ingests, e.g. tcp://127.0.0.1:1883; empty: no MQTT ingest (ZHIZHI_MQTT)")
+	fs.StringVar(&cfg.MQTT.ClientID, "mqtt-client-id", "", "this node's MQTT client ID, stable across restarts (ZHIZHI_MQTT_CLIENT_ID; default zhizhi-HOSTNAME)")
+	fs.StringVar(&cfg.MQTT.Prefix, "mqtt-prefix", "zhizhi/readings", "topic prefix of the readings: PREFIX/{kind}/{device} (ZHIZHI_MQTT_PREFIX)")
+	fs.StringVar(&cfg.MQTT.Group, "mqtt-group", "zhizhi", "shared-subscription group of the nodes (ZHIZHI_MQTT_GROUP)")
+	fs.DurationVar(&cfg.ReadingsRetention, "readings-retention", 7*24*time.Hour, "how long raw sensor readings are kept; aggregates are kept longer (ZHIZHI_READINGS_RETENTION)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
 		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
-		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"}})
+		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"},
+		{"mqtt", "ZHIZHI_MQTT"}, {"mqtt-client-id", "ZHIZHI_MQTT_CLIENT_ID"}, {"mqtt-prefix", "ZHIZHI_MQTT_PREFIX"},
+		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
@@ -135,6 +142,14 @@ func checkCommon(cfg *server.Config) error {
 		return fmt.Errorf("-escalate-after (ZHIZHI_ESCALATE_AFTER) %s: must be 0 (off) or more", cfg.EscalateAfter)
 	case cfg.MetricsToken != "" && (len(cfg.MetricsToken) < 16 || strings.ContainsAny(cfg.MetricsToken, " \t\r\n")):
 		return errors.New("-metrics-token (ZHIZHI_METRICS_TOKEN): must be at least 16 characters, without spaces")
+	case cfg.MQTT.Broker != "" && !strings.Contains(cfg.MQTT.Broker, "://"):
+		return fmt.Errorf("-mqtt (ZHIZHI_MQTT) %q: must be a broker URL such as tcp://127.0.0.1:1883", cfg.MQTT.Broker)
+	case cfg.ReadingsRetention < time.Hour:
+		return fmt.Errorf("-readings-retention (ZHIZHI_READINGS_RETENTION) %s: must be at least 1h", cfg.ReadingsRetention)
+	}
+	if cfg.MQTT.Broker != "" && cfg.MQTT.ClientID == "" {
+		host, _ := os.Hostname()
+		cfg.MQTT.ClientID = "zhizhi-" + host
 	}
 	return nil
 }

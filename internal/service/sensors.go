@@ -280,7 +280,17 @@ func (s *Service) ImportDevices(ctx context.Context, actor cases.Actor, r io.Rea
 		devs = append(devs, d)
 	}
 	if len(probs) > 0 {
-		return 0, probs, apperr.New(apperr.Invalid, fmt.Sprintf("%d行有问题，未导入任何设备", len(probs)))
+		// The error names every problem as rows[N].field, so the API's
+		// answer lists them too.
+		var f apperr.Fields
+		for _, p := range probs {
+			for _, fe := range p.Problems {
+				f.Addf(fmt.Sprintf("rows[%d].%s", p.Row, fe.Field), "%s", fe.Reason)
+			}
+		}
+		e := f.Err().(*apperr.Error)
+		e.Message = fmt.Sprintf("%d行有问题，未导入任何设备", len(probs))
+		return 0, probs, e
 	}
 	if len(devs) == 0 {
 		return 0, nil, apperr.Field("file", "文件中没有设备")
@@ -332,8 +342,17 @@ func (s *Service) SaveSensorRule(ctx context.Context, actor cases.Actor, r senso
 	var f apperr.Fields
 	f.Merge(r.Check())
 	if r.Category != "" {
-		if _, ok := s.Category(r.Category); !ok {
+		if c, ok := s.Category(r.Category); !ok {
 			f.Add("category", "类别不存在")
+		} else if !c.Active {
+			f.Add("category", "类别已停用")
+		} else {
+			for _, q := range c.Questions {
+				if q.Required {
+					f.Add("category", "该类别有必答问题，感知规则无法作答，请选择其他类别")
+					break
+				}
+			}
 		}
 	}
 	if r.ID != "" && !sensors.ValidCode(r.ID) {
@@ -765,4 +784,85 @@ func (s *Service) RunSensors(ctx context.Context, set SensorSettings) {
 			pruned = now
 		}
 	}
+}
+
+// MaxHTTPReadings is the most readings one HTTP request may carry, and
+// MaxReadingsBody the most bytes of its body.
+const (
+	MaxHTTPReadings = 5000
+	MaxReadingsBody = 2 << 20
+)
+
+// MaxDeviceImportBytes is the most bytes of a device import (CSV).
+const MaxDeviceImportBytes = 16 << 20
+
+// IngestAs takes readings posted over HTTP (a JSON array, each naming its
+// device and kind) by a gateway's account: a district-wide administrator.
+// Bad readings are answered one problem each, like MQTT's, never refused
+// as a whole; a body that is not an array is.
+func (s *Service) IngestAs(ctx context.Context, actor cases.Actor, body []byte) (IngestResult, error) {
+	if err := requireDistrictWide(actor, "感知读数接入"); err != nil {
+		return IngestResult{}, err
+	}
+	rs, probs, err := sensors.ParseBatch(body)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if len(rs) == 0 {
+		return IngestResult{}, apperr.Field("body", "没有读数")
+	}
+	if len(rs) > MaxHTTPReadings {
+		return IngestResult{}, apperr.Field("body", fmt.Sprintf("一次最多提交%d条读数", MaxHTTPReadings))
+	}
+	in := make([]Incoming, len(rs))
+	for i := range rs {
+		in[i] = Incoming{Reading: rs[i], Problem: probs[i], Raw: fmt.Sprintf("%s %s %v %s", rs[i].Device, rs[i].Kind, rs[i].Value, rs[i].At.Format(time.RFC3339))}
+	}
+	return s.Ingest(ctx, in)
+}
+
+// DeviceView is one device's page: the device, its kind, its series and
+// its refused readings.
+type DeviceView struct {
+	Device  store.DeviceRow   `json:"device"`
+	Kind    sensors.Kind      `json:"kind"`
+	Grain   string            `json:"grain"` // m (minutes) or h (hours)
+	Series  []store.Aggregate `json:"series"`
+	Rejects []store.Reject    `json:"rejects"`
+}
+
+// Device returns a device's page: the series of the last hours (grain m:
+// the last 3 hours by minute; h: the last 7 days by hour).
+func (s *Service) Device(ctx context.Context, id, grain string) (DeviceView, error) {
+	d, err := s.db.Device(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return DeviceView{}, apperr.New(apperr.NotFound, "设备不存在")
+	} else if err != nil {
+		return DeviceView{}, err
+	}
+	v := DeviceView{Device: d, Grain: grain}
+	kinds, err := s.db.DeviceKinds(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, k := range kinds {
+		if k.Code == d.Kind {
+			v.Kind = k
+		}
+	}
+	now := s.Now()
+	span := 3 * time.Hour
+	switch grain {
+	case "", "m":
+		v.Grain = "m"
+	case "h":
+		span = 7 * 24 * time.Hour
+	default:
+		return v, apperr.Field("grain", "粒度须为 m（分钟）或 h（小时）")
+	}
+	if v.Series, err = s.db.Series(ctx, id, v.Grain, now.Add(-span), now.Add(time.Minute)); err != nil {
+		return v, err
+	}
+	v.Rejects, err = s.db.Rejects(ctx, id, 20)
+	return v, err
 }
