@@ -187,8 +187,11 @@ func (s *Service) ImportDevices(ctx context.Context, actor cases.Actor, r io.Rea
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	head, err := cr.Read()
-	if err != nil {
+	var pe *csv.ParseError
+	if err == io.EOF || errors.As(err, &pe) {
 		return 0, nil, apperr.Field("file", "无法读取表头（须为CSV文件）")
+	} else if err != nil {
+		return 0, nil, err // the body could not be read (past its limit…)
 	}
 	col := map[string]int{}
 	for i, h := range head {
@@ -228,7 +231,6 @@ func (s *Service) ImportDevices(ctx context.Context, actor cases.Actor, r io.Rea
 		}
 		var f apperr.Fields
 		if err != nil {
-			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				f.Add("row", "CSV格式错误："+pe.Err.Error())
 				probs = append(probs, RowProblem{Row: row, Problems: rowFieldsOf(f.Err())})

@@ -154,6 +154,8 @@ var routes = []route{
 	{"POST", "/admin/accounts/{id}", admins, (*Console).adminUpdateAccount},
 	{"GET", "/admin/audit", admins, (*Console).adminAudit},
 	{"GET", "/admin/audit/export", admins, (*Console).adminAuditExport},
+	{"GET", "/sensors", commanders, (*Console).sensorsList},
+	{"GET", "/sensors/devices/{id}", commanders, (*Console).devicePage},
 }
 
 // New builds the console over the service.
@@ -448,7 +450,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/sensors", Label: "感知设备"}}
 		if a.Role == cases.RoleAdmin {
 			items = append(items, navItem{Href: "/admin", Label: "系统管理"})
 		}
