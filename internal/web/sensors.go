@@ -157,7 +157,9 @@ func (c *Console) chartOf(dv service.DeviceView) *seriesChart {
 		return pad + (w-2*pad)*s[i].At.Sub(t0).Seconds()/span
 	}
 	y := func(v float64) float64 { return pad + (h-2*pad)*(hi-v)/(hi-lo) }
-	pt := func(x, y float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + "," + strconv.FormatFloat(y, 'f', 1, 64) }
+	pt := func(x, y float64) string {
+		return strconv.FormatFloat(x, 'f', 1, 64) + "," + strconv.FormatFloat(y, 'f', 1, 64)
+	}
 	var line, top, bottom []string
 	for i, a := range s {
 		line = append(line, pt(x(i), y(a.Avg)))
