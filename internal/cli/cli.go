@@ -41,6 +41,7 @@ commands:
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   search    write every case's search text again and rebuild the text index (search rebuild -db …)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
+  simulate  publish realistic sensor readings of the registered devices to the MQTT broker (simulate sensors -mqtt tcp://… [-register 3000])
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand.
@@ -74,6 +75,8 @@ func Run(args []string, stdout, stderr io.Writer) error {
 		return rollup(args[1:], stdout, stderr)
 	case "search":
 		return search(args[1:], stdout, stderr)
+	case "simulate":
+		return simulate(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

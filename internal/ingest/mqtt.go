@@ -178,6 +178,9 @@ func (m *MQTT) work(ctx context.Context) {
 			if err == nil {
 				break
 			}
+			if ctx.Err() != nil {
+				return // stopping: not acknowledged, the broker gives them again
+			}
 			m.failed.Add(1)
 			m.cfg.Logger.Error("mqtt ingest batch", "readings", len(in), "err", err)
 			select {

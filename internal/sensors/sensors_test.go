@@ -2,6 +2,7 @@ package sensors
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -153,5 +154,44 @@ func TestChecks(t *testing.T) {
 		if got := fields(c.r.Check()); got != c.field {
 			t.Errorf("%+v: fields %q, want %q", c.r, got, c.field)
 		}
+	}
+}
+
+func TestSimulator(t *testing.T) {
+	kinds := []Kind{crowdKind, {Code: "smoke", Name: "烟感", Unit: "ppm", Min: 0, Max: 1000}, {Code: "strain", Name: "应变", Unit: "με", Min: -500, Max: 500}}
+	var devs []Device
+	for i := 0; i < 30; i++ {
+		d := dev(fmt.Sprintf("c%d", i), "jfb")
+		d.Kind = kinds[i%3].Code
+		devs = append(devs, d)
+	}
+	gone := dev("gone", "")
+	gone.State = Retired
+	devs = append(devs, gone, Device{ID: "nokind", Kind: "nope", State: Active})
+	s := NewSimulator(devs, kinds, 7)
+	if s.Devices() != 30 {
+		t.Fatalf("%d devices", s.Devices())
+	}
+	cst := time.FixedZone("CST", 8*3600)
+	evening, dawn := time.Date(2024, 1, 1, 20, 0, 0, 0, cst), time.Date(2024, 1, 1, 4, 0, 0, 0, cst)
+	sum := func(at time.Time) float64 {
+		var total float64
+		for _, r := range s.Next(30, at) {
+			k := map[string]Kind{"crowd": kinds[0], "smoke": kinds[1], "strain": kinds[2]}[r.Kind]
+			if r.Value < k.Min || r.Value > k.Max || r.Device == "gone" || r.Device == "nokind" || !r.At.Equal(at) {
+				t.Fatalf("reading %+v outside its kind %+v", r, k)
+			}
+			if r.Kind == "crowd" {
+				total += r.Value
+			}
+		}
+		return total
+	}
+	if e, d := sum(evening), sum(dawn); e < 3*d {
+		t.Errorf("crowd in the evening %v, at dawn %v", e, d)
+	}
+	a, b := NewSimulator(devs, kinds, 9).Next(5, evening), NewSimulator(devs, kinds, 9).Next(5, evening)
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Error("not deterministic for a seed")
 	}
 }
