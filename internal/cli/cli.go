@@ -169,6 +169,7 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 		return err
 	}
 	cases := fs.Int("cases", 4000, "demo: how many historical cases to generate")
+	devices := fs.Int("devices", 3000, "demo: how many sensor devices to register")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -195,6 +196,12 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 			if err := demo.Load(ctx, p.Service, demo.Options{Cases: *cases}); err != nil {
 				p.Close(context.Background())
 				return fmt.Errorf("load demo data: %w", err)
+			}
+			// Sensors: the demo's device kinds, a few thousand devices and
+			// rules; 'zhizhi simulate sensors' feeds them over MQTT.
+			if _, err := demo.LoadSensors(ctx, p.Service, *devices, 1); err != nil {
+				p.Close(context.Background())
+				return fmt.Errorf("load demo sensors: %w", err)
 			}
 			fmt.Fprintf(stdout, "演示数据已载入（%.1f 秒）\n", time.Since(start).Seconds())
 		}
