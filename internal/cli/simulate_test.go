@@ -47,6 +47,7 @@ func TestSimulateSensorsMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close(ctx)
+	t.Cleanup(func() { ingest.ForgetSession("tcp://"+addr, "zt-node-"+hex.EncodeToString(rb[:])) })
 	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 10}); err != nil {
 		t.Fatal(err)
 	}

@@ -208,12 +208,41 @@ func incoming(prefix, topic string, payload []byte) service.Incoming {
 	return service.Incoming{Reading: r, Problem: p, Raw: raw}
 }
 
-// Stop stops taking messages and disconnects; what was received but not
-// committed stays unacknowledged in the broker's session for this client.
+// Stop leaves the shared subscription (the broker gives the other nodes
+// every reading from now on), stops taking messages and disconnects; what
+// was received but not committed stays unacknowledged in the broker's
+// session for this client ID and comes again when a node connects under it.
 func (m *MQTT) Stop() {
+	if tok := m.client.Unsubscribe(m.cfg.Filter()); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		m.cfg.Logger.Warn("mqtt unsubscribe", "filter", m.cfg.Filter(), "err", tok.Error())
+	}
+	m.Abort()
+}
+
+// Abort stops like a node that dies: it stays in the shared subscription,
+// so the broker keeps queueing its share in its session until a node
+// connects under its client ID again (nothing acknowledged is lost,
+// nothing unacknowledged is dropped).
+func (m *MQTT) Abort() {
 	m.cancel()
 	<-m.done
-	m.client.Disconnect(250)
+	m.client.Disconnect(0)
+}
+
+// ForgetSession ends the broker's session of a client ID for good (a clean
+// session connection), dropping what it queued: for tests and for a node
+// retired after its queue was drained.
+func ForgetSession(broker, clientID string) error {
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID(clientID).SetProtocolVersion(4).SetCleanSession(true))
+	tok := c.Connect()
+	if !tok.WaitTimeout(10 * time.Second) {
+		return fmt.Errorf("mqtt connect %s: timed out", broker)
+	}
+	if err := tok.Error(); err != nil {
+		return err
+	}
+	c.Disconnect(0)
+	return nil
 }
 
 // Run starts an ingest and keeps it until ctx ends (the server's use).

@@ -116,6 +116,7 @@ func TestMQTTEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	prefix := "zt" + rnd() + "/readings"
 	cfg := ingest.Config{Broker: addr, ClientID: "zt-" + rnd(), Prefix: prefix, Group: "g" + rnd()}
+	t.Cleanup(func() { ingest.ForgetSession(addr, cfg.ClientID) })
 	m, err := ingest.Start(ctx, cfg, s)
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +218,7 @@ func TestSharedSubscription(t *testing.T) {
 	cfgA := ingest.Config{Broker: addr, ClientID: "zt-a-" + rnd(), Prefix: prefix, Group: group, Batch: 20, Linger: 5 * time.Millisecond}
 	cfgB := cfgA
 	cfgB.ClientID = "zt-b-" + rnd()
+	t.Cleanup(func() { ingest.ForgetSession(addr, cfgA.ClientID); ingest.ForgetSession(addr, cfgB.ClientID) })
 	stall := &stallingSink{s: sa, n: 2, committed: make(chan []service.Incoming, 1)}
 	a, err := ingest.Start(ctx, cfgA, stall)
 	if err != nil {
@@ -253,7 +255,7 @@ func TestSharedSubscription(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("node A never committed its second batch")
 	}
-	a.Stop() // killed: its last batch is committed but not acknowledged
+	a.Abort() // killed: its last batch is committed but not acknowledged, and it stays in the group
 	wg.Wait()
 	// A comes back under the same client ID (its session is persistent).
 	a2, err := ingest.Start(ctx, cfgA, sa)
@@ -302,5 +304,50 @@ func TestSharedSubscription(t *testing.T) {
 	n, _ := db.CountCases(ctx, store.CaseFilter{Scope: store.Scope{All: true}, Source: string(cases.SourceSensor)})
 	if n > 1 {
 		t.Errorf("%d sensor cases from two nodes", n)
+	}
+}
+
+// TestSharedStopLeavesGroup: a node stopped gracefully leaves the shared
+// subscription, so the readings published after go to the other node and
+// none waits for the stopped one.
+func TestSharedStopLeavesGroup(t *testing.T) {
+	addr := broker(t)
+	db, sa := world(t, 10)
+	sb := node(t, db)
+	ctx := context.Background()
+	prefix := "zt" + rnd() + "/readings"
+	cfgA := ingest.Config{Broker: addr, ClientID: "zt-a-" + rnd(), Prefix: prefix, Group: "g" + rnd(), Linger: 5 * time.Millisecond}
+	cfgB := cfgA
+	cfgB.ClientID = "zt-b-" + rnd()
+	t.Cleanup(func() { ingest.ForgetSession(addr, cfgA.ClientID); ingest.ForgetSession(addr, cfgB.ClientID) })
+	a, err := ingest.Start(ctx, cfgA, sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ingest.Start(ctx, cfgB, sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	a.Stop()
+	pub, err := ingest.NewPublisher(addr, "zt-pub-"+rnd(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	now := time.Now().Add(-time.Minute)
+	for j := 0; j < 10; j++ {
+		for i := 0; i < 10; i++ {
+			if tok := pub.Publish("crowd", fmt.Sprintf("C%03d", i), payload(1, now.Add(time.Duration(j)*time.Second))); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+				t.Fatal(tok.Error())
+			}
+		}
+	}
+	waitFor(t, "100 readings through B", 10*time.Second, func() bool {
+		n, _ := db.CountReadings(ctx, "")
+		return n == 100
+	})
+	if st := b.Stats(); st.Committed != 100 || a.Stats().Received != 0 {
+		t.Errorf("A %+v, B %+v", a.Stats(), st)
 	}
 }
