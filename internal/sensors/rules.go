@@ -136,11 +136,11 @@ type Incident struct {
 	OpenedAt   time.Time `json:"opened_at"`
 	Value      float64   `json:"value"`
 	Peak       float64   `json:"peak"`
-	LastAt     time.Time `json:"last_at"`               // the last reading that kept it
+	LastAt     time.Time `json:"last_at"`              // the last reading that kept it
 	ClearSince time.Time `json:"clear_since,omitzero"` // when the condition went clear; zero while it holds
-	UpdatedAt  time.Time `json:"updated_at"`            // the last update told to the case
-	Trigger    []Reading `json:"trigger,omitempty"`     // the readings that opened it
-	CaseID     string    `json:"case_id,omitempty"`     // set by the service
+	UpdatedAt  time.Time `json:"updated_at"`           // the last update told to the case
+	Trigger    []Reading `json:"trigger,omitempty"`    // the readings that opened it
+	CaseID     string    `json:"case_id,omitempty"`    // set by the service
 }
 
 // EventType is what happened to an incident.
