@@ -24,14 +24,14 @@ import (
 // and the rules' engine over the devices, loaded on first use (a node that
 // takes no readings never loads 650,000 devices).
 type sensorState struct {
-	mu     sync.Mutex // the engine and the maps; held from validation to the engine's step
+	mu     sync.Mutex // the engine and the maps; held from validation to the engine's step (after events)
 	kinds  map[string]sensors.Kind
 	rules  map[string]sensors.Rule
 	engine *sensors.Engine
 	rows   map[string]store.IncidentRow // rule "\x00" subject → the open incident's row
 	seeded time.Time                    // other nodes' readings seeded up to here
 
-	events sync.Mutex // the incidents' writes, in the order the engine made them
+	events sync.Mutex // a batch's whole run, so its incidents are written in the engine's order; taken before mu
 
 	accepted, rejected atomic.Int64
 }
@@ -421,6 +421,10 @@ func (s *Service) Ingest(ctx context.Context, in []Incoming) (IngestResult, erro
 	}
 	now := s.Now()
 	res := IngestResult{Problems: make([]sensors.Problem, len(in))}
+	// Locks in one order everywhere, events then mu: the incidents are
+	// written in the order the engine made them, one batch after another.
+	st.events.Lock()
+	defer st.events.Unlock()
 	st.mu.Lock()
 	locked := true
 	defer func() {
@@ -520,12 +524,8 @@ func (s *Service) Ingest(ctx context.Context, in []Incoming) (IngestResult, erro
 	for _, k := range rejOrder {
 		s.log.Debug("readings refused", "device", k.device, "problem", string(k.problem), "n", rej[k])
 	}
-	// The incidents are written in the engine's order: take the events lock
-	// before letting the next batch into the engine.
-	st.events.Lock()
 	st.mu.Unlock()
 	locked = false
-	defer st.events.Unlock()
 	for _, ev := range evs {
 		if err := s.sensorEvent(ctx, st, ev); err != nil {
 			// The readings are committed; an incident that failed is
@@ -553,15 +553,15 @@ func (s *Service) SensorTick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	st.events.Lock()
+	defer st.events.Unlock()
 	st.mu.Lock()
 	for _, r := range heard {
 		st.engine.Seed(r)
 	}
 	st.seeded = now
 	evs := st.engine.Tick(now)
-	st.events.Lock()
 	st.mu.Unlock()
-	defer st.events.Unlock()
 	var first error
 	for _, ev := range evs {
 		if err := s.sensorEvent(ctx, st, ev); err != nil && first == nil {

@@ -313,3 +313,50 @@ func TestIncidentClaimAcrossNodes(t *testing.T) {
 		t.Errorf("%d cases from two nodes", n)
 	}
 }
+
+// TestConcurrentIngest: batches posted at once (HTTP gateways) whose
+// readings open, update and clear incidents all complete, and the area
+// gets one case at a time.
+func TestConcurrentIngest(t *testing.T) {
+	s, clock := sensorWorld(t)
+	ctx := context.Background()
+	for _, r := range []sensors.Rule{
+		{ID: "each", Name: "单点", Type: sensors.Threshold, Kind: "crowd", Raise: 500, Clear: 100, Category: "MS01", Severity: sla.Normal, Active: true},
+		{ID: "area", Name: "区域", Type: sensors.AreaSum, Area: "jfb", Kind: "crowd", Raise: 1500, Clear: 300, Category: "MS01", Severity: sla.Normal, Active: true},
+	} {
+		if _, err := s.SaveSensorRule(ctx, cases.System, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := clock.Now().Add(-time.Hour)
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var err error
+			for i := 0; i < 10 && err == nil; i++ {
+				v := 900.0
+				if i%2 == 1 {
+					v = 10
+				}
+				at := base.Add(time.Duration(i*8+g) * time.Second)
+				_, err = s.Ingest(ctx, []Incoming{{Reading: sensors.Reading{Device: fmt.Sprintf("JFB-%d", g%3+1), Value: v, At: at}}})
+			}
+			done <- err
+		}()
+	}
+	timeout := time.After(60 * time.Second)
+	for g := 0; g < 8; g++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-timeout:
+			t.Fatal("concurrent ingests did not finish (a deadlock)")
+		}
+	}
+	open, _ := s.db.Incidents(ctx, store.IncidentFilter{State: "open", Rule: "area"})
+	if len(open) > 1 {
+		t.Errorf("%d open area incidents", len(open))
+	}
+}
