@@ -47,7 +47,7 @@ func TestSimulateSensorsMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close(ctx)
-	t.Cleanup(func() { ingest.ForgetSession("tcp://"+addr, "zt-node-"+hex.EncodeToString(rb[:])) })
+	t.Cleanup(func() { ingest.ForgetSessions("tcp://"+addr, "zt-node-"+hex.EncodeToString(rb[:]), 0) })
 	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 10}); err != nil {
 		t.Fatal(err)
 	}

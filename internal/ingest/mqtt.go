@@ -33,7 +33,13 @@ type Config struct {
 	Prefix   string        // topics are Prefix/{kind}/{device} (default zhizhi/readings)
 	Group    string        // shared-subscription group (default zhizhi); "" with Shared false subscribes plainly
 	Batch    int           // most readings in one commit (default 500)
-	Linger   time.Duration // how long a batch waits to fill (default 20 ms)
+	Linger   time.Duration // how long a batch waits to fill (default 2 ms)
+	// Conns is how many connections (sessions ClientID-0…) the node keeps
+	// in the shared subscription (default 4). The broker holds at most
+	// max_inflight_messages (Mosquitto: 20) unacknowledged readings per
+	// session, and a reading is acknowledged only after its commit, so
+	// one session gives at most 20 readings per commit.
+	Conns int
 	Username string
 	Password string
 	Logger   *slog.Logger
@@ -50,7 +56,10 @@ func (c *Config) defaults() {
 		c.Batch = 500
 	}
 	if c.Linger <= 0 {
-		c.Linger = 20 * time.Millisecond
+		c.Linger = 2 * time.Millisecond
+	}
+	if c.Conns <= 0 {
+		c.Conns = 4
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -64,7 +73,7 @@ func (c Config) Filter() string { return "$share/" + c.Group + "/" + c.Prefix + 
 type MQTT struct {
 	cfg    Config
 	sink   Sink
-	client mqtt.Client
+	conns  []mqtt.Client
 	msgs   chan mqtt.Message
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -91,9 +100,28 @@ func Start(ctx context.Context, cfg Config, sink Sink) (*MQTT, error) {
 		return nil, errors.New("mqtt ingest: broker and client ID are required")
 	}
 	m := &MQTT{cfg: cfg, sink: sink, msgs: make(chan mqtt.Message, 4*cfg.Batch), done: make(chan struct{})}
+	for i := 0; i < cfg.Conns; i++ {
+		c, err := m.connect(fmt.Sprintf("%s-%d", cfg.ClientID, i))
+		if err != nil {
+			for _, c := range m.conns {
+				c.Disconnect(0)
+			}
+			return nil, err
+		}
+		m.conns = append(m.conns, c)
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	go m.work(wctx)
+	return m, nil
+}
+
+// connect opens one session of the node in the shared subscription.
+func (m *MQTT) connect(clientID string) (mqtt.Client, error) {
+	cfg := m.cfg
 	opts := mqtt.NewClientOptions().
 		AddBroker(cfg.Broker).
-		SetClientID(cfg.ClientID).
+		SetClientID(clientID).
 		SetProtocolVersion(4). // MQTT 3.1.1
 		SetCleanSession(false).
 		SetAutoAckDisabled(true).
@@ -115,21 +143,18 @@ func Start(ctx context.Context, cfg Config, sink Sink) (*MQTT, error) {
 		}
 	})
 	opts.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
-		cfg.Logger.Warn("mqtt connection lost", "err", err)
+		cfg.Logger.Warn("mqtt connection lost", "client", clientID, "err", err)
 	})
-	m.client = mqtt.NewClient(opts)
-	tok := m.client.Connect()
+	c := mqtt.NewClient(opts)
+	tok := c.Connect()
 	if !tok.WaitTimeout(10 * time.Second) {
-		m.client.Disconnect(0)
+		c.Disconnect(0)
 		return nil, fmt.Errorf("mqtt connect %s: timed out", cfg.Broker)
 	}
 	if err := tok.Error(); err != nil {
 		return nil, fmt.Errorf("mqtt connect %s: %w", cfg.Broker, err)
 	}
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.cancel = cancel
-	go m.work(wctx)
-	return m, nil
+	return c, nil
 }
 
 // take is paho's handler: it queues the message for the batcher (blocking
@@ -213,8 +238,10 @@ func incoming(prefix, topic string, payload []byte) service.Incoming {
 // was received but not committed stays unacknowledged in the broker's
 // session for this client ID and comes again when a node connects under it.
 func (m *MQTT) Stop() {
-	if tok := m.client.Unsubscribe(m.cfg.Filter()); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		m.cfg.Logger.Warn("mqtt unsubscribe", "filter", m.cfg.Filter(), "err", tok.Error())
+	for _, c := range m.conns {
+		if tok := c.Unsubscribe(m.cfg.Filter()); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			m.cfg.Logger.Warn("mqtt unsubscribe", "filter", m.cfg.Filter(), "err", tok.Error())
+		}
 	}
 	m.Abort()
 }
@@ -226,12 +253,28 @@ func (m *MQTT) Stop() {
 func (m *MQTT) Abort() {
 	m.cancel()
 	<-m.done
-	m.client.Disconnect(0)
+	for _, c := range m.conns {
+		c.Disconnect(0)
+	}
 }
 
-// ForgetSession ends the broker's session of a client ID for good (a clean
-// session connection), dropping what it queued: for tests and for a node
-// retired after its queue was drained.
+// ForgetSessions ends the broker's sessions of a node's client ID (its conns
+// sessions ClientID-0…) for good, dropping what they queued: for tests and
+// for a node retired after its queues were drained.
+func ForgetSessions(broker, clientID string, conns int) error {
+	if conns <= 0 {
+		conns = 4
+	}
+	for i := 0; i < conns; i++ {
+		if err := ForgetSession(broker, fmt.Sprintf("%s-%d", clientID, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ForgetSession ends the broker's session of one client ID for good (a
+// clean session connection), dropping what it queued.
 func ForgetSession(broker, clientID string) error {
 	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker).SetClientID(clientID).SetProtocolVersion(4).SetCleanSession(true))
 	tok := c.Connect()

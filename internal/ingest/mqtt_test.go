@@ -116,7 +116,7 @@ func TestMQTTEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	prefix := "zt" + rnd() + "/readings"
 	cfg := ingest.Config{Broker: addr, ClientID: "zt-" + rnd(), Prefix: prefix, Group: "g" + rnd()}
-	t.Cleanup(func() { ingest.ForgetSession(addr, cfg.ClientID) })
+	t.Cleanup(func() { ingest.ForgetSessions(addr, cfg.ClientID, 0) })
 	m, err := ingest.Start(ctx, cfg, s)
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ func TestSharedSubscription(t *testing.T) {
 	cfgA := ingest.Config{Broker: addr, ClientID: "zt-a-" + rnd(), Prefix: prefix, Group: group, Batch: 20, Linger: 5 * time.Millisecond}
 	cfgB := cfgA
 	cfgB.ClientID = "zt-b-" + rnd()
-	t.Cleanup(func() { ingest.ForgetSession(addr, cfgA.ClientID); ingest.ForgetSession(addr, cfgB.ClientID) })
+	t.Cleanup(func() { ingest.ForgetSessions(addr, cfgA.ClientID, 0); ingest.ForgetSessions(addr, cfgB.ClientID, 0) })
 	stall := &stallingSink{s: sa, n: 2, committed: make(chan []service.Incoming, 1)}
 	a, err := ingest.Start(ctx, cfgA, stall)
 	if err != nil {
@@ -319,7 +319,7 @@ func TestSharedStopLeavesGroup(t *testing.T) {
 	cfgA := ingest.Config{Broker: addr, ClientID: "zt-a-" + rnd(), Prefix: prefix, Group: "g" + rnd(), Linger: 5 * time.Millisecond}
 	cfgB := cfgA
 	cfgB.ClientID = "zt-b-" + rnd()
-	t.Cleanup(func() { ingest.ForgetSession(addr, cfgA.ClientID); ingest.ForgetSession(addr, cfgB.ClientID) })
+	t.Cleanup(func() { ingest.ForgetSessions(addr, cfgA.ClientID, 0); ingest.ForgetSessions(addr, cfgB.ClientID, 0) })
 	a, err := ingest.Start(ctx, cfgA, sa)
 	if err != nil {
 		t.Fatal(err)
