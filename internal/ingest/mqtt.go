@@ -39,7 +39,7 @@ type Config struct {
 	// max_inflight_messages (Mosquitto: 20) unacknowledged readings per
 	// session, and a reading is acknowledged only after its commit, so
 	// one session gives at most 20 readings per commit.
-	Conns int
+	Conns    int
 	Username string
 	Password string
 	Logger   *slog.Logger
