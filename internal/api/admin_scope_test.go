@@ -191,6 +191,29 @@ func TestStreetAdminScopeMatrix(t *testing.T) {
 				t.Errorf("evaluation rules: %d %s", st, out)
 			}
 		},
+		// The sensors are the district's: a street's administrator
+		// changes none of them.
+		"PUT /api/v1/device-kinds/{code}": func(t *testing.T, tok, street string) {
+			if st, out := call(t, tok, "PUT", "/api/v1/device-kinds/scope-k", map[string]any{"name": "k", "unit": "u", "min": 0, "max": 1}); st != http.StatusForbidden {
+				t.Errorf("device kind: %d %s", st, out)
+			}
+		},
+		"POST /api/v1/devices/import": func(t *testing.T, tok, street string) {
+			if st, out := callType(t, tok, "POST", "/api/v1/devices/import", "text/csv", "id,kind,lng,lat\nS-1,api-crowd,106.5,29.5\n"); st != http.StatusForbidden {
+				t.Errorf("device import: %d %s", st, out)
+			}
+		},
+		"PUT /api/v1/sensor-rules/{id}": func(t *testing.T, tok, street string) {
+			if st, out := call(t, tok, "PUT", "/api/v1/sensor-rules/scope-r", map[string]any{"name": "r", "type": "silence", "kind": "api-crowd",
+				"silent_minutes": 5, "category": plat.Service.Categories()[0].Code, "severity": "normal"}); st != http.StatusForbidden {
+				t.Errorf("sensor rule: %d %s", st, out)
+			}
+		},
+		"POST /api/v1/readings": func(t *testing.T, tok, street string) {
+			if st, out := call(t, tok, "POST", "/api/v1/readings", `[{"device":"API-C1","value":1,"at":1}]`); st != http.StatusForbidden {
+				t.Errorf("readings: %d %s", st, out)
+			}
+		},
 		"PUT /api/v1/calendar": func(t *testing.T, tok, street string) {
 			var cfg json.RawMessage
 			mustJSON(t, as(t, "syl_admin", 200, "GET", "/api/v1/calendar", nil), &cfg)

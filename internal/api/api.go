@@ -152,6 +152,16 @@ func init() {
 		{"GET", "/api/v1/gridwork/figures", signed, (*API).gridFigures, "Patrols, time, distance, coverage, reports on patrols, visits and what became of their needs, per grid worker and per grid under a region for a period (?under=&period=, default this month)"},
 		{"GET", "/api/v1/calendar", signed, (*API).calendar, "The working calendar: hours and overlay"},
 		{"PUT", "/api/v1/calendar", admin, (*API).putCalendar, "Set working hours and the holiday overlay"},
+		{"POST", "/api/v1/readings", admin, (*API).postReadings, "Post sensor readings (a JSON array of {device, kind, value, at}; at most 5000): the MQTT ingest's write path, one problem per reading (district-wide administrators: a gateway's account)"},
+		{"GET", "/api/v1/device-kinds", signed, (*API).listDeviceKinds, "The kind catalog of sensor devices (unit, value range)"},
+		{"PUT", "/api/v1/device-kinds/{code}", admin, (*API).putDeviceKind, "Create or update a kind of device (district-wide administrators; audited)"},
+		{"GET", "/api/v1/devices", signed, (*API).listDevices, "List sensor devices with their last reading (?kind=&area=&state=&after=&limit=)"},
+		{"GET", "/api/v1/devices/{id}", signed, (*API).deviceDetail, "One device: its kind, its series (?grain=m: the last 3 hours by minute; h: the last 7 days by hour) and its refused readings"},
+		{"POST", "/api/v1/devices/import", admin, (*API).importDevices, "Import devices from CSV (id, kind, name, lng, lat, area, risk_point, unit, state): all or none, every problem of every row named rows[N].field (district-wide administrators)"},
+		{"GET", "/api/v1/sensor-rules", signed, (*API).listSensorRules, "The sensor rules in force (threshold with hysteresis, rate, area sum, silence)"},
+		{"PUT", "/api/v1/sensor-rules/{id}", admin, (*API).putSensorRule, "Save a new version of a sensor rule (version: the one you saw, 0 for a new rule; district-wide administrators; audited)"},
+		{"GET", "/api/v1/sensor-rules/{id}/versions", signed, (*API).sensorRuleVersions, "Every saved version of a sensor rule, newest first"},
+		{"GET", "/api/v1/incidents", signed, (*API).listIncidents, "Sensor incidents, newest first, each with its case (?state=open|cleared&rule=&before=&limit=)"},
 	}
 }
 
@@ -211,6 +221,8 @@ var bodyLimits = map[string]int64{
 	"POST /api/v1/regions/import":             service.MaxRegionImport,
 	"POST /api/v1/patrols":                    4 << 20, // up to 20,000 fixes
 	"POST /api/v1/grids/{code}/roster/import": 8 << 20,
+	"POST /api/v1/devices/import":             service.MaxDeviceImportBytes,
+	"POST /api/v1/readings":                   service.MaxReadingsBody,
 }
 
 // bodyLimit is the most bytes a request body to the route may hold.

@@ -338,7 +338,7 @@ func (a *API) act(w http.ResponseWriter, r *http.Request) error {
 	if in.Action == "" {
 		return apperr.Field("action", "请指定操作")
 	}
-	if in.Action == cases.ActWarn || in.Action == cases.ActReport || in.Action == cases.ActSolvedOnSpot || in.Action == cases.ActComment {
+	if in.Action == cases.ActWarn || in.Action == cases.ActReport || in.Action == cases.ActSolvedOnSpot || in.Action == cases.ActComment || in.Action == cases.ActSensor {
 		return apperr.Field("action", "该操作不能通过此接口执行")
 	}
 	expect := 0

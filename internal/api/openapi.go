@@ -13,6 +13,7 @@ import (
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/gridwork"
 	"zhizhi/internal/leaders"
+	"zhizhi/internal/sensors"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
@@ -92,6 +93,24 @@ var schemas = map[string]any{
 	"Screen": obj(map[string]any{
 		"action": enum("release", "reject"), "ids": arr(str("case ID")), "note": str("reject: the reason"),
 	}),
+	"DeviceKind": obj(map[string]any{
+		"code": str("1–64 letters, digits, _ . -"), "name": str("Chinese name"), "unit": str("unit of the readings"),
+		"min": num(), "max": num(),
+	}),
+	"SensorRule": obj(map[string]any{
+		"id": str("1–64 letters, digits, _ . -"), "version": map[string]any{"type": "integer", "description": "the version you saw; 0 for a new rule; refused with 409 if it changed"},
+		"name": str(""), "type": enum("threshold", "rate", "area_sum", "silence"),
+		"kind": str("device kind in scope"), "device": str("one device in scope"), "area": str("area in scope (area_sum: required)"),
+		"raise": num(), "clear": map[string]any{"type": "number", "description": "hysteresis: the condition ends past this line"},
+		"below":          map[string]any{"type": "boolean", "description": "the condition is a low value"},
+		"silent_minutes": map[string]any{"type": "integer"}, "clear_minutes": map[string]any{"type": "integer"},
+		"update_minutes": map[string]any{"type": "integer"}, "category": str("the case's category"),
+		"severity": enum("normal", "urgent", "critical"), "active": map[string]any{"type": "boolean"},
+	}),
+	"Readings": arr(obj(map[string]any{
+		"device": str("device ID"), "kind": str("device kind"), "value": num(),
+		"at": map[string]any{"description": "RFC 3339 time, or milliseconds since the epoch"},
+	})),
 }
 
 func obj(props map[string]any) map[string]any {
@@ -126,6 +145,9 @@ var requestBodies = map[string]string{
 	"POST /api/v1/held":                            "Screen",
 	"POST /api/v1/enterprise/requests":             "EnterpriseRequest",
 	"POST /api/v1/enterprise/requests/{id}/follow": "EnterpriseFollow",
+	"PUT /api/v1/device-kinds/{code}":              "DeviceKind",
+	"PUT /api/v1/sensor-rules/{id}":                "SensorRule",
+	"POST /api/v1/readings":                        "Readings",
 }
 
 // queryParams documents the query parameters of each route.
@@ -146,6 +168,9 @@ var queryParams = map[string][]string{
 	"GET /api/v1/grids/{code}/visits":   {"period"},
 	"GET /api/v1/gridwork/figures":      {"under", "period"},
 	"GET /api/v1/grids/{code}/messages": {"period"},
+	"GET /api/v1/devices":               {"kind", "area", "state", "after", "limit"},
+	"GET /api/v1/devices/{id}":          {"grain"},
+	"GET /api/v1/incidents":             {"state", "rule", "before", "limit"},
 }
 
 // response is what a route answers on success: its status and the Go type
@@ -269,6 +294,16 @@ var responses = map[string]response{
 	"GET /api/v1/gridwork/figures":                   {200, service.GridFigures{}, ""},
 	"GET /api/v1/grids/{code}/messages":              {200, listOf[gridwork.Message](), ""},
 	"POST /api/v1/messages/{id}/actions":             {200, gridwork.Message{}, ""},
+	"POST /api/v1/readings":                          {200, service.IngestResult{}, ""},
+	"GET /api/v1/device-kinds":                       {200, listOf[sensors.Kind](), ""},
+	"PUT /api/v1/device-kinds/{code}":                {200, sensors.Kind{}, ""},
+	"GET /api/v1/devices":                            {200, listOf[store.DeviceRow](), ""},
+	"GET /api/v1/devices/{id}":                       {200, service.DeviceView{}, ""},
+	"POST /api/v1/devices/import":                    {200, map[string]any{"type": "object", "properties": map[string]any{"imported": map[string]any{"type": "integer"}}, "required": []any{"imported"}}, ""},
+	"GET /api/v1/sensor-rules":                       {200, listOf[sensors.Rule](), ""},
+	"PUT /api/v1/sensor-rules/{id}":                  {200, sensors.Rule{}, ""},
+	"GET /api/v1/sensor-rules/{id}/versions":         {200, listOf[sensors.Rule](), ""},
+	"GET /api/v1/incidents":                          {200, listOf[store.IncidentRow](), ""},
 }
 
 // errorStatuses are the error answers a route may give: 400 (bad input,

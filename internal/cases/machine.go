@@ -121,6 +121,7 @@ const (
 	ActHandDown      Action = "hand_down" // 交办: an upper center hands the case down to the center below
 	ActRelease       Action = "release"   // 放行: a held report enters the loop (hold.go)
 	ActComment       Action = "comment"   // 群众留言: the reporter's follow-up sent by a client app (Open311 servicerequestupdates)
+	ActSensor        Action = "sensor"    // 感知更新: a sensor rule's incident goes on or has cleared (the system; package sensors)
 
 	// Whistle-and-report and meetings (whistle.go).
 	ActWhistle      Action = "whistle"       // 吹哨
@@ -209,6 +210,7 @@ var Table = []Rule{
 	// when its resident says the problem is still there (status OPEN).
 	{ActReopen, "重新办理", []State{Closed}, Accepted, []Role{RoleCommander, RoleSystem}, []Field{FNote}},
 	{ActComment, "群众留言", []State{Held, Reported, Accepted, Dispatched, Handling, FedBack, Parked, Closed, Rejected, Merged}, "", []Role{RoleSystem}, []Field{FNote}},
+	{ActSensor, "感知更新", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleSystem}, []Field{FNote}},
 	{ActEscalate, "上提", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleSystem}, []Field{FNote}},
 	{ActUrge, "催办", []State{Reported, Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader}, nil},
 	{ActSupervise, "督办", []State{Reported, Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleCommander, RoleLeader}, []Field{FNote}},

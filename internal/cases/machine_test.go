@@ -18,7 +18,7 @@ func validCommand(a cases.Action, now time.Time) cases.Command {
 	cmd := cases.Command{Action: a}
 	switch a {
 	case cases.ActReject, cases.ActReturn, cases.ActReopen, cases.ActExtendDeny, cases.ActParkDeny,
-		cases.ActSupervise, cases.ActHandle, cases.ActClose:
+		cases.ActSupervise, cases.ActHandle, cases.ActClose, cases.ActSensor:
 		cmd.Note = "说明" + string(a)
 	case cases.ActComment:
 		cmd.Note = "路灯还是不亮"

@@ -42,6 +42,7 @@ commands:
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   search    write every case's search text again and rebuild the text index (search rebuild -db …)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
+  simulate  publish realistic sensor readings of the registered devices to the MQTT broker (simulate sensors -mqtt tcp://… [-register 3000])
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand. Asking a command for its flags (-h, -help) is
@@ -84,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return rollup(args[1:], stdout, stderr)
 	case "search":
 		return search(args[1:], stdout, stderr)
+	case "simulate":
+		return simulate(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -127,10 +130,17 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 		return nil
 	})
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer token that may read /metrics from anywhere; empty: loopback clients only (ZHIZHI_METRICS_TOKEN)")
+	fs.StringVar(&cfg.MQTT.Broker, "mqtt", "", "MQTT broker whose sensor readings this node ingests, e.g. tcp://127.0.0.1:1883; empty: no MQTT ingest (ZHIZHI_MQTT)")
+	fs.StringVar(&cfg.MQTT.ClientID, "mqtt-client-id", "", "this node's MQTT client ID, stable across restarts (ZHIZHI_MQTT_CLIENT_ID; default zhizhi-HOSTNAME)")
+	fs.StringVar(&cfg.MQTT.Prefix, "mqtt-prefix", "zhizhi/readings", "topic prefix of the readings: PREFIX/{kind}/{device} (ZHIZHI_MQTT_PREFIX)")
+	fs.StringVar(&cfg.MQTT.Group, "mqtt-group", "zhizhi", "shared-subscription group of the nodes (ZHIZHI_MQTT_GROUP)")
+	fs.DurationVar(&cfg.ReadingsRetention, "readings-retention", 7*24*time.Hour, "how long raw sensor readings are kept; aggregates are kept longer (ZHIZHI_READINGS_RETENTION)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
 		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
-		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"}})
+		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"},
+		{"mqtt", "ZHIZHI_MQTT"}, {"mqtt-client-id", "ZHIZHI_MQTT_CLIENT_ID"}, {"mqtt-prefix", "ZHIZHI_MQTT_PREFIX"},
+		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
@@ -145,6 +155,14 @@ func checkCommon(cfg *server.Config) error {
 		return fmt.Errorf("-escalate-after (ZHIZHI_ESCALATE_AFTER) %s: must be 0 (off) or more", cfg.EscalateAfter)
 	case cfg.MetricsToken != "" && (len(cfg.MetricsToken) < 16 || strings.ContainsAny(cfg.MetricsToken, " \t\r\n")):
 		return errors.New("-metrics-token (ZHIZHI_METRICS_TOKEN): must be at least 16 characters, without spaces")
+	case cfg.MQTT.Broker != "" && !strings.Contains(cfg.MQTT.Broker, "://"):
+		return fmt.Errorf("-mqtt (ZHIZHI_MQTT) %q: must be a broker URL such as tcp://127.0.0.1:1883", cfg.MQTT.Broker)
+	case cfg.ReadingsRetention < time.Hour:
+		return fmt.Errorf("-readings-retention (ZHIZHI_READINGS_RETENTION) %s: must be at least 1h", cfg.ReadingsRetention)
+	}
+	if cfg.MQTT.Broker != "" && cfg.MQTT.ClientID == "" {
+		host, _ := os.Hostname()
+		cfg.MQTT.ClientID = "zhizhi-" + host
 	}
 	return nil
 }
@@ -156,8 +174,9 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 }
 
 // serveFlags is the flag set of serve and demo: common's flags, and for
-// demo the number of cases to generate (-cases, ZHIZHI_DEMO_CASES).
-func serveFlags(stderr io.Writer, demoMode bool) (*flag.FlagSet, *server.Config, *int, error) {
+// demo the number of cases to generate (-cases, ZHIZHI_DEMO_CASES) and of
+// sensor devices to register (-devices, ZHIZHI_DEMO_DEVICES).
+func serveFlags(stderr io.Writer, demoMode bool) (*flag.FlagSet, *server.Config, *int, *int, error) {
 	name := "serve"
 	if demoMode {
 		name = "demo"
@@ -166,23 +185,24 @@ func serveFlags(stderr io.Writer, demoMode bool) (*flag.FlagSet, *server.Config,
 	fs.SetOutput(stderr)
 	var cfg server.Config
 	if err := common(fs, &cfg, demoMode); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	var n *int
+	var n, d *int
 	if demoMode {
 		n = fs.Int("cases", 4000, "how many historical cases to generate on first start (ZHIZHI_DEMO_CASES)")
-		if err := envFlags(fs, [][2]string{{"cases", "ZHIZHI_DEMO_CASES"}}); err != nil {
-			return nil, nil, nil, err
+		d = fs.Int("devices", 3000, "how many sensor devices to register on first start (ZHIZHI_DEMO_DEVICES)")
+		if err := envFlags(fs, [][2]string{{"cases", "ZHIZHI_DEMO_CASES"}, {"devices", "ZHIZHI_DEMO_DEVICES"}}); err != nil {
+			return nil, nil, nil, nil, err
 		}
 	}
-	return fs, &cfg, n, nil
+	return fs, &cfg, n, d, nil
 }
 
 // runServe serves until ctx ends. The listen address is taken before the
 // database is opened or the demo data loaded, so a busy port fails at once
 // instead of after a minute of loading.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demoMode bool) error {
-	fs, cfg, ncases, err := serveFlags(stderr, demoMode)
+	fs, cfg, ncases, devices, err := serveFlags(stderr, demoMode)
 	if err != nil {
 		return err
 	}
@@ -194,6 +214,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	if demoMode && *ncases < 0 {
 		return fmt.Errorf("-cases (ZHIZHI_DEMO_CASES) %d: must be 0 or more", *ncases)
+	}
+	if demoMode && *devices < 0 {
+		return fmt.Errorf("-devices (ZHIZHI_DEMO_DEVICES) %d: must be 0 or more", *devices)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -224,6 +247,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 				ln.Close()
 				p.Close(context.Background())
 				return fmt.Errorf("载入演示数据失败：%w", err)
+			}
+			// Sensors: the demo's device kinds, a few thousand devices and
+			// rules; 'zhizhi simulate sensors' feeds them over MQTT.
+			if _, err := demo.LoadSensors(ctx, p.Service, *devices, 1); err != nil {
+				p.Close(context.Background())
+				return fmt.Errorf("load demo sensors: %w", err)
 			}
 			fmt.Fprintf(stdout, "演示数据已载入（%.1f 秒）\n", time.Since(start).Seconds())
 		}

@@ -71,7 +71,7 @@ func TestEveryServeFlagHasVariable(t *testing.T) {
 	varRE := regexp.MustCompile(`ZHIZHI_[A-Z_]+`)
 	sample := map[string]string{"trusted-proxies": "10.0.0.1", "yellow-share": "0.5", "sweep": "7s", "escalate-after": "7h", "cases": "7"}
 	for _, demoMode := range []bool{false, true} {
-		fs, _, _, err := serveFlags(&bytes.Buffer{}, demoMode)
+		fs, _, _, _, err := serveFlags(&bytes.Buffer{}, demoMode)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestEveryServeFlagHasVariable(t *testing.T) {
 				val = "zz-from-env"
 			}
 			t.Setenv(v, val)
-			again, cfg, _, err := serveFlags(&bytes.Buffer{}, demoMode)
+			again, cfg, _, _, err := serveFlags(&bytes.Buffer{}, demoMode)
 			if err != nil {
 				t.Errorf("%s=%s: %v", v, val, err)
 				return

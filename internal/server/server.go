@@ -16,6 +16,7 @@ import (
 
 	"zhizhi/internal/api"
 	"zhizhi/internal/clientip"
+	"zhizhi/internal/ingest"
 	"zhizhi/internal/open311"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -41,6 +42,10 @@ type Config struct {
 	Now              func() time.Time // the service's clock, for tests and benchmarks (nil: time.Now)
 	MetricsToken     string           // bearer token for /metrics; empty: loopback clients only
 	Listener         net.Listener     // if set, Start serves on it instead of listening on Addr
+	MQTT             ingest.Config    // sensor readings over MQTT; Broker "" = off
+	// ReadingsRetention is how long raw sensor readings are kept (0: 7
+	// days); minute aggregates are kept 30 days, hour aggregates 2 years.
+	ReadingsRetention time.Duration
 }
 
 // Platform is a running zhizhi node.
@@ -137,10 +142,24 @@ func ready(ctx context.Context, db *store.DB) error {
 // Start listens and serves in the background and starts the sweeper.
 func (p *Platform) Start() error {
 	ln := p.cfg.Listener
+	var err error
 	if ln == nil {
-		var err error
 		if ln, err = net.Listen("tcp", p.cfg.Addr); err != nil {
 			return fmt.Errorf("listen %s: %w", p.cfg.Addr, err)
+		}
+	}
+	// Sensor readings over MQTT, when a broker is named: connected before
+	// anything else starts, so a broker that cannot be reached stops the
+	// start cleanly.
+	var mq *ingest.MQTT
+	if p.cfg.MQTT.Broker != "" {
+		cfg := p.cfg.MQTT
+		if cfg.Logger == nil {
+			cfg.Logger = p.cfg.Logger
+		}
+		if mq, err = ingest.Start(context.Background(), cfg, p.Service); err != nil {
+			ln.Close()
+			return err
 		}
 	}
 	p.listener = ln
@@ -171,6 +190,20 @@ func (p *Platform) Start() error {
 		// (PostgreSQL LISTEN/NOTIFY; nothing to do on SQLite).
 		defer bg.Done()
 		p.Service.RunListener(ctx)
+	}()
+	if mq != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			<-ctx.Done()
+			mq.Stop()
+		}()
+	}
+	bg.Add(1)
+	go func() {
+		// Sensor rules' clock (silence, clearing) and the readings' retention.
+		defer bg.Done()
+		p.Service.RunSensors(ctx, service.SensorSettings{Tick: p.cfg.SweepEvery, Retention: store.Retention{Raw: p.cfg.ReadingsRetention}})
 	}()
 	go func() {
 		bg.Wait()

@@ -70,6 +70,9 @@ type Service struct {
 	sweepFired atomic.Int64                                     // clock events the sweeper fired on this node (metrics)
 	sweepPause func(ctx context.Context, d time.Duration) error // between slices (tests count the pauses)
 	refused    Refusals
+
+	sens   atomic.Pointer[sensorState] // the sensors' rules on this node, loaded on first use (sensors.go)
+	sensMu sync.Mutex
 }
 
 // reference is the slowly-changing data cached in memory on every node:
@@ -193,7 +196,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return nil
+	return s.reloadSensors(ctx)
 }
 
 // Category returns a category by code.

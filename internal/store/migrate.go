@@ -775,6 +775,113 @@ CREATE INDEX grid_messages_grid ON grid_messages (grid_path, created_at);
 CREATE INDEX grid_messages_phone ON grid_messages (grid_code, phone_hash, state);
 `,
 	},
+	// 16: sensors (issue 16). device_kinds is the kind catalog; devices the
+	// registry, with each device's last accepted reading (rules on another
+	// node and the silence rule read it); sensor_rules the rules in force
+	// and sensor_rule_versions every version ever saved. readings holds the
+	// raw readings for the retention period (PostgreSQL: partitioned by day,
+	// see PruneReadings), reading_aggs the minute and hour aggregates kept
+	// longer, reading_rejects the refused readings counted per device and
+	// problem. sensor_incidents is one row per condition of a rule on a
+	// subject; at most one is open per rule and subject (the claim that
+	// keeps two nodes from opening two cases).
+	16: {
+		common: `
+CREATE TABLE device_kinds (
+	code       TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	unit       TEXT NOT NULL,
+	min_value  DOUBLE PRECISION NOT NULL,
+	max_value  DOUBLE PRECISION NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE devices (
+	id         TEXT PRIMARY KEY,
+	kind       TEXT NOT NULL REFERENCES device_kinds(code),
+	name       TEXT NOT NULL DEFAULT '',
+	lng        DOUBLE PRECISION NOT NULL,
+	lat        DOUBLE PRECISION NOT NULL,
+	grid       TEXT NOT NULL DEFAULT '',
+	area       TEXT NOT NULL DEFAULT '',
+	risk_point TEXT NOT NULL DEFAULT '',
+	unit_id    TEXT NOT NULL DEFAULT '',
+	state      TEXT NOT NULL,
+	last_value DOUBLE PRECISION NOT NULL DEFAULT 0,
+	last_at    BIGINT NOT NULL DEFAULT 0,
+	updated_at BIGINT NOT NULL
+);
+CREATE INDEX devices_kind ON devices (kind, id);
+CREATE INDEX devices_area ON devices (area, id);
+CREATE TABLE sensor_rules (
+	id         TEXT PRIMARY KEY,
+	version    INTEGER NOT NULL,
+	doc        TEXT NOT NULL,
+	active     INTEGER NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE sensor_rule_versions (
+	id         TEXT NOT NULL,
+	version    INTEGER NOT NULL,
+	doc        TEXT NOT NULL,
+	actor_id   TEXT NOT NULL,
+	at         BIGINT NOT NULL,
+	PRIMARY KEY (id, version)
+);
+CREATE TABLE reading_aggs (
+	device  TEXT NOT NULL,
+	grain   TEXT NOT NULL,
+	bucket  BIGINT NOT NULL,
+	n       BIGINT NOT NULL,
+	sum_v   DOUBLE PRECISION NOT NULL,
+	min_v   DOUBLE PRECISION NOT NULL,
+	max_v   DOUBLE PRECISION NOT NULL,
+	PRIMARY KEY (device, grain, bucket)
+);
+CREATE TABLE reading_rejects (
+	device  TEXT NOT NULL,
+	problem TEXT NOT NULL,
+	n       BIGINT NOT NULL,
+	last_at BIGINT NOT NULL,
+	sample  TEXT NOT NULL,
+	PRIMARY KEY (device, problem)
+);
+CREATE TABLE sensor_incidents (
+	id           TEXT PRIMARY KEY,
+	rule_id      TEXT NOT NULL,
+	rule_version INTEGER NOT NULL,
+	subject      TEXT NOT NULL,
+	area         TEXT NOT NULL DEFAULT '',
+	state        TEXT NOT NULL,
+	opened_at    BIGINT NOT NULL,
+	cleared_at   BIGINT NOT NULL DEFAULT 0,
+	updated_at   BIGINT NOT NULL,
+	value        DOUBLE PRECISION NOT NULL,
+	peak         DOUBLE PRECISION NOT NULL,
+	case_id      TEXT NOT NULL DEFAULT '',
+	doc          TEXT NOT NULL
+);
+CREATE UNIQUE INDEX sensor_incidents_one_open ON sensor_incidents (rule_id, subject) WHERE state = 'open';
+CREATE INDEX sensor_incidents_opened ON sensor_incidents (opened_at);
+`,
+		sqlite: `
+CREATE TABLE readings (
+	device TEXT NOT NULL,
+	at     BIGINT NOT NULL,
+	value  DOUBLE PRECISION NOT NULL,
+	PRIMARY KEY (device, at)
+) WITHOUT ROWID;
+CREATE INDEX readings_at ON readings (at);
+`,
+		postgres: `
+CREATE TABLE readings (
+	device TEXT NOT NULL,
+	at     BIGINT NOT NULL,
+	value  DOUBLE PRECISION NOT NULL,
+	PRIMARY KEY (device, at)
+) PARTITION BY RANGE (at);
+CREATE TABLE readings_default PARTITION OF readings DEFAULT;
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

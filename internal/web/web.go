@@ -193,6 +193,8 @@ var routes = []route{
 	{"POST", "/qiye/enterprises/members", registrars, (*Console).qiyeAddMember},
 	{"GET", "/admin/audit", admins, (*Console).adminAudit},
 	{"GET", "/admin/audit/export", admins, (*Console).adminAuditExport},
+	{"GET", "/sensors", commanders, (*Console).sensorsList},
+	{"GET", "/sensors/devices/{id}", commanders, (*Console).devicePage},
 }
 
 // New builds the console over the service.
@@ -490,7 +492,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/lists", Label: "清单"}, {Href: "/qiye/follow", Label: "企业服务"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/lists", Label: "清单"}, {Href: "/qiye/follow", Label: "企业服务"}, {Href: "/sensors", Label: "感知设备"}}
 		if a.Role == cases.RoleLeader {
 			items = append([]navItem{{Href: "/leader", Label: "包联首页"}}, items...)
 		}

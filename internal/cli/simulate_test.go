@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zhizhi/internal/demo"
+	"zhizhi/internal/ingest"
+	"zhizhi/internal/server"
+)
+
+// TestSimulateSensorsMQTT: a node serving with MQTT ingest on (the -mqtt
+// flag's configuration) takes what 'zhizhi simulate sensors' publishes for
+// the demo's devices through Mosquitto. It needs the broker: skipped
+// without one unless ZHIZHI_TEST_MQTT names it.
+func TestSimulateSensorsMQTT(t *testing.T) {
+	addr := os.Getenv("ZHIZHI_TEST_MQTT")
+	required := addr != ""
+	if addr == "" {
+		addr = "127.0.0.1:1883"
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err != nil {
+		if required {
+			t.Fatalf("ZHIZHI_TEST_MQTT=%s: %v", addr, err)
+		}
+		t.Skipf("no MQTT broker at %s", addr)
+	} else {
+		c.Close()
+	}
+	var rb [5]byte
+	rand.Read(rb[:])
+	prefix := "zt" + hex.EncodeToString(rb[:]) + "/readings"
+	dir := t.TempDir()
+	db := filepath.Join(dir, "z.db")
+	ctx := context.Background()
+	p, err := server.Open(ctx, server.Config{DB: db, DataDir: dir, Addr: "127.0.0.1:0", DefaultCenter: demo.District,
+		MQTT: ingest.Config{Broker: "tcp://" + addr, ClientID: "zt-node-" + hex.EncodeToString(rb[:]), Prefix: prefix, Group: "g" + hex.EncodeToString(rb[:])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	t.Cleanup(func() { ingest.ForgetSessions("tcp://"+addr, "zt-node-"+hex.EncodeToString(rb[:]), 0) })
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 10}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := demo.LoadSensors(ctx, p.Service, 300, 1)
+	if err != nil || n != 300 {
+		t.Fatalf("registered %d: %v", n, err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := Run([]string{"simulate", "sensors", "-db", db, "-mqtt", "tcp://" + addr, "-prefix", prefix, "-rate", "400", "-for", "2s", "-seed", "3"}, &out, &errOut); err != nil {
+		t.Fatalf("simulate: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "of 300 devices") {
+		t.Errorf("output %q", out.String())
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got, _ := p.DB.CountReadings(ctx, "")
+		if got >= 600 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d readings committed, want about 800", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rej, _ := p.DB.Rejects(ctx, "", 10); len(rej) != 0 {
+		t.Errorf("simulated readings refused: %+v", rej)
+	}
+	if err := Run([]string{"simulate", "cars"}, &out, &errOut); err == nil {
+		t.Error("simulate cars was taken")
+	}
+}
