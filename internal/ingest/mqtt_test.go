@@ -343,9 +343,11 @@ func TestSharedStopLeavesGroup(t *testing.T) {
 			}
 		}
 	}
+	// B counts a batch as committed just after its commit is visible: wait
+	// for both the rows and the count.
 	waitFor(t, "100 readings through B", 10*time.Second, func() bool {
 		n, _ := db.CountReadings(ctx, "")
-		return n == 100
+		return n == 100 && b.Stats().Committed == 100
 	})
 	if st := b.Stats(); st.Committed != 100 || a.Stats().Received != 0 {
 		t.Errorf("A %+v, B %+v", a.Stats(), st)
