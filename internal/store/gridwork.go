@@ -297,23 +297,7 @@ func (db *DB) Plan(ctx context.Context, grid string) (gridwork.Plan, error) {
 
 // docsOf reads rows of one doc column into a slice of T.
 func docsOf[T any](rows *sql.Rows, err error) ([]T, error) {
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, translate(err)
-		}
-		var v T
-		if err := json.Unmarshal([]byte(doc), &v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanDocs[T](rows, err, "grid work")
 }
 
 // GridVisitByClientRef reads the visit a person stored under a client
