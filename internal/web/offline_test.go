@@ -224,17 +224,34 @@ func await[T any](b *tab, js string) T {
 // waitFor polls a promise-valued expression until it yields true.
 func (b *tab) waitFor(what, js string, limit time.Duration) {
 	b.t.Helper()
+	b.waitForOr(what, js, `Promise.resolve('')`, limit)
+}
+
+// waitForOr is waitFor that, when it gives up, says what the promise-valued
+// expression diag yields (the state the wait was stuck in).
+func (b *tab) waitForOr(what, js, diag string, limit time.Duration) {
+	b.t.Helper()
 	end := time.Now().Add(limit)
 	for {
 		if await[bool](b, js) {
 			return
 		}
 		if time.Now().After(end) {
-			b.t.Fatalf("waited %v for %s", limit, what)
+			b.t.Fatalf("waited %v for %s; %s", limit, what, await[string](b, diag))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// swState describes the page's service worker and what its cache lacks.
+const swState = `(async () => {
+  const regs = await navigator.serviceWorker.getRegistrations();
+  const w = regs.map(r => ['installing', 'waiting', 'active'].map(k => r[k] ? k + ':' + r[k].state : '').filter(Boolean).join(',')).join(' | ');
+  const want = ['/m', '/m/report'].concat([...document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]')].map(x => x.getAttribute('src') || x.getAttribute('href')));
+  const missing = [];
+  for (const u of want) { if (!(await caches.match(u))) missing.push(u); }
+  return 'workers: ' + (w || 'none') + '; controller: ' + !!navigator.serviceWorker.controller + '; caches: ' + (await caches.keys()).join(',') + '; missing: ' + missing.join(' ');
+})()`
 
 // TestBrowserOfflineReport: a grid worker without signal reports with a
 // photo; the report waits on the phone (待发送), survives closing the page,
@@ -261,11 +278,11 @@ func TestBrowserOfflineReport(t *testing.T) {
 	)
 	// The service worker takes the page and keeps both phone pages and every
 	// asset of the report page.
-	phone.waitFor("the service worker to control the page and keep the pages",
+	phone.waitForOr("the service worker to control the page and keep the pages",
 		`navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)
 		  .then(ok => ok && Promise.all([caches.match('/m'), caches.match('/m/report')].concat(
 		    [...document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]')].map(x => caches.match(x.getAttribute('src') || x.getAttribute('href'))))))
-		  .then(r => !!r && r.every(Boolean))`, 30*time.Second) // generous: on a loaded machine installing the worker took over 10 s
+		  .then(r => !!r && r.every(Boolean))`, swState, 30*time.Second) // generous: on a loaded machine installing the worker took over 10 s
 
 	phone.setOffline(true)
 	phone.do(chromedp.Poll[chromedp.Void](`!navigator.onLine && !document.getElementById('offline-banner').classList.contains('hidden')`,

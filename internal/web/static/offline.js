@@ -513,12 +513,15 @@
         reg.active.postMessage({ type: 'warm', assets: assets }, [ch.port2]);
       }).catch(function () {});
     };
+    // Each try registers again: a worker whose install failed (a fetch cut
+    // off on a weak signal) is replaced by a new one instead of leaving the
+    // phone without any; for a worker that is already there it does nothing.
     var again = function () {
-      warm();
       tries++;
+      navigator.serviceWorker.register('/sw.js', { scope: '/m' }).then(warm).catch(function () {});
       if (!kept && tries < 12) setTimeout(again, Math.min(1000 * tries, 10000));
     };
-    navigator.serviceWorker.register('/sw.js', { scope: '/m' }).then(again).catch(function () {});
+    again();
     window.addEventListener('online', function () { tries = 0; kept = false; again(); });
     navigator.serviceWorker.addEventListener('controllerchange', warm);
   }

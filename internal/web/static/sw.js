@@ -16,11 +16,22 @@ var PAGES = ['/m', '/m/report', '/m/day'];
 var WAIT = 4000;
 
 self.addEventListener('install', function (e) {
+  // Each asset on its own: on a weak signal one failed fetch must not fail
+  // the whole install (which would leave the phone with no worker at all);
+  // what is missing is fetched when a page warms the worker.
   e.waitUntil(caches.open(CACHE).then(function (cache) {
-    // Past the browser's HTTP cache, which may hold an older binary's file.
-    return cache.addAll(ASSETS.map(function (u) { return new Request(u, { cache: 'reload' }); }));
+    return Promise.all(ASSETS.map(function (u) { return fill(cache, u); }));
   }).then(function () { return self.skipWaiting(); }));
 });
+
+// fill keeps one asset unless it is kept already, past the browser's HTTP
+// cache (which may hold an older binary's file); a failure is left for the
+// next warm.
+function fill(cache, u) {
+  return cache.match(u, { ignoreSearch: true }).then(function (hit) {
+    return hit || cache.add(new Request(u, { cache: 'reload' }));
+  }).catch(function () {});
+}
 
 self.addEventListener('activate', function (e) {
   e.waitUntil(caches.keys().then(function (keys) {
@@ -40,11 +51,7 @@ self.addEventListener('message', function (e) {
       return cache.match(p).then(function (hit) {
         return hit || fetch(p, { credentials: 'same-origin', redirect: 'manual' }).then(function (res) { return keep(p, res); });
       }).catch(function () {});
-    }).concat(assets.map(function (u) {
-      return cache.match(u, { ignoreSearch: true }).then(function (hit) {
-        return hit || cache.add(new Request(u, { cache: 'reload' }));
-      }).catch(function () {});
-    }))).then(function () {
+    }).concat(ASSETS.concat(assets).map(function (u) { return fill(cache, u); }))).then(function () {
       // Say whether everything is kept now, so the page knows whether to ask again.
       return Promise.all(PAGES.concat(ASSETS, assets).map(function (u) {
         return cache.match(u, { ignoreSearch: true });
