@@ -775,8 +775,12 @@ func (s *Service) PutClass(ctx context.Context, actor cases.Actor, c enterprise.
 	if err := f.Err(); err != nil {
 		return c, err
 	}
-	if c.RegionPath == "" {
+	switch {
+	case c.RegionPath == "":
 		c.RegionPath = path
+	case !strings.HasPrefix(c.RegionPath, path) || s.ref.Load().paths[lastCode(c.RegionPath)] != c.RegionPath:
+		// A class is held in the organizer's own street (or below it).
+		return c, apperr.Field("region_path", "楼宇课堂须在本辖区内")
 	}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		var old enterprise.Class
