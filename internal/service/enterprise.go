@@ -755,6 +755,13 @@ func (s *Service) classOrganizer(actor cases.Actor) (string, bool) {
 	return "", false
 }
 
+// OrganizesClasses says whether the actor organizes (and so reads) the
+// policy classes of a street: the console offers the page only to them.
+func (s *Service) OrganizesClasses(actor cases.Actor) bool {
+	_, ok := s.classOrganizer(actor)
+	return ok
+}
+
 // PutClass schedules a policy class (or changes one) in the organizer's
 // street; the invited enterprises must be registered there.
 func (s *Service) PutClass(ctx context.Context, actor cases.Actor, c enterprise.Class) (enterprise.Class, error) {
