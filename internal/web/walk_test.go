@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	navRE  = regexp.MustCompile(`(?s)<nav>(.*?)</nav>`)
+	navRE      = regexp.MustCompile(`(?s)<nav>(.*?)</nav>`)
 	walkHrefRE = regexp.MustCompile(`href="(/[^"#]*)`)
 )
 
