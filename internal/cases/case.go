@@ -290,6 +290,9 @@ type Case struct {
 	Urges       int               `json:"urges,omitempty"`
 	Escalations int               `json:"escalations,omitempty"`
 	Supervised  bool              `json:"supervised,omitempty"`
+	// Supervisions are the deadlines of the supervisions (督办) with one
+	// (supervision.go): each its own clock, swept like the others.
+	Supervisions []Supervision `json:"supervisions,omitempty"`
 	Rule        *RouteRule        `json:"rule,omitempty"`       // the library entry of the last dispatch
 	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
 	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
@@ -358,6 +361,7 @@ func (c Case) clone() Case {
 	c.Photos = append([]Photo(nil), c.Photos...)
 	c.cloneWhistles()
 	c.Appeals = slices.Clone(c.Appeals)
+	c.Supervisions = slices.Clone(c.Supervisions)
 	if c.Answers != nil {
 		m := make(map[string]any, len(c.Answers))
 		for k, v := range c.Answers {
