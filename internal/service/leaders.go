@@ -560,7 +560,10 @@ type ItemView struct {
 	LastStep   string           `json:"last_step,omitempty"`
 	LastAt     time.Time        `json:"last_at,omitzero"`
 	Supervised bool             `json:"supervised,omitempty"`
-	Urges      int              `json:"urges,omitempty"`
+	// SupervisionLate: a supervision's deadline ran out with the case
+	// still open (督办超期), or the case closed past it.
+	SupervisionLate bool `json:"supervision_late,omitempty"`
+	Urges           int  `json:"urges,omitempty"`
 	Version    int              `json:"version"`
 }
 
@@ -653,6 +656,11 @@ func (s *Service) caseItem(ctx context.Context, c cases.Case, now time.Time) Ite
 	}
 	if cl, ok := headline(c); ok {
 		v.Clock, v.Due = cl.Status(now), cl.Due
+	}
+	for _, sv := range c.Supervisions {
+		if sv.Late || sv.Clock.Overdue(now) {
+			v.SupervisionLate = true
+		}
 	}
 	if i := c.LeadTask(); i >= 0 {
 		v.Owner = s.unitName(c.Tasks[i].UnitID)
