@@ -293,14 +293,14 @@ type Case struct {
 	// Supervisions are the deadlines of the supervisions (督办) with one
 	// (supervision.go): each its own clock, swept like the others.
 	Supervisions []Supervision `json:"supervisions,omitempty"`
-	Rule        *RouteRule        `json:"rule,omitempty"`       // the library entry of the last dispatch
-	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
-	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
-	Hold        *Hold             `json:"hold,omitempty"`       // held for screening at the report (hold.go)
-	WasOverdue  bool              `json:"was_overdue,omitempty"`
-	ReportedAt  time.Time         `json:"reported_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	ClosedAt    time.Time         `json:"closed_at,omitzero"`
+	Rule         *RouteRule    `json:"rule,omitempty"`       // the library entry of the last dispatch
+	OnSpot       bool          `json:"on_spot,omitempty"`    // solved on the spot by the reporter
+	ClientRef    string        `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
+	Hold         *Hold         `json:"hold,omitempty"`       // held for screening at the report (hold.go)
+	WasOverdue   bool          `json:"was_overdue,omitempty"`
+	ReportedAt   time.Time     `json:"reported_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	ClosedAt     time.Time     `json:"closed_at,omitzero"`
 }
 
 // Step is one append-only entry in a case's timeline.

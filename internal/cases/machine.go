@@ -273,8 +273,8 @@ type Command struct {
 	DecisionID    string        `json:"decision_id,omitempty"`    // decision_done
 	AppealUnit    string        `json:"appeal_unit,omitempty"`    // appeal_review, appeal_decide: the unit whose appeal (optional when only one waits)
 	Client        *ClientUpdate `json:"client,omitempty"`         // comment, reopen by a client app: who wrote it, the client's own update ID
-	SuperviseID   string        `json:"supervise_id,omitempty"`   // supervise: the supervision's ID (set by the service)
-	SuperviseBy   sla.Limit     `json:"supervise_by,omitzero"`    // supervise: the deadline, a limit on the official calendar (optional)
+	SuperviseID   string        `json:"-"`                        // supervise: the supervision's ID (set by the service's Supervise)
+	SuperviseBy   sla.Limit     `json:"-"`                        // supervise: the deadline, a limit on the official calendar (set by the service's Supervise; none: only marks the case)
 }
 
 // ClientUpdate is what a client app (Open311 servicerequestupdates) says of

@@ -564,7 +564,7 @@ type ItemView struct {
 	// still open (督办超期), or the case closed past it.
 	SupervisionLate bool `json:"supervision_late,omitempty"`
 	Urges           int  `json:"urges,omitempty"`
-	Version    int              `json:"version"`
+	Version         int  `json:"version"`
 }
 
 // Board is a list with its items.

@@ -8,6 +8,7 @@ import (
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/evaluation"
+	"zhizhi/internal/leaders"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -102,6 +103,25 @@ func TestSupervisionDeadlineCounts(t *testing.T) {
 	}
 	if c.Escalations != 0 || c.CenterPath != street {
 		t.Error("a supervision's deadline escalated the case")
+	}
+	// The leader's list board marks it 督办超期; the one closed in time not.
+	l, err := s.CreateList(ctx, leader, leaders.List{Name: "督办清单", Kind: leaders.ListLeader, From: now.AddDate(0, 0, -1), To: now.AddDate(0, 1, 0)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"01SUPLATE", "01SUPOK"} {
+		if err := s.AddItem(ctx, leader, l.ID, leaders.ItemCase, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	board, err := s.ListBoard(ctx, leader, l.ID)
+	if err != nil || len(board.Items) != 2 {
+		t.Fatalf("board %+v %v", board, err)
+	}
+	for _, it := range board.Items {
+		if it.SupervisionLate != (it.RefID == "01SUPLATE") || !it.Supervised {
+			t.Errorf("%s: supervised %v late %v", it.RefID, it.Supervised, it.SupervisionLate)
+		}
 	}
 	views, err := s.Supervisions(ctx, leader, "me", "")
 	if err != nil || len(views) != 2 {
