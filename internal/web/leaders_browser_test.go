@@ -111,7 +111,7 @@ func TestBrowserListBoardLive(t *testing.T) {
 	b.do(chromedp.Navigate(srv.URL+"/lists/"+l.ID), chromedp.WaitVisible(chromedp.CSS(row)),
 		chromedp.WaitVisible(chromedp.CSS(`#live[data-state=on]`)))
 	eval[bool](b, `window.__stay = true`) // gone if the page reloads
-	before := b.text(row)
+	before := eval[string](b, `document.querySelector('`+row+`').textContent`)
 
 	if _, _, err := plat.Service.Act(ctx, lead, c.ID, cases.Command{Action: cases.ActUrge, Note: "请加快办理"}, 0); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,9 @@ func TestBrowserListBoardLive(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			got := b.text(row)
+			// Read in one script: the row may be replaced between a
+			// query and a read of its node.
+			got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(document.querySelector('`+row+`')||{}).textContent || ''`))
 			if strings.Contains(got, want) {
 				return
 			}
