@@ -290,14 +290,17 @@ type Case struct {
 	Urges       int               `json:"urges,omitempty"`
 	Escalations int               `json:"escalations,omitempty"`
 	Supervised  bool              `json:"supervised,omitempty"`
-	Rule        *RouteRule        `json:"rule,omitempty"`       // the library entry of the last dispatch
-	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
-	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
-	Hold        *Hold             `json:"hold,omitempty"`       // held for screening at the report (hold.go)
-	WasOverdue  bool              `json:"was_overdue,omitempty"`
-	ReportedAt  time.Time         `json:"reported_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	ClosedAt    time.Time         `json:"closed_at,omitzero"`
+	// Supervisions are the deadlines of the supervisions (督办) with one
+	// (supervision.go): each its own clock, swept like the others.
+	Supervisions []Supervision `json:"supervisions,omitempty"`
+	Rule         *RouteRule    `json:"rule,omitempty"`       // the library entry of the last dispatch
+	OnSpot       bool          `json:"on_spot,omitempty"`    // solved on the spot by the reporter
+	ClientRef    string        `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
+	Hold         *Hold         `json:"hold,omitempty"`       // held for screening at the report (hold.go)
+	WasOverdue   bool          `json:"was_overdue,omitempty"`
+	ReportedAt   time.Time     `json:"reported_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	ClosedAt     time.Time     `json:"closed_at,omitzero"`
 }
 
 // Step is one append-only entry in a case's timeline.
@@ -358,6 +361,7 @@ func (c Case) clone() Case {
 	c.Photos = append([]Photo(nil), c.Photos...)
 	c.cloneWhistles()
 	c.Appeals = slices.Clone(c.Appeals)
+	c.Supervisions = slices.Clone(c.Supervisions)
 	if c.Answers != nil {
 		m := make(map[string]any, len(c.Answers))
 		for k, v := range c.Answers {

@@ -285,6 +285,7 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 
 	case ActSupervise:
 		n.Supervised = true
+		return n.supervise(step, cmd, actor, p, now)
 
 	case ActPlace:
 		if cmd.Place == nil || cmd.Place.GridCode == "" {
@@ -304,6 +305,13 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 			return apperr.Field("level", "预警级别无效")
 		}
 		step.Data = map[string]any{"clock": cmd.Clock, "level": cmd.Level}
+		if sid, ok := strings.CutPrefix(cmd.Clock, superviseKeyPrefix); ok {
+			loc := time.Local
+			if p.Calendar != nil {
+				loc = p.Calendar.Location()
+			}
+			return n.warnSupervision(step, sid, cmd.Level, loc, now)
+		}
 		return n.warnWhistle(step, cmd, now)
 
 	case ActWhistle, ActReportIn, ActLeave, ActRateParty, ActMeeting, ActDecisionDone:
@@ -392,6 +400,7 @@ func (n *Case) stopCaseClock(now time.Time) {
 func (n *Case) pauseClocks(now time.Time) {
 	n.Clock = pause(n.Clock, now)
 	n.eachWhistleClock(func(c *sla.Clock) { *c = pause(*c, now) })
+	n.eachSupervisionClock(func(c *sla.Clock) { *c = pause(*c, now) })
 	for i := range n.Tasks {
 		if n.Tasks[i].Active() {
 			n.Tasks[i].Sign = pause(n.Tasks[i].Sign, now)
@@ -403,6 +412,7 @@ func (n *Case) pauseClocks(now time.Time) {
 func (n *Case) resumeClocks(p Policy, now time.Time) {
 	n.Clock = resume(n.Clock, p, now)
 	n.eachWhistleClock(func(c *sla.Clock) { *c = resume(*c, p, now) })
+	n.eachSupervisionClock(func(c *sla.Clock) { *c = resume(*c, p, now) })
 	for i := range n.Tasks {
 		if n.Tasks[i].Active() {
 			n.Tasks[i].Sign = resume(n.Tasks[i].Sign, p, now)
@@ -499,7 +509,8 @@ func (c *Case) RunningClocks() []ClockRef {
 			out = append(out, ClockRef{Key: "task:" + t.UnitID + ":handle", UnitID: t.UnitID, Clock: t.Handle})
 		}
 	}
-	return append(out, c.whistleClocks()...)
+	out = append(out, c.whistleClocks()...)
+	return append(out, c.supervisionClocks()...)
 }
 
 // HeadlineClocks are the running clocks the case's own countdown may show

@@ -273,6 +273,8 @@ type Command struct {
 	DecisionID    string        `json:"decision_id,omitempty"`    // decision_done
 	AppealUnit    string        `json:"appeal_unit,omitempty"`    // appeal_review, appeal_decide: the unit whose appeal (optional when only one waits)
 	Client        *ClientUpdate `json:"client,omitempty"`         // comment, reopen by a client app: who wrote it, the client's own update ID
+	SuperviseID   string        `json:"-"`                        // supervise: the supervision's ID (set by the service's Supervise)
+	SuperviseBy   sla.Limit     `json:"-"`                        // supervise: the deadline, a limit on the official calendar (set by the service's Supervise; none: only marks the case)
 }
 
 // ClientUpdate is what a client app (Open311 servicerequestupdates) says of
@@ -391,6 +393,7 @@ func Apply(c Case, cmd Command, actor Actor, p Policy, now time.Time) (Case, Ste
 	}
 	if c.State.Open() && !n.State.Open() {
 		n.endWhistles(now)
+		n.endSupervisions(now)
 	}
 	n.Version = c.Version + 1
 	n.UpdatedAt = now

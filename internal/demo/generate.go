@@ -319,15 +319,24 @@ func (g *generator) reason(cat string, lists [2][]string) string {
 // one plays a case from its report as far as its age and a random outcome
 // allow, through the real state machine.
 func (g *generator) one(cat cases.Category, t time.Time, grid store.RegionRecord, rep *cases.Actor) (pending, error) {
+	return g.oneFrom(cat, t, grid, rep, "")
+}
+
+// oneFrom is one with the source given ("" picks one as one does).
+func (g *generator) oneFrom(cat cases.Category, t time.Time, grid store.RegionRecord, rep *cases.Actor, source cases.Source) (pending, error) {
 	pt := randomPoint(g.rnd, grid.Shape)
 	comm := g.w.byCode[grid.ParentCode]
 	street := g.w.byCode[comm.ParentCode]
 	streetPath := streetOf(grid.Path)
 	// Enterprises ask about economic matters; grid workers find the rest on
-	// patrol, residents and the 12345 hotline report them.
-	source := []cases.Source{cases.SourcePatrol, cases.SourcePatrol, cases.SourcePatrol, cases.SourceResident, cases.SourceHotline, cases.SourceHotline, cases.SourceVisit}[g.pick(7)]
-	if cat.Board == cases.BoardEconomy {
-		source = []cases.Source{cases.SourceEnterprise, cases.SourceEnterprise, cases.SourceEnterprise, cases.SourceHotline, cases.SourceVisit}[g.pick(5)]
+	// patrol, residents and the 12345 hotline report them. Leaders' visits
+	// raise theirs as visits (scenarioLeaders), never at random here.
+	switch {
+	case source != "":
+	case cat.Board == cases.BoardEconomy:
+		source = []cases.Source{cases.SourceEnterprise, cases.SourceEnterprise, cases.SourceEnterprise, cases.SourceHotline, cases.SourceHotline}[g.pick(5)]
+	default:
+		source = []cases.Source{cases.SourcePatrol, cases.SourcePatrol, cases.SourcePatrol, cases.SourceResident, cases.SourceHotline, cases.SourceHotline, cases.SourcePatrol}[g.pick(7)]
 	}
 	reporter := cases.Actor{Name: grid.Name + "网格员", Role: cases.RoleGridWorker, RegionPath: grid.Path}
 	if a, ok := g.gridWorker[grid.Path]; ok {

@@ -139,7 +139,7 @@ func TestScore(t *testing.T) {
 	if !s.Defined || math.Abs(s.Value-math.Round(want*100)/100) > 1e-9 || s.Grade != "C" || s.Work != 15 || s.Rules != 1 {
 		t.Fatalf("score %+v, want %.2f C", s, want)
 	}
-	if len(s.Figures) != 5 || len(s.Parts) != 5 {
+	if len(s.Figures) != 6 || len(s.Parts) != 5 { // 督办件按期办结率 is a figure, not weighted
 		t.Errorf("figures %d parts %d", len(s.Figures), len(s.Parts))
 	}
 	if e := s.Explain(); !strings.Contains(e, "按期结案率 10/15=66.7%，权重40%") || !strings.Contains(e, "C档") {

@@ -28,6 +28,7 @@ var RollupMeasures = []Measure{
 	Summoned, ReportInOnTime, ReportInLate, ReportInAbsent, PartyRated, PartySatisfied,
 	Void, Exempted, VerifyDue, VerifiedOnTime, RegisteredOnTime, DispatchDue, DispatchedOnTime,
 	Redispatched, ClosedByCenter, ClosedInTime, AcceptedDay, ClosedDay,
+	Supervised, SupervisedOnTime,
 }
 
 // DayOf is the yyyymmdd number of t's local day in loc.
@@ -93,6 +94,12 @@ func put(c Counts, m Measure, v int) {
 //     commander's passing verify), as shift lead: closed_by_center,
 //     closed_in_time when the verify-and-close clock (the case clock at the
 //     close) never ran out;
+//   - each supervision (督办) with a deadline, once the case closed or the
+//     deadline ran out (the sweeper's red warning marked it late, or the
+//     case closed past its due): supervised, and supervised_on_time when
+//     the case closed by the deadline, for each region level and for the
+//     case's lead unit (its latest lead task not cancelled), on the
+//     reporting day; a case ended otherwise (rejected, merged) counts none;
 //   - the account of the first dispatch step, as dispatcher: dispatch_due,
 //     dispatched_on_time, redispatched when the case was later returned by
 //     its lead unit or re-dispatched, and the case's due_close and
@@ -214,6 +221,27 @@ func Facts(c *cases.Case, steps []cases.Step, loc *time.Location) []Fact {
 			put(k, PartyRated, b2i(p.Rating != ""))
 			put(k, PartySatisfied, b2i(p.Rating == cases.Satisfied || p.Rating == cases.BasicSatisfied))
 			fs.add(Unit, p.UnitID, day, k)
+		}
+	}
+
+	// Supervisions: due once the case closed or the deadline ran out.
+	lead := ""
+	for _, u := range order {
+		if t := latest[u]; t.Role == cases.Lead && t.State != cases.TaskCancelled {
+			lead = u
+		}
+	}
+	for _, sv := range c.Supervisions {
+		if !closed && !(c.State.Open() && sv.Late) {
+			continue
+		}
+		k := Counts{Supervised: 1}
+		put(k, SupervisedOnTime, b2i(sv.OnTime(c)))
+		for _, r := range regions {
+			fs.add(r.Kind, r.Subject, day, k)
+		}
+		if lead != "" {
+			fs.add(Unit, lead, day, k)
 		}
 	}
 

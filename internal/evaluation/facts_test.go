@@ -339,3 +339,79 @@ func TestMeasuresFor(t *testing.T) {
 		}
 	}
 }
+
+// Supervisions count for the case's regions and its lead unit once the case
+// closed or the deadline ran out: on time when the case closed by it.
+func TestFactsSupervision(t *testing.T) {
+	at := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	path := "/500000/500103/500103014/500103014010/500103014010001/"
+	due := at.Add(48 * time.Hour)
+	running := sla.Clock{Start: at, Due: due, YellowAt: due.Add(-time.Hour)}
+	stopped := func(late bool) sla.Clock {
+		c := running
+		c.Stopped, c.WasOverdue = at.Add(time.Hour), late
+		if late {
+			c.Stopped = due.Add(time.Hour)
+		}
+		return c
+	}
+	lead := cases.Task{UnitID: "u-lead", Role: cases.Lead, State: cases.TaskDone}
+	co := cases.Task{UnitID: "u-co", Role: cases.Co, State: cases.TaskDone}
+	for _, tc := range []struct {
+		name  string
+		state cases.State
+		tasks []cases.Task
+		svs   []cases.Supervision
+		want  Counts // for the street and the lead unit
+		co    Counts // supervision counts of the co-unit (none)
+	}{
+		{"open in time", cases.Handling, []cases.Task{lead}, []cases.Supervision{{ID: "1", Clock: running}}, nil, nil},
+		{"open, ran out", cases.Handling, []cases.Task{lead}, []cases.Supervision{{ID: "1", Clock: running, Late: true}},
+			Counts{Supervised: 1}, nil},
+		{"closed in time", cases.Closed, []cases.Task{lead, co}, []cases.Supervision{{ID: "1", Clock: stopped(false)}},
+			Counts{Supervised: 1, SupervisedOnTime: 1}, nil},
+		{"closed late", cases.Closed, []cases.Task{lead, co}, []cases.Supervision{{ID: "1", Clock: stopped(true), Late: true}},
+			Counts{Supervised: 1}, nil},
+		{"two supervisions", cases.Closed, []cases.Task{lead}, []cases.Supervision{
+			{ID: "1", Clock: stopped(false)}, {ID: "2", Clock: stopped(true), Late: true}},
+			Counts{Supervised: 2, SupervisedOnTime: 1}, nil},
+		{"merged", cases.Merged, []cases.Task{lead}, []cases.Supervision{{ID: "1", Clock: stopped(true), Late: true}}, nil, nil},
+		{"not supervised", cases.Closed, []cases.Task{lead}, nil, nil, nil},
+	} {
+		c := cases.Case{ID: "c", RegionPath: path, GridCode: "500103014010001", ReportedAt: at, State: tc.state,
+			Tasks: tc.tasks, Supervisions: tc.svs, ClosedAt: at.Add(time.Hour)}
+		fs := Facts(&c, nil, time.UTC)
+		pick := func(k SubjectKind, sub string) Counts {
+			out := Counts{}
+			for _, f := range fs {
+				if f.Kind == k && f.Subject == sub && f.Day == 20261103 {
+					for _, m := range []Measure{Supervised, SupervisedOnTime} {
+						put(out, m, f.Counts[m])
+					}
+				}
+			}
+			if len(out) == 0 {
+				return nil
+			}
+			return out
+		}
+		for _, s := range []struct {
+			k   SubjectKind
+			sub string
+		}{{Street, "500103014"}, {Grid, "500103014010001"}, {District, "500103"}, {Unit, "u-lead"}} {
+			if got := pick(s.k, s.sub); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: %s %s: %v, want %v", tc.name, s.k, s.sub, got, tc.want)
+			}
+		}
+		if got := pick(Unit, "u-co"); !reflect.DeepEqual(got, tc.co) {
+			t.Errorf("%s: co-unit %v", tc.name, got)
+		}
+	}
+	ind, ok := IndicatorOf("supervised_on_time_rate")
+	if !ok || !ind.Applies(Unit) || !ind.Applies(Street) || ind.Applies(Inspector) {
+		t.Fatalf("indicator %+v", ind)
+	}
+	if f := ind.Compute(Counts{Supervised: 4, SupervisedOnTime: 3}); f.Num != 3 || f.Den != 4 || f.Points != 75 {
+		t.Errorf("figure %+v", f)
+	}
+}

@@ -100,6 +100,11 @@ const (
 	// of the event, not the reporting day.
 	AcceptedDay Measure = "accepted_day" // regions: cases accepted that day
 	ClosedDay   Measure = "closed_day"   // regions, units: cases closed that day
+	// Supervision (督办): each supervision with a deadline counts once its
+	// case closed or its deadline ran out, for the case's regions and its
+	// lead unit, on the reporting day.
+	Supervised       Measure = "supervised"         // supervisions due: the case closed, or the deadline ran out
+	SupervisedOnTime Measure = "supervised_on_time" // … the case closed by the supervision's deadline
 )
 
 // Counts are the measures of one subject in one period.
@@ -139,6 +144,8 @@ var Indicators = []Indicator{
 	{"resolution_rate", "解决率", HandledOnTime, DueHandle, false, []SubjectKind{Unit}},
 	{"report_in_rate", "按时报到率", ReportInOnTime, Summoned, false, []SubjectKind{Unit, Inspector}},
 	{"party_satisfaction", "吹哨评价满意率", PartySatisfied, PartyRated, false, []SubjectKind{Unit}},
+	// Supervision (督办): regions and the lead unit of the case.
+	{"supervised_on_time_rate", "督办件按期办结率", SupervisedOnTime, Supervised, false, slices.Concat(regionKinds, []SubjectKind{Unit})},
 	// People.
 	{"valid_report_rate", "有效上报率", Accepted, Reported, false, []SubjectKind{Inspector}},
 	{"on_time_verify_rate", "按时核查率", VerifiedOnTime, VerifyDue, false, []SubjectKind{Inspector}},

@@ -38,6 +38,8 @@ var measureLabels = map[Measure]string{
 	ClosedInTime:     "按时结案",
 	AcceptedDay:      "当日受理",
 	ClosedDay:        "当日办结",
+	Supervised:       "督办件应办结",
+	SupervisedOnTime: "督办件按期办结",
 }
 
 // MeasureLabel is a measure's Chinese name (its code when it has none).

@@ -348,9 +348,16 @@ func NewSupervision(s Supervision, cal *calendar.Calendar, now time.Time) (Super
 	return s, nil
 }
 
-// ClockFor returns the supervision's clock as the case stands: stopped at
-// the case's close (on time or late), running otherwise.
+// ClockFor returns the supervision's clock as the case stands: the case's
+// own record of it (paused while parked, stopped at the end, swept), or for
+// a supervision recorded before cases kept it, stopped at the case's close
+// (on time or late), running otherwise.
 func (s Supervision) ClockFor(c *cases.Case) sla.Clock {
+	if c != nil {
+		if cs, ok := c.SupervisionOf(s.ID); ok {
+			return cs.Clock
+		}
+	}
 	if c != nil && !c.State.Open() && !c.ClosedAt.IsZero() && s.Clock.Stopped.IsZero() {
 		at := c.ClosedAt
 		if at.Before(s.Clock.Start) {

@@ -560,8 +560,11 @@ type ItemView struct {
 	LastStep   string           `json:"last_step,omitempty"`
 	LastAt     time.Time        `json:"last_at,omitzero"`
 	Supervised bool             `json:"supervised,omitempty"`
-	Urges      int              `json:"urges,omitempty"`
-	Version    int              `json:"version"`
+	// SupervisionLate: a supervision's deadline ran out with the case
+	// still open (督办超期), or the case closed past it.
+	SupervisionLate bool `json:"supervision_late,omitempty"`
+	Urges           int  `json:"urges,omitempty"`
+	Version         int  `json:"version"`
 }
 
 // Board is a list with its items.
@@ -653,6 +656,11 @@ func (s *Service) caseItem(ctx context.Context, c cases.Case, now time.Time) Ite
 	}
 	if cl, ok := headline(c); ok {
 		v.Clock, v.Due = cl.Status(now), cl.Due
+	}
+	for _, sv := range c.Supervisions {
+		if sv.Late || sv.Clock.Overdue(now) {
+			v.SupervisionLate = true
+		}
 	}
 	if i := c.LeadTask(); i >= 0 {
 		v.Owner = s.unitName(c.Tasks[i].UnitID)
@@ -928,12 +936,18 @@ func (s *Service) Supervise(ctx context.Context, actor cases.Actor, caseID strin
 		if in.Version > 0 && in.Version != c.Version {
 			return apperr.Newf(apperr.Conflict, "案件已被他人更新（当前第%d版，您看到的是第%d版），请刷新后重试", c.Version, in.Version)
 		}
-		cmd := cases.Command{Action: cases.ActSupervise, Note: fmt.Sprintf("%s（限%s内办结）", sv.Note, sv.Limit)}
+		// The supervise step carries the deadline: the case keeps the
+		// supervision's clock, which the sweeper warns on (督办超期).
+		cmd := cases.Command{Action: cases.ActSupervise, Note: fmt.Sprintf("%s（限%s内办结）", sv.Note, sv.Limit),
+			SuperviseID: sv.ID, SuperviseBy: sv.Limit}
 		n, _, err := s.apply(ctx, tx, c, cmd, actor, now)
 		if err != nil {
 			return err
 		}
 		sv.CaseID, out = c.ID, n
+		if cs, ok := n.SupervisionOf(sv.ID); ok {
+			sv.Clock = cs.Clock
+		}
 		if err := tx.InsertSupervision(ctx, sv, c.RegionPath); err != nil {
 			return err
 		}

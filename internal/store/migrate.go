@@ -882,6 +882,17 @@ CREATE TABLE readings (
 CREATE TABLE readings_default PARTITION OF readings DEFAULT;
 `,
 	},
+	// 17: supervised cases in the evaluation (issue 13): the rollups'
+	// columns of the measures supervised and supervised_on_time. Deleting
+	// the watermark makes the next Roll rebuild the rollups and case_facts
+	// from the cases, so cases rolled before count their supervisions.
+	17: {
+		common: `
+ALTER TABLE rollups ADD COLUMN supervised INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups ADD COLUMN supervised_on_time INTEGER NOT NULL DEFAULT 0;
+DELETE FROM settings WHERE key = 'rollup_watermark';
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -56,6 +56,7 @@ var (
 		evaluation.Void, evaluation.Exempted, evaluation.VerifyDue, evaluation.VerifiedOnTime,
 		evaluation.RegisteredOnTime, evaluation.DispatchDue, evaluation.DispatchedOnTime, evaluation.Redispatched,
 		evaluation.ClosedByCenter, evaluation.ClosedInTime, evaluation.AcceptedDay, evaluation.ClosedDay,
+		evaluation.Supervised, evaluation.SupervisedOnTime,
 	}
 	factKinds = []evaluation.SubjectKind{
 		evaluation.Grid, evaluation.Community, evaluation.Street, evaluation.District, evaluation.City,

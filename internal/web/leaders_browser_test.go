@@ -2,12 +2,17 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"zhizhi/internal/cases"
 	"zhizhi/internal/leaders"
+	"zhizhi/internal/service"
+	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
 
@@ -74,5 +79,68 @@ func TestBrowserLeaderVisit(t *testing.T) {
 	b.do(chromedp.Navigate(srv.URL+"/cases/"+caseID), chromedp.WaitVisible(chromedp.CSS(`#supervisions`)))
 	if s := b.text(`#supervisions`); !strings.Contains(s, "五个工作日内修好") || !strings.Contains(s, "正常") {
 		t.Fatalf("the case page's supervision: %q", s)
+	}
+}
+
+// TestBrowserListBoardLive: the list board follows the console's stream of
+// case changes: when a case on the list changes (here the leader's urge and
+// supervision through the service, as from another desk), its row shows the
+// change without a reload, and the board's figures stay.
+func TestBrowserListBoardLive(t *testing.T) {
+	ctx := context.Background()
+	now := plat.Service.Now()
+	lead := actor(t, "leader")
+	open := true
+	list, err := plat.Service.List(ctx, lead, store.CaseFilter{Open: &open, States: []cases.State{cases.Accepted, cases.Dispatched, cases.Handling}, Limit: 1})
+	if err != nil || len(list) == 0 {
+		t.Fatalf("an open case in the leader's region: %v", err)
+	}
+	c := list[0]
+	l, err := plat.Service.CreateList(ctx, lead, leaders.List{Name: "实时清单 " + now.Format("150405.000"), Kind: leaders.ListLeader,
+		From: now.AddDate(0, 0, -1), To: now.AddDate(0, 1, 0)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plat.Service.AddItem(ctx, lead, l.ID, leaders.ItemCase, c.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t)
+	b.signIn("leader", "/leader")
+	row := `tr[data-item="` + c.ID + `"]`
+	b.do(chromedp.Navigate(srv.URL+"/lists/"+l.ID), chromedp.WaitVisible(chromedp.CSS(row)),
+		chromedp.WaitVisible(chromedp.CSS(`#live[data-state=on]`)))
+	eval[bool](b, `window.__stay = true`) // gone if the page reloads
+	before := eval[string](b, `document.querySelector('`+row+`').textContent`)
+
+	if _, _, err := plat.Service.Act(ctx, lead, c.ID, cases.Command{Action: cases.ActUrge, Note: "请加快办理"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitRow := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			// Read in one script: the row may be replaced between a
+			// query and a read of its node.
+			got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(document.querySelector('`+row+`')||{}).textContent || ''`))
+			if strings.Contains(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the row never showed %q: %q (before: %q)", want, got, before)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitRow(fmt.Sprintf("催办 %d 次", c.Urges+1))
+	if _, _, err := plat.Service.Supervise(ctx, lead, c.ID, service.SuperviseInput{Note: "限期办结", Limit: sla.Limit{Amount: 3, Unit: sla.WorkDays}}); err != nil {
+		t.Fatal(err)
+	}
+	waitRow("督办")
+	if !eval[bool](b, `window.__stay === true`) {
+		t.Fatal("the page reloaded")
+	}
+	if v := eval[string](b, `document.querySelector('`+row+`').getAttribute('data-version')`); v == "" || v == fmt.Sprint(c.Version) {
+		t.Errorf("the row's version %q after the changes (was %d)", v, c.Version)
 	}
 }

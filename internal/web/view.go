@@ -278,6 +278,8 @@ func (c *Console) clockName(rc cases.ClockRef) string {
 		return "吹哨报到"
 	case strings.HasPrefix(k, "meeting:"):
 		return "会议决定"
+	case cases.SupervisionClock(k):
+		return "督办"
 	}
 	return k
 }
