@@ -153,13 +153,14 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	}
 	g := &generator{svc: svc, w: w, rnd: rand.New(rand.NewPCG(opt.Seed, 20260101)), now: opt.Now.UTC(), photos: photos, actors: actors}
 	g.index()
-	// A year of leaders' visits (S8: the seed's district held more than
-	// 1,200 a year): 5 per 16 cases, about 1.25 problems each, every
-	// problem a case. They are part of the cases asked for, so the demo
-	// holds about opt.Cases cases and loads in about the same time: the
-	// history makes the rest (its own cases never claim a leader's visit
-	// that did not happen).
-	visits := max(12, opt.Cases*5/16)
+	// A year of leaders' visits: one per 16 cases (250 in the full demo),
+	// about 1.25 problems each, every problem a case, so that visits'
+	// cases are a few in a hundred, as in a district's year (the seed's
+	// district held more than 1,200 visits in a year of far more cases:
+	// the totals are a query, and -cases scales them). They are part of
+	// the cases asked for: the history makes the rest (its own cases never
+	// claim a leader's visit that did not happen).
+	visits := max(12, opt.Cases/16)
 	if err := g.history(ctx, max(opt.Cases-visits*5/4, opt.Cases/2)); err != nil {
 		return err
 	}

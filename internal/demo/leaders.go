@@ -17,8 +17,8 @@ import (
 
 // The leaders at the grassroots (issue 13, S5, S6, S8): three district
 // leaders paired with streets, communities and a key enterprise; their
-// on-site office visits over the year before now (about 1,250 in a full
-// demo, as many as the seed's district's 1,200 a year), each problem raised a
+// on-site office visits over the year before now (250 in a full demo),
+// each problem raised a
 // case reported by the leader and on the leader's list; the 肖家沟小学
 // project (S6) with its on-site research, council meeting and plan; the
 // 菜袁路 ventilation project (S5) with four milestones; a monthly topic; and
@@ -40,10 +40,9 @@ var demoLeaders = []struct {
 // leaderProblems are the categories visits raise most.
 var leaderProblems = []string{"MS01", "MS03", "MS04", "MS05", "MS06", "MS07", "MS08", "MS09", "MS10", "MS14", "AQ02", "AQ03", "AQ04", "AQ05", "MS16", "JJ01", "JJ06"}
 
-// scenarioLeaders stores a year of visits (Load asks for 5 per 16 cases, at
-// least a dozen: 1,250 in the full demo of 4,000 cases, like the seed's
-// district's more than 1,200 a year) with their cases and the leaders'
-// lists of each year, and the S5 and S6 projects.
+// scenarioLeaders stores a year of visits (Load asks for one per 16 cases,
+// at least a dozen: 250 in the full demo of 4,000 cases) with their cases
+// and the leaders' lists of each year, and the S5 and S6 projects.
 func (g *generator) scenarioLeaders(ctx context.Context, visits int) error {
 	visits = max(12, visits)
 	db := g.svc.DB()
@@ -94,8 +93,8 @@ func (g *generator) scenarioLeaders(ctx context.Context, visits int) error {
 			v.RecordedBy, v.Recorder = sec.AccountID, sec.Name
 		}
 		row := visitRow{v: v}
-		// About 1.25 problems a visit: the seed's district raised about
-		// 1,400 in 1,200 visits a year and solved more than 1,300.
+		// About 1.25 problems a visit: the seed's district solved more than
+		// 1,300 problems raised in its more than 1,200 visits a year.
 		k := []int{1, 1, 1, 1, 1, 1, 2, 2}[g.pick(8)]
 		if i >= visits-len(demoLeaders) {
 			k = 2
