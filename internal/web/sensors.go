@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"zhizhi/internal/cases"
 	"zhizhi/internal/sensors"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -42,6 +43,7 @@ type incidentRow struct {
 	store.IncidentRow
 	RuleName    string
 	Value, Peak string
+	CaseLink    bool // the reader may open the incident's case
 }
 
 func (v *sensorsView) title() string { return "感知设备" }
@@ -84,14 +86,23 @@ func (c *Console) sensorsList(w http.ResponseWriter, r *http.Request) error {
 	for _, ru := range v.Rules {
 		rules[ru.ID] = ru
 	}
+	actor := actorOf(r)
 	for _, inc := range incs {
 		ru := rules[inc.Incident.Rule]
 		name := ru.Name
 		if name == "" {
 			name = inc.Incident.Rule
 		}
-		v.Incidents = append(v.Incidents, incidentRow{IncidentRow: inc, RuleName: name,
-			Value: incidentValue(ru, inc.Incident.Value), Peak: incidentValue(ru, inc.Incident.Peak)})
+		row := incidentRow{IncidentRow: inc, RuleName: name,
+			Value: incidentValue(ru, inc.Incident.Value), Peak: incidentValue(ru, inc.Incident.Peak)}
+		// Every commander reads the district's incidents; the case behind
+		// one is linked only for those who may open it.
+		if id := inc.Incident.CaseID; id != "" {
+			if k, err := c.svc.DB().Case(ctx, id); err == nil && cases.CanSee(actor, &k) {
+				row.CaseLink = true
+			}
+		}
+		v.Incidents = append(v.Incidents, row)
 	}
 	c.render(w, r, http.StatusOK, "sensors", v)
 	return nil
