@@ -18,7 +18,7 @@ const ActReturnVisit Action = "return_visit"
 type ReturnVisit struct {
 	Satisfaction Rating    `json:"satisfaction"` // satisfied, basic_satisfied, unsatisfied
 	Resolved     bool      `json:"resolved"`
-	At           time.Time `json:"at"`     // when the hotline made the call
+	At           time.Time `json:"at"` // when the hotline made the call
 	Note         string    `json:"note,omitempty"`
 }
 

@@ -22,25 +22,25 @@ type Event struct {
 
 // CaseInfo is the case as it stands after the step.
 type CaseInfo struct {
-	ID          string    `json:"id"`
-	Number      string    `json:"number"`
-	Version     int       `json:"version"`
-	State       string    `json:"state"`
-	Source      string    `json:"source"`
-	Category    string    `json:"category"`
-	Severity    string    `json:"severity,omitempty"`
-	RegionPath  string    `json:"region_path"`
-	GridCode    string    `json:"grid_code,omitempty"`
-	Address     string    `json:"address,omitempty"`
-	Lng         *float64  `json:"lng,omitempty"`
-	Lat         *float64  `json:"lat,omitempty"`
-	ReportedAt  time.Time `json:"reported_at"`
-	DueAt       time.Time `json:"due_at,omitzero"`
-	ClosedAt    time.Time `json:"closed_at,omitzero"`
-	LeadUnit    string    `json:"lead_unit,omitempty"`
-	Rating      string    `json:"rating,omitempty"`
-	HotlineNo   string    `json:"hotline_no,omitempty"` // the 12345 work order's number, for cases from the hotline
-	Feedback    string    `json:"feedback,omitempty"`   // the lead unit's latest reply (反馈), once fed back
+	ID         string    `json:"id"`
+	Number     string    `json:"number"`
+	Version    int       `json:"version"`
+	State      string    `json:"state"`
+	Source     string    `json:"source"`
+	Category   string    `json:"category"`
+	Severity   string    `json:"severity,omitempty"`
+	RegionPath string    `json:"region_path"`
+	GridCode   string    `json:"grid_code,omitempty"`
+	Address    string    `json:"address,omitempty"`
+	Lng        *float64  `json:"lng,omitempty"`
+	Lat        *float64  `json:"lat,omitempty"`
+	ReportedAt time.Time `json:"reported_at"`
+	DueAt      time.Time `json:"due_at,omitzero"`
+	ClosedAt   time.Time `json:"closed_at,omitzero"`
+	LeadUnit   string    `json:"lead_unit,omitempty"`
+	Rating     string    `json:"rating,omitempty"`
+	HotlineNo  string    `json:"hotline_no,omitempty"` // the 12345 work order's number, for cases from the hotline
+	Feedback   string    `json:"feedback,omitempty"`   // the lead unit's latest reply (反馈), once fed back
 }
 
 // StepInfo is the step that made the event.

@@ -58,15 +58,15 @@ const (
 
 // Subscription is another system's standing order for case events.
 type Subscription struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	URL        string    `json:"url"`
-	Events     []string  `json:"events"`
-	RegionCode string    `json:"region_code,omitempty"` // scope: cases placed in this region's subtree
-	RegionPath string    `json:"region_path,omitempty"`
-	UnitID     string    `json:"unit_id,omitempty"` // or scope: cases on which this unit has a task
-	Secret     string    `json:"-"`
-	State      string    `json:"state"`
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	URL        string   `json:"url"`
+	Events     []string `json:"events"`
+	RegionCode string   `json:"region_code,omitempty"` // scope: cases placed in this region's subtree
+	RegionPath string   `json:"region_path,omitempty"`
+	UnitID     string   `json:"unit_id,omitempty"` // or scope: cases on which this unit has a task
+	Secret     string   `json:"-"`
+	State      string   `json:"state"`
 	// Why it was paused, and when.
 	PauseReason string    `json:"pause_reason,omitempty"`
 	PausedAt    time.Time `json:"paused_at,omitzero"`
@@ -93,11 +93,11 @@ type Input struct {
 
 // Limits on a subscription.
 const (
-	MaxName    = 50
-	MaxURL     = 2000
-	MinSecret  = 16
-	MaxSecret  = 200
-	MaxEvents  = 64
+	MaxName   = 50
+	MaxURL    = 2000
+	MinSecret = 16
+	MaxSecret = 200
+	MaxEvents = 64
 )
 
 // Validate checks an input's own fields (the service checks the scope
@@ -148,7 +148,7 @@ func (in Input) Validate() ([]string, error) {
 	if in.Secret != "" {
 		if n := len(in.Secret); n < MinSecret || n > MaxSecret {
 			f.Addf("secret", "签名密钥长度应在%d到%d个字符之间", MinSecret, MaxSecret)
-		} else if strings.TrimSpace(in.Secret) != in.Secret || strings.ContainsAny(in.Secret, "\r\n\t") {
+		} else if strings.ContainsAny(in.Secret, " \r\n\t\v\f") {
 			f.Add("secret", "签名密钥不能含空白字符")
 		}
 	}
