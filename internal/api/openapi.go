@@ -32,6 +32,7 @@ var schemas = map[string]any{
 		"events":      arr(str("an event kind (GET /api/v1/webhooks/kinds) or * for all")),
 		"region_code": str("scope: cases placed in this region's subtree (or unit_id)"),
 		"unit_id":     str("scope: cases on which this unit has a task (or region_code)"),
+		"sources":     arr(enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311")),
 		"secret":      str("16–200 characters without blanks; empty: generated on creation, kept on a change"),
 	}),
 	"HotlineOrder": obj(map[string]any{

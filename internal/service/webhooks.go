@@ -202,7 +202,7 @@ func (s *Service) CreateSubscription(ctx context.Context, actor cases.Actor, in 
 		return "", SubscriptionView{}, err
 	}
 	now := s.Now()
-	sub := webhook.Subscription{ID: id.New(), Name: trimmed(in.Name), URL: trimmed(in.URL), Events: events, Secret: in.Secret,
+	sub := webhook.Subscription{ID: id.New(), Name: trimmed(in.Name), URL: trimmed(in.URL), Events: events, Sources: in.Sources, Secret: in.Secret,
 		State: webhook.Active, CreatedAt: now, CreatedBy: actor.Name, UpdatedAt: now}
 	if err := s.scopeOf(actor, in, &sub); err != nil {
 		return "", SubscriptionView{}, err
@@ -240,7 +240,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, actor cases.Actor, sub
 	}
 	var out webhook.Subscription
 	err = s.changeSub(ctx, actor, subID, "update", func(sub *webhook.Subscription) error {
-		sub.Name, sub.URL, sub.Events = trimmed(in.Name), trimmed(in.URL), events
+		sub.Name, sub.URL, sub.Events, sub.Sources = trimmed(in.Name), trimmed(in.URL), events, in.Sources
 		if in.Secret != "" {
 			sub.Secret = in.Secret
 		}

@@ -896,6 +896,7 @@ CREATE TABLE webhook_subs (
 	name          TEXT NOT NULL,
 	url           TEXT NOT NULL,
 	events        TEXT NOT NULL,
+	sources       TEXT NOT NULL DEFAULT '[]',
 	region_code   TEXT NOT NULL DEFAULT '',
 	region_path   TEXT NOT NULL DEFAULT '',
 	unit_id       TEXT NOT NULL DEFAULT '',

@@ -28,19 +28,22 @@ func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, event
 	return nil
 }
 
-const subCols = `id, name, url, events, region_code, region_path, unit_id, secret, state, pause_reason, paused_at,
+const subCols = `id, name, url, events, sources, region_code, region_path, unit_id, secret, state, pause_reason, paused_at,
 	failures, failing_since, last_ok, created_at, created_by, updated_at`
 
 func scanSub(row interface{ Scan(...any) error }) (webhook.Subscription, error) {
 	var s webhook.Subscription
-	var events string
+	var events, sources string
 	var paused, since, lastOK, created, updated int64
-	if err := row.Scan(&s.ID, &s.Name, &s.URL, &events, &s.RegionCode, &s.RegionPath, &s.UnitID, &s.Secret, &s.State,
+	if err := row.Scan(&s.ID, &s.Name, &s.URL, &events, &sources, &s.RegionCode, &s.RegionPath, &s.UnitID, &s.Secret, &s.State,
 		&s.PauseReason, &paused, &s.Failures, &since, &lastOK, &created, &s.CreatedBy, &updated); err != nil {
 		return s, fmt.Errorf("webhook subscription: %w", translate(err))
 	}
 	if err := json.Unmarshal([]byte(events), &s.Events); err != nil {
 		return s, fmt.Errorf("webhook subscription %s events: %w", s.ID, err)
+	}
+	if err := json.Unmarshal([]byte(sources), &s.Sources); err != nil {
+		return s, fmt.Errorf("webhook subscription %s sources: %w", s.ID, err)
 	}
 	s.PausedAt, s.FailingSince, s.LastOK = msTime(paused), msTime(since), msTime(lastOK)
 	s.CreatedAt, s.UpdatedAt = msTime(created), msTime(updated)
@@ -60,13 +63,20 @@ func (t *Tx) PutSubscription(ctx context.Context, s webhook.Subscription) error 
 	if err != nil {
 		return err
 	}
-	_, err = t.Exec(ctx, `INSERT INTO webhook_subs (`+subCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url, events = excluded.events,
+	sources, err := json.Marshal(s.Sources)
+	if err != nil {
+		return err
+	}
+	if s.Sources == nil {
+		sources = []byte("[]")
+	}
+	_, err = t.Exec(ctx, `INSERT INTO webhook_subs (`+subCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url, events = excluded.events, sources = excluded.sources,
 			region_code = excluded.region_code, region_path = excluded.region_path, unit_id = excluded.unit_id,
 			secret = excluded.secret, state = excluded.state, pause_reason = excluded.pause_reason, paused_at = excluded.paused_at,
 			failures = excluded.failures, failing_since = excluded.failing_since, last_ok = excluded.last_ok,
 			updated_at = excluded.updated_at`,
-		s.ID, s.Name, s.URL, string(events), s.RegionCode, s.RegionPath, s.UnitID, s.Secret, s.State, s.PauseReason,
+		s.ID, s.Name, s.URL, string(events), string(sources), s.RegionCode, s.RegionPath, s.UnitID, s.Secret, s.State, s.PauseReason,
 		zeroMs(s.PausedAt), s.Failures, zeroMs(s.FailingSince), zeroMs(s.LastOK), ms(s.CreatedAt), s.CreatedBy, ms(s.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("put webhook subscription: %w", err)

@@ -86,6 +86,9 @@ type Input struct {
 	Events     []string `json:"events"`
 	RegionCode string   `json:"region_code,omitempty"`
 	UnitID     string   `json:"unit_id,omitempty"`
+	// Sources narrows the scope to cases from these sources (the 12345
+	// hotline's subscription: hotline); empty: every source.
+	Sources []string `json:"sources,omitempty"`
 	// Secret signs the deliveries; empty on creation: one is generated and
 	// shown once; empty on a change: kept.
 	Secret string `json:"secret,omitempty"`
@@ -141,6 +144,11 @@ func (in Input) Validate() ([]string, error) {
 			}
 		}
 	}
+	for i, src := range in.Sources {
+		if !cases.Source(src).Valid() {
+			f.Addf("sources["+strconv.Itoa(i)+"]", "未知的案件来源：%s", src)
+		}
+	}
 	region, unit := strings.TrimSpace(in.RegionCode), strings.TrimSpace(in.UnitID)
 	if (region == "") == (unit == "") {
 		f.Add("region_code", "请指定订阅范围：区域或单位（二选一）")
@@ -185,6 +193,9 @@ func (s *Subscription) Takes(kind string) bool {
 // Covers reports whether a case lies in the subscription's scope: placed in
 // its region's subtree, or with a task (any, finished ones too) of its unit.
 func (s *Subscription) Covers(c *cases.Case) bool {
+	if len(s.Sources) > 0 && !slices.Contains(s.Sources, string(c.Source)) {
+		return false
+	}
 	if s.RegionPath != "" {
 		return strings.HasPrefix(c.RegionPath, s.RegionPath)
 	}

@@ -131,6 +131,7 @@ func TestValidate(t *testing.T) {
 		{"unknown event", func(in *Input) { in.Events = []string{"close", "explode"} }, []string{"events[1]"}, nil},
 		{"both scopes", func(in *Input) { in.UnitID = "u1" }, []string{"region_code"}, nil},
 		{"no scope", func(in *Input) { in.RegionCode = "" }, []string{"region_code"}, nil},
+		{"sources", func(in *Input) { in.Sources = []string{"hotline", "phone"} }, []string{"sources[1]"}, nil},
 		{"short secret", func(in *Input) { in.Secret = "short" }, []string{"secret"}, nil},
 		{"blank in secret", func(in *Input) { in.Secret = "0123456789 abcdef" }, []string{"secret"}, nil},
 	} {
@@ -175,6 +176,10 @@ func TestKindsAndMatch(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, []string{"district", "unit"}) {
 		t.Errorf("Match = %v", got)
+	}
+	c.Source = cases.SourceHotline
+	if got := Match(subs, c, &cases.Step{Action: cases.ActClose}); len(got) != 3 || got[2].ID != "hotline only" {
+		t.Errorf("hotline case: %d matches", len(got))
 	}
 }
 
