@@ -166,5 +166,3 @@ func (a *API) hotlineVisit(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, hotlineVisitAnswer{Number: r.PathValue("number"), CaseID: c.ID, StepID: st.ID, Version: c.Version})
 	return nil
 }
-
-

@@ -88,7 +88,9 @@ func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case,
 }
 
 // WebhookStats are this node's delivery counts (metrics, benchmarks).
-func (s *Service) WebhookStats() (sent, failed int64) { return s.hooks.sent.Load(), s.hooks.fail.Load() }
+func (s *Service) WebhookStats() (sent, failed int64) {
+	return s.hooks.sent.Load(), s.hooks.fail.Load()
+}
 
 // SubscriptionView is a subscription as its administrators see it.
 type SubscriptionView struct {

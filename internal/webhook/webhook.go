@@ -65,6 +65,7 @@ type Subscription struct {
 	RegionCode string   `json:"region_code,omitempty"` // scope: cases placed in this region's subtree
 	RegionPath string   `json:"region_path,omitempty"`
 	UnitID     string   `json:"unit_id,omitempty"` // or scope: cases on which this unit has a task
+	Sources    []string `json:"sources,omitempty"` // only cases from these sources (none: every source)
 	Secret     string   `json:"-"`
 	State      string   `json:"state"`
 	// Why it was paused, and when.
