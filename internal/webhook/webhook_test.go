@@ -169,6 +169,7 @@ func TestKindsAndMatch(t *testing.T) {
 		{ID: "unit", Events: []string{"dispatch"}, UnitID: "u1"},
 		{ID: "unit2", Events: []string{"dispatch"}, UnitID: "u2"},
 		{ID: "close only", Events: []string{"close"}, RegionPath: "/500000/"},
+		{ID: "hotline only", Events: []string{All}, RegionPath: "/500000/", Sources: []string{"hotline"}},
 	}
 	var got []string
 	for _, s := range Match(subs, c, &cases.Step{Action: cases.ActDispatch}) {
