@@ -268,7 +268,11 @@ func (s *Service) SetSubscriptionState(ctx context.Context, actor cases.Actor, s
 		return SubscriptionView{}, apperr.Field("state", "状态应为 active 或 paused")
 	}
 	var out webhook.Subscription
-	err := s.changeSub(ctx, actor, subID, state, func(sub *webhook.Subscription) error {
+	action := "pause"
+	if state == webhook.Active {
+		action = "resume"
+	}
+	err := s.changeSub(ctx, actor, subID, action, func(sub *webhook.Subscription) error {
 		now := s.Now()
 		if state == webhook.Paused && sub.State == webhook.Active {
 			sub.State, sub.PauseReason, sub.PausedAt = webhook.Paused, "管理员暂停："+actor.Name, now
