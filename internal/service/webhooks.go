@@ -418,49 +418,19 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	inflight := 0
+	var done []store.Attempt
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		var done []store.Attempt
-		if inflight > 0 || len(results) > 0 {
-			// Gather what finished (without waiting when there is room to claim).
-		gather:
-			for {
-				select {
-				case a := <-results:
-					done = append(done, a)
-					inflight--
-				default:
-					break gather
-				}
-			}
-		}
-		if len(done) > 0 {
-			if err := s.recordAttempts(ctx, done, cfg); err != nil && ctx.Err() == nil {
-				s.log.Warn("webhooks: record deliveries", "err", err)
-			}
-		}
-		claimed := 0
-		if room := cfg.Concurrency - inflight; room > 0 && ctx.Err() == nil {
-			now := s.Now()
-			var ds []store.Delivery
-			claim := s.node + ":" + id.New()
-			err := s.db.Write(ctx, func(tx *store.Tx) error {
-				var err error
-				ds, err = tx.ClaimDeliveries(ctx, now, now.Add(cfg.Lease), claim, room)
-				return err
-			})
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("webhooks: claim deliveries", "err", err)
-			}
-			for _, d := range ds {
-				inflight++
-				claimed++
-				wg.Add(1)
-				go func(d store.Delivery) {
-					defer wg.Done()
-					results <- s.send(ctx, cfg, d)
-				}(d)
+		// What finished meanwhile.
+	gather:
+		for {
+			select {
+			case a := <-results:
+				done = append(done, a)
+				inflight--
+			default:
+				break gather
 			}
 		}
 		if ctx.Err() != nil {
@@ -472,7 +442,49 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			}
 			return
 		}
-		if claimed > 0 && inflight < cfg.Concurrency {
+		// One transaction records the outcomes and claims what is due next
+		// (the events after those just delivered among them).
+		room := cfg.Concurrency - inflight
+		var ds []store.Delivery
+		var paused []string
+		if len(done) > 0 || room > 0 {
+			now := s.Now()
+			claim := s.node + ":" + id.New()
+			err := s.db.Write(ctx, func(tx *store.Tx) error {
+				ds, paused = nil, nil
+				if len(done) > 0 {
+					var err error
+					if paused, err = s.recordTx(ctx, tx, done, cfg, now); err != nil {
+						return err
+					}
+				}
+				if room > 0 {
+					var err error
+					ds, err = tx.ClaimDeliveries(ctx, now, now.Add(cfg.Lease), claim, room)
+					return err
+				}
+				return nil
+			})
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("webhooks: record and claim deliveries", "err", err)
+				}
+				// The outcomes are retried with the next round; their
+				// leases still hold meanwhile.
+			} else {
+				s.afterRecord(ctx, done, paused)
+				done = done[:0]
+			}
+		}
+		for _, d := range ds {
+			inflight++
+			wg.Add(1)
+			go func(d store.Delivery) {
+				defer wg.Done()
+				results <- s.send(ctx, cfg, d)
+			}(d)
+		}
+		if len(ds) > 0 && inflight < cfg.Concurrency {
 			continue // there may be more due
 		}
 		if !timer.Stop() {
@@ -487,11 +499,21 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		case <-s.hooks.bell():
 		case <-timer.C:
 		case a := <-results:
-			// Put it back for the gathering above.
+			done = append(done, a)
 			inflight--
-			if err := s.recordAttempts(ctx, []store.Attempt{a}, cfg); err != nil && ctx.Err() == nil {
-				s.log.Warn("webhooks: record deliveries", "err", err)
+			// Let a few more finish, so one transaction records several.
+			coalesce := time.NewTimer(5 * time.Millisecond)
+		more:
+			for inflight > 0 {
+				select {
+				case a := <-results:
+					done = append(done, a)
+					inflight--
+				case <-coalesce.C:
+					break more
+				}
 			}
+			coalesce.Stop()
 		}
 	}
 }
@@ -548,70 +570,68 @@ func cleanResponse(b []byte) string {
 	}, b), []byte("?")))
 }
 
-// recordAttempts writes a batch of outcomes in one transaction, pauses the
+// recordTx writes a batch of outcomes in the transaction tx, pauses the
 // subscriptions that keep failing (with an audit entry, so administrators
-// see it), and trims their logs.
-func (s *Service) recordAttempts(ctx context.Context, as []store.Attempt, cfg WebhookSettings) error {
+// see it), trims their logs, and returns the subscriptions it paused.
+func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
 	// Subscriptions in ID order, so two nodes' batches lock them in the same
 	// order.
 	sort.SliceStable(as, func(i, j int) bool { return as[i].SubID < as[j].SubID })
 	var paused []string
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		paused = paused[:0]
-		failing := map[string]bool{}
-		touched := []string{}
-		for _, a := range as {
-			held, err := tx.RecordAttempt(ctx, a, KeepLog)
-			if err != nil {
-				return err
-			}
-			if !held {
-				continue
-			}
-			if len(touched) == 0 || touched[len(touched)-1] != a.SubID {
-				touched = append(touched, a.SubID)
-			}
-			if !a.OK {
-				failing[a.SubID] = true
-			}
+	failing := map[string]bool{}
+	touched := []string{}
+	for _, a := range as {
+		held, err := tx.RecordAttempt(ctx, a, KeepLog)
+		if err != nil {
+			return nil, err
 		}
-		now := s.Now()
-		for _, subID := range touched {
-			if failing[subID] {
-				sub, err := tx.Subscription(ctx, subID)
-				if errors.Is(err, store.ErrNotFound) {
-					continue
-				} else if err != nil {
-					return err
-				}
-				if sub.State == webhook.Active && cfg.Pause.ShouldPause(sub.Failures, sub.FailingSince, now) {
-					reason := fmt.Sprintf("连续%d次推送失败（自%s起），已自动暂停", sub.Failures,
-						sub.FailingSince.In(s.Calendar().Location()).Format("2006-01-02 15:04"))
-					ok, err := tx.PauseSubscription(ctx, subID, reason, now)
-					if err != nil {
-						return err
-					}
-					if ok {
-						paused = append(paused, subID)
-						before := sub
-						sub.State, sub.PauseReason, sub.PausedAt = webhook.Paused, reason, now
-						e := s.auditEntry(cases.Actor{Role: cases.RoleSystem, Name: "推送服务"}, "webhook", subID, true, before, sub)
-						e.Action = "pause"
-						if err := tx.Audit(ctx, e); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			if err := tx.TrimLog(ctx, subID, KeepLog); err != nil {
-				return err
-			}
+		if !held {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		if len(touched) == 0 || touched[len(touched)-1] != a.SubID {
+			touched = append(touched, a.SubID)
+		}
+		if !a.OK {
+			failing[a.SubID] = true
+		}
 	}
+	for _, subID := range touched {
+		if failing[subID] {
+			sub, err := tx.Subscription(ctx, subID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			if sub.State == webhook.Active && cfg.Pause.ShouldPause(sub.Failures, sub.FailingSince, now) {
+				reason := fmt.Sprintf("连续%d次推送失败（自%s起），已自动暂停", sub.Failures,
+					sub.FailingSince.In(s.Calendar().Location()).Format("2006-01-02 15:04"))
+				ok, err := tx.PauseSubscription(ctx, subID, reason, now)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					paused = append(paused, subID)
+					before := sub
+					sub.State, sub.PauseReason, sub.PausedAt = webhook.Paused, reason, now
+					e := s.auditEntry(cases.Actor{Role: cases.RoleSystem, Name: "推送服务"}, "webhook", subID, true, before, sub)
+					e.Action = "pause"
+					if err := tx.Audit(ctx, e); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		if err := tx.TrimLog(ctx, subID, KeepLog); err != nil {
+			return nil, err
+		}
+	}
+	return paused, nil
+}
+
+// afterRecord counts the recorded outcomes and reloads the subscriptions
+// when some were paused.
+func (s *Service) afterRecord(ctx context.Context, as []store.Attempt, paused []string) {
 	for _, a := range as {
 		if a.OK {
 			s.hooks.sent.Add(1)
@@ -623,9 +643,10 @@ func (s *Service) recordAttempts(ctx context.Context, as []store.Attempt, cfg We
 		s.log.Warn("webhooks: subscription paused after failing", "subscription", p)
 	}
 	if len(paused) > 0 {
-		return s.reloadHooks(ctx)
+		if err := s.reloadHooks(ctx); err != nil {
+			s.log.Warn("webhooks: reload after pausing", "err", err)
+		}
 	}
-	return nil
 }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
