@@ -157,7 +157,7 @@ func init() {
 		{"PUT", "/api/v1/device-kinds/{code}", admin, (*API).putDeviceKind, "Create or update a kind of device (district-wide administrators; audited)"},
 		{"GET", "/api/v1/devices", signed, (*API).listDevices, "List sensor devices with their last reading (?kind=&area=&state=&after=&limit=)"},
 		{"GET", "/api/v1/devices/{id}", signed, (*API).deviceDetail, "One device: its kind, its series (?grain=m: the last 3 hours by minute; h: the last 7 days by hour) and its refused readings"},
-		{"POST", "/api/v1/devices/import", admin, (*API).importDevices, "Import devices from CSV (id, kind, name, lng, lat, area, risk_point, unit, state): all or none, every problem of every row named rows[N].field (district-wide administrators)"},
+		{"POST", "/api/v1/devices/import", admin, (*API).importDevices, "Import devices from CSV or an Excel workbook (id, kind, name, lng, lat, area, risk_point, unit, state): all or none, every problem of every row named rows[N].field (district-wide administrators)"},
 		{"GET", "/api/v1/sensor-rules", signed, (*API).listSensorRules, "The sensor rules in force (threshold with hysteresis, rate, area sum, silence)"},
 		{"PUT", "/api/v1/sensor-rules/{id}", admin, (*API).putSensorRule, "Save a new version of a sensor rule (version: the one you saw, 0 for a new rule; district-wide administrators; audited)"},
 		{"GET", "/api/v1/sensor-rules/{id}/versions", signed, (*API).sensorRuleVersions, "Every saved version of a sensor rule, newest first"},

@@ -36,6 +36,12 @@ func TestGridWorkAPI(t *testing.T) {
 	}
 	c := rg.Shape.Centroid()
 	now := time.Now().UTC()
+	// The day's figures below need the patrol (from 36 minutes ago) and the
+	// visit on one day: in the first hour after midnight (Beijing) both are
+	// put just before it.
+	if l := now.In(time.FixedZone("CST", 8*3600)); l.Hour() == 0 {
+		now = now.Add(-time.Duration(l.Minute()+2) * time.Minute)
+	}
 	var fixes []gridwork.Fix
 	for i := 0; i < 30; i++ {
 		fixes = append(fixes, gridwork.Fix{Lng: c.Lng + float64(i)*0.00004, Lat: c.Lat, At: now.Add(time.Duration(i-35) * time.Minute), Accuracy: 5})

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
 	"zhizhi/internal/demo"
 	"zhizhi/internal/ingest"
 	"zhizhi/internal/sensors"
@@ -92,11 +94,45 @@ func simulate(args []string, stdout, stderr io.Writer) error {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	var sent, carry float64
+	confirmed := 0
+	var pending []mqtt.Token // published, not yet acknowledged by the broker
+	// settle counts the acknowledged publications, waiting up to wait for
+	// the rest.
+	settle := func(wait time.Duration) {
+		timeout := time.After(wait)
+		kept := pending[:0]
+		for i, tok := range pending {
+			select {
+			case <-tok.Done():
+				if tok.Error() == nil {
+					confirmed++
+				}
+				continue
+			default:
+			}
+			if wait > 0 {
+				select {
+				case <-tok.Done():
+					if tok.Error() == nil {
+						confirmed++
+					}
+					continue
+				case <-timeout:
+					wait = 0
+				}
+			}
+			kept = append(kept, pending[i])
+		}
+		pending = kept
+	}
 	report := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stdout, "published %.0f readings\n", sent)
+			// Wait for the broker's acknowledgements before closing, so
+			// that what was published is what the broker has.
+			settle(10 * time.Second)
+			fmt.Fprintf(stdout, "published %.0f readings (%d confirmed by the broker)\n", sent, confirmed)
 			return nil
 		case now := <-t.C:
 			carry += float64(*rate) * tick.Seconds()
@@ -104,9 +140,11 @@ func simulate(args []string, stdout, stderr io.Writer) error {
 			carry -= float64(n)
 			for _, r := range sim.Next(n, now.Truncate(time.Millisecond)) {
 				body, _ := json.Marshal(map[string]any{"value": r.Value, "at": r.At.UnixMilli()})
-				pub.Publish(r.Kind, r.Device, body) // QoS 1: the client resends until the broker has it
+				// QoS 1: the client resends until the broker has it.
+				pending = append(pending, pub.Publish(r.Kind, r.Device, body))
 				sent++
 			}
+			settle(0)
 			if time.Since(report) >= 10*time.Second {
 				fmt.Fprintf(stdout, "published %.0f readings\n", sent)
 				report = time.Now()

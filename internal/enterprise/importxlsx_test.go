@@ -1,48 +1,17 @@
 package enterprise
 
 import (
-	"archive/zip"
-	"bytes"
-	"encoding/csv"
-	"fmt"
-	"html"
 	"reflect"
 	"strings"
 	"testing"
+
+	"zhizhi/internal/xlsx/xlsxtest"
 )
 
-// workbook writes CSV text as an Excel workbook, each cell an inline
-// string at its reference, as spreadsheets save them.
+// workbook writes CSV text as an Excel workbook.
 func workbook(t *testing.T, text string) []byte {
 	t.Helper()
-	recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sheet strings.Builder
-	sheet.WriteString(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-	for i, rec := range recs {
-		fmt.Fprintf(&sheet, `<row r="%d">`, i+1)
-		for j, v := range rec {
-			if v == "" {
-				continue // a blank cell is not written
-			}
-			fmt.Fprintf(&sheet, `<c r="%c%d" t="inlineStr"><is><t>%s</t></is></c>`, 'A'+j, i+1, html.EscapeString(v))
-		}
-		sheet.WriteString(`</row>`)
-	}
-	sheet.WriteString(`</sheetData></worksheet>`)
-	var b bytes.Buffer
-	z := zip.NewWriter(&b)
-	for name, body := range map[string]string{
-		"xl/workbook.xml":          `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="企业" sheetId="1"/></sheets></workbook>`,
-		"xl/worksheets/sheet1.xml": sheet.String(),
-	} {
-		w, _ := z.Create(name)
-		w.Write([]byte(body))
-	}
-	z.Close()
-	return b.Bytes()
+	return xlsxtest.FromCSV(text)
 }
 
 // TestReadFileExcel: an Excel workbook gives the same rows and the same

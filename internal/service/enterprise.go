@@ -755,6 +755,13 @@ func (s *Service) classOrganizer(actor cases.Actor) (string, bool) {
 	return "", false
 }
 
+// OrganizesClasses says whether the actor organizes (and so reads) the
+// policy classes of a street: the console offers the page only to them.
+func (s *Service) OrganizesClasses(actor cases.Actor) bool {
+	_, ok := s.classOrganizer(actor)
+	return ok
+}
+
 // PutClass schedules a policy class (or changes one) in the organizer's
 // street; the invited enterprises must be registered there.
 func (s *Service) PutClass(ctx context.Context, actor cases.Actor, c enterprise.Class) (enterprise.Class, error) {
@@ -775,8 +782,12 @@ func (s *Service) PutClass(ctx context.Context, actor cases.Actor, c enterprise.
 	if err := f.Err(); err != nil {
 		return c, err
 	}
-	if c.RegionPath == "" {
+	switch {
+	case c.RegionPath == "":
 		c.RegionPath = path
+	case !strings.HasPrefix(c.RegionPath, path) || s.ref.Load().paths[lastCode(c.RegionPath)] != c.RegionPath:
+		// A class is held in the organizer's own street (or below it).
+		return c, apperr.Field("region_path", "楼宇课堂须在本辖区内")
 	}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		var old enterprise.Class

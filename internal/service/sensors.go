@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"zhizhi/internal/id"
 	"zhizhi/internal/sensors"
 	"zhizhi/internal/store"
+	"zhizhi/internal/xlsx"
 )
 
 // sensorState is a node's view of the sensors: the kind catalog, the rules
@@ -183,13 +185,14 @@ func (s *Service) ImportDevices(ctx context.Context, actor cases.Actor, r io.Rea
 	if err := requireDistrictWide(actor, "感知设备"); err != nil {
 		return 0, nil, err
 	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
+	cr, err := deviceRows(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	head, err := cr.Read()
 	var pe *csv.ParseError
 	if err == io.EOF || errors.As(err, &pe) {
-		return 0, nil, apperr.Field("file", "无法读取表头（须为CSV文件）")
+		return 0, nil, apperr.Field("file", "无法读取表头（须为CSV或Excel文件）")
 	} else if err != nil {
 		return 0, nil, err // the body could not be read (past its limit…)
 	}
@@ -867,4 +870,41 @@ func (s *Service) Device(ctx context.Context, id, grain string) (DeviceView, err
 	}
 	v.Rejects, err = s.db.Rejects(ctx, id, 20)
 	return v, err
+}
+
+// rowSource gives an import's rows one by one (io.EOF after the last).
+type rowSource interface{ Read() ([]string, error) }
+
+// sheetRows are the rows of a worksheet, read whole.
+type sheetRows [][]string
+
+func (s *sheetRows) Read() ([]string, error) {
+	if len(*s) == 0 {
+		return nil, io.EOF
+	}
+	r := (*s)[0]
+	*s = (*s)[1:]
+	return r, nil
+}
+
+// deviceRows reads a device import: an Excel workbook (.xlsx, its first
+// worksheet; told by the zip signature) or CSV.
+func deviceRows(r io.Reader) (rowSource, error) {
+	br := bufio.NewReader(r)
+	if sig, _ := br.Peek(4); xlsx.IsXLSX(sig) {
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return nil, err // past the body's limit…
+		}
+		rows, err := xlsx.Read(data)
+		if err != nil {
+			return nil, apperr.Field("file", "无法读取Excel文件："+err.Error())
+		}
+		sr := sheetRows(rows)
+		return &sr, nil
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	return cr, nil
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"zhizhi/internal/sensors"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
+	"zhizhi/internal/xlsx/xlsxtest"
 )
 
 // sensorWorld is keyWorld with the crowd kind, three crowd counters in
@@ -74,6 +76,38 @@ func TestDeviceImportListsEveryProblem(t *testing.T) {
 	d, err := s.db.Device(ctx, "JFB-1")
 	if err != nil || d.Grid != "500103001001001" {
 		t.Errorf("device %+v %v", d, err)
+	}
+}
+
+// TestDeviceImportExcel: an Excel workbook imports like the CSV it holds,
+// its problems named by the same rows and fields; a broken workbook is a
+// problem of the file and stores nothing.
+func TestDeviceImportExcel(t *testing.T) {
+	s, _ := sensorWorld(t)
+	ctx := context.Background()
+	good := "编号,类型,名称,经度,纬度,区域\n" +
+		"XL-1,crowd,较场口东,106.505,29.505,jfb\n" +
+		"XL-2,smoke,较场口烟感,106.506,29.506,\n"
+	if n, probs, err := s.ImportDevices(ctx, cases.System, bytes.NewReader(xlsxtest.FromCSV(good))); err != nil || n != 2 {
+		t.Fatalf("import a workbook: %d %v %v", n, probs, err)
+	}
+	if d, err := s.db.Device(ctx, "XL-1"); err != nil || d.Name != "较场口东" || d.Area != "jfb" || d.Grid == "" {
+		t.Errorf("device from a workbook: %+v %v", d, err)
+	}
+	bad := "id,kind,lng,lat,state\n" +
+		"XL-3,crowd,106.5,29.5,\n" +
+		"XL-4,nope,east,29.5,lost\n"
+	_, csvProbs, _ := s.ImportDevices(ctx, cases.System, strings.NewReader(bad))
+	n, probs, err := s.ImportDevices(ctx, cases.System, bytes.NewReader(xlsxtest.FromCSV(bad)))
+	if !apperr.Is(err, apperr.Invalid) || n != 0 || fmt.Sprint(probs) != fmt.Sprint(csvProbs) || len(probs) != 1 {
+		t.Errorf("a workbook's problems %v (%v), the CSV's %v", probs, err, csvProbs)
+	}
+	if _, err := s.db.Device(ctx, "XL-3"); err == nil {
+		t.Error("a refused workbook stored a device")
+	}
+	broken := xlsxtest.FromCSV(good)[:200]
+	if _, _, err := s.ImportDevices(ctx, cases.System, bytes.NewReader(broken)); fmt.Sprint(fieldsOf(err)) != "[file]" {
+		t.Errorf("a broken workbook: %v", err)
 	}
 }
 

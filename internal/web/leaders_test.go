@@ -86,7 +86,7 @@ func TestLeaderConsole(t *testing.T) {
 	// Totals and the drill-down to the cases.
 	tot := c.get("/visits/totals?by=street")
 	expect(t, tot, 200, "四下基层统计", "石油路街道")
-	day := now.In(plat.Service.Calendar().Location()).Format("2006-01-02")
+	day := now.Add(-time.Hour).In(plat.Service.Calendar().Location()).Format("2006-01-02") // the visit's day
 	expect(t, c.get("/visits/totals?by=street&from="+day+"&to="+day+"&street=500103014&cases=all"), 200, made[0].Number, made[1].Number)
 	expect(t, c.get("/visits?street=500103014&from="+day+"&to="+day), 200, "/visits/"+v.ID)
 	expect(t, c.get("/visits/totals?from=yesterday"), 400, "开始日期格式")

@@ -23,6 +23,7 @@ type followPage struct {
 	Done        []requestRow
 	Enterprises []enterprise.Enterprise
 	Leader      bool
+	Classes     bool // the reader may open the policy classes (street organizers)
 }
 
 func (v *followPage) title() string { return "企业服务跟进" }
@@ -34,7 +35,7 @@ func (c *Console) qiyeFollowList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &followPage{All: all, Leader: actor.Role == cases.RoleLeader}
+	p := &followPage{All: all, Leader: actor.Role == cases.RoleLeader, Classes: c.svc.OrganizesClasses(actor)}
 	for _, row := range c.requestRows(r, list) {
 		switch {
 		case row.AnsweredAt.IsZero() && !row.EscalatedAt.IsZero():

@@ -103,6 +103,7 @@ var bodyLimits = map[string]int64{
 	"POST /mine/report":             maxUpload,
 	"POST /admin/regions":           service.MaxRegionImport + maxForm,
 	"POST /qiye/enterprises/import": maxEnterpriseImport + maxForm,
+	"POST /sensors/admin/import":    service.MaxDeviceImportBytes + maxForm,
 }
 
 // bodyLimit is the most bytes a request body to the console route may hold.

@@ -200,6 +200,10 @@ var routes = []route{
 	{"GET", "/admin/audit/export", admins, (*Console).adminAuditExport},
 	{"GET", "/sensors", commanders, (*Console).sensorsList},
 	{"GET", "/sensors/devices/{id}", commanders, (*Console).devicePage},
+	{"GET", "/sensors/admin", sensorAdmins, (*Console).sensorAdmin},
+	{"POST", "/sensors/admin/kinds", sensorAdmins, (*Console).sensorSaveKind},
+	{"POST", "/sensors/admin/rules", sensorAdmins, (*Console).sensorSaveRule},
+	{"POST", "/sensors/admin/import", sensorAdmins, (*Console).sensorImport},
 }
 
 // New builds the console over the service.
