@@ -222,6 +222,9 @@ func TestStreetAdminScopeMatrix(t *testing.T) {
 			}
 		},
 	}
+	for route, probe := range hookProbes {
+		probes[route] = probe
+	}
 	for route, acc := range api.RouteAccess() {
 		if acc != "admin" {
 			continue

@@ -162,6 +162,15 @@ func init() {
 		{"PUT", "/api/v1/sensor-rules/{id}", admin, (*API).putSensorRule, "Save a new version of a sensor rule (version: the one you saw, 0 for a new rule; district-wide administrators; audited)"},
 		{"GET", "/api/v1/sensor-rules/{id}/versions", signed, (*API).sensorRuleVersions, "Every saved version of a sensor rule, newest first"},
 		{"GET", "/api/v1/incidents", signed, (*API).listIncidents, "Sensor incidents, newest first, each with its case (?state=open|cleared&rule=&before=&limit=)"},
+		{"GET", "/api/v1/webhooks", admin, (*API).listHooks, "Webhook subscriptions the administrator administers (region or unit in its subtree), with state, failures and queued events (docs/webhooks.md)"},
+		{"GET", "/api/v1/webhooks/kinds", admin, (*API).hookKinds, "The event kinds a subscription may name: * and every case action"},
+		{"POST", "/api/v1/webhooks", admin, (*API).createHook, "Subscribe a receiver to case events: name, url, events, region_code or unit_id (within the administrator's subtree), secret (generated when empty, shown once; audited)"},
+		{"PUT", "/api/v1/webhooks/{id}", admin, (*API).putHook, "Change a subscription (an empty secret keeps the old one; audited)"},
+		{"POST", "/api/v1/webhooks/{id}/state", admin, (*API).setHookState, "Pause or resume a subscription ({\"state\": \"paused\"|\"active\"}; resuming forgets its failures and sends its queue at once; audited)"},
+		{"DELETE", "/api/v1/webhooks/{id}", admin, (*API).deleteHook, "Remove a subscription and its queued events (audited)"},
+		{"GET", "/api/v1/webhooks/{id}/log", admin, (*API).hookLog, "A subscription's latest delivery attempts, newest first: event, status code, error, the start of the answer, time (?limit=, at most 100)"},
+		{"POST", "/api/v1/hotline/orders", public, (*API).hotlineOrder, "The 12345 hotline platform sends a work order (工单; its API key in X-Api-Key): it becomes a case with source hotline, once per order number (sent again: the same case, created false)"},
+		{"POST", "/api/v1/hotline/orders/{number}/visit", public, (*API).hotlineVisit, "The 12345 hotline platform sends its return visit (回访) of a closed order's case: satisfaction, resolved, at, note (its API key in X-Api-Key); it feeds the 12345 three rates"},
 	}
 }
 

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -44,6 +45,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer done()
+	// The webhook delivery loop (the harness serves the handler only;
+	// webhooks_test.go).
+	hooksCtx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	go func() { plat.Service.RunWebhooks(hooksCtx, hookSettings); close(hooksDone) }()
+	defer func() { stopHooks(); <-hooksDone }()
 	// Every answer of the suite is checked against the OpenAPI document.
 	srv.Config.Handler = checkAnswers(plat.Handler)
 	code := m.Run()

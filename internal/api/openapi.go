@@ -27,6 +27,25 @@ var schemas = map[string]any{
 		"fields": arr(obj(map[string]any{"field": str("offending field"), "reason": str("why, in Chinese")})),
 	})}),
 	"Point": obj(map[string]any{"lng": num(), "lat": num()}),
+	"WebhookInput": obj(map[string]any{
+		"name": str("up to 50 characters"), "url": str("the receiver, http:// or https://"),
+		"events":      arr(str("an event kind (GET /api/v1/webhooks/kinds) or * for all")),
+		"region_code": str("scope: cases placed in this region's subtree (or unit_id)"),
+		"unit_id":     str("scope: cases on which this unit has a task (or region_code)"),
+		"sources":     arr(enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311")),
+		"secret":      str("16–200 characters without blanks; empty: generated on creation, kept on a change"),
+	}),
+	"HotlineOrder": obj(map[string]any{
+		"number": str("the hotline's order number (1–64 letters, digits, _ or -)"),
+		"caller": obj(map[string]any{"name": str(""), "phone": str("")}), "content": str("what the caller said, up to 4000 characters"),
+		"category": str("the platform's category code"), "hotline_category": str("the hotline's own classification, kept"),
+		"address": str("address (or point, or both)"), "point": ref("Point"),
+		"time_limit": str("the hotline's deadline for the reply, RFC 3339"), "received_at": str("when the hotline took the call, RFC 3339"),
+	}),
+	"HotlineVisit": obj(map[string]any{
+		"satisfaction": enum("satisfied", "basic_satisfied", "unsatisfied"), "resolved": map[string]any{"type": "boolean"},
+		"at": str("when the visit was made, RFC 3339 (default now)"), "note": str("the visit's note"),
+	}),
 	"Report": obj(map[string]any{
 		"source":   enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311"),
 		"reporter": obj(map[string]any{"name": str(""), "phone": str("")}),
@@ -41,7 +60,7 @@ var schemas = map[string]any{
 			"return", "extend_request", "extend_approve", "extend_deny", "park_request", "park_approve", "park_deny", "resume",
 			"reopen", "escalate", "urge", "supervise", "place", "hand_down",
 			"whistle", "report_in", "leave", "rate_party", "meeting", "decision_done",
-			"appeal", "appeal_review", "appeal_decide"),
+			"appeal", "appeal_review", "appeal_decide", "return_visit"),
 		"version": map[string]any{"type": "integer", "description": "the case version the client saw; refused with 409 if it changed"},
 		"note":    str("reason or note"), "photos": arr(ref("Photo")), "lead_unit": str("unit ID"), "co_units": arr(str("unit ID")),
 		"target": str("merge: the earlier case's ID"), "passed": map[string]any{"type": "boolean"},
@@ -148,6 +167,10 @@ var requestBodies = map[string]string{
 	"PUT /api/v1/device-kinds/{code}":              "DeviceKind",
 	"PUT /api/v1/sensor-rules/{id}":                "SensorRule",
 	"POST /api/v1/readings":                        "Readings",
+	"POST /api/v1/webhooks":                        "WebhookInput",
+	"PUT /api/v1/webhooks/{id}":                    "WebhookInput",
+	"POST /api/v1/hotline/orders":                  "HotlineOrder",
+	"POST /api/v1/hotline/orders/{number}/visit":   "HotlineVisit",
 }
 
 // queryParams documents the query parameters of each route.
@@ -171,6 +194,7 @@ var queryParams = map[string][]string{
 	"GET /api/v1/devices":               {"kind", "area", "state", "after", "limit"},
 	"GET /api/v1/devices/{id}":          {"grain"},
 	"GET /api/v1/incidents":             {"state", "rule", "before", "limit"},
+	"GET /api/v1/webhooks/{id}/log":     {"limit"},
 }
 
 // response is what a route answers on success: its status and the Go type
@@ -304,6 +328,15 @@ var responses = map[string]response{
 	"PUT /api/v1/sensor-rules/{id}":                  {200, sensors.Rule{}, ""},
 	"GET /api/v1/sensor-rules/{id}/versions":         {200, listOf[sensors.Rule](), ""},
 	"GET /api/v1/incidents":                          {200, listOf[store.IncidentRow](), ""},
+	"GET /api/v1/webhooks":                           {200, listOf[service.SubscriptionView](), ""},
+	"GET /api/v1/webhooks/kinds":                     {200, listOf[hookKind](), ""},
+	"POST /api/v1/webhooks":                          {201, hookCreated{}, ""},
+	"PUT /api/v1/webhooks/{id}":                      {200, service.SubscriptionView{}, ""},
+	"POST /api/v1/webhooks/{id}/state":               {200, service.SubscriptionView{}, ""},
+	"DELETE /api/v1/webhooks/{id}":                   {204, nil, ""},
+	"GET /api/v1/webhooks/{id}/log":                  {200, listOf[store.LogEntry](), ""},
+	"POST /api/v1/hotline/orders":                    {200, hotlineAnswer{}, ""},
+	"POST /api/v1/hotline/orders/{number}/visit":     {200, hotlineVisitAnswer{}, ""},
 }
 
 // errorStatuses are the error answers a route may give: 400 (bad input,
@@ -313,7 +346,7 @@ var responses = map[string]response{
 // refused; 413 where a body is read; 429 where a throttle stands.
 func errorStatuses(rt route) []int {
 	out := []int{400}
-	if rt.access != public || rt.path == "/api/v1/sessions" {
+	if rt.access != public || rt.path == "/api/v1/sessions" || strings.HasPrefix(rt.path, "/api/v1/hotline/") {
 		out = append(out, 401, 403)
 	}
 	if strings.Contains(rt.path, "{") || rt.path == "/api/v1/photos/{hash}" {
@@ -335,7 +368,7 @@ func errorStatuses(rt route) []int {
 // throttled are the routes with a throttle: sign-in, and photo uploads
 // (decoding waits for a slot).
 var throttled = map[string]bool{"POST /api/v1/sessions": true, "POST /api/v1/photos": true,
-	"POST /api/v1/cases": true, "POST /api/v1/cases/{id}/actions": true}
+	"POST /api/v1/cases": true, "POST /api/v1/cases/{id}/actions": true, "POST /api/v1/hotline/orders": true}
 
 var errorText = map[int]string{400: "Bad input: fields names each offending field", 401: "No token, or it expired",
 	403: "Outside the caller's role or scope", 404: "No such thing, or outside the caller's scope",

@@ -275,9 +275,10 @@ type Case struct {
 	Stage       Stage             `json:"stage,omitempty"`
 	Clock       sla.Clock         `json:"clock,omitzero"` // the case-level clock of Stage
 	Tasks       []Task            `json:"tasks,omitempty"`
-	Whistles    []Whistle         `json:"whistles,omitempty"` // 吹哨报到
-	Meetings    []Meeting         `json:"meetings,omitempty"` // 调度会、议事会…
-	Appeals     []Appeal          `json:"appeals,omitempty"`  // 超时申诉 (appeal.go)
+	Whistles    []Whistle         `json:"whistles,omitempty"`     // 吹哨报到
+	Meetings    []Meeting         `json:"meetings,omitempty"`     // 调度会、议事会…
+	Appeals     []Appeal          `json:"appeals,omitempty"`      // 超时申诉 (appeal.go)
+	Visit       *ReturnVisit      `json:"return_visit,omitempty"` // the hotline's return visit (回访, visit.go)
 	MergedInto  string            `json:"merged_into,omitempty"`
 	Rating      Rating            `json:"rating,omitempty"`
 	RatingNote  string            `json:"rating_note,omitempty"`

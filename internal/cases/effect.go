@@ -319,6 +319,9 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 
 	case ActAppeal, ActAppealReview, ActAppealDecide:
 		return appealEffect(n, step, cmd, actor, now)
+
+	case ActReturnVisit:
+		return visitEffect(n, step, cmd)
 	}
 	return nil
 }

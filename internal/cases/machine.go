@@ -228,6 +228,9 @@ var Table = []Rule{
 	{ActAppeal, "申请超时豁免", appealFrom, "", []Role{RoleUnit, RoleCommunity}, []Field{FNote}},
 	{ActAppealReview, "中心审核", appealFrom, "", []Role{RoleCommander}, []Field{FPassed}},
 	{ActAppealDecide, "区级审批", appealFrom, "", []Role{RoleCommander, RoleLeader}, []Field{FPassed}},
+
+	// The 12345 hotline's return visit (visit.go): the system, for the hotline platform.
+	{ActReturnVisit, "热线回访", []State{Closed}, "", []Role{RoleSystem}, nil},
 }
 
 var rules = func() map[Action]Rule {
@@ -255,13 +258,14 @@ type Command struct {
 	Passed    *bool        `json:"passed,omitempty"` // verify
 	Rating    Rating       `json:"rating,omitempty"`
 	Extension sla.Limit    `json:"extension,omitzero"`
-	Until     time.Time    `json:"until,omitzero"`     // park until
-	Severity  sla.Severity `json:"severity,omitempty"` // accept may correct the severity
-	Clock     string       `json:"clock,omitempty"`    // warn: the clock's key
-	Level     string       `json:"level,omitempty"`    // warn: yellow or red
-	Parent    string       `json:"-"`                  // escalate: the next center's path; hand_down: the center below (set by the service)
-	Place     *Placement   `json:"-"`                  // place: where the service placed Point
-	Rule      *RouteRule   `json:"-"`                  // dispatch, redispatch: the library entry checked by the service
+	Until     time.Time    `json:"until,omitzero"`         // park until
+	Severity  sla.Severity `json:"severity,omitempty"`     // accept may correct the severity
+	Clock     string       `json:"clock,omitempty"`        // warn: the clock's key
+	Visit     *ReturnVisit `json:"return_visit,omitempty"` // return_visit: the hotline's result (visit.go)
+	Level     string       `json:"level,omitempty"`        // warn: yellow or red
+	Parent    string       `json:"-"`                      // escalate: the next center's path; hand_down: the center below (set by the service)
+	Place     *Placement   `json:"-"`                      // place: where the service placed Point
+	Rule      *RouteRule   `json:"-"`                      // dispatch, redispatch: the library entry checked by the service
 
 	Kind          WhistleKind   `json:"kind,omitempty"`           // whistle: street, enterprise or grid (default by role)
 	Parties       []PartyRef    `json:"parties,omitempty"`        // whistle: the units or people summoned

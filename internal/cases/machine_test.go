@@ -17,6 +17,8 @@ import (
 func validCommand(a cases.Action, now time.Time) cases.Command {
 	cmd := cases.Command{Action: a}
 	switch a {
+	case cases.ActReturnVisit:
+		cmd.Visit = &cases.ReturnVisit{Satisfaction: cases.Satisfied, Resolved: true, At: now}
 	case cases.ActReject, cases.ActReturn, cases.ActReopen, cases.ActExtendDeny, cases.ActParkDeny,
 		cases.ActSupervise, cases.ActHandle, cases.ActClose, cases.ActSensor:
 		cmd.Note = "说明" + string(a)
@@ -189,6 +191,9 @@ func prepare(t *testing.T, c cases.Case, a cases.Action, now time.Time) cases.Ca
 		}
 	case cases.ActParkApprove, cases.ActParkDeny:
 		req = validCommand(cases.ActParkRequest, now)
+	case cases.ActReturnVisit:
+		c.Source = cases.SourceHotline // the return visit is the hotline's
+		return c
 	case cases.ActAppeal, cases.ActAppealReview, cases.ActAppealDecide:
 		// The lead's clock ran out (the case is marked overdue); then the
 		// lead appeals, the street center reviews.
@@ -383,7 +388,7 @@ func TestTableIsWellFormed(t *testing.T) {
 		for _, s := range r.From {
 			afterClose := r.Action == cases.ActRate || r.Action == cases.ActReopen || r.Action == cases.ActLeave || r.Action == cases.ActRateParty ||
 				r.Action == cases.ActAppeal || r.Action == cases.ActAppealReview || r.Action == cases.ActAppealDecide ||
-				r.Action == cases.ActComment
+				r.Action == cases.ActComment || r.Action == cases.ActReturnVisit
 			if !s.Valid() || !s.Open() && !afterClose {
 				t.Errorf("%s: from %q", r.Action, s)
 			}

@@ -42,6 +42,7 @@ func apikey(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&in.RegionCode, "region", "", "code of the region the key may report into")
 		fs.IntVar(&in.RatePerMinute, "rate", service.DefaultKeyRate, "reports a minute the key may make")
 		fs.BoolVar(&in.ExtendedStatuses, "extended-statuses", false, "the client reads FixMyStreet's extended statuses (investigating, in_progress, fixed…)")
+		fs.BoolVar(&in.Hotline, "hotline", false, "the key of the 12345 hotline platform: it sends work orders and return visits (POST /api/v1/hotline/...)")
 	case "list", "revoke", "statuses":
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, apikeyUsage)

@@ -135,12 +135,15 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.StringVar(&cfg.MQTT.Prefix, "mqtt-prefix", "zhizhi/readings", "topic prefix of the readings: PREFIX/{kind}/{device} (ZHIZHI_MQTT_PREFIX)")
 	fs.StringVar(&cfg.MQTT.Group, "mqtt-group", "zhizhi", "shared-subscription group of the nodes (ZHIZHI_MQTT_GROUP)")
 	fs.DurationVar(&cfg.ReadingsRetention, "readings-retention", 7*24*time.Hour, "how long raw sensor readings are kept; aggregates are kept longer (ZHIZHI_READINGS_RETENTION)")
+	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take (ZHIZHI_WEBHOOK_TIMEOUT)")
+	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
 		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
 		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"},
 		{"mqtt", "ZHIZHI_MQTT"}, {"mqtt-client-id", "ZHIZHI_MQTT_CLIENT_ID"}, {"mqtt-prefix", "ZHIZHI_MQTT_PREFIX"},
-		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"}})
+		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"},
+		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
@@ -149,6 +152,9 @@ func checkCommon(cfg *server.Config) error {
 	switch {
 	case cfg.SweepEvery <= 0:
 		return fmt.Errorf("-sweep (ZHIZHI_SWEEP) %s: must be more than 0", cfg.SweepEvery)
+	case cfg.Webhooks.Timeout <= 0 || cfg.Webhooks.Lease <= cfg.Webhooks.Timeout:
+		return fmt.Errorf("-webhook-timeout (ZHIZHI_WEBHOOK_TIMEOUT) %s, -webhook-lease (ZHIZHI_WEBHOOK_LEASE) %s: the timeout must be more than 0 and the lease longer than it",
+			cfg.Webhooks.Timeout, cfg.Webhooks.Lease)
 	case cfg.YellowShare <= 0 || cfg.YellowShare >= 1:
 		return fmt.Errorf("-yellow-share (ZHIZHI_YELLOW_SHARE) %v: must be between 0 and 1", cfg.YellowShare)
 	case cfg.EscalateAfter < 0:

@@ -130,6 +130,16 @@ func Facts(c *cases.Case, steps []cases.Step, loc *time.Location) []Fact {
 	closed := c.State == cases.Closed
 	rated := c.Rating != ""
 	satisfied := c.Rating == cases.Satisfied || c.Rating == cases.BasicSatisfied
+	// hotline: a 12345 case's return visit (回访, cases/visit.go) is the
+	// hotline's verdict, and it decides the 12345 three rates' follow-up
+	// parts: satisfaction (满意率) is the caller's, over any rating on the
+	// platform; resolution (解决率) needs the caller to say it was solved,
+	// so the lead unit's task counts handled on time only when resolved.
+	visited := c.Source == cases.SourceHotline && c.Visit != nil
+	if visited {
+		rated = true
+		satisfied = c.Visit.Satisfaction == cases.Satisfied || c.Visit.Satisfaction == cases.BasicSatisfied
+	}
 	public := false
 	switch c.Source {
 	case cases.SourceResident, cases.SourceHotline, cases.SourceOpen311, cases.SourceEnterprise:
@@ -188,7 +198,8 @@ func Facts(c *cases.Case, steps []cases.Step, loc *time.Location) []Fact {
 		k := Counts{Dispatched: 1}
 		put(k, SignedOnTime, b2i(!t.SignedAt.IsZero() && !t.Sign.WasOverdue))
 		put(k, Handled, b2i(handled))
-		put(k, HandledOnTime, b2i(handled && !t.Handle.WasOverdue))
+		unresolved := visited && t.Role == cases.Lead && !c.Visit.Resolved // hotline: the caller says not solved
+		put(k, HandledOnTime, b2i(handled && !t.Handle.WasOverdue && !unresolved))
 		// A task the case closed over is not handled; it is late when one of
 		// its clocks had run out, so leaving a task undone never rates better
 		// than finishing it late.

@@ -119,6 +119,28 @@ func TestFacts(t *testing.T) {
 			Counts{Summoned: 1, ReportInAbsent: 1}},
 		{"whistle not yet due", func(c *cases.Case) { c.State, c.Whistles = cases.Handling, s9Whistle(at) }, Unit, "scjg",
 			Counts{Summoned: 1}},
+		// The 12345 return visit decides satisfaction and resolution of a
+		// hotline case: satisfied but not solved; rated unsatisfied on the
+		// platform but 基本满意 on the call; a visit on a case not from the
+		// hotline counts for nothing.
+		{"hotline visit satisfied, not resolved", func(c *cases.Case) {
+			c.State, c.Source = cases.Closed, cases.SourceHotline
+			c.Visit = &cases.ReturnVisit{Satisfaction: cases.Satisfied, Resolved: false, At: at}
+			c.Tasks = []cases.Task{{UnitID: "h1", Role: cases.Lead, State: cases.TaskDone, SignedAt: at}}
+		}, Unit, "h1", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, DueHandle: 1, Rated: 1, Satisfied: 1}},
+		{"hotline visit over the platform rating", func(c *cases.Case) {
+			c.State, c.Source, c.Rating = cases.Closed, cases.SourceHotline, cases.Unsatisfied
+			c.Visit = &cases.ReturnVisit{Satisfaction: cases.BasicSatisfied, Resolved: true, At: at}
+			c.Tasks = []cases.Task{{UnitID: "h2", Role: cases.Lead, State: cases.TaskDone, SignedAt: at}}
+		}, Unit, "h2", Counts{Closed: 1, DueClose: 1, Dispatched: 1, SignedOnTime: 1, Handled: 1, HandledOnTime: 1, DueHandle: 1, Rated: 1, Satisfied: 1}},
+		{"hotline visit dissatisfied region", func(c *cases.Case) {
+			c.State, c.Source, c.Rating = cases.Closed, cases.SourceHotline, cases.Satisfied
+			c.Visit = &cases.ReturnVisit{Satisfaction: cases.Unsatisfied, Resolved: true, At: at}
+		}, Grid, "500103014010001", Counts{Reported: 1, Registered: 1, PublicVerified: 1, Closed: 1, ClosedOnTime: 1, DueClose: 1, Rated: 1}},
+		{"visit ignored off the hotline", func(c *cases.Case) {
+			c.State = cases.Closed
+			c.Visit = &cases.ReturnVisit{Satisfaction: cases.Satisfied, Resolved: true, At: at}
+		}, Grid, "500103014010001", Counts{Reported: 1, Registered: 1, Closed: 1, ClosedOnTime: 1, DueClose: 1}},
 		{"latest task counts", func(c *cases.Case) {
 			c.State = cases.Dispatched
 			c.Tasks = []cases.Task{{UnitID: "u6", State: cases.TaskCancelled}, {UnitID: "u6", Role: cases.Lead, State: cases.TaskDispatched}}

@@ -46,6 +46,10 @@ type Config struct {
 	// ReadingsRetention is how long raw sensor readings are kept (0: 7
 	// days); minute aggregates are kept 30 days, hour aggregates 2 years.
 	ReadingsRetention time.Duration
+	// Webhooks tunes this node's webhook delivery loop (zero: defaults;
+	// docs/webhooks.md). Off stops this node from delivering.
+	Webhooks    service.WebhookSettings
+	WebhooksOff bool
 }
 
 // Platform is a running zhizhi node.
@@ -197,6 +201,14 @@ func (p *Platform) Start() error {
 			defer bg.Done()
 			<-ctx.Done()
 			mq.Stop()
+		}()
+	}
+	if !p.cfg.WebhooksOff {
+		bg.Add(1)
+		go func() {
+			// The webhook outbox's deliveries (docs/webhooks.md).
+			defer bg.Done()
+			p.Service.RunWebhooks(ctx, p.cfg.Webhooks)
 		}()
 	}
 	bg.Add(1)

@@ -30,6 +30,9 @@ type NewAPIKey struct {
 	RatePerMinute int    `json:"rate_per_minute"` // 0: DefaultKeyRate
 	// ExtendedStatuses: the client reads FixMyStreet's extended status words.
 	ExtendedStatuses bool `json:"extended_statuses"`
+	// Hotline: the key of the 12345 hotline platform (work orders and
+	// return visits, hotline.go).
+	Hotline bool `json:"hotline"`
 }
 
 // CreateAPIKey validates and stores a new key and returns its secret, which
@@ -63,7 +66,7 @@ func (s *Service) createAPIKey(ctx context.Context, by cases.Actor, in NewAPIKey
 		return "", store.APIKey{}, err
 	}
 	secret, hash := auth.NewToken()
-	k := store.APIKey{ID: id.New(), Name: name, Hash: hash, RegionPath: path, RatePerMinute: rate, CreatedAt: s.Now(), ExtendedStatuses: in.ExtendedStatuses}
+	k := store.APIKey{ID: id.New(), Name: name, Hash: hash, RegionPath: path, RatePerMinute: rate, CreatedAt: s.Now(), ExtendedStatuses: in.ExtendedStatuses, Hotline: in.Hotline}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertAPIKey(ctx, k); err != nil {
 			return err

@@ -306,6 +306,9 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 			if err := tx.InsertCase(ctx, &c, &step, s.ClockRule()); err != nil {
 				return err
 			}
+			if err := s.enqueueHooks(ctx, tx, &c, &step); err != nil {
+				return err
+			}
 			if err := tx.AddItem(ctx, leaders.Item{ListID: list.ID, Kind: leaders.ItemCase, RefID: c.ID, AddedBy: actor.AccountID, AddedAt: now}); err != nil {
 				return err
 			}

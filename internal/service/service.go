@@ -73,6 +73,8 @@ type Service struct {
 
 	sens   atomic.Pointer[sensorState] // the sensors' rules on this node, loaded on first use (sensors.go)
 	sensMu sync.Mutex
+
+	hooks hookState // webhook subscriptions and the delivery loop's bell (webhooks.go)
 }
 
 // reference is the slowly-changing data cached in memory on every node:
@@ -194,6 +196,9 @@ func (s *Service) Reload(ctx context.Context) error {
 		}
 		s.cal.Store(cal)
 	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := s.reloadHooks(ctx); err != nil {
 		return err
 	}
 	return s.reloadSensors(ctx)
@@ -411,6 +416,9 @@ func (s *Service) report(ctx context.Context, actor cases.Actor, r cases.Report,
 		if err := tx.InsertCase(ctx, &c, &step, s.ClockRule()); err != nil {
 			return err
 		}
+		if err := s.enqueueHooks(ctx, tx, &c, &step); err != nil {
+			return err
+		}
 		if also != nil {
 			if err := also(tx, &c); err != nil {
 				return err
@@ -560,6 +568,9 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 		if errors.Is(err, store.ErrConflict) {
 			return c, cases.Step{}, apperr.New(apperr.Conflict, "案件已被他人更新，请刷新后重试")
 		}
+		return c, cases.Step{}, err
+	}
+	if err := s.enqueueHooks(ctx, tx, &n, &step); err != nil {
 		return c, cases.Step{}, err
 	}
 	if n.Source == cases.SourceEnterprise {

@@ -21,23 +21,26 @@ type APIKey struct {
 	// status words (investigating, in_progress, fixed…) instead of open
 	// and closed alone (docs/open311.md).
 	ExtendedStatuses bool `json:"extended_statuses"`
+	// Hotline marks the key of the district's 12345 hotline platform: it
+	// may send work orders and return visits (docs/webhooks.md).
+	Hotline bool `json:"hotline"`
 }
 
 // Active reports whether the key has not been revoked.
 func (k APIKey) Active() bool { return k.RevokedAt.IsZero() }
 
-const apiKeyCols = `id, name, hash, region_path, rate_per_minute, created_at, revoked_at, extended_statuses`
+const apiKeyCols = `id, name, hash, region_path, rate_per_minute, created_at, revoked_at, extended_statuses, hotline`
 
 func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 	var k APIKey
 	var created int64
 	var revoked sql.NullInt64
-	var extended int
-	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.RegionPath, &k.RatePerMinute, &created, &revoked, &extended); err != nil {
+	var extended, hotline int
+	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.RegionPath, &k.RatePerMinute, &created, &revoked, &extended, &hotline); err != nil {
 		return k, fmt.Errorf("api key: %w", translate(err))
 	}
 	k.CreatedAt = time.UnixMilli(created).UTC()
-	k.ExtendedStatuses = extended != 0
+	k.ExtendedStatuses, k.Hotline = extended != 0, hotline != 0
 	if revoked.Valid {
 		k.RevokedAt = time.UnixMilli(revoked.Int64).UTC()
 	}
@@ -47,8 +50,8 @@ func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 // InsertAPIKey stores a new key. A name already used by an active key, or a
 // repeated hash, is ErrConflict.
 func (t *Tx) InsertAPIKey(ctx context.Context, k APIKey) error {
-	_, err := t.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		k.ID, k.Name, k.Hash, k.RegionPath, k.RatePerMinute, ms(k.CreatedAt), nullMs(k.RevokedAt), boolInt(k.ExtendedStatuses))
+	_, err := t.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+		k.ID, k.Name, k.Hash, k.RegionPath, k.RatePerMinute, ms(k.CreatedAt), nullMs(k.RevokedAt), boolInt(k.ExtendedStatuses), boolInt(k.Hotline))
 	if err != nil {
 		return fmt.Errorf("insert api key %s: %w", k.Name, err)
 	}

@@ -96,7 +96,7 @@ var (
 				due_at = excluded.due_at, yellow_at = excluded.yellow_at, escalate_at = excluded.escalate_at`)
 	stepRows = kind("steps", "id, case_id, seq, at, action, doc", []colType{ct, ct, ci, ci, ct, ct}, "")
 
-	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows}
+	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows, outboxRows}
 )
 
 const (

@@ -893,6 +893,76 @@ ALTER TABLE rollups ADD COLUMN supervised_on_time INTEGER NOT NULL DEFAULT 0;
 DELETE FROM settings WHERE key = 'rollup_watermark';
 `,
 	},
+	// 18: webhooks and the 12345 hotline (issue 18, docs/webhooks.md).
+	// webhook_subs are the subscriptions; webhook_outbox holds one row per
+	// subscription and case event not yet delivered, written in the case's
+	// own transaction (held rows, like steps) and deleted once the receiver
+	// acknowledged it; a worker claims a row by a lease (claim, lease_until).
+	// webhook_log keeps each subscription's latest attempts. hotline_orders
+	// maps a 12345 work order's number to its case (the number is the key, so
+	// an order sent twice makes one case, on any node).
+	18: {common: `
+CREATE TABLE webhook_subs (
+	id            TEXT PRIMARY KEY,
+	name          TEXT NOT NULL,
+	url           TEXT NOT NULL,
+	events        TEXT NOT NULL,
+	sources       TEXT NOT NULL DEFAULT '[]',
+	region_code   TEXT NOT NULL DEFAULT '',
+	region_path   TEXT NOT NULL DEFAULT '',
+	unit_id       TEXT NOT NULL DEFAULT '',
+	secret        TEXT NOT NULL,
+	state         TEXT NOT NULL,
+	pause_reason  TEXT NOT NULL DEFAULT '',
+	paused_at     BIGINT NOT NULL DEFAULT 0,
+	failures      INTEGER NOT NULL DEFAULT 0,
+	failing_since BIGINT NOT NULL DEFAULT 0,
+	last_ok       BIGINT NOT NULL DEFAULT 0,
+	created_at    BIGINT NOT NULL,
+	created_by    TEXT NOT NULL,
+	updated_at    BIGINT NOT NULL
+);
+CREATE TABLE webhook_outbox (
+	sub_id      TEXT NOT NULL,
+	case_id     TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	event_id    TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	body        TEXT NOT NULL,
+	created_at  BIGINT NOT NULL,
+	next_at     BIGINT NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	lease_until BIGINT NOT NULL DEFAULT 0,
+	claim       TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (sub_id, case_id, seq)
+);
+CREATE INDEX webhook_outbox_next ON webhook_outbox (next_at);
+CREATE TABLE webhook_log (
+	id          TEXT PRIMARY KEY,
+	sub_id      TEXT NOT NULL,
+	event_id    TEXT NOT NULL,
+	case_id     TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	attempt     INTEGER NOT NULL,
+	at          BIGINT NOT NULL,
+	status      INTEGER NOT NULL,
+	ok          INTEGER NOT NULL,
+	error       TEXT NOT NULL,
+	response    TEXT NOT NULL,
+	duration_ms BIGINT NOT NULL,
+	node        TEXT NOT NULL
+);
+CREATE INDEX webhook_log_sub ON webhook_log (sub_id, id);
+CREATE TABLE hotline_orders (
+	number      TEXT PRIMARY KEY,
+	case_id     TEXT NOT NULL UNIQUE,
+	key_id      TEXT NOT NULL,
+	received_at BIGINT NOT NULL,
+	limit_at    BIGINT NOT NULL DEFAULT 0,
+	doc         TEXT NOT NULL
+);
+ALTER TABLE api_keys ADD COLUMN hotline INTEGER NOT NULL DEFAULT 0;
+`},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -80,7 +80,7 @@ func (c *Console) apiKeysPage(w http.ResponseWriter, r *http.Request) error {
 
 func (c *Console) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	in := service.NewAPIKey{Name: r.PostFormValue("name"), RegionCode: strings.TrimSpace(r.PostFormValue("region_code")),
-		ExtendedStatuses: r.PostFormValue("extended_statuses") == "on"}
+		ExtendedStatuses: r.PostFormValue("extended_statuses") == "on", Hotline: r.PostFormValue("hotline") == "on"}
 	if code := strings.TrimSpace(r.PostFormValue("region_code_text")); code != "" {
 		in.RegionCode = code
 	}

@@ -1,0 +1,76 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/webhook"
+)
+
+// BenchmarkIntakeWebhooks measures, in one run on one platform, intake with
+// no webhook subscription (subs=0) and with ten subscriptions of the whole
+// district to a local receiver that acknowledges at once (subs=10), and the
+// deliveries per second of the background loop: every report makes one
+// event per subscription, delivered while intake goes on; the figure counts
+// from the first report until the outbox is empty. Run with -count to
+// alternate the two on the growing database.
+func BenchmarkIntakeWebhooks(b *testing.B) {
+	e := startPlatform(b)
+	ctx := context.Background()
+	var got atomic.Int64
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rcv.Close()
+	system := cases.Actor{Role: cases.RoleSystem, Name: "基准测试"}
+	var ids []string
+	b.Run("subs=0", func(b *testing.B) { driveIntake(b, e) })
+	for i := range 10 {
+		_, sub, err := e.p.Service.CreateSubscription(ctx, system, webhook.Input{Name: fmt.Sprintf("基准接收方%d", i), URL: rcv.URL,
+			Events: []string{webhook.All}, RegionCode: "500103"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, sub.ID)
+	}
+	defer func() {
+		for _, id := range ids {
+			e.p.Service.DeleteSubscription(ctx, system, id)
+		}
+	}()
+	b.Run("subs=10", func(b *testing.B) {
+		before := got.Load()
+		start := time.Now()
+		driveIntake(b, e)
+		// Until every event of these reports is delivered.
+		for {
+			counts, err := e.p.DB.OutboxCounts(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			left := 0
+			for _, n := range counts {
+				left += n
+			}
+			if left == 0 {
+				break
+			}
+			if time.Since(start) > 10*time.Minute {
+				b.Fatalf("%d events still queued", left)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		n := got.Load() - before
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "deliveries/s")
+		b.ReportMetric(float64(n)/float64(b.N), "deliveries/report")
+	})
+}
