@@ -22,6 +22,7 @@ var copyTables = []string{
 	"enterprises", "enterprise_members", "enterprise_services", "enterprise_requests", "enterprise_classes", "class_attendance",
 	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",
 	"device_kinds", "devices", "sensor_rules", "sensor_rule_versions", "readings", "reading_aggs", "reading_rejects", "sensor_incidents",
+	"operations", "operation_areas", "operation_tasks", "operation_events",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:
