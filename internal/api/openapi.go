@@ -28,7 +28,7 @@ var schemas = map[string]any{
 	})}),
 	"Point": obj(map[string]any{"lng": num(), "lat": num()}),
 	"Report": obj(map[string]any{
-		"source":   enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311"),
+		"source":   enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311", "operation"),
 		"reporter": obj(map[string]any{"name": str(""), "phone": str("")}),
 		"point":    ref("Point"), "address": str(""), "category": str("category code"),
 		"severity": enum("normal", "urgent", "critical"), "description": str("up to 4000 characters"),

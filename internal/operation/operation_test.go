@@ -180,7 +180,7 @@ func TestReport(t *testing.T) {
 	if r.Areas[1].RestoreMinutes != 0 || r.Areas[1].Alerts != 0 {
 		t.Errorf("bayi %+v", r.Areas[1])
 	}
-	if r.Alerts[0].Level != Yellow || r.Timeline[0].Text != "a" {
+	if r.Alerts[0].Level != Yellow || len(r.Timeline) != 4 || r.Timeline[0].Text != "a" || r.Timeline[1].Text != "解放碑广场黄色预警告警" || r.Timeline[3].Text != "b" {
 		t.Errorf("not in time order: %+v %+v", r.Alerts, r.Timeline)
 	}
 	if len(r.Tasks) != 3 || r.Tasks[0].ID != "clean" || !r.Tasks[0].OnTime || r.Tasks[0].Minutes != 11 ||

@@ -205,6 +205,21 @@ type Report struct {
 func BuildReport(o Operation, states map[string]AreaState, runs map[string]TaskRun, alerts []Alert, events []Event) Report {
 	r := Report{Operation: o, Alerts: append([]Alert{}, alerts...), Timeline: append([]Event{}, events...)}
 	sort.SliceStable(r.Alerts, func(i, j int) bool { return r.Alerts[i].OpenedAt.Before(r.Alerts[j].OpenedAt) })
+	names := map[string]string{}
+	for _, a := range o.Areas {
+		names[a.Key] = a.Name
+	}
+	for _, al := range r.Alerts {
+		what := names[al.Area] + al.Level.Label() + "告警"
+		if al.CaseNumber != "" {
+			what += "，立案" + al.CaseNumber
+		}
+		r.Timeline = append(r.Timeline, Event{At: al.OpenedAt, Kind: "alert", Area: al.Area, CaseID: al.CaseID, Text: what})
+		if !al.ClearedAt.IsZero() {
+			r.Timeline = append(r.Timeline, Event{At: al.ClearedAt, Kind: "alert_cleared", Area: al.Area, CaseID: al.CaseID,
+				Text: names[al.Area] + al.Level.Label() + "解除"})
+		}
+	}
 	sort.SliceStable(r.Timeline, func(i, j int) bool { return r.Timeline[i].At.Before(r.Timeline[j].At) })
 	for _, a := range o.Areas {
 		st := states[a.Key]
