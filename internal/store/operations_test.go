@@ -129,7 +129,10 @@ func TestOperationStore(t *testing.T) {
 		}
 		var once [2]bool
 		for i := range once {
-			if err := db.Write(ctx, func(tx *Tx) (err error) { once[i], err = tx.RestoreArea(ctx, "OP1", "jfb-square", at.Add(9*time.Minute)); return }); err != nil {
+			if err := db.Write(ctx, func(tx *Tx) (err error) {
+				once[i], err = tx.RestoreArea(ctx, "OP1", "jfb-square", at.Add(9*time.Minute))
+				return
+			}); err != nil {
 				t.Fatal(err)
 			}
 		}
