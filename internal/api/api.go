@@ -161,6 +161,13 @@ func init() {
 		{"GET", "/api/v1/sensor-rules", signed, (*API).listSensorRules, "The sensor rules in force (threshold with hysteresis, rate, area sum, silence)"},
 		{"PUT", "/api/v1/sensor-rules/{id}", admin, (*API).putSensorRule, "Save a new version of a sensor rule (version: the one you saw, 0 for a new rule; district-wide administrators; audited)"},
 		{"GET", "/api/v1/sensor-rules/{id}/versions", signed, (*API).sensorRuleVersions, "Every saved version of a sensor rule, newest first"},
+		{"GET", "/api/v1/operations", signed, (*API).listOperations, "Big-event operations (大型活动) in the caller's sight, latest first"},
+		{"POST", "/api/v1/operations", signed, (*API).saveOperation, "Plan an operation: time window, areas (GeoJSON polygons, each with the sensor area of its crowd counters, yellow and red crowd thresholds, people on duty), prepared tasks released at a moment or when their area goes red (commanders; the operation is their center's, its tasks released in their name)"},
+		{"GET", "/api/v1/operations/{id}", signed, (*API).operationBoard, "An operation's board: crowd per area against its thresholds, alerts and their cases, prepared tasks with their release and clocks, people on duty, restoration times"},
+		{"PUT", "/api/v1/operations/{id}", signed, (*API).saveOperation, "Save the next version of an operation (version: the one you saw; 409 if it changed; released tasks keep their record)"},
+		{"GET", "/api/v1/operations/{id}/tasks", signed, (*API).operationTasks, "The release status of an operation's prepared tasks, each with its case and the unit's handling deadline"},
+		{"GET", "/api/v1/operations/{id}/report", signed, (*API).operationReport, "The after-event report: timeline, peak crowd per area, alerts, tasks and their times, restoration time per area"},
+		{"GET", "/api/v1/operations/{id}/live", signed, (*API).operationLive, "The operation's board live, as server-sent events: a board event (the board's JSON) whenever it changes, looked at every second"},
 		{"GET", "/api/v1/incidents", signed, (*API).listIncidents, "Sensor incidents, newest first, each with its case (?state=open|cleared&rule=&before=&limit=)"},
 	}
 }

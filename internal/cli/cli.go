@@ -254,6 +254,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 				p.Close(context.Background())
 				return fmt.Errorf("load demo sensors: %w", err)
 			}
+			// S3: the 2024 New Year's Eve operation at 解放碑
+			// ('zhizhi simulate operation' replays it).
+			if err := demo.LoadOperation(ctx, p.Service); err != nil {
+				p.Close(context.Background())
+				return fmt.Errorf("load demo operation: %w", err)
+			}
 			fmt.Fprintf(stdout, "演示数据已载入（%.1f 秒）\n", time.Since(start).Seconds())
 		}
 		accounts = demo.Accounts()
