@@ -108,7 +108,7 @@ var schemas = map[string]any{
 		"update_minutes": map[string]any{"type": "integer"}, "category": str("the case's category"),
 		"severity": enum("normal", "urgent", "critical"), "active": map[string]any{"type": "boolean"},
 	}),
-	"Operation": obj(map[string]any{
+	"OperationInput": obj(map[string]any{
 		"id": str("new: optional, 1–24 letters, digits, _ . -"), "version": map[string]any{"type": "integer", "description": "0 for a new operation; else the version you saw (409 if it changed)"},
 		"name": str(""), "start": str("RFC 3339"), "end": str("RFC 3339, after start, at most 14 days later"),
 		"kind": str("the crowd counters' device kind"), "alert_category": str("the category of the alert cases (no required questions)"),
@@ -166,8 +166,8 @@ var requestBodies = map[string]string{
 	"PUT /api/v1/device-kinds/{code}":              "DeviceKind",
 	"PUT /api/v1/sensor-rules/{id}":                "SensorRule",
 	"POST /api/v1/readings":                        "Readings",
-	"POST /api/v1/operations":                      "Operation",
-	"PUT /api/v1/operations/{id}":                  "Operation",
+	"POST /api/v1/operations":                      "OperationInput",
+	"PUT /api/v1/operations/{id}":                  "OperationInput",
 }
 
 // queryParams documents the query parameters of each route.
@@ -321,7 +321,7 @@ var responses = map[string]response{
 	"PUT /api/v1/operations/{id}":                    {200, operation.Operation{}, ""},
 	"GET /api/v1/operations/{id}":                    {200, service.OperationBoard{}, ""},
 	"GET /api/v1/operations/{id}/tasks":              {200, listOf[service.BoardTask](), ""},
-	"GET /api/v1/operations/{id}/report":             {200, operation.Report{}, ""},
+	"GET /api/v1/operations/{id}/report":             {200, operation.EventReport{}, ""},
 	"GET /api/v1/operations/{id}/live":               {200, nil, "text/event-stream"},
 	"PUT /api/v1/device-kinds/{code}":                {200, sensors.Kind{}, ""},
 	"GET /api/v1/devices":                            {200, listOf[store.DeviceRow](), ""},

@@ -191,8 +191,8 @@ type TaskReport struct {
 	OnTime  bool    `json:"on_time"` // done within its limit
 }
 
-// Report is the after-event report.
-type Report struct {
+// EventReport is the after-event report.
+type EventReport struct {
 	Operation Operation    `json:"operation"`
 	Areas     []AreaReport `json:"areas"`
 	Alerts    []Alert      `json:"alerts"`
@@ -202,8 +202,8 @@ type Report struct {
 
 // BuildReport computes the after-event report from the areas' states, the
 // tasks' runs, the alerts and the recorded events.
-func BuildReport(o Operation, states map[string]AreaState, runs map[string]TaskRun, alerts []Alert, events []Event) Report {
-	r := Report{Operation: o, Alerts: append([]Alert{}, alerts...), Timeline: append([]Event{}, events...)}
+func BuildReport(o Operation, states map[string]AreaState, runs map[string]TaskRun, alerts []Alert, events []Event) EventReport {
+	r := EventReport{Operation: o, Alerts: append([]Alert{}, alerts...), Timeline: append([]Event{}, events...)}
 	sort.SliceStable(r.Alerts, func(i, j int) bool { return r.Alerts[i].OpenedAt.Before(r.Alerts[j].OpenedAt) })
 	names := map[string]string{}
 	for _, a := range o.Areas {

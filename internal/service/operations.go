@@ -407,26 +407,26 @@ func (s *Service) OperationTasks(ctx context.Context, actor cases.Actor, opID st
 }
 
 // OperationReport is the after-event report.
-func (s *Service) OperationReport(ctx context.Context, actor cases.Actor, opID string) (operation.Report, error) {
+func (s *Service) OperationReport(ctx context.Context, actor cases.Actor, opID string) (operation.EventReport, error) {
 	op, err := s.Operation(ctx, actor, opID)
 	if err != nil {
-		return operation.Report{}, err
+		return operation.EventReport{}, err
 	}
 	states, err := s.db.OperationAreas(ctx, op.ID)
 	if err != nil {
-		return operation.Report{}, err
+		return operation.EventReport{}, err
 	}
 	runs, err := s.db.OperationTasks(ctx, op.ID)
 	if err != nil {
-		return operation.Report{}, err
+		return operation.EventReport{}, err
 	}
 	alerts, err := s.operationAlerts(ctx, op)
 	if err != nil {
-		return operation.Report{}, err
+		return operation.EventReport{}, err
 	}
 	events, err := s.db.OperationEvents(ctx, op.ID)
 	if err != nil {
-		return operation.Report{}, err
+		return operation.EventReport{}, err
 	}
 	return operation.BuildReport(op, states, runs, alerts, events), nil
 }
