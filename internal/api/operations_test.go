@@ -32,7 +32,7 @@ func apiOperation(id string) map[string]any {
 		"id": id, "name": "API测试活动", "start": "2030-01-01T20:00:00+08:00", "end": "2030-01-02T02:00:00+08:00",
 		"kind": "crowd", "alert_category": "AQ10",
 		"areas": []map[string]any{{"key": "api-sq", "name": "广场",
-			"shape":  map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{106.574, 29.555}, {106.579, 29.555}, {106.579, 29.558}, {106.574, 29.555}}}},
+			"shape":  map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{106.5792, 29.5548}, {106.5832, 29.5548}, {106.5832, 29.5578}, {106.5792, 29.5578}, {106.5792, 29.5548}}}},
 			"yellow": 100, "red": 200, "duty": []map[string]any{{"name": "张三", "role": "现场指挥", "phone": "13800000000"}}}},
 		"tasks": []map[string]any{{"id": "clean", "area": "api-sq", "title": "清扫", "category": "MS03", "unit": "cg", "at": "2030-01-02T00:05:00+08:00", "limit_minutes": 15}},
 	}
@@ -99,6 +99,12 @@ func TestOperationAPI(t *testing.T) {
 		if st != 400 || !strings.Contains(string(out), `"field":"`+field+`"`) {
 			t.Errorf("%s: %d %.400s", field, st, out)
 		}
+	}
+	// An area outside the commander's street (another street's grids).
+	far := apiOperation("api-bad")
+	far["areas"].([]map[string]any)[0]["shape"] = map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{106.5745, 29.5555}, {106.5785, 29.5555}, {106.5785, 29.5585}, {106.5745, 29.5585}, {106.5745, 29.5555}}}}
+	if st, out := call(t, tok, "POST", "/api/v1/operations", far); st != 400 || !strings.Contains(string(out), `"field":"areas[0].shape"`) {
+		t.Errorf("area outside the street: %d %.300s", st, out)
 	}
 	if st, _ := call(t, tok, "GET", "/api/v1/operations/api-bad", nil); st != 404 {
 		t.Errorf("a refused operation was stored: %d", st)

@@ -42,7 +42,8 @@ commands:
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   search    write every case's search text again and rebuild the text index (search rebuild -db …)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
-  simulate  publish realistic sensor readings of the registered devices to the MQTT broker (simulate sensors -mqtt tcp://… [-register 3000])
+  simulate  publish realistic sensor readings of the registered devices to the MQTT broker (simulate sensors -mqtt tcp://… [-register 3000]);
+            replay the 2024 New Year's Eve at 解放碑 now, compressed (simulate operation -mqtt tcp://… [-speed 60])
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand. Asking a command for its flags (-h, -help) is

@@ -40,7 +40,7 @@ func NYEOperation(start time.Time, speed float64) operation.Operation {
 	return operation.Operation{
 		ID: NYEOperationID, Name: "2024跨年夜解放碑", Start: start, End: at(6 * time.Hour), Kind: "crowd", AlertCategory: "AQ10",
 		Areas: []operation.Area{{
-			Key: JFBSquare, Name: "解放碑广场及步行街", Shape: rect(106.5740, 29.5552, 106.5790, 29.5588), Yellow: 100000, Red: 140000,
+			Key: JFBSquare, Name: "解放碑广场及步行街", Shape: rect(106.5792, 29.5548, 106.5832, 29.5578), Yellow: 100000, Red: 140000,
 			Duty: []operation.Duty{
 				{Unit: "ga", Name: "刘建国", Role: "现场指挥（公安）", Phone: "023-63751110"},
 				{Unit: "cg", Name: "陈晓峰", Role: "环卫保洁", Phone: "023-63752200"},
@@ -92,4 +92,18 @@ func LoadOperation(ctx context.Context, svc *service.Service) error {
 		return nil // stored before
 	}
 	return err
+}
+
+// ReplayOperation plans a copy of the New Year's Eve operation starting at
+// start, its evening compressed speed times, named after the moment (so
+// each replay has its own record and report).
+func ReplayOperation(ctx context.Context, svc *service.Service, start time.Time, speed float64) (operation.Operation, error) {
+	a, err := svc.DB().AccountByUsername(ctx, "jfb_zhihui")
+	if err != nil {
+		return operation.Operation{}, fmt.Errorf("demo operation: %w", err)
+	}
+	op := NYEOperation(start, speed)
+	op.ID = "nye-replay-" + start.In(cst).Format("0102-150405")
+	op.Name += "（回放 " + start.In(cst).Format("01-02 15:04") + "）"
+	return svc.SaveOperation(ctx, svc.ActorOf(a), op)
 }

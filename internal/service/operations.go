@@ -138,6 +138,16 @@ func (s *Service) SaveOperation(ctx context.Context, actor cases.Actor, op opera
 		}
 	}
 	for i, a := range op.Areas {
+		// Its tasks' cases are placed at the area's centre and handled in
+		// the commander's name: the area must lie in the center's region.
+		if len(a.Shape) > 0 && a.Shape.Validate() == nil {
+			c := a.Shape.Centroid()
+			code, ok := s.Locate(c)
+			path, _ := s.RegionPath(code)
+			if !ok || !strings.HasPrefix(path, op.RegionPath) {
+				f.Add(fmt.Sprintf("areas[%d].shape", i), "区域不在本指挥中心的辖区内")
+			}
+		}
 		for j, d := range a.Duty {
 			if d.Unit != "" {
 				if _, ok := s.Unit(d.Unit); !ok {
@@ -236,6 +246,22 @@ func (s *Service) syncOperationRules(ctx context.Context, op operation.Operation
 	for _, r := range save {
 		if _, err := s.saveSensorRule(ctx, cases.System, r); err != nil && !apperr.Is(err, apperr.Conflict) {
 			return fmt.Errorf("operation %s rule %s: %w", op.ID, r.ID, err)
+		}
+	}
+	// Rules saved by another process on the same SQLite file (a replay's
+	// simulator) reach no listener: the node's engine is reloaded when it
+	// does not run the rules the database has.
+	if st := s.sens.Load(); st != nil && len(save) == 0 {
+		st.mu.Lock()
+		stale := false
+		for _, r := range want {
+			if have, ok := byID[r.ID]; ok && st.rules[r.ID] != have {
+				stale = true
+			}
+		}
+		st.mu.Unlock()
+		if stale {
+			return s.reloadSensors(ctx)
 		}
 	}
 	return nil
