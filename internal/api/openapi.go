@@ -13,6 +13,7 @@ import (
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/gridwork"
 	"zhizhi/internal/leaders"
+	"zhizhi/internal/operation"
 	"zhizhi/internal/sensors"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
@@ -47,7 +48,7 @@ var schemas = map[string]any{
 		"at": str("when the visit was made, RFC 3339 (default now)"), "note": str("the visit's note"),
 	}),
 	"Report": obj(map[string]any{
-		"source":   enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311"),
+		"source":   enum("patrol", "resident", "enterprise", "hotline", "sensor", "visit", "open311", "operation"),
 		"reporter": obj(map[string]any{"name": str(""), "phone": str("")}),
 		"point":    ref("Point"), "address": str(""), "category": str("category code"),
 		"severity": enum("normal", "urgent", "critical"), "description": str("up to 4000 characters"),
@@ -126,6 +127,23 @@ var schemas = map[string]any{
 		"update_minutes": map[string]any{"type": "integer"}, "category": str("the case's category"),
 		"severity": enum("normal", "urgent", "critical"), "active": map[string]any{"type": "boolean"},
 	}),
+	"OperationInput": obj(map[string]any{
+		"id": str("new: optional, 1–24 letters, digits, _ . -"), "version": map[string]any{"type": "integer", "description": "0 for a new operation; else the version you saw (409 if it changed)"},
+		"name": str(""), "start": str("RFC 3339"), "end": str("RFC 3339, after start, at most 14 days later"),
+		"kind": str("the crowd counters' device kind"), "alert_category": str("the category of the alert cases (no required questions)"),
+		"areas": arr(obj(map[string]any{
+			"key": str("the devices' area (1–24 letters, digits, _ . -)"), "name": str(""),
+			"shape":  map[string]any{"type": "object", "description": "GeoJSON Polygon or MultiPolygon geometry"},
+			"yellow": num(), "red": map[string]any{"type": "number", "description": "above yellow"},
+			"duty": arr(obj(map[string]any{"unit": str("unit ID"), "name": str(""), "role": str(""), "phone": str("")})),
+		})),
+		"tasks": arr(obj(map[string]any{
+			"id": str("1–24 letters, digits, _ . -"), "area": str("an area's key"), "title": str(""), "description": str(""),
+			"category": str("the case's category"), "unit": str("the unit it is dispatched to"),
+			"at": str("RFC 3339, within the window (empty for a triggered task)"), "trigger": enum("", "red"),
+			"limit_minutes": map[string]any{"type": "integer", "description": "the unit's limit to sign and handle, 1–1440"},
+		})),
+	}),
 	"Readings": arr(obj(map[string]any{
 		"device": str("device ID"), "kind": str("device kind"), "value": num(),
 		"at": map[string]any{"description": "RFC 3339 time, or milliseconds since the epoch"},
@@ -171,6 +189,8 @@ var requestBodies = map[string]string{
 	"PUT /api/v1/webhooks/{id}":                    "WebhookInput",
 	"POST /api/v1/hotline/orders":                  "HotlineOrder",
 	"POST /api/v1/hotline/orders/{number}/visit":   "HotlineVisit",
+	"POST /api/v1/operations":                      "OperationInput",
+	"PUT /api/v1/operations/{id}":                  "OperationInput",
 }
 
 // queryParams documents the query parameters of each route.
@@ -320,6 +340,13 @@ var responses = map[string]response{
 	"POST /api/v1/messages/{id}/actions":             {200, gridwork.Message{}, ""},
 	"POST /api/v1/readings":                          {200, service.IngestResult{}, ""},
 	"GET /api/v1/device-kinds":                       {200, listOf[sensors.Kind](), ""},
+	"GET /api/v1/operations":                         {200, listOf[operation.Operation](), ""},
+	"POST /api/v1/operations":                        {201, operation.Operation{}, ""},
+	"PUT /api/v1/operations/{id}":                    {200, operation.Operation{}, ""},
+	"GET /api/v1/operations/{id}":                    {200, service.OperationBoard{}, ""},
+	"GET /api/v1/operations/{id}/tasks":              {200, listOf[service.BoardTask](), ""},
+	"GET /api/v1/operations/{id}/report":             {200, operation.EventReport{}, ""},
+	"GET /api/v1/operations/{id}/live":               {200, nil, "text/event-stream"},
 	"PUT /api/v1/device-kinds/{code}":                {200, sensors.Kind{}, ""},
 	"GET /api/v1/devices":                            {200, listOf[store.DeviceRow](), ""},
 	"GET /api/v1/devices/{id}":                       {200, service.DeviceView{}, ""},

@@ -546,6 +546,15 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 		"GET /api/v1/sensor-rules":               own("the rules in force: the district's configuration, read by every commander"),
 		"GET /api/v1/sensor-rules/{id}/versions": own("a rule's versions: the district's configuration"),
 		"GET /api/v1/incidents":                  listing("/api/v1/incidents"),
+		// Operations: a center's, seen from its region and above (and below:
+		// a district's operation covers its streets).
+		"GET /api/v1/operations":             listing("/api/v1/operations"),
+		"POST /api/v1/operations":            probedBy("TestOperationAPI"),
+		"GET /api/v1/operations/{id}":        probedBy("TestOperationAPI"),
+		"PUT /api/v1/operations/{id}":        probedBy("TestOperationAPI"),
+		"GET /api/v1/operations/{id}/tasks":  probedBy("TestOperationAPI"),
+		"GET /api/v1/operations/{id}/report": probedBy("TestOperationAPI"),
+		"GET /api/v1/operations/{id}/live":   probedBy("TestOperationAPI"),
 	}
 	for route, acc := range api.RouteAccess() {
 		if acc != "signed" {

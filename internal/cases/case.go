@@ -91,10 +91,11 @@ const (
 	SourceSensor     Source = "sensor"     // 感知设备
 	SourceVisit      Source = "visit"      // 领导现场办公
 	SourceOpen311    Source = "open311"    // 第三方应用
+	SourceOperation  Source = "operation"  // 大型活动的预置任务
 )
 
 // Sources lists every source.
-var Sources = []Source{SourcePatrol, SourceResident, SourceEnterprise, SourceHotline, SourceSensor, SourceVisit, SourceOpen311}
+var Sources = []Source{SourcePatrol, SourceResident, SourceEnterprise, SourceHotline, SourceSensor, SourceVisit, SourceOpen311, SourceOperation}
 
 // Label is the source's Chinese name.
 func (s Source) Label() string {
@@ -113,6 +114,8 @@ func (s Source) Label() string {
 		return "现场办公"
 	case SourceOpen311:
 		return "第三方应用"
+	case SourceOperation:
+		return "大型活动"
 	}
 	return string(s)
 }

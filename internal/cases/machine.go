@@ -266,6 +266,7 @@ type Command struct {
 	Parent    string       `json:"-"`                      // escalate: the next center's path; hand_down: the center below (set by the service)
 	Place     *Placement   `json:"-"`                      // place: where the service placed Point
 	Rule      *RouteRule   `json:"-"`                      // dispatch, redispatch: the library entry checked by the service
+	TaskLimit sla.Limit    `json:"-"`                      // dispatch: a prepared task's own limit for signing and handling (set by the service, operations)
 
 	Kind          WhistleKind   `json:"kind,omitempty"`           // whistle: street, enterprise or grid (default by role)
 	Parties       []PartyRef    `json:"parties,omitempty"`        // whistle: the units or people summoned

@@ -60,7 +60,7 @@ var reportSources = map[Role][]Source{
 	RoleGridChief:  {SourcePatrol, SourceResident, SourceHotline},
 	RoleHead:       {SourcePatrol},
 	RoleCommunity:  {SourcePatrol, SourceResident, SourceHotline},
-	RoleCommander:  {SourceHotline, SourceResident, SourcePatrol, SourceVisit, SourceEnterprise},
+	RoleCommander:  {SourceHotline, SourceResident, SourcePatrol, SourceVisit, SourceEnterprise, SourceOperation},
 	RoleLeader:     {SourceVisit},
 	RoleEnterprise: {SourceEnterprise},
 	RoleResident:   {SourceResident},

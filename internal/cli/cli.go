@@ -42,7 +42,8 @@ commands:
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   search    write every case's search text again and rebuild the text index (search rebuild -db …)
   bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
-  simulate  publish realistic sensor readings of the registered devices to the MQTT broker (simulate sensors -mqtt tcp://… [-register 3000])
+  simulate  publish realistic sensor readings of the registered devices to the MQTT broker (simulate sensors -mqtt tcp://… [-register 3000]);
+            replay the 2024 New Year's Eve at 解放碑 now, compressed (simulate operation -mqtt tcp://… [-speed 60])
 Run 'zhizhi <command> -h' for the flags of a command.`
 
 // Run runs one subcommand. Asking a command for its flags (-h, -help) is
@@ -259,6 +260,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 			if _, err := demo.LoadSensors(ctx, p.Service, *devices, 1); err != nil {
 				p.Close(context.Background())
 				return fmt.Errorf("load demo sensors: %w", err)
+			}
+			// S3: the 2024 New Year's Eve operation at 解放碑
+			// ('zhizhi simulate operation' replays it).
+			if err := demo.LoadOperation(ctx, p.Service); err != nil {
+				p.Close(context.Background())
+				return fmt.Errorf("load demo operation: %w", err)
 			}
 			fmt.Fprintf(stdout, "演示数据已载入（%.1f 秒）\n", time.Since(start).Seconds())
 		}

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,8 +28,11 @@ import (
 // stopped (or for a while); -register N first registers the demo's device
 // kinds, N devices over the demo's grids and the demo's rules.
 func simulate(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "operation" {
+		return simulateOperation(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "sensors" {
-		return errors.New("usage: zhizhi simulate sensors [flags]")
+		return errors.New("usage: zhizhi simulate sensors|operation [flags]")
 	}
 	fs := flag.NewFlagSet("simulate sensors", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -148,6 +153,86 @@ func simulate(args []string, stdout, stderr io.Writer) error {
 			if time.Since(report) >= 10*time.Second {
 				fmt.Fprintf(stdout, "published %.0f readings\n", sent)
 				report = time.Now()
+			}
+		}
+	}
+}
+
+// simulateOperation replays the demo's New Year's Eve at 解放碑 (S3) now:
+// it plans a copy of the operation starting in a few seconds, its evening
+// compressed -speed times (60: the six hours in six minutes, the 00:05
+// tasks released about four minutes in; their 15-minute limits stay real),
+// and publishes the evening's crowd curve for the counters of its area
+// (peaking at -peak people in all) to the broker every second until the
+// window ends. A node serving with -mqtt takes the readings; its
+// operation loop raises the alerts and releases the tasks.
+func simulateOperation(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate operation", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", env("ZHIZHI_DB", "zhizhi.db"), "SQLite file or postgres:// URL of the demo installation (ZHIZHI_DB)")
+	broker := fs.String("mqtt", env("ZHIZHI_MQTT", "tcp://127.0.0.1:1883"), "MQTT broker (ZHIZHI_MQTT)")
+	prefix := fs.String("prefix", env("ZHIZHI_MQTT_PREFIX", "zhizhi/readings"), "topic prefix (ZHIZHI_MQTT_PREFIX)")
+	speed := fs.Float64("speed", 60, "how many times faster than the real evening (1 to 3600)")
+	peak := fs.Float64("peak", 150000, "the crowd in the area at the countdown")
+	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *speed < 1 || *speed > 3600 {
+		return fmt.Errorf("-speed %v: must be between 1 and 3600", *speed)
+	}
+	if *peak <= 0 {
+		return fmt.Errorf("-peak %v: must be above 0", *peak)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := store.Open(ctx, *db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	svc, err := service.New(ctx, d, service.Config{DefaultCenter: demo.District})
+	if err != nil {
+		return err
+	}
+	start := time.Now().Add(10 * time.Second).Truncate(time.Second)
+	op, err := demo.ReplayOperation(ctx, svc, start, *speed)
+	if err != nil {
+		return fmt.Errorf("plan the replay: %w", err)
+	}
+	rows, err := d.Devices(ctx, store.DeviceFilter{Kind: op.Kind, Area: op.Areas[0].Key})
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("no %s counters in area %s: load the demo first", op.Kind, op.Areas[0].Key)
+	}
+	host, _ := os.Hostname()
+	pub, err := ingest.NewPublisher(*broker, fmt.Sprintf("zhizhi-op-%s-%d", host, os.Getpid()), *prefix)
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	fmt.Fprintf(stdout, "replaying %s as operation %s (%s to %s), %d counters, %gx\n", op.Name, op.ID,
+		op.Start.Format(time.TimeOnly), op.End.Format(time.TimeOnly), len(rows), *speed)
+	rnd := rand.New(rand.NewPCG(*seed, 3))
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	each := *peak / float64(len(rows))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			if now.After(op.End) {
+				fmt.Fprintln(stdout, "the replayed evening is over")
+				return nil
+			}
+			share := demo.NYECrowd(time.Duration(float64(now.Sub(op.Start)) * *speed))
+			for _, r := range rows {
+				v := math.Round(each * share * (1 + 0.03*rnd.NormFloat64()))
+				body, _ := json.Marshal(map[string]any{"value": math.Max(0, v), "at": now.UnixMilli()})
+				pub.Publish(r.Kind, r.ID, body)
 			}
 		}
 	}

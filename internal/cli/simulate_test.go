@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/ingest"
 	"zhizhi/internal/server"
@@ -94,5 +95,82 @@ func TestSimulateSensorsMQTT(t *testing.T) {
 	}
 	if err := Run([]string{"simulate", "cars"}, &out, &errOut); err == nil {
 		t.Error("simulate cars was taken")
+	}
+}
+
+// TestSimulateOperationMQTT: 'zhizhi simulate operation' replays New
+// Year's Eve at 解放碑 compressed 3600 times (the evening in six seconds)
+// through Mosquitto to a serving node: the crowd goes red and raises its
+// alert case, the red-triggered diversion and the 00:05 tasks are released
+// as dispatched cases. Skipped without a broker unless ZHIZHI_TEST_MQTT
+// names it.
+func TestSimulateOperationMQTT(t *testing.T) {
+	addr := os.Getenv("ZHIZHI_TEST_MQTT")
+	required := addr != ""
+	if addr == "" {
+		addr = "127.0.0.1:1883"
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err != nil {
+		if required {
+			t.Fatalf("ZHIZHI_TEST_MQTT=%s: %v", addr, err)
+		}
+		t.Skipf("no MQTT broker at %s", addr)
+	} else {
+		c.Close()
+	}
+	var rb [5]byte
+	rand.Read(rb[:])
+	prefix := "zt" + hex.EncodeToString(rb[:]) + "/readings"
+	dir := t.TempDir()
+	db := filepath.Join(dir, "z.db")
+	ctx := context.Background()
+	p, err := server.Open(ctx, server.Config{DB: db, DataDir: dir, Addr: "127.0.0.1:0", DefaultCenter: demo.District, SweepEvery: 300 * time.Millisecond,
+		MQTT: ingest.Config{Broker: "tcp://" + addr, ClientID: "zt-node-" + hex.EncodeToString(rb[:]), Prefix: prefix, Group: "g" + hex.EncodeToString(rb[:])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	t.Cleanup(func() { ingest.ForgetSessions("tcp://"+addr, "zt-node-"+hex.EncodeToString(rb[:]), 0) })
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.LoadSensors(ctx, p.Service, 100, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := Run([]string{"simulate", "operation", "-db", db, "-mqtt", "tcp://" + addr, "-prefix", prefix, "-speed", "3600", "-seed", "3"}, &out, &errOut); err != nil {
+		t.Fatalf("simulate: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "40 counters") || !strings.Contains(out.String(), "over") {
+		t.Errorf("output %q", out.String())
+	}
+	ops, err := p.DB.Operations(ctx, time.Time{})
+	if err != nil || len(ops) != 1 || !strings.HasPrefix(ops[0].ID, "nye-replay-") {
+		t.Fatalf("operations %+v %v", ops, err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		runs, _ := p.DB.OperationTasks(ctx, ops[0].ID)
+		areas, _ := p.DB.OperationAreas(ctx, ops[0].ID)
+		n := 0
+		for _, r := range runs {
+			if r.State == "dispatched" {
+				n++
+			}
+		}
+		if n == 3 && areas[demo.JFBSquare].Peak >= 140000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tasks %+v, areas %+v", runs, areas)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	rep, err := p.Service.OperationReport(ctx, cases.System, ops[0].ID)
+	if err != nil || len(rep.Alerts) < 2 || rep.Alerts[0].CaseID == "" {
+		t.Errorf("alerts %+v %v", rep.Alerts, err)
 	}
 }

@@ -73,9 +73,10 @@ func LoadSensors(ctx context.Context, svc *service.Service, n int, seed uint64) 
 		var p geo.Point
 		area := ""
 		if i < 40 {
-			// Around 解放碑's square.
+			// Around 解放碑's square (inside the demo's 解放碑街道, whose
+			// grids are synthesized east of the real square).
 			k = SensorKinds[0]
-			p = geo.Point{Lng: 106.5765 + 0.004*(rnd.Float64()-0.5), Lat: 29.5570 + 0.003*(rnd.Float64()-0.5)}
+			p = geo.Point{Lng: 106.5812 + 0.003*(rnd.Float64()-0.5), Lat: 29.5563 + 0.002*(rnd.Float64()-0.5)}
 			area = JFBSquare
 		} else {
 			k = SensorKinds[rnd.IntN(len(SensorKinds))]

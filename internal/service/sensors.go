@@ -343,6 +343,12 @@ func (s *Service) SaveSensorRule(ctx context.Context, actor cases.Actor, r senso
 	if err := requireDistrictWide(actor, "感知规则"); err != nil {
 		return r, err
 	}
+	return s.saveSensorRule(ctx, actor, r)
+}
+
+// saveSensorRule is SaveSensorRule once the actor may (an operation's
+// alert rules are saved by the operation's write path, operations.go).
+func (s *Service) saveSensorRule(ctx context.Context, actor cases.Actor, r sensors.Rule) (sensors.Rule, error) {
 	r.Name = strings.TrimSpace(r.Name)
 	var f apperr.Fields
 	f.Merge(r.Check())
@@ -781,6 +787,9 @@ func (s *Service) RunSensors(ctx context.Context, set SensorSettings) {
 		}
 		if err := s.SensorTick(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("sensor tick", "err", err)
+		}
+		if err := s.OperationTick(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("operation tick", "err", err)
 		}
 		if now := s.Now(); now.Sub(pruned) > time.Hour {
 			if _, err := s.db.PruneReadings(ctx, now, set.Retention); err != nil && ctx.Err() == nil {

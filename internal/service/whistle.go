@@ -179,5 +179,16 @@ func (s *Service) policyFor(ctx context.Context, cat cases.Category, cmd cases.C
 		}
 		p.ReportInLimits = m
 	}
+	if cmd.Action == cases.ActDispatch && cmd.TaskLimit.Amount > 0 {
+		// A prepared task of an operation (operations.go): its unit signs
+		// and handles within the task's own limit.
+		base, own := p.Limit, cmd.TaskLimit
+		p.Limit = func(stage string, sev sla.Severity) sla.Limit {
+			if stage == "sign" || stage == "handle" {
+				return own
+			}
+			return base(stage, sev)
+		}
+	}
 	return p, nil
 }

@@ -23,6 +23,7 @@ var copyTables = []string{
 	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",
 	"device_kinds", "devices", "sensor_rules", "sensor_rule_versions", "readings", "reading_aggs", "reading_rejects", "sensor_incidents",
 	"webhook_subs", "webhook_outbox", "webhook_log", "hotline_orders",
+	"operations", "operation_areas", "operation_tasks", "operation_events",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:

@@ -963,6 +963,61 @@ CREATE TABLE hotline_orders (
 );
 ALTER TABLE api_keys ADD COLUMN hotline INTEGER NOT NULL DEFAULT 0;
 `},
+	// 19: big-event operations (issue 16, S3, docs/sensors.md): the operation
+	// as a JSON document; one row per area with its crowd level, peak and
+	// restoration; one row per prepared task with its release (the
+	// conditional update of state is the claim: a task is released once
+	// over every node); the timeline.
+	19: {
+		common: `
+CREATE TABLE operations (
+	id          TEXT PRIMARY KEY,
+	name        TEXT NOT NULL,
+	starts_at   BIGINT NOT NULL,
+	ends_at     BIGINT NOT NULL,
+	region_path TEXT NOT NULL,
+	version     INTEGER NOT NULL,
+	updated_at  BIGINT NOT NULL,
+	doc         TEXT NOT NULL
+);
+CREATE INDEX operations_ends ON operations (ends_at);
+CREATE TABLE operation_areas (
+	operation_id TEXT NOT NULL,
+	area         TEXT NOT NULL,
+	level        TEXT NOT NULL DEFAULT 'green',
+	value        DOUBLE PRECISION NOT NULL DEFAULT 0,
+	since        BIGINT NOT NULL DEFAULT 0,
+	peak         DOUBLE PRECISION NOT NULL DEFAULT 0,
+	peak_at      BIGINT NOT NULL DEFAULT 0,
+	at           BIGINT NOT NULL DEFAULT 0,
+	restored_at  BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (operation_id, area)
+);
+CREATE TABLE operation_tasks (
+	operation_id  TEXT NOT NULL,
+	task_id       TEXT NOT NULL,
+	area          TEXT NOT NULL,
+	state         TEXT NOT NULL,
+	release_at    BIGINT NOT NULL DEFAULT 0,
+	case_id       TEXT NOT NULL DEFAULT '',
+	released_at   BIGINT NOT NULL DEFAULT 0,
+	dispatched_at BIGINT NOT NULL DEFAULT 0,
+	done_at       BIGINT NOT NULL DEFAULT 0,
+	error         TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (operation_id, task_id)
+);
+CREATE TABLE operation_events (
+	id           TEXT PRIMARY KEY,
+	operation_id TEXT NOT NULL,
+	at           BIGINT NOT NULL,
+	kind         TEXT NOT NULL,
+	area         TEXT NOT NULL DEFAULT '',
+	text         TEXT NOT NULL,
+	case_id      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX operation_events_op ON operation_events (operation_id, at);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -204,6 +204,10 @@ var routes = []route{
 	{"POST", "/sensors/admin/kinds", sensorAdmins, (*Console).sensorSaveKind},
 	{"POST", "/sensors/admin/rules", sensorAdmins, (*Console).sensorSaveRule},
 	{"POST", "/sensors/admin/import", sensorAdmins, (*Console).sensorImport},
+	{"GET", "/operations", commanders, (*Console).operationsList},
+	{"GET", "/operations/{id}", commanders, (*Console).operationPage},
+	{"GET", "/operations/{id}/report", commanders, (*Console).operationReport},
+	{"GET", "/operations/{id}/export", commanders, (*Console).operationExport},
 }
 
 // New builds the console over the service.
@@ -501,7 +505,7 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 	var items []navItem
 	switch a.Role {
 	case cases.RoleCommander, cases.RoleLeader, cases.RoleAdmin:
-		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/lists", Label: "清单"}, {Href: "/qiye/follow", Label: "企业服务"}, {Href: "/sensors", Label: "感知设备"}}
+		items = []navItem{{Href: "/board", Label: "一屏掌控"}, {Href: "/dashboard", Label: "数据看板"}, {Href: "/evaluation", Label: "考核排名"}, {Href: "/appeals", Label: "审核队列"}, {Href: "/held", Label: "待甄别"}, {Href: "/lists", Label: "清单"}, {Href: "/qiye/follow", Label: "企业服务"}, {Href: "/sensors", Label: "感知设备"}, {Href: "/operations", Label: "大型活动"}}
 		if a.Role == cases.RoleLeader {
 			items = append([]navItem{{Href: "/leader", Label: "包联首页"}}, items...)
 		}
