@@ -22,6 +22,7 @@ var copyTables = []string{
 	"enterprises", "enterprise_members", "enterprise_services", "enterprise_requests", "enterprise_classes", "class_attendance",
 	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",
 	"device_kinds", "devices", "sensor_rules", "sensor_rule_versions", "readings", "reading_aggs", "reading_rejects", "sensor_incidents",
+	"notify_events", "notifications", "notify_prefs", "push_subs", "notify_deliveries",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:
