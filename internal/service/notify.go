@@ -297,17 +297,31 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 			err  error
 			gone bool
 		}
+		// Targets in parallel (at most 8 at once); each target's messages
+		// one after another in the order of their events, so a resident
+		// reads "accepted" before "dispatched".
 		outs := make([]outcome, len(claimed))
+		byTarget := map[string][]int{}
+		var order []string
+		for i, d := range claimed {
+			k := string(d.Channel) + " " + d.Target
+			if byTarget[k] == nil {
+				order = append(order, k)
+			}
+			byTarget[k] = append(byTarget[k], i)
+		}
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 8)
-		for i, d := range claimed {
+		for _, k := range order {
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				gone, err := s.send(ctx, d)
-				outs[i] = outcome{d, err, gone}
+				for _, i := range byTarget[k] {
+					gone, err := s.send(ctx, claimed[i])
+					outs[i] = outcome{claimed[i], err, gone}
+				}
 			}()
 		}
 		wg.Wait()
@@ -437,8 +451,10 @@ func (s *Service) sendPush(ctx context.Context, d store.Delivery) (bool, error) 
 		urgency = webpush.UrgencyHigh
 	}
 	gw := s.gateway(ctx)
-	subscriber := "mailto:notify@zhizhi.invalid"
-	if gw.BaseURL != "" {
+	// The contact push services may use: the platform's address when it
+	// is https, otherwise an address the library sends as mailto:.
+	subscriber := "notify@zhizhi.invalid"
+	if strings.HasPrefix(gw.BaseURL, "https:") {
 		subscriber = gw.BaseURL
 	}
 	resp, err := webpush.SendNotificationWithContext(ctx, payload, &webpush.Subscription{Endpoint: sub.Endpoint,
@@ -487,14 +503,14 @@ func (s *Service) VAPIDKeys(ctx context.Context) (pub, priv string, err error) {
 	var k vapidKeys
 	err = s.db.Setting(ctx, vapidSetting, &k)
 	if errors.Is(err, store.ErrNotFound) {
-		priv, pub, err := webpush.GenerateVAPIDKeys()
-		if err != nil {
-			return "", "", err
+		fresh, ferr := newVAPIDKeys()
+		if ferr != nil {
+			return "", "", ferr
 		}
-		if err := s.db.Write(ctx, func(tx *store.Tx) error {
-			return tx.InitSetting(ctx, vapidSetting, vapidKeys{Public: pub, Private: priv})
-		}); err != nil {
-			return "", "", err
+		if werr := s.db.Write(ctx, func(tx *store.Tx) error {
+			return tx.InitSetting(ctx, vapidSetting, fresh)
+		}); werr != nil {
+			return "", "", werr
 		}
 		err = s.db.Setting(ctx, vapidSetting, &k)
 	}
@@ -503,6 +519,11 @@ func (s *Service) VAPIDKeys(ctx context.Context) (pub, priv string, err error) {
 	}
 	v.pub, v.priv = k.Public, k.Private
 	return v.pub, v.priv, nil
+}
+
+func newVAPIDKeys() (vapidKeys, error) {
+	priv, pub, err := webpush.GenerateVAPIDKeys()
+	return vapidKeys{Public: pub, Private: priv}, err
 }
 
 // gatewaySetting is where the SMS gateway's settings are kept.

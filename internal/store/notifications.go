@@ -446,7 +446,7 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dura
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
 	rows, err := t.Query(ctx, `SELECT id, event_id, account_id, channel, target, attempts, next_at, doc FROM notify_deliveries
-		WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at LIMIT $2`+lock, ms(now), limit)
+		WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at, event_id LIMIT $2`+lock, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
