@@ -6,7 +6,6 @@
 package notify
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -101,13 +100,14 @@ type Audience struct {
 	Center     string   `json:"center,omitempty"`      // the commanders whose region is this center's path
 	Grid       string   `json:"grid,omitempty"`        // the grid workers and grid chiefs of this grid's path
 	Supervisor bool     `json:"supervisor,omitempty"`  // the leaders supervising the case
+	ListOwners bool     `json:"list_owners,omitempty"` // the owners of the leaders' lists that hold the case
 	Phone      string   `json:"phone,omitempty"`       // a resident's number (SMS only)
 	Except     string   `json:"except,omitempty"`      // the account that acted: never told of its own step
 }
 
 // Empty reports whether nobody is named.
 func (a Audience) Empty() bool {
-	return len(a.Units) == 0 && len(a.Accounts) == 0 && a.Center == "" && a.Grid == "" && !a.Supervisor && a.Phone == ""
+	return len(a.Units) == 0 && len(a.Accounts) == 0 && a.Center == "" && a.Grid == "" && !a.Supervisor && !a.ListOwners && a.Phone == ""
 }
 
 // Event is one thing to tell people: written in the transaction of the
@@ -254,10 +254,14 @@ func warnEvents(c *cases.Case, s *cases.Step, mk func(Kind, bool, string, Audien
 			to.Grid = c.RegionPath
 		}
 		add(mk(kind, red, "案件"+c.Number+clockLabel(parts[1])+word, to))
+		if red {
+			add(mk(ListOverdue, false, "清单事项超期：案件"+c.Number+clockLabel(parts[1])+"已超时", Audience{ListOwners: true}))
+		}
 	case len(parts) == 3 && parts[0] == "task":
 		add(mk(kind, red, "案件"+c.Number+"本单位"+clockLabel(parts[2])+word, Audience{Units: []string{parts[1]}}))
 		if red {
 			add(mk(kind, true, "案件"+c.Number+"承办单位"+clockLabel(parts[2])+word, Audience{Center: c.CenterPath, Supervisor: true}))
+			add(mk(ListOverdue, false, "清单事项超期：案件"+c.Number+"承办单位"+clockLabel(parts[2])+"已超时", Audience{ListOwners: true}))
 		}
 	case len(parts) >= 4 && parts[0] == "whistle":
 		wid, party := parts[1], strings.Join(parts[2:len(parts)-1], ":")
@@ -317,10 +321,4 @@ func clockLabel(stage string) string {
 func Message(gridPath, gridCode string, at time.Time) Event {
 	return Event{Kind: DoorMessage, Title: "网格" + gridCode + "有新的群众留言", Link: "/m/messages", At: at,
 		To: Audience{Grid: gridPath}}
-}
-
-// Overdue is a leader's list item past its due time: the list's owner is told.
-func Overdue(owner, listID, listName, item string, at time.Time) Event {
-	return Event{Kind: ListOverdue, Urgent: false, Title: fmt.Sprintf("清单“%s”事项超期：%s", listName, item), Link: "/lists/" + listID,
-		At: at, To: Audience{Accounts: []string{owner}}}
 }

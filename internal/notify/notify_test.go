@@ -82,14 +82,15 @@ func TestFromStep(t *testing.T) {
 			[]want{{Whistled, true, Audience{Units: []string{"u-w"}, Accounts: []string{"a-h"}, Except: "actor"}}}},
 		{"yellow case clock: the center", baseCase(), step(cases.ActWarn, map[string]any{"clock": "case:dispatch", "level": "yellow"}),
 			[]want{{ClockYellow, false, Audience{Center: center, Except: "actor"}}}},
-		{"red case clock: the center and supervisors, urgent", baseCase(), step(cases.ActWarn, map[string]any{"clock": "case:accept", "level": "red"}),
-			[]want{{ClockRed, true, Audience{Center: center, Supervisor: true, Except: "actor"}}}},
+		{"red case clock: the center and supervisors, urgent; the lists' owners", baseCase(), step(cases.ActWarn, map[string]any{"clock": "case:accept", "level": "red"}),
+			[]want{{ClockRed, true, Audience{Center: center, Supervisor: true, Except: "actor"}}, {ListOverdue, false, Audience{ListOwners: true, Except: "actor"}}}},
 		{"red verify clock: also the grid", baseCase(), step(cases.ActWarn, map[string]any{"clock": "case:verify", "level": "red"}),
-			[]want{{ClockRed, true, Audience{Center: center, Grid: grid, Supervisor: true, Except: "actor"}}}},
+			[]want{{ClockRed, true, Audience{Center: center, Grid: grid, Supervisor: true, Except: "actor"}}, {ListOverdue, false, Audience{ListOwners: true, Except: "actor"}}}},
 		{"yellow task clock: the unit only", baseCase(), step(cases.ActWarn, map[string]any{"clock": "task:u-lead:handle", "level": "yellow"}),
 			[]want{{ClockYellow, false, Audience{Units: []string{"u-lead"}, Except: "actor"}}}},
 		{"red task clock: the unit, then the center and supervisors", baseCase(), step(cases.ActWarn, map[string]any{"clock": "task:u-co:sign", "level": "red"}),
-			[]want{{ClockRed, true, Audience{Units: []string{"u-co"}, Except: "actor"}}, {ClockRed, true, Audience{Center: center, Supervisor: true, Except: "actor"}}}},
+			[]want{{ClockRed, true, Audience{Units: []string{"u-co"}, Except: "actor"}}, {ClockRed, true, Audience{Center: center, Supervisor: true, Except: "actor"}},
+				{ListOverdue, false, Audience{ListOwners: true, Except: "actor"}}}},
 		{"report-in yellow: the party", whistled, step(cases.ActWarn, map[string]any{"clock": "whistle:w1:person:a-h:report_in", "level": "yellow"}),
 			[]want{{ReportInDue, false, Audience{Accounts: []string{"a-h"}, Except: "actor"}}}},
 		{"report-in red: the party and the center", whistled, step(cases.ActWarn, map[string]any{"clock": "whistle:w1:unit:u-w:report_in", "level": "red"}),
@@ -121,7 +122,7 @@ func TestFromStep(t *testing.T) {
 
 func sameAudience(a, b Audience) bool {
 	return slices.Equal(a.Units, b.Units) && slices.Equal(a.Accounts, b.Accounts) && a.Center == b.Center && a.Grid == b.Grid &&
-		a.Supervisor == b.Supervisor && a.Phone == b.Phone && a.Except == b.Except
+		a.Supervisor == b.Supervisor && a.ListOwners == b.ListOwners && a.Phone == b.Phone && a.Except == b.Except
 }
 
 func TestPrefs(t *testing.T) {

@@ -117,6 +117,9 @@ func (t *Tx) Audience(ctx context.Context, a notify.Audience, caseID string) ([]
 	if a.Supervisor && caseID != "" {
 		conds = append(conds, `id IN (SELECT supervisor_id FROM supervisions WHERE case_id = `+arg(caseID)+`)`)
 	}
+	if a.ListOwners && caseID != "" {
+		conds = append(conds, `id IN (SELECT l.owner_id FROM list_items i JOIN leader_lists l ON l.id = i.list_id WHERE i.kind = 'case' AND i.ref_id = `+arg(caseID)+`)`)
+	}
 	if len(conds) == 0 {
 		return nil, nil
 	}

@@ -44,6 +44,12 @@ func TestNotificationOutbox(t *testing.T) {
 			if _, err := tx.Exec(ctx, `INSERT INTO supervisions (id, case_id, supervisor_id, region_path, at, doc) VALUES ('s1', 'N1', 'ld', $1, 0, '{}')`, streetPath); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, `INSERT INTO leader_lists (id, kind, owner_id, region_path, from_at, to_at, doc) VALUES ('L1', 'key', 'cmd', $1, 0, 0, '{}')`, streetPath); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO list_items (list_id, kind, ref_id, added_by, added_at) VALUES ('L1', 'case', 'N1', 'cmd', 0), ('L1', 'project', 'N1', 'cmd', 0)`); err != nil {
+				return err
+			}
 			return tx.PutNotifyEvent(ctx, "E1", e)
 		})
 		if err != nil {
@@ -112,6 +118,9 @@ func TestNotificationOutbox(t *testing.T) {
 		}
 		if got := audience(notify.Audience{Grid: gridPath, Accounts: []string{"u3"}}); !slices.Equal(got, []string{"gw", "u3"}) {
 			t.Errorf("grid and accounts: %v", got)
+		}
+		if got := audience(notify.Audience{ListOwners: true}); !slices.Equal(got, []string{"cmd"}) {
+			t.Errorf("list owners: %v", got)
 		}
 		if got := audience(notify.Audience{Phone: "1"}); got != nil {
 			t.Errorf("a phone names no account: %v", got)
