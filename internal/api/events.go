@@ -40,6 +40,16 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) error {
 				fmt.Fprint(w, "event: resync\ndata: {}\n\n")
 			}
 			fmt.Fprintf(w, "id: %s-%d\nevent: case\ndata: %s\n\n", e.CaseID, e.Version, e.JSON())
+			// Events already waiting go out in the same write: under a
+			// burst, one flush (one system call) for many events.
+			for more := true; more; {
+				select {
+				case e := <-sub.C:
+					fmt.Fprintf(w, "id: %s-%d\nevent: case\ndata: %s\n\n", e.CaseID, e.Version, e.JSON())
+				default:
+					more = false
+				}
+			}
 		}
 		fl.Flush()
 	}
