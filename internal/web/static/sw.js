@@ -124,7 +124,7 @@ self.addEventListener('push', function (e) {
   try { d = e.data ? e.data.json() : {}; } catch (err) { d = { title: e.data ? e.data.text() : '' }; }
   e.waitUntil(self.registration.showNotification(d.title || '智治提醒', {
     body: d.body || '', tag: d.tag || undefined, data: { url: d.url || '/notifications' },
-    requireInteraction: !!d.urgent, icon: '/favicon.ico'
+    requireInteraction: !!d.urgent
   }));
 });
 
