@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -159,7 +160,19 @@ func (a *API) inboxEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// noBody reads and drops a body the route does not take, so one over the
+// route's limit is refused like everywhere else.
+func noBody(r *http.Request) error {
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		return bodyError(err)
+	}
+	return nil
+}
+
 func (a *API) markRead(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if err := a.svc.MarkRead(r.Context(), actorOf(r), r.PathValue("id")); err != nil {
 		return err
 	}
@@ -168,6 +181,9 @@ func (a *API) markRead(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) markAllRead(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	n, err := a.svc.MarkAllRead(r.Context(), actorOf(r))
 	if err != nil {
 		return err
