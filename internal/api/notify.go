@@ -29,7 +29,7 @@ func init() {
 		route{"PUT", "/api/v1/notifications/preferences", signed, (*API).setPrefs, "Replace the caller's notification preferences (kinds turned off, Web Push, SMS, quiet hours)"},
 		route{"GET", "/api/v1/push/key", signed, (*API).pushKey, "The installation's VAPID public key, for PushManager.subscribe"},
 		route{"POST", "/api/v1/push/subscriptions", signed, (*API).subscribe, "Register this browser's Web Push subscription for the caller"},
-		route{"DELETE", "/api/v1/push/subscriptions", signed, (*API).unsubscribe, "Remove the caller's Web Push subscription of an endpoint (body: {\"endpoint\"})"},
+		route{"DELETE", "/api/v1/push/subscriptions", signed, (*API).unsubscribe, "Remove the caller's Web Push subscription of an endpoint (body: {\"endpoint\"}); none of the caller's: nothing changes, still 204"},
 		route{"GET", "/api/v1/notifications/gateway", admin, (*API).gateway, "The SMS gateway's settings (the auth value masked)"},
 		route{"PUT", "/api/v1/notifications/gateway", admin, (*API).setGateway, "Replace the SMS gateway's settings (administrators of a district or above)"},
 	)

@@ -109,9 +109,19 @@ func TestNotificationsAPI(t *testing.T) {
 	if !strings.Contains(string(out), `"endpoint"`) || !strings.Contains(string(out), `"keys.auth"`) {
 		t.Errorf("subscription error: %s", out)
 	}
-	as(t, "scjg_staff", 201, "POST", "/api/v1/push/subscriptions", sub)
-	as(t, "yj_staff", 404, "DELETE", "/api/v1/push/subscriptions", map[string]string{"endpoint": "https://push.example/abc"})
+	var stored struct {
+		ID string `json:"id"`
+	}
+	mustJSON(t, as(t, "scjg_staff", 201, "POST", "/api/v1/push/subscriptions", sub), &stored)
+	// Another account's "delete" of the endpoint changes nothing.
+	as(t, "yj_staff", 204, "DELETE", "/api/v1/push/subscriptions", map[string]string{"endpoint": "https://push.example/abc"})
+	if _, err := plat.DB.PushSubscription(ctx, stored.ID); err != nil {
+		t.Fatalf("another account removed the subscription: %v", err)
+	}
 	as(t, "scjg_staff", 204, "DELETE", "/api/v1/push/subscriptions", map[string]string{"endpoint": "https://push.example/abc"})
+	if _, err := plat.DB.PushSubscription(ctx, stored.ID); err == nil {
+		t.Fatal("the subscription is still there")
+	}
 
 	// The SMS gateway.
 	out = as(t, "admin", 400, "PUT", "/api/v1/notifications/gateway", map[string]any{"url": "ftp://x", "templates": map[string]string{"resident_closed": "{phone}"}})

@@ -669,13 +669,12 @@ func (s *Service) Subscribe(ctx context.Context, actor cases.Actor, in PushInput
 	return sub, s.db.Write(ctx, func(tx *store.Tx) error { return tx.PutPushSub(ctx, sub) })
 }
 
-// Unsubscribe removes the actor's push subscription of an endpoint.
+// Unsubscribe removes the actor's push subscription of an endpoint. Like
+// any DELETE it may be repeated: an endpoint the actor has no subscription
+// for (none, or another account's) changes nothing and is no error.
 func (s *Service) Unsubscribe(ctx context.Context, actor cases.Actor, endpoint string) error {
 	return s.db.Write(ctx, func(tx *store.Tx) error {
-		ok, err := tx.DeletePushSub(ctx, pushSubID(endpoint), actor.AccountID)
-		if err == nil && !ok {
-			return apperr.New(apperr.NotFound, "没有这个推送订阅")
-		}
+		_, err := tx.DeletePushSub(ctx, pushSubID(endpoint), actor.AccountID)
 		return err
 	})
 }
