@@ -46,7 +46,11 @@ func TestBrowserNotificationBell(t *testing.T) {
 		t.Errorf("the notification opened %s, want the case", loc)
 	}
 	b.do(chromedp.Navigate(srv.URL+"/notifications"), chromedp.WaitVisible(chromedp.CSS(`#read-all`)),
-		chromedp.Click(chromedp.CSS(`#read-all`)), chromedp.WaitVisible(chromedp.CSS(`#bell[data-unread="0"]`)))
+		chromedp.Click(chromedp.CSS(`#read-all`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
+		chromedp.WaitReady(chromedp.CSS(`#bell[data-unread="0"] .count`)))
+	if s := b.text(`p.flash`); s != "已全部标为已读" {
+		t.Errorf("after all read the page says %q", s)
+	}
 	if !eval[bool](b, `document.querySelector('#bell .count').hidden`) {
 		t.Error("the count shows with nothing unread")
 	}

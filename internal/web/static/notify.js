@@ -5,7 +5,11 @@
 (function () {
   'use strict';
   var bell = document.getElementById('bell');
-  if (bell && window.EventSource) {
+  // The phone pages (/m) are made to work without signal: there the bell is
+  // a plain link (the phone is told by Web Push), so no stream keeps
+  // failing while offline.
+  var phone = /^\/m(\/|$)/.test(location.pathname);
+  if (bell && window.EventSource && !phone) {
     var count = bell.querySelector('.count');
     var es = new EventSource('/api/v1/notifications/events');
     es.addEventListener('unread', function (e) {
