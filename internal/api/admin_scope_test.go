@@ -214,6 +214,17 @@ func TestStreetAdminScopeMatrix(t *testing.T) {
 				t.Errorf("readings: %d %s", st, out)
 			}
 		},
+		"GET /api/v1/notifications/gateway": func(t *testing.T, tok, street string) {
+			// Read-only for a street's administrator, the auth value masked.
+			if st, out := call(t, tok, "GET", "/api/v1/notifications/gateway", nil); st != http.StatusOK || strings.Contains(string(out), "secret") {
+				t.Errorf("gateway read: %d %s", st, out)
+			}
+		},
+		"PUT /api/v1/notifications/gateway": func(t *testing.T, tok, street string) {
+			if st, out := call(t, tok, "PUT", "/api/v1/notifications/gateway", map[string]any{"url": "http://127.0.0.1:9/sms", "base_url": "http://127.0.0.1"}); st != http.StatusForbidden {
+				t.Errorf("gateway: %d %s", st, out)
+			}
+		},
 		"PUT /api/v1/calendar": func(t *testing.T, tok, street string) {
 			var cfg json.RawMessage
 			mustJSON(t, as(t, "syl_admin", 200, "GET", "/api/v1/calendar", nil), &cfg)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -40,8 +39,17 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) error {
 			if sub.Lost() {
 				fmt.Fprint(w, "event: resync\ndata: {}\n\n")
 			}
-			b, _ := json.Marshal(e)
-			fmt.Fprintf(w, "id: %s-%d\nevent: case\ndata: %s\n\n", e.CaseID, e.Version, b)
+			fmt.Fprintf(w, "id: %s-%d\nevent: case\ndata: %s\n\n", e.CaseID, e.Version, e.JSON())
+			// Events already waiting go out in the same write: under a
+			// burst, one flush (one system call) for many events.
+			for more := true; more; {
+				select {
+				case e := <-sub.C:
+					fmt.Fprintf(w, "id: %s-%d\nevent: case\ndata: %s\n\n", e.CaseID, e.Version, e.JSON())
+				default:
+					more = false
+				}
+			}
 		}
 		fl.Flush()
 	}

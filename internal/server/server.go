@@ -177,10 +177,17 @@ func (p *Platform) Start() error {
 	p.cancel = cancel
 	p.sweepers = make(chan struct{})
 	var bg sync.WaitGroup
-	bg.Add(3)
+	bg.Add(4)
 	go func() {
 		defer bg.Done()
 		p.Service.RunSweeper(ctx, p.cfg.SweepEvery)
+	}()
+	go func() {
+		// Notifications: fan-out and the push and SMS deliveries
+		// (service/notify.go), apart from the sweeper so a slow channel
+		// never holds up the clocks.
+		defer bg.Done()
+		p.Service.RunNotifier(ctx, p.cfg.SweepEvery)
 	}()
 	go func() {
 		defer bg.Done()

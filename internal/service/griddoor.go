@@ -62,7 +62,10 @@ func (s *Service) PostGridMessage(ctx context.Context, k Knock, grid string, in 
 		} else if err != nil {
 			return err
 		}
-		return tx.InsertMessage(ctx, m, followHash(k.Token), phoneKey)
+		if err := tx.InsertMessage(ctx, m, followHash(k.Token), phoneKey); err != nil {
+			return err
+		}
+		return s.notifyMessage(ctx, tx, m)
 	})
 	if err != nil {
 		s.doors.giveBack(k.Client, phoneKey)

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -29,6 +30,24 @@ type Event struct {
 	units      []string // tasks, whistled units and units with a decision
 	accounts   []string // people summoned by a whistle
 	reporter   string
+	enc        *encoded // the JSON, made once for every subscriber (Publish)
+}
+
+// encoded is an event's JSON, shared by the subscribers it is sent to.
+type encoded struct {
+	once sync.Once
+	b    []byte
+}
+
+// JSON returns the event as subscribers receive it, encoded once however
+// many subscribers are sent the same published event.
+func (e *Event) JSON() []byte {
+	if e.enc == nil {
+		b, _ := json.Marshal(e)
+		return b
+	}
+	e.enc.once.Do(func() { e.enc.b, _ = json.Marshal(e) })
+	return e.enc.b
 }
 
 func eventOf(c *cases.Case, s *cases.Step) Event {
@@ -81,10 +100,11 @@ type Hub struct {
 	subs map[*Subscription]struct{}
 }
 
-// Subscription is one live listener. Events arrive on C; if the listener is
-// too slow, events are dropped and Lost is set so it can resynchronise.
+// Subscription is one live listener. Events arrive on C (shared with the
+// other subscribers: read only); if the listener is too slow, events are
+// dropped and Lost is set so it can resynchronise.
 type Subscription struct {
-	C     chan Event
+	C     chan *Event
 	actor cases.Actor
 	hub   *Hub
 	mu    sync.Mutex
@@ -96,7 +116,7 @@ func NewHub() *Hub { return &Hub{subs: map[*Subscription]struct{}{}} }
 
 // Subscribe starts listening for the actor's events.
 func (h *Hub) Subscribe(a cases.Actor) *Subscription {
-	s := &Subscription{C: make(chan Event, 256), actor: a, hub: h}
+	s := &Subscription{C: make(chan *Event, 256), actor: a, hub: h}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -122,6 +142,8 @@ func (s *Subscription) Lost() bool {
 // Publish sends an event to every subscriber allowed to see it. It never
 // blocks: a full subscriber loses the event and is told so.
 func (h *Hub) Publish(e Event) {
+	p := &e
+	p.enc = &encoded{}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
@@ -129,7 +151,7 @@ func (h *Hub) Publish(e Event) {
 			continue
 		}
 		select {
-		case s.C <- e:
+		case s.C <- p:
 		default:
 			s.mu.Lock()
 			s.lost = true

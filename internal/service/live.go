@@ -18,6 +18,10 @@ func (s *Service) RunListener(ctx context.Context) {
 		if n.Node == s.node {
 			return
 		}
+		if n.Inbox != "" {
+			s.nt.inbox.publish(n.Inbox)
+			return
+		}
 		if n.Tokens != "" {
 			if n.Tokens == "*" {
 				s.forgetAllTokens()

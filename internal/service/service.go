@@ -75,6 +75,7 @@ type Service struct {
 	sensMu sync.Mutex
 
 	hooks hookState // webhook subscriptions and the delivery loop's bell (webhooks.go)
+	nt    *notifier // notifications to people: live inboxes, channels (notify.go)
 }
 
 // reference is the slowly-changing data cached in memory on every node:
@@ -100,7 +101,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	if cfg.DuplicateRadius <= 0 {
 		cfg.DuplicateRadius = 100
 	}
-	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard(), sweepPause: pause, doors: newDoorGuard(cfg.Doors)}
+	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard(), sweepPause: pause, doors: newDoorGuard(cfg.Doors), nt: newNotifier()}
 	s.cal.Store(calendar.Default())
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
@@ -577,6 +578,9 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 		if err := s.followCase(ctx, tx, &n, &step); err != nil {
 			return c, cases.Step{}, err
 		}
+	}
+	if err := s.notifyStep(ctx, tx, &n, &step); err != nil {
+		return c, cases.Step{}, err
 	}
 	tx.AfterCommit(func() { s.hub.Publish(eventOf(&n, &step)) })
 	if err := tx.NotifyCase(ctx, s.node, n.ID, n.Version); err != nil {

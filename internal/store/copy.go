@@ -24,6 +24,7 @@ var copyTables = []string{
 	"device_kinds", "devices", "sensor_rules", "sensor_rule_versions", "readings", "reading_aggs", "reading_rejects", "sensor_incidents",
 	"webhook_subs", "webhook_outbox", "webhook_log", "hotline_orders",
 	"operations", "operation_areas", "operation_tasks", "operation_events",
+	"notify_events", "notifications", "notify_prefs", "push_subs", "notify_deliveries",
 }
 
 // engineColumns are columns only one engine has, never copied or summed:

@@ -96,7 +96,10 @@ var (
 				due_at = excluded.due_at, yellow_at = excluded.yellow_at, escalate_at = excluded.escalate_at`)
 	stepRows = kind("steps", "id, case_id, seq, at, action, doc", []colType{ct, ct, ci, ci, ct, ct}, "")
 
-	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows, outboxRows}
+	// notifyRows are the notification outbox (notifications.go).
+	notifyRows = kind("notify_events", "id, case_id, at, doc", []colType{ct, ct, ci, ct}, "")
+
+	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows, outboxRows, notifyRows}
 )
 
 const (

@@ -1018,6 +1018,67 @@ CREATE TABLE operation_events (
 CREATE INDEX operation_events_op ON operation_events (operation_id, at);
 `,
 	},
+	// 20: notifications to people (issue 18, package notify). notify_events
+	// is the outbox: one row per event, written (held) in the transaction of
+	// the case change or clock event, fanned out later (fanned = 1).
+	// notifications are the inboxes (one row per person and event, so a
+	// fan-out run again adds nothing), notify_prefs each person's choices,
+	// push_subs the Web Push subscriptions, notify_deliveries each push or
+	// SMS to send, claimed by lease (next_at) so one node sends it.
+	20: {
+		common: `
+CREATE TABLE notify_events (
+	id      TEXT PRIMARY KEY,
+	case_id TEXT NOT NULL DEFAULT '',
+	at      BIGINT NOT NULL,
+	fanned  INTEGER NOT NULL DEFAULT 0,
+	doc     TEXT NOT NULL
+);
+CREATE INDEX notify_events_pending ON notify_events (id) WHERE fanned = 0;
+CREATE TABLE notifications (
+	id         TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL,
+	event_id   TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	case_id    TEXT NOT NULL DEFAULT '',
+	urgent     INTEGER NOT NULL DEFAULT 0,
+	at         BIGINT NOT NULL,
+	read_at    BIGINT NOT NULL DEFAULT 0,
+	doc        TEXT NOT NULL,
+	UNIQUE (account_id, event_id)
+);
+CREATE INDEX notifications_account ON notifications (account_id, id);
+CREATE INDEX notifications_unread ON notifications (account_id) WHERE read_at = 0;
+CREATE TABLE notify_prefs (
+	account_id TEXT PRIMARY KEY,
+	doc        TEXT NOT NULL
+);
+CREATE TABLE push_subs (
+	id         TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL,
+	endpoint   TEXT NOT NULL,
+	p256dh     TEXT NOT NULL,
+	auth       TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX push_subs_account ON push_subs (account_id);
+CREATE TABLE notify_deliveries (
+	id         TEXT PRIMARY KEY,
+	event_id   TEXT NOT NULL,
+	account_id TEXT NOT NULL DEFAULT '',
+	channel    TEXT NOT NULL,
+	target     TEXT NOT NULL,
+	state      TEXT NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	next_at    BIGINT NOT NULL,
+	last_error TEXT NOT NULL DEFAULT '',
+	sent_at    BIGINT NOT NULL DEFAULT 0,
+	doc        TEXT NOT NULL,
+	UNIQUE (event_id, channel, target)
+);
+CREATE INDEX notify_deliveries_due ON notify_deliveries (next_at) WHERE state = 'pending';
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -27,6 +27,9 @@ type CaseNotice struct {
 	// SHA-256 of one token (a sign-out), or "*" (an account's tokens, or an
 	// account's details that cached sign-ins carry). Not a case either.
 	Tokens string
+	// Inbox, when not empty, names an account whose notifications changed
+	// (notifications.go): its live unread count is sent again.
+	Inbox string
 }
 
 // NotifyTokens announces, on PostgreSQL, that tokens were revoked (hash, or
@@ -74,6 +77,9 @@ func parseNotice(payload string) (CaseNotice, bool) {
 	}
 	if f[1] == "reload" {
 		return CaseNotice{Node: f[0], Reload: true}, true
+	}
+	if f[1] == "inbox" {
+		return CaseNotice{Node: f[0], Inbox: f[2]}, true
 	}
 	if f[1] == "tokens" {
 		return CaseNotice{Node: f[0], Tokens: f[2]}, true

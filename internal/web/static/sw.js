@@ -116,3 +116,26 @@ function asset(req) {
     });
   });
 }
+
+// Web Push (docs/notifications.md): the server sends {title, body, url, tag,
+// urgent}; the notification opens its page, focusing a tab already on it.
+self.addEventListener('push', function (e) {
+  var d = {};
+  try { d = e.data ? e.data.json() : {}; } catch (err) { d = { title: e.data ? e.data.text() : '' }; }
+  e.waitUntil(self.registration.showNotification(d.title || '智治提醒', {
+    body: d.body || '', tag: d.tag || undefined, data: { url: d.url || '/notifications' },
+    requireInteraction: !!d.urgent
+  }));
+});
+
+self.addEventListener('notificationclick', function (e) {
+  e.notification.close();
+  var url = (e.notification.data && e.notification.data.url) || '/notifications';
+  if (url.charAt(0) !== '/' || url.charAt(1) === '/') url = '/notifications';
+  e.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then(function (list) {
+    for (var i = 0; i < list.length; i++) {
+      if (new URL(list[i].url).pathname === url && 'focus' in list[i]) return list[i].focus();
+    }
+    return self.clients.openWindow(url);
+  }));
+});
