@@ -288,16 +288,19 @@ type Case struct {
 	Reworks     int               `json:"reworks,omitempty"`
 	Reopens     int               `json:"reopens,omitempty"`
 	Urges       int               `json:"urges,omitempty"`
-	Escalations int               `json:"escalations,omitempty"`
-	Supervised  bool              `json:"supervised,omitempty"`
-	Rule        *RouteRule        `json:"rule,omitempty"`       // the library entry of the last dispatch
-	OnSpot      bool              `json:"on_spot,omitempty"`    // solved on the spot by the reporter
-	ClientRef   string            `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
-	Hold        *Hold             `json:"hold,omitempty"`       // held for screening at the report (hold.go)
-	WasOverdue  bool              `json:"was_overdue,omitempty"`
-	ReportedAt  time.Time         `json:"reported_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	ClosedAt    time.Time         `json:"closed_at,omitzero"`
+	// Volunteers are the community volunteer groups helping as co-handlers
+	// (ActVolunteer): no task and no clock, a record of who helped.
+	Volunteers  []VolunteerRef `json:"volunteers,omitempty"`
+	Escalations int            `json:"escalations,omitempty"`
+	Supervised  bool           `json:"supervised,omitempty"`
+	Rule        *RouteRule     `json:"rule,omitempty"`       // the library entry of the last dispatch
+	OnSpot      bool           `json:"on_spot,omitempty"`    // solved on the spot by the reporter
+	ClientRef   string         `json:"client_ref,omitempty"` // the reporter's own ID for the report (offline phones)
+	Hold        *Hold          `json:"hold,omitempty"`       // held for screening at the report (hold.go)
+	WasOverdue  bool           `json:"was_overdue,omitempty"`
+	ReportedAt  time.Time      `json:"reported_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	ClosedAt    time.Time      `json:"closed_at,omitzero"`
 }
 
 // Step is one append-only entry in a case's timeline.
