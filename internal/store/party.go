@@ -131,3 +131,12 @@ func (db *DB) CaseHelps(ctx context.Context, under string, from, to time.Time) (
 	}
 	return out, rows.Err()
 }
+
+// CaseIDByNumber finds a case's ID by its human number inside a write.
+func (t *Tx) CaseIDByNumber(ctx context.Context, number string) (string, error) {
+	var id string
+	if err := t.QueryRow(ctx, `SELECT id FROM cases WHERE number = $1`, number).Scan(&id); err != nil {
+		return "", fmt.Errorf("case number: %w", translate(err))
+	}
+	return id, nil
+}
