@@ -300,11 +300,11 @@ func (s *Service) GiveToVolunteers(ctx context.Context, actor cases.Actor, caseR
 		} else if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(c.RegionPath, g.CommunityPath) {
-			return apperr.Field("group_id", "只能请案件所在社区的志愿服务队协办")
-		}
 		if !gridwork.KeepsParty(actor, g.CommunityPath) && !gridwork.Works(actor, c.RegionPath) {
 			return apperr.New(apperr.Forbidden, "只有本社区的工作人员、网格长和该网格的网格员可以请志愿服务队协办")
+		}
+		if !strings.HasPrefix(c.RegionPath, g.CommunityPath) {
+			return apperr.Field("group_id", "只能请案件所在社区的志愿服务队协办")
 		}
 		cmd := cases.Command{Action: cases.ActVolunteer, Note: note,
 			Volunteer: &cases.VolunteerRef{GroupID: g.ID, Name: g.Name, Community: g.CommunityPath}}
