@@ -341,6 +341,9 @@ func (a *API) act(w http.ResponseWriter, r *http.Request) error {
 	if in.Action == cases.ActWarn || in.Action == cases.ActReport || in.Action == cases.ActSolvedOnSpot || in.Action == cases.ActComment || in.Action == cases.ActSensor {
 		return apperr.Field("action", "该操作不能通过此接口执行")
 	}
+	if in.Action == cases.ActVolunteer {
+		return apperr.Field("action", "请志愿服务队协办请使用 POST /api/v1/cases/{id}/volunteers")
+	}
 	expect := 0
 	if in.Version != nil {
 		if *in.Version < 1 {

@@ -534,6 +534,36 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 				}
 			})
 		}),
+		// The party-building board (双报到): a community's records, from
+		// another street both ways and by the street's administrator.
+		"GET /api/v1/communities/{code}/party":         communityRead("party"),
+		"GET /api/v1/communities/{code}/service-hours": communityRead("service-hours"),
+		"PUT /api/v1/communities/{code}/party-members": communityWrite("party-members",
+			map[string]any{"name": "越权党员", "org": "某单位", "phone": "13900004444"}),
+		"PUT /api/v1/communities/{code}/volunteer-groups": communityWrite("volunteer-groups",
+			map[string]any{"name": "越权志愿队"}),
+		"POST /api/v1/service-hours": probe(func(t *testing.T, w scopeWorld) {
+			member := partyMember(t, w)
+			unchanged(t, "/api/v1/communities/"+communityOf(w.sylGrid)+"/service-hours", func() {
+				for _, u := range []string{"jfb_zhihui", "syl_admin", "syl_zhihui"} {
+					refusedOrField(t, u, "member_id", "POST", "/api/v1/service-hours",
+						map[string]any{"member_id": member, "activity": "越权", "on": time.Now().Format("2006-01-02"), "minutes": 30})
+				}
+			})
+		}),
+		"POST /api/v1/cases/{id}/volunteers": probe(func(t *testing.T, w scopeWorld) {
+			group := volunteerGroup(t, w)
+			unchanged(t, "/api/v1/cases/"+w.sylCase, func() {
+				refusedOrField(t, "jfb_zhihui", "case_id", "POST", "/api/v1/cases/"+w.sylCase+"/volunteers", map[string]any{"group_id": group, "note": "越权"})
+				refused(t, "syl_admin", "POST", "/api/v1/cases/"+w.sylCase+"/volunteers", map[string]any{"group_id": group, "note": "越权"})
+			})
+		}),
+		"GET /api/v1/party/figures": probe(func(t *testing.T, w scopeWorld) {
+			refused(t, "syl_zhihui", "GET", "/api/v1/party/figures?under="+lastSeg(w.jfb), nil)
+			refused(t, "jfb_zhihui", "GET", "/api/v1/party/figures?under="+communityOf(w.sylGrid), nil)
+			onlyUnder(t, "syl_zhihui", "/api/v1/party/figures", w.syl)
+		}),
+
 		"GET /api/v1/gridwork/figures": probe(func(t *testing.T, w scopeWorld) {
 			refused(t, "syl_zhihui", "GET", "/api/v1/gridwork/figures?under="+lastSeg(w.jfb), nil)
 			refused(t, "jfb_zhihui", "GET", "/api/v1/gridwork/figures?under="+w.sylGrid, nil)
@@ -721,3 +751,61 @@ func itemByID(t *testing.T, path, id string) map[string]any {
 	t.Fatalf("%s does not list %s", path, id)
 	return nil
 }
+
+// communityOf is a grid's community code (the grid code's first 12 digits).
+func communityOf(grid string) string { return grid[:12] }
+
+// secretaryOf is the demo's secretary of a grid's community.
+func secretaryOf(grid string) string { return "sq" + strings.TrimPrefix(communityOf(grid), "500103") }
+
+// communityRead: a community's party board read from another street, both
+// ways, and by the street's administrator.
+func communityRead(what string) signedEntry {
+	return probe(func(t *testing.T, w scopeWorld) {
+		refused(t, "jfb_zhihui", "GET", "/api/v1/communities/"+communityOf(w.sylGrid)+"/"+what, nil)
+		refused(t, "syl_zhihui", "GET", "/api/v1/communities/"+communityOf(w.jfbGrid)+"/"+what, nil)
+		refused(t, "syl_admin", "GET", "/api/v1/communities/"+communityOf(w.jfbGrid)+"/"+what, nil)
+	})
+}
+
+// communityWrite: a community's registrations or groups changed from
+// another street both ways, by the street's administrator, and by the
+// street's commander (who reads but does not keep them); read back by the
+// district administrator.
+func communityWrite(what string, body map[string]any) signedEntry {
+	return probe(func(t *testing.T, w scopeWorld) {
+		for _, tc := range []struct{ user, grid string }{{"jfb_zhihui", w.sylGrid}, {"syl_zhihui", w.jfbGrid}, {"syl_admin", w.jfbGrid}, {"syl_zhihui", w.sylGrid}} {
+			board := "/api/v1/communities/" + communityOf(tc.grid) + "/party"
+			unchanged(t, board, func() {
+				refused(t, tc.user, "PUT", "/api/v1/communities/"+communityOf(tc.grid)+"/"+what, body)
+			})
+		}
+	})
+}
+
+var partyOnce struct {
+	sync.Once
+	member, group string
+}
+
+// partyWorld registers a party member and a volunteer group in 石油路's
+// grid's community, as its secretary.
+func partyWorld(t *testing.T, w scopeWorld) {
+	partyOnce.Do(func() {
+		var m, g struct {
+			ID string `json:"id"`
+		}
+		comm := communityOf(w.sylGrid)
+		mustJSON(t, as(t, secretaryOf(w.sylGrid), 200, "PUT", "/api/v1/communities/"+comm+"/party-members",
+			map[string]any{"name": "范围测试党员", "org": "区机关", "phone": fmt.Sprintf("139%08d", time.Now().UnixNano()%1e8)}), &m)
+		mustJSON(t, as(t, secretaryOf(w.sylGrid), 200, "PUT", "/api/v1/communities/"+comm+"/volunteer-groups",
+			map[string]any{"name": fmt.Sprintf("范围测试志愿队%d", time.Now().UnixNano())}), &g)
+		partyOnce.member, partyOnce.group = m.ID, g.ID
+	})
+	if partyOnce.member == "" || partyOnce.group == "" {
+		t.Fatal("the party world was not built")
+	}
+}
+
+func partyMember(t *testing.T, w scopeWorld) string    { partyWorld(t, w); return partyOnce.member }
+func volunteerGroup(t *testing.T, w scopeWorld) string { partyWorld(t, w); return partyOnce.group }

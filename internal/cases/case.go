@@ -292,8 +292,11 @@ type Case struct {
 	Reworks     int               `json:"reworks,omitempty"`
 	Reopens     int               `json:"reopens,omitempty"`
 	Urges       int               `json:"urges,omitempty"`
-	Escalations int               `json:"escalations,omitempty"`
-	Supervised  bool              `json:"supervised,omitempty"`
+	// Volunteers are the community volunteer groups helping as co-handlers
+	// (ActVolunteer): no task and no clock, a record of who helped.
+	Volunteers  []VolunteerRef `json:"volunteers,omitempty"`
+	Escalations int            `json:"escalations,omitempty"`
+	Supervised  bool           `json:"supervised,omitempty"`
 	// Supervisions are the deadlines of the supervisions (督办) with one
 	// (supervision.go): each its own clock, swept like the others.
 	Supervisions []Supervision `json:"supervisions,omitempty"`

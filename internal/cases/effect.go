@@ -283,6 +283,16 @@ func effect(n *Case, step *Step, cmd Command, actor Actor, p Policy, now time.Ti
 	case ActUrge:
 		n.Urges++
 
+	case ActVolunteer:
+		v := *cmd.Volunteer
+		for _, x := range n.Volunteers {
+			if x.GroupID == v.GroupID {
+				return refuse("该志愿服务队已在协办此案件")
+			}
+		}
+		n.Volunteers = append(n.Volunteers, v)
+		step.Data = map[string]any{"group_id": v.GroupID, "group": v.Name}
+
 	case ActSupervise:
 		n.Supervised = true
 		return n.supervise(step, cmd, actor, p, now)

@@ -130,6 +130,10 @@ const (
 	ActRateParty    Action = "rate_party"    // 评价报到单位
 	ActMeeting      Action = "meeting"       // 召开会议
 	ActDecisionDone Action = "decision_done" // 落实会议决定
+
+	// ActVolunteer gives a case to a community's volunteer group (党员志愿服务队,
+	// 双报到) as a co-handler: a step, no task or clock (package gridwork).
+	ActVolunteer Action = "volunteer" // 志愿协办
 )
 
 // Label is the action's Chinese name for the timeline and buttons.
@@ -166,6 +170,7 @@ const (
 	FParty     Field = "party_key"
 	FMeeting   Field = "meeting"
 	FDecision  Field = "decision_id"
+	FVolunteer Field = "group_id"
 )
 
 // Rule is one row of the state machine: in which states an action may be
@@ -222,6 +227,7 @@ var Table = []Rule{
 	{ActLeave, "退出", []State{Closed}, "", []Role{RoleUnit, RoleHead}, nil},
 	{ActRateParty, "评价报到单位", []State{Closed}, "", []Role{RoleCommander, RoleEnterprise, RoleGridWorker, RoleGridChief}, []Field{FWhistle, FParty, FRating}},
 	{ActMeeting, "召开会议", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommander, RoleLeader, RoleGridWorker, RoleGridChief, RoleCommunity}, []Field{FMeeting}},
+	{ActVolunteer, "志愿协办", []State{Accepted, Dispatched, Handling, FedBack}, "", []Role{RoleCommunity, RoleGridChief, RoleGridWorker}, []Field{FVolunteer, FNote}},
 	{ActDecisionDone, "落实", []State{Accepted, Dispatched, Handling, FedBack, Parked}, "", []Role{RoleUnit, RoleCommunity, RoleCommander}, []Field{FDecision}},
 
 	// Overdue appeals (appeal.go): never change the state or the clocks.
@@ -280,6 +286,14 @@ type Command struct {
 	Client        *ClientUpdate `json:"client,omitempty"`         // comment, reopen by a client app: who wrote it, the client's own update ID
 	SuperviseID   string        `json:"-"`                        // supervise: the supervision's ID (set by the service's Supervise)
 	SuperviseBy   sla.Limit     `json:"-"`                        // supervise: the deadline, a limit on the official calendar (set by the service's Supervise; none: only marks the case)
+	Volunteer     *VolunteerRef `json:"-"`                        // volunteer: the group, resolved by the service
+}
+
+// VolunteerRef names a community's volunteer group helping with a case.
+type VolunteerRef struct {
+	GroupID   string `json:"group_id"`
+	Name      string `json:"name"`
+	Community string `json:"community"` // the community's region path
 }
 
 // ClientUpdate is what a client app (Open311 servicerequestupdates) says of
@@ -542,6 +556,10 @@ func checkInputs(r Rule, cmd Command, p Policy) error {
 		case FUntil:
 			if cmd.Until.IsZero() {
 				f.Add("until", "请填写挂账截止时间")
+			}
+		case FVolunteer:
+			if cmd.Volunteer == nil || cmd.Volunteer.GroupID == "" {
+				f.Add("group_id", "请选择志愿服务队")
 			}
 		case FPoint:
 			if cmd.Point == nil {

@@ -62,6 +62,8 @@ func validCommand(a cases.Action, now time.Time) cases.Command {
 			Decisions: []cases.DecisionInput{{Text: "一周内完成修复", UnitID: leadID, Due: now.AddDate(0, 0, 7)}}}
 	case cases.ActDecisionDone:
 		cmd.DecisionID, cmd.Note = "d1", "已落实"
+	case cases.ActVolunteer:
+		cmd.Volunteer, cmd.Note = &cases.VolunteerRef{GroupID: "g1", Name: "在职党员志愿服务队", Community: "/5/51/"}, "协助劝导"
 	case cases.ActAppeal:
 		cmd.Note = appealReason
 	case cases.ActAppealReview, cases.ActAppealDecide:

@@ -617,3 +617,29 @@ func TestWhistleScope(t *testing.T) {
 		}
 	}
 }
+
+// A volunteer group helps once per case: a step that names it, no task, no
+// clock, the state unchanged; the same group again is refused.
+func TestVolunteerGroupHelps(t *testing.T) {
+	c, last := reach(t, cases.Handling)
+	community := cases.Actor{AccountID: "acct-comm", Name: "社区书记", Role: cases.RoleCommunity, RegionPath: c.RegionPath}
+	g := &cases.VolunteerRef{GroupID: "g1", Name: "在职党员志愿服务队", Community: c.RegionPath}
+	now := last.Add(time.Hour)
+	if _, _, err := cases.Apply(c, cases.Command{Action: cases.ActVolunteer, Note: "协助劝导"}, community, pol, now); err == nil {
+		t.Fatal("volunteer without a group was taken")
+	}
+	n, step, err := cases.Apply(c, cases.Command{Action: cases.ActVolunteer, Note: "协助劝导", Volunteer: g}, community, pol, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.State != c.State || len(n.Tasks) != len(c.Tasks) || len(n.Volunteers) != 1 || step.Data["group_id"] != "g1" {
+		t.Fatalf("state %s tasks %d volunteers %+v data %v", n.State, len(n.Tasks), n.Volunteers, step.Data)
+	}
+	if _, _, err := cases.Apply(n, cases.Command{Action: cases.ActVolunteer, Note: "再次", Volunteer: g}, community, pol, now.Add(time.Minute)); err == nil {
+		t.Fatal("the same group twice was taken")
+	}
+	unit := cases.Actor{AccountID: "acct-unit", Role: cases.RoleUnit, UnitID: leadID}
+	if _, _, err := cases.Apply(c, cases.Command{Action: cases.ActVolunteer, Note: "x", Volunteer: g}, unit, pol, now); err == nil {
+		t.Fatal("a unit gave the case to a volunteer group")
+	}
+}

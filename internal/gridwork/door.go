@@ -49,7 +49,13 @@ type MessageInput struct {
 	Phone string     `json:"phone"`
 	Text  string     `json:"text"`
 	Point *geo.Point `json:"point,omitempty"`
+	// Photos the resident added (sent with the form, stored by content
+	// hash like a report's), at most MaxMessagePhotos.
+	Photos []cases.Photo `json:"photos,omitempty"`
 }
+
+// MaxMessagePhotos bounds a message's photos: as many as a report takes.
+const MaxMessagePhotos = 9
 
 // Message is a stored residents' message.
 type Message struct {
@@ -92,6 +98,9 @@ func CheckMessage(in MessageInput) error {
 	textcheck.AddLine(&f, "name", in.Name)
 	if in.Point != nil && !in.Point.Valid() {
 		f.Add("point", "位置无效")
+	}
+	if len(in.Photos) > MaxMessagePhotos {
+		f.Addf("photos", "照片最多%d张", MaxMessagePhotos)
 	}
 	return f.Err()
 }

@@ -74,6 +74,9 @@ type TeamMember struct {
 	AccountID string   `json:"account_id,omitempty"`
 	Name      string   `json:"name"`
 	Role      TeamRole `json:"role"`
+	// Photo is the member's portrait (a stored photo's hash), shown on the
+	// grid's printable poster; optional.
+	Photo string `json:"photo,omitempty"`
 }
 
 // MaxTeam bounds a grid's team.

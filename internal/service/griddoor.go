@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,15 @@ func (s *Service) PostGridMessage(ctx context.Context, k Knock, grid string, in 
 	in.Name, in.Text, in.Phone = strings.TrimSpace(in.Name), strings.TrimSpace(in.Text), normalPhone(in.Phone)
 	if err := gridwork.CheckMessage(in); err != nil {
 		return gridwork.Message{}, "", err
+	}
+	// Photos: only stored images, their type and size from the stored file.
+	photos, err := s.resolvePhotos(in.Photos)
+	if err != nil {
+		return gridwork.Message{}, "", err
+	}
+	in.Photos = photos
+	if len(in.Photos) == 0 {
+		in.Photos = nil
 	}
 	g, err := s.grid(ctx, grid, "grid")
 	if err != nil {
@@ -165,8 +175,18 @@ func (s *Service) ActOnMessage(ctx context.Context, actor cases.Actor, msgID str
 		if pt == nil {
 			pt = m.Point
 		}
+		if a.OnSpot && len(a.Photos) == 0 {
+			// the resident's photos show the problem, not that it was solved
+			return m, apperr.Field("photos", "就地解决请上传处置后的照片")
+		}
+		// The resident's photos go with the case, after the worker's (none
+		// of the worker's is dropped by the bound).
+		photos := append(slices.Clone(a.Photos), m.Photos...)
+		if len(photos) > gridwork.MaxMessagePhotos {
+			photos = photos[:gridwork.MaxMessagePhotos]
+		}
 		c, err = s.Report(ctx, actor, cases.Report{Source: cases.SourceResident, Reporter: cases.Reporter{Name: m.Name, Phone: m.Phone},
-			Point: pt, Address: a.Address, Category: a.Category, Description: m.Text, OnSpot: a.OnSpot, Note: a.Note, Photos: a.Photos,
+			Point: pt, Address: a.Address, Category: a.Category, Description: m.Text, OnSpot: a.OnSpot, Note: a.Note, Photos: photos,
 			ClientRef: "msg-" + m.ID})
 		if err != nil {
 			return m, err

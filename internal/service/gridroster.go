@@ -313,7 +313,8 @@ func (s *Service) Team(ctx context.Context, actor cases.Actor, grid string) (Tea
 }
 
 // SetTeam replaces a grid's team; a member with an account must name an
-// active account (its name is taken from the account).
+// active account (its name is taken from the account); a member's photo
+// must be a stored image.
 func (s *Service) SetTeam(ctx context.Context, actor cases.Actor, grid string, members []gridwork.TeamMember) (TeamView, error) {
 	if err := gridwork.CheckTeam(members); err != nil {
 		return TeamView{}, err
@@ -324,6 +325,14 @@ func (s *Service) SetTeam(ctx context.Context, actor cases.Actor, grid string, m
 	}
 	var f apperr.Fields
 	for i := range members {
+		if members[i].Photo != "" {
+			// a portrait must be a stored image (type and size from the file)
+			if ph, err := s.resolvePhotos([]cases.Photo{{Hash: members[i].Photo}}); err != nil {
+				f.Addf(fmt.Sprintf("team[%d].photo", i), "照片不存在或不是图片，请先上传照片")
+			} else {
+				members[i].Photo = ph[0].Hash
+			}
+		}
 		if members[i].AccountID == "" {
 			continue
 		}
@@ -548,4 +557,22 @@ func (s *Service) GridFigures(ctx context.Context, actor cases.Actor, under, per
 	}
 	f := gridwork.Tally(patrols, visits, messages, cells, names)
 	return GridFigures{Period: p, Under: lastCode(path), Figures: f}, nil
+}
+
+// SetTeamPhoto sets (or, with an empty hash, removes) the portrait of one
+// member of a grid's team, named by index; the grid's workers and chiefs
+// and the community keep it (a worker their own portrait too).
+func (s *Service) SetTeamPhoto(ctx context.Context, actor cases.Actor, grid string, member int, photo string) (TeamView, error) {
+	g, err := s.keptGrid(ctx, actor, grid)
+	if err != nil {
+		return TeamView{}, err
+	}
+	tm, err := s.db.Team(ctx, g.Code)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (member < 0 || member >= len(tm.Members))) {
+		return TeamView{}, apperr.Field("member", "队伍中没有这名成员")
+	} else if err != nil {
+		return TeamView{}, err
+	}
+	tm.Members[member].Photo = photo
+	return s.SetTeam(ctx, actor, grid, tm.Members)
 }

@@ -88,6 +88,9 @@ func (s *Service) DispatchTargets(c cases.Case) []cases.Unit {
 // lower level's list does not allow.
 func (s *Service) Actions(c *cases.Case, actor cases.Actor) []cases.Action {
 	all := cases.Actions(c, actor)
+	// Giving a case to a volunteer group has its own form (the group is a
+	// record of the community, /m/party and POST /api/v1/cases/{id}/volunteers).
+	all = slices.DeleteFunc(all, func(a cases.Action) bool { return a == cases.ActVolunteer })
 	// An overdue appeal is taken until AppealDays after the case closed.
 	if c.AppealTooLate(s.Now()) {
 		all = slices.DeleteFunc(all, func(a cases.Action) bool { return a == cases.ActAppeal })

@@ -21,6 +21,7 @@ var copyTables = []string{
 	"training_courses", "training_sessions", "training_attendance", "cadre_postings",
 	"enterprises", "enterprise_members", "enterprise_services", "enterprise_requests", "enterprise_classes", "class_attendance",
 	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",
+	"party_members", "volunteer_groups", "service_hours", "volunteer_cases",
 	"device_kinds", "devices", "sensor_rules", "sensor_rule_versions", "readings", "reading_aggs", "reading_rejects", "sensor_incidents",
 	"webhook_subs", "webhook_outbox", "webhook_log", "hotline_orders",
 	"operations", "operation_areas", "operation_tasks", "operation_events",

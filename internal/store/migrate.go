@@ -1079,6 +1079,56 @@ CREATE TABLE notify_deliveries (
 CREATE INDEX notify_deliveries_due ON notify_deliveries (next_at) WHERE state = 'pending';
 `,
 	},
+	// 21: the party-building board's people in the grid (双报到, issue 15,
+	// internal/gridwork/party.go): in-service party members reported to a
+	// community (one registration per community and phone), the community's
+	// volunteer groups, the service hours per member and activity (with the
+	// case if any, on_day YYYY-MM-DD), and the cases given to a volunteer
+	// group as co-handler (once per case and group; the case's step is the
+	// record of the case loop, this row what the figures count).
+	21: {
+		common: `
+CREATE TABLE party_members (
+	id             TEXT PRIMARY KEY,
+	community_code TEXT NOT NULL,
+	community_path TEXT NOT NULL,
+	grid_code      TEXT NOT NULL DEFAULT '',
+	phone          TEXT NOT NULL,
+	reported_on    TEXT NOT NULL,
+	doc            TEXT NOT NULL,
+	UNIQUE (community_code, phone)
+);
+CREATE INDEX party_members_path ON party_members (community_path);
+CREATE TABLE volunteer_groups (
+	id             TEXT PRIMARY KEY,
+	community_code TEXT NOT NULL,
+	community_path TEXT NOT NULL,
+	name           TEXT NOT NULL,
+	doc            TEXT NOT NULL,
+	UNIQUE (community_code, name)
+);
+CREATE INDEX volunteer_groups_path ON volunteer_groups (community_path);
+CREATE TABLE service_hours (
+	id             TEXT PRIMARY KEY,
+	member_id      TEXT NOT NULL REFERENCES party_members(id),
+	community_path TEXT NOT NULL,
+	on_day         TEXT NOT NULL,
+	case_id        TEXT NOT NULL DEFAULT '',
+	doc            TEXT NOT NULL
+);
+CREATE INDEX service_hours_path ON service_hours (community_path, on_day);
+CREATE INDEX service_hours_member ON service_hours (member_id, on_day);
+CREATE TABLE volunteer_cases (
+	case_id        TEXT NOT NULL,
+	group_id       TEXT NOT NULL REFERENCES volunteer_groups(id),
+	community_path TEXT NOT NULL,
+	step_id        TEXT NOT NULL,
+	at             BIGINT NOT NULL,
+	PRIMARY KEY (case_id, group_id)
+);
+CREATE INDEX volunteer_cases_path ON volunteer_cases (community_path, at);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -69,3 +69,44 @@ func TestGridDayAndVisit(t *testing.T) {
 	expect(t, signIn(t, "xyc_shuji").get("/m/team"), http.StatusOK, "专职网格员：周春燕", "志愿者：新影村志愿者甲", "0+1+1", "周春燕</td>")
 	expect(t, signIn(t, "xyc_wgz").get("/m/team"), http.StatusOK, "专职网格员：周春燕")
 }
+
+// TestGridPoster: the poster names the grid's full-time worker with a
+// neutral placeholder until the community uploads her portrait on /m/team;
+// then it shows the photo; its QR code is a PNG; another street's grid is
+// refused; a member's photo must be a stored image.
+func TestGridPoster(t *testing.T) {
+	ctx := context.Background()
+	a := actor(t, "zhouchunyan")
+	codes := strings.Split(strings.Trim(a.RegionPath, "/"), "/")
+	grid := codes[len(codes)-1]
+	if _, err := plat.Service.SetTeam(ctx, a, grid, []gridwork.TeamMember{{AccountID: a.AccountID, Role: gridwork.FullTime}, {Name: "新影村志愿者乙", Role: gridwork.Volunteer}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plat.Service.SetTeam(ctx, a, grid, []gridwork.TeamMember{{Name: "假照片", Role: gridwork.FullTime, Photo: strings.Repeat("b", 64)}}); err == nil || !strings.Contains(err.Error(), "team[0].photo") {
+		t.Fatalf("an unknown photo hash was taken: %v", err)
+	}
+	sec := signIn(t, "xyc_shuji")
+	poster := "/m/poster/" + grid
+	expect(t, sec.get(poster), http.StatusOK, "有事找网格员", "周春燕", "poster-placeholder", `src="`+poster+`/qr.png"`, "/r/g/"+grid)
+	qr := sec.get(poster + "/qr.png")
+	if qr.status != http.StatusOK || !strings.HasPrefix(qr.body, "\x89PNG") {
+		t.Fatalf("the QR code: %d %.20q", qr.status, qr.body)
+	}
+	expect(t, sec.get("/m/team"), http.StatusOK, `action="/m/team/`+grid+`/photo"`, "上传照片（用于海报）")
+	r := sec.postFiles("/m/team/"+grid+"/photo", url.Values{"member": {"0"}}, "photo_file", pngPhoto(42))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("portrait: %d %s", r.status, excerpt(r.body))
+	}
+	p := sec.get(poster)
+	expect(t, p, http.StatusOK, `class="poster-photo" src="`, "周春燕的照片")
+	if strings.Contains(p.body, "poster-placeholder") {
+		t.Error("the placeholder is still shown")
+	}
+	tm, _ := plat.DB.Team(ctx, grid)
+	if tm.Members[0].Photo == "" || tm.Members[0].Name != "周春燕" {
+		t.Fatalf("team: %+v", tm.Members)
+	}
+	if st := signIn(t, "yangshipei").get(poster).status; st != http.StatusForbidden && st != http.StatusNotFound {
+		t.Errorf("another grid's worker opened the poster: %d", st)
+	}
+}

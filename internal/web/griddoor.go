@@ -3,10 +3,12 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/geo"
 	"zhizhi/internal/gridwork"
 	"zhizhi/internal/service"
 )
@@ -73,12 +75,40 @@ func (c *Console) doorPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
+	var perr error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		perr = r.ParseMultipartForm(maxMemory)
+	} else {
+		perr = r.ParseForm()
+	}
+	if perr != nil {
 		return apperr.Field("body", "表单无法解析")
 	}
 	f := r.PostForm
 	in := gridwork.MessageInput{Name: f.Get("name"), Phone: f.Get("phone"), Text: f.Get("text")}
-	_, key, err := c.svc.PostGridMessage(r.Context(), service.Knock{Client: c.clientAddr(r), Token: f.Get("ref")}, v.Grid, in)
+	// Photos and a point, as the anonymous report door takes them: photos
+	// only as files sent with the form (never a bare hash), a point from
+	// the phone's location or the map's pin.
+	var fe apperr.Fields
+	if len(f["photo"]) > 0 {
+		fe.Add("photos", "照片须随表单上传，不接受照片编号；请重新选择照片")
+	}
+	f.Del("photo")
+	in.Photos = c.photosOf(r, &fe)
+	if lat, lng := strings.TrimSpace(f.Get("lat")), strings.TrimSpace(f.Get("lng")); lat != "" || lng != "" {
+		y, err1 := strconv.ParseFloat(lat, 64)
+		x, err2 := strconv.ParseFloat(lng, 64)
+		if p := (geo.Point{Lng: x, Lat: y}); err1 != nil || err2 != nil || !p.Valid() {
+			fe.Add("point", "经纬度无效")
+		} else {
+			in.Point = &p
+		}
+	}
+	err = fe.Err()
+	var key string
+	if err == nil {
+		_, key, err = c.svc.PostGridMessage(r.Context(), service.Knock{Client: c.clientAddr(r), Token: f.Get("ref")}, v.Grid, in)
+	}
 	if err == nil {
 		http.Redirect(w, r, "/r/g/"+url.PathEscape(v.Grid)+"/m/"+url.PathEscape(key), http.StatusSeeOther)
 		return nil

@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"zhizhi/internal/service"
 )
 
 // TestGridDoorEndToEnd: a resident without an account writes to 杨诗培
@@ -78,4 +81,62 @@ func TestGridDoorEndToEnd(t *testing.T) {
 	// Each resident reads the answer by their link.
 	expect(t, res.get(link1), http.StatusOK, "已回复", "杨诗培", "明天上午物业来修")
 	expect(t, res2.get(link2), http.StatusOK, "已转为案件", "已作为案件上报，编号")
+}
+
+// TestGridDoorPhotoAndPoint: a resident adds a photo (sent with the form)
+// and a location to her message; a bare photo hash and a bad point are
+// refused naming the field, nothing stored; she sees them noted by her
+// link; the grid's worker sees the photo and the point with the message,
+// and the case made of it carries the photo.
+func TestGridDoorPhotoAndPoint(t *testing.T) {
+	a := actor(t, "yangshipei")
+	codes := strings.Split(strings.Trim(a.RegionPath, "/"), "/")
+	grid := codes[len(codes)-1]
+	door := "/r/g/" + grid
+	res := newClientFrom(t, "127.0.0.9")
+	ref := func() string {
+		r := res.get(door)
+		expect(t, r, http.StatusOK, `enctype="multipart/form-data"`, `name="photo_file"`, `id="locate"`, `id="pin-map"`, "/static/resident.")
+		return refRE.FindStringSubmatch(r.body)[1]
+	}
+	text := "五单元门口井盖松动，见照片"
+	expect(t, res.postFiles(door, url.Values{"ref": {ref()}, "text": {text}, "phone": {"13900005555"}, "lat": {"91"}, "lng": {"106.5"}}, "photo_file", pngPhoto(7)),
+		http.StatusBadRequest, "经纬度无效")
+	expect(t, res.post(door, url.Values{"ref": {ref()}, "text": {text}, "phone": {"13900005555"}, "photo": {strings.Repeat("a", 64)}}),
+		http.StatusBadRequest, "照片须随表单上传")
+	rg, _ := plat.DB.Region(t.Context(), grid)
+	pt := rg.Shape.Centroid()
+	r := res.postFiles(door, url.Values{"ref": {ref()}, "text": {text}, "phone": {"13900005555"},
+		"lat": {strconv.FormatFloat(pt.Lat, 'f', 6, 64)}, "lng": {strconv.FormatFloat(pt.Lng, 'f', 6, 64)}}, "photo_file", pngPhoto(7))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("a message with a photo: %d %s", r.status, excerpt(r.body))
+	}
+	expect(t, res.get(r.location), http.StatusOK, text, "附照片 1 张", "已附位置")
+
+	w := signIn(t, "yangshipei")
+	page := w.get("/m/messages")
+	i := strings.Index(page.body, text)
+	if i < 0 {
+		t.Fatalf("the worker does not see the message: %s", excerpt(page.body))
+	}
+	after := page.body[i:]
+	if end := strings.Index(after, `class="message `); end > 0 {
+		after = after[:end]
+	}
+	if !strings.Contains(after, "<img src=") || !strings.Contains(after, "居民标注的位置") {
+		t.Fatalf("the worker's view of the message lacks the photo or point: %s", excerpt(after))
+	}
+	id := regexp.MustCompile(`id="msg-([^"]+)"`).FindAllStringSubmatch(page.body[:i], -1)
+	if len(id) == 0 {
+		t.Fatal("no message id")
+	}
+	msgID := id[len(id)-1][1]
+	m, err := plat.Service.ActOnMessage(t.Context(), a, msgID, service.MessageAction{Action: "case", Category: "MS03"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := plat.Service.Case(t.Context(), a, m.CaseID)
+	if err != nil || len(c.Photos) != 1 || c.Point == nil {
+		t.Fatalf("the case of the message: %+v %v", c, err)
+	}
 }

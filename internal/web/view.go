@@ -36,6 +36,7 @@ func (c *Console) parsePages() map[string]*template.Template {
 			return int(d.Weekday())
 		},
 		"cut":       cut,
+		"hours":     func(minutes int) string { return fmt.Sprintf("%.1f", float64(minutes)/60) },
 		"taskRole":  taskRoleLabel,
 		"taskState": taskStateLabel,
 		"status":    func(c sla.Clock, now time.Time) sla.Status { return c.Status(now) },

@@ -104,6 +104,11 @@ var routes = []route{
 	{"GET", "/m/visit", gridWorkers, (*Console).householdVisitPage},
 	{"POST", "/m/visit", gridWorkers, (*Console).householdVisit},
 	{"GET", "/m/team", gridLeads, (*Console).gridTeam},
+	{"POST", "/m/team/{grid}/photo", gridLeads, (*Console).teamPhoto},
+	{"GET", "/m/poster/{grid}", gridLeads, (*Console).gridPoster},
+	{"GET", "/m/poster/{grid}/qr.png", gridLeads, (*Console).gridPosterQR},
+	{"GET", "/party", partyReaders, (*Console).partyPage},
+	{"POST", "/party/{what}", partyReaders, (*Console).partyPost},
 	{"GET", "/m/messages", gridWorkers, (*Console).gridMessages},
 	{"POST", "/m/messages/{id}", gridWorkers, (*Console).actOnMessage},
 	{"GET", "/r/g/{grid}", public, (*Console).doorPage},
@@ -517,10 +522,13 @@ func navFor(a cases.Actor, path string, bench bool) []navItem {
 		if a.Role != cases.RoleHead {
 			items = append(items, navItem{Href: "/m/day", Label: "今日工作"}, navItem{Href: "/m/messages", Label: "居民留言"}, navItem{Href: "/m/team", Label: "网格队伍"})
 		}
+		if a.Role == cases.RoleGridChief {
+			items = append(items, navItem{Href: "/party", Label: "党员双报到"})
+		}
 	case cases.RoleUnit, cases.RoleCommunity:
 		items = []navItem{{Href: "/inbox", Label: "待办"}}
 		if a.Role == cases.RoleCommunity {
-			items = append(items, navItem{Href: "/m/team", Label: "网格队伍"})
+			items = append(items, navItem{Href: "/m/team", Label: "网格队伍"}, navItem{Href: "/party", Label: "党员双报到"})
 		}
 		if bench {
 			items = append(items, navItem{Href: "/workbench", Label: "板块工作台"})

@@ -1,19 +1,21 @@
-// The resident's report form: the chosen category's questions, GPS, and
-// photos made smaller on the phone before they are sent with the form. The
-// form works without this script.
+// The resident's report form (/r) and a grid's residents' door (/r/g/…):
+// the chosen category's questions (the report form only), GPS, and photos
+// made smaller on the phone before they are sent with the form. The form
+// works without this script.
 (function () {
   'use strict';
-  var form = document.getElementById('resident-report');
+  var form = document.getElementById('resident-report') || document.getElementById('door');
   if (!form) return;
   var cat = form.elements.category;
   function questions() {
+    if (!cat) return;
     form.querySelectorAll('fieldset.questions').forEach(function (fs) {
       var on = fs.getAttribute('data-cat') === cat.value;
       fs.classList.toggle('hidden', !on);
       fs.disabled = !on;
     });
   }
-  cat.addEventListener('change', questions);
+  if (cat) cat.addEventListener('change', questions);
   questions();
 
   var place = document.getElementById('placement');
