@@ -245,6 +245,17 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 				refused(t, u, "GET", "/api/v1/leader/home", nil)
 			}
 		}),
+		// Notifications: each person's own inbox, preferences and devices.
+		"GET /api/v1/notifications":             own("the caller's own inbox"),
+		"GET /api/v1/notifications/unread":      own("the caller's own unread count"),
+		"GET /api/v1/notifications/events":      own("the caller's own inbox, live"),
+		"POST /api/v1/notifications/read":       own("marks the caller's own notifications read"),
+		"POST /api/v1/notifications/{id}/read":  probedBy("TestNotificationsAPI"),
+		"GET /api/v1/notifications/preferences": own("the caller's own preferences"),
+		"PUT /api/v1/notifications/preferences": own("the caller's own preferences"),
+		"GET /api/v1/push/key":                  own("the installation's public VAPID key"),
+		"POST /api/v1/push/subscriptions":       own("registers the caller's own device"),
+		"DELETE /api/v1/push/subscriptions":     own("removes the caller's own device (another's is left alone)"),
 		// Reference data: the region tree, the category and unit catalogs,
 		// the calendar, the sensor kinds and the enterprise catalog are read
 		// by every signed account (reporting and routing need them); only
