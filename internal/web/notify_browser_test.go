@@ -50,8 +50,20 @@ func TestBrowserNotificationBell(t *testing.T) {
 	n, _ = strconv.Atoi(eval[string](b, `document.getElementById('bell').getAttribute('data-unread')`))
 	// The list (reloaded) has the notification; opening it goes to the case.
 	b.do(chromedp.Navigate(srv.URL+"/notifications?unread=1"), chromedp.WaitVisible(chromedp.CSS(`.notification-list li.unread:has(input[name=to][value$="`+c.ID+`"])`)))
-	b.do(chromedp.Click(chromedp.CSS(`.notification-list li.unread:has(input[name=to][value$="`+c.ID+`"]) form button`)),
-		chromedp.Poll[chromedp.Void](`+document.getElementById('bell').getAttribute('data-unread') <= `+strconv.Itoa(n-1), chromedp.WithPollingTimeout(30*time.Second)))
+	b.do(chromedp.Click(chromedp.CSS(`.notification-list li.unread:has(input[name=to][value$="`+c.ID+`"]) form button`)))
+	// The click navigates to the case: ask again until the case page is
+	// there with the lower count (an evaluation during the navigation fails).
+	lowered := false
+	for end := time.Now().Add(30 * time.Second); !lowered && time.Now().Before(end); {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`location.pathname === '/cases/`+c.ID+`' && !!document.getElementById('bell') && +document.getElementById('bell').getAttribute('data-unread') <= `+strconv.Itoa(n-1)))
+		lowered = err == nil && ok
+		if !lowered {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !lowered {
+		t.Fatalf("opening the notification did not reach the case with the count lowered below %d", n)
+	}
 	if loc := eval[string](b, "location.pathname"); loc != "/cases/"+c.ID {
 		t.Errorf("the notification opened %s, want the case", loc)
 	}
