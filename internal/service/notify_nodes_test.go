@@ -41,6 +41,7 @@ func TestNotifyTwoNodesOnPostgres(t *testing.T) {
 	if err := demo.Load(ctx, a.Service, demo.Options{Cases: 3, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
+	settleDemo(t, a)
 	b := open()
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
