@@ -268,7 +268,9 @@ func TestEnterpriseFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) < 5 {
+	// The 400-case demo gives 化龙桥 a handful of enterprise cases (how
+	// many depends on the hour it is made at): enough for a recount.
+	if len(all) < 3 {
 		t.Fatalf("only %d demo requests", len(all))
 	}
 	type count struct{ n, contactedOnTime, answered, answeredOnTime, resolved, rated, satisfied, escalated int }
