@@ -50,7 +50,7 @@ func TestBrowserNotificationBell(t *testing.T) {
 	n, _ = strconv.Atoi(eval[string](b, `document.getElementById('bell').getAttribute('data-unread')`))
 	// The list (reloaded) has the notification; opening it goes to the case.
 	b.do(chromedp.Navigate(srv.URL+"/notifications?unread=1"), chromedp.WaitVisible(chromedp.CSS(`.notification-list li.unread:has(input[name=to][value$="`+c.ID+`"])`)))
-	b.do(chromedp.Click(chromedp.CSS(`.notification-list li.unread:has(input[name=to][value$="`+c.ID+`"]) form button`)))
+	b.do(chromedp.Click(chromedp.CSS(`.notification-list li.unread:has(input[name=to][value$="` + c.ID + `"]) form button`)))
 	// The click navigates to the case: ask again until the case page is
 	// there with the lower count (an evaluation during the navigation fails).
 	lowered := false
