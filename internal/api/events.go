@@ -9,20 +9,13 @@ import (
 // events streams case changes in the caller's scope as server-sent events.
 // A client that fell behind gets a "resync" event and should reload its view.
 func (a *API) events(w http.ResponseWriter, r *http.Request) error {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		return fmt.Errorf("streaming unsupported")
-	}
 	sub := a.svc.Hub().Subscribe(actorOf(r))
 	defer sub.Close()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 2000\n: connected\n\n")
-	fl.Flush()
-	ping := time.NewTicker(20 * time.Second)
+	fl, err := openStream(w)
+	if err != nil {
+		return err
+	}
+	ping := time.NewTicker(streamPing)
 	defer ping.Stop()
 	for {
 		select {

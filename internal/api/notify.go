@@ -119,19 +119,13 @@ func (a *API) unread(w http.ResponseWriter, r *http.Request) error {
 // and with each keep-alive (so a change announced while another node's
 // listener reconnected is caught up within 20 s).
 func (a *API) inboxEvents(w http.ResponseWriter, r *http.Request) error {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		return fmt.Errorf("streaming unsupported")
-	}
 	actor := actorOf(r)
 	sub := a.svc.SubscribeInbox(actor)
 	defer sub.Close()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 2000\n: connected\n\n")
+	fl, err := openStream(w)
+	if err != nil {
+		return err
+	}
 	last := -1
 	send := func() {
 		n, err := a.svc.Unread(r.Context(), actor)
@@ -144,7 +138,7 @@ func (a *API) inboxEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	send()
 	fl.Flush()
-	ping := time.NewTicker(20 * time.Second)
+	ping := time.NewTicker(streamPing)
 	defer ping.Stop()
 	for {
 		select {

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -164,16 +163,10 @@ func (a *API) operationLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err // before the stream starts: an honest 404
 	}
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		return errors.New("streaming unsupported")
+	fl, err := openStream(w)
+	if err != nil {
+		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 2000\n: connected\n\n")
 	var last []byte
 	send := func(b service.OperationBoard) {
 		// The board's own time moves every second: compare without it.
@@ -192,7 +185,7 @@ func (a *API) operationLive(w http.ResponseWriter, r *http.Request) error {
 	send(b)
 	tick := time.NewTicker(OperationLiveEvery)
 	defer tick.Stop()
-	ping := time.NewTicker(20 * time.Second)
+	ping := time.NewTicker(streamPing)
 	defer ping.Stop()
 	for {
 		select {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"zhizhi/internal/cases"
@@ -29,17 +28,12 @@ func (db *DB) WriteRaw(ctx context.Context, counter string, rule ClockRule, batc
 		return fmt.Errorf("raw write: %w", translate(err))
 	}
 	defer sqlTx.Rollback()
-	t := &Tx{tx: sqlTx, w: newWriteSet(false), dialect: db.Dialect, stmts: map[string]*sql.Stmt{}}
-	// The writer's hot statements are prepared once per connection; here
-	// once per transaction, which the batch repays.
-	for _, q := range hotSQL {
-		st, err := sqlTx.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("raw write: prepare: %w", translate(err))
-		}
-		defer st.Close()
-		t.stmts[q] = st
-	}
+	// The writer connection's hot statements, prepared once when the
+	// database was opened (SQLite), exactly as the writer uses them.
+	// (Statements prepared on this transaction instead would be prepared
+	// again at every use: sql.Tx.StmtContext re-prepares a statement that
+	// belongs to a transaction.)
+	t := &Tx{tx: sqlTx, w: newWriteSet(false), dialect: db.Dialect, stmts: db.stmts}
 	var next int64
 	if err := sqlTx.QueryRowContext(ctx, sqlReserve, counter, len(batch)).Scan(&next); err != nil {
 		return fmt.Errorf("raw write: reserve numbers: %w", translate(err))
