@@ -176,6 +176,9 @@ func Load(ctx context.Context, svc *service.Service, opt Options) error {
 	if err := enterprises(ctx, svc, w, rand.New(rand.NewPCG(opt.Seed, 20261204)), opt.Now.UTC(), hash); err != nil {
 		return err
 	}
+	if err := g.party(ctx, svc, max(3, opt.Cases*30/4000)); err != nil {
+		return err
+	}
 	return g.gridWorkS2(ctx, svc)
 }
 

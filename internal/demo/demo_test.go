@@ -94,6 +94,43 @@ func TestDemoHistory(t *testing.T) {
 		t.Logf("tasks by unit kind: %v", kinds)
 	})
 
+	t.Run("every community has its party members, hours and groups", func(t *testing.T) {
+		fig, err := p.Service.PartyFigures(ctx, cases.System, "500103", "2026")
+		if err != nil {
+			t.Fatal(err)
+		}
+		comms, err := db.Regions(ctx, store.RegionFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, r := range comms {
+			if routingDepth(r.Path) == 4 {
+				want++
+			}
+		}
+		if len(fig.Rows) != want || want == 0 {
+			t.Fatalf("party figures of %d communities, want %d", len(fig.Rows), want)
+		}
+		for _, r := range fig.Rows {
+			if r.Members < 10 || r.Hours <= 0 || r.Activities == 0 {
+				t.Errorf("%s: %d members, %.1f hours in %d activities", r.Name, r.Members, r.Hours, r.Activities)
+			}
+		}
+		if fig.Total.CasesHelped < 3 {
+			t.Errorf("%d cases helped by volunteer groups, want at least 3", fig.Total.CasesHelped)
+		}
+		groups, err := db.VolunteerGroups(ctx, demo.District)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(groups) < 2*want {
+			t.Errorf("%d volunteer groups for %d communities", len(groups), want)
+		}
+		t.Logf("party: %d members (%d in grids), %.0f hours in %d activities in 2026, %d cases helped, %d groups",
+			fig.Total.Members, fig.Total.InGrids, fig.Total.Hours, fig.Total.Activities, fig.Total.CasesHelped, len(groups))
+	})
+
 	t.Run("every street is on time 85-95%", func(t *testing.T) {
 		streets, err := db.Regions(ctx, store.RegionFilter{})
 		if err != nil {
