@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,41 @@ func TestDemoHistory(t *testing.T) {
 			}
 		}
 		t.Logf("tasks by unit kind: %v", kinds)
+	})
+
+	t.Run("the fast decoder agrees on every case", func(t *testing.T) {
+		// The store reads case documents with goccy/go-json (store/decode.go);
+		// every case of the demo — whistles, meetings, supervision, merged
+		// duplicates, visits, enterprise requests — decodes to the same value
+		// as encoding/json gives.
+		var docs [][]byte
+		err := db.Read(ctx, func(tx *sql.Tx) error {
+			rs, err := tx.QueryContext(ctx, `SELECT doc FROM cases`)
+			if err != nil {
+				return err
+			}
+			defer rs.Close()
+			for rs.Next() {
+				var d []byte
+				if err := rs.Scan(&d); err != nil {
+					return err
+				}
+				docs = append(docs, d)
+			}
+			return rs.Err()
+		})
+		if err != nil || len(docs) < 4000 {
+			t.Fatalf("%d documents, %v", len(docs), err)
+		}
+		for _, d := range docs {
+			var std, fast cases.Case
+			if err := store.DecodeCaseDocs(d, &std, &fast); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(std, fast) {
+				t.Fatalf("the decoders disagree on %s:\n std  %+v\n fast %+v", d, std, fast)
+			}
+		}
 	})
 
 	t.Run("every community has its party members, hours and groups", func(t *testing.T) {

@@ -306,12 +306,12 @@ func (t *Tx) Case(ctx context.Context, id string) (cases.Case, error) {
 }
 
 func scanCase(row interface{ Scan(...any) error }) (cases.Case, error) {
-	var doc string
+	var doc []byte
 	if err := row.Scan(&doc); err != nil {
 		return cases.Case{}, fmt.Errorf("case: %w", translate(err))
 	}
 	var c cases.Case
-	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+	if err := decodeCaseDoc(doc, &c); err != nil {
 		return cases.Case{}, fmt.Errorf("decode case: %w", err)
 	}
 	return c, nil
