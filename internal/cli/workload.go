@@ -96,7 +96,7 @@ func benchWorkload(args []string, stdout, stderr io.Writer) error {
 	})
 	fs.StringVar(&cfg.User, "user", "syl_zhihui", "a street commander who reports, accepts, dispatches, verifies and lists (ZHIZHI_BENCH_USER)")
 	fs.StringVar(&cfg.UnitUser, "unit-user", "syl_ms_a", "staff of the unit the cases are dispatched to, who signs and feeds back (ZHIZHI_BENCH_UNIT_USER)")
-	fs.StringVar(&cfg.Password, "password", demo.Password, "password of -user, and of -unit-user unless -unit-password is given (ZHIZHI_BENCH_PASSWORD; default: the demo's)")
+	fs.StringVar(&cfg.Password, "password", demo.Password, "password of -user, and of -unit-user unless -unit-password is given (ZHIZHI_BENCH_PASSWORD)")
 	fs.StringVar(&cfg.UnitPassword, "unit-password", "", "password of -unit-user (ZHIZHI_BENCH_UNIT_PASSWORD; default -password)")
 	fs.StringVar(&cfg.Category, "category", "MS07", "category of the created cases: one the commander's center dispatches to the unit (ZHIZHI_BENCH_CATEGORY)")
 	fs.StringVar(&cfg.Text, "q", "", "word the text listings search for; the created cases contain it (ZHIZHI_BENCH_Q; default: a tag made for the run)")

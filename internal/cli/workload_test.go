@@ -181,6 +181,26 @@ func TestBenchWorkload(t *testing.T) {
 	if !strings.Contains(errOut.String(), "create: POST /api/v1/cases: 400") || !strings.Contains(errOut.String(), "category") {
 		t.Errorf("the failed creates are not shown: %q", errOut.String())
 	}
+
+	// Accounts that cannot do the workload are refused before a case is made.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-user", "syl_ms_a"}, "-user syl_ms_a: is a unit"},
+		{[]string{"-unit-user", "syl_zhihui"}, "-unit-user syl_zhihui: is a commander of no unit"},
+		{[]string{"-password", "wrong-password"}, "-user syl_zhihui: cannot sign in"},
+		{[]string{"-unit-password", "wrong-password"}, "-unit-user syl_ms_a: cannot sign in"},
+	} {
+		out.Reset()
+		args := append([]string{"bench", "workload", "-url", srv.URL, "-n", "1", "-clients", "1"}, tc.args...)
+		if err := Run(args, &out, &errOut); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: printed %q", tc.args, out.String())
+		}
+	}
 }
 
 // TestBenchWorkloadFlags: bad settings of `bench workload` are refused
