@@ -13,14 +13,19 @@ import (
 	"zhizhi/internal/scale"
 )
 
-// bench generates installations for scale tests. The one kind so far,
-// chongqing, fills an empty database with a city the size of Chongqing's
-// platform (docs/benchmarks.md): PostgreSQL, or a SQLite file with the cases
-// of one district (-district).
+// bench runs the benchmarks that need a whole installation: chongqing
+// fills an empty database with a city the size of Chongqing's platform
+// (docs/benchmarks.md): PostgreSQL, or a SQLite file with the cases of one
+// district (-district); workload (workload.go) runs the side-by-side
+// workload against a serving zhizhi over HTTP and prints its figures.
 func bench(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "workload" {
+		return benchWorkload(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "chongqing" {
 		fmt.Fprintln(stderr, "usage: zhizhi bench chongqing -db postgres://…|FILE.db [-cases N] [-years 2] [-district CODE]")
-		return errors.New("bench: unknown or missing kind (chongqing)")
+		fmt.Fprintln(stderr, "       zhizhi bench workload -url http://… [-n 250] [-clients 1,4] [-json]")
+		return errors.New("bench: unknown or missing kind (chongqing, workload)")
 	}
 	fs := flag.NewFlagSet("bench chongqing", flag.ContinueOnError)
 	fs.SetOutput(stderr)

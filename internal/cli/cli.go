@@ -41,7 +41,8 @@ commands:
   restore   restore a backup file into an empty database and verify it (restore -from FILE -db …)
   rollup    rebuild the evaluation's rollups from the cases (rollup rebuild)
   search    write every case's search text again and rebuild the text index (search rebuild -db …)
-  bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE)
+  bench     generate a Chongqing-sized installation for scale tests (bench chongqing -db postgres://… or FILE.db -district CODE);
+            run the side-by-side workload against a serving zhizhi and print its figures (bench workload -url http://… -n 250 -clients 1,4)
   simulate  publish realistic sensor readings of the registered devices to the MQTT broker (simulate sensors -mqtt tcp://… [-register 3000]);
             replay the 2024 New Year's Eve at 解放碑 now, compressed (simulate operation -mqtt tcp://… [-speed 60])
 Run 'zhizhi <command> -h' for the flags of a command.`
