@@ -2,12 +2,15 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"zhizhi/internal/cases"
 )
@@ -195,4 +198,72 @@ func TestOperationForm(t *testing.T) {
 	expect(t, street.post("/operations/"+id, with(form, "version", "3")), 403)
 	expect(t, signIn(t, "leader").get("/operations/new"), 403)
 	expect(t, cmdr.get("/operations/nope/edit"), 404)
+}
+
+// TestBrowserOperationForm: a district's commander plans an operation in
+// the browser, drawing its area on the map (four vertices, a fifth taken
+// back, the ring closed on the first), sets its lines and a task at 00:05
+// with 15 minutes, saves, and sees it on the operations board.
+func TestBrowserOperationForm(t *testing.T) {
+	good := opForm(t)
+	b := newBrowser(t)
+	b.signIn("qu_zhihui", "/board")
+	b.do(chromedp.Navigate(srv.URL+"/operations"), chromedp.WaitVisible(chromedp.CSS(`#op-new`)),
+		chromedp.Click(chromedp.CSS(`#op-new`)), chromedp.WaitVisible(chromedp.CSS(`#op-form`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "浏览器跨年活动"),
+		chromedp.SetValue(chromedp.CSS(`input[name=start]`), good.Get("start")),
+		chromedp.SetValue(chromedp.CSS(`input[name=end]`), good.Get("end")),
+		chromedp.SetValue(chromedp.CSS(`select[name=kind]`), "web-crowd"),
+		chromedp.SetValue(chromedp.CSS(`select[name=alert_category]`), "AQ10"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="area.0.name"]`), "浏览器广场"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="area.0.key"]`), "browser-sq"),
+		chromedp.Click(chromedp.CSS(`button.op-draw[data-shape="area.0.shape"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.op-draw-map.leaflet-container`)))
+	b.waitJS(`!!window.zhizhiDraw`, 10*time.Second)
+	eval[any](b, `zhizhiDraw.map.setView([29.5570, 106.5765], 17, {animate: false}), null`)
+	click := func(lat, lng float64) {
+		xy := eval[[]float64](b, fmt.Sprintf(`(function () {
+			var box = document.querySelector('.op-draw-map');
+			box.scrollIntoView({block: 'center'});
+			var pt = zhizhiDraw.map.latLngToContainerPoint([%f, %f]);
+			var r = box.getBoundingClientRect();
+			return [r.left + pt.x, r.top + pt.y];
+		})()`, lat, lng))
+		b.do(chromedp.MouseClickXY(xy[0], xy[1]))
+	}
+	corners := [][2]float64{{29.5560, 106.5750}, {29.5560, 106.5780}, {29.5580, 106.5780}, {29.5580, 106.5750}}
+	for _, c := range corners {
+		click(c[0], c[1])
+	}
+	click(29.5570, 106.5765) // a fifth, taken back
+	b.waitJS(`zhizhiDraw.points().length === 5`, 5*time.Second)
+	b.do(chromedp.Click(chromedp.CSS(`.op-draw-bar .op-undo`)))
+	b.waitJS(`zhizhiDraw.points().length === 4`, 5*time.Second)
+	click(corners[0][0], corners[0][1]) // the first vertex closes the ring
+	b.waitJS(`zhizhiDraw.closed()`, 5*time.Second)
+	shape := eval[string](b, `document.getElementById('area.0.shape').value`)
+	if lines := strings.Split(shape, "\n"); len(lines) != 5 || lines[0] != lines[4] {
+		t.Fatalf("drawn shape %q, want 4 vertices and the ring closed", shape)
+	}
+	b.do(
+		chromedp.SendKeys(chromedp.CSS(`input[name="area.0.yellow"]`), "800"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="area.0.red"]`), "1000"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="area.0.duty"]`), "值守丁,现场指挥"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="task.0.title"]`), "浏览器清扫任务"),
+		chromedp.SetValue(chromedp.CSS(`input[name="task.0.at"]`), good.Get("task.0.at")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="task.0.limit"]`), "15"),
+		chromedp.SetValue(chromedp.CSS(`select[name="task.0.category"]`), "MS03"),
+		chromedp.SetValue(chromedp.CSS(`select[name="task.0.unit"]`), "cg"),
+		chromedp.Click(chromedp.CSS(`#op-save`)),
+		chromedp.WaitVisible(chromedp.CSS(`#op-saved`)),
+	)
+	if s := b.text(`#op-areas`); !strings.Contains(s, "浏览器广场") || !strings.Contains(s, "值守丁") || !strings.Contains(s, "黄 800") {
+		t.Errorf("board's areas: %.300s", s)
+	}
+	if s := b.text(`#op-tasks`); !strings.Contains(s, "浏览器清扫任务") || !strings.Contains(s, "15分钟") || !strings.Contains(s, "00:05") {
+		t.Errorf("board's tasks: %.300s", s)
+	}
+	if !strings.HasPrefix(good.Get("task.0.at")[11:], "00:05") {
+		t.Fatalf("the form's task is at %s", good.Get("task.0.at"))
+	}
 }
