@@ -7,12 +7,15 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/sensors"
 )
 
 // opForm is a good planning form for a district's operation tomorrow
@@ -55,6 +58,24 @@ func operationCount(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(list)
+}
+
+var demoOpOnce sync.Once
+
+// demoOperation stores (once) the crowd counters' kind and the demo's New
+// Year's Eve operation, planned by 解放碑's commander, as the command's
+// demo does.
+func demoOperation(t *testing.T) {
+	t.Helper()
+	demoOpOnce.Do(func() {
+		ctx := context.Background()
+		if err := plat.Service.PutDeviceKind(ctx, cases.System, sensors.Kind{Code: "crowd", Name: "客流计数", Unit: "人", Min: 0, Max: 200000}); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.LoadOperation(ctx, plat.Service); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 var savedOpRE = regexp.MustCompile(`^/operations/([^/?]+)\?saved=(\d+)$`)
