@@ -97,6 +97,10 @@ func (s *Service) SaveOperation(ctx context.Context, actor cases.Actor, op opera
 		if op.ID != "" && !operation.ValidKey(op.ID) && !sensors.ValidCode(op.ID) {
 			return op, apperr.Field("id", "活动编号无效")
 		}
+		if op.ID == "new" {
+			// /operations/new is the console's planning form.
+			return op, apperr.Field("id", "活动编号不能为 new")
+		}
 		if op.ID == "" {
 			op.ID = id.New()
 		}

@@ -108,6 +108,7 @@ func TestOperationForm(t *testing.T) {
 		{"unknown kind", with(good, "kind", "nope"), "kind", "设备类型不存在"},
 		{"no alert category", with(good, "alert_category", ""), "alert_category", "请选择告警案件类别"},
 		{"bad id", with(good, "id", "活动一"), "id", "活动编号无效"},
+		{"a page's name as id", with(good, "id", "new"), "id", "活动编号不能为 new"},
 		{"bad area key", with(good, "area.0.key", "广场"), "area.0.key", "区域编码"},
 		{"no area name", with(good, "area.0.name", ""), "area.0.name", "请填写区域名称"},
 		{"yellow not a number", with(good, "area.0.yellow", "很多"), "area.0.yellow", "请填写数字"},
@@ -262,6 +263,9 @@ func TestBrowserOperationForm(t *testing.T) {
 	b.waitJS(`zhizhiDraw.points().length === 4`, 5*time.Second)
 	click(corners[0][0], corners[0][1]) // the first vertex closes the ring
 	b.waitJS(`zhizhiDraw.closed()`, 5*time.Second)
+	if s := eval[string](b, `document.querySelector('select[name="task.0.area"] option[value="0"]').textContent`); s != "区域1：浏览器广场" {
+		t.Errorf("the task's area list says %q, want the area's typed name", s)
+	}
 	shape := eval[string](b, `document.getElementById('area.0.shape').value`)
 	if lines := strings.Split(shape, "\n"); len(lines) != 5 || lines[0] != lines[4] {
 		t.Fatalf("drawn shape %q, want 4 vertices and the ring closed", shape)

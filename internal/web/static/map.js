@@ -1,7 +1,8 @@
 // The map: on the command board, the region's grids shaded by their open
 // cases, flashing where one is overdue or critical; a click on a grid
 // filters the queue to it. On the report form, a pin picker that fills the
-// latitude and longitude. Geometry comes from /map/shapes for the viewport
+// latitude and longitude. On an operation's planning form, a drawer of
+// each area's polygon. Geometry comes from /map/shapes for the viewport
 // and zoom (streets or communities when zoomed out, grids when zoomed in),
 // never as one big file. Leaflet is vendored under /static/vendor/leaflet/.
 (function () {
@@ -339,4 +340,16 @@
   var pin = document.getElementById('pin-open');
   if (pin && document.getElementById('pin-map')) pinPicker(pin);
   Array.prototype.forEach.call(document.querySelectorAll('button.op-draw[data-shape]'), areaDrawer);
+  // The tasks' area lists follow the areas' names as they are typed.
+  var opForm = document.getElementById('op-form');
+  if (opForm) {
+    opForm.addEventListener('input', function (e) {
+      var fs = e.target.closest('fieldset.op-area-form');
+      if (!fs || !/\.name$/.test(e.target.name)) return;
+      var row = fs.getAttribute('data-row'), name = e.target.value.trim();
+      Array.prototype.forEach.call(opForm.querySelectorAll('select[name$=".area"] option[value="' + row + '"]'), function (o) {
+        o.textContent = '区域' + (Number(row) + 1) + (name ? '：' + name : '');
+      });
+    });
+  }
 })();
