@@ -128,7 +128,7 @@ var schemas = map[string]any{
 		"severity": enum("normal", "urgent", "critical"), "active": map[string]any{"type": "boolean"},
 	}),
 	"OperationInput": obj(map[string]any{
-		"id": str("new: optional, 1–24 letters, digits, _ . -"), "version": map[string]any{"type": "integer", "description": "0 for a new operation; else the version you saw (409 if it changed)"},
+		"id": str("new: optional, 1–24 letters, digits, _ . - (not \"new\", the console's planning form)"), "version": map[string]any{"type": "integer", "description": "0 for a new operation; else the version you saw (409 if it changed)"},
 		"name": str(""), "start": str("RFC 3339"), "end": str("RFC 3339, after start, at most 14 days later"),
 		"kind": str("the crowd counters' device kind"), "alert_category": str("the category of the alert cases (no required questions)"),
 		"areas": arr(obj(map[string]any{

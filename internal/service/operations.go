@@ -58,6 +58,18 @@ func canSeeOperation(actor cases.Actor, op operation.Operation) bool {
 	return false
 }
 
+// CanPlanOperations reports whether the actor may plan operations: the
+// commanders (a district's or a street's command center).
+func CanPlanOperations(actor cases.Actor) bool {
+	return actor.Role == cases.RoleCommander && actor.RegionPath != ""
+}
+
+// CanChangeOperation reports whether the actor may save a new version of
+// an operation: a commander of its center or of a center above it.
+func CanChangeOperation(actor cases.Actor, op operation.Operation) bool {
+	return CanPlanOperations(actor) && strings.HasPrefix(op.RegionPath, actor.RegionPath)
+}
+
 // SaveOperation creates an operation (op.Version 0) or saves the next
 // version of one (op.Version: the version the caller saw). Commanders
 // plan them: a new one is their center's and is released in their name;
@@ -76,7 +88,7 @@ func (s *Service) SaveOperation(ctx context.Context, actor cases.Actor, op opera
 		} else if err != nil {
 			return op, err
 		}
-		if !strings.HasPrefix(old.RegionPath, actor.RegionPath) {
+		if !CanChangeOperation(actor, old) {
 			return op, apperr.New(apperr.Forbidden, "只有本中心或上级指挥中心可以修改该活动")
 		}
 		op.RegionPath, op.Owner, op.OwnerName = old.RegionPath, old.Owner, old.OwnerName
@@ -84,6 +96,10 @@ func (s *Service) SaveOperation(ctx context.Context, actor cases.Actor, op opera
 	} else {
 		if op.ID != "" && !operation.ValidKey(op.ID) && !sensors.ValidCode(op.ID) {
 			return op, apperr.Field("id", "活动编号无效")
+		}
+		if op.ID == "new" {
+			// /operations/new is the console's planning form.
+			return op, apperr.Field("id", "活动编号不能为 new")
 		}
 		if op.ID == "" {
 			op.ID = id.New()

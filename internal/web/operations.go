@@ -17,16 +17,18 @@ import (
 // live from the API's stream GET /api/v1/operations/{id}/live, the
 // server-sent events the case board uses too, swapping in the board's
 // fragment ?part=board when the stream says it changed) and the after-event
-// report (/operations/{id}/report, exported as CSV or Excel). Operations are
-// planned through the API by commanders.
+// report (/operations/{id}/report, exported as CSV or Excel). Commanders
+// plan operations with the planning form (operations_form.go) or the API.
 
 type operationsView struct {
-	Items []opRow
+	Items   []opRow
+	CanPlan bool // a commander: the form to plan one is offered
 }
 
 type opRow struct {
 	operation.Operation
-	Phase string
+	Phase   string
+	CanEdit bool
 }
 
 func (v *operationsView) title() string { return "大型活动" }
@@ -37,9 +39,10 @@ func (c *Console) operationsList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := c.svc.Now()
-	v := &operationsView{}
+	actor := actorOf(r)
+	v := &operationsView{CanPlan: service.CanPlanOperations(actor)}
 	for _, op := range list {
-		v.Items = append(v.Items, opRow{Operation: op, Phase: operation.PhaseLabel(op.Phase(now))})
+		v.Items = append(v.Items, opRow{Operation: op, Phase: operation.PhaseLabel(op.Phase(now)), CanEdit: service.CanChangeOperation(actor, op)})
 	}
 	c.render(w, r, http.StatusOK, "operations", v)
 	return nil
@@ -49,6 +52,8 @@ type opBoardView struct {
 	service.OperationBoard
 	PhaseLabel string
 	AreaNames  map[string]string
+	CanEdit    bool
+	Saved      string // the version just saved by the form
 }
 
 func (v *opBoardView) title() string { return v.Operation.Name }
@@ -63,7 +68,11 @@ func (c *Console) operationPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &opBoardView{OperationBoard: b, PhaseLabel: operation.PhaseLabel(b.Phase), AreaNames: map[string]string{}}
+	v := &opBoardView{OperationBoard: b, PhaseLabel: operation.PhaseLabel(b.Phase), AreaNames: map[string]string{},
+		CanEdit: service.CanChangeOperation(actorOf(r), b.Operation), Saved: r.URL.Query().Get("saved")}
+	if _, err := strconv.Atoi(v.Saved); err != nil {
+		v.Saved = ""
+	}
 	for _, a := range b.Operation.Areas {
 		v.AreaNames[a.Key] = a.Name
 	}

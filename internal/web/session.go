@@ -104,6 +104,8 @@ var bodyLimits = map[string]int64{
 	"POST /admin/regions":           service.MaxRegionImport + maxForm,
 	"POST /qiye/enterprises/import": maxEnterpriseImport + maxForm,
 	"POST /sensors/admin/import":    service.MaxDeviceImportBytes + maxForm,
+	"POST /operations":              maxOperationForm,
+	"POST /operations/{id}":         maxOperationForm,
 }
 
 // bodyLimit is the most bytes a request body to the console route may hold.

@@ -29,6 +29,10 @@ func walkSkip(p string) bool {
 // refuses (403) or cannot find (404) what the console itself offered.
 func TestEveryRoleWalksItsPages(t *testing.T) {
 	start := time.Now()
+	// The demo's New Year's Eve operation (the command's demo loads it):
+	// its board, report and planning form are among the commanders' pages.
+	demoOperation(t)
+	opPages := map[string]bool{}
 	users := []string{demo.StreetLeader, demo.QiyeColleague, "hlq_jj"}
 	for _, a := range demo.Accounts() {
 		users = append(users, a.Username)
@@ -58,6 +62,9 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 				}
 				seen[p] = true
 				pages++
+				if strings.HasPrefix(p, "/operations") {
+					opPages[strings.ReplaceAll(p, demo.NYEOperationID, "{id}")] = true
+				}
 				r := c.get(p)
 				if r.status >= 500 || r.status == http.StatusForbidden || r.status == http.StatusNotFound {
 					t.Errorf("%s (linked from %s): %d %s", p, from, r.status, excerpt(r.body))
@@ -90,6 +97,11 @@ func TestEveryRoleWalksItsPages(t *testing.T) {
 				t.Errorf("no menu on the home page")
 			}
 		})
+	}
+	for _, p := range []string{"/operations", "/operations/{id}", "/operations/{id}/report", "/operations/new", "/operations/{id}/edit"} {
+		if !opPages[p] {
+			t.Errorf("no account's walk reached %s", p)
+		}
 	}
 	t.Logf("walked %d pages of %d accounts in %v", pages, len(users), time.Since(start).Round(time.Millisecond))
 }

@@ -210,7 +210,11 @@ var routes = []route{
 	{"POST", "/sensors/admin/rules", sensorAdmins, (*Console).sensorSaveRule},
 	{"POST", "/sensors/admin/import", sensorAdmins, (*Console).sensorImport},
 	{"GET", "/operations", commanders, (*Console).operationsList},
+	{"GET", "/operations/new", opPlanners, (*Console).operationNew},
+	{"POST", "/operations", opPlanners, (*Console).operationSave},
 	{"GET", "/operations/{id}", commanders, (*Console).operationPage},
+	{"GET", "/operations/{id}/edit", opPlanners, (*Console).operationEdit},
+	{"POST", "/operations/{id}", opPlanners, (*Console).operationSave},
 	{"GET", "/operations/{id}/report", commanders, (*Console).operationReport},
 	{"GET", "/operations/{id}/export", commanders, (*Console).operationExport},
 }

@@ -1,7 +1,8 @@
 // The map: on the command board, the region's grids shaded by their open
 // cases, flashing where one is overdue or critical; a click on a grid
 // filters the queue to it. On the report form, a pin picker that fills the
-// latitude and longitude. Geometry comes from /map/shapes for the viewport
+// latitude and longitude. On an operation's planning form, a drawer of
+// each area's polygon. Geometry comes from /map/shapes for the viewport
 // and zoom (streets or communities when zoomed out, grids when zoomed in),
 // never as one big file. Leaflet is vendored under /static/vendor/leaflet/.
 (function () {
@@ -209,8 +210,146 @@
     }
   }
 
+  // ---- the operation form's area drawer -----------------------------------
+  // Each area's shape is a textarea of vertex lines ("lng,lat"); the drawer
+  // draws into it: a click on the map adds a vertex, a vertex can be
+  // dragged, 撤销 takes the last one back (or opens the ring again),
+  // 闭合 (or a click on the first vertex) closes the ring. The textarea
+  // stays the form's field, so the form works the same without the map.
+  function parseRing(text) {
+    var pts = [];
+    var lines = text.trim().split('\n');
+    if (!text.trim() || text.trim().charAt(0) === '{') return null;
+    for (var i = 0; i < lines.length; i++) {
+      var line = lines[i].trim();
+      if (!line) return null; // several polygons: the drawer draws one
+      var p = line.split(/[,，\s]+/).map(Number);
+      if (p.length !== 2 || !isFinite(p[0]) || !isFinite(p[1])) return null;
+      pts.push(L.latLng(p[1], p[0]));
+    }
+    var closed = pts.length > 3 && pts[0].equals(pts[pts.length - 1]);
+    if (closed) pts.pop();
+    return { pts: pts, closed: closed };
+  }
+
+  function areaDrawer(btn) {
+    var area = document.getElementById(btn.getAttribute('data-shape'));
+    var box = btn.closest('fieldset').querySelector('.op-draw-map');
+    var map = null, opening = false;
+    var pts = [], closed = false, markers = [], line = null, note = null;
+    btn.classList.remove('hidden');
+    btn.addEventListener('click', function () {
+      box.classList.toggle('hidden');
+      if (box.classList.contains('hidden')) return;
+      if (map) { map.invalidateSize(); return; }
+      if (opening) return;
+      opening = true;
+      box.textContent = '地图加载中…';
+      loadLeaflet(function (err) {
+        if (err) { box.textContent = '地图加载失败，请在上方填写顶点坐标或导入 GeoJSON 文件'; opening = false; return; }
+        fetch('/map/home', { headers: headers, credentials: 'same-origin' }).then(function (res) {
+          if (!res.ok) throw new Error('home ' + res.status);
+          return res.json();
+        }).then(function (home) {
+          box.textContent = '';
+          if (!home.bounds) { box.textContent = '暂无本辖区地图，请填写顶点坐标或导入 GeoJSON 文件'; return; }
+          var bar = document.createElement('div');
+          bar.className = 'op-draw-bar';
+          box.parentNode.insertBefore(bar, box);
+          function tool(label, cls, fn) {
+            var b = document.createElement('button');
+            b.type = 'button';
+            b.className = 'btn small ' + cls;
+            b.textContent = label;
+            b.addEventListener('click', fn);
+            bar.appendChild(b);
+          }
+          tool('撤销', 'op-undo', undo);
+          tool('闭合', 'op-close', close);
+          tool('清除', 'op-clear', function () { pts = []; closed = false; draw(true); });
+          note = document.createElement('span');
+          note.className = 'muted op-draw-note';
+          bar.appendChild(note);
+          map = newMap(box, home.bounds, home.tiles, home.attribution);
+          var grids = L.geoJSON(null, {
+            interactive: false,
+            style: function () { return { color: '#78909c', weight: 1, fillColor: '#90caf9', fillOpacity: 0.06 }; }
+          }).addTo(map);
+          var load = function () { fetchShapes(map).then(function (fc) { grids.clearLayers(); grids.addData(fc); }).catch(function () {}); };
+          map.on('moveend', load);
+          var have = parseRing(area.value);
+          if (have === null && area.value.trim()) {
+            note.textContent = '已有的范围不是单个多边形，绘制将替换它';
+          } else if (have) {
+            pts = have.pts; closed = have.closed;
+          }
+          draw(false);
+          if (pts.length) map.fitBounds(L.latLngBounds(pts), { padding: [40, 40], maxZoom: 18 });
+          load();
+          map.on('click', function (e) {
+            if (closed) return;
+            pts.push(e.latlng);
+            draw(true);
+          });
+          window.zhizhiDraw = { map: map, points: function () { return pts.slice(); }, closed: function () { return closed; } };
+        }).catch(function () { box.textContent = '地图加载失败，请在上方填写顶点坐标或导入 GeoJSON 文件'; })
+          .then(function () { opening = false; });
+      });
+    });
+    function undo() {
+      if (closed) closed = false; else pts.pop();
+      draw(true);
+    }
+    function close() {
+      if (pts.length < 3) { note.textContent = '至少需要3个顶点才能闭合'; return; }
+      closed = true;
+      draw(true);
+    }
+    // draw shows the vertices and the ring, and (write) puts them in the
+    // textarea.
+    function draw(write) {
+      markers.forEach(function (m) { m.remove(); });
+      markers = [];
+      if (line) line.remove();
+      line = null;
+      if (pts.length > 1) {
+        line = (closed ? L.polygon(pts, { color: '#0d47a1', weight: 2, fillOpacity: 0.15 }) :
+          L.polyline(pts, { color: '#0d47a1', weight: 2, dashArray: '4 4' })).addTo(map);
+      }
+      pts.forEach(function (p, i) {
+        var m = L.marker(p, { draggable: true, keyboard: false, title: '顶点' + (i + 1),
+          icon: L.divIcon({ className: 'op-vertex' + (i === 0 ? ' first' : ''), iconSize: [14, 14] }) }).addTo(map);
+        m.on('drag', function () { pts[i] = m.getLatLng(); if (line) line.setLatLngs(pts); });
+        m.on('dragend', function () { pts[i] = m.getLatLng(); draw(true); });
+        m.on('click', function () { if (i === 0 && !closed && pts.length >= 3) close(); });
+        markers.push(m);
+      });
+      if (note) {
+        note.textContent = closed ? '已闭合，共' + pts.length + '个顶点；拖动顶点可调整' :
+          pts.length ? '已有' + pts.length + '个顶点；点击首个顶点或“闭合”完成' : '在地图上点击添加顶点';
+      }
+      if (!write) return;
+      var lines = pts.map(function (p) { return p.lng.toFixed(6) + ',' + p.lat.toFixed(6); });
+      if (closed && lines.length) lines.push(lines[0]);
+      area.value = lines.join('\n');
+    }
+  }
+
   var el = document.getElementById('map');
   if (el && el.getAttribute('data-bounds') && window.L) boardMap(el);
   var pin = document.getElementById('pin-open');
   if (pin && document.getElementById('pin-map')) pinPicker(pin);
+  Array.prototype.forEach.call(document.querySelectorAll('button.op-draw[data-shape]'), areaDrawer);
+  // The tasks' area lists follow the areas' names as they are typed.
+  var opForm = document.getElementById('op-form');
+  if (opForm) {
+    opForm.addEventListener('input', function (e) {
+      var fs = e.target.closest('fieldset.op-area-form');
+      if (!fs || !/\.name$/.test(e.target.name)) return;
+      var row = fs.getAttribute('data-row'), name = e.target.value.trim();
+      Array.prototype.forEach.call(opForm.querySelectorAll('select[name$=".area"] option[value="' + row + '"]'), function (o) {
+        o.textContent = '区域' + (Number(row) + 1) + (name ? '：' + name : '');
+      });
+    });
+  }
 })();
