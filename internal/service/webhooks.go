@@ -37,8 +37,9 @@ type hookState struct {
 	subs atomic.Pointer[[]webhook.Subscription]
 	wake chan struct{}
 	once sync.Once
-	sent atomic.Int64 // deliveries acknowledged by receivers, on this node
-	fail atomic.Int64 // failed attempts, on this node
+	sent   atomic.Int64 // deliveries acknowledged by receivers, on this node
+	fail   atomic.Int64 // failed attempts, on this node
+	fanned atomic.Int64 // events fanned out by this node
 }
 
 func (h *hookState) bell() chan struct{} {
@@ -124,7 +125,11 @@ func (s *Service) fanOutHooks(ctx context.Context, limit int) (int, error) {
 				}
 			}
 		}
-		return tx.DoneHookEvents(ctx, evs)
+		if err := tx.DoneHookEvents(ctx, evs); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { s.hooks.fanned.Add(int64(n)) })
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -136,6 +141,9 @@ func (s *Service) fanOutHooks(ctx context.Context, limit int) (int, error) {
 func (s *Service) WebhookStats() (sent, failed int64) {
 	return s.hooks.sent.Load(), s.hooks.fail.Load()
 }
+
+// WebhookFanned is how many events this node fanned out (tests, metrics).
+func (s *Service) WebhookFanned() int64 { return s.hooks.fanned.Load() }
 
 // SubscriptionView is a subscription as its administrators see it.
 type SubscriptionView struct {
