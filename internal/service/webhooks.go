@@ -34,9 +34,9 @@ import (
 // reference data, so every node's writes see a change within a reload) and
 // the bell that wakes the delivery loop after a local commit.
 type hookState struct {
-	subs atomic.Pointer[[]webhook.Subscription]
-	wake chan struct{}
-	once sync.Once
+	subs   atomic.Pointer[[]webhook.Subscription]
+	wake   chan struct{}
+	once   sync.Once
 	sent   atomic.Int64 // deliveries acknowledged by receivers, on this node
 	fail   atomic.Int64 // failed attempts, on this node
 	fanned atomic.Int64 // events fanned out by this node
