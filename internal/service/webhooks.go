@@ -428,7 +428,7 @@ type WebhookSettings struct {
 	Timeout     time.Duration // one attempt's limit (10 s)
 	Lease       time.Duration // how long a claim holds a delivery (Timeout + 50 s); longer than any attempt, so none is sent twice while the receiver answers
 	Poll        time.Duration // how often to look for due deliveries and events without a local commit's wake-up (1 s)
-	FanOut      int           // events one fan-out transaction takes (500)
+	FanOut      int           // events one fan-out transaction takes (200)
 	BackoffBase time.Duration // webhook.BackoffBase
 	BackoffMax  time.Duration // webhook.BackoffMax
 	Pause       webhook.PauseRule
@@ -449,7 +449,7 @@ func (w *WebhookSettings) defaults() {
 		w.Poll = time.Second
 	}
 	if w.FanOut <= 0 {
-		w.FanOut = 500
+		w.FanOut = 200
 	}
 	if w.BackoffBase <= 0 {
 		w.BackoffBase = webhook.BackoffBase
@@ -461,7 +461,13 @@ func (w *WebhookSettings) defaults() {
 		w.Pause = webhook.DefaultPause
 	}
 	if w.Client == nil {
-		w.Client = &http.Client{Timeout: w.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Keep a connection per delivery in flight: the default transport
+		// keeps 2 idle connections per host, so with 32 deliveries to one
+		// receiver most would open (and close) a connection each time.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = w.Concurrency
+		w.Client = &http.Client{Timeout: w.Timeout, Transport: tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 }
 
