@@ -1135,6 +1135,9 @@ CREATE INDEX volunteer_cases_path ON volunteer_cases (community_path, at);
 	// webhook_outbox rows (one per subscription that takes it, matching the
 	// facts kept here: kind, source, region, the units with a task) and
 	// deletes the events in the same transaction. units is " u1 u2 ".
+	// webhook_outbox_due serves the claim's order (next_at, sub_id,
+	// case_id) from the index, so a claim reads the first due rows instead
+	// of sorting the whole outbox.
 	22: {
 		common: `
 CREATE TABLE webhook_events (
@@ -1150,6 +1153,8 @@ CREATE TABLE webhook_events (
 	PRIMARY KEY (case_id, seq)
 );
 CREATE INDEX webhook_events_queued ON webhook_events (queued_at);
+DROP INDEX webhook_outbox_next;
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at, sub_id, case_id);
 `,
 	},
 }
