@@ -24,19 +24,22 @@ import (
 
 // Webhooks (issue 18, docs/webhooks.md): subscriptions are administered
 // here; every case write calls enqueueHooks in its own transaction, which
-// writes one outbox row per subscription that takes the step; RunWebhooks,
-// a background loop on every node, claims due rows, sends them signed and
-// records each outcome. A case action never waits for a receiver.
+// writes one event row for the step; RunWebhooks, a background loop on
+// every node, fans events out into one delivery per subscription that takes
+// them (fanOutHooks, in its own transactions), claims due deliveries, sends
+// them signed and records each outcome. A case action never waits for a
+// receiver, and its cost does not grow with the number of subscriptions.
 
 // hookState is this node's copy of the subscriptions (reloaded with the
 // reference data, so every node's writes see a change within a reload) and
 // the bell that wakes the delivery loop after a local commit.
 type hookState struct {
-	subs atomic.Pointer[[]webhook.Subscription]
-	wake chan struct{}
-	once sync.Once
-	sent atomic.Int64 // deliveries acknowledged by receivers, on this node
-	fail atomic.Int64 // failed attempts, on this node
+	subs   atomic.Pointer[[]webhook.Subscription]
+	wake   chan struct{}
+	once   sync.Once
+	sent   atomic.Int64 // deliveries acknowledged by receivers, on this node
+	fail   atomic.Int64 // failed attempts, on this node
+	fanned atomic.Int64 // events fanned out by this node
 }
 
 func (h *hookState) bell() chan struct{} {
@@ -61,36 +64,86 @@ func (s *Service) reloadHooks(ctx context.Context) error {
 	return nil
 }
 
-// enqueueHooks writes the outbox rows of a case's step, in the transaction
-// that writes the step: the events exist if and only if the change
-// commits. A paused subscription's events are queued too, for when it is
-// resumed.
+// enqueueHooks writes the event of a case's step, in the transaction that
+// writes the step: one row whatever the number of subscriptions that take
+// it (the fan-out, fanOutHooks, writes their deliveries later), so the
+// event exists if and only if the change commits. A step no subscription
+// known to this node takes writes nothing. A paused subscription's events
+// are queued too, for when it is resumed.
 func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case, st *cases.Step) error {
 	p := s.hooks.subs.Load()
 	if p == nil || len(*p) == 0 {
 		return nil
 	}
-	subs := webhook.Match(*p, c, st)
-	if len(subs) == 0 {
+	f := webhook.FactsOf(c, st)
+	wanted := false
+	for i := range *p {
+		if (*p)[i].Wants(f) {
+			wanted = true
+			break
+		}
+	}
+	if !wanted {
 		return nil
 	}
 	body, err := webhook.Build(c, st).Encode()
 	if err != nil {
 		return err
 	}
-	for _, sub := range subs {
-		if err := tx.PutOutbox(ctx, sub.ID, c.ID, st.Seq, st.ID, string(st.Action), body, st.At); err != nil {
-			return err
-		}
+	if err := tx.PutHookEvent(ctx, store.HookEvent{CaseID: c.ID, Seq: st.Seq, EventID: st.ID, Facts: f, QueuedAt: s.Now(), Body: body}); err != nil {
+		return err
 	}
 	tx.AfterCommit(s.wakeHooks)
 	return nil
+}
+
+// fanOutHooks turns up to limit queued events into deliveries, in one
+// write transaction: one outbox row per subscription that takes the event
+// (matched against the stored subscriptions, of any state; one created
+// after the event was queued does not take it), and the events deleted —
+// both or neither, so a crash never loses or repeats a fan-out. On
+// PostgreSQL nodes fanning out at once take different events (SKIP
+// LOCKED); the claim keeps each case's order meanwhile. It returns how many
+// events it took.
+func (s *Service) fanOutHooks(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		evs, err := tx.ClaimHookEvents(ctx, limit)
+		if err != nil || len(evs) == 0 {
+			n = 0
+			return err
+		}
+		n = len(evs)
+		subs, err := tx.FanOutSubscriptions(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			for _, sub := range webhook.Fan(subs, e.Facts, e.QueuedAt) {
+				if err := tx.PutOutbox(ctx, sub.ID, e.CaseID, e.Seq, e.EventID, e.Facts.Kind, e.Body, e.QueuedAt); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.DoneHookEvents(ctx, evs); err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { s.hooks.fanned.Add(int64(n)) })
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // WebhookStats are this node's delivery counts (metrics, benchmarks).
 func (s *Service) WebhookStats() (sent, failed int64) {
 	return s.hooks.sent.Load(), s.hooks.fail.Load()
 }
+
+// WebhookFanned is how many events this node fanned out (tests, metrics).
+func (s *Service) WebhookFanned() int64 { return s.hooks.fanned.Load() }
 
 // SubscriptionView is a subscription as its administrators see it.
 type SubscriptionView struct {
@@ -374,7 +427,8 @@ type WebhookSettings struct {
 	Concurrency int           // deliveries in flight on this node (32)
 	Timeout     time.Duration // one attempt's limit (10 s)
 	Lease       time.Duration // how long a claim holds a delivery (Timeout + 50 s); longer than any attempt, so none is sent twice while the receiver answers
-	Poll        time.Duration // how often to look for due deliveries without a local commit's wake-up (1 s)
+	Poll        time.Duration // how often to look for due deliveries and events without a local commit's wake-up (1 s)
+	FanOut      int           // events one fan-out transaction takes (200)
 	BackoffBase time.Duration // webhook.BackoffBase
 	BackoffMax  time.Duration // webhook.BackoffMax
 	Pause       webhook.PauseRule
@@ -394,6 +448,9 @@ func (w *WebhookSettings) defaults() {
 	if w.Poll <= 0 {
 		w.Poll = time.Second
 	}
+	if w.FanOut <= 0 {
+		w.FanOut = 200
+	}
 	if w.BackoffBase <= 0 {
 		w.BackoffBase = webhook.BackoffBase
 	}
@@ -404,14 +461,30 @@ func (w *WebhookSettings) defaults() {
 		w.Pause = webhook.DefaultPause
 	}
 	if w.Client == nil {
-		w.Client = &http.Client{Timeout: w.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Keep a connection per delivery in flight: the default transport
+		// keeps 2 idle connections per host, so with 32 deliveries to one
+		// receiver most would open (and close) a connection each time.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = w.Concurrency
+		w.Client = &http.Client{Timeout: w.Timeout, Transport: tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 }
 
-// RunWebhooks delivers the outbox until ctx ends. Every node runs it; on
-// PostgreSQL each delivery is claimed by one node (store.ClaimDeliveries).
-// Deliveries being sent when ctx ends are left to their lease: another
-// node, or this one after a restart, sends them again (at least once).
+// RunWebhooks fans events out and delivers the outbox until ctx ends.
+// Every node runs it; on PostgreSQL each event is fanned out by one node
+// (store.ClaimHookEvents) and each delivery claimed by one node
+// (store.ClaimDeliveries). Deliveries being sent when ctx ends are left to
+// their lease: another node, or this one after a restart, sends them again
+// (at least once).
+//
+// The fan-out follows the deliveries' demand: it runs when events may be
+// waiting (a local commit rang, the last fan-out took a full slice, or a
+// poll interval passed) and the outbox has run dry (the last claim found
+// fewer deliveries than it had room for), or at least every poll interval.
+// So while receivers are behind, events wait as one row each instead of
+// one row per subscription, and the fan-out does not compete with intake
+// for the writer faster than deliveries go out.
 func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	cfg.defaults()
 	results := make(chan store.Attempt, cfg.Concurrency)
@@ -421,7 +494,20 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	var done []store.Attempt
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	pending, dry := true, true // events may be waiting; the outbox has run dry
+	var lastFan time.Time
 	for {
+		if time.Since(lastFan) >= cfg.Poll {
+			pending = true // another node's events, or a fan-out that failed
+		}
+		if pending && (dry || time.Since(lastFan) >= cfg.Poll) && ctx.Err() == nil {
+			n, err := s.fanOutHooks(ctx, cfg.FanOut)
+			lastFan = time.Now()
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("webhooks: fan out events", "err", err)
+			}
+			pending = err == nil && n == cfg.FanOut
+		}
 		// What finished meanwhile.
 	gather:
 		for {
@@ -476,6 +562,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				done = done[:0]
 			}
 		}
+		dry = room > len(ds)
 		for _, d := range ds {
 			inflight++
 			wg.Add(1)
@@ -484,8 +571,8 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				results <- s.send(ctx, cfg, d)
 			}(d)
 		}
-		if len(ds) > 0 && inflight < cfg.Concurrency {
-			continue // there may be more due
+		if (len(ds) > 0 || pending) && inflight < cfg.Concurrency {
+			continue // there may be more due, or events to fan out
 		}
 		if !timer.Stop() {
 			select {
@@ -497,6 +584,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		select {
 		case <-ctx.Done():
 		case <-s.hooks.bell():
+			pending = true
 		case <-timer.C:
 		case a := <-results:
 			done = append(done, a)

@@ -23,7 +23,7 @@ var copyTables = []string{
 	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",
 	"party_members", "volunteer_groups", "service_hours", "volunteer_cases",
 	"device_kinds", "devices", "sensor_rules", "sensor_rule_versions", "readings", "reading_aggs", "reading_rejects", "sensor_incidents",
-	"webhook_subs", "webhook_outbox", "webhook_log", "hotline_orders",
+	"webhook_subs", "webhook_events", "webhook_outbox", "webhook_log", "hotline_orders",
 	"operations", "operation_areas", "operation_tasks", "operation_events",
 	"notify_events", "notifications", "notify_prefs", "push_subs", "notify_deliveries",
 }

@@ -99,7 +99,7 @@ var (
 	// notifyRows are the notification outbox (notifications.go).
 	notifyRows = kind("notify_events", "id, case_id, at, doc", []colType{ct, ct, ci, ct}, "")
 
-	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows, outboxRows, notifyRows}
+	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows, hookEventRows, outboxRows, notifyRows}
 )
 
 const (

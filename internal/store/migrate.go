@@ -1129,6 +1129,34 @@ CREATE TABLE volunteer_cases (
 CREATE INDEX volunteer_cases_path ON volunteer_cases (community_path, at);
 `,
 	},
+	// 22: the webhook fan-out (issue 18, docs/webhooks.md): a case change
+	// writes one webhook_events row per step that some subscription takes,
+	// in its own transaction; the delivery loop's fan-out turns events into
+	// webhook_outbox rows (one per subscription that takes it, matching the
+	// facts kept here: kind, source, region, the units with a task) and
+	// deletes the events in the same transaction. units is " u1 u2 ".
+	// webhook_outbox_due serves the claim's order (next_at, sub_id,
+	// case_id) from the index, so a claim reads the first due rows instead
+	// of sorting the whole outbox.
+	22: {
+		common: `
+CREATE TABLE webhook_events (
+	case_id     TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	event_id    TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	source      TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	units       TEXT NOT NULL,
+	queued_at   BIGINT NOT NULL,
+	body        TEXT NOT NULL,
+	PRIMARY KEY (case_id, seq)
+);
+CREATE INDEX webhook_events_queued ON webhook_events (queued_at);
+DROP INDEX webhook_outbox_next;
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at, sub_id, case_id);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"zhizhi/internal/webhook"
@@ -13,19 +14,132 @@ import (
 // Webhook subscriptions, their outbox and delivery log, and the 12345
 // hotline's orders (migration 17, docs/webhooks.md).
 
-// outboxRows are the outbox rows a case write adds: one per subscription
-// that takes the step, held and written with the batch like the steps.
+// Webhook events go out in two steps. A case write adds one
+// webhook_events row per step that some subscription takes (PutHookEvent,
+// held and written with the batch like the steps), whatever the number of
+// subscriptions; the delivery loop's fan-out (ClaimHookEvents, PutOutbox,
+// DoneHookEvents, in one transaction) turns each event into one
+// webhook_outbox row per subscription that takes it and deletes the event.
+
+// hookEventRows are the event rows a case write adds.
+var hookEventRows = kind("webhook_events", "case_id, seq, event_id, kind, source, region_path, units, queued_at, body",
+	[]colType{ct, ci, ct, ct, ct, ct, ct, ci, ct}, "")
+
+// outboxRows are the deliveries the fan-out adds: one per subscription that
+// takes an event, held and written with the transaction's other rows.
 var outboxRows = kind("webhook_outbox", "sub_id, case_id, seq, event_id, kind, body, created_at, next_at",
 	[]colType{ct, ct, ci, ct, ct, ct, ci, ci}, "")
 
-// PutOutbox queues one event for one subscription, in the transaction of
-// the case change that made it: it is delivered if and only if that change
-// commits.
+// HookEvent is a case step waiting for the fan-out.
+type HookEvent struct {
+	CaseID   string
+	Seq      int
+	EventID  string
+	Facts    webhook.Facts
+	QueuedAt time.Time // when the change that made it was written (a later subscription does not take it)
+	Body     []byte
+}
+
+// PutHookEvent queues one event in the transaction of the case change that
+// made it: it exists if and only if that change commits.
+func (t *Tx) PutHookEvent(ctx context.Context, e HookEvent) error {
+	units := " " + strings.Join(e.Facts.Units, " ") + " "
+	if len(e.Facts.Units) == 0 {
+		units = " "
+	}
+	if err := t.put(ctx, hookEventRows, e.CaseID, e.Seq, e.EventID, e.Facts.Kind, e.Facts.Source, e.Facts.RegionPath, units,
+		ms(e.QueuedAt), string(e.Body)); err != nil {
+		return fmt.Errorf("webhook event %s: %w", e.EventID, err)
+	}
+	return nil
+}
+
+// ClaimHookEvents reads up to limit events waiting for the fan-out, oldest
+// first. On PostgreSQL they are locked FOR UPDATE SKIP LOCKED, so nodes
+// fanning out at once take different events; the caller writes their
+// deliveries and deletes them (DoneHookEvents) in the same transaction, so
+// each event is fanned out once, and a crash before the commit leaves it
+// waiting.
+func (t *Tx) ClaimHookEvents(ctx context.Context, limit int) ([]HookEvent, error) {
+	lock := ""
+	if t.dialect == Postgres {
+		lock = ` FOR UPDATE SKIP LOCKED`
+	}
+	rows, err := t.Query(ctx, `SELECT case_id, seq, event_id, kind, source, region_path, units, queued_at, body
+		FROM webhook_events ORDER BY queued_at, case_id, seq LIMIT $1`+lock, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhook events: %w", err)
+	}
+	defer rows.Close()
+	var out []HookEvent
+	for rows.Next() {
+		var e HookEvent
+		var units, body string
+		var at int64
+		if err := rows.Scan(&e.CaseID, &e.Seq, &e.EventID, &e.Facts.Kind, &e.Facts.Source, &e.Facts.RegionPath, &units, &at, &body); err != nil {
+			return nil, fmt.Errorf("claim webhook events: %w", err)
+		}
+		e.Facts.Units, e.QueuedAt, e.Body = strings.Fields(units), time.UnixMilli(at).UTC(), []byte(body)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim webhook events: %w", err)
+	}
+	return out, nil
+}
+
+// DoneHookEvents deletes fanned-out events (claimed in this transaction).
+func (t *Tx) DoneHookEvents(ctx context.Context, evs []HookEvent) error {
+	for _, e := range evs {
+		if _, err := t.Exec(ctx, `DELETE FROM webhook_events WHERE case_id = $1 AND seq = $2`, e.CaseID, e.Seq); err != nil {
+			return fmt.Errorf("fanned-out webhook event %s: %w", e.EventID, err)
+		}
+	}
+	return nil
+}
+
+// FanOutSubscriptions reads every subscription in the fan-out's
+// transaction. On PostgreSQL the rows are locked FOR KEY SHARE: a
+// subscription being removed waits for the fan-out's commit (and then
+// removes the deliveries it added), while outcomes recorded meanwhile (which
+// update other columns) do not wait.
+func (t *Tx) FanOutSubscriptions(ctx context.Context) ([]webhook.Subscription, error) {
+	lock := ""
+	if t.dialect == Postgres {
+		lock = ` FOR KEY SHARE`
+	}
+	rows, err := t.Query(ctx, `SELECT `+subCols+` FROM webhook_subs ORDER BY id`+lock)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var out []webhook.Subscription
+	for rows.Next() {
+		s, err := scanSub(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// PutOutbox queues one event for one subscription (the fan-out).
 func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, eventID, kind string, body []byte, at time.Time) error {
 	if err := t.put(ctx, outboxRows, subID, caseID, seq, eventID, kind, string(body), ms(at), ms(at)); err != nil {
 		return fmt.Errorf("outbox %s %s: %w", subID, eventID, err)
 	}
 	return nil
+}
+
+// HookBacklog counts the events waiting for the fan-out and the deliveries
+// queued (of every subscription).
+func (db *DB) HookBacklog(ctx context.Context) (events, deliveries int, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM webhook_events), (SELECT COUNT(*) FROM webhook_outbox)`).Scan(&events, &deliveries)
+	if err != nil {
+		return 0, 0, fmt.Errorf("webhook backlog: %w", translate(err))
+	}
+	return events, deliveries, nil
 }
 
 const subCols = `id, name, url, events, sources, region_code, region_path, unit_id, secret, state, pause_reason, paused_at,
@@ -169,7 +283,9 @@ type Delivery struct {
 
 // ClaimDeliveries leases up to limit deliveries that may be sent at now
 // (webhook.Ready, in SQL): of an active subscription, due, not leased, and
-// the earliest queued event of its subscription and case. The lease runs
+// the earliest queued event of its subscription and case, with no earlier
+// event of its case still waiting for the fan-out (fan-outs on two nodes
+// may commit a case's later event first; it waits for the earlier one). The lease runs
 // until leaseUntil; the claim token makes the result's write conditional,
 // so a delivery whose lease ran out and was claimed again is recorded once.
 // On PostgreSQL the rows are selected FOR UPDATE SKIP LOCKED, like the
@@ -183,6 +299,7 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, cla
 		FROM webhook_outbox o JOIN webhook_subs s ON s.id = o.sub_id
 		WHERE o.next_at <= $1 AND o.lease_until <= $1 AND s.state = 'active'
 			AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.sub_id = o.sub_id AND p.case_id = o.case_id AND p.seq < o.seq)
+			AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.case_id = o.case_id AND e.seq < o.seq)
 		ORDER BY o.next_at, o.sub_id, o.case_id LIMIT $2`+lock, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)

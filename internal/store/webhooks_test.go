@@ -302,3 +302,188 @@ func TestHotlineOrders(t *testing.T) {
 		}
 	})
 }
+
+func putHookEvents(t *testing.T, db *DB, evs ...HookEvent) {
+	t.Helper()
+	err := db.Write(context.Background(), func(tx *Tx) error {
+		for _, e := range evs {
+			if err := tx.PutHookEvent(context.Background(), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fanOut does what the service's fan-out does (service.fanOutHooks): claim
+// up to limit events, add a delivery per subscription that takes each, and
+// delete the events, in one transaction; crash makes the transaction fail
+// after the deliveries were written. It returns the events it took.
+func fanOut(db *DB, limit int, crash bool) ([]HookEvent, error) {
+	ctx := context.Background()
+	var evs []HookEvent
+	err := db.Write(ctx, func(tx *Tx) error {
+		var err error
+		if evs, err = tx.ClaimHookEvents(ctx, limit); err != nil || len(evs) == 0 {
+			return err
+		}
+		subs, err := tx.FanOutSubscriptions(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			for _, s := range webhook.Fan(subs, e.Facts, e.QueuedAt) {
+				if err := tx.PutOutbox(ctx, s.ID, e.CaseID, e.Seq, e.EventID, e.Facts.Kind, e.Body, e.QueuedAt); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.DoneHookEvents(ctx, evs); err != nil {
+			return err
+		}
+		if crash {
+			return errors.New("crash")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+func hookEvent(caseID string, seq int, at time.Time) HookEvent {
+	return HookEvent{CaseID: caseID, Seq: seq, EventID: fmt.Sprintf("%s-%d", caseID, seq), QueuedAt: at, Body: []byte(`{"n":1}`),
+		Facts: webhook.Facts{Kind: "accept", Source: "patrol", RegionPath: "/500000/500103/500103014/", Units: []string{"u1", "u2"}}}
+}
+
+// TestHookFanOut: a case change's one event row becomes one delivery per
+// subscription that takes it, with the event's ID, kind and body; a
+// fan-out that fails before its commit (a crash) leaves the events as they
+// were and adds no delivery; a later event of a case fanned out first (on
+// another node, or queued by a clock ahead) is not sent before the earlier
+// event is fanned out and delivered; a subscription created after an event
+// was queued does not take it.
+func TestHookFanOut(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, db, "s1", webhook.Active)
+		putSub(t, db, "s2", webhook.Active)
+		// s3 is created after the events were queued.
+		err := db.Write(ctx, func(tx *Tx) error {
+			return tx.PutSubscription(ctx, webhook.Subscription{ID: "s3", Name: "s3", URL: "http://127.0.0.1:1/s3", Events: []string{webhook.All},
+				RegionCode: "500103", RegionPath: "/500000/500103/", Secret: "secret-secret-s3", State: webhook.Active,
+				CreatedAt: t0.Add(time.Hour), CreatedBy: "t", UpdatedAt: t0.Add(time.Hour)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// c1's second event was queued first (a node's clock ahead).
+		putHookEvents(t, db, hookEvent("c1", 1, t0.Add(time.Second)), hookEvent("c1", 2, t0), hookEvent("c2", 1, t0.Add(2*time.Second)))
+		if ev, q, err := db.HookBacklog(ctx); err != nil || ev != 3 || q != 0 {
+			t.Fatalf("backlog %d events %d deliveries %v", ev, q, err)
+		}
+
+		if _, err := fanOut(db, 10, true); err == nil {
+			t.Fatal("crashed fan-out committed")
+		}
+		if ev, q, err := db.HookBacklog(ctx); err != nil || ev != 3 || q != 0 {
+			t.Fatalf("after a crashed fan-out: %d events %d deliveries %v", ev, q, err)
+		}
+
+		// One event fanned out: c1/2.
+		evs, err := fanOut(db, 1, false)
+		if err != nil || len(evs) != 1 || evs[0].CaseID != "c1" || evs[0].Seq != 2 {
+			t.Fatalf("fanned out %+v %v", evs, err)
+		}
+		if !reflect.DeepEqual(evs[0].Facts, hookEvent("c1", 2, t0).Facts) || !evs[0].QueuedAt.Equal(t0) {
+			t.Fatalf("event read back %+v", evs[0])
+		}
+		if ds := claimHooks(t, db, t0.Add(time.Minute), "a", 10); len(ds) != 0 {
+			t.Fatalf("claimed before the case's earlier event was fanned out: %v", outKeys(ds))
+		}
+		if evs, err := fanOut(db, 10, false); err != nil || len(evs) != 2 {
+			t.Fatalf("fanned out %+v %v", evs, err)
+		}
+		if ev, q, err := db.HookBacklog(ctx); err != nil || ev != 0 || q != 6 {
+			t.Fatalf("after the fan-out: %d events %d deliveries %v", ev, q, err)
+		}
+		ds := claimHooks(t, db, t0.Add(time.Minute), "b", 10)
+		if got := outKeys(ds); !reflect.DeepEqual(got, []string{"s1/c1/1", "s1/c2/1", "s2/c1/1", "s2/c2/1"}) {
+			t.Fatalf("claimed %v", got)
+		}
+		for _, d := range ds {
+			if d.EventID != fmt.Sprintf("%s-%d", d.CaseID, d.Seq) || d.Kind != "accept" || string(d.Body) != `{"n":1}` {
+				t.Fatalf("delivery %+v", d)
+			}
+		}
+		if counts, _ := db.OutboxCounts(ctx); counts["s3"] != 0 {
+			t.Fatalf("a later subscription took earlier events: %v", counts)
+		}
+	})
+}
+
+// TestHookFanOutTwoNodes: two handles on one database (two nodes) fan out
+// at once in small slices; every event is fanned out exactly once (a second
+// fan-out of one would add its deliveries again and fail on their key, or
+// count twice here).
+func TestHookFanOutTwoNodes(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		dsn := testDSN(t)
+		a, b := mustOpen(t, dsn), mustOpen(t, dsn)
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, a, "s1", webhook.Active)
+		putSub(t, a, "s2", webhook.Active)
+		var evs []HookEvent
+		for c := range 80 {
+			for seq := 1; seq <= 3; seq++ {
+				evs = append(evs, hookEvent(fmt.Sprintf("c%02d", c), seq, t0.Add(time.Duration(seq)*time.Millisecond)))
+			}
+		}
+		putHookEvents(t, a, evs...)
+		var mu sync.Mutex
+		taken := map[string]int{}
+		perNode := [2]int{}
+		var wg sync.WaitGroup
+		var failed error
+		for n, db := range []*DB{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					got, err := fanOut(db, 4, false)
+					mu.Lock()
+					if err != nil {
+						failed = err
+					}
+					for _, e := range got {
+						taken[e.EventID]++
+					}
+					perNode[n] += len(got)
+					mu.Unlock()
+					if err != nil || len(got) == 0 {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if failed != nil {
+			t.Fatal(failed)
+		}
+		for _, e := range evs {
+			if taken[e.EventID] != 1 {
+				t.Errorf("event %s fanned out %d times", e.EventID, taken[e.EventID])
+			}
+		}
+		if ev, q, err := a.HookBacklog(context.Background()); err != nil || ev != 0 || q != 2*len(evs) {
+			t.Errorf("backlog %d events %d deliveries %v, want 0 and %d", ev, q, err, 2*len(evs))
+		}
+		t.Logf("fanned out by node: %v", perNode)
+	})
+}

@@ -194,28 +194,69 @@ func (s *Subscription) Takes(kind string) bool {
 // Covers reports whether a case lies in the subscription's scope: placed in
 // its region's subtree, or with a task (any, finished ones too) of its unit.
 func (s *Subscription) Covers(c *cases.Case) bool {
-	if len(s.Sources) > 0 && !slices.Contains(s.Sources, string(c.Source)) {
+	return s.covers(FactsOf(c, nil))
+}
+
+func (s *Subscription) covers(f Facts) bool {
+	if len(s.Sources) > 0 && !slices.Contains(s.Sources, f.Source) {
 		return false
 	}
 	if s.RegionPath != "" {
-		return strings.HasPrefix(c.RegionPath, s.RegionPath)
+		return strings.HasPrefix(f.RegionPath, s.RegionPath)
 	}
 	if s.UnitID != "" {
-		for _, t := range c.Tasks {
-			if t.UnitID == s.UnitID {
-				return true
-			}
-		}
+		return slices.Contains(f.Units, s.UnitID)
 	}
 	return false
+}
+
+// Facts are what the matching of subscriptions needs to know of a case's
+// step: the outbox's event row keeps them, so the fan-out matches without
+// reading the case.
+type Facts struct {
+	Kind       string   // the step's action
+	Source     string   // the case's source
+	RegionPath string   // where the case is placed
+	Units      []string // the units with a task on the case (finished ones too), after the step
+}
+
+// FactsOf are the facts of a step of a case as it stands after the step
+// (st nil: the case alone, Kind empty).
+func FactsOf(c *cases.Case, st *cases.Step) Facts {
+	f := Facts{Source: string(c.Source), RegionPath: c.RegionPath}
+	if st != nil {
+		f.Kind = string(st.Action)
+	}
+	for _, t := range c.Tasks {
+		if !slices.Contains(f.Units, t.UnitID) {
+			f.Units = append(f.Units, t.UnitID)
+		}
+	}
+	return f
+}
+
+// Wants reports whether the subscription takes an event with these facts.
+func (s *Subscription) Wants(f Facts) bool {
+	return s.Takes(f.Kind) && s.covers(f)
 }
 
 // Match returns the subscriptions (of any state: a paused one keeps its
 // events queued) that take a step of a case.
 func Match(subs []Subscription, c *cases.Case, s *cases.Step) []*Subscription {
+	return Fan(subs, FactsOf(c, s), time.Time{})
+}
+
+// Fan returns the subscriptions (of any state) that take an event with
+// these facts, written to the outbox at queuedAt: a subscription created
+// after the event was queued does not take it (it receives the events from
+// its creation on). A zero queuedAt skips that rule.
+func Fan(subs []Subscription, f Facts, queuedAt time.Time) []*Subscription {
 	var out []*Subscription
 	for i := range subs {
-		if subs[i].Takes(string(s.Action)) && subs[i].Covers(c) {
+		if !queuedAt.IsZero() && subs[i].CreatedAt.After(queuedAt) {
+			continue
+		}
+		if subs[i].Wants(f) {
 			out = append(out, &subs[i])
 		}
 	}

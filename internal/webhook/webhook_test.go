@@ -184,6 +184,43 @@ func TestKindsAndMatch(t *testing.T) {
 	}
 }
 
+// TestFan: the fan-out matches an event's stored facts as Match matches
+// the case, and a subscription created after the event was queued does not
+// take it.
+func TestFan(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	c := &cases.Case{Source: cases.SourcePatrol, RegionPath: "/500000/500103/500103014/",
+		Tasks: []cases.Task{{UnitID: "u1", Role: cases.Lead}, {UnitID: "u3", Role: cases.Co}, {UnitID: "u1", Role: cases.Lead}}}
+	f := FactsOf(c, &cases.Step{Action: cases.ActDispatch})
+	if !reflect.DeepEqual(f, Facts{Kind: "dispatch", Source: "patrol", RegionPath: c.RegionPath, Units: []string{"u1", "u3"}}) {
+		t.Fatalf("facts %+v", f)
+	}
+	subs := []Subscription{
+		{ID: "old", Events: []string{All}, RegionPath: "/500000/500103/", CreatedAt: t0.Add(-time.Hour)},
+		{ID: "same instant", Events: []string{"dispatch"}, UnitID: "u3", CreatedAt: t0},
+		{ID: "later", Events: []string{All}, RegionPath: "/500000/", CreatedAt: t0.Add(time.Millisecond)},
+		{ID: "other kind", Events: []string{"close"}, RegionPath: "/500000/", CreatedAt: t0.Add(-time.Hour)},
+		{ID: "other unit", Events: []string{All}, UnitID: "u2", CreatedAt: t0.Add(-time.Hour)},
+		{ID: "hotline only", Events: []string{All}, RegionPath: "/500000/", Sources: []string{"hotline"}, CreatedAt: t0.Add(-time.Hour)},
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want []string
+	}{
+		{t0, []string{"old", "same instant"}},
+		{t0.Add(time.Second), []string{"old", "same instant", "later"}},
+		{time.Time{}, []string{"old", "same instant", "later"}}, // Match: no time rule
+	} {
+		var got []string
+		for _, s := range Fan(subs, f, tc.at) {
+			got = append(got, s.ID)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Fan at %v = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+}
+
 func TestBuild(t *testing.T) {
 	at := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
 	c := &cases.Case{ID: "c1", Number: "500103014-20261204-0001", Version: 6, State: cases.FedBack, Source: cases.SourceHotline,
