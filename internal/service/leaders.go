@@ -280,7 +280,7 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 	}
 	fresh := v
 	var out []cases.Case
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	write := func(tx *store.Tx) error {
 		v, out = fresh, nil
 		v.CaseIDs = nil
 		if v.ClientRef != "" {
@@ -323,7 +323,14 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 			return err
 		}
 		return tx.Audit(ctx, s.auditEntry(actor, "visit", v.ID, false, nil, v))
-	}, counters...)
+	}
+	err := s.db.Write(ctx, write, counters...)
+	if errors.Is(err, store.ErrConflict) && fresh.ClientRef != "" {
+		// The same visit sent twice at once (another node took the first):
+		// the unique (recorded_by, client_ref) refused this one, and the
+		// second try returns the visit the first made.
+		err = s.db.Write(ctx, write, counters...)
+	}
 	if err != nil {
 		return v, nil, err
 	}

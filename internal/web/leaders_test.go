@@ -36,8 +36,11 @@ func TestLeaderConsole(t *testing.T) {
 	expect(t, c.get("/leader"), 200, "包联对象", "石油路街道", "记录现场办公")
 
 	// The form: refused input keeps what was typed.
-	form := c.get("/visits/new")
-	expect(t, form, 200, "提出的问题", `value="500103014"`, "/static/leaders.")
+	form := c.get("/m/onsite")
+	expect(t, form, 200, "提出的问题", `value="500103014"`, "/static/onsite.", `id="visit-outbox"`)
+	if old := c.get("/visits/new"); old.status != http.StatusFound || old.location != "/m/onsite" {
+		t.Fatalf("the form's old address: %d %q", old.status, old.location)
+	}
 	at := now.Add(-time.Hour).In(plat.Service.Calendar().Location()).Format("2006-01-02T15:04")
 	r := c.post("/visits", url.Values{"at": {at}, "region_code": {"500103014"}, "problem_0": {"控制台测试：菜市场门口积水"}, "client_ref": {"web-visit-1"}})
 	expect(t, r, 400, "控制台测试：菜市场门口积水", "请选择问题类别")

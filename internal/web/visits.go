@@ -16,13 +16,16 @@ import (
 	"zhizhi/internal/store"
 )
 
-// On-site office visits (现场办公, issue 13): the visit form (/visits/new,
+// On-site office visits (现场办公, issue 13): the visit form (/m/onsite,
 // made for a phone on site: the place from the phone's position or a
 // paired street or community, who attended, up to five problems, each of
 // which becomes a case reported by the leader), the visit page with its
 // cases, the visits listing and the totals (四下基层统计) per leader,
 // street or month with drill-down to the visits and the cases. The form
-// works online only; it keeps what was typed when the service refuses it.
+// lies in the service worker's scope (/m) and works without signal: its
+// script (static/onsite.js) keeps each visit on the phone and sends it once
+// to the API with its client reference. Without the script it posts to
+// /visits, which keeps what was typed when the service refuses it.
 
 // visitSlots is how many problem rows the form offers.
 const visitSlots = 5
@@ -38,6 +41,12 @@ type visitFormView struct {
 }
 
 func (v *visitFormView) title() string { return "记录现场办公" }
+
+// visitFormMoved sends the form's old address to the phone's one.
+func (c *Console) visitFormMoved(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/m/onsite", http.StatusFound)
+	return nil
+}
 
 func (c *Console) visitForm(w http.ResponseWriter, r *http.Request) error {
 	return c.renderVisitForm(w, r, http.StatusOK, url.Values{}, "")
