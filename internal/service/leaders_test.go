@@ -28,7 +28,7 @@ func TestVisitSentTwiceOnce(t *testing.T) {
 	visit := func(ref string) leaders.Visit {
 		return leaders.Visit{ClientRef: ref, At: now.Add(-time.Hour), Place: leaders.Place{RegionCode: "500103014010"},
 			Attendees: []string{"社区书记"},
-			Problems: []leaders.Problem{{Category: "MS03", Description: "重发测试：楼道堆物"}, {Category: "MS08", Description: "重发测试：路灯不亮"}}}
+			Problems:  []leaders.Problem{{Category: "MS03", Description: "重发测试：楼道堆物"}, {Category: "MS08", Description: "重发测试：路灯不亮"}}}
 	}
 	type counts struct{ visits, cases, items, audit int }
 	count := func() counts {
