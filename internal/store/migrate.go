@@ -1129,6 +1129,24 @@ CREATE TABLE volunteer_cases (
 CREATE INDEX volunteer_cases_path ON volunteer_cases (community_path, at);
 `,
 	},
+	// 22: a leader's secretaries (issue 13, leaders.Secretary): the accounts
+	// that may record visits on that leader's behalf, one row per leader and
+	// secretary, with the leader's region for the administrators' scope.
+	22: {
+		common: `
+CREATE TABLE leader_secretaries (
+	leader_id    TEXT NOT NULL,
+	secretary_id TEXT NOT NULL,
+	region_path  TEXT NOT NULL,
+	doc          TEXT NOT NULL,
+	PRIMARY KEY (leader_id, secretary_id)
+);
+CREATE INDEX leader_secretaries_secretary ON leader_secretaries (secretary_id);
+`,
+		postgres: `
+ALTER TABLE leader_secretaries ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

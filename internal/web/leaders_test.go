@@ -138,3 +138,81 @@ func TestLeaderConsole(t *testing.T) {
 func storeListsOf(owner string) store.ListFilter {
 	return store.ListFilter{OwnerID: owner, Kind: leaders.ListLeader}
 }
+
+// TestSecretaryConsole: the administrator assigns 区指挥中心值班长 as 刘区长's
+// secretary on /admin/secretaries (audited); the secretary's visit form
+// offers that leader, the visit it records for him and its case read
+// "由秘书 … 代 … 录入"; a visit for a leader it is not assigned to, a
+// refused assignment, and a street administrator's removal change nothing;
+// once removed, the form offers no leader.
+func TestSecretaryConsole(t *testing.T) {
+	ctx := context.Background()
+	liu, _ := plat.DB.AccountByUsername(ctx, "liu_quzhang")
+	sec, _ := plat.DB.AccountByUsername(ctx, "qu_zhihui")
+	other, _ := plat.DB.AccountByUsername(ctx, "leader")
+	grid, _ := plat.DB.AccountByUsername(ctx, "zhouchunyan")
+	admin := signIn(t, "admin")
+	expect(t, admin.get("/admin/secretaries"), http.StatusOK, "领导秘书", "刘区长", "区指挥中心值班长")
+
+	// A grid worker is no secretary: refused, nothing assigned.
+	r := admin.post("/admin/secretaries", url.Values{"leader_id": {liu.ID}, "secretary_id": {grid.ID}})
+	expect(t, r, http.StatusBadRequest, "秘书须为指挥中心账号")
+	if list, _ := plat.Service.Secretaries(ctx, actor(t, "admin"), liu.ID, ""); len(list) != 0 {
+		t.Fatalf("a refused assignment was stored: %+v", list)
+	}
+	r = admin.post("/admin/secretaries", url.Values{"leader_id": {liu.ID}, "secretary_id": {sec.ID}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("assign: %d %s", r.status, excerpt(r.body))
+	}
+	expect(t, admin.get(r.location), http.StatusOK, "已安排秘书", `data-leader="`+liu.ID+`" data-secretary="`+sec.ID+`"`)
+	log, err := plat.DB.AuditLog(ctx, store.AuditFilter{Kind: "secretary", ObjectID: liu.ID + "/" + sec.ID})
+	if err != nil || len(log) != 1 || log[0].Action != "create" {
+		t.Fatalf("audit of the assignment: %v %+v", err, log)
+	}
+
+	// The secretary records a visit for that leader, and only for him.
+	c := signIn(t, "qu_zhihui")
+	expect(t, c.get("/m/onsite"), http.StatusOK, `name="leader_id"`, `value="`+liu.ID+`"`, "刘区长")
+	at := plat.Service.Now().Add(-time.Hour).In(plat.Service.Calendar().Location()).Format("2006-01-02T15:04")
+	desc := "秘书代录测试：解放碑步行街井盖松动 " + plat.Service.Now().Format("150405.000")
+	refusedForm := url.Values{"leader_id": {other.ID}, "at": {at}, "region_code": {"500103001"}, "problem_0": {desc}, "category_0": {"MS03"}}
+	if r := c.post("/visits", refusedForm); r.status != http.StatusForbidden {
+		t.Fatalf("a visit for a leader not assigned: %d %s", r.status, excerpt(r.body))
+	}
+	r = c.post("/visits", url.Values{"leader_id": {liu.ID}, "at": {at}, "region_code": {"500103001"}, "problem_0": {desc}, "category_0": {"MS03"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("a visit on the leader's behalf: %d %s", r.status, excerpt(r.body))
+	}
+	behalf := "由秘书 区指挥中心值班长 代 刘区长 录入"
+	expect(t, c.get(r.location), http.StatusOK, behalf, desc)
+	visitID := strings.TrimPrefix(strings.Split(r.location, "?")[0], "/visits/")
+	v, made, err := plat.Service.Visit(ctx, actor(t, "qu_zhihui"), visitID)
+	if err != nil || len(made) != 1 || v.LeaderID != liu.ID || made[0].Reporter.AccountID != liu.ID {
+		t.Fatalf("the visit: %v %+v, %d cases", err, v, len(made))
+	}
+	expect(t, c.get("/cases/"+made[0].ID), http.StatusOK, behalf)
+	n := 0
+	if vs, err := plat.Service.Visits(ctx, actor(t, "admin"), store.VisitFilter{LeaderID: other.ID, Limit: 1000}); err == nil {
+		for _, v := range vs {
+			if len(v.Problems) > 0 && v.Problems[0].Description == desc {
+				n++
+			}
+		}
+	}
+	if n != 0 {
+		t.Fatalf("the refused visit was stored (%d)", n)
+	}
+
+	// A street administrator cannot end it; the district's can.
+	street := signIn(t, streetAdmin(t))
+	if r := street.post("/admin/secretaries/"+liu.ID+"/"+sec.ID+"/delete", url.Values{}); r.status != http.StatusNotFound {
+		t.Fatalf("a street administrator's removal: %d", r.status)
+	}
+	if r := admin.post("/admin/secretaries/"+liu.ID+"/"+sec.ID+"/delete", url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("remove: %d %s", r.status, excerpt(r.body))
+	}
+	expect(t, c.get("/m/onsite"), http.StatusOK, `id="no-leaders"`)
+	if r := c.post("/visits", url.Values{"leader_id": {liu.ID}, "at": {at}, "region_code": {"500103001"}}); r.status != http.StatusForbidden {
+		t.Fatalf("a visit after the assignment ended: %d", r.status)
+	}
+}

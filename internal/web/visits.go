@@ -37,6 +37,7 @@ type visitFormView struct {
 	Message    string
 	Slots      []int
 	Secretary  bool
+	Leaders    []leaders.Secretary // the leaders a secretary records for
 	Now        string
 }
 
@@ -63,6 +64,13 @@ func (c *Console) renderVisitForm(w http.ResponseWriter, r *http.Request, status
 	}
 	for i := 0; i < visitSlots; i++ {
 		v.Slots = append(v.Slots, i)
+	}
+	if v.Secretary {
+		ls, err := c.svc.Secretaries(r.Context(), actor, "", "me")
+		if err != nil {
+			return err
+		}
+		v.Leaders = ls
 	}
 	if actor.Role == cases.RoleLeader {
 		ps, err := c.svc.Pairings(r.Context(), actor, "me", c.svc.Now())
@@ -136,6 +144,9 @@ type visitPageView struct {
 	Cases []cases.Case
 	Flash string
 }
+
+// OnBehalf is "由秘书 X 代 Y 录入" for a visit a secretary recorded.
+func (v *visitPageView) OnBehalf() string { return v.Visit.OnBehalf() }
 
 func (v *visitPageView) title() string { return "现场办公记录" }
 
