@@ -216,3 +216,84 @@ func TestSecretaryConsole(t *testing.T) {
 		t.Fatalf("a visit after the assignment ended: %d", r.status)
 	}
 }
+
+// TestTrainingConsole: a leader keeps the training records on /training: a
+// course (a bad class-hours input refused), a session whose attendees are
+// typed as usernames (an unknown one refused, nothing stored), a practical
+// posting; the figures per street and per department move by exactly what
+// was recorded, and the cadre's record page shows both. Other roles get 403.
+func TestTrainingConsole(t *testing.T) {
+	ctx := context.Background()
+	lead := actor(t, "leader")
+	syl, _ := plat.DB.AccountByUsername(ctx, "syl_zhihui")
+	street := strings.Split(strings.Trim(syl.RegionPath, "/"), "/")[2]
+	loc := plat.Service.Calendar().Location()
+	now := plat.Service.Now().In(loc)
+	from := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc)
+	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
+	figure := func() store.TrainingFigure {
+		t.Helper()
+		rows, err := plat.Service.TrainingFigures(ctx, lead, "street", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Key == street {
+				return r.TrainingFigure
+			}
+		}
+		return store.TrainingFigure{Key: street}
+	}
+	before := figure()
+
+	c := signIn(t, "leader")
+	expect(t, c.get("/training"), http.StatusOK, "干部培训", "记录培训", "多岗位历练", "新建课程", `id="figures-street"`)
+	title := "数字化转型专题 " + now.Format("150405.000")
+	expect(t, c.post("/training/courses", url.Values{"title": {title}, "topic": {"数字化转型"}, "hours": {"四"}}), http.StatusBadRequest, "学时应为整数", title)
+	if r := c.post("/training/courses", url.Values{"title": {title}, "topic": {"数字化转型"}, "provider": {"红色三岩学院"}, "hours": {"4"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("course: %d %s", r.status, excerpt(r.body))
+	}
+	courses, err := plat.Service.Courses(ctx, lead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var course leaders.Course
+	for _, k := range courses {
+		if k.Title == title {
+			course = k
+		}
+	}
+	if course.ID == "" {
+		t.Fatal("the course was not stored")
+	}
+	at := now.Add(-2 * time.Hour).Format("2006-01-02T15:04")
+	session := url.Values{"course_id": {course.ID}, "at": {at}, "place": {"红色三岩学院"}, "trainers": {"王教授、李老师"}, "attendees": {"syl_zhihui、nosuchuser"}}
+	expect(t, c.post("/training/sessions", session), http.StatusBadRequest, "账号“nosuchuser”不存在")
+	if f := figure(); f != before {
+		t.Fatalf("a refused session moved the figures: %+v -> %+v", before, f)
+	}
+	session.Set("attendees", "syl_zhihui\njfb_zhihui")
+	if r := c.post("/training/sessions", session); r.status != http.StatusSeeOther {
+		t.Fatalf("session: %d %s", r.status, excerpt(r.body))
+	}
+	post := "新影村社区第一书记 " + now.Format("150405")
+	r := c.post("/training/postings", url.Values{"cadre": {"syl_zhihui"}, "post": {post}, "from": {now.Format("2006-01-02")}, "to": {now.AddDate(0, 6, 0).Format("2006-01-02")}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("posting: %d %s", r.status, excerpt(r.body))
+	}
+	expect(t, c.get(r.location), http.StatusOK, "已记录多岗位历练", "/cadres/"+syl.ID)
+	after := figure()
+	want := before
+	want.Cadres, want.Sessions, want.Hours, want.Postings, want.Posted = after.Cadres, before.Sessions+1, before.Hours+4, before.Postings+1, after.Posted
+	if after != want || after.Posted < 1 || after.Cadres < 1 {
+		t.Fatalf("the street's figures: %+v -> %+v, want %+v", before, after, want)
+	}
+	page := c.get("/training")
+	expect(t, page, http.StatusOK, `data-key="`+street+`"`, title)
+	expect(t, c.get("/cadres/"+syl.ID), http.StatusOK, title, "王教授、李老师", post)
+	for _, u := range []string{"zhouchunyan", "syl_ms_a"} {
+		if r := signIn(t, u).get("/training"); r.status != http.StatusForbidden {
+			t.Errorf("%s reads /training: %d", u, r.status)
+		}
+	}
+}
