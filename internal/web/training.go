@@ -203,4 +203,3 @@ func (c *Console) addPosting(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/training?done=posting&cadre="+url.QueryEscape(saved.CadreID), http.StatusSeeOther)
 	return nil
 }
-
