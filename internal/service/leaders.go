@@ -925,6 +925,8 @@ func (s *Service) ProjectAct(ctx context.Context, actor cases.Actor, projectID s
 			return err
 		}
 		out = n
+		ev := projectEvent(n, in.Action, actor, now)
+		tx.AfterCommit(func() { s.hub.Publish(ev) })
 		return tx.Audit(ctx, s.auditEntry(actor, "project", p.ID, true, p, n))
 	})
 	return out, err

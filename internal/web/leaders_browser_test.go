@@ -273,3 +273,68 @@ func TestBrowserOfflineVisit(t *testing.T) {
 		t.Fatalf("the phone keeps visit %q, the server made %q", got, vs[0].ID)
 	}
 }
+
+// TestBrowserListBoardProjectLive: a project on a list board follows the
+// stream too: when its lead unit meets a milestone and the district then
+// verifies and closes it (through the service, as from other desks), the
+// project's row is replaced in place, without a reload, and the board's
+// closed figure moves.
+func TestBrowserListBoardProjectLive(t *testing.T) {
+	ctx := context.Background()
+	now := plat.Service.Now()
+	lead, qu, cg := actor(t, "leader"), actor(t, "qu_zhihui"), actor(t, "cg_staff")
+	l, err := plat.Service.CreateList(ctx, lead, leaders.List{Name: "项目实时清单 " + now.Format("150405.000"), Kind: leaders.ListLeader,
+		From: now.AddDate(0, 0, -1), To: now.AddDate(0, 1, 0)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := plat.Service.CreateProject(ctx, qu, service.ProjectInput{Name: "实时项目 " + now.Format("150405.000"), Goal: "整治", LeadUnit: "cg",
+		Milestones: []leaders.MilestoneInput{{Title: "调研", Limit: sla.Limit{Amount: 2, Unit: sla.WorkDays}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plat.Service.AddItem(ctx, lead, l.ID, leaders.ItemProject, proj.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t)
+	b.signIn("leader", "/leader")
+	row := `tr[data-item="` + proj.ID + `"]`
+	b.do(chromedp.Navigate(srv.URL+"/lists/"+l.ID), chromedp.WaitVisible(chromedp.CSS(row)),
+		chromedp.WaitVisible(chromedp.CSS(`#live[data-state=on]`)))
+	eval[bool](b, `window.__stay = true`)
+	version := func() string {
+		got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(document.querySelector('`+row+`')||{getAttribute(){return ''}}).getAttribute('data-version') || ''`))
+		return got
+	}
+	waitVersion := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for version() != fmt.Sprint(want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the project's row never reached version %d (at %q): %q", want, version(), b.text(row))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if v := version(); v != fmt.Sprint(proj.Version) {
+		t.Fatalf("the row's version %q, the project's %d", v, proj.Version)
+	}
+	closedBefore := b.text(`#list-figures`)
+	met, err := plat.Service.ProjectAct(ctx, cg, proj.ID, service.ProjectStep{Action: "meet", Seq: 1, Evidence: "已完成调研"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitVersion(met.Version)
+	done, err := plat.Service.ProjectAct(ctx, qu, proj.ID, service.ProjectStep{Action: "verify", Verdict: "验收合格"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitVersion(done.Version)
+	if !eval[bool](b, `window.__stay === true`) {
+		t.Fatal("the page reloaded")
+	}
+	if after := b.text(`#list-figures`); after == closedBefore {
+		t.Errorf("the board's figures did not move: %q", after)
+	}
+}
