@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"zhizhi/internal/leaders"
 	"zhizhi/internal/sla"
 )
 
@@ -14,6 +15,8 @@ type visitView struct {
 	ID         string   `json:"id"`
 	LeaderID   string   `json:"leader_id"`
 	RecordedBy string   `json:"recorded_by"`
+	Recorder   string   `json:"recorder"`
+	LeaderName string   `json:"leader_name"`
 	StreetCode string   `json:"street_code"`
 	CaseIDs    []string `json:"case_ids"`
 }
@@ -208,15 +211,42 @@ func TestScenarioS8(t *testing.T) {
 		t.Fatalf("a retry made visit %s, not %s", again.Visit.ID, v1.Visit.ID)
 	}
 
-	// The district center records a second visit on the leader's behalf.
-	var v2 visitAnswer
-	mustJSON(t, as(t, "qu_zhihui", 201, "POST", "/api/v1/visits", map[string]any{
+	// The district center records a second visit on the leader's behalf,
+	// once an administrator made it the leader's secretary.
+	behalf := map[string]any{
 		"leader_id": leaderID, "place": map[string]any{"region_code": "500103014"},
 		"at":       rfc(now.Add(-time.Hour)),
 		"problems": []map[string]any{{"category": "MS19", "description": "居民反映社区活动室开放时间短"}},
-	}), &v2)
-	if v2.Visit.RecordedBy != ids["qu_zhihui"] || v2.Cases[0].Reporter.AccountID != leaderID || v2.Cases[0].Reporter.Name != "区领导" {
+	}
+	refuse(t, "qu_zhihui", 403, "", "POST", "/api/v1/visits", behalf)
+	as(t, "admin", 201, "POST", "/api/v1/secretaries", map[string]any{"leader_id": leaderID, "secretary_id": ids["qu_zhihui"]})
+	defer as(t, "admin", 204, "DELETE", "/api/v1/secretaries/"+leaderID+"/"+ids["qu_zhihui"], nil)
+	var secs struct {
+		Items []leaders.Secretary `json:"items"`
+	}
+	mustJSON(t, as(t, "qu_zhihui", 200, "GET", "/api/v1/secretaries?secretary=me", nil), &secs)
+	if len(secs.Items) != 1 || secs.Items[0].LeaderID != leaderID || secs.Items[0].LeaderName != "区领导" {
+		t.Fatalf("the secretary's leaders: %+v", secs.Items)
+	}
+	var v2 visitAnswer
+	mustJSON(t, as(t, "qu_zhihui", 201, "POST", "/api/v1/visits", behalf), &v2)
+	if v2.Visit.RecordedBy != ids["qu_zhihui"] || v2.Cases[0].Reporter.AccountID != leaderID || v2.Cases[0].Reporter.Name != "区领导" ||
+		v2.Visit.Recorder != "区指挥中心值班长" || v2.Visit.LeaderName != "区领导" {
 		t.Fatalf("visit on behalf: %+v", v2)
+	}
+	// Only for the leaders assigned: not for another leader.
+	other := map[string]any{"leader_id": ids["liu_quzhang"], "place": map[string]any{"region_code": "500103014"}, "at": rfc(now.Add(-time.Hour))}
+	refuse(t, "qu_zhihui", 403, "", "POST", "/api/v1/visits", other)
+	// Assignments: refusals name the field and change nothing.
+	unchangedSecretaries := string(as(t, "admin", 200, "GET", "/api/v1/secretaries", nil))
+	refuse(t, "admin", 400, "secretary_id", "POST", "/api/v1/secretaries", map[string]any{"leader_id": leaderID, "secretary_id": ids["qu_zhihui"]})
+	refuse(t, "admin", 400, "secretary_id", "POST", "/api/v1/secretaries", map[string]any{"leader_id": leaderID, "secretary_id": ids["zhouchunyan"]})
+	refuse(t, "admin", 400, "leader_id", "POST", "/api/v1/secretaries", map[string]any{"leader_id": ids["qu_zhihui"], "secretary_id": ids["jfb_zhihui"]})
+	refuse(t, "admin", 400, "secretary_id", "POST", "/api/v1/secretaries", map[string]any{"leader_id": leaderID, "secretary_id": leaderID})
+	refuse(t, "qu_zhihui", 403, "", "POST", "/api/v1/secretaries", map[string]any{"leader_id": ids["liu_quzhang"], "secretary_id": ids["qu_zhihui"]})
+	refuse(t, "admin", 404, "", "DELETE", "/api/v1/secretaries/"+ids["liu_quzhang"]+"/"+ids["qu_zhihui"], nil)
+	if got := string(as(t, "admin", 200, "GET", "/api/v1/secretaries", nil)); got != unchangedSecretaries {
+		t.Fatalf("refused assignments changed the list:\n%s\n%s", unchangedSecretaries, got)
 	}
 
 	// Every problem is on the leader's list.

@@ -307,7 +307,25 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 		}),
 
 		// Leaders.
-		"GET /api/v1/pairings": listing("/api/v1/pairings"),
+		"GET /api/v1/pairings":    listing("/api/v1/pairings"),
+		"GET /api/v1/secretaries": listing("/api/v1/secretaries"),
+		"POST /api/v1/secretaries": probe(func(t *testing.T, w scopeWorld) {
+			ids := accountIDs(t)
+			unchanged(t, "/api/v1/secretaries", func() {
+				// A district leader is not 石油路's administrator's to give a secretary.
+				refused(t, "syl_admin", "POST", "/api/v1/secretaries", map[string]any{"leader_id": ids["liu_quzhang"], "secretary_id": ids["jfb_zhihui"]})
+				refused(t, "syl_zhihui", "POST", "/api/v1/secretaries", map[string]any{"leader_id": ids["liu_quzhang"], "secretary_id": ids["jfb_zhihui"]})
+			})
+		}),
+		"DELETE /api/v1/secretaries/{leader}/{secretary}": probe(func(t *testing.T, w scopeWorld) {
+			ids := accountIDs(t)
+			as(t, "admin", 201, "POST", "/api/v1/secretaries", map[string]any{"leader_id": ids["chen_fuquzhang"], "secretary_id": ids["qu_zhihui"]})
+			defer as(t, "admin", 204, "DELETE", "/api/v1/secretaries/"+ids["chen_fuquzhang"]+"/"+ids["qu_zhihui"], nil)
+			unchanged(t, "/api/v1/secretaries", func() {
+				refused(t, "syl_admin", "DELETE", "/api/v1/secretaries/"+ids["chen_fuquzhang"]+"/"+ids["qu_zhihui"], nil)
+				refused(t, "qu_zhihui", "DELETE", "/api/v1/secretaries/"+ids["chen_fuquzhang"]+"/"+ids["qu_zhihui"], nil)
+			})
+		}),
 		"POST /api/v1/pairings": probe(func(t *testing.T, w scopeWorld) {
 			lead, _ := plat.DB.AccountByUsername(context.Background(), "leader")
 			unchanged(t, "/api/v1/pairings", func() {

@@ -3,6 +3,7 @@ package leaders
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -313,6 +314,36 @@ func TestTrainingValidate(t *testing.T) {
 		got := fields(tc.err)
 		if tc.field == "" && got != nil || tc.field != "" && !slices.Contains(got, tc.field) {
 			t.Errorf("%s: fields %v, want %q", tc.name, got, tc.field)
+		}
+	}
+}
+
+func TestSecretaryValidateAndOnBehalf(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    Secretary
+		want string
+	}{
+		{"ok", Secretary{LeaderID: "l", SecretaryID: "s"}, ""},
+		{"no leader", Secretary{SecretaryID: "s"}, "leader_id"},
+		{"no secretary", Secretary{LeaderID: "l"}, "secretary_id"},
+		{"self", Secretary{LeaderID: "l", SecretaryID: "l"}, "secretary_id"},
+	} {
+		err := tc.s.Validate()
+		if got := strings.Join(fields(err), ","); got != tc.want {
+			t.Errorf("%s: fields %q, want %q (%v)", tc.name, got, tc.want, err)
+		}
+	}
+	for _, tc := range []struct {
+		v    Visit
+		want string
+	}{
+		{Visit{LeaderID: "l", LeaderName: "刘区长", RecordedBy: "l", Recorder: "刘区长"}, ""},
+		{Visit{LeaderID: "l", LeaderName: "刘区长", RecordedBy: "s", Recorder: "王秘书"}, "由秘书 王秘书 代 刘区长 录入"},
+		{Visit{LeaderID: "l", LeaderName: "刘区长"}, ""},
+	} {
+		if got := tc.v.OnBehalf(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.v, got, tc.want)
 		}
 	}
 }

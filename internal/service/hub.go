@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/leaders"
 )
 
 // Event is a change to a case, as live subscribers receive it.
@@ -24,7 +25,13 @@ type Event struct {
 	// Data is the step's data: for a whistle, report-in or warning, which
 	// whistle and party, late or not; what a live report-in board needs.
 	Data map[string]any `json:"data,omitempty"`
+	// Kind is "project" for a change to a key rectification project (a
+	// milestone met, the project verified: ProjectAct), with ProjectID and
+	// the project's Version; empty for a case's step.
+	Kind      string `json:"kind,omitempty"`
+	ProjectID string `json:"project_id,omitempty"`
 	// Scope fields, used to decide who may receive the event; not sent.
+	project    *leaders.Project // a project event: its readers are the project's
 	regionPath string
 	centerPath string
 	units      []string // tasks, whistled units and units with a decision
@@ -77,9 +84,18 @@ func eventOf(c *cases.Case, s *cases.Step) Event {
 	return e
 }
 
+// projectEvent is a project's change as the list board hears it.
+func projectEvent(p leaders.Project, action string, actor cases.Actor, at time.Time) Event {
+	return Event{Kind: "project", ProjectID: p.ID, Number: p.Name, Version: p.Version, Action: cases.Action(action),
+		At: at, Actor: actor.Name, project: &p}
+}
+
 // visible reports whether the actor may see the event's case, with the same
-// rule as cases.CanSee.
+// rule as cases.CanSee (a project event: the project's readers).
 func (e Event) visible(a cases.Actor) bool {
+	if e.project != nil {
+		return canSeeProject(a, *e.project)
+	}
 	c := cases.Case{RegionPath: e.regionPath, CenterPath: e.centerPath, Reporter: cases.Reporter{AccountID: e.reporter}}
 	for _, u := range e.units {
 		c.Tasks = append(c.Tasks, cases.Task{UnitID: u})

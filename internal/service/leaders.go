@@ -164,8 +164,9 @@ type VisitInput = leaders.Visit
 
 // RecordVisit records an on-site office visit: each problem raised becomes
 // a case with source visit reported by the leader (whoever records it: the
-// leader, or a secretary on their behalf) and is put on the leader's list,
-// all in one transaction.
+// leader, or a secretary assigned to that leader, see secretaries.go, on
+// their behalf: the report step then names the secretary) and is put on the
+// leader's list, all in one transaction.
 func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.Visit) (leaders.Visit, []cases.Case, error) {
 	now := s.Now()
 	if actor.Role != cases.RoleLeader && actor.Role != cases.RoleCommander {
@@ -223,8 +224,14 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 	if !strings.HasPrefix(v.RegionPath, actor.RegionPath) || actor.RegionPath == "" {
 		return v, nil, apperr.Field("place", "现场办公地点不在您的辖区内")
 	}
-	if actor.AccountID != v.LeaderID && !strings.HasPrefix(leader.RegionPath, actor.RegionPath) && !strings.HasPrefix(actor.RegionPath, leader.RegionPath) {
-		return v, nil, apperr.New(apperr.Forbidden, "只能为本辖区的领导代为记录现场办公")
+	onBehalf := actor.AccountID != v.LeaderID
+	notSecretary := apperr.New(apperr.Forbidden, "您不是该领导的秘书，不能代为记录现场办公（由管理员在“领导秘书”中安排）")
+	if onBehalf {
+		if _, err := s.db.Secretary(ctx, v.LeaderID, actor.AccountID); errors.Is(err, store.ErrNotFound) {
+			return v, nil, notSecretary
+		} else if err != nil {
+			return v, nil, err
+		}
 	}
 	v.LeaderName, v.RecordedBy, v.Recorder = leader.Name, actor.AccountID, actor.Name
 	v.StreetCode, v.CreatedAt = streetOf(v.RegionPath), now
@@ -272,6 +279,9 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 		}
 		step.ID = id.At(now)
 		step.Data = map[string]any{"visit": v.ID}
+		if onBehalf {
+			step.Data["secretary"], step.Data["secretary_id"], step.Data["leader"] = actor.Name, actor.AccountID, leader.Name
+		}
 		counter := "case:" + lastCode(place.CenterPath) + ":" + day
 		if !slices.Contains(counters, counter) {
 			counters = append(counters, counter)
@@ -280,7 +290,7 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 	}
 	fresh := v
 	var out []cases.Case
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
+	write := func(tx *store.Tx) error {
 		v, out = fresh, nil
 		v.CaseIDs = nil
 		if v.ClientRef != "" {
@@ -289,6 +299,14 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 				v = old
 				return nil
 			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if onBehalf {
+			// The assignment holds at the write, not only at the check.
+			if _, err := tx.SecretaryOf(ctx, v.LeaderID, actor.AccountID); errors.Is(err, store.ErrNotFound) {
+				return notSecretary
+			} else if err != nil {
 				return err
 			}
 		}
@@ -323,7 +341,14 @@ func (s *Service) RecordVisit(ctx context.Context, actor cases.Actor, v leaders.
 			return err
 		}
 		return tx.Audit(ctx, s.auditEntry(actor, "visit", v.ID, false, nil, v))
-	}, counters...)
+	}
+	err := s.db.Write(ctx, write, counters...)
+	if errors.Is(err, store.ErrConflict) && fresh.ClientRef != "" {
+		// The same visit sent twice at once (another node took the first):
+		// the unique (recorded_by, client_ref) refused this one, and the
+		// second try returns the visit the first made.
+		err = s.db.Write(ctx, write, counters...)
+	}
 	if err != nil {
 		return v, nil, err
 	}
@@ -900,6 +925,8 @@ func (s *Service) ProjectAct(ctx context.Context, actor cases.Actor, projectID s
 			return err
 		}
 		out = n
+		ev := projectEvent(n, in.Action, actor, now)
+		tx.AfterCommit(func() { s.hub.Publish(ev) })
 		return tx.Audit(ctx, s.auditEntry(actor, "project", p.ID, true, p, n))
 	})
 	return out, err

@@ -55,7 +55,7 @@ var (
 	AuditKinds = []struct{ Code, Label string }{
 		{"account", "账号"}, {"unit", "单位"}, {"category", "事项分类"}, {"calendar", "工作日历"},
 		{"regions", "区域"}, {"evaluation_rules", "考核规则"}, {"api_key", "接口密钥"}, {"personal_data", "个人信息查看"},
-		{"pairing", "包联"}, {"visit", "现场办公"}, {"list", "清单"}, {"project", "重点整治整改项目"}, {"supervision", "督办"}, {"training", "干部培训"},
+		{"pairing", "包联"}, {"visit", "现场办公"}, {"list", "清单"}, {"project", "重点整治整改项目"}, {"supervision", "督办"}, {"secretary", "领导秘书"}, {"training", "干部培训"},
 		{"roster", "网格台账"}, {"team", "网格队伍"}, {"plan", "巡查计划"}, {"patrol", "巡查"}, {"household_visit", "走访"},
 		{"webhook", "推送订阅"},
 	}

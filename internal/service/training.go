@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -237,6 +238,17 @@ func (s *Service) TrainingFigures(ctx context.Context, actor cases.Actor, by str
 	if err != nil {
 		return nil, err
 	}
+	posts, err := s.db.PostingCounts(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	rows = withPostings(rows, posts, func(c store.PostingCount) string {
+		if by == "unit" {
+			return c.UnitID
+		}
+		a := store.Account{Role: cases.Role(c.Role), RegionPath: c.RegionPath, UnitID: c.UnitID}
+		return streetOf(s.accountPath(a))
+	})
 	out := []TrainingRow{}
 	for _, r := range rows {
 		name, path := "", ""
@@ -253,4 +265,27 @@ func (s *Service) TrainingFigures(ctx context.Context, actor cases.Actor, by str
 		out = append(out, TrainingRow{TrainingFigure: r, Name: name})
 	}
 	return out, nil
+}
+
+// withPostings adds the postings to the attendance figures, each group of
+// postings under the key place gives it (a street code or a unit ID; ""
+// for a cadre of none), keeping the rows in key order.
+func withPostings(rows []store.TrainingFigure, posts []store.PostingCount, place func(store.PostingCount) string) []store.TrainingFigure {
+	at := map[string]int{}
+	for i, r := range rows {
+		at[r.Key] = i
+	}
+	for _, c := range posts {
+		k := place(c)
+		i, ok := at[k]
+		if !ok {
+			rows = append(rows, store.TrainingFigure{Key: k})
+			i = len(rows) - 1
+			at[k] = i
+		}
+		rows[i].Postings += c.Postings
+		rows[i].Posted += c.Cadres
+	}
+	slices.SortFunc(rows, func(a, b store.TrainingFigure) int { return strings.Compare(a.Key, b.Key) })
+	return rows
 }

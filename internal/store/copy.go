@@ -17,7 +17,7 @@ var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
 	"cases", "case_units", "case_people", "steps", "clocks", "audit",
 	"rollups", "case_facts", "appeals", "signin_locks", "client_updates", "saved_filters",
-	"leader_pairings", "leader_visits", "visit_cases", "leader_lists", "list_items", "projects", "supervisions",
+	"leader_pairings", "leader_secretaries", "leader_visits", "visit_cases", "leader_lists", "list_items", "projects", "supervisions",
 	"training_courses", "training_sessions", "training_attendance", "cadre_postings",
 	"enterprises", "enterprise_members", "enterprise_services", "enterprise_requests", "enterprise_classes", "class_attendance",
 	"grid_patrols", "grid_visits", "grid_places", "grid_people", "grid_teams", "grid_plans", "grid_messages",

@@ -1157,6 +1157,24 @@ DROP INDEX webhook_outbox_next;
 CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at, sub_id, case_id);
 `,
 	},
+	// 23: a leader's secretaries (issue 13, leaders.Secretary): the accounts
+	// that may record visits on that leader's behalf, one row per leader and
+	// secretary, with the leader's region for the administrators' scope.
+	23: {
+		common: `
+CREATE TABLE leader_secretaries (
+	leader_id    TEXT NOT NULL,
+	secretary_id TEXT NOT NULL,
+	region_path  TEXT NOT NULL,
+	doc          TEXT NOT NULL,
+	PRIMARY KEY (leader_id, secretary_id)
+);
+CREATE INDEX leader_secretaries_secretary ON leader_secretaries (secretary_id);
+`,
+		postgres: `
+ALTER TABLE leader_secretaries ALTER COLUMN region_path TYPE TEXT COLLATE "C";
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

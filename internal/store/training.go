@@ -94,6 +94,8 @@ type TrainingFigure struct {
 	Cadres   int    `json:"cadres"`   // distinct cadres trained
 	Sessions int    `json:"sessions"` // attendances
 	Hours    int    `json:"hours"`    // class hours
+	Postings int    `json:"postings"` // practical postings begun (PostingCounts, placed by the service)
+	Posted   int    `json:"posted"`   // distinct cadres posted
 }
 
 // TrainingFigures counts the attendance of sessions in [from, to) by the
@@ -124,6 +126,46 @@ func (db *DB) TrainingFigures(ctx context.Context, byUnit bool, from, to time.Ti
 			return nil, err
 		}
 		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// PostingCount is the practical postings that began in a period, grouped
+// by the posted cadre's account as it is now (its role, region and unit:
+// the service places each group in a street or a department).
+type PostingCount struct {
+	Role       string
+	RegionPath string
+	UnitID     string
+	Postings   int // postings
+	Cadres     int // distinct cadres posted
+}
+
+// PostingCounts counts the postings beginning in [from, to) by the posted
+// cadre's role, region and unit (a cadre is one account, so the groups'
+// cadres add up without counting anyone twice).
+func (db *DB) PostingCounts(ctx context.Context, from, to time.Time) ([]PostingCount, error) {
+	var w where
+	if !from.IsZero() {
+		w.add(`p.from_at >= ?`, ms(from))
+	}
+	if !to.IsZero() {
+		w.add(`p.from_at < ?`, ms(to))
+	}
+	q, args := w.query(`SELECT a.role, a.region_path, a.unit_id, COUNT(*), COUNT(DISTINCT p.cadre_id) FROM cadre_postings p JOIN accounts a ON a.id = p.cadre_id`,
+		` GROUP BY a.role, a.region_path, a.unit_id ORDER BY a.role, a.region_path, a.unit_id`)
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("posting counts: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []PostingCount
+	for rows.Next() {
+		var c PostingCount
+		if err := rows.Scan(&c.Role, &c.RegionPath, &c.UnitID, &c.Postings, &c.Cadres); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }

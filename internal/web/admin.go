@@ -32,9 +32,10 @@ var admins = access{roles: []cases.Role{cases.RoleAdmin}}
 // adminTabs are the sections of the administration pages.
 var adminTabs = []struct{ ID, Label string }{
 	{"regions", "区域与网格"}, {"units", "部门与板块"}, {"categories", "类别与时限"}, {"calendar", "工作日历"}, {"accounts", "账号"},
-	{"apikeys", "API 密钥"}, // the Open311 keys' page (apikeys.go)
-	{"webhooks", "推送订阅"},  // webhook subscriptions (webhooks.go)
-	{"audit", "操作记录"},     // the audit log (admin_auditlog.go)
+	{"secretaries", "领导秘书"}, // a leader's secretaries (secretaries.go)
+	{"apikeys", "API 密钥"},   // the Open311 keys' page (apikeys.go)
+	{"webhooks", "推送订阅"},    // webhook subscriptions (webhooks.go)
+	{"audit", "操作记录"},       // the audit log (admin_auditlog.go)
 }
 
 // adminView is every administration page; Tab says which section shows.

@@ -39,6 +39,9 @@ type caseView struct {
 	CanReveal, Revealed bool
 	// Prints are the paper forms this case has (print.go).
 	Prints []printForm
+	// OnBehalf is "由秘书 X 代 Y 录入" for a case a secretary recorded at
+	// a leader's visit (the report step's data).
+	OnBehalf string
 }
 
 func (v *caseView) title() string { return "案件 " + v.Case.Number }
@@ -312,6 +315,16 @@ func (c *Console) caseView(r *http.Request, id string, fail *failed) (*caseView,
 	}
 	v.Category, _ = c.svc.Category(cs.Category)
 	v.Prints = printable(&cs, steps)
+	for _, st := range steps {
+		if st.Action == cases.ActReport {
+			sec, _ := st.Data["secretary"].(string)
+			lead, _ := st.Data["leader"].(string)
+			if sec != "" {
+				v.OnBehalf = "由秘书 " + sec + " 代 " + lead + " 录入"
+			}
+			break
+		}
+	}
 	for _, q := range v.Category.Questions {
 		if a, ok := cs.Answers[q.Code]; ok {
 			v.Answers = append(v.Answers, answerView{Prompt: q.Prompt, Value: answerText(q, a)})

@@ -16,13 +16,16 @@ import (
 	"zhizhi/internal/store"
 )
 
-// On-site office visits (现场办公, issue 13): the visit form (/visits/new,
+// On-site office visits (现场办公, issue 13): the visit form (/m/onsite,
 // made for a phone on site: the place from the phone's position or a
 // paired street or community, who attended, up to five problems, each of
 // which becomes a case reported by the leader), the visit page with its
 // cases, the visits listing and the totals (四下基层统计) per leader,
 // street or month with drill-down to the visits and the cases. The form
-// works online only; it keeps what was typed when the service refuses it.
+// lies in the service worker's scope (/m) and works without signal: its
+// script (static/onsite.js) keeps each visit on the phone and sends it once
+// to the API with its client reference. Without the script it posts to
+// /visits, which keeps what was typed when the service refuses it.
 
 // visitSlots is how many problem rows the form offers.
 const visitSlots = 5
@@ -34,10 +37,17 @@ type visitFormView struct {
 	Message    string
 	Slots      []int
 	Secretary  bool
+	Leaders    []leaders.Secretary // the leaders a secretary records for
 	Now        string
 }
 
 func (v *visitFormView) title() string { return "记录现场办公" }
+
+// visitFormMoved sends the form's old address to the phone's one.
+func (c *Console) visitFormMoved(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/m/onsite", http.StatusFound)
+	return nil
+}
 
 func (c *Console) visitForm(w http.ResponseWriter, r *http.Request) error {
 	return c.renderVisitForm(w, r, http.StatusOK, url.Values{}, "")
@@ -54,6 +64,13 @@ func (c *Console) renderVisitForm(w http.ResponseWriter, r *http.Request, status
 	}
 	for i := 0; i < visitSlots; i++ {
 		v.Slots = append(v.Slots, i)
+	}
+	if v.Secretary {
+		ls, err := c.svc.Secretaries(r.Context(), actor, "", "me")
+		if err != nil {
+			return err
+		}
+		v.Leaders = ls
 	}
 	if actor.Role == cases.RoleLeader {
 		ps, err := c.svc.Pairings(r.Context(), actor, "me", c.svc.Now())
@@ -127,6 +144,9 @@ type visitPageView struct {
 	Cases []cases.Case
 	Flash string
 }
+
+// OnBehalf is "由秘书 X 代 Y 录入" for a visit a secretary recorded.
+func (v *visitPageView) OnBehalf() string { return v.Visit.OnBehalf() }
 
 func (v *visitPageView) title() string { return "现场办公记录" }
 

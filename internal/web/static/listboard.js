@@ -1,7 +1,7 @@
 // The list board (清单, /lists/{id}): live rows over the console's
-// server-sent events of case changes in scope. When a case on the list
-// changes, the board is read again and that row (and the open/closed
-// figures) replaced in place; a row whose supervise form is being filled in
+// server-sent events of case and project changes in scope. When a case or a
+// project on the list changes, the board is read again and that row (and
+// the open/closed figures) replaced in place; a row whose supervise form is being filled in
 // is left alone and says the case changed.
 (function () {
   'use strict';
@@ -53,7 +53,7 @@
         if (+row.getAttribute('data-version') >= +next.getAttribute('data-version')) return;
         if (busy(row)) {
           row.classList.add('changed');
-          row.setAttribute('title', '案件已被' + (versions[id].actor || '他人') + '更新，提交前请刷新');
+          row.setAttribute('title', (row.getAttribute('data-kind') === 'project' ? '项目' : '案件') + '已被' + (versions[id].actor || '他人') + '更新，提交前请刷新');
           return;
         }
         next = document.importNode(next, true);
@@ -75,6 +75,16 @@
     var row = d && rowOf(d.case_id);
     if (!row || d.version <= +row.getAttribute('data-version')) return;
     pending[d.case_id] = d;
+    if (!timer) timer = setTimeout(refresh, 300);
+  });
+  // A project on the list (a milestone met, the project verified and
+  // closed) comes as its own event, with the project's version.
+  es.addEventListener('project', function (e) {
+    var d;
+    try { d = JSON.parse(e.data); } catch (err) { return; }
+    var row = d && rowOf(d.project_id);
+    if (!row || d.version <= +row.getAttribute('data-version')) return;
+    pending[d.project_id] = d;
     if (!timer) timer = setTimeout(refresh, 300);
   });
   es.addEventListener('resync', function () { location.reload(); });

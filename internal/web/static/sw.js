@@ -1,6 +1,6 @@
-// The service worker of the grid worker's phone pages (scope /m): it keeps
-// the home, report and day pages and their assets, so that the report form opens
-// without signal. Reports themselves wait in IndexedDB (offline.js), not
+// The service worker of the phone pages (scope /m): it keeps the grid
+// worker's home, report and day pages, the leader's visit form (/m/onsite)
+// and their assets, so that the forms open without signal. Reports themselves wait in IndexedDB (offline.js), not
 // here. The server writes the version of the embedded assets into VERSION,
 // so a new binary brings a new worker and a new cache.
 'use strict';
@@ -10,7 +10,11 @@ var CACHE = 'zhizhi-m-' + VERSION;
 // writes them in: app.css, clock.js, photos.js, report.js, offline.js,
 // offline.css, patrol.js, favicon.svg).
 var ASSETS = __ASSETS__;
-var PAGES = ['/m', '/m/report', '/m/day'];
+// GRID are the grid worker's pages, ONSITE the leader's visit form
+// (现场办公, onsite.js); a page warms the worker with its own set.
+var GRID = ['/m', '/m/report', '/m/day'];
+var ONSITE = ['/m/onsite'];
+var PAGES = GRID.concat(ONSITE);
 // WAIT is how long a page waits for the network on a weak signal before the
 // kept copy is shown.
 var WAIT = 4000;
@@ -40,20 +44,22 @@ self.addEventListener('activate', function (e) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// A page asks, while the signal is good, for the phone pages and for its own
-// assets (those beyond ASSETS, such as the map's script) to be kept.
+// A page asks, while the signal is good, for the phone pages of its set
+// (pages: the grid worker's by default) and for its own assets (those
+// beyond ASSETS, such as the map's script) to be kept.
 self.addEventListener('message', function (e) {
   if (!e.data || e.data.type !== 'warm') return;
   var reply = e.ports && e.ports[0];
   var assets = (e.data.assets || []).filter(function (u) { return typeof u === 'string' && u.indexOf('/static/') === 0; });
+  var pages = (e.data.pages || GRID).filter(function (p) { return PAGES.indexOf(p) >= 0; });
   e.waitUntil(caches.open(CACHE).then(function (cache) {
-    return Promise.all(PAGES.map(function (p) {
+    return Promise.all(pages.map(function (p) {
       return cache.match(p).then(function (hit) {
         return hit || fetch(p, { credentials: 'same-origin', redirect: 'manual' }).then(function (res) { return keep(p, res); });
       }).catch(function () {});
     }).concat(ASSETS.concat(assets).map(function (u) { return fill(cache, u); }))).then(function () {
       // Say whether everything is kept now, so the page knows whether to ask again.
-      return Promise.all(PAGES.concat(ASSETS, assets).map(function (u) {
+      return Promise.all(pages.concat(ASSETS, assets).map(function (u) {
         return cache.match(u, { ignoreSearch: true });
       }));
     }).then(function (hits) {
