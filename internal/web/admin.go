@@ -32,6 +32,7 @@ var admins = access{roles: []cases.Role{cases.RoleAdmin}}
 // adminTabs are the sections of the administration pages.
 var adminTabs = []struct{ ID, Label string }{
 	{"regions", "区域与网格"}, {"units", "部门与板块"}, {"categories", "类别与时限"}, {"calendar", "工作日历"}, {"accounts", "账号"},
+	{"pairings", "领导包联"},    // leaders' pairings (pairings.go)
 	{"secretaries", "领导秘书"}, // a leader's secretaries (secretaries.go)
 	{"apikeys", "API 密钥"},   // the Open311 keys' page (apikeys.go)
 	{"webhooks", "推送订阅"},    // webhook subscriptions (webhooks.go)
