@@ -74,6 +74,7 @@ const (
 var hotSQL = []string{
 	caseRows.one, sqlUpdateCase, stepRows.one, unitRows.one, personRows.one,
 	clockRows.one, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc, sqlCaseBody,
+	sqlInsertReadingsLite, sqlFoldAggsLite, sqlLastReadingLite,
 }
 
 // InsertCase stores a new case with its first step.

@@ -268,7 +268,13 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	r, err := t.tx.QueryContext(ctx, query, args...)
+	var r *sql.Rows
+	var err error
+	if st := t.stmt(ctx, query); st != nil {
+		r, err = st.QueryContext(ctx, args...)
+	} else {
+		r, err = t.tx.QueryContext(ctx, query, args...)
+	}
 	t.note(query, err)
 	return r, translate(err)
 }
