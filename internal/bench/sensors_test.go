@@ -207,10 +207,11 @@ func TestOperationBoardLag(t *testing.T) {
 		t.Fatalf("only %d board events followed the markers", len(lags))
 	}
 	slices.Sort(lags)
-	q := func(p float64) time.Duration { return lags[min(len(lags)-1, int(p*float64(len(lags))))].Round(time.Millisecond) }
+	q := func(p float64) time.Duration {
+		return lags[min(len(lags)-1, int(p*float64(len(lags))))].Round(time.Millisecond)
+	}
 	t.Logf("%d s, background offered %d/s, published %.0f/s, accepted by the node %.0f/s (during the run)", seconds, rate,
 		float64(published.Load())/took.Seconds(), float64(accepted)/took.Seconds())
 	t.Logf("board lag over %d events (the board is looked at every %s): p50 %s, p99 %s, max %s", len(lags), "1s", q(0.5), q(0.99), lags[len(lags)-1].Round(time.Millisecond))
 	t.Logf("load average at end: %s", loadavg())
 }
-

@@ -74,8 +74,11 @@ const (
 var hotSQL = []string{
 	caseRows.one, sqlUpdateCase, stepRows.one, unitRows.one, personRows.one,
 	clockRows.one, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc, sqlCaseBody,
-	sqlInsertReadingsLite, sqlFoldAggsLite, sqlLastReadingLite,
 }
+
+// liteHotSQL are SQLite-only statements prepared with hotSQL on SQLite's
+// writer (the readings' JSON statements).
+var liteHotSQL = []string{sqlInsertReadingsLite, sqlFoldAggsLite, sqlLastReadingLite}
 
 // InsertCase stores a new case with its first step.
 func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, rule ClockRule) error {
