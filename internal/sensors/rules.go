@@ -101,7 +101,7 @@ func (r Rule) Check() error {
 }
 
 // matches reports whether the rule's scope takes the device.
-func (r Rule) matches(d Device) bool {
+func (r *Rule) matches(d *Device) bool {
 	return (r.Kind == "" || r.Kind == d.Kind) && (r.Device == "" || r.Device == d.ID) &&
 		(r.Area == "" || r.Area == d.AreaOf()) && d.State != Retired
 }
@@ -170,14 +170,14 @@ type Engine struct {
 	rules   []Rule
 	devices map[string]Device
 	last    map[string]Reading
-	sums    map[string]float64 // area "\x00" kind → sum of latest values; area "\x00" → all kinds
+	sums    map[sumKey]float64 // area and kind → sum of latest values; kind "" → all kinds
 	open    map[incKey]*Incident
 	start   time.Time // silence counts from here for devices never heard
 }
 
 // NewEngine makes an engine over the devices and the active rules.
 func NewEngine(devices []Device, rules []Rule, start time.Time) *Engine {
-	e := &Engine{devices: map[string]Device{}, last: map[string]Reading{}, sums: map[string]float64{}, open: map[incKey]*Incident{}, start: start}
+	e := &Engine{devices: map[string]Device{}, last: map[string]Reading{}, sums: map[sumKey]float64{}, open: map[incKey]*Incident{}, start: start}
 	for _, d := range devices {
 		e.devices[d.ID] = d
 	}
@@ -266,15 +266,18 @@ func (e *Engine) Open() []Incident {
 
 // AreaSum is the sum of the latest values of an area's devices of a kind
 // ("" for every kind).
-func (e *Engine) AreaSum(area, kind string) float64 { return e.sums[area+"\x00"+kind] }
+func (e *Engine) AreaSum(area, kind string) float64 { return e.sums[sumKey{area, kind}] }
+
+// sumKey names an area sum (a struct, so a reading's sums build no strings).
+type sumKey struct{ area, kind string }
 
 func (e *Engine) addSum(d Device, v float64) {
 	a := d.AreaOf()
 	if a == "" {
 		return
 	}
-	e.sums[a+"\x00"+d.Kind] += v
-	e.sums[a+"\x00"] += v
+	e.sums[sumKey{a, d.Kind}] += v
+	e.sums[sumKey{a, ""}] += v
 }
 
 // Observe takes a valid reading (Validate said OK) and returns what it
@@ -294,8 +297,9 @@ func (e *Engine) Observe(r Reading) []Event {
 	e.last[r.Device] = r
 	e.addSum(d, r.Value)
 	var out []Event
-	for _, rule := range e.rules {
-		if !rule.matches(d) {
+	for i := range e.rules {
+		rule := &e.rules[i] // not copied: most rules do not match
+		if !rule.matches(&d) {
 			continue
 		}
 		switch rule.Type {
@@ -304,21 +308,21 @@ func (e *Engine) Observe(r Reading) []Event {
 			if had {
 				trig = []Reading{prev, r}
 			}
-			out = e.step(out, rule, d.ID, d.AreaOf(), r.Value, r.At, trig)
+			out = e.step(out, *rule, d.ID, d.AreaOf(), r.Value, r.At, trig)
 		case Rate:
 			if !had {
 				continue
 			}
 			mins := r.At.Sub(prev.At).Minutes()
-			out = e.step(out, rule, d.ID, d.AreaOf(), (r.Value-prev.Value)/mins, r.At, []Reading{prev, r})
+			out = e.step(out, *rule, d.ID, d.AreaOf(), (r.Value-prev.Value)/mins, r.At, []Reading{prev, r})
 		case AreaSum:
-			sum := e.sums[rule.Area+"\x00"+rule.Kind]
-			out = e.step(out, rule, rule.Area, rule.Area, sum, r.At, []Reading{r})
+			sum := e.sums[sumKey{rule.Area, rule.Kind}]
+			out = e.step(out, *rule, rule.Area, rule.Area, sum, r.At, []Reading{r})
 		case Silence:
 			// A reading ends a silence at once.
 			if inc, ok := e.open[incKey{rule.ID, d.ID}]; ok {
 				inc.LastAt = r.At
-				out = e.clear(out, rule, inc, r.At)
+				out = e.clear(out, *rule, inc, r.At)
 			}
 		}
 	}
@@ -410,7 +414,7 @@ func (e *Engine) Tick(now time.Time) []Event {
 		limit := time.Duration(rule.SilentMinutes) * time.Minute
 		for _, id := range ids {
 			d := e.devices[id]
-			if !rule.matches(d) {
+			if !rule.matches(&d) {
 				continue
 			}
 			k := incKey{rule.ID, id}

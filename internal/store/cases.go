@@ -76,6 +76,10 @@ var hotSQL = []string{
 	clockRows.one, sqlDeleteClocks, sqlDeleteClocks + ` AND key NOT IN ($2)`, sqlNextNumber, sqlCaseDoc, sqlCaseBody,
 }
 
+// liteHotSQL are SQLite-only statements prepared with hotSQL on SQLite's
+// writer (the readings' JSON statements).
+var liteHotSQL = []string{sqlInsertReadingsLite, sqlFoldAggsLite, sqlLastReadingLite}
+
 // InsertCase stores a new case with its first step.
 func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, rule ClockRule) error {
 	doc, err := json.Marshal(c)

@@ -166,7 +166,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 // through sql.Tx.StmtContext, which reuses the connection's prepared handle.
 func (db *DB) prepareHot(ctx context.Context) error {
 	db.stmts = map[string]*sql.Stmt{}
-	for _, q := range hotSQL {
+	for _, q := range append(append([]string{}, hotSQL...), liteHotSQL...) {
 		st, err := db.write.PrepareContext(ctx, q)
 		if err != nil {
 			for _, s := range db.stmts {
@@ -268,7 +268,13 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	r, err := t.tx.QueryContext(ctx, query, args...)
+	var r *sql.Rows
+	var err error
+	if st := t.stmt(ctx, query); st != nil {
+		r, err = st.QueryContext(ctx, args...)
+	} else {
+		r, err = t.tx.QueryContext(ctx, query, args...)
+	}
 	t.note(query, err)
 	return r, translate(err)
 }

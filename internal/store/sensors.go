@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,7 +124,20 @@ func (db *DB) Devices(ctx context.Context, f DeviceFilter) ([]DeviceRow, error) 
 		args = append(args, string(f.State))
 		q += fmt.Sprintf(` AND state = $%d`, len(args))
 	}
-	q += ` ORDER BY id`
+	// Ordered by the filter's index (kind, id), (area, id) or (state, id)
+	// (the same order, the column being fixed), so the planner walks that
+	// index instead of the whole table in id order: at 657,800 devices an
+	// area of 80 devices took 100 ms a page the other way.
+	switch {
+	case f.Area != "":
+		q += ` ORDER BY area, id`
+	case f.Kind != "":
+		q += ` ORDER BY kind, id`
+	case f.State != "":
+		q += ` ORDER BY state, id`
+	default:
+		q += ` ORDER BY id`
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
@@ -230,61 +244,142 @@ func scanRules(rows *sql.Rows, err error) ([]sensors.Rule, error) {
 	return out, rows.Err()
 }
 
+// The readings' statements take the whole batch in one parameter: on
+// SQLite a JSON array read with json_each (one statement text, prepared
+// once on the writer: a multi-row VALUES list is parsed again for every
+// batch, and SQLite looks its $N parameters up one by one, so parsing it
+// grows with the square of its rows), on PostgreSQL one array per column
+// read with unnest.
+const (
+	sqlInsertReadingsLite = `INSERT INTO readings (device, at, value)
+		SELECT j.value->>0, j.value->>1, j.value->>2 FROM json_each($1) AS j WHERE true
+		ON CONFLICT DO NOTHING RETURNING device, at`
+	sqlInsertReadingsPG = `INSERT INTO readings (device, at, value)
+		SELECT * FROM unnest($1::text[], $2::int8[], $3::float8[])
+		ON CONFLICT DO NOTHING RETURNING device, at`
+	sqlFoldAggsLite = `INSERT INTO reading_aggs (device, grain, bucket, n, sum_v, min_v, max_v)
+		SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, j.value->>5, j.value->>6 FROM json_each($1) AS j WHERE true
+		ON CONFLICT (device, grain, bucket) DO UPDATE SET n = reading_aggs.n + excluded.n, sum_v = reading_aggs.sum_v + excluded.sum_v,
+			min_v = min(reading_aggs.min_v, excluded.min_v), max_v = max(reading_aggs.max_v, excluded.max_v)`
+	sqlFoldAggsPG = `INSERT INTO reading_aggs (device, grain, bucket, n, sum_v, min_v, max_v)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::float8[], $6::float8[], $7::float8[])
+		ON CONFLICT (device, grain, bucket) DO UPDATE SET n = reading_aggs.n + excluded.n, sum_v = reading_aggs.sum_v + excluded.sum_v,
+			min_v = LEAST(reading_aggs.min_v, excluded.min_v), max_v = GREATEST(reading_aggs.max_v, excluded.max_v)`
+	sqlLastReadingLite = `UPDATE devices SET last_value = x.v, last_at = x.at, state = CASE WHEN state = 'silent' THEN 'active' ELSE state END
+		FROM (SELECT j.value->>0 AS id, j.value->>1 AS v, j.value->>2 AS at FROM json_each($1) AS j) AS x
+		WHERE devices.id = x.id AND devices.last_at < x.at`
+	sqlLastReadingPG = `UPDATE devices SET last_value = x.v, last_at = x.at, state = CASE WHEN state = 'silent' THEN 'active' ELSE state END
+		FROM unnest($1::text[], $2::float8[], $3::int8[]) AS x(id, v, at)
+		WHERE devices.id = x.id AND devices.last_at < x.at`
+)
+
+// jsonRows builds a JSON array of arrays (the SQLite statements' one
+// parameter) without reflection.
+type jsonRows struct{ b []byte }
+
+func (j *jsonRows) row() {
+	if len(j.b) == 0 {
+		j.b = append(j.b, '[')
+	} else {
+		j.b = append(j.b, ',')
+	}
+	j.b = append(j.b, '[')
+}
+
+func (j *jsonRows) end() { j.b = append(j.b, ']') }
+
+func (j *jsonRows) str(s string, first bool) {
+	if !first {
+		j.b = append(j.b, ',')
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s)
+			j.b = append(j.b, q...)
+			return
+		}
+	}
+	j.b = append(j.b, '"')
+	j.b = append(j.b, s...)
+	j.b = append(j.b, '"')
+}
+
+func (j *jsonRows) int(n int64) { j.b = strconv.AppendInt(append(j.b, ','), n, 10) }
+
+// float appends a finite number (readings are validated finite).
+func (j *jsonRows) float(f float64) { j.b = strconv.AppendFloat(append(j.b, ','), f, 'g', -1, 64) }
+
+func (j *jsonRows) String() string {
+	if len(j.b) == 0 {
+		return "[]"
+	}
+	return string(j.b) + "]"
+}
+
 // InsertReadings stores valid readings (raw, the devices' last readings and
-// the minute and hour aggregates) and returns, per reading, whether it was
-// new: one already stored (same device and time: a redelivery) is not
-// stored or counted again.
+// the minute and hour aggregates, folded in memory first: one row per
+// device and bucket of the batch) in three statements and returns, per
+// reading, whether it was new: one already stored (same device and time: a
+// redelivery) is not stored or counted again.
 func (t *Tx) InsertReadings(ctx context.Context, rs []sensors.Reading) ([]bool, error) {
 	fresh := make([]bool, len(rs))
 	if len(rs) == 0 {
 		return fresh, nil
 	}
-	const chunk = 500
 	type key struct {
 		device string
 		at     int64
 	}
-	inserted := map[key]bool{}
-	for lo := 0; lo < len(rs); lo += chunk {
-		hi := min(lo+chunk, len(rs))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO readings (device, at, value) VALUES `)
-		args := make([]any, 0, 3*(hi-lo))
-		for i, r := range rs[lo:hi] {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			fmt.Fprintf(&b, "($%d,$%d,$%d)", len(args)+1, len(args)+2, len(args)+3)
-			args = append(args, r.Device, ms(r.At), r.Value)
+	inserted := make(map[key]bool, len(rs))
+	var rows *sql.Rows
+	var err error
+	if t.dialect == Postgres {
+		devs, ats, vals := make([]string, len(rs)), make([]int64, len(rs)), make([]float64, len(rs))
+		for i, r := range rs {
+			devs[i], ats[i], vals[i] = r.Device, ms(r.At), r.Value
 		}
-		b.WriteString(` ON CONFLICT DO NOTHING RETURNING device, at`)
-		rows, err := t.Query(ctx, b.String(), args...)
-		if err != nil {
+		rows, err = t.Query(ctx, sqlInsertReadingsPG, devs, ats, vals)
+	} else {
+		var j jsonRows
+		for _, r := range rs {
+			j.row()
+			j.str(r.Device, true)
+			j.int(ms(r.At))
+			j.float(r.Value)
+			j.end()
+		}
+		rows, err = t.Query(ctx, sqlInsertReadingsLite, j.String())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("insert readings: %w", err)
+	}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.device, &k.at); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("insert readings: %w", err)
 		}
-		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.device, &k.at); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("insert readings: %w", err)
-			}
-			inserted[k] = true
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("insert readings: %w", err)
-		}
+		inserted[k] = true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("insert readings: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert readings: %w", err)
 	}
 	type agg struct {
 		n             int64
 		sum, min, max float64
 	}
 	type aggKey struct {
-		device, grain string
-		bucket        int64
+		device string
+		grain  byte
+		bucket int64
 	}
 	aggs := map[aggKey]*agg{}
 	var order []aggKey
 	last := map[string]sensors.Reading{}
+	var lastOrder []string
 	for i, r := range rs {
 		k := key{r.Device, ms(r.At)}
 		if !inserted[k] {
@@ -293,12 +388,15 @@ func (t *Tx) InsertReadings(ctx context.Context, rs []sensors.Reading) ([]bool, 
 		delete(inserted, k) // the same reading twice in one batch counts once
 		fresh[i] = true
 		if l, ok := last[r.Device]; !ok || r.At.After(l.At) {
+			if !ok {
+				lastOrder = append(lastOrder, r.Device)
+			}
 			last[r.Device] = r
 		}
-		for _, g := range []struct {
-			grain string
+		for _, g := range [2]struct {
+			grain byte
 			size  int64
-		}{{"m", 60_000}, {"h", 3_600_000}} {
+		}{{'m', 60_000}, {'h', 3_600_000}} {
 			ak := aggKey{r.Device, g.grain, k.at / g.size * g.size}
 			a := aggs[ak]
 			if a == nil {
@@ -312,24 +410,56 @@ func (t *Tx) InsertReadings(ctx context.Context, rs []sensors.Reading) ([]bool, 
 			a.max = max(a.max, r.Value)
 		}
 	}
-	lo, hi := "min", "max"
-	if t.dialect == Postgres {
-		lo, hi = "LEAST", "GREATEST"
+	if len(order) == 0 {
+		return fresh, nil
 	}
-	for _, ak := range order {
-		a := aggs[ak]
-		if _, err := t.Exec(ctx, `INSERT INTO reading_aggs (device, grain, bucket, n, sum_v, min_v, max_v) VALUES ($1,$2,$3,$4,$5,$6,$7)
-			ON CONFLICT (device, grain, bucket) DO UPDATE SET n = reading_aggs.n + excluded.n, sum_v = reading_aggs.sum_v + excluded.sum_v,
-				min_v = `+lo+`(reading_aggs.min_v, excluded.min_v), max_v = `+hi+`(reading_aggs.max_v, excluded.max_v)`,
-			ak.device, ak.grain, ak.bucket, a.n, a.sum, a.min, a.max); err != nil {
+	if t.dialect == Postgres {
+		n := len(order)
+		devs, grains, buckets, ns := make([]string, n), make([]string, n), make([]int64, n), make([]int64, n)
+		sums, mins, maxs := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i, ak := range order {
+			a := aggs[ak]
+			devs[i], grains[i], buckets[i], ns[i] = ak.device, string(ak.grain), ak.bucket, a.n
+			sums[i], mins[i], maxs[i] = a.sum, a.min, a.max
+		}
+		if _, err := t.Exec(ctx, sqlFoldAggsPG, devs, grains, buckets, ns, sums, mins, maxs); err != nil {
 			return nil, fmt.Errorf("reading aggregates: %w", err)
 		}
-	}
-	for _, r := range last {
-		if _, err := t.Exec(ctx, `UPDATE devices SET last_value = $2, last_at = $3, state = CASE WHEN state = 'silent' THEN 'active' ELSE state END
-			WHERE id = $1 AND last_at < $3`, r.Device, r.Value, ms(r.At)); err != nil {
+		ids, vals, ats := make([]string, len(lastOrder)), make([]float64, len(lastOrder)), make([]int64, len(lastOrder))
+		for i, d := range lastOrder {
+			ids[i], vals[i], ats[i] = d, last[d].Value, ms(last[d].At)
+		}
+		if _, err := t.Exec(ctx, sqlLastReadingPG, ids, vals, ats); err != nil {
 			return nil, fmt.Errorf("device last reading: %w", err)
 		}
+		return fresh, nil
+	}
+	var j jsonRows
+	for _, ak := range order {
+		a := aggs[ak]
+		j.row()
+		j.str(ak.device, true)
+		j.str(string(ak.grain), false)
+		j.int(ak.bucket)
+		j.int(a.n)
+		j.float(a.sum)
+		j.float(a.min)
+		j.float(a.max)
+		j.end()
+	}
+	if _, err := t.Exec(ctx, sqlFoldAggsLite, j.String()); err != nil {
+		return nil, fmt.Errorf("reading aggregates: %w", err)
+	}
+	j = jsonRows{}
+	for _, d := range lastOrder {
+		j.row()
+		j.str(d, true)
+		j.float(last[d].Value)
+		j.int(ms(last[d].At))
+		j.end()
+	}
+	if _, err := t.Exec(ctx, sqlLastReadingLite, j.String()); err != nil {
+		return nil, fmt.Errorf("device last reading: %w", err)
 	}
 	return fresh, nil
 }
