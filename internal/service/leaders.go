@@ -927,6 +927,9 @@ func (s *Service) ProjectAct(ctx context.Context, actor cases.Actor, projectID s
 		out = n
 		ev := projectEvent(n, in.Action, actor, now)
 		tx.AfterCommit(func() { s.hub.Publish(ev) })
+		if err := tx.NotifyProject(ctx, s.node, n.ID, in.Action, actor.AccountID); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, s.auditEntry(actor, "project", p.ID, true, p, n))
 	})
 	return out, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"zhizhi/internal/cases"
 	"zhizhi/internal/store"
 )
 
@@ -27,6 +28,12 @@ func (s *Service) RunListener(ctx context.Context) {
 				s.forgetAllTokens()
 			} else {
 				s.forgetTokenHash(n.Tokens)
+			}
+			return
+		}
+		if n.Project != "" {
+			if err := s.relayProject(ctx, n); err != nil && ctx.Err() == nil {
+				s.log.Warn("project update from another node", "project", n.Project, "err", err)
 			}
 			return
 		}
@@ -70,6 +77,25 @@ func (s *Service) relay(ctx context.Context, n store.CaseNotice) error {
 		return err
 	}
 	s.hub.Publish(eventOf(&c, &step))
+	return nil
+}
+
+// relayProject publishes to the local hub the project change another node
+// announced, read back from the database (its version is the one after the
+// change, or later if it changed again since), timed when it is relayed.
+func (s *Service) relayProject(ctx context.Context, n store.CaseNotice) error {
+	p, err := s.db.Project(ctx, n.Project)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	actor := cases.Actor{AccountID: n.ProjectActor}
+	if a, err := s.db.Account(ctx, n.ProjectActor); err == nil {
+		actor.Name = a.Name
+	}
+	s.hub.Publish(projectEvent(p, n.ProjectAction, actor, s.Now()))
 	return nil
 }
 

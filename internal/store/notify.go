@@ -27,6 +27,10 @@ type CaseNotice struct {
 	// SHA-256 of one token (a sign-out), or "*" (an account's tokens, or an
 	// account's details that cached sign-ins carry). Not a case either.
 	Tokens string
+	// Project, when not empty, names a project that changed (a milestone
+	// met, the project verified), with the action and the acting account:
+	// the list boards of the other nodes hear it. Not a case either.
+	Project, ProjectAction, ProjectActor string
 	// Inbox, when not empty, names an account whose notifications changed
 	// (notifications.go): its live unread count is sent again.
 	Inbox string
@@ -44,6 +48,22 @@ func (t *Tx) NotifyTokens(ctx context.Context, node, hash string) error {
 		return fmt.Errorf("notify tokens: bad hash %q", hash)
 	}
 	t.notices = append(t.notices, node+" tokens "+hash)
+	return nil
+}
+
+// NotifyProject announces, on PostgreSQL, that this transaction changed a
+// project, for the other nodes' list boards; sent only if and when the
+// transaction commits. On SQLite (one process) it does nothing.
+func (t *Tx) NotifyProject(ctx context.Context, node, projectID, action, actorID string) error {
+	if t.dialect != Postgres {
+		return nil
+	}
+	for _, v := range []string{projectID, action, actorID} {
+		if v == "" || strings.ContainsAny(v, " \t\n/") {
+			return fmt.Errorf("notify project: bad field %q", v)
+		}
+	}
+	t.notices = append(t.notices, node+" project "+projectID+"/"+action+"/"+actorID)
 	return nil
 }
 
@@ -77,6 +97,13 @@ func parseNotice(payload string) (CaseNotice, bool) {
 	}
 	if f[1] == "reload" {
 		return CaseNotice{Node: f[0], Reload: true}, true
+	}
+	if f[1] == "project" {
+		p := strings.Split(f[2], "/")
+		if len(p) != 3 {
+			return CaseNotice{}, false
+		}
+		return CaseNotice{Node: f[0], Project: p[0], ProjectAction: p[1], ProjectActor: p[2]}, true
 	}
 	if f[1] == "inbox" {
 		return CaseNotice{Node: f[0], Inbox: f[2]}, true

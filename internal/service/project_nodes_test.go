@@ -1,0 +1,83 @@
+package service_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/leaders"
+	"zhizhi/internal/server"
+	"zhizhi/internal/service"
+	"zhizhi/internal/sla"
+	"zhizhi/internal/store/storetest"
+)
+
+// TestProjectEventsTwoNodesOnPostgres: a milestone met through one node
+// reaches a list board's stream on the other node (through PostgreSQL's
+// notices), with the project's new version and who met it.
+func TestProjectEventsTwoNodesOnPostgres(t *testing.T) {
+	if !storetest.Postgres() {
+		t.Skip(storetest.Env + " not set")
+	}
+	ctx := context.Background()
+	dsn, drop, err := storetest.DSN("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	open := func() *server.Platform {
+		p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: t.TempDir(), DefaultCenter: demo.District, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close(context.Background()) })
+		return p
+	}
+	a := open()
+	if err := demo.Load(ctx, a.Service, demo.Options{Cases: 3, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b := open()
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go b.Service.RunListener(lctx)
+
+	acct, err := a.DB.AccountByUsername(ctx, "leader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := a.Service.ActorOf(acct)
+	p, err := a.Service.CreateProject(ctx, leader, service.ProjectInput{Name: "两节点测试：背街小巷改造", Goal: "路面与照明改造完成", LeadUnit: "cg",
+		Milestones: []leaders.MilestoneInput{{Title: "调研", Limit: sla.Limit{Amount: 2, Unit: sla.WorkDays}}, {Title: "完成", Limit: sla.Limit{Amount: 3, Unit: sla.WorkDays}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := p.Milestones[0].Seq
+	sub := b.Service.Hub().Subscribe(leader)
+	defer sub.Close()
+	time.Sleep(500 * time.Millisecond) // B's listener is up
+
+	n, err := a.Service.ProjectAct(ctx, leader, p.ID, service.ProjectStep{Action: "meet", Seq: seq, Evidence: "两节点测试：节点完成"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case e := <-sub.C:
+			if e.Kind != "project" || e.ProjectID != p.ID {
+				continue
+			}
+			if e.Version != n.Version || e.Action != cases.Action("meet") || e.Actor != acct.Name {
+				t.Fatalf("the event on node B: %+v, want version %d by %s", e, n.Version, acct.Name)
+			}
+			return
+		case <-deadline:
+			t.Fatal("node B's list board never heard of the milestone met through node A")
+		}
+	}
+}
