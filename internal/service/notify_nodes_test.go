@@ -123,7 +123,7 @@ func TestNotifyTwoNodesOnPostgres(t *testing.T) {
 	got := push.messages()
 	seen := map[string]int{}
 	for _, m := range got {
-		seen[string(m.plain)]++
+		seen[string(m.Plain)]++
 	}
 	if len(got) != n || len(seen) != n {
 		t.Errorf("%d pushes received, %d distinct, want %d each", len(got), len(seen), n)
