@@ -18,6 +18,7 @@ import (
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
+	"zhizhi/internal/notify"
 	"zhizhi/internal/store"
 	"zhizhi/internal/webhook"
 )
@@ -571,8 +572,8 @@ func cleanResponse(b []byte) string {
 }
 
 // recordTx writes a batch of outcomes in the transaction tx, pauses the
-// subscriptions that keep failing (with an audit entry, so administrators
-// see it), trims their logs, and returns the subscriptions it paused.
+// subscriptions that keep failing (with an audit entry, and a notification
+// to the administrators of the subscription's scope), trims their logs, and returns the subscriptions it paused.
 func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
 	// Subscriptions in ID order, so two nodes' batches lock them in the same
 	// order.
@@ -619,6 +620,12 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt
 					if err := tx.Audit(ctx, e); err != nil {
 						return nil, err
 					}
+					// Every administrator of its scope is told (inbox and
+					// their channels), in this transaction.
+					if err := tx.PutNotifyEvent(ctx, id.At(now), notify.SubscriptionPaused(subID, sub.Name, s.subPath(sub), reason, now)); err != nil {
+						return nil, err
+					}
+					tx.AfterCommit(s.wakeNotifier)
 				}
 			}
 		}
