@@ -138,13 +138,15 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.ReadingsRetention, "readings-retention", 7*24*time.Hour, "how long raw sensor readings are kept; aggregates are kept longer (ZHIZHI_READINGS_RETENTION)")
 	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take (ZHIZHI_WEBHOOK_TIMEOUT)")
 	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
+	fs.StringVar(&cfg.SecretKey, "secret-key", "", "key sealing secrets at rest (webhook secrets, SMS gateway credentials): 32 bytes as 64 hex digits or base64; empty: the key file DATA/secret.key, made on first start (ZHIZHI_SECRET_KEY)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
 		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
 		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"},
 		{"mqtt", "ZHIZHI_MQTT"}, {"mqtt-client-id", "ZHIZHI_MQTT_CLIENT_ID"}, {"mqtt-prefix", "ZHIZHI_MQTT_PREFIX"},
 		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"},
-		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"}})
+		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"},
+		{"secret-key", "ZHIZHI_SECRET_KEY"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the

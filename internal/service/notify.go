@@ -535,6 +535,11 @@ func (s *Service) gateway(ctx context.Context) notify.Gateway {
 	if err := s.db.Setting(ctx, gatewaySetting, &g); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Warn("notifications: read the SMS gateway settings", "err", err)
 	}
+	v, err := s.key.Open(purposeGateway, g.AuthValue) // stored sealed
+	if err != nil {
+		s.log.Warn("notifications: the SMS gateway's auth value does not open", "err", err)
+	}
+	g.AuthValue = v
 	return g
 }
 
@@ -561,8 +566,10 @@ func (s *Service) SetGateway(ctx context.Context, actor cases.Actor, g notify.Ga
 	if err := g.Validate(); err != nil {
 		return notify.Gateway{}, err
 	}
+	stored := g
+	stored.AuthValue = s.key.Seal(purposeGateway, g.AuthValue) // never stored in plaintext
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.PutSetting(ctx, gatewaySetting, g); err != nil {
+		if err := tx.PutSetting(ctx, gatewaySetting, stored); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, s.auditEntry(actor, "sms_gateway", "sms_gateway", old.Enabled(), old.Redacted(), g.Redacted()))

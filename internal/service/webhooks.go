@@ -213,8 +213,10 @@ func (s *Service) CreateSubscription(ctx context.Context, actor cases.Actor, in 
 	if sub.Secret == "" {
 		sub.Secret, _ = auth.NewToken()
 	}
+	stored := sub
+	stored.Secret = s.key.Seal(purposeHookSecret, sub.Secret) // never stored in plaintext
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.PutSubscription(ctx, sub); err != nil {
+		if err := tx.PutSubscription(ctx, stored); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, s.auditEntry(actor, "webhook", sub.ID, false, nil, sub)); err != nil {
@@ -245,7 +247,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, actor cases.Actor, sub
 	err = s.changeSub(ctx, actor, subID, "update", func(sub *webhook.Subscription) error {
 		sub.Name, sub.URL, sub.Events, sub.Sources = trimmed(in.Name), trimmed(in.URL), events, in.Sources
 		if in.Secret != "" {
-			sub.Secret = in.Secret
+			sub.Secret = s.key.Seal(purposeHookSecret, in.Secret)
 		}
 		if err := s.scopeOf(actor, in, sub); err != nil {
 			return err
@@ -526,6 +528,10 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 	a := store.Attempt{Delivery: d, At: at, Node: s.node, LogID: id.New()}
 	ts := at.Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
+	secret, serr := s.key.Open(purposeHookSecret, d.Secret) // stored sealed
+	if err == nil && serr != nil {
+		err = fmt.Errorf("subscription secret: %w", serr)
+	}
 	if err == nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
 		req.Header.Set("User-Agent", "zhizhi-webhooks/1")
@@ -533,7 +539,7 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 		req.Header.Set(webhook.HeaderEventID, d.EventID)
 		req.Header.Set(webhook.HeaderIdem, d.EventID)
 		req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(ts, 10))
-		req.Header.Set(webhook.HeaderSignature, webhook.Sign(d.Secret, ts, d.Body))
+		req.Header.Set(webhook.HeaderSignature, webhook.Sign(secret, ts, d.Body))
 		req.Header.Set(webhook.HeaderAttempt, strconv.Itoa(d.Attempts+1))
 		var resp *http.Response
 		resp, err = cfg.Client.Do(req)
