@@ -51,6 +51,10 @@ type Config struct {
 	// ReadingsRetention is how long raw sensor readings are kept (0: 7
 	// days); minute aggregates are kept 30 days, hour aggregates 2 years.
 	ReadingsRetention time.Duration
+	// HistoryRetention is how long read notifications, finished
+	// notification deliveries and webhook delivery log entries are kept
+	// (0: 90 days).
+	HistoryRetention time.Duration
 	// Webhooks tunes this node's webhook delivery loop (zero: defaults;
 	// docs/webhooks.md). Off stops this node from delivering.
 	Webhooks    service.WebhookSettings
@@ -103,10 +107,11 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	}
 	svc, err := service.New(ctx, db, service.Config{
 		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, YellowShare: cfg.YellowShare, Logger: cfg.Logger,
-		TrustedProxies: cfg.TrustedProxies,
-		Now:            cfg.Now,
-		Doors:          cfg.Doors,
-		SecretKey:      key,
+		TrustedProxies:   cfg.TrustedProxies,
+		Now:              cfg.Now,
+		Doors:            cfg.Doors,
+		SecretKey:        key,
+		HistoryRetention: cfg.HistoryRetention,
 	})
 	if err != nil {
 		db.Close()

@@ -45,6 +45,10 @@ type Config struct {
 	// SecretKey seals secrets at rest (secrets.go); nil: a key for this
 	// process only (tools and tests without a platform).
 	SecretKey *seal.Key
+	// HistoryRetention is how long read notifications, finished
+	// notification deliveries and webhook delivery log entries are kept
+	// (0: DefaultHistoryRetention, 90 days; retention.go).
+	HistoryRetention time.Duration
 }
 
 // Service is the case loop's application service.
