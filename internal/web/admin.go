@@ -34,6 +34,7 @@ var adminTabs = []struct{ ID, Label string }{
 	{"regions", "区域与网格"}, {"units", "部门与板块"}, {"categories", "类别与时限"}, {"calendar", "工作日历"}, {"accounts", "账号"},
 	{"apikeys", "API 密钥"}, // the Open311 keys' page (apikeys.go)
 	{"webhooks", "推送订阅"},  // webhook subscriptions (webhooks.go)
+	{"sms", "短信网关"},       // the SMS gateway (smsgateway.go)
 	{"audit", "操作记录"},     // the audit log (admin_auditlog.go)
 }
 
