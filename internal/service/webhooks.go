@@ -579,7 +579,8 @@ func cleanResponse(b []byte) string {
 
 // recordTx writes a batch of outcomes in the transaction tx, pauses the
 // subscriptions that keep failing (with an audit entry, and a notification
-// to the administrators of the subscription's scope), trims their logs, and returns the subscriptions it paused.
+// to the administrators of the subscription's scope), trims their logs,
+// and returns the subscriptions it paused.
 func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
 	// Subscriptions in ID order, so two nodes' batches lock them in the same
 	// order.
