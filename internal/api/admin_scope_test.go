@@ -254,3 +254,23 @@ func lastSeg(path string) string {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	return segs[len(segs)-1]
 }
+
+var otherStreetAdminOnce sync.Once
+
+// otherStreetAdmin is an administrator of 解放碑 street (made once), who
+// administers nothing of 石油路; it returns the username.
+func otherStreetAdmin(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	jfb, err := plat.DB.AccountByUsername(ctx, "jfb_zhihui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherStreetAdminOnce.Do(func() {
+		if _, err := plat.Service.CreateAccount(ctx, service.NewAccount{Username: "jfb_admin", Name: "解放碑街道管理员",
+			Role: cases.RoleAdmin, RegionCode: lastSeg(jfb.RegionPath), Password: demo.Password}, auth.FastParams); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return "jfb_admin"
+}

@@ -224,6 +224,45 @@ func TestWebhookDeliveries(t *testing.T) {
 	if !strings.Contains(audit, `"action":"pause"`) {
 		t.Errorf("no pause in the audit trail: %.400s", audit)
 	}
+	// Every administrator of its scope is told, in the inbox: the
+	// district's and the street's; not another street's.
+	pausedFor := func(username string) int {
+		t.Helper()
+		var inbox struct {
+			Items []struct {
+				Kind, Title, Body, Link string
+			} `json:"items"`
+		}
+		mustJSON(t, as(t, username, 200, "GET", "/api/v1/notifications?limit=50", nil), &inbox)
+		n := 0
+		for _, it := range inbox.Items {
+			if it.Kind == "webhook_paused" && it.Link == "/admin/webhooks/"+bad.ID {
+				n++
+				if !strings.Contains(it.Title, "故障接收方") || it.Body != s.PauseReason {
+					t.Errorf("%s told %+v, reason %q", username, it, s.PauseReason)
+				}
+			}
+		}
+		return n
+	}
+	jfbAdmin := otherStreetAdmin(t)
+	for range 50 {
+		if _, err := plat.Service.FanOut(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if pausedFor("admin") > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, who := range []string{"admin", "syl_admin"} {
+		if n := pausedFor(who); n != 1 {
+			t.Errorf("%s told of the pause %d times, want once", who, n)
+		}
+	}
+	if n := pausedFor(jfbAdmin); n != 0 {
+		t.Errorf("another street's administrator told of the pause %d times", n)
+	}
 	// Resumed against a receiver that now answers: the queued accept arrives.
 	failing.mu.Lock()
 	failing.status = nil

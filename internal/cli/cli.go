@@ -139,13 +139,16 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.ReadingsRetention, "readings-retention", 7*24*time.Hour, "how long raw sensor readings are kept; aggregates are kept longer (ZHIZHI_READINGS_RETENTION)")
 	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take (ZHIZHI_WEBHOOK_TIMEOUT)")
 	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
+	fs.DurationVar(&cfg.HistoryRetention, "history-retention", 90*24*time.Hour, "how long read notifications, sent notification deliveries and webhook delivery logs are kept (ZHIZHI_HISTORY_RETENTION)")
+	fs.StringVar(&cfg.SecretKey, "secret-key", "", "key sealing secrets at rest (webhook secrets, SMS gateway credentials): 32 bytes as 64 hex digits or base64; empty: the key file DATA/secret.key, made on first start (ZHIZHI_SECRET_KEY)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
 		{"escalate-after", "ZHIZHI_ESCALATE_AFTER"}, {"tiles", "ZHIZHI_TILES"}, {"tiles-attribution", "ZHIZHI_TILES_ATTRIBUTION"},
 		{"metrics-token", "ZHIZHI_METRICS_TOKEN"}, {"trusted-proxies", "ZHIZHI_TRUSTED_PROXIES"},
 		{"mqtt", "ZHIZHI_MQTT"}, {"mqtt-client-id", "ZHIZHI_MQTT_CLIENT_ID"}, {"mqtt-prefix", "ZHIZHI_MQTT_PREFIX"},
 		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"},
-		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"}})
+		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"},
+		{"secret-key", "ZHIZHI_SECRET_KEY"}, {"history-retention", "ZHIZHI_HISTORY_RETENTION"}})
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
@@ -154,6 +157,8 @@ func checkCommon(cfg *server.Config) error {
 	switch {
 	case cfg.SweepEvery <= 0:
 		return fmt.Errorf("-sweep (ZHIZHI_SWEEP) %s: must be more than 0", cfg.SweepEvery)
+	case cfg.HistoryRetention < 24*time.Hour:
+		return fmt.Errorf("-history-retention (ZHIZHI_HISTORY_RETENTION) %s: must be at least a day", cfg.HistoryRetention)
 	case cfg.Webhooks.Timeout <= 0 || cfg.Webhooks.Lease <= cfg.Webhooks.Timeout:
 		return fmt.Errorf("-webhook-timeout (ZHIZHI_WEBHOOK_TIMEOUT) %s, -webhook-lease (ZHIZHI_WEBHOOK_LEASE) %s: the timeout must be more than 0 and the lease longer than it",
 			cfg.Webhooks.Timeout, cfg.Webhooks.Lease)

@@ -30,6 +30,7 @@ const (
 	Supervised        Kind = "supervised"         // 督办
 	DoorMessage       Kind = "door_message"       // 网格门口留言
 	ListOverdue       Kind = "list_overdue"       // 清单事项超期
+	WebhookPaused     Kind = "webhook_paused"     // 推送订阅因连续失败已暂停
 )
 
 // The kinds of messages to a resident who reported with a phone (SMS only).
@@ -42,7 +43,7 @@ const (
 
 // Kinds lists the kinds to working people, in the order the console shows them.
 var Kinds = []Kind{Dispatched, Whistled, ReportInDue, ClockYellow, ClockRed, Returned, ToVerify,
-	ExtensionAsked, ExtensionAnswered, Supervised, DoorMessage, ListOverdue}
+	ExtensionAsked, ExtensionAnswered, Supervised, DoorMessage, ListOverdue, WebhookPaused}
 
 // ResidentKinds lists the kinds sent to residents.
 var ResidentKinds = []Kind{ResidentAccepted, ResidentRejected, ResidentDispatched, ResidentClosed}
@@ -74,6 +75,8 @@ func (k Kind) Label() string {
 		return "网格留言"
 	case ListOverdue:
 		return "清单事项超期"
+	case WebhookPaused:
+		return "推送订阅已暂停"
 	case ResidentAccepted:
 		return "群众短信：已受理"
 	case ResidentRejected:
@@ -101,13 +104,14 @@ type Audience struct {
 	Grid       string   `json:"grid,omitempty"`        // the grid workers and grid chiefs of this grid's path
 	Supervisor bool     `json:"supervisor,omitempty"`  // the leaders supervising the case
 	ListOwners bool     `json:"list_owners,omitempty"` // the owners of the leaders' lists that hold the case
+	Admins     string   `json:"admins,omitempty"`      // the administrators whose region holds this path (it or an ancestor)
 	Phone      string   `json:"phone,omitempty"`       // a resident's number (SMS only)
 	Except     string   `json:"except,omitempty"`      // the account that acted: never told of its own step
 }
 
 // Empty reports whether nobody is named.
 func (a Audience) Empty() bool {
-	return len(a.Units) == 0 && len(a.Accounts) == 0 && a.Center == "" && a.Grid == "" && !a.Supervisor && !a.ListOwners && a.Phone == ""
+	return len(a.Units) == 0 && len(a.Accounts) == 0 && a.Center == "" && a.Grid == "" && !a.Supervisor && !a.ListOwners && a.Admins == "" && a.Phone == ""
 }
 
 // Event is one thing to tell people: written in the transaction of the
@@ -321,4 +325,12 @@ func clockLabel(stage string) string {
 func Message(gridPath, gridCode string, at time.Time) Event {
 	return Event{Kind: DoorMessage, Title: "网格" + gridCode + "有新的群众留言", Link: "/m/messages", At: at,
 		To: Audience{Grid: gridPath}}
+}
+
+// SubscriptionPaused tells the administrators of a webhook subscription's
+// scope (path: its region, or its unit's region) that it was paused for
+// failing, with the reason; the link opens its delivery log.
+func SubscriptionPaused(subID, name, path, reason string, at time.Time) Event {
+	return Event{Kind: WebhookPaused, Title: "推送订阅“" + name + "”已暂停", Body: reason,
+		Link: "/admin/webhooks/" + subID, At: at, To: Audience{Admins: path}}
 }

@@ -18,6 +18,7 @@ import (
 	"zhizhi/internal/clientip"
 	"zhizhi/internal/ingest"
 	"zhizhi/internal/open311"
+	"zhizhi/internal/seal"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 	"zhizhi/internal/web"
@@ -41,11 +42,19 @@ type Config struct {
 	Logger           *slog.Logger
 	Now              func() time.Time // the service's clock, for tests and benchmarks (nil: time.Now)
 	MetricsToken     string           // bearer token for /metrics; empty: loopback clients only
-	Listener         net.Listener     // if set, Start serves on it instead of listening on Addr
-	MQTT             ingest.Config    // sensor readings over MQTT; Broker "" = off
+	// SecretKey seals secrets at rest (webhook secrets, the SMS gateway's
+	// credentials): 32 bytes as hex or base64; empty: the key file
+	// DataDir/secret.key, made (0600) on first start (internal/seal).
+	SecretKey string
+	Listener  net.Listener  // if set, Start serves on it instead of listening on Addr
+	MQTT      ingest.Config // sensor readings over MQTT; Broker "" = off
 	// ReadingsRetention is how long raw sensor readings are kept (0: 7
 	// days); minute aggregates are kept 30 days, hour aggregates 2 years.
 	ReadingsRetention time.Duration
+	// HistoryRetention is how long read notifications, finished
+	// notification deliveries and webhook delivery log entries are kept
+	// (0: 90 days).
+	HistoryRetention time.Duration
 	// Webhooks tunes this node's webhook delivery loop (zero: defaults;
 	// docs/webhooks.md). Off stops this node from delivering.
 	Webhooks    service.WebhookSettings
@@ -79,6 +88,13 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if cfg.SweepEvery <= 0 {
 		cfg.SweepEvery = 15 * time.Second
 	}
+	key, made, err := seal.LoadKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if made {
+		cfg.Logger.Info("secret key: made a key file (keep it with the backups; every node needs the same key)", "path", filepath.Join(cfg.DataDir, seal.KeyFile))
+	}
 	db, err := store.Open(ctx, cfg.DB, store.Options{})
 	if err != nil {
 		return nil, err
@@ -91,9 +107,11 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	}
 	svc, err := service.New(ctx, db, service.Config{
 		PhotoDir: cfg.PhotoDir, DefaultCenter: cfg.DefaultCenter, EscalateAfter: cfg.EscalateAfter, YellowShare: cfg.YellowShare, Logger: cfg.Logger,
-		TrustedProxies: cfg.TrustedProxies,
-		Now:            cfg.Now,
-		Doors:          cfg.Doors,
+		TrustedProxies:   cfg.TrustedProxies,
+		Now:              cfg.Now,
+		Doors:            cfg.Doors,
+		SecretKey:        key,
+		HistoryRetention: cfg.HistoryRetention,
 	})
 	if err != nil {
 		db.Close()

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +31,9 @@ func TestNotifyTwoNodesOnPostgres(t *testing.T) {
 	defer drop()
 	open := func() *server.Platform {
 		dir := t.TempDir()
-		p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District})
+		// Nodes with data directories of their own share the secret key
+		// through configuration (docs/operations.md).
+		p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District, SecretKey: strings.Repeat("5a", 32)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +126,7 @@ func TestNotifyTwoNodesOnPostgres(t *testing.T) {
 	got := push.messages()
 	seen := map[string]int{}
 	for _, m := range got {
-		seen[string(m.plain)]++
+		seen[string(m.Plain)]++
 	}
 	if len(got) != n || len(seen) != n {
 		t.Errorf("%d pushes received, %d distinct, want %d each", len(got), len(seen), n)

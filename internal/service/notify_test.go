@@ -1,21 +1,9 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/ecdh"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -28,6 +16,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/notify"
+	"zhizhi/internal/notify/pushtest"
 	"zhizhi/internal/server"
 	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
@@ -319,11 +308,11 @@ func TestNotifyRedClockAndQuietHours(t *testing.T) {
 	var urgency []string
 	for _, m := range msgs {
 		var p payload
-		if err := json.Unmarshal(m.plain, &p); err != nil {
-			t.Fatalf("push payload %q: %v", m.plain, err)
+		if err := json.Unmarshal(m.Plain, &p); err != nil {
+			t.Fatalf("push payload %q: %v", m.Plain, err)
 		}
 		if p.URL == "/cases/"+c.ID {
-			mine, urgency = append(mine, p), append(urgency, m.urgency)
+			mine, urgency = append(mine, p), append(urgency, m.Urgency)
 		}
 	}
 	if len(mine) == 0 {
@@ -335,8 +324,8 @@ func TestNotifyRedClockAndQuietHours(t *testing.T) {
 		}
 	}
 	for _, m := range msgs {
-		if m.sub != sub {
-			t.Errorf("push to %s", m.sub)
+		if m.Endpoint != sub {
+			t.Errorf("push to %s", m.Endpoint)
 		}
 	}
 	// The quiet-hours push is still waiting.
@@ -352,175 +341,30 @@ func TestNotifyRedClockAndQuietHours(t *testing.T) {
 	}
 }
 
-// pushService stands in for a browser vendor's push service: it checks
-// each request's VAPID JWT (ES256 under the key the request names, which
-// must be the installation's, audience its origin, not expired) and
-// decrypts the aes128gcm body (RFC 8291) with the browser's keys.
-type pushService struct {
-	srv  *httptest.Server
-	priv *ecdh.PrivateKey
-	auth []byte
-	t    *testing.T
-	mu   sync.Mutex
-	got  []pushMsg
-	key  string // the VAPID public key expected
-}
+// newPushService starts a local push service (pushtest) and subscribes
+// the actor's "browser" to it.
+type pushService struct{ *pushtest.Service }
 
-type pushMsg struct {
-	sub     string
-	plain   []byte
-	urgency string
-}
+func newPushService(t *testing.T) pushService { return pushService{pushtest.New(t)} }
 
-func newPushService(t *testing.T) *pushService {
-	priv, err := ecdh.P256().GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := &pushService{priv: priv, auth: make([]byte, 16), t: t}
-	rand.Read(ps.auth)
-	ps.srv = httptest.NewServer(http.HandlerFunc(ps.serve))
-	t.Cleanup(ps.srv.Close)
-	return ps
-}
-
-func (ps *pushService) subscribe(t *testing.T, svc *service.Service, a cases.Actor) string {
+func (ps pushService) subscribe(t *testing.T, svc *service.Service, a cases.Actor) string {
 	t.Helper()
 	var in service.PushInput
-	in.Endpoint = ps.srv.URL + "/push/abc"
-	in.Keys.P256dh = base64.RawURLEncoding.EncodeToString(ps.priv.PublicKey().Bytes())
-	in.Keys.Auth = base64.RawURLEncoding.EncodeToString(ps.auth)
+	in.Endpoint = ps.Endpoint("abc")
+	in.Keys.P256dh, in.Keys.Auth = ps.Keys()
 	sub, err := svc.Subscribe(context.Background(), a, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps.key, _, err = svc.VAPIDKeys(context.Background())
+	key, _, err := svc.VAPIDKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	ps.Expect(key)
 	return sub.Endpoint
 }
 
-func (ps *pushService) messages() []pushMsg {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return slices.Clone(ps.got)
-}
-
-func (ps *pushService) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if err := ps.checkVAPID(r.Header.Get("Authorization")); err != nil {
-		ps.t.Errorf("VAPID: %v", err)
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	if r.Header.Get("Content-Encoding") != "aes128gcm" || r.Header.Get("TTL") == "" {
-		ps.t.Errorf("headers %v", r.Header)
-	}
-	plain, err := ps.decrypt(body)
-	if err != nil {
-		ps.t.Errorf("decrypt: %v", err)
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	ps.mu.Lock()
-	ps.got = append(ps.got, pushMsg{sub: ps.srv.URL + r.URL.Path, plain: plain, urgency: r.Header.Get("Urgency")})
-	ps.mu.Unlock()
-	w.WriteHeader(http.StatusCreated)
-}
-
-func (ps *pushService) checkVAPID(h string) error {
-	rest, ok := strings.CutPrefix(h, "vapid t=")
-	if !ok {
-		return fmt.Errorf("authorization %q", h)
-	}
-	tok, k, ok := strings.Cut(rest, ", k=")
-	if !ok {
-		return fmt.Errorf("authorization %q", h)
-	}
-	want, _ := base64.RawURLEncoding.DecodeString(strings.TrimRight(ps.key, "="))
-	if wantAlt, err := base64.URLEncoding.DecodeString(ps.key); err == nil {
-		want = wantAlt
-	}
-	kb, err := base64.RawURLEncoding.DecodeString(k)
-	if err != nil || !bytes.Equal(kb, want) {
-		return fmt.Errorf("k is not the installation's key")
-	}
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("jwt %q", tok)
-	}
-	x, y := elliptic.Unmarshal(elliptic.P256(), kb)
-	if x == nil {
-		return fmt.Errorf("bad key")
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil || len(sig) != 64 {
-		return fmt.Errorf("signature")
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if !ecdsa.Verify(&ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		return fmt.Errorf("signature does not verify")
-	}
-	var hdr struct{ Alg string }
-	hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
-	json.Unmarshal(hb, &hdr)
-	var claims struct {
-		Aud string
-		Exp int64
-		Sub string
-	}
-	cb, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	if err := json.Unmarshal(cb, &claims); err != nil {
-		return err
-	}
-	if hdr.Alg != "ES256" || claims.Aud != ps.srv.URL || claims.Exp < time.Now().Unix() || claims.Exp > time.Now().Add(24*time.Hour).Unix() ||
-		!strings.HasPrefix(claims.Sub, "mailto:") && !strings.HasPrefix(claims.Sub, "https:") {
-		return fmt.Errorf("claims %+v alg %s", claims, hdr.Alg)
-	}
-	return nil
-}
-
-// decrypt opens an aes128gcm body (RFC 8188) with the keys of RFC 8291.
-func (ps *pushService) decrypt(body []byte) ([]byte, error) {
-	if len(body) < 21 {
-		return nil, fmt.Errorf("short body")
-	}
-	salt, idlen := body[:16], int(body[20])
-	if len(body) < 21+idlen {
-		return nil, fmt.Errorf("short header")
-	}
-	asPub, ct := body[21:21+idlen], body[21+idlen:]
-	peer, err := ecdh.P256().NewPublicKey(asPub)
-	if err != nil {
-		return nil, err
-	}
-	secret, err := ps.priv.ECDH(peer)
-	if err != nil {
-		return nil, err
-	}
-	info := append(append([]byte("WebPush: info\x00"), ps.priv.PublicKey().Bytes()...), asPub...)
-	ikm, err := hkdf.Key(sha256.New, secret, ps.auth, string(info), 32)
-	if err != nil {
-		return nil, err
-	}
-	cek, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
-	nonce, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
-	block, _ := aes.NewCipher(cek)
-	gcm, _ := cipher.NewGCM(block)
-	plain, err := gcm.Open(nil, nonce, ct, nil)
-	if err != nil {
-		return nil, err
-	}
-	i := len(plain) - 1
-	for i >= 0 && plain[i] == 0 {
-		i--
-	}
-	if i < 0 || plain[i] != 2 {
-		return nil, fmt.Errorf("no last-record delimiter")
-	}
-	return plain[:i], nil
-}
+func (ps pushService) messages() []pushtest.Message { return ps.Messages() }
 
 // settleDemo fans out what the demo's own steps announced (its supervisions,
 // dispatches…) and marks it all read, before any device subscribes, so a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,9 @@ func TestProjectEventsTwoNodesOnPostgres(t *testing.T) {
 	}
 	defer drop()
 	open := func() *server.Platform {
-		p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: t.TempDir(), DefaultCenter: demo.District, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		// Nodes with data directories of their own share the secret key.
+		p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: t.TempDir(), DefaultCenter: demo.District,
+			SecretKey: strings.Repeat("5a", 32), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,6 +26,7 @@ import (
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
 	"zhizhi/internal/routing"
+	"zhizhi/internal/seal"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
 )
@@ -41,6 +42,13 @@ type Config struct {
 	Doors           DoorLimits       // the anonymous doors' thresholds (doors.go; zero fields: defaults)
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// SecretKey seals secrets at rest (secrets.go); nil: a key for this
+	// process only (tools and tests without a platform).
+	SecretKey *seal.Key
+	// HistoryRetention is how long read notifications, finished
+	// notification deliveries and webhook delivery log entries are kept
+	// (0: DefaultHistoryRetention, 90 days; retention.go).
+	HistoryRetention time.Duration
 }
 
 // Service is the case loop's application service.
@@ -51,7 +59,8 @@ type Service struct {
 	grids atomic.Pointer[geo.Index]
 	ref   atomic.Pointer[reference]
 	hub   *Hub
-	node  string // this process, in the case notices it sends to other nodes
+	key   *seal.Key // seals secrets at rest
+	node  string    // this process, in the case notices it sends to other nodes
 	log   *slog.Logger
 	mu    sync.Mutex // serialises reloads
 
@@ -103,6 +112,9 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Service, error) {
 	}
 	s := &Service{db: db, cfg: cfg, hub: NewHub(), node: id.New(), log: cfg.Logger, signIn: newSignInGuard(), sweepPause: pause, doors: newDoorGuard(cfg.Doors), nt: newNotifier()}
 	s.cal.Store(calendar.Default())
+	if err := s.initSecrets(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}

@@ -176,6 +176,9 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 			} else if _, err := s.PurgeRoster(ctx); err != nil && ctx.Err() == nil {
 				// People of the grids' rosters past their retention (gridroster.go).
 				s.log.Error("purge roster", "err", err)
+			} else if _, err := s.PurgeHistory(ctx); err != nil && ctx.Err() == nil {
+				// Notification and webhook history past its retention (retention.go).
+				s.log.Error("purge notification and webhook history", "err", err)
 			} else {
 				purged = now
 			}

@@ -18,6 +18,7 @@ import (
 	"zhizhi/internal/auth"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
+	"zhizhi/internal/notify"
 	"zhizhi/internal/store"
 	"zhizhi/internal/webhook"
 )
@@ -265,8 +266,10 @@ func (s *Service) CreateSubscription(ctx context.Context, actor cases.Actor, in 
 	if sub.Secret == "" {
 		sub.Secret, _ = auth.NewToken()
 	}
+	stored := sub
+	stored.Secret = s.key.Seal(purposeHookSecret, sub.Secret) // never stored in plaintext
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.PutSubscription(ctx, sub); err != nil {
+		if err := tx.PutSubscription(ctx, stored); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, s.auditEntry(actor, "webhook", sub.ID, false, nil, sub)); err != nil {
@@ -297,7 +300,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, actor cases.Actor, sub
 	err = s.changeSub(ctx, actor, subID, "update", func(sub *webhook.Subscription) error {
 		sub.Name, sub.URL, sub.Events, sub.Sources = trimmed(in.Name), trimmed(in.URL), events, in.Sources
 		if in.Secret != "" {
-			sub.Secret = in.Secret
+			sub.Secret = s.key.Seal(purposeHookSecret, in.Secret)
 		}
 		if err := s.scopeOf(actor, in, sub); err != nil {
 			return err
@@ -613,6 +616,10 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 	a := store.Attempt{Delivery: d, At: at, Node: s.node, LogID: id.New()}
 	ts := at.Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
+	secret, serr := s.key.Open(purposeHookSecret, d.Secret) // stored sealed
+	if err == nil && serr != nil {
+		err = fmt.Errorf("subscription secret: %w", serr)
+	}
 	if err == nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
 		req.Header.Set("User-Agent", "zhizhi-webhooks/1")
@@ -620,7 +627,7 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 		req.Header.Set(webhook.HeaderEventID, d.EventID)
 		req.Header.Set(webhook.HeaderIdem, d.EventID)
 		req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(ts, 10))
-		req.Header.Set(webhook.HeaderSignature, webhook.Sign(d.Secret, ts, d.Body))
+		req.Header.Set(webhook.HeaderSignature, webhook.Sign(secret, ts, d.Body))
 		req.Header.Set(webhook.HeaderAttempt, strconv.Itoa(d.Attempts+1))
 		var resp *http.Response
 		resp, err = cfg.Client.Do(req)
@@ -659,8 +666,9 @@ func cleanResponse(b []byte) string {
 }
 
 // recordTx writes a batch of outcomes in the transaction tx, pauses the
-// subscriptions that keep failing (with an audit entry, so administrators
-// see it), trims their logs, and returns the subscriptions it paused.
+// subscriptions that keep failing (with an audit entry, and a notification
+// to the administrators of the subscription's scope), trims their logs,
+// and returns the subscriptions it paused.
 func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
 	// Subscriptions in ID order, so two nodes' batches lock them in the same
 	// order.
@@ -707,6 +715,12 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt
 					if err := tx.Audit(ctx, e); err != nil {
 						return nil, err
 					}
+					// Every administrator of its scope is told (inbox and
+					// their channels), in this transaction.
+					if err := tx.PutNotifyEvent(ctx, id.At(now), notify.SubscriptionPaused(subID, sub.Name, s.subPath(sub), reason, now)); err != nil {
+						return nil, err
+					}
+					tx.AfterCommit(s.wakeNotifier)
 				}
 			}
 		}

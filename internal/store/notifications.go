@@ -87,7 +87,8 @@ type Person struct {
 // Audience returns the active accounts an audience names: staff of its
 // units (unit and community roles), its accounts, the commanders of its
 // center, the grid workers and chiefs of its grid and, when asked, the
-// leaders supervising caseID; the account in Except is left out.
+// leaders supervising caseID, the administrators above its Admins path;
+// the account in Except is left out.
 func (t *Tx) Audience(ctx context.Context, a notify.Audience, caseID string) ([]Person, error) {
 	var conds []string
 	var args []any
@@ -119,6 +120,10 @@ func (t *Tx) Audience(ctx context.Context, a notify.Audience, caseID string) ([]
 	}
 	if a.ListOwners && caseID != "" {
 		conds = append(conds, `id IN (SELECT l.owner_id FROM list_items i JOIN leader_lists l ON l.id = i.list_id WHERE i.kind = 'case' AND i.ref_id = `+arg(caseID)+`)`)
+	}
+	if a.Admins != "" {
+		// Administrators of the path's region or of a region above it.
+		conds = append(conds, `(role = 'admin' AND region_path <> '' AND substr(CAST(`+arg(a.Admins)+` AS TEXT), 1, length(region_path)) = region_path)`)
 	}
 	if len(conds) == 0 {
 		return nil, nil

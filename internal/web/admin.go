@@ -36,6 +36,7 @@ var adminTabs = []struct{ ID, Label string }{
 	{"secretaries", "领导秘书"}, // a leader's secretaries (secretaries.go)
 	{"apikeys", "API 密钥"},   // the Open311 keys' page (apikeys.go)
 	{"webhooks", "推送订阅"},    // webhook subscriptions (webhooks.go)
+	{"sms", "短信网关"},         // the SMS gateway (smsgateway.go)
 	{"audit", "操作记录"},       // the audit log (admin_auditlog.go)
 }
 
