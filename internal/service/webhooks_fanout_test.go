@@ -110,8 +110,9 @@ func (h *fanSink) check(t *testing.T, path string, ids []string, n int) {
 // fanPlatform opens a node on dsn (the loops not running).
 func fanPlatform(t *testing.T, dsn, dir string) *server.Platform {
 	t.Helper()
+	// Nodes with data directories of their own share the secret key.
 	p, err := server.Open(context.Background(), server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		SecretKey: strings.Repeat("5a", 32), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
