@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,13 +29,7 @@ func TestNotifyTwoNodesOnPostgres(t *testing.T) {
 	}
 	defer drop()
 	open := func() *server.Platform {
-		dir := t.TempDir()
-		// Nodes with data directories of their own share the secret key
-		// through configuration (docs/operations.md).
-		p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District, SecretKey: strings.Repeat("5a", 32)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := openNode(t, dsn, t.TempDir())
 		t.Cleanup(func() { p.Close(context.Background()) })
 		return p
 	}

@@ -2,9 +2,6 @@ package service_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,12 +28,7 @@ func TestProjectEventsTwoNodesOnPostgres(t *testing.T) {
 	}
 	defer drop()
 	open := func() *server.Platform {
-		// Nodes with data directories of their own share the secret key.
-		p, err := server.Open(ctx, server.Config{DB: dsn, DataDir: t.TempDir(), DefaultCenter: demo.District,
-			SecretKey: strings.Repeat("5a", 32), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := openNode(t, dsn, t.TempDir())
 		t.Cleanup(func() { p.Close(context.Background()) })
 		return p
 	}

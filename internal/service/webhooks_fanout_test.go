@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -107,18 +106,6 @@ func (h *fanSink) check(t *testing.T, path string, ids []string, n int) {
 	}
 }
 
-// fanPlatform opens a node on dsn (the loops not running).
-func fanPlatform(t *testing.T, dsn, dir string) *server.Platform {
-	t.Helper()
-	// Nodes with data directories of their own share the secret key.
-	p, err := server.Open(context.Background(), server.Config{DB: dsn, DataDir: dir, DefaultCenter: demo.District,
-		SecretKey: strings.Repeat("5a", 32), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // reportAccept reports n cases in a grid of the district through s and
 // accepts each: two events per case.
 func reportAccept(t *testing.T, ss []*service.Service, db *store.DB, n int, tag string) []string {
@@ -174,7 +161,7 @@ func TestWebhookFanOutAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(drop)
-	a := fanPlatform(t, dsn, dir)
+	a := openNode(t, dsn, dir)
 	if err := demo.Load(ctx, a.Service, demo.Options{Cases: 1, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +176,7 @@ func TestWebhookFanOutAfterRestart(t *testing.T) {
 	}
 	a.Close(ctx)
 
-	b := fanPlatform(t, dsn, dir)
+	b := openNode(t, dsn, dir)
 	t.Cleanup(func() { b.Close(context.Background()) })
 	sink.subscribe(t, b.Service, "/later")
 	lctx, stop := context.WithCancel(ctx)
@@ -233,7 +220,7 @@ func TestWebhookFanOutTwoNodesOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer drop()
-	a := fanPlatform(t, dsn, t.TempDir())
+	a := openNode(t, dsn, t.TempDir())
 	t.Cleanup(func() { a.Close(context.Background()) })
 	if err := demo.Load(ctx, a.Service, demo.Options{Cases: 1, Seed: 1}); err != nil {
 		t.Fatal(err)
@@ -242,7 +229,7 @@ func TestWebhookFanOutTwoNodesOnPostgres(t *testing.T) {
 	for _, path := range []string{"/s1", "/s2", "/s3"} {
 		sink.subscribe(t, a.Service, path)
 	}
-	b := fanPlatform(t, dsn, t.TempDir()) // reads the subscriptions at start
+	b := openNode(t, dsn, t.TempDir()) // reads the subscriptions at start
 	t.Cleanup(func() { b.Close(context.Background()) })
 	lctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -111,14 +111,12 @@ func (c *Console) addPairing(w http.ResponseWriter, r *http.Request) error {
 	_, err := c.svc.PutPairing(r.Context(), actorOf(r), p)
 	var e *apperr.Error
 	if errors.As(err, &e) && (e.Kind == apperr.Invalid || e.Kind == apperr.Forbidden) {
-		v := &pairingsView{Values: f, Errors: map[string]string{}}
-		for _, fe := range e.Fields {
-			name := fe.Field
+		v := &pairingsView{Values: f, Errors: adminFields(err, func(name string) string {
 			if name == "to" {
-				name = "last" // the form asks for the last day
+				return "last" // the form asks for the last day
 			}
-			v.Errors[name] = fe.Reason
-		}
+			return name
+		})}
 		if len(e.Fields) == 0 {
 			v.Message = e.Message
 		}

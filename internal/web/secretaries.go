@@ -74,11 +74,7 @@ func (c *Console) assignSecretary(w http.ResponseWriter, r *http.Request) error 
 	var e *apperr.Error
 	if errors.As(err, &e) && (e.Kind == apperr.Invalid || e.Kind == apperr.Forbidden) {
 		msg := e.Message
-		var reasons []string
-		for _, fe := range e.Fields {
-			reasons = append(reasons, fe.Reason)
-		}
-		if len(reasons) > 0 {
+		if reasons := fieldErrors(err); len(reasons) > 0 {
 			msg = strings.Join(reasons, "；")
 		}
 		return c.renderSecretaries(w, r, http.StatusBadRequest, &secretariesView{Values: f, Message: msg})
