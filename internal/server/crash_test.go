@@ -143,6 +143,17 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// buildZhizhi builds the zhizhi binary into dir, for the tests that run
+// real processes (crash, several nodes).
+func buildZhizhi(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "zhizhi")
+	if out, err := exec.Command(goTool(t), "build", "-o", bin, "zhizhi/cmd/zhizhi").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func goTool(t *testing.T) string {
 	t.Helper()
 	if p, err := exec.LookPath("go"); err == nil {
@@ -191,10 +202,7 @@ func TestCrashKeepsAcknowledgedReports(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "zhizhi")
-	if out, err := exec.Command(goTool(t), "build", "-o", bin, "zhizhi/cmd/zhizhi").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildZhizhi(t, dir)
 	addr := freeAddr(t)
 	base := "http://" + addr
 	args := []string{"demo", "-db", filepath.Join(dir, "z.db"), "-data", dir, "-addr", addr, "-cases", "50"}

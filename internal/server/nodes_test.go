@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -87,10 +86,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 	defer drop()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "zhizhi")
-	if out, err := exec.Command(goTool(t), "build", "-o", bin, "zhizhi/cmd/zhizhi").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildZhizhi(t, dir)
 	photos := filepath.Join(dir, "photos")
 	addrA, addrB := freeAddr(t), freeAddr(t)
 	baseA, baseB := "http://"+addrA, "http://"+addrB

@@ -25,7 +25,7 @@ const swScope = "/m"
 // name; it asks for their content-hashed addresses, which the phone pages
 // name. The pages' other assets (the map's script) are kept when a page
 // asks (offline.js warms the worker with every asset the page names).
-var swAssets = []string{"app.css", "clock.js", "photos.js", "report.js", "offline.js", "offline.css", "patrol.js", "favicon.svg"}
+var swAssets = []string{"app.css", "clock.js", "photos.js", "report.js", "phone.js", "offline.js", "offline.css", "patrol.js", "favicon.svg"}
 
 var (
 	swOnce  sync.Once

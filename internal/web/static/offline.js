@@ -472,71 +472,19 @@
       }
     });
   }
-  // --- the page.
-  function banner() {
-    var b = document.getElementById('offline-banner');
-    if (!b) {
-      b = el('p', 'offline-banner', '当前没有网络：上报会先保存在手机上，有信号后自动发送。');
-      b.id = 'offline-banner';
-      b.setAttribute('role', 'status');
-      var main = document.querySelector('main');
-      main.insertBefore(b, main.firstChild);
-    }
-    b.classList.toggle('hidden', navigator.onLine);
-  }
-  window.addEventListener('online', function () { banner(); flush(); });
-  window.addEventListener('offline', function () { banner(); render(); });
-  document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'visible') flush(); });
-  setInterval(function () {
-    if (!navigator.onLine || flushing) return;
-    all().then(function (entries) {
-      if (entries.some(function (e) { return e.status === 'pending' && e.account === account; })) flush();
-    }).catch(function () {});
-  }, 30000);
-  banner();
-  purge().then(flush, render);
-
-  if ('serviceWorker' in navigator && navigator.onLine) {
-    var assets = Array.prototype.map.call(document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]'),
-      function (x) { return x.getAttribute('src') || x.getAttribute('href'); });
-    // Warming is idempotent (the worker keeps what it lacks) and answered:
-    // the worker says whether every page and asset is now kept. Until it
-    // says so (a message to a worker still activating, a fetch that failed
-    // on a weak signal), the page asks again, a little later each time.
-    var kept = false, tries = 0;
-    var warm = function () {
-      if (kept || !navigator.onLine) return;
-      navigator.serviceWorker.ready.then(function (reg) {
-        if (!reg.active || kept) return;
-        var ch = new MessageChannel();
-        ch.port1.onmessage = function (m) { if (m.data && m.data.kept) kept = true; };
-        reg.active.postMessage({ type: 'warm', assets: assets }, [ch.port2]);
-      }).catch(function () {});
-    };
-    // Each try registers again: a worker whose install failed (a fetch cut
-    // off on a weak signal) is replaced by a new one instead of leaving the
-    // phone without any; for a worker that is already there it does nothing.
-    var again = function () {
-      tries++;
-      navigator.serviceWorker.register('/sw.js', { scope: '/m' }).then(warm).catch(function () {});
-      if (!kept && tries < 12) setTimeout(again, Math.min(1000 * tries, 10000));
-    };
-    again();
-    window.addEventListener('online', function () { tries = 0; kept = false; again(); });
-    navigator.serviceWorker.addEventListener('controllerchange', warm);
-  }
-  // Signing out drops the kept pages (they show this worker's grid), not
-  // the waiting reports: those are sent when their account signs in again.
-  document.querySelectorAll('form[action="/signout"]').forEach(function (f) {
-    f.addEventListener('submit', function (e) {
-      if (!window.caches) return;
-      e.preventDefault();
-      caches.keys().then(function (keys) {
-        return Promise.all(keys.filter(function (k) { return k.indexOf('zhizhi-m-') === 0; }).map(function (k) {
-          return caches.open(k).then(function (c) { return Promise.all([c.delete('/m'), c.delete('/m/report')]); });
-        }));
-      }).catch(function () {}).then(function () { f.submit(); });
-    });
+  // --- the page (phone.js): banner, sending when the signal returns, the
+  // worker warmed with the grid worker's pages, which sign-out drops (they
+  // show this worker's grid).
+  zhizhiPhone({
+    offline: '当前没有网络：上报会先保存在手机上，有信号后自动发送。',
+    flush: flush, render: render, purge: purge,
+    waiting: function () {
+      return all().then(function (entries) {
+        return entries.some(function (e) { return e.status === 'pending' && e.account === account; });
+      });
+    },
+    busy: function () { return !!flushing; },
+    drop: ['/m', '/m/report']
   });
   // For the browser tests and for support: what waits on this phone.
   window.zhizhiOutbox = { all: all, flush: flush, put: put };

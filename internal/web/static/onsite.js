@@ -326,66 +326,20 @@
     }
   });
 
-  // --- the page.
-  function banner() {
-    var b = document.getElementById('offline-banner');
-    if (!b) {
-      b = el('p', 'offline-banner', '当前没有网络：现场办公记录会先保存在手机上，有信号后自动发送。');
-      b.id = 'offline-banner';
-      b.setAttribute('role', 'status');
-      var main = document.querySelector('main');
-      main.insertBefore(b, main.firstChild);
-    }
-    b.classList.toggle('hidden', navigator.onLine);
-  }
-  window.addEventListener('online', function () { banner(); flush(); });
-  window.addEventListener('offline', function () { banner(); render(); });
-  document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'visible') flush(); });
-  setInterval(function () {
-    if (!navigator.onLine || flushing) return;
-    all().then(function (entries) {
-      if (entries.some(function (e) { return e.status === 'pending' && e.account === account; })) flush();
-    }).catch(function () {});
-  }, 30000);
-  banner();
-  purge().then(flush, render);
-
-  // The service worker keeps this form and its assets (see offline.js,
-  // which does the same for the grid worker's pages).
-  if ('serviceWorker' in navigator && navigator.onLine) {
-    var assets = Array.prototype.map.call(document.querySelectorAll('script[src^="/static/"], link[href^="/static/"]'),
-      function (x) { return x.getAttribute('src') || x.getAttribute('href'); });
-    var kept = false, tries = 0;
-    var warm = function () {
-      if (kept || !navigator.onLine) return;
-      navigator.serviceWorker.ready.then(function (reg) {
-        if (!reg.active || kept) return;
-        var ch = new MessageChannel();
-        ch.port1.onmessage = function (m) { if (m.data && m.data.kept) kept = true; };
-        reg.active.postMessage({ type: 'warm', pages: ['/m/onsite'], assets: assets }, [ch.port2]);
-      }).catch(function () {});
-    };
-    var again = function () {
-      tries++;
-      navigator.serviceWorker.register('/sw.js', { scope: '/m' }).then(warm).catch(function () {});
-      if (!kept && tries < 12) setTimeout(again, Math.min(1000 * tries, 10000));
-    };
-    again();
-    window.addEventListener('online', function () { tries = 0; kept = false; again(); });
-    navigator.serviceWorker.addEventListener('controllerchange', warm);
-  }
-  // Signing out here drops the kept form (it names the leader's pairings),
-  // not the waiting visits: those go out when their account signs in again.
-  document.querySelectorAll('form[action="/signout"]').forEach(function (f) {
-    f.addEventListener('submit', function (e) {
-      if (!window.caches) return;
-      e.preventDefault();
-      caches.keys().then(function (keys) {
-        return Promise.all(keys.filter(function (k) { return k.indexOf('zhizhi-m-') === 0; }).map(function (k) {
-          return caches.open(k).then(function (c) { return c.delete('/m/onsite'); });
-        }));
-      }).catch(function () {}).then(function () { f.submit(); });
-    });
+  // --- the page (phone.js): banner, sending when the signal returns, the
+  // worker warmed with this form, which sign-out drops (it names the
+  // leader's pairings).
+  zhizhiPhone({
+    offline: '当前没有网络：现场办公记录会先保存在手机上，有信号后自动发送。',
+    flush: flush, render: render, purge: purge,
+    waiting: function () {
+      return all().then(function (entries) {
+        return entries.some(function (e) { return e.status === 'pending' && e.account === account; });
+      });
+    },
+    busy: function () { return !!flushing; },
+    pages: ['/m/onsite'],
+    drop: ['/m/onsite']
   });
   // For the browser tests and for support: what waits on this phone.
   window.zhizhiVisits = { all: all, flush: flush, put: put };

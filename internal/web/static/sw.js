@@ -7,7 +7,7 @@
 var VERSION = '__VERSION__';
 var CACHE = 'zhizhi-m-' + VERSION;
 // ASSETS are the content-hashed addresses the pages name (the server
-// writes them in: app.css, clock.js, photos.js, report.js, offline.js,
+// writes them in: app.css, clock.js, photos.js, report.js, phone.js, offline.js,
 // offline.css, patrol.js, favicon.svg).
 var ASSETS = __ASSETS__;
 // GRID are the grid worker's pages, ONSITE the leader's visit form
