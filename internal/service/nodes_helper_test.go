@@ -9,6 +9,7 @@ import (
 
 	"zhizhi/internal/demo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/store/storetest"
 )
 
 // openNode opens a node of the platform on dsn with its own data
@@ -23,4 +24,37 @@ func openNode(t *testing.T, dsn, dir string) *server.Platform {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// twoNodes opens two nodes on a fresh PostgreSQL database (the test is
+// skipped without one): A with the small demo loaded (and settle, if not
+// nil, run on it), then B with its listener of the other nodes' changes
+// running. Both are closed and the database dropped when the test ends.
+func twoNodes(t *testing.T, settle func(*testing.T, *server.Platform)) (a, b *server.Platform) {
+	t.Helper()
+	if !storetest.Postgres() {
+		t.Skip(storetest.Env + " not set")
+	}
+	dsn, drop, err := storetest.DSN("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	open := func() *server.Platform {
+		p := openNode(t, dsn, t.TempDir())
+		t.Cleanup(func() { p.Close(context.Background()) })
+		return p
+	}
+	a = open()
+	if err := demo.Load(context.Background(), a.Service, demo.Options{Cases: 3, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if settle != nil {
+		settle(t, a)
+	}
+	b = open()
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go b.Service.RunListener(ctx)
+	return a, b
 }

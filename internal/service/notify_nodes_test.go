@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
-	"zhizhi/internal/demo"
 	"zhizhi/internal/notify"
 	"zhizhi/internal/server"
 	"zhizhi/internal/store"
-	"zhizhi/internal/store/storetest"
 )
 
 // TestNotifyTwoNodesOnPostgres: two nodes on one PostgreSQL database fan
@@ -19,29 +17,8 @@ import (
 // browser exactly once; and a person's live inbox on one node is told when
 // the other node fans out a notification for them.
 func TestNotifyTwoNodesOnPostgres(t *testing.T) {
-	if !storetest.Postgres() {
-		t.Skip(storetest.Env + " not set")
-	}
 	ctx := context.Background()
-	dsn, drop, err := storetest.DSN("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
-	open := func() *server.Platform {
-		p := openNode(t, dsn, t.TempDir())
-		t.Cleanup(func() { p.Close(context.Background()) })
-		return p
-	}
-	a := open()
-	if err := demo.Load(ctx, a.Service, demo.Options{Cases: 3, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	settleDemo(t, a)
-	b := open()
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go b.Service.RunListener(lctx)
+	a, b := twoNodes(t, settleDemo)
 
 	acct, _ := a.DB.AccountByUsername(ctx, "cg_staff")
 	unit := a.Service.ActorOf(acct)

@@ -6,40 +6,17 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
-	"zhizhi/internal/demo"
 	"zhizhi/internal/leaders"
-	"zhizhi/internal/server"
 	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
-	"zhizhi/internal/store/storetest"
 )
 
 // TestProjectEventsTwoNodesOnPostgres: a milestone met through one node
 // reaches a list board's stream on the other node (through PostgreSQL's
 // notices), with the project's new version and who met it.
 func TestProjectEventsTwoNodesOnPostgres(t *testing.T) {
-	if !storetest.Postgres() {
-		t.Skip(storetest.Env + " not set")
-	}
 	ctx := context.Background()
-	dsn, drop, err := storetest.DSN("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
-	open := func() *server.Platform {
-		p := openNode(t, dsn, t.TempDir())
-		t.Cleanup(func() { p.Close(context.Background()) })
-		return p
-	}
-	a := open()
-	if err := demo.Load(ctx, a.Service, demo.Options{Cases: 3, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	b := open()
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go b.Service.RunListener(lctx)
+	a, b := twoNodes(t, nil)
 
 	acct, err := a.DB.AccountByUsername(ctx, "leader")
 	if err != nil {
