@@ -137,6 +137,31 @@ func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// leave runs an action that loads another page (a form's submit, a link)
+// and returns once the new document has replaced the old one, so a wait
+// that follows cannot be satisfied by the page being left.
+func leave(act chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.Evaluate[bool](`window.__zzLeaving = true`)(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		if _, err := act(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		for {
+			// Errors while the old document goes away are expected: ask again.
+			if done, err := chromedp.Evaluate[bool](`window.__zzLeaving !== true && document.readyState !== 'loading'`)(ctx, t); err == nil && done {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("the page was not left: %w", ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
 func cut(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"

@@ -86,7 +86,7 @@ func TestBrowserSensors(t *testing.T) {
 	b.signIn("qu_zhihui", "/board")
 	b.do(chromedp.Click(chromedp.CSS(`header nav a[href="/sensors"]`)), chromedp.WaitVisible(chromedp.CSS(`#sensors-filter`)),
 		chromedp.SetValue(chromedp.CSS(`#sensors-filter select[name=kind]`), "web-water"),
-		chromedp.Click(chromedp.CSS(`#sensors-filter button[type=submit]`)),
+		leave(chromedp.Click(chromedp.CSS(`#sensors-filter button[type=submit]`))),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-device="WEB-W1"] a`)),
 		chromedp.Click(chromedp.CSS(`tr[data-device="WEB-W1"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`.series-chart svg polyline.avg`)))
