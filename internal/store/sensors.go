@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -50,8 +51,15 @@ type DeviceRow struct {
 }
 
 // PutDevices inserts or updates devices (the last reading of one already
-// registered is kept).
+// registered is kept) and moves the devices' generation on (see
+// DevicesGeneration).
 func (t *Tx) PutDevices(ctx context.Context, ds []sensors.Device, at time.Time) error {
+	if len(ds) > 0 {
+		if _, err := t.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('devices_generation', '1')
+			ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)`); err != nil {
+			return fmt.Errorf("devices generation: %w", err)
+		}
+	}
 	for _, d := range ds {
 		_, err := t.Exec(ctx, `INSERT INTO devices (id, kind, name, lng, lat, grid, area, risk_point, unit_id, state, updated_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
@@ -64,6 +72,23 @@ func (t *Tx) PutDevices(ctx context.Context, ds []sensors.Device, at time.Time) 
 		}
 	}
 	return nil
+}
+
+// DevicesGeneration is a number that changes with every PutDevices that
+// committed (0 before any): a node whose sensor state was loaded at the
+// same generation has every device as the database has it, but for their
+// last readings and the silent/active state, which readings and the rules
+// keep up to date.
+func (db *DB) DevicesGeneration(ctx context.Context) (int64, error) {
+	var g int64
+	err := db.read.QueryRowContext(ctx, `SELECT CAST(value AS BIGINT) FROM settings WHERE key = 'devices_generation'`).Scan(&g)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("devices generation: %w", translate(err))
+	}
+	return g, nil
 }
 
 // SetDeviceState sets a device's state (the silence rule marks it silent,
