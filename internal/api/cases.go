@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"zhizhi/internal/apperr"
@@ -255,13 +256,48 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
 	if f.Limit == 0 {
 		f.Limit = 50
 	}
+	if fullListing.Load() {
+		return a.listFull(w, r, f, drill)
+	}
+	list, err := a.svc.ListItems(r.Context(), actorOf(r), f)
+	if err != nil {
+		return err
+	}
+	out := listPage{Items: listItems(list, a.svc.Now())}
+	if drill {
+		// A figure's list says its size, to be checked against the figure.
+		n, err := a.svc.Count(r.Context(), actorOf(r), f)
+		if err != nil {
+			return err
+		}
+		out.Total = &n
+	}
+	if len(list) == f.Limit {
+		out.Next = list[len(list)-1].ID
+	}
+	writeJSONFast(w, http.StatusOK, out)
+	return nil
+}
+
+// fullListing makes the listing answer whole cases read from their
+// documents and encoded by encoding/json, as it did before issue 19.
+var fullListing atomic.Bool
+
+// ListFullCases makes GET /api/v1/cases answer as it did before issue 19
+// (on) or with list items (off, the default). It exists so that a benchmark
+// can compare the two in one run (internal/bench, BenchmarkCasePageHTTP);
+// the full answer is not the documented one.
+func ListFullCases(on bool) { fullListing.Store(on) }
+
+// listFull is the listing before issue 19: every case's document decoded,
+// redacted and answered whole.
+func (a *API) listFull(w http.ResponseWriter, r *http.Request, f store.CaseFilter, drill bool) error {
 	list, err := a.svc.List(r.Context(), actorOf(r), f)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"items": a.summaries(list)}
 	if drill {
-		// A figure's list says its size, to be checked against the figure.
 		n, err := a.svc.Count(r.Context(), actorOf(r), f)
 		if err != nil {
 			return err
@@ -273,6 +309,38 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// listPage is a page of a case listing.
+type listPage struct {
+	Items []listItem `json:"items"`
+	Next  string     `json:"next,omitempty"`
+	Total *int       `json:"total,omitempty"`
+}
+
+// listItem is a case in a listing (GET /api/v1/cases): what a list shows
+// (cases.Item: no reporter, description cut to a summary, units' tasks
+// without their clocks, photos counted) and its countdown at the moment of
+// the answer, as the case's own answer gives it. The case page
+// (GET /api/v1/cases/{id}) has the rest.
+type listItem struct {
+	cases.Item
+	Overdue  bool       `json:"overdue"`
+	Status   string     `json:"clock_status,omitempty"`
+	Due      *time.Time `json:"due,omitempty"`
+	ClockKey string     `json:"clock_key,omitempty"` // the headline clock: case:accept, task:UNIT:sign, whistle:…
+}
+
+func listItems(list []store.CaseItem, now time.Time) []listItem {
+	out := make([]listItem, len(list))
+	for i := range list {
+		it := &list[i]
+		out[i] = listItem{Item: it.Item, Overdue: it.Clocks.Overdue(now), Status: string(it.Clocks.Status(now)), ClockKey: it.Clocks.Key}
+		if !it.Clocks.Due.IsZero() {
+			out[i].Due = &it.Clocks.Due
+		}
+	}
+	return out
 }
 
 // summary is a case in a listing: the fields a queue shows, plus its clock.
