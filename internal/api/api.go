@@ -15,8 +15,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	gojson "github.com/goccy/go-json"
-
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/httpin"
@@ -352,24 +350,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
-}
-
-// writeJSONFast is writeJSON with goccy/go-json's encoder, for the answers
-// that are read most (a page of cases): the same bytes as encoding/json
-// gives (TestFastEncoderAgrees) in less time.
-func writeJSONFast(w http.ResponseWriter, status int, v any) {
-	b, err := gojson.MarshalWithOption(v, gojson.DisableHTMLEscape())
-	if err != nil {
-		slog.Error("encode answer", "err", err)
-		writeJSON(w, status, v)
-		return
-	}
-	b = append(b, '\n')
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	w.Write(b)
 }
 
 // decode reads a JSON body strictly: unknown fields and trailing data are
