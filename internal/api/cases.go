@@ -278,7 +278,11 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) error {
 	if len(list) == f.Limit {
 		next = list[len(list)-1].ID()
 	}
-	body := appendListPage(make([]byte, 0, 512*len(list)+64), list, a.svc.Now(), next, total)
+	size := 64
+	for i := range list {
+		size += len(list[i].JSON) + 160
+	}
+	body := appendListPage(make([]byte, 0, size), list, a.svc.Now(), next, total)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))

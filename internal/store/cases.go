@@ -795,9 +795,11 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 // listing. A page of fifty is answered without decoding or encoding any of
 // it (issue 19).
 //
-// The column holds the item's JSON, a line break, and the clocks' JSON
-// (ItemDoc). A build that changes cases.Item must empty the column in a
-// migration (FillItems then writes it again).
+// The column holds the item's JSON, a line break, and the clocks: the
+// headline clock's key, due and yellow times and the first due of all
+// running clocks, separated by tabs, times in RFC 3339 (empty when zero).
+// A build that changes cases.Item must empty the column in a migration
+// (FillItems then writes it again).
 type CaseItem struct {
 	JSON   []byte // cases.Item as JSON
 	Clocks cases.ItemClocks
@@ -831,10 +833,17 @@ func ItemDoc(c *cases.Case) (string, error) {
 	if err := enc.Encode(it); err != nil { // ends with the line break
 		return "", fmt.Errorf("encode case item: %w", err)
 	}
-	if err := enc.Encode(ck); err != nil {
-		return "", fmt.Errorf("encode case item: %w", err)
+	if strings.ContainsAny(ck.Key, "\t\n") {
+		return "", fmt.Errorf("encode case item: clock key %q", ck.Key)
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	b.WriteString(ck.Key)
+	for _, t := range []time.Time{ck.Due, ck.YellowAt, ck.FirstDue} {
+		b.WriteByte('\t')
+		if !t.IsZero() {
+			b.Write(t.AppendFormat(nil, time.RFC3339Nano))
+		}
+	}
+	return b.String(), nil
 }
 
 // parseItem reads an item column.
@@ -844,8 +853,20 @@ func parseItem(col []byte) (CaseItem, error) {
 		return CaseItem{}, errors.New("no clocks in the item column")
 	}
 	ci := CaseItem{JSON: col[:i:i]}
-	if err := decodeCaseDoc(col[i+1:], &ci.Clocks); err != nil {
-		return CaseItem{}, err
+	f := strings.Split(string(col[i+1:]), "\t")
+	if len(f) != 4 {
+		return CaseItem{}, fmt.Errorf("item clocks %q", col[i+1:])
+	}
+	ci.Clocks.Key = f[0]
+	for j, dst := range []*time.Time{&ci.Clocks.Due, &ci.Clocks.YellowAt, &ci.Clocks.FirstDue} {
+		if f[j+1] == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, f[j+1])
+		if err != nil {
+			return CaseItem{}, fmt.Errorf("item clocks: %w", err)
+		}
+		*dst = t
 	}
 	return ci, nil
 }
@@ -953,7 +974,7 @@ var textWindowRows = 4000
 
 // queryRaw runs a listing's query selecting sel (selectDoc or selectItem).
 func (db *DB) queryRaw(ctx context.Context, q, sel string, args []any) ([]rawCase, error) {
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.queryList(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", translate(err))
 	}

@@ -48,6 +48,7 @@ type DB struct {
 	dsn     string
 	stmts   map[string]*sql.Stmt // SQLite: hot writer statements, prepared once
 	ckpt    *checkpointer
+	lists   listStmts // SQLite: listing statements, prepared once (list.go)
 }
 
 // Options tune Open.
@@ -197,6 +198,7 @@ func (db *DB) Close() error {
 	for _, st := range db.stmts {
 		st.Close()
 	}
+	db.lists.close()
 	if db.read != db.write {
 		db.read.Close()
 	}

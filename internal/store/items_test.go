@@ -135,7 +135,7 @@ func TestCaseItems(t *testing.T) {
 		defer func(n int) { textWindowRows = n }(textWindowRows)
 		textWindowRows = 5
 		check(t, "past the text window")
-		if strings.Count(after, "\n") != 1 || !strings.HasPrefix(after, `{"id":"`+caseID(5)+`"`) {
+		if strings.Count(after, "\n") != 1 || strings.Count(after, "\t") != 3 || !strings.HasPrefix(after, `{"id":"`+caseID(5)+`"`) {
 			t.Errorf("item column %q", after)
 		}
 	})
