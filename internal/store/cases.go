@@ -752,8 +752,16 @@ func (db *DB) textPlan(ctx context.Context, f *CaseFilter) error {
 		return nil
 	}
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM case_fts WHERE case_fts MATCH $1 LIMIT $2)`,
-		ftsPhrase(q), maxIndexedMatches+1).Scan(&n)
+	rows, err := db.queryList(ctx, `SELECT count(*) FROM (SELECT 1 FROM case_fts WHERE case_fts MATCH $1 LIMIT $2)`,
+		ftsPhrase(q), maxIndexedMatches+1)
+	if err == nil {
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("plan text search: %w", translate(err))
 	}

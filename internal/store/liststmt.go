@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // listStmts are the SQLite reader pool's prepared listing statements, by
@@ -19,10 +20,18 @@ type listStmts struct {
 
 const maxListStmts = 256
 
+// noListStmts turns the cache off (PrepareListings).
+var noListStmts atomic.Bool
+
+// PrepareListings turns the prepared listing statements on (the default)
+// or off. It exists so that a benchmark can compare the listing of before
+// issue 19 with today's in one run.
+func PrepareListings(on bool) { noListStmts.Store(!on) }
+
 // query runs q on the reader pool, through a statement prepared once where
 // the engine is SQLite.
 func (db *DB) queryList(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if db.Dialect != SQLite {
+	if db.Dialect != SQLite || noListStmts.Load() {
 		return db.read.QueryContext(ctx, q, args...)
 	}
 	st, err := db.lists.get(ctx, db.read, q)
