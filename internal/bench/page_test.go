@@ -219,29 +219,34 @@ func BenchmarkCasePageHTTP(b *testing.B) {
 // BenchmarkTextPageHTTP asks for text listings over HTTP, the district
 // commander's (GET /api/v1/cases?q=WORD&limit=50, the words of pageWords in
 // turn), from 1 and from 4 clients (issue 19, "text search under load":
-// ≥ 1.7× from 1 to 4 clients, p95 < 30 ms), on each target of pageTargets.
+// ≥ 1.7× from 1 to 4 clients, p95 < 30 ms), on each target of pageTargets,
+// with SQLite's readers not mapping the file (before) and mapping it
+// (store.MapReaders, now), in one run: the targets are opened once for
+// each.
 func BenchmarkTextPageHTTP(b *testing.B) {
-	targets := pageTargets(b)
-	defer func() {
-		for _, t := range targets {
-			t.close()
-		}
-	}()
 	var paths []string
 	for _, w := range pageWords {
 		paths = append(paths, "/api/v1/cases?limit=50&q="+url.QueryEscape(w))
 	}
-	for _, t := range targets {
-		for _, p := range paths {
-			if _, err := t.getPage(p); err != nil {
-				b.Fatalf("%s: %s: %v", t.name, p, err)
+	defer store.MapReaders(true)
+	for _, mapped := range []bool{false, true} {
+		store.MapReaders(mapped)
+		targets := pageTargets(b)
+		for _, t := range targets {
+			for _, p := range paths {
+				if _, err := t.getPage(p); err != nil {
+					b.Fatalf("%s: %s: %v", t.name, p, err)
+				}
+			}
+			for _, clients := range []int{1, 4} {
+				b.Run(fmt.Sprintf("db=%s/mmap=%v/clients=%d", t.name, mapped, clients), func(b *testing.B) {
+					b.Logf("load average %s", loadAverage())
+					drivePages(b, t, clients, paths)
+				})
 			}
 		}
-		for _, clients := range []int{1, 4} {
-			b.Run(fmt.Sprintf("db=%s/clients=%d", t.name, clients), func(b *testing.B) {
-				b.Logf("load average %s", loadAverage())
-				drivePages(b, t, clients, paths)
-			})
+		for _, t := range targets {
+			t.close()
 		}
 	}
 }
