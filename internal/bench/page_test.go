@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -39,7 +40,8 @@ type pageTarget struct {
 // SQLite file with the demo and 300 new reports over the district (always),
 // and, with ZHIZHI_BENCH_PAGE_DB set to an installation loaded by
 // 'zhizhi bench chongqing' (a SQLite file of one district, or a PostgreSQL
-// URL), that installation read as its district's commander (yz_zhihui).
+// URL), that installation read as its district's commander (yz_zhihui),
+// with its data directory in $TMPDIR/zhizhi-bench-page-data.
 // The large one's rows written before migration 27 get their list items
 // first (store.DB.FillItems, timed).
 func pageTargets(b *testing.B) []pageTarget {
@@ -68,7 +70,10 @@ func pageTargets(b *testing.B) []pageTarget {
 		return out
 	}
 	ctx := context.Background()
-	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: dsn, DataDir: b.TempDir(), DefaultCenter: "/500000/", Logger: quietLogger(), RollEvery: -1})
+	// One data directory for every run: the node seals its secrets in the
+	// database under the key kept there.
+	data := filepath.Join(os.TempDir(), "zhizhi-bench-page-data")
+	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: dsn, DataDir: data, DefaultCenter: "/500000/", Logger: quietLogger(), RollEvery: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
