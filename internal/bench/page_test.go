@@ -186,37 +186,38 @@ func drivePages(b *testing.B, t pageTarget, clients int, paths []string) {
 // district commander's queue (GET /api/v1/cases?open=true&limit=50), from 1
 // and from 4 keep-alive clients on the same two cores as the node, and
 // reports p50/p95 latency and pages per second (issue 19, "a page of
-// cases"): with the listing of before issue 19's list items (whole cases
+// cases"), on each target of pageTargets (the small database always;
+// ZHIZHI_BENCH_PAGE_DB adds an installation of 1 M cases), in one run:
+// first as the listing was before issue 19 (listing=full: whole cases
 // decoded from their documents and encoded by encoding/json,
-// api.ListFullCases, each statement prepared anew, store.PrepareListings)
-// and with list items (now), in one run, on each target
-// of pageTargets (the small database always; ZHIZHI_BENCH_PAGE_DB adds an
-// installation of 1 M cases). The load average is logged before each run.
+// api.ListFullCases; each statement prepared anew, store.PrepareListings;
+// SQLite's readers not mapping the file, store.MapReaders), then as it is
+// (listing=items). The targets are opened once for each; the load average
+// is logged before each run.
 func BenchmarkCasePageHTTP(b *testing.B) {
-	targets := pageTargets(b)
-	defer func() {
-		for _, t := range targets {
-			t.close()
-		}
-	}()
 	defer api.ListFullCases(false)
 	defer store.PrepareListings(true)
+	defer store.MapReaders(true)
 	path := "/api/v1/cases?open=true&limit=50"
-	for _, t := range targets {
-		if n, err := t.getPage(path); err != nil || n != 50 {
-			b.Fatalf("%s: first page: %d items, %v", t.name, n, err)
+	for _, listing := range []string{"full", "items"} {
+		now := listing == "items"
+		api.ListFullCases(!now)
+		store.PrepareListings(now)
+		store.MapReaders(now)
+		targets := pageTargets(b)
+		for _, t := range targets {
+			if n, err := t.getPage(path); err != nil || n != 50 {
+				b.Fatalf("%s: first page: %d items, %v", t.name, n, err)
+			}
+			for _, clients := range []int{1, 4} {
+				b.Run(fmt.Sprintf("db=%s/listing=%s/clients=%d", t.name, listing, clients), func(b *testing.B) {
+					b.Logf("load average %s", loadAverage())
+					drivePages(b, t, clients, []string{path})
+				})
+			}
 		}
-		for _, run := range []struct {
-			listing string
-			clients int
-		}{{"full", 1}, {"items", 1}, {"full", 4}, {"items", 4}} {
-			b.Run(fmt.Sprintf("db=%s/listing=%s/clients=%d", t.name, run.listing, run.clients), func(b *testing.B) {
-				// Before: whole cases, each listing's statement prepared anew.
-				api.ListFullCases(run.listing == "full")
-				store.PrepareListings(run.listing != "full")
-				b.Logf("load average %s", loadAverage())
-				drivePages(b, t, run.clients, []string{path})
-			})
+		for _, t := range targets {
+			t.close()
 		}
 	}
 }
