@@ -23,3 +23,6 @@ func RouteAccess() map[string]string {
 
 // BodyLimit is the most bytes a request body to the route may hold.
 func BodyLimit(method, path string) int64 { return bodyLimit(method, path) }
+
+// ListPage is a page of GET /api/v1/cases, for the tests that decode it.
+type ListPage = listPage

@@ -246,7 +246,7 @@ var responses = map[string]response{
 	"POST /api/v1/photos":               {201, cases.Photo{}, ""},
 	"GET /api/v1/photos/{hash}":         {200, nil, "image/jpeg"},
 	"POST /api/v1/cases":                {201, cases.Case{}, ""},
-	"GET /api/v1/cases":                 {200, listOf[summary](), ""},
+	"GET /api/v1/cases":                 {200, listOf[listItem](), ""},
 	"GET /api/v1/cases/{id}":            {200, map[string]any{"type": "object", "properties": map[string]any{"case": typeOf[summary](), "steps": typeOf[[]cases.Step](), "actions": typeOf[[]cases.Action]()}, "required": []any{"case", "steps", "actions"}}, ""},
 	"POST /api/v1/cases/{id}/actions":   {200, map[string]any{"type": "object", "properties": map[string]any{"case": typeOf[summary](), "step": typeOf[cases.Step]()}, "required": []any{"case", "step"}}, ""},
 	"GET /api/v1/cases/{id}/duplicates": {200, listOf[summary](), ""},

@@ -130,8 +130,8 @@ func loadSynthetic(ctx context.Context, db *store.DB, n int) error {
 			return err
 		}
 		insCase, err := tx.PrepareContext(ctx, `INSERT INTO cases (district_code, street_code, community_code, id, number, version, state, source, category, board, severity, grid_code, region_path,
-			center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`)
+			center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, doc, item)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)`)
 		if err != nil {
 			return err
 		}
@@ -190,11 +190,15 @@ func loadSynthetic(ctx context.Context, db *store.DB, n int) error {
 			if err != nil {
 				return err
 			}
+			item, err := store.ItemDoc(&c)
+			if err != nil {
+				return err
+			}
 			lng, lat := p.Lng, p.Lat
 			lv := strings.Split(strings.Trim(g.Path, "/"), "/")
 			res, err := insCase.ExecContext(ctx, lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board,
 				string(c.Severity), c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, at.UnixMilli(),
-				c.UpdatedAt.UnixMilli(), closedAt, dueAt, boolInt(c.WasOverdue), c.Number+" "+c.Description+" "+c.Address, string(doc))
+				c.UpdatedAt.UnixMilli(), closedAt, dueAt, boolInt(c.WasOverdue), c.Number+" "+c.Description+" "+c.Address, string(doc), item)
 			if err != nil {
 				return fmt.Errorf("case %d: %w", i, err)
 			}

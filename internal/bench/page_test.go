@@ -1,39 +1,54 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"zhizhi/internal/api"
 	"zhizhi/internal/demo"
+	"zhizhi/internal/server"
 	"zhizhi/internal/store"
 )
 
-// BenchmarkCasePageHTTP asks for one page of 50 open cases over HTTP, the
-// district commander's queue (GET /api/v1/cases?open=true&limit=50), from 1
-// and from 4 keep-alive clients on the same two cores as the node, and
-// reports p50/p95 latency and pages per second (issue 19, "a page of
-// cases"), with the store decoding case documents by encoding/json (the
-// state before) and by goccy/go-json (store/decode.go), in one run. The node runs on a fresh SQLite file with the demo (as the
-// intake benchmark's) and 300 new reports over the district, so every page
-// is full of real reports with their clocks.
-func BenchmarkCasePageHTTP(b *testing.B) {
+// pageWords are the text searches of BenchmarkTextPageHTTP: the scale
+// benchmarks' (2- and 4-character words, common and rare) and two of the
+// small database's new reports (reportBodies).
+var pageWords = []string{"消防通道", "井盖", "垃圾", "占道经营", "路灯", "漏水", "噪声", "违章搭建", "新影村社区", "梯坎"}
+
+// pageTarget is a serving node the page benchmarks ask, with the account
+// whose queue they read.
+type pageTarget struct {
+	name, base, token string
+	client            *http.Client
+	close             func()
+}
+
+// pageTargets starts the nodes the page benchmarks run against: a fresh
+// SQLite file with the demo and 300 new reports over the district (always),
+// and, with ZHIZHI_BENCH_PAGE_DB set to an installation loaded by
+// 'zhizhi bench chongqing' (a SQLite file of one district, or a PostgreSQL
+// URL), that installation read as its district's commander (yz_zhihui),
+// with its data directory in $TMPDIR/zhizhi-bench-page-data.
+// The large one's rows written before migration 27 get their list items
+// first (store.DB.FillItems, timed).
+func pageTargets(b *testing.B) []pageTarget {
 	e, err := newPlatformWith(nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		e.p.Close(ctx)
-	}()
 	client := newClient()
 	for _, body := range reportBodies(e, 300) {
 		if status, resp, err := postReport(client, e, body); err != nil || status != http.StatusCreated {
@@ -44,73 +59,211 @@ func BenchmarkCasePageHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	url := e.base + "/api/v1/cases?open=true&limit=50"
-	get := func() (int, error) {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return 0, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return 0, fmt.Errorf("status %d: %s", resp.StatusCode, body)
-		}
-		var page struct{ Items []json.RawMessage }
-		if err := json.Unmarshal(body, &page); err != nil {
-			return 0, err
-		}
-		return len(page.Items), nil
+	out := []pageTarget{{name: "small", base: e.base, token: token, client: client, close: func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e.p.Close(ctx)
+	}}}
+	dsn := os.Getenv("ZHIZHI_BENCH_PAGE_DB")
+	if dsn == "" {
+		b.Log("ZHIZHI_BENCH_PAGE_DB unset: the small database only")
+		return out
 	}
-	if n, err := get(); err != nil || n != 50 {
-		b.Fatalf("first page: %d items, %v", n, err)
+	ctx := context.Background()
+	// One data directory for every run: the node seals its secrets in the
+	// database under the key kept there.
+	data := filepath.Join(os.TempDir(), "zhizhi-bench-page-data")
+	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: dsn, DataDir: data, DefaultCenter: "/500000/", Logger: quietLogger(), RollEvery: -1})
+	if err != nil {
+		b.Fatal(err)
 	}
-	defer store.UseStdJSON(false)
-	for _, run := range []struct {
-		decoder string
-		clients int
-	}{{"encoding-json", 1}, {"go-json", 1}, {"encoding-json", 4}, {"go-json", 4}} {
-		clients := run.clients
-		b.Run(fmt.Sprintf("decoder=%s/clients=%d", run.decoder, clients), func(b *testing.B) {
-			store.UseStdJSON(run.decoder == "encoding-json")
-			var next atomic.Int64
-			lat := make([]time.Duration, b.N)
-			var wg sync.WaitGroup
-			var failed atomic.Value
-			b.ResetTimer()
-			start := time.Now()
-			for c := 0; c < clients; c++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := next.Add(1) - 1
-						if i >= int64(b.N) {
-							return
-						}
-						t := time.Now()
-						if _, err := get(); err != nil {
-							failed.Store(err)
-							return
-						}
-						lat[i] = time.Since(t)
-					}
-				}()
+	start := time.Now()
+	n, err := p.DB.FillItems(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total, open int
+	p.DB.Raw().QueryRowContext(ctx, `SELECT count(*), count(closed_at IS NULL OR NULL) FROM cases`).Scan(&total, &open)
+	b.Logf("large: %d cases (%d open); filled %d list items in %s", total, open, n, time.Since(start).Round(time.Millisecond))
+	if err := p.Start(); err != nil {
+		b.Fatal(err)
+	}
+	base := "http://" + p.Addr()
+	tok, err := signIn(base, "yz_zhihui", demo.Password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return append(out, pageTarget{name: fmt.Sprintf("%dk", total/1000), base: base, token: tok, client: newClient(), close: func() {
+		p.Close(context.Background())
+	}})
+}
+
+// getPage asks for one listing and checks it is a page of cases.
+func (t pageTarget) getPage(path string) (int, error) {
+	req, _ := http.NewRequest(http.MethodGet, t.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+t.token)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+	var page struct{ Items []json.RawMessage }
+	if err := json.Unmarshal(body, &page); err != nil {
+		return 0, err
+	}
+	return len(page.Items), nil
+}
+
+// get asks for one listing and reads the answer whole, without decoding
+// it (the clients share the node's two cores: the pages were checked before
+// the timed runs).
+func (t pageTarget) get(path string) error {
+	req, _ := http.NewRequest(http.MethodGet, t.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+t.token)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(body, []byte(`{"items":`)) {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+	return nil
+}
+
+// drivePages has clients keep-alive clients share b.N requests, the i-th
+// asking for paths[i % len(paths)], and reports p50/p95 latency and pages
+// per second.
+func drivePages(b *testing.B, t pageTarget, clients int, paths []string) {
+	var next atomic.Int64
+	lat := make([]time.Duration, b.N)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	b.ResetTimer()
+	start := time.Now()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				at := time.Now()
+				if err := t.get(paths[int(i)%len(paths)]); err != nil {
+					failed.Store(err)
+					return
+				}
+				lat[i] = time.Since(at)
 			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if err, _ := failed.Load().(error); err != nil {
-				b.Fatal(err)
-			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pages/s")
-		})
+		}()
 	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pages/s")
+}
+
+// BenchmarkCasePageHTTP asks for one page of 50 open cases over HTTP, the
+// district commander's queue (GET /api/v1/cases?open=true&limit=50), from 1
+// and from 4 keep-alive clients on the same two cores as the node, and
+// reports p50/p95 latency and pages per second (issue 19, "a page of
+// cases"), on each target of pageTargets (the small database always;
+// ZHIZHI_BENCH_PAGE_DB adds an installation of 1 M cases), in one run:
+// first as the listing was before issue 19 (listing=full: whole cases
+// decoded from their documents and encoded by encoding/json,
+// api.ListFullCases; each statement prepared anew, store.PrepareListings;
+// SQLite's readers not mapping the file, store.MapReaders), then as it is
+// (listing=items). The targets are opened once for each; the load average
+// is logged before each run.
+func BenchmarkCasePageHTTP(b *testing.B) {
+	defer api.ListFullCases(false)
+	defer store.PrepareListings(true)
+	defer store.MapReaders(true)
+	path := "/api/v1/cases?open=true&limit=50"
+	for _, listing := range []string{"full", "items"} {
+		now := listing == "items"
+		api.ListFullCases(!now)
+		store.PrepareListings(now)
+		store.MapReaders(now)
+		targets := pageTargets(b)
+		for _, t := range targets {
+			if n, err := t.getPage(path); err != nil || n != 50 {
+				b.Fatalf("%s: first page: %d items, %v", t.name, n, err)
+			}
+			for _, clients := range []int{1, 4} {
+				b.Run(fmt.Sprintf("db=%s/listing=%s/clients=%d", t.name, listing, clients), func(b *testing.B) {
+					b.Logf("load average %s", loadAverage())
+					drivePages(b, t, clients, []string{path})
+				})
+			}
+		}
+		for _, t := range targets {
+			t.close()
+		}
+	}
+}
+
+// BenchmarkTextPageHTTP asks for text listings over HTTP, the district
+// commander's (GET /api/v1/cases?q=WORD&limit=50, the words of pageWords in
+// turn), from 1 and from 4 clients (issue 19, "text search under load":
+// ≥ 1.7× from 1 to 4 clients, p95 < 30 ms), on each target of pageTargets,
+// with SQLite's readers not mapping the file (before) and mapping it
+// (store.MapReaders, now), in one run: the targets are opened once for
+// each.
+func BenchmarkTextPageHTTP(b *testing.B) {
+	var paths []string
+	for _, w := range pageWords {
+		paths = append(paths, "/api/v1/cases?limit=50&q="+url.QueryEscape(w))
+	}
+	defer store.MapReaders(true)
+	for _, mapped := range []bool{false, true} {
+		store.MapReaders(mapped)
+		targets := pageTargets(b)
+		for _, t := range targets {
+			for _, p := range paths {
+				if _, err := t.getPage(p); err != nil {
+					b.Fatalf("%s: %s: %v", t.name, p, err)
+				}
+			}
+			for _, clients := range []int{1, 4} {
+				b.Run(fmt.Sprintf("db=%s/mmap=%v/clients=%d", t.name, mapped, clients), func(b *testing.B) {
+					b.Logf("load average %s", loadAverage())
+					drivePages(b, t, clients, paths)
+				})
+			}
+		}
+		for _, t := range targets {
+			t.close()
+		}
+	}
+}
+
+// loadAverage is /proc/loadavg's first three figures, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil || runtime.GOOS != "linux" {
+		return "?"
+	}
+	var a, c, d string
+	fmt.Sscan(string(b), &a, &c, &d)
+	return a + " " + c + " " + d
 }

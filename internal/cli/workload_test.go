@@ -111,7 +111,7 @@ func TestBenchWorkload(t *testing.T) {
 	var list struct {
 		Items []struct {
 			ID          string `json:"id"`
-			Description string `json:"description"`
+			Description string `json:"summary"` // a list item's summary: the whole of these short descriptions
 		} `json:"items"`
 	}
 	apiGet(t, srv.URL, "syl_zhihui", "/api/v1/cases?limit=500&q="+url.QueryEscape(m[1]), &list)

@@ -408,9 +408,13 @@ func (g *gen) build(specs []spec) (*rows, error) {
 			wasOverdue = 1
 		}
 		body := c.Number + " " + c.Description + " " + c.Address
+		item, err := store.ItemDoc(&c)
+		if err != nil {
+			return nil, err
+		}
 		out.cases = append(out.cases, []any{lv[1], lv[2], lv[3], c.ID, c.Number, int32(c.Version), string(c.State), string(c.Source), c.Category, c.Board,
 			string(c.Severity), c.GridCode, c.RegionPath, c.CenterPath, c.Point.Lng, c.Point.Lat, c.Reporter.AccountID, c.ReportedAt.UnixMilli(),
-			c.UpdatedAt.UnixMilli(), closed, due, int32(wasOverdue), body, c.ClientRef, string(doc)})
+			c.UpdatedAt.UnixMilli(), closed, due, int32(wasOverdue), body, c.ClientRef, string(doc), item})
 		for i := range steps {
 			sd, err := json.Marshal(&steps[i])
 			if err != nil {

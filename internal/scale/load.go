@@ -437,7 +437,7 @@ func (g *gen) stream(ctx context.Context, out store.Bulk, opt Options, res *Resu
 var (
 	caseCols = []string{"district_code", "street_code", "community_code", "id", "number", "version", "state", "source", "category", "board",
 		"severity", "grid_code", "region_path", "center_path", "lng", "lat", "reporter_account", "reported_at", "updated_at", "closed_at",
-		"due_at", "was_overdue", "body", "client_ref", "doc"}
+		"due_at", "was_overdue", "body", "client_ref", "doc", "item"}
 	stepCols  = []string{"id", "case_id", "seq", "at", "action", "doc"}
 	unitCols  = []string{"case_id", "unit_id", "role", "state"}
 	clockCols = []string{"case_id", "key", "due_at", "yellow_at", "escalate_at", "yellow_fired", "red_fired", "escalated", "next_at"}

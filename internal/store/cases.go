@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -64,7 +66,7 @@ func pointArgs(c *cases.Case) (any, any) {
 const (
 	sqlUpdateCase = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11, district_code=$14, street_code=$15,
-		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20, body=$21 WHERE id=$12 AND version=$13`
+		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20, body=$21, item=$22 WHERE id=$12 AND version=$13`
 	sqlDeleteClocks = `DELETE FROM clocks WHERE case_id = $1`
 	sqlNextNumber   = `INSERT INTO counters (name, value) VALUES ($1, 1)
 		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`
@@ -86,12 +88,16 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	if err != nil {
 		return fmt.Errorf("encode case: %w", err)
 	}
+	item, err := ItemDoc(c)
+	if err != nil {
+		return err
+	}
 	lng, lat := pointArgs(c)
 	lv := levelCodes(c.RegionPath)
 	body := caseBody(c, step)
 	if err := t.put(ctx, caseRows, lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), body, c.ClientRef, string(doc)); err != nil {
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), body, c.ClientRef, string(doc), item); err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
 	t.holdCase(c, doc)
@@ -121,6 +127,10 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	if err != nil {
 		return fmt.Errorf("encode case: %w", err)
 	}
+	item, err := ItemDoc(c)
+	if err != nil {
+		return err
+	}
 	lv := levelCodes(c.RegionPath)
 	lng, lat := pointArgs(c)
 	old, body, err := t.newBody(ctx, c, step)
@@ -130,7 +140,7 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	res, err := t.Exec(ctx, sqlUpdateCase,
 		c.Version, string(c.State), c.Category, c.Board, string(c.Severity), c.CenterPath, ms(c.UpdatedAt),
 		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc), c.ID, prev,
-		lv[1], lv[2], lv[3], c.GridCode, c.RegionPath, lng, lat, body)
+		lv[1], lv[2], lv[3], c.GridCode, c.RegionPath, lng, lat, body, item)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}
@@ -742,8 +752,16 @@ func (db *DB) textPlan(ctx context.Context, f *CaseFilter) error {
 		return nil
 	}
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM case_fts WHERE case_fts MATCH $1 LIMIT $2)`,
-		ftsPhrase(q), maxIndexedMatches+1).Scan(&n)
+	rows, err := db.queryList(ctx, `SELECT count(*) FROM (SELECT 1 FROM case_fts WHERE case_fts MATCH $1 LIMIT $2)`,
+		ftsPhrase(q), maxIndexedMatches+1)
+	if err == nil {
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("plan text search: %w", translate(err))
 	}
@@ -765,6 +783,146 @@ func likeEscape(q string) string {
 // Cases lists cases matching the filter, newest first, at most f.Limit
 // (default 50, at most 500). The cursor for the next page is the last ID.
 func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
+	raw, err := db.list(ctx, f, selectDoc)
+	if err != nil || len(raw) == 0 {
+		return nil, err
+	}
+	out := make([]cases.Case, len(raw))
+	for i, r := range raw {
+		if err := decodeCaseDoc(r.doc, &out[i]); err != nil {
+			return nil, fmt.Errorf("decode case: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// CaseItem is a listed case as the store keeps it (the item column): the
+// case as a list shows it (cases.Item), encoded once when the case is
+// written, exactly as the API answers it (encoding/json, HTML not escaped),
+// and the clocks its countdown is computed from at the moment of a
+// listing. A page of fifty is answered without decoding or encoding any of
+// it (issue 19).
+//
+// The column holds the item's JSON, a line break, and the clocks: the
+// headline clock's key, due and yellow times and the first due of all
+// running clocks, separated by tabs, times in RFC 3339 (empty when zero).
+// A build that changes cases.Item must empty the column in a migration
+// (FillItems then writes it again).
+type CaseItem struct {
+	JSON   []byte // cases.Item as JSON
+	Clocks cases.ItemClocks
+}
+
+// Item decodes the item.
+func (ci CaseItem) Item() (cases.Item, error) {
+	var it cases.Item
+	err := decodeCaseDoc(ci.JSON, &it)
+	return it, err
+}
+
+// ID is the listed case's ID (the item's first field).
+func (ci CaseItem) ID() string {
+	const pre = `{"id":"`
+	if bytes.HasPrefix(ci.JSON, []byte(pre)) {
+		if i := bytes.IndexByte(ci.JSON[len(pre):], '"'); i >= 0 {
+			return string(ci.JSON[len(pre) : len(pre)+i])
+		}
+	}
+	it, _ := ci.Item()
+	return it.ID
+}
+
+// ItemDoc is the item column of a case (CaseItem).
+func ItemDoc(c *cases.Case) (string, error) {
+	it, ck := cases.ItemOf(c)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(it); err != nil { // ends with the line break
+		return "", fmt.Errorf("encode case item: %w", err)
+	}
+	if strings.ContainsAny(ck.Key, "\t\n") {
+		return "", fmt.Errorf("encode case item: clock key %q", ck.Key)
+	}
+	b.WriteString(ck.Key)
+	for _, t := range []time.Time{ck.Due, ck.YellowAt, ck.FirstDue} {
+		b.WriteByte('\t')
+		if !t.IsZero() {
+			b.Write(t.AppendFormat(nil, time.RFC3339Nano))
+		}
+	}
+	return b.String(), nil
+}
+
+// parseItem reads an item column.
+func parseItem(col []byte) (CaseItem, error) {
+	i := bytes.IndexByte(col, '\n')
+	if i < 0 {
+		return CaseItem{}, errors.New("no clocks in the item column")
+	}
+	ci := CaseItem{JSON: col[:i:i]}
+	f := strings.Split(string(col[i+1:]), "\t")
+	if len(f) != 4 {
+		return CaseItem{}, fmt.Errorf("item clocks %q", col[i+1:])
+	}
+	ci.Clocks.Key = f[0]
+	for j, dst := range []*time.Time{&ci.Clocks.Due, &ci.Clocks.YellowAt, &ci.Clocks.FirstDue} {
+		if f[j+1] == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, f[j+1])
+		if err != nil {
+			return CaseItem{}, fmt.Errorf("item clocks: %w", err)
+		}
+		*dst = t
+	}
+	return ci, nil
+}
+
+// CaseItems lists the same cases as Cases, in the same order, as a list
+// shows them: read from each row's item column, not from its document. A
+// row without an item (written before migration 27 and not filled since,
+// FillItems) is made from its document.
+func (db *DB) CaseItems(ctx context.Context, f CaseFilter) ([]CaseItem, error) {
+	raw, err := db.list(ctx, f, selectItem)
+	if err != nil || len(raw) == 0 {
+		return nil, err
+	}
+	out := make([]CaseItem, len(raw))
+	for i, r := range raw {
+		col := r.item
+		if len(col) == 0 {
+			var c cases.Case
+			if err := decodeCaseDoc(r.doc, &c); err != nil {
+				return nil, fmt.Errorf("decode case: %w", err)
+			}
+			s, err := ItemDoc(&c)
+			if err != nil {
+				return nil, err
+			}
+			col = []byte(s)
+		}
+		if out[i], err = parseItem(col); err != nil {
+			return nil, fmt.Errorf("decode case item: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// What a listing selects of each case: its document, or its item (and the
+// document only where the row has no item).
+const (
+	selectDoc  = `doc`
+	selectItem = `item, CASE WHEN item = '' THEN doc ELSE '' END`
+)
+
+// rawCase is one listed row as read: the document, or the item and (for a
+// row without one) the document.
+type rawCase struct{ item, doc []byte }
+
+// list runs the listing of f, selecting sel of each case, newest first (or
+// in f.Sort's order).
+func (db *DB) list(ctx context.Context, f CaseFilter, sel string) ([]rawCase, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
@@ -772,10 +930,15 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 		f.Limit = 500
 	}
 	if f.Fact != nil {
-		return db.factList(ctx, f)
+		// The cases behind one figure (drill.go), then read by ID.
+		ids, err := db.factCases(ctx, f, f.Limit)
+		if err != nil || len(ids) == 0 {
+			return nil, err
+		}
+		f = CaseFilter{Scope: Scope{All: true}, IDs: ids, Limit: len(ids)}
 	}
 	if db.Dialect == Postgres && strings.TrimSpace(f.Text) != "" && f.Sort == SortNewest && f.Cursor == nil {
-		if found, ok, err := db.textWindow(ctx, f); err != nil || ok {
+		if found, ok, err := db.textWindow(ctx, f, sel); err != nil || ok {
 			return found, err
 		}
 	}
@@ -784,7 +947,7 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	return db.queryCases(ctx, "list cases", listSQL(w, f.Sort), w.args)
+	return db.queryRaw(ctx, listSQL(w, f.Sort, sel), sel, w.args)
 }
 
 // textWindow is PostgreSQL's first try at a text search: walk the newest
@@ -794,15 +957,15 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 // trigram index, which first builds a bitmap of every match in the city. ok
 // is false when the window neither filled the page nor held the whole
 // listing: the word is rare, and the index finds it.
-func (db *DB) textWindow(ctx context.Context, f CaseFilter) ([]cases.Case, bool, error) {
+func (db *DB) textWindow(ctx context.Context, f CaseFilter, sel string) ([]rawCase, bool, error) {
 	text := strings.TrimSpace(f.Text)
 	f.Text = ""
 	w := db.caseWhere(f)
 	win := `SELECT id, body` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(textWindowRows)
 	n := len(w.args)
-	q := `SELECT doc FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
+	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
 		WHERE strpos(lower(body), lower($` + strconv.Itoa(n+1) + `)) > 0 ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
-	found, err := db.queryCases(ctx, "list cases", q, append(w.args, text, f.Limit))
+	found, err := db.queryRaw(ctx, q, sel, append(w.args, text, f.Limit))
 	if err != nil || len(found) == f.Limit {
 		return found, true, err
 	}
@@ -816,6 +979,32 @@ func (db *DB) textWindow(ctx context.Context, f CaseFilter) ([]cases.Case, bool,
 // textWindowRows is how many of a listing's newest cases textWindow tests
 // (a variable for the tests).
 var textWindowRows = 4000
+
+// queryRaw runs a listing's query selecting sel (selectDoc or selectItem).
+func (db *DB) queryRaw(ctx context.Context, q, sel string, args []any) ([]rawCase, error) {
+	rows, err := db.queryList(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []rawCase
+	for rows.Next() {
+		var r rawCase
+		if sel == selectDoc {
+			err = rows.Scan(&r.doc)
+		} else {
+			err = rows.Scan(&r.item, &r.doc)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list cases: %w", translate(err))
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list cases: %w", translate(err))
+	}
+	return out, nil
+}
 
 // queryCases runs a query selecting case documents.
 func (db *DB) queryCases(ctx context.Context, what, q string, args []any) ([]cases.Case, error) {
@@ -1063,9 +1252,9 @@ func (f CaseFilter) openOnly() bool {
 // listSQL selects a page of case documents. The inner query finds and
 // orders the IDs only, so a plan that must sort (a map box, a rare word, the
 // overdue cards) sorts short keys, not whole documents.
-func listSQL(w *where, sort string) string {
+func listSQL(w *where, sort, sel string) string {
 	order := orderSQL(sort)
-	return `SELECT doc FROM cases WHERE id IN (SELECT id` + w.table() + w.sql() + ` ORDER BY ` + order + ` LIMIT $` +
+	return `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id` + w.table() + w.sql() + ` ORDER BY ` + order + ` LIMIT $` +
 		strconv.Itoa(len(w.args)) + `) ORDER BY ` + order
 }
 
@@ -1080,7 +1269,7 @@ func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
 	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
-	q := listSQL(w, f.Sort)
+	q := listSQL(w, f.Sort, selectDoc)
 	prefix, col := `EXPLAIN QUERY PLAN `, 3
 	if db.Dialect == Postgres {
 		prefix, col = `EXPLAIN `, 0
@@ -1101,4 +1290,64 @@ func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
 		fmt.Fprintf(&b, "  %v\n", vals[col])
 	}
 	return b.String(), rows.Err()
+}
+
+// FillItems writes the item (CaseItem) of every case that has none: the
+// cases written before migration 27. A page of cases per transaction; a
+// row changed meanwhile already has its item and is left alone. progress,
+// when set, is told the cases filled so far. It returns how many it filled.
+func (db *DB) FillItems(ctx context.Context, progress func(done int)) (int, error) {
+	const page = 1000
+	after, done := "", 0
+	for {
+		rows, err := db.read.QueryContext(ctx, `SELECT id, doc FROM cases WHERE id > $1 AND item = '' ORDER BY id LIMIT $2`, after, page)
+		if err != nil {
+			return done, fmt.Errorf("read cases: %w", translate(err))
+		}
+		var ids, items []string
+		for rows.Next() {
+			var id string
+			var doc []byte
+			if err := rows.Scan(&id, &doc); err != nil {
+				rows.Close()
+				return done, fmt.Errorf("read cases: %w", translate(err))
+			}
+			var c cases.Case
+			if err := decodeCaseDoc(doc, &c); err != nil {
+				rows.Close()
+				return done, fmt.Errorf("case %s: %w", id, err)
+			}
+			item, err := ItemDoc(&c)
+			if err != nil {
+				rows.Close()
+				return done, err
+			}
+			ids, items = append(ids, id), append(items, item)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return done, fmt.Errorf("read cases: %w", translate(err))
+		}
+		if len(ids) == 0 {
+			return done, nil
+		}
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return done, err
+		}
+		for i, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET item = $1 WHERE id = $2 AND item = ''`, items[i], id); err != nil {
+				tx.Rollback()
+				return done, fmt.Errorf("write case item: %w", translate(err))
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return done, translate(err)
+		}
+		done += len(ids)
+		after = ids[len(ids)-1]
+		if progress != nil {
+			progress(done)
+		}
+	}
 }

@@ -2,29 +2,20 @@ package store
 
 import (
 	"encoding/json"
-	"sync/atomic"
 
 	gojson "github.com/goccy/go-json"
 )
 
 // Case documents are the store's own JSON, written by encoding/json. A
-// listing decodes fifty of them for one page, and decoding was three
+// listing decoded fifty of them for one page, and decoding was three
 // quarters of a page's time (issue 19), so they are read back with
 // goccy/go-json, which decodes the same documents into the same values in
 // about half the time. TestFastDecoderAgrees (internal/demo) decodes every
-// case of the demo both ways and wants equal results.
-var stdDecode atomic.Bool
-
-// UseStdJSON makes the store decode case documents with encoding/json
-// (true) or goccy/go-json (false, the default). It exists so that a
-// benchmark can compare the two in one run.
-func UseStdJSON(std bool) { stdDecode.Store(std) }
+// case of the demo both ways and wants equal results. (A page of cases now
+// reads list items instead, CaseItems.)
 
 // decodeCaseDoc decodes a stored case document.
 func decodeCaseDoc(doc []byte, v any) error {
-	if stdDecode.Load() {
-		return json.Unmarshal(doc, v)
-	}
 	return gojson.Unmarshal(doc, v)
 }
 

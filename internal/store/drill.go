@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"zhizhi/internal/cases"
 	"zhizhi/internal/evaluation"
 )
 
@@ -90,13 +89,4 @@ func (db *DB) factCases(ctx context.Context, f CaseFilter, limit int) ([]string,
 		}
 		f.After = last
 	}
-}
-
-// factList lists a page of the cases of a fact filter, newest first.
-func (db *DB) factList(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
-	ids, err := db.factCases(ctx, f, f.Limit)
-	if err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	return db.Cases(ctx, CaseFilter{Scope: Scope{All: true}, IDs: ids, Limit: len(ids)})
 }

@@ -1211,6 +1211,16 @@ ALTER TABLE readings DROP CONSTRAINT readings_pkey;
 ALTER TABLE readings ADD PRIMARY KEY (at, device);
 `,
 	},
+	// 27: a case as a list shows it (issue 19, cases.Item): written with the
+	// document at every change, so a page of cases is read without decoding
+	// whole documents. Rows written before are filled by FillItems
+	// ('zhizhi migrate'); until then a listing makes their item from the
+	// document.
+	27: {
+		common: `
+ALTER TABLE cases ADD COLUMN item TEXT NOT NULL DEFAULT '';
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
