@@ -1292,11 +1292,22 @@ func (db *DB) ExplainCases(ctx context.Context, f CaseFilter) (string, error) {
 	return b.String(), rows.Err()
 }
 
+// itemsFilled is the setting that says FillItems has finished.
+const itemsFilled = "case_items_filled"
+
 // FillItems writes the item (CaseItem) of every case that has none: the
 // cases written before migration 27. A page of cases per transaction; a
 // row changed meanwhile already has its item and is left alone. progress,
 // when set, is told the cases filled so far. It returns how many it filled.
 func (db *DB) FillItems(ctx context.Context, progress func(done int)) (int, error) {
+	// Once a fill has finished, every later write has written its item:
+	// the marker spares the next 'zhizhi migrate' a walk of every case.
+	var filled bool
+	if err := db.Setting(ctx, itemsFilled, &filled); err == nil && filled {
+		return 0, nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
 	const page = 1000
 	after, done := "", 0
 	for {
@@ -1329,6 +1340,9 @@ func (db *DB) FillItems(ctx context.Context, progress func(done int)) (int, erro
 			return done, fmt.Errorf("read cases: %w", translate(err))
 		}
 		if len(ids) == 0 {
+			if _, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, 'true') ON CONFLICT (key) DO UPDATE SET value = excluded.value`, itemsFilled); err != nil {
+				return done, fmt.Errorf("mark the case items filled: %w", translate(err))
+			}
 			return done, nil
 		}
 		tx, err := db.write.BeginTx(ctx, nil)

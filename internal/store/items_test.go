@@ -130,6 +130,10 @@ func TestCaseItems(t *testing.T) {
 		if n, err := db.FillItems(ctx, nil); err != nil || n != 0 {
 			t.Fatalf("FillItems again: %d, %v", n, err)
 		}
+		var filled bool
+		if err := db.Setting(ctx, "case_items_filled", &filled); err != nil || !filled {
+			t.Fatalf("no marker after a finished fill: %v, %v", filled, err)
+		}
 		check(t, "filled")
 		// PostgreSQL's text search past its window (the trigram index).
 		defer func(n int) { textWindowRows = n }(textWindowRows)
