@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -665,66 +664,49 @@ func cleanResponse(b []byte) string {
 	}, b), []byte("?")))
 }
 
-// recordTx writes a batch of outcomes in the transaction tx, pauses the
+// recordTx writes a batch of outcomes in the transaction tx (a few
+// statements whatever the batch's size: store.RecordAttempts), pauses the
 // subscriptions that keep failing (with an audit entry, and a notification
-// to the administrators of the subscription's scope), trims their logs,
-// and returns the subscriptions it paused.
+// to the administrators of the subscription's scope), trims the logs of
+// the subscriptions it touched, and returns the subscriptions it paused.
 func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
-	// Subscriptions in ID order, so two nodes' batches lock them in the same
-	// order.
-	sort.SliceStable(as, func(i, j int) bool { return as[i].SubID < as[j].SubID })
-	var paused []string
-	failing := map[string]bool{}
-	touched := []string{}
-	for _, a := range as {
-		held, err := tx.RecordAttempt(ctx, a, KeepLog)
-		if err != nil {
-			return nil, err
-		}
-		if !held {
-			continue
-		}
-		if len(touched) == 0 || touched[len(touched)-1] != a.SubID {
-			touched = append(touched, a.SubID)
-		}
-		if !a.OK {
-			failing[a.SubID] = true
-		}
+	_, runs, err := tx.RecordAttempts(ctx, as)
+	if err != nil {
+		return nil, err
 	}
-	for _, subID := range touched {
-		if failing[subID] {
-			sub, err := tx.Subscription(ctx, subID)
+	var paused []string
+	for _, r := range runs { // in ID order
+		if r.State == webhook.Active && r.Failures > 0 && cfg.Pause.ShouldPause(r.Failures, r.FailingSince, now) {
+			sub, err := tx.Subscription(ctx, r.ID)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			} else if err != nil {
 				return nil, err
 			}
-			if sub.State == webhook.Active && cfg.Pause.ShouldPause(sub.Failures, sub.FailingSince, now) {
-				reason := fmt.Sprintf("连续%d次推送失败（自%s起），已自动暂停", sub.Failures,
-					sub.FailingSince.In(s.Calendar().Location()).Format("2006-01-02 15:04"))
-				ok, err := tx.PauseSubscription(ctx, subID, reason, now)
-				if err != nil {
+			reason := fmt.Sprintf("连续%d次推送失败（自%s起），已自动暂停", sub.Failures,
+				sub.FailingSince.In(s.Calendar().Location()).Format("2006-01-02 15:04"))
+			ok, err := tx.PauseSubscription(ctx, r.ID, reason, now)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				paused = append(paused, r.ID)
+				before := sub
+				sub.State, sub.PauseReason, sub.PausedAt = webhook.Paused, reason, now
+				e := s.auditEntry(cases.Actor{Role: cases.RoleSystem, Name: "推送服务"}, "webhook", r.ID, true, before, sub)
+				e.Action = "pause"
+				if err := tx.Audit(ctx, e); err != nil {
 					return nil, err
 				}
-				if ok {
-					paused = append(paused, subID)
-					before := sub
-					sub.State, sub.PauseReason, sub.PausedAt = webhook.Paused, reason, now
-					e := s.auditEntry(cases.Actor{Role: cases.RoleSystem, Name: "推送服务"}, "webhook", subID, true, before, sub)
-					e.Action = "pause"
-					if err := tx.Audit(ctx, e); err != nil {
-						return nil, err
-					}
-					// Every administrator of its scope is told (inbox and
-					// their channels), in this transaction.
-					if err := tx.PutNotifyEvent(ctx, id.At(now), notify.SubscriptionPaused(subID, sub.Name, s.subPath(sub), reason, now)); err != nil {
-						return nil, err
-					}
-					tx.AfterCommit(s.wakeNotifier)
+				// Every administrator of its scope is told (inbox and
+				// their channels), in this transaction.
+				if err := tx.PutNotifyEvent(ctx, id.At(now), notify.SubscriptionPaused(r.ID, sub.Name, s.subPath(sub), reason, now)); err != nil {
+					return nil, err
 				}
+				tx.AfterCommit(s.wakeNotifier)
 			}
 		}
-		if err := tx.TrimLog(ctx, subID, KeepLog); err != nil {
+		if err := tx.TrimLog(ctx, r.ID, KeepLog); err != nil {
 			return nil, err
 		}
 	}

@@ -70,7 +70,7 @@ func record(t *testing.T, db *DB, a Attempt) bool {
 	var held bool
 	err := db.Write(context.Background(), func(tx *Tx) error {
 		var err error
-		held, err = tx.RecordAttempt(context.Background(), a, 3)
+		held, err = tx.RecordAttempt(context.Background(), a)
 		if err == nil {
 			err = tx.TrimLog(context.Background(), a.SubID, 3)
 		}
@@ -249,7 +249,7 @@ func TestOutboxTwoNodes(t *testing.T) {
 							inflight[d.CaseID] = false
 							mu.Unlock()
 							if _, err := tx.RecordAttempt(context.Background(), Attempt{Delivery: d, At: t0, Status: 200, OK: true,
-								LogID: fmt.Sprintf("%s-%d-%d", d.Claim, i, d.Seq)}, 100); err != nil {
+								LogID: fmt.Sprintf("%s-%d-%d", d.Claim, i, d.Seq)}); err != nil {
 								return err
 							}
 						}
