@@ -422,7 +422,7 @@ func (s *Service) DeliveryLog(ctx context.Context, actor cases.Actor, subID stri
 }
 
 // KeepLog is how many attempts each subscription's log keeps.
-const KeepLog = 100
+const KeepLog = store.LogKeep
 
 // WebhookSettings tune a node's delivery loop (zero fields: defaults).
 type WebhookSettings struct {
@@ -667,8 +667,8 @@ func cleanResponse(b []byte) string {
 // recordTx writes a batch of outcomes in the transaction tx (a few
 // statements whatever the batch's size: store.RecordAttempts), pauses the
 // subscriptions that keep failing (with an audit entry, and a notification
-// to the administrators of the subscription's scope), trims the logs of
-// the subscriptions it touched, and returns the subscriptions it paused.
+// to the administrators of the subscription's scope), and returns the
+// subscriptions it paused.
 func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
 	_, runs, err := tx.RecordAttempts(ctx, as)
 	if err != nil {
@@ -705,9 +705,6 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt
 				}
 				tx.AfterCommit(s.wakeNotifier)
 			}
-		}
-		if err := tx.TrimLog(ctx, r.ID, KeepLog); err != nil {
-			return nil, err
 		}
 	}
 	return paused, nil

@@ -295,7 +295,8 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 // of deliveries, and a batch's outcomes are recorded in a few statements
 // whatever its size (RecordAttempts): the delivered rows deleted in one,
 // the failed ones rescheduled in one, the subscriptions' runs of failures
-// updated in one, the log rows inserted in one. On SQLite a batch is one
+// updated in one, the log rows written in one (into the log's ring, over
+// the oldest: logRows). On SQLite a batch is one
 // JSON array parameter read with json_each (one statement text, prepared
 // once on the writer: hookLiteSQL); on PostgreSQL one array per column read
 // with unnest.
@@ -339,43 +340,52 @@ const (
 	// The subscriptions' runs of failures, once per subscription and batch:
 	// reset (a delivery succeeded in the batch) sets the run to the failures
 	// after the batch's last success (n, since the first of them) and last_ok
-	// to that success; otherwise n failures extend the run.
+	// to that success; otherwise n failures extend the run. log_seq counts
+	// the attempts logged (the log's ring).
 	sqlSubRunsLite = `UPDATE webhook_subs SET
 			failures = CASE WHEN x.reset = 1 THEN x.n ELSE webhook_subs.failures + x.n END,
 			failing_since = CASE WHEN x.reset = 1 OR webhook_subs.failing_since = 0 THEN x.since ELSE webhook_subs.failing_since END,
-			last_ok = CASE WHEN x.reset = 1 THEN x.last_ok ELSE webhook_subs.last_ok END
-		FROM (SELECT j.value->>0 AS id, j.value->>1 AS reset, j.value->>2 AS n, j.value->>3 AS since, j.value->>4 AS last_ok
-			FROM json_each($1) AS j) AS x
+			last_ok = CASE WHEN x.reset = 1 THEN x.last_ok ELSE webhook_subs.last_ok END,
+			log_seq = webhook_subs.log_seq + x.logged
+		FROM (SELECT j.value->>0 AS id, j.value->>1 AS reset, j.value->>2 AS n, j.value->>3 AS since, j.value->>4 AS last_ok,
+			j.value->>5 AS logged FROM json_each($1) AS j) AS x
 		WHERE webhook_subs.id = x.id
-		RETURNING webhook_subs.id, webhook_subs.state, webhook_subs.failures, webhook_subs.failing_since`
+		RETURNING webhook_subs.id, webhook_subs.state, webhook_subs.failures, webhook_subs.failing_since, webhook_subs.log_seq`
 	// On PostgreSQL the subscriptions' rows are locked in ID order first, so
 	// two nodes' batches never wait for each other in a cycle.
 	sqlLockSubsPG = `SELECT id FROM webhook_subs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`
 	sqlSubRunsPG  = `UPDATE webhook_subs s SET
 			failures = CASE WHEN x.reset = 1 THEN x.n ELSE s.failures + x.n END,
 			failing_since = CASE WHEN x.reset = 1 OR s.failing_since = 0 THEN x.since ELSE s.failing_since END,
-			last_ok = CASE WHEN x.reset = 1 THEN x.last_ok ELSE s.last_ok END
-		FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[]) AS x(id, reset, n, since, last_ok)
+			last_ok = CASE WHEN x.reset = 1 THEN x.last_ok ELSE s.last_ok END,
+			log_seq = s.log_seq + x.logged
+		FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS x(id, reset, n, since, last_ok, logged)
 		WHERE s.id = x.id
-		RETURNING s.id, s.state, s.failures, s.failing_since`
-
-	sqlTrimLog = `DELETE FROM webhook_log WHERE sub_id = $1 AND id < COALESCE((SELECT id FROM webhook_log
-		WHERE sub_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2), '')`
+		RETURNING s.id, s.state, s.failures, s.failing_since, s.log_seq`
 
 	sqlDoneEventsLite = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM json_each($1) AS j)`
 	sqlDoneEventsPG   = `DELETE FROM webhook_events e USING unnest($1::text[], $2::int8[]) AS x(case_id, seq)
 		WHERE e.case_id = x.case_id AND e.seq = x.seq`
 )
 
-// logRows are the delivery log's rows, inserted a batch at a time.
-var logRows = kind("webhook_log", "id, sub_id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node",
-	[]colType{ct, ct, ct, ct, ct, ci, ci, ci, ci, ct, ct, ci, ct}, "")
+// LogKeep is how many attempts each subscription's log keeps: its ring's
+// slots (migration 25).
+const LogKeep = 100
+
+// logRows are the delivery log's rows, written a batch at a time: attempt
+// n of a subscription (its log_seq) goes to slot n mod LogKeep,
+// overwriting the oldest.
+var logRows = kind("webhook_log", "sub_id, slot, id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node",
+	[]colType{ct, ci, ct, ct, ct, ct, ci, ci, ci, ci, ct, ct, ci, ct},
+	` ON CONFLICT (sub_id, slot) DO UPDATE SET id = excluded.id, event_id = excluded.event_id, case_id = excluded.case_id,
+		kind = excluded.kind, attempt = excluded.attempt, at = excluded.at, status = excluded.status, ok = excluded.ok,
+		error = excluded.error, response = excluded.response, duration_ms = excluded.duration_ms, node = excluded.node`)
 
 var sqlLogLite = logRows.jsonSQL()
 
 // hookLiteSQL are the delivery loop's SQLite statements, prepared once on
 // the writer (prepareHot) so that a batch does not parse them again.
-var hookLiteSQL = []string{sqlClaimLite, sqlDeliveredLite, sqlRetryLite, sqlSubRunsLite, sqlTrimLog, sqlLogLite, sqlDoneEventsLite, outboxRows.one}
+var hookLiteSQL = []string{sqlClaimLite, sqlDeliveredLite, sqlRetryLite, sqlSubRunsLite, sqlLogLite, sqlDoneEventsLite, outboxRows.one}
 
 // Delivery is one claimed outbox row, to be sent.
 type Delivery struct {
@@ -462,8 +472,8 @@ func (t *Tx) RecordAttempt(ctx context.Context, a Attempt) (bool, error) {
 // outcomes had been recorded one by one in the batch's order; the attempts
 // whose claim held are logged. A few statements whatever the batch's size.
 // It reports, per attempt, whether its claim held, and the runs of the
-// subscriptions it updated (in ID order). Trimming the log is the
-// caller's (TrimLog).
+// subscriptions it updated (in ID order). The log keeps each
+// subscription's latest LogKeep attempts (a ring: logRows).
 func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun, error) {
 	held := make([]bool, len(as))
 	if len(as) == 0 {
@@ -556,10 +566,10 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 		reset         bool
 		n             int
 		since, lastOK int64
+		logged        []int // the held attempts, in the batch's order
 	}
 	runs := map[string]*run{}
 	var subIDs []string
-	var logs [][]any
 	for i, a := range as {
 		if !held[i] {
 			continue
@@ -578,8 +588,7 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 			}
 			r.n++
 		}
-		logs = append(logs, []any{a.LogID, a.SubID, a.EventID, a.CaseID, a.Kind, int64(a.Attempts + 1), ms(a.At), int64(a.Status),
-			int64(boolInt(a.OK)), a.Error, a.Response, a.Duration.Milliseconds(), a.Node})
+		r.logged = append(r.logged, i)
 	}
 	var out []SubRun
 	if len(subIDs) > 0 {
@@ -591,12 +600,12 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 				return nil, nil, fmt.Errorf("record deliveries: %w", err)
 			}
 			n := len(subIDs)
-			reset, cnt, since, lastOK := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+			reset, cnt, since, lastOK, logged := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 			for j, id := range subIDs {
 				r := runs[id]
-				reset[j], cnt[j], since[j], lastOK[j] = int64(boolInt(r.reset)), int64(r.n), r.since, r.lastOK
+				reset[j], cnt[j], since[j], lastOK[j], logged[j] = int64(boolInt(r.reset)), int64(r.n), r.since, r.lastOK, int64(len(r.logged))
 			}
-			rows, err = t.Query(ctx, sqlSubRunsPG, subIDs, reset, cnt, since, lastOK)
+			rows, err = t.Query(ctx, sqlSubRunsPG, subIDs, reset, cnt, since, lastOK, logged)
 		} else {
 			var j jsonRows
 			for _, id := range subIDs {
@@ -607,6 +616,7 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 				j.int(int64(r.n))
 				j.int(r.since)
 				j.int(r.lastOK)
+				j.int(int64(len(r.logged)))
 				j.end()
 			}
 			rows, err = t.Query(ctx, sqlSubRunsLite, j.String())
@@ -614,15 +624,29 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 		if err != nil {
 			return nil, nil, fmt.Errorf("record deliveries: %w", err)
 		}
+		// The log: a subscription's attempts numbered up to its new
+		// log_seq, each in its slot of the ring (only the last LogKeep of a
+		// batch, which would otherwise write a slot twice).
+		var logs [][]any
 		for rows.Next() {
 			var r SubRun
-			var since int64
-			if err := rows.Scan(&r.ID, &r.State, &r.Failures, &since); err != nil {
+			var since, seq int64
+			if err := rows.Scan(&r.ID, &r.State, &r.Failures, &since, &seq); err != nil {
 				rows.Close()
 				return nil, nil, fmt.Errorf("record deliveries: %w", err)
 			}
 			r.FailingSince = msTime(since)
 			out = append(out, r)
+			logged := runs[r.ID].logged
+			for k, i := range logged {
+				if len(logged)-k > LogKeep {
+					continue
+				}
+				a := as[i]
+				n := seq - int64(len(logged)-k) // this attempt's number, from 0
+				logs = append(logs, []any{a.SubID, n % LogKeep, a.LogID, a.EventID, a.CaseID, a.Kind, int64(a.Attempts + 1), ms(a.At),
+					int64(a.Status), int64(boolInt(a.OK)), a.Error, a.Response, a.Duration.Milliseconds(), a.Node})
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -655,15 +679,6 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 		}
 	}
 	return held, out, nil
-}
-
-// TrimLog keeps a subscription's latest keep log entries.
-func (t *Tx) TrimLog(ctx context.Context, subID string, keep int) error {
-	_, err := t.Exec(ctx, sqlTrimLog, subID, keep-1)
-	if err != nil {
-		return fmt.Errorf("trim webhook log: %w", err)
-	}
-	return nil
 }
 
 // PauseSubscription pauses an active subscription; false when it was not
