@@ -494,6 +494,23 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	defer wg.Wait()
 	inflight := 0
 	var done []store.Attempt
+	// Claimed deliveries waiting for a free sender: up to Concurrency more
+	// than are in flight, so that a sender freed by an answer starts the
+	// next at once instead of waiting for the writer's next round (which,
+	// under intake, waits for a group commit). Their leases hold meanwhile.
+	var queue []store.Delivery
+	startSends := func() {
+		for inflight < cfg.Concurrency && len(queue) > 0 {
+			d := queue[0]
+			queue = queue[1:]
+			inflight++
+			wg.Add(1)
+			go func(d store.Delivery) {
+				defer wg.Done()
+				results <- s.send(ctx, cfg, d)
+			}(d)
+		}
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	pending, dry := true, true // events may be waiting; the outbox has run dry
@@ -517,6 +534,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			case a := <-results:
 				done = append(done, a)
 				inflight--
+				startSends()
 			default:
 				break gather
 			}
@@ -532,7 +550,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		}
 		// One transaction records the outcomes and claims what is due next
 		// (the events after those just delivered among them).
-		room := cfg.Concurrency - inflight
+		room := 2*cfg.Concurrency - inflight - len(queue)
 		var ds []store.Delivery
 		var paused []string
 		if len(done) > 0 || room > 0 {
@@ -565,15 +583,9 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			}
 		}
 		dry = room > len(ds)
-		for _, d := range ds {
-			inflight++
-			wg.Add(1)
-			go func(d store.Delivery) {
-				defer wg.Done()
-				results <- s.send(ctx, cfg, d)
-			}(d)
-		}
-		if (len(ds) > 0 || pending) && inflight < cfg.Concurrency {
+		queue = append(queue, ds...)
+		startSends()
+		if (len(ds) > 0 || pending) && inflight+len(queue) < 2*cfg.Concurrency {
 			continue // there may be more due, or events to fan out
 		}
 		if !timer.Stop() {
@@ -591,6 +603,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		case a := <-results:
 			done = append(done, a)
 			inflight--
+			startSends()
 			// Let a few more finish, so one transaction records several.
 			coalesce := time.NewTimer(5 * time.Millisecond)
 		more:
@@ -599,6 +612,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				case a := <-results:
 					done = append(done, a)
 					inflight--
+					startSends()
 				case <-coalesce.C:
 					break more
 				}
