@@ -103,14 +103,15 @@ var (
 )
 
 // jsonSQL is SQLite's many-row INSERT: the rows as one JSON array of
-// arrays, read with json_each (one statement text for any number of rows).
+// arrays, read with jsonb_each (one statement text for any number of rows;
+// each row reaches ->> as parsed JSONB, not as text parsed again per column).
 func (k *rowKind) jsonSQL() string {
 	sel := make([]string, len(k.cols))
 	for i := range sel {
 		sel[i] = "j.value->>" + strconv.Itoa(i)
 	}
 	return `INSERT INTO ` + k.table + ` (` + strings.Join(k.cols, ", ") + `) SELECT ` + strings.Join(sel, ", ") +
-		` FROM json_each($1) AS j WHERE true` + k.conflict
+		` FROM jsonb_each($1) AS j WHERE true` + k.conflict
 }
 
 // insertMany inserts rows of k in one statement: on PostgreSQL the

@@ -297,8 +297,10 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 // the failed ones rescheduled in one, the subscriptions' runs of failures
 // updated in one, the log rows written in one (into the log's ring, over
 // the oldest: logRows). On SQLite a batch is one
-// JSON array parameter read with json_each (one statement text, prepared
-// once on the writer: hookLiteSQL); on PostgreSQL one array per column read
+// JSON array parameter read with jsonb_each (one statement text, prepared
+// once on the writer: hookLiteSQL; jsonb_each hands each row to ->> as
+// parsed JSONB, where json_each renders it as text that every ->> parses
+// again: a third of the time for the log's 14 columns); on PostgreSQL one array per column read
 // with unnest.
 
 // claimFrom selects the deliveries that may be sent at $1 (webhook.Ready,
@@ -321,7 +323,7 @@ const (
 
 	// Delivered: the rows leave the outbox, if their claim still holds.
 	sqlDeliveredLite = `DELETE FROM webhook_outbox WHERE (sub_id, case_id, seq, claim) IN
-		(SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3 FROM json_each($1) AS j)
+		(SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3 FROM jsonb_each($1) AS j)
 		RETURNING sub_id, case_id, seq`
 	sqlDeliveredPG = `DELETE FROM webhook_outbox o USING unnest($1::text[], $2::text[], $3::int8[], $4::text[]) AS x(sub_id, case_id, seq, claim)
 		WHERE o.sub_id = x.sub_id AND o.case_id = x.case_id AND o.seq = x.seq AND o.claim = x.claim
@@ -329,7 +331,7 @@ const (
 	// Failed: the rows wait for their retry, if their claim still holds.
 	sqlRetryLite = `UPDATE webhook_outbox SET attempts = attempts + 1, next_at = x.next_at, lease_until = 0, claim = ''
 		FROM (SELECT j.value->>0 AS sub_id, j.value->>1 AS case_id, j.value->>2 AS seq, j.value->>3 AS claim, j.value->>4 AS next_at
-			FROM json_each($1) AS j) AS x
+			FROM jsonb_each($1) AS j) AS x
 		WHERE webhook_outbox.sub_id = x.sub_id AND webhook_outbox.case_id = x.case_id AND webhook_outbox.seq = x.seq
 			AND webhook_outbox.claim = x.claim
 		RETURNING webhook_outbox.sub_id, webhook_outbox.case_id, webhook_outbox.seq`
@@ -348,7 +350,7 @@ const (
 			last_ok = CASE WHEN x.reset = 1 THEN x.last_ok ELSE webhook_subs.last_ok END,
 			log_seq = webhook_subs.log_seq + x.logged
 		FROM (SELECT j.value->>0 AS id, j.value->>1 AS reset, j.value->>2 AS n, j.value->>3 AS since, j.value->>4 AS last_ok,
-			j.value->>5 AS logged FROM json_each($1) AS j) AS x
+			j.value->>5 AS logged FROM jsonb_each($1) AS j) AS x
 		WHERE webhook_subs.id = x.id
 		RETURNING webhook_subs.id, webhook_subs.state, webhook_subs.failures, webhook_subs.failing_since, webhook_subs.log_seq`
 	// On PostgreSQL the subscriptions' rows are locked in ID order first, so
@@ -363,7 +365,7 @@ const (
 		WHERE s.id = x.id
 		RETURNING s.id, s.state, s.failures, s.failing_since, s.log_seq`
 
-	sqlDoneEventsLite = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM json_each($1) AS j)`
+	sqlDoneEventsLite = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)`
 	sqlDoneEventsPG   = `DELETE FROM webhook_events e USING unnest($1::text[], $2::int8[]) AS x(case_id, seq)
 		WHERE e.case_id = x.case_id AND e.seq = x.seq`
 )
