@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,7 +47,8 @@ func loadavg() string {
 // the broker at ZHIZHI_TEST_MQTT when there is no mosquitto binary), the
 // demo's sensors and a replay of the New Year's Eve operation under watch,
 // takes a background feed of ZHIZHI_BOARD_RATE readings a second (default
-// 10,000: 1,000 crowd counters of another area) while every 50 ms one of
+// 10,000: 1,000 crowd counters of another area; a comma-separated list
+// runs each rate in turn on a fresh node and broker and prints a summary) while every 50 ms one of
 // 解放碑's counters reports a new value k, so the square's sum is k. A
 // client follows the board over its server-sent events
 // (/api/v1/operations/{id}/live, looked at every second); for each board
@@ -58,8 +61,27 @@ func TestOperationBoardLag(t *testing.T) {
 	if os.Getenv("ZHIZHI_BENCH_BOARD") == "" {
 		t.Skip("ZHIZHI_BENCH_BOARD=1 not set")
 	}
-	rate := envInt("ZHIZHI_BOARD_RATE", 10000)
+	var rates []int
+	for _, f := range strings.Split(cmp.Or(os.Getenv("ZHIZHI_BOARD_RATE"), "10000"), ",") {
+		r, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || r <= 0 {
+			t.Fatalf("ZHIZHI_BOARD_RATE: %q is not a rate", f)
+		}
+		rates = append(rates, r)
+	}
 	seconds := envInt("ZHIZHI_BOARD_SECONDS", 60)
+	var summary []string
+	for _, rate := range rates {
+		t.Run(strconv.Itoa(rate), func(t *testing.T) {
+			summary = append(summary, boardLag(t, rate, seconds))
+		})
+	}
+	t.Logf("summary (offered, seconds, published/s, accepted/s, behind at the end, readings stored, board events, p50, p99, max, load start → end):\n%s", strings.Join(summary, "\n"))
+}
+
+// boardLag is one run of TestOperationBoardLag on a fresh node and broker;
+// it returns its summary line.
+func boardLag(t *testing.T, rate, seconds int) string {
 	var addr string
 	if brokertest.Binary() != "" {
 		addr = brokertest.Start(t).Addr
@@ -149,7 +171,8 @@ func TestOperationBoardLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer marker.Close()
-	t.Logf("load average at start: %s", loadavg())
+	load0 := loadavg()
+	t.Logf("load average at start: %s", load0)
 	acc0 := svc.SensorCounts().Accepted
 	stop := make(chan struct{})
 	var published atomic.Int64
@@ -210,8 +233,13 @@ func TestOperationBoardLag(t *testing.T) {
 	q := func(p float64) time.Duration {
 		return lags[min(len(lags)-1, int(p*float64(len(lags))))].Round(time.Millisecond)
 	}
-	t.Logf("%d s, background offered %d/s, published %.0f/s, accepted by the node %.0f/s (during the run)", seconds, rate,
-		float64(published.Load())/took.Seconds(), float64(accepted)/took.Seconds())
+	stored, _ := e.p.DB.CountReadings(ctx, "")
+	behind := published.Load() + int64(len(sentAt)) - accepted
+	t.Logf("%d s, background offered %d/s, published %.0f/s, accepted by the node %.0f/s (during the run), %d published and not yet committed at the end, %d readings stored",
+		seconds, rate, float64(published.Load())/took.Seconds(), float64(accepted)/took.Seconds(), behind, stored)
 	t.Logf("board lag over %d events (the board is looked at every %s): p50 %s, p99 %s, max %s", len(lags), "1s", q(0.5), q(0.99), lags[len(lags)-1].Round(time.Millisecond))
-	t.Logf("load average at end: %s", loadavg())
+	load1 := loadavg()
+	t.Logf("load average at end: %s", load1)
+	return fmt.Sprintf("%d/s\t%d s\t%.0f/s\t%.0f/s\t%d\t%d\t%d\t%s\t%s\t%s\t%s → %s", rate, seconds, float64(published.Load())/took.Seconds(),
+		float64(accepted)/took.Seconds(), behind, stored, len(lags), q(0.5), q(0.99), lags[len(lags)-1].Round(time.Millisecond), load0, load1)
 }

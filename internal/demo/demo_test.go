@@ -394,6 +394,7 @@ func checkDemoLeaders(t *testing.T, svc *service.Service) {
 	}
 	var recount store.VisitTotal
 	var first, last time.Time
+	byProxy := 0 // visits recorded by a secretary
 	for _, v := range visits {
 		if first.IsZero() || v.At.Before(first) {
 			first = v.At
@@ -406,6 +407,14 @@ func checkDemoLeaders(t *testing.T, svc *service.Service) {
 			t.Fatal(err)
 		}
 		recount.Visits++
+		if v.RecordedBy == "" {
+			t.Errorf("visit %s names no recorder", v.ID)
+		} else if v.RecordedBy != v.LeaderID {
+			byProxy++
+			if secs, err := svc.Secretaries(ctx, cases.System, v.LeaderID, v.RecordedBy); err != nil || len(secs) != 1 {
+				t.Errorf("visit %s recorded by %s, not an assigned secretary of %s (%v)", v.ID, v.RecordedBy, v.LeaderID, err)
+			}
+		}
 		recount.Problems += len(cs)
 		for _, c := range cs {
 			if c.State == cases.Closed {
@@ -417,6 +426,9 @@ func checkDemoLeaders(t *testing.T, svc *service.Service) {
 	// each, most of them solved.
 	if sum != recount || sum.Visits != 250 || sum.Problems < 250 || sum.Solved*2 < sum.Problems {
 		t.Fatalf("totals %+v, recount %+v (want 250 visits with their problems, most solved)", sum, recount)
+	}
+	if byProxy < 20 || byProxy*2 > len(visits) {
+		t.Errorf("%d of %d visits recorded by a secretary, want about a third", byProxy, len(visits))
 	}
 	if days := last.Sub(first).Hours() / 24; days < 330 || days > 366 {
 		t.Errorf("the visits span %d days, want about a year", int(days))

@@ -11,6 +11,7 @@ import (
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
+	"zhizhi/internal/leaders"
 	"zhizhi/internal/routing"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
@@ -25,6 +26,7 @@ type generator struct {
 		Units() []cases.Unit
 		DB() *store.DB
 		Reload(context.Context) error
+		AssignSecretary(ctx context.Context, actor cases.Actor, leaderID, secretaryID string) (leaders.Secretary, error)
 	}
 	w      *world
 	rnd    *rand.Rand

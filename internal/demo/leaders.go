@@ -51,6 +51,7 @@ func (g *generator) scenarioLeaders(ctx context.Context, visits int) error {
 		cases []pending
 	}
 	var rows []visitRow
+	secretaries := map[[2]string]bool{} // leader, secretary
 	for i := 0; i < visits; i++ {
 		dl := demoLeaders[i%len(demoLeaders)]
 		leader, ok := g.actors[dl.user]
@@ -88,9 +89,12 @@ func (g *generator) scenarioLeaders(ctx context.Context, visits int) error {
 			Place: leaders.Place{Point: &pt, Address: comm.Name + "党群服务中心"}, RegionPath: grid.Path, StreetCode: street.Code, At: t,
 			Attendees: []string{street.Name + "党工委书记", comm.Name + "书记", "区级相关部门负责人"},
 			Summary:   "四下基层现场办公：听取" + comm.Name + "居民和网格员意见，现场研究解决问题", CreatedAt: t}
-		if g.chance(0.3) {
-			sec := g.commanders[street.Path]
+		// About a third are recorded by the street's commander as the
+		// leader's secretary (only a real account: a visit always names
+		// who recorded it); the assignments are recorded below.
+		if sec := g.commanders[street.Path]; sec.AccountID != "" && g.chance(0.3) {
 			v.RecordedBy, v.Recorder = sec.AccountID, sec.Name
+			secretaries[[2]string{leader.AccountID, sec.AccountID}] = true
 		}
 		row := visitRow{v: v}
 		// About 1.25 problems a visit: the seed's district solved more than
@@ -151,6 +155,18 @@ func (g *generator) scenarioLeaders(ctx context.Context, visits int) error {
 	})
 	if err != nil {
 		return fmt.Errorf("demo visits: %w", err)
+	}
+	// The commanders who recorded visits for a leader are that leader's
+	// secretaries, assigned through the service (audited, checked).
+	pairs := make([][2]string, 0, len(secretaries))
+	for p := range secretaries {
+		pairs = append(pairs, p)
+	}
+	slices.SortFunc(pairs, func(a, b [2]string) int { return strings.Compare(a[0]+"/"+a[1], b[0]+"/"+b[1]) })
+	for _, p := range pairs {
+		if _, err := g.svc.AssignSecretary(ctx, cases.System, p[0], p[1]); err != nil {
+			return fmt.Errorf("demo secretary %s for %s: %w", p[1], p[0], err)
+		}
 	}
 	if err := g.scenarioS6(ctx); err != nil {
 		return err

@@ -249,6 +249,17 @@ func (e *Engine) Restore(inc Incident) {
 	e.open[incKey{inc.Rule, inc.Subject}] = &c
 }
 
+// ResetOpen replaces the open incidents with incs (the store's, when the
+// node's state is refreshed without rebuilding the engine): an incident the
+// engine held that is not among them is forgotten, one it did not hold goes
+// on as after Restore. Devices, last readings and sums stay.
+func (e *Engine) ResetOpen(incs []Incident) {
+	clear(e.open)
+	for _, inc := range incs {
+		e.Restore(inc)
+	}
+}
+
 // Open lists the open incidents, oldest first.
 func (e *Engine) Open() []Incident {
 	out := make([]Incident, 0, len(e.open))

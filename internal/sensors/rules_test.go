@@ -206,3 +206,33 @@ func TestRestoreAndRuleChange(t *testing.T) {
 		t.Errorf("unknown device: %+v", evs)
 	}
 }
+
+// TestResetOpen: refreshing the open incidents from the store keeps the
+// engine's devices, last readings and sums, forgets the incidents the store
+// no longer has open and takes up the ones it has.
+func TestResetOpen(t *testing.T) {
+	e := NewEngine([]Device{dev("c1", "a"), dev("c2", "a")}, []Rule{threshold("hi", 100, 80, 0)}, t0)
+	if evs := e.Observe(Reading{Device: "c1", Value: 120, At: t0.Add(time.Minute)}); len(evs) != 1 || evs[0].Type != Opened {
+		t.Fatalf("opening: %+v", evs)
+	}
+	e.Observe(Reading{Device: "c2", Value: 5, At: t0.Add(time.Minute)})
+	// Another node cleared c1's incident and opened c2's.
+	e.ResetOpen([]Incident{{Rule: "hi", Subject: "c2", OpenedAt: t0, UpdatedAt: t0.Add(time.Minute), Value: 110, Peak: 110}})
+	if open := e.Open(); len(open) != 1 || open[0].Subject != "c2" {
+		t.Fatalf("open after the reset: %+v", open)
+	}
+	if got := e.AreaSum("a", "crowd"); got != 125 {
+		t.Errorf("area sum after the reset %v, want 125", got)
+	}
+	if r, ok := e.Last("c1"); !ok || r.Value != 120 {
+		t.Errorf("c1's last reading after the reset: %+v %v", r, ok)
+	}
+	// c1 still above the line: a new incident (the store's was cleared); c2
+	// goes on without opening again.
+	if evs := e.Observe(Reading{Device: "c1", Value: 130, At: t0.Add(2 * time.Minute)}); len(evs) != 1 || evs[0].Type != Opened {
+		t.Errorf("c1 after the reset: %+v", evs)
+	}
+	if evs := e.Observe(Reading{Device: "c2", Value: 140, At: t0.Add(2 * time.Minute)}); len(evs) != 0 {
+		t.Errorf("c2 after the reset: %+v", evs)
+	}
+}

@@ -394,3 +394,63 @@ func TestConcurrentIngest(t *testing.T) {
 		t.Errorf("%d open area incidents", len(open))
 	}
 }
+
+// TestSensorReloadKeepsDevicesUnlessImported: a change of reference data
+// (here a rule) refreshes the node's rules and open incidents on the engine
+// it has (its devices, last readings and area sums stay, nothing is read
+// per device); an import of devices builds the engine again from the
+// database, with the new devices.
+func TestSensorReloadKeepsDevicesUnlessImported(t *testing.T) {
+	s, clock := sensorWorld(t)
+	ctx := context.Background()
+	rule := sensors.Rule{ID: "crowd-jfb", Name: "解放碑人流", Type: sensors.AreaSum, Area: "jfb", Kind: "crowd",
+		Raise: 1000, Clear: 800, ClearMinutes: 5, UpdateMinutes: 10, Category: "MS01", Severity: sla.Critical, Active: true}
+	saved, err := s.SaveSensorRule(ctx, cases.System, rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := func(device string, v float64) {
+		t.Helper()
+		clock.Add(time.Minute)
+		r := sensors.Reading{Device: device, Kind: "crowd", Value: v, At: clock.Now()}
+		if res, err := s.Ingest(ctx, []Incoming{{Reading: r}}); err != nil || res.Accepted != 1 {
+			t.Fatalf("ingest %s %v: %+v %v", device, v, res, err)
+		}
+	}
+	feed("JFB-1", 400)
+	feed("JFB-2", 400)
+	st := s.sens.Load()
+	engine := st.engine
+	// The line comes down to 700: the engine is kept and judges by it.
+	saved.Raise, saved.Clear = 700, 600
+	if _, err := s.SaveSensorRule(ctx, cases.System, saved); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	kept, version, sum := st.engine == engine, st.rules["crowd-jfb"].Version, st.engine.AreaSum("jfb", "crowd")
+	st.mu.Unlock()
+	if !kept || version != 2 || sum != 800 {
+		t.Fatalf("after a rule change: engine kept %v, rule version %d, area sum %v", kept, version, sum)
+	}
+	feed("JFB-3", 1) // 801: above the new line
+	if n := sensorCases(t, s); n != 1 {
+		t.Fatalf("%d cases after crossing the changed line", n)
+	}
+	// An import: the engine is read again, with the new device, and the
+	// open incident goes on (no second case).
+	csv := "id,kind,name,lng,lat,area\nJFB-4,crowd,解放碑北,106.508,29.508,jfb\n"
+	if n, probs, err := s.ImportDevices(ctx, cases.System, strings.NewReader(csv)); err != nil || n != 1 {
+		t.Fatalf("import: %d %v %v", n, probs, err)
+	}
+	st.mu.Lock()
+	_, known := st.engine.Device("JFB-4")
+	rebuilt, sum := st.engine != engine, st.engine.AreaSum("jfb", "crowd")
+	st.mu.Unlock()
+	if !rebuilt || !known || sum != 801 {
+		t.Fatalf("after an import: engine rebuilt %v, new device known %v, area sum %v", rebuilt, known, sum)
+	}
+	feed("JFB-4", 100)
+	if n := sensorCases(t, s); n != 1 {
+		t.Errorf("%d cases after the import", n)
+	}
+}

@@ -39,7 +39,7 @@ func forEachEngine(t *testing.T, fn func(t *testing.T)) {
 }
 
 // engineOf reads the engine from the enclosing forEachEngine subtest name.
-func engineOf(t *testing.T) Dialect {
+func engineOf(t testing.TB) Dialect {
 	for _, part := range strings.Split(t.Name(), "/") {
 		if part == string(Postgres) {
 			return Postgres
@@ -57,7 +57,7 @@ func openTestDB(t *testing.T) *DB {
 }
 
 // testDSN creates an empty database of the current engine and returns its DSN.
-func testDSN(t *testing.T) string {
+func testDSN(t testing.TB) string {
 	t.Helper()
 	if engineOf(t) == SQLite {
 		return filepath.Join(t.TempDir(), "zhizhi.db")
@@ -92,7 +92,7 @@ var (
 // adminPG returns a shared connection to the test server, with pg_trgm
 // installed once in public so that concurrent migrations in fresh schemas
 // find it.
-func adminPG(t *testing.T, dsn string) *sql.DB {
+func adminPG(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	pgOnce.Do(func() {
 		pgAdmin, pgErr = sql.Open("pgx", dsn)

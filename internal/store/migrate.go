@@ -1215,6 +1215,34 @@ DROP TABLE webhook_log;
 ALTER TABLE webhook_log_ring RENAME TO webhook_log;
 `,
 	},
+	// 26: raw readings keyed by time (issue 16). The key (device, at) put
+	// every device's readings in its own range, so a commit of readings of
+	// 1,000 devices wrote (and, as the table outgrew the cache, read) a
+	// B-tree leaf per device, and the ingest rate fell as the table grew.
+	// (at, device) keeps the same uniqueness (a redelivered reading is
+	// still refused as a replay by the key) while new readings land at the
+	// key's end; the retention purge deletes a prefix of it. Nothing reads a
+	// device's raw readings in bulk (the device page draws the aggregates),
+	// so there is no index by device. SQLite: the table is rebuilt (and the
+	// readings_at index, now the key's prefix, goes); PostgreSQL: the
+	// partitioned table's key is replaced, on every partition.
+	26: {
+		sqlite: `
+CREATE TABLE readings_by_time (
+	device TEXT NOT NULL,
+	at     BIGINT NOT NULL,
+	value  DOUBLE PRECISION NOT NULL,
+	PRIMARY KEY (at, device)
+) WITHOUT ROWID;
+INSERT INTO readings_by_time (device, at, value) SELECT device, at, value FROM readings ORDER BY at, device;
+DROP TABLE readings;
+ALTER TABLE readings_by_time RENAME TO readings;
+`,
+		postgres: `
+ALTER TABLE readings DROP CONSTRAINT readings_pkey;
+ALTER TABLE readings ADD PRIMARY KEY (at, device);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -233,3 +233,84 @@ func TestReadingPartitions(t *testing.T) {
 		}
 	})
 }
+
+// TestReadingsKeyedByTime: migration 26 moves the readings stored under the
+// key (device, at) to the key (at, device), on SQLite and on every
+// PostgreSQL partition, and a redelivered reading is still refused.
+func TestReadingsKeyedByTime(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		dsn := testDSN(t)
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Second)
+		db, err := Open(ctx, dsn, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep := Retention{Raw: 7 * 24 * time.Hour, Minute: 30 * 24 * time.Hour, Hour: 365 * 24 * time.Hour}
+		if _, err := db.PruneReadings(ctx, now, keep); err != nil { // PostgreSQL: today's partition
+			t.Fatal(err)
+		}
+		// The schema as migration 16 left it.
+		undo := []string{`DROP TABLE readings`, `CREATE TABLE readings (device TEXT NOT NULL, at BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL,
+			PRIMARY KEY (device, at)) WITHOUT ROWID`, `CREATE INDEX readings_at ON readings (at)`}
+		if db.Dialect == Postgres {
+			undo = []string{`ALTER TABLE readings DROP CONSTRAINT readings_pkey`, `ALTER TABLE readings ADD PRIMARY KEY (device, at)`}
+		}
+		undo = append(undo, `DELETE FROM schema_migrations WHERE version = 26`)
+		for _, q := range undo {
+			if _, err := db.Raw().ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		old := []sensors.Reading{
+			{Device: "B", Value: 1, At: now.Add(-48 * time.Hour)}, // PostgreSQL: the default partition
+			{Device: "A", Value: 2, At: now},
+			{Device: "B", Value: 3, At: now},
+			{Device: "A", Value: 4, At: now.Add(time.Second)},
+		}
+		if err := db.Write(ctx, func(tx *Tx) error {
+			if err := tx.PutDeviceKind(ctx, sensors.Kind{Code: "k", Name: "k", Unit: "u", Min: 0, Max: 10}, now); err != nil {
+				return err
+			}
+			if err := tx.PutDevices(ctx, []sensors.Device{{ID: "A", Kind: "k", State: sensors.Active}, {ID: "B", Kind: "k", State: sensors.Active}}, now); err != nil {
+				return err
+			}
+			_, err := tx.InsertReadings(ctx, old)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+
+		db = mustOpen(t, dsn) // migration 26 runs
+		var first string
+		q := `SELECT name FROM pragma_table_info('readings') WHERE pk = 1`
+		if db.Dialect == Postgres {
+			q = `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+				WHERE i.indrelid = 'readings'::regclass AND i.indisprimary`
+		}
+		if err := db.Raw().QueryRowContext(ctx, q).Scan(&first); err != nil || first != "at" {
+			t.Errorf("the readings' key starts with %q (%v), want at", first, err)
+		}
+		for _, d := range []string{"A", "B"} {
+			got, err := db.Readings(ctx, d, now.Add(-72*time.Hour), now.Add(time.Hour), 10)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("%s after the migration: %v %v", d, got, err)
+			}
+		}
+		var fresh []bool
+		again := append(old, sensors.Reading{Device: "B", Value: 5, At: now.Add(time.Second)})
+		if err := db.Write(ctx, func(tx *Tx) (err error) { fresh, err = tx.InsertReadings(ctx, again); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if fresh[0] || fresh[1] || fresh[2] || fresh[3] || !fresh[4] {
+			t.Errorf("after the migration, fresh %v: want only the new reading", fresh)
+		}
+		if n, _ := db.CountReadings(ctx, ""); n != 5 {
+			t.Errorf("%d readings, want 5", n)
+		}
+		if h, _ := db.Series(ctx, "B", "h", now.Truncate(time.Hour), now.Add(time.Hour)); len(h) != 1 || h[0].N != 2 {
+			t.Errorf("B's hour aggregate %+v: the replays were counted", h)
+		}
+	})
+}
