@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -423,7 +422,7 @@ func (s *Service) DeliveryLog(ctx context.Context, actor cases.Actor, subID stri
 }
 
 // KeepLog is how many attempts each subscription's log keeps.
-const KeepLog = 100
+const KeepLog = store.LogKeep
 
 // WebhookSettings tune a node's delivery loop (zero fields: defaults).
 type WebhookSettings struct {
@@ -495,6 +494,23 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	defer wg.Wait()
 	inflight := 0
 	var done []store.Attempt
+	// Claimed deliveries waiting for a free sender: up to Concurrency more
+	// than are in flight, so that a sender freed by an answer starts the
+	// next at once instead of waiting for the writer's next round (which,
+	// under intake, waits for a group commit). Their leases hold meanwhile.
+	var queue []store.Delivery
+	startSends := func() {
+		for inflight < cfg.Concurrency && len(queue) > 0 {
+			d := queue[0]
+			queue = queue[1:]
+			inflight++
+			wg.Add(1)
+			go func(d store.Delivery) {
+				defer wg.Done()
+				results <- s.send(ctx, cfg, d)
+			}(d)
+		}
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	pending, dry := true, true // events may be waiting; the outbox has run dry
@@ -518,6 +534,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			case a := <-results:
 				done = append(done, a)
 				inflight--
+				startSends()
 			default:
 				break gather
 			}
@@ -533,7 +550,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		}
 		// One transaction records the outcomes and claims what is due next
 		// (the events after those just delivered among them).
-		room := cfg.Concurrency - inflight
+		room := 2*cfg.Concurrency - inflight - len(queue)
 		var ds []store.Delivery
 		var paused []string
 		if len(done) > 0 || room > 0 {
@@ -566,15 +583,9 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			}
 		}
 		dry = room > len(ds)
-		for _, d := range ds {
-			inflight++
-			wg.Add(1)
-			go func(d store.Delivery) {
-				defer wg.Done()
-				results <- s.send(ctx, cfg, d)
-			}(d)
-		}
-		if (len(ds) > 0 || pending) && inflight < cfg.Concurrency {
+		queue = append(queue, ds...)
+		startSends()
+		if (len(ds) > 0 || pending) && inflight+len(queue) < 2*cfg.Concurrency {
 			continue // there may be more due, or events to fan out
 		}
 		if !timer.Stop() {
@@ -592,6 +603,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		case a := <-results:
 			done = append(done, a)
 			inflight--
+			startSends()
 			// Let a few more finish, so one transaction records several.
 			coalesce := time.NewTimer(5 * time.Millisecond)
 		more:
@@ -600,6 +612,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				case a := <-results:
 					done = append(done, a)
 					inflight--
+					startSends()
 				case <-coalesce.C:
 					break more
 				}
@@ -665,67 +678,47 @@ func cleanResponse(b []byte) string {
 	}, b), []byte("?")))
 }
 
-// recordTx writes a batch of outcomes in the transaction tx, pauses the
+// recordTx writes a batch of outcomes in the transaction tx (a few
+// statements whatever the batch's size: store.RecordAttempts), pauses the
 // subscriptions that keep failing (with an audit entry, and a notification
-// to the administrators of the subscription's scope), trims their logs,
-// and returns the subscriptions it paused.
+// to the administrators of the subscription's scope), and returns the
+// subscriptions it paused.
 func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
-	// Subscriptions in ID order, so two nodes' batches lock them in the same
-	// order.
-	sort.SliceStable(as, func(i, j int) bool { return as[i].SubID < as[j].SubID })
-	var paused []string
-	failing := map[string]bool{}
-	touched := []string{}
-	for _, a := range as {
-		held, err := tx.RecordAttempt(ctx, a, KeepLog)
-		if err != nil {
-			return nil, err
-		}
-		if !held {
-			continue
-		}
-		if len(touched) == 0 || touched[len(touched)-1] != a.SubID {
-			touched = append(touched, a.SubID)
-		}
-		if !a.OK {
-			failing[a.SubID] = true
-		}
+	_, runs, err := tx.RecordAttempts(ctx, as)
+	if err != nil {
+		return nil, err
 	}
-	for _, subID := range touched {
-		if failing[subID] {
-			sub, err := tx.Subscription(ctx, subID)
+	var paused []string
+	for _, r := range runs { // in ID order
+		if r.State == webhook.Active && r.Failures > 0 && cfg.Pause.ShouldPause(r.Failures, r.FailingSince, now) {
+			sub, err := tx.Subscription(ctx, r.ID)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			} else if err != nil {
 				return nil, err
 			}
-			if sub.State == webhook.Active && cfg.Pause.ShouldPause(sub.Failures, sub.FailingSince, now) {
-				reason := fmt.Sprintf("连续%d次推送失败（自%s起），已自动暂停", sub.Failures,
-					sub.FailingSince.In(s.Calendar().Location()).Format("2006-01-02 15:04"))
-				ok, err := tx.PauseSubscription(ctx, subID, reason, now)
-				if err != nil {
+			reason := fmt.Sprintf("连续%d次推送失败（自%s起），已自动暂停", sub.Failures,
+				sub.FailingSince.In(s.Calendar().Location()).Format("2006-01-02 15:04"))
+			ok, err := tx.PauseSubscription(ctx, r.ID, reason, now)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				paused = append(paused, r.ID)
+				before := sub
+				sub.State, sub.PauseReason, sub.PausedAt = webhook.Paused, reason, now
+				e := s.auditEntry(cases.Actor{Role: cases.RoleSystem, Name: "推送服务"}, "webhook", r.ID, true, before, sub)
+				e.Action = "pause"
+				if err := tx.Audit(ctx, e); err != nil {
 					return nil, err
 				}
-				if ok {
-					paused = append(paused, subID)
-					before := sub
-					sub.State, sub.PauseReason, sub.PausedAt = webhook.Paused, reason, now
-					e := s.auditEntry(cases.Actor{Role: cases.RoleSystem, Name: "推送服务"}, "webhook", subID, true, before, sub)
-					e.Action = "pause"
-					if err := tx.Audit(ctx, e); err != nil {
-						return nil, err
-					}
-					// Every administrator of its scope is told (inbox and
-					// their channels), in this transaction.
-					if err := tx.PutNotifyEvent(ctx, id.At(now), notify.SubscriptionPaused(subID, sub.Name, s.subPath(sub), reason, now)); err != nil {
-						return nil, err
-					}
-					tx.AfterCommit(s.wakeNotifier)
+				// Every administrator of its scope is told (inbox and
+				// their channels), in this transaction.
+				if err := tx.PutNotifyEvent(ctx, id.At(now), notify.SubscriptionPaused(r.ID, sub.Name, s.subPath(sub), reason, now)); err != nil {
+					return nil, err
 				}
+				tx.AfterCommit(s.wakeNotifier)
 			}
-		}
-		if err := tx.TrimLog(ctx, subID, KeepLog); err != nil {
-			return nil, err
 		}
 	}
 	return paused, nil

@@ -102,6 +102,54 @@ var (
 	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows, hookEventRows, outboxRows, notifyRows}
 )
 
+// jsonSQL is SQLite's many-row INSERT: the rows as one JSON array of
+// arrays, read with jsonb_each (one statement text for any number of rows;
+// each row reaches ->> as parsed JSONB, not as text parsed again per column).
+func (k *rowKind) jsonSQL() string {
+	sel := make([]string, len(k.cols))
+	for i := range sel {
+		sel[i] = "j.value->>" + strconv.Itoa(i)
+	}
+	return `INSERT INTO ` + k.table + ` (` + strings.Join(k.cols, ", ") + `) SELECT ` + strings.Join(sel, ", ") +
+		` FROM jsonb_each($1) AS j WHERE true` + k.conflict
+}
+
+// insertMany inserts rows of k in one statement: on PostgreSQL the
+// unnest statement (k.many), on SQLite lite (k.jsonSQL(), prepared once).
+// Values are strings and integers (int, int64).
+func (t *Tx) insertMany(ctx context.Context, k *rowKind, lite string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if t.dialect == Postgres {
+		arrays, err := columnArrays(k, rows)
+		if err != nil {
+			return err
+		}
+		_, err = t.Exec(ctx, k.many, arrays...)
+		return err
+	}
+	var j jsonRows
+	for _, r := range rows {
+		j.row()
+		for i, v := range r {
+			switch v := v.(type) {
+			case string:
+				j.str(v, i == 0)
+			case int:
+				j.intAt(int64(v), i == 0)
+			case int64:
+				j.intAt(v, i == 0)
+			default:
+				return fmt.Errorf("%s.%s: %T is neither text nor an integer", k.table, k.cols[i], v)
+			}
+		}
+		j.end()
+	}
+	_, err := t.Exec(ctx, lite, j.String())
+	return err
+}
+
 const (
 	keepYellow = `(CASE WHEN clocks.yellow_at = excluded.yellow_at THEN clocks.yellow_fired ELSE 0 END)`
 	keepRed    = `(CASE WHEN clocks.due_at = excluded.due_at THEN clocks.red_fired ELSE 0 END)`

@@ -1182,7 +1182,39 @@ ALTER TABLE leader_secretaries ALTER COLUMN region_path TYPE TEXT COLLATE "C";
 CREATE INDEX devices_state ON devices (state, id);
 `,
 	},
-	25: {}, // reserved for work in progress on another branch
+	// 25: the webhook delivery log as a ring (issue 18, docs/webhooks.md):
+	// each subscription's latest LogKeep attempts in slots 0…LogKeep−1
+	// (its log_seq counts the attempts logged; attempt n goes to slot n mod
+	// LogKeep), so a batch's log rows overwrite the oldest in place instead
+	// of inserting rows and trimming the oldest. The kept rows move over,
+	// the newest in the last slot.
+	25: {
+		common: `
+ALTER TABLE webhook_subs ADD COLUMN log_seq BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE webhook_log_ring (
+	sub_id      TEXT NOT NULL,
+	slot        INTEGER NOT NULL,
+	id          TEXT NOT NULL,
+	event_id    TEXT NOT NULL,
+	case_id     TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	attempt     INTEGER NOT NULL,
+	at          BIGINT NOT NULL,
+	status      INTEGER NOT NULL,
+	ok          INTEGER NOT NULL,
+	error       TEXT NOT NULL,
+	response    TEXT NOT NULL,
+	duration_ms BIGINT NOT NULL,
+	node        TEXT NOT NULL,
+	PRIMARY KEY (sub_id, slot)
+);
+INSERT INTO webhook_log_ring (sub_id, slot, id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node)
+	SELECT sub_id, 100 - rn, id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node
+	FROM (SELECT l.*, ROW_NUMBER() OVER (PARTITION BY sub_id ORDER BY id DESC) AS rn FROM webhook_log l) AS r WHERE rn <= 100;
+DROP TABLE webhook_log;
+ALTER TABLE webhook_log_ring RENAME TO webhook_log;
+`,
+	},
 	// 26: raw readings keyed by time (issue 16). The key (device, at) put
 	// every device's readings in its own range, so a commit of readings of
 	// 1,000 devices wrote (and, as the table outgrew the cache, read) a

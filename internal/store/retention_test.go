@@ -73,14 +73,14 @@ func TestPurgeHistory(t *testing.T) {
 					return fmt.Errorf("event %d: %w", i, err)
 				}
 			}
-			for _, l := range []struct {
+			for slot, l := range []struct {
 				at   time.Time
 				keep bool
 			}{{old, false}, {old, false}, {old, false}, {recent, true}} {
 				lid := id.At(l.at)
 				want["w "+lid] = l.keep
-				if _, err := tx.Exec(ctx, `INSERT INTO webhook_log (id, sub_id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node)
-					VALUES ($1, 's', 'e', 'c', 'accept', 1, $2, 200, 1, '', '', 1, 'n')`, lid, ms(l.at)); err != nil {
+				if _, err := tx.Exec(ctx, `INSERT INTO webhook_log (sub_id, slot, id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node)
+					VALUES ('s', $3, $1, 'e', 'c', 'accept', 1, $2, 200, 1, '', '', 1, 'n')`, lid, ms(l.at), slot); err != nil {
 					return err
 				}
 			}

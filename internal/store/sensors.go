@@ -334,6 +334,15 @@ func (j *jsonRows) str(s string, first bool) {
 
 func (j *jsonRows) int(n int64) { j.b = strconv.AppendInt(append(j.b, ','), n, 10) }
 
+// intAt appends an integer, the row's first value when first.
+func (j *jsonRows) intAt(n int64, first bool) {
+	if first {
+		j.b = strconv.AppendInt(j.b, n, 10)
+		return
+	}
+	j.int(n)
+}
+
 // float appends a finite number (readings are validated finite).
 func (j *jsonRows) float(f float64) { j.b = strconv.AppendFloat(append(j.b, ','), f, 'g', -1, 64) }
 

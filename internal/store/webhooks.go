@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -88,12 +90,31 @@ func (t *Tx) ClaimHookEvents(ctx context.Context, limit int) ([]HookEvent, error
 	return out, nil
 }
 
-// DoneHookEvents deletes fanned-out events (claimed in this transaction).
+// DoneHookEvents deletes fanned-out events (claimed in this transaction),
+// in one statement.
 func (t *Tx) DoneHookEvents(ctx context.Context, evs []HookEvent) error {
-	for _, e := range evs {
-		if _, err := t.Exec(ctx, `DELETE FROM webhook_events WHERE case_id = $1 AND seq = $2`, e.CaseID, e.Seq); err != nil {
-			return fmt.Errorf("fanned-out webhook event %s: %w", e.EventID, err)
+	if len(evs) == 0 {
+		return nil
+	}
+	var err error
+	if t.dialect == Postgres {
+		cs, seqs := make([]string, len(evs)), make([]int64, len(evs))
+		for i, e := range evs {
+			cs[i], seqs[i] = e.CaseID, int64(e.Seq)
 		}
+		_, err = t.Exec(ctx, sqlDoneEventsPG, cs, seqs)
+	} else {
+		var j jsonRows
+		for _, e := range evs {
+			j.row()
+			j.str(e.CaseID, true)
+			j.int(int64(e.Seq))
+			j.end()
+		}
+		_, err = t.Exec(ctx, sqlDoneEventsLite, j.String())
+	}
+	if err != nil {
+		return fmt.Errorf("fanned-out webhook events: %w", err)
 	}
 	return nil
 }
@@ -270,6 +291,104 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
+// The delivery loop works a batch at a time: one statement claims a batch
+// of deliveries, and a batch's outcomes are recorded in a few statements
+// whatever its size (RecordAttempts): the delivered rows deleted in one,
+// the failed ones rescheduled in one, the subscriptions' runs of failures
+// updated in one, the log rows written in one (into the log's ring, over
+// the oldest: logRows). On SQLite a batch is one
+// JSON array parameter read with jsonb_each (one statement text, prepared
+// once on the writer: hookLiteSQL; jsonb_each hands each row to ->> as
+// parsed JSONB, where json_each renders it as text that every ->> parses
+// again: a third of the time for the log's 14 columns); on PostgreSQL one array per column read
+// with unnest.
+
+// claimFrom selects the deliveries that may be sent at $1 (webhook.Ready,
+// in SQL), up to $4, in the claim's order (index webhook_outbox_due).
+const claimFrom = `FROM webhook_outbox o JOIN webhook_subs s ON s.id = o.sub_id
+		WHERE o.next_at <= $1 AND o.lease_until <= $1 AND s.state = 'active'
+			AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.sub_id = o.sub_id AND p.case_id = o.case_id AND p.seq < o.seq)
+			AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.case_id = o.case_id AND e.seq < o.seq)
+		ORDER BY o.next_at, o.sub_id, o.case_id LIMIT $4`
+
+const (
+	sqlClaimLite = `UPDATE webhook_outbox SET lease_until = $2, claim = $3
+		WHERE (sub_id, case_id, seq) IN (SELECT o.sub_id, o.case_id, o.seq ` + claimFrom + `)
+		RETURNING sub_id, case_id, seq, event_id, kind, body, attempts,
+			(SELECT url FROM webhook_subs WHERE id = webhook_outbox.sub_id), (SELECT secret FROM webhook_subs WHERE id = webhook_outbox.sub_id)`
+	sqlClaimPG = `WITH c AS (SELECT o.sub_id, o.case_id, o.seq ` + claimFrom + ` FOR UPDATE OF o SKIP LOCKED)
+		UPDATE webhook_outbox o SET lease_until = $2, claim = $3 FROM c, webhook_subs s
+		WHERE o.sub_id = c.sub_id AND o.case_id = c.case_id AND o.seq = c.seq AND s.id = o.sub_id
+		RETURNING o.sub_id, o.case_id, o.seq, o.event_id, o.kind, o.body, o.attempts, s.url, s.secret`
+
+	// Delivered: the rows leave the outbox, if their claim still holds.
+	sqlDeliveredLite = `DELETE FROM webhook_outbox WHERE (sub_id, case_id, seq, claim) IN
+		(SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3 FROM jsonb_each($1) AS j)
+		RETURNING sub_id, case_id, seq`
+	sqlDeliveredPG = `DELETE FROM webhook_outbox o USING unnest($1::text[], $2::text[], $3::int8[], $4::text[]) AS x(sub_id, case_id, seq, claim)
+		WHERE o.sub_id = x.sub_id AND o.case_id = x.case_id AND o.seq = x.seq AND o.claim = x.claim
+		RETURNING o.sub_id, o.case_id, o.seq`
+	// Failed: the rows wait for their retry, if their claim still holds.
+	sqlRetryLite = `UPDATE webhook_outbox SET attempts = attempts + 1, next_at = x.next_at, lease_until = 0, claim = ''
+		FROM (SELECT j.value->>0 AS sub_id, j.value->>1 AS case_id, j.value->>2 AS seq, j.value->>3 AS claim, j.value->>4 AS next_at
+			FROM jsonb_each($1) AS j) AS x
+		WHERE webhook_outbox.sub_id = x.sub_id AND webhook_outbox.case_id = x.case_id AND webhook_outbox.seq = x.seq
+			AND webhook_outbox.claim = x.claim
+		RETURNING webhook_outbox.sub_id, webhook_outbox.case_id, webhook_outbox.seq`
+	sqlRetryPG = `UPDATE webhook_outbox o SET attempts = o.attempts + 1, next_at = x.next_at, lease_until = 0, claim = ''
+		FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int8[]) AS x(sub_id, case_id, seq, claim, next_at)
+		WHERE o.sub_id = x.sub_id AND o.case_id = x.case_id AND o.seq = x.seq AND o.claim = x.claim
+		RETURNING o.sub_id, o.case_id, o.seq`
+	// The subscriptions' runs of failures, once per subscription and batch:
+	// reset (a delivery succeeded in the batch) sets the run to the failures
+	// after the batch's last success (n, since the first of them) and last_ok
+	// to that success; otherwise n failures extend the run. log_seq counts
+	// the attempts logged (the log's ring).
+	sqlSubRunsLite = `UPDATE webhook_subs SET
+			failures = CASE WHEN x.reset = 1 THEN x.n ELSE webhook_subs.failures + x.n END,
+			failing_since = CASE WHEN x.reset = 1 OR webhook_subs.failing_since = 0 THEN x.since ELSE webhook_subs.failing_since END,
+			last_ok = CASE WHEN x.reset = 1 THEN x.last_ok ELSE webhook_subs.last_ok END,
+			log_seq = webhook_subs.log_seq + x.logged
+		FROM (SELECT j.value->>0 AS id, j.value->>1 AS reset, j.value->>2 AS n, j.value->>3 AS since, j.value->>4 AS last_ok,
+			j.value->>5 AS logged FROM jsonb_each($1) AS j) AS x
+		WHERE webhook_subs.id = x.id
+		RETURNING webhook_subs.id, webhook_subs.state, webhook_subs.failures, webhook_subs.failing_since, webhook_subs.log_seq`
+	// On PostgreSQL the subscriptions' rows are locked in ID order first, so
+	// two nodes' batches never wait for each other in a cycle.
+	sqlLockSubsPG = `SELECT id FROM webhook_subs WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`
+	sqlSubRunsPG  = `UPDATE webhook_subs s SET
+			failures = CASE WHEN x.reset = 1 THEN x.n ELSE s.failures + x.n END,
+			failing_since = CASE WHEN x.reset = 1 OR s.failing_since = 0 THEN x.since ELSE s.failing_since END,
+			last_ok = CASE WHEN x.reset = 1 THEN x.last_ok ELSE s.last_ok END,
+			log_seq = s.log_seq + x.logged
+		FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS x(id, reset, n, since, last_ok, logged)
+		WHERE s.id = x.id
+		RETURNING s.id, s.state, s.failures, s.failing_since, s.log_seq`
+
+	sqlDoneEventsLite = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)`
+	sqlDoneEventsPG   = `DELETE FROM webhook_events e USING unnest($1::text[], $2::int8[]) AS x(case_id, seq)
+		WHERE e.case_id = x.case_id AND e.seq = x.seq`
+)
+
+// LogKeep is how many attempts each subscription's log keeps: its ring's
+// slots (migration 25).
+const LogKeep = 100
+
+// logRows are the delivery log's rows, written a batch at a time: attempt
+// n of a subscription (its log_seq) goes to slot n mod LogKeep,
+// overwriting the oldest.
+var logRows = kind("webhook_log", "sub_id, slot, id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node",
+	[]colType{ct, ci, ct, ct, ct, ct, ci, ci, ci, ci, ct, ct, ci, ct},
+	` ON CONFLICT (sub_id, slot) DO UPDATE SET id = excluded.id, event_id = excluded.event_id, case_id = excluded.case_id,
+		kind = excluded.kind, attempt = excluded.attempt, at = excluded.at, status = excluded.status, ok = excluded.ok,
+		error = excluded.error, response = excluded.response, duration_ms = excluded.duration_ms, node = excluded.node`)
+
+var sqlLogLite = logRows.jsonSQL()
+
+// hookLiteSQL are the delivery loop's SQLite statements, prepared once on
+// the writer (prepareHot) so that a batch does not parse them again.
+var hookLiteSQL = []string{sqlClaimLite, sqlDeliveredLite, sqlRetryLite, sqlSubRunsLite, sqlLogLite, sqlDoneEventsLite, outboxRows.one}
+
 // Delivery is one claimed outbox row, to be sent.
 type Delivery struct {
 	SubID, CaseID string
@@ -281,58 +400,38 @@ type Delivery struct {
 	Claim         string
 }
 
-// ClaimDeliveries leases up to limit deliveries that may be sent at now
-// (webhook.Ready, in SQL): of an active subscription, due, not leased, and
-// the earliest queued event of its subscription and case, with no earlier
-// event of its case still waiting for the fan-out (fan-outs on two nodes
-// may commit a case's later event first; it waits for the earlier one). The lease runs
-// until leaseUntil; the claim token makes the result's write conditional,
-// so a delivery whose lease ran out and was claimed again is recorded once.
-// On PostgreSQL the rows are selected FOR UPDATE SKIP LOCKED, like the
-// clocks (ClaimDue), so nodes claiming at once never take the same row.
+// ClaimDeliveries leases up to limit deliveries that may be sent at now, in
+// one statement (webhook.Ready, in SQL): of an active subscription, due,
+// not leased, and the earliest queued event of its subscription and case,
+// with no earlier event of its case still waiting for the fan-out (fan-outs
+// on two nodes may commit a case's later event first; it waits for the
+// earlier one). The lease runs until leaseUntil; the claim token makes the
+// result's write conditional, so a delivery whose lease ran out and was
+// claimed again is recorded once. On PostgreSQL the rows are selected FOR
+// UPDATE SKIP LOCKED, like the clocks (ClaimDue), so nodes claiming at once
+// never take the same row. The deliveries come in no particular order.
 func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, claim string, limit int) ([]Delivery, error) {
-	lock := ""
+	q := sqlClaimLite
 	if t.dialect == Postgres {
-		lock = ` FOR UPDATE OF o SKIP LOCKED`
+		q = sqlClaimPG
 	}
-	rows, err := t.Query(ctx, `SELECT o.sub_id, o.case_id, o.seq, o.event_id, o.kind, o.body, o.attempts, o.lease_until, s.url, s.secret
-		FROM webhook_outbox o JOIN webhook_subs s ON s.id = o.sub_id
-		WHERE o.next_at <= $1 AND o.lease_until <= $1 AND s.state = 'active'
-			AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.sub_id = o.sub_id AND p.case_id = o.case_id AND p.seq < o.seq)
-			AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.case_id = o.case_id AND e.seq < o.seq)
-		ORDER BY o.next_at, o.sub_id, o.case_id LIMIT $2`+lock, ms(now), limit)
+	rows, err := t.Query(ctx, q, ms(now), ms(leaseUntil), claim, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	var found []Delivery
-	var leases []int64
+	defer rows.Close()
+	var out []Delivery
 	for rows.Next() {
 		var d Delivery
 		var body string
-		var lease int64
-		if err := rows.Scan(&d.SubID, &d.CaseID, &d.Seq, &d.EventID, &d.Kind, &body, &d.Attempts, &lease, &d.URL, &d.Secret); err != nil {
-			rows.Close()
+		if err := rows.Scan(&d.SubID, &d.CaseID, &d.Seq, &d.EventID, &d.Kind, &body, &d.Attempts, &d.URL, &d.Secret); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		d.Body, d.Claim = []byte(body), claim
-		found = append(found, d)
-		leases = append(leases, lease)
+		out = append(out, d)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	var out []Delivery
-	for i, d := range found {
-		res, err := t.Exec(ctx, `UPDATE webhook_outbox SET lease_until = $4, claim = $5
-			WHERE sub_id = $1 AND case_id = $2 AND seq = $3 AND lease_until = $6`,
-			d.SubID, d.CaseID, d.Seq, ms(leaseUntil), claim, leases[i])
-		if err != nil {
-			return nil, fmt.Errorf("claim delivery: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			out = append(out, d)
-		}
 	}
 	return out, nil
 }
@@ -351,53 +450,237 @@ type Attempt struct {
 	Retry    time.Time // when a failed delivery is tried again
 }
 
-// RecordAttempt writes an attempt's outcome if the claim still holds: a
-// delivered event leaves the outbox, a failed one waits for its retry; the
-// subscription's run of failures is updated and the attempt logged (the
-// log keeps each subscription's latest keepLog attempts). It reports
-// whether the claim held.
-func (t *Tx) RecordAttempt(ctx context.Context, a Attempt, keepLog int) (bool, error) {
-	var res sql.Result
-	var err error
-	if a.OK {
-		res, err = t.Exec(ctx, `DELETE FROM webhook_outbox WHERE sub_id = $1 AND case_id = $2 AND seq = $3 AND claim = $4`,
-			a.SubID, a.CaseID, a.Seq, a.Claim)
-	} else {
-		res, err = t.Exec(ctx, `UPDATE webhook_outbox SET attempts = attempts + 1, next_at = $5, lease_until = 0, claim = ''
-			WHERE sub_id = $1 AND case_id = $2 AND seq = $3 AND claim = $4`, a.SubID, a.CaseID, a.Seq, a.Claim, ms(a.Retry))
-	}
-	if err != nil {
-		return false, fmt.Errorf("record delivery: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil // the lease ran out and another worker has it
-	}
-	if a.OK {
-		_, err = t.Exec(ctx, `UPDATE webhook_subs SET failures = 0, failing_since = 0, last_ok = $2 WHERE id = $1`, a.SubID, ms(a.At))
-	} else {
-		_, err = t.Exec(ctx, `UPDATE webhook_subs SET failures = failures + 1,
-			failing_since = CASE WHEN failing_since = 0 THEN $2 ELSE failing_since END WHERE id = $1`, a.SubID, ms(a.At))
-	}
-	if err != nil {
-		return false, fmt.Errorf("record delivery: %w", err)
-	}
-	if _, err := t.Exec(ctx, `INSERT INTO webhook_log (id, sub_id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-		a.LogID, a.SubID, a.EventID, a.CaseID, a.Kind, a.Attempts+1, ms(a.At), a.Status, boolInt(a.OK), a.Error, a.Response,
-		a.Duration.Milliseconds(), a.Node); err != nil {
-		return false, fmt.Errorf("log delivery: %w", err)
-	}
-	return true, nil
+// SubRun is a subscription's run of failures after a batch's outcomes were
+// recorded (for the pause rule).
+type SubRun struct {
+	ID, State    string
+	Failures     int
+	FailingSince time.Time
 }
 
-// TrimLog keeps a subscription's latest keep log entries.
-func (t *Tx) TrimLog(ctx context.Context, subID string, keep int) error {
-	_, err := t.Exec(ctx, `DELETE FROM webhook_log WHERE sub_id = $1 AND id < COALESCE((SELECT id FROM webhook_log
-		WHERE sub_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2), '')`, subID, keep-1)
+// RecordAttempt records one outcome (RecordAttempts) and reports whether
+// its claim held.
+func (t *Tx) RecordAttempt(ctx context.Context, a Attempt) (bool, error) {
+	held, _, err := t.RecordAttempts(ctx, []Attempt{a})
 	if err != nil {
-		return fmt.Errorf("trim webhook log: %w", err)
+		return false, err
 	}
-	return nil
+	return held[0], nil
+}
+
+// RecordAttempts writes a batch's outcomes, each only if its claim still
+// holds: a delivered event leaves the outbox, a failed one waits for its
+// retry; each subscription's run of failures is updated once, as if the
+// outcomes had been recorded one by one in the batch's order; the attempts
+// whose claim held are logged. A few statements whatever the batch's size.
+// It reports, per attempt, whether its claim held, and the runs of the
+// subscriptions it updated (in ID order). The log keeps each
+// subscription's latest LogKeep attempts (a ring: logRows).
+func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun, error) {
+	held := make([]bool, len(as))
+	if len(as) == 0 {
+		return held, nil, nil
+	}
+	type key struct {
+		sub, cs string
+		seq     int
+	}
+	first := make(map[key]int, len(as))
+	var delivered, failed, again []int
+	for i, a := range as {
+		k := key{a.SubID, a.CaseID, a.Seq}
+		if _, dup := first[k]; dup {
+			again = append(again, i) // the same delivery twice: recorded after the first
+			continue
+		}
+		first[k] = i
+		if a.OK {
+			delivered = append(delivered, i)
+		} else {
+			failed = append(failed, i)
+		}
+	}
+	mark := func(rows *sql.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.sub, &k.cs, &k.seq); err != nil {
+				return err
+			}
+			if i, ok := first[k]; ok {
+				held[i] = true
+			}
+		}
+		return rows.Err()
+	}
+	for _, part := range []struct {
+		idx  []int
+		ok   bool
+		what string
+	}{{delivered, true, "record deliveries"}, {failed, false, "record failed deliveries"}} {
+		if len(part.idx) == 0 {
+			continue
+		}
+		var rows *sql.Rows
+		var err error
+		if t.dialect == Postgres {
+			n := len(part.idx)
+			subs, cs, seqs, claims, next := make([]string, n), make([]string, n), make([]int64, n), make([]string, n), make([]int64, n)
+			for j, i := range part.idx {
+				a := as[i]
+				subs[j], cs[j], seqs[j], claims[j], next[j] = a.SubID, a.CaseID, int64(a.Seq), a.Claim, ms(a.Retry)
+			}
+			if part.ok {
+				rows, err = t.Query(ctx, sqlDeliveredPG, subs, cs, seqs, claims)
+			} else {
+				rows, err = t.Query(ctx, sqlRetryPG, subs, cs, seqs, claims, next)
+			}
+		} else {
+			var j jsonRows
+			for _, i := range part.idx {
+				a := as[i]
+				j.row()
+				j.str(a.SubID, true)
+				j.str(a.CaseID, false)
+				j.int(int64(a.Seq))
+				j.str(a.Claim, false)
+				if !part.ok {
+					j.int(ms(a.Retry))
+				}
+				j.end()
+			}
+			q := sqlDeliveredLite
+			if !part.ok {
+				q = sqlRetryLite
+			}
+			rows, err = t.Query(ctx, q, j.String())
+		}
+		if err == nil {
+			err = mark(rows)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", part.what, err)
+		}
+	}
+
+	// Each subscription's run, from its held outcomes in the batch's order.
+	type run struct {
+		reset         bool
+		n             int
+		since, lastOK int64
+		logged        []int // the held attempts, in the batch's order
+	}
+	runs := map[string]*run{}
+	var subIDs []string
+	for i, a := range as {
+		if !held[i] {
+			continue
+		}
+		r := runs[a.SubID]
+		if r == nil {
+			r = &run{}
+			runs[a.SubID] = r
+			subIDs = append(subIDs, a.SubID)
+		}
+		if a.OK {
+			r.reset, r.n, r.since, r.lastOK = true, 0, 0, ms(a.At)
+		} else {
+			if r.n == 0 {
+				r.since = ms(a.At)
+			}
+			r.n++
+		}
+		r.logged = append(r.logged, i)
+	}
+	var out []SubRun
+	if len(subIDs) > 0 {
+		sort.Strings(subIDs)
+		var rows *sql.Rows
+		var err error
+		if t.dialect == Postgres {
+			if _, err := t.Exec(ctx, sqlLockSubsPG, subIDs); err != nil {
+				return nil, nil, fmt.Errorf("record deliveries: %w", err)
+			}
+			n := len(subIDs)
+			reset, cnt, since, lastOK, logged := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+			for j, id := range subIDs {
+				r := runs[id]
+				reset[j], cnt[j], since[j], lastOK[j], logged[j] = int64(boolInt(r.reset)), int64(r.n), r.since, r.lastOK, int64(len(r.logged))
+			}
+			rows, err = t.Query(ctx, sqlSubRunsPG, subIDs, reset, cnt, since, lastOK, logged)
+		} else {
+			var j jsonRows
+			for _, id := range subIDs {
+				r := runs[id]
+				j.row()
+				j.str(id, true)
+				j.int(int64(boolInt(r.reset)))
+				j.int(int64(r.n))
+				j.int(r.since)
+				j.int(r.lastOK)
+				j.int(int64(len(r.logged)))
+				j.end()
+			}
+			rows, err = t.Query(ctx, sqlSubRunsLite, j.String())
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("record deliveries: %w", err)
+		}
+		// The log: a subscription's attempts numbered up to its new
+		// log_seq, each in its slot of the ring (only the last LogKeep of a
+		// batch, which would otherwise write a slot twice).
+		var logs [][]any
+		for rows.Next() {
+			var r SubRun
+			var since, seq int64
+			if err := rows.Scan(&r.ID, &r.State, &r.Failures, &since, &seq); err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("record deliveries: %w", err)
+			}
+			r.FailingSince = msTime(since)
+			out = append(out, r)
+			logged := runs[r.ID].logged
+			for k, i := range logged {
+				if len(logged)-k > LogKeep {
+					continue
+				}
+				a := as[i]
+				n := seq - int64(len(logged)-k) // this attempt's number, from 0
+				logs = append(logs, []any{a.SubID, n % LogKeep, a.LogID, a.EventID, a.CaseID, a.Kind, int64(a.Attempts + 1), ms(a.At),
+					int64(a.Status), int64(boolInt(a.OK)), a.Error, a.Response, a.Duration.Milliseconds(), a.Node})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, fmt.Errorf("record deliveries: %w", err)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		if err := t.insertMany(ctx, logRows, sqlLogLite, logs); err != nil {
+			return nil, nil, fmt.Errorf("log deliveries: %w", err)
+		}
+	}
+	if len(again) > 0 {
+		rest := make([]Attempt, len(again))
+		for j, i := range again {
+			rest[j] = as[i]
+		}
+		h, more, err := t.RecordAttempts(ctx, rest)
+		if err != nil {
+			return nil, nil, err
+		}
+		for j, i := range again {
+			held[i] = h[j]
+		}
+		for _, r := range more {
+			k := sort.Search(len(out), func(i int) bool { return out[i].ID >= r.ID })
+			if k < len(out) && out[k].ID == r.ID {
+				out[k] = r
+			} else {
+				out = slices.Insert(out, k, r)
+			}
+		}
+	}
+	return held, out, nil
 }
 
 // PauseSubscription pauses an active subscription; false when it was not

@@ -70,10 +70,7 @@ func record(t *testing.T, db *DB, a Attempt) bool {
 	var held bool
 	err := db.Write(context.Background(), func(tx *Tx) error {
 		var err error
-		held, err = tx.RecordAttempt(context.Background(), a, 3)
-		if err == nil {
-			err = tx.TrimLog(context.Background(), a.SubID, 3)
-		}
+		held, err = tx.RecordAttempt(context.Background(), a)
 		return err
 	})
 	if err != nil {
@@ -161,7 +158,7 @@ func TestOutboxClaims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// l4 was not recorded (its claim was spent by l3); the log keeps 3.
+		// l4 was not recorded (its claim was spent by l3).
 		if len(log) != 3 || log[0].ID != "l3" || log[2].ID != "l1" || log[2].OK || log[2].Status != 500 || log[2].Attempt != 1 || log[1].Attempt != 2 {
 			t.Fatalf("log %+v", log)
 		}
@@ -249,7 +246,7 @@ func TestOutboxTwoNodes(t *testing.T) {
 							inflight[d.CaseID] = false
 							mu.Unlock()
 							if _, err := tx.RecordAttempt(context.Background(), Attempt{Delivery: d, At: t0, Status: 200, OK: true,
-								LogID: fmt.Sprintf("%s-%d-%d", d.Claim, i, d.Seq)}, 100); err != nil {
+								LogID: fmt.Sprintf("%s-%d-%d", d.Claim, i, d.Seq)}); err != nil {
 								return err
 							}
 						}
@@ -485,5 +482,288 @@ func TestHookFanOutTwoNodes(t *testing.T) {
 			t.Errorf("backlog %d events %d deliveries %v, want 0 and %d", ev, q, err, 2*len(evs))
 		}
 		t.Logf("fanned out by node: %v", perNode)
+	})
+}
+
+// recordBatch records outcomes in one transaction.
+func recordBatch(t *testing.T, db *DB, as []Attempt) ([]bool, []SubRun) {
+	t.Helper()
+	var held []bool
+	var runs []SubRun
+	err := db.Write(context.Background(), func(tx *Tx) error {
+		var err error
+		held, runs, err = tx.RecordAttempts(context.Background(), as)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return held, runs
+}
+
+// TestRecordAttemptsMixed: one batch with a 2xx, a 5xx, a timeout (no
+// answer), an outcome under a spent claim and the same delivery twice,
+// over two subscriptions, records each as if recorded one by one: the
+// delivered rows leave the outbox, the failed ones wait for their retry
+// with one more attempt, the stranger's changes nothing; each
+// subscription's run of failures and last success follow the batch's
+// order; the held attempts are logged with their status and error.
+func TestRecordAttemptsMixed(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, db, "s1", webhook.Active)
+		putSub(t, db, "s2", webhook.Active)
+		putEvents(t, db, "s1", t0, [2]any{"c1", 1}, [2]any{"c2", 1}, [2]any{"c3", 1}, [2]any{"c4", 1})
+		putEvents(t, db, "s2", t0, [2]any{"c1", 1}, [2]any{"c2", 1})
+		ds := claimHooks(t, db, t0, "a", 10)
+		if len(ds) != 6 {
+			t.Fatalf("claimed %v", outKeys(ds))
+		}
+		by := map[string]Delivery{}
+		for _, d := range ds {
+			by[d.SubID+"/"+d.CaseID] = d
+		}
+		sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+		stranger := by["s1/c4"]
+		stranger.Claim = "x"
+		batch := []Attempt{
+			{Delivery: by["s1/c1"], At: sec(1), Status: 204, OK: true, LogID: "l1", Node: "n1", Duration: 3 * time.Millisecond},
+			{Delivery: by["s2/c1"], At: sec(1), Status: 503, Error: "HTTP 503", Response: "busy", Retry: sec(30), LogID: "l2", Node: "n1"},
+			{Delivery: by["s1/c2"], At: sec(2), Status: 500, Error: "HTTP 500", Retry: sec(12), LogID: "l3", Node: "n1"},
+			{Delivery: by["s2/c2"], At: sec(2), Status: 200, OK: true, LogID: "l4", Node: "n1"},
+			{Delivery: by["s1/c3"], At: sec(3), Error: "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+				Retry: sec(13), LogID: "l5", Node: "n1", Duration: 10 * time.Second},
+			{Delivery: stranger, At: sec(3), OK: true, Status: 204, LogID: "l6", Node: "n1"},
+			// The same delivery again (already recorded above): not held.
+			{Delivery: by["s1/c1"], At: sec(4), Status: 204, OK: true, LogID: "l7", Node: "n1"},
+		}
+		held, runs := recordBatch(t, db, batch)
+		if want := []bool{true, true, true, true, true, false, false}; !reflect.DeepEqual(held, want) {
+			t.Fatalf("held %v, want %v", held, want)
+		}
+		wantRuns := []SubRun{{ID: "s1", State: webhook.Active, Failures: 2, FailingSince: sec(2)}, {ID: "s2", State: webhook.Active}}
+		if !reflect.DeepEqual(runs, wantRuns) {
+			t.Fatalf("runs %+v, want %+v", runs, wantRuns)
+		}
+		var s1, s2 webhook.Subscription
+		db.Write(ctx, func(tx *Tx) error {
+			s1, _ = tx.Subscription(ctx, "s1")
+			s2, _ = tx.Subscription(ctx, "s2")
+			return nil
+		})
+		if s1.Failures != 2 || !s1.FailingSince.Equal(sec(2)) || !s1.LastOK.Equal(sec(1)) {
+			t.Errorf("s1 %d failures since %v, last ok %v", s1.Failures, s1.FailingSince, s1.LastOK)
+		}
+		if s2.Failures != 0 || !s2.FailingSince.IsZero() || !s2.LastOK.Equal(sec(2)) {
+			t.Errorf("s2 %d failures since %v, last ok %v", s2.Failures, s2.FailingSince, s2.LastOK)
+		}
+		type row struct {
+			Case     string
+			Attempts int
+			NextAt   time.Time
+			Leased   bool
+		}
+		outbox := func(sub string) []row {
+			items, err := db.Outbox(ctx, sub, sec(5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []row
+			for _, it := range items {
+				out = append(out, row{it.CaseID, it.Attempts, it.NextAt, it.Leased})
+			}
+			return out
+		}
+		if got, want := outbox("s1"), []row{{"c2", 1, sec(12), false}, {"c3", 1, sec(13), false}, {"c4", 0, t0, true}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("s1 outbox %+v, want %+v", got, want)
+		}
+		if got, want := outbox("s2"), []row{{"c1", 1, sec(30), false}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("s2 outbox %+v, want %+v", got, want)
+		}
+		type entry struct {
+			ID, Case string
+			Status   int
+			OK       bool
+			Error    string
+			Attempt  int
+			Duration int64
+			Response string
+		}
+		logOf := func(sub string) []entry {
+			log, err := db.DeliveryLog(ctx, sub, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []entry
+			for _, e := range log {
+				out = append(out, entry{e.ID, e.CaseID, e.Status, e.OK, e.Error, e.Attempt, e.DurationMs, e.Response})
+			}
+			return out
+		}
+		if got, want := logOf("s1"), []entry{
+			{"l5", "c3", 0, false, batch[4].Error, 1, 10000, ""},
+			{"l3", "c2", 500, false, "HTTP 500", 1, 0, ""},
+			{"l1", "c1", 204, true, "", 1, 3, ""},
+		}; !reflect.DeepEqual(got, want) {
+			t.Errorf("s1 log %+v, want %+v", got, want)
+		}
+		if got, want := logOf("s2"), []entry{{"l4", "c2", 200, true, "", 1, 0, ""}, {"l2", "c1", 503, false, "HTTP 503", 1, 0, "busy"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("s2 log %+v, want %+v", got, want)
+		}
+		// A later batch of failures only extends s1's run (its start kept).
+		ds = claimHooks(t, db, sec(12), "b", 10)
+		if !reflect.DeepEqual(outKeys(ds), []string{"s1/c2/1"}) || ds[0].Attempts != 1 {
+			t.Fatalf("retry claim %v", outKeys(ds))
+		}
+		_, runs = recordBatch(t, db, []Attempt{{Delivery: ds[0], At: sec(20), Status: 502, Error: "HTTP 502", Retry: sec(40), LogID: "l8"}})
+		if want := []SubRun{{ID: "s1", State: webhook.Active, Failures: 3, FailingSince: sec(2)}}; !reflect.DeepEqual(runs, want) {
+			t.Fatalf("runs %+v, want %+v", runs, want)
+		}
+		if log := logOf("s1"); log[0].ID != "l8" || log[0].Attempt != 2 {
+			t.Errorf("retry logged %+v", log[0])
+		}
+	})
+}
+
+// TestDeliveryLogRing: a subscription's log keeps its latest LogKeep
+// attempts, newest first, whether they come in one batch larger than the
+// ring or in many small ones; another subscription's log is its own.
+func TestDeliveryLogRing(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, db, "s1", webhook.Active)
+		putSub(t, db, "s2", webhook.Active)
+		var evs [][2]any
+		for c := range 240 {
+			evs = append(evs, [2]any{fmt.Sprintf("c%03d", c), 1})
+		}
+		putEvents(t, db, "s1", t0, evs...)
+		putEvents(t, db, "s2", t0, evs[:3]...)
+		n := 0
+		var mine []int // the attempts made on s1, in order
+		record := func(ds []Delivery) {
+			var as []Attempt
+			for _, d := range ds {
+				n++
+				if d.SubID == "s1" {
+					mine = append(mine, n)
+				}
+				as = append(as, Attempt{Delivery: d, At: t0, Status: 200 + n%2, OK: true, LogID: fmt.Sprintf("l%04d", n)})
+			}
+			held, _ := recordBatch(t, db, as)
+			for i, h := range held {
+				if !h {
+					t.Fatalf("attempt %d not held", i)
+				}
+			}
+		}
+		check := func(what string) {
+			t.Helper()
+			log, err := db.DeliveryLog(ctx, "s1", 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(log) != LogKeep {
+				t.Fatalf("%s: %d entries", what, len(log))
+			}
+			for i, e := range log {
+				k := mine[len(mine)-1-i] // newest first: the latest attempts made on s1
+				if want := fmt.Sprintf("l%04d", k); e.ID != want || e.Status != 200+k%2 {
+					t.Fatalf("%s: entry %d is %s (%d), want %s", what, i, e.ID, e.Status, want)
+				}
+			}
+		}
+		// 130 of s1 in one batch, then the rest (and s2's three) in batches of 7.
+		ds := claimHooks(t, db, t0, "b", 130)
+		if len(ds) != 130 {
+			t.Fatalf("claimed %d", len(ds))
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i].CaseID < ds[j].CaseID })
+		record(ds)
+		check("after a batch of 130")
+		for round := 0; ; round++ {
+			ds := claimHooks(t, db, t0, fmt.Sprintf("c%d", round), 7)
+			if len(ds) == 0 {
+				break
+			}
+			record(ds)
+		}
+		check("after batches of 7")
+		if log, err := db.DeliveryLog(ctx, "s2", 1000); err != nil || len(log) != 3 {
+			t.Fatalf("s2's log: %d entries, %v", len(log), err)
+		}
+	})
+}
+
+// TestLogRingMigration: migration 25 moves each subscription's latest
+// LogKeep log entries into the ring, the newest in the last slot, so the
+// next attempt overwrites the oldest kept.
+func TestLogRingMigration(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, db, "s1", webhook.Active)
+		putSub(t, db, "s2", webhook.Active)
+		// Back to the log of migration 18, with 105 entries of s1 and 2 of s2.
+		if _, err := db.Raw().ExecContext(ctx, `ALTER TABLE webhook_subs DROP COLUMN log_seq`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Raw().ExecContext(ctx, `DROP TABLE webhook_log`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Raw().ExecContext(ctx, `CREATE TABLE webhook_log (id TEXT PRIMARY KEY, sub_id TEXT NOT NULL, event_id TEXT NOT NULL,
+			case_id TEXT NOT NULL, kind TEXT NOT NULL, attempt INTEGER NOT NULL, at BIGINT NOT NULL, status INTEGER NOT NULL, ok INTEGER NOT NULL,
+			error TEXT NOT NULL, response TEXT NOT NULL, duration_ms BIGINT NOT NULL, node TEXT NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		add := func(sub string, i int) {
+			if _, err := db.Raw().ExecContext(ctx, `INSERT INTO webhook_log (id, sub_id, event_id, case_id, kind, attempt, at, status, ok, error, response, duration_ms, node)
+				VALUES ($1, $2, 'e', 'c', 'accept', 1, $3, 200, 1, '', '', 1, 'n')`, fmt.Sprintf("%s-%04d", sub, i), sub, ms(t0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 105 {
+			add("s1", i)
+		}
+		add("s2", 0)
+		add("s2", 1)
+		if _, err := db.Raw().ExecContext(ctx, migrations[25].common); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(sub string) []string {
+			log, err := db.DeliveryLog(ctx, sub, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range log {
+				out = append(out, e.ID)
+			}
+			return out
+		}
+		if got := ids("s1"); len(got) != LogKeep || got[0] != "s1-0104" || got[LogKeep-1] != "s1-0005" {
+			t.Fatalf("s1's log after the migration: %d entries, %v … %v", len(got), got[:1], got[len(got)-1:])
+		}
+		if got := ids("s2"); !reflect.DeepEqual(got, []string{"s2-0001", "s2-0000"}) {
+			t.Fatalf("s2's log after the migration: %v", got)
+		}
+		putEvents(t, db, "s1", t0, [2]any{"c1", 1})
+		putEvents(t, db, "s2", t0, [2]any{"c1", 1})
+		var as []Attempt
+		for _, d := range claimHooks(t, db, t0, "a", 10) {
+			as = append(as, Attempt{Delivery: d, At: t0, Status: 204, OK: true, LogID: d.SubID + "-new"})
+		}
+		recordBatch(t, db, as)
+		if got := ids("s1"); len(got) != LogKeep || got[0] != "s1-new" || got[1] != "s1-0104" || got[LogKeep-1] != "s1-0006" {
+			t.Fatalf("s1's log after one more: %d entries, %v … %v", len(got), got[:2], got[len(got)-1:])
+		}
+		if got := ids("s2"); !reflect.DeepEqual(got, []string{"s2-new", "s2-0001", "s2-0000"}) {
+			t.Fatalf("s2's log after one more: %v", got)
+		}
 	})
 }

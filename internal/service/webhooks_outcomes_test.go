@@ -1,0 +1,141 @@
+package service_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store/storetest"
+	"zhizhi/internal/webhook"
+)
+
+// TestWebhookOutcomes: three subscriptions whose receiver answers 204, 500
+// and not within the attempt's time limit take the same case's two events;
+// the delivery loop records each outcome (batches of mixed outcomes): the
+// acknowledged events leave the outbox, the failed first events wait for
+// their retry with one attempt counted and hold back the case's second
+// event; the subscriptions' runs of failures and the delivery logs say
+// what happened. SQLite, or PostgreSQL with ZHIZHI_TEST_POSTGRES.
+func TestWebhookOutcomes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn, drop, err := storetest.DSN(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	p := openNode(t, dsn, dir)
+	t.Cleanup(func() { p.Close(context.Background()) })
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	hits := map[string]int{}
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/ok":
+			w.WriteHeader(http.StatusNoContent)
+		case "/fail":
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte("down\n"))
+		case "/slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}))
+	t.Cleanup(rcv.Close)
+	system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
+	subs := map[string]string{}
+	for _, path := range []string{"/ok", "/fail", "/slow"} {
+		_, v, err := p.Service.CreateSubscription(ctx, system, webhook.Input{Name: "结果" + path, URL: rcv.URL + path,
+			Events: []string{webhook.All}, RegionCode: "500103"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs[path] = v.ID
+	}
+	ids := reportAccept(t, []*service.Service{p.Service}, p.DB, 1, "结果")
+	start := time.Now()
+	lctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.Service.RunWebhooks(lctx, service.WebhookSettings{Timeout: 300 * time.Millisecond, Poll: 50 * time.Millisecond, BackoffBase: time.Hour})
+	}()
+	defer func() { stop(); wg.Wait() }()
+	logOf := func(path string) int {
+		log, err := p.Service.DeliveryLog(ctx, system, subs[path], 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(log)
+	}
+	waitFor(t, "every outcome recorded", func() bool { return logOf("/ok") == 2 && logOf("/fail") == 1 && logOf("/slow") == 1 })
+	time.Sleep(200 * time.Millisecond) // nothing more is due for an hour
+
+	for path, want := range map[string]struct {
+		status   int
+		ok       bool
+		err      string
+		response string
+	}{
+		"/ok":   {204, true, "", ""},
+		"/fail": {500, false, "HTTP 500", "down\n"},
+		"/slow": {0, false, "Timeout", ""},
+	} {
+		log, err := p.Service.DeliveryLog(ctx, system, subs[path], 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range log {
+			if e.Status != want.status || e.OK != want.ok || !strings.Contains(e.Error, want.err) || (want.err == "" && e.Error != "") ||
+				e.Response != want.response || e.Attempt != 1 || e.CaseID != ids[0] {
+				t.Errorf("%s: logged %+v, want %+v", path, e, want)
+			}
+		}
+		if len(log) > 0 && log[len(log)-1].Kind != "report" {
+			t.Errorf("%s: first logged %s, want the report", path, log[len(log)-1].Kind)
+		}
+		v, err := p.Service.Subscription(ctx, system, subs[path])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.ok {
+			if v.Queued != 0 || v.Failures != 0 || v.LastOK.IsZero() {
+				t.Errorf("%s: %d queued, %d failures, last ok %v", path, v.Queued, v.Failures, v.LastOK)
+			}
+			continue
+		}
+		if v.Queued != 2 || v.Failures != 1 || v.FailingSince.Before(start.Add(-time.Second)) || !v.LastOK.IsZero() || v.State != webhook.Active {
+			t.Errorf("%s: %d queued, %d failures since %v, last ok %v, %s", path, v.Queued, v.Failures, v.FailingSince, v.LastOK, v.State)
+		}
+		items, err := p.DB.Outbox(ctx, subs[path], time.Now())
+		if err != nil || len(items) != 2 {
+			t.Fatalf("%s: outbox %+v %v", path, items, err)
+		}
+		if first := items[0]; first.Attempts != 1 || first.Leased || first.NextAt.Before(start.Add(50*time.Minute)) {
+			t.Errorf("%s: the failed event %+v, want one attempt and its retry in an hour", path, first)
+		}
+		if second := items[1]; second.Attempts != 0 {
+			t.Errorf("%s: the held-back event %+v was attempted", path, second)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["/ok"] != 2 || hits["/fail"] != 1 || hits["/slow"] != 1 {
+		t.Errorf("receiver hits %v", hits)
+	}
+}
