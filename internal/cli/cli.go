@@ -138,7 +138,7 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.StringVar(&cfg.MQTT.Group, "mqtt-group", "zhizhi", "shared-subscription group of the nodes (ZHIZHI_MQTT_GROUP)")
 	fs.DurationVar(&cfg.ReadingsRetention, "readings-retention", 7*24*time.Hour, "how long raw sensor readings are kept; aggregates are kept longer (ZHIZHI_READINGS_RETENTION)")
 	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take (ZHIZHI_WEBHOOK_TIMEOUT)")
-	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
+	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed twice -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
 	fs.DurationVar(&cfg.HistoryRetention, "history-retention", 90*24*time.Hour, "how long read notifications, sent notification deliveries and webhook delivery logs are kept (ZHIZHI_HISTORY_RETENTION)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", "", "key sealing secrets at rest (webhook secrets, SMS gateway credentials): 32 bytes as 64 hex digits or base64; empty: the key file DATA/secret.key, made on first start (ZHIZHI_SECRET_KEY)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
@@ -159,8 +159,8 @@ func checkCommon(cfg *server.Config) error {
 		return fmt.Errorf("-sweep (ZHIZHI_SWEEP) %s: must be more than 0", cfg.SweepEvery)
 	case cfg.HistoryRetention < 24*time.Hour:
 		return fmt.Errorf("-history-retention (ZHIZHI_HISTORY_RETENTION) %s: must be at least a day", cfg.HistoryRetention)
-	case cfg.Webhooks.Timeout <= 0 || cfg.Webhooks.Lease <= cfg.Webhooks.Timeout:
-		return fmt.Errorf("-webhook-timeout (ZHIZHI_WEBHOOK_TIMEOUT) %s, -webhook-lease (ZHIZHI_WEBHOOK_LEASE) %s: the timeout must be more than 0 and the lease longer than it",
+	case cfg.Webhooks.Timeout <= 0 || cfg.Webhooks.Lease <= 2*cfg.Webhooks.Timeout:
+		return fmt.Errorf("-webhook-timeout (ZHIZHI_WEBHOOK_TIMEOUT) %s, -webhook-lease (ZHIZHI_WEBHOOK_LEASE) %s: the timeout must be more than 0 and the lease longer than twice the timeout (a claimed delivery may wait for one attempt before its own)",
 			cfg.Webhooks.Timeout, cfg.Webhooks.Lease)
 	case cfg.YellowShare <= 0 || cfg.YellowShare >= 1:
 		return fmt.Errorf("-yellow-share (ZHIZHI_YELLOW_SHARE) %v: must be between 0 and 1", cfg.YellowShare)

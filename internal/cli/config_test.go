@@ -25,6 +25,8 @@ func TestMalformedConfiguration(t *testing.T) {
 		{"ZHIZHI_TRUSTED_PROXIES", "proxy.local", "ZHIZHI_TRUSTED_PROXIES"},
 		{"ZHIZHI_METRICS_TOKEN", "short", "ZHIZHI_METRICS_TOKEN"},
 		{"ZHIZHI_METRICS_TOKEN", "a token with spaces in it", "ZHIZHI_METRICS_TOKEN"},
+		// The default timeout is 10 s: a lease must outlast two attempts.
+		{"ZHIZHI_WEBHOOK_LEASE", "20s", "ZHIZHI_WEBHOOK_LEASE"},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

@@ -93,7 +93,7 @@ func TestWebhooksTwoNodesOnPostgres(t *testing.T) {
 	addrA, addrB := freeAddr(t), freeAddr(t)
 	baseA, baseB := "http://"+addrA, "http://"+addrB
 	client := &http.Client{Timeout: 10 * time.Second}
-	hookArgs := []string{"-webhook-timeout", "2s", "-webhook-lease", "4s"}
+	hookArgs := []string{"-webhook-timeout", "2s", "-webhook-lease", "5s"}
 	a := startNode(t, bin, filepath.Join(dir, "a.log"), append([]string{"demo", "-db", dsn, "-data", dir, "-photos", photos, "-addr", addrA, "-cases", "20"}, hookArgs...)...)
 	waitHealthy(t, client, baseA, a)
 	bArgs := append([]string{"serve", "-db", dsn, "-data", dir, "-photos", photos, "-addr", addrB}, hookArgs...)

@@ -428,7 +428,7 @@ const KeepLog = store.LogKeep
 type WebhookSettings struct {
 	Concurrency int           // deliveries in flight on this node (32)
 	Timeout     time.Duration // one attempt's limit (10 s)
-	Lease       time.Duration // how long a claim holds a delivery (Timeout + 50 s); longer than any attempt, so none is sent twice while the receiver answers
+	Lease       time.Duration // how long a claim holds a delivery (2 × Timeout + 40 s); longer than a wait in the read-ahead queue and an attempt, so none is sent twice while the receiver answers
 	Poll        time.Duration // how often to look for due deliveries and events without a local commit's wake-up (1 s)
 	FanOut      int           // events one fan-out transaction takes (200)
 	BackoffBase time.Duration // webhook.BackoffBase
@@ -444,8 +444,11 @@ func (w *WebhookSettings) defaults() {
 	if w.Timeout <= 0 {
 		w.Timeout = 10 * time.Second
 	}
-	if w.Lease <= w.Timeout {
-		w.Lease = w.Timeout + 50*time.Second
+	// A claimed delivery may wait in the read-ahead queue while the senders
+	// finish theirs (one attempt at most) and is then sent (another): the
+	// lease outlasts both, so no other node sends it meanwhile.
+	if w.Lease <= 2*w.Timeout {
+		w.Lease = 2*w.Timeout + 40*time.Second
 	}
 	if w.Poll <= 0 {
 		w.Poll = time.Second
