@@ -1182,6 +1182,32 @@ ALTER TABLE leader_secretaries ALTER COLUMN region_path TYPE TEXT COLLATE "C";
 CREATE INDEX devices_state ON devices (state, id);
 `,
 	},
+	// 28: statistics upkeep on PostgreSQL (issue 19, store/upkeep.go). With
+	// autovacuum's defaults a table is analyzed after 10% of its rows
+	// changed and vacuumed after 20% were inserted or updated: at 7.79
+	// million cases a flood of 100,000 reports is never analyzed, and the
+	// new rows' pages never enter the visibility map that the street
+	// listings' index-only scans need. The case tables get thresholds in
+	// rows: cases is analyzed after 5,000 + 0.2% changed rows (20,600 at
+	// 7.79 M), vacuumed after 5,000 + 1% dead rows and after 10,000 + 0.5%
+	// inserted ones; case_units and case_people (the scopes of units and
+	// reporters) are analyzed and vacuumed alike. Autovacuum wakes once a
+	// minute (autovacuum_naptime), so a flood is analyzed within about a
+	// minute of reaching the threshold. SQLite's writer refreshes its own
+	// statistics (Options.AnalyzeEvery): nothing to do here.
+	28: {
+		postgres: `
+ALTER TABLE cases SET (autovacuum_analyze_threshold = 5000, autovacuum_analyze_scale_factor = 0.002,
+	autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.01,
+	autovacuum_vacuum_insert_threshold = 10000, autovacuum_vacuum_insert_scale_factor = 0.005);
+ALTER TABLE case_units SET (autovacuum_analyze_threshold = 5000, autovacuum_analyze_scale_factor = 0.002,
+	autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.01,
+	autovacuum_vacuum_insert_threshold = 10000, autovacuum_vacuum_insert_scale_factor = 0.005);
+ALTER TABLE case_people SET (autovacuum_analyze_threshold = 5000, autovacuum_analyze_scale_factor = 0.002,
+	autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.01,
+	autovacuum_vacuum_insert_threshold = 10000, autovacuum_vacuum_insert_scale_factor = 0.005);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStatisticsUpkeep: SQLite's writer refreshes the planner's statistics
+// after AnalyzeEvery committed writes, not before, and makes the readers
+// reload them (the schema version moves on); with a negative AnalyzeEvery
+// it never does. On PostgreSQL the case tables carry autovacuum thresholds
+// in rows (migration 28) and the upkeep state is read from PostgreSQL.
+func TestStatisticsUpkeep(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		if engineOf(t) == Postgres {
+			db := openTestDB(t)
+			for _, table := range []string{"cases", "case_units", "case_people"} {
+				var opts string
+				if err := db.read.QueryRowContext(ctx, `SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = $1::regclass`, table).Scan(&opts); err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range []string{"autovacuum_analyze_threshold=5000", "autovacuum_analyze_scale_factor=0.002", "autovacuum_vacuum_insert_threshold=10000"} {
+					if !strings.Contains(opts, want) {
+						t.Errorf("%s: reloptions %q lack %s", table, opts, want)
+					}
+				}
+			}
+			insert(t, db, newCase("01PG"))
+			if _, err := db.StatisticsUpkeep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		open := func(every int) *DB {
+			db, err := Open(ctx, filepath.Join(t.TempDir(), "z.db"), Options{AnalyzeEvery: every})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		streetRows := func(db *DB) string {
+			var stat string
+			db.read.QueryRowContext(ctx, `SELECT stat FROM sqlite_stat1 WHERE idx = 'cases_street'`).Scan(&stat)
+			return stat
+		}
+		schemaVersion := func(db *DB) int {
+			var v int
+			if err := db.read.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		write := func(db *DB, from, n int) {
+			for i := from; i < from+n; i++ {
+				insert(t, db, newCase(fmt.Sprintf("01C%04d", i)))
+			}
+		}
+
+		db := open(20)
+		v0 := schemaVersion(db)
+		write(db, 0, 19)
+		if u, _ := db.StatisticsUpkeep(ctx); u.Runs != 0 || !u.Analyzed.IsZero() || u.Pending != 19 {
+			t.Fatalf("after 19 writes: %+v, want no refresh and 19 pending", u)
+		}
+		// The 20th write reaches the threshold; the writer refreshes after
+		// its batch, before it takes the next job (the 21st write).
+		write(db, 19, 2)
+		u, err := db.StatisticsUpkeep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Runs != 1 || u.Analyzed.IsZero() || u.Pending != 1 {
+			t.Fatalf("after 21 writes: %+v, want one refresh and 1 pending", u)
+		}
+		if stat := streetRows(db); !strings.HasPrefix(stat, "20 ") {
+			t.Errorf("cases_street statistics %q, want 20 rows", stat)
+		}
+		if v := schemaVersion(db); v <= v0 {
+			t.Errorf("schema version %d after the refresh, was %d: readers keep the old statistics", v, v0)
+		}
+		write(db, 21, 20)
+		if u, _ := db.StatisticsUpkeep(ctx); u.Runs != 2 || u.Pending != 1 {
+			t.Errorf("after 41 writes: %+v, want 2 refreshes and 1 pending", u)
+		}
+
+		off := open(-1)
+		write(off, 0, 30)
+		if u, _ := off.StatisticsUpkeep(ctx); u.Runs != 0 || u.Pending != 0 {
+			t.Errorf("upkeep off: %+v, want nothing", u)
+		}
+		if stat := streetRows(off); strings.HasPrefix(stat, "30 ") || strings.HasPrefix(stat, "29 ") {
+			t.Errorf("upkeep off: cases_street statistics %q refreshed", stat)
+		}
+	})
+}
