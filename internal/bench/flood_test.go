@@ -147,6 +147,7 @@ func (ph floodPhase) all() []time.Duration {
 // measurePhase runs rounds queries of each kind, the kinds interleaved, with
 // the same random choices in every phase (same streets, grids, words).
 func measurePhase(ctx context.Context, b *testing.B, db *store.DB, queries []listQuery, rounds int) map[string][]time.Duration {
+	defer func(start time.Time) { fmt.Printf("  phase took %s, load %s\n", time.Since(start).Round(time.Second), loadAvg()) }(time.Now())
 	rnd := rand.New(rand.NewPCG(3, 3))
 	lat := map[string][]time.Duration{}
 	for range rounds {
@@ -169,6 +170,10 @@ func measurePhase(ctx context.Context, b *testing.B, db *store.DB, queries []lis
 			}
 			lat[q.name] = append(lat[q.name], time.Since(start))
 		}
+	}
+	for _, q := range queries {
+		p50, p95, _ := percentiles(lat[q.name])
+		fmt.Printf("  %-28s p50 %7.2f ms  p95 %7.2f ms\n", q.name, p50, p95)
 	}
 	return lat
 }

@@ -33,9 +33,9 @@ type Config struct {
 	DefaultCenter string        // path for reports that fall in no grid
 	SweepEvery    time.Duration // sweeper interval
 	RollEvery     time.Duration // rollups interval (0: SweepEvery; < 0: this node does not roll)
-	// AnalyzeEvery: on SQLite the writer refreshes the planner's
-	// statistics after this many committed writes (0: the store's default,
-	// 20,000; < 0: never, only at start). PostgreSQL's autovacuum does it.
+	// AnalyzeEvery: the writer refreshes the planner's statistics after
+	// this many committed writes (0: the store's default, 20,000; < 0:
+	// never; on PostgreSQL autovacuum does it too, migration 28).
 	AnalyzeEvery     int
 	EscalateAfter    time.Duration      // red this long → escalate
 	YellowShare      float64            // share of a limit after which a clock turns yellow (default 0.8)

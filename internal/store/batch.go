@@ -43,6 +43,8 @@ type batcher struct {
 	// committed write jobs; 0 never.
 	analyzeEvery                                        int
 	sinceAnalyze, analyzeRuns, analyzeNanos, analyzedAt atomic.Int64
+	countingSince                                       atomic.Int64 // unix nanos: when sinceAnalyze last started from 0
+	analyzing                                           atomic.Bool  // PostgreSQL: an ANALYZE is running
 }
 
 // ObserveWriter registers fn, told after each successful group commit how
@@ -74,11 +76,12 @@ func newBatcher(db *DB, opt Options) *batcher {
 		b.max = 256
 	}
 	switch {
-	case db.Dialect != SQLite || b.analyzeEvery < 0:
+	case b.analyzeEvery < 0:
 		b.analyzeEvery = 0
 	case b.analyzeEvery == 0:
 		b.analyzeEvery = defaultAnalyzeEvery
 	}
+	b.countingSince.Store(time.Now().UnixNano())
 	b.wg.Add(1)
 	go b.loop()
 	return b

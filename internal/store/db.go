@@ -54,9 +54,10 @@ type DB struct {
 type Options struct {
 	MaxBatch int           // most transactions in one group commit (default 256)
 	Linger   time.Duration // how long the writer waits to fill a batch (default 0)
-	// AnalyzeEvery: SQLite's writer refreshes the planner's statistics
-	// after this many committed write jobs (default 20,000; negative:
-	// never, only the sampled refresh at Open). See upkeep.go.
+	// AnalyzeEvery: the writer refreshes the planner's statistics of the
+	// case tables after this many committed write jobs (default 20,000;
+	// negative: never; SQLite still runs its sampled optimize at Open).
+	// See upkeep.go.
 	AnalyzeEvery int
 }
 

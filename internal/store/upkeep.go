@@ -24,7 +24,11 @@ import (
 //     (migration 28) so that a flood of 100,000 reports is analyzed and
 //     vacuumed (visibility map for the index-only listings) within about a
 //     minute instead of never (the defaults wait for 10% / 20% of the
-//     table: 779,000 changed rows at 7.79 M cases).
+//     table: 779,000 changed rows at 7.79 M cases). And, as on SQLite,
+//     each node's writer asks for an ANALYZE of the case tables after every
+//     AnalyzeEvery writes it committed, unless autovacuum or another node
+//     analyzed them meanwhile: statistics stay fresh where autovacuum is
+//     off or behind (the CI server of this project runs with it off).
 
 // defaultAnalyzeEvery is how many committed write jobs (a report is one)
 // the SQLite writer lets pass between two refreshes of the statistics.
@@ -79,6 +83,7 @@ func (db *DB) StatisticsUpkeep(ctx context.Context) (Upkeep, error) {
 	if analyzed.Valid {
 		u.Analyzed = analyzed.Time
 	}
+	u.Took = time.Duration(db.batch.analyzeNanos.Load())
 	if vacuumed.Valid {
 		u.Vacuumed = vacuumed.Time
 	}
@@ -93,25 +98,63 @@ func (b *batcher) countWrites(n int) {
 	}
 }
 
-// upkeep refreshes SQLite's statistics when AnalyzeEvery write jobs have
-// committed since the last refresh. It runs on the writer's goroutine
-// between two batches, so it never waits for the write lock nor makes the
-// writer wait on a busy database; the jobs queued meanwhile wait for it
-// (tens of milliseconds at a million cases, see docs/operations.md). A
-// failed refresh is not the writer's failure: it is tried again after the
-// next AnalyzeEvery writes.
+// upkeep refreshes the statistics when AnalyzeEvery write jobs have
+// committed since the last refresh. On SQLite it runs on the writer's
+// goroutine between two batches, so it never waits for the write lock nor
+// makes the writer wait on a busy database; the jobs queued meanwhile wait
+// for it (tens of milliseconds at a million cases, see docs/operations.md).
+// On PostgreSQL ANALYZE blocks no writes: it runs on a pool connection
+// beside the writer, one at a time, and only if nobody (autovacuum, another
+// node) analyzed cases since this node began counting. A failed refresh is
+// not the writer's failure: it is tried again after the next AnalyzeEvery
+// writes.
 func (b *batcher) upkeep() {
-	if b.db.Dialect != SQLite || b.analyzeEvery <= 0 || b.sinceAnalyze.Load() < int64(b.analyzeEvery) {
+	if b.analyzeEvery <= 0 || b.sinceAnalyze.Load() < int64(b.analyzeEvery) {
 		return
 	}
 	b.sinceAnalyze.Store(0)
-	start := time.Now()
-	if err := b.db.refreshStatistics(context.Background()); err != nil {
+	since := time.Unix(0, b.countingSince.Swap(time.Now().UnixNano()))
+	if b.db.Dialect == Postgres {
+		if !b.analyzing.CompareAndSwap(false, true) {
+			return
+		}
+		b.wg.Add(1) // Close waits for it
+		go func() {
+			defer b.wg.Done()
+			defer b.analyzing.Store(false)
+			b.refresh(func(ctx context.Context) error { return b.db.analyzePostgres(ctx, since) })
+		}()
 		return
+	}
+	b.refresh(b.db.refreshStatistics)
+}
+
+func (b *batcher) refresh(fn func(context.Context) error) {
+	start := time.Now()
+	if err := fn(context.Background()); err != nil {
+		return // errAnalyzedElsewhere, or tried again after the next writes
 	}
 	b.analyzeNanos.Store(int64(time.Since(start)))
 	b.analyzedAt.Store(time.Now().UnixNano())
 	b.analyzeRuns.Add(1)
+}
+
+// errAnalyzedElsewhere: autovacuum or another node analyzed cases since
+// this node began counting writes; nothing to do.
+var errAnalyzedElsewhere = errors.New("analyzed elsewhere")
+
+// analyzePostgres analyzes the case tables unless they were analyzed after
+// since (the statistics counters reach pg_stat_user_tables within seconds).
+func (db *DB) analyzePostgres(ctx context.Context, since time.Time) error {
+	var last sql.NullTime
+	if err := db.read.QueryRowContext(ctx, `SELECT GREATEST(last_analyze, last_autoanalyze) FROM pg_stat_user_tables WHERE relid = 'cases'::regclass`).Scan(&last); err != nil {
+		return err
+	}
+	if last.Valid && last.Time.After(since) {
+		return errAnalyzedElsewhere
+	}
+	_, err := db.write.ExecContext(ctx, `ANALYZE cases, case_units, case_people`)
+	return err
 }
 
 // refreshStatistics runs SQLite's sampled ANALYZE of every table on the
