@@ -147,7 +147,9 @@ func (ph floodPhase) all() []time.Duration {
 // measurePhase runs rounds queries of each kind, the kinds interleaved, with
 // the same random choices in every phase (same streets, grids, words).
 func measurePhase(ctx context.Context, b *testing.B, db *store.DB, queries []listQuery, rounds int) map[string][]time.Duration {
-	defer func(start time.Time) { fmt.Printf("  phase took %s, load %s\n", time.Since(start).Round(time.Second), loadAvg()) }(time.Now())
+	defer func(start time.Time) {
+		fmt.Printf("  phase took %s, load %s\n", time.Since(start).Round(time.Second), loadAvg())
+	}(time.Now())
 	rnd := rand.New(rand.NewPCG(3, 3))
 	lat := map[string][]time.Duration{}
 	for range rounds {

@@ -782,10 +782,48 @@ func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]cases.Case, error) {
 	if err := db.textPlan(ctx, &f); err != nil {
 		return nil, err
 	}
+	if db.Dialect == SQLite && !f.From.IsZero() && f.Sort == SortNewest && f.Cursor == nil && f.BBox == nil && !f.textIndex {
+		if found, ok, err := db.recentWindow(ctx, f); err != nil || ok {
+			return found, err
+		}
+	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
 	return db.queryCases(ctx, "list cases", listSQL(w, f.Sort), w.args)
 }
+
+// recentWindow is SQLite's first try at a listing of cases reported since
+// a time (the last 7 days): the listing's newest recentWindowRows cases
+// without the time bound, in ID order, tested for the bound, stopping at a
+// page. A recent window fills its page among the newest cases. Left to the
+// planner, the reported_at index looked selective from statistics sampled
+// before a flood of reports, and a district's last 7 days read and sorted
+// every report of the flood (20 ms → 800 ms at p50 after 100,000 reports
+// on a million cases); the walk does not depend on statistics. ok is false
+// when the window neither filled the page nor held the whole listing: the
+// bound is far back, and the planner's plan runs.
+func (db *DB) recentWindow(ctx context.Context, f CaseFilter) ([]cases.Case, bool, error) {
+	from := f.From
+	f.From = time.Time{}
+	w := db.caseWhere(f)
+	win := `SELECT id, reported_at` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(recentWindowRows)
+	n := len(w.args)
+	q := `SELECT doc FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
+		WHERE reported_at >= $` + strconv.Itoa(n+1) + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
+	found, err := db.queryCases(ctx, "list cases", q, append(w.args, ms(from), f.Limit))
+	if err != nil || len(found) == f.Limit {
+		return found, true, err
+	}
+	var rows int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&rows); err != nil {
+		return nil, false, fmt.Errorf("list cases: %w", translate(err))
+	}
+	return found, rows < recentWindowRows, nil
+}
+
+// recentWindowRows is how many of a listing's newest cases recentWindow
+// tests (a variable for the tests).
+var recentWindowRows = 4000
 
 // textWindow is PostgreSQL's first try at a text search: walk the newest
 // textWindowRows cases of the listing, testing each, and stop at a page of

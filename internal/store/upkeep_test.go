@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"zhizhi/internal/cases"
 )
 
 // TestStatisticsUpkeep: SQLite's writer refreshes the planner's statistics
@@ -119,6 +121,47 @@ func TestStatisticsUpkeep(t *testing.T) {
 		}
 		if stat := streetRows(off); strings.HasPrefix(stat, "30 ") || strings.HasPrefix(stat, "29 ") {
 			t.Errorf("upkeep off: cases_street statistics %q refreshed", stat)
+		}
+	})
+}
+
+// TestRecentWindow: a listing of cases reported since a time is first
+// looked for among the listing's newest cases (SQLite); the answer is the
+// same whether the window fills the page, holds the whole listing, or
+// neither (then the planner's query runs), even where ID order and report
+// times disagree.
+func TestRecentWindow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		recent := map[int]bool{8: true, 7: true, 5: true}
+		var cs []*cases.Case
+		for i := range 10 {
+			cs = append(cs, newCase(fmt.Sprintf("C%02d", i), func(c *cases.Case) {
+				c.ReportedAt = t0.Add(-10 * 24 * time.Hour)
+				if recent[i] {
+					c.ReportedAt = t0
+				}
+			}))
+		}
+		insert(t, db, cs...)
+		defer func(n int) { recentWindowRows = n }(recentWindowRows)
+		scope := ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-c", RegionPath: streetPath})
+		for _, tc := range []struct {
+			window, limit int
+			want          string
+		}{
+			{3, 2, "C08 C07"},      // the window fills the page
+			{3, 3, "C08 C07 C05"},  // it does not: the planner's query
+			{20, 5, "C08 C07 C05"}, // the window holds the whole listing
+		} {
+			recentWindowRows = tc.window
+			got, err := db.Cases(context.Background(), CaseFilter{Scope: scope, From: t0.Add(-24 * time.Hour), Limit: tc.limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(ids(got), " "); s != tc.want {
+				t.Errorf("window %d, limit %d: %s, want %s", tc.window, tc.limit, s, tc.want)
+			}
 		}
 	})
 }
