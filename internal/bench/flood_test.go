@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,8 @@ import (
 //	ZHIZHI_BENCH_FLOOD        reports in the flood (default 100000)
 //	ZHIZHI_BENCH_ROUNDS       queries of each kind per phase (default 100)
 //	ZHIZHI_BENCH_UPKEEP_WAIT  longest wait for the upkeep (default 10m)
+//	ZHIZHI_BENCH_DATA         the node's data directory, kept for its key
+//	                          (default $TMPDIR/zhizhi-bench-scale-data)
 //	ZHIZHI_BENCH_ANALYZE_EVERY the node's AnalyzeEvery (default 0: the
 //	                          store's default; -1: no upkeep, the state before)
 //
@@ -51,7 +54,14 @@ func BenchmarkScaleFlood(b *testing.B) {
 		wait = d
 	}
 	every, _ := strconv.Atoi(os.Getenv("ZHIZHI_BENCH_ANALYZE_EVERY"))
-	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: dsn, DataDir: b.TempDir(), DefaultCenter: "/500000/",
+	// The node's key file must outlive the run: the first start seals a
+	// key check into the database, and a second run with another key would
+	// refuse to start.
+	data := os.Getenv("ZHIZHI_BENCH_DATA")
+	if data == "" {
+		data = filepath.Join(os.TempDir(), "zhizhi-bench-scale-data")
+	}
+	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: dsn, DataDir: data, DefaultCenter: "/500000/",
 		Logger: quietLogger(), AnalyzeEvery: every})
 	if err != nil {
 		b.Fatal(err)
