@@ -647,6 +647,13 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			if db.Dialect == SQLite && f.Category != "" {
 				w.from = "cases INDEXED BY cases_category_due"
 			}
+			// A district's overdue cases: one range of the open cases' due
+			// times (the index holds the district and the ID), then a sort
+			// of the few thousand IDs; walking the district newest first
+			// would first pass every new report of a flood.
+			if db.Dialect == SQLite && f.Category == "" && w.from == "" && districtScope(f) {
+				w.from = "cases INDEXED BY cases_overdue"
+			}
 			w.add(`due_at < ?`, ms(now))
 		} else {
 			w.add(`(due_at IS NULL OR due_at >= ?)`, ms(now))
@@ -749,6 +756,17 @@ func (db *DB) textPlan(ctx context.Context, f *CaseFilter) error {
 	}
 	f.textIndex = n <= maxIndexedMatches
 	return nil
+}
+
+// districtScope reports whether the filter's scope is exactly a district's
+// subtree (a district commander's), with no other region condition.
+func districtScope(f CaseFilter) bool {
+	s := f.Scope
+	if s.All || s.UnitID != "" || s.AccountID != "" || s.RegionPath == "" || f.RegionPath != "" || f.BBox != nil {
+		return false
+	}
+	codes := strings.Split(strings.Trim(s.RegionPath, "/"), "/")
+	return len(codes) == 2 && codes[1] != ""
 }
 
 // ftsPhrase quotes user text as one FTS5 phrase, so operators in it are inert.

@@ -1193,9 +1193,16 @@ CREATE INDEX devices_state ON devices (state, id);
 	// inserted ones; case_units and case_people (the scopes of units and
 	// reporters) are analyzed and vacuumed alike. Autovacuum wakes once a
 	// minute (autovacuum_naptime), so a flood is analyzed within about a
-	// minute of reaching the threshold. SQLite's writer refreshes its own
-	// statistics (Options.AnalyzeEvery): nothing to do here.
+	// minute of reaching the threshold (and the writer asks for an ANALYZE
+	// itself where autovacuum is off or behind, store/upkeep.go).
+	// On SQLite a district's overdue cases (the district board's red cards)
+	// get a small covering index of the open cases by due time: the
+	// overdue ones are one range of it, sorted by ID afterwards, whatever
+	// a flood of new (not yet overdue) reports did to the district's index.
 	28: {
+		sqlite: `
+CREATE INDEX cases_overdue ON cases (due_at, district_code, id) WHERE due_at IS NOT NULL;
+`,
 		postgres: `
 ALTER TABLE cases SET (autovacuum_analyze_threshold = 5000, autovacuum_analyze_scale_factor = 0.002,
 	autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.01,

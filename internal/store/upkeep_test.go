@@ -165,3 +165,41 @@ func TestRecentWindow(t *testing.T) {
 		}
 	})
 }
+
+// TestDistrictOverdue: a district commander's overdue cases come, on
+// SQLite, from the open cases' due-time index (cases_overdue), newest
+// first, and only the district's.
+func TestDistrictOverdue(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		var cs []*cases.Case
+		for i := range 6 {
+			cs = append(cs, newCase(fmt.Sprintf("D%02d", i), func(c *cases.Case) {
+				c.Clock.Due = t0.Add(time.Duration(i-3) * time.Hour) // D00–D02 overdue at t0
+				if i == 1 {
+					c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/", ""
+				}
+			}))
+		}
+		insert(t, db, cs...)
+		yes := true
+		f := CaseFilter{Scope: ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-d", RegionPath: districtPath}), Overdue: &yes, Now: t0}
+		got, err := db.Cases(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := strings.Join(ids(got), " "); s != "D02 D00" {
+			t.Errorf("district overdue: %s, want D02 D00", s)
+		}
+		if db.Dialect == SQLite {
+			plan, err := db.ExplainCases(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, "cases_overdue") {
+				t.Errorf("plan does not use cases_overdue:\n%s", plan)
+			}
+		}
+	})
+}
