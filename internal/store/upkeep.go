@@ -113,7 +113,10 @@ func (b *batcher) upkeep() {
 		return
 	}
 	b.sinceAnalyze.Store(0)
-	since := time.Unix(0, b.countingSince.Swap(time.Now().UnixNano()))
+	// Another's analyze is one that finished after this node began
+	// counting and after its own last analyze (whose time PostgreSQL
+	// records before ANALYZE returns here).
+	since := time.Unix(0, max(b.countingSince.Swap(time.Now().UnixNano()), b.analyzedAt.Load()))
 	if b.db.Dialect == Postgres {
 		if !b.analyzing.CompareAndSwap(false, true) {
 			return

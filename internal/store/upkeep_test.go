@@ -59,6 +59,17 @@ func TestStatisticsUpkeep(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
+			// Its own analyze does not count as another's: five more
+			// writes, a second analyze.
+			for i := range 5 {
+				insert(t, every, newCase(fmt.Sprintf("01PH%02d", i)))
+			}
+			for every.batch.analyzeRuns.Load() < 2 {
+				if time.Now().After(deadline) {
+					t.Fatalf("one analyze after 10 writes, want 2")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 			return
 		}
 		open := func(every int) *DB {
