@@ -26,13 +26,17 @@ import (
 
 // Config is the platform's configuration, from flags and ZHIZHI_* variables.
 type Config struct {
-	Addr             string // listen address, e.g. 127.0.0.1:8080
-	DB               string // SQLite path or postgres:// URL
-	DataDir          string // photos live under DataDir/photos unless PhotoDir is set
-	PhotoDir         string
-	DefaultCenter    string             // path for reports that fall in no grid
-	SweepEvery       time.Duration      // sweeper interval
-	RollEvery        time.Duration      // rollups interval (0: SweepEvery; < 0: this node does not roll)
+	Addr          string // listen address, e.g. 127.0.0.1:8080
+	DB            string // SQLite path or postgres:// URL
+	DataDir       string // photos live under DataDir/photos unless PhotoDir is set
+	PhotoDir      string
+	DefaultCenter string        // path for reports that fall in no grid
+	SweepEvery    time.Duration // sweeper interval
+	RollEvery     time.Duration // rollups interval (0: SweepEvery; < 0: this node does not roll)
+	// AnalyzeEvery: the writer refreshes the planner's statistics after
+	// this many committed writes (0: the store's default, 20,000; < 0:
+	// never; on PostgreSQL autovacuum does it too, migration 28).
+	AnalyzeEvery     int
 	EscalateAfter    time.Duration      // red this long → escalate
 	YellowShare      float64            // share of a limit after which a clock turns yellow (default 0.8)
 	Tiles            string             // base-map tile URL template for the console's maps ("" = our shapes only)
@@ -95,7 +99,7 @@ func Open(ctx context.Context, cfg Config) (*Platform, error) {
 	if made {
 		cfg.Logger.Info("secret key: made a key file (keep it with the backups; every node needs the same key)", "path", filepath.Join(cfg.DataDir, seal.KeyFile))
 	}
-	db, err := store.Open(ctx, cfg.DB, store.Options{})
+	db, err := store.Open(ctx, cfg.DB, store.Options{AnalyzeEvery: cfg.AnalyzeEvery})
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,13 @@ type batcher struct {
 
 	batches, ran, commitNanos, replays atomic.Int64 // for WriterStats
 	observe                            atomic.Pointer[func(jobs int, commit time.Duration)]
+
+	// Statistics upkeep (SQLite, upkeep.go): refresh after analyzeEvery
+	// committed write jobs; 0 never.
+	analyzeEvery                                        int
+	sinceAnalyze, analyzeRuns, analyzeNanos, analyzedAt atomic.Int64
+	countingSince                                       atomic.Int64 // unix nanos: when sinceAnalyze last started from 0
+	analyzing                                           atomic.Bool  // PostgreSQL: an ANALYZE is running
 }
 
 // ObserveWriter registers fn, told after each successful group commit how
@@ -64,10 +71,17 @@ func (db *DB) WriterStats() WriterStats {
 func (db *DB) Queued() int { return len(db.batch.jobs) }
 
 func newBatcher(db *DB, opt Options) *batcher {
-	b := &batcher{db: db, jobs: make(chan job, 4096), max: opt.MaxBatch, linger: opt.Linger, quit: make(chan struct{})}
+	b := &batcher{db: db, jobs: make(chan job, 4096), max: opt.MaxBatch, linger: opt.Linger, quit: make(chan struct{}), analyzeEvery: opt.AnalyzeEvery}
 	if b.max <= 0 {
 		b.max = 256
 	}
+	switch {
+	case b.analyzeEvery < 0:
+		b.analyzeEvery = 0
+	case b.analyzeEvery == 0:
+		b.analyzeEvery = defaultAnalyzeEvery
+	}
+	b.countingSince.Store(time.Now().UnixNano())
 	b.wg.Add(1)
 	go b.loop()
 	return b
@@ -141,6 +155,7 @@ func (b *batcher) loop() {
 			}
 		}
 		b.run(batch)
+		b.upkeep()
 	}
 }
 
@@ -300,13 +315,14 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 	if err != nil {
 		return nil, false, fmt.Errorf("commit: %w", translate(err))
 	}
-	if fn := b.observe.Load(); fn != nil {
-		n := 0
-		for i := range batch {
-			if !excluded[i] {
-				n++
-			}
+	n := 0
+	for i := range batch {
+		if !excluded[i] {
+			n++
 		}
+	}
+	b.countWrites(n)
+	if fn := b.observe.Load(); fn != nil {
 		(*fn)(n, took)
 	}
 	return txs, false, nil

@@ -657,6 +657,13 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			if db.Dialect == SQLite && f.Category != "" {
 				w.from = "cases INDEXED BY cases_category_due"
 			}
+			// A district's overdue cases: one range of the open cases' due
+			// times (the index holds the district and the ID), then a sort
+			// of the few thousand IDs; walking the district newest first
+			// would first pass every new report of a flood.
+			if db.Dialect == SQLite && f.Category == "" && w.from == "" && districtScope(f) {
+				w.from = "cases INDEXED BY cases_overdue"
+			}
 			w.add(`due_at < ?`, ms(now))
 		} else {
 			w.add(`(due_at IS NULL OR due_at >= ?)`, ms(now))
@@ -767,6 +774,17 @@ func (db *DB) textPlan(ctx context.Context, f *CaseFilter) error {
 	}
 	f.textIndex = n <= maxIndexedMatches
 	return nil
+}
+
+// districtScope reports whether the filter's scope is exactly a district's
+// subtree (a district commander's), with no other region condition.
+func districtScope(f CaseFilter) bool {
+	s := f.Scope
+	if s.All || s.UnitID != "" || s.AccountID != "" || s.RegionPath == "" || f.RegionPath != "" || f.BBox != nil {
+		return false
+	}
+	codes := strings.Split(strings.Trim(s.RegionPath, "/"), "/")
+	return len(codes) == 2 && codes[1] != ""
 }
 
 // ftsPhrase quotes user text as one FTS5 phrase, so operators in it are inert.
@@ -945,10 +963,48 @@ func (db *DB) list(ctx context.Context, f CaseFilter, sel string) ([]rawCase, er
 	if err := db.textPlan(ctx, &f); err != nil {
 		return nil, err
 	}
+	if db.Dialect == SQLite && !f.From.IsZero() && f.Sort == SortNewest && f.Cursor == nil && f.BBox == nil && !f.textIndex {
+		if found, ok, err := db.recentWindow(ctx, f, sel); err != nil || ok {
+			return found, err
+		}
+	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
 	return db.queryRaw(ctx, listSQL(w, f.Sort, sel), sel, w.args)
 }
+
+// recentWindow is SQLite's first try at a listing of cases reported since
+// a time (the last 7 days): the listing's newest recentWindowRows cases
+// without the time bound, in ID order, tested for the bound, stopping at a
+// page. A recent window fills its page among the newest cases. Left to the
+// planner, the reported_at index looked selective from statistics sampled
+// before a flood of reports, and a district's last 7 days read and sorted
+// every report of the flood (20 ms → 800 ms at p50 after 100,000 reports
+// on a million cases); the walk does not depend on statistics. ok is false
+// when the window neither filled the page nor held the whole listing: the
+// bound is far back, and the planner's plan runs.
+func (db *DB) recentWindow(ctx context.Context, f CaseFilter, sel string) ([]rawCase, bool, error) {
+	from := f.From
+	f.From = time.Time{}
+	w := db.caseWhere(f)
+	win := `SELECT id, reported_at` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(recentWindowRows)
+	n := len(w.args)
+	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
+		WHERE reported_at >= $` + strconv.Itoa(n+1) + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
+	found, err := db.queryRaw(ctx, q, sel, append(w.args, ms(from), f.Limit))
+	if err != nil || len(found) == f.Limit {
+		return found, true, err
+	}
+	var rows int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&rows); err != nil {
+		return nil, false, fmt.Errorf("list cases: %w", translate(err))
+	}
+	return found, rows < recentWindowRows, nil
+}
+
+// recentWindowRows is how many of a listing's newest cases recentWindow
+// tests (a variable for the tests).
+var recentWindowRows = 4000
 
 // textWindow is PostgreSQL's first try at a text search: walk the newest
 // textWindowRows cases of the listing, testing each, and stop at a page of

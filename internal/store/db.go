@@ -65,6 +65,11 @@ func MapReaders(on bool) { noReaderMap.Store(!on) }
 type Options struct {
 	MaxBatch int           // most transactions in one group commit (default 256)
 	Linger   time.Duration // how long the writer waits to fill a batch (default 0)
+	// AnalyzeEvery: the writer refreshes the planner's statistics of the
+	// case tables after this many committed write jobs (default 20,000;
+	// negative: never; SQLite still runs its sampled optimize at Open).
+	// See upkeep.go.
+	AnalyzeEvery int
 }
 
 // Open opens and migrates the database named by dsn: a postgres:// or

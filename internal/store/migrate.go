@@ -1253,6 +1253,39 @@ ALTER TABLE readings ADD PRIMARY KEY (at, device);
 ALTER TABLE cases ADD COLUMN item TEXT NOT NULL DEFAULT '';
 `,
 	},
+	// 28: statistics upkeep on PostgreSQL (issue 19, store/upkeep.go). With
+	// autovacuum's defaults a table is analyzed after 10% of its rows
+	// changed and vacuumed after 20% were inserted or updated: at 7.79
+	// million cases a flood of 100,000 reports is never analyzed, and the
+	// new rows' pages never enter the visibility map that the street
+	// listings' index-only scans need. The case tables get thresholds in
+	// rows: cases is analyzed after 5,000 + 0.2% changed rows (20,600 at
+	// 7.79 M), vacuumed after 5,000 + 1% dead rows and after 10,000 + 0.5%
+	// inserted ones; case_units and case_people (the scopes of units and
+	// reporters) are analyzed and vacuumed alike. Autovacuum wakes once a
+	// minute (autovacuum_naptime), so a flood is analyzed within about a
+	// minute of reaching the threshold (and the writer asks for an ANALYZE
+	// itself where autovacuum is off or behind, store/upkeep.go).
+	// On SQLite a district's overdue cases (the district board's red cards)
+	// get a small covering index of the open cases by due time: the
+	// overdue ones are one range of it, sorted by ID afterwards, whatever
+	// a flood of new (not yet overdue) reports did to the district's index.
+	28: {
+		sqlite: `
+CREATE INDEX cases_overdue ON cases (due_at, district_code, id) WHERE due_at IS NOT NULL;
+`,
+		postgres: `
+ALTER TABLE cases SET (autovacuum_analyze_threshold = 5000, autovacuum_analyze_scale_factor = 0.002,
+	autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.01,
+	autovacuum_vacuum_insert_threshold = 10000, autovacuum_vacuum_insert_scale_factor = 0.005);
+ALTER TABLE case_units SET (autovacuum_analyze_threshold = 5000, autovacuum_analyze_scale_factor = 0.002,
+	autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.01,
+	autovacuum_vacuum_insert_threshold = 10000, autovacuum_vacuum_insert_scale_factor = 0.005);
+ALTER TABLE case_people SET (autovacuum_analyze_threshold = 5000, autovacuum_analyze_scale_factor = 0.002,
+	autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_scale_factor = 0.01,
+	autovacuum_vacuum_insert_threshold = 10000, autovacuum_vacuum_insert_scale_factor = 0.005);
+`,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
@@ -1277,14 +1310,34 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		defer db.write.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7242001)`)
 	}
-	var have int
-	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+	// Every known version not yet recorded is applied, in order: not only
+	// those above the highest recorded, so that a version merged after a
+	// later one (branches meet out of order) still runs.
+	applied := map[int]bool{}
+	rows, err := db.write.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	have := 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		applied[v], have = true, max(have, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if have > Version() {
 		return fmt.Errorf("database schema version %d is newer than this build (%d)", have, Version())
 	}
-	for v := have + 1; v <= Version(); v++ {
+	for v := 1; v <= Version(); v++ {
+		if applied[v] {
+			continue
+		}
 		m := migrations[v]
 		tx, err := db.write.BeginTx(ctx, nil)
 		if err != nil {

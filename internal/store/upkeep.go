@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Statistics upkeep (issue 19: listings under a flood of new reports). The
+// planners choose a listing's index from statistics gathered at some point;
+// a flood of reports changes the tables under them. No one runs ANALYZE by
+// hand on a running installation, so the platform keeps them fresh itself:
+//
+//   - SQLite: the group-commit writer runs ANALYZE, sampled (analysis_limit),
+//     after every Options.AnalyzeEvery committed write jobs, between two
+//     batches on its own connection (ANALYZE writes the sqlite_stat tables,
+//     so it needs the write lock any other connection would have to wait
+//     for; readers are not blocked in WAL mode). SQLite's own PRAGMA
+//     optimize would not do it: it re-analyzes a table only after its size
+//     changed about tenfold, and 100,000 reports on 1,000,000 cases are 10%.
+//   - PostgreSQL: autovacuum, with per-table thresholds for the case tables
+//     (migration 28) so that a flood of 100,000 reports is analyzed and
+//     vacuumed (visibility map for the index-only listings) within about a
+//     minute instead of never (the defaults wait for 10% / 20% of the
+//     table: 779,000 changed rows at 7.79 M cases). And, as on SQLite,
+//     each node's writer asks for an ANALYZE of the case tables after every
+//     AnalyzeEvery writes it committed, unless autovacuum or another node
+//     analyzed them meanwhile: statistics stay fresh where autovacuum is
+//     off or behind (the CI server of this project runs with it off).
+
+// defaultAnalyzeEvery is how many committed write jobs (a report is one)
+// the SQLite writer lets pass between two refreshes of the statistics.
+const defaultAnalyzeEvery = 20000
+
+// analysisLimit is about how many rows of each index a refresh reads.
+const analysisLimit = 1000
+
+// Upkeep describes the planner statistics' upkeep of the case tables.
+type Upkeep struct {
+	// Analyzed is when the cases table's statistics were last gathered:
+	// on SQLite by this process's writer (zero before its first refresh;
+	// the refresh at Open is not counted), on PostgreSQL by anyone
+	// (autovacuum's analyze or ANALYZE), zero if never.
+	Analyzed time.Time
+	// Vacuumed is PostgreSQL's last vacuum of cases (autovacuum or not);
+	// zero on SQLite.
+	Vacuumed time.Time
+	// Runs is how many refreshes this process's writer ran (SQLite), or
+	// how many analyzes PostgreSQL counted on cases since its statistics
+	// were reset (autoanalyze_count + analyze_count).
+	Runs int64
+	// Took is how long the writer's last refresh held the writer (SQLite).
+	Took time.Duration
+	// Pending is how many writes the next refresh waits for: on SQLite the
+	// write jobs committed since the last refresh, on PostgreSQL the rows
+	// of cases changed since the last analyze (n_mod_since_analyze).
+	Pending int64
+}
+
+// StatisticsUpkeep reports the state of the statistics upkeep.
+func (db *DB) StatisticsUpkeep(ctx context.Context) (Upkeep, error) {
+	if db.Dialect == SQLite {
+		b := db.batch
+		u := Upkeep{Runs: b.analyzeRuns.Load(), Took: time.Duration(b.analyzeNanos.Load()), Pending: b.sinceAnalyze.Load()}
+		if at := b.analyzedAt.Load(); at != 0 {
+			u.Analyzed = time.Unix(0, at)
+		}
+		return u, nil
+	}
+	var analyzed, vacuumed sql.NullTime
+	var u Upkeep
+	err := db.read.QueryRowContext(ctx, `SELECT GREATEST(last_analyze, last_autoanalyze), GREATEST(last_vacuum, last_autovacuum),
+		analyze_count + autoanalyze_count, n_mod_since_analyze
+		FROM pg_stat_user_tables WHERE relid = 'cases'::regclass`).Scan(&analyzed, &vacuumed, &u.Runs, &u.Pending)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, nil
+	}
+	if err != nil {
+		return u, fmt.Errorf("statistics upkeep: %w", err)
+	}
+	if analyzed.Valid {
+		u.Analyzed = analyzed.Time
+	}
+	u.Took = time.Duration(db.batch.analyzeNanos.Load())
+	if vacuumed.Valid {
+		u.Vacuumed = vacuumed.Time
+	}
+	return u, nil
+}
+
+// countWrites adds a batch's committed jobs to the count since the last
+// refresh of the statistics.
+func (b *batcher) countWrites(n int) {
+	if b.analyzeEvery > 0 {
+		b.sinceAnalyze.Add(int64(n))
+	}
+}
+
+// upkeep refreshes the statistics when AnalyzeEvery write jobs have
+// committed since the last refresh. On SQLite it runs on the writer's
+// goroutine between two batches, so it never waits for the write lock nor
+// makes the writer wait on a busy database; the jobs queued meanwhile wait
+// for it (tens of milliseconds at a million cases, see docs/operations.md).
+// On PostgreSQL ANALYZE blocks no writes: it runs on a pool connection
+// beside the writer, one at a time, and only if nobody (autovacuum, another
+// node) analyzed cases since this node began counting. A failed refresh is
+// not the writer's failure: it is tried again after the next AnalyzeEvery
+// writes.
+func (b *batcher) upkeep() {
+	if b.analyzeEvery <= 0 || b.sinceAnalyze.Load() < int64(b.analyzeEvery) {
+		return
+	}
+	b.sinceAnalyze.Store(0)
+	// Another's analyze is one that finished after this node began
+	// counting and after its own last analyze (whose time PostgreSQL
+	// records before ANALYZE returns here).
+	since := time.Unix(0, max(b.countingSince.Swap(time.Now().UnixNano()), b.analyzedAt.Load()))
+	if b.db.Dialect == Postgres {
+		if !b.analyzing.CompareAndSwap(false, true) {
+			return
+		}
+		b.wg.Add(1) // Close waits for it
+		go func() {
+			defer b.wg.Done()
+			defer b.analyzing.Store(false)
+			b.refresh(func(ctx context.Context) error { return b.db.analyzePostgres(ctx, since) })
+		}()
+		return
+	}
+	b.refresh(b.db.refreshStatistics)
+}
+
+func (b *batcher) refresh(fn func(context.Context) error) {
+	start := time.Now()
+	if err := fn(context.Background()); err != nil {
+		return // errAnalyzedElsewhere, or tried again after the next writes
+	}
+	b.analyzeNanos.Store(int64(time.Since(start)))
+	b.analyzedAt.Store(time.Now().UnixNano())
+	b.analyzeRuns.Add(1)
+}
+
+// errAnalyzedElsewhere: autovacuum or another node analyzed cases since
+// this node began counting writes; nothing to do.
+var errAnalyzedElsewhere = errors.New("analyzed elsewhere")
+
+// analyzePostgres analyzes the case tables unless they were analyzed after
+// since (the statistics counters reach pg_stat_user_tables within seconds).
+func (db *DB) analyzePostgres(ctx context.Context, since time.Time) error {
+	var last sql.NullTime
+	if err := db.read.QueryRowContext(ctx, `SELECT GREATEST(last_analyze, last_autoanalyze) FROM pg_stat_user_tables WHERE relid = 'cases'::regclass`).Scan(&last); err != nil {
+		return err
+	}
+	if last.Valid && last.Time.After(since) {
+		return errAnalyzedElsewhere
+	}
+	_, err := db.write.ExecContext(ctx, `ANALYZE cases, case_units, case_people`)
+	return err
+}
+
+// refreshStatistics runs SQLite's sampled ANALYZE of the tables listings
+// read (cases, case_units, case_people) on the writer connection; the
+// whole database took 2.7 s at a million cases on the loaded machine. A connection reads the statistics with the schema and
+// keeps them until the schema changes, and ANALYZE does not change it: the
+// readers' pool would go on planning with the statistics of the day it
+// opened. Creating and dropping a table in the same transaction moves the
+// schema version on, so every connection reloads the schema, and the new
+// statistics with it, before its next statement (a millisecond).
+func (db *DB) refreshStatistics(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA analysis_limit=%d`, analysisLimit)); err != nil {
+		return err
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`ANALYZE cases`, `ANALYZE case_units`, `ANALYZE case_people`, `CREATE TABLE statistics_refreshed (at INTEGER)`, `DROP TABLE statistics_refreshed`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("refresh statistics: %w", err)
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+)
+
+// TestStatisticsUpkeep: SQLite's writer refreshes the planner's statistics
+// after AnalyzeEvery committed writes, not before, and makes the readers
+// reload them (the schema version moves on); with a negative AnalyzeEvery
+// it never does. On PostgreSQL the case tables carry autovacuum thresholds
+// in rows (migration 28) and the upkeep state is read from PostgreSQL.
+func TestStatisticsUpkeep(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		if engineOf(t) == Postgres {
+			db := openTestDB(t)
+			for _, table := range []string{"cases", "case_units", "case_people"} {
+				var opts string
+				if err := db.read.QueryRowContext(ctx, `SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = $1::regclass`, table).Scan(&opts); err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range []string{"autovacuum_analyze_threshold=5000", "autovacuum_analyze_scale_factor=0.002", "autovacuum_vacuum_insert_threshold=10000"} {
+					if !strings.Contains(opts, want) {
+						t.Errorf("%s: reloptions %q lack %s", table, opts, want)
+					}
+				}
+			}
+			// Autovacuum may be off (it is on the CI server): the node's
+			// writer analyzes the case tables after AnalyzeEvery writes.
+			every, err := Open(ctx, testDSN(t), Options{AnalyzeEvery: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer every.Close()
+			if u, err := every.StatisticsUpkeep(ctx); err != nil || !u.Analyzed.IsZero() {
+				t.Fatalf("fresh database: %+v %v, want never analyzed", u, err)
+			}
+			for i := range 5 {
+				insert(t, every, newCase(fmt.Sprintf("01PG%02d", i)))
+			}
+			deadline := time.Now().Add(time.Minute)
+			for {
+				u, err := every.StatisticsUpkeep(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !u.Analyzed.IsZero() {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no analyze after 5 writes: %+v", u)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			// Its own analyze does not count as another's: five more
+			// writes, a second analyze.
+			for i := range 5 {
+				insert(t, every, newCase(fmt.Sprintf("01PH%02d", i)))
+			}
+			for every.batch.analyzeRuns.Load() < 2 {
+				if time.Now().After(deadline) {
+					t.Fatalf("one analyze after 10 writes, want 2")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			return
+		}
+		open := func(every int) *DB {
+			db, err := Open(ctx, filepath.Join(t.TempDir(), "z.db"), Options{AnalyzeEvery: every})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		streetRows := func(db *DB) string {
+			var stat string
+			db.read.QueryRowContext(ctx, `SELECT stat FROM sqlite_stat1 WHERE idx = 'cases_street'`).Scan(&stat)
+			return stat
+		}
+		schemaVersion := func(db *DB) int {
+			var v int
+			if err := db.read.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		write := func(db *DB, from, n int) {
+			for i := from; i < from+n; i++ {
+				insert(t, db, newCase(fmt.Sprintf("01C%04d", i)))
+			}
+		}
+
+		db := open(20)
+		v0 := schemaVersion(db)
+		write(db, 0, 19)
+		if u, _ := db.StatisticsUpkeep(ctx); u.Runs != 0 || !u.Analyzed.IsZero() || u.Pending != 19 {
+			t.Fatalf("after 19 writes: %+v, want no refresh and 19 pending", u)
+		}
+		// The 20th write reaches the threshold; the writer refreshes after
+		// its batch, before it takes the next job (the 21st write).
+		write(db, 19, 2)
+		u, err := db.StatisticsUpkeep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Runs != 1 || u.Analyzed.IsZero() || u.Pending != 1 {
+			t.Fatalf("after 21 writes: %+v, want one refresh and 1 pending", u)
+		}
+		if stat := streetRows(db); !strings.HasPrefix(stat, "20 ") {
+			t.Errorf("cases_street statistics %q, want 20 rows", stat)
+		}
+		if v := schemaVersion(db); v <= v0 {
+			t.Errorf("schema version %d after the refresh, was %d: readers keep the old statistics", v, v0)
+		}
+		write(db, 21, 20)
+		if u, _ := db.StatisticsUpkeep(ctx); u.Runs != 2 || u.Pending != 1 {
+			t.Errorf("after 41 writes: %+v, want 2 refreshes and 1 pending", u)
+		}
+
+		off := open(-1)
+		write(off, 0, 30)
+		if u, _ := off.StatisticsUpkeep(ctx); u.Runs != 0 || u.Pending != 0 {
+			t.Errorf("upkeep off: %+v, want nothing", u)
+		}
+		if stat := streetRows(off); strings.HasPrefix(stat, "30 ") || strings.HasPrefix(stat, "29 ") {
+			t.Errorf("upkeep off: cases_street statistics %q refreshed", stat)
+		}
+	})
+}
+
+// TestRecentWindow: a listing of cases reported since a time is first
+// looked for among the listing's newest cases (SQLite); the answer is the
+// same whether the window fills the page, holds the whole listing, or
+// neither (then the planner's query runs), even where ID order and report
+// times disagree.
+func TestRecentWindow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		recent := map[int]bool{8: true, 7: true, 5: true}
+		var cs []*cases.Case
+		for i := range 10 {
+			cs = append(cs, newCase(fmt.Sprintf("C%02d", i), func(c *cases.Case) {
+				c.ReportedAt = t0.Add(-10 * 24 * time.Hour)
+				if recent[i] {
+					c.ReportedAt = t0
+				}
+			}))
+		}
+		insert(t, db, cs...)
+		defer func(n int) { recentWindowRows = n }(recentWindowRows)
+		scope := ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-c", RegionPath: streetPath})
+		for _, tc := range []struct {
+			window, limit int
+			want          string
+		}{
+			{3, 2, "C08 C07"},      // the window fills the page
+			{3, 3, "C08 C07 C05"},  // it does not: the planner's query
+			{20, 5, "C08 C07 C05"}, // the window holds the whole listing
+		} {
+			recentWindowRows = tc.window
+			got, err := db.Cases(context.Background(), CaseFilter{Scope: scope, From: t0.Add(-24 * time.Hour), Limit: tc.limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(ids(got), " "); s != tc.want {
+				t.Errorf("window %d, limit %d: %s, want %s", tc.window, tc.limit, s, tc.want)
+			}
+		}
+	})
+}
+
+// TestDistrictOverdue: a district commander's overdue cases come, on
+// SQLite, from the open cases' due-time index (cases_overdue), newest
+// first, and only the district's.
+func TestDistrictOverdue(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		var cs []*cases.Case
+		for i := range 6 {
+			cs = append(cs, newCase(fmt.Sprintf("D%02d", i), func(c *cases.Case) {
+				c.Clock.Due = t0.Add(time.Duration(i-3) * time.Hour) // D00–D02 overdue at t0
+				if i == 1 {
+					c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/", ""
+				}
+			}))
+		}
+		insert(t, db, cs...)
+		yes := true
+		f := CaseFilter{Scope: ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-d", RegionPath: districtPath}), Overdue: &yes, Now: t0}
+		got, err := db.Cases(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := strings.Join(ids(got), " "); s != "D02 D00" {
+			t.Errorf("district overdue: %s, want D02 D00", s)
+		}
+		if db.Dialect == SQLite {
+			plan, err := db.ExplainCases(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, "cases_overdue") {
+				t.Errorf("plan does not use cases_overdue:\n%s", plan)
+			}
+		}
+	})
+}
