@@ -163,3 +163,26 @@ func (s *Scorer) Score(subject, name string, row []int) Score {
 	sc.Grade = s.rules.Grade(sc.Value)
 	return sc
 }
+
+// ScoreMeasures are the measures Score reads for a kind under these rules:
+// the numerators and denominators of the kind's indicators and of any other
+// indicator a weight names, each once, in RollupMeasures' order (what a
+// ranking reads from the rollups; MeasuresFor adds the board's).
+func (r Rules) ScoreMeasures(k SubjectKind) []Measure {
+	need := map[Measure]bool{}
+	for _, i := range indicatorsFor(k) {
+		need[i.Num], need[i.Den] = true, true
+	}
+	for _, w := range r.Weights[k] {
+		if i, ok := IndicatorOf(w.Indicator); ok {
+			need[i.Num], need[i.Den] = true, true
+		}
+	}
+	var out []Measure
+	for _, m := range RollupMeasures {
+		if need[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}

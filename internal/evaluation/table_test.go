@@ -55,6 +55,25 @@ func TestScorerTable(t *testing.T) {
 			t.Fatalf("%s: no figures or parts", kind)
 		}
 	}
+	// Scoring from the measures ScoreMeasures names alone gives the same
+	// score as from every measure.
+	all := Counts{}
+	for i, m := range RollupMeasures {
+		all[m] = 3 + i%5
+	}
+	for _, kind := range []SubjectKind{Grid, Unit, Inspector, Dispatcher} {
+		ms := r.ScoreMeasures(kind)
+		row := make([]int, len(ms))
+		for i, m := range ms {
+			row[i] = all[m]
+		}
+		if got, want := r.Scorer(kind, ms).Score("s", "s", row), r.Score(kind, "s", "s", all); !reflect.DeepEqual(got, want) || !want.Defined {
+			t.Errorf("%s from %v:\n got %+v\nwant %+v", kind, ms, got, want)
+		}
+		if len(ms) >= len(MeasuresFor(kind)) && kind == Grid {
+			t.Errorf("%s: ScoreMeasures %v, no fewer than MeasuresFor", kind, ms)
+		}
+	}
 	// A missing measure counts 0: the figure of a denominator not in the
 	// layout is undefined.
 	tab := &Table{Measures: []Measure{Closed, ClosedOnTime}, Subjects: []string{"g"}, Vals: []int{3, 2}}

@@ -251,15 +251,16 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 			}
 		}
 	}
-	table, err := s.db.RollupTable(ctx, kind, evaluation.MeasuresFor(kind), prefix, from, to)
-	if err != nil {
-		return Ranking{}, err
-	}
 	book, err := s.RuleBook(ctx)
 	if err != nil {
 		return Ranking{}, err
 	}
 	rules := book.InForce(p.Start)
+	// Only the measures the score reads (a city's 62,000 grids).
+	table, err := s.db.RollupTable(ctx, kind, rules.ScoreMeasures(kind), prefix, from, to)
+	if err != nil {
+		return Ranking{}, err
+	}
 	var people map[string]store.Account
 	if !region && kind != evaluation.Unit && table.Len() > 0 {
 		accts, err := s.db.Accounts(ctx)
