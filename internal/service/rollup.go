@@ -366,6 +366,8 @@ type linkMaker struct {
 	suffix   string // "&period=…"
 	from, to string // "from=…", "to=…" of the cohort link
 	offs     []int  // scratch: link bounds
+	figAt    []int  // the place in inds of the indicator of each figure …
+	partAt   []int  // … and of each part, as last seen
 }
 
 type linkInd struct {
@@ -433,19 +435,27 @@ func (l *linkMaker) make(sc *evaluation.Score, param string) string {
 		}
 		return all[start:l.offs[i]]
 	}
-	set := func(f *evaluation.Figure) {
-		for _, ind := range l.inds {
-			if ind.code == f.Indicator {
-				f.NumCases, f.DenCases = link(ind.num), link(ind.den)
+	// Every score of a kind has its figures and parts in the same order:
+	// the indicator at each place is remembered (and checked).
+	set := func(f *evaluation.Figure, at *[]int, i int) {
+		for len(*at) <= i {
+			*at = append(*at, 0)
+		}
+		k := (*at)[i]
+		if k >= len(l.inds) || l.inds[k].code != f.Indicator {
+			k = slices.IndexFunc(l.inds, func(ind linkInd) bool { return ind.code == f.Indicator })
+			if k < 0 {
 				return
 			}
+			(*at)[i] = k
 		}
+		f.NumCases, f.DenCases = link(l.inds[k].num), link(l.inds[k].den)
 	}
 	for i := range sc.Parts {
-		set(&sc.Parts[i].Figure)
+		set(&sc.Parts[i].Figure, &l.partAt, i)
 	}
 	for i := range sc.Figures {
-		set(&sc.Figures[i])
+		set(&sc.Figures[i], &l.figAt, i)
 	}
 	if param == "" {
 		return ""
