@@ -1,7 +1,6 @@
 package evaluation
 
 import (
-	"math"
 	"slices"
 )
 
@@ -234,19 +233,7 @@ type Figure struct {
 }
 
 // Compute evaluates the indicator on counts.
-func (i Indicator) Compute(c Counts) Figure {
-	f := Figure{Indicator: i.Code, Name: i.Name, Num: c[i.Num], Den: c[i.Den]}
-	if f.Den <= 0 {
-		return f
-	}
-	f.Defined = true
-	f.Rate = math.Min(float64(max(f.Num, 0))/float64(f.Den), 1)
-	f.Points = 100 * f.Rate
-	if i.LowerBetter {
-		f.Points = 100 * (1 - f.Rate)
-	}
-	return f
-}
+func (i Indicator) Compute(c Counts) Figure { return i.figure(c[i.Num], c[i.Den]) }
 
 // MeasuresFor are the measures the indicators of a kind read (numerators
 // and denominators, each once, in RollupMeasures' order), plus for regions

@@ -158,46 +158,14 @@ type Score struct {
 // shared among the others in proportion, so a grid with no rated case is
 // not punished for it; with nothing to rate at all the score is undefined.
 func (r Rules) Score(kind SubjectKind, subject, name string, c Counts) Score {
-	s := Score{Kind: kind, Subject: subject, Name: name, Rules: r.Version}
-	applying := indicatorsFor(kind)
-	s.Figures = make([]Figure, len(applying))
-	for i, ind := range applying {
-		s.Figures[i] = ind.Compute(c)
+	// One scorer of one score, in the layout of the measures c holds: the
+	// same computation as a whole table's (Scorer).
+	measures := make([]Measure, 0, len(c))
+	row := make([]int, 0, len(c))
+	for m, v := range c {
+		measures, row = append(measures, m), append(row, v)
 	}
-	s.Parts = make([]Part, 0, len(r.Weights[kind]))
-	defined := 0.0
-	for i, w := range r.Weights[kind] {
-		ind, ok := IndicatorOf(w.Indicator)
-		if !ok {
-			continue
-		}
-		fig := ind.Compute(c)
-		if i == 0 {
-			s.Work = fig.Den
-		}
-		s.Parts = append(s.Parts, Part{Figure: fig, Weight: w.Weight})
-		if fig.Defined {
-			defined += w.Weight
-		}
-	}
-	if defined == 0 {
-		s.Grade = "—"
-		return s
-	}
-	s.Defined = true
-	total := 0.0
-	for i := range s.Parts {
-		p := &s.Parts[i]
-		if !p.Defined {
-			continue
-		}
-		p.Effective = p.Weight * 100 / defined
-		p.Contributed = p.Points * p.Effective / 100
-		total += p.Contributed
-	}
-	s.Value = math.Round(total*100) / 100
-	s.Grade = r.Grade(s.Value)
-	return s
+	return r.scorer(kind, measures, 1).Score(subject, name, row)
 }
 
 // Grade returns the band of a score.

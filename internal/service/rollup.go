@@ -251,17 +251,18 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 			}
 		}
 	}
-	counts, err := s.db.RollupMeasures(ctx, kind, evaluation.MeasuresFor(kind), prefix, from, to)
-	if err != nil {
-		return Ranking{}, err
-	}
 	book, err := s.RuleBook(ctx)
 	if err != nil {
 		return Ranking{}, err
 	}
 	rules := book.InForce(p.Start)
+	// Only the measures the score reads (a city's 62,000 grids).
+	table, err := s.db.RollupTable(ctx, kind, rules.ScoreMeasures(kind), prefix, from, to)
+	if err != nil {
+		return Ranking{}, err
+	}
 	var people map[string]store.Account
-	if !region && kind != evaluation.Unit && len(counts) > 0 {
+	if !region && kind != evaluation.Unit && table.Len() > 0 {
 		accts, err := s.db.Accounts(ctx)
 		if err != nil {
 			return Ranking{}, err
@@ -272,15 +273,20 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		}
 	}
 	var dens []evaluation.Measure
+	var denPos []int // their positions in the table's rows
 	for _, ind := range evaluation.Indicators {
 		if ind.Applies(kind) {
 			dens = append(dens, ind.Den)
+			if p := table.Pos(ind.Den); p >= 0 {
+				denPos = append(denPos, p)
+			}
 		}
 	}
-	var scores []evaluation.Score
+	scorer := rules.Scorer(kind, table.Measures)
+	scores := make([]evaluation.Score, 0, table.Len())
 	params := map[string]string{} // the cohort link's parameter per subject ("" for people: their first figure's cases)
-	q := url.Values{"from": {p.Start.In(loc).Format(time.RFC3339)}, "to": {p.End.In(loc).Format(time.RFC3339)}}
-	for subject, c := range counts {
+	for i, subject := range table.Subjects {
+		row := table.Row(i)
 		var name, path, param string
 		switch {
 		case kind == evaluation.Unit:
@@ -306,16 +312,18 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 			name, path = a.Name, a.RegionPath
 		}
 		work := 0
-		for _, m := range dens {
-			work += c[m]
+		for _, p := range denPos {
+			work += row[p]
 		}
 		if !strings.HasPrefix(path, underPath) || work == 0 {
 			continue
 		}
-		sc := rules.Score(kind, subject, name, c)
+		sc := scorer.Score(subject, name, row)
 		sc.Period = p.Label
 		scores = append(scores, sc)
-		params[subject] = param
+		if param != "grid" && param != "region" {
+			params[subject] = param
+		}
 	}
 	ranked := evaluation.Rank(scores, rules.MinWork)
 	if top > 0 {
@@ -324,34 +332,133 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 	out := Ranking{Period: p, Kind: kind, Under: under, Rules: rules.Version, MinWork: rules.MinWork,
 		TieBreak: evaluation.TieBreak, Items: make([]RankedItem, 0, len(ranked))}
 	// The links are made for the subjects kept only (a city's 62,000 grids
-	// have about a million of them).
-	suffix := "&period=" + url.QueryEscape(p.Key)
+	// have about a million of them), each subject's in one string.
+	links := newLinkMaker(kind, rules.Weights[kind], p, loc)
 	for _, r := range ranked {
-		prefix := "/api/v1/cases?fact=" + url.QueryEscape(string(kind)+":"+r.Subject+":")
-		for i := range r.Parts {
-			drill(&r.Parts[i].Figure, prefix, suffix)
+		var cases string
+		switch {
+		case region:
+			param := "region"
+			if kind == evaluation.Grid {
+				param = "grid"
+			}
+			cases = links.make(&r.Score, param)
+		case params[r.Subject] != "":
+			cases = links.make(&r.Score, params[r.Subject])
+		default:
+			links.make(&r.Score, "")
+			cases = "/api/v1/cases?" + DrillQuery(kind, r.Subject, dens[0], p.Key).Encode()
 		}
-		for i := range r.Figures {
-			drill(&r.Figures[i], prefix, suffix)
-		}
-		lq := DrillQuery(kind, r.Subject, dens[0], p.Key)
-		if param := params[r.Subject]; param != "" {
-			lq = url.Values{param: {r.Subject}, "from": q["from"], "to": q["to"]}
-		}
-		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: "/api/v1/cases?" + lq.Encode()})
+		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: cases})
 	}
 	return out, nil
 }
 
-// drill sets a figure's links to the cases behind its numerator and its
-// denominator (DrillQuery, written out directly: prefix is
-// "/api/v1/cases?fact=" and the escaped "kind:subject:", suffix
-// "&period=" and the escaped period key).
-func drill(f *evaluation.Figure, prefix, suffix string) {
-	ind, ok := evaluation.IndicatorOf(f.Indicator)
-	if !ok {
-		return
+// linkMaker writes the links of a ranking's items: every figure's links to
+// the cases behind its numerator and its denominator (DrillQuery, written
+// out directly) and the subject's cohort (its region, grid or unit and the
+// period). One subject's links are cut from one string.
+type linkMaker struct {
+	kind     evaluation.SubjectKind
+	measures []evaluation.Measure // every numerator and denominator of the kind's indicators, once
+	escaped  []string             // … escaped
+	inds     []linkInd
+	suffix   string // "&period=…"
+	from, to string // "from=…", "to=…" of the cohort link
+	offs     []int  // scratch: link bounds
+	figAt    []int  // the place in inds of the indicator of each figure …
+	partAt   []int  // … and of each part, as last seen
+}
+
+type linkInd struct {
+	code     string
+	num, den int // positions in measures
+}
+
+func newLinkMaker(kind evaluation.SubjectKind, weights []evaluation.Weight, p evaluation.Period, loc *time.Location) *linkMaker {
+	l := &linkMaker{kind: kind, suffix: "&period=" + url.QueryEscape(p.Key),
+		from: "from=" + url.QueryEscape(p.Start.In(loc).Format(time.RFC3339)),
+		to:   "to=" + url.QueryEscape(p.End.In(loc).Format(time.RFC3339))}
+	pos := func(m evaluation.Measure) int {
+		if i := slices.Index(l.measures, m); i >= 0 {
+			return i
+		}
+		l.measures = append(l.measures, m)
+		l.escaped = append(l.escaped, url.QueryEscape(string(m)))
+		return len(l.measures) - 1
 	}
-	f.NumCases = prefix + url.QueryEscape(string(ind.Num)) + suffix
-	f.DenCases = prefix + url.QueryEscape(string(ind.Den)) + suffix
+	// The kind's indicators, and any other a weight names.
+	for _, ind := range evaluation.Indicators {
+		if ind.Applies(kind) || slices.ContainsFunc(weights, func(w evaluation.Weight) bool { return w.Indicator == ind.Code }) {
+			l.inds = append(l.inds, linkInd{ind.Code, pos(ind.Num), pos(ind.Den)})
+		}
+	}
+	return l
+}
+
+// make sets the links of a score's figures and parts, and returns its
+// cohort link for param ("grid", "region" or "unit"; "" for none).
+func (l *linkMaker) make(sc *evaluation.Score, param string) string {
+	prefix := "/api/v1/cases?fact=" + url.QueryEscape(string(l.kind)+":"+sc.Subject+":")
+	n := 0
+	for _, e := range l.escaped {
+		n += len(prefix) + len(e) + len(l.suffix)
+	}
+	subject := url.QueryEscape(sc.Subject)
+	if param != "" {
+		n += len("/api/v1/cases?") + len(l.from) + len(l.to) + len(param) + len(subject) + 3
+	}
+	var b strings.Builder
+	b.Grow(n)
+	l.offs = l.offs[:0]
+	for _, e := range l.escaped {
+		b.WriteString(prefix)
+		b.WriteString(e)
+		b.WriteString(l.suffix)
+		l.offs = append(l.offs, b.Len())
+	}
+	if param != "" {
+		// url.Values.Encode's order: keys sorted.
+		b.WriteString("/api/v1/cases?")
+		b.WriteString(l.from)
+		if param == "unit" {
+			b.WriteString("&" + l.to + "&unit=" + subject)
+		} else {
+			b.WriteString("&" + param + "=" + subject + "&" + l.to)
+		}
+	}
+	all := b.String()
+	link := func(i int) string {
+		start := 0
+		if i > 0 {
+			start = l.offs[i-1]
+		}
+		return all[start:l.offs[i]]
+	}
+	// Every score of a kind has its figures and parts in the same order:
+	// the indicator at each place is remembered (and checked).
+	set := func(f *evaluation.Figure, at *[]int, i int) {
+		for len(*at) <= i {
+			*at = append(*at, 0)
+		}
+		k := (*at)[i]
+		if k >= len(l.inds) || l.inds[k].code != f.Indicator {
+			k = slices.IndexFunc(l.inds, func(ind linkInd) bool { return ind.code == f.Indicator })
+			if k < 0 {
+				return
+			}
+			(*at)[i] = k
+		}
+		f.NumCases, f.DenCases = link(l.inds[k].num), link(l.inds[k].den)
+	}
+	for i := range sc.Parts {
+		set(&sc.Parts[i].Figure, &l.partAt, i)
+	}
+	for i := range sc.Figures {
+		set(&sc.Figures[i], &l.figAt, i)
+	}
+	if param == "" {
+		return ""
+	}
+	return all[l.offs[len(l.offs)-1]:]
 }

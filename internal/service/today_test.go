@@ -93,3 +93,82 @@ func TestTodayFiguresFromRollups(t *testing.T) {
 		}
 	}
 }
+
+// TestTodayOverdueCount: the board's 超期未结 equals a direct count of the
+// cases in the viewer's region that are open (not closed, not held) with a
+// running clock past due now, for the city, a district, two streets and a
+// grid worker (whose scope adds their own reports); the store's count
+// (store.CountOverdue) does so at later times too, when most open cases are
+// past due, and equals the general count with the open and overdue filters.
+func TestTodayOverdueCount(t *testing.T) {
+	p, _, closeAll, err := servertest.Demo("overdue", 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	ctx := context.Background()
+	s := p.Service
+	var all []cases.Case
+	f := store.CaseFilter{Scope: store.Scope{All: true}, Limit: store.MaxPage}
+	for {
+		list, err := p.DB.Cases(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			break
+		}
+		all = append(all, list...)
+		f.After = list[len(list)-1].ID
+	}
+	count := func(a cases.Actor, now time.Time) int {
+		n := 0
+		for i := range all {
+			c := &all[i]
+			if !c.ClosedAt.IsZero() || c.State == cases.Held || !cases.CanSee(a, c) {
+				continue
+			}
+			for _, r := range c.RunningClocks() {
+				if r.Clock.Due.Before(now) {
+					n++
+					break
+				}
+			}
+		}
+		return n
+	}
+	most := 0
+	for _, u := range []string{"shi_zhihui", "qu_zhihui", "syl_zhihui", "jfb_zhihui", "yangshipei"} {
+		acct, err := p.DB.AccountByUsername(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := s.ActorOf(acct)
+		td, err := s.TodayFigures(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := count(a, s.Now()); td.Overdue != want {
+			t.Errorf("%s: 超期未结 %d, counted %d", u, td.Overdue, want)
+		}
+		for _, later := range []time.Duration{time.Hour, 50 * time.Hour, 10 * 24 * time.Hour} {
+			at := s.Now().Add(later)
+			got, err := p.DB.CountOverdue(ctx, store.ScopeOf(a), at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			open, overdue := true, true
+			general, err := p.DB.CountCases(ctx, store.CaseFilter{Scope: store.ScopeOf(a), Open: &open, Overdue: &overdue, Now: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := count(a, at); got != want || general != want {
+				t.Errorf("%s in %v: CountOverdue %d, CountCases %d, counted %d", u, later, got, general, want)
+			}
+			most = max(most, got)
+		}
+	}
+	if most < 10 {
+		t.Errorf("at most %d overdue cases: too few to check", most)
+	}
+}

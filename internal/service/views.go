@@ -68,8 +68,7 @@ func (s *Service) TodayFigures(ctx context.Context, actor cases.Actor) (Today, e
 	loc := s.Calendar().Location()
 	var t Today
 	var err error
-	open, overdue := true, true
-	if t.Overdue, err = s.Count(ctx, actor, store.CaseFilter{Open: &open, Overdue: &overdue, Now: now}); err != nil {
+	if t.Overdue, err = s.db.CountOverdue(ctx, store.ScopeOf(actor), now); err != nil {
 		return t, err
 	}
 	var wm string

@@ -1098,6 +1098,30 @@ func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
 	return n, nil
 }
 
+// CountOverdue counts the open cases in scope with a running clock past due
+// at now (the command board's 超期未结): CountCases with the open and overdue
+// filters. A region's scope (a commander's, a leader's) is counted in the
+// partial index of open cases by region path and due time (migration 29),
+// reading the subtree's open cases from the index alone, not the region's
+// history; any other scope is CountCases.
+func (db *DB) CountOverdue(ctx context.Context, s Scope, now time.Time) (int, error) {
+	if s.All || s.RegionPath == "" || s.AccountID != "" || s.UnitID != "" || s.AlsoUnit != "" || len(s.Units) > 0 || s.Person != "" {
+		open, overdue := true, true
+		return db.CountCases(ctx, CaseFilter{Scope: s, Open: &open, Overdue: &overdue, Now: now})
+	}
+	from := "cases"
+	if db.Dialect == SQLite {
+		from = "cases INDEXED BY cases_open_due"
+	}
+	lo, hi := prefixRange(s.RegionPath)
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE closed_at IS NULL AND state <> 'held'
+		AND region_path >= $1 AND region_path < $2 AND due_at < $3`, lo, hi, ms(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count overdue cases: %w", translate(err))
+	}
+	return n, nil
+}
+
 // Nearby lists open cases of a category within about radius meters of p,
 // nearest first, excluding one case: the possible duplicates.
 func (db *DB) Nearby(ctx context.Context, category string, p geo.Point, radius float64, exclude string, limit int) ([]cases.Case, error) {

@@ -3,13 +3,17 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"zhizhi/internal/evaluation"
 )
@@ -330,6 +334,22 @@ func (db *DB) RollupCounts(ctx context.Context, kind evaluation.SubjectKind, sub
 // kind's indicators need: a city's 62,000 grids are read faster with a
 // third of the columns).
 func (db *DB) RollupMeasures(ctx context.Context, kind evaluation.SubjectKind, measures []evaluation.Measure, subjectPrefix string, fromDay, toDay int) (map[string]evaluation.Counts, error) {
+	t, err := db.RollupTable(ctx, kind, measures, subjectPrefix, fromDay, toDay)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]evaluation.Counts, t.Len())
+	for i, s := range t.Subjects {
+		out[s] = t.Counts(i)
+	}
+	return out, nil
+}
+
+// RollupTable is RollupMeasures read densely: one row of counts per
+// subject, in the order of measures (evaluation.Table; a city's 62,000
+// grids are one slice of numbers, not 62,000 maps). Subjects come in no
+// particular order.
+func (db *DB) RollupTable(ctx context.Context, kind evaluation.SubjectKind, measures []evaluation.Measure, subjectPrefix string, fromDay, toDay int) (*evaluation.Table, error) {
 	rollupCols := make([]string, len(measures))
 	for i, m := range measures {
 		if !slices.Contains(evaluation.RollupMeasures, m) {
@@ -337,13 +357,7 @@ func (db *DB) RollupMeasures(ctx context.Context, kind evaluation.SubjectKind, m
 		}
 		rollupCols[i] = string(m)
 	}
-	// The sums come back as one text per subject, "n,n,…" in column order:
-	// scanning 36 integer columns of 62,000 subjects costs more than the
-	// query itself.
-	sums := make([]string, len(rollupCols))
-	for i, c := range rollupCols {
-		sums[i] = "SUM(" + c + ")"
-	}
+	t := &evaluation.Table{Measures: slices.Clone(measures)}
 	args := []any{string(kind)}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	// rollups_day is (kind, grain, day, subject): a month's rows of a kind
@@ -367,7 +381,7 @@ func (db *DB) RollupMeasures(ctx context.Context, kind evaluation.SubjectKind, m
 	// One whole month: one row per subject, nothing to add up.
 	single := first == last && len(edges) == 0
 	if len(arms) == 0 {
-		return map[string]evaluation.Counts{}, nil
+		return t, nil
 	}
 	subject := ""
 	if subjectPrefix != "" {
@@ -379,34 +393,51 @@ func (db *DB) RollupMeasures(ctx context.Context, kind evaluation.SubjectKind, m
 			subject += ` AND subject >= ` + arg(subjectPrefix) + ` AND subject < ` + arg(subjectPrefix[:len(subjectPrefix)-1]+string(rune(last+1)))
 		}
 	}
+	// PostgreSQL sends the counts as binary integers (rollupTablePG); on
+	// SQLite they come back as one text per subject, "n,n,…" in column
+	// order: scanning many integer columns of 62,000 subjects through
+	// database/sql costs more than the query itself.
+	cols, sums := rollupCols, make([]string, len(rollupCols))
+	for i, c := range rollupCols {
+		sums[i] = "SUM(" + c + ")"
+	}
+	sep := ", "
+	if db.Dialect == SQLite {
+		sep = ` || ',' || `
+	}
 	// The month rows and the edge days' rows are read apart (UNION ALL),
 	// each from its own partition on PostgreSQL.
 	var sb strings.Builder
 	if single {
-		sb.WriteString(`SELECT subject, ` + strings.Join(rollupCols, ` || ',' || `) + ` FROM rollups WHERE kind = $1 AND ` + arms[0] + subject)
+		sb.WriteString(`SELECT subject, ` + strings.Join(cols, sep) + ` FROM rollups WHERE kind = $1 AND ` + arms[0] + subject)
 	} else {
-		sb.WriteString(`SELECT subject, ` + strings.Join(sums, ` || ',' || `) + ` FROM (`)
+		sb.WriteString(`SELECT subject, ` + strings.Join(sums, sep) + ` FROM (`)
 		for i, a := range arms {
 			if i > 0 {
 				sb.WriteString(` UNION ALL `)
 			}
-			sb.WriteString(`SELECT subject, ` + strings.Join(rollupCols, ", ") + ` FROM rollups WHERE kind = $1 AND ` + a + subject)
+			sb.WriteString(`SELECT subject, ` + strings.Join(cols, ", ") + ` FROM rollups WHERE kind = $1 AND ` + a + subject)
 		}
 		sb.WriteString(`) r GROUP BY subject`)
 	}
-	q := sb.String()
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	if db.Dialect == Postgres {
+		if err := db.rollupTablePG(ctx, t, sb.String(), args); err != nil {
+			return nil, fmt.Errorf("read rollups: %w", translate(err))
+		}
+		return t, nil
+	}
+	rows, err := db.read.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read rollups: %w", translate(err))
 	}
 	defer rows.Close()
-	out := map[string]evaluation.Counts{}
+	var names subjectNames
 	for rows.Next() {
-		var subject, list string
+		var subject, list []byte
 		if err := rows.Scan(&subject, &list); err != nil {
 			return nil, fmt.Errorf("read rollups: %w", translate(err))
 		}
-		c := evaluation.Counts{}
+		names.add(subject)
 		i, v, neg := 0, 0, false
 		for p := 0; p <= len(list); p++ {
 			switch {
@@ -414,8 +445,8 @@ func (db *DB) RollupMeasures(ctx context.Context, kind evaluation.SubjectKind, m
 				if neg {
 					v = -v
 				}
-				if v != 0 && i < len(measures) {
-					c[measures[i]] = v
+				if i < len(measures) {
+					t.Vals = append(t.Vals, v)
 				}
 				i, v, neg = i+1, 0, false
 			case list[p] == '-':
@@ -429,9 +460,94 @@ func (db *DB) RollupMeasures(ctx context.Context, kind evaluation.SubjectKind, m
 		if i != len(measures) {
 			return nil, fmt.Errorf("read rollups: %d sums, want %d", i, len(measures))
 		}
-		out[subject] = c
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rollups: %w", translate(err))
+	}
+	t.Subjects = names.strings()
+	return t, nil
+}
+
+// subjectNames collects the subjects of a table in one buffer: 62,000
+// subject codes become one string and 62,000 slices of it, not 62,000
+// strings of their own.
+type subjectNames struct {
+	buf  []byte
+	ends []int
+}
+
+func (n *subjectNames) add(b []byte) {
+	n.buf = append(n.buf, b...)
+	n.ends = append(n.ends, len(n.buf))
+}
+
+func (n *subjectNames) strings() []string {
+	all := string(n.buf)
+	out := make([]string, len(n.ends))
+	start := 0
+	for i, e := range n.ends {
+		out[i], start = all[start:e], e
+	}
+	return out
+}
+
+// rollupTablePG runs a rollup read on one of pgx's own connections and
+// reads the counts as binary integers (int4, or int8 for sums) straight
+// into the table: no text to format on the server nor to parse here, and
+// no allocation per row.
+func (db *DB) rollupTablePG(ctx context.Context, t *evaluation.Table, q string, args []any) error {
+	params := make([][]byte, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			params[i] = []byte(v)
+		case int:
+			params[i] = strconv.AppendInt(nil, int64(v), 10)
+		default:
+			return fmt.Errorf("rollup parameter of type %T", a)
+		}
+	}
+	conn, err := db.read.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	m := len(t.Measures)
+	var names subjectNames
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn().PgConn()
+		// Parameters as text (PostgreSQL infers their types from the
+		// columns they meet), every result column binary.
+		rr := pc.ExecParams(ctx, q, params, nil, nil, []int16{1})
+		for rr.NextRow() {
+			vals := rr.Values()
+			if len(vals) != m+1 {
+				rr.Close()
+				return fmt.Errorf("%d columns, want %d", len(vals), m+1)
+			}
+			names.add(vals[0])
+			for _, v := range vals[1:] {
+				switch len(v) {
+				case 4:
+					t.Vals = append(t.Vals, int(int32(binary.BigEndian.Uint32(v))))
+				case 8:
+					t.Vals = append(t.Vals, int(int64(binary.BigEndian.Uint64(v))))
+				case 0:
+					t.Vals = append(t.Vals, 0) // NULL: no row added to it
+				default:
+					rr.Close()
+					return fmt.Errorf("a count of %d bytes", len(v))
+				}
+			}
+		}
+		_, err := rr.Close()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	t.Subjects = names.strings()
+	return nil
 }
 
 // ChangedCases reads the steps after the step ID after and up to upto (IDs
