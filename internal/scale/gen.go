@@ -279,7 +279,9 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 		return c, steps, nil
 	}
 	for _, u := range co {
-		do(g.unitActor(u), cases.Command{Action: cases.ActSign}, minutes(rnd, 5, 60))
+		if !do(g.unitActor(u), cases.Command{Action: cases.ActSign}, minutes(rnd, 5, 60)) {
+			return c, steps, nil
+		}
 	}
 	if want == cases.Parked {
 		if do(ua, cases.Command{Action: cases.ActParkRequest, Note: "需等待维修资金到位", Until: at.Add(60 * 24 * time.Hour)}, minutes(rnd, 60, 600)) &&
@@ -304,7 +306,12 @@ func (g *gen) one(s spec) (cases.Case, []cases.Step, error) {
 		delay = time.Minute
 	}
 	for _, u := range co {
-		do(g.unitActor(u), cases.Command{Action: cases.ActFeedback, Note: "已配合完成"}, minutes(rnd, 30, 600))
+		// A co-unit that has not fed back by now holds the case open: the
+		// reporter's passing check would be refused (only the center may
+		// close over an unfinished co-unit, saying why).
+		if !do(g.unitActor(u), cases.Command{Action: cases.ActFeedback, Note: "已配合完成"}, minutes(rnd, 30, 600)) {
+			return c, steps, nil
+		}
 	}
 	if !do(ua, cases.Command{Action: cases.ActFeedback, Note: "已处置完毕，现场恢复正常"}, delay) || want == cases.FedBack {
 		return c, steps, nil

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,6 +23,7 @@ import (
 	"zhizhi/internal/demo"
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/geo"
+	"zhizhi/internal/id"
 	"zhizhi/internal/region"
 	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
@@ -617,5 +619,35 @@ func TestLoadUnknownDistrict(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("a refused load created the database: %v", err)
+	}
+}
+
+// TestRecentCasesInFlight plays many cases reported in the last days before
+// now, where a timeline is cut wherever its next step would fall after now:
+// a co-unit's sign or feedback still to come must leave the case open, not
+// lead to a passing check the state machine refuses (the city's load
+// stopped on that at 3.75 M cases).
+func TestRecentCasesInFlight(t *testing.T) {
+	tr, err := BuildTree(Size{Districts: 1, Streets: 2, Communities: 4, Grids: 20}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	g := testGen(tr, now)
+	rnd := rand.New(rand.NewPCG(5, 7))
+	open := 0
+	for i := 0; i < 30_000; i++ {
+		at := now.Add(-time.Duration(rnd.Int64N(int64(96 * time.Hour)))).Truncate(time.Millisecond)
+		s := spec{at: at, grid: rnd.IntN(len(tr.Grids)), cat: rnd.IntN(len(g.cats)), seed: rnd.Uint64(), id: id.At(at), number: fmt.Sprintf("500103001-20261127-%04d", i)}
+		c, _, err := g.one(s)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if c.State != cases.Closed {
+			open++
+		}
+	}
+	if open == 0 {
+		t.Fatal("no case of the last four days left open")
 	}
 }
