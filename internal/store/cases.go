@@ -986,20 +986,29 @@ func (db *DB) list(ctx context.Context, f CaseFilter, sel string) ([]rawCase, er
 func (db *DB) recentWindow(ctx context.Context, f CaseFilter, sel string) ([]rawCase, bool, error) {
 	from := f.From
 	f.From = time.Time{}
+	return db.window(ctx, f, sel, `reported_at`, `reported_at >= $%d`, ms(from), recentWindowRows)
+}
+
+// window lists f's newest rows cases (selecting col), keeps those meeting
+// cond (a condition on col whose one parameter, $%d, is arg) up to a page,
+// and answers them selecting sel. ok is false when the window neither
+// filled the page nor held the whole listing (the caller then asks the
+// planner).
+func (db *DB) window(ctx context.Context, f CaseFilter, sel, col, cond string, arg any, rows int) ([]rawCase, bool, error) {
 	w := db.caseWhere(f)
-	win := `SELECT id, reported_at` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(recentWindowRows)
+	win := `SELECT id, ` + col + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(rows)
 	n := len(w.args)
 	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
-		WHERE reported_at >= $` + strconv.Itoa(n+1) + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
-	found, err := db.queryRaw(ctx, q, sel, append(w.args, ms(from), f.Limit))
+		WHERE ` + fmt.Sprintf(cond, n+1) + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
+	found, err := db.queryRaw(ctx, q, sel, append(w.args, arg, f.Limit))
 	if err != nil || len(found) == f.Limit {
 		return found, true, err
 	}
-	var rows int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&rows); err != nil {
+	var in int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&in); err != nil {
 		return nil, false, fmt.Errorf("list cases: %w", translate(err))
 	}
-	return found, rows < recentWindowRows, nil
+	return found, in < rows, nil
 }
 
 // recentWindowRows is how many of a listing's newest cases recentWindow
@@ -1016,20 +1025,7 @@ var recentWindowRows = 4000
 func (db *DB) textWindow(ctx context.Context, f CaseFilter, sel string) ([]rawCase, bool, error) {
 	text := strings.TrimSpace(f.Text)
 	f.Text = ""
-	w := db.caseWhere(f)
-	win := `SELECT id, body` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(textWindowRows)
-	n := len(w.args)
-	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
-		WHERE strpos(lower(body), lower($` + strconv.Itoa(n+1) + `)) > 0 ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
-	found, err := db.queryRaw(ctx, q, sel, append(w.args, text, f.Limit))
-	if err != nil || len(found) == f.Limit {
-		return found, true, err
-	}
-	var rows int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&rows); err != nil {
-		return nil, false, fmt.Errorf("list cases: %w", translate(err))
-	}
-	return found, rows < textWindowRows, nil
+	return db.window(ctx, f, sel, `body`, `strpos(lower(body), lower($%d)) > 0`, text, textWindowRows)
 }
 
 // textWindowRows is how many of a listing's newest cases textWindow tests
