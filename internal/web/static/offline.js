@@ -462,12 +462,7 @@
       function saved(text) {
         reset();
         done();
-        var flash = document.getElementById('saved-flash') || el('p', 'flash');
-        flash.id = 'saved-flash';
-        flash.setAttribute('role', 'status');
-        flash.textContent = text || '已保存在手机上（待发送）。有信号后会自动发送，不会重复上报。';
-        form.parentNode.insertBefore(flash, form);
-        flash.scrollIntoView({ block: 'center' });
+        zhizhiPhone.saved(form, 'saved-flash', text || '已保存在手机上（待发送）。有信号后会自动发送，不会重复上报。');
         return render();
       }
     });

@@ -316,12 +316,7 @@
     function saved(text) {
       reset();
       done();
-      var flash = document.getElementById('visit-saved') || el('p', 'flash');
-      flash.id = 'visit-saved';
-      flash.setAttribute('role', 'status');
-      flash.textContent = text || '已保存在手机上（待发送）。有信号后会自动发送，不会重复记录。';
-      form.parentNode.insertBefore(flash, form);
-      flash.scrollIntoView({ block: 'center' });
+      zhizhiPhone.saved(form, 'visit-saved', text || '已保存在手机上（待发送）。有信号后会自动发送，不会重复记录。');
       return render();
     }
   });

@@ -14,6 +14,9 @@
 //   o.busy     whether a send is running now
 //   o.pages    the pages the worker keeps for this page (absent: its default set)
 //   o.drop     the kept pages deleted at sign-out
+//
+// zhizhiPhone.saved(form, id, text) shows (or rewrites) the notice above a
+// form that what it held is kept on the phone, and brings it into view.
 (function () {
   'use strict';
   window.zhizhiPhone = function (o) {
@@ -82,5 +85,17 @@
         }).catch(function () {}).then(function () { f.submit(); });
       });
     });
+  };
+  window.zhizhiPhone.saved = function (form, id, text) {
+    var flash = document.getElementById(id);
+    if (!flash) {
+      flash = document.createElement('p');
+      flash.className = 'flash';
+      flash.id = id;
+      flash.setAttribute('role', 'status');
+    }
+    flash.textContent = text;
+    form.parentNode.insertBefore(flash, form);
+    flash.scrollIntoView({ block: 'center' });
   };
 })();
