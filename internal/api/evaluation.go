@@ -9,52 +9,32 @@ import (
 )
 
 // evaluation ranks the grids, communities, streets or units under a region
-// for a period, from the rollups (?kind=&period=&under=&top=&by=); by names
-// an indicator to rank by instead of the composite score
-// (evaluation.RankBy, the same tie-break).
+// for a period, from the rollups (?kind=&period=&under=&top=&by=&offset=&limit=);
+// by names an indicator to rank by instead of the composite score (the same
+// tie-break); offset and limit page the places (after top); total and
+// ranked count every subject scored and placed.
 func (a *API) evaluation(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	kind := q.Get("kind")
 	if kind == "" {
 		kind = string(evaluation.Grid)
 	}
-	top := 0
-	if v := q.Get("top"); v != "" {
+	count := func(name string) int {
+		v := q.Get(name)
+		if v == "" {
+			return 0
+		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			n = -1 // refused by the service, with the other fields
+			return -1 // refused by the service, with the other fields
 		}
-		top = n
+		return n
 	}
-	by := q.Get("by")
-	n := top
-	if by != "" && top > 0 {
-		n = 0 // every subject, ranked again below
-	}
-	out, err := a.svc.Evaluate(r.Context(), actorOf(r), evaluation.SubjectKind(kind), q.Get("period"), q.Get("under"), n)
+	out, err := a.svc.Rank(r.Context(), actorOf(r), service.RankingQuery{Kind: evaluation.SubjectKind(kind),
+		Period: q.Get("period"), Under: q.Get("under"), By: q.Get("by"),
+		Top: count("top"), Offset: count("offset"), Limit: count("limit")})
 	if err != nil {
 		return err
-	}
-	if by != "" {
-		scores := make([]evaluation.Score, len(out.Items))
-		links := make(map[string]service.RankedItem, len(out.Items))
-		for i, it := range out.Items {
-			scores[i] = it.Score
-			links[it.Subject] = it
-		}
-		ranked, err := evaluation.RankBy(scores, evaluation.SubjectKind(kind), by, out.MinWork)
-		if err != nil {
-			return err
-		}
-		if top > 0 {
-			ranked = evaluation.Top(ranked, top)
-		}
-		out.Items = out.Items[:0]
-		for _, rk := range ranked {
-			it := links[rk.Subject]
-			it.Rank = rk.Rank
-			out.Items = append(out.Items, it)
-		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

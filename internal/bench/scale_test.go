@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -422,6 +423,15 @@ func BenchmarkScaleEvaluate(b *testing.B) {
 			return len(r.Items), err
 		}
 	}
+	page := func(a cases.Actor, kind evaluation.SubjectKind, period, by string) func() (int, error) {
+		return func() (int, error) {
+			r, err := svc.Rank(ctx, a, service.RankingQuery{Kind: kind, Period: period, By: by, Limit: 50})
+			if r.Total < 50 && err == nil {
+				return 0, fmt.Errorf("only %d subjects scored", r.Total)
+			}
+			return r.Total, err
+		}
+	}
 	today := func(a cases.Actor) func() (int, error) {
 		return func() (int, error) {
 			t, err := svc.TodayFigures(ctx, a)
@@ -436,7 +446,9 @@ func BenchmarkScaleEvaluate(b *testing.B) {
 		}
 	}
 	queries := []query{
-		{"city: every grid, " + month, eval(city, evaluation.Grid, month, 0)},
+		{"city: every grid, " + month + ", every place explained", eval(city, evaluation.Grid, month, 0)},
+		{"city: every grid scored and placed, " + month + ", first 50 explained", page(city, evaluation.Grid, month, "")},
+		{"city: every grid by on_time_close_rate, " + month + ", first 50 explained", page(city, evaluation.Grid, month, "on_time_close_rate")},
 		{"city: grids top 10, " + month, eval(city, evaluation.Grid, month, 10)},
 		{"city: every grid, quarter", eval(city, evaluation.Grid, time.Now().AddDate(0, -3, 0).Format("2006")+"-Q"+strconv.Itoa((int(time.Now().AddDate(0, -3, 0).Month())+2)/3), 0)},
 		{"city: every grid, 10 days across two months", eval(city, evaluation.Grid, time.Now().AddDate(0, -1, -5).Format("2006-01-02")+"~"+time.Now().AddDate(0, -1, 4).Format("2006-01-02"), 0)},

@@ -2,7 +2,6 @@ package evaluation
 
 import (
 	"math"
-	"sort"
 
 	"zhizhi/internal/apperr"
 )
@@ -47,42 +46,12 @@ func RankBy(scores []Score, kind SubjectKind, indicator string, minWork int) ([]
 	if !ind.Applies(kind) {
 		return nil, apperr.Field("by", "指标“"+ind.Name+"”不用于"+kind.Label())
 	}
-	type row struct {
-		Ranked
-		points   float64
-		eligible bool
+	briefs := make([]Brief, len(scores))
+	for i := range scores {
+		sc := &scores[i]
+		f, _ := sc.FigureOf(indicator)
+		briefs[i] = Brief{Row: i, Subject: sc.Subject, Value: sc.Value, Work: sc.Work,
+			Key: math.Round(f.Points*100) / 100, Eligible: f.Defined && sc.Work >= minWork}
 	}
-	rows := make([]row, len(scores))
-	for i, s := range scores {
-		f, _ := s.FigureOf(indicator)
-		rows[i] = row{Ranked: Ranked{Score: s}, points: math.Round(f.Points*100) / 100, eligible: f.Defined && s.Work >= minWork}
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.eligible != b.eligible {
-			return a.eligible
-		} else if !a.eligible {
-			return a.Subject < b.Subject
-		}
-		if a.points != b.points {
-			return a.points > b.points
-		}
-		if a.Work != b.Work {
-			return a.Work > b.Work
-		}
-		return a.Subject < b.Subject
-	})
-	out := make([]Ranked, len(rows))
-	for i := range rows {
-		out[i] = rows[i].Ranked
-		if !rows[i].eligible {
-			continue
-		}
-		if i > 0 && rows[i-1].eligible && rows[i-1].points == rows[i].points && rows[i-1].Work == rows[i].Work {
-			out[i].Rank = out[i-1].Rank
-		} else {
-			out[i].Rank = i + 1
-		}
-	}
-	return out, nil
+	return placed(scores, briefs), nil
 }

@@ -193,46 +193,21 @@ const TieBreak = "得分相同时，案件量（首项指标的分母）多者�
 // work share a place (1, 2, 2, 4). Subjects that are not ranked follow, by
 // code.
 func Rank(scores []Score, minWork int) []Ranked {
-	eligible := func(s *Score) bool { return s.Defined && s.Work >= minWork }
-	// Sort positions, not the scores (large structs: a city's 62,000 grids).
-	order := make([]int, len(scores))
-	for i := range order {
-		order[i] = i
+	briefs := make([]Brief, len(scores))
+	for i := range scores {
+		sc := &scores[i]
+		briefs[i] = Brief{Row: i, Subject: sc.Subject, Value: sc.Value, Work: sc.Work, Key: sc.Value, Eligible: sc.Defined && sc.Work >= minWork}
 	}
-	slices.SortStableFunc(order, func(i, j int) int {
-		a, b := &scores[i], &scores[j]
-		if ea, eb := eligible(a), eligible(b); ea != eb {
-			if ea {
-				return -1
-			}
-			return 1
-		} else if !ea {
-			return strings.Compare(a.Subject, b.Subject)
-		}
-		if a.Value != b.Value {
-			if a.Value > b.Value {
-				return -1
-			}
-			return 1
-		}
-		if a.Work != b.Work {
-			return b.Work - a.Work
-		}
-		return strings.Compare(a.Subject, b.Subject)
-	})
-	out := make([]Ranked, len(scores))
-	for k, i := range order {
-		out[k] = Ranked{Score: scores[i]}
-	}
-	for i := range out {
-		if !eligible(&out[i].Score) {
-			continue
-		}
-		if i > 0 && out[i-1].Rank > 0 && out[i-1].Value == out[i].Value && out[i-1].Work == out[i].Work {
-			out[i].Rank = out[i-1].Rank
-		} else {
-			out[i].Rank = i + 1
-		}
+	return placed(scores, briefs)
+}
+
+// placed orders briefs made from scores (Row: the score's index) and
+// returns the scores in that order with their places.
+func placed(scores []Score, briefs []Brief) []Ranked {
+	Order(briefs)
+	out := make([]Ranked, len(briefs))
+	for k, b := range briefs {
+		out[k] = Ranked{Rank: b.Rank, Score: scores[b.Row]}
 	}
 	return out
 }

@@ -74,6 +74,8 @@ type Scorer struct {
 	figs     []Figure // the next scores' Figures, cut from one block
 	parts    []Part   // … and Parts
 	block    int      // scores a block holds
+	measures []Measure
+	scratch  []Part // Brief's parts
 }
 
 type weighted struct {
@@ -93,7 +95,7 @@ func (r Rules) Scorer(kind SubjectKind, measures []Measure) *Scorer {
 }
 
 func (r Rules) scorer(kind SubjectKind, measures []Measure, block int) *Scorer {
-	s := &Scorer{rules: r, kind: kind, applying: indicatorsFor(kind), block: block}
+	s := &Scorer{rules: r, kind: kind, applying: indicatorsFor(kind), block: block, measures: measures}
 	s.appPos = make([][2]int, len(s.applying))
 	for i, ind := range s.applying {
 		s.appPos[i] = [2]int{posOf(measures, ind.Num), posOf(measures, ind.Den)}
@@ -133,35 +135,48 @@ func (s *Scorer) Score(subject, name string, row []int) Score {
 		sc.Figures[i] = ind.figure(at(row, s.appPos[i][0]), at(row, s.appPos[i][1]))
 	}
 	sc.Parts, s.parts = s.parts[:nw:nw], s.parts[nw:]
-	defined := 0.0
-	for i, w := range s.weighted {
-		fig := w.ind.figure(at(row, w.pos[0]), at(row, w.pos[1]))
-		if i == 0 {
-			sc.Work = fig.Den
-		}
-		sc.Parts[i] = Part{Figure: fig, Weight: w.weight}
-		if fig.Defined {
-			defined += w.weight
-		}
-	}
-	if defined == 0 {
+	var defined bool
+	sc.Value, sc.Work, defined = s.fill(row, sc.Parts)
+	if !defined {
 		sc.Grade = "—"
 		return sc
 	}
 	sc.Defined = true
+	sc.Grade = s.rules.Grade(sc.Value)
+	return sc
+}
+
+// fill computes the weighted parts of a score from its counts into parts
+// (len(s.weighted) of them), and returns the composite value (two
+// decimals), the work (the first weighted indicator's denominator) and
+// whether any weighted indicator had something to rate. Score and Brief
+// both compute through it.
+func (s *Scorer) fill(row []int, parts []Part) (value float64, work int, defined bool) {
+	weight := 0.0
+	for i, w := range s.weighted {
+		fig := w.ind.figure(at(row, w.pos[0]), at(row, w.pos[1]))
+		if i == 0 {
+			work = fig.Den
+		}
+		parts[i] = Part{Figure: fig, Weight: w.weight}
+		if fig.Defined {
+			weight += w.weight
+		}
+	}
+	if weight == 0 {
+		return 0, work, false
+	}
 	total := 0.0
-	for i := range sc.Parts {
-		p := &sc.Parts[i]
+	for i := range parts {
+		p := &parts[i]
 		if !p.Defined {
 			continue
 		}
-		p.Effective = p.Weight * 100 / defined
+		p.Effective = p.Weight * 100 / weight
 		p.Contributed = p.Points * p.Effective / 100
 		total += p.Contributed
 	}
-	sc.Value = math.Round(total*100) / 100
-	sc.Grade = s.rules.Grade(sc.Value)
-	return sc
+	return math.Round(total*100) / 100, work, true
 }
 
 // ScoreMeasures are the measures Score reads for a kind under these rules:

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"zhizhi/internal/cases"
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/service"
@@ -77,6 +78,7 @@ func TestEvaluateMatchesCounts(t *testing.T) {
 			if len(r.Items) == 0 && period != s.Now().In(loc).Format("2006-01") {
 				t.Errorf("%s %s: nothing ranked", period, kind)
 			}
+			checkWindows(t, s, city, kind, period, r) // before the links are blanked below
 			for _, it := range r.Items {
 				want := rules.Score(kind, it.Subject, it.Name, counts[it.Subject])
 				want.Period = pd.Label
@@ -111,6 +113,100 @@ func TestEvaluateMatchesCounts(t *testing.T) {
 					t.Fatalf("%s %s: cases link %q, want %q", kind, it.Subject, it.Cases, w)
 				}
 			}
+		}
+	}
+}
+
+// checkWindows: Rank's windows are cuts of the whole ranking, item for
+// item (each scored in full with its links, only for the places returned):
+// the first places, an offset and a limit, the first top places, one
+// subject's place; total and ranked count the whole; by an indicator the
+// places equal RankBy's over the whole ranking's scores.
+func checkWindows(t *testing.T, s *service.Service, actor cases.Actor, kind evaluation.SubjectKind, period string, all service.Ranking) {
+	t.Helper()
+	ctx := context.Background()
+	ranked := 0
+	for _, it := range all.Items {
+		if it.Rank > 0 {
+			ranked++
+		}
+	}
+	if all.Total != len(all.Items) || all.RankedN != ranked || all.By != evaluation.ScoreIndicator {
+		t.Fatalf("%s %s: total %d ranked %d by %q, items %d ranked %d", period, kind, all.Total, all.RankedN, all.By, len(all.Items), ranked)
+	}
+	n := len(all.Items)
+	for _, w := range []struct{ top, offset, limit int }{{0, 0, 3}, {0, 2, 3}, {0, n, 5}, {0, n + 7, 0}, {3, 0, 0}, {3, 1, 1}, {0, 1, 0}} {
+		got, err := s.Rank(ctx, actor, service.RankingQuery{Kind: kind, Period: period, Top: w.top, Offset: w.offset, Limit: w.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := all.Items
+		if w.top > 0 {
+			want = want[:0:0]
+			for _, it := range all.Items {
+				if it.Rank == 0 || it.Rank > w.top {
+					break
+				}
+				want = append(want, it)
+			}
+		}
+		off := min(w.offset, len(want))
+		want = want[off:]
+		if w.limit > 0 && len(want) > w.limit {
+			want = want[:w.limit]
+		}
+		for k := range min(len(got.Items), len(want)) {
+			if !reflect.DeepEqual(got.Items[k], want[k]) {
+				t.Fatalf("%s %s window %+v item %d:\n got %+v\nwant %+v", period, kind, w, k, got.Items[k], want[k])
+			}
+		}
+		if got.Offset != off || got.Total != all.Total || got.RankedN != all.RankedN || len(got.Items) != len(want) {
+			t.Fatalf("%s %s window %+v: offset %d total %d ranked %d, %d items; want offset %d, %d items", period, kind, w, got.Offset, got.Total, got.RankedN, len(got.Items), off, len(want))
+		}
+	}
+	for k, it := range all.Items {
+		if k%7 != 0 {
+			continue
+		}
+		got, err := s.Rank(ctx, actor, service.RankingQuery{Kind: kind, Period: period, Subject: it.Subject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Items) != 1 || got.Offset != k || !reflect.DeepEqual(got.Items[0], it) {
+			t.Fatalf("%s %s subject %s: %d items at %d, want place %d", period, kind, it.Subject, len(got.Items), got.Offset, k)
+		}
+	}
+	if got, err := s.Rank(ctx, actor, service.RankingQuery{Kind: kind, Period: period, Subject: "nobody"}); err != nil || len(got.Items) != 0 {
+		t.Fatalf("%s %s: an unknown subject: %v %d items", period, kind, err, len(got.Items))
+	}
+	scores := make([]evaluation.Score, n)
+	for i, it := range all.Items {
+		scores[i] = it.Score
+	}
+	for _, ind := range evaluation.Indicators {
+		if !ind.Applies(kind) {
+			continue
+		}
+		want, err := evaluation.RankBy(scores, kind, ind.Code, all.MinWork)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Rank(ctx, actor, service.RankingQuery{Kind: kind, Period: period, By: ind.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Items) != len(want) || got.By != ind.Code {
+			t.Fatalf("%s %s by %s: %d items by %q, want %d", period, kind, ind.Code, len(got.Items), got.By, len(want))
+		}
+		for k := range want {
+			if got.Items[k].Subject != want[k].Subject || got.Items[k].Rank != want[k].Rank {
+				t.Fatalf("%s %s by %s place %d: %s rank %d, want %s rank %d", period, kind, ind.Code, k, got.Items[k].Subject, got.Items[k].Rank, want[k].Subject, want[k].Rank)
+			}
+		}
+	}
+	for _, bad := range []service.RankingQuery{{Kind: kind, Period: period, Offset: -1}, {Kind: kind, Period: period, Limit: -2}, {Kind: kind, Period: period, By: "no_such"}} {
+		if _, err := s.Rank(ctx, actor, bad); err == nil {
+			t.Fatalf("%s %s: %+v accepted", period, kind, bad)
 		}
 	}
 }

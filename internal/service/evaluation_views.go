@@ -62,16 +62,13 @@ func (s *Service) Trend(ctx context.Context, actor cases.Actor, kind evaluation.
 	}
 	var out []TrendPoint
 	for _, q := range p.Trend(n, s.Calendar().Location()) {
-		rk, err := s.Evaluate(ctx, actor, kind, q.Key, under, 0)
+		rk, err := s.Rank(ctx, actor, RankingQuery{Kind: kind, Period: q.Key, Under: under, Subject: subject})
 		if err != nil {
 			return nil, err
 		}
 		tp := TrendPoint{Period: rk.Period}
-		for _, it := range rk.Items {
-			if it.Subject == subject {
-				tp.Score, tp.Found = it.Score, true
-				break
-			}
+		if len(rk.Items) == 1 {
+			tp.Score, tp.Found = rk.Items[0].Score, true
 		}
 		out = append(out, tp)
 	}
@@ -128,7 +125,7 @@ func regionDepth(path string) int {
 // month): the score among the subjects of its kind in the actor's region,
 // and the trend over the TrendPeriods periods ending with it.
 func (s *Service) Card(ctx context.Context, actor cases.Actor, kind evaluation.SubjectKind, subject, periodKey string) (ScoreCard, error) {
-	rk, err := s.Evaluate(ctx, actor, kind, periodKey, "", 0)
+	rk, err := s.Rank(ctx, actor, RankingQuery{Kind: kind, Period: periodKey, Subject: subject})
 	if err != nil {
 		return ScoreCard{}, err
 	}
@@ -136,14 +133,9 @@ func (s *Service) Card(ctx context.Context, actor cases.Actor, kind evaluation.S
 	if err != nil {
 		return ScoreCard{}, err
 	}
-	card := ScoreCard{Subject: subject, Name: name}
-	for _, it := range rk.Items {
-		if it.Rank > 0 {
-			card.Ranked++
-		}
-		if it.Subject == subject {
-			card.Item, card.Found = it, true
-		}
+	card := ScoreCard{Subject: subject, Name: name, Ranked: rk.RankedN}
+	if len(rk.Items) == 1 {
+		card.Item, card.Found = rk.Items[0], true
 	}
 	card.Ranking = rk
 	card.Ranking.Items = nil

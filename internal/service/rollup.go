@@ -164,14 +164,20 @@ func mayEvaluate(actor cases.Actor) bool {
 }
 
 // Ranking is the evaluation of one subject kind under a region for a
-// period, from the rollups.
+// period, from the rollups: every subject with work in the period is scored
+// and placed; Items holds the places asked for (RankingQuery's window), each
+// scored in full with its figures and links.
 type Ranking struct {
 	Period   evaluation.Period      `json:"period"`
 	Kind     evaluation.SubjectKind `json:"kind"`
 	Under    string                 `json:"under"`
+	By       string                 `json:"by"` // the indicator the places follow ("score": the composite)
 	Rules    int                    `json:"rules_version"`
 	MinWork  int                    `json:"min_work"`
 	TieBreak string                 `json:"tie_break"`
+	Total    int                    `json:"total"`  // subjects scored (with work in the period, in scope)
+	RankedN  int                    `json:"ranked"` // … of which placed (the others follow with rank 0)
+	Offset   int                    `json:"offset"` // the place in the order of Items' first
 	Items    []RankedItem           `json:"items"`
 }
 
@@ -184,16 +190,39 @@ type RankedItem struct {
 	Cases string `json:"cases"`
 }
 
-// Evaluate scores and ranks the subjects of a kind (grid, community,
+// RankingQuery asks for a ranking: a subject kind (grid, community,
 // street, district, unit, inspector, intake, shift_lead or dispatcher)
-// under a region for a period, from the rollups (up to RollupLag plus a
-// sweep behind the cases), with the rules in force at the period's start.
-// Commanders, leaders and administrators may ask; under ("" for the
-// caller's own region) must lie in the caller's region. A unit's region is
-// its own; a person's is their account's. top > 0 keeps the first top
-// places (ties at the last place included). Subjects with nothing to rate
-// in the period are left out.
+// under a region ("" for the caller's own) for a period ("" for the
+// current month), ordered by the composite score or one indicator (By),
+// and which places to return: the first Top places (ties at the last place
+// included; 0 for every place), then Offset and Limit over those (Limit 0:
+// all), or only Subject's place.
+type RankingQuery struct {
+	Kind          evaluation.SubjectKind
+	Period, Under string
+	By            string
+	Top           int
+	Offset, Limit int
+	Subject       string
+}
+
+// Evaluate scores and ranks every subject of a kind under a region for a
+// period and returns them all (Rank with no window; top > 0 keeps the
+// first top places).
 func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluation.SubjectKind, periodKey, under string, top int) (Ranking, error) {
+	return s.Rank(ctx, actor, RankingQuery{Kind: kind, Period: periodKey, Under: under, Top: top})
+}
+
+// Rank scores and ranks the subjects of a kind under a region for a
+// period, from the rollups (up to RollupLag plus a sweep behind the cases),
+// with the rules in force at the period's start. Commanders, leaders and
+// administrators may ask; under must lie in the caller's region. A unit's
+// region is its own; a person's is their account's. Subjects with nothing
+// to rate in the period are left out. Every subject is scored and placed
+// from its counts (evaluation.Brief); only the places returned are scored
+// in full with their figures, parts and links.
+func (s *Service) Rank(ctx context.Context, actor cases.Actor, q RankingQuery) (Ranking, error) {
+	kind := q.Kind
 	if !mayEvaluate(actor) {
 		return Ranking{}, apperr.New(apperr.Forbidden, "只有指挥中心、领导和管理员可以查看考核排名")
 	}
@@ -202,6 +231,7 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		errs.Add("kind", "考核对象应为 grid、community、street、district、unit、inspector、intake、shift_lead 或 dispatcher")
 	}
 	loc := s.Calendar().Location()
+	periodKey := q.Period
 	if periodKey == "" {
 		periodKey = s.Now().In(loc).Format("2006-01")
 	}
@@ -216,9 +246,16 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 			errs.Add("period", "时间段无效")
 		}
 	}
-	if top < 0 {
+	if q.Top < 0 {
 		errs.Add("top", "应为非负整数")
 	}
+	if q.Offset < 0 {
+		errs.Add("offset", "应为非负整数")
+	}
+	if q.Limit < 0 {
+		errs.Add("limit", "应为非负整数")
+	}
+	under := q.Under
 	underPath := actor.RegionPath
 	if under != "" {
 		path, ok := s.RegionPath(under)
@@ -261,6 +298,11 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 	if err != nil {
 		return Ranking{}, err
 	}
+	scorer := rules.Scorer(kind, table.Measures)
+	by, err := scorer.RankKey(q.By)
+	if err != nil {
+		return Ranking{}, err
+	}
 	var people map[string]store.Account
 	if !region && kind != evaluation.Unit && table.Len() > 0 {
 		accts, err := s.db.Accounts(ctx)
@@ -282,34 +324,29 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 			}
 		}
 	}
-	scorer := rules.Scorer(kind, table.Measures)
-	scores := make([]evaluation.Score, 0, table.Len())
-	params := map[string]string{} // the cohort link's parameter per subject ("" for people: their first figure's cases)
+	// Every subject in scope with work, placed from its brief.
+	briefs := make([]evaluation.Brief, 0, table.Len())
 	for i, subject := range table.Subjects {
 		row := table.Row(i)
-		var name, path, param string
+		var path string
 		switch {
 		case kind == evaluation.Unit:
 			u, ok := s.Unit(subject)
 			if !ok {
 				continue
 			}
-			name, path, param = u.Name, u.RegionPath, "unit"
+			path = u.RegionPath
 		case region:
 			var ok bool
 			if path, ok = s.RegionPath(subject); !ok {
 				continue
-			}
-			name, param = s.RegionName(subject), "region"
-			if kind == evaluation.Grid {
-				param = "grid"
 			}
 		default:
 			a, ok := people[subject]
 			if !ok {
 				continue
 			}
-			name, path = a.Name, a.RegionPath
+			path = a.RegionPath
 		}
 		work := 0
 		for _, p := range denPos {
@@ -318,36 +355,68 @@ func (s *Service) Evaluate(ctx context.Context, actor cases.Actor, kind evaluati
 		if !strings.HasPrefix(path, underPath) || work == 0 {
 			continue
 		}
-		sc := scorer.Score(subject, name, row)
-		sc.Period = p.Label
-		scores = append(scores, sc)
-		if param != "grid" && param != "region" {
-			params[subject] = param
+		b := scorer.Brief(subject, row, by)
+		b.Row = i
+		briefs = append(briefs, b)
+	}
+	evaluation.Order(briefs)
+	byName := q.By
+	if byName == "" {
+		byName = evaluation.ScoreIndicator
+	}
+	out := Ranking{Period: p, Kind: kind, Under: under, By: byName, Rules: rules.Version, MinWork: rules.MinWork,
+		TieBreak: evaluation.TieBreak, Total: len(briefs)}
+	for _, b := range briefs {
+		if b.Rank > 0 {
+			out.RankedN++
 		}
 	}
-	ranked := evaluation.Rank(scores, rules.MinWork)
-	if top > 0 {
-		ranked = evaluation.Top(ranked, top)
+	// The window.
+	shown := briefs
+	switch {
+	case q.Subject != "":
+		shown = nil
+		for k := range briefs {
+			if briefs[k].Subject == q.Subject {
+				shown, out.Offset = briefs[k:k+1], k
+				break
+			}
+		}
+	default:
+		if q.Top > 0 {
+			shown = shown[:evaluation.TopN(shown, q.Top)]
+		}
+		out.Offset = min(q.Offset, len(shown))
+		shown = shown[out.Offset:]
+		if q.Limit > 0 && len(shown) > q.Limit {
+			shown = shown[:q.Limit]
+		}
 	}
-	out := Ranking{Period: p, Kind: kind, Under: under, Rules: rules.Version, MinWork: rules.MinWork,
-		TieBreak: evaluation.TieBreak, Items: make([]RankedItem, 0, len(ranked))}
-	// The links are made for the subjects kept only (a city's 62,000 grids
-	// have about a million of them), each subject's in one string.
+	// The places shown are scored in full, with their links (a city's
+	// 62,000 grids have about a million links: made for these only), each
+	// subject's in one string.
+	out.Items = make([]RankedItem, 0, len(shown))
 	links := newLinkMaker(kind, rules.Weights[kind], p, loc)
-	for _, r := range ranked {
-		var cases string
+	for _, b := range shown {
+		var name, param string
 		switch {
+		case kind == evaluation.Unit:
+			u, _ := s.Unit(b.Subject)
+			name, param = u.Name, "unit"
 		case region:
-			param := "region"
+			name, param = s.RegionName(b.Subject), "region"
 			if kind == evaluation.Grid {
 				param = "grid"
 			}
-			cases = links.make(&r.Score, param)
-		case params[r.Subject] != "":
-			cases = links.make(&r.Score, params[r.Subject])
 		default:
-			links.make(&r.Score, "")
-			cases = "/api/v1/cases?" + DrillQuery(kind, r.Subject, dens[0], p.Key).Encode()
+			name = people[b.Subject].Name
+		}
+		sc := scorer.Score(b.Subject, name, table.Row(b.Row))
+		sc.Period = p.Label
+		r := evaluation.Ranked{Rank: b.Rank, Score: sc}
+		cases := links.make(&r.Score, param)
+		if param == "" {
+			cases = "/api/v1/cases?" + DrillQuery(kind, b.Subject, dens[0], p.Key).Encode()
 		}
 		out.Items = append(out.Items, RankedItem{Ranked: r, Cases: cases})
 	}

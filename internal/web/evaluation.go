@@ -200,22 +200,19 @@ type evalPage struct {
 
 func (p *evalPage) title() string { return "考核排名" }
 
-// rankOf evaluates a kind under a region for a period and orders it by the
-// form's indicator; a bad filter is returned as the page's problem.
-func (c *Console) rankOf(r *http.Request, f evalForm) (service.Ranking, []evaluation.Ranked, string, error) {
-	rk, err := c.svc.Evaluate(r.Context(), actorOf(r), f.Kind, f.Period, f.Under, 0)
+// rankOf evaluates a kind under a region for a period ordered by the
+// form's indicator, the places from offset (limit of them; 0: all); a bad
+// filter is returned as the page's problem.
+func (c *Console) rankOf(r *http.Request, f evalForm, offset, limit int) (service.Ranking, []evaluation.Ranked, string, error) {
+	rk, err := c.svc.Rank(r.Context(), actorOf(r), service.RankingQuery{Kind: f.Kind, Period: f.Period, Under: f.Under,
+		By: f.By, Offset: offset, Limit: limit})
 	if err != nil {
 		msg, err := problem(err)
 		return rk, nil, msg, err
 	}
-	scores := make([]evaluation.Score, len(rk.Items))
+	ranked := make([]evaluation.Ranked, len(rk.Items))
 	for i, it := range rk.Items {
-		scores[i] = it.Score
-	}
-	ranked, err := evaluation.RankBy(scores, f.Kind, f.By, rk.MinWork)
-	if err != nil {
-		msg, err := problem(err)
-		return rk, nil, msg, err
+		ranked[i] = it.Ranked
 	}
 	return rk, ranked, "", nil
 }
@@ -239,7 +236,14 @@ func (c *Console) evaluationPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	p.Periods = c.periodChoices(false)
-	rk, ranked, msg, err := c.rankOf(r, f)
+	start := (f.Page - 1) * evalPageSize
+	rk, ranked, msg, err := c.rankOf(r, f, start, evalPageSize)
+	if err == nil && msg == "" && start > 0 && start >= rk.Total {
+		// Past the last page: the last page.
+		start = max(0, (rk.Total-1)/evalPageSize*evalPageSize)
+		p.Form.Page = start/evalPageSize + 1
+		rk, ranked, msg, err = c.rankOf(r, f, start, evalPageSize)
+	}
 	if err != nil {
 		return err
 	}
@@ -260,26 +264,16 @@ func (c *Console) evaluationPage(w http.ResponseWriter, r *http.Request) error {
 			p.Columns = append(p.Columns, fmt.Sprintf("%s（%g%%）", ind.Name, w.Weight))
 		}
 	}
-	p.Total = len(ranked)
+	p.Total, p.RankedN = rk.Total, rk.RankedN
+	end := start + len(ranked)
 	for _, it := range ranked {
-		if it.Rank > 0 {
-			p.RankedN++
-		}
-	}
-	start := (f.Page - 1) * evalPageSize
-	if start >= len(ranked) {
-		start = max(0, (len(ranked)-1)/evalPageSize*evalPageSize)
-		p.Form.Page = start/evalPageSize + 1
-	}
-	end := min(start+evalPageSize, len(ranked))
-	for _, it := range ranked[start:end] {
 		p.Rows = append(p.Rows, rowOf(it, key, f.By))
 	}
 	p.From, p.To = start+1, end
 	if start > 0 {
 		p.Prev = "/evaluation?" + p.Form.query("period", key, "page", strconv.Itoa(p.Form.Page-1))
 	}
-	if end < len(ranked) {
+	if end < rk.Total {
 		p.Next = "/evaluation?" + p.Form.query("period", key, "page", strconv.Itoa(p.Form.Page+1))
 	}
 	p.ExportURL = "/evaluation/export?" + p.Form.query("period", key, "page", "", "format", "xlsx")
@@ -328,7 +322,7 @@ func (c *Console) periodChoices(monthsAndQuarters bool) []option {
 // evaluationExport serves /evaluation/export: the whole ranking as Excel.
 func (c *Console) evaluationExport(w http.ResponseWriter, r *http.Request) error {
 	f := evalFormOf(r.URL.Query())
-	rk, ranked, msg, err := c.rankOf(r, f)
+	rk, ranked, msg, err := c.rankOf(r, f, 0, 0)
 	if err != nil {
 		return err
 	}

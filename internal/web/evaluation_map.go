@@ -182,27 +182,12 @@ func (c *Console) top10Of(r *http.Request, f evalForm) (service.Ranking, int, st
 			return service.Ranking{}, 0, "十佳网格按月或按季度评选，时间段应为 2026-11 或 2026-Q4 这样的月份或季度", nil
 		}
 	}
-	all, err := c.svc.Evaluate(r.Context(), actorOf(r), evaluation.Grid, f.Period, f.Under, 0)
+	all, err := c.svc.Rank(r.Context(), actorOf(r), service.RankingQuery{Kind: evaluation.Grid, Period: f.Period, Under: f.Under, Top: 10})
 	if err != nil {
 		msg, err := problem(err)
 		return all, 0, msg, err
 	}
-	ranked := 0
-	var top []service.RankedItem
-	for _, it := range all.Items {
-		if it.Rank > 0 {
-			ranked++
-		}
-	}
-	ts := make([]evaluation.Ranked, len(all.Items))
-	for i, it := range all.Items {
-		ts[i] = it.Ranked
-	}
-	for _, it := range evaluation.Top(ts, 10) {
-		top = append(top, service.RankedItem{Ranked: it})
-	}
-	all.Items = top
-	return all, ranked, "", nil
+	return all, all.RankedN, "", nil
 }
 
 // evaluationTop10 serves /evaluation/top10?period=: 十佳网格, printable.
