@@ -26,12 +26,21 @@ func putSub(t *testing.T, db *DB, id, state string) {
 	}
 }
 
+// putEvents queues events for one subscription as the fan-out leaves them:
+// the event (fanned, with its body) and the subscription's delivery. An
+// event queued already (for another subscription) is kept.
 func putEvents(t *testing.T, db *DB, sub string, at time.Time, evs ...[2]any) {
 	t.Helper()
-	err := db.Write(context.Background(), func(tx *Tx) error {
+	ctx := context.Background()
+	err := db.Write(ctx, func(tx *Tx) error {
 		for _, e := range evs {
 			c, seq := e[0].(string), e[1].(int)
-			if err := tx.PutOutbox(context.Background(), sub, c, seq, fmt.Sprintf("%s-%d", c, seq), "accept", []byte(`{}`), at); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body, fanned)
+				VALUES ($1, $2, $3, 'accept', 'patrol', '/500000/500103/', ' ', $4, '{}', 1) ON CONFLICT DO NOTHING`,
+				c, seq, fmt.Sprintf("%s-%d", c, seq), ms(at)); err != nil {
+				return err
+			}
+			if err := tx.PutOutbox(ctx, sub, c, seq, at); err != nil {
 				return err
 			}
 		}
@@ -331,14 +340,16 @@ func fanOut(db *DB, limit int, crash bool) ([]HookEvent, error) {
 		if err != nil {
 			return err
 		}
-		for _, e := range evs {
+		taken := make([]bool, len(evs))
+		for i, e := range evs {
 			for _, s := range webhook.Fan(subs, e.Facts, e.QueuedAt) {
-				if err := tx.PutOutbox(ctx, s.ID, e.CaseID, e.Seq, e.EventID, e.Facts.Kind, e.Body, e.QueuedAt); err != nil {
+				taken[i] = true
+				if err := tx.PutOutbox(ctx, s.ID, e.CaseID, e.Seq, e.QueuedAt); err != nil {
 					return err
 				}
 			}
 		}
-		if err := tx.DoneHookEvents(ctx, evs); err != nil {
+		if err := tx.FannedHookEvents(ctx, evs, taken); err != nil {
 			return err
 		}
 		if crash {
