@@ -863,7 +863,7 @@ func TestHookBodyKept(t *testing.T) {
 		// event's other delivery may leave the event behind: the purge
 		// drops it, and only it.
 		putHookEvents(t, db, hookEvent("c3", 1, t0)) // waiting for the fan-out
-		putEvents(t, db, "s1", t0, [2]any{"c4", 1})   // fanned, a delivery queued
+		putEvents(t, db, "s1", t0, [2]any{"c4", 1})  // fanned, a delivery queued
 		if _, err := db.Raw().ExecContext(ctx, `INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body, fanned)
 			VALUES ('c5', 1, 'c5-1', 'accept', '', '', ' ', 0, '{}', 1), ('c6', 1, 'c6-1', 'accept', '', '', ' ', 0, '{}', 1)`); err != nil {
 			t.Fatal(err)
