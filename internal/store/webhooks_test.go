@@ -935,7 +935,14 @@ func TestNarrowOutboxMigration(t *testing.T) {
 		exec(`INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body)
 			VALUES ('c3', 1, 'c3-1', 'report', 'patrol', '/500000/500103/', ' ', $1, '{"c":"c3"}')`, ms(t0))
 
-		exec(migrations[30].common)
+		m := migrations[30]
+		extra := m.sqlite
+		if db.Dialect == Postgres {
+			extra = m.postgres
+		}
+		for _, stmt := range splitSQL(m.common + extra) {
+			exec(stmt)
+		}
 
 		if ev, q, err := db.HookBacklog(ctx); err != nil || ev != 1 || q != 4 {
 			t.Fatalf("after the migration: %d events %d deliveries %v", ev, q, err)
