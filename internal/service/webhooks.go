@@ -24,10 +24,12 @@ import (
 
 // Webhooks (issue 18, docs/webhooks.md): subscriptions are administered
 // here; every case write calls enqueueHooks in its own transaction, which
-// writes one event row for the step; RunWebhooks, a background loop on
-// every node, fans events out into one delivery per subscription that takes
-// them (fanOutHooks, in its own transactions), claims due deliveries, sends
-// them signed and records each outcome. A case action never waits for a
+// writes one event row for the step, with its body; RunWebhooks, a
+// background loop on every node, fans events out into one narrow delivery
+// row per subscription that takes them (fanOutHooks, in its own
+// transactions; the body stays with the event, once), claims due
+// deliveries with their event's body, sends them signed and records each
+// outcome (an event goes with its last delivery). A case action never waits for a
 // receiver, and its cost does not grow with the number of subscriptions.
 
 // hookState is this node's copy of the subscriptions (reloaded with the
@@ -98,10 +100,12 @@ func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case,
 }
 
 // fanOutHooks turns up to limit queued events into deliveries, in one
-// write transaction: one outbox row per subscription that takes the event
-// (matched against the stored subscriptions, of any state; one created
-// after the event was queued does not take it), and the events deleted —
-// both or neither, so a crash never loses or repeats a fan-out. On
+// write transaction: one narrow outbox row per subscription that takes the
+// event (matched against the stored subscriptions, of any state; one
+// created after the event was queued does not take it), and the events
+// marked fanned (they keep the body their deliveries send) or, taken by
+// none, deleted — all or nothing, so a crash never loses or repeats a
+// fan-out. On
 // PostgreSQL nodes fanning out at once take different events (SKIP
 // LOCKED); the claim keeps each case's order meanwhile. It returns how many
 // events it took.
@@ -118,14 +122,16 @@ func (s *Service) fanOutHooks(ctx context.Context, limit int) (int, error) {
 		if err != nil {
 			return err
 		}
-		for _, e := range evs {
+		taken := make([]bool, len(evs))
+		for i, e := range evs {
 			for _, sub := range webhook.Fan(subs, e.Facts, e.QueuedAt) {
-				if err := tx.PutOutbox(ctx, sub.ID, e.CaseID, e.Seq, e.EventID, e.Facts.Kind, e.Body, e.QueuedAt); err != nil {
+				taken[i] = true
+				if err := tx.PutOutbox(ctx, sub.ID, e.CaseID, e.Seq, e.QueuedAt); err != nil {
 					return err
 				}
 			}
 		}
-		if err := tx.DoneHookEvents(ctx, evs); err != nil {
+		if err := tx.FannedHookEvents(ctx, evs, taken); err != nil {
 			return err
 		}
 		tx.AfterCommit(func() { s.hooks.fanned.Add(int64(n)) })

@@ -1299,6 +1299,27 @@ ALTER TABLE case_people SET (autovacuum_analyze_threshold = 5000, autovacuum_ana
 CREATE INDEX cases_open_due ON cases (region_path, due_at) WHERE closed_at IS NULL AND state <> 'held';
 `,
 	},
+	// 30: each webhook event's body stored once (issue 18, docs/webhooks.md).
+	// The fan-out copied an event's body into every subscription's
+	// webhook_outbox row (ten copies with ten subscriptions, each rewritten
+	// by its claim and removed by its delivery); now the event stays in
+	// webhook_events with its body, marked fanned, and the outbox rows are
+	// narrow (no body, event ID or kind: the claim reads them from the
+	// event), keyed (case_id, sub_id, seq) so that both the order rule (an
+	// earlier event of the case and subscription) and the body's retention
+	// (any delivery of the event left) read the key; on SQLite the narrow
+	// table is WITHOUT ROWID (one B-tree for rows and key instead of two).
+	// A delivered event's row goes when its last delivery does. The queued
+	// outbox rows move over, their bodies into fanned events (one per
+	// event: the copies are equal); the fan-out's index holds only the
+	// events not fanned out.
+	30: {
+		common: `
+ALTER TABLE webhook_events ADD COLUMN fanned INTEGER NOT NULL DEFAULT 0;
+`,
+		sqlite:   narrowOutbox + ") WITHOUT ROWID;\n" + narrowOutboxMove,
+		postgres: narrowOutbox + ");\n" + narrowOutboxMove,
+	},
 }
 
 // Version is the newest schema version this build knows: the last
@@ -1386,3 +1407,31 @@ func splitSQL(s string) []string {
 	}
 	return out
 }
+
+// narrowOutbox and narrowOutboxMove are migration 30's outbox, around the
+// engines' table options.
+const (
+	narrowOutbox = `
+CREATE TABLE webhook_outbox_narrow (
+	case_id     TEXT NOT NULL,
+	sub_id      TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	created_at  BIGINT NOT NULL,
+	next_at     BIGINT NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	lease_until BIGINT NOT NULL DEFAULT 0,
+	claim       TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (case_id, sub_id, seq)
+`
+	narrowOutboxMove = `
+INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body, fanned)
+	SELECT case_id, seq, MIN(event_id), MIN(kind), '', '', ' ', MIN(created_at), MIN(body), 1 FROM webhook_outbox GROUP BY case_id, seq;
+INSERT INTO webhook_outbox_narrow (case_id, sub_id, seq, created_at, next_at, attempts, lease_until, claim)
+	SELECT case_id, sub_id, seq, created_at, next_at, attempts, lease_until, claim FROM webhook_outbox;
+DROP TABLE webhook_outbox;
+ALTER TABLE webhook_outbox_narrow RENAME TO webhook_outbox;
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at, sub_id, case_id);
+DROP INDEX webhook_events_queued;
+CREATE INDEX webhook_events_queued ON webhook_events (queued_at) WHERE fanned = 0;
+`
+)

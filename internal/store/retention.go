@@ -11,16 +11,20 @@ type HistoryPurged struct {
 	Deliveries    int // sent or given-up notification deliveries (push, SMS)
 	Events        int // notification events fanned out
 	WebhookLog    int // webhook delivery log entries
+	HookEvents    int // webhook events fanned out whose deliveries are all done, left behind (store.DropDeliveredEvents)
 }
 
 // Total is the number of rows deleted.
-func (h HistoryPurged) Total() int { return h.Notifications + h.Deliveries + h.Events + h.WebhookLog }
+func (h HistoryPurged) Total() int {
+	return h.Notifications + h.Deliveries + h.Events + h.WebhookLog + h.HookEvents
+}
 
 // PurgeHistory deletes the notification and webhook history made before
 // the identifier bound (identifiers sort by their time: id.At of the
 // retention's start): read notifications, notification deliveries no
 // longer pending, fanned-out notification events, and webhook delivery
-// log entries. Unread notifications, pending deliveries, events not yet
+// log entries; and, whatever their age, webhook events fanned out with no
+// delivery left (DropDeliveredEvents). Unread notifications, pending deliveries, events not yet
 // fanned out and webhook events still queued (the outbox) are never
 // touched. Each transaction deletes at most batch rows of one table, so
 // a large backlog never holds the writer long; it goes on until nothing
@@ -54,6 +58,24 @@ func (db *DB) PurgeHistory(ctx context.Context, bound string, batch int) (Histor
 			if n < int64(batch) || ctx.Err() != nil {
 				break
 			}
+		}
+	}
+	// Webhook events whose deliveries are all done but which their last
+	// delivery's record did not delete (two nodes at once on PostgreSQL):
+	// whatever their age, as they are needed no more.
+	for ctx.Err() == nil {
+		var n int
+		err := db.Write(ctx, func(tx *Tx) error {
+			var err error
+			n, err = tx.DropDeliveredEvents(ctx, batch)
+			return err
+		})
+		if err != nil {
+			return out, fmt.Errorf("purge webhook events: %w", err)
+		}
+		out.HookEvents += n
+		if n < batch {
+			break
 		}
 	}
 	return out, ctx.Err()

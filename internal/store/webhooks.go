@@ -20,8 +20,12 @@ import (
 // webhook_events row per step that some subscription takes (PutHookEvent,
 // held and written with the batch like the steps), whatever the number of
 // subscriptions; the delivery loop's fan-out (ClaimHookEvents, PutOutbox,
-// DoneHookEvents, in one transaction) turns each event into one
-// webhook_outbox row per subscription that takes it and deletes the event.
+// FannedHookEvents, in one transaction) adds one narrow webhook_outbox row
+// per subscription that takes an event and marks the event fanned (or
+// deletes it when none takes it). The event keeps the body, once whatever
+// the number of subscriptions: the claim reads it (with the event's ID and
+// kind), and the event row goes when its last delivery does (RecordAttempts,
+// DeleteSubscription; migration 30).
 
 // hookEventRows are the event rows a case write adds.
 var hookEventRows = kind("webhook_events", "case_id, seq, event_id, kind, source, region_path, units, queued_at, body",
@@ -29,8 +33,8 @@ var hookEventRows = kind("webhook_events", "case_id, seq, event_id, kind, source
 
 // outboxRows are the deliveries the fan-out adds: one per subscription that
 // takes an event, held and written with the transaction's other rows.
-var outboxRows = kind("webhook_outbox", "sub_id, case_id, seq, event_id, kind, body, created_at, next_at",
-	[]colType{ct, ct, ci, ct, ct, ct, ci, ci}, "")
+var outboxRows = kind("webhook_outbox", "case_id, sub_id, seq, created_at, next_at",
+	[]colType{ct, ct, ci, ci, ci}, "")
 
 // HookEvent is a case step waiting for the fan-out.
 type HookEvent struct {
@@ -68,7 +72,7 @@ func (t *Tx) ClaimHookEvents(ctx context.Context, limit int) ([]HookEvent, error
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
 	rows, err := t.Query(ctx, `SELECT case_id, seq, event_id, kind, source, region_path, units, queued_at, body
-		FROM webhook_events ORDER BY queued_at, case_id, seq LIMIT $1`+lock, limit)
+		FROM webhook_events WHERE fanned = 0 ORDER BY queued_at, case_id, seq LIMIT $1`+lock, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook events: %w", err)
 	}
@@ -90,33 +94,58 @@ func (t *Tx) ClaimHookEvents(ctx context.Context, limit int) ([]HookEvent, error
 	return out, nil
 }
 
-// DoneHookEvents deletes fanned-out events (claimed in this transaction),
-// in one statement.
-func (t *Tx) DoneHookEvents(ctx context.Context, evs []HookEvent) error {
-	if len(evs) == 0 {
+// FannedHookEvents ends the fan-out of events claimed in this transaction,
+// in a statement or two: the events some subscription took (taken[i]) are
+// marked fanned and keep their body for the deliveries added meanwhile;
+// the others are deleted.
+func (t *Tx) FannedHookEvents(ctx context.Context, evs []HookEvent, taken []bool) error {
+	var kept, gone []eventKey
+	for i, e := range evs {
+		if taken[i] {
+			kept = append(kept, eventKey{e.CaseID, e.Seq})
+		} else {
+			gone = append(gone, eventKey{e.CaseID, e.Seq})
+		}
+	}
+	if err := t.eventsStmt(ctx, sqlFannedLite, sqlFannedPG, kept); err != nil {
+		return fmt.Errorf("fanned-out webhook events: %w", err)
+	}
+	if err := t.eventsStmt(ctx, sqlDoneEventsLite, sqlDoneEventsPG, gone); err != nil {
+		return fmt.Errorf("fanned-out webhook events: %w", err)
+	}
+	return nil
+}
+
+// eventKey names a webhook event (a case's step).
+type eventKey struct {
+	caseID string
+	seq    int
+}
+
+// eventsStmt runs a statement over a list of events, in one: on SQLite a
+// JSON array of [case_id, seq], on PostgreSQL two arrays.
+func (t *Tx) eventsStmt(ctx context.Context, lite, pg string, ks []eventKey) error {
+	if len(ks) == 0 {
 		return nil
 	}
 	var err error
 	if t.dialect == Postgres {
-		cs, seqs := make([]string, len(evs)), make([]int64, len(evs))
-		for i, e := range evs {
-			cs[i], seqs[i] = e.CaseID, int64(e.Seq)
+		cs, seqs := make([]string, len(ks)), make([]int64, len(ks))
+		for i, k := range ks {
+			cs[i], seqs[i] = k.caseID, int64(k.seq)
 		}
-		_, err = t.Exec(ctx, sqlDoneEventsPG, cs, seqs)
+		_, err = t.Exec(ctx, pg, cs, seqs)
 	} else {
 		var j jsonRows
-		for _, e := range evs {
+		for _, k := range ks {
 			j.row()
-			j.str(e.CaseID, true)
-			j.int(int64(e.Seq))
+			j.str(k.caseID, true)
+			j.int(int64(k.seq))
 			j.end()
 		}
-		_, err = t.Exec(ctx, sqlDoneEventsLite, j.String())
+		_, err = t.Exec(ctx, lite, j.String())
 	}
-	if err != nil {
-		return fmt.Errorf("fanned-out webhook events: %w", err)
-	}
-	return nil
+	return err
 }
 
 // FanOutSubscriptions reads every subscription in the fan-out's
@@ -145,10 +174,12 @@ func (t *Tx) FanOutSubscriptions(ctx context.Context) ([]webhook.Subscription, e
 	return out, rows.Err()
 }
 
-// PutOutbox queues one event for one subscription (the fan-out).
-func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, eventID, kind string, body []byte, at time.Time) error {
-	if err := t.put(ctx, outboxRows, subID, caseID, seq, eventID, kind, string(body), ms(at), ms(at)); err != nil {
-		return fmt.Errorf("outbox %s %s: %w", subID, eventID, err)
+// PutOutbox queues one event for one subscription (the fan-out): a narrow
+// row naming the event, whose body, ID and kind stay with the event
+// (marked fanned in the same transaction: FannedHookEvents).
+func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, at time.Time) error {
+	if err := t.put(ctx, outboxRows, caseID, subID, seq, ms(at), ms(at)); err != nil {
+		return fmt.Errorf("outbox %s %s/%d: %w", subID, caseID, seq, err)
 	}
 	return nil
 }
@@ -156,11 +187,38 @@ func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, event
 // HookBacklog counts the events waiting for the fan-out and the deliveries
 // queued (of every subscription).
 func (db *DB) HookBacklog(ctx context.Context) (events, deliveries int, err error) {
-	err = db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM webhook_events), (SELECT COUNT(*) FROM webhook_outbox)`).Scan(&events, &deliveries)
+	err = db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM webhook_events WHERE fanned = 0), (SELECT COUNT(*) FROM webhook_outbox)`).Scan(&events, &deliveries)
 	if err != nil {
 		return 0, 0, fmt.Errorf("webhook backlog: %w", translate(err))
 	}
 	return events, deliveries, nil
+}
+
+// HookEventsKept counts the event rows kept: waiting for the fan-out, or
+// fanned out with a delivery still queued (their bodies).
+func (db *DB) HookEventsKept(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("webhook events: %w", translate(err))
+	}
+	return n, nil
+}
+
+// DropDeliveredEvents deletes the fanned-out events no delivery refers to
+// any more, up to limit in one statement, and reports how many. The
+// delivery loop deletes an event with its last delivery (RecordAttempts);
+// on PostgreSQL two nodes recording an event's last two deliveries at once
+// may each still see the other's, and leave the event: the history purge
+// (PurgeHistory) deletes those. A fanned-out event never gains a delivery,
+// so one with none left is done for good.
+func (t *Tx) DropDeliveredEvents(ctx context.Context, limit int) (int, error) {
+	res, err := t.Exec(ctx, `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT e.case_id, e.seq FROM webhook_events e
+		WHERE e.fanned = 1 AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq) LIMIT $1)`, limit)
+	if err != nil {
+		return 0, fmt.Errorf("drop delivered webhook events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 const subCols = `id, name, url, events, sources, region_code, region_path, unit_id, secret, state, pause_reason, paused_at,
@@ -233,10 +291,33 @@ func (t *Tx) DeleteSubscription(ctx context.Context, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("webhook subscription %s: %w", id, ErrNotFound)
 	}
-	for _, q := range []string{`DELETE FROM webhook_outbox WHERE sub_id = $1`, `DELETE FROM webhook_log WHERE sub_id = $1`} {
-		if _, err := t.Exec(ctx, q, id); err != nil {
+	rows, err := t.Query(ctx, `DELETE FROM webhook_outbox WHERE sub_id = $1 RETURNING case_id, seq`, id)
+	if err != nil {
+		return fmt.Errorf("delete webhook subscription: %w", err)
+	}
+	var ks []eventKey
+	for rows.Next() {
+		var k eventKey
+		if err := rows.Scan(&k.caseID, &k.seq); err != nil {
+			rows.Close()
 			return fmt.Errorf("delete webhook subscription: %w", err)
 		}
+		ks = append(ks, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("delete webhook subscription: %w", err)
+	}
+	// The events it alone still waited for go too.
+	for len(ks) > 0 {
+		part := ks[:min(len(ks), 5000)]
+		ks = ks[len(part):]
+		if err := t.eventsStmt(ctx, sqlDropEventsLite, sqlDropEventsPG, part); err != nil {
+			return fmt.Errorf("delete webhook subscription: %w", err)
+		}
+	}
+	if _, err := t.Exec(ctx, `DELETE FROM webhook_log WHERE sub_id = $1`, id); err != nil {
+		return fmt.Errorf("delete webhook subscription: %w", err)
 	}
 	return nil
 }
@@ -304,26 +385,32 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 // with unnest.
 
 // claimFrom selects the deliveries that may be sent at $1 (webhook.Ready,
-// in SQL), up to $4, in the claim's order (index webhook_outbox_due).
+// in SQL), up to $4, in the claim's order (index webhook_outbox_due): of an
+// active subscription, due, not leased, with no earlier delivery of its
+// case and subscription queued (the outbox's key) and no earlier event of
+// its case waiting for the fan-out (the events' key). The join with the
+// event (its key) is where the claim reads the body.
 const claimFrom = `FROM webhook_outbox o JOIN webhook_subs s ON s.id = o.sub_id
+			JOIN webhook_events ev ON ev.case_id = o.case_id AND ev.seq = o.seq
 		WHERE o.next_at <= $1 AND o.lease_until <= $1 AND s.state = 'active'
-			AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.sub_id = o.sub_id AND p.case_id = o.case_id AND p.seq < o.seq)
-			AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.case_id = o.case_id AND e.seq < o.seq)
+			AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.case_id = o.case_id AND p.sub_id = o.sub_id AND p.seq < o.seq)
+			AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.case_id = o.case_id AND e.seq < o.seq AND e.fanned = 0)
 		ORDER BY o.next_at, o.sub_id, o.case_id LIMIT $4`
 
 const (
 	sqlClaimLite = `UPDATE webhook_outbox SET lease_until = $2, claim = $3
-		WHERE (sub_id, case_id, seq) IN (SELECT o.sub_id, o.case_id, o.seq ` + claimFrom + `)
-		RETURNING sub_id, case_id, seq, event_id, kind, body, attempts,
-			(SELECT url FROM webhook_subs WHERE id = webhook_outbox.sub_id), (SELECT secret FROM webhook_subs WHERE id = webhook_outbox.sub_id)`
+		WHERE (case_id, sub_id, seq) IN (SELECT o.case_id, o.sub_id, o.seq ` + claimFrom + `)
+		RETURNING sub_id, case_id, seq, attempts,
+			(SELECT url FROM webhook_subs WHERE id = webhook_outbox.sub_id), (SELECT secret FROM webhook_subs WHERE id = webhook_outbox.sub_id),
+			(SELECT event_id || ' ' || kind || ' ' || body FROM webhook_events WHERE case_id = webhook_outbox.case_id AND seq = webhook_outbox.seq)`
 	sqlClaimPG = `WITH c AS (SELECT o.sub_id, o.case_id, o.seq ` + claimFrom + ` FOR UPDATE OF o SKIP LOCKED)
-		UPDATE webhook_outbox o SET lease_until = $2, claim = $3 FROM c, webhook_subs s
-		WHERE o.sub_id = c.sub_id AND o.case_id = c.case_id AND o.seq = c.seq AND s.id = o.sub_id
-		RETURNING o.sub_id, o.case_id, o.seq, o.event_id, o.kind, o.body, o.attempts, s.url, s.secret`
+		UPDATE webhook_outbox o SET lease_until = $2, claim = $3 FROM c, webhook_subs s, webhook_events e
+		WHERE o.sub_id = c.sub_id AND o.case_id = c.case_id AND o.seq = c.seq AND s.id = o.sub_id AND e.case_id = o.case_id AND e.seq = o.seq
+		RETURNING o.sub_id, o.case_id, o.seq, o.attempts, s.url, s.secret, e.event_id, e.kind, e.body`
 
 	// Delivered: the rows leave the outbox, if their claim still holds.
-	sqlDeliveredLite = `DELETE FROM webhook_outbox WHERE (sub_id, case_id, seq, claim) IN
-		(SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3 FROM jsonb_each($1) AS j)
+	sqlDeliveredLite = `DELETE FROM webhook_outbox WHERE (case_id, sub_id, seq, claim) IN
+		(SELECT j.value->>1, j.value->>0, j.value->>2, j.value->>3 FROM jsonb_each($1) AS j)
 		RETURNING sub_id, case_id, seq`
 	sqlDeliveredPG = `DELETE FROM webhook_outbox o USING unnest($1::text[], $2::text[], $3::int8[], $4::text[]) AS x(sub_id, case_id, seq, claim)
 		WHERE o.sub_id = x.sub_id AND o.case_id = x.case_id AND o.seq = x.seq AND o.claim = x.claim
@@ -365,9 +452,21 @@ const (
 		WHERE s.id = x.id
 		RETURNING s.id, s.state, s.failures, s.failing_since, s.log_seq`
 
+	// The fan-out: events some subscription took are marked fanned, the
+	// others deleted.
+	sqlFannedLite     = `UPDATE webhook_events SET fanned = 1 WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)`
+	sqlFannedPG       = `UPDATE webhook_events e SET fanned = 1 FROM unnest($1::text[], $2::int8[]) AS x(case_id, seq) WHERE e.case_id = x.case_id AND e.seq = x.seq`
 	sqlDoneEventsLite = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)`
 	sqlDoneEventsPG   = `DELETE FROM webhook_events e USING unnest($1::text[], $2::int8[]) AS x(case_id, seq)
 		WHERE e.case_id = x.case_id AND e.seq = x.seq`
+	// Deliveries recorded or removed: of these events, the fanned-out ones
+	// with no delivery left go (their bodies are needed no more).
+	sqlDropEventsLite = `DELETE FROM webhook_events WHERE fanned = 1
+		AND (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)
+		AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = webhook_events.case_id AND o.seq = webhook_events.seq)`
+	sqlDropEventsPG = `DELETE FROM webhook_events e USING unnest($1::text[], $2::int8[]) AS x(case_id, seq)
+		WHERE e.case_id = x.case_id AND e.seq = x.seq AND e.fanned = 1
+			AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq)`
 )
 
 // LogKeep is how many attempts each subscription's log keeps: its ring's
@@ -387,7 +486,8 @@ var sqlLogLite = logRows.jsonSQL()
 
 // hookLiteSQL are the delivery loop's SQLite statements, prepared once on
 // the writer (prepareHot) so that a batch does not parse them again.
-var hookLiteSQL = []string{sqlClaimLite, sqlDeliveredLite, sqlRetryLite, sqlSubRunsLite, sqlLogLite, sqlDoneEventsLite, outboxRows.one}
+var hookLiteSQL = []string{sqlClaimLite, sqlDeliveredLite, sqlRetryLite, sqlSubRunsLite, sqlLogLite, sqlDoneEventsLite, sqlFannedLite,
+	sqlDropEventsLite, outboxRows.one}
 
 // Delivery is one claimed outbox row, to be sent.
 type Delivery struct {
@@ -424,7 +524,22 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, cla
 	for rows.Next() {
 		var d Delivery
 		var body string
-		if err := rows.Scan(&d.SubID, &d.CaseID, &d.Seq, &d.EventID, &d.Kind, &body, &d.Attempts, &d.URL, &d.Secret); err != nil {
+		if t.dialect == Postgres {
+			err = rows.Scan(&d.SubID, &d.CaseID, &d.Seq, &d.Attempts, &d.URL, &d.Secret, &d.EventID, &d.Kind, &body)
+		} else {
+			// SQLite's RETURNING reads the event in one subquery: its ID,
+			// kind and body joined by spaces (an ID and a kind have none).
+			var ev string
+			if err = rows.Scan(&d.SubID, &d.CaseID, &d.Seq, &d.Attempts, &d.URL, &d.Secret, &ev); err == nil {
+				parts := strings.SplitN(ev, " ", 3)
+				if len(parts) != 3 {
+					err = fmt.Errorf("event of %s/%d unreadable", d.CaseID, d.Seq)
+				} else {
+					d.EventID, d.Kind, body = parts[0], parts[1], parts[2]
+				}
+			}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		d.Body, d.Claim = []byte(body), claim
@@ -561,6 +676,17 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", part.what, err)
 		}
+	}
+
+	// The events whose last delivery this was go (their bodies).
+	var ks []eventKey
+	for _, i := range delivered {
+		if held[i] {
+			ks = append(ks, eventKey{as[i].CaseID, as[i].Seq})
+		}
+	}
+	if err := t.eventsStmt(ctx, sqlDropEventsLite, sqlDropEventsPG, ks); err != nil {
+		return nil, nil, fmt.Errorf("record deliveries: %w", err)
 	}
 
 	// Each subscription's run, from its held outcomes in the batch's order.
@@ -743,8 +869,9 @@ type OutboxItem struct {
 
 // Outbox reads a subscription's queued events in case and step order.
 func (db *DB) Outbox(ctx context.Context, subID string, now time.Time) ([]OutboxItem, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT sub_id, case_id, seq, next_at, lease_until, event_id, attempts
-		FROM webhook_outbox WHERE sub_id = $1 ORDER BY case_id, seq`, subID)
+	rows, err := db.read.QueryContext(ctx, `SELECT o.sub_id, o.case_id, o.seq, o.next_at, o.lease_until, e.event_id, o.attempts
+		FROM webhook_outbox o JOIN webhook_events e ON e.case_id = o.case_id AND e.seq = o.seq
+		WHERE o.sub_id = $1 ORDER BY o.case_id, o.seq`, subID)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", translate(err))
 	}

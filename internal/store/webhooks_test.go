@@ -26,12 +26,21 @@ func putSub(t *testing.T, db *DB, id, state string) {
 	}
 }
 
+// putEvents queues events for one subscription as the fan-out leaves them:
+// the event (fanned, with its body) and the subscription's delivery. An
+// event queued already (for another subscription) is kept.
 func putEvents(t *testing.T, db *DB, sub string, at time.Time, evs ...[2]any) {
 	t.Helper()
-	err := db.Write(context.Background(), func(tx *Tx) error {
+	ctx := context.Background()
+	err := db.Write(ctx, func(tx *Tx) error {
 		for _, e := range evs {
 			c, seq := e[0].(string), e[1].(int)
-			if err := tx.PutOutbox(context.Background(), sub, c, seq, fmt.Sprintf("%s-%d", c, seq), "accept", []byte(`{}`), at); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body, fanned)
+				VALUES ($1, $2, $3, 'accept', 'patrol', '/500000/500103/', ' ', $4, '{}', 1) ON CONFLICT DO NOTHING`,
+				c, seq, fmt.Sprintf("%s-%d", c, seq), ms(at)); err != nil {
+				return err
+			}
+			if err := tx.PutOutbox(ctx, sub, c, seq, at); err != nil {
 				return err
 			}
 		}
@@ -331,14 +340,16 @@ func fanOut(db *DB, limit int, crash bool) ([]HookEvent, error) {
 		if err != nil {
 			return err
 		}
-		for _, e := range evs {
+		taken := make([]bool, len(evs))
+		for i, e := range evs {
 			for _, s := range webhook.Fan(subs, e.Facts, e.QueuedAt) {
-				if err := tx.PutOutbox(ctx, s.ID, e.CaseID, e.Seq, e.EventID, e.Facts.Kind, e.Body, e.QueuedAt); err != nil {
+				taken[i] = true
+				if err := tx.PutOutbox(ctx, s.ID, e.CaseID, e.Seq, e.QueuedAt); err != nil {
 					return err
 				}
 			}
 		}
-		if err := tx.DoneHookEvents(ctx, evs); err != nil {
+		if err := tx.FannedHookEvents(ctx, evs, taken); err != nil {
 			return err
 		}
 		if crash {
@@ -764,6 +775,210 @@ func TestLogRingMigration(t *testing.T) {
 		}
 		if got := ids("s2"); !reflect.DeepEqual(got, []string{"s2-new", "s2-0001", "s2-0000"}) {
 			t.Fatalf("s2's log after one more: %v", got)
+		}
+	})
+}
+
+// TestHookBodyKept: an event's body is stored once, in its event row, and
+// kept until every subscription that took it has its delivery done: a
+// delivered subscription's row goes, the event stays for the other (failed
+// and waiting for its retry, or not yet sent), and goes with the last
+// delivery; removing a subscription takes the events only it still waited
+// for; an event left with no delivery (PostgreSQL's race) is dropped by
+// DropDeliveredEvents, which never touches one still waiting for the
+// fan-out or with a delivery queued.
+func TestHookBodyKept(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, db, "s1", webhook.Active)
+		putSub(t, db, "s2", webhook.Active)
+		putSub(t, db, "s3", webhook.Active)
+		e1, e2 := hookEvent("c1", 1, t0), hookEvent("c2", 1, t0)
+		e1.Body, e2.Body = []byte(`{"case":"c1","note":"路灯 不亮"}`), []byte(`{"case":"c2"}`)
+		putHookEvents(t, db, e1, e2)
+		if _, err := fanOut(db, 10, false); err != nil {
+			t.Fatal(err)
+		}
+		kept := func(want int, what string) {
+			t.Helper()
+			if n, err := db.HookEventsKept(ctx); err != nil || n != want {
+				t.Fatalf("%s: %d events kept (%v), want %d", what, n, err, want)
+			}
+		}
+		if ev, q, err := db.HookBacklog(ctx); err != nil || ev != 0 || q != 6 {
+			t.Fatalf("after the fan-out: %d events %d deliveries %v", ev, q, err)
+		}
+		kept(2, "after the fan-out")
+		var stored int
+		db.Raw().QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_outbox WHERE case_id = 'c1'`).Scan(&stored)
+		if stored != 3 {
+			t.Fatalf("c1's deliveries: %d", stored)
+		}
+
+		ds := claimHooks(t, db, t0, "a", 10)
+		by := map[string]Delivery{}
+		for _, d := range ds {
+			by[d.SubID+"/"+d.CaseID] = d
+			want := map[string][]byte{"c1": e1.Body, "c2": e2.Body}[d.CaseID]
+			if string(d.Body) != string(want) || d.EventID != d.CaseID+"-1" || d.Kind != "accept" {
+				t.Fatalf("claimed %+v", d)
+			}
+		}
+		if len(ds) != 6 {
+			t.Fatalf("claimed %v", outKeys(ds))
+		}
+		// c1: s1 delivered, s2 failed (waits for its retry), s3 not recorded
+		// (its lease runs on). c2: every subscription delivered.
+		recordBatch(t, db, []Attempt{
+			{Delivery: by["s1/c1"], At: t0, Status: 204, OK: true, LogID: "l1"},
+			{Delivery: by["s2/c1"], At: t0, Status: 500, Error: "HTTP 500", Retry: t0.Add(time.Minute), LogID: "l2"},
+			{Delivery: by["s1/c2"], At: t0, Status: 204, OK: true, LogID: "l3"},
+			{Delivery: by["s2/c2"], At: t0, Status: 204, OK: true, LogID: "l4"},
+			{Delivery: by["s3/c2"], At: t0, Status: 204, OK: true, LogID: "l5"},
+		})
+		kept(1, "c2 delivered everywhere, c1 not")
+		// s3's lease runs out; it is claimed again with the body.
+		ds = claimHooks(t, db, t0.Add(time.Hour), "b", 10)
+		if got := outKeys(ds); !reflect.DeepEqual(got, []string{"s2/c1/1", "s3/c1/1"}) {
+			t.Fatalf("claimed %v", got)
+		}
+		for _, d := range ds {
+			if string(d.Body) != string(e1.Body) {
+				t.Fatalf("body of %s: %s", d.SubID, d.Body)
+			}
+			if d.SubID == "s2" {
+				recordBatch(t, db, []Attempt{{Delivery: d, At: t0.Add(time.Hour), Status: 200, OK: true, LogID: "l6"}})
+			}
+		}
+		kept(1, "s3's delivery of c1 still queued")
+		// Removing s3 takes its delivery and the event only it waited for.
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.DeleteSubscription(ctx, "s3") }); err != nil {
+			t.Fatal(err)
+		}
+		kept(0, "after s3 was removed")
+
+		// A delivery recorded by one node while another recorded the
+		// event's other delivery may leave the event behind: the purge
+		// drops it, and only it.
+		putHookEvents(t, db, hookEvent("c3", 1, t0)) // waiting for the fan-out
+		putEvents(t, db, "s1", t0, [2]any{"c4", 1})  // fanned, a delivery queued
+		if _, err := db.Raw().ExecContext(ctx, `INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body, fanned)
+			VALUES ('c5', 1, 'c5-1', 'accept', '', '', ' ', 0, '{}', 1), ('c6', 1, 'c6-1', 'accept', '', '', ' ', 0, '{}', 1)`); err != nil {
+			t.Fatal(err)
+		}
+		kept(4, "before the purge")
+		var dropped int
+		if err := db.Write(ctx, func(tx *Tx) error { var err error; dropped, err = tx.DropDeliveredEvents(ctx, 1); return err }); err != nil || dropped != 1 {
+			t.Fatalf("dropped %d %v", dropped, err)
+		}
+		got, err := db.PurgeHistory(ctx, "0", 100)
+		if err != nil || got.HookEvents != 1 {
+			t.Fatalf("purge %+v %v", got, err)
+		}
+		kept(2, "after the purge")
+		var left []string
+		rows, err := db.Raw().QueryContext(ctx, `SELECT case_id FROM webhook_events ORDER BY case_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			left = append(left, c)
+		}
+		rows.Close()
+		if !reflect.DeepEqual(left, []string{"c3", "c4"}) {
+			t.Fatalf("left %v", left)
+		}
+	})
+}
+
+// TestNarrowOutboxMigration: migration 30 moves the outbox of migration 22
+// (a body in every subscription's row) to narrow rows: each queued event's
+// body once, in a fanned event; the deliveries keep their attempts, retry
+// time and lease; an event still waiting for the fan-out stays as it was;
+// the deliveries are claimed with their bodies and the events go with
+// their last delivery.
+func TestNarrowOutboxMigration(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, db, "s1", webhook.Active)
+		putSub(t, db, "s2", webhook.Active)
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.Raw().ExecContext(ctx, q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		// Back to the layout of migrations 18 and 22.
+		exec(`DROP TABLE webhook_outbox`)
+		exec(`DROP INDEX webhook_events_queued`)
+		exec(`ALTER TABLE webhook_events DROP COLUMN fanned`)
+		exec(`CREATE INDEX webhook_events_queued ON webhook_events (queued_at)`)
+		exec(`CREATE TABLE webhook_outbox (sub_id TEXT NOT NULL, case_id TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL,
+			kind TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL, next_at BIGINT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+			lease_until BIGINT NOT NULL DEFAULT 0, claim TEXT NOT NULL DEFAULT '', PRIMARY KEY (sub_id, case_id, seq))`)
+		exec(`CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at, sub_id, case_id)`)
+		old := func(sub, c string, seq int, kind, body string, next time.Time, attempts int, lease time.Time, claim string) {
+			exec(`INSERT INTO webhook_outbox (sub_id, case_id, seq, event_id, kind, body, created_at, next_at, attempts, lease_until, claim)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, sub, c, seq, fmt.Sprintf("%s-%d", c, seq), kind, body, ms(t0), ms(next),
+				attempts, zeroMs(lease), claim)
+		}
+		old("s1", "c1", 1, "report", `{"c":"c1","s":1}`, t0, 0, time.Time{}, "")
+		old("s2", "c1", 1, "report", `{"c":"c1","s":1}`, t0.Add(time.Minute), 2, time.Time{}, "")
+		old("s1", "c1", 2, "accept", `{"c":"c1","s":2}`, t0, 0, time.Time{}, "")
+		old("s2", "c2", 1, "report", `{"c":"c2","s":1}`, t0, 0, t0.Add(time.Hour), "n1:x")
+		exec(`INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body)
+			VALUES ('c3', 1, 'c3-1', 'report', 'patrol', '/500000/500103/', ' ', $1, '{"c":"c3"}')`, ms(t0))
+
+		m := migrations[30]
+		extra := m.sqlite
+		if db.Dialect == Postgres {
+			extra = m.postgres
+		}
+		for _, stmt := range splitSQL(m.common + extra) {
+			exec(stmt)
+		}
+
+		if ev, q, err := db.HookBacklog(ctx); err != nil || ev != 1 || q != 4 {
+			t.Fatalf("after the migration: %d events %d deliveries %v", ev, q, err)
+		}
+		if n, err := db.HookEventsKept(ctx); err != nil || n != 4 {
+			t.Fatalf("events kept: %d %v, want 4 (c1/1, c1/2, c2/1 fanned, c3/1 waiting)", n, err)
+		}
+		items, err := db.Outbox(ctx, "s2", t0)
+		if err != nil || len(items) != 2 || items[0].Attempts != 2 || !items[0].NextAt.Equal(t0.Add(time.Minute)) || items[0].EventID != "c1-1" ||
+			!items[1].Leased || items[1].EventID != "c2-1" {
+			t.Fatalf("s2's queue %+v %v", items, err)
+		}
+		// Due now: s1's c1/1 only (c1/2 waits behind it; s2's c1/1 waits
+		// for its retry, its c2/1 is leased).
+		ds := claimHooks(t, db, t0, "a", 10)
+		if got := outKeys(ds); !reflect.DeepEqual(got, []string{"s1/c1/1"}) || string(ds[0].Body) != `{"c":"c1","s":1}` || ds[0].Kind != "report" {
+			t.Fatalf("claimed %v %+v", got, ds)
+		}
+		recordBatch(t, db, []Attempt{{Delivery: ds[0], At: t0, Status: 204, OK: true, LogID: "l1"}})
+		ds = claimHooks(t, db, t0.Add(2*time.Hour), "b", 10)
+		if got := outKeys(ds); !reflect.DeepEqual(got, []string{"s1/c1/2", "s2/c1/1", "s2/c2/1"}) {
+			t.Fatalf("claimed %v", got)
+		}
+		var as []Attempt
+		for _, d := range ds {
+			if want := fmt.Sprintf(`{"c":"%s","s":%d}`, d.CaseID, d.Seq); string(d.Body) != want {
+				t.Fatalf("body of %s/%s/%d: %s", d.SubID, d.CaseID, d.Seq, d.Body)
+			}
+			if d.SubID == "s2" && d.CaseID == "c1" && d.Attempts != 2 {
+				t.Fatalf("attempts %d", d.Attempts)
+			}
+			as = append(as, Attempt{Delivery: d, At: t0.Add(2 * time.Hour), Status: 204, OK: true, LogID: "m-" + d.SubID + d.CaseID})
+		}
+		recordBatch(t, db, as)
+		if n, err := db.HookEventsKept(ctx); err != nil || n != 1 {
+			t.Fatalf("events kept after every delivery: %d %v, want c3's", n, err)
 		}
 	})
 }
