@@ -9,14 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
-	"zhizhi/internal/id"
 	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
@@ -139,23 +137,7 @@ func BenchmarkRawBatchedInsert(b *testing.B) {
 	e := startPlatform(b)
 	ctx := context.Background()
 	// A real report's case and step are the templates.
-	client := newClient()
-	status, resp, err := postReport(client, e, reportBodies(e, 1)[0])
-	if err != nil || status != http.StatusCreated {
-		b.Fatalf("report: %d %s %v", status, resp, err)
-	}
-	var sample cases.Case
-	json.Unmarshal(resp, &sample)
-	tmpl, err := e.p.DB.Case(ctx, sample.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
-	steps, err := e.p.DB.Steps(ctx, sample.ID)
-	if err != nil || len(steps) == 0 {
-		b.Fatal("no step", err)
-	}
-	stepTmpl := steps[0]
-	points := e.points
+	tmpl, stepTmpl := rawTemplates(b, e)
 
 	// A fresh database with the store's schema and pragmas: like intake's
 	// (which holds only the demo's ten cases at the start), it grows from
@@ -167,30 +149,14 @@ func BenchmarkRawBatchedInsert(b *testing.B) {
 	}
 	defer db.Close()
 	defer os.RemoveAll(dir)
-	centerDepth := strings.Count(tmpl.CenterPath, "/")
 	const batch = 256
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for done := 0; done < b.N; {
 		n := min(batch, b.N-done)
-		rows := make([]store.RawCase, n)
-		for k := range rows {
-			i := done + k
-			now := time.Now()
-			c := tmpl
-			p := points[i%len(points)]
-			// Placed as intake places it: its grid, region and center.
-			grid, _ := e.p.Service.Locate(p)
-			path, _ := e.p.Service.RegionPath(grid)
-			c.ID, c.Number, c.Point, c.GridCode, c.RegionPath = id.At(now), "", &p, grid, path
-			c.CenterPath = strings.Join(strings.SplitAfterN(path, "/", centerDepth+1)[:centerDepth], "")
-			c.ReportedAt, c.UpdatedAt = now, now
-			s := stepTmpl
-			s.ID, s.CaseID, s.At = id.At(now), c.ID, now
-			rows[k] = store.RawCase{Case: &c, Step: &s}
-		}
-		if err := db.WriteRaw(ctx, "raw", store.ClockRule{}, rows); err != nil {
+		// Placed as intake places it: its grid, region and center.
+		if err := db.WriteRaw(ctx, "raw", store.ClockRule{}, rawRows(e, tmpl, stepTmpl, done, n)); err != nil {
 			b.Fatal(err)
 		}
 		done += n
