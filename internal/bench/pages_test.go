@@ -47,7 +47,7 @@ func rawTemplates(tb testing.TB, e *platform) (cases.Case, cases.Step) {
 
 // rawRows makes n new cases from the templates, the i-th placed at the
 // platform's i-th sample point as intake places it: its grid, region and
-// center.
+// center; reported now, its clock started now.
 func rawRows(e *platform, tmpl cases.Case, stepTmpl cases.Step, first, n int) []store.RawCase {
 	centerDepth := strings.Count(tmpl.CenterPath, "/")
 	rows := make([]store.RawCase, n)
@@ -61,6 +61,13 @@ func rawRows(e *platform, tmpl cases.Case, stepTmpl cases.Step, first, n int) []
 		c.ID, c.Number, c.Point, c.GridCode, c.RegionPath = id.At(now), "", &p, grid, path
 		c.CenterPath = strings.Join(strings.SplitAfterN(path, "/", centerDepth+1)[:centerDepth], "")
 		c.ReportedAt, c.UpdatedAt = now, now
+		// Its clock started at its report, as intake's: the template's
+		// times moved by the time since the template was reported (due
+		// times that all equalled the template's would sort a due-time
+		// index by its next column, unlike intake's).
+		if shift := now.Sub(tmpl.ReportedAt); !c.Clock.Start.IsZero() {
+			c.Clock.Start, c.Clock.Due, c.Clock.YellowAt = c.Clock.Start.Add(shift), c.Clock.Due.Add(shift), c.Clock.YellowAt.Add(shift)
+		}
 		s := stepTmpl
 		s.ID, s.CaseID, s.At = id.At(now), c.ID, now
 		rows[k] = store.RawCase{Case: &c, Step: &s}
@@ -121,7 +128,8 @@ func (w *walReader) commit() ([]uint32, error) {
 // owner in between, e.g. a full-text segment freed by a merge, counts for
 // its last owner). It prints one table per stage of
 // ZHIZHI_BENCH_PAGES_STAGE reports (default 20,000), ZHIZHI_BENCH_PAGES
-// stages (e.g. 3). Not timed: the counts are the same on any machine.
+// stages (e.g. 3); ZHIZHI_BENCH_PAGES_KEEP=FILE keeps a copy of the
+// database. Not timed: the counts are the same on any machine.
 func TestIntakePages(t *testing.T) {
 	stages, _ := strconv.Atoi(os.Getenv("ZHIZHI_BENCH_PAGES"))
 	if stages <= 0 {
@@ -202,6 +210,17 @@ func TestIntakePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows.Close()
+	var doc, item, body float64
+	if err := conn.QueryRow(`SELECT avg(length(CAST(doc AS BLOB))), avg(length(CAST(item AS BLOB))), avg(length(CAST(body AS BLOB))) FROM cases`).Scan(&doc, &item, &body); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a case row's document %.0f bytes, item %.0f, text %.0f", doc, item, body)
+	if keep := os.Getenv("ZHIZHI_BENCH_PAGES_KEEP"); keep != "" {
+		// The database, for a look at its rows and pages (sqlite3 FILE).
+		if _, err := conn.Exec(`VACUUM INTO ?`, keep); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for s := range stages {
 		by := map[string]int{}
 		total := 0
@@ -217,7 +236,9 @@ func TestIntakePages(t *testing.T) {
 		for name := range by {
 			names = append(names, name)
 		}
-		sort.Slice(names, func(i, j int) bool { return by[names[i]] > by[names[j]] || by[names[i]] == by[names[j]] && names[i] < names[j] })
+		sort.Slice(names, func(i, j int) bool {
+			return by[names[i]] > by[names[j]] || by[names[i]] == by[names[j]] && names[i] < names[j]
+		})
 		var b strings.Builder
 		fmt.Fprintf(&b, "stage %d (cases %d → %d), %d commits of %d reports: %.2f pages a report, %.1f a commit\n",
 			s+1, s*stage, (s+1)*stage, commits[s], batch, float64(total)/float64(stage), float64(total)/float64(commits[s]))
