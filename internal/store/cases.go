@@ -1108,17 +1108,23 @@ func (db *DB) CountOverdue(ctx context.Context, s Scope, now time.Time) (int, er
 		open, overdue := true, true
 		return db.CountCases(ctx, CaseFilter{Scope: s, Open: &open, Overdue: &overdue, Now: now})
 	}
+	lo, hi := prefixRange(s.RegionPath)
+	var n int
+	if err := db.read.QueryRowContext(ctx, db.sqlCountOverdue(), lo, hi, ms(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count overdue cases: %w", translate(err))
+	}
+	return n, nil
+}
+
+// sqlCountOverdue is CountOverdue's statement for a region's scope:
+// arguments the region path's prefix range and now.
+func (db *DB) sqlCountOverdue() string {
 	from := "cases"
 	if db.Dialect == SQLite {
 		from = "cases INDEXED BY cases_open_overdue"
 	}
-	lo, hi := prefixRange(s.RegionPath)
-	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE closed_at IS NULL AND state <> 'held'
-		AND region_path >= $1 AND region_path < $2 AND due_at < $3`, lo, hi, ms(now)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count overdue cases: %w", translate(err))
-	}
-	return n, nil
+	return `SELECT COUNT(*) FROM ` + from + ` WHERE closed_at IS NULL AND state <> 'held'
+		AND region_path >= $1 AND region_path < $2 AND due_at < $3`
 }
 
 // Nearby lists open cases of a category within about radius meters of p,

@@ -1327,12 +1327,15 @@ CREATE INDEX cases_open_overdue ON cases (due_at, reported_at, region_path, stat
 	},
 }
 
+// empty is a slot reserved for work in progress.
+func (m migration) empty() bool { return m.common == "" && m.sqlite == "" && m.postgres == "" }
+
 // Version is the newest schema version this build knows: the last
 // migration with content (an empty slot is reserved for work in progress and
 // is never recorded as applied).
 func Version() int {
 	v := len(migrations) - 1
-	for v > 0 && migrations[v].common == "" && migrations[v].sqlite == "" && migrations[v].postgres == "" {
+	for v > 0 && migrations[v].empty() {
 		v--
 	}
 	return v
@@ -1378,7 +1381,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			continue
 		}
 		m := migrations[v]
-		if m.common == "" && m.sqlite == "" && m.postgres == "" {
+		if m.empty() {
 			// A slot reserved for work in progress: recorded as applied,
 			// its statements would never run once they are written.
 			continue
