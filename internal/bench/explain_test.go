@@ -42,6 +42,13 @@ func TestExplainList(t *testing.T) {
 		{"map: open in box", store.CaseFilter{Scope: district, BBox: &box, States: open}},
 		{"box, all history", store.CaseFilter{Scope: district, BBox: &box}},
 		{"street", store.CaseFilter{Scope: street}},
+		// The command board's panels (web/boardpanel.go): open cases past
+		// due, critical ones, the newest; which partial index of open cases
+		// the planner takes for them, if any (migrations 29, 31).
+		{"board: open overdue, district", store.CaseFilter{Scope: district, Open: &yes, Overdue: &yes, Now: listNow}},
+		{"board: open overdue, street", store.CaseFilter{Scope: street, Open: &yes, Overdue: &yes, Now: listNow}},
+		{"board: open critical, district", store.CaseFilter{Scope: district, Open: &yes, Severity: "critical"}},
+		{"board: open, street", store.CaseFilter{Scope: street, Open: &yes}},
 	} {
 		plan, err := db.ExplainCases(ctx, q.f)
 		if err != nil {

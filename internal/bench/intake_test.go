@@ -9,14 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
-	"zhizhi/internal/id"
 	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
@@ -130,71 +129,57 @@ func driveIntake(b *testing.B, e *platform) float64 {
 	return rate
 }
 
+// The raw baseline's database, shared by BenchmarkRawBatchedInsert's runs
+// and removed by TestMain.
+var (
+	rawOnce    sync.Once
+	rawDB      *store.DB
+	rawDir     string
+	rawErr     error
+	rawTmpl    cases.Case
+	rawStep    cases.Step
+	rawWritten int
+)
+
 // BenchmarkRawBatchedInsert inserts the same rows a report writes (the case
 // row with its JSON document, its full-text row, its first step and its
 // running clocks) with plain prepared INSERTs in transactions of 256 cases,
 // into the same schema and SQLite settings, bypassing HTTP, the service and
 // the group-commit writer. One "row" in rows/s is one case with its rows.
+// Like intake's platform, its database is made once and shared by the
+// benchmark's runs (-count): each run grows it as intake's run grows
+// intake's.
 func BenchmarkRawBatchedInsert(b *testing.B) {
 	e := startPlatform(b)
 	ctx := context.Background()
-	// A real report's case and step are the templates.
-	client := newClient()
-	status, resp, err := postReport(client, e, reportBodies(e, 1)[0])
-	if err != nil || status != http.StatusCreated {
-		b.Fatalf("report: %d %s %v", status, resp, err)
+	rawOnce.Do(func() {
+		// A real report's case and step are the templates.
+		rawTmpl, rawStep = rawTemplates(b, e)
+		// A fresh database with the store's schema and pragmas: like
+		// intake's (which holds only the demo's ten cases at the start), it
+		// grows from empty by the same rows.
+		rawDir, rawErr = os.MkdirTemp("", "zhizhi-bench-raw-")
+		if rawErr == nil {
+			rawDB, rawErr = store.Open(ctx, filepath.Join(rawDir, "raw.db"), store.Options{})
+		}
+	})
+	if rawErr != nil {
+		b.Fatal(rawErr)
 	}
-	var sample cases.Case
-	json.Unmarshal(resp, &sample)
-	tmpl, err := e.p.DB.Case(ctx, sample.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
-	steps, err := e.p.DB.Steps(ctx, sample.ID)
-	if err != nil || len(steps) == 0 {
-		b.Fatal("no step", err)
-	}
-	stepTmpl := steps[0]
-	points := e.points
-
-	// A fresh database with the store's schema and pragmas: like intake's
-	// (which holds only the demo's ten cases at the start), it grows from
-	// empty by the same rows.
-	dir := b.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "raw.db"), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	defer os.RemoveAll(dir)
-	centerDepth := strings.Count(tmpl.CenterPath, "/")
+	db, tmpl, stepTmpl := rawDB, rawTmpl, rawStep
 	const batch = 256
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for done := 0; done < b.N; {
 		n := min(batch, b.N-done)
-		rows := make([]store.RawCase, n)
-		for k := range rows {
-			i := done + k
-			now := time.Now()
-			c := tmpl
-			p := points[i%len(points)]
-			// Placed as intake places it: its grid, region and center.
-			grid, _ := e.p.Service.Locate(p)
-			path, _ := e.p.Service.RegionPath(grid)
-			c.ID, c.Number, c.Point, c.GridCode, c.RegionPath = id.At(now), "", &p, grid, path
-			c.CenterPath = strings.Join(strings.SplitAfterN(path, "/", centerDepth+1)[:centerDepth], "")
-			c.ReportedAt, c.UpdatedAt = now, now
-			s := stepTmpl
-			s.ID, s.CaseID, s.At = id.At(now), c.ID, now
-			rows[k] = store.RawCase{Case: &c, Step: &s}
-		}
-		if err := db.WriteRaw(ctx, "raw", store.ClockRule{}, rows); err != nil {
+		// Placed as intake places it: its grid, region and center.
+		if err := db.WriteRaw(ctx, "raw", store.ClockRule{}, rawRows(e, tmpl, stepTmpl, rawWritten+done, n)); err != nil {
 			b.Fatal(err)
 		}
 		done += n
 	}
+	rawWritten += b.N
 	elapsed := time.Since(start)
 	b.StopTimer()
 	rate := float64(b.N) / elapsed.Seconds()

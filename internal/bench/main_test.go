@@ -37,6 +37,10 @@ func TestMain(m *testing.M) {
 		cancel()
 		os.RemoveAll(env.dir)
 	}
+	if rawDB != nil {
+		rawDB.Close()
+		os.RemoveAll(rawDir)
+	}
 	rateMu.Lock()
 	if intakeRate > 0 && rawRate > 0 {
 		fmt.Printf("intake over HTTP: %.0f reports/s; raw batched inserts: %.0f rows/s; ratio intake/raw = %.3f (raw is %.1fx faster)\n",

@@ -1097,25 +1097,34 @@ func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
 // CountOverdue counts the open cases in scope with a running clock past due
 // at now (the command board's 超期未结): CountCases with the open and overdue
 // filters. A region's scope (a commander's, a leader's) is counted in the
-// partial index of open cases by region path and due time (migration 29),
-// reading the subtree's open cases from the index alone, not the region's
-// history; any other scope is CountCases.
+// index alone: on PostgreSQL the partial index of open cases by region path
+// and due time (migration 29), reading the region's open cases; on SQLite
+// the partial index of open cases by due time and region path (migration
+// 31, which a report's write touches at the index's end instead of at a
+// random leaf), reading the file's overdue open cases and testing each one's
+// region path. Any other scope is CountCases.
 func (db *DB) CountOverdue(ctx context.Context, s Scope, now time.Time) (int, error) {
 	if s.All || s.RegionPath == "" || s.AccountID != "" || s.UnitID != "" || s.AlsoUnit != "" || len(s.Units) > 0 || s.Person != "" {
 		open, overdue := true, true
 		return db.CountCases(ctx, CaseFilter{Scope: s, Open: &open, Overdue: &overdue, Now: now})
 	}
-	from := "cases"
-	if db.Dialect == SQLite {
-		from = "cases INDEXED BY cases_open_due"
-	}
 	lo, hi := prefixRange(s.RegionPath)
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE closed_at IS NULL AND state <> 'held'
-		AND region_path >= $1 AND region_path < $2 AND due_at < $3`, lo, hi, ms(now)).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, db.sqlCountOverdue(), lo, hi, ms(now)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count overdue cases: %w", translate(err))
 	}
 	return n, nil
+}
+
+// sqlCountOverdue is CountOverdue's statement for a region's scope:
+// arguments the region path's prefix range and now.
+func (db *DB) sqlCountOverdue() string {
+	from := "cases"
+	if db.Dialect == SQLite {
+		from = "cases INDEXED BY cases_open_overdue"
+	}
+	return `SELECT COUNT(*) FROM ` + from + ` WHERE closed_at IS NULL AND state <> 'held'
+		AND region_path >= $1 AND region_path < $2 AND due_at < $3`
 }
 
 // Nearby lists open cases of a category within about radius meters of p,

@@ -214,3 +214,68 @@ func TestDistrictOverdue(t *testing.T) {
 		}
 	})
 }
+
+// TestCountOverdueIndex: the board's overdue count of a region counts the
+// open, not held cases of the region past due, not the closed, held, not yet
+// due or other regions' ones; on SQLite it reads cases_open_overdue alone
+// (migration 31: no table row looked up), and cases_open_due is gone.
+func TestCountOverdueIndex(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		var cs []*cases.Case
+		for i := range 8 {
+			cs = append(cs, newCase(fmt.Sprintf("O%02d", i), func(c *cases.Case) {
+				c.Clock.Due = t0.Add(-time.Hour) // past due at t0, but:
+				switch i {
+				case 1: // another district
+					c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/", ""
+				case 2: // closed
+					c.State, c.ClosedAt = cases.Closed, t0.Add(-2*time.Hour)
+				case 3: // held
+					c.State = cases.Held
+				case 4: // not yet due
+					c.Clock.Due = t0.Add(time.Hour)
+				}
+			}))
+		}
+		insert(t, db, cs...)
+		district := Scope{RegionPath: districtPath}
+		for _, tc := range []struct {
+			s    Scope
+			want int
+		}{{district, 4}, {Scope{RegionPath: "/500000/"}, 5}, {Scope{RegionPath: "/500000/500104/"}, 1}, {Scope{RegionPath: "/500000/500105/"}, 0}} {
+			n, err := db.CountOverdue(ctx, tc.s, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.want {
+				t.Errorf("%s: %d overdue, want %d", tc.s.RegionPath, n, tc.want)
+			}
+		}
+		if db.Dialect != SQLite {
+			return
+		}
+		var plan strings.Builder
+		rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+db.sqlCountOverdue(), districtPath, districtPath+"\xff", ms(t0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var a, b, c int
+			var d string
+			if err := rows.Scan(&a, &b, &c, &d); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(d + "\n")
+		}
+		rows.Close()
+		if !strings.Contains(plan.String(), "COVERING INDEX cases_open_overdue") {
+			t.Errorf("the overdue count does not read cases_open_overdue alone:\n%s", plan.String())
+		}
+		var n int
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'cases_open_due'`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("cases_open_due still there (%d, %v)", n, err)
+		}
+	})
+}
