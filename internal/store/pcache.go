@@ -64,7 +64,20 @@ func installPageCache() bool {
 	if m == 0 {
 		return false
 	}
+	va := libc.Xmalloc(tls, types.Size_t(unsafe.Sizeof(uintptr(0))))
+	if va == 0 {
+		libc.Xfree(tls, m)
+		return false
+	}
+	defer libc.Xfree(tls, va)
+	// SQLite's own methods first: their xInit still has to run (below).
+	if rc := sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_GETPCACHE2, libc.VaList(va, m)); rc != sqlite3.SQLITE_OK {
+		libc.Xfree(tls, m)
+		return false
+	}
 	t := (*sqlite3.Tsqlite3_pcache_methods2)(cPtr(m))
+	pcache1Init, pcache1Shutdown, pcache1Arg = t.FxInit, t.FxShutdown, t.FpArg
+	t.FpArg = 0
 	t.FiVersion = 1
 	t.FxInit = cFunc(pcInit)
 	t.FxShutdown = cFunc(pcShutdown)
@@ -77,12 +90,6 @@ func installPageCache() bool {
 	t.FxTruncate = cFunc(pcTruncate)
 	t.FxDestroy = cFunc(pcDestroy)
 	t.FxShrink = cFunc(pcShrink)
-	va := libc.Xmalloc(tls, types.Size_t(unsafe.Sizeof(uintptr(0))))
-	if va == 0 {
-		libc.Xfree(tls, m)
-		return false
-	}
-	defer libc.Xfree(tls, va)
 	if rc := sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_PCACHE2, libc.VaList(va, m)); rc != sqlite3.SQLITE_OK {
 		libc.Xfree(tls, m)
 		return false
@@ -186,9 +193,26 @@ func pcUnregister(h uintptr) {
 	pcRegistry.free = append(pcRegistry.free, h)
 }
 
-func pcInit(tls *libc.TLS, arg uintptr) int32 { return sqlite3.SQLITE_OK }
+// SQLite's own page cache methods' xInit and xShutdown (and their
+// argument). SQLite still uses pcache1's allocator for a few buffers of its
+// own (sqlite3PageMalloc: the pager's scratch page, the WAL's), which counts
+// them under a mutex that pcache1's xInit makes: without it the counts are
+// updated with no lock (a data race the race detector reports). So
+// connPageCache's xInit runs pcache1's first.
+var pcache1Init, pcache1Shutdown, pcache1Arg uintptr
 
-func pcShutdown(tls *libc.TLS, arg uintptr) {}
+func pcInit(tls *libc.TLS, arg uintptr) int32 {
+	if pcache1Init == 0 {
+		return sqlite3.SQLITE_OK
+	}
+	return (*(*func(*libc.TLS, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{pcache1Init})))(tls, pcache1Arg)
+}
+
+func pcShutdown(tls *libc.TLS, arg uintptr) {
+	if pcache1Shutdown != 0 {
+		(*(*func(*libc.TLS, uintptr))(unsafe.Pointer(&struct{ uintptr }{pcache1Shutdown})))(tls, pcache1Arg)
+	}
+}
 
 func pcCreate(tls *libc.TLS, szPage, szExtra, bPurgeable int32) uintptr {
 	c := &connPageCache{
