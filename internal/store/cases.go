@@ -699,7 +699,7 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			} else {
 				// Walk the listing's own order and test each row: stops
 				// after a page of matches, so common words are fast.
-				w.add(`instr(lower(body), lower(?)) > 0`, q)
+				w.add(bodyContains(q), q)
 			}
 		} else if f.textIndex {
 			// ILIKE: SQLite's trigram index and LIKE ignore ASCII case too.
@@ -785,6 +785,23 @@ func districtScope(f CaseFilter) bool {
 	}
 	codes := strings.Split(strings.Trim(s.RegionPath, "/"), "/")
 	return len(codes) == 2 && codes[1] != ""
+}
+
+// bodyContains is SQLite's test that a case's text contains q, ignoring
+// the case of ASCII letters (as lower() and the trigram index do). Without
+// an ASCII letter in q, lowering changes nothing that can match, and the
+// bytes are compared as they are: lower() copied every text it tested
+// through SQLite's allocator (one lock for the whole process in modernc),
+// and a text argument is copied once more to end it with a NUL, where a
+// BLOB is read in place. A byte match of UTF-8 in UTF-8 starts and ends on
+// characters.
+func bodyContains(q string) string {
+	for i := 0; i < len(q); i++ {
+		if c := q[i] | 0x20; c >= 'a' && c <= 'z' {
+			return `instr(lower(body), lower(?)) > 0`
+		}
+	}
+	return `instr(CAST(body AS BLOB), CAST(? AS BLOB)) > 0`
 }
 
 // ftsPhrase quotes user text as one FTS5 phrase, so operators in it are inert.

@@ -532,7 +532,7 @@ func TestCaseTextSearch(t *testing.T) {
 		for _, window := range []int{1000, 12, 1} {
 			textWindowRows = window
 			for _, scope := range []Scope{{All: true}, {RegionPath: streetPath}} {
-				for _, q := range []string{"井盖缺失", "垃圾", "消防通道", "罕见", "灯", "manhole", "100%_", "%", "_特", "不存在的词"} {
+				for _, q := range []string{"井盖缺失", "垃圾", "消防通道", "罕见", "灯", "manhole", "MANHOLE 破", "100%_", "100", "%", "_特", "，罕见", "不存在的词"} {
 					f := CaseFilter{Scope: scope, Text: q, Limit: 7}
 					for page := 0; page < 20; page++ {
 						got, err := db.Cases(ctx, f)
