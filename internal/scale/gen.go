@@ -371,7 +371,8 @@ func randomPoint(rnd *rand.Rand, gr Grid) geo.Point {
 // syncClocks). Clock events already past at g.now are marked fired, as the
 // sweeper would have left them (the warning steps themselves are not
 // generated), so the first sweep after the load has only what falls due
-// from then on.
+// from then on; an open case past due at g.now was last changed when it
+// fell due, as by its red warning.
 func (g *gen) build(specs []spec) (*rows, error) {
 	out := &rows{cases: make([][]any, 0, len(specs)), steps: make([][]any, 0, len(specs)*6),
 		facts: make([][]any, 0, len(specs)), rollups: store.NewRollupAgg()}
@@ -380,6 +381,11 @@ func (g *gen) build(specs []spec) (*rows, error) {
 		c, steps, err := g.one(s)
 		if err != nil {
 			return nil, fmt.Errorf("case %s: %w", s.number, err)
+		}
+		if due := c.Due(); !due.IsZero() && due.Before(g.now) && c.UpdatedAt.Before(due) && c.State != cases.Held {
+			// The red warning would have changed the case when its first
+			// clock fell due (cases.Case.Red, the overdue gauge).
+			c.UpdatedAt = due
 		}
 		doc, err := json.Marshal(&c)
 		if err != nil {
@@ -397,14 +403,7 @@ func (g *gen) build(specs []spec) (*rows, error) {
 		if c.State == cases.Merged {
 			out.merged++
 		}
-		running := c.RunningClocks()
-		var first time.Time
-		for _, r := range running {
-			if first.IsZero() || r.Clock.Due.Before(first) {
-				first = r.Clock.Due
-			}
-		}
-		if !first.IsZero() {
+		if first := c.Due(); !first.IsZero() {
 			due = first.UnixMilli()
 			if first.Before(g.now) {
 				out.overdue++

@@ -202,6 +202,10 @@ func Load(ctx context.Context, dsn string, opt Options) (Result, error) {
 		logf("rebuilt %-24s %6.1fs", d.Name, time.Since(t).Seconds())
 	}
 	res.Indexes = time.Since(start)
+	// The overdue gauge from the loaded cases (store/gauge.go).
+	if err := db.RebuildGauge(ctx); err != nil {
+		return res, err
+	}
 	start = time.Now()
 	if err := out.Analyze(ctx); err != nil {
 		return res, err

@@ -90,10 +90,11 @@ func rollCase(ctx context.Context, tx *store.Tx, caseID string, loc *time.Locati
 }
 
 // RebuildRollups empties the rollups and applies the facts of every case
-// again, a page of cases per transaction. The watermark becomes the newest
-// step at the start, but no later than the start − RollupLag: steps
-// committed while it ran are rolled again by the next Roll. It returns how
-// many cases it applied. Readers see partial counts while it runs.
+// again, a page of cases per transaction, then counts the overdue gauge
+// again (store.RebuildGauge). The watermark becomes the newest step at the
+// start, but no later than the start − RollupLag: steps committed while it
+// ran are rolled again by the next Roll. It returns how many cases it
+// applied. Readers see partial counts while it runs.
 func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 	start := s.Now()
 	last, err := s.db.LastStepID(ctx)
@@ -143,7 +144,8 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 		// Not len(list) < f.Limit: the listing returns at most 500 rows
 		// whatever the limit asked.
 		if len(list) == 0 {
-			return applied, nil
+			// The overdue gauge is counted again from the cases too.
+			return applied, s.db.RebuildGauge(ctx)
 		}
 		f.After = list[len(list)-1].ID
 	}

@@ -577,7 +577,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, c cases.Case, cmd cas
 		return c, cases.Step{}, err
 	}
 	step.ID = id.At(now)
-	if err := tx.UpdateCase(ctx, &n, c.Version, &step, s.ClockRule()); err != nil {
+	if err := tx.UpdateCase(ctx, &c, &n, &step, s.ClockRule()); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return c, cases.Step{}, apperr.New(apperr.Conflict, "案件已被他人更新，请刷新后重试")
 		}

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -171,4 +172,76 @@ func TestTodayOverdueCount(t *testing.T) {
 	if most < 10 {
 		t.Errorf("at most %d overdue cases: too few to check", most)
 	}
+}
+
+// TestOverdueGaugeFollowsWork: the overdue gauge (store/gauge.go) equals its
+// recount from the cases after the demo, a random workload, a sweep two days
+// later and a rebuild; after the sweep, the board's 超期未结 for the city and
+// the district (read from the gauge) equals the live count of open cases
+// due before the sweep's time.
+func TestOverdueGaugeFollowsWork(t *testing.T) {
+	p, _, closeAll, err := servertest.Demo("gauge", 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	ctx := context.Background()
+	s := p.Service
+	check := func(when string) {
+		t.Helper()
+		got, err := p.DB.Gauge(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := p.DB.RecountGauge(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: gauge %v, recount %v", when, got, want)
+		}
+	}
+	check("demo")
+	randomWorkload(t, s, p.DB, 150)
+	check("workload")
+	at := s.Now().Add(50*time.Hour + 7*time.Millisecond)
+	for {
+		n, err := s.Sweep(ctx, at, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	check("swept")
+	for _, u := range []string{"shi_zhihui", "qu_zhihui"} {
+		acct, err := p.DB.AccountByUsername(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := store.ScopeOf(s.ActorOf(acct))
+		red, err := p.DB.CountRed(ctx, sc, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := p.DB.CountOverdue(ctx, sc, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if red != live || live < 10 {
+			t.Errorf("%s: gauge %d, live count %d at the sweep's time (want equal, at least 10)", u, red, live)
+		}
+		td, err := s.TodayFigures(ctx, s.ActorOf(acct))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if td.Overdue != red {
+			t.Errorf("%s: today's 超期未结 %d, gauge %d", u, td.Overdue, red)
+		}
+	}
+	if err := p.DB.RebuildGauge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("rebuilt")
 }

@@ -68,7 +68,7 @@ func (s *Service) TodayFigures(ctx context.Context, actor cases.Actor) (Today, e
 	loc := s.Calendar().Location()
 	var t Today
 	var err error
-	if t.Overdue, err = s.db.CountOverdue(ctx, store.ScopeOf(actor), now); err != nil {
+	if t.Overdue, err = s.db.CountRed(ctx, store.ScopeOf(actor), now); err != nil {
 		return t, err
 	}
 	var wm string

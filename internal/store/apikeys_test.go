@@ -139,7 +139,7 @@ func TestCasesPageAndStepsBetween(t *testing.T) {
 			} {
 				n := *mv.c
 				n.Version, n.State, n.UpdatedAt = mv.c.Version+1, mv.state, t0.Add(mv.at)
-				if err := tx.UpdateCase(ctx, &n, mv.c.Version, stepOf(&n, mv.action), ClockRule{}); err != nil {
+				if err := tx.UpdateCase(ctx, was(mv.c.Version), &n, stepOf(&n, mv.action), ClockRule{}); err != nil {
 					return err
 				}
 				*mv.c = n

@@ -33,7 +33,7 @@ func TestAppealsIndex(t *testing.T) {
 			edit(c)
 			c.Version++
 			if err := db.Write(ctx, func(tx *Tx) error {
-				return tx.UpdateCase(ctx, c, prev, stepOf(c, cases.ActAppeal), ClockRule{})
+				return tx.UpdateCase(ctx, was(prev), c, stepOf(c, cases.ActAppeal), ClockRule{})
 			}); err != nil {
 				t.Fatalf("update %s: %v", c.ID, err)
 			}

@@ -272,6 +272,24 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 		w.failed = err
 		return unhold()
 	}
+	// The overdue gauge's deltas of the jobs that succeeded (gauge.go).
+	gauge := map[string]int64{}
+	for i, tx := range txs {
+		if tx != nil && results[i] == nil {
+			for k, d := range tx.gauge {
+				gauge[k] += d
+			}
+		}
+	}
+	if err := addGauge(ctx, sqlTx, gauge); err != nil {
+		sqlTx.Rollback()
+		if transient(err) && *again > 0 {
+			*again--
+			b.replays.Add(1)
+			return nil, true, nil
+		}
+		return nil, false, err
+	}
 	// Full-text rows of the jobs that succeeded, in one statement: FTS5
 	// flushes its pending terms at every statement boundary, so one INSERT per
 	// report cost a segment per report.

@@ -303,7 +303,7 @@ func TestWriteHeldRows(t *testing.T) {
 				c.Version++
 				c.State = cases.Accepted
 				c.Clock = sla.Clock{}
-				return tx.UpdateCase(ctx, &c, prev, stepOf(&c, cases.ActAccept), ClockRule{EscalateAfter: time.Hour})
+				return tx.UpdateCase(ctx, was(prev), &c, stepOf(&c, cases.ActAccept), ClockRule{EscalateAfter: time.Hour})
 			},
 			"B": report("B", ""),
 			"C": report("C", "ref-c"),

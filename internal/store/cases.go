@@ -45,15 +45,7 @@ func caseBody(c *cases.Case, step *cases.Step) string {
 }
 
 // caseDue is the earliest due time among the case's running clocks.
-func caseDue(c *cases.Case) any {
-	var due time.Time
-	for _, r := range c.RunningClocks() {
-		if due.IsZero() || r.Clock.Due.Before(due) {
-			due = r.Clock.Due
-		}
-	}
-	return nullMs(due)
-}
+func caseDue(c *cases.Case) any { return nullMs(c.Due()) }
 
 func pointArgs(c *cases.Case) (any, any) {
 	if c.Point == nil {
@@ -101,6 +93,7 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 		return fmt.Errorf("insert case: %w", err)
 	}
 	t.holdCase(c, doc)
+	t.moveGauge(nil, c)
 	if t.dialect == SQLite {
 		// Indexed at the end of the batch in one statement, after the held
 		// rows are written (see batcher.attempt): FTS5 flushes its pending
@@ -121,8 +114,11 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 }
 
 // UpdateCase stores the new state of a case whose stored version must still
-// be prev, and appends its step. A changed version is ErrConflict.
-func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *cases.Step, rule ClockRule) error {
+// be old's (the case as read in this transaction), and appends its step. A
+// changed version is ErrConflict. The overdue gauge moves by the difference
+// between old and c (gauge.go).
+func (t *Tx) UpdateCase(ctx context.Context, old, c *cases.Case, step *cases.Step, rule ClockRule) error {
+	prev := old.Version
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode case: %w", err)
@@ -133,7 +129,7 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	}
 	lv := levelCodes(c.RegionPath)
 	lng, lat := pointArgs(c)
-	old, body, err := t.newBody(ctx, c, step)
+	oldBody, body, err := t.newBody(ctx, c, step)
 	if err != nil {
 		return err
 	}
@@ -147,10 +143,11 @@ func (t *Tx) UpdateCase(ctx context.Context, c *cases.Case, prev int, step *case
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("case %s version %d: %w", c.ID, prev, ErrConflict)
 	}
-	if t.dialect == SQLite && body != old {
+	if t.dialect == SQLite && body != oldBody {
 		// Re-indexed at the end of the batch (mergeFTS).
-		t.fts = append(t.fts, ftsRow{id: c.ID, body: body, old: old, update: true})
+		t.fts = append(t.fts, ftsRow{id: c.ID, body: body, old: oldBody, update: true})
 	}
+	t.moveGauge(old, c)
 	if err := t.syncUnits(ctx, c); err != nil {
 		return err
 	}

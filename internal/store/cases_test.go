@@ -79,7 +79,7 @@ func TestCaseRoundTrip(t *testing.T) {
 			}
 			n := *c
 			n.Version, n.State, n.UpdatedAt = 2, cases.Accepted, t0.Add(time.Minute)
-			if err := tx.UpdateCase(ctx, &n, 1, stepOf(&n, cases.ActAccept), ClockRule{}); err != nil {
+			if err := tx.UpdateCase(ctx, was(1), &n, stepOf(&n, cases.ActAccept), ClockRule{}); err != nil {
 				return err
 			}
 			more := []cases.Step{*stepOf(&n, cases.ActUrge), *stepOf(&n, cases.ActUrge)}
@@ -118,7 +118,7 @@ func TestUpdateConflict(t *testing.T) {
 		v2 := *c
 		v2.Version, v2.State, v2.Severity = 2, cases.Accepted, sla.Urgent
 		if err := db.Write(ctx, func(tx *Tx) error {
-			return tx.UpdateCase(ctx, &v2, 1, stepOf(&v2, cases.ActAccept), ClockRule{})
+			return tx.UpdateCase(ctx, was(1), &v2, stepOf(&v2, cases.ActAccept), ClockRule{})
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestUpdateConflict(t *testing.T) {
 			if err := tx.PutSetting(ctx, "touched", true); err != nil {
 				return err
 			}
-			return tx.UpdateCase(ctx, &stale, 1, stepOf(&stale, cases.ActReject), ClockRule{})
+			return tx.UpdateCase(ctx, was(1), &stale, stepOf(&stale, cases.ActReject), ClockRule{})
 		})
 		if !errors.Is(err, ErrConflict) {
 			t.Fatalf("stale update: %v, want ErrConflict", err)
@@ -209,7 +209,7 @@ func TestCaseUnitsSync(t *testing.T) {
 			{UnitID: "u-c", Role: cases.Lead, State: cases.TaskDispatched},
 			{UnitID: "u-b", Role: cases.Co, State: cases.TaskCancelled},
 		}
-		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, &n, 1, stepOf(&n, cases.ActRedispatch), ClockRule{}) }); err != nil {
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, was(1), &n, stepOf(&n, cases.ActRedispatch), ClockRule{}) }); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := caseUnits(t, db, "C1"), []string{"u-a:lead:cancelled", "u-b:co:signed", "u-c:lead:dispatched"}; !slices.Equal(got, want) {

@@ -52,7 +52,7 @@ func TestClaimDue(t *testing.T) {
 
 		update := func(n *cases.Case, prev int) {
 			t.Helper()
-			if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, n, prev, stepOf(n, cases.ActUrge), rule) }); err != nil {
+			if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, was(prev), n, stepOf(n, cases.ActUrge), rule) }); err != nil {
 				t.Fatal(err)
 			}
 		}

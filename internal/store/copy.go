@@ -15,7 +15,7 @@ import (
 // schema_migrations is not copied: Open brings both ends to the same version.
 var copyTables = []string{
 	"regions", "units", "categories", "accounts", "tokens", "counters", "settings", "api_keys",
-	"cases", "case_units", "case_people", "steps", "clocks", "audit",
+	"cases", "case_units", "case_people", "steps", "clocks", "overdue_gauge", "audit",
 	"rollups", "case_facts", "appeals", "signin_locks", "client_updates", "saved_filters",
 	"leader_pairings", "leader_secretaries", "leader_visits", "visit_cases", "leader_lists", "list_items", "projects", "supervisions",
 	"training_courses", "training_sessions", "training_attendance", "cadre_postings",

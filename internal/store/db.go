@@ -240,6 +240,7 @@ type Tx struct {
 	stmts   map[string]*sql.Stmt // prepared statements of the writer connection (SQLite)
 	fts     []ftsRow             // full-text rows written once at the end of the batch
 	notices []string             // PostgreSQL notices sent once at the end of the batch
+	gauge   map[string]int64     // overdue gauge deltas by district path, added once at the end of the batch (gauge.go)
 	// What the job did, so the writer knows whether its failure can be
 	// ignored or the batch must run again without it.
 	wrote, sqlErr, panicked bool

@@ -202,3 +202,7 @@ func ids(cs []cases.Case) []string {
 	}
 	return out
 }
+
+// was is the case a test's update starts from when only its version
+// matters (the overdue gauge sees it as not red).
+func was(version int) *cases.Case { return &cases.Case{Version: version} }

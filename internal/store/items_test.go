@@ -50,7 +50,7 @@ func TestCaseItems(t *testing.T) {
 			n := *all[4]
 			n.Version, n.State, n.Stage, n.UpdatedAt, n.Urges = 2, cases.Accepted, cases.StageDispatch, t0.Add(3*time.Hour), 1
 			n.Clock = sla.Clock{Start: t0, Due: t0.Add(5 * time.Hour), YellowAt: t0.Add(4 * time.Hour)}
-			return tx.UpdateCase(ctx, &n, 1, stepOf(&n, cases.ActAccept), ClockRule{})
+			return tx.UpdateCase(ctx, was(1), &n, stepOf(&n, cases.ActAccept), ClockRule{})
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -249,7 +249,7 @@ func TestSearchCoversAnswersFeedbackNotes(t *testing.T) {
 		n.Tasks = []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskFedBack, Feedback: "已清理油烟管道"}}
 		step := stepOf(&n, cases.ActFeedback)
 		step.Note = "商户承诺每周清洗"
-		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, &n, 1, step, ClockRule{}) }); err != nil {
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, was(1), &n, step, ClockRule{}) }); err != nil {
 			t.Fatal(err)
 		}
 		for _, q := range []string{"油烟管道", "每周清洗", "火锅", "路面出现坑洼"} {
@@ -261,7 +261,7 @@ func TestSearchCoversAnswersFeedbackNotes(t *testing.T) {
 		m := n
 		m.Version = 3
 		m.Tasks = []cases.Task{{UnitID: "u1", Role: cases.Lead, State: cases.TaskFedBack, Feedback: "整改完毕"}}
-		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, &m, 2, stepOf(&m, cases.ActFeedback), ClockRule{}) }); err != nil {
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, was(2), &m, stepOf(&m, cases.ActFeedback), ClockRule{}) }); err != nil {
 			t.Fatal(err)
 		}
 		if got := find("油烟管道"); len(got) != 0 {

@@ -53,6 +53,9 @@ func (db *DB) WriteRaw(ctx context.Context, counter string, rule ClockRule, batc
 			return fmt.Errorf("raw write: index case text: %w", err)
 		}
 	}
+	if err := addGauge(ctx, sqlTx, t.gauge); err != nil {
+		return fmt.Errorf("raw write: %w", err)
+	}
 	if _, err := sqlTx.ExecContext(ctx, `UPDATE counters SET value = $1 WHERE name = $2`, next, counter); err != nil {
 		return fmt.Errorf("raw write: counter: %w", translate(err))
 	}
