@@ -209,7 +209,9 @@ func TestCaseUnitsSync(t *testing.T) {
 			{UnitID: "u-c", Role: cases.Lead, State: cases.TaskDispatched},
 			{UnitID: "u-b", Role: cases.Co, State: cases.TaskCancelled},
 		}
-		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, was(1), &n, stepOf(&n, cases.ActRedispatch), ClockRule{}) }); err != nil {
+		if err := db.Write(ctx, func(tx *Tx) error {
+			return tx.UpdateCase(ctx, was(1), &n, stepOf(&n, cases.ActRedispatch), ClockRule{})
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := caseUnits(t, db, "C1"), []string{"u-a:lead:cancelled", "u-b:co:signed", "u-c:lead:dispatched"}; !slices.Equal(got, want) {
