@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -462,6 +463,10 @@ func BenchmarkScaleEvaluate(b *testing.B) {
 		{"today figures, city", today(city)},
 		{"today figures, district", today(district)},
 		{"today figures, street", today(street)},
+	}
+	if only := os.Getenv("ZHIZHI_BENCH_QUERY"); only != "" {
+		// Only the queries whose name holds this text (for a profile of one).
+		queries = slices.DeleteFunc(queries, func(q query) bool { return !strings.Contains(q.name, only) })
 	}
 	lat := make([][]time.Duration, len(queries))
 	items := make([]int, len(queries))
