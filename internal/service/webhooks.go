@@ -43,6 +43,7 @@ type hookState struct {
 	sent    atomic.Int64 // deliveries acknowledged by receivers, on this node
 	fail    atomic.Int64 // failed attempts, on this node
 	batches atomic.Int64 // cursor batches recorded by this node
+	secrets sync.Map     // sealed secret → the secret (opened once, not per delivery)
 }
 
 func (h *hookState) bell() chan struct{} {
@@ -479,21 +480,36 @@ func (w *WebhookSettings) defaults() {
 func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	cfg.defaults()
 	token := s.node + ":" + id.New() // this loop's lease token
-	results := make(chan chainDone, cfg.Concurrency)
+	// The senders take chains from a queue of their own, so that sending
+	// goes on while the loop waits for the writer (a record waits for a
+	// group commit under intake); their outcomes wait in results.
+	results := make(chan chainDone, 1<<14)
+	sq := newSendQueue()
 	var wg sync.WaitGroup
+	for range cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, ok := sq.pop()
+				if !ok {
+					return
+				}
+				results <- s.sendChain(ctx, cfg, c)
+			}
+		}()
+	}
 	held := map[string]*hookSub{}
-	inflight, outboxOut := 0, 0 // chains in flight; outbox deliveries claimed and not yet recorded
-	var queue []*hookChain
+	outboxOut := 0 // outbox deliveries claimed and not yet recorded
 	var done []store.Attempt // outbox outcomes to record
 	var ready []*hookBatch   // cursor batches sent, to record
 	defer func() {
-		// Drain the sends so their goroutines end; their outcomes are not
-		// recorded (leases given up: the next holder sends them again).
-		for inflight > 0 {
-			<-results
-			inflight--
+		// The sends end (ctx is done); their outcomes are not recorded
+		// (leases given up: the next holder sends them again).
+		sq.close()
+		go func() { wg.Wait(); close(results) }()
+		for range results {
 		}
-		wg.Wait()
 		if len(held) > 0 {
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -502,21 +518,8 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			}
 		}
 	}()
-	startSends := func() {
-		for inflight < cfg.Concurrency && len(queue) > 0 {
-			c := queue[0]
-			queue = queue[1:]
-			inflight++
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results <- s.sendChain(ctx, cfg, c)
-			}()
-		}
-	}
 	outboxDue := false // outbox deliveries may be due for this node
 	finish := func(r chainDone) {
-		inflight--
 		if r.c.batch == nil {
 			done = append(done, r.sent...)
 			return
@@ -542,7 +545,6 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				break gather
 			}
 		}
-		startSends()
 		if ctx.Err() != nil {
 			return
 		}
@@ -603,9 +605,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			if b.left == 0 {
 				ready = append(ready, b)
 			}
-			for _, c := range b.chains {
-				queue = append(queue, c)
-			}
+			sq.push(b.chains, false)
 			b.chains = nil
 		}
 		if len(gone) > 0 {
@@ -613,7 +613,6 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				s.log.Warn("webhooks: give up leases", "err", err)
 			}
 		}
-		startSends()
 
 		// One transaction records the batches sent and the outbox's
 		// outcomes, and claims the outbox's due deliveries.
@@ -727,8 +726,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				for _, d := range ds {
 					front = append(front, &hookChain{ds: []store.Delivery{d}})
 				}
-				queue = append(front, queue...)
-				startSends()
+				sq.push(front, true)
 			}
 		}
 
@@ -922,6 +920,19 @@ func (s *Service) countAttempts(as []store.Attempt) {
 	}
 }
 
+// hookSecret opens a subscription's sealed secret, once per sealed value.
+func (s *Service) hookSecret(sealed string) (string, error) {
+	if v, ok := s.hooks.secrets.Load(sealed); ok {
+		return v.(string), nil
+	}
+	secret, err := s.key.Open(purposeHookSecret, sealed)
+	if err != nil {
+		return "", err
+	}
+	s.hooks.secrets.Store(sealed, secret)
+	return secret, nil
+}
+
 // send makes one attempt.
 func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Delivery) store.Attempt {
 	start := time.Now()
@@ -929,7 +940,7 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 	a := store.Attempt{Delivery: d, At: at, Node: s.node, LogID: id.New()}
 	ts := at.Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
-	secret, serr := s.key.Open(purposeHookSecret, d.Secret) // stored sealed
+	secret, serr := s.hookSecret(d.Secret) // stored sealed
 	if err == nil && serr != nil {
 		err = fmt.Errorf("subscription secret: %w", serr)
 	}
@@ -1020,3 +1031,56 @@ func (s *Service) pauseFailing(ctx context.Context, tx *store.Tx, runs []store.S
 }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// sendQueue is the chains waiting for a sender.
+type sendQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	q      []*hookChain
+	closed bool
+}
+
+func newSendQueue() *sendQueue {
+	q := &sendQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// push adds chains at the end, or at the front (the outbox's deliveries,
+// whose own leases run while they wait).
+func (q *sendQueue) push(cs []*hookChain, front bool) {
+	if len(cs) == 0 {
+		return
+	}
+	q.mu.Lock()
+	if front {
+		q.q = append(slices.Clone(cs), q.q...)
+	} else {
+		q.q = append(q.q, cs...)
+	}
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// pop waits for a chain; false once the queue is closed.
+func (q *sendQueue) pop() (*hookChain, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.q) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if q.closed {
+		return nil, false
+	}
+	c := q.q[0]
+	q.q[0] = nil
+	q.q = q.q[1:]
+	return c, true
+}
+
+func (q *sendQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
