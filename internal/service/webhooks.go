@@ -883,6 +883,9 @@ func (s *Service) acquireHooks(ctx context.Context, cfg WebhookSettings, token s
 	for _, l := range got {
 		held[l.ID] = &hookSub{id: l.ID, cursor: l.Cursor, due: true}
 	}
+	if len(got) > 0 {
+		s.log.Info("webhooks: took subscriptions", "count", len(got))
+	}
 }
 
 // renewHooks extends this node's leases; a subscription whose lease was
