@@ -16,27 +16,27 @@ import (
 // Webhook subscriptions, their outbox and delivery log, and the 12345
 // hotline's orders (migration 17, docs/webhooks.md).
 
-// Webhook events go out in two steps. A case write adds one
-// webhook_events row per step that some subscription takes (PutHookEvent,
-// held and written with the batch like the steps), whatever the number of
-// subscriptions; the delivery loop's fan-out (ClaimHookEvents, PutOutbox,
-// FannedHookEvents, in one transaction) adds one narrow webhook_outbox row
-// per subscription that takes an event and marks the event fanned (or
-// deletes it when none takes it). The event keeps the body, once whatever
-// the number of subscriptions: the claim reads it (with the event's ID and
-// kind), and the event row goes when its last delivery does (RecordAttempts,
-// DeleteSubscription; migration 30).
+// A case write adds one webhook_events row per step that some
+// subscription takes (PutHookEvent, held and written with the batch like
+// the steps), whatever the number of subscriptions, with its body once.
+// Each subscription reads the events after its cursor (hookcursor.go,
+// migration 34); webhook_outbox holds only the deliveries that failed
+// (waiting for their retry) and the later events of their case behind
+// them, narrow rows naming the event (migration 30), claimed and recorded
+// a batch at a time (ClaimDeliveries, RecordAttempts). An event goes once
+// every cursor has passed it and no outbox row names it (PurgeHookEvents).
 
 // hookEventRows are the event rows a case write adds.
 var hookEventRows = kind("webhook_events", "case_id, seq, event_id, kind, source, region_path, units, queued_at, body",
 	[]colType{ct, ci, ct, ct, ct, ct, ct, ci, ct}, "")
 
-// outboxRows are the deliveries the fan-out adds: one per subscription that
-// takes an event, held and written with the transaction's other rows.
+// outboxRows are the outbox's deliveries: a failed delivery (one attempt)
+// or an event behind one, held and written with the transaction's other
+// rows.
 var outboxRows = kind("webhook_outbox", "case_id, sub_id, seq, created_at, next_at, attempts",
 	[]colType{ct, ct, ci, ci, ci, ci}, " ON CONFLICT (case_id, sub_id, seq) DO NOTHING")
 
-// HookEvent is a case step waiting for the fan-out.
+// HookEvent is a case step some subscription takes.
 type HookEvent struct {
 	CaseID   string
 	Seq      int
@@ -60,9 +60,9 @@ func (t *Tx) PutHookEvent(ctx context.Context, e HookEvent) error {
 	return nil
 }
 
-// PutOutbox queues one event for one subscription (the fan-out): a narrow
-// row naming the event, whose body, ID and kind stay with the event
-// (marked fanned in the same transaction: FannedHookEvents).
+// PutOutbox queues one event for one subscription in the outbox, due at
+// at: a narrow row naming the event, whose body, ID and kind stay with the
+// event (tests; the loop writes its rows with AdvanceHookCursor).
 func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, at time.Time) error {
 	if err := t.put(ctx, outboxRows, caseID, subID, seq, ms(at), ms(at), 0); err != nil {
 		return fmt.Errorf("outbox %s %s/%d: %w", subID, caseID, seq, err)
@@ -70,8 +70,8 @@ func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, at ti
 	return nil
 }
 
-// HookEventsKept counts the event rows kept: waiting for the fan-out, or
-// fanned out with a delivery still queued (their bodies).
+// HookEventsKept counts the event rows kept: some cursor has not passed
+// them, or an outbox row names them (their bodies).
 func (db *DB) HookEventsKept(ctx context.Context) (int, error) {
 	var n int
 	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_events`).Scan(&n); err != nil {
