@@ -369,7 +369,9 @@ func (t *Tx) AdvanceHookCursor(ctx context.Context, b CursorBatch) (CursorResult
 // cursor has passed (or queued before migration 34 as outbox rows, which
 // no cursor sends) and no outbox row names, oldest first, and reports how
 // many. With no subscription every event no outbox row names goes (a
-// subscription created later starts after them).
+// subscription created later starts after them). On PostgreSQL the rows
+// are taken FOR UPDATE SKIP LOCKED, so nodes purging at once never wait
+// for each other.
 func (t *Tx) PurgeHookEvents(ctx context.Context, limit int) (int, error) {
 	q := `DELETE FROM webhook_events WHERE pos IN (SELECT e.pos FROM webhook_events e
 		WHERE (e.fanned = 1 OR NOT EXISTS (SELECT 1 FROM webhook_subs s WHERE e.pos > s.cursor_pos))
@@ -379,7 +381,7 @@ func (t *Tx) PurgeHookEvents(ctx context.Context, limit int) (int, error) {
 		q = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT e.case_id, e.seq FROM webhook_events e
 		WHERE (e.fanned = 1 OR NOT EXISTS (SELECT 1 FROM webhook_subs s WHERE (e.xid, e.pos) > (s.cursor_xid, s.cursor_pos)))
 			AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq)
-		ORDER BY e.xid, e.pos LIMIT $1)`
+		ORDER BY e.xid, e.pos LIMIT $1 FOR UPDATE SKIP LOCKED)`
 	}
 	res, err := t.Exec(ctx, q, limit)
 	if err != nil {

@@ -161,11 +161,12 @@ func (t *Tx) DeleteSubscription(ctx context.Context, id string) error {
 	return nil
 }
 
-// Resume sets a paused subscription active again, its failures forgotten
-// and its queued events due at once.
+// Resume sets a paused subscription active again, its failures forgotten,
+// its queued events due at once and its deliveries free for any node to
+// take (the node that held it let it go when it saw the pause).
 func (t *Tx) ResumeSubscription(ctx context.Context, id string, now time.Time) error {
 	if _, err := t.Exec(ctx, `UPDATE webhook_subs SET state = 'active', pause_reason = '', paused_at = 0, failures = 0,
-		failing_since = 0, updated_at = $2 WHERE id = $1`, id, ms(now)); err != nil {
+		failing_since = 0, lease_claim = '', lease_until = 0, updated_at = $2 WHERE id = $1`, id, ms(now)); err != nil {
 		return fmt.Errorf("resume webhook subscription: %w", err)
 	}
 	if _, err := t.Exec(ctx, `UPDATE webhook_outbox SET next_at = $2 WHERE sub_id = $1 AND next_at > $2`, id, ms(now)); err != nil {
