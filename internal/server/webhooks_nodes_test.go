@@ -204,11 +204,21 @@ func TestWebhooksTwoNodesOnPostgres(t *testing.T) {
 		}
 		dups += sink.count[evID] - 1
 	}
+	// In order per case as a receiver sees it, dropping the IDs it has
+	// already processed (after the crash the events delivered but not yet
+	// recorded are sent again).
 	for _, id := range append(first, second...) {
-		s := sink.seqs[id]
-		for i := 1; i < len(s); i++ {
-			if s[i] < s[i-1] {
-				t.Errorf("case %s: events out of order %v", id, s)
+		var arrived []int
+		seen := map[int]bool{}
+		for _, q := range sink.seqs[id] {
+			if !seen[q] {
+				seen[q] = true
+				arrived = append(arrived, q)
+			}
+		}
+		for i := 1; i < len(arrived); i++ {
+			if arrived[i] < arrived[i-1] {
+				t.Errorf("case %s: events out of order %v", id, sink.seqs[id])
 			}
 		}
 	}
