@@ -959,7 +959,9 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 		var resp *http.Response
 		resp, err = cfg.Client.Do(req)
 		if err == nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			var buf [512]byte // the start of the answer, without a buffer per attempt
+			n, _ := io.ReadFull(resp.Body, buf[:])
+			b := buf[:n]
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
 			a.Status, a.Response = resp.StatusCode, cleanResponse(b)

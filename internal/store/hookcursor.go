@@ -181,14 +181,16 @@ func (db *DB) HookEventsAfter(ctx context.Context, after HookCursor, limit int) 
 	var out []CursorEvent
 	for rows.Next() {
 		var e CursorEvent
-		var units, body, x string
+		var units, x string
 		var at, pos int64
 		var fanned int
-		if err := rows.Scan(&e.CaseID, &e.Seq, &e.EventID, &e.Kind, &e.Facts.Source, &e.Facts.RegionPath, &units, &at, &body, &fanned, &pos, &x); err != nil {
+		// The body is scanned into its own bytes once (not a string and
+		// then a copy): a read costs one copy of each body.
+		if err := rows.Scan(&e.CaseID, &e.Seq, &e.EventID, &e.Kind, &e.Facts.Source, &e.Facts.RegionPath, &units, &at, &e.Body, &fanned, &pos, &x); err != nil {
 			return nil, fmt.Errorf("webhook events: %w", err)
 		}
 		e.Facts.Kind = e.Kind
-		e.Facts.Units, e.QueuedAt, e.Body, e.Fanned = strings.Fields(units), time.UnixMilli(at).UTC(), []byte(body), fanned != 0
+		e.Facts.Units, e.QueuedAt, e.Fanned = strings.Fields(units), time.UnixMilli(at).UTC(), fanned != 0
 		if e.At, err = scanCursor(x, pos); err != nil {
 			return nil, err
 		}
