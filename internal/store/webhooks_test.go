@@ -189,6 +189,17 @@ func TestOutboxClaims(t *testing.T) {
 			t.Fatalf("paused subscription claimed: %v", outKeys(ds))
 		}
 		db.Write(ctx, func(tx *Tx) error { return tx.ResumeSubscription(ctx, "s1", t0.Add(time.Hour)) })
+		// Resumed, it is free: no node's claim takes its rows until one
+		// holds it again.
+		if ds := claimHooks(t, db, t0.Add(time.Hour), "g0", 10); len(ds) != 0 {
+			t.Fatalf("claimed without the lease: %v", outKeys(ds))
+		}
+		if err := db.Write(ctx, func(tx *Tx) error {
+			_, err := tx.AcquireHookLeases(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour), testLease, 10)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if ds := claimHooks(t, db, t0.Add(time.Hour), "g", 10); !reflect.DeepEqual(outKeys(ds), []string{"s1/c1/3", "s1/c2/4"}) { // c2/4's lease ran out unrecorded: sent again
 			t.Fatalf("after resume: %v", outKeys(ds))
 		}
