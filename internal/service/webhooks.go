@@ -37,9 +37,9 @@ import (
 // reference data, so every node's writes see a change within a reload) and
 // the bell that wakes the delivery loop after a local commit.
 type hookState struct {
-	subs   atomic.Pointer[[]webhook.Subscription]
-	wake   chan struct{}
-	once   sync.Once
+	subs    atomic.Pointer[[]webhook.Subscription]
+	wake    chan struct{}
+	once    sync.Once
 	sent    atomic.Int64 // deliveries acknowledged by receivers, on this node
 	fail    atomic.Int64 // failed attempts, on this node
 	batches atomic.Int64 // cursor batches recorded by this node
@@ -500,7 +500,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		}()
 	}
 	held := map[string]*hookSub{}
-	outboxOut := 0 // outbox deliveries claimed and not yet recorded
+	outboxOut := 0           // outbox deliveries claimed and not yet recorded
 	var done []store.Attempt // outbox outcomes to record
 	var ready []*hookBatch   // cursor batches sent, to record
 	defer func() {

@@ -297,7 +297,6 @@ const (
 		FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS x(id, reset, n, since, last_ok, logged)
 		WHERE s.id = x.id
 		RETURNING s.id, s.state, s.failures, s.failing_since, s.log_seq`
-
 )
 
 // LogKeep is how many attempts each subscription's log keeps: its ring's
