@@ -19,8 +19,8 @@ import (
 // no webhook subscription (subs=0), with one and with ten subscriptions of
 // the whole district to a local receiver that acknowledges at once (subs=1,
 // subs=10), and the deliveries per second of the background loop: every
-// report writes one event, which the loop fans out into one delivery per
-// subscription and delivers while intake goes on; deliveries/s counts from
+// report writes one event, which each subscription's cursor reads and
+// delivers while intake goes on; deliveries/s counts from
 // the first report until no event or delivery is left,
 // deliveries/s_in_intake only while the reports were being made. A fourth
 // sub-benchmark (subs=10,paced) has the ten subscriptions' receiver admit

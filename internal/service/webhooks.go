@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,23 +26,24 @@ import (
 // Webhooks (issue 18, docs/webhooks.md): subscriptions are administered
 // here; every case write calls enqueueHooks in its own transaction, which
 // writes one event row for the step, with its body; RunWebhooks, a
-// background loop on every node, fans events out into one narrow delivery
-// row per subscription that takes them (fanOutHooks, in its own
-// transactions; the body stays with the event, once), claims due
-// deliveries with their event's body, sends them signed and records each
-// outcome (an event goes with its last delivery). A case action never waits for a
-// receiver, and its cost does not grow with the number of subscriptions.
+// background loop on every node, holds some subscriptions by a lease, reads
+// each one's events after its cursor, sends those it takes signed, and
+// moves the cursor in one write per batch; a failed delivery waits in the
+// outbox for its retry, the later events of its case behind it. A case
+// action never waits for a receiver, and its cost does not grow with the
+// number of subscriptions.
 
 // hookState is this node's copy of the subscriptions (reloaded with the
 // reference data, so every node's writes see a change within a reload) and
 // the bell that wakes the delivery loop after a local commit.
 type hookState struct {
-	subs   atomic.Pointer[[]webhook.Subscription]
-	wake   chan struct{}
-	once   sync.Once
-	sent   atomic.Int64 // deliveries acknowledged by receivers, on this node
-	fail   atomic.Int64 // failed attempts, on this node
-	fanned atomic.Int64 // events fanned out by this node
+	subs    atomic.Pointer[[]webhook.Subscription]
+	wake    chan struct{}
+	once    sync.Once
+	sent    atomic.Int64 // deliveries acknowledged by receivers, on this node
+	fail    atomic.Int64 // failed attempts, on this node
+	batches atomic.Int64 // cursor batches recorded by this node
+	secrets sync.Map     // sealed secret → the secret (opened once, not per delivery)
 }
 
 func (h *hookState) bell() chan struct{} {
@@ -68,10 +70,10 @@ func (s *Service) reloadHooks(ctx context.Context) error {
 
 // enqueueHooks writes the event of a case's step, in the transaction that
 // writes the step: one row whatever the number of subscriptions that take
-// it (the fan-out, fanOutHooks, writes their deliveries later), so the
-// event exists if and only if the change commits. A step no subscription
-// known to this node takes writes nothing. A paused subscription's events
-// are queued too, for when it is resumed.
+// it (each reads it after its cursor: RunWebhooks), so the event exists if
+// and only if the change commits. A step no subscription known to this
+// node takes writes nothing. A paused subscription's events wait after its
+// cursor, for when it is resumed.
 func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case, st *cases.Step) error {
 	p := s.hooks.subs.Load()
 	if p == nil || len(*p) == 0 {
@@ -99,57 +101,14 @@ func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case,
 	return nil
 }
 
-// fanOutHooks turns up to limit queued events into deliveries, in one
-// write transaction: one narrow outbox row per subscription that takes the
-// event (matched against the stored subscriptions, of any state; one
-// created after the event was queued does not take it), and the events
-// marked fanned (they keep the body their deliveries send) or, taken by
-// none, deleted — all or nothing, so a crash never loses or repeats a
-// fan-out. On
-// PostgreSQL nodes fanning out at once take different events (SKIP
-// LOCKED); the claim keeps each case's order meanwhile. It returns how many
-// events it took.
-func (s *Service) fanOutHooks(ctx context.Context, limit int) (int, error) {
-	n := 0
-	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		evs, err := tx.ClaimHookEvents(ctx, limit)
-		if err != nil || len(evs) == 0 {
-			n = 0
-			return err
-		}
-		n = len(evs)
-		subs, err := tx.FanOutSubscriptions(ctx)
-		if err != nil {
-			return err
-		}
-		taken := make([]bool, len(evs))
-		for i, e := range evs {
-			for _, sub := range webhook.Fan(subs, e.Facts, e.QueuedAt) {
-				taken[i] = true
-				if err := tx.PutOutbox(ctx, sub.ID, e.CaseID, e.Seq, e.QueuedAt); err != nil {
-					return err
-				}
-			}
-		}
-		if err := tx.FannedHookEvents(ctx, evs, taken); err != nil {
-			return err
-		}
-		tx.AfterCommit(func() { s.hooks.fanned.Add(int64(n)) })
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
 // WebhookStats are this node's delivery counts (metrics, benchmarks).
 func (s *Service) WebhookStats() (sent, failed int64) {
 	return s.hooks.sent.Load(), s.hooks.fail.Load()
 }
 
-// WebhookFanned is how many events this node fanned out (tests, metrics).
-func (s *Service) WebhookFanned() int64 { return s.hooks.fanned.Load() }
+// WebhookBatches is how many cursor batches this node recorded (tests,
+// metrics).
+func (s *Service) WebhookBatches() int64 { return s.hooks.batches.Load() }
 
 // SubscriptionView is a subscription as its administrators see it.
 type SubscriptionView struct {
@@ -186,7 +145,7 @@ func (s *Service) Subscriptions(ctx context.Context, actor cases.Actor) ([]Subsc
 	if err != nil {
 		return nil, err
 	}
-	queued, err := s.db.OutboxCounts(ctx)
+	queued, err := s.db.QueuedCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +234,15 @@ func (s *Service) CreateSubscription(ctx context.Context, actor cases.Actor, in 
 	stored.Secret = s.key.Seal(purposeHookSecret, sub.Secret) // never stored in plaintext
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.PutSubscription(ctx, stored); err != nil {
+			return err
+		}
+		// It takes the events committed from now on: its cursor starts
+		// after those already readable.
+		start, err := tx.HookStart(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetHookCursor(ctx, sub.ID, start); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, s.auditEntry(actor, "webhook", sub.ID, false, nil, sub)); err != nil {
@@ -436,7 +404,10 @@ type WebhookSettings struct {
 	Timeout     time.Duration // one attempt's limit (10 s)
 	Lease       time.Duration // how long a claim holds a delivery (2 × Timeout + 40 s); longer than a wait in the read-ahead queue and an attempt, so none is sent twice while the receiver answers
 	Poll        time.Duration // how often to look for due deliveries and events without a local commit's wake-up (1 s)
-	FanOut      int           // events one fan-out transaction takes (200)
+	Batch       int           // events one read after a subscription's cursor takes (500)
+	Gather      time.Duration // after a batch that was not full, how long a subscription's next events gather before they are read (50 ms)
+	LogEvery    time.Duration // a subscription's successes are logged at most once in this time, the last of a batch (1 s); failures always
+	Purge       time.Duration // how often the loop deletes the events every cursor has passed (2 s)
 	BackoffBase time.Duration // webhook.BackoffBase
 	BackoffMax  time.Duration // webhook.BackoffMax
 	Pause       webhook.PauseRule
@@ -459,8 +430,17 @@ func (w *WebhookSettings) defaults() {
 	if w.Poll <= 0 {
 		w.Poll = time.Second
 	}
-	if w.FanOut <= 0 {
-		w.FanOut = 200
+	if w.Batch <= 0 {
+		w.Batch = 500
+	}
+	if w.Gather <= 0 {
+		w.Gather = 50 * time.Millisecond
+	}
+	if w.LogEvery <= 0 {
+		w.LogEvery = time.Second
+	}
+	if w.Purge <= 0 {
+		w.Purge = 2 * time.Second
 	}
 	if w.BackoffBase <= 0 {
 		w.BackoffBase = webhook.BackoffBase
@@ -482,120 +462,286 @@ func (w *WebhookSettings) defaults() {
 	}
 }
 
-// RunWebhooks fans events out and delivers the outbox until ctx ends.
-// Every node runs it; on PostgreSQL each event is fanned out by one node
-// (store.ClaimHookEvents) and each delivery claimed by one node
-// (store.ClaimDeliveries). Deliveries being sent when ctx ends are left to
-// their lease: another node, or this one after a restart, sends them again
-// (at least once).
-//
-// The fan-out follows the deliveries' demand: it runs when events may be
-// waiting (a local commit rang, the last fan-out took a full slice, or a
-// poll interval passed) and the outbox has run dry (the last claim found
-// fewer deliveries than it had room for), or at least every poll interval.
-// So while receivers are behind, events wait as one row each instead of
-// one row per subscription, and the fan-out does not compete with intake
-// for the writer faster than deliveries go out.
+// RunWebhooks delivers the subscriptions' events until ctx ends. Every
+// node runs it. A node takes the deliveries of the active subscriptions
+// no node holds (store.AcquireHookLeases: one node per subscription at a
+// time, so no event is sent twice while receivers answer 2xx), keeps its
+// leases renewed, and for each subscription it holds reads the events
+// after its cursor (store.HookEventsAfter, a read), sends those it takes
+// (each case's events one after another, cases at once, up to
+// cfg.Concurrency in flight on the node) and records the batch in one
+// statement (store.AdvanceHookCursor): a successful delivery writes no
+// row of its own. A failed one goes to the outbox with its retry time, and
+// the later events of its case behind it; the outbox's due deliveries are
+// claimed, sent and recorded as before (store.ClaimDeliveries,
+// store.RecordAttempts). Batches being sent when ctx ends are not
+// recorded and the leases are given up: the next holder sends those
+// events again (at least once).
 func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	cfg.defaults()
-	results := make(chan store.Attempt, cfg.Concurrency)
+	token := s.node + ":" + id.New() // this loop's lease token
+	// The senders take chains from a queue of their own, so that sending
+	// goes on while the loop waits for the writer (a record waits for a
+	// group commit under intake); their outcomes wait in results.
+	results := make(chan chainDone, 1<<14)
+	sq := newSendQueue()
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	inflight := 0
-	var done []store.Attempt
-	// Claimed deliveries waiting for a free sender: up to Concurrency more
-	// than are in flight, so that a sender freed by an answer starts the
-	// next at once instead of waiting for the writer's next round (which,
-	// under intake, waits for a group commit). Their leases hold meanwhile.
-	var queue []store.Delivery
-	startSends := func() {
-		for inflight < cfg.Concurrency && len(queue) > 0 {
-			d := queue[0]
-			queue = queue[1:]
-			inflight++
-			wg.Add(1)
-			go func(d store.Delivery) {
-				defer wg.Done()
-				results <- s.send(ctx, cfg, d)
-			}(d)
+	for range cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, ok := sq.pop()
+				if !ok {
+					return
+				}
+				results <- s.sendChain(ctx, cfg, c)
+			}
+		}()
+	}
+	held := map[string]*hookSub{}
+	outboxOut := 0           // outbox deliveries claimed and not yet recorded
+	var done []store.Attempt // outbox outcomes to record
+	var ready []*hookBatch   // cursor batches sent, to record
+	defer func() {
+		// The sends end (ctx is done); their outcomes are not recorded
+		// (leases given up: the next holder sends them again).
+		sq.close()
+		go func() { wg.Wait(); close(results) }()
+		for range results {
+		}
+		if len(held) > 0 {
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := s.db.Write(rctx, func(tx *store.Tx) error { return tx.ReleaseHookLeases(rctx, token, nil) }); err != nil {
+				s.log.Warn("webhooks: give up leases", "err", err)
+			}
+		}
+	}()
+	outboxDue := false // outbox deliveries may be due for this node
+	finish := func(r chainDone) {
+		if r.c.batch == nil {
+			done = append(done, r.sent...)
+			return
+		}
+		b := r.c.batch
+		b.rec.Sent = append(b.rec.Sent, r.sent...)
+		b.rec.Blocked = append(b.rec.Blocked, r.blocked...)
+		if b.left--; b.left == 0 {
+			ready = append(ready, b)
 		}
 	}
+	var lastPoll, lastRenew, lastPurge time.Time
+	advanced := false // some cursor moved since the last purge
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	pending, dry := true, true // events may be waiting; the outbox has run dry
-	var lastFan time.Time
 	for {
-		if time.Since(lastFan) >= cfg.Poll {
-			pending = true // another node's events, or a fan-out that failed
-		}
-		if pending && (dry || time.Since(lastFan) >= cfg.Poll) && ctx.Err() == nil {
-			n, err := s.fanOutHooks(ctx, cfg.FanOut)
-			lastFan = time.Now()
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("webhooks: fan out events", "err", err)
-			}
-			pending = err == nil && n == cfg.FanOut
-		}
-		// What finished meanwhile.
 	gather:
 		for {
 			select {
-			case a := <-results:
-				done = append(done, a)
-				inflight--
-				startSends()
+			case r := <-results:
+				finish(r)
 			default:
 				break gather
 			}
 		}
 		if ctx.Err() != nil {
-			// Drain the sends so their goroutines end; their outcomes are
-			// not recorded (the leases run out and they are sent again).
-			for inflight > 0 {
-				<-results
-				inflight--
-			}
 			return
 		}
-		// One transaction records the outcomes and claims what is due next
-		// (the events after those just delivered among them).
-		room := 2*cfg.Concurrency - inflight - len(queue)
-		var ds []store.Delivery
-		var paused []string
-		if len(done) > 0 || room > 0 {
-			now := s.Now()
+		now := time.Now()
+		if now.Sub(lastPoll) >= cfg.Poll {
+			lastPoll = now
+			for _, h := range held {
+				h.due = true // another node's events
+			}
+			outboxDue = true
+			s.acquireHooks(ctx, cfg, token, held)
+		}
+		if len(held) > 0 && now.Sub(lastRenew) >= cfg.Lease/4 {
+			lastRenew = now
+			s.renewHooks(ctx, cfg, token, held)
+		}
+		if advanced && now.Sub(lastPurge) >= cfg.Purge {
+			lastPurge, advanced = now, false
+			if err := s.db.Write(ctx, func(tx *store.Tx) error { _, err := tx.PurgeHookEvents(ctx, 5000); return err }); err != nil && ctx.Err() == nil {
+				s.log.Warn("webhooks: purge events", "err", err)
+			}
+		}
+
+		// Read the next batch of each subscription held, idle and with
+		// events maybe waiting.
+		cache := map[string]*webhook.Subscription{}
+		if p := s.hooks.subs.Load(); p != nil {
+			for i := range *p {
+				cache[(*p)[i].ID] = &(*p)[i]
+			}
+		}
+		var gone []string
+		for subID, h := range held {
+			if h.busy || !h.due || now.Before(h.next) {
+				continue
+			}
+			sub := cache[subID]
+			if sub == nil {
+				h.next = now.Add(cfg.Poll) // not yet reloaded here, or removed (the renewal lets it go)
+				continue
+			}
+			if sub.State != webhook.Active {
+				gone = append(gone, subID) // paused by an administrator
+				delete(held, subID)
+				continue
+			}
+			b, err := s.readHookBatch(ctx, cfg, h, sub, token, now)
+			if err != nil {
+				h.next = now.Add(cfg.Poll)
+				if ctx.Err() == nil {
+					s.log.Warn("webhooks: read events", "subscription", subID, "err", err)
+				}
+				continue
+			}
+			if b == nil {
+				continue
+			}
+			if b.left == 0 {
+				ready = append(ready, b)
+			}
+			sq.push(b.chains, false)
+			b.chains = nil
+		}
+		if len(gone) > 0 {
+			if err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.ReleaseHookLeases(ctx, token, gone) }); err != nil && ctx.Err() == nil {
+				s.log.Warn("webhooks: give up leases", "err", err)
+			}
+		}
+
+		// One transaction records the batches sent and the outbox's
+		// outcomes, and claims the outbox's due deliveries.
+		room := cfg.Concurrency - outboxOut
+		if !outboxDue {
+			room = 0
+		}
+		if len(ready) > 0 || len(done) > 0 || room > 0 {
+			wnow := s.Now()
 			claim := s.node + ":" + id.New()
+			var ds []store.Delivery
+			var res []store.CursorResult
+			var paused []string
 			err := s.db.Write(ctx, func(tx *store.Tx) error {
-				ds, paused = nil, nil
+				ds, res, paused = nil, nil, nil
+				var runs []store.SubRun
+				for _, b := range ready {
+					b.rec.Lease = wnow.Add(cfg.Lease)
+					r, err := tx.AdvanceHookCursor(ctx, b.rec)
+					if err != nil {
+						return err
+					}
+					res = append(res, r)
+					if r.Held {
+						runs = append(runs, r.Run)
+					}
+				}
 				if len(done) > 0 {
-					var err error
-					if paused, err = s.recordTx(ctx, tx, done, cfg, now); err != nil {
+					_, more, err := tx.RecordAttempts(ctx, done)
+					if err != nil {
+						return err
+					}
+					runs = append(runs, more...)
+				}
+				var err error
+				if paused, err = s.pauseFailing(ctx, tx, runs, cfg, wnow); err != nil {
+					return err
+				}
+				// A subscription paused (now, or meanwhile by an
+				// administrator) is let go: whoever resumes it takes it.
+				var letGo []string
+				for i, r := range res {
+					if r.Held && (r.Run.State != webhook.Active || slices.Contains(paused, r.Run.ID)) {
+						letGo = append(letGo, ready[i].rec.SubID)
+					}
+				}
+				if len(letGo) > 0 {
+					if err := tx.ReleaseHookLeases(ctx, token, letGo); err != nil {
 						return err
 					}
 				}
 				if room > 0 {
-					var err error
-					ds, err = tx.ClaimDeliveries(ctx, now, now.Add(cfg.Lease), claim, room)
-					return err
+					ds, err = tx.ClaimDeliveries(ctx, wnow, wnow.Add(cfg.Lease), claim, token, room)
 				}
-				return nil
+				return err
 			})
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Warn("webhooks: record and claim deliveries", "err", err)
 				}
-				// The outcomes are retried with the next round; their
-				// leases still hold meanwhile.
+				// Retried with the next round; the leases still hold.
 			} else {
-				s.afterRecord(ctx, done, paused)
+				for i, b := range ready {
+					h := b.sub
+					h.busy = false
+					s.countAttempts(b.rec.Sent)
+					if !res[i].Held {
+						delete(held, h.id) // another node has it now, or it was removed
+						continue
+					}
+					s.hooks.batches.Add(1)
+					h.cursor, advanced = b.rec.To, true
+					if b.full {
+						h.next = time.Time{}
+					} else {
+						h.next = time.Now().Add(cfg.Gather)
+					}
+					if len(b.rec.Blocked) > 0 || b.failed {
+						outboxDue = true
+					}
+					if b.rec.LogOK {
+						h.lastLog = time.Now()
+					}
+					if res[i].Run.State != webhook.Active || slices.Contains(paused, h.id) {
+						delete(held, h.id) // let go in the transaction
+					}
+				}
+				ready = ready[:0]
+				s.countAttempts(done)
+				for _, a := range done {
+					if a.OK {
+						outboxDue = true // the next of its case may be claimed
+					}
+				}
+				outboxOut -= len(done)
 				done = done[:0]
+				for _, p := range paused {
+					s.log.Warn("webhooks: subscription paused after failing", "subscription", p)
+				}
+				if len(paused) > 0 {
+					if err := s.reloadHooks(ctx); err != nil {
+						s.log.Warn("webhooks: reload after pausing", "err", err)
+					}
+				}
+				if room > 0 && len(ds) < room {
+					outboxDue = false
+				}
+				outboxOut += len(ds)
+				// The outbox's deliveries go first: their own leases run meanwhile.
+				var front []*hookChain
+				for _, d := range ds {
+					front = append(front, &hookChain{ds: []store.Delivery{d}})
+				}
+				sq.push(front, true)
 			}
 		}
-		dry = room > len(ds)
-		queue = append(queue, ds...)
-		startSends()
-		if (len(ds) > 0 || pending) && inflight+len(queue) < 2*cfg.Concurrency {
-			continue // there may be more due, or events to fan out
+
+		// Wait for an answer, a local commit, the next read or the poll.
+		wait := cfg.Poll - time.Since(lastPoll)
+		if len(ready) > 0 || len(done) > 0 {
+			wait = min(wait, 10*time.Millisecond) // a failed write: soon again
+		}
+		for _, h := range held {
+			if !h.busy && h.due {
+				wait = min(wait, time.Until(h.next)) // zero: at once
+			}
+		}
+		if wait <= 0 {
+			continue
 		}
 		if !timer.Stop() {
 			select {
@@ -603,32 +749,191 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			default:
 			}
 		}
-		timer.Reset(cfg.Poll)
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 		case <-s.hooks.bell():
-			pending = true
-		case <-timer.C:
-		case a := <-results:
-			done = append(done, a)
-			inflight--
-			startSends()
-			// Let a few more finish, so one transaction records several.
-			coalesce := time.NewTimer(5 * time.Millisecond)
-		more:
-			for inflight > 0 {
-				select {
-				case a := <-results:
-					done = append(done, a)
-					inflight--
-					startSends()
-				case <-coalesce.C:
-					break more
-				}
+			for _, h := range held {
+				h.due = true
 			}
-			coalesce.Stop()
+		case <-timer.C:
+		case r := <-results:
+			finish(r)
 		}
 	}
+}
+
+// hookSub is a subscription whose deliveries this node holds.
+type hookSub struct {
+	id      string
+	cursor  store.HookCursor
+	busy    bool      // a batch is being sent or recorded
+	due     bool      // events may be waiting after the cursor
+	next    time.Time // not read again before (a batch gathers the events meanwhile); zero: at once
+	lastLog time.Time // when its last success was logged
+}
+
+// hookBatch is a batch of one subscription's events from its cursor.
+type hookBatch struct {
+	sub    *hookSub
+	rec    store.CursorBatch
+	chains []*hookChain
+	left   int  // chains not yet sent
+	full   bool // the read was full: more may wait
+	failed bool
+}
+
+// hookChain is what one sender sends in turn: a case's events of a cursor
+// batch (stopping at the first failure), or one outbox delivery.
+type hookChain struct {
+	batch *hookBatch // nil: an outbox delivery
+	ds    []store.Delivery
+}
+
+type chainDone struct {
+	c       *hookChain
+	sent    []store.Attempt
+	blocked []store.Delivery // not sent: behind a failure of their case
+}
+
+// sendChain sends a chain's deliveries in order; after a failure the rest
+// wait (in the outbox, behind it).
+func (s *Service) sendChain(ctx context.Context, cfg WebhookSettings, c *hookChain) chainDone {
+	out := chainDone{c: c}
+	for i, d := range c.ds {
+		a := s.send(ctx, cfg, d)
+		out.sent = append(out.sent, a)
+		if !a.OK {
+			if c.batch != nil {
+				out.blocked = append(out.blocked, c.ds[i+1:]...)
+			}
+			break
+		}
+	}
+	return out
+}
+
+// readHookBatch reads the events after a subscription's cursor and makes
+// its next batch: the events it takes, one chain per case (a case with a
+// delivery in the outbox: its events wait behind it, unsent). Nil when no
+// event is waiting.
+func (s *Service) readHookBatch(ctx context.Context, cfg WebhookSettings, h *hookSub, sub *webhook.Subscription, token string, now time.Time) (*hookBatch, error) {
+	evs, err := s.db.HookEventsAfter(ctx, h.cursor, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		h.due = false
+		return nil, nil
+	}
+	heldCases, err := s.db.HeldCases(ctx, h.id)
+	if err != nil {
+		return nil, err
+	}
+	b := &hookBatch{sub: h, full: len(evs) == cfg.Batch,
+		rec: store.CursorBatch{SubID: h.id, Claim: token, To: evs[len(evs)-1].At, LogOK: now.Sub(h.lastLog) >= cfg.LogEvery}}
+	h.due = b.full
+	byCase := map[string]*hookChain{}
+	for _, e := range evs {
+		if !e.TakenBy(sub) {
+			continue
+		}
+		d := store.Delivery{SubID: h.id, CaseID: e.CaseID, Seq: e.Seq, EventID: e.EventID, Kind: e.Kind, Body: e.Body,
+			URL: sub.URL, Secret: sub.Secret, Queued: e.QueuedAt}
+		if heldCases[e.CaseID] {
+			b.rec.Blocked = append(b.rec.Blocked, d)
+			continue
+		}
+		c := byCase[e.CaseID]
+		if c == nil {
+			c = &hookChain{batch: b}
+			byCase[e.CaseID] = c
+			b.chains = append(b.chains, c)
+		}
+		c.ds = append(c.ds, d)
+	}
+	b.left = len(b.chains)
+	h.busy = true
+	return b, nil
+}
+
+// acquireHooks takes the subscriptions no node holds (after a read that
+// finds one, so that an idle poll writes nothing).
+func (s *Service) acquireHooks(ctx context.Context, cfg WebhookSettings, token string, held map[string]*hookSub) {
+	free, err := s.db.FreeHookLeases(ctx, s.Now())
+	if err != nil || !free {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("webhooks: look for subscriptions", "err", err)
+		}
+		return
+	}
+	var got []store.LeasedSub
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		now := s.Now()
+		var err error
+		got, err = tx.AcquireHookLeases(ctx, now, now.Add(cfg.Lease), token, 1000)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("webhooks: take subscriptions", "err", err)
+		}
+		return
+	}
+	for _, l := range got {
+		held[l.ID] = &hookSub{id: l.ID, cursor: l.Cursor, due: true}
+	}
+	if len(got) > 0 {
+		s.log.Info("webhooks: took subscriptions", "count", len(got))
+	}
+}
+
+// renewHooks extends this node's leases; a subscription whose lease was
+// lost (another node has it, or it was removed or paused) is let go once
+// its batch, if any, is recorded (the record finds the lease gone).
+func (s *Service) renewHooks(ctx context.Context, cfg WebhookSettings, token string, held map[string]*hookSub) {
+	var kept map[string]bool
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		now := s.Now()
+		var err error
+		kept, err = tx.RenewHookLeases(ctx, now, now.Add(cfg.Lease), token)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("webhooks: renew leases", "err", err)
+		}
+		return
+	}
+	for subID, h := range held {
+		if !kept[subID] && !h.busy {
+			delete(held, subID)
+		}
+	}
+}
+
+// countAttempts counts recorded outcomes.
+func (s *Service) countAttempts(as []store.Attempt) {
+	for _, a := range as {
+		if a.OK {
+			s.hooks.sent.Add(1)
+		} else {
+			s.hooks.fail.Add(1)
+		}
+	}
+}
+
+// hookSecret opens a subscription's sealed secret, once per sealed value.
+func (s *Service) hookSecret(sealed string) (string, error) {
+	if v, ok := s.hooks.secrets.Load(sealed); ok {
+		return v.(string), nil
+	}
+	secret, err := s.key.Open(purposeHookSecret, sealed)
+	if err != nil {
+		return "", err
+	}
+	s.hooks.secrets.Store(sealed, secret)
+	return secret, nil
 }
 
 // send makes one attempt.
@@ -638,7 +943,7 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 	a := store.Attempt{Delivery: d, At: at, Node: s.node, LogID: id.New()}
 	ts := at.Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
-	secret, serr := s.key.Open(purposeHookSecret, d.Secret) // stored sealed
+	secret, serr := s.hookSecret(d.Secret) // stored sealed
 	if err == nil && serr != nil {
 		err = fmt.Errorf("subscription secret: %w", serr)
 	}
@@ -654,7 +959,9 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Deliver
 		var resp *http.Response
 		resp, err = cfg.Client.Do(req)
 		if err == nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			var buf [512]byte // the start of the answer, without a buffer per attempt
+			n, _ := io.ReadFull(resp.Body, buf[:])
+			b := buf[:n]
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
 			a.Status, a.Response = resp.StatusCode, cleanResponse(b)
@@ -687,19 +994,14 @@ func cleanResponse(b []byte) string {
 	}, b), []byte("?")))
 }
 
-// recordTx writes a batch of outcomes in the transaction tx (a few
-// statements whatever the batch's size: store.RecordAttempts), pauses the
-// subscriptions that keep failing (with an audit entry, and a notification
-// to the administrators of the subscription's scope), and returns the
-// subscriptions it paused.
-func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt, cfg WebhookSettings, now time.Time) ([]string, error) {
-	_, runs, err := tx.RecordAttempts(ctx, as)
-	if err != nil {
-		return nil, err
-	}
+// pauseFailing pauses, in the transaction tx, the subscriptions whose run
+// of failures (after the outcomes just recorded) meets the pause rule,
+// with an audit entry and a notification to the administrators of the
+// subscription's scope, and returns those it paused.
+func (s *Service) pauseFailing(ctx context.Context, tx *store.Tx, runs []store.SubRun, cfg WebhookSettings, now time.Time) ([]string, error) {
 	var paused []string
-	for _, r := range runs { // in ID order
-		if r.State == webhook.Active && r.Failures > 0 && cfg.Pause.ShouldPause(r.Failures, r.FailingSince, now) {
+	for _, r := range runs {
+		if r.State == webhook.Active && r.Failures > 0 && cfg.Pause.ShouldPause(r.Failures, r.FailingSince, now) && !slices.Contains(paused, r.ID) {
 			sub, err := tx.Subscription(ctx, r.ID)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
@@ -733,24 +1035,57 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, as []store.Attempt
 	return paused, nil
 }
 
-// afterRecord counts the recorded outcomes and reloads the subscriptions
-// when some were paused.
-func (s *Service) afterRecord(ctx context.Context, as []store.Attempt, paused []string) {
-	for _, a := range as {
-		if a.OK {
-			s.hooks.sent.Add(1)
-		} else {
-			s.hooks.fail.Add(1)
-		}
-	}
-	for _, p := range paused {
-		s.log.Warn("webhooks: subscription paused after failing", "subscription", p)
-	}
-	if len(paused) > 0 {
-		if err := s.reloadHooks(ctx); err != nil {
-			s.log.Warn("webhooks: reload after pausing", "err", err)
-		}
-	}
+func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// sendQueue is the chains waiting for a sender.
+type sendQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	q      []*hookChain
+	closed bool
 }
 
-func trimmed(s string) string { return strings.TrimSpace(s) }
+func newSendQueue() *sendQueue {
+	q := &sendQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// push adds chains at the end, or at the front (the outbox's deliveries,
+// whose own leases run while they wait).
+func (q *sendQueue) push(cs []*hookChain, front bool) {
+	if len(cs) == 0 {
+		return
+	}
+	q.mu.Lock()
+	if front {
+		q.q = append(slices.Clone(cs), q.q...)
+	} else {
+		q.q = append(q.q, cs...)
+	}
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// pop waits for a chain; false once the queue is closed.
+func (q *sendQueue) pop() (*hookChain, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.q) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if q.closed {
+		return nil, false
+	}
+	c := q.q[0]
+	q.q[0] = nil
+	q.q = q.q[1:]
+	return c, true
+}
+
+func (q *sendQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}

@@ -146,14 +146,14 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// TestWebhookFanOutAfterRestart: with three subscriptions, a case change
-// writes one event and no delivery; the node stops before any fan-out (as
-// a crash would stop it); a node started on the same database fans the
-// events out and delivers each to each subscription exactly once, in
-// order per case; a subscription created after the events were queued
+// TestWebhookCursorAfterRestart: with three subscriptions, a case change
+// writes one event and no delivery; the node stops before any delivery (as
+// a crash would stop it); a node started on the same database reads the
+// events after each subscription's cursor, in small batches, and delivers
+// each to each subscription exactly once, in order per case; a subscription created after the events were queued
 // receives none of them, but the events after its creation. SQLite, or
 // PostgreSQL with ZHIZHI_TEST_POSTGRES.
-func TestWebhookFanOutAfterRestart(t *testing.T) {
+func TestWebhookCursorAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	dsn, drop, err := storetest.DSN(dir)
@@ -184,7 +184,7 @@ func TestWebhookFanOutAfterRestart(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		b.Service.RunWebhooks(lctx, service.WebhookSettings{FanOut: 5, Poll: 50 * time.Millisecond})
+		b.Service.RunWebhooks(lctx, service.WebhookSettings{Batch: 5, Poll: 50 * time.Millisecond})
 	}()
 	defer func() { stop(); wg.Wait() }()
 	waitFor(t, "every event delivered", func() bool {
@@ -200,17 +200,26 @@ func TestWebhookFanOutAfterRestart(t *testing.T) {
 		events, queued, err := b.DB.HookBacklog(ctx)
 		return err == nil && events == 0 && queued == 0
 	})
-	if f := b.Service.WebhookFanned(); f != 2*n+4 {
-		t.Errorf("fanned out %d events, want %d", f, 2*n+4)
+	if sent, failed := b.Service.WebhookStats(); sent != 3*(2*n+4)+4 || failed != 0 {
+		t.Errorf("sent %d, %d failed; want %d sent", sent, failed, 3*(2*n+4)+4)
 	}
+	if k := b.Service.WebhookBatches(); k < 3*(2*n)/5 {
+		t.Errorf("%d batches recorded, want at least %d of 5 events", k, 3*(2*n)/5)
+	}
+	// Every cursor has passed every event: the purge leaves none.
+	waitFor(t, "the events purged", func() bool {
+		n, err := b.DB.HookEventsKept(ctx)
+		return err == nil && n == 0
+	})
 }
 
-// TestWebhookFanOutTwoNodesOnPostgres: two nodes on one PostgreSQL database
-// take reports and actions and run their delivery loops at once, fanning
-// out in small slices: every event is fanned out by exactly one node (the
-// nodes' counts add up to the events), and each subscription receives each
-// event exactly once, in order per case.
-func TestWebhookFanOutTwoNodesOnPostgres(t *testing.T) {
+// TestWebhookCursorTwoNodesOnPostgres: two nodes on one PostgreSQL database
+// take reports and actions and run their delivery loops at once, reading
+// in small batches: each subscription is held by one node at a time, so
+// each receives each event exactly once (the nodes' acknowledged
+// deliveries add up to the events times the subscriptions), in order per
+// case.
+func TestWebhookCursorTwoNodesOnPostgres(t *testing.T) {
 	if !storetest.Postgres() {
 		t.Skip(storetest.Env + " not set")
 	}
@@ -237,7 +246,7 @@ func TestWebhookFanOutTwoNodesOnPostgres(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.Service.RunWebhooks(lctx, service.WebhookSettings{FanOut: 3, Poll: 20 * time.Millisecond})
+			p.Service.RunWebhooks(lctx, service.WebhookSettings{Batch: 3, Poll: 20 * time.Millisecond})
 		}()
 	}
 	defer func() { stop(); wg.Wait() }()
@@ -249,9 +258,16 @@ func TestWebhookFanOutTwoNodesOnPostgres(t *testing.T) {
 	for _, path := range []string{"/s1", "/s2", "/s3"} {
 		sink.check(t, path, ids, 2)
 	}
-	fa, fb := a.Service.WebhookFanned(), b.Service.WebhookFanned()
-	if fa+fb != 2*n {
-		t.Errorf("nodes fanned out %d + %d events, want %d in all", fa, fb, 2*n)
+	waitFor(t, "the outcomes recorded", func() bool {
+		sa, _ := a.Service.WebhookStats()
+		sb, _ := b.Service.WebhookStats()
+		return sa+sb >= 3*2*n
+	})
+	time.Sleep(200 * time.Millisecond)
+	sa, _ := a.Service.WebhookStats()
+	sb, _ := b.Service.WebhookStats()
+	if sa+sb != 3*2*n {
+		t.Errorf("nodes acknowledged %d + %d deliveries, want %d in all", sa, sb, 3*2*n)
 	}
-	t.Logf("fanned out by node: A %d, B %d", fa, fb)
+	t.Logf("delivered by node: A %d, B %d", sa, sb)
 }

@@ -31,7 +31,7 @@ var copyTables = []string{
 // engineColumns are columns only one engine has, never copied or summed:
 // PostgreSQL's steps.xid orders the updates feed there (migration 11) and
 // is the writing transaction's, so a copy gets its own.
-var engineColumns = map[string]bool{"steps.xid": true}
+var engineColumns = map[string]bool{"steps.xid": true, "webhook_events.xid": true, "webhook_subs.cursor_xid": true}
 
 // selectAll is SELECT of a table's columns that both engines share.
 func selectAll(ctx context.Context, q querier, table string) (string, error) {

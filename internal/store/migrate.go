@@ -1376,6 +1376,61 @@ CREATE TABLE overdue_gauge (
 		sqlite:   `INSERT INTO overdue_gauge (region_path, n) ` + sqlGaugeRows(SQLite) + `;`,
 		postgres: `INSERT INTO overdue_gauge (region_path, n) ` + sqlGaugeRows(Postgres) + `;`,
 	},
+	// 34: webhook deliveries by a cursor per subscription (issue 18,
+	// docs/webhooks.md). Each event keeps its place in commit order: on
+	// SQLite pos, an AUTOINCREMENT key (never reused, so a cursor past a
+	// purged event never meets a new one below it; the one writer commits
+	// in pos order); on PostgreSQL the writing transaction's ID and pos (a
+	// sequence), read like the steps' feed (store.FeedCursor) only below
+	// the oldest transaction still running. Each subscription keeps its
+	// cursor (the last event it has handled) and a lease (the node that
+	// delivers it, until when). The fan-out is gone: webhook_outbox now
+	// holds only deliveries that failed (waiting for their retry) and the
+	// later events of their case behind them; its rows queued before this
+	// migration stay and are sent as before. Events not yet fanned out
+	// (fanned = 0) are read by the cursors, which start before them all;
+	// fanned-out ones (fanned = 1) are sent from their outbox rows only.
+	34: {
+		common: `
+ALTER TABLE webhook_subs ADD COLUMN cursor_pos BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE webhook_subs ADD COLUMN lease_claim TEXT NOT NULL DEFAULT '';
+ALTER TABLE webhook_subs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+`,
+		sqlite: `
+ALTER TABLE webhook_subs ADD COLUMN cursor_xid BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE webhook_events_pos (
+	pos         INTEGER PRIMARY KEY AUTOINCREMENT,
+	case_id     TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	event_id    TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	source      TEXT NOT NULL,
+	region_path TEXT NOT NULL,
+	units       TEXT NOT NULL,
+	queued_at   BIGINT NOT NULL,
+	body        TEXT NOT NULL,
+	fanned      INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO webhook_events_pos (case_id, seq, event_id, kind, source, region_path, units, queued_at, body, fanned)
+	SELECT case_id, seq, event_id, kind, source, region_path, units, queued_at, body, fanned FROM webhook_events ORDER BY queued_at, case_id, seq;
+DROP TABLE webhook_events;
+ALTER TABLE webhook_events_pos RENAME TO webhook_events;
+CREATE UNIQUE INDEX webhook_events_key ON webhook_events (case_id, seq);
+`,
+		postgres: `
+ALTER TABLE webhook_subs ADD COLUMN cursor_xid xid8 NOT NULL DEFAULT '0';
+ALTER TABLE webhook_events ADD COLUMN pos BIGINT NOT NULL DEFAULT 0;
+UPDATE webhook_events e SET pos = r.n FROM (SELECT case_id, seq, ROW_NUMBER() OVER (ORDER BY queued_at, case_id, seq) AS n FROM webhook_events) AS r
+	WHERE e.case_id = r.case_id AND e.seq = r.seq;
+CREATE SEQUENCE webhook_events_pos_seq OWNED BY webhook_events.pos;
+SELECT setval('webhook_events_pos_seq', (SELECT COALESCE(MAX(pos), 0) + 1 FROM webhook_events), false);
+ALTER TABLE webhook_events ALTER COLUMN pos SET DEFAULT nextval('webhook_events_pos_seq');
+ALTER TABLE webhook_events ADD COLUMN xid xid8 NOT NULL DEFAULT '0';
+ALTER TABLE webhook_events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+CREATE INDEX webhook_events_order ON webhook_events (xid, pos);
+DROP INDEX webhook_events_queued;
+`,
+	},
 }
 
 // empty is a slot reserved for work in progress.

@@ -11,7 +11,7 @@ type HistoryPurged struct {
 	Deliveries    int // sent or given-up notification deliveries (push, SMS)
 	Events        int // notification events fanned out
 	WebhookLog    int // webhook delivery log entries
-	HookEvents    int // webhook events fanned out whose deliveries are all done, left behind (store.DropDeliveredEvents)
+	HookEvents    int // webhook events every subscription's cursor has passed, with no outbox row left (store.PurgeHookEvents)
 }
 
 // Total is the number of rows deleted.
@@ -23,10 +23,11 @@ func (h HistoryPurged) Total() int {
 // the identifier bound (identifiers sort by their time: id.At of the
 // retention's start): read notifications, notification deliveries no
 // longer pending, fanned-out notification events, and webhook delivery
-// log entries; and, whatever their age, webhook events fanned out with no
-// delivery left (DropDeliveredEvents). Unread notifications, pending deliveries, events not yet
-// fanned out and webhook events still queued (the outbox) are never
-// touched. Each transaction deletes at most batch rows of one table, so
+// log entries; and, whatever their age, webhook events that every
+// subscription's cursor has passed with no outbox row left
+// (PurgeHookEvents; the delivery loop purges them too). Unread
+// notifications, pending deliveries, notification events not yet fanned
+// out and webhook events still to be delivered are never touched. Each transaction deletes at most batch rows of one table, so
 // a large backlog never holds the writer long; it goes on until nothing
 // is left.
 func (db *DB) PurgeHistory(ctx context.Context, bound string, batch int) (HistoryPurged, error) {
@@ -60,14 +61,13 @@ func (db *DB) PurgeHistory(ctx context.Context, bound string, batch int) (Histor
 			}
 		}
 	}
-	// Webhook events whose deliveries are all done but which their last
-	// delivery's record did not delete (two nodes at once on PostgreSQL):
+	// Webhook events every cursor has passed and no outbox row names:
 	// whatever their age, as they are needed no more.
 	for ctx.Err() == nil {
 		var n int
 		err := db.Write(ctx, func(tx *Tx) error {
 			var err error
-			n, err = tx.DropDeliveredEvents(ctx, batch)
+			n, err = tx.PurgeHookEvents(ctx, batch)
 			return err
 		})
 		if err != nil {

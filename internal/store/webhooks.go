@@ -16,27 +16,27 @@ import (
 // Webhook subscriptions, their outbox and delivery log, and the 12345
 // hotline's orders (migration 17, docs/webhooks.md).
 
-// Webhook events go out in two steps. A case write adds one
-// webhook_events row per step that some subscription takes (PutHookEvent,
-// held and written with the batch like the steps), whatever the number of
-// subscriptions; the delivery loop's fan-out (ClaimHookEvents, PutOutbox,
-// FannedHookEvents, in one transaction) adds one narrow webhook_outbox row
-// per subscription that takes an event and marks the event fanned (or
-// deletes it when none takes it). The event keeps the body, once whatever
-// the number of subscriptions: the claim reads it (with the event's ID and
-// kind), and the event row goes when its last delivery does (RecordAttempts,
-// DeleteSubscription; migration 30).
+// A case write adds one webhook_events row per step that some
+// subscription takes (PutHookEvent, held and written with the batch like
+// the steps), whatever the number of subscriptions, with its body once.
+// Each subscription reads the events after its cursor (hookcursor.go,
+// migration 34); webhook_outbox holds only the deliveries that failed
+// (waiting for their retry) and the later events of their case behind
+// them, narrow rows naming the event (migration 30), claimed and recorded
+// a batch at a time (ClaimDeliveries, RecordAttempts). An event goes once
+// every cursor has passed it and no outbox row names it (PurgeHookEvents).
 
 // hookEventRows are the event rows a case write adds.
 var hookEventRows = kind("webhook_events", "case_id, seq, event_id, kind, source, region_path, units, queued_at, body",
 	[]colType{ct, ci, ct, ct, ct, ct, ct, ci, ct}, "")
 
-// outboxRows are the deliveries the fan-out adds: one per subscription that
-// takes an event, held and written with the transaction's other rows.
-var outboxRows = kind("webhook_outbox", "case_id, sub_id, seq, created_at, next_at",
-	[]colType{ct, ct, ci, ci, ci}, "")
+// outboxRows are the outbox's deliveries: a failed delivery (one attempt)
+// or an event behind one, held and written with the transaction's other
+// rows.
+var outboxRows = kind("webhook_outbox", "case_id, sub_id, seq, created_at, next_at, attempts",
+	[]colType{ct, ct, ci, ci, ci, ci}, " ON CONFLICT (case_id, sub_id, seq) DO NOTHING")
 
-// HookEvent is a case step waiting for the fan-out.
+// HookEvent is a case step some subscription takes.
 type HookEvent struct {
 	CaseID   string
 	Seq      int
@@ -60,165 +60,24 @@ func (t *Tx) PutHookEvent(ctx context.Context, e HookEvent) error {
 	return nil
 }
 
-// ClaimHookEvents reads up to limit events waiting for the fan-out, oldest
-// first. On PostgreSQL they are locked FOR UPDATE SKIP LOCKED, so nodes
-// fanning out at once take different events; the caller writes their
-// deliveries and deletes them (DoneHookEvents) in the same transaction, so
-// each event is fanned out once, and a crash before the commit leaves it
-// waiting.
-func (t *Tx) ClaimHookEvents(ctx context.Context, limit int) ([]HookEvent, error) {
-	lock := ""
-	if t.dialect == Postgres {
-		lock = ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := t.Query(ctx, `SELECT case_id, seq, event_id, kind, source, region_path, units, queued_at, body
-		FROM webhook_events WHERE fanned = 0 ORDER BY queued_at, case_id, seq LIMIT $1`+lock, limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim webhook events: %w", err)
-	}
-	defer rows.Close()
-	var out []HookEvent
-	for rows.Next() {
-		var e HookEvent
-		var units, body string
-		var at int64
-		if err := rows.Scan(&e.CaseID, &e.Seq, &e.EventID, &e.Facts.Kind, &e.Facts.Source, &e.Facts.RegionPath, &units, &at, &body); err != nil {
-			return nil, fmt.Errorf("claim webhook events: %w", err)
-		}
-		e.Facts.Units, e.QueuedAt, e.Body = strings.Fields(units), time.UnixMilli(at).UTC(), []byte(body)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim webhook events: %w", err)
-	}
-	return out, nil
-}
-
-// FannedHookEvents ends the fan-out of events claimed in this transaction,
-// in a statement or two: the events some subscription took (taken[i]) are
-// marked fanned and keep their body for the deliveries added meanwhile;
-// the others are deleted.
-func (t *Tx) FannedHookEvents(ctx context.Context, evs []HookEvent, taken []bool) error {
-	var kept, gone []eventKey
-	for i, e := range evs {
-		if taken[i] {
-			kept = append(kept, eventKey{e.CaseID, e.Seq})
-		} else {
-			gone = append(gone, eventKey{e.CaseID, e.Seq})
-		}
-	}
-	if err := t.eventsStmt(ctx, sqlFannedLite, sqlFannedPG, kept); err != nil {
-		return fmt.Errorf("fanned-out webhook events: %w", err)
-	}
-	if err := t.eventsStmt(ctx, sqlDoneEventsLite, sqlDoneEventsPG, gone); err != nil {
-		return fmt.Errorf("fanned-out webhook events: %w", err)
-	}
-	return nil
-}
-
-// eventKey names a webhook event (a case's step).
-type eventKey struct {
-	caseID string
-	seq    int
-}
-
-// eventsStmt runs a statement over a list of events, in one: on SQLite a
-// JSON array of [case_id, seq], on PostgreSQL two arrays.
-func (t *Tx) eventsStmt(ctx context.Context, lite, pg string, ks []eventKey) error {
-	if len(ks) == 0 {
-		return nil
-	}
-	var err error
-	if t.dialect == Postgres {
-		cs, seqs := make([]string, len(ks)), make([]int64, len(ks))
-		for i, k := range ks {
-			cs[i], seqs[i] = k.caseID, int64(k.seq)
-		}
-		_, err = t.Exec(ctx, pg, cs, seqs)
-	} else {
-		var j jsonRows
-		for _, k := range ks {
-			j.row()
-			j.str(k.caseID, true)
-			j.int(int64(k.seq))
-			j.end()
-		}
-		_, err = t.Exec(ctx, lite, j.String())
-	}
-	return err
-}
-
-// FanOutSubscriptions reads every subscription in the fan-out's
-// transaction. On PostgreSQL the rows are locked FOR KEY SHARE: a
-// subscription being removed waits for the fan-out's commit (and then
-// removes the deliveries it added), while outcomes recorded meanwhile (which
-// update other columns) do not wait.
-func (t *Tx) FanOutSubscriptions(ctx context.Context) ([]webhook.Subscription, error) {
-	lock := ""
-	if t.dialect == Postgres {
-		lock = ` FOR KEY SHARE`
-	}
-	rows, err := t.Query(ctx, `SELECT `+subCols+` FROM webhook_subs ORDER BY id`+lock)
-	if err != nil {
-		return nil, fmt.Errorf("list webhook subscriptions: %w", err)
-	}
-	defer rows.Close()
-	var out []webhook.Subscription
-	for rows.Next() {
-		s, err := scanSub(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
-// PutOutbox queues one event for one subscription (the fan-out): a narrow
-// row naming the event, whose body, ID and kind stay with the event
-// (marked fanned in the same transaction: FannedHookEvents).
+// PutOutbox queues one event for one subscription in the outbox, due at
+// at: a narrow row naming the event, whose body, ID and kind stay with the
+// event (tests; the loop writes its rows with AdvanceHookCursor).
 func (t *Tx) PutOutbox(ctx context.Context, subID, caseID string, seq int, at time.Time) error {
-	if err := t.put(ctx, outboxRows, caseID, subID, seq, ms(at), ms(at)); err != nil {
+	if err := t.put(ctx, outboxRows, caseID, subID, seq, ms(at), ms(at), 0); err != nil {
 		return fmt.Errorf("outbox %s %s/%d: %w", subID, caseID, seq, err)
 	}
 	return nil
 }
 
-// HookBacklog counts the events waiting for the fan-out and the deliveries
-// queued (of every subscription).
-func (db *DB) HookBacklog(ctx context.Context) (events, deliveries int, err error) {
-	err = db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM webhook_events WHERE fanned = 0), (SELECT COUNT(*) FROM webhook_outbox)`).Scan(&events, &deliveries)
-	if err != nil {
-		return 0, 0, fmt.Errorf("webhook backlog: %w", translate(err))
-	}
-	return events, deliveries, nil
-}
-
-// HookEventsKept counts the event rows kept: waiting for the fan-out, or
-// fanned out with a delivery still queued (their bodies).
+// HookEventsKept counts the event rows kept: some cursor has not passed
+// them, or an outbox row names them (their bodies).
 func (db *DB) HookEventsKept(ctx context.Context) (int, error) {
 	var n int
 	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_events`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("webhook events: %w", translate(err))
 	}
 	return n, nil
-}
-
-// DropDeliveredEvents deletes the fanned-out events no delivery refers to
-// any more, up to limit in one statement, and reports how many. The
-// delivery loop deletes an event with its last delivery (RecordAttempts);
-// on PostgreSQL two nodes recording an event's last two deliveries at once
-// may each still see the other's, and leave the event: the history purge
-// (PurgeHistory) deletes those. A fanned-out event never gains a delivery,
-// so one with none left is done for good.
-func (t *Tx) DropDeliveredEvents(ctx context.Context, limit int) (int, error) {
-	res, err := t.Exec(ctx, `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT e.case_id, e.seq FROM webhook_events e
-		WHERE e.fanned = 1 AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq) LIMIT $1)`, limit)
-	if err != nil {
-		return 0, fmt.Errorf("drop delivered webhook events: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
 }
 
 const subCols = `id, name, url, events, sources, region_code, region_path, unit_id, secret, state, pause_reason, paused_at,
@@ -291,30 +150,10 @@ func (t *Tx) DeleteSubscription(ctx context.Context, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("webhook subscription %s: %w", id, ErrNotFound)
 	}
-	rows, err := t.Query(ctx, `DELETE FROM webhook_outbox WHERE sub_id = $1 RETURNING case_id, seq`, id)
-	if err != nil {
+	// Its outbox rows go; the events its cursor had not passed go with the
+	// next purge (PurgeHookEvents), once no other cursor waits for them.
+	if _, err := t.Exec(ctx, `DELETE FROM webhook_outbox WHERE sub_id = $1`, id); err != nil {
 		return fmt.Errorf("delete webhook subscription: %w", err)
-	}
-	var ks []eventKey
-	for rows.Next() {
-		var k eventKey
-		if err := rows.Scan(&k.caseID, &k.seq); err != nil {
-			rows.Close()
-			return fmt.Errorf("delete webhook subscription: %w", err)
-		}
-		ks = append(ks, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("delete webhook subscription: %w", err)
-	}
-	// The events it alone still waited for go too.
-	for len(ks) > 0 {
-		part := ks[:min(len(ks), 5000)]
-		ks = ks[len(part):]
-		if err := t.eventsStmt(ctx, sqlDropEventsLite, sqlDropEventsPG, part); err != nil {
-			return fmt.Errorf("delete webhook subscription: %w", err)
-		}
 	}
 	if _, err := t.Exec(ctx, `DELETE FROM webhook_log WHERE sub_id = $1`, id); err != nil {
 		return fmt.Errorf("delete webhook subscription: %w", err)
@@ -322,11 +161,12 @@ func (t *Tx) DeleteSubscription(ctx context.Context, id string) error {
 	return nil
 }
 
-// Resume sets a paused subscription active again, its failures forgotten
-// and its queued events due at once.
+// Resume sets a paused subscription active again, its failures forgotten,
+// its queued events due at once and its deliveries free for any node to
+// take (the node that held it let it go when it saw the pause).
 func (t *Tx) ResumeSubscription(ctx context.Context, id string, now time.Time) error {
 	if _, err := t.Exec(ctx, `UPDATE webhook_subs SET state = 'active', pause_reason = '', paused_at = 0, failures = 0,
-		failing_since = 0, updated_at = $2 WHERE id = $1`, id, ms(now)); err != nil {
+		failing_since = 0, lease_claim = '', lease_until = 0, updated_at = $2 WHERE id = $1`, id, ms(now)); err != nil {
 		return fmt.Errorf("resume webhook subscription: %w", err)
 	}
 	if _, err := t.Exec(ctx, `UPDATE webhook_outbox SET next_at = $2 WHERE sub_id = $1 AND next_at > $2`, id, ms(now)); err != nil {
@@ -386,28 +226,34 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 
 // claimFrom selects the deliveries that may be sent at $1 (webhook.Ready,
 // in SQL), up to $4, in the claim's order (index webhook_outbox_due): of an
-// active subscription, due, not leased, with no earlier delivery of its
-// case and subscription queued (the outbox's key) and no earlier event of
-// its case waiting for the fan-out (the events' key). The join with the
-// event (its key) is where the claim reads the body.
-const claimFrom = `FROM webhook_outbox o JOIN webhook_subs s ON s.id = o.sub_id
+// active subscription whose deliveries this node holds (lease token $5),
+// due, not leased, with no earlier delivery of its case and subscription
+// queued (the outbox's key) and no earlier event of its case after the
+// subscription's cursor (only rows queued before migration 34 can have
+// one). The join with the event (its key) is where the claim reads the
+// body.
+func claimFrom(after string) string {
+	return `FROM webhook_outbox o JOIN webhook_subs s ON s.id = o.sub_id
 			JOIN webhook_events ev ON ev.case_id = o.case_id AND ev.seq = o.seq
-		WHERE o.next_at <= $1 AND o.lease_until <= $1 AND s.state = 'active'
+		WHERE o.next_at <= $1 AND o.lease_until <= $1 AND s.state = 'active' AND s.lease_claim = $5
 			AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.case_id = o.case_id AND p.sub_id = o.sub_id AND p.seq < o.seq)
-			AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.case_id = o.case_id AND e.seq < o.seq AND e.fanned = 0)
+			AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.case_id = o.case_id AND e.seq < o.seq AND e.fanned = 0 AND ` + after + `)
 		ORDER BY o.next_at, o.sub_id, o.case_id LIMIT $4`
+}
 
-const (
+var (
 	sqlClaimLite = `UPDATE webhook_outbox SET lease_until = $2, claim = $3
-		WHERE (case_id, sub_id, seq) IN (SELECT o.case_id, o.sub_id, o.seq ` + claimFrom + `)
+		WHERE (case_id, sub_id, seq) IN (SELECT o.case_id, o.sub_id, o.seq ` + claimFrom(`e.pos > s.cursor_pos`) + `)
 		RETURNING sub_id, case_id, seq, attempts,
 			(SELECT url FROM webhook_subs WHERE id = webhook_outbox.sub_id), (SELECT secret FROM webhook_subs WHERE id = webhook_outbox.sub_id),
 			(SELECT event_id || ' ' || kind || ' ' || body FROM webhook_events WHERE case_id = webhook_outbox.case_id AND seq = webhook_outbox.seq)`
-	sqlClaimPG = `WITH c AS (SELECT o.sub_id, o.case_id, o.seq ` + claimFrom + ` FOR UPDATE OF o SKIP LOCKED)
+	sqlClaimPG = `WITH c AS (SELECT o.sub_id, o.case_id, o.seq ` + claimFrom(`(e.xid, e.pos) > (s.cursor_xid, s.cursor_pos)`) + ` FOR UPDATE OF o SKIP LOCKED)
 		UPDATE webhook_outbox o SET lease_until = $2, claim = $3 FROM c, webhook_subs s, webhook_events e
 		WHERE o.sub_id = c.sub_id AND o.case_id = c.case_id AND o.seq = c.seq AND s.id = o.sub_id AND e.case_id = o.case_id AND e.seq = o.seq
 		RETURNING o.sub_id, o.case_id, o.seq, o.attempts, s.url, s.secret, e.event_id, e.kind, e.body`
+)
 
+const (
 	// Delivered: the rows leave the outbox, if their claim still holds.
 	sqlDeliveredLite = `DELETE FROM webhook_outbox WHERE (case_id, sub_id, seq, claim) IN
 		(SELECT j.value->>1, j.value->>0, j.value->>2, j.value->>3 FROM jsonb_each($1) AS j)
@@ -451,22 +297,6 @@ const (
 		FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS x(id, reset, n, since, last_ok, logged)
 		WHERE s.id = x.id
 		RETURNING s.id, s.state, s.failures, s.failing_since, s.log_seq`
-
-	// The fan-out: events some subscription took are marked fanned, the
-	// others deleted.
-	sqlFannedLite     = `UPDATE webhook_events SET fanned = 1 WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)`
-	sqlFannedPG       = `UPDATE webhook_events e SET fanned = 1 FROM unnest($1::text[], $2::int8[]) AS x(case_id, seq) WHERE e.case_id = x.case_id AND e.seq = x.seq`
-	sqlDoneEventsLite = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)`
-	sqlDoneEventsPG   = `DELETE FROM webhook_events e USING unnest($1::text[], $2::int8[]) AS x(case_id, seq)
-		WHERE e.case_id = x.case_id AND e.seq = x.seq`
-	// Deliveries recorded or removed: of these events, the fanned-out ones
-	// with no delivery left go (their bodies are needed no more).
-	sqlDropEventsLite = `DELETE FROM webhook_events WHERE fanned = 1
-		AND (case_id, seq) IN (SELECT j.value->>0, j.value->>1 FROM jsonb_each($1) AS j)
-		AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = webhook_events.case_id AND o.seq = webhook_events.seq)`
-	sqlDropEventsPG = `DELETE FROM webhook_events e USING unnest($1::text[], $2::int8[]) AS x(case_id, seq)
-		WHERE e.case_id = x.case_id AND e.seq = x.seq AND e.fanned = 1
-			AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq)`
 )
 
 // LogKeep is how many attempts each subscription's log keeps: its ring's
@@ -486,8 +316,7 @@ var sqlLogLite = logRows.jsonSQL()
 
 // hookLiteSQL are the delivery loop's SQLite statements, prepared once on
 // the writer (prepareHot) so that a batch does not parse them again.
-var hookLiteSQL = []string{sqlClaimLite, sqlDeliveredLite, sqlRetryLite, sqlSubRunsLite, sqlLogLite, sqlDoneEventsLite, sqlFannedLite,
-	sqlDropEventsLite, outboxRows.one}
+var hookLiteSQL = []string{sqlClaimLite, sqlDeliveredLite, sqlRetryLite, sqlSubRunsLite, sqlLogLite, outboxRows.one, sqlAdvanceLite}
 
 // Delivery is one claimed outbox row, to be sent.
 type Delivery struct {
@@ -498,24 +327,24 @@ type Delivery struct {
 	Attempts      int // failed attempts so far
 	URL, Secret   string
 	Claim         string
+	Queued        time.Time // when the event was queued (a delivery from a cursor)
 }
 
-// ClaimDeliveries leases up to limit deliveries that may be sent at now, in
-// one statement (webhook.Ready, in SQL): of an active subscription, due,
-// not leased, and the earliest queued event of its subscription and case,
-// with no earlier event of its case still waiting for the fan-out (fan-outs
-// on two nodes may commit a case's later event first; it waits for the
-// earlier one). The lease runs until leaseUntil; the claim token makes the
+// ClaimDeliveries leases up to limit outbox deliveries (failed and due for
+// their retry, or behind one) that may be sent at now, in one statement
+// (webhook.Ready, in SQL): of an active subscription whose deliveries the
+// lease token holds (AcquireHookLeases), due, not leased, and the earliest
+// queued event of its subscription and case. The lease runs until leaseUntil; the claim token makes the
 // result's write conditional, so a delivery whose lease ran out and was
 // claimed again is recorded once. On PostgreSQL the rows are selected FOR
 // UPDATE SKIP LOCKED, like the clocks (ClaimDue), so nodes claiming at once
 // never take the same row. The deliveries come in no particular order.
-func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, claim string, limit int) ([]Delivery, error) {
+func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, claim, lease string, limit int) ([]Delivery, error) {
 	q := sqlClaimLite
 	if t.dialect == Postgres {
 		q = sqlClaimPG
 	}
-	rows, err := t.Query(ctx, q, ms(now), ms(leaseUntil), claim, limit)
+	rows, err := t.Query(ctx, q, ms(now), ms(leaseUntil), claim, limit, lease)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -676,17 +505,6 @@ func (t *Tx) RecordAttempts(ctx context.Context, as []Attempt) ([]bool, []SubRun
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", part.what, err)
 		}
-	}
-
-	// The events whose last delivery this was go (their bodies).
-	var ks []eventKey
-	for _, i := range delivered {
-		if held[i] {
-			ks = append(ks, eventKey{as[i].CaseID, as[i].Seq})
-		}
-	}
-	if err := t.eventsStmt(ctx, sqlDropEventsLite, sqlDropEventsPG, ks); err != nil {
-		return nil, nil, fmt.Errorf("record deliveries: %w", err)
 	}
 
 	// Each subscription's run, from its held outcomes in the batch's order.

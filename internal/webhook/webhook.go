@@ -211,8 +211,8 @@ func (s *Subscription) covers(f Facts) bool {
 }
 
 // Facts are what the matching of subscriptions needs to know of a case's
-// step: the outbox's event row keeps them, so the fan-out matches without
-// reading the case.
+// step: the event's row keeps them, so the delivery loop matches each
+// event read after a subscription's cursor without reading the case.
 type Facts struct {
 	Kind       string   // the step's action
 	Source     string   // the case's source
