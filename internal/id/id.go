@@ -69,6 +69,17 @@ func Last(t time.Time) string {
 	return encode(b)
 }
 
+// First returns the least identifier whose time part is t: every ID made
+// at or after t (to the millisecond) sorts at or above it, every ID made
+// before t below it. It does not touch the generator.
+func First(t time.Time) string {
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
+	return encode(b)
+}
+
 func encode(b [16]byte) string {
 	// 128 bits → 26 base32 digits; the first digit carries 3 bits.
 	var out [26]byte

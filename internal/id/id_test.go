@@ -55,9 +55,36 @@ func TestLast(t *testing.T) {
 	}
 }
 
+func TestFirst(t *testing.T) {
+	at := time.Date(2026, 12, 5, 4, 30, 0, 123456789, time.UTC)
+	bound := First(at)
+	if !Valid(bound) {
+		t.Fatalf("First: %q not valid", bound)
+	}
+	if got, ok := Time(bound); !ok || !got.Equal(at.Truncate(time.Millisecond)) {
+		t.Fatalf("Time(First(t)) = %v, want %v", got, at.Truncate(time.Millisecond))
+	}
+	var g Generator
+	for i := 0; i < 1000; i++ {
+		if a := g.At(at); a < bound {
+			t.Fatalf("ID %s made at t sorts below First(t) %s", a, bound)
+		}
+	}
+	// Made in the millisecond before: below, however many were made there.
+	before := at.Add(-time.Millisecond)
+	for i := 0; i < 1000; i++ {
+		if a := g.At(before); a >= bound {
+			t.Fatalf("ID %s made before t sorts at or above First(t) %s", a, bound)
+		}
+	}
+	if Last(before) >= bound {
+		t.Errorf("Last(t-1ms) %s sorts at or above First(t) %s", Last(before), bound)
+	}
+}
+
 func TestTime(t *testing.T) {
 	for _, at := range []time.Time{time.UnixMilli(0), time.UnixMilli(1764700000123), time.Date(2026, 12, 3, 22, 0, 0, 456e6, time.UTC)} {
-		for _, s := range []string{At(at), Last(at)} {
+		for _, s := range []string{At(at), First(at), Last(at)} {
 			got, ok := Time(s)
 			if !ok || !got.Equal(at.Truncate(time.Millisecond)) {
 				t.Errorf("Time(%s) = %v %v, want %v", s, got, ok, at)

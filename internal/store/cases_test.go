@@ -569,3 +569,17 @@ func TestCenterQueueIndexStates(t *testing.T) {
 		t.Fatalf("index states %s, want %s", m[1], want)
 	}
 }
+
+// TestPGBodyContains: PostgreSQL searches the text as it is only for words
+// that lowering cannot touch (TestCaseTextSearch checks the answers).
+func TestPGBodyContains(t *testing.T) {
+	for q, plain := range map[string]bool{
+		"井盖": true, "消防通道": true, "100%_": true, "井盖，": false, "井盖、": true, "（井盖）": false,
+		"manhole": false, "Manhole 破": false, "ΣΑ": false, "Ⓐ": false, "ｍａｎ": false, "": true,
+	} {
+		got := pgBodyContains(q, "$1")
+		if want := map[bool]string{true: `strpos(body, $1) > 0`, false: `strpos(lower(body), lower($1)) > 0`}[plain]; got != want {
+			t.Errorf("%q: %s, want %s", q, got, want)
+		}
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/id"
 )
 
 // TestStatisticsUpkeep: SQLite's writer refreshes the planner's statistics
@@ -172,6 +174,93 @@ func TestRecentWindow(t *testing.T) {
 			}
 			if s := strings.Join(ids(got), " "); s != tc.want {
 				t.Errorf("window %d, limit %d: %s, want %s", tc.window, tc.limit, s, tc.want)
+			}
+		}
+	})
+}
+
+// TestReportedSince: a listing of cases reported since a time is the same
+// on both engines whatever the bound's position among the IDs (PostgreSQL
+// also bounds the ID, reportedSinceID): cases whose IDs are made from their
+// report times, as the service makes them, several in one millisecond, at
+// the bound's millisecond and the one before, in two streets, with the
+// text window, pages and counts; and rows whose IDs are not made so (the
+// report time alone decides for them).
+func TestReportedSince(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		from := t0.Add(-3*24*time.Hour + 123456789*time.Nanosecond) // not on a millisecond
+		var g id.Generator
+		var all []*cases.Case
+		add := func(cid string, at time.Time, street int, desc string) {
+			all = append(all, newCase(cid, func(c *cases.Case) {
+				c.ReportedAt, c.UpdatedAt, c.Description = at, at, desc
+				if street == 1 {
+					c.RegionPath, c.CenterPath, c.GridCode = siblingGrid, siblingStreet, "500103002001001"
+				}
+			}))
+		}
+		times := []time.Time{from.Add(-24 * time.Hour), from.Truncate(time.Millisecond).Add(-time.Millisecond),
+			from.Truncate(time.Millisecond), from, from.Add(time.Millisecond), from.Add(time.Hour), t0}
+		for i := range 60 {
+			at := times[i%len(times)]
+			if i >= 3*len(times) {
+				at = from.Add(time.Duration(i) * time.Minute)
+			}
+			desc := "路面出现坑洼"
+			if i%3 == 0 {
+				desc = "井盖缺失"
+			}
+			add(g.At(at), at, i%2, desc)
+		}
+		// Not made from the report time: the report time decides.
+		add("ZOLD", from.Add(-time.Hour), 0, "井盖缺失")
+		add("ZNEW", from.Add(time.Hour), 0, "井盖缺失")
+		insert(t, db, all...)
+		sorted := slices.Clone(all)
+		slices.SortFunc(sorted, func(a, b *cases.Case) int { return strings.Compare(b.ID, a.ID) })
+		oracle := func(f CaseFilter, path string) (out []string, n int) {
+			for _, c := range sorted {
+				if !strings.HasPrefix(c.RegionPath, path) || c.ReportedAt.UnixMilli() < f.From.UnixMilli() ||
+					(f.Text != "" && !strings.Contains(c.Description, f.Text)) {
+					continue
+				}
+				n++
+				if (f.After == "" || c.ID < f.After) && len(out) < f.Limit {
+					out = append(out, c.ID)
+				}
+			}
+			return out, n
+		}
+		saved := textWindowRows
+		defer func() { textWindowRows = saved }()
+		for _, window := range []int{4000, 5} {
+			textWindowRows = window
+			for _, path := range []string{districtPath, streetPath, siblingStreet} {
+				for _, text := range []string{"", "井盖"} {
+					for _, since := range []time.Time{from, from.Add(-time.Millisecond), from.Add(time.Millisecond), from.Add(-48 * time.Hour)} {
+						f := CaseFilter{Scope: ScopeOf(cases.Actor{Role: cases.RoleCommander, RegionPath: path}), From: since, Text: text, Limit: 4}
+						_, wantN := oracle(f, path)
+						if n, err := db.CountCases(ctx, f); err != nil || n != wantN {
+							t.Errorf("%s %q since %v: count %d %v, want %d", path, text, since, n, err, wantN)
+						}
+						for page := 0; page < 30; page++ {
+							got, err := db.Cases(ctx, f)
+							if err != nil {
+								t.Fatal(err)
+							}
+							want, _ := oracle(f, path)
+							if !slices.Equal(ids(got), want) {
+								t.Fatalf("window %d, %s %q since %v after %q: got %v, want %v", window, path, text, since, f.After, ids(got), want)
+							}
+							if len(got) < f.Limit {
+								break
+							}
+							f.After = got[len(got)-1].ID
+						}
+					}
+				}
 			}
 		}
 	})
