@@ -191,7 +191,9 @@ func TestWebhookCursorAfterRestart(t *testing.T) {
 		return sink.delivered("/s1") == 2*n && sink.delivered("/s2") == 2*n && sink.delivered("/s3") == 2*n
 	})
 	more := reportAccept(t, []*service.Service{b.Service}, b.DB, 2, "重启后")
-	waitFor(t, "the later events delivered", func() bool { return sink.delivered("/later") == 4 && sink.delivered("/s3") == 2*n+4 })
+	waitFor(t, "the later events delivered", func() bool {
+		return sink.delivered("/later") == 4 && sink.delivered("/s1") == 2*n+4 && sink.delivered("/s2") == 2*n+4 && sink.delivered("/s3") == 2*n+4
+	})
 	for _, path := range []string{"/s1", "/s2", "/s3"} {
 		sink.check(t, path, append(ids, more...), 2)
 	}
