@@ -27,6 +27,19 @@ func afterCursor(t *testing.T, db *DB, c HookCursor, limit int) []CursorEvent {
 	return evs
 }
 
+// readAfter is afterCursor once at least n events are readable. On
+// PostgreSQL events are read only below the oldest transaction still
+// running on the whole server, and other packages' tests run theirs beside
+// these: the events of a commit may wait a moment for them.
+func readAfter(t *testing.T, db *DB, c HookCursor, limit, n int) []CursorEvent {
+	t.Helper()
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if evs := afterCursor(t, db, c, limit); len(evs) >= n || time.Now().After(end) {
+			return evs
+		}
+	}
+}
+
 func advance(t *testing.T, db *DB, b CursorBatch) CursorResult {
 	t.Helper()
 	var r CursorResult
@@ -65,7 +78,7 @@ func TestHookCursor(t *testing.T) {
 		putHookEvents(t, db, hookEvent("c1", 1, t0))
 		putHookEvents(t, db, hookEvent("c2", 1, t0), hookEvent("c1", 2, t0))
 		putHookEvents(t, db, hookEvent("c3", 1, t0))
-		all := afterCursor(t, db, HookCursor{}, 10)
+		all := readAfter(t, db, HookCursor{}, 10, 4)
 		if got := eventKeys(all); !reflect.DeepEqual(got, []string{"c1/1", "c2/1", "c1/2", "c3/1"}) {
 			t.Fatalf("events in commit order: %v", got)
 		}
@@ -107,7 +120,7 @@ func TestHookCursor(t *testing.T) {
 		// The next batch from the new cursor: c3/1 failed, c3/2 would come
 		// behind it; c2's later event waits behind its failure.
 		putHookEvents(t, db, hookEvent("c2", 2, t0))
-		next := afterCursor(t, db, all[2].At, 10)
+		next := readAfter(t, db, all[2].At, 10, 2)
 		if got := eventKeys(next); !reflect.DeepEqual(got, []string{"c3/1", "c2/2"}) {
 			t.Fatalf("after the batch: %v", got)
 		}
@@ -285,7 +298,7 @@ func TestHookCursorCommitOrder(t *testing.T) {
 		if err := early.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		if got := eventKeys(afterCursor(t, db, HookCursor{}, 10)); !reflect.DeepEqual(got, []string{"early/1", "late/1"}) {
+		if got := eventKeys(readAfter(t, db, HookCursor{}, 10, 2)); !reflect.DeepEqual(got, []string{"early/1", "late/1"}) {
 			t.Fatalf("read %v", got)
 		}
 	})
@@ -338,7 +351,7 @@ func TestCursorMigration(t *testing.T) {
 			exec(stmt)
 		}
 
-		evs := afterCursor(t, db, HookCursor{}, 10)
+		evs := readAfter(t, db, HookCursor{}, 10, 3)
 		if got := eventKeys(evs); !reflect.DeepEqual(got, []string{"c1/1", "c1/2", "c2/1"}) {
 			t.Fatalf("events after the migration %v", got)
 		}
@@ -360,7 +373,7 @@ func TestCursorMigration(t *testing.T) {
 		}
 		// New events come after the migrated ones.
 		putHookEvents(t, db, hookEvent("c3", 1, t0))
-		if got := eventKeys(afterCursor(t, db, evs[2].At, 10)); !reflect.DeepEqual(got, []string{"c3/1"}) {
+		if got := eventKeys(readAfter(t, db, evs[2].At, 10, 1)); !reflect.DeepEqual(got, []string{"c3/1"}) {
 			t.Fatalf("after the migrated events %v", got)
 		}
 	})
