@@ -420,21 +420,7 @@ func (db *DB) QueuedCounts(ctx context.Context) (map[string]int, error) {
 		q = `SELECT s.id, (SELECT COUNT(*) FROM webhook_events e WHERE e.fanned = 0 AND (e.xid, e.pos) > (s.cursor_xid, s.cursor_pos))
 		+ (SELECT COUNT(*) FROM webhook_outbox o WHERE o.sub_id = s.id) FROM webhook_subs s`
 	}
-	rows, err := db.read.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("webhook queue: %w", translate(err))
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
+	return db.idCounts(ctx, q, "webhook queue")
 }
 
 // TakenBy reports whether a subscription takes an event read after its

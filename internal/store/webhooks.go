@@ -195,9 +195,14 @@ func (db *DB) Subscriptions(ctx context.Context) ([]webhook.Subscription, error)
 
 // OutboxCounts are the queued events of each subscription.
 func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT sub_id, COUNT(*) FROM webhook_outbox GROUP BY sub_id`)
+	return db.idCounts(ctx, `SELECT sub_id, COUNT(*) FROM webhook_outbox GROUP BY sub_id`, "outbox counts")
+}
+
+// idCounts reads a statement's rows of an ID and a count into a map.
+func (db *DB) idCounts(ctx context.Context, q, what string) (map[string]int, error) {
+	rows, err := db.read.QueryContext(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("outbox counts: %w", translate(err))
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
 	defer rows.Close()
 	out := map[string]int{}
