@@ -281,14 +281,8 @@ func (s *Service) Rank(ctx context.Context, actor cases.Actor, q RankingQuery) (
 	// Region codes usually begin with their parent's code: then the store
 	// reads only the subjects starting with under's code.
 	prefix := ""
-	if region && under != "" {
+	if region && under != "" && !s.ref.Load().stray[under] {
 		prefix = under
-		for code, path := range s.ref.Load().paths {
-			if strings.HasPrefix(path, underPath) && !strings.HasPrefix(code, under) {
-				prefix = ""
-				break
-			}
-		}
 	}
 	book, err := s.RuleBook(ctx)
 	if err != nil {
@@ -532,4 +526,19 @@ func (l *linkMaker) make(sc *evaluation.Score, param string) string {
 		return ""
 	}
 	return all[l.offs[len(l.offs)-1]:]
+}
+
+// strayAncestors returns the codes of the regions that have a descendant
+// whose code does not begin with theirs, from each region's path
+// ("/city/district/…/code/").
+func strayAncestors(paths map[string]string) map[string]bool {
+	stray := map[string]bool{}
+	for code, path := range paths {
+		for _, anc := range strings.Split(strings.Trim(path, "/"), "/") {
+			if anc != code && anc != "" && !strings.HasPrefix(code, anc) {
+				stray[anc] = true
+			}
+		}
+	}
+	return stray
 }

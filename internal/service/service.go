@@ -97,6 +97,10 @@ type reference struct {
 	paths      map[string]string   // region code → path
 	levels     map[string]region.Level
 	names      map[string]string // region code → name
+	// stray holds the region codes with a descendant whose code does not
+	// begin with theirs: a ranking under one of them cannot read its
+	// subjects by code prefix.
+	stray map[string]bool
 }
 
 // New builds the service and loads its caches from the database.
@@ -182,6 +186,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	for _, r := range all {
 		ref.paths[r.Code], ref.levels[r.Code], ref.names[r.Code] = r.Path, r.Level, r.Name
 	}
+	ref.stray = strayAncestors(ref.paths)
 	cats, err := s.db.Categories(ctx)
 	if err != nil {
 		return err
