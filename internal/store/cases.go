@@ -41,7 +41,7 @@ type ClockRule struct {
 func caseBody(c *cases.Case, step *cases.Step) string {
 	note := ""
 	if step != nil {
-		note = step.Note
+		note = stepNote(c, step.Note)
 	}
 	return searchBody(c, withNote("", note))
 }
