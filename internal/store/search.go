@@ -68,8 +68,15 @@ func answerText(v any) string {
 }
 
 func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return lineBreaks.Replace(s)
 }
+
+// lineBreaks makes one line of a text (a Replacer is safe for concurrent
+// use; making one at every call cost each report a dozen allocations).
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 
 // searchBody is a case's whole body: its text, then the notes.
 func searchBody(c *cases.Case, notes string) string {
@@ -95,7 +102,8 @@ func notesOf(body string) string {
 // nothing more and cost each new case about 100 bytes of its row and a
 // third of its full-text work: issue 19, intake pages).
 func stepNote(c *cases.Case, note string) string {
-	if n := strings.TrimSpace(note); n != "" && oneLine(n) == oneLine(strings.TrimSpace(c.Description)) {
+	n, d := strings.TrimSpace(note), strings.TrimSpace(c.Description)
+	if n != "" && (n == d || oneLine(n) == oneLine(d)) {
 		return ""
 	}
 	return note
