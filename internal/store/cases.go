@@ -41,7 +41,7 @@ type ClockRule struct {
 func caseBody(c *cases.Case, step *cases.Step) string {
 	note := ""
 	if step != nil {
-		note = step.Note
+		note = stepNote(c, step.Note)
 	}
 	return searchBody(c, withNote("", note))
 }
@@ -697,15 +697,24 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		// A map view: the point index narrows to the box, then the few
 		// cases in it are sorted (walking a district in ID order would
 		// read thousands of cases outside the box).
-		if db.Dialect == SQLite && w.from == "" {
-			w.from = "cases INDEXED BY cases_point"
-			if f.openOnly() {
-				// The board's map: open cases only, a small partial index.
-				w.from = "cases INDEXED BY cases_open_point"
-				w.add(`closed_at IS NULL`)
-			}
+		hint := db.Dialect == SQLite && w.from == ""
+		if hint && f.openOnly() {
+			// The board's map: open cases only, a small partial index.
+			w.from = "cases INDEXED BY cases_open_point"
+			w.add(`closed_at IS NULL`)
 		}
+		n := len(w.args)
 		w.add(`lng >= ? AND lng <= ? AND lat >= ? AND lat <= ?`, f.BBox.Min.Lng, f.BBox.Max.Lng, f.BBox.Min.Lat, f.BBox.Max.Lat)
+		if hint && !f.openOnly() {
+			// Every case in the box: SQLite keeps the points in two
+			// partial indexes, the open cases' and the closed cases'
+			// (migration 38: a new report writes one point entry, not
+			// two), and the box is read from each, the two ranges merged
+			// in ID order (the outer conditions are pushed into both).
+			box := fmt.Sprintf(`lng >= $%d AND lng <= $%d AND lat >= $%d AND lat <= $%d`, n+1, n+2, n+3, n+4)
+			w.from = `(SELECT * FROM cases INDEXED BY cases_open_point WHERE closed_at IS NULL AND ` + box +
+				` UNION ALL SELECT * FROM cases INDEXED BY cases_closed_point WHERE closed_at IS NOT NULL AND ` + box + `) AS cases`
+		}
 	}
 	if q := strings.TrimSpace(f.Text); q != "" {
 		if db.Dialect == SQLite {

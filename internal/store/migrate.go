@@ -1449,6 +1449,38 @@ DROP INDEX webhook_events_queued;
 CREATE INDEX IF NOT EXISTS cases_district_due ON cases (district_code, due_at) INCLUDE (id) WHERE due_at IS NOT NULL;
 `,
 	},
+	// 38: a district's text listings on SQLite read the index alone (issue
+	// 19, text search under load). A word shorter than a trigram, or too
+	// common for the trigram index, is found by walking the district's
+	// cases newest first and testing each one's text (textPlan): one seek
+	// into the table a case, from the root to the case's leaf, for the
+	// 800-2,000 cases a listing walks (50-60% of a listing's CPU at 250,000
+	// cases, docs/benchmarks.md 1c). The district index carries the text as
+	// its last key column (SQLite has no INCLUDE; the ID before it is
+	// unique, so the text never orders anything), and the walk tests it in
+	// the index. It replaces the index of the same prefix, so a report
+	// still writes one district entry, at the index's end: longer (the
+	// text, about 150 bytes since a report's note is no longer written
+	// twice), not one more page. PostgreSQL tests the text in its own
+	// window (textWindow) and keeps its index.
+	//
+	// And a new report writes one point entry on SQLite, not two (issue
+	// 19, intake pages): cases_point (every case) and cases_open_point
+	// (open cases) took about one random leaf each a report (1.09 pages a
+	// report each at 40,000-60,000 cases). cases_point becomes
+	// cases_closed_point, the closed cases only; a map of open cases reads
+	// cases_open_point as before, a box over every case reads both ranges
+	// and merges them (caseWhere). A case written closed (solved on the
+	// spot) still writes one entry; closing a case now writes an entry in
+	// the closed index where it only removed one from the open index.
+	38: {
+		sqlite: `
+DROP INDEX IF EXISTS cases_district;
+CREATE INDEX cases_district ON cases(district_code, id, body);
+DROP INDEX IF EXISTS cases_point;
+CREATE INDEX cases_closed_point ON cases(lng, lat) WHERE closed_at IS NOT NULL;
+`,
+	},
 }
 
 // empty is a slot reserved for work in progress.

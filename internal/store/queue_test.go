@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -316,4 +317,87 @@ func TestMergeFTS(t *testing.T) {
 	if fmt.Sprint(ins) != fmt.Sprint([]ftsRow{{id: "a", body: "a2"}, {id: "b", body: "b3"}}) {
 		t.Errorf("inserts %v", ins)
 	}
+}
+
+func TestStepNote(t *testing.T) {
+	c := &cases.Case{Description: "  井盖缺失，\n请尽快处理 "}
+	for _, tc := range []struct{ note, want string }{
+		{"井盖缺失， 请尽快处理", ""},     // the description again (one line, trimmed)
+		{" 井盖缺失，\r\n请尽快处理", ""}, // its line break written otherwise
+		{"井盖缺失", "井盖缺失"},        // part of it: a note of its own
+		{"已派单至市政", "已派单至市政"},    // another note
+		{"", ""},
+	} {
+		if got := stepNote(c, tc.note); got != tc.want {
+			t.Errorf("stepNote(%q) = %q, want %q", tc.note, got, tc.want)
+		}
+	}
+	if got := stepNote(&cases.Case{}, "现场已处理"); got != "现场已处理" {
+		t.Errorf("no description: %q", got)
+	}
+}
+
+// A report's note is its description: the case's text holds it once, is
+// still found by it (walk and index), and RebuildSearch writes an old body
+// that held it twice again without the second copy.
+func TestReportNoteNotRepeated(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		c := newCase("r1", func(c *cases.Case) { c.Description = "人行道井盖缺失存在安全隐患" })
+		step := stepOf(c, cases.ActReport)
+		step.Note = c.Description
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.InsertCase(ctx, c, step, ClockRule{}) }); err != nil {
+			t.Fatal(err)
+		}
+		body := func() string {
+			t.Helper()
+			var b string
+			if err := db.write.QueryRowContext(ctx, `SELECT body FROM cases WHERE id = 'r1'`).Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if b := body(); strings.Count(b, c.Description) != 1 || strings.Contains(b, "\n") {
+			t.Errorf("body %q: the description once, no notes", b)
+		}
+		for _, q := range []string{"井盖", "井盖缺失存在"} {
+			got, err := db.Cases(ctx, CaseFilter{Scope: Scope{All: true}, Text: q})
+			if err != nil || !slices.Equal(ids(got), []string{"r1"}) {
+				t.Errorf("%s: %v %v", q, ids(got), err)
+			}
+		}
+		// A later step's own note is kept; the description as a note is not.
+		n := *c
+		n.Version, n.State = 2, cases.Accepted
+		s2 := stepOf(&n, cases.ActAccept)
+		s2.Note = "已受理，转市政"
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, was(1), &n, s2, ClockRule{}) }); err != nil {
+			t.Fatal(err)
+		}
+		if b := body(); b != caseText(&n)+"\n已受理，转市政" {
+			t.Errorf("body after a note: %q", b)
+		}
+		// A body written before (the description twice) is rebuilt without it.
+		if _, err := db.write.ExecContext(ctx, `UPDATE cases SET body = $1 WHERE id = 'r1'`, caseText(&n)+"\n"+c.Description+" 已受理，转市政"); err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect == SQLite {
+			if _, err := db.write.ExecContext(ctx, `INSERT INTO case_fts(case_fts) VALUES ('rebuild')`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		changed, err := db.RebuildSearch(ctx, nil)
+		if err != nil || changed != 1 {
+			t.Fatalf("rebuild: %d %v", changed, err)
+		}
+		if b := body(); b != caseText(&n)+"\n已受理，转市政" {
+			t.Errorf("body after the rebuild: %q", b)
+		}
+		if db.Dialect == SQLite {
+			if _, err := db.write.ExecContext(ctx, `INSERT INTO case_fts(case_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+				t.Errorf("integrity check: %v", err)
+			}
+		}
+	})
 }

@@ -68,8 +68,15 @@ func answerText(v any) string {
 }
 
 func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return lineBreaks.Replace(s)
 }
+
+// lineBreaks makes one line of a text (a Replacer is safe for concurrent
+// use; making one at every call cost each report a dozen allocations).
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 
 // searchBody is a case's whole body: its text, then the notes.
 func searchBody(c *cases.Case, notes string) string {
@@ -86,6 +93,20 @@ func notesOf(body string) string {
 		return body[i+1:]
 	}
 	return ""
+}
+
+// stepNote is what a step adds to a case's notes: its note, or nothing when
+// the note is the case's description (a report's first step carries the
+// description as its note; the description is never changed after the
+// report and is always on the body's first line, so writing it again found
+// nothing more and cost each new case about 100 bytes of its row and a
+// third of its full-text work: issue 19, intake pages).
+func stepNote(c *cases.Case, note string) string {
+	n, d := strings.TrimSpace(note), strings.TrimSpace(c.Description)
+	if n != "" && (n == d || oneLine(n) == oneLine(d)) {
+		return ""
+	}
+	return note
 }
 
 // withNote appends a step's note to the notes part.
@@ -112,7 +133,7 @@ func (t *Tx) newBody(ctx context.Context, c *cases.Case, step *cases.Step) (old,
 	if step != nil {
 		note = step.Note
 	}
-	return old, searchBody(c, withNote(notesOf(old), note)), nil
+	return old, searchBody(c, withNote(notesOf(old), stepNote(c, note))), nil
 }
 
 // mergeFTS turns the full-text rows of one batch, in the order they were
@@ -191,7 +212,7 @@ func (db *DB) RebuildSearch(ctx context.Context, progress func(done int)) (int, 
 				var doc string
 				var s cases.Step
 				if err := srows.Scan(&doc); err == nil && json.Unmarshal([]byte(doc), &s) == nil {
-					notes = withNote(notes, s.Note)
+					notes = withNote(notes, stepNote(&it.c, s.Note))
 				}
 			}
 			srows.Close()
