@@ -32,8 +32,11 @@ import (
 //     marked all-visible), buffers written by backends and the checkpointer
 //     (pg_stat_bgwriter), checkpoints;
 //   - activity: what else PostgreSQL was doing, sampled every 100 ms
-//     (pg_stat_activity: other sessions' statements, the checkpointer's
-//     and autovacuum's waits), as the share of samples.
+//     (pg_stat_activity: other sessions' statements in this database, the
+//     checkpointer's and autovacuum's waits), as the share of samples.
+//
+// The disk, CPU and bgwriter figures are the machine's and the server's:
+// other databases' work shows in them.
 //
 // PostgreSQL's counters reach the statistics views when a session goes idle,
 // at most once a second: the snapshot after a phase waits 1.5 s, and the
@@ -106,7 +109,7 @@ func (s *phaseStats) sample(ctx context.Context, db *store.DB) {
 			}
 			rows, err := conn.QueryContext(ctx, `SELECT backend_type, coalesce(wait_event, ''), coalesce(left(regexp_replace(query, '\s+', ' ', 'g'), 48), '')
 				FROM pg_stat_activity WHERE pid <> pg_backend_pid()
-				AND (state = 'active' OR backend_type NOT IN ('client backend', 'background worker'))`)
+				AND (state = 'active' AND datname = current_database() OR backend_type NOT IN ('client backend', 'background worker'))`)
 			if err != nil {
 				continue
 			}
