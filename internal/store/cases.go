@@ -1079,60 +1079,53 @@ func (db *DB) window(ctx context.Context, f CaseFilter, sel, col, cond string, a
 	return found, in < rows, nil
 }
 
-// windowPG is window in one statement: the window's rows (win) are kept
-// as they are read, its matches taken from them up to a page, and only if
-// they are fewer than a page is the window counted (its rows all read by
-// then, so the count reads nothing more). The count came from a second
-// statement that read the window once more: for a rare word in a district,
-// 4,000 index entries and, for rows not yet marked all-visible (a flood's),
-// as many heap rows again. A CTE is read as far as its reader asks (the
-// matches of a common word stop the window after a few hundred rows); the
-// count's row, if any, sorts last (its ID is empty).
+// windowPG is window in one statement. The window's rows are numbered as
+// they are read (row_number over the window's own order, which streams),
+// and besides the matches the window's last row (number rows) is kept as a
+// marker: when fewer than a page match, the walk has read the whole window
+// by then, and the marker is there exactly when the window was full. The
+// count came from a second statement that read the window once more: for
+// a rare word in a district, 4,000 index entries and, for rows not yet
+// marked all-visible (a flood's), as many heap rows again. The matches'
+// documents are joined on; the marker's, unless it matches, are not read.
 func (db *DB) windowPG(ctx context.Context, f CaseFilter, w *where, win, sel, cond string, arg any, rows int) ([]rawCase, bool, error) {
 	n := len(w.args)
-	blank := `''`
-	if sel == selectItem {
-		blank = `'', ''`
-	}
-	lim := `$` + strconv.Itoa(n+2)
-	q := `WITH win AS MATERIALIZED (` + win + `),
-		hits AS MATERIALIZED (SELECT id FROM win WHERE ` + fmt.Sprintf(cond, n+1) + ` ORDER BY id DESC LIMIT ` + lim + `)
-		SELECT id, ` + sel + `, -1 FROM cases WHERE id IN (SELECT id FROM hits)
-		UNION ALL
-		SELECT '', ` + blank + `, (SELECT count(*) FROM win) WHERE (SELECT count(*) FROM hits) < ` + lim + `
-		ORDER BY 1 DESC`
+	last := strconv.Itoa(rows)
+	q := `SELECT h.id, h.m, h.rn, ` + sel + ` FROM (SELECT id, m, rn FROM (
+			SELECT id, ` + fmt.Sprintf(cond, n+1) + ` AS m, row_number() OVER (ORDER BY id DESC) AS rn FROM (` + win + `) win) x
+			WHERE m OR rn = ` + last + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) h
+		LEFT JOIN cases ON cases.id = h.id AND h.m ORDER BY h.id DESC`
 	r, err := db.queryList(ctx, q, append(w.args, arg, f.Limit)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list cases: %w", translate(err))
 	}
 	defer r.Close()
 	var found []rawCase
-	in := int64(-1)
+	full := false
 	for r.Next() {
 		var id string
+		var match bool
+		var rn int64
 		var c rawCase
-		var count int64
 		if sel == selectDoc {
-			err = r.Scan(&id, &c.doc, &count)
+			err = r.Scan(&id, &match, &rn, &c.doc)
 		} else {
-			err = r.Scan(&id, &c.item, &c.doc, &count)
+			err = r.Scan(&id, &match, &rn, &c.item, &c.doc)
 		}
 		if err != nil {
 			return nil, false, fmt.Errorf("list cases: %w", translate(err))
 		}
-		if id == "" {
-			in = count
-			continue
+		if rn == int64(rows) {
+			full = true
 		}
-		found = append(found, c)
+		if match {
+			found = append(found, c)
+		}
 	}
 	if err := r.Err(); err != nil {
 		return nil, false, fmt.Errorf("list cases: %w", translate(err))
 	}
-	if len(found) == f.Limit {
-		return found, true, nil
-	}
-	return found, in >= 0 && in < int64(rows), nil
+	return found, len(found) == f.Limit || !full, nil
 }
 
 // recentWindowRows is how many of a listing's newest cases recentWindow
