@@ -115,15 +115,18 @@ func (b *batcher) upkeep() {
 	if b.analyzeEvery <= 0 || b.sinceAnalyze.Load() < int64(b.analyzeEvery) {
 		return
 	}
+	if b.db.Dialect == Postgres && !b.analyzing.CompareAndSwap(false, true) {
+		// The last one still runs (a vacuum takes seconds at city
+		// scale): the writes stay counted, and the first batch after it
+		// ends starts the next.
+		return
+	}
 	b.sinceAnalyze.Store(0)
 	// Another's analyze is one that finished after this node began
 	// counting and after its own last analyze (whose time PostgreSQL
 	// records before ANALYZE returns here).
 	since := time.Unix(0, max(b.countingSince.Swap(time.Now().UnixNano()), b.analyzedAt.Load()))
 	if b.db.Dialect == Postgres {
-		if !b.analyzing.CompareAndSwap(false, true) {
-			return
-		}
 		b.wg.Add(1) // Close waits for it
 		go func() {
 			defer b.wg.Done()
