@@ -157,9 +157,18 @@ func (ph floodPhase) all() []time.Duration {
 // measurePhase runs rounds queries of each kind, the kinds interleaved, with
 // the same random choices in every phase (same streets, grids, words).
 func measurePhase(ctx context.Context, b *testing.B, db *store.DB, queries []listQuery, rounds int) map[string][]time.Duration {
-	defer func(start time.Time) {
-		fmt.Printf("  phase took %s, load %s\n", time.Since(start).Round(time.Second), loadAvg())
-	}(time.Now())
+	start := time.Now()
+	st := takePhaseStats(ctx, db)
+	st.sample(ctx, db)
+	var busy time.Duration
+	defer func() {
+		took := time.Since(start)
+		st.stopSampling()
+		end := takePhaseStats(ctx, db)
+		time.Sleep(1500 * time.Millisecond) // PostgreSQL's sessions report their counters within a second of going idle
+		end.pgFrom(takePhaseStats(ctx, db))
+		fmt.Printf("  phase took %s, load %s\n%s\n", took.Round(time.Second), loadAvg(), st.describe(end, busy))
+	}()
 	rnd := rand.New(rand.NewPCG(3, 3))
 	lat := map[string][]time.Duration{}
 	for range rounds {
@@ -180,7 +189,9 @@ func measurePhase(ctx context.Context, b *testing.B, db *store.DB, queries []lis
 			if _, err := db.Cases(ctx, f); err != nil {
 				b.Fatalf("%s: %v", q.name, err)
 			}
-			lat[q.name] = append(lat[q.name], time.Since(start))
+			d := time.Since(start)
+			busy += d
+			lat[q.name] = append(lat[q.name], d)
 		}
 	}
 	for _, q := range queries {

@@ -1072,6 +1072,9 @@ func (db *DB) window(ctx context.Context, f CaseFilter, sel, col, cond string, a
 	w := db.caseWhere(f)
 	win := `SELECT id, ` + col + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(rows)
 	n := len(w.args)
+	if db.Dialect == Postgres {
+		return db.windowPG(ctx, f, w, win, sel, cond, arg, rows)
+	}
 	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
 		WHERE ` + fmt.Sprintf(cond, n+1) + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
 	found, err := db.queryRaw(ctx, q, sel, append(w.args, arg, f.Limit))
@@ -1083,6 +1086,55 @@ func (db *DB) window(ctx context.Context, f CaseFilter, sel, col, cond string, a
 		return nil, false, fmt.Errorf("list cases: %w", translate(err))
 	}
 	return found, in < rows, nil
+}
+
+// windowPG is window in one statement. The window's rows are numbered as
+// they are read (row_number over the window's own order, which streams),
+// and besides the matches the window's last row (number rows) is kept as a
+// marker: when fewer than a page match, the walk has read the whole window
+// by then, and the marker is there exactly when the window was full. The
+// count came from a second statement that read the window once more: for
+// a rare word in a district, 4,000 index entries and, for rows not yet
+// marked all-visible (a flood's), as many heap rows again. The matches'
+// documents are joined on; the marker's, unless it matches, are not read.
+func (db *DB) windowPG(ctx context.Context, f CaseFilter, w *where, win, sel, cond string, arg any, rows int) ([]rawCase, bool, error) {
+	n := len(w.args)
+	last := strconv.Itoa(rows)
+	q := `SELECT h.id, h.m, h.rn, ` + sel + ` FROM (SELECT id, m, rn FROM (
+			SELECT id, ` + fmt.Sprintf(cond, n+1) + ` AS m, row_number() OVER (ORDER BY id DESC) AS rn FROM (` + win + `) win) x
+			WHERE m OR rn = ` + last + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) h
+		LEFT JOIN cases ON cases.id = h.id AND h.m ORDER BY h.id DESC`
+	r, err := db.queryList(ctx, q, append(w.args, arg, f.Limit)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list cases: %w", translate(err))
+	}
+	defer r.Close()
+	var found []rawCase
+	full := false
+	for r.Next() {
+		var id string
+		var match bool
+		var rn int64
+		var c rawCase
+		if sel == selectDoc {
+			err = r.Scan(&id, &match, &rn, &c.doc)
+		} else {
+			err = r.Scan(&id, &match, &rn, &c.item, &c.doc)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("list cases: %w", translate(err))
+		}
+		if rn == int64(rows) {
+			full = true
+		}
+		if match {
+			found = append(found, c)
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, false, fmt.Errorf("list cases: %w", translate(err))
+	}
+	return found, len(found) == f.Limit || !full, nil
 }
 
 // recentWindowRows is how many of a listing's newest cases recentWindow

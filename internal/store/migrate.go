@@ -1449,6 +1449,30 @@ DROP INDEX webhook_events_queued;
 CREATE INDEX IF NOT EXISTS cases_district_due ON cases (district_code, due_at) INCLUDE (id) WHERE due_at IS NOT NULL;
 `,
 	},
+	36: {}, // unused: the number was given to a branch that needed no migration
+	// 37: a district's listings read its index alone on PostgreSQL (issue
+	// 19, "district + text" and "district + category" at 7.79 M cases).
+	// cases_district held the district and the ID only: a district's text
+	// window (store.textWindow: its newest 4,000 cases, each tested for the
+	// word) and a category's newest page (about 40 × 50 of the district's
+	// newest cases tested for the category) fetched every row tested from
+	// the heap, a district's rows lying one or two to a page among the
+	// city's (12–14 ms at p50, 21–25 at p95 before a flood; after a flood,
+	// with the pages it pushed out of memory, 38 ms). The same key with the
+	// columns those tests read beside it, as cases_street has had since
+	// migration 4 (state, category, due time, text), makes both walks
+	// index-only where the visibility map marks the pages all-visible (the
+	// writer's upkeep vacuums, store/upkeep.go); every other listing that
+	// reads cases_district reads the same key. It replaces cases_district.
+	// (IF NOT EXISTS: a large installation builds it first with CREATE
+	// INDEX CONCURRENTLY, docs/operations.md.) SQLite's district file
+	// holds one district: nothing changes there.
+	37: {
+		postgres: `
+CREATE INDEX IF NOT EXISTS cases_district_cover ON cases (district_code, id) INCLUDE (state, category, due_at, body);
+DROP INDEX IF EXISTS cases_district;
+`,
+	},
 	// 38: a district's text listings on SQLite read the index alone (issue
 	// 19, text search under load). A word shorter than a trigram, or too
 	// common for the trigram index, is found by walking the district's

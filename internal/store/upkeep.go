@@ -29,6 +29,9 @@ import (
 //     AnalyzeEvery writes it committed, unless autovacuum or another node
 //     analyzed them meanwhile: statistics stay fresh where autovacuum is
 //     off or behind (the CI server of this project runs with it off).
+//     The writer's upkeep is a vacuum with the analyze (analyzePostgres):
+//     the visibility map of a flood's new rows, which the index-only
+//     listings need, is set by vacuums only.
 
 // defaultAnalyzeEvery is how many committed write jobs (a report is one)
 // the SQLite writer lets pass between two refreshes of the statistics.
@@ -112,15 +115,18 @@ func (b *batcher) upkeep() {
 	if b.analyzeEvery <= 0 || b.sinceAnalyze.Load() < int64(b.analyzeEvery) {
 		return
 	}
+	if b.db.Dialect == Postgres && !b.analyzing.CompareAndSwap(false, true) {
+		// The last one still runs (a vacuum takes seconds at city
+		// scale): the writes stay counted, and the first batch after it
+		// ends starts the next.
+		return
+	}
 	b.sinceAnalyze.Store(0)
 	// Another's analyze is one that finished after this node began
 	// counting and after its own last analyze (whose time PostgreSQL
 	// records before ANALYZE returns here).
 	since := time.Unix(0, max(b.countingSince.Swap(time.Now().UnixNano()), b.analyzedAt.Load()))
 	if b.db.Dialect == Postgres {
-		if !b.analyzing.CompareAndSwap(false, true) {
-			return
-		}
 		b.wg.Add(1) // Close waits for it
 		go func() {
 			defer b.wg.Done()
@@ -142,22 +148,51 @@ func (b *batcher) refresh(fn func(context.Context) error) {
 	b.analyzeRuns.Add(1)
 }
 
-// errAnalyzedElsewhere: autovacuum or another node analyzed cases since
-// this node began counting writes; nothing to do.
+// errAnalyzedElsewhere: autovacuum or another node analyzed and vacuumed
+// cases since this node began counting writes; nothing to do.
 var errAnalyzedElsewhere = errors.New("analyzed elsewhere")
 
-// analyzePostgres analyzes the case tables unless they were analyzed after
-// since (the statistics counters reach pg_stat_user_tables within seconds).
+// analyzePostgres vacuums and analyzes the case tables unless they were
+// both analyzed and vacuumed after since (the statistics counters reach
+// pg_stat_user_tables within seconds).
+//
+// The vacuum is for the listings' index-only scans (issue 19, right after a
+// flood): a street's listings read cases_street alone only where the
+// visibility map marks a row's heap page all-visible, and only a vacuum
+// sets it. Where autovacuum is off or behind, a flood's new rows stayed
+// unmarked, and every listing walking its newest cases fetched them from
+// the heap (and, the first time, set their hint bits, dirtying the pages
+// once more). INDEX_CLEANUP OFF: a flood only inserts, and the vacuum is
+// there for the heap's visibility map and hint bits; without it every
+// vacuum would also read the whole trigram index (GIN's cleanup scans
+// every page of it, gigabytes at city scale). Dead rows of changed cases
+// are left for autovacuum's own (full) vacuums. The trigram index's
+// pending list (new rows' trigrams not yet merged into the index, read in
+// full by every search through the index) is merged by
+// gin_clean_pending_list, which autovacuum's analyze does, and a plain
+// ANALYZE does not. SKIP_LOCKED: a table autovacuum or another node is
+// vacuuming meanwhile is left to it.
 func (db *DB) analyzePostgres(ctx context.Context, since time.Time) error {
-	var last sql.NullTime
-	if err := db.read.QueryRowContext(ctx, `SELECT GREATEST(last_analyze, last_autoanalyze) FROM pg_stat_user_tables WHERE relid = 'cases'::regclass`).Scan(&last); err != nil {
+	var analyzed, vacuumed sql.NullTime
+	if err := db.read.QueryRowContext(ctx, `SELECT GREATEST(last_analyze, last_autoanalyze), GREATEST(last_vacuum, last_autovacuum)
+		FROM pg_stat_user_tables WHERE relid = 'cases'::regclass`).Scan(&analyzed, &vacuumed); err != nil {
 		return err
 	}
-	if last.Valid && last.Time.After(since) {
+	if analyzed.Valid && analyzed.Time.After(since) && vacuumed.Valid && vacuumed.Time.After(since) {
 		return errAnalyzedElsewhere
 	}
-	_, err := db.write.ExecContext(ctx, `ANALYZE cases, case_units, case_people`)
-	return err
+	for _, q := range postgresUpkeep {
+		if _, err := db.write.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// postgresUpkeep is what analyzePostgres runs, in order.
+var postgresUpkeep = []string{
+	`VACUUM (ANALYZE, INDEX_CLEANUP OFF, SKIP_LOCKED) cases, case_units, case_people`,
+	`SELECT gin_clean_pending_list('cases_body_trgm'::regclass)`,
 }
 
 // refreshStatistics runs SQLite's sampled ANALYZE of the tables listings
