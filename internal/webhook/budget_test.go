@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -108,6 +109,25 @@ func TestBudgetBusy(t *testing.T) {
 	} {
 		if got := tc.b.Busy(tc.now, tc.write); got != tc.want {
 			t.Errorf("%+v now %v write %v: busy %v, want %v", tc.b, tc.now, tc.write, got, tc.want)
+		}
+	}
+}
+
+// TestSigner: a signer reused for many deliveries gives each the
+// signature Sign gives it alone, which Verify accepts.
+func TestSigner(t *testing.T) {
+	now := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	for _, secret := range []string{"a-secret-of-sixteen", "另一个签名密钥-0123456789"} {
+		s := NewSigner(secret)
+		for i, body := range []string{"", "{}", `{"id":"1","kind":"report"}`, string(make([]byte, 5000))} {
+			ts := now.Unix() + int64(i)
+			got, want := s.Sign(ts, []byte(body)), Sign(secret, ts, []byte(body))
+			if got != want {
+				t.Errorf("body %d: %s, want %s", i, got, want)
+			}
+			if !Verify(secret, strconv.FormatInt(ts, 10), got, []byte(body), now, time.Minute) {
+				t.Errorf("body %d: not verified", i)
+			}
 		}
 	}
 }
