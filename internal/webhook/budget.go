@@ -1,6 +1,9 @@
 package webhook
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Budget is a node's pace of deliveries while case work is being written:
 // deliveries share the node's CPU with case actions (the HTTP exchange,
@@ -26,6 +29,15 @@ var DefaultBudget = Budget{Rate: 2000, Burst: 100, Quiet: 250 * time.Millisecond
 // delivery claimed under its own lease may wait for the turns of the
 // deliveries before it (at most one per sender), which must stay short.
 const MinBudgetRate = 100
+
+// CheckBudgetRate returns why a configured budget rate (deliveries a
+// second; 0: no budget) is refused, or "".
+func CheckBudgetRate(rate float64) string {
+	if rate != 0 && !(rate >= MinBudgetRate) { // NaN refused too
+		return fmt.Sprintf("推送预算应为 0（不限速）或每秒至少 %d 次", MinBudgetRate)
+	}
+	return ""
+}
 
 // Bucket is a budget's state: a token bucket whose tokens may go below
 // zero, each negative token a delivery waiting for its turn (reserved in

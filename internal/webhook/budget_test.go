@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -128,6 +129,20 @@ func TestSigner(t *testing.T) {
 			if !Verify(secret, strconv.FormatInt(ts, 10), got, []byte(body), now, time.Minute) {
 				t.Errorf("body %d: not verified", i)
 			}
+		}
+	}
+}
+
+func TestCheckBudgetRate(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		ok   bool
+	}{
+		{0, true}, {MinBudgetRate, true}, {2000, true}, {1e6, true},
+		{MinBudgetRate - 1, false}, {1, false}, {-1, false}, {math.NaN(), false},
+	} {
+		if got := CheckBudgetRate(tc.rate); (got == "") != tc.ok {
+			t.Errorf("%v: %q", tc.rate, got)
 		}
 	}
 }
