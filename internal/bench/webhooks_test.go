@@ -1,13 +1,16 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,7 +35,10 @@ import (
 //     a second (each answer waits for its turn);
 //   - slow1: one subscription to a receiver that answers after
 //     slowAnswer;
-//   - fail1: one subscription to a receiver that answers 500.
+//   - fail1: one subscription to a receiver that answers 500;
+//   - paused10: ten subscriptions, paused: every report still writes its
+//     event (a paused subscription keeps its events), nothing is read or
+//     sent — what the subscriptions cost intake before any delivery.
 //
 // Before a phase with subscriptions they are created and the delivery
 // loop has taken them (no free lease left); after it they are removed and
@@ -80,6 +86,18 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 	var ids []string
 	subscribe := func(path string, n int) {
 		for i := range n {
+			if path == "" { // paused10
+				_, sub, err := e.p.Service.CreateSubscription(ctx, system, webhook.Input{Name: fmt.Sprintf("基准暂停%d", i), URL: rcv.URL + "/fast",
+					Events: []string{webhook.All}, RegionCode: "500103"})
+				if err == nil {
+					_, err = e.p.Service.SetSubscriptionState(ctx, system, sub.ID, webhook.Paused)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids = append(ids, sub.ID)
+				continue
+			}
 			_, sub, err := e.p.Service.CreateSubscription(ctx, system, webhook.Input{Name: fmt.Sprintf("基准接收方%d", i), URL: rcv.URL + path,
 				Events: []string{webhook.All}, RegionCode: "500103"})
 			if err != nil {
@@ -155,7 +173,11 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 		{"paced10", "/paced", 10, &paced},
 		{"slow1", "/slow", 1, &slow},
 		{"fail1", "/fail", 1, &fail},
+		{"paused10", "", 10, &fast},
 	} {
+		if !strings.Contains(","+webhookCases+",", ","+sc.name+",") {
+			continue
+		}
 		b.Run(sc.name, func(b *testing.B) {
 			without := []float64{intake()}
 			var ratios, during []float64
@@ -220,6 +242,10 @@ const (
 	quietFor      = 300 * time.Millisecond
 	slowAnswer    = 2 * time.Second
 )
+
+// webhookCases are the cases BenchmarkIntakeWebhooks runs (all; a shorter
+// list in ZHIZHI_BENCH_WEBHOOK_CASES, comma-separated).
+var webhookCases = cmp.Or(os.Getenv("ZHIZHI_BENCH_WEBHOOK_CASES"), "fast10,paced10,fail1,slow1,paused10")
 
 // pacedRate is the deliveries per second the paced receiver admits.
 const pacedRate = 1000
