@@ -59,6 +59,12 @@ type hookState struct {
 // deliveries keep to the budget until it has been quiet for a while.
 func (h *hookState) caseWritten() { h.lastCase.Store(time.Now().UnixNano()) }
 
+// busy reports whether this node wrote a case change within quiet of now.
+func (h *hookState) busy(now time.Time, quiet time.Duration) bool {
+	n := h.lastCase.Load()
+	return n != 0 && now.Sub(time.Unix(0, n)) < quiet
+}
+
 // turn takes a delivery's turn in the budget and returns how long it waits.
 func (h *hookState) turn() time.Duration {
 	var last time.Time
@@ -438,6 +444,7 @@ type WebhookSettings struct {
 	Gather      time.Duration // after a batch that was not full, how long a subscription's next events gather before they are read (50 ms)
 	LogEvery    time.Duration // a subscription's successes are logged at most once in this time, the last of a batch (1 s); failures always
 	Purge       time.Duration // how often the loop deletes the events every cursor has passed (2 s)
+	PurgeBusy   time.Duration // while the node writes case changes (Budget.Quiet) the purge waits, at most this long since the last (30 s): its deletes would share the writer with case work
 	// Budget paces this node's deliveries while it writes case changes
 	// (webhook.Budget; zero: webhook.DefaultBudget; a negative Rate: no
 	// budget; a zero Burst: a twentieth of a second's deliveries; a zero
@@ -476,6 +483,9 @@ func (w *WebhookSettings) defaults() {
 	}
 	if w.Purge <= 0 {
 		w.Purge = 2 * time.Second
+	}
+	if w.PurgeBusy < w.Purge {
+		w.PurgeBusy = max(w.Purge, 30*time.Second)
 	}
 	if w.Budget.Rate == 0 {
 		w.Budget = webhook.DefaultBudget
@@ -609,7 +619,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			lastRenew = now
 			s.renewHooks(ctx, cfg, token, held)
 		}
-		if advanced && now.Sub(lastPurge) >= cfg.Purge {
+		if advanced && now.Sub(lastPurge) >= cfg.Purge && (now.Sub(lastPurge) >= cfg.PurgeBusy || !s.hooks.busy(now, cfg.Budget.Quiet)) {
 			lastPurge, advanced = now, false
 			if err := s.db.Write(ctx, func(tx *store.Tx) error { _, err := tx.PurgeHookEvents(ctx, 5000); return err }); err != nil && ctx.Err() == nil {
 				s.log.Warn("webhooks: purge events", "err", err)
