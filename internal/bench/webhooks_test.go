@@ -1,13 +1,16 @@
 package bench
 
 import (
+	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -50,38 +53,16 @@ import (
 // intake ran, and the median reports/s without. fast10 ends with one more
 // phase with its subscriptions, after which it waits until every event
 // is delivered: drain_deliveries/s is the rate from the end of intake
-// until then (the node quiet). The receiver runs in this process, so its
-// CPU is taken from the same two cores. Run with -benchtime 1x: each
+// until then (the node quiet). The receiver runs in a process of its own
+// on the same machine (receiver): its CPU is taken from the same two
+// cores, but not from the node's heap and garbage collector. Run with
+// -benchtime 1x: each
 // sub-benchmark runs its rounds once, whatever b.N.
 func BenchmarkIntakeWebhooks(b *testing.B) {
 	e := startPlatform(b)
 	ctx := context.Background()
-	var fast, paced, slow, fail atomic.Int64
-	pacer := newPacer(pacedRate)
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		switch r.URL.Path {
-		case "/fast":
-			fast.Add(1)
-			w.WriteHeader(http.StatusNoContent)
-		case "/paced":
-			pacer.wait()
-			paced.Add(1)
-			w.WriteHeader(http.StatusNoContent)
-		case "/slow":
-			slow.Add(1)
-			select {
-			case <-time.After(slowAnswer):
-			case <-r.Context().Done():
-			}
-			w.WriteHeader(http.StatusNoContent)
-		case "/fail":
-			fail.Add(1)
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, "down\n")
-		}
-	}))
-	defer rcv.Close()
+	rcv := startReceiver(b)
+	defer rcv.stop()
 	system := cases.Actor{Role: cases.RoleSystem, Name: "基准测试"}
 	var ids []string
 	subscribe := func(path string, n int) {
@@ -119,7 +100,10 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 			}
 		}
 	}
-	heard := func() int64 { return fast.Load() + paced.Load() + slow.Load() + fail.Load() }
+	heard := func() int64 {
+		c := rcv.counts(b)
+		return c[0] + c[1] + c[2] + c[3]
+	}
 	unsubscribe := func() {
 		for _, id := range ids {
 			if err := e.p.Service.DeleteSubscription(ctx, system, id); err != nil {
@@ -167,13 +151,13 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 	for _, sc := range []struct {
 		name, path string
 		subs       int
-		counter    *atomic.Int64
+		counter    int // of rcv.counts
 	}{
-		{"fast10", "/fast", 10, &fast},
-		{"paced10", "/paced", 10, &paced},
-		{"slow1", "/slow", 1, &slow},
-		{"fail1", "/fail", 1, &fail},
-		{"paused10", "", 10, &fast},
+		{"fast10", "/fast", 10, 0},
+		{"paced10", "/paced", 10, 1},
+		{"slow1", "/slow", 1, 2},
+		{"fail1", "/fail", 1, 3},
+		{"paused10", "", 10, 0},
 	} {
 		if !strings.Contains(","+webhookCases+",", ","+sc.name+",") {
 			continue
@@ -183,10 +167,10 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 			var ratios, during []float64
 			for r := range webhookRounds {
 				subscribe(sc.path, sc.subs)
-				before := sc.counter.Load()
+				before := rcv.counts(b)[sc.counter]
 				start := time.Now()
 				rate := intake()
-				during = append(during, float64(sc.counter.Load()-before)/time.Since(start).Seconds())
+				during = append(during, float64(rcv.counts(b)[sc.counter]-before)/time.Since(start).Seconds())
 				unsubscribe()
 				without = append(without, intake())
 				ratios = append(ratios, 100*rate/((without[r]+without[r+1])/2))
@@ -211,7 +195,7 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 			// One more phase, then the backlog drains with the node quiet.
 			subscribe(sc.path, sc.subs)
 			intake()
-			before, start := sc.counter.Load(), time.Now()
+			before, start := rcv.counts(b)[sc.counter], time.Now()
 			for {
 				events, queued, err := e.p.DB.HookBacklog(ctx)
 				if err != nil {
@@ -225,7 +209,7 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			n := sc.counter.Load() - before
+			n := rcv.counts(b)[sc.counter] - before
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "drain_deliveries/s")
 			fmt.Printf("%s drain: %d deliveries in %s after intake\n", sc.name, n, time.Since(start).Round(time.Millisecond))
 			unsubscribe()
@@ -242,6 +226,98 @@ const (
 	quietFor      = 300 * time.Millisecond
 	slowAnswer    = 2 * time.Second
 )
+
+// receiver is the local receiver of BenchmarkIntakeWebhooks, in a process
+// of its own (this test binary started again with ZHIZHI_BENCH_RECEIVER
+// set), as another system on the same machine: it shares the two cores
+// but not the node's heap and garbage collector. Paths: /fast
+// acknowledges at once, /paced admits pacedRate a second, /slow answers
+// after slowAnswer, /fail answers 500; /counts tells how many each has
+// received.
+type receiver struct {
+	URL    string
+	cmd    *exec.Cmd
+	stdin  io.Closer
+	client *http.Client
+}
+
+func startReceiver(b *testing.B) *receiver {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "ZHIZHI_BENCH_RECEIVER=1")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("receiver: %v", err)
+	}
+	return &receiver{URL: strings.TrimSpace(line), cmd: cmd, stdin: in, client: &http.Client{}}
+}
+
+func (r *receiver) stop() {
+	r.stdin.Close() // it exits when its input ends
+	r.cmd.Wait()
+}
+
+// counts are the deliveries received at /fast, /paced, /slow and /fail.
+func (r *receiver) counts(b *testing.B) [4]int64 {
+	var c [4]int64
+	resp, err := r.client.Get(r.URL + "/counts")
+	if err == nil {
+		err = json.NewDecoder(resp.Body).Decode(&c)
+		resp.Body.Close()
+	}
+	if err != nil {
+		b.Fatalf("receiver counts: %v", err)
+	}
+	return c
+}
+
+// In the receiver's process: serve until the input ends.
+func init() {
+	if os.Getenv("ZHIZHI_BENCH_RECEIVER") == "" {
+		return
+	}
+	var c [4]atomic.Int64
+	pacer := newPacer(pacedRate)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch r.URL.Path {
+		case "/fast":
+			c[0].Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		case "/paced":
+			pacer.wait()
+			c[1].Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		case "/slow":
+			c[2].Add(1)
+			select {
+			case <-time.After(slowAnswer):
+			case <-r.Context().Done():
+			}
+			w.WriteHeader(http.StatusNoContent)
+		case "/fail":
+			c[3].Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, "down\n")
+		case "/counts":
+			json.NewEncoder(w).Encode([4]int64{c[0].Load(), c[1].Load(), c[2].Load(), c[3].Load()})
+		}
+	}))
+	fmt.Println(srv.URL)
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
 
 // webhookCases are the cases BenchmarkIntakeWebhooks runs (all; a shorter
 // list in ZHIZHI_BENCH_WEBHOOK_CASES, comma-separated).
