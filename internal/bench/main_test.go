@@ -78,7 +78,11 @@ func startPlatform(b *testing.B) *platform {
 	return env
 }
 
-func newPlatform() (*platform, error) { return newPlatformWith(nil) }
+func newPlatform() (*platform, error) { return newPlatformWith(platformAdjust) }
+
+// platformAdjust, if not nil, changes the shared platform's configuration
+// (budget_env_test.go).
+var platformAdjust func(*server.Config)
 
 // newPlatformWith starts a node on a fresh SQLite file with the demo
 // loaded; adjust, if not nil, changes its configuration first.

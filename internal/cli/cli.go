@@ -25,6 +25,7 @@ import (
 	"zhizhi/internal/server"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
+	"zhizhi/internal/webhook"
 )
 
 const usage = `usage: zhizhi <command> [flags]
@@ -139,6 +140,7 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.ReadingsRetention, "readings-retention", 7*24*time.Hour, "how long raw sensor readings are kept; aggregates are kept longer (ZHIZHI_READINGS_RETENTION)")
 	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take (ZHIZHI_WEBHOOK_TIMEOUT)")
 	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed twice -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
+	fs.Float64Var(&cfg.Webhooks.Budget.Rate, "webhook-budget", webhook.DefaultBudget.Rate, "webhook deliveries a second this node sends at most while it writes case changes (lifted when quiet); 0: no budget (ZHIZHI_WEBHOOK_BUDGET)")
 	fs.DurationVar(&cfg.HistoryRetention, "history-retention", 90*24*time.Hour, "how long read notifications, sent notification deliveries and webhook delivery logs are kept (ZHIZHI_HISTORY_RETENTION)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", "", "key sealing secrets at rest (webhook secrets, SMS gateway credentials): 32 bytes as 64 hex digits or base64; empty: the key file DATA/secret.key, made on first start (ZHIZHI_SECRET_KEY)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
@@ -148,6 +150,7 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 		{"mqtt", "ZHIZHI_MQTT"}, {"mqtt-client-id", "ZHIZHI_MQTT_CLIENT_ID"}, {"mqtt-prefix", "ZHIZHI_MQTT_PREFIX"},
 		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"},
 		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"},
+		{"webhook-budget", "ZHIZHI_WEBHOOK_BUDGET"},
 		{"secret-key", "ZHIZHI_SECRET_KEY"}, {"history-retention", "ZHIZHI_HISTORY_RETENTION"}})
 }
 
@@ -162,6 +165,8 @@ func checkCommon(cfg *server.Config) error {
 	case cfg.Webhooks.Timeout <= 0 || cfg.Webhooks.Lease <= 2*cfg.Webhooks.Timeout:
 		return fmt.Errorf("-webhook-timeout (ZHIZHI_WEBHOOK_TIMEOUT) %s, -webhook-lease (ZHIZHI_WEBHOOK_LEASE) %s: the timeout must be more than 0 and the lease longer than twice the timeout (a claimed delivery may wait for one attempt before its own)",
 			cfg.Webhooks.Timeout, cfg.Webhooks.Lease)
+	case webhook.CheckBudgetRate(cfg.Webhooks.Budget.Rate) != "":
+		return fmt.Errorf("-webhook-budget (ZHIZHI_WEBHOOK_BUDGET) %v: %s", cfg.Webhooks.Budget.Rate, webhook.CheckBudgetRate(cfg.Webhooks.Budget.Rate))
 	case cfg.YellowShare <= 0 || cfg.YellowShare >= 1:
 		return fmt.Errorf("-yellow-share (ZHIZHI_YELLOW_SHARE) %v: must be between 0 and 1", cfg.YellowShare)
 	case cfg.EscalateAfter < 0:
@@ -172,6 +177,9 @@ func checkCommon(cfg *server.Config) error {
 		return fmt.Errorf("-mqtt (ZHIZHI_MQTT) %q: must be a broker URL such as tcp://127.0.0.1:1883", cfg.MQTT.Broker)
 	case cfg.ReadingsRetention < time.Hour:
 		return fmt.Errorf("-readings-retention (ZHIZHI_READINGS_RETENTION) %s: must be at least 1h", cfg.ReadingsRetention)
+	}
+	if cfg.Webhooks.Budget.Rate == 0 {
+		cfg.Webhooks.Budget.Rate = -1 // no budget (a zero Rate means the default below the flags)
 	}
 	if cfg.MQTT.Broker != "" && cfg.MQTT.ClientID == "" {
 		host, _ := os.Hostname()

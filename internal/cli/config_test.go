@@ -27,6 +27,9 @@ func TestMalformedConfiguration(t *testing.T) {
 		{"ZHIZHI_METRICS_TOKEN", "a token with spaces in it", "ZHIZHI_METRICS_TOKEN"},
 		// The default timeout is 10 s: a lease must outlast two attempts.
 		{"ZHIZHI_WEBHOOK_LEASE", "20s", "ZHIZHI_WEBHOOK_LEASE"},
+		{"ZHIZHI_WEBHOOK_BUDGET", "fast", "ZHIZHI_WEBHOOK_BUDGET"},
+		{"ZHIZHI_WEBHOOK_BUDGET", "50", "ZHIZHI_WEBHOOK_BUDGET"},
+		{"ZHIZHI_WEBHOOK_BUDGET", "-1", "ZHIZHI_WEBHOOK_BUDGET"},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

@@ -69,7 +69,7 @@ func TestBusyPortFailsFast(t *testing.T) {
 // ZHIZHI_* variable, and that variable sets it.
 func TestEveryServeFlagHasVariable(t *testing.T) {
 	varRE := regexp.MustCompile(`ZHIZHI_[A-Z_]+`)
-	sample := map[string]string{"trusted-proxies": "10.0.0.1", "yellow-share": "0.5", "sweep": "7s", "escalate-after": "7h", "cases": "7", "devices": "7", "readings-retention": "7h", "webhook-timeout": "7s", "webhook-lease": "70s", "history-retention": "700h"}
+	sample := map[string]string{"trusted-proxies": "10.0.0.1", "yellow-share": "0.5", "sweep": "7s", "escalate-after": "7h", "cases": "7", "devices": "7", "readings-retention": "7h", "webhook-timeout": "7s", "webhook-lease": "70s", "webhook-budget": "700", "history-retention": "700h"}
 	for _, demoMode := range []bool{false, true} {
 		fs, _, _, _, err := serveFlags(&bytes.Buffer{}, demoMode)
 		if err != nil {

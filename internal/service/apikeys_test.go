@@ -35,7 +35,7 @@ func square(lng, lat, d float64) geo.MultiPolygon {
 
 // keyWorld is a service over a fresh SQLite file with one district, two
 // streets with a grid each, and one public category.
-func keyWorld(t *testing.T) (*Service, *testClock) {
+func keyWorld(t testing.TB) (*Service, *testClock) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "zhizhi.db"), store.Options{})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,36 @@ type hookState struct {
 	fail    atomic.Int64 // failed attempts, on this node
 	batches atomic.Int64 // cursor batches recorded by this node
 	secrets sync.Map     // sealed secret → the secret (opened once, not per delivery)
+
+	// The delivery budget (webhook.Budget): when this node last wrote a
+	// case change (Unix nanoseconds; 0: never), the bucket, and how many
+	// deliveries waited for their turn.
+	lastCase atomic.Int64
+	budgetMu sync.Mutex
+	bucket   webhook.Bucket
+	waited   atomic.Int64
+}
+
+// caseWritten notes that this node is writing a case change now: its
+// deliveries keep to the budget until it has been quiet for a while.
+func (h *hookState) caseWritten() { h.lastCase.Store(time.Now().UnixNano()) }
+
+// busy reports whether this node wrote a case change within quiet of now.
+func (h *hookState) busy(now time.Time, quiet time.Duration) bool {
+	n := h.lastCase.Load()
+	return n != 0 && now.Sub(time.Unix(0, n)) < quiet
+}
+
+// turn takes a delivery's turn in the budget and returns how long it waits.
+func (h *hookState) turn() time.Duration {
+	var last time.Time
+	if n := h.lastCase.Load(); n != 0 {
+		last = time.Unix(0, n)
+	}
+	h.budgetMu.Lock()
+	w := h.bucket.Reserve(time.Now(), last)
+	h.budgetMu.Unlock()
+	return w
 }
 
 func (h *hookState) bell() chan struct{} {
@@ -75,6 +106,7 @@ func (s *Service) reloadHooks(ctx context.Context) error {
 // node takes writes nothing. A paused subscription's events wait after its
 // cursor, for when it is resumed.
 func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case, st *cases.Step) error {
+	s.hooks.caseWritten() // every case step passes here: the delivery budget applies
 	p := s.hooks.subs.Load()
 	if p == nil || len(*p) == 0 {
 		return nil
@@ -105,6 +137,10 @@ func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case,
 func (s *Service) WebhookStats() (sent, failed int64) {
 	return s.hooks.sent.Load(), s.hooks.fail.Load()
 }
+
+// WebhookWaited is how many deliveries of this node waited for their turn
+// in the delivery budget (metrics, tests).
+func (s *Service) WebhookWaited() int64 { return s.hooks.waited.Load() }
 
 // WebhookBatches is how many cursor batches this node recorded (tests,
 // metrics).
@@ -408,6 +444,12 @@ type WebhookSettings struct {
 	Gather      time.Duration // after a batch that was not full, how long a subscription's next events gather before they are read (50 ms)
 	LogEvery    time.Duration // a subscription's successes are logged at most once in this time, the last of a batch (1 s); failures always
 	Purge       time.Duration // how often the loop deletes the events every cursor has passed (2 s)
+	PurgeBusy   time.Duration // while the node writes case changes (Budget.Quiet) the purge waits, at most this long since the last (30 s): its deletes would share the writer with case work
+	// Budget paces this node's deliveries while it writes case changes
+	// (webhook.Budget; zero: webhook.DefaultBudget; a negative Rate: no
+	// budget; a zero Burst: a twentieth of a second's deliveries; a zero
+	// Quiet: the default's).
+	Budget      webhook.Budget
 	BackoffBase time.Duration // webhook.BackoffBase
 	BackoffMax  time.Duration // webhook.BackoffMax
 	Pause       webhook.PauseRule
@@ -441,6 +483,18 @@ func (w *WebhookSettings) defaults() {
 	}
 	if w.Purge <= 0 {
 		w.Purge = 2 * time.Second
+	}
+	if w.PurgeBusy < w.Purge {
+		w.PurgeBusy = max(w.Purge, 30*time.Second)
+	}
+	if w.Budget.Rate == 0 {
+		w.Budget = webhook.DefaultBudget
+	}
+	if w.Budget.Burst <= 0 {
+		w.Budget.Burst = max(1, int(w.Budget.Rate/20))
+	}
+	if w.Budget.Quiet <= 0 {
+		w.Budget.Quiet = webhook.DefaultBudget.Quiet
 	}
 	if w.BackoffBase <= 0 {
 		w.BackoffBase = webhook.BackoffBase
@@ -479,6 +533,9 @@ func (w *WebhookSettings) defaults() {
 // events again (at least once).
 func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	cfg.defaults()
+	s.hooks.budgetMu.Lock()
+	s.hooks.bucket = webhook.Bucket{Budget: cfg.Budget}
+	s.hooks.budgetMu.Unlock()
 	token := s.node + ":" + id.New() // this loop's lease token
 	// The senders take chains from a queue of their own, so that sending
 	// goes on while the loop waits for the writer (a record waits for a
@@ -490,12 +547,13 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sc := newSendScratch()
 			for {
 				c, ok := sq.pop()
 				if !ok {
 					return
 				}
-				results <- s.sendChain(ctx, cfg, c)
+				results <- s.sendChain(ctx, cfg, sc, c)
 			}
 		}()
 	}
@@ -561,7 +619,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			lastRenew = now
 			s.renewHooks(ctx, cfg, token, held)
 		}
-		if advanced && now.Sub(lastPurge) >= cfg.Purge {
+		if advanced && now.Sub(lastPurge) >= cfg.Purge && (now.Sub(lastPurge) >= cfg.PurgeBusy || !s.hooks.busy(now, cfg.Budget.Quiet)) {
 			lastPurge, advanced = now, false
 			if err := s.db.Write(ctx, func(tx *store.Tx) error { _, err := tx.PurgeHookEvents(ctx, 5000); return err }); err != nil && ctx.Err() == nil {
 				s.log.Warn("webhooks: purge events", "err", err)
@@ -797,11 +855,19 @@ type chainDone struct {
 }
 
 // sendChain sends a chain's deliveries in order; after a failure the rest
-// wait (in the outbox, behind it).
-func (s *Service) sendChain(ctx context.Context, cfg WebhookSettings, c *hookChain) chainDone {
-	out := chainDone{c: c}
+// wait (in the outbox, behind it). Each delivery takes its turn in the
+// budget first: a cursor batch's waits for it; an outbox delivery, claimed
+// under a lease of its own that must not run out while it waits, is
+// counted without waiting (at most cfg.Concurrency are out at a time, and
+// only after their backoff).
+func (s *Service) sendChain(ctx context.Context, cfg WebhookSettings, sc *sendScratch, c *hookChain) chainDone {
+	out := chainDone{c: c, sent: make([]store.Attempt, 0, len(c.ds))}
 	for i, d := range c.ds {
-		a := s.send(ctx, cfg, d)
+		if w := s.hooks.turn(); w > 0 && c.batch != nil {
+			s.hooks.waited.Add(1)
+			sc.sleep(ctx, w)
+		}
+		a := s.send(ctx, cfg, sc, d)
 		out.sent = append(out.sent, a)
 		if !a.OK {
 			if c.batch != nil {
@@ -936,35 +1002,124 @@ func (s *Service) hookSecret(sealed string) (string, error) {
 	return secret, nil
 }
 
-// send makes one attempt.
-func (s *Service) send(ctx context.Context, cfg WebhookSettings, d store.Delivery) store.Attempt {
+// sendScratch is what one sender reuses from one delivery to the next:
+// the receivers' parsed addresses, a signer per secret, the buffer the
+// start of an answer is read into, and a timer.
+type sendScratch struct {
+	urls    map[string]*url.URL
+	signers map[string]*webhook.Signer // by sealed secret
+	buf     [512]byte
+	timer   *time.Timer
+}
+
+func newSendScratch() *sendScratch {
+	return &sendScratch{urls: map[string]*url.URL{}, signers: map[string]*webhook.Signer{}}
+}
+
+// sleep waits for d or the end of ctx.
+func (sc *sendScratch) sleep(ctx context.Context, d time.Duration) {
+	if sc.timer == nil {
+		sc.timer = time.NewTimer(d)
+	} else {
+		sc.timer.Reset(d)
+	}
+	select {
+	case <-ctx.Done():
+		sc.timer.Stop()
+	case <-sc.timer.C:
+	}
+}
+
+// url is a receiver's address, parsed once per sender (a copy per
+// request: the client's own handling may change it).
+func (sc *sendScratch) url(raw string) (*url.URL, error) {
+	u, ok := sc.urls[raw]
+	if !ok {
+		var err error
+		if u, err = url.Parse(raw); err != nil {
+			return nil, err
+		}
+		if len(sc.urls) >= 1000 {
+			clear(sc.urls) // addresses changed many times: start again
+		}
+		sc.urls[raw] = u
+	}
+	c := *u
+	return &c, nil
+}
+
+// signer is the signer of a subscription's sealed secret.
+func (s *Service) signer(sc *sendScratch, sealed string) (*webhook.Signer, error) {
+	if g, ok := sc.signers[sealed]; ok {
+		return g, nil
+	}
+	secret, err := s.hookSecret(sealed)
+	if err != nil {
+		return nil, err
+	}
+	if len(sc.signers) >= 1000 {
+		clear(sc.signers)
+	}
+	g := webhook.NewSigner(secret)
+	sc.signers[sealed] = g
+	return g, nil
+}
+
+var (
+	hookContentType = []string{"application/json; charset=utf-8"}
+	hookUserAgent   = []string{"zhizhi-webhooks/1"}
+)
+
+// send makes one attempt. The request is built by hand, its headers in
+// one map over one array of values (the constant ones shared), the body
+// sent from the event's stored bytes, the signature made with the
+// sender's signer of the secret; the answer's start is read into the
+// sender's buffer and kept only when there is one.
+func (s *Service) send(ctx context.Context, cfg WebhookSettings, sc *sendScratch, d store.Delivery) store.Attempt {
 	start := time.Now()
 	at := s.Now()
 	a := store.Attempt{Delivery: d, At: at, Node: s.node, LogID: id.New()}
-	ts := at.Unix()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
-	secret, serr := s.hookSecret(d.Secret) // stored sealed
-	if err == nil && serr != nil {
-		err = fmt.Errorf("subscription secret: %w", serr)
+	u, err := sc.url(d.URL)
+	var g *webhook.Signer
+	if err == nil {
+		if g, err = s.signer(sc, d.Secret); err != nil { // stored sealed
+			err = fmt.Errorf("subscription secret: %w", err)
+		}
 	}
 	if err == nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
-		req.Header.Set("User-Agent", "zhizhi-webhooks/1")
-		req.Header.Set(webhook.HeaderEvent, d.Kind)
-		req.Header.Set(webhook.HeaderEventID, d.EventID)
-		req.Header.Set(webhook.HeaderIdem, d.EventID)
-		req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(ts, 10))
-		req.Header.Set(webhook.HeaderSignature, webhook.Sign(secret, ts, d.Body))
-		req.Header.Set(webhook.HeaderAttempt, strconv.Itoa(d.Attempts+1))
+		ts := at.Unix()
+		vals := [...]string{d.Kind, d.EventID, strconv.FormatInt(ts, 10), g.Sign(ts, d.Body), strconv.Itoa(d.Attempts + 1)}
+		v := vals[:] // one array for the five values
+		h := http.Header{
+			"Content-Type":          hookContentType,
+			"User-Agent":            hookUserAgent,
+			webhook.HeaderEvent:     v[0:1:1],
+			webhook.HeaderEventID:   v[1:2:2],
+			webhook.HeaderIdem:      v[1:2:2],
+			webhook.HeaderTimestamp: v[2:3:3],
+			webhook.HeaderSignature: v[3:4:4],
+			webhook.HeaderAttempt:   v[4:5:5],
+		}
+		body := d.Body
+		req := (&http.Request{Method: http.MethodPost, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: h, Host: u.Host, ContentLength: int64(len(body)),
+			Body:    io.NopCloser(bytes.NewReader(body)),
+			GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }}).WithContext(ctx)
+		if len(body) == 0 {
+			req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
+		}
 		var resp *http.Response
 		resp, err = cfg.Client.Do(req)
 		if err == nil {
-			var buf [512]byte // the start of the answer, without a buffer per attempt
-			n, _ := io.ReadFull(resp.Body, buf[:])
-			b := buf[:n]
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			n, _ := io.ReadFull(resp.Body, sc.buf[:]) // the start of the answer
+			if n == len(sc.buf) {
+				io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			}
 			resp.Body.Close()
-			a.Status, a.Response = resp.StatusCode, cleanResponse(b)
+			a.Status = resp.StatusCode
+			if n > 0 {
+				a.Response = cleanResponse(sc.buf[:n])
+			}
 			a.OK = webhook.OK(resp.StatusCode)
 			if !a.OK {
 				a.Error = "HTTP " + strconv.Itoa(resp.StatusCode)

@@ -1,0 +1,112 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/demo"
+	"zhizhi/internal/service"
+	"zhizhi/internal/store/storetest"
+	"zhizhi/internal/webhook"
+)
+
+// TestWebhookBudget: while the node writes case changes its deliveries
+// keep to the budget, counted: a node whose budget is 40 deliveries a
+// second after a burst of 4, busy for the whole test (Quiet an hour after
+// the cases written before its loop starts), cannot have delivered the
+// cases' 60 events sooner than (60 − 4)/40 s after its loop started —
+// a lower bound that a slower machine only makes easier, so the check
+// cannot fail by chance, only when the budget is not kept — and
+// delivers every event once, in order per case. The same events on a
+// node that is quiet (Quiet a nanosecond) wait for no turn at all.
+// SQLite, or PostgreSQL with ZHIZHI_TEST_POSTGRES.
+func TestWebhookBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		quiet time.Duration
+		busy  bool
+	}{
+		{"busy", time.Hour, true},
+		{"quiet", time.Nanosecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			dsn, drop, err := storetest.DSN(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(drop)
+			p := openNode(t, dsn, dir)
+			t.Cleanup(func() { p.Close(context.Background()) })
+			if err := demo.Load(ctx, p.Service, demo.Options{Cases: 1, Seed: 1}); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			seqs := map[string][]int{} // case → the steps received, in order
+			got := 0
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var e webhook.Event
+				body, _ := io.ReadAll(r.Body)
+				if err := json.Unmarshal(body, &e); err != nil {
+					t.Errorf("body: %v", err)
+				}
+				mu.Lock()
+				seqs[e.Case.ID] = append(seqs[e.Case.ID], e.Step.Seq)
+				got++
+				mu.Unlock()
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			t.Cleanup(rcv.Close)
+			system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
+			if _, _, err := p.Service.CreateSubscription(ctx, system, webhook.Input{Name: "预算", URL: rcv.URL,
+				Events: []string{webhook.All}, RegionCode: "500103"}); err != nil {
+				t.Fatal(err)
+			}
+			const n, burst, rate = 30, 4, 40 // 30 cases reported and accepted: 60 events
+			ids := reportAccept(t, []*service.Service{p.Service}, p.DB, n, "预算")
+			lctx, stop := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			start := time.Now()
+			go func() {
+				defer wg.Done()
+				p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond,
+					Budget: webhook.Budget{Rate: rate, Burst: burst, Quiet: tc.quiet}})
+			}()
+			defer func() { stop(); wg.Wait() }()
+			count := func() int { mu.Lock(); defer mu.Unlock(); return got }
+			waitFor(t, "every event delivered", func() bool { return count() >= 2*n })
+			elapsed := time.Since(start)
+			time.Sleep(100 * time.Millisecond) // nothing more comes
+			if c := count(); c != 2*n {
+				t.Errorf("%d deliveries, want %d", c, 2*n)
+			}
+			mu.Lock()
+			for _, id := range ids {
+				if s := seqs[id]; len(s) != 2 || s[0] >= s[1] {
+					t.Errorf("case %s: steps received %v, want two in order", id, s)
+				}
+			}
+			mu.Unlock()
+			waited := p.Service.WebhookWaited()
+			if tc.busy {
+				if least := time.Duration(float64(2*n-burst) / rate * float64(time.Second)); elapsed < least {
+					t.Errorf("%d deliveries in %v, sooner than the budget allows (%v)", 2*n, elapsed, least)
+				}
+				if waited == 0 {
+					t.Error("no delivery waited for its turn")
+				}
+			} else if waited != 0 {
+				t.Errorf("%d deliveries of a quiet node waited for their turn", waited)
+			}
+		})
+	}
+}
