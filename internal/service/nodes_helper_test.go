@@ -12,6 +12,25 @@ import (
 	"zhizhi/internal/store/storetest"
 )
 
+// demoNode opens one node on a fresh database (SQLite, or PostgreSQL with
+// ZHIZHI_TEST_POSTGRES) with a demo of one case (seed 1), closed and
+// dropped at the test's end; its loops are not running.
+func demoNode(t *testing.T) *server.Platform {
+	t.Helper()
+	dir := t.TempDir()
+	dsn, drop, err := storetest.DSN(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	p := openNode(t, dsn, dir)
+	t.Cleanup(func() { p.Close(context.Background()) })
+	if err := demo.Load(context.Background(), p.Service, demo.Options{Cases: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // openNode opens a node of the platform on dsn with its own data
 // directory, its loops not running. Nodes with data directories of their
 // own share the secret key through configuration (docs/operations.md), as

@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
-	"zhizhi/internal/demo"
 	"zhizhi/internal/service"
-	"zhizhi/internal/store/storetest"
 	"zhizhi/internal/webhook"
 )
 
@@ -38,17 +36,7 @@ func TestWebhookBudget(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			dir := t.TempDir()
-			dsn, drop, err := storetest.DSN(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(drop)
-			p := openNode(t, dsn, dir)
-			t.Cleanup(func() { p.Close(context.Background()) })
-			if err := demo.Load(ctx, p.Service, demo.Options{Cases: 1, Seed: 1}); err != nil {
-				t.Fatal(err)
-			}
+			p := demoNode(t)
 			var mu sync.Mutex
 			seqs := map[string][]int{} // case → the steps received, in order
 			got := 0

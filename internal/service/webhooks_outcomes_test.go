@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
-	"zhizhi/internal/demo"
 	"zhizhi/internal/service"
-	"zhizhi/internal/store/storetest"
 	"zhizhi/internal/webhook"
 )
 
@@ -26,17 +24,7 @@ import (
 // batch's last success). SQLite, or PostgreSQL with ZHIZHI_TEST_POSTGRES.
 func TestWebhookOutcomes(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	dsn, drop, err := storetest.DSN(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(drop)
-	p := openNode(t, dsn, dir)
-	t.Cleanup(func() { p.Close(context.Background()) })
-	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 1, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
+	p := demoNode(t)
 	var mu sync.Mutex
 	hits := map[string]int{}
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
