@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -283,6 +284,47 @@ func TestLongTextIndexOnly(t *testing.T) {
 				if plan := explain(`SELECT COUNT(*)`+w.table()+w.sql(), w.args); !strings.Contains(plan, "Index Only Scan using "+tc.index) {
 					t.Errorf("%s count %q: no index-only scan\n%s", tc.index, text, plan)
 				}
+			}
+		}
+	})
+}
+
+// TestLongTextCopy: a copy between the engines (zhizhi copy, and a
+// PostgreSQL backup, which is a copy into SQLite) moves a long text to
+// where the target keeps it, and the checksums agree: SQLite to
+// PostgreSQL (body_long there) and back.
+func TestLongTextCopy(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		if engineOf(t) != Postgres {
+			t.Skip("a copy between the engines")
+		}
+		ctx := context.Background()
+		lite := mustOpen(t, filepath.Join(t.TempDir(), "from.db"))
+		all := []*cases.Case{newCase("S1"), newCase("L1", func(c *cases.Case) { c.Description = randomHan(1, 3000) })}
+		insert(t, lite, all...)
+		pg := openTestDB(t)
+		back := mustOpen(t, filepath.Join(t.TempDir(), "back.db"))
+		for _, hop := range []struct{ from, to *DB }{{lite, pg}, {pg, back}} {
+			res, err := Copy(ctx, hop.from, hop.to, nil)
+			if err != nil {
+				t.Fatalf("copy %s to %s: %v", hop.from.Dialect, hop.to.Dialect, err)
+			}
+			if !res.OK() {
+				for i := range res.Source {
+					if i < len(res.Target) && res.Source[i] != res.Target[i] {
+						t.Errorf("copy %s to %s: %+v, target %+v", hop.from.Dialect, hop.to.Dialect, res.Source[i], res.Target[i])
+					}
+				}
+				t.Errorf("copy %s to %s: searches %+v", hop.from.Dialect, hop.to.Dialect, res.Search)
+			}
+			for _, c := range all {
+				checkStored(t, hop.to, c.ID, caseBody(c, nil))
+			}
+		}
+		for _, db := range []*DB{pg, back} {
+			got, err := db.Cases(ctx, CaseFilter{Scope: Scope{All: true}, Text: string([]rune(all[1].Description)[2990:2994])})
+			if err != nil || !slices.Equal(ids(got), []string{"L1"}) {
+				t.Errorf("%s: %v %v", db.Dialect, ids(got), err)
 			}
 		}
 	})
