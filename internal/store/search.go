@@ -24,10 +24,11 @@ import (
 // MaxInlineBody is the longest text, in bytes, PostgreSQL keeps in body,
 // an INCLUDE column of the btree indexes cases_street and
 // cases_district_cover, whose entries hold at most 2,704 bytes (a third of
-// a page). Beside the text an entry holds its header (8 bytes), the region
-// code and the ID (about 15 and 26), the state, the category and the due
-// time (under 40 together): 2,000 bytes of text leave some 600 for them
-// and for codes longer than today's. The text is stored whole or
+// a page). Beside the text an entry holds its header (8 bytes, 16 with a
+// NULL due time), the region code and the ID (about 10 and 27 with their
+// lengths), the state, the category (a code of at most 32 characters),
+// the due time and alignment: about 120 bytes. 2,000 bytes of text leave
+// some 700 for them and for codes longer than today's. The text is stored whole or
 // compressed, never longer (PostgreSQL keeps a value uncompressed when
 // compression does not shrink it), and a long text from the heap is
 // decompressed and compressed again for the index: the entry is at most
