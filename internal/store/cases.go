@@ -732,10 +732,17 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			}
 		} else if f.textIndex {
 			// ILIKE: SQLite's trigram index and LIKE ignore ASCII case too.
-			// A long text is in body_long (migration 39): the two trigram
-			// indexes are read and their bitmaps joined (BitmapOr).
+			// A long text is in body_long (migration 39): the cases whose
+			// long text matches are found first, once, in its own partial
+			// trigram index (an init plan: long texts are rare), and their
+			// IDs probe the primary key beside the trigram index of body
+			// (a BitmapOr). "body_long ILIKE ?" here would name a column
+			// cases_street and cases_district_cover do not hold, and a
+			// walk or count of a street or district testing each case
+			// (the planner's choice for a common word) would read every
+			// one from the table (see pgBodyContains).
 			pat := "%" + likeEscape(q) + "%"
-			w.add(`(body ILIKE ? OR body_long ILIKE ?)`, pat, pat)
+			w.add(`(body ILIKE ? OR id = ANY(ARRAY(SELECT lt.id FROM cases lt WHERE lt.body_long ILIKE ?)))`, pat, pat)
 		} else {
 			// The same test, in a form the trigram index cannot serve: for a
 			// word shorter than a trigram it would read the whole index.
@@ -860,15 +867,18 @@ func bodyContains(q string) string {
 //
 // row names the tested row (the cases table, or a window of its rows with
 // the id and body columns). Its body is tested; a long text (body NULL,
-// migration 39) is read from body_long by a second reference to cases,
-// by ID: the walked rows' own reference names only body, so a listing that
-// walks cases_street or cases_district_cover still reads the index alone
-// (PostgreSQL reads an index alone only when it holds every column the
-// query names of that table), and only the rare long text costs a lookup.
-// The lookup is a scalar subquery, not EXISTS: PostgreSQL may plan an
-// EXISTS as a hashed subplan, one pass over every row of cases, when it
-// expects many rows to test, not counting that the body IS NULL before it
-// spares nearly all of them.
+// migration 39) is read by the case's ID through case_long_text, a SQL
+// function reading body_long: the walked rows' own reference names only
+// body, so a listing that walks cases_street or cases_district_cover still
+// reads the index alone (PostgreSQL reads an index alone only when it
+// holds every column the query names of that table), and only the rare
+// long text costs a lookup. Not a subquery (EXISTS or scalar): the
+// planner charges a subquery's lookup to every row tested, not counting
+// the body IS NULL before it that spares nearly all of them; a count of a
+// district's cases then looked a million times dearer than it is, and
+// was planned as a sequential scan, compiled by JIT (0.6 s), where it is
+// a parallel index-only scan; and it may plan an EXISTS as one hashed
+// pass over every case. The function is declared cheap and parallel safe.
 func pgBodyContains(q, param, row string) string {
 	text, arg := `%s`, param
 	for _, r := range q {
@@ -877,8 +887,8 @@ func pgBodyContains(q, param, row string) string {
 			break
 		}
 	}
-	return `(strpos(` + fmt.Sprintf(text, `body`) + `, ` + arg + `) > 0 OR (body IS NULL AND (SELECT strpos(` +
-		fmt.Sprintf(text, `lt.body_long`) + `, ` + arg + `) > 0 FROM cases lt WHERE lt.id = ` + row + `.id)))`
+	return `(strpos(` + fmt.Sprintf(text, `body`) + `, ` + arg + `) > 0 OR (body IS NULL AND strpos(` +
+		fmt.Sprintf(text, `case_long_text(`+row+`.id)`) + `, ` + arg + `) > 0))`
 }
 
 // ftsPhrase quotes user text as one FTS5 phrase, so operators in it are inert.

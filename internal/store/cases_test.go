@@ -579,8 +579,8 @@ func TestPGBodyContains(t *testing.T) {
 	} {
 		got := pgBodyContains(q, "$1", "cases")
 		want := map[bool]string{
-			true:  `(strpos(body, $1) > 0 OR (body IS NULL AND (SELECT strpos(lt.body_long, $1) > 0 FROM cases lt WHERE lt.id = cases.id)))`,
-			false: `(strpos(lower(body), lower($1)) > 0 OR (body IS NULL AND (SELECT strpos(lower(lt.body_long), lower($1)) > 0 FROM cases lt WHERE lt.id = cases.id)))`,
+			true:  `(strpos(body, $1) > 0 OR (body IS NULL AND strpos(case_long_text(cases.id), $1) > 0))`,
+			false: `(strpos(lower(body), lower($1)) > 0 OR (body IS NULL AND strpos(lower(case_long_text(cases.id)), lower($1)) > 0))`,
 		}[plain]
 		if got != want {
 			t.Errorf("%q: %s, want %s", q, got, want)

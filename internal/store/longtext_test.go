@@ -211,7 +211,7 @@ func TestLongCaseText(t *testing.T) {
 }
 
 // TestLongTextIndexOnly: on PostgreSQL a street's and a district's text
-// listings can still read their index alone (cases_street,
+// listings and counts can still read their index alone (cases_street,
 // cases_district_cover), now that a long text is looked up elsewhere:
 // PostgreSQL reads an index alone only when the query names no other
 // column of the walked table, and a test naming body_long there would
@@ -284,6 +284,21 @@ func TestLongTextIndexOnly(t *testing.T) {
 				if plan := explain(`SELECT COUNT(*)`+w.table()+w.sql(), w.args); !strings.Contains(plan, "Index Only Scan using "+tc.index) {
 					t.Errorf("%s count %q: no index-only scan\n%s", tc.index, text, plan)
 				}
+			}
+			// A word of three characters or more tested as the trigram
+			// path tests it (ILIKE), when the planner walks the listing
+			// (a common word) or counts it.
+			f.Text = "井盖缺"
+			if err := db.textPlan(ctx, &f); err != nil || !f.textIndex {
+				t.Fatalf("text index %v %v", f.textIndex, err)
+			}
+			w = db.caseWhere(f)
+			if plan := explain(`SELECT COUNT(*)`+w.table()+w.sql(), w.args); !strings.Contains(plan, "Index Only Scan using "+tc.index) {
+				t.Errorf("%s count, ILIKE: no index-only scan\n%s", tc.index, plan)
+			}
+			w.args = append(w.args, f.Limit)
+			if plan := explain(listSQL(w, f.Sort, selectItem), w.args); !strings.Contains(plan, want) {
+				t.Errorf("%s walk, ILIKE: no %q\n%s", tc.index, want, plan)
 			}
 		}
 	})

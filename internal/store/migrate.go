@@ -1515,7 +1515,9 @@ CREATE INDEX cases_closed_point ON cases(lng, lat) WHERE closed_at IS NOT NULL;
 	// listings still read the short texts in those indexes alone and look
 	// a long one up by ID (pgBodyContains). No row moves: every text
 	// written so far fit. The long texts' trigram index is partial (the
-	// rows with one only). SQLite has no such limit (an index entry
+	// rows with one only); case_long_text reads a case's long text by ID
+	// for the walks (pgBodyContains: declared cheap, as it is called for
+	// the rare NULL body only). SQLite has no such limit (an index entry
 	// spills to overflow pages): it gets the column for the shared write
 	// statements and never fills it. (IF NOT EXISTS: a large installation
 	// builds the index first with CREATE INDEX CONCURRENTLY,
@@ -1528,6 +1530,8 @@ ALTER TABLE cases ADD COLUMN body_long TEXT;
 ALTER TABLE cases ALTER COLUMN body DROP NOT NULL;
 ALTER TABLE cases ADD COLUMN IF NOT EXISTS body_long TEXT;
 CREATE INDEX IF NOT EXISTS cases_body_long_trgm ON cases USING gin (body_long gin_trgm_ops) WHERE body_long IS NOT NULL;
+CREATE OR REPLACE FUNCTION case_long_text(case_id TEXT) RETURNS TEXT LANGUAGE sql STABLE PARALLEL SAFE COST 1
+	AS 'SELECT body_long FROM cases WHERE id = case_id';
 `,
 	},
 }

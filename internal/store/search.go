@@ -28,12 +28,13 @@ import (
 // NULL due time), the region code and the ID (about 10 and 27 with their
 // lengths), the state, the category (a code of at most 32 characters),
 // the due time and alignment: about 120 bytes. 2,000 bytes of text leave
-// some 700 for them and for codes longer than today's. The text is stored whole or
-// compressed, never longer (PostgreSQL keeps a value uncompressed when
-// compression does not shrink it), and a long text from the heap is
-// decompressed and compressed again for the index: the entry is at most
-// the text's own length, whatever the compression does. A longer text
-// goes to body_long, which no btree index holds (bodyCols).
+// some 580 more for them and for codes longer than today's. The text is
+// stored in the entry whole or compressed, never longer (PostgreSQL keeps
+// a value uncompressed when compression does not shrink it; a text
+// compressed or moved out of line in the table is taken whole and
+// compressed again for the index): its part of the entry is at most its
+// length and a 4-byte header, whatever the compression does. A longer
+// text goes to body_long, which no btree index holds (bodyCols).
 const MaxInlineBody = 2000
 
 // bodyCols are the values of the body and body_long columns for a case's
