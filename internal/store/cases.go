@@ -875,9 +875,9 @@ func bodyContains(q string) string {
 // long text costs a lookup. Not a subquery (EXISTS or scalar): the
 // planner charges a subquery's lookup to every row tested, not counting
 // the body IS NULL before it that spares nearly all of them; a count of a
-// district's cases then looked a million times dearer than it is, and
-// was planned as a sequential scan, compiled by JIT (0.6 s), where it is
-// a parallel index-only scan; and it may plan an EXISTS as one hashed
+// district's cases then looked many times dearer than it is, and was
+// planned as a sequential scan, compiled by JIT, where it is a parallel
+// index-only scan; and it may plan an EXISTS as one hashed
 // pass over every case. The function is declared cheap and parallel safe.
 func pgBodyContains(q, param, row string) string {
 	text, arg := `%s`, param
