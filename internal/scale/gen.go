@@ -413,7 +413,15 @@ func (g *gen) build(specs []spec) (*rows, error) {
 		if c.WasOverdue {
 			wasOverdue = 1
 		}
+		// The text is short (a number, a one-sentence description from
+		// the template above, an address: under 300 bytes), so it always
+		// goes in body, as the store writes a text of at most
+		// store.MaxInlineBody bytes on either engine (body_long is left
+		// NULL, caseCols).
 		body := c.Number + " " + c.Description + " " + c.Address
+		if len(body) > store.MaxInlineBody {
+			return nil, fmt.Errorf("case %s: text of %d bytes, longer than the generator writes (%d)", c.Number, len(body), store.MaxInlineBody)
+		}
 		item, err := store.ItemDoc(&c)
 		if err != nil {
 			return nil, err

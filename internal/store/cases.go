@@ -60,7 +60,7 @@ func pointArgs(c *cases.Case) (any, any) {
 const (
 	sqlUpdateCase = `UPDATE cases SET version=$1, state=$2, category=$3, board=$4, severity=$5, center_path=$6,
 		updated_at=$7, closed_at=$8, due_at=$9, was_overdue=$10, doc=$11, district_code=$14, street_code=$15,
-		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20, body=$21, item=$22 WHERE id=$12 AND version=$13`
+		community_code=$16, grid_code=$17, region_path=$18, lng=$19, lat=$20, body=$21, item=$22, body_long=$23 WHERE id=$12 AND version=$13`
 	sqlDeleteClocks = `DELETE FROM clocks WHERE case_id = $1`
 	sqlNextNumber   = `INSERT INTO counters (name, value) VALUES ($1, 1)
 		ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value`
@@ -89,9 +89,10 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	lng, lat := pointArgs(c)
 	lv := levelCodes(c.RegionPath)
 	body := caseBody(c, step)
+	inline, long := bodyCols(t.dialect, body)
 	if err := t.put(ctx, caseRows, lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), body, c.ClientRef, string(doc), item); err != nil {
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), inline, c.ClientRef, string(doc), item, long); err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
 	t.holdCase(c, doc)
@@ -135,10 +136,11 @@ func (t *Tx) UpdateCase(ctx context.Context, old, c *cases.Case, step *cases.Ste
 	if err != nil {
 		return err
 	}
+	inline, long := bodyCols(t.dialect, body)
 	res, err := t.Exec(ctx, sqlUpdateCase,
 		c.Version, string(c.State), c.Category, c.Board, string(c.Severity), c.CenterPath, ms(c.UpdatedAt),
 		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), string(doc), c.ID, prev,
-		lv[1], lv[2], lv[3], c.GridCode, c.RegionPath, lng, lat, body, item)
+		lv[1], lv[2], lv[3], c.GridCode, c.RegionPath, lng, lat, inline, item, long)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}
@@ -730,11 +732,21 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			}
 		} else if f.textIndex {
 			// ILIKE: SQLite's trigram index and LIKE ignore ASCII case too.
-			w.add(`body ILIKE ?`, "%"+likeEscape(q)+"%")
+			// A long text is in body_long (migration 39): the cases whose
+			// long text matches are found first, once, in its own partial
+			// trigram index (an init plan: long texts are rare), and their
+			// IDs probe the primary key beside the trigram index of body
+			// (a BitmapOr). "body_long ILIKE ?" here would name a column
+			// cases_street and cases_district_cover do not hold, and a
+			// walk or count of a street or district testing each case
+			// (the planner's choice for a common word) would read every
+			// one from the table (see pgBodyContains).
+			pat := "%" + likeEscape(q) + "%"
+			w.add(`(body ILIKE ? OR id = ANY(ARRAY(SELECT lt.id FROM cases lt WHERE lt.body_long ILIKE ?)))`, pat, pat)
 		} else {
 			// The same test, in a form the trigram index cannot serve: for a
 			// word shorter than a trigram it would read the whole index.
-			w.add(pgBodyContains(q, "?"), q)
+			w.add(pgBodyContains(q, "?", "cases"), q, q)
 		}
 	}
 	if f.Supervised != nil {
@@ -844,21 +856,39 @@ func bodyContains(q string) string {
 }
 
 // pgBodyContains is PostgreSQL's test that a case's text contains q (the
-// parameter written as param), ignoring letter case as the trigram index's
-// ILIKE does. When q has no character that lowering could produce or
-// change — Chinese characters, ASCII digits and punctuation, CJK
+// parameter written as param, twice), ignoring letter case as the trigram
+// index's ILIKE does. When q has no character that lowering could produce
+// or change — Chinese characters, ASCII digits and punctuation, CJK
 // punctuation — lowering the text changes nothing that can match, and the
 // text is searched as it is: lower() converted every text it tested (1.5 µs
 // a case here, a few milliseconds of a text listing that tests thousands).
 // Lowering maps each character to one character, so a match of such a q
 // in the lowered text is one in the text, and the other way round.
-func pgBodyContains(q, param string) string {
+//
+// row names the tested row (the cases table, or a window of its rows with
+// the id and body columns). Its body is tested; a long text (body NULL,
+// migration 39) is read by the case's ID through case_long_text, a SQL
+// function reading body_long: the walked rows' own reference names only
+// body, so a listing that walks cases_street or cases_district_cover still
+// reads the index alone (PostgreSQL reads an index alone only when it
+// holds every column the query names of that table), and only the rare
+// long text costs a lookup. Not a subquery (EXISTS or scalar): the
+// planner charges a subquery's lookup to every row tested, not counting
+// the body IS NULL before it that spares nearly all of them; a count of a
+// district's cases then looked many times dearer than it is, and was
+// planned as a sequential scan, compiled by JIT, where it is a parallel
+// index-only scan; and it may plan an EXISTS as one hashed
+// pass over every case. The function is declared cheap and parallel safe.
+func pgBodyContains(q, param, row string) string {
+	text, arg := `%s`, param
 	for _, r := range q {
 		if !(r < 0x80 && !('a' <= r|0x20 && r|0x20 <= 'z')) && !unicode.Is(unicode.Han, r) && !(0x3000 <= r && r <= 0x303f) {
-			return `strpos(lower(body), lower(` + param + `)) > 0`
+			text, arg = `lower(%s)`, `lower(`+param+`)`
+			break
 		}
 	}
-	return `strpos(body, ` + param + `) > 0`
+	return `(strpos(` + fmt.Sprintf(text, `body`) + `, ` + arg + `) > 0 OR (body IS NULL AND strpos(` +
+		fmt.Sprintf(text, `case_long_text(`+row+`.id)`) + `, ` + arg + `) > 0))`
 }
 
 // ftsPhrase quotes user text as one FTS5 phrase, so operators in it are inert.
@@ -1064,7 +1094,8 @@ func (db *DB) recentWindow(ctx context.Context, f CaseFilter, sel string) ([]raw
 }
 
 // window lists f's newest rows cases (selecting col), keeps those meeting
-// cond (a condition on col whose one parameter, $%d, is arg) up to a page,
+// cond (a condition on col of the window's rows, named win, whose one
+// parameter, written $%d or $%[1]d wherever it is used, is arg) up to a page,
 // and answers them selecting sel. ok is false when the window neither
 // filled the page nor held the whole listing (the caller then asks the
 // planner).
@@ -1098,13 +1129,7 @@ func (db *DB) window(ctx context.Context, f CaseFilter, sel, col, cond string, a
 // marked all-visible (a flood's), as many heap rows again. The matches'
 // documents are joined on; the marker's, unless it matches, are not read.
 func (db *DB) windowPG(ctx context.Context, f CaseFilter, w *where, win, sel, cond string, arg any, rows int) ([]rawCase, bool, error) {
-	n := len(w.args)
-	last := strconv.Itoa(rows)
-	q := `SELECT h.id, h.m, h.rn, ` + sel + ` FROM (SELECT id, m, rn FROM (
-			SELECT id, ` + fmt.Sprintf(cond, n+1) + ` AS m, row_number() OVER (ORDER BY id DESC) AS rn FROM (` + win + `) win) x
-			WHERE m OR rn = ` + last + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) h
-		LEFT JOIN cases ON cases.id = h.id AND h.m ORDER BY h.id DESC`
-	r, err := db.queryList(ctx, q, append(w.args, arg, f.Limit)...)
+	r, err := db.queryList(ctx, windowPGSQL(w, win, sel, cond, rows), append(w.args, arg, f.Limit)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list cases: %w", translate(err))
 	}
@@ -1137,6 +1162,16 @@ func (db *DB) windowPG(ctx context.Context, f CaseFilter, w *where, win, sel, co
 	return found, len(found) == f.Limit || !full, nil
 }
 
+// windowPGSQL is windowPG's statement: w's arguments, then arg and the
+// page's length.
+func windowPGSQL(w *where, win, sel, cond string, rows int) string {
+	n := len(w.args)
+	return `SELECT h.id, h.m, h.rn, ` + sel + ` FROM (SELECT id, m, rn FROM (
+			SELECT id, ` + fmt.Sprintf(cond, n+1) + ` AS m, row_number() OVER (ORDER BY id DESC) AS rn FROM (` + win + `) win) x
+			WHERE m OR rn = ` + strconv.Itoa(rows) + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) h
+		LEFT JOIN cases ON cases.id = h.id AND h.m ORDER BY h.id DESC`
+}
+
 // recentWindowRows is how many of a listing's newest cases recentWindow
 // tests (a variable for the tests).
 var recentWindowRows = 4000
@@ -1151,7 +1186,7 @@ var recentWindowRows = 4000
 func (db *DB) textWindow(ctx context.Context, f CaseFilter, sel string) ([]rawCase, bool, error) {
 	text := strings.TrimSpace(f.Text)
 	f.Text = ""
-	return db.window(ctx, f, sel, `body`, pgBodyContains(text, "$%d"), text, textWindowRows)
+	return db.window(ctx, f, sel, `body`, pgBodyContains(text, "$%[1]d", "win"), text, textWindowRows)
 }
 
 // textWindowRows is how many of a listing's newest cases textWindow tests

@@ -577,8 +577,12 @@ func TestPGBodyContains(t *testing.T) {
 		"井盖": true, "消防通道": true, "100%_": true, "井盖，": false, "井盖、": true, "（井盖）": false,
 		"manhole": false, "Manhole 破": false, "ΣΑ": false, "Ⓐ": false, "ｍａｎ": false, "": true,
 	} {
-		got := pgBodyContains(q, "$1")
-		if want := map[bool]string{true: `strpos(body, $1) > 0`, false: `strpos(lower(body), lower($1)) > 0`}[plain]; got != want {
+		got := pgBodyContains(q, "$1", "cases")
+		want := map[bool]string{
+			true:  `(strpos(body, $1) > 0 OR (body IS NULL AND strpos(case_long_text(cases.id), $1) > 0))`,
+			false: `(strpos(lower(body), lower($1)) > 0 OR (body IS NULL AND strpos(lower(case_long_text(cases.id)), lower($1)) > 0))`,
+		}[plain]
+		if got != want {
 			t.Errorf("%q: %s, want %s", q, got, want)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -33,7 +34,11 @@ var copyTables = []string{
 // is the writing transaction's, so a copy gets its own.
 var engineColumns = map[string]bool{"steps.xid": true, "webhook_events.xid": true, "webhook_subs.cursor_xid": true}
 
-// selectAll is SELECT of a table's columns that both engines share.
+// selectAll is SELECT of a table's columns that both engines share. A
+// case's text is read whole as body, wherever the engine keeps it
+// (migration 39: PostgreSQL keeps a long one in body_long), so a copy
+// writes it as its target keeps it (copyTable) and a checksum is the same
+// on both engines.
 func selectAll(ctx context.Context, q querier, table string) (string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT * FROM `+table+` WHERE 1 = 0`)
 	if err != nil {
@@ -46,7 +51,11 @@ func selectAll(ctx context.Context, q querier, table string) (string, error) {
 	}
 	keep := cols[:0]
 	for _, c := range cols {
-		if !engineColumns[table+"."+c] {
+		switch {
+		case engineColumns[table+"."+c], table == "cases" && c == "body_long":
+		case table == "cases" && c == "body":
+			keep = append(keep, "COALESCE(body, body_long) AS body")
+		default:
 			keep = append(keep, c)
 		}
 	}
@@ -117,7 +126,7 @@ func Copy(ctx context.Context, from, to *DB, progress func(table string, rows in
 	}
 	defer tx.Rollback()
 	for _, table := range copyTables {
-		n, err := copyTable(ctx, snap, tx, table)
+		n, err := copyTable(ctx, snap, tx, to.Dialect, table)
 		if err != nil {
 			return res, err
 		}
@@ -148,7 +157,7 @@ func Copy(ctx context.Context, from, to *DB, progress func(table string, rows in
 	// word), so the target's index is checked against the copied text.
 	scan := `SELECT count(*) FROM cases WHERE instr(lower(body), lower($1)) > 0`
 	if from.Dialect == Postgres {
-		scan = `SELECT count(*) FROM cases WHERE strpos(lower(body), lower($1)) > 0`
+		scan = `SELECT count(*) FROM cases WHERE strpos(lower(COALESCE(body, body_long)), lower($1)) > 0`
 	}
 	for _, w := range words {
 		sc := SearchCount{Word: w}
@@ -206,8 +215,9 @@ func (db *DB) snapshot(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
-// copyTable streams one table's rows into the target in multi-row INSERTs.
-func copyTable(ctx context.Context, from querier, tx *sql.Tx, table string) (int64, error) {
+// copyTable streams one table's rows into the target (on engine to) in
+// multi-row INSERTs.
+func copyTable(ctx context.Context, from querier, tx *sql.Tx, to Dialect, table string) (int64, error) {
 	sel, err := selectAll(ctx, from, table)
 	if err != nil {
 		return 0, err
@@ -220,6 +230,13 @@ func copyTable(ctx context.Context, from querier, tx *sql.Tx, table string) (int
 	cols, err := rows.Columns()
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", table, err)
+	}
+	// A case's text (read whole as body, selectAll) is written as the
+	// target keeps it: a long one in body_long on PostgreSQL (bodyCols).
+	text, read := -1, len(cols)
+	if table == "cases" {
+		text = slices.Index(cols, "body")
+		cols = append(cols[:len(cols):len(cols)], "body_long")
 	}
 	// At most about 10,000 parameters a statement (PostgreSQL allows 65,535).
 	per := max(1, 10000/len(cols))
@@ -255,7 +272,7 @@ func copyTable(ctx context.Context, from querier, tx *sql.Tx, table string) (int
 		return nil
 	}
 	for rows.Next() {
-		vals, err := scanValues(rows, len(cols))
+		vals, err := scanValues(rows, read)
 		if err != nil {
 			return n, fmt.Errorf("read %s: %w", table, err)
 		}
@@ -264,6 +281,13 @@ func copyTable(ctx context.Context, from querier, tx *sql.Tx, table string) (int
 				v = string(b) // every column holds text or numbers
 			}
 			args = append(args, v)
+		}
+		if text >= 0 {
+			i := len(args) - read + text
+			s, _ := args[i].(string)
+			body, long := bodyCols(to, s)
+			args[i] = body
+			args = append(args, long)
 		}
 		n++
 		if n%int64(per) == 0 {
@@ -385,7 +409,7 @@ func canonical(v any) string {
 // sampleWords picks a few words from case descriptions for comparing
 // full-text search after a copy: two, three and four characters long.
 func sampleWords(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT body FROM cases ORDER BY id LIMIT 5`)
+	rows, err := q.QueryContext(ctx, `SELECT COALESCE(body, body_long) FROM cases ORDER BY id LIMIT 5`)
 	if err != nil {
 		return nil, fmt.Errorf("sample words: %w", translate(err))
 	}

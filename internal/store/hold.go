@@ -79,8 +79,8 @@ const (
 // that refer to them).
 var (
 	caseRows = kind("cases", "district_code, street_code, community_code, id, number, version, state, source, category, board, severity, "+
-		"grid_code, region_path, center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, client_ref, doc, item",
-		[]colType{ct, ct, ct, ct, ct, ci, ct, ct, ct, ct, ct, ct, ct, ct, cf, cf, ct, ci, ci, ci, ci, ci, ct, ct, ct, ct}, "")
+		"grid_code, region_path, center_path, lng, lat, reporter_account, reported_at, updated_at, closed_at, due_at, was_overdue, body, client_ref, doc, item, body_long",
+		[]colType{ct, ct, ct, ct, ct, ci, ct, ct, ct, ct, ct, ct, ct, ct, cf, cf, ct, ci, ci, ci, ci, ci, ct, ct, ct, ct, ct}, "")
 	unitRows = kind("case_units", "case_id, unit_id, role, state", []colType{ct, ct, ct, ct},
 		` ON CONFLICT (case_id, unit_id) DO UPDATE SET role = excluded.role, state = excluded.state`)
 	personRows = kind("case_people", "case_id, account_id", []colType{ct, ct}, ` ON CONFLICT (case_id, account_id) DO NOTHING`)

@@ -1505,6 +1505,35 @@ DROP INDEX IF EXISTS cases_point;
 CREATE INDEX cases_closed_point ON cases(lng, lat) WHERE closed_at IS NOT NULL;
 `,
 	},
+	// 39: a case with a long text is written on PostgreSQL. The text
+	// (body) is an INCLUDE column of cases_street (migration 4) and
+	// cases_district_cover (37), and a btree entry holds at most 2,704
+	// bytes: a report with about 900 varied Chinese characters, or a case
+	// whose notes grew as long, was refused ("index row requires … bytes,
+	// maximum size is 8191"). A text longer than MaxInlineBody bytes is
+	// now written to body_long and body is NULL (search.go, bodyCols); the
+	// listings still read the short texts in those indexes alone and look
+	// a long one up by ID (pgBodyContains). No row moves: every text
+	// written so far fit. The long texts' trigram index is partial (the
+	// rows with one only); case_long_text reads a case's long text by ID
+	// for the walks (pgBodyContains: declared cheap, as it is called for
+	// the rare NULL body only). SQLite has no such limit (an index entry
+	// spills to overflow pages): it gets the column for the shared write
+	// statements and never fills it. (IF NOT EXISTS: a large installation
+	// builds the index first with CREATE INDEX CONCURRENTLY,
+	// docs/operations.md.)
+	39: {
+		sqlite: `
+ALTER TABLE cases ADD COLUMN body_long TEXT;
+`,
+		postgres: `
+ALTER TABLE cases ALTER COLUMN body DROP NOT NULL;
+ALTER TABLE cases ADD COLUMN IF NOT EXISTS body_long TEXT;
+CREATE INDEX IF NOT EXISTS cases_body_long_trgm ON cases USING gin (body_long gin_trgm_ops) WHERE body_long IS NOT NULL;
+CREATE OR REPLACE FUNCTION case_long_text(case_id TEXT) RETURNS TEXT LANGUAGE sql STABLE PARALLEL SAFE COST 1
+	AS 'SELECT body_long FROM cases WHERE id = case_id';
+`,
+	},
 }
 
 // empty is a slot reserved for work in progress.

@@ -15,6 +15,38 @@ import (
 // lines: what the case is now (number, description, address, the
 // category's answers, the units' feedback, the rating note), rewritten at
 // every change, and the notes of its steps, appended as they come.
+//
+// On PostgreSQL a text longer than MaxInlineBody bytes is kept in
+// body_long instead, body NULL (migration 39): body is non-NULL exactly
+// when it is the whole text, and otherwise body_long is. A case's text is
+// COALESCE(body, body_long) (sqlCaseBody).
+
+// MaxInlineBody is the longest text, in bytes, PostgreSQL keeps in body,
+// an INCLUDE column of the btree indexes cases_street and
+// cases_district_cover, whose entries hold at most 2,704 bytes (a third of
+// a page). Beside the text an entry holds its header (8 bytes, 16 with a
+// NULL due time), the region code and the ID (about 10 and 27 with their
+// lengths), the state, the category (a code of at most 32 characters),
+// the due time and alignment: about 120 bytes. 2,000 bytes of text leave
+// some 580 more for them and for codes longer than today's. The text is
+// stored in the entry whole or compressed, never longer (PostgreSQL keeps
+// a value uncompressed when compression does not shrink it; a text
+// compressed or moved out of line in the table is taken whole and
+// compressed again for the index): its part of the entry is at most its
+// length and a 4-byte header, whatever the compression does. A longer
+// text goes to body_long, which no btree index holds (bodyCols).
+const MaxInlineBody = 2000
+
+// bodyCols are the values of the body and body_long columns for a case's
+// text on engine d: on PostgreSQL a text longer than MaxInlineBody goes to
+// body_long and body is NULL; otherwise (and always on SQLite, whose index
+// entries spill to overflow pages) body holds it.
+func bodyCols(d Dialect, text string) (body, long any) {
+	if d == Postgres && len(text) > MaxInlineBody {
+		return nil, text
+	}
+	return text, nil
+}
 
 // caseText is the first line of the body: the case's own text now.
 func caseText(c *cases.Case) string {
@@ -121,7 +153,7 @@ func withNote(notes, note string) string {
 	return notes + " " + note
 }
 
-const sqlCaseBody = `SELECT body FROM cases WHERE id = $1`
+const sqlCaseBody = `SELECT COALESCE(body, body_long) FROM cases WHERE id = $1`
 
 // newBody reads a case's stored body and returns it with the body the case
 // has after this change (its text now, the notes with the step's note).
@@ -168,7 +200,7 @@ func (db *DB) RebuildSearch(ctx context.Context, progress func(done int)) (int, 
 	const page = 500
 	after, done, changed := "", 0, 0
 	for {
-		rows, err := db.write.QueryContext(ctx, `SELECT id, body, doc FROM cases WHERE id > $1 ORDER BY id LIMIT $2`, after, page)
+		rows, err := db.write.QueryContext(ctx, `SELECT id, COALESCE(body, body_long), doc FROM cases WHERE id > $1 ORDER BY id LIMIT $2`, after, page)
 		if err != nil {
 			return changed, fmt.Errorf("read cases: %w", translate(err))
 		}
@@ -220,7 +252,8 @@ func (db *DB) RebuildSearch(ctx context.Context, progress func(done int)) (int, 
 			if body == it.body {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE cases SET body = $1 WHERE id = $2`, body, it.c.ID); err != nil {
+			inline, long := bodyCols(db.Dialect, body)
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET body = $1, body_long = $2 WHERE id = $3`, inline, long, it.c.ID); err != nil {
 				tx.Rollback()
 				return changed, fmt.Errorf("write case text: %w", translate(err))
 			}

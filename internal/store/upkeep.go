@@ -168,7 +168,8 @@ var errAnalyzedElsewhere = errors.New("analyzed elsewhere")
 // every page of it, gigabytes at city scale). Dead rows of changed cases
 // are left for autovacuum's own (full) vacuums. The trigram index's
 // pending list (new rows' trigrams not yet merged into the index, read in
-// full by every search through the index) is merged by
+// full by every search through the index; the long texts' index,
+// migration 39, has its own) is merged by
 // gin_clean_pending_list, which autovacuum's analyze does, and a plain
 // ANALYZE does not. SKIP_LOCKED: a table autovacuum or another node is
 // vacuuming meanwhile is left to it.
@@ -193,6 +194,7 @@ func (db *DB) analyzePostgres(ctx context.Context, since time.Time) error {
 var postgresUpkeep = []string{
 	`VACUUM (ANALYZE, INDEX_CLEANUP OFF, SKIP_LOCKED) cases, case_units, case_people`,
 	`SELECT gin_clean_pending_list('cases_body_trgm'::regclass)`,
+	`SELECT gin_clean_pending_list('cases_body_long_trgm'::regclass)`, // the long texts' (migration 39)
 }
 
 // refreshStatistics runs SQLite's sampled ANALYZE of the tables listings
