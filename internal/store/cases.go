@@ -665,6 +665,16 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			if db.Dialect == SQLite && f.Category == "" && w.from == "" && districtScope(f) {
 				w.from = "cases INDEXED BY cases_overdue"
 			}
+			// A street's overdue cases: its index walked newest first (it
+			// holds the due time: no row is read), stopping at a page. Left
+			// to the planner, SQLite chose for the streets with the most
+			// overdue cases (from the statistics of the street's value) a
+			// skip-scan of every category's overdue range in the category
+			// index, then a sort: every overdue case of the district,
+			// 120-140 ms at 1 M cases against 0.5-1 ms for the walk.
+			if db.Dialect == SQLite && f.Category == "" && w.from == "" && levelScope(f) == 3 {
+				w.from = "cases INDEXED BY cases_street"
+			}
 			w.add(`due_at < ?`, ms(now))
 		} else {
 			w.add(`(due_at IS NULL OR due_at >= ?)`, ms(now))
@@ -829,13 +839,21 @@ func (db *DB) textPlan(ctx context.Context, f *CaseFilter) error {
 
 // districtScope reports whether the filter's scope is exactly a district's
 // subtree (a district commander's), with no other region condition.
-func districtScope(f CaseFilter) bool {
+func districtScope(f CaseFilter) bool { return levelScope(f) == 2 }
+
+// levelScope is the depth of the region whose whole subtree is the filter's
+// scope (2 a district, 3 a street, 4 a community, 5 a grid), with no other
+// region condition, or 0.
+func levelScope(f CaseFilter) int {
 	s := f.Scope
 	if s.All || s.UnitID != "" || s.AccountID != "" || s.RegionPath == "" || f.RegionPath != "" || f.BBox != nil {
-		return false
+		return 0
 	}
 	codes := strings.Split(strings.Trim(s.RegionPath, "/"), "/")
-	return len(codes) == 2 && codes[1] != ""
+	if codes[len(codes)-1] == "" {
+		return 0
+	}
+	return len(codes)
 }
 
 // bodyContains is SQLite's test that a case's text contains q, ignoring
