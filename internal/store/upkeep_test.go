@@ -322,6 +322,60 @@ func TestLevelOverdue(t *testing.T) {
 	})
 }
 
+// TestStreetPlans: on SQLite a street's center queue (reported or accepted
+// cases) is read from cases_queue and its text listings from cases_street
+// alone (migration 40); the answers are the street's, in ID order, on both
+// engines, and a case leaves the queue when it is dispatched.
+func TestStreetPlans(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		states := []cases.State{cases.Reported, cases.Accepted, cases.Dispatched, cases.Reported, cases.Closed, cases.Reported}
+		var cs []*cases.Case
+		for i, st := range states {
+			cs = append(cs, newCase(fmt.Sprintf("Q%02d", i), func(c *cases.Case) {
+				c.State = st
+				c.Description = "人行道井盖缺失"
+				if i == 5 { // the district's other street
+					c.RegionPath, c.GridCode = siblingGrid, "500103002001001"
+				}
+			}))
+		}
+		insert(t, db, cs...)
+		street := ScopeOf(cases.Actor{Role: cases.RoleCommander, AccountID: "acct-s", RegionPath: streetPath})
+		check := func(name string, f CaseFilter, want, index string) {
+			t.Helper()
+			got, err := db.Cases(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(ids(got), " "); s != want {
+				t.Errorf("%s: %s, want %s", name, s, want)
+			}
+			if db.Dialect == SQLite && index != "" {
+				plan, err := db.ExplainCases(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(plan, index) {
+					t.Errorf("%s: plan does not use %s:\n%s", name, index, plan)
+				}
+			}
+		}
+		check("reported", CaseFilter{Scope: street, States: []cases.State{cases.Reported}}, "Q03 Q00", "cases_queue")
+		check("queue", CaseFilter{Scope: street, States: []cases.State{cases.Reported, cases.Accepted}}, "Q03 Q01 Q00", "cases_queue")
+		check("dispatched", CaseFilter{Scope: street, States: []cases.State{cases.Reported, cases.Dispatched}}, "Q03 Q02 Q00", "")
+		check("text", CaseFilter{Scope: street, Text: "井盖"}, "Q04 Q03 Q02 Q01 Q00", "COVERING INDEX cases_street")
+		// Q00 is dispatched: it leaves the queue.
+		n := *cs[0]
+		n.Version, n.State = 2, cases.Dispatched
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.UpdateCase(ctx, was(1), &n, stepOf(&n, cases.ActDispatch), ClockRule{}) }); err != nil {
+			t.Fatal(err)
+		}
+		check("reported after a dispatch", CaseFilter{Scope: street, States: []cases.State{cases.Reported}}, "Q03", "cases_queue")
+	})
+}
+
 // TestCountOverdueIndex: the board's overdue count of a region counts the
 // open, not held cases of the region past due, not the closed, held, not yet
 // due or other regions' ones; on SQLite it reads cases_open_overdue alone
