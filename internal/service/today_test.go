@@ -2,7 +2,9 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,6 +112,25 @@ func TestTodayOverdueCount(t *testing.T) {
 	defer closeAll()
 	ctx := context.Background()
 	s := p.Service
+	// Twelve reports of a grid worker, open with running clocks: the demo's
+	// open cases depend on the day it is made (on some days only a few are
+	// open), and the counts below need some to compare.
+	acct, err := p.DB.AccountByUsername(ctx, "yangshipei")
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := s.ActorOf(acct)
+	parts := strings.Split(strings.Trim(worker.RegionPath, "/"), "/")
+	g, err := p.DB.Region(ctx, parts[len(parts)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := g.Shape.Centroid()
+	for i := range 12 {
+		if _, err := s.Report(ctx, worker, cases.Report{Source: cases.SourcePatrol, Category: "MS03", Description: fmt.Sprintf("巡查发现垃圾堆放%d处", i+1), Point: &at}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// The city's and the district's figure is the overdue gauge, as of the
 	// sweeper: a sweep at swept turns red what fell due since the demo.
 	swept := s.Now()
