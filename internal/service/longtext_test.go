@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -10,18 +9,8 @@ import (
 	"zhizhi/internal/geo"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
+	"zhizhi/internal/store/storetest"
 )
-
-// hanText is n Chinese characters drawn at random (seeded) from the common
-// block: a long text that compresses poorly.
-func hanText(seed uint64, n int) string {
-	rnd := rand.New(rand.NewPCG(seed, 4000))
-	r := make([]rune, n)
-	for i := range r {
-		r[i] = rune(0x4e00 + rnd.IntN(0x9fa5-0x4e00+1))
-	}
-	return string(r)
-}
 
 // TestLongReportText: a report with the longest description accepted
 // (cases.MaxDescription characters, all different-looking) is written and
@@ -73,14 +62,14 @@ func TestLongReportText(t *testing.T) {
 			t.Errorf("%s: count %d %v", what, n, err)
 		}
 	}
-	desc := hanText(1, cases.MaxDescription)
+	desc := storetest.RandomHan(1, cases.MaxDescription)
 	long := report(desc)
 	r := []rune(desc)
 	found("the longest description", long.ID, string(r[len(r)-6:len(r)-2]))
 	found("the longest description, a short word", long.ID, string(r[len(r)-9:len(r)-7]))
 
 	short := report("楼道堆放杂物")
-	note := hanText(2, 2000)
+	note := storetest.RandomHan(2, 2000)
 	if _, _, err := s.Act(ctx, commander, short.ID, cases.Command{Action: cases.ActAccept, Note: note}, 0); err != nil {
 		t.Fatalf("a note of 2,000 characters: %v", err)
 	}

@@ -4,26 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/store/storetest"
 )
-
-// randomHan is n Chinese characters drawn at random (seeded: the same
-// every run) from the common block: a text that compresses poorly, as a
-// resident's long description does.
-func randomHan(seed uint64, n int) string {
-	rnd := rand.New(rand.NewPCG(seed, 39))
-	r := make([]rune, n)
-	for i := range r {
-		r[i] = rune(0x4e00 + rnd.IntN(0x9fa5-0x4e00+1))
-	}
-	return string(r)
-}
 
 // storedText reads how a case's text is stored: body and body_long.
 func storedText(t *testing.T, db *DB, id string) (body, long sql.NullString) {
@@ -66,11 +54,11 @@ func TestLongCaseText(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
 		ctx := context.Background()
 		db := openTestDB(t)
-		long := randomHan(1, 3000) // 9,000 bytes
+		long := storetest.RandomHan(1, 3000) // 9,000 bytes
 		var all []*cases.Case
 		for i := range 12 {
 			all = append(all, newCase(fmt.Sprintf("S%02d", i), func(c *cases.Case) {
-				c.Description = "路面出现坑洼" + randomHan(uint64(100+i), 20)
+				c.Description = "路面出现坑洼" + storetest.RandomHan(uint64(100+i), 20)
 				if i%2 == 1 {
 					c.RegionPath, c.CenterPath, c.GridCode = siblingGrid, siblingStreet, "500103002001001"
 				}
@@ -84,7 +72,7 @@ func TestLongCaseText(t *testing.T) {
 			c := newCase(id)
 			c.Description = ""
 			pad := MaxInlineBody - len(caseBody(c, nil)) - 1 + i // the space before it
-			c.Description = randomHan(uint64(7+i), pad/3) + strings.Repeat("x", pad%3)
+			c.Description = storetest.RandomHan(uint64(7+i), pad/3) + strings.Repeat("x", pad%3)
 			all = append(all, c)
 		}
 		insert(t, db, all...)
@@ -114,7 +102,7 @@ func TestLongCaseText(t *testing.T) {
 			return out
 		}
 		r := []rune(long)
-		note := randomHan(2, 2000)
+		note := storetest.RandomHan(2, 2000)
 		nr := []rune(note)
 		search := func(what string, want string, words ...string) {
 			t.Helper()
@@ -186,7 +174,7 @@ func TestLongCaseText(t *testing.T) {
 		for id := range bodies {
 			stale := "stale " + id
 			if len(bodies[id]) <= MaxInlineBody && db.Dialect == Postgres {
-				stale += randomHan(3, 1000)
+				stale += storetest.RandomHan(3, 1000)
 			}
 			inline, lg := bodyCols(db.Dialect, stale)
 			if _, err := db.write.ExecContext(ctx, `UPDATE cases SET body = $1, body_long = $2 WHERE id = $3`, inline, lg, id); err != nil {
@@ -227,7 +215,7 @@ func TestLongTextIndexOnly(t *testing.T) {
 		}
 		ctx := context.Background()
 		db := openTestDB(t)
-		insert(t, db, newCase("S1"), newCase("L1", func(c *cases.Case) { c.Description = randomHan(1, 3000) }))
+		insert(t, db, newCase("S1"), newCase("L1", func(c *cases.Case) { c.Description = storetest.RandomHan(1, 3000) }))
 		conn, err := db.read.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -315,7 +303,7 @@ func TestLongTextCopy(t *testing.T) {
 		}
 		ctx := context.Background()
 		lite := mustOpen(t, filepath.Join(t.TempDir(), "from.db"))
-		all := []*cases.Case{newCase("S1"), newCase("L1", func(c *cases.Case) { c.Description = randomHan(1, 3000) })}
+		all := []*cases.Case{newCase("S1"), newCase("L1", func(c *cases.Case) { c.Description = storetest.RandomHan(1, 3000) })}
 		insert(t, lite, all...)
 		pg := openTestDB(t)
 		back := mustOpen(t, filepath.Join(t.TempDir(), "back.db"))
