@@ -48,7 +48,7 @@ func openScale(b *testing.B) *store.DB {
 // activeRegions returns the streets that have cases and their grids (all of
 // them in a city installation, one district's in a district installation),
 // so that every query and report lands where the data is.
-func activeRegions(ctx context.Context, b *testing.B, db *store.DB) (streets, grids []store.RegionRecord) {
+func activeRegions(ctx context.Context, b testing.TB, db *store.DB) (streets, grids []store.RegionRecord) {
 	all, err := db.Regions(ctx, store.RegionFilter{Level: region.Street})
 	if err != nil {
 		b.Fatal(err)
@@ -129,7 +129,7 @@ func latestReport(ctx context.Context, b *testing.B, db *store.DB) time.Time {
 // commander's queue queries, a grid worker's queue and the district's
 // wider ones, with the scopes the API builds (store.ScopeOf). now is read
 // each time a query is made, so a caller can move it (after a flood).
-func scaleQueries(ctx context.Context, b *testing.B, db *store.DB, now *time.Time) []listQuery {
+func scaleQueries(ctx context.Context, b testing.TB, db *store.DB, now *time.Time) []listQuery {
 	streets, grids := activeRegions(ctx, b, db)
 	byStreet := map[string][]store.RegionRecord{}
 	for _, g := range grids {

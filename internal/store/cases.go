@@ -511,6 +511,16 @@ type where struct {
 	parts []string
 	args  []any
 	from  string // the table, with an index hint where one is known better
+	// alts, on PostgreSQL, are the scope's alternatives (a grid's people:
+	// their region, their own reports, what they were whistled to), whose
+	// OR is parts[altAt]: a listing reads a page from each alternative by
+	// its own index and keeps the newest page of their union (listSQL).
+	alts  []string
+	altAt int
+	// fence, on PostgreSQL, has a listing find every match before it sorts
+	// (listSQL): for the few matches an index range finds (a district's
+	// overdue cases) where the planner would walk the scope newest first.
+	fence bool
 }
 
 func (w *where) add(cond string, args ...any) {
@@ -520,6 +530,21 @@ func (w *where) add(cond string, args ...any) {
 		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
 	}
 	w.parts = append(w.parts, cond)
+}
+
+// anyOf adds the OR of alternatives, each a condition and its arguments,
+// and keeps them as the scope's alternatives (where.alts).
+func (w *where) anyOf(conds []string, args [][]any) {
+	alts := make([]string, len(conds))
+	for i, cond := range conds {
+		for _, a := range args[i] {
+			w.args = append(w.args, a)
+			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
+		}
+		alts[i] = cond
+	}
+	w.alts, w.altAt = alts, len(w.parts)
+	w.parts = append(w.parts, `(`+strings.Join(alts, ` OR `)+`)`)
 }
 
 // in adds "col IN (...)" for a list of strings.
@@ -572,6 +597,7 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		// which adds nothing).
 		cond, args := subtree(s.RegionPath, false)
 		if s.AccountID != "" {
+			region := args
 			// PostgreSQL cannot combine a hashed "id IN (subquery)" with the
 			// other two in a BitmapOr, so it walked every case newest first
 			// (seconds at city scale); "id = ANY(ARRAY(subquery))" is an
@@ -591,7 +617,22 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 				}
 				args = append(args, s.AlsoUnit)
 			}
-			w.add(`(`+cond+` OR reporter_account = ? OR `+people+unit+`)`, args...)
+			if db.Dialect == Postgres {
+				// Kept apart for listings (where.alts): even OR-ed, the
+				// three index scans gave every case of the grid to a sort,
+				// and the planner preferred walking every case newest first
+				// by the primary key, testing each (25-120 ms at 1 M cases,
+				// the most right after a flood of reports).
+				conds := []string{cond, `reporter_account = ?`, people}
+				alts := [][]any{region, {s.AccountID}, {s.AccountID}}
+				if s.AlsoUnit != "" {
+					conds = append(conds, strings.TrimPrefix(unit, ` OR `))
+					alts = append(alts, []any{s.AlsoUnit})
+				}
+				w.anyOf(conds, alts)
+			} else {
+				w.add(`(`+cond+` OR reporter_account = ? OR `+people+unit+`)`, args...)
+			}
 		} else {
 			w.add(cond, args...)
 		}
@@ -684,6 +725,17 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			if db.Dialect == SQLite && f.Category == "" && w.from == "" && levelScope(f) == 3 {
 				w.from = "cases INDEXED BY cases_street"
 			}
+			// PostgreSQL does the same for a district: it finds every
+			// overdue case in cases_district_due (16,570 of 1 M cases:
+			// 1.3-2.6 ms) and sorts them. Left to itself it walked the
+			// district newest first, which is cheap until a flood puts
+			// thousands of new reports, none of them overdue, ahead of the
+			// first overdue one (43 ms at p95 right after 100,000). A
+			// street has no such index: it walks its own (cases_street
+			// holds the due time), as SQLite does.
+			if db.Dialect == Postgres && f.Category == "" && w.alts == nil && f.Sort == SortNewest && levelScope(f) == 2 {
+				w.fence = true
+			}
 			w.add(`due_at < ?`, ms(now))
 		} else {
 			w.add(`(due_at IS NULL OR due_at >= ?)`, ms(now))
@@ -722,6 +774,11 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		if hint && f.openOnly() {
 			// The board's map: open cases only, a small partial index.
 			w.from = "cases INDEXED BY cases_open_point"
+			w.add(`closed_at IS NULL`)
+		} else if db.Dialect == Postgres && f.openOnly() && f.Open == nil {
+			// Open states imply closed_at IS NULL; said, it lets PostgreSQL
+			// read the box from the open cases' point index (cases_open_point)
+			// instead of every case the box ever held (a heap page each).
 			w.add(`closed_at IS NULL`)
 		}
 		n := len(w.args)
@@ -1538,6 +1595,23 @@ func (f CaseFilter) openOnly() bool {
 // overdue cards) sorts short keys, not whole documents.
 func listSQL(w *where, sort, sel string) string {
 	order := orderSQL(sort)
+	limit := `$` + strconv.Itoa(len(w.args))
+	if len(w.alts) > 1 {
+		// A page from each alternative of the scope, by its own index, and
+		// the page of their union (where.alts).
+		branches := make([]string, len(w.alts))
+		for i, alt := range w.alts {
+			parts := slices.Clone(w.parts)
+			parts[w.altAt] = alt
+			branches[i] = `(SELECT id` + w.table() + ` WHERE ` + strings.Join(parts, ` AND `) + ` ORDER BY ` + order + ` LIMIT ` + limit + `)`
+		}
+		return `SELECT ` + sel + ` FROM cases WHERE id IN (` + strings.Join(branches, ` UNION ALL `) + `) ORDER BY ` + order + ` LIMIT ` + limit
+	}
+	if w.fence && sort == SortNewest {
+		// OFFSET 0 keeps the planner from pushing the order and the limit
+		// into the scan: it finds every match the cheapest way, then sorts.
+		return `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM (SELECT id` + w.table() + w.sql() + ` OFFSET 0) AS fenced ORDER BY id DESC LIMIT ` + limit + `) ORDER BY id DESC`
+	}
 	return `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id` + w.table() + w.sql() + ` ORDER BY ` + order + ` LIMIT $` +
 		strconv.Itoa(len(w.args)) + `) ORDER BY ` + order
 }
