@@ -73,6 +73,11 @@ func (h *Handler) updates(c *call) error {
 		if steps, err = h.db.StepsBetween(ctx, f); err != nil {
 			return err
 		}
+		// Nothing goes out that a power loss could take back: the read
+		// may see commits whose log is not yet synced (store.DB.Durable).
+		if err = h.db.Durable(ctx); err != nil {
+			return err
+		}
 	}
 	base := h.baseURL(c.r)
 	out := make([]update, 0, len(steps))

@@ -892,6 +892,12 @@ func (s *Service) readHookBatch(ctx context.Context, cfg WebhookSettings, h *hoo
 		h.due = false
 		return nil, nil
 	}
+	// A read sees commits whose log the store may not have synced yet
+	// (store.DB.Durable): none is sent before it is on disk, so a power
+	// loss cannot take back an event a receiver was told of.
+	if err := s.db.Durable(ctx); err != nil {
+		return nil, err
+	}
 	heldCases, err := s.db.HeldCases(ctx, h.id)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,14 +58,22 @@ func (db *DB) ObserveWriter(fn func(jobs int, commit time.Duration)) {
 type WriterStats struct {
 	Batches    int64         // transactions committed or failed
 	Jobs       int64         // write jobs run
-	CommitTime time.Duration // total time spent in COMMIT (the fsyncs)
+	CommitTime time.Duration // total time spent in COMMIT (on PostgreSQL, the fsyncs)
 	Replays    int64         // batches run again: held rows failed to write, or a deadlock with another node
+	// SQLite: the write-ahead log's fsyncs by the store (walsync.go), each
+	// covering every batch committed before it, and their total time.
+	Syncs    int64
+	SyncTime time.Duration
 }
 
 // WriterStats returns the group-commit writer's counters.
 func (db *DB) WriterStats() WriterStats {
 	b := db.batch
-	return WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load()), Replays: b.replays.Load()}
+	st := WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load()), Replays: b.replays.Load()}
+	if ws := db.walSync; ws != nil {
+		st.Syncs, st.SyncTime = ws.syncs.Load(), time.Duration(ws.nanos.Load())
+	}
+	return st
 }
 
 // Queued is how many write jobs wait for the writer.
@@ -175,6 +184,17 @@ func (b *batcher) run(batch []job) {
 	excluded := make([]bool, len(batch))
 	hold := true
 	again := 5 // runs of the whole batch after a deadlock with another node
+	ws := b.db.walSync
+	if ws != nil {
+		if p := ws.fatal.Load(); p != nil {
+			// The log could not be synced: nothing written now could be
+			// called durable (walsync.go).
+			for _, j := range batch {
+				j.done <- fmt.Errorf("%w: %v", errWALSync, *p)
+			}
+			return
+		}
+	}
 	for {
 		txs, retry, err := b.attempt(ctx, batch, results, excluded, &hold, &again)
 		if retry {
@@ -190,13 +210,29 @@ func (b *batcher) run(batch []job) {
 			}
 			return
 		}
-		for i, j := range batch {
-			if results[i] == nil && txs[i] != nil {
-				for _, fn := range txs[i].after {
-					fn()
+		answer := func(batch []job, synced error) {
+			for i, j := range batch {
+				if results[i] == nil && synced != nil {
+					j.done <- fmt.Errorf("%w: %v", errWALSync, synced)
+					continue
 				}
+				if results[i] == nil && txs[i] != nil {
+					for _, fn := range txs[i].after {
+						fn()
+					}
+				}
+				j.done <- results[i]
 			}
-			j.done <- results[i]
+		}
+		if ws == nil {
+			answer(batch, nil)
+			return
+		}
+		// Committed; answered once the log is on disk (walsync.go), while
+		// the next batch runs. The loop reuses batch's array.
+		jobs := slices.Clone(batch)
+		if err := ws.wait(ctx, func(err error) { answer(jobs, err) }); err != nil {
+			answer(jobs, err)
 		}
 		return
 	}

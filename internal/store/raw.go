@@ -59,5 +59,10 @@ func (db *DB) WriteRaw(ctx context.Context, counter string, rule ClockRule, batc
 	if _, err := sqlTx.ExecContext(ctx, `UPDATE counters SET value = $1 WHERE name = $2`, next, counter); err != nil {
 		return fmt.Errorf("raw write: counter: %w", translate(err))
 	}
-	return translate(sqlTx.Commit())
+	if err := sqlTx.Commit(); err != nil {
+		return translate(err)
+	}
+	// Durable like the writer's batches: on SQLite the log synced before
+	// the call returns (one fsync a batch, not overlapped with the next).
+	return db.Durable(ctx)
 }
