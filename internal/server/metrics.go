@@ -46,7 +46,7 @@ func newMetrics(db *store.DB, svc *service.Service) *metrics {
 	})
 	commit := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "zhizhi_writer_commit_duration_seconds",
-		Help:    "Time of each group commit's COMMIT (the durable write).",
+		Help:    "Time of each group commit's COMMIT (PostgreSQL: the durable write; SQLite: the log written, synced apart).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	})
 	db.ObserveWriter(func(jobs int, took time.Duration) {
@@ -75,6 +75,8 @@ func newMetrics(db *store.DB, svc *service.Service) *metrics {
 		counter("zhizhi_writer_batches_total", "Group commits run.", func() float64 { return float64(db.WriterStats().Batches) }),
 		counter("zhizhi_writer_jobs_total", "Write jobs run.", func() float64 { return float64(db.WriterStats().Jobs) }),
 		counter("zhizhi_writer_replays_total", "Batches run again (held rows failed, or a deadlock with another node).", func() float64 { return float64(db.WriterStats().Replays) }),
+		counter("zhizhi_writer_log_syncs_total", "SQLite: fsyncs of the write-ahead log by the store, each covering every group commit before it.", func() float64 { return float64(db.WriterStats().Syncs) }),
+		counter("zhizhi_writer_log_sync_seconds_total", "SQLite: time spent in those fsyncs.", func() float64 { return db.WriterStats().SyncTime.Seconds() }),
 		gauge("zhizhi_writer_queued_jobs", "Write jobs waiting for the writer.", func() float64 { return float64(db.Queued()) }),
 		gauge("zhizhi_sweeper_lag_seconds", "Age of the oldest clock event due and not yet fired (0: none due).", lag),
 		counter("zhizhi_sweeper_fired_total", "Clock events (warnings, escalations, park ends) fired by this node's sweeps.", func() float64 { return float64(svc.SweepFired()) }),

@@ -178,6 +178,10 @@ func TestMetricsAndReadiness(t *testing.T) {
 	if m[`zhizhi_writer_batch_jobs_count`] < 1 || m[`zhizhi_writer_batch_jobs_sum`] < m[`zhizhi_writer_batch_jobs_count`] {
 		t.Errorf("writer batches: count %v, jobs %v", m[`zhizhi_writer_batch_jobs_count`], m[`zhizhi_writer_batch_jobs_sum`])
 	}
+	// The platform here is SQLite: its commits were synced by the store.
+	if m[`zhizhi_writer_log_syncs_total`] < 1 || m[`zhizhi_writer_log_sync_seconds_total`] <= 0 {
+		t.Errorf("log syncs: %v in %v s", m[`zhizhi_writer_log_syncs_total`], m[`zhizhi_writer_log_sync_seconds_total`])
+	}
 	for series := range m {
 		if strings.Contains(series, "01AAAA") || strings.Contains(series, "12345") {
 			t.Errorf("a raw path became a series: %s", series)
