@@ -128,12 +128,32 @@ func (b *batcher) stop() {
 func (b *batcher) loop() {
 	defer b.wg.Done()
 	batch := make([]job, 0, b.max)
+	last := 1 // jobs in the last batch
 	for {
 		j, ok := <-b.jobs
 		if !ok {
 			return
 		}
 		batch = append(batch[:0], j)
+		if ws := b.db.walSync; ws != nil && ws.pending.Load() > 0 {
+			// A batch is waiting for its fsync (walsync.go). Start the
+			// next one at once only if as many jobs wait as the last batch
+			// carried (the disk is slow: its callers came back during the
+			// fsync); otherwise wait for the fsync to end, gathering jobs.
+			// A smaller batch would write the same index pages again for
+			// fewer reports, for nothing when the fsync is quick.
+		gather:
+			for len(batch) < min(last, b.max) && ws.pending.Load() > 0 {
+				select {
+				case j, ok := <-b.jobs:
+					if !ok {
+						break gather
+					}
+					batch = append(batch, j)
+				case <-ws.idle:
+				}
+			}
+		}
 		if b.linger > 0 {
 			t := time.NewTimer(b.linger)
 		fill:
@@ -163,6 +183,7 @@ func (b *batcher) loop() {
 				}
 			}
 		}
+		last = len(batch)
 		b.run(batch)
 		b.upkeep()
 	}
@@ -231,8 +252,20 @@ func (b *batcher) run(batch []job) {
 		// Committed; answered once the log is on disk (walsync.go), while
 		// the next batch runs. The loop reuses batch's array.
 		jobs := slices.Clone(batch)
-		if err := ws.wait(ctx, func(err error) { answer(jobs, err) }); err != nil {
+		answered := make(chan struct{})
+		ws.pending.Add(1)
+		err = ws.wait(ctx, func(err error) {
 			answer(jobs, err)
+			ws.pending.Add(-1)
+			close(answered)
+		})
+		if err != nil {
+			answer(jobs, err)
+			ws.pending.Add(-1)
+			close(answered)
+		}
+		if ws.serial {
+			<-answered
 		}
 		return
 	}

@@ -43,15 +43,39 @@ type walSync struct {
 	mu     sync.Mutex            // guards closed and sends on acks
 	closed bool
 
-	syncs, nanos atomic.Int64 // fsyncs and their time (WriterStats)
+	syncs, nanos atomic.Int64  // fsyncs and their time (WriterStats)
+	pending      atomic.Int64  // batches committed and not yet answered
+	idle         chan struct{} // told (if empty) when pending falls to 0
+	serial       bool          // answer each batch before the next starts (benchmarks)
 }
+
+// Benchmark knobs (like MapReaders): read when a store opens.
+var (
+	serialLogSync atomic.Bool
+	logSyncDelay  atomic.Int64
+)
+
+// SerialLogSync makes stores opened afterwards sync each batch's log before
+// the writer starts the next one — the order of a COMMIT with
+// synchronous=FULL — and DelayLogSync adds d to every fsync, as a slower
+// disk would. They exist so that a benchmark can compare the two orders, on
+// this disk and on a slower one, in one run.
+func SerialLogSync(on bool)        { serialLogSync.Store(on) }
+func DelayLogSync(d time.Duration) { logSyncDelay.Store(int64(d)) }
 
 // walAck is what waits for the next fsync: a committed batch's answers, or
 // a Durable caller.
 type walAck func(err error)
 
 func newWALSync(path string) *walSync {
-	s := &walSync{path: path, acks: make(chan walAck, 1024), done: make(chan struct{}), syncFn: fdatasync}
+	s := &walSync{path: path, acks: make(chan walAck, 1024), done: make(chan struct{}), syncFn: fdatasync,
+		idle: make(chan struct{}, 1), serial: serialLogSync.Load()}
+	if d := time.Duration(logSyncDelay.Load()); d > 0 {
+		s.syncFn = func(f *os.File) error {
+			time.Sleep(d)
+			return fdatasync(f)
+		}
+	}
 	go s.loop()
 	return s
 }
@@ -78,6 +102,12 @@ func (s *walSync) loop() {
 		err := s.sync()
 		for _, a := range waiting {
 			a(err)
+		}
+		if s.pending.Load() == 0 {
+			select {
+			case s.idle <- struct{}{}:
+			default:
+			}
 		}
 	}
 	if s.f != nil {
