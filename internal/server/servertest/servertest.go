@@ -82,9 +82,9 @@ func DemoWith(name string, cases int, edit func(*server.Config)) (p *server.Plat
 //
 //	ZHIZHI_TEST_DEMO_NOW=2027-02-08T08:00:00+08:00 go test -count=1 -p 1 ./internal/api ./internal/web
 //
-// Unset (CI and everyday runs), the platform runs on the real clock and the
-// demo is made back from today. It is read by the test helpers only, never
-// by the server.
+// The time must be in the future. Unset (CI and everyday runs), the platform
+// runs on the real clock and the demo is made back from today. It is read
+// by the test helpers only, never by the server.
 const NowEnv = "ZHIZHI_TEST_DEMO_NOW"
 
 var clock = sync.OnceValue(func() func() time.Time {
@@ -99,6 +99,11 @@ var clock = sync.OnceValue(func() func() time.Time {
 	// The clock starts at the time given when the test binary first asks
 	// and runs on from there, so that waits and timeouts behave as usual.
 	offset := time.Until(at)
+	if offset < 0 {
+		// Sessions' expiry is checked against the real clock: on a clock
+		// moved back every session would have ended already.
+		panic(fmt.Sprintf("%s=%q: give a time in the future", NowEnv, v))
+	}
 	return func() time.Time { return time.Now().Add(offset) }
 })
 
