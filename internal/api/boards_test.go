@@ -197,7 +197,9 @@ func TestScenarioS5(t *testing.T) {
 	act(t, "cyb_zhihui", c.ID, map[string]any{"action": "dispatch", "lead_unit": "cyb-pa-a", "co_units": []string{"xf"}})
 	act(t, "cyb_pa_a", c.ID, map[string]any{"action": "sign"})
 	act(t, "xf_staff", c.ID, map[string]any{"action": "sign"})
-	day := func(n int) string { return plat.Service.Now().Add(time.Duration(n) * 24 * time.Hour).Format(time.RFC3339) }
+	day := func(n int) string {
+		return plat.Service.Now().Add(time.Duration(n) * 24 * time.Hour).Format(time.RFC3339)
+	}
 	act(t, "cyb_zhihui", c.ID, map[string]any{"action": "meeting", "meeting": map[string]any{
 		"kind": "congress", "place": "菜袁路107号院坝",
 		"attendees": []map[string]string{{"kind": "resident", "name": "107号住户代表"}, {"kind": "resident", "name": "109号住户代表"},
