@@ -148,16 +148,16 @@ func TestScenarioS4(t *testing.T) {
 		"kind": "council", "place": "嘉西村社区议事厅",
 		"attendees": []map[string]string{{"kind": "expert", "name": "市人大代表"}, {"kind": "expert", "name": "区政协委员"}, {"kind": "resident", "name": "住户代表"}},
 		"shown":     "通报屋顶漏水和下水道堵塞情况",
-		"decisions": []map[string]any{{"text": "维修资金分户到账后组织维修", "unit_id": "c-" + jiaxicun, "due": time.Now().Add(60 * 24 * time.Hour).Format(time.RFC3339)}},
+		"decisions": []map[string]any{{"text": "维修资金分户到账后组织维修", "unit_id": "c-" + jiaxicun, "due": plat.Service.Now().Add(60 * 24 * time.Hour).Format(time.RFC3339)}},
 	}})
-	until := time.Now().Add(45 * 24 * time.Hour).Format(time.RFC3339)
+	until := plat.Service.Now().Add(45 * 24 * time.Hour).Format(time.RFC3339)
 	act(t, "wuzhonglan", c.ID, map[string]any{"action": "park_request", "until": until, "note": "维修资金正在分户，待资金到位后施工"})
 	n = act(t, "sqs_zhihui", c.ID, map[string]any{"action": "park_approve"})
 	if n.State != "parked" {
 		t.Fatalf("after approval: %s", n.State)
 	}
 	// A month passes while parked: nothing turns red.
-	sweepAt(t, time.Now().Add(30*24*time.Hour))
+	sweepAt(t, plat.Service.Now().Add(30*24*time.Hour))
 	doc, steps := fullCase(t, "wuzhonglan", c.ID)
 	if doc["overdue"] == true {
 		t.Error("parked case shown overdue")
@@ -197,7 +197,9 @@ func TestScenarioS5(t *testing.T) {
 	act(t, "cyb_zhihui", c.ID, map[string]any{"action": "dispatch", "lead_unit": "cyb-pa-a", "co_units": []string{"xf"}})
 	act(t, "cyb_pa_a", c.ID, map[string]any{"action": "sign"})
 	act(t, "xf_staff", c.ID, map[string]any{"action": "sign"})
-	day := func(n int) string { return time.Now().Add(time.Duration(n) * 24 * time.Hour).Format(time.RFC3339) }
+	day := func(n int) string {
+		return plat.Service.Now().Add(time.Duration(n) * 24 * time.Hour).Format(time.RFC3339)
+	}
 	act(t, "cyb_zhihui", c.ID, map[string]any{"action": "meeting", "meeting": map[string]any{
 		"kind": "congress", "place": "菜袁路107号院坝",
 		"attendees": []map[string]string{{"kind": "resident", "name": "107号住户代表"}, {"kind": "resident", "name": "109号住户代表"},
@@ -561,11 +563,11 @@ func TestScenarioS9LateParty(t *testing.T) {
 	p := upload(t, "syl_ms_a", 77)
 	act(t, "syl_ms_a", c.ID, map[string]any{"action": "feedback", "note": "已疏通", "photos": []photoRef{{Hash: p.Hash}}})
 	act(t, "syl_zhihui", c.ID, map[string]any{"action": "verify", "passed": true, "note": "已核查"})
-	if _, err := plat.Service.Roll(t.Context(), time.Now().Add(time.Minute)); err != nil {
+	if _, err := plat.Service.Roll(t.Context(), plat.Service.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	var r rankingView
-	mustJSON(t, as(t, "qu_zhihui", 200, "GET", "/api/v1/evaluation?kind=unit&under=500103&period="+time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), nil), &r)
+	mustJSON(t, as(t, "qu_zhihui", 200, "GET", "/api/v1/evaluation?kind=unit&under=500103&period="+plat.Service.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01"), nil), &r)
 	got := map[string]string{}
 	for _, it := range r.Items {
 		for _, f := range it.Figures {

@@ -207,7 +207,7 @@ func TestScenarioS7(t *testing.T) {
 	}
 	var class struct{ ID string }
 	mustJSON(t, as(t, demo.Liaison, 201, "POST", "/api/v1/enterprise/classes", map[string]any{
-		"topic": "职工医保门诊共济保障机制改革政策解读", "building": "企业天地2号楼", "at": time.Now().Add(10 * time.Minute).Format(time.RFC3339),
+		"topic": "职工医保门诊共济保障机制改革政策解读", "building": "企业天地2号楼", "at": plat.Service.Now().Add(10 * time.Minute).Format(time.RFC3339),
 		"minutes": 90, "speakers": []string{"渝中区医疗保障局"}, "invited": []string{mine, ents.Items[1].ID}, "materials": []string{"政策问答"},
 	}), &class)
 	as(t, "qiye", 204, "POST", "/api/v1/enterprise/classes/"+class.ID+"/signin", nil)

@@ -35,7 +35,7 @@ func TestGridWorkAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := rg.Shape.Centroid()
-	now := time.Now().UTC()
+	now := plat.Service.Now().UTC()
 	// The day's figures below need the patrol (from 36 minutes ago) and the
 	// visit on one day: in the first hour after midnight (Beijing) both are
 	// put just before it.

@@ -136,7 +136,7 @@ func TestScenarioS8(t *testing.T) {
 	leaderID := ids["leader"]
 	_, shape := gridOf(t, "zhouchunyan")
 	pt := pointIn(t, shape)
-	now := time.Now()
+	now := plat.Service.Now()
 	window := "from=" + rfc(now.Add(-48*time.Hour)) + "&to=" + rfc(now.Add(time.Hour))
 
 	// The administrator pairs the leader with 石油路街道.
@@ -358,7 +358,7 @@ func TestScenarioS8(t *testing.T) {
 // role outside its part is refused; nothing changes.
 func TestLeadersRefuseBadInput(t *testing.T) {
 	ids := accountIDs(t)
-	now := time.Now()
+	now := plat.Service.Now()
 	_, shape := gridOf(t, "zhouchunyan")
 	pt := pointIn(t, shape)
 	place := map[string]any{"point": map[string]float64{"lng": pt.Lng, "lat": pt.Lat}}
@@ -565,7 +565,7 @@ func TestSupervisedCaseClock(t *testing.T) {
 		"source": "patrol", "category": "MS03", "point": map[string]float64{"lng": pt.Lng, "lat": pt.Lat},
 		"description": "督办测试：垃圾堆放",
 	}), &c)
-	now := time.Now()
+	now := plat.Service.Now()
 	var l struct {
 		ID string `json:"id"`
 	}
@@ -655,7 +655,7 @@ func TestSupervisedCaseClock(t *testing.T) {
 // 菜园坝街道's own list, with four milestones one after another on the
 // official calendar; the project cannot close before each is met.
 func TestScenarioS5Milestones(t *testing.T) {
-	now := time.Now()
+	now := plat.Service.Now()
 	var l struct {
 		ID         string `json:"id"`
 		RegionPath string `json:"region_path"`

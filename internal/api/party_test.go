@@ -14,7 +14,7 @@ import (
 func TestPartyAPI(t *testing.T) {
 	grid, _ := gridOf(t, "zhouchunyan")
 	comm := grid[:12]
-	phone := fmt.Sprintf("137%08d", time.Now().UnixNano()%1e8)
+	phone := fmt.Sprintf("137%08d", plat.Service.Now().UnixNano()%1e8)
 	var m struct {
 		ID, Phone, GridPath string `json:"-"`
 	}
@@ -29,8 +29,8 @@ func TestPartyAPI(t *testing.T) {
 	as(t, "zhouchunyan", 403, "PUT", "/api/v1/communities/"+comm+"/party-members", map[string]any{"name": "网格员登记", "org": "x", "phone": "13800000000"})
 	var g map[string]any
 	mustJSON(t, as(t, "xyc_shuji", 200, "PUT", "/api/v1/communities/"+comm+"/volunteer-groups",
-		map[string]any{"name": fmt.Sprintf("新影村党员志愿服务队%d", time.Now().UnixNano())}), &g)
-	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+		map[string]any{"name": fmt.Sprintf("新影村党员志愿服务队%d", plat.Service.Now().UnixNano())}), &g)
+	today := plat.Service.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
 	as(t, "xyc_shuji", 201, "POST", "/api/v1/service-hours", map[string]any{"member_id": m.ID, "activity": "清理河岸垃圾", "on": today, "minutes": 120})
 	as(t, "xyc_shuji", 400, "POST", "/api/v1/service-hours", map[string]any{"member_id": m.ID, "activity": "未来", "on": "2999-01-01", "minutes": 120})
 

@@ -89,7 +89,7 @@ func TestSensorAPI(t *testing.T) {
 		t.Errorf("not an array: %d %s", st, out)
 	}
 
-	now := time.Now()
+	now := plat.Service.Now()
 	post := func(body string) string {
 		t.Helper()
 		return string(as(t, "admin", 200, "POST", "/api/v1/readings", body))

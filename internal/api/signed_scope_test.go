@@ -94,7 +94,7 @@ func world(t *testing.T) scopeWorld {
 		// 石油路's grid work: a patrol, a person and a door message.
 		rg, _ := plat.DB.Region(ctx, w.sylGrid)
 		c := rg.Shape.Centroid()
-		now := time.Now().UTC()
+		now := plat.Service.Now().UTC()
 		var fixes []map[string]any
 		for i := 0; i < 10; i++ {
 			fixes = append(fixes, map[string]any{"lng": c.Lng + float64(i)*0.00004, "lat": c.Lat, "at": now.Add(time.Duration(i-12) * time.Minute), "accuracy": 5})
@@ -352,7 +352,7 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 			lead, _ := plat.DB.AccountByUsername(context.Background(), "leader")
 			unchanged(t, "/api/v1/visits?limit=500", func() {
 				refusedOrField(t, "syl_zhihui", "place", "POST", "/api/v1/visits", map[string]any{"leader_id": lead.ID, "place": map[string]any{"region_code": lastSeg(w.jfb)},
-					"at": time.Now().UTC().Format(time.RFC3339), "summary": "越权代录"})
+					"at": plat.Service.Now().UTC().Format(time.RFC3339), "summary": "越权代录"})
 			})
 		}),
 		"GET /api/v1/visits":        listing("/api/v1/visits?limit=500"),
@@ -409,7 +409,7 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 			}
 			mustJSON(t, as(t, "admin", 200, "GET", "/api/v1/training/courses", nil), &cs)
 			st, out := call(t, token(t, "syl_zhihui"), "POST", "/api/v1/training/sessions", map[string]any{"course_id": cs.Items[0].ID,
-				"at": time.Now().UTC().Format(time.RFC3339), "place": "x", "attendees": []string{w.cadre}})
+				"at": plat.Service.Now().UTC().Format(time.RFC3339), "place": "x", "attendees": []string{w.cadre}})
 			if st != http.StatusBadRequest || !strings.Contains(string(out), "attendees[0]") {
 				t.Errorf("a session with another street's cadre: %d %.300s", st, out)
 			}
@@ -492,7 +492,7 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 		"POST /api/v1/enterprise/classes": probe(func(t *testing.T, w scopeWorld) {
 			unchanged(t, "/api/v1/enterprise/classes", func() {
 				refusedOrField(t, "syl_admin", "region_path", "POST", "/api/v1/enterprise/classes", map[string]any{"topic": "越权课堂", "building": "企业天地1号楼", "place": "x",
-					"region_path": w.hlq, "speakers": []string{"x"}, "at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "minutes": 60})
+					"region_path": w.hlq, "speakers": []string{"x"}, "at": plat.Service.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "minutes": 60})
 			})
 		}),
 		"GET /api/v1/enterprise/classes/{id}": probe(func(t *testing.T, w scopeWorld) {
@@ -520,7 +520,7 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 		"GET /api/v1/grids":       listing("/api/v1/grids"),
 		"GET /api/v1/grids/today": own("the grids the caller itself works in"),
 		"POST /api/v1/patrols": probe(func(t *testing.T, w scopeWorld) {
-			now := time.Now().UTC()
+			now := plat.Service.Now().UTC()
 			refused(t, "jfb_zhihui", "POST", "/api/v1/patrols", map[string]any{"client_ref": "scope-x", "grid": w.sylGrid, "started_at": now.Add(-time.Hour), "ended_at": now,
 				"fixes": []map[string]any{{"lng": 106.5, "lat": 29.5, "at": now.Add(-time.Hour)}, {"lng": 106.5001, "lat": 29.5, "at": now}}})
 		}),
@@ -529,7 +529,7 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 		}),
 		"POST /api/v1/household-visits": probe(func(t *testing.T, w scopeWorld) {
 			refused(t, "jfb_zhihui", "POST", "/api/v1/household-visits", map[string]any{"client_ref": "scope-v", "grid": w.sylGrid, "place_kind": "household", "place": "x",
-				"at": time.Now().UTC()})
+				"at": plat.Service.Now().UTC()})
 		}),
 		"GET /api/v1/grids/{code}/visits":   gridRead("visits"),
 		"GET /api/v1/grids/{code}/patrols":  gridRead("patrols"),
@@ -576,7 +576,7 @@ func TestSignedRouteScopeMatrix(t *testing.T) {
 			unchanged(t, "/api/v1/communities/"+communityOf(w.sylGrid)+"/service-hours", func() {
 				for _, u := range []string{"jfb_zhihui", "syl_admin", "syl_zhihui"} {
 					refusedOrField(t, u, "member_id", "POST", "/api/v1/service-hours",
-						map[string]any{"member_id": member, "activity": "越权", "on": time.Now().Format("2006-01-02"), "minutes": 30})
+						map[string]any{"member_id": member, "activity": "越权", "on": plat.Service.Now().Format("2006-01-02"), "minutes": 30})
 				}
 			})
 		}),

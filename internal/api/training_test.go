@@ -10,7 +10,7 @@ import (
 // and department add the session's hours; bad input is refused by field.
 func TestCadreTraining(t *testing.T) {
 	ids := accountIDs(t)
-	now := time.Now()
+	now := plat.Service.Now()
 	type fig struct {
 		Key      string `json:"key"`
 		Name     string `json:"name"`

@@ -51,7 +51,7 @@ func newReceiver(t *testing.T, secret string, status func(*http.Request) int) *r
 		}
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
-		if !webhook.Verify(rc.secret, r.Header.Get(webhook.HeaderTimestamp), r.Header.Get(webhook.HeaderSignature), body, time.Now(), 5*time.Minute) {
+		if !webhook.Verify(rc.secret, r.Header.Get(webhook.HeaderTimestamp), r.Header.Get(webhook.HeaderSignature), body, plat.Service.Now(), 5*time.Minute) {
 			rc.bad = append(rc.bad, "bad signature: "+string(body))
 		}
 		var e webhook.Event
@@ -480,7 +480,7 @@ func TestHotlineRoundTrip(t *testing.T) {
 	order := map[string]any{"number": number, "caller": map[string]string{"name": "刘女士", "phone": "13912345678"},
 		"content": "小区门口路灯不亮已经一周", "category": cat, "hotline_category": "城市管理/市政设施",
 		"address": "石油路测试小区门口", "point": map[string]float64{"lng": p.Lng, "lat": p.Lat},
-		"time_limit": time.Now().Add(72 * time.Hour).Format(time.RFC3339)}
+		"time_limit": plat.Service.Now().Add(72 * time.Hour).Format(time.RFC3339)}
 
 	if st, out := hotlineCall(t, "", "/api/v1/hotline/orders", order); st != 403 {
 		t.Errorf("no key: %d %s", st, out)

@@ -181,7 +181,7 @@ func TestScenarioS1Whistle(t *testing.T) {
 		t.Fatalf("whistle %+v", w)
 	}
 	due := w.Parties[1].ReportIn.Due
-	if limit := time.Until(due); limit < 29*time.Minute || limit > 30*time.Minute {
+	if limit := due.Sub(plat.Service.Now()); limit < 29*time.Minute || limit > 30*time.Minute {
 		t.Fatalf("report-in due in %v, want 30 minutes", limit)
 	}
 	for _, u := range []string{"yj_staff", "scjg_staff", "xf_staff"} {
@@ -221,7 +221,7 @@ func TestScenarioS1Whistle(t *testing.T) {
 	refusedAct(t, "scjg_staff", id, map[string]any{"action": "report_in"}, 409, "已报到")
 
 	// The dispatch meeting on site, on the whistle: its parties attend.
-	dueBy := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	dueBy := plat.Service.Now().Add(48 * time.Hour).Truncate(time.Second)
 	n = wact(t, "syl_zhihui", id, map[string]any{"action": "meeting", "whistle_id": "w1", "note": "现场调度会",
 		"meeting": map[string]any{"kind": "dispatch", "place": "新影村社区某餐饮店现场",
 			"shown":     "宣读危化品管理告知书，通报醇基燃料警示案例",
@@ -443,7 +443,7 @@ func TestScenarioS9(t *testing.T) {
 		n = wact(t, "zhouchunyan", id, map[string]any{"action": "meeting", "whistle_id": "w1", "meeting": map[string]any{
 			"kind": "council", "place": "新影村社区议事厅",
 			"attendees": []map[string]string{{"kind": "resident", "name": "居民代表"}, {"kind": "unit", "unit_id": "syl-ms"}},
-			"decisions": []map[string]any{{"text": "三日内清理燃料桶并设置警示标识", "unit_id": "syl-ms", "due": time.Now().Add(72 * time.Hour).Format(time.RFC3339)}},
+			"decisions": []map[string]any{{"text": "三日内清理燃料桶并设置警示标识", "unit_id": "syl-ms", "due": plat.Service.Now().Add(72 * time.Hour).Format(time.RFC3339)}},
 		}})
 		m := n.Meetings[0]
 		if len(m.Attendees) != 5 || m.Attendees[0].Kind != "person" || m.Attendees[0].Title != "街长" || m.Attendees[4].Name != "石油路街道民生服务办" {
@@ -451,7 +451,7 @@ func TestScenarioS9(t *testing.T) {
 		}
 		refusedAct(t, "zhouchunyan", id, map[string]any{"action": "meeting", "meeting": map[string]any{"kind": "council", "place": "x",
 			"attendees": []map[string]string{{"kind": "expert", "name": "专家"}},
-			"decisions": []map[string]any{{"text": "y", "unit_id": "nope", "due": time.Now().Add(time.Hour).Format(time.RFC3339)}}}}, 400, "meeting.decisions[0].unit_id")
+			"decisions": []map[string]any{{"text": "y", "unit_id": "nope", "due": plat.Service.Now().Add(time.Hour).Format(time.RFC3339)}}}}, 400, "meeting.decisions[0].unit_id")
 		act(t, "syl_ms", id, map[string]any{"action": "decision_done", "decision_id": "d1", "note": "已清理"})
 		act(t, "syl_ms", id, map[string]any{"action": "feedback", "note": "已清理完毕"})
 		act(t, "zhouchunyan", id, map[string]any{"action": "verify", "passed": true})

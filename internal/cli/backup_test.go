@@ -17,6 +17,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/store"
 	"zhizhi/internal/store/storetest"
 )
@@ -110,12 +111,12 @@ func TestBackupUnderWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer drop()
-	p, err := server.Open(ctx, server.Config{DB: src, DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	p, err := server.Open(ctx, server.Config{DB: src, DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: servertest.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close(ctx)
-	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 40, Seed: 5}); err != nil {
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 40, Seed: 5, Now: servertest.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	n0, err := p.DB.CountCases(ctx, store.CaseFilter{Scope: store.Scope{All: true}})

@@ -12,6 +12,7 @@ import (
 	"zhizhi/internal/demo"
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/server"
+	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/store"
 )
 
@@ -73,11 +74,11 @@ func TestRollupRebuild(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "z.db")
 	ctx := context.Background()
-	p, err := server.Open(ctx, server.Config{DB: db, DataDir: dir})
+	p, err := server.Open(ctx, server.Config{DB: db, DataDir: dir, Now: servertest.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 80}); err != nil {
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 80, Now: servertest.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := p.DB.CountCases(ctx, store.CaseFilter{Scope: store.Scope{All: true}})
@@ -113,11 +114,11 @@ func TestSearchRebuild(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "z.db")
 	ctx := context.Background()
-	p, err := server.Open(ctx, server.Config{DB: db, DataDir: dir})
+	p, err := server.Open(ctx, server.Config{DB: db, DataDir: dir, Now: servertest.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 20}); err != nil {
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 20, Now: servertest.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	p.Close(ctx)

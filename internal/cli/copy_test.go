@@ -9,6 +9,7 @@ import (
 
 	"zhizhi/internal/demo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/store/storetest"
 )
 
@@ -20,11 +21,11 @@ func TestCopyDemo(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.db")
 	ctx := context.Background()
-	p, err := server.Open(ctx, server.Config{DB: src, DataDir: dir})
+	p, err := server.Open(ctx, server.Config{DB: src, DataDir: dir, Now: servertest.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 120, Seed: 3}); err != nil {
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 120, Seed: 3, Now: servertest.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Close(ctx); err != nil {

@@ -667,7 +667,7 @@ func TestGetErrors(t *testing.T) {
 
 func TestGetRequests(t *testing.T) {
 	ids := []string{report(t, "xml", aq01(t, demoKey)), report(t, "xml", aq01(t, demoKey))}
-	start := time.Now().Add(-time.Hour).In(time.UTC).Format(time.RFC3339)
+	start := plat.Service.Now().Add(-time.Hour).In(time.UTC).Format(time.RFC3339)
 	for _, f := range formats {
 		t.Run(f, func(t *testing.T) {
 			all := requestOf(t, f, get(t, "/open311/v2/requests."+f))
@@ -681,7 +681,7 @@ func TestGetRequests(t *testing.T) {
 					t.Fatalf("request %s of a non-public category", r["service_request_id"])
 				}
 				req, err := time.Parse(time.RFC3339, r["requested_datetime"])
-				if err != nil || time.Since(req) > 91*24*time.Hour || !w3c.MatchString(r["updated_datetime"]) {
+				if err != nil || plat.Service.Now().Sub(req) > 91*24*time.Hour || !w3c.MatchString(r["updated_datetime"]) {
 					t.Fatalf("request outside the default 90 days: %v", r)
 				}
 				if r["status"] != "open" && r["status"] != "closed" {
@@ -727,7 +727,7 @@ func TestGetRequests(t *testing.T) {
 			// A window of requested_datetime, and of updated_datetime.
 			recent := requestOf(t, f, get(t, "/open311/v2/requests."+f+"?start_date="+url.QueryEscape(start)))
 			for _, r := range recent {
-				if req, _ := time.Parse(time.RFC3339, r["requested_datetime"]); req.Before(time.Now().Add(-time.Hour)) {
+				if req, _ := time.Parse(time.RFC3339, r["requested_datetime"]); req.Before(plat.Service.Now().Add(-time.Hour)) {
 					t.Fatalf("start_date let in %v", r)
 				}
 			}
@@ -735,7 +735,7 @@ func TestGetRequests(t *testing.T) {
 				t.Fatalf("start_date: %d requests", len(recent))
 			}
 			// An unencoded "+" in the zone arrives as a space and still works.
-			plus := time.Now().Add(-time.Hour).In(time.FixedZone("", 8*3600)).Format("2006-01-02T15:04:05") + "+08:00"
+			plus := plat.Service.Now().Add(-time.Hour).In(time.FixedZone("", 8*3600)).Format("2006-01-02T15:04:05") + "+08:00"
 			if got := requestOf(t, f, get(t, "/open311/v2/requests."+f+"?updated_after="+plus)); len(got) < 2 {
 				t.Fatalf("updated_after with a raw +: %d", len(got))
 			}

@@ -228,7 +228,7 @@ func TestPostUpdates(t *testing.T) {
 			id := report(t, f, aq01(t, demoKey))
 			path := "/open311/v2/servicerequestupdates." + f
 			upd := url.Values{"api_key": {demoKey}, "service_request_id": {id}, "update_id": {"fms-" + f + "-1"},
-				"updated_datetime": {time.Now().Format(time.RFC3339)}, "status": {"OPEN"}, "description": {"店门口还有两个气罐。"},
+				"updated_datetime": {plat.Service.Now().Format(time.RFC3339)}, "status": {"OPEN"}, "description": {"店门口还有两个气罐。"},
 				"first_name": {"王"}, "last_name": {"小明"}, "email": {"w@example.com"}, "media_url": {"https://fms.example/p/1.jpg"}}
 			first := postedUpdateID(t, f, post(t, path, upd))
 			again := postedUpdateID(t, f, post(t, path, upd))
@@ -355,7 +355,7 @@ func nextOf(t *testing.T, r reply) string {
 // words, a merged case as a duplicate naming the case it joined.
 func TestUpdatesFeedScopeAndExtendedStatuses(t *testing.T) {
 	ctx := context.Background()
-	since := time.Now().Add(-time.Second)
+	since := plat.Service.Now().Add(-time.Second)
 	id := report(t, "json", aq01(t, demoKey))
 	playToClose(t, id)
 	dup, into := report(t, "json", aq01(t, demoKey)), report(t, "json", aq01(t, demoKey))
@@ -430,7 +430,7 @@ func TestUpdatesFeedScopeAndExtendedStatuses(t *testing.T) {
 // update exactly once (on PostgreSQL too: CI runs this package on both).
 func TestUpdatesFollowedExactlyOnce(t *testing.T) {
 	ctx := context.Background()
-	start := time.Now().Add(-time.Second)
+	start := plat.Service.Now().Add(-time.Second)
 	key := keyFor(t, "轮询客户端", districtCode(t), false)
 	seen := map[string]int{}
 	poll := func(next string) string {

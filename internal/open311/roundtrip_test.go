@@ -20,7 +20,7 @@ import (
 func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	svc := plat.Service
-	since := time.Now().Add(-time.Second)
+	since := plat.Service.Now().Add(-time.Second)
 	form := aq01(t, demoKey)
 	form.Set("attribute[equipment]", "lpg")
 	id := report(t, "xml", form)
@@ -96,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 			// its photo, the verification that closed it; the internal
 			// progress note is not published.
 			settled(t)
-			ups := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?api_key="+demoKey+"&start_date="+url.QueryEscape(since.Format(time.RFC3339))+"&end_date="+url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339))))
+			ups := updatesOf(t, f, get(t, "/open311/v2/servicerequestupdates."+f+"?api_key="+demoKey+"&start_date="+url.QueryEscape(since.Format(time.RFC3339))+"&end_date="+url.QueryEscape(plat.Service.Now().Add(time.Minute).Format(time.RFC3339))))
 			var mine []map[string]string
 			for _, u := range ups {
 				if u["service_request_id"] == id {

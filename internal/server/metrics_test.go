@@ -17,6 +17,7 @@ import (
 
 	"zhizhi/internal/demo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/server/servertest"
 	"zhizhi/internal/store"
 )
 
@@ -65,7 +66,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 	dir := t.TempDir()
 	const token = "metrics-token-0123456789"
 	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "z.db"), DataDir: dir,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MetricsToken: token, SweepEvery: 50 * time.Millisecond})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MetricsToken: token, SweepEvery: 50 * time.Millisecond, Now: servertest.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 			p.Close(ctx)
 		}
 	}()
-	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 5, Seed: 2}); err != nil {
+	if err := demo.Load(ctx, p.Service, demo.Options{Cases: 5, Seed: 2, Now: servertest.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Start(); err != nil {

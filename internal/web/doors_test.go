@@ -107,7 +107,7 @@ func TestResidentDoorFlood(t *testing.T) {
 		ids[n] = c.ID
 	}
 	// Release one: live, its accept clock running from now.
-	before := time.Now()
+	before := p.Service.Now()
 	r = cmd.post("/held", url.Values{"action": {"release"}, "id": {ids[held[0]]}})
 	if r.status != http.StatusSeeOther || !strings.Contains(r.location, "done=release") {
 		t.Fatalf("release: %d %s %s", r.status, r.location, excerpt(r.body))

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
@@ -183,6 +184,19 @@ func expect(t *testing.T, r response, status int, texts ...string) {
 			t.Errorf("page lacks %q: %s", s, excerpt(r.body))
 		}
 	}
+}
+
+// earlierToday is d before the platform's now, but not before today's
+// midnight (Beijing): a record made "an hour ago" at 00:10 would fall on
+// yesterday, or last year on New Year's Day, outside the day's and the
+// year's figures a test then reads.
+func earlierToday(d time.Duration) time.Time {
+	loc := plat.Service.Calendar().Location()
+	now := plat.Service.Now().In(loc)
+	if midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc); now.Add(-d).Before(midnight) {
+		return midnight
+	}
+	return now.Add(-d)
 }
 
 func excerpt(s string) string {

@@ -199,7 +199,7 @@ func TestMeetingFromWhistle(t *testing.T) {
 	if n := strings.Count(form, `name="decision_text"`); n < 3 {
 		t.Errorf("%d decision rows", n)
 	}
-	due := time.Now().Add(48 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")
+	due := plat.Service.Now().Add(48 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")
 	base := url.Values{"action": {"meeting"}, "whistle_id": {"w1"}, "meeting_kind": {"dispatch"}, "meeting_place": {"商铺现场"},
 		"meeting_shown": {"宣读危化品管理告知书"}}
 	// A partial second row is named.

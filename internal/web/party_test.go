@@ -50,9 +50,9 @@ func TestPartyConsole(t *testing.T) {
 	if member.ID == "" || len(member.Tasks) != 2 {
 		t.Fatalf("the member: %+v", member)
 	}
-	expect(t, c.post("/party/hours", url.Values{"member_id": {member.ID}, "activity": {"巡河"}, "on": {gridwork.Today(time.Now())}, "hours": {"一个半"}}),
+	expect(t, c.post("/party/hours", url.Values{"member_id": {member.ID}, "activity": {"巡河"}, "on": {gridwork.Today(plat.Service.Now())}, "hours": {"一个半"}}),
 		http.StatusBadRequest, "服务时长应为小时数")
-	if r := c.post("/party/hours", url.Values{"member_id": {member.ID}, "activity": {"巡河"}, "on": {gridwork.Today(time.Now())}, "hours": {"1.5"}}); r.status != http.StatusSeeOther {
+	if r := c.post("/party/hours", url.Values{"member_id": {member.ID}, "activity": {"巡河"}, "on": {gridwork.Today(plat.Service.Now())}, "hours": {"1.5"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("hours: %d %s", r.status, excerpt(r.body))
 	}
 	page := c.get("/party")

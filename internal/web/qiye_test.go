@@ -102,7 +102,7 @@ func TestQiyeClassConsole(t *testing.T) {
 	expect(t, liaison.get("/qiye/classes"), 200, "组织课堂", "职工医保门诊共济保障机制改革政策解读")
 	r := liaison.post("/qiye/classes", url.Values{"topic": {""}, "minutes": {"5"}})
 	expect(t, r, 400, "不能为空", "时长应在15至480分钟之间")
-	at := time.Now().In(plat.Service.Calendar().Location()).Add(5 * time.Minute).Format("2006-01-02T15:04")
+	at := plat.Service.Now().In(plat.Service.Calendar().Location()).Add(5 * time.Minute).Format("2006-01-02T15:04")
 	r = liaison.post("/qiye/classes", url.Values{"topic": {"惠企政策申报辅导"}, "building": {"企业天地3号楼"}, "at": {at}, "minutes": {"60"},
 		"speakers": {"区商务委\n化龙桥街道经济发展办"}, "materials": {"申报指南"}})
 	if r.status != 303 {

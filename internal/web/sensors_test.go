@@ -45,7 +45,7 @@ func webSensors(t *testing.T) {
 			Raise: 30, Clear: 20, ClearMinutes: 5, Category: cat, Severity: sla.Urgent, Active: true}); err != nil {
 			t.Fatal(err)
 		}
-		now := time.Now().Add(-20 * time.Minute)
+		now := plat.Service.Now().Add(-20 * time.Minute)
 		var in []service.Incoming
 		for i := 0; i < 20; i++ {
 			in = append(in, service.Incoming{Reading: sensors.Reading{Device: "WEB-W1", Kind: "web-water", Value: float64(2 * i), At: now.Add(time.Duration(i) * time.Minute)}})
