@@ -30,9 +30,13 @@ import (
 // FULL), so the file never holds what the log does not.
 //
 // A committed batch is visible to readers before its fsync returns (a few
-// milliseconds). What the platform tells the world from its reads —
-// webhook deliveries, notifications, the Open311 feed — waits for Durable
-// first, so nothing leaves the node that a power loss could take back.
+// milliseconds). What the platform tells the world from its reads waits
+// for Durable first — webhook deliveries, the Open311 updates feed — so
+// nothing leaves the node that a power loss could take back; notifications
+// are sent from deliveries their sender first claims through the writer,
+// whose answer comes after the fsync. The callbacks of a batch (after
+// commit: the live hub, wake-ups) run on the syncer's goroutine once the
+// batch is durable; like the writer's before, none may wait for a write.
 type walSync struct {
 	path   string
 	acks   chan walAck
