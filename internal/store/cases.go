@@ -1167,9 +1167,46 @@ func (db *DB) list(ctx context.Context, f CaseFilter, sel string) ([]rawCase, er
 			return found, err
 		}
 	}
+	if db.Dialect == SQLite && f.Open != nil && *f.Open && f.Overdue != nil && *f.Overdue && f.Category == "" &&
+		districtScope(f) && f.Sort == SortNewest && f.Cursor == nil && !f.textIndex {
+		if found, ok, err := db.openOverdueWindow(ctx, f, sel); err != nil || ok {
+			return found, err
+		}
+	}
 	w := db.caseWhere(f)
 	w.args = append(w.args, f.Limit)
 	return db.queryRaw(ctx, listSQL(w, f.Sort, sel), sel, w.args)
+}
+
+// openOverdueRows is the window of openOverdueWindow.
+var openOverdueRows = 400
+
+// openOverdueWindow is SQLite's first try at a district's open overdue
+// cases (the command board's red panel): the district's newest
+// openOverdueRows overdue cases, read from cases_overdue alone (it holds the
+// due time, the district and the ID), then each read for whether it is open,
+// newest first, stopping at a page. The plan of the whole listing tested
+// every overdue case of the district for being open, a row read each (about
+// 17,000 at 1 M cases: 140 ms warm); nearly every case with a running clock
+// is open, so the window fills its page. ok is false when the window neither
+// filled the page nor held every overdue case (the caller then runs the
+// whole listing).
+func (db *DB) openOverdueWindow(ctx context.Context, f CaseFilter, sel string) ([]rawCase, bool, error) {
+	g := f
+	g.Open = nil
+	w := db.caseWhere(g)
+	win := `SELECT id` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(openOverdueRows)
+	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM cases WHERE id IN (` + win + `)
+		AND closed_at IS NULL AND state <> 'held' ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args)+1) + `) ORDER BY id DESC`
+	found, err := db.queryRaw(ctx, q, sel, append(w.args, f.Limit))
+	if err != nil || len(found) == f.Limit {
+		return found, true, err
+	}
+	var in int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&in); err != nil {
+		return nil, false, fmt.Errorf("list cases: %w", translate(err))
+	}
+	return found, in < openOverdueRows, nil
 }
 
 // recentWindow is SQLite's first try at a listing of cases reported since

@@ -122,3 +122,66 @@ func TestGridPeopleListing(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenOverdueWindow lists a district's open overdue cases (the command
+// board's red panel) through SQLite's window (openOverdueWindow) with
+// windows too small to fill a page, just filling it, and holding every
+// overdue case, among the newest cases closed with a clock still recorded
+// (which the window must skip) and open cases not yet due, page by page,
+// and checks each against the cases computed here.
+func TestOpenOverdueWindow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		now := t0.Add(3 * time.Hour) // past the helper's due time, t0+2h
+		var all []*cases.Case
+		add := func(prefix string, n int, mod func(*cases.Case)) {
+			for i := range n {
+				c := newCase(fmt.Sprintf("%s%02d", prefix, i), mod)
+				all = append(all, c)
+			}
+		}
+		add("O", 30, func(c *cases.Case) { c.State = cases.Handling })
+		add("P", 6, func(c *cases.Case) { c.Clock.Due, c.Clock.YellowAt = now.Add(time.Hour), now }) // open, not due
+		add("Q", 4, func(c *cases.Case) { c.State = cases.Held })
+		add("X", 12, func(c *cases.Case) { c.State, c.ClosedAt = cases.Closed, t0.Add(time.Hour) }) // the newest: closed
+		insert(t, db, all...)
+		var want []string
+		for _, c := range all {
+			if c.ClosedAt.IsZero() && c.State != cases.Held && !c.Due().IsZero() && c.Due().Before(now) {
+				want = append(want, c.ID)
+			}
+		}
+		slices.Reverse(want)
+		if len(want) != 30 {
+			t.Fatalf("%d open overdue cases, want 30", len(want))
+		}
+		district := ScopeOf(cases.Actor{Role: cases.RoleCommander, RegionPath: "/500000/500103/"})
+		yes := true
+		defer func(n int) { openOverdueRows = n }(openOverdueRows)
+		for _, rows := range []int{3, 14, 20, 400} {
+			openOverdueRows = rows
+			for _, limit := range []int{1, 5, 50} {
+				f := CaseFilter{Scope: district, Open: &yes, Overdue: &yes, Now: now, Limit: limit}
+				var got []string
+				for pages := 0; ; pages++ {
+					if pages > len(all) {
+						t.Fatal("pagination does not end")
+					}
+					page, err := db.Cases(ctx, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, ids(page)...)
+					if len(page) < limit {
+						break
+					}
+					f.After = page[len(page)-1].ID
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("window %d, pages of %d: got %v, want %v", rows, limit, got, want)
+				}
+			}
+		}
+	})
+}
