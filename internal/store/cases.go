@@ -1188,10 +1188,9 @@ var openOverdueRows = 400
 // newest first, stopping at a page. The plan of the whole listing tested
 // every overdue case of the district for being open, a row read each (about
 // 17,000 at 1 M cases: 41 ms at p50, 8 ms with the window); nearly every
-// case with a running clock
-// is open, so the window fills its page. ok is false when the window neither
-// filled the page nor held every overdue case (the caller then runs the
-// whole listing).
+// case with a running clock is open, so the window fills its page. ok is
+// false when the window neither filled the page nor held every overdue case
+// (the caller then runs the whole listing).
 func (db *DB) openOverdueWindow(ctx context.Context, f CaseFilter, sel string) ([]rawCase, bool, error) {
 	g := f
 	g.Open = nil
