@@ -21,7 +21,6 @@ import (
 // it matches, and no page may miss one.
 func TestGridPeopleListing(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		ctx := context.Background()
 		db := openTestDB(t)
 		me := cases.Actor{Role: cases.RoleGridWorker, RegionPath: gridPath, AccountID: "acct-me"}
 		states := []cases.State{cases.Reported, cases.Handling, cases.Accepted}
@@ -92,28 +91,7 @@ func TestGridPeopleListing(t *testing.T) {
 					want = append(want, c.ID)
 				}
 				for _, limit := range []int{1, 5, 50} {
-					f := CaseFilter{Scope: ScopeOf(me), States: only, Sort: sort, Limit: limit}
-					var got []string
-					for pages := 0; ; pages++ {
-						if pages > len(all) {
-							t.Fatal("pagination does not end")
-						}
-						page, err := db.Cases(ctx, f)
-						if err != nil {
-							t.Fatal(err)
-						}
-						got = append(got, ids(page)...)
-						if len(page) < limit {
-							break
-						}
-						last := page[len(page)-1]
-						if sort == SortNewest {
-							f.After = last.ID
-						} else {
-							cur := CursorOf(last, sort)
-							f.Cursor = &cur
-						}
-					}
+					got := allPages(t, db, CaseFilter{Scope: ScopeOf(me), States: only, Sort: sort, Limit: limit}, len(all))
 					if !slices.Equal(got, want) {
 						t.Errorf("order %q, states %v, pages of %d: got %v, want %v", sort, only, limit, got, want)
 					}
@@ -131,7 +109,6 @@ func TestGridPeopleListing(t *testing.T) {
 // and checks each against the cases computed here.
 func TestOpenOverdueWindow(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		ctx := context.Background()
 		db := openTestDB(t)
 		now := t0.Add(3 * time.Hour) // past the helper's due time, t0+2h
 		var all []*cases.Case
@@ -162,26 +139,39 @@ func TestOpenOverdueWindow(t *testing.T) {
 		for _, rows := range []int{3, 14, 20, 400} {
 			openOverdueRows = rows
 			for _, limit := range []int{1, 5, 50} {
-				f := CaseFilter{Scope: district, Open: &yes, Overdue: &yes, Now: now, Limit: limit}
-				var got []string
-				for pages := 0; ; pages++ {
-					if pages > len(all) {
-						t.Fatal("pagination does not end")
-					}
-					page, err := db.Cases(ctx, f)
-					if err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, ids(page)...)
-					if len(page) < limit {
-						break
-					}
-					f.After = page[len(page)-1].ID
-				}
+				got := allPages(t, db, CaseFilter{Scope: district, Open: &yes, Overdue: &yes, Now: now, Limit: limit}, len(all))
 				if !slices.Equal(got, want) {
 					t.Errorf("window %d, pages of %d: got %v, want %v", rows, limit, got, want)
 				}
 			}
 		}
 	})
+}
+
+// allPages lists f page by page (f.Limit a page, the next page after the
+// last case: by ID in the default order, by cursor in the others) and
+// returns the IDs in order; more than most pages fails the test.
+func allPages(t *testing.T, db *DB, f CaseFilter, most int) []string {
+	t.Helper()
+	var got []string
+	for pages := 0; ; pages++ {
+		if pages > most {
+			t.Fatal("pagination does not end")
+		}
+		page, err := db.Cases(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ids(page)...)
+		if len(page) < f.Limit {
+			return got
+		}
+		last := page[len(page)-1]
+		if f.Sort == SortNewest {
+			f.After = last.ID
+		} else {
+			cur := CursorOf(last, f.Sort)
+			f.Cursor = &cur
+		}
+	}
 }
