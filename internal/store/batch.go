@@ -135,58 +135,59 @@ func (b *batcher) loop() {
 			return
 		}
 		batch = append(batch[:0], j)
-		if ws := b.db.walSync; ws != nil && ws.pending.Load() > 0 {
-			// A batch is waiting for its fsync (walsync.go). Start the
+		if ws := b.db.walSync; ws != nil {
+			// While a batch waits for its fsync (walsync.go), start the
 			// next one at once only if as many jobs wait as the last batch
 			// carried (the disk is slow: its callers came back during the
 			// fsync); otherwise wait for the fsync to end, gathering jobs.
 			// A smaller batch would write the same index pages again for
 			// fewer reports, for nothing when the fsync is quick.
-		gather:
-			for len(batch) < min(last, b.max) && ws.pending.Load() > 0 {
-				select {
-				case j, ok := <-b.jobs:
-					if !ok {
-						break gather
-					}
-					batch = append(batch, j)
-				case <-ws.idle:
-				}
+			open := true
+			for open && len(batch) < min(last, b.max) && ws.pending.Load() > 0 {
+				batch, open = collect(b.jobs, batch, min(last, b.max), ws.idle)
 			}
 		}
 		if b.linger > 0 {
 			t := time.NewTimer(b.linger)
-		fill:
-			for len(batch) < b.max {
-				select {
-				case j, ok := <-b.jobs:
-					if !ok {
-						break fill
-					}
-					batch = append(batch, j)
-				case <-t.C:
-					break fill
-				}
-			}
+			batch, _ = collect(b.jobs, batch, b.max, t.C)
 			t.Stop()
 		} else {
-		drain:
-			for len(batch) < b.max {
-				select {
-				case j, ok := <-b.jobs:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, j)
-				default:
-					break drain
-				}
-			}
+			batch, _ = collect[job, struct{}](b.jobs, batch, b.max, nil)
 		}
 		last = len(batch)
 		b.run(batch)
 		b.upkeep()
 	}
+}
+
+// collect appends to out what ch offers until out holds most (0: no
+// bound), until fires (nil: until ch has nothing ready) or ch is closed;
+// open is false when ch was closed.
+func collect[T, U any](ch <-chan T, out []T, most int, until <-chan U) (_ []T, open bool) {
+	for most <= 0 || len(out) < most {
+		if until == nil {
+			select {
+			case v, ok := <-ch:
+				if !ok {
+					return out, false
+				}
+				out = append(out, v)
+			default:
+				return out, true
+			}
+			continue
+		}
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return out, false
+			}
+			out = append(out, v)
+		case <-until:
+			return out, true
+		}
+	}
+	return out, true
 }
 
 // run executes a batch in one transaction, optimistically: jobs run back to

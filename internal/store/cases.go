@@ -1198,15 +1198,23 @@ func (db *DB) openOverdueWindow(ctx context.Context, f CaseFilter, sel string) (
 	win := `SELECT id` + w.table() + w.sql() + ` ORDER BY id DESC LIMIT ` + strconv.Itoa(openOverdueRows)
 	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM cases WHERE id IN (` + win + `)
 		AND closed_at IS NULL AND state <> 'held' ORDER BY id DESC LIMIT $` + strconv.Itoa(len(w.args)+1) + `) ORDER BY id DESC`
-	found, err := db.queryRaw(ctx, q, sel, append(w.args, f.Limit))
-	if err != nil || len(found) == f.Limit {
+	return db.windowAnswer(ctx, q, append(w.args, f.Limit), win, w.args, sel, f.Limit, openOverdueRows)
+}
+
+// windowAnswer runs q, a page of a listing taken from the window win (at
+// most rows cases, its arguments winArgs), and says whether it answered the
+// listing: it did when it filled the page of limit, or when the window held
+// fewer than rows cases (then it held the whole listing).
+func (db *DB) windowAnswer(ctx context.Context, q string, args []any, win string, winArgs []any, sel string, limit, rows int) ([]rawCase, bool, error) {
+	found, err := db.queryRaw(ctx, q, sel, args)
+	if err != nil || len(found) == limit {
 		return found, true, err
 	}
 	var in int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&in); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, winArgs...).Scan(&in); err != nil {
 		return nil, false, fmt.Errorf("list cases: %w", translate(err))
 	}
-	return found, in < openOverdueRows, nil
+	return found, in < rows, nil
 }
 
 // recentWindow is SQLite's first try at a listing of cases reported since
@@ -1240,15 +1248,7 @@ func (db *DB) window(ctx context.Context, f CaseFilter, sel, col, cond string, a
 	}
 	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM (` + win + `) win
 		WHERE ` + fmt.Sprintf(cond, n+1) + ` ORDER BY id DESC LIMIT $` + strconv.Itoa(n+2) + `) ORDER BY id DESC`
-	found, err := db.queryRaw(ctx, q, sel, append(w.args, arg, f.Limit))
-	if err != nil || len(found) == f.Limit {
-		return found, true, err
-	}
-	var in int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (`+win+`) win`, w.args...).Scan(&in); err != nil {
-		return nil, false, fmt.Errorf("list cases: %w", translate(err))
-	}
-	return found, in < rows, nil
+	return db.windowAnswer(ctx, q, append(w.args, arg, f.Limit), win, w.args, sel, f.Limit, rows)
 }
 
 // windowPG is window in one statement. The window's rows are numbered as

@@ -90,19 +90,7 @@ func (s *walSync) loop() {
 	defer close(s.done)
 	var waiting []walAck
 	for first := range s.acks {
-		waiting = append(waiting[:0], first)
-	drain:
-		for {
-			select {
-			case a, ok := <-s.acks:
-				if !ok {
-					break drain
-				}
-				waiting = append(waiting, a)
-			default:
-				break drain
-			}
-		}
+		waiting, _ = collect[walAck, struct{}](s.acks, append(waiting[:0], first), 0, nil)
 		err := s.sync()
 		for _, a := range waiting {
 			a(err)
