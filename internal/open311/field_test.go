@@ -414,10 +414,11 @@ func TestUpdatesFeedScopeAndExtendedStatuses(t *testing.T) {
 					}
 				}
 			}
-			for _, bad := range []string{"&after=!!", "&after=MTIz", "&after=0&start_date=2026-01-01T00:00:00Z"} {
+			for bad, field := range map[string]string{"&after=!!": "after", "&after=MTIz": "after", "&after=0&start_date=2026-01-01T00:00:00Z": "start_date",
+				"&until=!!": "until", "&after=0&until=MTIz": "until"} {
 				descs := expectError(t, get(t, "/open311/v2/servicerequestupdates."+f+"?api_key="+demoKey+bad), f, 400)
-				if !strings.Contains(strings.Join(descs, "\n"), "after") && !strings.Contains(strings.Join(descs, "\n"), "start_date") {
-					t.Fatalf("%s: %q", bad, descs)
+				if !strings.Contains(strings.Join(descs, "\n"), field) {
+					t.Fatalf("%s: %q, want a problem with %s", bad, descs, field)
 				}
 			}
 		})
@@ -518,4 +519,61 @@ func TestUpdatesFollowedExactlyOnce(t *testing.T) {
 		t.Fatalf("%d updates of the writers' cases in the store, want %d", want, writers*each*2)
 	}
 	t.Logf("%d polls, %d updates seen", polls, len(seen))
+}
+
+// TestUpdatesWindowPagesHoldTheirPosition: a window's later pages read up
+// to the feed's position as of its first page (until= in the next
+// address), so an update committed meanwhile cannot shift them — its time
+// may sort before updates already given, as the time is taken before the
+// write queues — and comes once, through the cursor after the window.
+func TestUpdatesWindowPagesHoldTheirPosition(t *testing.T) {
+	start := plat.Service.Now().Add(-time.Second)
+	key := keyFor(t, "窗口分页客户端", districtCode(t), false)
+	for range 2 {
+		playToClose(t, report(t, "json", aq01(t, demoKey)))
+	}
+	path := "/open311/v2/servicerequestupdates.json?api_key=" + key + "&page_size=2&start_date=" + url.QueryEscape(start.Format(time.RFC3339))
+	r := get(t, path)
+	seen := map[string]int{}
+	late := ""
+	lateInWindow, lateAfter := 0, 0
+	for polls := 0; ; polls++ {
+		if polls > 100 {
+			t.Fatal("the feed does not end")
+		}
+		page := updatesOf(t, "json", r)
+		next := nextOf(t, r)
+		window := !strings.Contains(path, "after=")
+		for _, u := range page {
+			seen[u["update_id"]]++
+			if late != "" && u["service_request_id"] == late {
+				if window {
+					lateInWindow++
+				} else {
+					lateAfter++
+				}
+			}
+		}
+		if polls == 0 {
+			if len(page) != 2 || !strings.Contains(next, "until=") {
+				t.Fatalf("first page: %d updates, next %s; want a full page and until=", len(page), next)
+			}
+			// Committed after the first page of the window.
+			late = report(t, "json", aq01(t, demoKey))
+			playToClose(t, late)
+		}
+		if !window && len(page) == 0 {
+			break
+		}
+		path = next
+		r = get(t, path)
+	}
+	if lateInWindow != 0 || lateAfter == 0 {
+		t.Errorf("the late case's updates: %d in the window's later pages, %d after it; want 0 and some", lateInWindow, lateAfter)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("update %s seen %d times", id, n)
+		}
+	}
 }

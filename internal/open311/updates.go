@@ -50,10 +50,25 @@ func (h *Handler) updates(c *call) error {
 			}
 		}
 		f.Limit, _ = q.page()
+		if q.get("until") != "" {
+			q.probs = append(q.probs, problem{"until", "使用 after 游标时不能同时指定 until"})
+		}
 	} else {
 		f.From, f.To = q.window(h.svc.Now(), false)
 		f.Limit, f.Offset = q.page()
 		page = f.Offset/f.Limit + 1
+		if raw := strings.TrimSpace(q.get("until")); raw != "" {
+			// A later page of a window: it reads up to the position its
+			// first page read to, so a step committed since cannot shift
+			// the pages (a step's time may be earlier than one already
+			// given: it was taken before the write queued); the cursor
+			// after the window reads it.
+			cur, ok := decodeCursor(raw)
+			if !ok {
+				q.probs = append(q.probs, problem{"until", "until 应为上一页答复 Link 头中 rel=\"next\" 给出的位置"})
+			}
+			f.Until = &cur
+		}
 	}
 	if len(q.probs) > 0 {
 		return invalid(q.probs)
@@ -61,13 +76,16 @@ func (h *Handler) updates(c *call) error {
 	f.Categories = h.codes(q)
 	var steps []store.FeedStep
 	var end store.FeedCursor
-	if f.After == nil {
-		// A window reads up to the feed's position now, which its last
-		// page hands on as the cursor to follow.
+	if f.After == nil && f.Until == nil {
+		// A window reads up to the feed's position as of its first page,
+		// which its pages hand on (until=) and its last page hands on as
+		// the cursor to follow.
 		if end, err = h.db.FeedEnd(ctx); err != nil {
 			return err
 		}
 		f.Until = &end
+	} else if f.After == nil {
+		end = *f.Until
 	}
 	if len(f.Categories) > 0 {
 		if steps, err = h.db.StepsBetween(ctx, f); err != nil {
@@ -102,8 +120,9 @@ func (h *Handler) updates(c *call) error {
 		next.Set("after", encodeCursor(cur))
 	case len(steps) == f.Limit:
 		next.Set("page", strconv.Itoa(page+1))
+		next.Set("until", encodeCursor(end))
 	default:
-		for _, k := range []string{"start_date", "end_date", "page"} {
+		for _, k := range []string{"start_date", "end_date", "page", "until"} {
 			next.Del(k)
 		}
 		next.Set("after", encodeCursor(end))
