@@ -47,10 +47,11 @@ type walSync struct {
 	mu     sync.Mutex            // guards closed and sends on acks
 	closed bool
 
-	syncs, nanos atomic.Int64  // fsyncs and their time (WriterStats)
-	pending      atomic.Int64  // batches committed and not yet answered
-	idle         chan struct{} // told (if empty) when pending falls to 0
-	serial       bool          // answer each batch before the next starts (benchmarks)
+	syncs, nanos atomic.Int64                  // fsyncs and their time (WriterStats)
+	pending      atomic.Int64                  // batches committed and not yet answered
+	idle         chan struct{}                 // told (if empty) when pending falls to 0
+	serial       bool                          // answer each batch before the next starts (benchmarks)
+	hold         atomic.Pointer[chan struct{}] // HoldLogSync: closed when released
 }
 
 // Benchmark knobs (like MapReaders): read when a store opens.
@@ -66,6 +67,30 @@ var (
 // this disk and on a slower one, in one run.
 func SerialLogSync(on bool)        { serialLogSync.Store(on) }
 func DelayLogSync(d time.Duration) { logSyncDelay.Store(int64(d)) }
+
+// HoldLogSync holds the store's log syncer until release is called: a
+// sync that starts meanwhile waits before it fsyncs, so the batches
+// committed meanwhile are visible to readers but not durable, their
+// callers are not answered, and Durable waits. It exists so that tests can
+// check that what tells the world of its reads waits for Durable (the
+// webhook sender, the Open311 updates feed). On PostgreSQL, whose commits
+// are durable when they return, there is nothing to hold: ok is false and
+// release does nothing. A store is held by one caller at a time; release
+// it before closing the store.
+func (db *DB) HoldLogSync() (release func(), ok bool) {
+	s := db.walSync
+	if s == nil {
+		return func() {}, false
+	}
+	ch := make(chan struct{})
+	if !s.hold.CompareAndSwap(nil, &ch) {
+		panic("store: log sync already held")
+	}
+	return sync.OnceFunc(func() {
+		s.hold.Store(nil)
+		close(ch)
+	}), true
+}
 
 // walAck is what waits for the next fsync: a committed batch's answers, or
 // a Durable caller.
@@ -111,6 +136,9 @@ func (s *walSync) loop() {
 func (s *walSync) sync() error {
 	if p := s.fatal.Load(); p != nil {
 		return *p
+	}
+	if h := s.hold.Load(); h != nil {
+		<-*h
 	}
 	if s.f == nil {
 		f, err := os.OpenFile(s.path, os.O_RDWR, 0)

@@ -100,3 +100,51 @@ func TestWALSyncBeforeAnswer(t *testing.T) {
 		t.Fatalf("durable after the failure: %v", err)
 	}
 }
+
+// TestHoldLogSync: while the log syncer is held, a write commits (readers
+// see it) but neither its caller nor a Durable caller is answered; both are
+// once it is released.
+func TestHoldLogSync(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := mustOpen(t, t.TempDir()+"/zhizhi.db")
+	release, ok := db.HoldLogSync()
+	if !ok {
+		t.Fatal("no log syncer on SQLite")
+	}
+	defer release()
+	wrote, durable := make(chan error, 1), make(chan error, 1)
+	go func() {
+		wrote <- db.Write(ctx, func(tx *Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('hold', '1')`)
+			return err
+		})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int
+		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = 'hold'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the write did not commit")
+		}
+	}
+	go func() { durable <- db.Durable(ctx) }()
+	select {
+	case err := <-wrote:
+		t.Fatalf("the write was answered (%v) while the sync was held", err)
+	case err := <-durable:
+		t.Fatalf("Durable returned (%v) while the sync was held", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	release()
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-durable; err != nil {
+		t.Fatal(err)
+	}
+}
