@@ -271,13 +271,14 @@ type cachedToken struct {
 
 // Authenticate returns the actor owning a bearer token. Checked tokens are
 // cached for a short time so that a busy node does not read the database on
-// every request.
+// every request. A token's expiry, set on the service's clock when it was
+// issued, is checked on the same clock.
 func (s *Service) Authenticate(ctx context.Context, secret string) (cases.Actor, error) {
 	if secret == "" {
 		return cases.Actor{}, apperr.New(apperr.Unauthorized, "请先登录")
 	}
 	hash := auth.TokenHash(secret)
-	now := time.Now()
+	now := s.Now()
 	s.tokMu.Lock()
 	if e, ok := s.tokens[hash]; ok && now.Before(e.until) {
 		s.tokMu.Unlock()
