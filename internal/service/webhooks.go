@@ -448,7 +448,7 @@ type WebhookSettings struct {
 	// Budget paces this node's deliveries while it writes case changes
 	// (webhook.Budget; zero: webhook.DefaultBudget; a negative Rate: no
 	// budget; a zero Burst: a twentieth of a second's deliveries; a zero
-	// Quiet: the default's).
+	// Quiet or Tick: the default's; a negative Tick: no ticks).
 	Budget      webhook.Budget
 	BackoffBase time.Duration // webhook.BackoffBase
 	BackoffMax  time.Duration // webhook.BackoffMax
@@ -495,6 +495,9 @@ func (w *WebhookSettings) defaults() {
 	}
 	if w.Budget.Quiet <= 0 {
 		w.Budget.Quiet = webhook.DefaultBudget.Quiet
+	}
+	if w.Budget.Tick == 0 {
+		w.Budget.Tick = webhook.DefaultBudget.Tick
 	}
 	if w.BackoffBase <= 0 {
 		w.BackoffBase = webhook.BackoffBase

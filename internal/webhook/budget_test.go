@@ -20,6 +20,8 @@ func TestBudgetReserve(t *testing.T) {
 		wait      time.Duration
 	}
 	b := Budget{Rate: 1000, Burst: 2, Quiet: 100 * ms}
+	tick := b
+	tick.Tick = 10 * ms
 	for _, tc := range []struct {
 		name string
 		b    Budget
@@ -42,6 +44,17 @@ func TestBudgetReserve(t *testing.T) {
 			{0, 5 * ms, 0}, {0, 5 * ms, 0}, {0, 5 * ms, 1 * ms}}},
 		{"a clock going back takes no tokens back", b, []ask{
 			{10 * ms, 10 * ms, 0}, {10 * ms, 10 * ms, 0}, {5 * ms, 10 * ms, 1 * ms}, {10 * ms, 10 * ms, 2 * ms}}},
+		{"ticks: the turns that fall within a tick wait for its end", tick, []ask{
+			{0, 0, 0}, {0, 0, 0}, // the burst, at once
+			{0, 0, 10 * ms}, {0, 0, 10 * ms}, {0, 0, 10 * ms}, {0, 0, 10 * ms}, {0, 0, 10 * ms}, // turns at 1 … 5 ms
+			{0, 0, 10 * ms}, {0, 0, 10 * ms}, {0, 0, 10 * ms}, {0, 0, 10 * ms}, {0, 0, 10 * ms}, // 6 … 10 ms: 10 ms is the tick's end
+			{0, 0, 20 * ms}, {0, 0, 20 * ms}}}, // 11, 12 ms
+		{"ticks: asked within a tick, the wait runs to its end", tick, []ask{
+			{3 * ms, 3 * ms, 0}, {3 * ms, 3 * ms, 0}, {3 * ms, 3 * ms, 7 * ms}, {4 * ms, 3 * ms, 6 * ms}}},
+		{"ticks: a turn on a tick's end waits for nothing more", Budget{Rate: 1000, Burst: 1, Quiet: time.Hour, Tick: ms}, []ask{
+			{0, 0, 0}, {0, 0, 1 * ms}, {0, 0, 2 * ms}, {500 * time.Microsecond, 0, 2500 * time.Microsecond}}},
+		{"ticks: a quiet node waits for nothing", tick, []ask{
+			{200 * ms, 0, 0}, {200 * ms, 0, 0}, {200 * ms, 0, 0}, {200 * ms, 0, 0}}},
 		{"no rate: no budget", Budget{Rate: 0, Burst: 1, Quiet: time.Hour}, []ask{
 			{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}},
 		{"a burst below one counts as one", Budget{Rate: 100, Burst: 0, Quiet: time.Hour}, []ask{
@@ -64,11 +77,13 @@ func TestBudgetReserve(t *testing.T) {
 
 // TestBudgetCounts: of many deliveries asked for at once while busy, as
 // many as the burst go at once and every later one waits its turn, so
-// that the n-th is sent no sooner than (n − burst)/rate: counted, not
-// timed.
+// that the n-th is sent no sooner than (n − burst)/rate — and, with ticks,
+// at the end of the tick that turn falls in, less than a tick later:
+// counted, not timed.
 func TestBudgetCounts(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
-	for _, b := range []Budget{DefaultBudget, {Rate: 150, Burst: 7, Quiet: time.Second}, {Rate: 1e4, Burst: 1, Quiet: time.Second}} {
+	for _, b := range []Budget{DefaultBudget, {Rate: 150, Burst: 7, Quiet: time.Second}, {Rate: 1e4, Burst: 1, Quiet: time.Second},
+		{Rate: 1000, Burst: 50, Quiet: time.Second, Tick: 50 * time.Millisecond}, {Rate: 150, Burst: 7, Quiet: time.Second, Tick: 7 * time.Millisecond}} {
 		k := Bucket{Budget: b}
 		at := 0
 		var last time.Duration
@@ -81,8 +96,12 @@ func TestBudgetCounts(t *testing.T) {
 				t.Fatalf("%+v: delivery %d waits %v, less than the one before (%v)", b, n, w, last)
 			}
 			last = w
-			if want := time.Duration(float64(n-b.Burst) / b.Rate * float64(time.Second)); n > b.Burst && (w < want-time.Microsecond || w > want+time.Microsecond) {
+			want := time.Duration(float64(n-b.Burst) / b.Rate * float64(time.Second))
+			if n > b.Burst && b.Tick <= 0 && (w < want-time.Microsecond || w > want+time.Microsecond) {
 				t.Fatalf("%+v: delivery %d waits %v, want %v", b, n, w, want)
+			}
+			if n > b.Burst && b.Tick > 0 && (w < want-time.Microsecond || w >= want+b.Tick || !t0.Add(w).Truncate(b.Tick).Equal(t0.Add(w))) {
+				t.Fatalf("%+v: delivery %d waits %v, want the end of the tick of %v", b, n, w, want)
 			}
 		}
 		if at != b.Burst {
