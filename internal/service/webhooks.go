@@ -561,7 +561,11 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				if !ok {
 					return
 				}
-				results <- s.sendChain(ctx, cfg, sc, c)
+				r := s.sendChain(ctx, cfg, sc, c)
+				if c.batch != nil && !c.batch.add(r) {
+					continue // the batch's other cases are still being sent
+				}
+				results <- r
 			}
 		}()
 	}
@@ -590,12 +594,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			done = append(done, r.sent...)
 			return
 		}
-		b := r.c.batch
-		b.rec.Sent = append(b.rec.Sent, r.sent...)
-		b.rec.Blocked = append(b.rec.Blocked, r.blocked...)
-		if b.left--; b.left == 0 {
-			ready = append(ready, b)
-		}
+		ready = append(ready, r.c.batch) // its last case sent (hookBatch.add)
 	}
 	var lastPoll, lastRenew, lastPurge time.Time
 	advanced := false // some cursor moved since the last purge
@@ -845,9 +844,22 @@ type hookBatch struct {
 	sub    *hookSub
 	rec    store.CursorBatch
 	chains []*hookChain
-	left   int  // chains not yet sent
-	full   bool // the read was full: more may wait
+	mu     sync.Mutex // the senders' outcomes: rec.Sent, rec.Blocked, left
+	left   int        // chains not yet sent
+	full   bool       // the read was full: more may wait
 	failed bool
+}
+
+// add records a chain's outcomes in its batch (by the sender) and reports
+// whether it was the batch's last: only then is the loop told, once per
+// batch rather than once per case.
+func (b *hookBatch) add(r chainDone) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rec.Sent = append(b.rec.Sent, r.sent...)
+	b.rec.Blocked = append(b.rec.Blocked, r.blocked...)
+	b.left--
+	return b.left == 0
 }
 
 // hookChain is what one sender sends in turn: a case's events of a cursor
@@ -1247,7 +1259,9 @@ func (q *sendQueue) push(cs []*hookChain, front bool) {
 		q.q = append(q.q, cs...)
 	}
 	q.mu.Unlock()
-	q.cond.Broadcast()
+	for range len(cs) { // a sender for each chain, not all of them for one
+		q.cond.Signal()
+	}
 }
 
 // pop waits for a chain; false once the queue is closed.
