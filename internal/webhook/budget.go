@@ -28,7 +28,7 @@ type Budget struct {
 	Rate  float64       // deliveries a second while busy; 0 or less: no budget
 	Burst int           // deliveries that may go at once before the pace applies (at least 1)
 	Quiet time.Duration // how long after its last case write the node still counts as busy
-	Tick  time.Duration // turns are given out at the ends of ticks this long (of the clock's time since year 1); 0 or less: each at its own time
+	Tick  time.Duration // turns are given out at the ends of ticks this long (of the clock's time since year 1), at most Burst/Rate; 0 or less: each at its own time
 }
 
 // DefaultBudget is a node's budget unless configured: 2,000 deliveries a
@@ -92,11 +92,14 @@ func (k *Bucket) Reserve(now, lastWrite time.Time) time.Duration {
 		return 0
 	}
 	w := time.Duration(-k.tokens / k.Rate * float64(time.Second))
-	if k.Tick > 0 {
+	// A tick holds at most the burst's worth of turns: the senders woken
+	// at its end, however few, send the rest of its turns from the tokens
+	// that came back meanwhile, so the rate is kept.
+	if tick := min(k.Tick, time.Duration(burst/k.Rate*float64(time.Second))); tick > 0 {
 		turn := now.Add(w)
-		end := turn.Truncate(k.Tick)
+		end := turn.Truncate(tick)
 		if end.Before(turn) {
-			end = end.Add(k.Tick)
+			end = end.Add(tick)
 		}
 		w = end.Sub(now)
 	}
