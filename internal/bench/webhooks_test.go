@@ -55,9 +55,14 @@ import (
 // is delivered: drain_deliveries/s is the rate from the end of intake
 // until then (the node quiet). The receiver runs in a process of its own
 // on the same machine (receiver): its CPU is taken from the same two
-// cores, but not from the node's heap and garbage collector. Run with
-// -benchtime 1x: each
-// sub-benchmark runs its rounds once, whatever b.N.
+// cores, but not from the node's heap and garbage collector. Printed
+// after the rounds (cpuacct_test.go): the CPU of the phases without and
+// with subscriptions per report — the node's threads (its garbage
+// collection, its allocations), the receiver's, the machine's shares —
+// the writer's commits, fsyncs and Durable calls a second, and what the
+// phases with subscriptions cost beyond those without, per delivery.
+// Run with -benchtime 1x: each sub-benchmark runs its rounds once,
+// whatever b.N.
 func BenchmarkIntakeWebhooks(b *testing.B) {
 	e := startPlatform(b)
 	ctx := context.Background()
