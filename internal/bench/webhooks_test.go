@@ -55,9 +55,14 @@ import (
 // is delivered: drain_deliveries/s is the rate from the end of intake
 // until then (the node quiet). The receiver runs in a process of its own
 // on the same machine (receiver): its CPU is taken from the same two
-// cores, but not from the node's heap and garbage collector. Run with
-// -benchtime 1x: each
-// sub-benchmark runs its rounds once, whatever b.N.
+// cores, but not from the node's heap and garbage collector. Printed
+// after the rounds (cpuacct_test.go): the CPU of the phases without and
+// with subscriptions per report — the node's threads (its garbage
+// collection, its allocations), the receiver's, the machine's shares —
+// the writer's commits, fsyncs and Durable calls a second, and what the
+// phases with subscriptions cost beyond those without, per delivery.
+// Run with -benchtime 1x: each sub-benchmark runs its rounds once,
+// whatever b.N.
 func BenchmarkIntakeWebhooks(b *testing.B) {
 	e := startPlatform(b)
 	ctx := context.Background()
@@ -163,20 +168,32 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 			continue
 		}
 		b.Run(sc.name, func(b *testing.B) {
-			without := []float64{intake()}
+			// Where the CPU went, the phases with subscriptions and those
+			// without (cpuacct_test.go).
+			var cpuWith, cpuWithout cpuSum
+			measured := func(sum *cpuSum) float64 {
+				a := takeSnap(e, rcv.cmd.Process.Pid, heard())
+				rate := intake()
+				sum.add(a, takeSnap(e, rcv.cmd.Process.Pid, heard()), webhookPhase)
+				return rate
+			}
+			without := []float64{measured(&cpuWithout)}
 			var ratios, during []float64
 			for r := range webhookRounds {
 				subscribe(sc.path, sc.subs)
 				before := rcv.counts(b)[sc.counter]
 				start := time.Now()
-				rate := intake()
+				rate := measured(&cpuWith)
 				during = append(during, float64(rcv.counts(b)[sc.counter]-before)/time.Since(start).Seconds())
 				unsubscribe()
-				without = append(without, intake())
+				without = append(without, measured(&cpuWithout))
 				ratios = append(ratios, 100*rate/((without[r]+without[r+1])/2))
 				fmt.Printf("%s round %d: without %.0f, with %.0f, without %.0f reports/s: %.0f%%, %.0f deliveries/s while intake ran\n",
 					sc.name, r+1, without[r], rate, without[r+1], ratios[r], during[r])
 			}
+			fmt.Printf("%s CPU without: %s\n", sc.name, cpuWithout.line())
+			fmt.Printf("%s CPU with:    %s\n", sc.name, cpuWith.line())
+			fmt.Printf("%s CPU %s\n", sc.name, perDelivery(cpuWith, cpuWithout, 0.01))
 			at90 := 0
 			for _, r := range ratios {
 				if r >= 90 {

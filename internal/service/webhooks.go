@@ -44,6 +44,7 @@ type hookState struct {
 	sent    atomic.Int64 // deliveries acknowledged by receivers, on this node
 	fail    atomic.Int64 // failed attempts, on this node
 	batches atomic.Int64 // cursor batches recorded by this node
+	reads   atomic.Int64 // reads of events after a cursor that found some, by this node
 	secrets sync.Map     // sealed secret → the secret (opened once, not per delivery)
 
 	// The delivery budget (webhook.Budget): when this node last wrote a
@@ -145,6 +146,10 @@ func (s *Service) WebhookWaited() int64 { return s.hooks.waited.Load() }
 // WebhookBatches is how many cursor batches this node recorded (tests,
 // metrics).
 func (s *Service) WebhookBatches() int64 { return s.hooks.batches.Load() }
+
+// WebhookReads is how many reads of the events after a cursor found some
+// on this node (tests: subscriptions at one cursor share a read).
+func (s *Service) WebhookReads() int64 { return s.hooks.reads.Load() }
 
 // SubscriptionView is a subscription as its administrators see it.
 type SubscriptionView struct {
@@ -448,7 +453,7 @@ type WebhookSettings struct {
 	// Budget paces this node's deliveries while it writes case changes
 	// (webhook.Budget; zero: webhook.DefaultBudget; a negative Rate: no
 	// budget; a zero Burst: a twentieth of a second's deliveries; a zero
-	// Quiet: the default's).
+	// Quiet or Tick: the default's; a negative Tick: no ticks).
 	Budget      webhook.Budget
 	BackoffBase time.Duration // webhook.BackoffBase
 	BackoffMax  time.Duration // webhook.BackoffMax
@@ -495,6 +500,9 @@ func (w *WebhookSettings) defaults() {
 	}
 	if w.Budget.Quiet <= 0 {
 		w.Budget.Quiet = webhook.DefaultBudget.Quiet
+	}
+	if w.Budget.Tick == 0 {
+		w.Budget.Tick = webhook.DefaultBudget.Tick
 	}
 	if w.BackoffBase <= 0 {
 		w.BackoffBase = webhook.BackoffBase
@@ -553,7 +561,11 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				if !ok {
 					return
 				}
-				results <- s.sendChain(ctx, cfg, sc, c)
+				r := s.sendChain(ctx, cfg, sc, c)
+				if c.batch != nil && !c.batch.add(r) {
+					continue // the batch's other cases are still being sent
+				}
+				results <- r
 			}
 		}()
 	}
@@ -582,12 +594,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			done = append(done, r.sent...)
 			return
 		}
-		b := r.c.batch
-		b.rec.Sent = append(b.rec.Sent, r.sent...)
-		b.rec.Blocked = append(b.rec.Blocked, r.blocked...)
-		if b.left--; b.left == 0 {
-			ready = append(ready, b)
-		}
+		ready = append(ready, r.c.batch) // its last case sent (hookBatch.add)
 	}
 	var lastPoll, lastRenew, lastPurge time.Time
 	advanced := false // some cursor moved since the last purge
@@ -635,6 +642,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 			}
 		}
 		var gone []string
+		reads := map[store.HookCursor][]store.CursorEvent{} // this round's reads, shared by the subscriptions at one cursor
 		for subID, h := range held {
 			if h.busy || !h.due || now.Before(h.next) {
 				continue
@@ -649,7 +657,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				delete(held, subID)
 				continue
 			}
-			b, err := s.readHookBatch(ctx, cfg, h, sub, token, now)
+			b, err := s.readHookBatch(ctx, cfg, h, sub, token, now, reads)
 			if err != nil {
 				h.next = now.Add(cfg.Poll)
 				if ctx.Err() == nil {
@@ -836,9 +844,22 @@ type hookBatch struct {
 	sub    *hookSub
 	rec    store.CursorBatch
 	chains []*hookChain
-	left   int  // chains not yet sent
-	full   bool // the read was full: more may wait
+	mu     sync.Mutex // the senders' outcomes: rec.Sent, rec.Blocked, left
+	left   int        // chains not yet sent
+	full   bool       // the read was full: more may wait
 	failed bool
+}
+
+// add records a chain's outcomes in its batch (by the sender) and reports
+// whether it was the batch's last: only then is the loop told, once per
+// batch rather than once per case.
+func (b *hookBatch) add(r chainDone) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rec.Sent = append(b.rec.Sent, r.sent...)
+	b.rec.Blocked = append(b.rec.Blocked, r.blocked...)
+	b.left--
+	return b.left == 0
 }
 
 // hookChain is what one sender sends in turn: a case's events of a cursor
@@ -882,21 +903,34 @@ func (s *Service) sendChain(ctx context.Context, cfg WebhookSettings, sc *sendSc
 // readHookBatch reads the events after a subscription's cursor and makes
 // its next batch: the events it takes, one chain per case (a case with a
 // delivery in the outbox: its events wait behind it, unsent). Nil when no
-// event is waiting.
-func (s *Service) readHookBatch(ctx context.Context, cfg WebhookSettings, h *hookSub, sub *webhook.Subscription, token string, now time.Time) (*hookBatch, error) {
-	evs, err := s.db.HookEventsAfter(ctx, h.cursor, cfg.Batch)
-	if err != nil {
-		return nil, err
+// event is waiting. reads are the loop round's reads by cursor: the
+// subscriptions whose cursors are at one place (those that take the same
+// events and were read together before) share one read — the events are
+// read, and made durable, once for them all, not once per subscription.
+func (s *Service) readHookBatch(ctx context.Context, cfg WebhookSettings, h *hookSub, sub *webhook.Subscription, token string, now time.Time,
+	reads map[store.HookCursor][]store.CursorEvent) (*hookBatch, error) {
+	evs, ok := reads[h.cursor]
+	if !ok {
+		var err error
+		if evs, err = s.db.HookEventsAfter(ctx, h.cursor, cfg.Batch); err != nil {
+			return nil, err
+		}
+		// A read sees commits whose log the store may not have synced yet
+		// (store.DB.Durable): none is sent before it is on disk, so a
+		// power loss cannot take back an event a receiver was told of.
+		if len(evs) > 0 {
+			if err := s.db.Durable(ctx); err != nil {
+				return nil, err
+			}
+		}
+		reads[h.cursor] = evs // read-only from here: the batches copy what they send
+		if len(evs) > 0 {
+			s.hooks.reads.Add(1)
+		}
 	}
 	if len(evs) == 0 {
 		h.due = false
 		return nil, nil
-	}
-	// A read sees commits whose log the store may not have synced yet
-	// (store.DB.Durable): none is sent before it is on disk, so a power
-	// loss cannot take back an event a receiver was told of.
-	if err := s.db.Durable(ctx); err != nil {
-		return nil, err
 	}
 	heldCases, err := s.db.HeldCases(ctx, h.id)
 	if err != nil {
@@ -1225,7 +1259,9 @@ func (q *sendQueue) push(cs []*hookChain, front bool) {
 		q.q = append(q.q, cs...)
 	}
 	q.mu.Unlock()
-	q.cond.Broadcast()
+	for range len(cs) { // a sender for each chain, not all of them for one
+		q.cond.Signal()
+	}
 }
 
 // pop waits for a chain; false once the queue is closed.

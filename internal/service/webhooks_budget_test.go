@@ -23,16 +23,21 @@ import (
 // a lower bound that a slower machine only makes easier, so the check
 // cannot fail by chance, only when the budget is not kept — and
 // delivers every event once, in order per case. The same events on a
-// node that is quiet (Quiet a nanosecond) wait for no turn at all.
+// node that is quiet (Quiet a nanosecond) wait for no turn at all. The
+// budget's turns given out in ticks (the default's, and longer ones) or
+// each at its own time keep the same bound.
 // SQLite, or PostgreSQL with ZHIZHI_TEST_POSTGRES.
 func TestWebhookBudget(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		quiet time.Duration
+		tick  time.Duration // 0: the default's ticks; negative: none
 		busy  bool
 	}{
-		{"busy", time.Hour, true},
-		{"quiet", time.Nanosecond, false},
+		{"busy", time.Hour, 0, true},
+		{"busy, each turn at its own time", time.Hour, -1, true},
+		{"busy, long ticks", time.Hour, 300 * time.Millisecond, true},
+		{"quiet", time.Nanosecond, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -67,7 +72,7 @@ func TestWebhookBudget(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond,
-					Budget: webhook.Budget{Rate: rate, Burst: burst, Quiet: tc.quiet}})
+					Budget: webhook.Budget{Rate: rate, Burst: burst, Quiet: tc.quiet, Tick: tc.tick}})
 			}()
 			defer func() { stop(); wg.Wait() }()
 			count := func() int { mu.Lock(); defer mu.Unlock(); return got }

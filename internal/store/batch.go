@@ -64,6 +64,9 @@ type WriterStats struct {
 	// covering every batch committed before it, and their total time.
 	Syncs    int64
 	SyncTime time.Duration
+	// Durable calls (walsync.go), and those of them that had to wait for
+	// an fsync (the others found what was committed before them on disk).
+	Durables, DurableWaits int64
 }
 
 // WriterStats returns the group-commit writer's counters.
@@ -72,6 +75,7 @@ func (db *DB) WriterStats() WriterStats {
 	st := WriterStats{Batches: b.batches.Load(), Jobs: b.ran.Load(), CommitTime: time.Duration(b.commitNanos.Load()), Replays: b.replays.Load()}
 	if ws := db.walSync; ws != nil {
 		st.Syncs, st.SyncTime = ws.syncs.Load(), time.Duration(ws.nanos.Load())
+		st.Durables, st.DurableWaits = ws.durables.Load(), ws.durableWaits.Load()
 	}
 	return st
 }

@@ -48,6 +48,8 @@ type walSync struct {
 	closed bool
 
 	syncs, nanos atomic.Int64                  // fsyncs and their time (WriterStats)
+	durables     atomic.Int64                  // Durable calls (WriterStats)
+	durableWaits atomic.Int64                  // of them, those that waited for an fsync
 	pending      atomic.Int64                  // batches committed and not yet answered
 	idle         chan struct{}                 // told (if empty) when pending falls to 0
 	serial       bool                          // answer each batch before the next starts (benchmarks)
@@ -210,6 +212,8 @@ func (db *DB) Durable(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
+	s.durables.Add(1)
+	s.durableWaits.Add(1)
 	done := make(chan error, 1)
 	if err := s.wait(ctx, func(err error) { done <- err }); err != nil {
 		return err

@@ -148,3 +148,21 @@ func TestHoldLogSync(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDurableCounted: WriterStats counts Durable calls on SQLite, each of
+// which waits for an fsync (the benchmark of issue 18 reports them).
+func TestDurableCounted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := mustOpen(t, t.TempDir()+"/zhizhi.db")
+	before := db.WriterStats()
+	for range 3 {
+		if err := db.Durable(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := db.WriterStats()
+	if d, w, s := after.Durables-before.Durables, after.DurableWaits-before.DurableWaits, after.Syncs-before.Syncs; d != 3 || w != 3 || s < 1 {
+		t.Errorf("3 Durable calls counted %d, %d waited, %d fsyncs", d, w, s)
+	}
+}

@@ -1,0 +1,98 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"zhizhi/internal/cases"
+	"zhizhi/internal/service"
+	"zhizhi/internal/webhook"
+)
+
+// TestWebhookSharedReads: subscriptions whose cursors are at one place
+// share one read of the events after it (RunWebhooks' round): four
+// subscriptions of every event and one of accepts only, created before
+// the events, read them once between them at first — fewer reads than
+// recorded batches, which a read per subscription would make equal —
+// and each still gets exactly the events it takes, each once, in order
+// per case. SQLite, or PostgreSQL with ZHIZHI_TEST_POSTGRES.
+func TestWebhookSharedReads(t *testing.T) {
+	ctx := context.Background()
+	p := demoNode(t)
+	var mu sync.Mutex
+	got := map[string]map[string][]int{} // path → case → steps received, in order
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e webhook.Event
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("body: %v", err)
+		}
+		mu.Lock()
+		if got[r.URL.Path] == nil {
+			got[r.URL.Path] = map[string][]int{}
+		}
+		got[r.URL.Path][e.Case.ID] = append(got[r.URL.Path][e.Case.ID], e.Step.Seq)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rcv.Close)
+	system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
+	paths := []string{"/a", "/b", "/c", "/d", "/accepts"}
+	for _, path := range paths {
+		events := []string{webhook.All}
+		if path == "/accepts" {
+			events = []string{"accept"}
+		}
+		if _, _, err := p.Service.CreateSubscription(ctx, system, webhook.Input{Name: "共享" + path, URL: rcv.URL + path,
+			Events: events, RegionCode: "500103"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 20
+	ids := reportAccept(t, []*service.Service{p.Service}, p.DB, n, "共享") // 40 events
+	lctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond, Batch: 15})
+	}()
+	defer func() { stop(); wg.Wait() }()
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		c := 0
+		for _, byCase := range got {
+			for _, s := range byCase {
+				c += len(s)
+			}
+		}
+		return c
+	}
+	want := 4*2*n + n
+	waitFor(t, "every event delivered", func() bool { return count() >= want })
+	time.Sleep(200 * time.Millisecond) // nothing more comes
+	if c := count(); c != want {
+		t.Errorf("%d deliveries, want %d", c, want)
+	}
+	mu.Lock()
+	for _, path := range paths {
+		for _, id := range ids {
+			s := got[path][id]
+			if path == "/accepts" && (len(s) != 1 || s[0] != 2) || path != "/accepts" && (len(s) != 2 || s[0] != 1 || s[1] != 2) {
+				t.Errorf("%s, case %s: steps received %v", path, id, s)
+			}
+		}
+	}
+	mu.Unlock()
+	waitFor(t, "the batches recorded", func() bool { return p.Service.WebhookBatches() >= int64(len(paths)*3) }) // 40 events, batches of 15
+	if reads, batches := p.Service.WebhookReads(), p.Service.WebhookBatches(); reads >= batches {
+		t.Errorf("%d reads for %d batches: the subscriptions at one cursor did not share a read", reads, batches)
+	}
+}
