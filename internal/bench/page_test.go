@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,6 +35,7 @@ var pageWords = []string{"消防通道", "井盖", "垃圾", "占道经营", "�
 type pageTarget struct {
 	name, base, token string
 	client            *http.Client
+	db                *store.DB
 	close             func()
 }
 
@@ -59,7 +62,7 @@ func pageTargets(b *testing.B) []pageTarget {
 	if err != nil {
 		b.Fatal(err)
 	}
-	out := []pageTarget{{name: "small", base: e.base, token: token, client: client, close: func() {
+	out := []pageTarget{{name: "small", base: e.base, token: token, client: client, db: e.p.DB, close: func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		e.p.Close(ctx)
@@ -93,7 +96,7 @@ func pageTargets(b *testing.B) []pageTarget {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return append(out, pageTarget{name: fmt.Sprintf("%dk", total/1000), base: base, token: tok, client: newClient(), close: func() {
+	return append(out, pageTarget{name: fmt.Sprintf("%dk", total/1000), base: base, token: tok, client: newClient(), db: p.DB, close: func() {
 		p.Close(context.Background())
 	}})
 }
@@ -151,7 +154,9 @@ func drivePages(b *testing.B, t pageTarget, clients int, paths []string) {
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	b.ResetTimer()
-	start := time.Now()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	start, cpu0, rd0, w0 := time.Now(), selfCPU(), readCalls(), t.db.WriterStats().Batches
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
@@ -171,8 +176,9 @@ func drivePages(b *testing.B, t pageTarget, clients int, paths []string) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu, rd, w := time.Since(start), selfCPU()-cpu0, readCalls()-rd0, t.db.WriterStats().Batches-w0
 	b.StopTimer()
+	runtime.ReadMemStats(&m1)
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
@@ -180,6 +186,64 @@ func drivePages(b *testing.B, t pageTarget, clients int, paths []string) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pages/s")
+	// The process's CPU (node and clients alike): per page, and the cores
+	// it kept busy on average. On two cores the ratio from 1 to 4 clients
+	// cannot exceed 2 ÷ the cores one client keeps busy.
+	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores")
+	// Allocations in the process (node and clients) a page, and the
+	// garbage collections of the run.
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "allocs/page")
+	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N), "B/page")
+	b.ReportMetric(float64(m1.NumGC-m0.NumGC), "GCs")
+	// Read system calls a page (SQLite's reads of pages beyond its map,
+	// and the sockets'), from /proc/self/io.
+	b.ReportMetric(float64(rd)/float64(b.N), "reads/page")
+	// The node's own commits a second meanwhile (its clocks firing, its
+	// upkeep): each one makes every SQLite reader drop its page cache at
+	// its next listing.
+	b.ReportMetric(float64(w)/elapsed.Seconds(), "commits/s")
+}
+
+// writerQuiet waits until the node's writer has committed at most twice a
+// second over two windows of five seconds in a row (at most limit). A node
+// opened on a loaded installation commits in bursts in its first seconds
+// (1,000–1,500 commits in the first ten, seen on a 1 M-case district), and
+// every commit makes each SQLite reader drop its page cache at its next
+// listing: a timed run taken meanwhile would pay for that alone. After it
+// the node commits what the district's clocks make (about once a second).
+func writerQuiet(b *testing.B, db *store.DB, limit time.Duration) {
+	const window = 5 * time.Second
+	start, calm := time.Now(), 0
+	for calm < 2 {
+		n := db.WriterStats().Batches
+		time.Sleep(window)
+		d := db.WriterStats().Batches - n
+		if calm++; float64(d) > 2*window.Seconds() {
+			calm = 0
+		}
+		if time.Since(start) > limit {
+			b.Logf("writer: still %d commits in %s after %s: timing anyway", d, window, limit)
+			return
+		}
+	}
+	b.Logf("writer calm after %s", time.Since(start).Round(time.Second))
+}
+
+// readCalls is the read system calls this process has made (syscr of
+// /proc/self/io), or 0 where there is none.
+func readCalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscr: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // BenchmarkCasePageHTTP asks for one page of 50 open cases over HTTP, the
@@ -244,6 +308,24 @@ func BenchmarkTextPageHTTP(b *testing.B) {
 					b.Fatalf("%s: %s: %v", t.name, p, err)
 				}
 			}
+			writerQuiet(b, t.db, 2*time.Minute)
+			// Warm every reader connection the four clients will use,
+			// so that the first timed run (one client) does not pay for
+			// the caches alone.
+			var wg sync.WaitGroup
+			for c := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range textWarm / 4 {
+						if err := t.get(paths[(c+4*i)%len(paths)]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
 			for _, clients := range []int{1, 4} {
 				b.Run(fmt.Sprintf("db=%s/mmap=%v/clients=%d", t.name, mapped, clients), func(b *testing.B) {
 					b.Logf("load average %s", loadAverage())
@@ -256,6 +338,10 @@ func BenchmarkTextPageHTTP(b *testing.B) {
 		}
 	}
 }
+
+// textWarm is how many text listings BenchmarkTextPageHTTP asks, from
+// four clients, before its timed runs on each target.
+const textWarm = 2000
 
 // loadAverage is /proc/loadavg's first three figures, or "?".
 func loadAverage() string {
