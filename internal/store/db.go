@@ -200,7 +200,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 // through sql.Tx.StmtContext, which reuses the connection's prepared handle.
 func (db *DB) prepareHot(ctx context.Context) error {
 	db.stmts = map[string]*sql.Stmt{}
-	for _, q := range slices.Concat(hotSQL, liteHotSQL, hookLiteSQL) {
+	for _, q := range slices.Concat(hotSQL, liteHotSQL, hookLiteSQL, rollupHotSQL) {
 		st, err := db.write.PrepareContext(ctx, q)
 		if err != nil {
 			for _, s := range db.stmts {

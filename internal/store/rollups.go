@@ -173,6 +173,56 @@ func decodeFacts(doc []byte) ([]evaluation.Fact, error) {
 	return out, nil
 }
 
+// rollupChunk is how many rollup rows one upsert of ApplyFacts writes on
+// SQLite; the statements for 1 to rollupChunk rows are prepared on the
+// writer (rollupHotSQL).
+const rollupChunk = 8
+
+// rollupUpsertSQL adds n rows of deltas to the rollups (each row: kind,
+// subject, day, grain and the measures of rollupCols). On SQLite the
+// parameters are anonymous (?): SQLite keeps $n as a name and looks each one
+// up in a list of them when it parses and when it binds, quadratic over a
+// statement's hundreds of values.
+func rollupUpsertSQL(d Dialect, n int) string {
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO rollups (kind, subject, day, grain, ` + strings.Join(rollupCols, ", ") + `) VALUES `)
+	p := 0
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(")
+		for j := range 4 + len(rollupCols) {
+			if j > 0 {
+				sb.WriteString(",")
+			}
+			if p++; d == SQLite {
+				sb.WriteString("?")
+			} else {
+				sb.WriteString("$" + strconv.Itoa(p))
+			}
+		}
+		sb.WriteString(")")
+	}
+	sb.WriteString(` ON CONFLICT (kind, subject, day, grain) DO UPDATE SET `)
+	for i, c := range rollupCols {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "%s = rollups.%s + excluded.%s", c, c, c)
+	}
+	return sb.String()
+}
+
+// rollupHotSQL are ApplyFacts' SQLite upserts, prepared with hotSQL.
+var rollupHotSQL = func() []string {
+	out := make([]string, rollupChunk)
+	for n := range rollupChunk {
+		out[n] = rollupUpsertSQL(SQLite, n+1)
+	}
+	return out
+}()
+
 // ApplyFacts brings the rollups in line with a case's new facts: it reads
 // the facts last applied for the case (locking them on PostgreSQL), adds the
 // difference per subject to the day rows and the month rows, in one
@@ -224,47 +274,36 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 		}
 	}
 	if len(keys) > 0 {
-		// One statement, one row per key, in a fixed order (no two
-		// transactions lock the same rows in different orders). On SQLite
-		// the parameters are anonymous (?): SQLite keeps $n as a name, and
-		// looks each name up in a list of them when it parses and when it
-		// binds, which over a case's 10–30 rows of 46 values each (460–1,380
-		// parameters) cost the writer more than the rest of the statement
-		// (issue 19, intake at 1 M cases with the rollups rolling).
+		// One row per key, in a fixed order (no two transactions lock the
+		// same rows in different orders). PostgreSQL takes them in one
+		// statement. SQLite takes them rollupChunk rows a statement, each
+		// statement prepared once on the writer (prepareHot): one statement
+		// of all a case's rows, of 46 values each, its text new to SQLite
+		// each time, cost more to parse than to run (issue 19, intake with
+		// the rollups rolling).
 		sortRollupKeys(keys)
-		param := func(n int) string { return "$" + strconv.Itoa(n) }
+		per := len(keys)
 		if t.dialect == SQLite {
-			param = func(int) string { return "?" }
+			per = rollupChunk
 		}
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO rollups (kind, subject, day, grain, ` + strings.Join(rollupCols, ", ") + `) VALUES `)
-		args := make([]any, 0, len(keys)*(4+len(rollupCols)))
-		for i, k := range keys {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(")
-			for j := 0; j < 4+len(rollupCols); j++ {
-				if j > 0 {
-					sb.WriteString(",")
+		args := make([]any, 0, min(per, len(keys))*(4+len(rollupCols)))
+		for len(keys) > 0 {
+			n := min(per, len(keys))
+			args = args[:0]
+			for _, k := range keys[:n] {
+				args = append(args, string(k.kind), k.subject, k.day, grainOf(k.day))
+				for _, m := range evaluation.RollupMeasures {
+					args = append(args, delta[k][m])
 				}
-				sb.WriteString(param(len(args) + j + 1))
 			}
-			sb.WriteString(")")
-			args = append(args, string(k.kind), k.subject, k.day, grainOf(k.day))
-			for _, m := range evaluation.RollupMeasures {
-				args = append(args, delta[k][m])
+			q := rollupUpsertSQL(t.dialect, n)
+			if t.dialect == SQLite {
+				q = rollupHotSQL[n-1]
 			}
-		}
-		sb.WriteString(` ON CONFLICT (kind, subject, day, grain) DO UPDATE SET `)
-		for i, c := range rollupCols {
-			if i > 0 {
-				sb.WriteString(", ")
+			if _, err := t.Exec(ctx, q, args...); err != nil {
+				return fmt.Errorf("update rollups of case %s: %w", caseID, err)
 			}
-			fmt.Fprintf(&sb, "%s = rollups.%s + excluded.%s", c, c, c)
-		}
-		if _, err := t.Exec(ctx, sb.String(), args...); err != nil {
-			return fmt.Errorf("update rollups of case %s: %w", caseID, err)
+			keys = keys[n:]
 		}
 	}
 
