@@ -286,7 +286,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (cases.Actor,
 	}
 	gen := s.tokGen
 	s.tokMu.Unlock()
-	acct, err := s.db.TokenAccount(ctx, hash, now)
+	acct, expires, err := s.db.TokenAccount(ctx, hash, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return cases.Actor{}, apperr.New(apperr.Unauthorized, "登录已失效，请重新登录")
 	}
@@ -298,7 +298,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (cases.Actor,
 		s.tokens = map[string]cachedToken{}
 	}
 	if gen == s.tokGen { // not cleared (an account changed) while we read
-		s.tokens[hash] = cachedToken{actor: s.ActorOf(acct), until: now.Add(tokenCacheTTL)}
+		// Trusted for tokenCacheTTL, never past the token's own expiry.
+		until := now.Add(tokenCacheTTL)
+		if expires.Before(until) {
+			until = expires
+		}
+		s.tokens[hash] = cachedToken{actor: s.ActorOf(acct), until: until}
 	}
 	s.tokMu.Unlock()
 	return s.ActorOf(acct), nil

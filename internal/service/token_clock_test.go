@@ -14,7 +14,8 @@ import (
 // the service's clock (here months behind the real one): it is good on
 // that clock until SessionTTL has passed, though on the real clock it
 // would have ended long ago, and refused once the service's clock passes
-// its expiry, though on the real clock it would still run, cached or not.
+// its expiry, though on the real clock it would still run, cached or not;
+// a check cached shortly before the end is not trusted past it.
 func TestTokenExpiryFollowsServiceClock(t *testing.T) {
 	ctx := context.Background()
 	s, clock := keyWorld(t)
@@ -35,7 +36,17 @@ func TestTokenExpiryFollowsServiceClock(t *testing.T) {
 	if _, err := s.Authenticate(ctx, tok); err != nil {
 		t.Fatalf("a session a minute before its end: %v", err)
 	}
-	clock.Add(2 * time.Minute)
+	// Checked (and cached) ten seconds before its end, it is refused a
+	// second after its end: the cache never outlives the token.
+	clock.Add(50 * time.Second)
+	if _, err := s.Authenticate(ctx, tok); err != nil {
+		t.Fatalf("a session ten seconds before its end: %v", err)
+	}
+	clock.Add(11 * time.Second)
+	if _, err := s.Authenticate(ctx, tok); !apperr.Is(err, apperr.Unauthorized) {
+		t.Fatalf("a session a second after its end, checked ten seconds before: %v, want Unauthorized", err)
+	}
+	clock.Add(time.Minute)
 	if _, err := s.Authenticate(ctx, tok); !apperr.Is(err, apperr.Unauthorized) {
 		t.Fatalf("a session a minute after its end: %v, want Unauthorized", err)
 	}

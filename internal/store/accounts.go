@@ -93,12 +93,24 @@ func (t *Tx) PutToken(ctx context.Context, hash, accountID, kind, name string, e
 	return nil
 }
 
-// TokenAccount returns the active account owning an unexpired token hash.
-func (db *DB) TokenAccount(ctx context.Context, hash string, now time.Time) (Account, error) {
-	return scanAccount(db.read.QueryRowContext(ctx, `SELECT a.id, a.username, a.name, a.role, a.region_path, a.unit_id, a.phone,
-		a.password_hash, a.active, a.created_at, a.title FROM tokens t JOIN accounts a ON a.id = t.account_id
-		WHERE t.hash = $1 AND t.expires_at > $2 AND a.active = 1`, hash, ms(now)))
+// TokenAccount returns the active account owning an unexpired token hash,
+// and when the token expires.
+func (db *DB) TokenAccount(ctx context.Context, hash string, now time.Time) (Account, time.Time, error) {
+	var exp int64
+	a, err := scanAccount(extraScan{db.read.QueryRowContext(ctx, `SELECT a.id, a.username, a.name, a.role, a.region_path, a.unit_id, a.phone,
+		a.password_hash, a.active, a.created_at, a.title, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id
+		WHERE t.hash = $1 AND t.expires_at > $2 AND a.active = 1`, hash, ms(now)), []any{&exp}})
+	return a, time.UnixMilli(exp).UTC(), err
 }
+
+// extraScan scans a row's leading columns into what its caller asks and
+// its last ones into extra.
+type extraScan struct {
+	row   interface{ Scan(...any) error }
+	extra []any
+}
+
+func (e extraScan) Scan(dest ...any) error { return e.row.Scan(append(dest, e.extra...)...) }
 
 // DeleteToken removes a token (sign-out, revocation).
 func (t *Tx) DeleteToken(ctx context.Context, hash string) error {

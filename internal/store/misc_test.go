@@ -211,7 +211,13 @@ func TestAccountsAndTokens(t *testing.T) {
 		for _, get := range []func() (Account, error){
 			func() (Account, error) { return db.Account(ctx, "a1") },
 			func() (Account, error) { return db.AccountByUsername(ctx, "zhang") },
-			func() (Account, error) { return db.TokenAccount(ctx, "live", now) },
+			func() (Account, error) {
+				a, exp, err := db.TokenAccount(ctx, "live", now)
+				if want := now.Add(time.Hour).Truncate(time.Millisecond); err == nil && !exp.Equal(want) {
+					t.Errorf("token expires %v, want %v", exp, want)
+				}
+				return a, err
+			},
 		} {
 			got, err := get()
 			if err != nil || got != a {
@@ -225,13 +231,13 @@ func TestAccountsAndTokens(t *testing.T) {
 		if err != nil || len(list) != 2 || list[0].ID != "a2" || list[1].ID != "a1" {
 			t.Fatalf("accounts %+v %v", list, err)
 		}
-		if _, err := db.TokenAccount(ctx, "old", now); !errors.Is(err, ErrNotFound) {
+		if _, _, err := db.TokenAccount(ctx, "old", now); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("expired token: %v", err)
 		}
-		if _, err := db.TokenAccount(ctx, "live", now.Add(2*time.Hour)); !errors.Is(err, ErrNotFound) {
+		if _, _, err := db.TokenAccount(ctx, "live", now.Add(2*time.Hour)); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("token past expiry: %v", err)
 		}
-		if _, err := db.TokenAccount(ctx, "nope", now); !errors.Is(err, ErrNotFound) {
+		if _, _, err := db.TokenAccount(ctx, "nope", now); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("unknown token: %v", err)
 		}
 		// Deactivating the account or deleting the token ends the session.
@@ -248,10 +254,10 @@ func TestAccountsAndTokens(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.TokenAccount(ctx, "b", now); !errors.Is(err, ErrNotFound) {
+		if _, _, err := db.TokenAccount(ctx, "b", now); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("inactive account token: %v", err)
 		}
-		if _, err := db.TokenAccount(ctx, "live", now); !errors.Is(err, ErrNotFound) {
+		if _, _, err := db.TokenAccount(ctx, "live", now); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("deleted token: %v", err)
 		}
 		if got, _ := db.Account(ctx, "a2"); got.Active {
