@@ -73,6 +73,7 @@ type cpuSum struct {
 	gc                                     float64
 	allocs                                 uint64
 	batches, syncs, durables, durableWaits int64
+	commitTime, syncTime                   time.Duration
 }
 
 func (c *cpuSum) add(a, b cpuSnap, reports int64) {
@@ -93,6 +94,8 @@ func (c *cpuSum) add(a, b cpuSnap, reports int64) {
 	c.syncs += b.w.Syncs - a.w.Syncs
 	c.durables += b.w.Durables - a.w.Durables
 	c.durableWaits += b.w.DurableWaits - a.w.DurableWaits
+	c.commitTime += b.w.CommitTime - a.w.CommitTime
+	c.syncTime += b.w.SyncTime - a.w.SyncTime
 }
 
 // line is the phases' figures per report, and per second where a rate
@@ -103,10 +106,11 @@ func (c *cpuSum) line() string {
 	tick := float64(c.all) // ticks of both cores over the phases
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / r }
 	return fmt.Sprintf("%d reports, %d deliveries in %.2fs; per report: node %.0fµs (gc %.0fµs, %.0f allocs), receiver %.1fµs; machine: user %.1f%% sys %.1f%% softirq %.1f%% idle %.1f%%; "+
-		"per second: commits %.0f, fsyncs %.0f, Durable %.0f (%.0f waited)",
+		"per second: commits %.0f, fsyncs %.0f, Durable %.0f (%.0f waited); in COMMIT %.0f%% of the time, syncing the log %.0f%% (%.1f ms an fsync)",
 		c.reports, c.deliveries, sec, us(c.node), c.gc*1e6/r, float64(c.allocs)/r, us(c.rcv),
 		100*float64(c.user)/tick, 100*float64(c.sys)/tick, 100*float64(c.softirq)/tick, 100*float64(c.idle)/tick,
-		float64(c.batches)/sec, float64(c.syncs)/sec, float64(c.durables)/sec, float64(c.durableWaits)/sec)
+		float64(c.batches)/sec, float64(c.syncs)/sec, float64(c.durables)/sec, float64(c.durableWaits)/sec,
+		100*c.commitTime.Seconds()/sec, 100*c.syncTime.Seconds()/sec, float64(c.syncTime.Microseconds())/1000/float64(max(c.syncs, 1)))
 }
 
 // perDelivery is what the phases with subscriptions cost beyond those
