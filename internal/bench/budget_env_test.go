@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"zhizhi/internal/server"
+	"zhizhi/internal/webhook"
 )
 
 // ZHIZHI_BENCH_WEBHOOK_BUDGET sets the benchmark node's delivery budget,
@@ -23,4 +24,12 @@ func init() {
 		rate = -1
 	}
 	platformAdjust = func(c *server.Config) { c.Webhooks.Budget.Rate = rate }
+}
+
+// exchangeRate is the exchange case's requests a second: the budget's.
+func exchangeRate() float64 {
+	if r, err := strconv.ParseFloat(os.Getenv("ZHIZHI_BENCH_WEBHOOK_BUDGET"), 64); err == nil && r > 0 {
+		return r
+	}
+	return webhook.DefaultBudget.Rate
 }

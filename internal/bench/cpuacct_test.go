@@ -20,7 +20,7 @@ import (
 // writer's counters.
 type cpuSnap struct {
 	at                            time.Time
-	node, rcv                     time.Duration // on-CPU time of the threads
+	node, rcv, snd                time.Duration // on-CPU time of the threads (snd: the exchange case's sender process)
 	user, sys, softirq, idle, all int64         // /proc/stat ticks, both cores
 	gc                            float64       // /cpu/classes/gc/total, seconds
 	allocs                        uint64        // /gc/heap/allocs:objects
@@ -45,10 +45,16 @@ func threadsCPU(pid string) time.Duration {
 	return time.Duration(sum)
 }
 
+// exchangePid is the exchange case's sender process while it runs.
+var exchangePid int
+
 var cpuSamples = []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:objects"}}
 
 func takeSnap(e *platform, rcvPid int, heard int64) cpuSnap {
 	s := cpuSnap{at: time.Now(), node: threadsCPU("self"), rcv: threadsCPU(strconv.Itoa(rcvPid)), w: e.p.DB.WriterStats(), heard: heard}
+	if exchangePid != 0 {
+		s.snd = threadsCPU(strconv.Itoa(exchangePid))
+	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
 		f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
@@ -68,7 +74,7 @@ func takeSnap(e *platform, rcvPid int, heard int64) cpuSnap {
 // cpuSum adds up phases (the differences of their snapshots).
 type cpuSum struct {
 	phases, reports, deliveries            int64
-	wall, node, rcv                        time.Duration
+	wall, node, rcv, snd                   time.Duration
 	user, sys, softirq, idle, all          int64
 	gc                                     float64
 	allocs                                 uint64
@@ -83,6 +89,7 @@ func (c *cpuSum) add(a, b cpuSnap, reports int64) {
 	c.wall += b.at.Sub(a.at)
 	c.node += b.node - a.node
 	c.rcv += b.rcv - a.rcv
+	c.snd += b.snd - a.snd
 	c.user += b.user - a.user
 	c.sys += b.sys - a.sys
 	c.softirq += b.softirq - a.softirq
@@ -105,9 +112,9 @@ func (c *cpuSum) line() string {
 	sec := c.wall.Seconds()
 	tick := float64(c.all) // ticks of both cores over the phases
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / r }
-	return fmt.Sprintf("%d reports, %d deliveries in %.2fs; per report: node %.0fµs (gc %.0fµs, %.0f allocs), receiver %.1fµs; machine: user %.1f%% sys %.1f%% softirq %.1f%% idle %.1f%%; "+
+	return fmt.Sprintf("%d reports, %d deliveries in %.2fs; per report: node %.0fµs (gc %.0fµs, %.0f allocs), sender %.1fµs, receiver %.1fµs; machine: user %.1f%% sys %.1f%% softirq %.1f%% idle %.1f%%; "+
 		"per second: commits %.0f, fsyncs %.0f, Durable %.0f (%.0f waited); in COMMIT %.0f%% of the time, syncing the log %.0f%% (%.1f ms an fsync)",
-		c.reports, c.deliveries, sec, us(c.node), c.gc*1e6/r, float64(c.allocs)/r, us(c.rcv),
+		c.reports, c.deliveries, sec, us(c.node), c.gc*1e6/r, float64(c.allocs)/r, us(c.snd), us(c.rcv),
 		100*float64(c.user)/tick, 100*float64(c.sys)/tick, 100*float64(c.softirq)/tick, 100*float64(c.idle)/tick,
 		float64(c.batches)/sec, float64(c.syncs)/sec, float64(c.durables)/sec, float64(c.durableWaits)/sec,
 		100*c.commitTime.Seconds()/sec, 100*c.syncTime.Seconds()/sec, float64(c.syncTime.Microseconds())/1000/float64(max(c.syncs, 1)))
@@ -125,10 +132,11 @@ func perDelivery(with, without cpuSum, tickSec float64) string {
 	d := float64(with.deliveries)
 	us := func(w, wo float64) float64 { return (w - k*wo) / d }
 	tk := func(w, wo int64) float64 { return us(float64(w)*tickSec*1e6, float64(wo)*tickSec*1e6) }
-	return fmt.Sprintf("per delivery: node %.0fµs (gc %.0fµs, %.0f allocs), receiver %.0fµs, machine user %.0fµs, sys %.0fµs, softirq %.0fµs, all busy %.0fµs; commits %+.0f/s, fsyncs %+.0f/s",
+	return fmt.Sprintf("per delivery: node %.0fµs (gc %.0fµs, %.0f allocs), sender %.0fµs, receiver %.0fµs, machine user %.0fµs, sys %.0fµs, softirq %.0fµs, all busy %.0fµs; commits %+.0f/s, fsyncs %+.0f/s",
 		us(float64(with.node.Microseconds()), float64(without.node.Microseconds())),
 		us(with.gc*1e6, without.gc*1e6),
 		us(float64(with.allocs), float64(without.allocs)),
+		us(float64(with.snd.Microseconds()), float64(without.snd.Microseconds())),
 		us(float64(with.rcv.Microseconds()), float64(without.rcv.Microseconds())),
 		tk(with.user, without.user), tk(with.sys, without.sys), tk(with.softirq, without.softirq),
 		tk(with.all-with.idle, without.all-without.idle),

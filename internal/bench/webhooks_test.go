@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,10 @@ import (
 //   - fail1: one subscription to a receiver that answers 500;
 //   - paused10: ten subscriptions, paused: every report still writes its
 //     event (a paused subscription keeps its events), nothing is read or
-//     sent — what the subscriptions cost intake before any delivery.
+//     sent — what the subscriptions cost intake before any delivery;
+//   - exchange: no subscription; another process posts to the receiver
+//     at the budget's rate, like deliveries (exchange_test.go) — what the
+//     HTTP exchanges alone cost intake, the floor under the node's own.
 //
 // Before a phase with subscriptions they are created and the delivery
 // loop has taken them (no free lease left); after it they are removed and
@@ -150,7 +154,7 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 		}
 		wg.Wait()
 		next.Store(end)
-		return webhookPhase / time.Since(start).Seconds()
+		return float64(webhookPhase) / time.Since(start).Seconds()
 	}
 	intake() // warm up: connections, caches
 	for _, sc := range []struct {
@@ -163,6 +167,7 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 		{"slow1", "/slow", 1, 2},
 		{"fail1", "/fail", 1, 3},
 		{"paused10", "", 10, 0},
+		{"exchange", "exchange", 0, 0},
 	} {
 		if !strings.Contains(","+webhookCases+",", ","+sc.name+",") {
 			continue
@@ -177,15 +182,38 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 				sum.add(a, takeSnap(e, rcv.cmd.Process.Pid, heard()), webhookPhase)
 				return rate
 			}
+			var ex *exchangeSender
+			if sc.path == "exchange" {
+				var err error
+				if ex, err = startExchange(rcv.URL, exchangeRate()); err != nil {
+					b.Fatal(err)
+				}
+				defer ex.stop()
+				exchangePid = ex.cmd.Process.Pid
+				defer func() { exchangePid = 0 }()
+			}
 			without := []float64{measured(&cpuWithout)}
 			var ratios, during []float64
 			for r := range webhookRounds {
-				subscribe(sc.path, sc.subs)
+				if ex != nil {
+					ex.set(true)
+				} else {
+					subscribe(sc.path, sc.subs)
+				}
 				before := rcv.counts(b)[sc.counter]
 				start := time.Now()
 				rate := measured(&cpuWith)
 				during = append(during, float64(rcv.counts(b)[sc.counter]-before)/time.Since(start).Seconds())
-				unsubscribe()
+				if ex != nil {
+					ex.set(false)
+					for last, since := heard(), time.Now(); time.Since(since) < quietFor; time.Sleep(10 * time.Millisecond) {
+						if n := heard(); n != last {
+							last, since = n, time.Now()
+						}
+					}
+				} else {
+					unsubscribe()
+				}
 				without = append(without, measured(&cpuWithout))
 				ratios = append(ratios, 100*rate/((without[r]+without[r+1])/2))
 				fmt.Printf("%s round %d: without %.0f, with %.0f, without %.0f reports/s: %.0f%%, %.0f deliveries/s while intake ran\n",
@@ -239,7 +267,6 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 // without subscriptions, and the slow receiver's delay.
 const (
 	webhookRounds = 10
-	webhookPhase  = 2000
 	quietFor      = 300 * time.Millisecond
 	slowAnswer    = 2 * time.Second
 )
@@ -336,9 +363,19 @@ func init() {
 	os.Exit(0)
 }
 
+// webhookPhase is the reports of each phase (2,000; a number in
+// ZHIZHI_BENCH_WEBHOOK_PHASE for longer phases, whose start — the
+// subscriptions' first reads — weighs less).
+var webhookPhase = func() int64 {
+	if n, err := strconv.ParseInt(os.Getenv("ZHIZHI_BENCH_WEBHOOK_PHASE"), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return 2000
+}()
+
 // webhookCases are the cases BenchmarkIntakeWebhooks runs (all; a shorter
 // list in ZHIZHI_BENCH_WEBHOOK_CASES, comma-separated).
-var webhookCases = cmp.Or(os.Getenv("ZHIZHI_BENCH_WEBHOOK_CASES"), "fast10,paced10,fail1,slow1,paused10")
+var webhookCases = cmp.Or(os.Getenv("ZHIZHI_BENCH_WEBHOOK_CASES"), "fast10,paced10,fail1,slow1,paused10,exchange")
 
 // pacedRate is the deliveries per second the paced receiver admits.
 const pacedRate = 1000
