@@ -1,0 +1,89 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestIntakeGrowth reports intake over HTTP (BenchmarkIntake's clients)
+// stage by stage as one file grows: ZHIZHI_BENCH_GROWTH stages of
+// ZHIZHI_BENCH_GROWTH_STAGE reports (default 20,000), each stage's
+// reports/s and the writer's time in COMMIT and syncing the log.
+// ZHIZHI_BENCH_GROWTH_PROFILE=N:FILE writes a CPU profile of stage N.
+func TestIntakeGrowth(t *testing.T) {
+	stages, _ := strconv.Atoi(os.Getenv("ZHIZHI_BENCH_GROWTH"))
+	if stages <= 0 {
+		t.Skip("set ZHIZHI_BENCH_GROWTH=N to run N stages of intake into one file")
+	}
+	stage := envInt("ZHIZHI_BENCH_GROWTH_STAGE", 20000)
+	profStage, profFile := 0, ""
+	if v := os.Getenv("ZHIZHI_BENCH_GROWTH_PROFILE"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d:%s", &profStage, &profFile); err != nil {
+			t.Fatalf("ZHIZHI_BENCH_GROWTH_PROFILE=%q: want N:FILE", v)
+		}
+	}
+	e, err := newPlatform()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e.p.Close(ctx)
+		os.RemoveAll(e.dir)
+	}()
+	bodies := reportBodies(e, 1<<13)
+	client := newClient()
+	var next atomic.Int64
+	for s := 1; s <= stages; s++ {
+		if s == profStage {
+			f, err := os.Create(profFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pprof.StartCPUProfile(f)
+		}
+		w0 := e.p.DB.WriterStats()
+		start := time.Now()
+		end := next.Load() + int64(stage)
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		for range intakeParallelism * runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1)
+					if i > end {
+						return
+					}
+					status, body, err := postReport(client, e, bodies[int(i)&(len(bodies)-1)])
+					if (err != nil || status != http.StatusCreated) && failed.Add(1) == 1 {
+						t.Errorf("report: %d %s %v", status, body, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		next.Store(end)
+		d := time.Since(start)
+		if s == profStage {
+			pprof.StopCPUProfile()
+		}
+		w := e.p.DB.WriterStats()
+		commits := w.Batches - w0.Batches
+		t.Logf("stage %d (to %d reports): %.0f reports/s, %d commits (%.0f reports a commit), in COMMIT %.0f%% of the time (%.1f ms a commit), syncing %.0f%%",
+			s, end, float64(stage)/d.Seconds(), commits, float64(stage)/float64(max(commits, 1)),
+			100*(w.CommitTime-w0.CommitTime).Seconds()/d.Seconds(), float64((w.CommitTime-w0.CommitTime).Microseconds())/1000/float64(max(commits, 1)),
+			100*(w.SyncTime-w0.SyncTime).Seconds()/d.Seconds())
+	}
+}
