@@ -52,7 +52,11 @@ self.addEventListener('message', function (e) {
   var reply = e.ports && e.ports[0];
   var assets = (e.data.assets || []).filter(function (u) { return typeof u === 'string' && u.indexOf('/static/') === 0; });
   var pages = (e.data.pages || GRID).filter(function (p) { return PAGES.indexOf(p) >= 0; });
-  e.waitUntil(caches.open(CACHE).then(function (cache) {
+  // Take the asking page too: a page whose navigation began before this
+  // worker was active is not among the clients its activation claimed, and
+  // would stay without a worker (and its kept copies) until the next one.
+  var claim = self.clients.claim().catch(function () {});
+  e.waitUntil(claim.then(function () { return caches.open(CACHE); }).then(function (cache) {
     return Promise.all(pages.map(function (p) {
       return cache.match(p).then(function (hit) {
         return hit || fetch(p, { credentials: 'same-origin', redirect: 'manual' }).then(function (res) { return keep(p, res); });
