@@ -1,14 +1,10 @@
 package bench
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,12 +31,7 @@ func TestIntakeGrowth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		e.p.Close(ctx)
-		os.RemoveAll(e.dir)
-	}()
+	defer closePlatform(e)
 	bodies := reportBodies(e, 1<<13)
 	client := newClient()
 	var next atomic.Int64
@@ -50,31 +41,13 @@ func TestIntakeGrowth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pprof.StartCPUProfile(f)
+			if err := pprof.StartCPUProfile(f); err != nil {
+				t.Fatal(err)
+			}
 		}
 		w0 := e.p.DB.WriterStats()
 		start := time.Now()
-		end := next.Load() + int64(stage)
-		var wg sync.WaitGroup
-		var failed atomic.Int64
-		for range intakeParallelism * runtime.GOMAXPROCS(0) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := next.Add(1)
-					if i > end {
-						return
-					}
-					status, body, err := postReport(client, e, bodies[int(i)&(len(bodies)-1)])
-					if (err != nil || status != http.StatusCreated) && failed.Add(1) == 1 {
-						t.Errorf("report: %d %s %v", status, body, err)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		next.Store(end)
+		rate := intakeRun(t, e, client, bodies, &next, int64(stage))
 		d := time.Since(start)
 		if s == profStage {
 			pprof.StopCPUProfile()
@@ -82,7 +55,7 @@ func TestIntakeGrowth(t *testing.T) {
 		w := e.p.DB.WriterStats()
 		commits := w.Batches - w0.Batches
 		t.Logf("stage %d (to %d reports): %.0f reports/s, %d commits (%.0f reports a commit), in COMMIT %.0f%% of the time (%.1f ms a commit), syncing %.0f%%",
-			s, end, float64(stage)/d.Seconds(), commits, float64(stage)/float64(max(commits, 1)),
+			s, next.Load(), rate, commits, float64(stage)/float64(max(commits, 1)),
 			100*(w.CommitTime-w0.CommitTime).Seconds()/d.Seconds(), float64((w.CommitTime-w0.CommitTime).Microseconds())/1000/float64(max(commits, 1)),
 			100*(w.SyncTime-w0.SyncTime).Seconds()/d.Seconds())
 	}

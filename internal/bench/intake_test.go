@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -236,4 +237,41 @@ func BenchmarkIntakeRollups(b *testing.B) {
 		<-done
 		b.ReportMetric(float64(rolled.Load())/float64(b.N), "rolled/report")
 	})
+}
+
+// intakeRun posts n reports with BenchmarkIntake's clients, the reports'
+// numbers taken from next (which ends past them), and returns the rate.
+// The first failed report is reported on tb.
+func intakeRun(tb testing.TB, e *platform, client *http.Client, bodies [][]byte, next *atomic.Int64, n int64) float64 {
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	end := next.Load() + n
+	start := time.Now()
+	for range intakeParallelism * runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > end {
+					return
+				}
+				status, body, err := postReport(client, e, bodies[int(i)&(len(bodies)-1)])
+				if (err != nil || status != http.StatusCreated) && failed.Add(1) == 1 {
+					tb.Errorf("report: %d %s %v", status, body, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	next.Store(end)
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// closePlatform stops a platform of a test's own and removes its files.
+func closePlatform(e *platform) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e.p.Close(ctx)
+	os.RemoveAll(e.dir)
 }

@@ -140,12 +140,7 @@ func TestIntakePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		e.p.Close(ctx)
-		os.RemoveAll(e.dir)
-	}()
+	defer closePlatform(e)
 	tmpl, stepTmpl := rawTemplates(t, e)
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,31 +130,7 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 	bodies := reportBodies(e, 1<<13)
 	client := newClient()
 	var next atomic.Int64
-	intake := func() float64 {
-		var wg sync.WaitGroup
-		var failed atomic.Int64
-		end := next.Load() + webhookPhase
-		start := time.Now()
-		for range intakeParallelism * runtime.GOMAXPROCS(0) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := next.Add(1)
-					if i > end {
-						return
-					}
-					status, body, err := postReport(client, e, bodies[int(i)&(len(bodies)-1)])
-					if (err != nil || status != http.StatusCreated) && failed.Add(1) == 1 {
-						b.Errorf("report: %d %s %v", status, body, err)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		next.Store(end)
-		return float64(webhookPhase) / time.Since(start).Seconds()
-	}
+	intake := func() float64 { return intakeRun(b, e, client, bodies, &next, webhookPhase) }
 	intake() // warm up: connections, caches
 	for _, sc := range []struct {
 		name, path string
