@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -14,7 +15,8 @@ import (
 // stage by stage as one file grows: ZHIZHI_BENCH_GROWTH stages of
 // ZHIZHI_BENCH_GROWTH_STAGE reports (default 20,000), each stage's
 // reports/s and the writer's time in COMMIT and syncing the log.
-// ZHIZHI_BENCH_GROWTH_PROFILE=N:FILE writes a CPU profile of stage N.
+// ZHIZHI_BENCH_GROWTH_PROFILE=N:FILE writes a CPU profile of stage N;
+// ZHIZHI_BENCH_GROWTH_KEEP=1 keeps the grown file (its path is logged).
 func TestIntakeGrowth(t *testing.T) {
 	stages, _ := strconv.Atoi(os.Getenv("ZHIZHI_BENCH_GROWTH"))
 	if stages <= 0 {
@@ -31,7 +33,16 @@ func TestIntakeGrowth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closePlatform(e)
+	if os.Getenv("ZHIZHI_BENCH_GROWTH_KEEP") != "" {
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			e.p.Close(ctx)
+			t.Logf("kept %s", e.dir)
+		}()
+	} else {
+		defer closePlatform(e)
+	}
 	bodies := reportBodies(e, 1<<13)
 	client := newClient()
 	var next atomic.Int64

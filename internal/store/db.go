@@ -174,6 +174,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 			db.closeConns()
 			return nil, fmt.Errorf("optimize: %w", err)
 		}
+		if err := dropFTSStatistics(ctx, path); err != nil {
+			db.closeConns()
+			return nil, err
+		}
 		if err := db.prepareHot(ctx); err != nil {
 			db.closeConns()
 			return nil, err
