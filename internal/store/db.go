@@ -50,6 +50,7 @@ type DB struct {
 	read    *sql.DB
 	batch   *batcher
 	dsn     string
+	path    string               // SQLite: the file
 	stmts   map[string]*sql.Stmt // SQLite: hot writer statements, prepared once
 	ckpt    *checkpointer
 	walSync *walSync  // SQLite: the log synced outside the write lock (walsync.go)
@@ -184,6 +185,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		}
 	}
 	if db.Dialect == SQLite {
+		db.path = path
 		db.walSync = newWALSync(path + "-wal")
 	}
 	db.batch = newBatcher(db, opt)

@@ -544,3 +544,53 @@ func TestFTSStatistics(t *testing.T) {
 		t.Errorf("nothing to drop: %v", err)
 	}
 }
+
+// TestStatisticsOtherTables: a table small when the file was opened (its
+// record taken by the optimize at Open) is analyzed again by the writer's
+// refresh once it has grown about tenfold, and the refresh leaves the
+// full-text index's tables without records.
+func TestStatisticsOtherTables(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "z.db")
+	stepsRows := func(db *DB) int {
+		var stat string
+		if err := db.write.QueryRowContext(ctx, `SELECT stat FROM sqlite_stat1 WHERE idx = 'sqlite_autoindex_steps_2'`).Scan(&stat); err != nil {
+			t.Fatalf("steps' record: %v", err)
+		}
+		var n int
+		fmt.Sscan(stat, &n)
+		return n
+	}
+	db, err := Open(ctx, path, Options{AnalyzeEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		insert(t, db, newCase(fmt.Sprintf("01S%04d", i)))
+	}
+	db.Close()
+	db, err = Open(ctx, path, Options{AnalyzeEvery: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := stepsRows(db); n != 10 {
+		t.Fatalf("steps on record at Open: %d rows, want 10", n)
+	}
+	for i := 10; i < 311; i++ { // the 301st starts after the third refresh
+		insert(t, db, newCase(fmt.Sprintf("01S%04d", i)))
+	}
+	if u, _ := db.StatisticsUpkeep(ctx); u.Runs != 3 {
+		t.Fatalf("%d refreshes after 301 writes, want 3", u.Runs)
+	}
+	if n := stepsRows(db); n < 100 {
+		t.Errorf("steps on record after the refreshes: %d rows, want its size (≥ 100)", n)
+	}
+	var fts int
+	if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_stat1 WHERE tbl LIKE 'case_fts%'`).Scan(&fts); err != nil {
+		t.Fatal(err)
+	}
+	if fts != 0 {
+		t.Errorf("%d records of the full-text tables after the refreshes, want none", fts)
+	}
+}
