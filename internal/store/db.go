@@ -50,7 +50,6 @@ type DB struct {
 	read    *sql.DB
 	batch   *batcher
 	dsn     string
-	path    string               // SQLite: the file
 	stmts   map[string]*sql.Stmt // SQLite: hot writer statements, prepared once
 	ckpt    *checkpointer
 	walSync *walSync  // SQLite: the log synced outside the write lock (walsync.go)
@@ -170,10 +169,15 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	if db.Dialect == SQLite {
 		// Give the query planner fresh statistics, cheaply (sampled), so that
-		// list queries pick the selective index.
-		if _, err := db.write.ExecContext(ctx, `PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002`); err != nil {
+		// list queries pick the selective index; the full-text index's
+		// tables get none, and lose those an earlier build recorded.
+		if _, err := db.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA analysis_limit=%d`, analysisLimit)); err != nil {
 			db.closeConns()
 			return nil, fmt.Errorf("optimize: %w", err)
+		}
+		if err := optimize(ctx, db.write); err != nil {
+			db.closeConns()
+			return nil, err
 		}
 		if err := dropFTSStatistics(ctx, path); err != nil {
 			db.closeConns()
@@ -185,7 +189,6 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		}
 	}
 	if db.Dialect == SQLite {
-		db.path = path
 		db.walSync = newWALSync(path + "-wal")
 	}
 	db.batch = newBatcher(db, opt)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -208,12 +209,11 @@ var postgresUpkeep = []string{
 // statistics with it, before its next statement (a millisecond).
 //
 // The other tables are left to SQLite's sampled optimize, run in the same
-// transaction: it analyzes a table whose size changed about tenfold since
-// its record (or that has none), so a table that was small when the file
-// was opened (steps, clocks, the outboxes on a file started with the demo
-// and restarted) is not planned as small for the life of the process. The
-// full-text index's records it writes are dropped again after
-// (dropFTSStatistics).
+// transaction (optimize): it analyzes a table whose size changed about
+// tenfold since its record (or that has none), so a table that was small
+// when the file was opened (steps, clocks, the outboxes on a file started
+// with the demo and restarted) is not planned as small for the life of the
+// process.
 func (db *DB) refreshStatistics(ctx context.Context) error {
 	if _, err := db.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA analysis_limit=%d`, analysisLimit)); err != nil {
 		return err
@@ -223,15 +223,61 @@ func (db *DB) refreshStatistics(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`ANALYZE cases`, `ANALYZE case_units`, `ANALYZE case_people`, `PRAGMA optimize=0x10002`, `CREATE TABLE statistics_refreshed (at INTEGER)`, `DROP TABLE statistics_refreshed`} {
+	for _, q := range []string{`ANALYZE cases`, `ANALYZE case_units`, `ANALYZE case_people`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("refresh statistics: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := optimize(ctx, tx); err != nil {
 		return err
 	}
-	return dropFTSStatistics(ctx, db.path)
+	for _, q := range []string{`CREATE TABLE statistics_refreshed (at INTEGER)`, `DROP TABLE statistics_refreshed`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("refresh statistics: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// execQuerier is a connection pool or a transaction.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// optimize runs what SQLite's sampled PRAGMA optimize would, over every
+// table (0x10000), except on the full-text index's tables. SQLite is asked
+// for the list (0x00001: the ANALYZE statements it would run, not run) and
+// each statement runs here unless it names one of FTS5's tables: those
+// carry no statistics (dropFTSStatistics), so the optimize would pick them
+// every time as never analyzed, count their rows in full (a million
+// documents' sizes, every block of the index) and write records to be
+// dropped again.
+func optimize(ctx context.Context, q execQuerier) error {
+	rows, err := q.QueryContext(ctx, `PRAGMA optimize=0x10003`)
+	if err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	var stmts []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return fmt.Errorf("optimize: %w", err)
+		}
+		if !strings.Contains(s, `"case_fts`) {
+			stmts = append(stmts, s)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	for _, s := range stmts {
+		if _, err := q.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("optimize: %s: %w", s, err)
+		}
+	}
+	return nil
 }
 
 // The full-text index's own tables (case_fts_data, case_fts_idx and the

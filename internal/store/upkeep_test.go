@@ -547,8 +547,8 @@ func TestFTSStatistics(t *testing.T) {
 
 // TestStatisticsOtherTables: a table small when the file was opened (its
 // record taken by the optimize at Open) is analyzed again by the writer's
-// refresh once it has grown about tenfold, and the refresh leaves the
-// full-text index's tables without records.
+// refresh once it has grown about tenfold, and neither the optimize at Open
+// nor the refresh analyzes the full-text index's tables.
 func TestStatisticsOtherTables(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "z.db")
