@@ -283,17 +283,19 @@ func optimize(ctx context.Context, q execQuerier) error {
 // The full-text index's own tables (case_fts_data, case_fts_idx and the
 // rest, which FTS5 keeps for case_fts) carry no planner statistics. FTS5
 // reads and removes its segments with keyed statements (a range of rowids,
-// a segment's number), which need none. But the sampled optimize at Open
-// analyzes every table, and on a new file case_fts_data holds its two
-// structure rows: with "2 rows" on record the planner runs FTS5's removal
-// of a merged segment (DELETE FROM case_fts_data WHERE id>=? AND id<=?) as
-// a scan of the whole table, inside COMMIT, several times a commit, and
-// nothing refreshes that figure while the process runs (issue 19: on a file
-// grown by intake, about 2 million page reads for 5,000 reports past
-// 300,000 cases, and intake fell from 6,000 reports/s to 800). Without a
-// record the planner takes a table for large and seeks.
+// a segment's number), which need none. The sampled optimize at Open of
+// earlier builds analyzed every table, and on a new file case_fts_data
+// holds its two structure rows: with "2 rows" on record the planner runs
+// FTS5's removal of a merged segment (DELETE FROM case_fts_data WHERE
+// id>=? AND id<=?) as a scan of the whole table, inside COMMIT, several
+// times a commit, and nothing refreshed that figure while the process ran
+// (issue 19: on a file grown by intake, about 2 million page reads for
+// 5,000 reports past 300,000 cases, and intake fell from 6,000 reports/s to
+// 800). Without a record the planner takes a table for large and seeks.
+// optimize now leaves these tables out.
 //
-// dropFTSStatistics deletes those records on a connection of its own, with
+// dropFTSStatistics deletes the records an earlier build left (Open calls
+// it after the optimize) on a connection of its own, with
 // the schema version moved on in the same transaction. The connection that
 // deletes them would keep the table's old estimate in memory (a table
 // without a record keeps what it had until its connection reads the whole
