@@ -444,10 +444,10 @@ func TestCountOverdueIndex(t *testing.T) {
 
 // TestFTSStatistics: the full-text index's own tables carry no planner
 // statistics, so FTS5's removal of a merged segment seeks its rows instead
-// of scanning the table (issue 19). A new file has none after Open (the
-// sampled optimize gathers "2 rows" for case_fts_data), a file from an
-// earlier build has its records deleted at the next Open, and the writer
-// plans with the change at once.
+// of scanning the table (issue 19). A new file has none after Open (an
+// earlier build's optimize recorded "2 rows" for case_fts_data), a file
+// from an earlier build has its records deleted at the next Open, and the
+// writer plans with the change at once.
 func TestFTSStatistics(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "z.db")
