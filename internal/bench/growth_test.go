@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -35,9 +34,7 @@ func TestIntakeGrowth(t *testing.T) {
 	}
 	if os.Getenv("ZHIZHI_BENCH_GROWTH_KEEP") != "" {
 		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			e.p.Close(ctx)
+			stopPlatform(e)
 			t.Logf("kept %s", e.dir)
 		}()
 	} else {

@@ -268,10 +268,15 @@ func intakeRun(tb testing.TB, e *platform, client *http.Client, bodies [][]byte,
 	return float64(n) / time.Since(start).Seconds()
 }
 
-// closePlatform stops a platform of a test's own and removes its files.
-func closePlatform(e *platform) {
+// stopPlatform stops a platform of a test's own, its files kept.
+func stopPlatform(e *platform) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e.p.Close(ctx)
+}
+
+// closePlatform stops a platform of a test's own and removes its files.
+func closePlatform(e *platform) {
+	stopPlatform(e)
 	os.RemoveAll(e.dir)
 }

@@ -19,14 +19,27 @@ type checkpointer struct {
 	done chan struct{}
 }
 
-func (db *DB) startCheckpointer(path string) error {
+// openSide opens one connection of its own to the SQLite file at path, for
+// work beside the writer and the readers (the checkpointer, dropping the
+// full-text statistics): it waits for a busy file, and its transactions
+// take the write lock at BEGIN.
+func openSide(path string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
+	q.Set("_txlock", "immediate")
 	conn, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	conn.SetMaxOpenConns(1)
+	return conn, nil
+}
+
+func (db *DB) startCheckpointer(path string) error {
+	conn, err := openSide(path)
 	if err != nil {
 		return fmt.Errorf("open checkpointer: %w", err)
 	}
-	conn.SetMaxOpenConns(1)
 	c := &checkpointer{conn: conn, stop: make(chan struct{}), done: make(chan struct{})}
 	db.ckpt = c
 	go c.run()

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -231,12 +230,22 @@ func (db *DB) refreshStatistics(ctx context.Context) error {
 	if err := optimize(ctx, tx); err != nil {
 		return err
 	}
-	for _, q := range []string{`CREATE TABLE statistics_refreshed (at INTEGER)`, `DROP TABLE statistics_refreshed`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("refresh statistics: %w", err)
-		}
+	if err := bumpSchemaVersion(ctx, tx); err != nil {
+		return fmt.Errorf("refresh statistics: %w", err)
 	}
 	return tx.Commit()
+}
+
+// bumpSchemaVersion moves the schema version on in tx (an empty table made
+// and dropped), so every other connection reads the schema, and the
+// statistics with it, again before its next statement.
+func bumpSchemaVersion(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{`CREATE TABLE statistics_refreshed (at INTEGER)`, `DROP TABLE statistics_refreshed`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // execQuerier is a connection pool or a transaction.
@@ -303,15 +312,11 @@ func optimize(ctx context.Context, q execQuerier) error {
 // writer and the readers learn of it from the schema version, before their
 // next statement.
 func dropFTSStatistics(ctx context.Context, path string) error {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Set("_txlock", "immediate")
-	conn, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	conn, err := openSide(path)
 	if err != nil {
 		return fmt.Errorf("drop full-text statistics: %w", err)
 	}
 	defer conn.Close()
-	conn.SetMaxOpenConns(1)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("drop full-text statistics: %w", err)
@@ -345,10 +350,8 @@ func dropFTSStatistics(ctx context.Context, path string) error {
 	if dropped == 0 {
 		return nil
 	}
-	for _, q := range []string{`CREATE TABLE statistics_refreshed (at INTEGER)`, `DROP TABLE statistics_refreshed`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("drop full-text statistics: %w", err)
-		}
+	if err := bumpSchemaVersion(ctx, tx); err != nil {
+		return fmt.Errorf("drop full-text statistics: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("drop full-text statistics: %w", err)
