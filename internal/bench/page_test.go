@@ -256,8 +256,9 @@ func readCalls() int64 {
 // decoded from their documents and encoded by encoding/json,
 // api.ListFullCases; each statement prepared anew, store.PrepareListings;
 // SQLite's readers not mapping the file, store.MapReaders), then as it is
-// (listing=items). The targets are opened once for each; the load average
-// is logged before each run.
+// (listing=items). The targets are opened once for each; before a target's
+// runs its writer is let calm down and its readers are warmed (warmTarget),
+// both ways alike; the load average is logged before each run.
 func BenchmarkCasePageHTTP(b *testing.B) {
 	defer api.ListFullCases(false)
 	defer store.PrepareListings(true)
@@ -273,6 +274,7 @@ func BenchmarkCasePageHTTP(b *testing.B) {
 			if n, err := t.getPage(path); err != nil || n != 50 {
 				b.Fatalf("%s: first page: %d items, %v", t.name, n, err)
 			}
+			warmTarget(b, t, []string{path}, pageWarm)
 			for _, clients := range []int{1, 4} {
 				b.Run(fmt.Sprintf("db=%s/listing=%s/clients=%d", t.name, listing, clients), func(b *testing.B) {
 					b.Logf("load average %s", loadAverage())
@@ -308,24 +310,7 @@ func BenchmarkTextPageHTTP(b *testing.B) {
 					b.Fatalf("%s: %s: %v", t.name, p, err)
 				}
 			}
-			writerQuiet(b, t.db, 2*time.Minute)
-			// Warm every reader connection the four clients will use,
-			// so that the first timed run (one client) does not pay for
-			// the caches alone.
-			var wg sync.WaitGroup
-			for c := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range textWarm / 4 {
-						if err := t.get(paths[(c+4*i)%len(paths)]); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			warmTarget(b, t, paths, textWarm)
 			for _, clients := range []int{1, 4} {
 				b.Run(fmt.Sprintf("db=%s/mmap=%v/clients=%d", t.name, mapped, clients), func(b *testing.B) {
 					b.Logf("load average %s", loadAverage())
@@ -340,8 +325,37 @@ func BenchmarkTextPageHTTP(b *testing.B) {
 }
 
 // textWarm is how many text listings BenchmarkTextPageHTTP asks, from
-// four clients, before its timed runs on each target.
-const textWarm = 2000
+// four clients, before its timed runs on each target; pageWarm the pages
+// of cases BenchmarkCasePageHTTP asks.
+const (
+	textWarm = 2000
+	pageWarm = 2000
+)
+
+// warmTarget waits until the target's writer is calm (writerQuiet), then
+// asks for n listings (paths in turn) from four clients, so that every
+// reader connection the timed runs use has its caches (SQLite's page cache,
+// the prepared statements) and the first timed run (one client) does not
+// pay for them alone. A node serving for hours is in this state; a node
+// just opened is not.
+func warmTarget(b *testing.B, t pageTarget, paths []string, n int) {
+	b.Helper()
+	writerQuiet(b, t.db, 2*time.Minute)
+	var wg sync.WaitGroup
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n / 4 {
+				if err := t.get(paths[(c+4*i)%len(paths)]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
 
 // loadAverage is /proc/loadavg's first three figures, or "?".
 func loadAverage() string {

@@ -82,13 +82,44 @@ func TestParkedCasesResumeByTimer(t *testing.T) {
 	if fired, err := s.Sweep(ctx, until.Add(2*time.Minute), 200); err != nil || fired != 0 {
 		t.Errorf("second sweep: %d fired, %v", fired, err)
 	}
-	// Cases parked before the timers existed get theirs at start, however
-	// many: more than a listing's page.
-	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 1 {
-		t.Errorf("armed %d, %v; want the one still parked", armed, err)
+	// A start where every parked case has its timer writes nothing: the
+	// one still parked was armed by its park.
+	w0 := s.db.WriterStats().Batches
+	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 0 {
+		t.Errorf("armed %d, %v; want none", armed, err)
 	}
+	if w := s.db.WriterStats().Batches - w0; w != 0 {
+		t.Errorf("%d commits with nothing to arm", w)
+	}
+	// Cases parked before the timers existed (stored, their timer rows
+	// gone) get theirs at start, however many: more than a page; a page's
+	// timers in one transaction.
 	park(1000, 1600, until.Add(10*24*time.Hour))
-	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 601 {
-		t.Errorf("armed %d, %v; want 601", armed, err)
+	parkTimers := func() int {
+		t.Helper()
+		var n int
+		if err := s.db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM clocks WHERE key = $1`, cases.ParkTimer).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := s.db.Raw().ExecContext(ctx, `DELETE FROM clocks WHERE key = $1 AND case_id >= '01PARK01000'`, cases.ParkTimer); err != nil {
+		t.Fatal(err)
+	}
+	if n := parkTimers(); n != 1 {
+		t.Fatalf("%d park timers before arming, want 1", n)
+	}
+	w0 = s.db.WriterStats().Batches
+	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 600 {
+		t.Errorf("armed %d, %v; want 600", armed, err)
+	}
+	if w := s.db.WriterStats().Batches - w0; w != 2 {
+		t.Errorf("%d commits to arm 600 timers, want 2 (pages of 500)", w)
+	}
+	if n := parkTimers(); n != 601 {
+		t.Errorf("%d park timers after arming, want 601", n)
+	}
+	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 0 {
+		t.Errorf("armed again: %d, %v; want none", armed, err)
 	}
 }

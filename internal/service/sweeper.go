@@ -209,34 +209,56 @@ func (s *Service) RunRollups(ctx context.Context, every time.Duration) {
 	}
 }
 
-// ArmParkTimers gives every parked case its park timer, for cases parked
-// before park timers existed: it reads the parked cases a page at a time and
-// writes each one's timers again (the clocks table's rows are keyed by case
-// and clock, so a timer that is there is rewritten, not doubled). The
-// sweeper runs it once at start.
+// ArmParkTimers gives their park timer to the parked cases stored before
+// park timers existed: it reads the open parked cases without a park timer
+// a page at a time (store.UnarmedParked) and writes the timers of a page in
+// one transaction (the clocks table's rows are keyed by case and clock, and a
+// clock whose times are unchanged keeps its fired flags). The sweeper runs it
+// once at start; where every parked case has its timer (any case parked by
+// this build) it reads nothing and writes nothing.
 func (s *Service) ArmParkTimers(ctx context.Context) (int, error) {
-	open := true
-	f := store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open, Limit: 500} // a listing's largest page
-	armed := 0
+	const page = 500
+	armed, after := 0, ""
 	for {
-		list, err := s.db.Cases(ctx, f)
+		list, err := s.db.UnarmedParked(ctx, after, page)
 		if err != nil {
 			return armed, err
 		}
+		var ids []string
 		for i := range list {
-			c := &list[i]
-			if c.ParkedUntil.IsZero() {
-				continue
+			if !list[i].ParkedUntil.IsZero() {
+				ids = append(ids, list[i].ID)
 			}
-			err := s.db.Write(ctx, func(tx *store.Tx) error { return tx.ArmTimers(ctx, c, s.ClockRule()) })
+		}
+		if len(ids) > 0 {
+			n := 0
+			err := s.db.Write(ctx, func(tx *store.Tx) error {
+				n = 0
+				for _, id := range ids {
+					// As it stands in the transaction: a case resumed or
+					// closed since the read is left alone.
+					c, err := tx.Case(ctx, id)
+					if err != nil {
+						return err
+					}
+					if c.State != cases.Parked || c.ParkedUntil.IsZero() {
+						continue
+					}
+					if err := tx.ArmTimers(ctx, &c, s.ClockRule()); err != nil {
+						return err
+					}
+					n++
+				}
+				return nil
+			})
 			if err != nil {
 				return armed, err
 			}
-			armed++
+			armed += n
 		}
-		if len(list) < f.Limit {
+		if len(list) < page {
 			return armed, nil
 		}
-		f.After = list[len(list)-1].ID
+		after = list[len(list)-1].ID
 	}
 }

@@ -282,6 +282,33 @@ func (t *Tx) ArmTimers(ctx context.Context, c *cases.Case, rule ClockRule) error
 	return t.syncClocks(ctx, c, rule, true)
 }
 
+// sqlUnarmedParked reads the open parked cases after an ID that have no park
+// timer row (cases.ParkTimer), in ID order.
+const sqlUnarmedParked = `SELECT doc FROM cases c WHERE c.closed_at IS NULL AND c.state = 'parked' AND c.id > $1
+	AND NOT EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.key = $2) ORDER BY c.id LIMIT $3`
+
+// UnarmedParked returns up to limit open parked cases whose ID sorts after
+// after and that have no park timer: those stored before park timers
+// existed (service.ArmParkTimers). A parked case armed by its own park is
+// not read, so a start reads nothing on an installation whose parked cases
+// all have their timers.
+func (db *DB) UnarmedParked(ctx context.Context, after string, limit int) ([]cases.Case, error) {
+	rows, err := db.read.QueryContext(ctx, sqlUnarmedParked, after, cases.ParkTimer, limit)
+	if err != nil {
+		return nil, fmt.Errorf("unarmed parked cases: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []cases.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // NextNumber returns the next value of a named counter, starting at 1. In a
 // group commit a counter is read (and locked) once, or reserved for the
 // batch when the job named it to Write, and then counted in memory; the

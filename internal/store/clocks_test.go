@@ -170,3 +170,54 @@ func TestClaimDueConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestUnarmedParked: the open parked cases without a park timer row are read
+// in ID order after a given ID; a parked case with its timer, a parked case
+// closed and a case not parked are not.
+func TestUnarmedParked(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		parked := func(c *cases.Case) { c.State, c.ParkedUntil = cases.Parked, t0.Add(48*time.Hour) }
+		closed := func(c *cases.Case) { c.ClosedAt = t0.Add(time.Hour) }
+		insert(t, db, newCase("P1", parked), newCase("P2", parked), newCase("P3", parked), newCase("P4", parked, closed), newCase("R1"))
+		var n int
+		if err := db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM clocks WHERE key = $1`, cases.ParkTimer).Scan(&n); err != nil || n != 4 {
+			t.Fatalf("%d park timers (%v), want 4: InsertCase arms the parked cases", n, err)
+		}
+		read := func(after string, limit int) []string {
+			t.Helper()
+			cs, err := db.UnarmedParked(ctx, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids(cs)
+		}
+		if got := read("", 10); len(got) != 0 {
+			t.Fatalf("every parked case armed: read %v", got)
+		}
+		// P1 and P3 lose their timers (stored before park timers existed).
+		if _, err := db.Raw().ExecContext(ctx, `DELETE FROM clocks WHERE key = $1 AND case_id IN ('P1', 'P3', 'P4')`, cases.ParkTimer); err != nil {
+			t.Fatal(err)
+		}
+		if got := read("", 10); !slices.Equal(got, []string{"P1", "P3"}) {
+			t.Fatalf("read %v, want [P1 P3]", got)
+		}
+		if got := read("", 1); !slices.Equal(got, []string{"P1"}) {
+			t.Fatalf("first page of one: %v, want [P1]", got)
+		}
+		if got := read("P1", 1); !slices.Equal(got, []string{"P3"}) {
+			t.Fatalf("after P1: %v, want [P3]", got)
+		}
+		c, err := db.Case(ctx, "P3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.ArmTimers(ctx, &c, ClockRule{EscalateAfter: time.Hour}) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := read("", 10); !slices.Equal(got, []string{"P1"}) {
+			t.Fatalf("after arming P3: %v, want [P1]", got)
+		}
+	})
+}
