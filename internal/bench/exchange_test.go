@@ -62,6 +62,25 @@ func (e *exchangeSender) stop() {
 	e.cmd.Wait()
 }
 
+// exchangeInProc is the "exchange_inproc" case: the same sender as
+// goroutines of the node's own process (sendExchange), so that what it
+// costs intake there, against "exchange", is what sharing the node's
+// process (its scheduler, its garbage collector) adds to the same
+// exchanges.
+type exchangeInProc struct {
+	on   atomic.Bool
+	done chan struct{}
+}
+
+func startExchangeInProc(url string, rate float64) *exchangeInProc {
+	e := &exchangeInProc{done: make(chan struct{})}
+	go sendExchange(url, rate, &e.on, e.done)
+	return e
+}
+
+func (e *exchangeInProc) set(on bool) { e.on.Store(on) }
+func (e *exchangeInProc) stop()       { close(e.done) }
+
 // In the exchange sender's process: send while on, until the input ends.
 func init() {
 	url := os.Getenv("ZHIZHI_BENCH_EXCHANGE")
@@ -80,11 +99,18 @@ func init() {
 		}
 		os.Exit(0)
 	}()
+	sendExchange(url, rate, &on, nil)
+}
+
+// sendExchange posts requests like deliveries to url at rate a second, in
+// 50 ms ticks, from 32 goroutines, while on, until done is closed.
+func sendExchange(url string, rate float64, on *atomic.Bool, done <-chan struct{}) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 32
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	body := []byte(`{"kind":"report","note":"` + strings.Repeat("x", exchangeBody-27) + `"}`)
 	turns := make(chan struct{}, 4096)
+	defer close(turns)
 	for range 32 {
 		go func() {
 			g := webhook.NewSigner("key-key-key-key-1")
@@ -112,7 +138,14 @@ func init() {
 	const tick = 50 * time.Millisecond
 	per := rate * tick.Seconds()
 	owed := 0.0
-	for range time.Tick(tick) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
 		if !on.Load() {
 			owed = 0
 			continue

@@ -44,7 +44,9 @@ import (
 //     sent — what the subscriptions cost intake before any delivery;
 //   - exchange: no subscription; another process posts to the receiver
 //     at the budget's rate, like deliveries (exchange_test.go) — what the
-//     HTTP exchanges alone cost intake, the floor under the node's own.
+//     HTTP exchanges alone cost intake, the floor under the node's own;
+//   - exchange_inproc: the same sender in the node's own process — what
+//     sharing the process adds to the same exchanges.
 //
 // Before a phase with subscriptions they are created and the delivery
 // loop has taken them (no free lease left); after it they are removed and
@@ -143,6 +145,7 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 		{"fail1", "/fail", 1, 3},
 		{"paused10", "", 10, 0},
 		{"exchange", "exchange", 0, 0},
+		{"exchange_inproc", "exchange_inproc", 0, 0},
 	} {
 		if !strings.Contains(","+webhookCases+",", ","+sc.name+",") {
 			continue
@@ -157,15 +160,24 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 				sum.add(a, takeSnap(e, rcv.cmd.Process.Pid, heard()), webhookPhase)
 				return rate
 			}
-			var ex *exchangeSender
-			if sc.path == "exchange" {
-				var err error
-				if ex, err = startExchange(rcv.URL, exchangeRate()); err != nil {
+			var ex interface {
+				set(on bool)
+				stop()
+			}
+			switch sc.path {
+			case "exchange":
+				sender, err := startExchange(rcv.URL, exchangeRate())
+				if err != nil {
 					b.Fatal(err)
 				}
-				defer ex.stop()
-				exchangePid = ex.cmd.Process.Pid
+				ex = sender
+				defer sender.stop()
+				exchangePid = sender.cmd.Process.Pid
 				defer func() { exchangePid = 0 }()
+			case "exchange_inproc":
+				sender := startExchangeInProc(rcv.URL, exchangeRate())
+				ex = sender
+				defer sender.stop()
 			}
 			without := []float64{measured(&cpuWithout)}
 			var ratios, during []float64
