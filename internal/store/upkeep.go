@@ -14,13 +14,17 @@ import (
 // a flood of reports changes the tables under them. No one runs ANALYZE by
 // hand on a running installation, so the platform keeps them fresh itself:
 //
-//   - SQLite: the group-commit writer runs ANALYZE, sampled (analysis_limit),
-//     after every Options.AnalyzeEvery committed write jobs, between two
-//     batches on its own connection (ANALYZE writes the sqlite_stat tables,
-//     so it needs the write lock any other connection would have to wait
-//     for; readers are not blocked in WAL mode). SQLite's own PRAGMA
-//     optimize would not do it: it re-analyzes a table only after its size
+//   - SQLite: the group-commit writer runs ANALYZE of the case tables,
+//     sampled (analysis_limit), after every Options.AnalyzeEvery committed
+//     write jobs, between two batches on its own connection (ANALYZE writes
+//     the sqlite_stat tables, so it needs the write lock any other
+//     connection would have to wait for; readers are not blocked in WAL
+//     mode), and in the same transaction SQLite's sampled optimize for the
+//     other tables (refreshStatistics). The optimize alone would not do it
+//     for the case tables: it re-analyzes a table only after its size
 //     changed about tenfold, and 100,000 reports on 1,000,000 cases are 10%.
+//     The full-text index's tables carry no statistics at all
+//     (dropFTSStatistics, at every Open).
 //   - PostgreSQL: autovacuum, with per-table thresholds for the case tables
 //     (migration 28) so that a flood of 100,000 reports is analyzed and
 //     vacuumed (visibility map for the index-only listings) within about a
