@@ -293,20 +293,7 @@ const sqlUnarmedParked = `SELECT doc FROM cases c WHERE c.closed_at IS NULL AND 
 // not read, so a start reads nothing on an installation whose parked cases
 // all have their timers.
 func (db *DB) UnarmedParked(ctx context.Context, after string, limit int) ([]cases.Case, error) {
-	rows, err := db.read.QueryContext(ctx, sqlUnarmedParked, after, cases.ParkTimer, limit)
-	if err != nil {
-		return nil, fmt.Errorf("unarmed parked cases: %w", translate(err))
-	}
-	defer rows.Close()
-	var out []cases.Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return db.queryCases(ctx, "unarmed parked cases", sqlUnarmedParked, []any{after, cases.ParkTimer, limit})
 }
 
 // NextNumber returns the next value of a named counter, starting at 1. In a
