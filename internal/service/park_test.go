@@ -95,19 +95,20 @@ func TestParkedCasesResumeByTimer(t *testing.T) {
 	// gone) get theirs at start, however many: more than a page; a page's
 	// timers in one transaction.
 	park(1000, 1600, until.Add(10*24*time.Hour))
-	parkTimers := func() int {
+	unarmed := func() int {
 		t.Helper()
-		var n int
-		if err := s.db.Raw().QueryRowContext(ctx, `SELECT count(*) FROM clocks WHERE key = $1`, cases.ParkTimer).Scan(&n); err != nil {
+		ids, err := s.db.UnarmedParked(ctx, "", 1000)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return len(ids)
 	}
+	// The legacy state, planted: these cases' timer rows removed.
 	if _, err := s.db.Raw().ExecContext(ctx, `DELETE FROM clocks WHERE key = $1 AND case_id >= '01PARK01000'`, cases.ParkTimer); err != nil {
 		t.Fatal(err)
 	}
-	if n := parkTimers(); n != 1 {
-		t.Fatalf("%d park timers before arming, want 1", n)
+	if n := unarmed(); n != 600 {
+		t.Fatalf("%d parked cases without a timer before arming, want 600", n)
 	}
 	w0 = s.db.WriterStats().Batches
 	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 600 {
@@ -116,8 +117,16 @@ func TestParkedCasesResumeByTimer(t *testing.T) {
 	if w := s.db.WriterStats().Batches - w0; w != 2 {
 		t.Errorf("%d commits to arm 600 timers, want 2 (pages of 500)", w)
 	}
-	if n := parkTimers(); n != 601 {
-		t.Errorf("%d park timers after arming, want 601", n)
+	if n := unarmed(); n != 0 {
+		t.Errorf("%d parked cases still without a timer after arming", n)
+	}
+	// The armed timers fire: at their park's end the 600 resume, the one
+	// parked longer stays.
+	if _, err := s.Sweep(ctx, until.Add(10*24*time.Hour+time.Minute), 1000); err != nil {
+		t.Fatal(err)
+	}
+	if parked, err := s.db.CountCases(ctx, store.CaseFilter{Scope: store.Scope{All: true}, States: []cases.State{cases.Parked}, Open: &open}); err != nil || parked != 1 {
+		t.Errorf("%d still parked after the armed timers' end (%v), want 1", parked, err)
 	}
 	if armed, err := s.ArmParkTimers(ctx); err != nil || armed != 0 {
 		t.Errorf("armed again: %d, %v; want none", armed, err)

@@ -210,55 +210,47 @@ func (s *Service) RunRollups(ctx context.Context, every time.Duration) {
 }
 
 // ArmParkTimers gives their park timer to the parked cases stored before
-// park timers existed: it reads the open parked cases without a park timer
-// a page at a time (store.UnarmedParked) and writes the timers of a page in
-// one transaction (the clocks table's rows are keyed by case and clock, and a
-// clock whose times are unchanged keeps its fired flags). The sweeper runs it
-// once at start; where every parked case has its timer (any case parked by
-// this build) it reads nothing and writes nothing.
+// park timers existed: it reads the IDs of the open parked cases without a
+// park timer a page at a time (store.UnarmedParked) and writes the timers of
+// a page in one transaction, each case as it stands there (one resumed or
+// closed since the read, or parked without an end, is left alone; the
+// clocks table's rows are keyed by case and clock, and a clock whose times
+// are unchanged keeps its fired flags). The sweeper runs it once at start;
+// where every parked case has its timer (any case parked by this build) it
+// reads nothing and writes nothing.
 func (s *Service) ArmParkTimers(ctx context.Context) (int, error) {
 	const page = 500
 	armed, after := 0, ""
 	for {
-		list, err := s.db.UnarmedParked(ctx, after, page)
+		ids, err := s.db.UnarmedParked(ctx, after, page)
+		if err != nil || len(ids) == 0 {
+			return armed, err
+		}
+		n := 0
+		err = s.db.Write(ctx, func(tx *store.Tx) error {
+			n = 0
+			for _, id := range ids {
+				c, err := tx.Case(ctx, id)
+				if err != nil {
+					return err
+				}
+				if c.State != cases.Parked || c.ParkedUntil.IsZero() {
+					continue
+				}
+				if err := tx.ArmTimers(ctx, &c, s.ClockRule()); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
 		if err != nil {
 			return armed, err
 		}
-		var ids []string
-		for i := range list {
-			if !list[i].ParkedUntil.IsZero() {
-				ids = append(ids, list[i].ID)
-			}
-		}
-		if len(ids) > 0 {
-			n := 0
-			err := s.db.Write(ctx, func(tx *store.Tx) error {
-				n = 0
-				for _, id := range ids {
-					// As it stands in the transaction: a case resumed or
-					// closed since the read is left alone.
-					c, err := tx.Case(ctx, id)
-					if err != nil {
-						return err
-					}
-					if c.State != cases.Parked || c.ParkedUntil.IsZero() {
-						continue
-					}
-					if err := tx.ArmTimers(ctx, &c, s.ClockRule()); err != nil {
-						return err
-					}
-					n++
-				}
-				return nil
-			})
-			if err != nil {
-				return armed, err
-			}
-			armed += n
-		}
-		if len(list) < page {
+		armed += n
+		if len(ids) < page {
 			return armed, nil
 		}
-		after = list[len(list)-1].ID
+		after = ids[len(ids)-1]
 	}
 }

@@ -282,18 +282,19 @@ func (t *Tx) ArmTimers(ctx context.Context, c *cases.Case, rule ClockRule) error
 	return t.syncClocks(ctx, c, rule, true)
 }
 
-// sqlUnarmedParked reads the open parked cases after an ID that have no park
-// timer row (cases.ParkTimer), in ID order.
-const sqlUnarmedParked = `SELECT doc FROM cases c WHERE c.closed_at IS NULL AND c.state = 'parked' AND c.id > $1
+// sqlUnarmedParked reads the IDs of the open parked cases after an ID that
+// have no park timer row (cases.ParkTimer), in ID order.
+const sqlUnarmedParked = `SELECT c.id FROM cases c WHERE c.closed_at IS NULL AND c.state = 'parked' AND c.id > $1
 	AND NOT EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.key = $2) ORDER BY c.id LIMIT $3`
 
-// UnarmedParked returns up to limit open parked cases whose ID sorts after
-// after and that have no park timer: those stored before park timers
-// existed (service.ArmParkTimers). A parked case armed by its own park is
-// not read, so a start reads nothing on an installation whose parked cases
-// all have their timers.
-func (db *DB) UnarmedParked(ctx context.Context, after string, limit int) ([]cases.Case, error) {
-	return db.queryCases(ctx, "unarmed parked cases", sqlUnarmedParked, []any{after, cases.ParkTimer, limit})
+// UnarmedParked returns the IDs of up to limit open parked cases whose ID
+// sorts after after and that have no park timer: those stored before park
+// timers existed (service.ArmParkTimers, which reads each in its own
+// transaction). A parked case armed by its own park is not read, so a start
+// reads nothing on an installation whose parked cases all have their
+// timers.
+func (db *DB) UnarmedParked(ctx context.Context, after string, limit int) ([]string, error) {
+	return db.queryIDs(ctx, "unarmed parked cases", sqlUnarmedParked, after, cases.ParkTimer, limit)
 }
 
 // NextNumber returns the next value of a named counter, starting at 1. In a
@@ -1379,6 +1380,25 @@ func (db *DB) queryCases(ctx context.Context, what, q string, args []any) ([]cas
 			return nil, err
 		}
 		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// queryIDs runs a query selecting one text column (IDs) and returns its
+// values in the query's order.
+func (db *DB) queryIDs(ctx context.Context, what, q string, args ...any) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, translate(err))
+		}
+		out = append(out, id)
 	}
 	return out, rows.Err()
 }

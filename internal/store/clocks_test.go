@@ -187,11 +187,11 @@ func TestUnarmedParked(t *testing.T) {
 		}
 		read := func(after string, limit int) []string {
 			t.Helper()
-			cs, err := db.UnarmedParked(ctx, after, limit)
+			got, err := db.UnarmedParked(ctx, after, limit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return ids(cs)
+			return got
 		}
 		if got := read("", 10); len(got) != 0 {
 			t.Fatalf("every parked case armed: read %v", got)

@@ -457,20 +457,7 @@ func (db *DB) Items(ctx context.Context, listID string) ([]leaders.Item, error) 
 
 // ListsOf returns the IDs of the lists an item (a case or a project) is on.
 func (db *DB) ListsOf(ctx context.Context, refID string) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT list_id FROM list_items WHERE ref_id = $1 ORDER BY list_id`, refID)
-	if err != nil {
-		return nil, fmt.Errorf("lists of item: %w", translate(err))
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return db.queryIDs(ctx, "lists of item", `SELECT list_id FROM list_items WHERE ref_id = $1 ORDER BY list_id`, refID)
 }
 
 // InsertProject stores a new project.
