@@ -374,23 +374,67 @@ func (t *Tx) AdvanceHookCursor(ctx context.Context, b CursorBatch) (CursorResult
 // subscription created later starts after them). On PostgreSQL the rows
 // are taken FOR UPDATE SKIP LOCKED, so nodes purging at once never wait
 // for each other.
+//
+// Every cursor has passed exactly the events at or before the lowest
+// cursor, so the walk is bounded there: it reads the events it may delete
+// and stops, also while a subscription that lags or is paused keeps a
+// long backlog behind it (before, each purge walked the whole backlog on
+// the writer, testing every event against every cursor). A cursor never
+// moves back, so the bound read first still holds when the rows go. The
+// events of migration 34 are found through their own index (migration
+// 41), as no cursor has to pass them.
 func (t *Tx) PurgeHookEvents(ctx context.Context, limit int) (int, error) {
-	q := `DELETE FROM webhook_events WHERE pos IN (SELECT e.pos FROM webhook_events e
-		WHERE (e.fanned = 1 OR NOT EXISTS (SELECT 1 FROM webhook_subs s WHERE e.pos > s.cursor_pos))
-			AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq)
-		ORDER BY e.pos LIMIT $1)`
+	var x string
+	var pos int64
+	bounded := true
+	var err error
 	if t.dialect == Postgres {
-		q = `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT e.case_id, e.seq FROM webhook_events e
-		WHERE (e.fanned = 1 OR NOT EXISTS (SELECT 1 FROM webhook_subs s WHERE (e.xid, e.pos) > (s.cursor_xid, s.cursor_pos)))
-			AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq)
-		ORDER BY e.xid, e.pos LIMIT $1 FOR UPDATE SKIP LOCKED)`
+		err = t.QueryRow(ctx, `SELECT cursor_xid::text, cursor_pos FROM webhook_subs ORDER BY cursor_xid, cursor_pos LIMIT 1`).Scan(&x, &pos)
+	} else {
+		err = t.QueryRow(ctx, `SELECT '', cursor_pos FROM webhook_subs ORDER BY cursor_pos LIMIT 1`).Scan(&x, &pos)
 	}
-	res, err := t.Exec(ctx, q, limit)
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) {
+		bounded = false
+	} else if err != nil {
 		return 0, fmt.Errorf("purge webhook events: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	var n int
+	for _, fanned := range []bool{false, true} {
+		if n >= limit || fanned && !bounded { // with no cursor the first took them all
+			break
+		}
+		cond, args := "1 = 1", []any{limit - n}
+		switch {
+		case fanned:
+			cond = "e.fanned = 1"
+		case bounded && t.dialect == Postgres:
+			cond, args = "(e.xid, e.pos) <= (CAST($2 AS xid8), $3)", append(args, x, pos)
+		case bounded:
+			cond, args = "e.pos <= $2", append(args, pos)
+		}
+		res, err := t.Exec(ctx, sqlPurgeEvents(t.dialect, cond), args...)
+		if err != nil {
+			return n, fmt.Errorf("purge webhook events: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += int(k)
+	}
+	return n, nil
+}
+
+// sqlPurgeEvents deletes up to $1 events that meet cond (alias e) and no
+// outbox row names, oldest first.
+func sqlPurgeEvents(d Dialect, cond string) string {
+	const unnamed = `NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.case_id = e.case_id AND o.seq = e.seq)`
+	if d == Postgres {
+		return `DELETE FROM webhook_events WHERE (case_id, seq) IN (SELECT e.case_id, e.seq FROM webhook_events e
+			WHERE ` + cond + ` AND ` + unnamed + ` ORDER BY e.xid, e.pos LIMIT $1 FOR UPDATE SKIP LOCKED)`
+	}
+	return `DELETE FROM webhook_events WHERE pos IN (SELECT e.pos FROM webhook_events e
+			WHERE ` + cond + ` AND ` + unnamed + ` ORDER BY e.pos LIMIT $1)`
 }
 
 // HookBacklog counts the events some subscription's cursor has not passed

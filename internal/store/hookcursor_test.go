@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -377,4 +378,129 @@ func TestCursorMigration(t *testing.T) {
 			t.Fatalf("after the migrated events %v", got)
 		}
 	})
+}
+
+// TestPurgeBound (both engines): the purge takes, oldest first and up to
+// its limit, the events at or before the lowest cursor that no outbox row
+// names, and the events of migration 34 (fanned) wherever they lie; a
+// cursor behind keeps every later event; with no subscription every event
+// no outbox row names goes.
+func TestPurgeBound(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db := openTestDB(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+		putSub(t, db, "s1", webhook.Active)
+		putSub(t, db, "s2", webhook.Active)
+		for i := 1; i <= 8; i++ {
+			putHookEvents(t, db, hookEvent(fmt.Sprintf("c%d", i), 1, t0))
+		}
+		all := readAfter(t, db, HookCursor{}, 10, 8)
+		if len(all) != 8 {
+			t.Fatalf("%d events", len(all))
+		}
+		// s1 has passed c1..c5, s2 c1..c3; c2 waits in s1's outbox; c7 was
+		// queued before migration 34.
+		if r := advance(t, db, CursorBatch{SubID: "s1", Claim: testLease, To: all[4].At, Lease: t0.Add(time.Hour)}); !r.Held {
+			t.Fatal("s1's cursor")
+		}
+		if r := advance(t, db, CursorBatch{SubID: "s2", Claim: testLease, To: all[2].At, Lease: t0.Add(time.Hour)}); !r.Held {
+			t.Fatal("s2's cursor")
+		}
+		if err := db.Write(ctx, func(tx *Tx) error {
+			if err := tx.PutOutbox(ctx, "s1", "c2", 1, t0); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE webhook_events SET fanned = 1 WHERE case_id = 'c7'`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		purge := func(limit int) int {
+			t.Helper()
+			var n int
+			if err := db.Write(ctx, func(tx *Tx) error { var err error; n, err = tx.PurgeHookEvents(ctx, limit); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		kept := func() []string {
+			t.Helper()
+			var out []string
+			for _, e := range afterCursor(t, db, HookCursor{}, 20) {
+				out = append(out, e.CaseID)
+			}
+			return out
+		}
+		if n := purge(1); n != 1 || !reflect.DeepEqual(kept(), []string{"c2", "c3", "c4", "c5", "c6", "c7", "c8"}) {
+			t.Fatalf("purged %d, kept %v; want c1 alone to go", n, kept())
+		}
+		if n := purge(100); n != 2 || !reflect.DeepEqual(kept(), []string{"c2", "c4", "c5", "c6", "c8"}) {
+			t.Fatalf("purged %d, kept %v; want c3 and the fanned c7 to go", n, kept())
+		}
+		if n := purge(100); n != 0 {
+			t.Fatalf("purged %d more", n)
+		}
+		for _, id := range []string{"s1", "s2"} {
+			if err := db.Write(ctx, func(tx *Tx) error { return tx.DeleteSubscription(ctx, id) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// s1's outbox row went with it.
+		if n := purge(100); n != 5 || kept() != nil {
+			t.Fatalf("purged %d with no subscription, kept %v", n, kept())
+		}
+	})
+}
+
+// TestHookPlans (SQLite): with planner statistics of a large events table
+// and an empty outbox (ANALYZE writes none for an empty table), the
+// outbox's claim walks the outbox, not the events, and the purge walks
+// the events only up to the lowest cursor (and the fanned ones through
+// their own index). Both run on the writer every second or so.
+func TestHookPlans(t *testing.T) {
+	db := openTestDB(t)
+	if db.Dialect != SQLite {
+		t.Skip("SQLite's plans")
+	}
+	ctx := context.Background()
+	putSub(t, db, "s1", webhook.Active)
+	if _, err := db.write.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+		INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body)
+		SELECT printf('c%06d', i), 1, printf('e%06d', i), 'report', 'patrol', '/500000/', ' ', i, '{}' FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	plan := func(q string, args ...any) string {
+		t.Helper()
+		rows, err := db.write.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out strings.Builder
+		for rows.Next() {
+			var a, b, c int
+			var d string
+			if err := rows.Scan(&a, &b, &c, &d); err != nil {
+				t.Fatal(err)
+			}
+			out.WriteString(d + "\n")
+		}
+		return out.String()
+	}
+	if p := plan(sqlClaimLite, 1, 2, "claim", 10, testLease); strings.Contains(p, "SCAN ev") || strings.Contains(p, "SCAN e ") ||
+		!strings.Contains(p, "webhook_outbox_due") {
+		t.Errorf("the claim walks the events:\n%s", p)
+	}
+	for _, tc := range []struct{ cond, want string }{
+		{"e.pos <= $2", "SEARCH e USING INTEGER PRIMARY KEY (rowid<?)"},
+		{"e.fanned = 1", "e USING INDEX webhook_events_fanned"},
+	} {
+		if p := plan(sqlPurgeEvents(SQLite, tc.cond), 100, 50); !strings.Contains(p, tc.want) {
+			t.Errorf("the purge of %s does not %s:\n%s", tc.cond, tc.want, p)
+		}
+	}
 }

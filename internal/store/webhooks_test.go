@@ -653,6 +653,7 @@ func TestNarrowOutboxMigration(t *testing.T) {
 		// Back to the layout of migrations 18 and 22.
 		exec(`DROP TABLE webhook_outbox`)
 		exec(`DROP INDEX IF EXISTS webhook_events_queued`)
+		exec(`DROP INDEX webhook_events_fanned`) // migration 41
 		exec(`ALTER TABLE webhook_events DROP COLUMN fanned`)
 		exec(`CREATE INDEX webhook_events_queued ON webhook_events (queued_at)`)
 		exec(`CREATE TABLE webhook_outbox (sub_id TEXT NOT NULL, case_id TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL,
