@@ -206,3 +206,27 @@ func ids(cs []cases.Case) []string {
 // was is the case a test's update starts from when only its version
 // matters (the overdue gauge sees it as not red).
 func was(version int) *cases.Case { return &cases.Case{Version: version} }
+
+// sqlitePlan is SQLite's plan of q on conn (EXPLAIN QUERY PLAN), one line
+// of detail a step.
+func sqlitePlan(t testing.TB, conn *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := conn.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}

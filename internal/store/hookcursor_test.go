@@ -475,21 +475,7 @@ func TestHookPlans(t *testing.T) {
 	}
 	plan := func(q string, args ...any) string {
 		t.Helper()
-		rows, err := db.write.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out strings.Builder
-		for rows.Next() {
-			var a, b, c int
-			var d string
-			if err := rows.Scan(&a, &b, &c, &d); err != nil {
-				t.Fatal(err)
-			}
-			out.WriteString(d + "\n")
-		}
-		return out.String()
+		return strings.Join(sqlitePlan(t, db.write, q, args...), "\n")
 	}
 	if p := plan(sqlClaimLite, 1, 2, "claim", 10, testLease); strings.Contains(p, "SCAN ev") || strings.Contains(p, "SCAN e ") ||
 		!strings.Contains(p, "webhook_outbox_due") {

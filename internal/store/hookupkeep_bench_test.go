@@ -18,7 +18,7 @@ import (
 // an empty outbox and one subscription whose cursor is at the start (a
 // paused or lagging subscription: every event is kept, none may go).
 //
-//	go test ./internal/store -run '^$' -bench HookUpkeep -benchtime 50x
+//	go test ./internal/store -run '^$' -bench HookUpkeep -benchtime 20x
 func BenchmarkHookUpkeep(b *testing.B) {
 	for _, engine := range []Dialect{SQLite, Postgres} {
 		if engine == Postgres && os.Getenv(pgEnv) == "" {

@@ -418,22 +418,9 @@ func TestCountOverdueIndex(t *testing.T) {
 		if db.Dialect != SQLite {
 			return
 		}
-		var plan strings.Builder
-		rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+db.sqlCountOverdue(), districtPath, districtPath+"\xff", ms(t0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var a, b, c int
-			var d string
-			if err := rows.Scan(&a, &b, &c, &d); err != nil {
-				t.Fatal(err)
-			}
-			plan.WriteString(d + "\n")
-		}
-		rows.Close()
-		if !strings.Contains(plan.String(), "COVERING INDEX cases_open_overdue") {
-			t.Errorf("the overdue count does not read cases_open_overdue alone:\n%s", plan.String())
+		plan := strings.Join(sqlitePlan(t, db.read, db.sqlCountOverdue(), districtPath, districtPath+"\xff", ms(t0)), "\n")
+		if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") {
+			t.Errorf("the overdue count does not read cases_open_overdue alone:\n%s", plan)
 		}
 		var n int
 		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'cases_open_due'`).Scan(&n); err != nil || n != 0 {
@@ -451,7 +438,7 @@ func TestCountOverdueIndex(t *testing.T) {
 func TestFTSStatistics(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "z.db")
-	const removal = `EXPLAIN QUERY PLAN DELETE FROM case_fts_data WHERE id >= 1 AND id <= 9`
+	const removal = `DELETE FROM case_fts_data WHERE id >= 1 AND id <= 9`
 	// writerPlan is the writer's plan for FTS5's removal of a segment.
 	writerPlan := func(db *DB) string {
 		// A statement that reads the file first: EXPLAIN alone does not
@@ -459,21 +446,7 @@ func TestFTSStatistics(t *testing.T) {
 		if _, err := db.write.ExecContext(ctx, `SELECT count(*) FROM sqlite_schema`); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.write.QueryContext(ctx, removal)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		return strings.Join(plan, "; ")
+		return strings.Join(sqlitePlan(t, db.write, removal), "; ")
 	}
 	records := func(db *DB) int {
 		var n int
