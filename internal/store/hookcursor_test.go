@@ -455,7 +455,8 @@ func TestPurgeBound(t *testing.T) {
 
 // TestHookPlans (SQLite): with planner statistics of a large events table
 // and an empty outbox (ANALYZE writes none for an empty table), the
-// outbox's claim walks the outbox, not the events, and the purge walks
+// outbox's claim (and the console's queue) walks the outbox, not the
+// events, and the purge walks
 // the events only up to the lowest cursor (and the fanned ones through
 // their own index). Both run on the writer every second or so.
 func TestHookPlans(t *testing.T) {
@@ -480,6 +481,9 @@ func TestHookPlans(t *testing.T) {
 	if p := plan(sqlClaimLite, 1, 2, "claim", 10, testLease); strings.Contains(p, "SCAN ev") || strings.Contains(p, "SCAN e ") ||
 		!strings.Contains(p, "webhook_outbox_due") {
 		t.Errorf("the claim walks the events:\n%s", p)
+	}
+	if p := plan(sqlOutbox, "s1"); strings.Contains(p, "SCAN e") {
+		t.Errorf("the console's queue walks the events:\n%s", p)
 	}
 	for _, tc := range []struct{ cond, want string }{
 		{"e.pos <= $2", "SEARCH e USING INTEGER PRIMARY KEY (rowid<?)"},

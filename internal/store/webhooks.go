@@ -689,6 +689,10 @@ func (db *DB) DeliveryLog(ctx context.Context, subID string, limit int) ([]LogEn
 	return out, rows.Err()
 }
 
+const sqlOutbox = `SELECT o.sub_id, o.case_id, o.seq, o.next_at, o.lease_until, e.event_id, o.attempts
+		FROM webhook_outbox o CROSS JOIN webhook_events e
+		WHERE e.case_id = o.case_id AND e.seq = o.seq AND o.sub_id = $1 ORDER BY o.case_id, o.seq`
+
 // OutboxItem is a queued event as the ordering rule sees it (tests, the
 // console's queue).
 type OutboxItem struct {
@@ -697,11 +701,11 @@ type OutboxItem struct {
 	Attempts int
 }
 
-// Outbox reads a subscription's queued events in case and step order.
+// Outbox reads a subscription's queued events in case and step order. It
+// walks the outbox and reads each row's event by its key (a CROSS JOIN, as
+// in the claim: SQLite would otherwise walk every event kept).
 func (db *DB) Outbox(ctx context.Context, subID string, now time.Time) ([]OutboxItem, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT o.sub_id, o.case_id, o.seq, o.next_at, o.lease_until, e.event_id, o.attempts
-		FROM webhook_outbox o JOIN webhook_events e ON e.case_id = o.case_id AND e.seq = o.seq
-		WHERE o.sub_id = $1 ORDER BY o.case_id, o.seq`, subID)
+	rows, err := db.read.QueryContext(ctx, sqlOutbox, subID)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", translate(err))
 	}
