@@ -125,8 +125,12 @@ type connPageCache struct {
 	pct90     int // max*9/10: beyond it an easy fetch declines
 
 	pages map[uint32]int32 // page number → slot
-	slots []pcSlot
-	free  []int32 // slots holding no page
+	// maxKey is at least the largest page number cached (pcTruncate's
+	// walk is skipped when nothing lies at or beyond its limit: the
+	// writer truncates to the file's size at every commit).
+	maxKey uint32
+	slots  []pcSlot
+	free   []int32 // slots holding no page
 	// The unpinned pages, most recently unpinned first.
 	lruHead, lruTail int32
 	lruLen           int
@@ -293,6 +297,7 @@ func pcFetch(tls *libc.TLS, p uintptr, key uint32, createFlag int32) uintptr {
 	s.key = key
 	s.used = true
 	c.pages[key] = i
+	c.maxKey = max(c.maxKey, key)
 	// SQLite's header in the extra is new when its first pointer is null.
 	*(*uintptr)(cPtr(s.addr + pcSlotHead + uintptr(c.szPage))) = 0
 	return s.addr
@@ -349,9 +354,16 @@ func pcRekey(tls *libc.TLS, p, pg uintptr, oldKey, newKey uint32) {
 	}
 	c.slots[i].key = newKey
 	c.pages[newKey] = i
+	c.maxKey = max(c.maxKey, newKey)
 }
 
-// pcTruncate drops every page numbered limit or more, pinned or not.
+// pcTruncate drops every page numbered limit or more, pinned or not. SQLite
+// calls it at the end of every write transaction with the file's size (and
+// at a reset with 0): like pcache1 it does nothing when no page lies at or
+// beyond the limit, and looks up the numbers from the limit to the largest
+// cached when they are fewer than the pages cached. Before, each call
+// walked every cached page: at every commit, on the writer, up to the 16,384
+// pages of its cache.
 func pcTruncate(tls *libc.TLS, p uintptr, limit uint32) {
 	c := pcLookup(p)
 	if c == nil {
@@ -359,11 +371,23 @@ func pcTruncate(tls *libc.TLS, p uintptr, limit uint32) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for key, i := range c.pages {
-		if key >= limit {
-			c.release(i)
+	if len(c.pages) == 0 || limit > c.maxKey {
+		return
+	}
+	if uint64(c.maxKey-limit) < uint64(len(c.pages)) {
+		for key := uint64(limit); key <= uint64(c.maxKey); key++ {
+			if i, ok := c.pages[uint32(key)]; ok {
+				c.release(i)
+			}
+		}
+	} else {
+		for key, i := range c.pages {
+			if key >= limit {
+				c.release(i)
+			}
 		}
 	}
+	c.maxKey = max(limit, 1) - 1
 }
 
 func pcDestroy(tls *libc.TLS, p uintptr) {

@@ -118,6 +118,50 @@ func TestConnPageCachePolicy(t *testing.T) {
 	if n := pcPagecount(tls, h); n != 1 || fetch(4, 0) != 0 || fetch(2, 0) == 0 {
 		t.Fatalf("after truncate at 3: page count %d, want 1 (page 2)", n)
 	}
+	// A truncate beyond every cached page (the writer's at each commit)
+	// keeps them all; one at a page's number drops it, renumbered pages
+	// included.
+	pcUnpin(tls, h, fetch(7, 2), 0)
+	pcTruncate(tls, h, 8)
+	if fetch(7, 0) == 0 || pcPagecount(tls, h) != 2 {
+		t.Fatal("a truncate beyond every page dropped one")
+	}
+	pcRekey(tls, h, fetch(7, 0), 7, 9)
+	pcTruncate(tls, h, 9)
+	if fetch(9, 0) != 0 || fetch(2, 0) == 0 || pcPagecount(tls, h) != 1 {
+		t.Fatal("a truncate at a renumbered page's number kept it")
+	}
+	pcTruncate(tls, h, 0)
+	if pcPagecount(tls, h) != 0 {
+		t.Fatal("a truncate at 0 kept pages")
+	}
+}
+
+// BenchmarkPageCacheTruncate: SQLite truncates the writer's page cache to
+// the file's size at the end of every write transaction; with the cache
+// full (16,384 pages, the writer's cache_size) nothing lies beyond it.
+//
+//	go test ./internal/store -run '^$' -bench PageCacheTruncate
+func BenchmarkPageCacheTruncate(b *testing.B) {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	const pages = 16384
+	h := pcCreate(tls, 4096, 120, 1)
+	defer pcDestroy(tls, h)
+	pcCachesize(tls, h, pages)
+	for k := uint32(1); k <= pages; k++ {
+		pg := pcFetch(tls, h, k, 2)
+		if pg == 0 {
+			b.Fatalf("page %d", k)
+		}
+		pcUnpin(tls, h, pg, 0)
+	}
+	for b.Loop() {
+		pcTruncate(tls, h, pages+1)
+	}
+	if n := pcPagecount(tls, h); n != pages {
+		b.Fatalf("%d pages left, want %d", n, pages)
+	}
 }
 
 // TestPageCacheUnderSQLite: SQLite runs on the connection page caches
