@@ -203,20 +203,15 @@ func (db *DB) HookEventsAfter(ctx context.Context, after HookCursor, limit int) 
 // (failed and waiting for its retry, or behind one): their later events
 // wait behind them.
 func (db *DB) HeldCases(ctx context.Context, subID string) (map[string]bool, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT case_id FROM webhook_outbox WHERE sub_id = $1`, subID)
+	ids, err := db.queryIDs(ctx, "webhook outbox", `SELECT DISTINCT case_id FROM webhook_outbox WHERE sub_id = $1`, subID)
 	if err != nil {
-		return nil, fmt.Errorf("webhook outbox: %w", translate(err))
+		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
+	out := make(map[string]bool, len(ids))
+	for _, c := range ids {
 		out[c] = true
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // HookStart is where a new subscription's cursor starts: after every event

@@ -70,11 +70,7 @@ func asDelivery(e CursorEvent, sub string) Delivery {
 // an outbox row names.
 func TestHookCursor(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
-		putSub(t, db, "s2", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1", "s2")
 		// Three commits: c1/1; c2/1 and c1/2; c3/1.
 		putHookEvents(t, db, hookEvent("c1", 1, t0))
 		putHookEvents(t, db, hookEvent("c2", 1, t0), hookEvent("c1", 2, t0))
@@ -313,10 +309,7 @@ func TestHookCursorCommitOrder(t *testing.T) {
 // subscriptions hold no lease.
 func TestCursorMigration(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1")
 		exec := func(q string, args ...any) {
 			t.Helper()
 			if _, err := db.Raw().ExecContext(ctx, q, args...); err != nil {
@@ -387,11 +380,7 @@ func TestCursorMigration(t *testing.T) {
 // no outbox row names goes.
 func TestPurgeBound(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
-		putSub(t, db, "s2", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1", "s2")
 		for i := 1; i <= 8; i++ {
 			putHookEvents(t, db, hookEvent(fmt.Sprintf("c%d", i), 1, t0))
 		}

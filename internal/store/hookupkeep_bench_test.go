@@ -45,19 +45,8 @@ func benchHookUpkeep(b *testing.B, n int) {
 		fill = `INSERT INTO webhook_events (case_id, seq, event_id, kind, source, region_path, units, queued_at, body)
 			SELECT 'c' || i, 1, 'e' || i, 'report', 'patrol', '/500000/500103/', ' ', i, '{"n":1}' FROM generate_series(1, $1) i`
 	}
-	err = db.Write(ctx, func(tx *Tx) error {
-		if err := tx.PutSubscription(ctx, webhook.Subscription{ID: "s1", Name: "s1", URL: "http://127.0.0.1:1/s1", Events: []string{webhook.All},
-			RegionCode: "500103", RegionPath: "/500000/500103/", Secret: "secret-secret-s1", State: webhook.Active,
-			CreatedAt: now, CreatedBy: "t", UpdatedAt: now}); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE webhook_subs SET lease_claim = $2, lease_until = $3 WHERE id = $1`, "s1", testLease, ms(now.Add(24*time.Hour))); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, fill, n)
-		return err
-	})
-	if err != nil {
+	putSub(b, db, "s1", webhook.Active)
+	if err := db.Write(ctx, func(tx *Tx) error { _, err := tx.Exec(ctx, fill, n); return err }); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := db.Raw().ExecContext(ctx, `ANALYZE`); err != nil {

@@ -325,20 +325,7 @@ func (db *DB) VisitCaseIDs(ctx context.Context, f VisitFilter, solved *bool, lim
 		}
 	}
 	q, args = (&where{args: args}).query(q, ` ORDER BY vc.at DESC, vc.case_id DESC LIMIT ?`, limit)
-	rows, err := db.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("visit cases: %w", translate(err))
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return db.queryIDs(ctx, "visit cases", q, args...)
 }
 
 // PutList inserts or replaces a list.

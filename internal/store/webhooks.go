@@ -242,8 +242,8 @@ func (db *DB) idCounts(ctx context.Context, q, what string) (map[string]int, err
 // an empty table) SQLite's planner walked every event instead and probed
 // the outbox for each, on the writer, at every claim: 5–7 ms a claim
 // with the events of the webhook benchmark's intake kept (up to half a
-// minute's, between purges), and more as events are kept longer (a
-// paused subscription's wait for it) (TestHookPlans).
+// minute's, between purges), and more the longer events are kept, as a
+// paused subscription's are. TestHookPlans checks the plan.
 func claimFrom(after string) string {
 	return `FROM webhook_outbox o CROSS JOIN webhook_subs s CROSS JOIN webhook_events ev
 		WHERE s.id = o.sub_id AND ev.case_id = o.case_id AND ev.seq = o.seq

@@ -16,7 +16,9 @@ import (
 // testLease is the lease token under which the tests claim the outbox.
 const testLease = "L"
 
-func putSub(t *testing.T, db *DB, id, state string) {
+// putSub stores a subscription of the district for every event, its
+// deliveries held by the tests' node.
+func putSub(t testing.TB, db *DB, id, state string) {
 	t.Helper()
 	now := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
 	err := db.Write(context.Background(), func(tx *Tx) error {
@@ -32,6 +34,18 @@ func putSub(t *testing.T, db *DB, id, state string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// hookDB opens a test database of the current engine with an active
+// subscription of each ID (putSub) and returns it with the webhook tests'
+// time.
+func hookDB(t *testing.T, subs ...string) (*DB, context.Context, time.Time) {
+	t.Helper()
+	db := openTestDB(t)
+	for _, id := range subs {
+		putSub(t, db, id, webhook.Active)
+	}
+	return db, context.Background(), time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
 }
 
 // putEvents queues events for one subscription as the fan-out leaves them:
@@ -102,10 +116,7 @@ func record(t *testing.T, db *DB, a Attempt) bool {
 // SQL agrees with the pure rule (webhook.Ready).
 func TestOutboxClaims(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1")
 		putSub(t, db, "s2", webhook.Paused)
 		putEvents(t, db, "s1", t0, [2]any{"c1", 1}, [2]any{"c1", 2}, [2]any{"c1", 3}, [2]any{"c2", 4})
 		putEvents(t, db, "s2", t0, [2]any{"c1", 1})
@@ -373,11 +384,7 @@ func recordBatch(t *testing.T, db *DB, as []Attempt) ([]bool, []SubRun) {
 // order; the held attempts are logged with their status and error.
 func TestRecordAttemptsMixed(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
-		putSub(t, db, "s2", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1", "s2")
 		putEvents(t, db, "s1", t0, [2]any{"c1", 1}, [2]any{"c2", 1}, [2]any{"c3", 1}, [2]any{"c4", 1})
 		putEvents(t, db, "s2", t0, [2]any{"c1", 1}, [2]any{"c2", 1})
 		ds := claimHooks(t, db, t0, "a", 10)
@@ -495,11 +502,7 @@ func TestRecordAttemptsMixed(t *testing.T) {
 // ring or in many small ones; another subscription's log is its own.
 func TestDeliveryLogRing(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
-		putSub(t, db, "s2", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1", "s2")
 		var evs [][2]any
 		for c := range 240 {
 			evs = append(evs, [2]any{fmt.Sprintf("c%03d", c), 1})
@@ -567,11 +570,7 @@ func TestDeliveryLogRing(t *testing.T) {
 // next attempt overwrites the oldest kept.
 func TestLogRingMigration(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
-		putSub(t, db, "s2", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1", "s2")
 		// Back to the log of migration 18, with 105 entries of s1 and 2 of s2.
 		if _, err := db.Raw().ExecContext(ctx, `ALTER TABLE webhook_subs DROP COLUMN log_seq`); err != nil {
 			t.Fatal(err)
@@ -639,11 +638,7 @@ func TestLogRingMigration(t *testing.T) {
 // their last delivery.
 func TestNarrowOutboxMigration(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
-		db := openTestDB(t)
-		ctx := context.Background()
-		t0 := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
-		putSub(t, db, "s1", webhook.Active)
-		putSub(t, db, "s2", webhook.Active)
+		db, ctx, t0 := hookDB(t, "s1", "s2")
 		exec := func(q string, args ...any) {
 			t.Helper()
 			if _, err := db.Raw().ExecContext(ctx, q, args...); err != nil {
