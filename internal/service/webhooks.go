@@ -154,9 +154,15 @@ func (s *Service) WebhookReads() int64 { return s.hooks.reads.Load() }
 // SubscriptionView is a subscription as its administrators see it.
 type SubscriptionView struct {
 	webhook.Subscription
-	Queued int    `json:"queued"` // events waiting for delivery
-	Scope  string `json:"scope"`  // the region's or unit's name
+	Queued     int    `json:"queued"`                // events waiting for delivery, at most QueuedCap
+	QueuedMore bool   `json:"queued_more,omitempty"` // more than Queued wait: the count stopped at QueuedCap
+	Scope      string `json:"scope"`                 // the region's or unit's name
 }
+
+// QueuedCap is where a subscription's count of queued events stops: a
+// paused subscription may keep days of events, and the list is not made
+// to walk them all at each view.
+const QueuedCap = 10000
 
 // subPath is where a subscription lies for its administrators: its
 // region, or its unit's region.
@@ -186,7 +192,7 @@ func (s *Service) Subscriptions(ctx context.Context, actor cases.Actor) ([]Subsc
 	if err != nil {
 		return nil, err
 	}
-	queued, err := s.db.QueuedCounts(ctx)
+	queued, err := s.db.QueuedCounts(ctx, QueuedCap)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +206,7 @@ func (s *Service) Subscriptions(ctx context.Context, actor cases.Actor) ([]Subsc
 }
 
 func (s *Service) viewSub(sub webhook.Subscription, queued int) SubscriptionView {
-	v := SubscriptionView{Subscription: sub, Queued: queued}
+	v := SubscriptionView{Subscription: sub, Queued: min(queued, QueuedCap), QueuedMore: queued > QueuedCap}
 	if sub.RegionCode != "" {
 		v.Scope = s.RegionName(sub.RegionCode)
 	} else if u, ok := s.Unit(sub.UnitID); ok {

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/service"
+	"zhizhi/internal/store"
 	"zhizhi/internal/webhook"
 )
 
@@ -127,5 +129,52 @@ func TestWebhookOutcomes(t *testing.T) {
 	defer mu.Unlock()
 	if hits["/ok"] != 2 || hits["/fail"] != 1 || hits["/slow"] != 1 {
 		t.Errorf("receiver hits %v", hits)
+	}
+}
+
+// TestSubscriptionQueuedCap: a paused subscription's queue is shown up to
+// service.QueuedCap events, and past it as "more than that", without
+// counting the rest.
+func TestSubscriptionQueuedCap(t *testing.T) {
+	ctx := context.Background()
+	p := demoNode(t)
+	system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
+	_, v, err := p.Service.CreateSubscription(ctx, system, webhook.Input{Name: "积压", URL: "http://127.0.0.1:1/hook",
+		Events: []string{webhook.All}, RegionCode: "500103"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Service.SetSubscriptionState(ctx, system, v.ID, webhook.Paused); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	if err := p.DB.Write(ctx, func(tx *store.Tx) error {
+		for i := range service.QueuedCap + 1 {
+			if err := tx.PutHookEvent(ctx, store.HookEvent{CaseID: fmt.Sprintf("c%05d", i), Seq: 1, EventID: fmt.Sprintf("e%05d", i), QueuedAt: at,
+				Body: []byte(`{}`), Facts: webhook.Facts{Kind: "report", Source: "patrol", RegionPath: "/500000/500103/"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		queued int
+		more   bool
+	}{{service.QueuedCap, true}, {service.QueuedCap, false}, {service.QueuedCap - 1, false}} {
+		got, err := p.Service.Subscription(ctx, system, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Queued != want.queued || got.QueuedMore != want.more {
+			t.Errorf("queued %d (more: %v), want %d (more: %v)", got.Queued, got.QueuedMore, want.queued, want.more)
+		}
+		if err := p.DB.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `DELETE FROM webhook_events WHERE case_id = (SELECT MIN(case_id) FROM webhook_events)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -451,14 +451,19 @@ func (db *DB) HookBacklog(ctx context.Context) (events, deliveries int, err erro
 
 // QueuedCounts are each subscription's events still to handle: those after
 // its cursor (of any kind its node wrote: an upper bound of what it takes)
-// and its deliveries in the outbox.
-func (db *DB) QueuedCounts(ctx context.Context) (map[string]int, error) {
-	q := `SELECT s.id, (SELECT COUNT(*) FROM webhook_events e WHERE e.fanned = 0 AND e.pos > s.cursor_pos)
-		+ (SELECT COUNT(*) FROM webhook_outbox o WHERE o.sub_id = s.id) FROM webhook_subs s`
+// and its deliveries in the outbox. Each of the two is counted up to
+// limit+1 and no further, so a count above limit means "more than limit":
+// a page that shows the counts walks at most that many events a
+// subscription, however long a paused or lagging one's backlog (counting
+// it all walked every row of it, bodies included on SQLite, at each view).
+func (db *DB) QueuedCounts(ctx context.Context, limit int) (map[string]int, error) {
+	after := `e.pos > s.cursor_pos`
 	if db.Dialect == Postgres {
-		q = `SELECT s.id, (SELECT COUNT(*) FROM webhook_events e WHERE e.fanned = 0 AND (e.xid, e.pos) > (s.cursor_xid, s.cursor_pos))
-		+ (SELECT COUNT(*) FROM webhook_outbox o WHERE o.sub_id = s.id) FROM webhook_subs s`
+		after = `(e.xid, e.pos) > (s.cursor_xid, s.cursor_pos)`
 	}
+	n := strconv.Itoa(limit + 1)
+	q := `SELECT s.id, (SELECT COUNT(*) FROM (SELECT 1 FROM webhook_events e WHERE e.fanned = 0 AND ` + after + ` LIMIT ` + n + `) q)
+		+ (SELECT COUNT(*) FROM (SELECT 1 FROM webhook_outbox o WHERE o.sub_id = s.id LIMIT ` + n + `) q) FROM webhook_subs s`
 	return db.idCounts(ctx, q, "webhook queue")
 }
 

@@ -442,6 +442,57 @@ func TestPurgeBound(t *testing.T) {
 	})
 }
 
+// TestQueuedCountsBound: a subscription's queue is counted exactly up to
+// the limit and stops just past it, its events after the cursor and its
+// outbox rows each; the fanned events are not counted.
+func TestQueuedCountsBound(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		db, ctx, t0 := hookDB(t, "s1", "s2", "s3")
+		for i := 1; i <= 8; i++ {
+			putHookEvents(t, db, hookEvent(fmt.Sprintf("c%d", i), 1, t0))
+		}
+		all := readAfter(t, db, HookCursor{}, 10, 8)
+		// s1 has passed c1..c5 and holds c2 and c3 in its outbox; s2 has
+		// passed all; s3 none; c7 was queued before migration 34.
+		if r := advance(t, db, CursorBatch{SubID: "s1", Claim: testLease, To: all[4].At, Lease: t0.Add(time.Hour)}); !r.Held {
+			t.Fatal("s1's cursor")
+		}
+		if r := advance(t, db, CursorBatch{SubID: "s2", Claim: testLease, To: all[7].At, Lease: t0.Add(time.Hour)}); !r.Held {
+			t.Fatal("s2's cursor")
+		}
+		if err := db.Write(ctx, func(tx *Tx) error {
+			for _, c := range []string{"c2", "c3"} {
+				if err := tx.PutOutbox(ctx, "s1", c, 1, t0); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Exec(ctx, `UPDATE webhook_events SET fanned = 1 WHERE case_id = 'c7'`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			limit int
+			want  map[string]int
+		}{
+			{100, map[string]int{"s1": 2 + 2, "s2": 0, "s3": 7}},
+			{7, map[string]int{"s1": 4, "s2": 0, "s3": 7}},
+			{6, map[string]int{"s1": 4, "s2": 0, "s3": 7}}, // 7 events: counted to 6+1, above the limit
+			{3, map[string]int{"s1": 4, "s2": 0, "s3": 4}},
+			{1, map[string]int{"s1": 4, "s2": 0, "s3": 2}}, // each part stops at 2
+			{0, map[string]int{"s1": 2, "s2": 0, "s3": 1}},
+		} {
+			got, err := db.QueuedCounts(ctx, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("limit %d: %v, want %v", tc.limit, got, tc.want)
+			}
+		}
+	})
+}
+
 // TestHookPlans (SQLite): with planner statistics of a large events table
 // and an empty outbox (ANALYZE writes none for an empty table), the
 // outbox's claim (and the console's queue) walks the outbox, not the
