@@ -660,6 +660,23 @@ func (s *Service) Count(ctx context.Context, actor cases.Actor, f store.CaseFilt
 	return s.db.CountCases(ctx, f)
 }
 
+// ListTotalCap is where the total a case list shows above its first page
+// stops (CountUpTo): past it the console says "10000+". A district's
+// history holds a million cases; counting how many are closed, or of a
+// category, walked them at every view of the list.
+const ListTotalCap = 10000
+
+// CountUpTo counts the cases the actor may see that match the filter, up
+// to limit (store.CountCasesUpTo): more says that more than n (then limit)
+// match. A region's open cases are counted exactly whatever the limit.
+func (s *Service) CountUpTo(ctx context.Context, actor cases.Actor, f store.CaseFilter, limit int) (n int, more bool, err error) {
+	f.Scope = store.ScopeOf(actor)
+	if f.Now.IsZero() {
+		f.Now = s.Now()
+	}
+	return s.db.CountCasesUpTo(ctx, f, limit)
+}
+
 // Duplicates lists open cases of the same category near a case: what the
 // commander compares before accepting.
 func (s *Service) Duplicates(ctx context.Context, actor cases.Actor, c cases.Case) ([]cases.Case, error) {

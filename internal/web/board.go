@@ -248,6 +248,7 @@ type boardView struct {
 	Filter      boardFilter
 	Rows        []row
 	Total       int
+	More        bool         // more than Total match: the count stopped at service.ListTotalCap
 	Next        template.URL // the next page's query string, "" on the last page
 	First       bool         // the first page: live reports are inserted on top
 	Today       service.Today
@@ -284,7 +285,7 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := c.svc.Now()
 	sf := f.store()
-	total, err := c.svc.Count(ctx, actor, sf)
+	total, more, err := c.svc.CountUpTo(ctx, actor, sf, service.ListTotalCap)
 	if err != nil {
 		return err
 	}
@@ -297,7 +298,7 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &boardView{Filter: f, Total: total, Today: today, States: cases.States, Boards: cases.Boards,
+	v := &boardView{Filter: f, Total: total, More: more, Today: today, States: cases.States, Boards: cases.Boards,
 		Categories: c.svc.Categories(), Sources: cases.Sources, Severities: sla.Severities(), Now: now,
 		Map: c.mapPanelFor(r, f), First: f.After == "", Batch: c.batchFormFor(actor)}
 	if len(list) > boardPage {
