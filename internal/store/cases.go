@@ -590,8 +590,32 @@ func (w *where) table() string {
 func (db *DB) caseWhere(f CaseFilter) *where {
 	w := &where{}
 	s := f.Scope
+	// A board's queue of open cases in a sorted order (report time, due
+	// time, urgency) on SQLite: every open case of the region is read from
+	// the open cases' partial index alone (migration 42: it holds the two
+	// times, the region path, the state, the urgency and the ID), and
+	// sorted. The region's level index holds neither the state nor the
+	// sort keys: the district's queue by report time read every case of
+	// its history, 3.2 s at 1 M cases (docs/benchmarks.md, "The board's
+	// queue"). The region is written as a range of its path, which that
+	// index holds.
+	openQueue := db.Dialect == SQLite && f.Sort != SortNewest && f.openOnly() && !slices.Contains(f.States, cases.Held) && f.BBox == nil && strings.TrimSpace(f.Text) == "" &&
+		(s.All || s.RegionPath != "") && s.UnitID == "" && len(s.Units) == 0 && s.AlsoUnit == "" && s.AccountID == "" && s.Person == ""
+	if openQueue {
+		w.from = "cases INDEXED BY cases_open_overdue"
+		if f.Open == nil { // open states named: the index's condition said
+			w.add(`closed_at IS NULL AND state <> 'held'`)
+		}
+		for _, p := range []string{s.RegionPath, f.RegionPath} {
+			if p != "" {
+				lo, hi := prefixRange(p)
+				w.add(`region_path >= ? AND region_path < ?`, lo, hi)
+			}
+		}
+		f.RegionPath = ""
+	}
 	switch {
-	case s.All:
+	case openQueue, s.All:
 	case s.UnitID != "":
 		units := `unit_id = ?`
 		args := []any{s.UnitID}
@@ -670,6 +694,14 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		if db.Dialect == SQLite && w.from == "" && levelScope(f) == 3 && queueStates(f.States) {
 			w.from = "cases INDEXED BY cases_queue"
 			w.add(`state IN ('reported', 'accepted')`)
+		}
+		// The held reports (待甄别, a handful) from their partial index,
+		// the region tested in each one's row: the region's index walked
+		// its whole history to find them (4.3 s for a district at 1 M
+		// cases, none held).
+		if db.Dialect == SQLite && w.from == "" && len(f.States) == 1 && f.States[0] == cases.Held {
+			w.from = "cases INDEXED BY cases_held"
+			w.add(`state = 'held'`)
 		}
 	}
 	if f.Open != nil {
@@ -1189,8 +1221,54 @@ func (db *DB) list(ctx context.Context, f CaseFilter, sel string) ([]rawCase, er
 		}
 	}
 	w := db.caseWhere(f)
+	if db.Dialect == SQLite && f.Sort == SortReported && w.from == "" && f.BBox == nil && !f.textIndex {
+		if found, ok, err := db.reportedWindow(ctx, f, w, sel); err != nil || ok {
+			return found, err
+		}
+	}
 	w.args = append(w.args, f.Limit)
 	return db.queryRaw(ctx, listSQL(w, f.Sort, sel), sel, w.args)
+}
+
+// reportedWindowRows is the window of reportedWindow.
+var reportedWindowRows = 2000
+
+// reportedWindow is SQLite's first try at a queue by report time that the
+// open cases' index does not answer (the board with every state, or a
+// closed one): the file's next reportedWindowRows cases by report time
+// (after the cursor), read from cases_reported newest first, then tested
+// for the listing's conditions (w, the listing's without an index hint),
+// stopping at a page. The window is a prefix of the listing's order, so a
+// page found in it is the listing's page. Left to the planner, a district's
+// queue walked the district's index and sorted its whole history (4 s at
+// 1 M cases) wherever the statistics carried no samples of the district
+// (SQLite's sampled ANALYZE keeps none): a district's or street's queue
+// fills its page among the newest cases. ok is false when the window
+// neither filled the page nor held the rest of the listing (a rare state,
+// a grid's queue): the planner's plan runs.
+func (db *DB) reportedWindow(ctx context.Context, f CaseFilter, w *where, sel string) ([]rawCase, bool, error) {
+	win := func(base int) (string, []any) {
+		q := `SELECT id FROM cases INDEXED BY cases_reported`
+		var args []any
+		if c := f.Cursor; c != nil {
+			q += fmt.Sprintf(` WHERE (reported_at < $%d OR (reported_at = $%[1]d AND id < $%d))`, base+1, base+2)
+			args = []any{c.Key, c.ID}
+		}
+		return q + ` ORDER BY reported_at DESC, id DESC LIMIT ` + strconv.Itoa(reportedWindowRows), args
+	}
+	n := len(w.args)
+	inner, winArgs := win(n)
+	order := orderSQL(SortReported)
+	args := append(slices.Clone(w.args), winArgs...)
+	args = append(args, f.Limit)
+	cond := strings.TrimPrefix(w.sql(), " WHERE ")
+	if cond != "" {
+		cond = ` AND ` + cond
+	}
+	q := `SELECT ` + sel + ` FROM cases WHERE id IN (SELECT id FROM cases WHERE id IN (` + inner + `)` + cond +
+		` ORDER BY ` + order + ` LIMIT $` + strconv.Itoa(len(args)) + `) ORDER BY ` + order
+	count, countArgs := win(0)
+	return db.windowAnswer(ctx, q, args, count, countArgs, sel, f.Limit, reportedWindowRows)
 }
 
 // openOverdueRows is the window of openOverdueWindow.

@@ -179,6 +179,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 			db.closeConns()
 			return nil, err
 		}
+		if err := db.correctStatistics(ctx); err != nil {
+			db.closeConns()
+			return nil, err
+		}
 		if err := dropFTSStatistics(ctx, path); err != nil {
 			db.closeConns()
 			return nil, err

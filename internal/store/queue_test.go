@@ -401,3 +401,158 @@ func TestReportNoteNotRepeated(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenQueue: a board's queue of open cases in each sorted order, with
+// the filters the board sends (overdue or not, open states, a region, dates,
+// a category, and the held reports), pages through exactly the cases a
+// plain reading of the filter selects, in order, for a district, a street
+// and every region, over cases open, closed, held and rejected in two
+// districts. On SQLite the open queue reads the open cases' partial index
+// alone (migration 42), and the held reports their own; a queue of any
+// state by report time is tried in a window of the newest cases first,
+// which may hold every case, some pages or less than one.
+func TestOpenQueue(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		states := []cases.State{cases.Reported, cases.Dispatched, cases.Closed, cases.Held, cases.Handling, cases.Rejected, cases.Accepted}
+		var all []*cases.Case
+		for i := range 60 {
+			all = append(all, newCase(fmt.Sprintf("oq%03d", i), func(c *cases.Case) {
+				c.State = states[i%len(states)]
+				c.ReportedAt = t0.Add(time.Duration(i%9) * time.Hour) // ties in report time
+				c.UpdatedAt = c.ReportedAt
+				c.Severity = []sla.Severity{sla.Normal, sla.Urgent, sla.Critical}[i%3]
+				due := t0.Add(time.Duration(i%5-2) * time.Hour)
+				c.Clock = sla.Clock{Start: t0, Due: due, YellowAt: due.Add(-time.Minute)}
+				switch c.State {
+				case cases.Closed, cases.Rejected:
+					c.ClosedAt, c.Clock = c.ReportedAt.Add(time.Hour), sla.Clock{}
+				}
+				if i%8 == 3 {
+					c.Clock = sla.Clock{} // open with no running clock
+				}
+				switch i % 4 {
+				case 1:
+					c.RegionPath, c.GridCode = siblingGrid, "500103002001001"
+				case 2:
+					c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/", ""
+				}
+				if i%5 == 0 {
+					c.Category = "env.litter"
+				}
+			}))
+		}
+		insert(t, db, all...)
+		now := t0
+		open, yes, no := true, true, false
+		type filt struct {
+			name string
+			f    CaseFilter
+			keep func(c *cases.Case) bool
+		}
+		due := func(c *cases.Case) int64 { return CursorOf(*c, SortDue).Key }
+		isOpen := func(c *cases.Case) bool { return c.ClosedAt.IsZero() && c.State != cases.Held }
+		filters := []filt{
+			{"open", CaseFilter{Open: &open}, isOpen},
+			{"overdue", CaseFilter{Open: &open, Overdue: &yes}, func(c *cases.Case) bool { return isOpen(c) && due(c) < ms(now) }},
+			{"not overdue", CaseFilter{Open: &open, Overdue: &no}, func(c *cases.Case) bool { return isOpen(c) && due(c) >= ms(now) }},
+			{"two states", CaseFilter{States: []cases.State{cases.Reported, cases.Dispatched}}, func(c *cases.Case) bool {
+				return c.State == cases.Reported || c.State == cases.Dispatched
+			}},
+			{"a street", CaseFilter{Open: &open, RegionPath: siblingStreet}, func(c *cases.Case) bool {
+				return isOpen(c) && strings.HasPrefix(c.RegionPath, siblingStreet)
+			}},
+			{"dates", CaseFilter{Open: &open, From: t0.Add(2 * time.Hour), To: t0.Add(6 * time.Hour)}, func(c *cases.Case) bool {
+				return isOpen(c) && !c.ReportedAt.Before(t0.Add(2*time.Hour)) && c.ReportedAt.Before(t0.Add(6*time.Hour))
+			}},
+			{"a category", CaseFilter{Open: &open, Category: "env.litter"}, func(c *cases.Case) bool { return isOpen(c) && c.Category == "env.litter" }},
+			{"held", CaseFilter{States: []cases.State{cases.Held}}, func(c *cases.Case) bool { return c.State == cases.Held }},
+			{"every state", CaseFilter{}, func(c *cases.Case) bool { return true }},
+			{"closed", CaseFilter{States: []cases.State{cases.Closed}}, func(c *cases.Case) bool { return c.State == cases.Closed }},
+			{"closed, a category", CaseFilter{Open: &no, Category: "env.litter"}, func(c *cases.Case) bool { return !c.ClosedAt.IsZero() && c.Category == "env.litter" }},
+		}
+		less := func(sort string, a, b *cases.Case) int {
+			ka, kb := CursorOf(*a, sort).Key, CursorOf(*b, sort).Key
+			if sort == SortReported || sort == SortSeverity {
+				ka, kb = -ka, -kb // newest, most urgent first
+			}
+			if ka != kb {
+				if ka < kb {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(b.ID, a.ID)
+		}
+		// The window of a queue by report time (reportedWindow) holds the
+		// whole file, a part of it (pages found in it, others not), or
+		// less than a page.
+		defer func(n int) { reportedWindowRows = n }(reportedWindowRows)
+		for _, window := range []int{2000, 9, 2} {
+			reportedWindowRows = window
+			for _, scope := range []struct {
+				name string
+				s    Scope
+				in   string
+			}{{"district", Scope{RegionPath: districtPath}, districtPath}, {"street", Scope{RegionPath: streetPath}, streetPath}, {"all", Scope{All: true}, "/"}} {
+				for _, fl := range filters {
+					for _, sort := range append([]string{SortNewest}, Sorts...) {
+						var want []string
+						var sel []*cases.Case
+						for _, c := range all {
+							if strings.HasPrefix(c.RegionPath, scope.in) && fl.keep(c) {
+								sel = append(sel, c)
+							}
+						}
+						slices.SortFunc(sel, func(a, b *cases.Case) int { return less(sort, a, b) })
+						for _, c := range sel {
+							want = append(want, c.ID)
+						}
+						f := fl.f
+						f.Scope, f.Sort, f.Now, f.Limit = scope.s, sort, now, 4
+						var got []string
+						for {
+							list, err := db.Cases(ctx, f)
+							if err != nil {
+								t.Fatalf("%s, %s, %q: %v", scope.name, fl.name, sort, err)
+							}
+							got = append(got, ids(list)...)
+							if len(list) < f.Limit {
+								break
+							}
+							if sort == SortNewest {
+								f.After = list[len(list)-1].ID
+							} else {
+								cur := CursorOf(list[len(list)-1], sort)
+								f.Cursor = &cur
+							}
+						}
+						if !slices.Equal(got, want) {
+							t.Errorf("window %d, %s, %s, %q:\n got %v\nwant %v", window, scope.name, fl.name, sort, got, want)
+						}
+					}
+				}
+			}
+		}
+		if db.Dialect != SQLite {
+			return
+		}
+		for _, tc := range []struct {
+			f    CaseFilter
+			plan string
+		}{
+			{CaseFilter{Scope: Scope{RegionPath: districtPath}, Open: &open, Sort: SortReported}, "COVERING INDEX cases_open_overdue"},
+			{CaseFilter{Scope: Scope{RegionPath: streetPath}, Open: &open, Overdue: &yes, Sort: SortSeverity, Now: now}, "COVERING INDEX cases_open_overdue"},
+			{CaseFilter{Scope: Scope{RegionPath: districtPath}, States: []cases.State{cases.Held}}, "INDEX cases_held"},
+		} {
+			plan, err := db.ExplainCases(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, tc.plan) {
+				t.Errorf("%+v: the plan does not read %s:\n%s", tc.f, tc.plan, plan)
+			}
+		}
+	})
+}

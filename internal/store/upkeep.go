@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -234,6 +235,9 @@ func (db *DB) refreshStatistics(ctx context.Context) error {
 	if err := optimize(ctx, tx); err != nil {
 		return err
 	}
+	if _, err := correctLeadStatistics(ctx, tx); err != nil {
+		return err
+	}
 	if err := bumpSchemaVersion(ctx, tx); err != nil {
 		return fmt.Errorf("refresh statistics: %w", err)
 	}
@@ -256,6 +260,7 @@ func bumpSchemaVersion(ctx context.Context, tx *sql.Tx) error {
 type execQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // optimize runs what SQLite's sampled PRAGMA optimize would, over every
@@ -361,4 +366,139 @@ func dropFTSStatistics(ctx context.Context, path string) error {
 		return fmt.Errorf("drop full-text statistics: %w", err)
 	}
 	return nil
+}
+
+// correctStatistics corrects the statistics a file holds (an earlier build's
+// sampled ANALYZE: correctLeadStatistics) at Open, and makes every
+// connection read them again if it changed any.
+func (db *DB) correctStatistics(ctx context.Context) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	changed, err := correctLeadStatistics(ctx, tx)
+	if err != nil || !changed {
+		return err
+	}
+	if err := bumpSchemaVersion(ctx, tx); err != nil {
+		return fmt.Errorf("correct statistics: %w", err)
+	}
+	return tx.Commit()
+}
+
+// levelKeysMax is how many distinct leading values correctLeadStatistics
+// counts in an index, at most, before it leaves the index's record as the
+// sampled ANALYZE wrote it.
+const levelKeysMax = 2000
+
+// correctLeadStatistics corrects, in the statistics of the cases table's
+// full (not partial) indexes, the rows per value of the leading column
+// wherever that column holds at most levelKeysMax distinct values: it
+// counts them exactly by seeking from one to the next in the index (a
+// millisecond for a thousand). A sampled ANALYZE (analysis_limit) reads
+// about a thousand entries of each index and divides them among the values
+// it saw, so a column of few values is recorded as about a thousand rows a
+// value however many it holds: in a file of one district, the district's
+// million cases were recorded as 1,001 rows, and SQLite then chose the
+// district's index and a sort of its whole history over walking the report
+// times newest first (a board's queue of every state by report time 0.03 s
+// → 4 s, the dashboard 1.1 s → 17 s at 1 M cases, docs/benchmarks.md "The
+// board's queue"). Run after every sampled ANALYZE of the cases table, and
+// at Open on the statistics the file holds.
+func correctLeadStatistics(ctx context.Context, q execQuerier) (changed bool, err error) {
+	var has int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'`).Scan(&has); err != nil || has == 0 {
+		return false, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT s.idx, s.stat, i.name FROM sqlite_stat1 s
+		JOIN pragma_index_list('cases') l ON l.name = s.idx AND l.partial = 0
+		JOIN pragma_index_info(s.idx) i ON i.seqno = 0
+		WHERE s.tbl = 'cases'`)
+	if err != nil {
+		return false, fmt.Errorf("correct statistics: %w", err)
+	}
+	type rec struct{ idx, stat, col string }
+	var recs []rec
+	for rows.Next() {
+		var r rec
+		if err := rows.Scan(&r.idx, &r.stat, &r.col); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("correct statistics: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Close(); err != nil {
+		return false, fmt.Errorf("correct statistics: %w", err)
+	}
+	for _, r := range recs {
+		f := strings.Fields(r.stat)
+		if len(f) < 2 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || n == 0 {
+			continue
+		}
+		keys, ok, err := distinctLeads(ctx, q, r.idx, r.col)
+		if err != nil {
+			return false, err
+		}
+		if !ok || keys == 0 {
+			continue
+		}
+		per := strconv.FormatInt((n+keys-1)/keys, 10)
+		if f[1] == per {
+			continue
+		}
+		f[1] = per
+		if _, err := q.ExecContext(ctx, `UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = 'cases' AND idx = $2`, strings.Join(f, " "), r.idx); err != nil {
+			return false, fmt.Errorf("correct statistics of %s: %w", r.idx, err)
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+// distinctLeads counts the distinct values of an index's leading column by
+// seeking from each to the next, or reports false past levelKeysMax.
+func distinctLeads(ctx context.Context, q execQuerier, idx, col string) (int64, bool, error) {
+	quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	from := `cases INDEXED BY ` + quote(idx)
+	rows, err := q.QueryContext(ctx, `SELECT min(`+quote(col)+`) FROM `+from)
+	if err != nil {
+		return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
+	}
+	var v any
+	if rows.Next() {
+		err = rows.Scan(&v)
+	}
+	rows.Close()
+	if err != nil {
+		return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
+	}
+	if v == nil {
+		return 0, true, nil
+	}
+	next := `SELECT min(` + quote(col) + `) FROM ` + from + ` WHERE ` + quote(col) + ` > $1`
+	var keys int64 = 1
+	for ; keys <= levelKeysMax; keys++ {
+		rows, err := q.QueryContext(ctx, next, v)
+		if err != nil {
+			return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
+		}
+		var w any
+		if rows.Next() {
+			err = rows.Scan(&w)
+		}
+		rows.Close()
+		if err != nil {
+			return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
+		}
+		if w == nil {
+			return keys, true, nil
+		}
+		v = w
+	}
+	return 0, false, nil
 }

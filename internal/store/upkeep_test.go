@@ -678,3 +678,69 @@ func TestCountOpenIndex(t *testing.T) {
 		}
 	})
 }
+
+// TestLeadStatistics: after the writer's sampled ANALYZE, the cases
+// indexes whose leading column holds few values record how many rows a
+// value has, counted (correctLeadStatistics), not the about a thousand a
+// sample of a thousand entries gives them: a file of one district records
+// the district's every case under its one value, a street's third of them
+// under each. A file whose statistics an earlier build sampled is corrected
+// at Open.
+func TestLeadStatistics(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "lead.db")
+	db, err := Open(ctx, path, Options{AnalyzeEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4500
+	streets := []string{streetPath + "500103001001/500103001001001/", siblingGrid, "/500000/500103/500103003/500103003001/500103003001001/"}
+	var cs []*cases.Case
+	for i := range n {
+		cs = append(cs, newCase(fmt.Sprintf("01LS%05d", i), func(c *cases.Case) {
+			c.RegionPath = streets[i%len(streets)]
+			c.GridCode = strings.Split(strings.Trim(c.RegionPath, "/"), "/")[4]
+			c.Reporter.AccountID = fmt.Sprintf("acct-%d", i%2)
+		}))
+	}
+	for len(cs) > 0 {
+		k := min(500, len(cs))
+		insert(t, db, cs[:k]...)
+		cs = cs[k:]
+	}
+	stat := func(db *DB, idx string) []string {
+		t.Helper()
+		var s string
+		if err := db.write.QueryRowContext(ctx, `SELECT stat FROM sqlite_stat1 WHERE tbl = 'cases' AND idx = $1`, idx).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", idx, err)
+		}
+		return strings.Fields(s)
+	}
+	want := map[string]string{"cases_district": "4500", "cases_street": "1500", "cases_grid": "1500", "cases_reporter": "2250"}
+	check := func(db *DB, when string) {
+		t.Helper()
+		for idx, per := range want {
+			if f := stat(db, idx); len(f) < 2 || f[0] != "4500" || f[1] != per {
+				t.Errorf("%s: %s records %v, want %s rows of %s a value", when, idx, f, "4500", per)
+			}
+		}
+	}
+	if err := db.refreshStatistics(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(db, "after the writer's ANALYZE")
+	// As an earlier build's sampled ANALYZE left them.
+	if _, err := db.write.ExecContext(ctx, `PRAGMA analysis_limit=1000; ANALYZE cases`); err != nil {
+		t.Fatal(err)
+	}
+	if f := stat(db, "cases_district"); f[1] == "4500" {
+		t.Fatalf("the sampled ANALYZE recorded %v: the test shows nothing", f)
+	}
+	db.Close()
+	again, err := Open(ctx, path, Options{AnalyzeEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	check(again, "at Open")
+}
