@@ -230,3 +230,14 @@ func sqlitePlan(t testing.TB, conn *sql.DB, q string, args ...any) []string {
 	}
 	return plan
 }
+
+// placeApart places the ith case of a fixture, in turn, in the test grid,
+// the sibling street's grid, the next district, or the test grid again.
+func placeApart(i int, c *cases.Case) {
+	switch i % 4 {
+	case 1:
+		c.RegionPath, c.GridCode = siblingGrid, "500103002001001"
+	case 2:
+		c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/", ""
+	}
+}

@@ -432,12 +432,7 @@ func TestOpenQueue(t *testing.T) {
 				if i%8 == 3 {
 					c.Clock = sla.Clock{} // open with no running clock
 				}
-				switch i % 4 {
-				case 1:
-					c.RegionPath, c.GridCode = siblingGrid, "500103002001001"
-				case 2:
-					c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/", ""
-				}
+				placeApart(i, c)
 				if i%5 == 0 {
 					c.Category = "env.litter"
 				}

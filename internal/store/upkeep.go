@@ -464,41 +464,19 @@ func correctLeadStatistics(ctx context.Context, q execQuerier) (changed bool, er
 // seeking from each to the next, or reports false past levelKeysMax.
 func distinctLeads(ctx context.Context, q execQuerier, idx, col string) (int64, bool, error) {
 	quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-	from := `cases INDEXED BY ` + quote(idx)
-	rows, err := q.QueryContext(ctx, `SELECT min(`+quote(col)+`) FROM `+from)
-	if err != nil {
-		return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
-	}
+	first := `SELECT min(` + quote(col) + `) FROM cases INDEXED BY ` + quote(idx)
+	next := first + ` WHERE ` + quote(col) + ` > $1`
 	var v any
-	if rows.Next() {
-		err = rows.Scan(&v)
-	}
-	rows.Close()
-	if err != nil {
+	if err := q.QueryRowContext(ctx, first).Scan(&v); err != nil {
 		return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
 	}
-	if v == nil {
-		return 0, true, nil
-	}
-	next := `SELECT min(` + quote(col) + `) FROM ` + from + ` WHERE ` + quote(col) + ` > $1`
-	var keys int64 = 1
-	for ; keys <= levelKeysMax; keys++ {
-		rows, err := q.QueryContext(ctx, next, v)
-		if err != nil {
-			return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
-		}
-		var w any
-		if rows.Next() {
-			err = rows.Scan(&w)
-		}
-		rows.Close()
-		if err != nil {
-			return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
-		}
-		if w == nil {
+	for keys := int64(0); keys <= levelKeysMax; keys++ {
+		if v == nil {
 			return keys, true, nil
 		}
-		v = w
+		if err := q.QueryRowContext(ctx, next, v).Scan(&v); err != nil {
+			return 0, false, fmt.Errorf("correct statistics of %s: %w", idx, err)
+		}
 	}
 	return 0, false, nil
 }

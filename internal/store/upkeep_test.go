@@ -602,12 +602,7 @@ func TestCountOpenIndex(t *testing.T) {
 						c.Clock.Due = t0.Add(30 * time.Minute)
 					}
 				}
-				switch i % 4 {
-				case 1:
-					c.RegionPath, c.GridCode = siblingGrid, "500103002001001"
-				case 2:
-					c.RegionPath, c.CenterPath, c.GridCode = "/500000/500104/500104001/", "/500000/500104/", ""
-				}
+				placeApart(i, c)
 				if i%11 == 0 {
 					c.Category = "env.litter"
 				}
