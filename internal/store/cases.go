@@ -474,6 +474,7 @@ type CaseFilter struct {
 	Whistled               *bool       // someone blew a whistle on the case (吹哨)
 	Fact                   *FactFilter // only the cases behind one figure (drill.go)
 	textIndex              bool        // search through the trigram index, not by testing rows (set by textPlan)
+	openIndex              bool        // read the region's open cases from their partial index (set by CountCasesUpTo)
 	Limit                  int
 }
 
@@ -590,19 +591,21 @@ func (w *where) table() string {
 func (db *DB) caseWhere(f CaseFilter) *where {
 	w := &where{}
 	s := f.Scope
-	// A board's queue of open cases in a sorted order (report time, due
-	// time, urgency) on SQLite: every open case of the region is read from
-	// the open cases' partial index alone (migration 42: it holds the two
-	// times, the region path, the state, the urgency and the ID), and
-	// sorted. The region's level index holds neither the state nor the
-	// sort keys: the district's queue by report time read every case of
-	// its history, 3.2 s at 1 M cases (docs/benchmarks.md, "The board's
-	// queue"). The region is written as a range of its path, which that
-	// index holds.
-	openQueue := db.Dialect == SQLite && f.Sort != SortNewest && f.openOnly() && !slices.Contains(f.States, cases.Held) && f.BBox == nil && strings.TrimSpace(f.Text) == "" &&
-		(s.All || s.RegionPath != "") && s.UnitID == "" && len(s.Units) == 0 && s.AlsoUnit == "" && s.AccountID == "" && s.Person == ""
+	// A region's open cases read from the open cases' partial index: a
+	// count it answers alone (f.openIndex, CountCasesUpTo), and on SQLite a
+	// board's queue in a sorted order (report time, due time, urgency):
+	// every open case of the region is read from the index alone (migration
+	// 42: it holds the two times, the region path, the state, the urgency
+	// and the ID), and sorted. The region's level index holds neither the
+	// state nor the sort keys: the district's queue by report time read
+	// every case of its history, 3.2 s at 1 M cases (docs/benchmarks.md,
+	// section 2e). The region is written as a range of its path, which the
+	// index holds (PostgreSQL's cases_open_due too).
+	openQueue := f.openScoped() && (f.openIndex || db.Dialect == SQLite && f.Sort != SortNewest)
 	if openQueue {
-		w.from = "cases INDEXED BY cases_open_overdue"
+		if db.Dialect == SQLite {
+			w.from = "cases INDEXED BY cases_open_overdue"
+		}
 		if f.Open == nil { // open states named: the index's condition said
 			w.add(`closed_at IS NULL AND state <> 'held'`)
 		}
@@ -1495,7 +1498,7 @@ func (db *DB) CountCases(ctx context.Context, f CaseFilter) (int, error) {
 //
 // The open cases of a region (the command board as it opens, with its
 // region, state, overdue and date filters) are counted in the partial index
-// of the open cases alone (openCountWhere), exactly whatever the limit
+// of the open cases alone (openIndexed, caseWhere), exactly whatever the limit
 // (that index holds the open cases only, not the history): a district's
 // cases_district (or the street's index) holds neither the state nor the
 // closing time, so counting its open cases read every case of its history
@@ -1506,19 +1509,11 @@ func (db *DB) CountCasesUpTo(ctx context.Context, f CaseFilter, limit int) (n in
 		ids, err := db.factCases(ctx, f, 0)
 		return len(ids), false, err
 	}
-	w, open := db.openCountWhere(f)
-	if !open {
-		if err := db.textPlan(ctx, &f); err != nil {
-			return 0, false, err
-		}
-		w = db.caseWhere(f)
+	if err := db.textPlan(ctx, &f); err != nil {
+		return 0, false, err
 	}
-	q := `SELECT COUNT(*)` + w.table() + w.sql()
-	capped := limit > 0 && !open
-	if capped {
-		q = `SELECT COUNT(*) FROM (SELECT 1` + w.table() + w.sql() + ` LIMIT ` + strconv.Itoa(limit+1) + `) n`
-	}
-	if err := db.read.QueryRowContext(ctx, q, w.args...).Scan(&n); err != nil {
+	q, args, capped := db.countQuery(f, limit)
+	if err := db.read.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return 0, false, fmt.Errorf("count cases: %w", translate(err))
 	}
 	if capped && n > limit {
@@ -1527,93 +1522,50 @@ func (db *DB) CountCasesUpTo(ctx context.Context, f CaseFilter, limit int) (n in
 	return n, false, nil
 }
 
-// openCountWhere is the condition counting a region's open cases from the
-// partial index of the open cases, when the filter asks for nothing that
-// index's rows lack: the open cases (not held) of a region's subtree (or
-// of every region), optionally of some open states, overdue or not, and
-// reported within dates. The subtree is written as a range of the region
-// path, which that index holds: on SQLite cases_open_overdue (due time,
-// report time, region path, state, closing time: the count reads the index
-// only, every open case of the file), on PostgreSQL cases_open_due (region
-// path, due time: the region's open cases).
-func (db *DB) openCountWhere(f CaseFilter) (*where, bool) {
+// countQuery is CountCasesUpTo's statement for f (its text planned) and its
+// arguments, and whether it stops at limit+1: a count the open cases'
+// index answers alone is exact.
+func (db *DB) countQuery(f CaseFilter, limit int) (string, []any, bool) {
+	f.openIndex = f.openIndexed()
+	w := db.caseWhere(f)
+	if limit > 0 && !f.openIndex {
+		return `SELECT COUNT(*) FROM (SELECT 1` + w.table() + w.sql() + ` LIMIT ` + strconv.Itoa(limit+1) + `) n`, w.args, true
+	}
+	return `SELECT COUNT(*)` + w.table() + w.sql(), w.args, false
+}
+
+// openScoped reports whether f asks for open cases only (none held) of a
+// region's subtree or of every region, with no map box and no text: cases
+// the open cases' partial index holds (caseWhere).
+func (f CaseFilter) openScoped() bool {
 	s := f.Scope
-	if f.Open == nil || !*f.Open || (!s.All && s.RegionPath == "") || s.UnitID != "" || len(s.Units) > 0 || s.AlsoUnit != "" ||
-		s.AccountID != "" || s.Person != "" || f.CenterPath != "" || f.Grid != "" || f.Category != "" || f.Board != "" ||
-		f.Unit != "" || f.ActiveUnit != "" || f.Severity != "" || f.Source != "" || f.Text != "" || f.BBox != nil ||
-		f.Reporter != "" || len(f.IDs) > 0 || len(f.Categories) > 0 || !f.UpdatedFrom.IsZero() || !f.UpdatedTo.IsZero() ||
-		f.Supervised != nil || f.Whistled != nil || f.Fact != nil {
-		return nil, false
-	}
-	w := &where{from: "cases"}
-	if db.Dialect == SQLite {
-		w.from = "cases INDEXED BY cases_open_overdue"
-	}
-	w.add(`closed_at IS NULL AND state <> 'held'`)
-	for _, p := range []string{s.RegionPath, f.RegionPath} {
-		if p != "" {
-			lo, hi := prefixRange(p)
-			w.add(`region_path >= ? AND region_path < ?`, lo, hi)
-		}
-	}
-	if len(f.States) > 0 {
-		states := make([]string, len(f.States))
-		for i, st := range f.States {
-			states[i] = string(st)
-		}
-		w.in("state", states)
-	}
-	if f.Overdue != nil {
-		now := f.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		if *f.Overdue {
-			w.add(`due_at < ?`, ms(now))
-		} else {
-			w.add(`(due_at IS NULL OR due_at >= ?)`, ms(now))
-		}
-	}
-	if !f.From.IsZero() {
-		w.add(`reported_at >= ?`, ms(f.From))
-	}
-	if !f.To.IsZero() {
-		w.add(`reported_at < ?`, ms(f.To))
-	}
-	return w, true
+	return f.openOnly() && !slices.Contains(f.States, cases.Held) && f.BBox == nil && strings.TrimSpace(f.Text) == "" &&
+		(s.All || s.RegionPath != "") && s.UnitID == "" && len(s.Units) == 0 && s.AlsoUnit == "" && s.AccountID == "" && s.Person == ""
+}
+
+// openIndexed reports whether the open cases' partial index answers f
+// alone: openScoped, and no condition but on the columns both engines' index
+// holds (the region, the state, the due and report times: SQLite's
+// cases_open_overdue reads nothing else, PostgreSQL's cases_open_due reads
+// the region's open cases).
+func (f CaseFilter) openIndexed() bool {
+	return f.openScoped() && f.CenterPath == "" && f.Grid == "" && f.Category == "" && f.Board == "" && f.Unit == "" &&
+		f.ActiveUnit == "" && f.Severity == "" && f.Source == "" && f.Reporter == "" && len(f.IDs) == 0 && len(f.Categories) == 0 &&
+		f.UpdatedFrom.IsZero() && f.UpdatedTo.IsZero() && f.Supervised == nil && f.Whistled == nil && f.Fact == nil
 }
 
 // CountOverdue counts the open cases in scope with a running clock past due
 // at now (the command board's 超期未结): CountCases with the open and overdue
 // filters. A region's scope (a commander's, a leader's) is counted in the
-// index alone: on PostgreSQL the partial index of open cases by region path
-// and due time (migration 29), reading the region's open cases; on SQLite
-// the partial index of open cases by due time and region path (migration
-// 31, which a report's write touches at the index's end instead of at a
-// random leaf), reading the file's overdue open cases and testing each one's
-// region path. Any other scope is CountCases.
+// partial index of the open cases alone (CaseFilter.openIndexed): on
+// PostgreSQL cases_open_due (migration 29, region path and due time),
+// reading the region's open cases; on SQLite cases_open_overdue (migrations
+// 31 and 42, due time first, which a report's write touches at the index's
+// end instead of at a random leaf), reading the file's overdue open cases
+// and testing each one's region path.
 func (db *DB) CountOverdue(ctx context.Context, s Scope, now time.Time) (int, error) {
-	if s.All || s.RegionPath == "" || s.AccountID != "" || s.UnitID != "" || s.AlsoUnit != "" || len(s.Units) > 0 || s.Person != "" {
-		open, overdue := true, true
-		return db.CountCases(ctx, CaseFilter{Scope: s, Open: &open, Overdue: &overdue, Now: now})
-	}
-	lo, hi := prefixRange(s.RegionPath)
-	var n int
-	if err := db.read.QueryRowContext(ctx, db.sqlCountOverdue(), lo, hi, ms(now)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count overdue cases: %w", translate(err))
-	}
-	return n, nil
-}
-
-// sqlCountOverdue is CountOverdue's statement for a region's scope:
-// arguments the region path's prefix range and now.
-func (db *DB) sqlCountOverdue() string {
-	from := "cases"
-	if db.Dialect == SQLite {
-		from = "cases INDEXED BY cases_open_overdue"
-	}
-	return `SELECT COUNT(*) FROM ` + from + ` WHERE closed_at IS NULL AND state <> 'held'
-		AND region_path >= $1 AND region_path < $2 AND due_at < $3`
+	open, overdue := true, true
+	return db.CountCases(ctx, CaseFilter{Scope: s, Open: &open, Overdue: &overdue, Now: now})
 }
 
 // Nearby lists open cases of a category within about radius meters of p,

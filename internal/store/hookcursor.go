@@ -394,30 +394,27 @@ func (t *Tx) PurgeHookEvents(ctx context.Context, limit int) (int, error) {
 		return 0, fmt.Errorf("purge webhook events: %w", err)
 	}
 	var n int
-	for _, fanned := range []bool{false, true} {
-		if n >= limit || fanned && !bounded { // with no cursor the first took them all
-			break
-		}
-		cond, args := "1 = 1", []any{limit - n}
-		switch {
-		case fanned:
-			cond = "e.fanned = 1"
-		case bounded && t.dialect == Postgres:
-			cond, args = "(e.xid, e.pos) <= (CAST($2 AS xid8), $3)", append(args, x, pos)
-		case bounded:
-			cond, args = "e.pos <= $2", append(args, pos)
-		}
-		res, err := t.Exec(ctx, sqlPurgeEvents(t.dialect, cond), args...)
+	purge := func(cond string, args ...any) error {
+		res, err := t.Exec(ctx, sqlPurgeEvents(t.dialect, cond), append([]any{limit - n}, args...)...)
 		if err != nil {
-			return n, fmt.Errorf("purge webhook events: %w", err)
+			return fmt.Errorf("purge webhook events: %w", err)
 		}
 		k, err := res.RowsAffected()
-		if err != nil {
-			return n, err
-		}
 		n += int(k)
+		return err
 	}
-	return n, nil
+	switch {
+	case !bounded: // no subscription: every event no outbox row names goes
+		err = purge("1 = 1")
+	case t.dialect == Postgres:
+		err = purge("(e.xid, e.pos) <= (CAST($2 AS xid8), $3)", x, pos)
+	default:
+		err = purge("e.pos <= $2", pos)
+	}
+	if err == nil && bounded && n < limit {
+		err = purge("e.fanned = 1")
+	}
+	return n, err
 }
 
 // sqlPurgeEvents deletes up to $1 events that meet cond (alias e) and no

@@ -402,6 +402,85 @@ func TestReportNoteNotRepeated(t *testing.T) {
 	})
 }
 
+// mixedCases writes the fixture of the queue and count tests: 60 cases in
+// seven states (open, closed, held, rejected), reported over nine hours
+// with ties, of three urgencies, due before, at and after t0 or with no
+// running clock, in two streets and two districts (placeApart), a fifth of
+// one category.
+func mixedCases(t *testing.T, db *DB) []*cases.Case {
+	t.Helper()
+	states := []cases.State{cases.Reported, cases.Dispatched, cases.Closed, cases.Held, cases.Handling, cases.Rejected, cases.Accepted}
+	var all []*cases.Case
+	for i := range 60 {
+		all = append(all, newCase(fmt.Sprintf("oq%03d", i), func(c *cases.Case) {
+			c.State = states[i%len(states)]
+			c.ReportedAt = t0.Add(time.Duration(i%9) * time.Hour) // ties in report time
+			c.UpdatedAt = c.ReportedAt
+			c.Severity = []sla.Severity{sla.Normal, sla.Urgent, sla.Critical}[i%3]
+			due := t0.Add(time.Duration(i%5-2) * time.Hour) // one in five due at t0
+			c.Clock = sla.Clock{Start: t0, Due: due, YellowAt: due.Add(-time.Minute)}
+			switch c.State {
+			case cases.Closed, cases.Rejected:
+				c.ClosedAt, c.Clock = c.ReportedAt.Add(time.Hour), sla.Clock{}
+			}
+			if i%8 == 3 {
+				c.Clock = sla.Clock{} // open with no running clock
+			}
+			placeApart(i, c)
+			if i%5 == 0 {
+				c.Category = "env.litter"
+			}
+		}))
+	}
+	insert(t, db, all...)
+	return all
+}
+
+// queueFilter is a filter of the board's and its plain reading in Go, and
+// whether the open cases' index answers it alone (openIndexed).
+type queueFilter struct {
+	name    string
+	f       CaseFilter
+	keep    func(c *cases.Case) bool
+	indexed bool
+}
+
+// queueFilters are the filters the board sends, read at now.
+func queueFilters(now time.Time) []queueFilter {
+	open, yes, no := true, true, false
+	due := func(c *cases.Case) int64 { return CursorOf(*c, SortDue).Key }
+	isOpen := func(c *cases.Case) bool { return c.ClosedAt.IsZero() && c.State != cases.Held }
+	return []queueFilter{
+		{"open", CaseFilter{Open: &open}, isOpen, true},
+		{"overdue", CaseFilter{Open: &open, Overdue: &yes}, func(c *cases.Case) bool { return isOpen(c) && due(c) < ms(now) }, true},
+		{"not overdue", CaseFilter{Open: &open, Overdue: &no}, func(c *cases.Case) bool { return isOpen(c) && due(c) >= ms(now) }, true},
+		{"two states", CaseFilter{States: []cases.State{cases.Reported, cases.Dispatched}}, func(c *cases.Case) bool {
+			return c.State == cases.Reported || c.State == cases.Dispatched
+		}, true},
+		{"a street", CaseFilter{Open: &open, RegionPath: siblingStreet}, func(c *cases.Case) bool {
+			return isOpen(c) && strings.HasPrefix(c.RegionPath, siblingStreet)
+		}, true},
+		{"dates", CaseFilter{Open: &open, From: t0.Add(2 * time.Hour), To: t0.Add(6 * time.Hour)}, func(c *cases.Case) bool {
+			return isOpen(c) && !c.ReportedAt.Before(t0.Add(2*time.Hour)) && c.ReportedAt.Before(t0.Add(6*time.Hour))
+		}, true},
+		{"a category", CaseFilter{Open: &open, Category: "env.litter"}, func(c *cases.Case) bool { return isOpen(c) && c.Category == "env.litter" }, false},
+		{"held", CaseFilter{States: []cases.State{cases.Held}}, func(c *cases.Case) bool { return c.State == cases.Held }, false},
+		{"every state", CaseFilter{}, func(c *cases.Case) bool { return true }, false},
+		{"closed", CaseFilter{States: []cases.State{cases.Closed}}, func(c *cases.Case) bool { return c.State == cases.Closed }, false},
+		{"closed, a category", CaseFilter{Open: &no, Category: "env.litter"}, func(c *cases.Case) bool {
+			return !c.ClosedAt.IsZero() && c.Category == "env.litter"
+		}, false},
+	}
+}
+
+// queueScopes are the scopes the queue and count tests read: a district, a
+// street and every region, with the region path prefix each holds.
+var queueScopes = []struct {
+	name string
+	s    Scope
+	in   string
+}{{"district", Scope{RegionPath: districtPath}, districtPath}, {"street", Scope{RegionPath: streetPath}, streetPath}, {"all", Scope{All: true}, "/"}}
+
 // TestOpenQueue: a board's queue of open cases in each sorted order, with
 // the filters the board sends (overdue or not, open states, a region, dates,
 // a category, and the held reports), pages through exactly the cases a
@@ -415,58 +494,10 @@ func TestOpenQueue(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
 		ctx := context.Background()
 		db := openTestDB(t)
-		states := []cases.State{cases.Reported, cases.Dispatched, cases.Closed, cases.Held, cases.Handling, cases.Rejected, cases.Accepted}
-		var all []*cases.Case
-		for i := range 60 {
-			all = append(all, newCase(fmt.Sprintf("oq%03d", i), func(c *cases.Case) {
-				c.State = states[i%len(states)]
-				c.ReportedAt = t0.Add(time.Duration(i%9) * time.Hour) // ties in report time
-				c.UpdatedAt = c.ReportedAt
-				c.Severity = []sla.Severity{sla.Normal, sla.Urgent, sla.Critical}[i%3]
-				due := t0.Add(time.Duration(i%5-2) * time.Hour)
-				c.Clock = sla.Clock{Start: t0, Due: due, YellowAt: due.Add(-time.Minute)}
-				switch c.State {
-				case cases.Closed, cases.Rejected:
-					c.ClosedAt, c.Clock = c.ReportedAt.Add(time.Hour), sla.Clock{}
-				}
-				if i%8 == 3 {
-					c.Clock = sla.Clock{} // open with no running clock
-				}
-				placeApart(i, c)
-				if i%5 == 0 {
-					c.Category = "env.litter"
-				}
-			}))
-		}
-		insert(t, db, all...)
+		all := mixedCases(t, db)
 		now := t0
-		open, yes, no := true, true, false
-		type filt struct {
-			name string
-			f    CaseFilter
-			keep func(c *cases.Case) bool
-		}
-		due := func(c *cases.Case) int64 { return CursorOf(*c, SortDue).Key }
-		isOpen := func(c *cases.Case) bool { return c.ClosedAt.IsZero() && c.State != cases.Held }
-		filters := []filt{
-			{"open", CaseFilter{Open: &open}, isOpen},
-			{"overdue", CaseFilter{Open: &open, Overdue: &yes}, func(c *cases.Case) bool { return isOpen(c) && due(c) < ms(now) }},
-			{"not overdue", CaseFilter{Open: &open, Overdue: &no}, func(c *cases.Case) bool { return isOpen(c) && due(c) >= ms(now) }},
-			{"two states", CaseFilter{States: []cases.State{cases.Reported, cases.Dispatched}}, func(c *cases.Case) bool {
-				return c.State == cases.Reported || c.State == cases.Dispatched
-			}},
-			{"a street", CaseFilter{Open: &open, RegionPath: siblingStreet}, func(c *cases.Case) bool {
-				return isOpen(c) && strings.HasPrefix(c.RegionPath, siblingStreet)
-			}},
-			{"dates", CaseFilter{Open: &open, From: t0.Add(2 * time.Hour), To: t0.Add(6 * time.Hour)}, func(c *cases.Case) bool {
-				return isOpen(c) && !c.ReportedAt.Before(t0.Add(2*time.Hour)) && c.ReportedAt.Before(t0.Add(6*time.Hour))
-			}},
-			{"a category", CaseFilter{Open: &open, Category: "env.litter"}, func(c *cases.Case) bool { return isOpen(c) && c.Category == "env.litter" }},
-			{"held", CaseFilter{States: []cases.State{cases.Held}}, func(c *cases.Case) bool { return c.State == cases.Held }},
-			{"every state", CaseFilter{}, func(c *cases.Case) bool { return true }},
-			{"closed", CaseFilter{States: []cases.State{cases.Closed}}, func(c *cases.Case) bool { return c.State == cases.Closed }},
-			{"closed, a category", CaseFilter{Open: &no, Category: "env.litter"}, func(c *cases.Case) bool { return !c.ClosedAt.IsZero() && c.Category == "env.litter" }},
-		}
+		open, yes := true, true
+		filters := queueFilters(now)
 		less := func(sort string, a, b *cases.Case) int {
 			ka, kb := CursorOf(*a, sort).Key, CursorOf(*b, sort).Key
 			if sort == SortReported || sort == SortSeverity {
@@ -548,6 +579,64 @@ func TestOpenQueue(t *testing.T) {
 			if !strings.Contains(plan, tc.plan) {
 				t.Errorf("%+v: the plan does not read %s:\n%s", tc.f, tc.plan, plan)
 			}
+		}
+	})
+}
+
+// TestCountOpenIndex: a list's total of a region's open cases (the command
+// board as it opens, with its state, overdue and date filters) is counted
+// from the partial index of the open cases and is the plain reading of the
+// filter, for each filter and scope of TestOpenQueue; a filter asking for a
+// column that index lacks, or another scope, is counted as before, and up
+// to a limit stops at limit+1 (the open count is exact whatever the limit).
+// On SQLite the open count reads cases_open_overdue alone.
+func TestCountOpenIndex(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		all := mixedCases(t, db)
+		open := true
+		for _, scope := range queueScopes {
+			for _, fl := range queueFilters(t0) {
+				f := fl.f
+				f.Scope, f.Now = scope.s, t0
+				if got := f.openIndexed(); got != fl.indexed {
+					t.Errorf("%s, %s: counted from the open index %v, want %v", scope.name, fl.name, got, fl.indexed)
+				}
+				want := 0
+				for _, c := range all {
+					if strings.HasPrefix(c.RegionPath, scope.in) && fl.keep(c) {
+						want++
+					}
+				}
+				for _, limit := range []int{0, 1, 5, 100} {
+					n, more, err := db.CountCasesUpTo(ctx, f, limit)
+					if err != nil {
+						t.Fatal(err)
+					}
+					exp, expMore := want, false
+					if limit > 0 && !fl.indexed && want > limit {
+						exp, expMore = limit, true
+					}
+					if n != exp || more != expMore {
+						t.Errorf("%s, %s, limit %d: %d (more %v), want %d (more %v) of %d", scope.name, fl.name, limit, n, more, exp, expMore, want)
+					}
+				}
+			}
+		}
+		for _, s := range []Scope{{RegionPath: gridPath, AccountID: "acct-gw"}, {UnitID: "u1"}} {
+			if (CaseFilter{Scope: s, Open: &open}).openIndexed() {
+				t.Errorf("%+v: a scope beyond a region counted from the open index", s)
+			}
+		}
+		if db.Dialect != SQLite {
+			return
+		}
+		yes := true
+		q, args, _ := db.countQuery(CaseFilter{Scope: Scope{RegionPath: districtPath}, Open: &open, Overdue: &yes, From: t0, Now: t0}, 0)
+		plan := strings.Join(sqlitePlan(t, db.read, q, args...), "\n")
+		if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") {
+			t.Errorf("the open count does not read cases_open_overdue alone:\n%s", plan)
 		}
 	})
 }

@@ -437,8 +437,8 @@ func correctLeadStatistics(ctx context.Context, q execQuerier) (changed bool, er
 			continue
 		}
 		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil || n == 0 {
-			continue
+		if err != nil || n == 0 || f[1] == "1" {
+			continue // a column whose values the sample saw once each is sampled right
 		}
 		keys, ok, err := distinctLeads(ctx, q, r.idx, r.col)
 		if err != nil {

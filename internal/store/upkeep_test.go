@@ -12,7 +12,6 @@ import (
 
 	"zhizhi/internal/cases"
 	"zhizhi/internal/id"
-	"zhizhi/internal/sla"
 )
 
 // TestStatisticsUpkeep: SQLite's writer refreshes the planner's statistics
@@ -419,7 +418,9 @@ func TestCountOverdueIndex(t *testing.T) {
 		if db.Dialect != SQLite {
 			return
 		}
-		plan := strings.Join(sqlitePlan(t, db.read, db.sqlCountOverdue(), districtPath, districtPath+"\xff", ms(t0)), "\n")
+		open, overdue := true, true
+		q, args, _ := db.countQuery(CaseFilter{Scope: district, Open: &open, Overdue: &overdue, Now: t0}, 0)
+		plan := strings.Join(sqlitePlan(t, db.read, q, args...), "\n")
 		if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") {
 			t.Errorf("the overdue count does not read cases_open_overdue alone:\n%s", plan)
 		}
@@ -567,111 +568,6 @@ func TestStatisticsOtherTables(t *testing.T) {
 	if fts != 0 {
 		t.Errorf("%d records of the full-text tables after the refreshes, want none", fts)
 	}
-}
-
-// TestCountOpenIndex: a list's total of a region's open cases (the command
-// board as it opens, with its state, overdue and date filters) is counted
-// from the partial index of the open cases, and says what the listing's own
-// condition counts, over cases open, closed, held, in other streets and
-// districts, due and not, reported on different days; a filter asking for
-// a column that index lacks is counted as before, and up to a limit stops
-// at limit+1 (the open count is exact whatever the limit). On SQLite the
-// open count reads cases_open_overdue alone.
-func TestCountOpenIndex(t *testing.T) {
-	forEachEngine(t, func(t *testing.T) {
-		ctx := context.Background()
-		db := openTestDB(t)
-		states := []cases.State{cases.Reported, cases.Accepted, cases.Handling, cases.Closed, cases.Held, cases.Rejected, cases.Dispatched}
-		var cs []*cases.Case
-		for i := range 42 {
-			cs = append(cs, newCase(fmt.Sprintf("N%02d", i), func(c *cases.Case) {
-				c.State = states[i%len(states)]
-				if c.State == cases.Closed || c.State == cases.Rejected {
-					c.ClosedAt, c.Clock = t0.Add(time.Hour), sla.Clock{}
-				}
-				c.ReportedAt = t0.Add(time.Duration(i%5) * 24 * time.Hour)
-				c.UpdatedAt = c.ReportedAt
-				if c.ClosedAt.IsZero() {
-					switch i % 3 {
-					case 0:
-						c.Clock.Due = t0.Add(-time.Hour) // overdue at t0
-					case 1:
-						c.Clock.Due = t0 // due at t0: not yet overdue
-					}
-					if i%9 == 2 {
-						c.Clock.Due = t0.Add(30 * time.Minute)
-					}
-				}
-				placeApart(i, c)
-				if i%11 == 0 {
-					c.Category = "env.litter"
-				}
-			}))
-		}
-		insert(t, db, cs...)
-		open, yes, no := true, true, false
-		generic := func(f CaseFilter) int {
-			t.Helper()
-			w := db.caseWhere(f)
-			var n int
-			if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*)`+w.table()+w.sql(), w.args...).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		district, street := Scope{RegionPath: districtPath}, Scope{RegionPath: streetPath}
-		for _, tc := range []struct {
-			name  string
-			f     CaseFilter
-			index bool // counted from the open cases' index
-		}{
-			{"district", CaseFilter{Scope: district, Open: &open}, true},
-			{"street", CaseFilter{Scope: street, Open: &open}, true},
-			{"city", CaseFilter{Scope: Scope{RegionPath: cityPath}, Open: &open}, true},
-			{"everything", CaseFilter{Scope: Scope{All: true}, Open: &open}, true},
-			{"district, a street", CaseFilter{Scope: district, Open: &open, RegionPath: siblingStreet}, true},
-			{"district, overdue", CaseFilter{Scope: district, Open: &open, Overdue: &yes}, true},
-			{"district, not overdue", CaseFilter{Scope: district, Open: &open, Overdue: &no}, true},
-			{"district, reported", CaseFilter{Scope: district, Open: &open, States: []cases.State{cases.Reported}}, true},
-			{"district, days", CaseFilter{Scope: district, Open: &open, From: t0.Add(24 * time.Hour), To: t0.Add(72 * time.Hour)}, true},
-			{"district, category", CaseFilter{Scope: district, Open: &open, Category: "env.litter"}, false},
-			{"district, all states", CaseFilter{Scope: district}, false},
-			{"district, closed", CaseFilter{Scope: district, Open: &no}, false},
-			{"a grid's people", CaseFilter{Scope: Scope{RegionPath: gridPath, AccountID: "acct-gw"}, Open: &open}, false},
-			{"a unit", CaseFilter{Scope: Scope{UnitID: "u1"}, Open: &open}, false},
-		} {
-			f := tc.f
-			f.Now = t0
-			if _, ok := db.openCountWhere(f); ok != tc.index {
-				t.Errorf("%s: counted from the open index %v, want %v", tc.name, ok, tc.index)
-			}
-			want := generic(f)
-			if !tc.index && tc.name == "district, all states" && want < 10 {
-				t.Fatalf("%s: %d cases, too few to test the limit", tc.name, want)
-			}
-			for _, limit := range []int{0, 1, 5, 100} {
-				n, more, err := db.CountCasesUpTo(ctx, f, limit)
-				if err != nil {
-					t.Fatal(err)
-				}
-				exp, expMore := want, false // the open cases are counted exactly
-				if limit > 0 && !tc.index && want > limit {
-					exp, expMore = limit, true
-				}
-				if n != exp || more != expMore {
-					t.Errorf("%s, limit %d: %d (more %v), want %d (more %v) of %d", tc.name, limit, n, more, exp, expMore, want)
-				}
-			}
-		}
-		if db.Dialect != SQLite {
-			return
-		}
-		w, _ := db.openCountWhere(CaseFilter{Scope: district, Open: &open, Overdue: &yes, From: t0, Now: t0})
-		plan := strings.Join(sqlitePlan(t, db.read, `SELECT COUNT(*)`+w.table()+w.sql(), w.args...), "\n")
-		if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") {
-			t.Errorf("the open count does not read cases_open_overdue alone:\n%s", plan)
-		}
-	})
 }
 
 // TestLeadStatistics: after the writer's sampled ANALYZE, the cases
