@@ -474,7 +474,7 @@ type CaseFilter struct {
 	Whistled               *bool       // someone blew a whistle on the case (吹哨)
 	Fact                   *FactFilter // only the cases behind one figure (drill.go)
 	textIndex              bool        // search through the trigram index, not by testing rows (set by textPlan)
-	openIndex              bool        // read the region's open cases from their partial index (set by CountCasesUpTo)
+	openIndex              bool        // read the region's open cases from their partial index (set by countQuery)
 	Limit                  int
 }
 
