@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -77,6 +78,29 @@ func TestCaseStats(t *testing.T) {
 		days := get(StatsQuery{Filter: CaseFilter{Scope: all}, Dim: ByDay, Offset: 8 * time.Hour})
 		if len(days) != 2 || days[0].Key != "2026-03-08" || days[0].Reported != 1 || days[1].Key != "2026-03-09" || days[1].Reported != 5 {
 			t.Fatalf("by day %+v", days)
+		}
+		// One pass grouped by every dimension together gives each
+		// dimension's groups as its own statement does.
+		dims := []StatsDim{ByTotal, ByBoard, ByCategory, ByStreet, ByGrid, ByDay}
+		by, err := db.CaseStatsBy(ctx, StatsQuery{Filter: CaseFilter{Scope: all, Now: now}, Offset: 8 * time.Hour}, dims...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dims {
+			one := get(StatsQuery{Filter: CaseFilter{Scope: all}, Dim: d, Offset: 8 * time.Hour})
+			if !reflect.DeepEqual(by[d], one) {
+				t.Errorf("by %q in one pass %+v, alone %+v", d, by[d], one)
+			}
+		}
+		if g := by[ByGrid]; len(g) != 2 || g[0] != (CaseStat{Key: gridCode, Reported: 5, Closed: 2, OnTime: 1, Open: 2, OpenOverdue: 2}) {
+			t.Fatalf("by grid in one pass %+v", g)
+		}
+		empty, err := db.CaseStatsBy(ctx, StatsQuery{Filter: CaseFilter{Scope: Scope{RegionPath: "/500000/500103/500103099/"}, Now: now}}, ByTotal, ByDay)
+		if err != nil || len(empty[ByTotal]) != 1 || empty[ByTotal][0] != (CaseStat{}) || len(empty[ByDay]) != 0 {
+			t.Fatalf("empty in one pass %+v, %v", empty, err)
+		}
+		if _, err := db.CaseStatsBy(ctx, StatsQuery{}, ByBoard, "nope"); err == nil {
+			t.Fatal("unknown dimension accepted in one pass")
 		}
 		// Filters narrow like listings: a period and a board.
 		f := CaseFilter{Scope: all, From: t0, To: t0.Add(time.Hour), Board: string(cases.BoardServices)}
