@@ -635,3 +635,69 @@ func TestLeadStatistics(t *testing.T) {
 	defer again.Close()
 	check(again, "at Open")
 }
+
+// TestSincePlanSampled: with the statistics a node's sampled ANALYZE leaves
+// on a one-district file of a million cases (row counts per value, no
+// samples of the report times), a street's cases since a time are counted
+// from the street's index over the IDs since then (reportedSinceID), not
+// over the street's whole history; a period with an end (the dashboard's)
+// is still read from the report times' index.
+func TestSincePlanSampled(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "z.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	insert(t, db, newCase("P01"), newCase("P02", func(c *cases.Case) {
+		c.RegionPath, c.CenterPath, c.GridCode = siblingGrid, siblingStreet, "500103002001001"
+	}))
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	stats := map[string]string{
+		"cases_district": "1000000 1000000 1 1", "cases_street": "1000000 71429 1 1 1 1 1",
+		"cases_community": "1000000 7043 1", "cases_grid": "1000000 1343 1", "cases_reported": "1000000 1",
+		"cases_updated": "1000000 1", "sqlite_autoindex_cases_1": "1000000 1",
+	}
+	for _, q := range []string{`ANALYZE cases`, `DELETE FROM sqlite_stat1 WHERE tbl = 'cases'`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for idx, st := range stats {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('cases', ?, ?)`, idx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sqlite_stat4 WHERE tbl = 'cases'`); err != nil && !strings.Contains(err.Error(), "no such table") {
+		t.Fatal(err)
+	}
+	if err := bumpSchemaVersion(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	street := Scope{RegionPath: streetPath}
+	for _, tc := range []struct {
+		name string
+		f    CaseFilter
+		want string
+	}{
+		{"a street's week", CaseFilter{Scope: street, From: t0.Add(-7 * 24 * time.Hour)}, "INDEX cases_street (street_code=? AND id>?)"},
+		{"a street's month on the dashboard", CaseFilter{Scope: street, From: t0.Add(-30 * 24 * time.Hour), To: t0.Add(time.Hour)}, "INDEX cases_reported (reported_at>? AND reported_at<?)"},
+	} {
+		q, args, _ := db.countQuery(tc.f, 0)
+		plan := strings.Join(sqlitePlan(t, db.read, q, args...), "\n")
+		if !strings.Contains(plan, tc.want) {
+			t.Errorf("%s: want %s, plan:\n%s", tc.name, tc.want, plan)
+		}
+		n, err := db.CountCases(ctx, tc.f)
+		if err != nil || n != 1 {
+			t.Errorf("%s: %d cases, %v; want 1", tc.name, n, err)
+		}
+	}
+}
