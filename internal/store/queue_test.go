@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/id"
 	"zhizhi/internal/sla"
 )
 
@@ -637,6 +638,149 @@ func TestCountOpenIndex(t *testing.T) {
 		plan := strings.Join(sqlitePlan(t, db.read, q, args...), "\n")
 		if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") {
 			t.Errorf("the open count does not read cases_open_overdue alone:\n%s", plan)
+		}
+	})
+}
+
+// TestReportedByID: a street's queue by report time in any state, when the
+// window of the file's newest cases does not answer it (reportedWindow with
+// a window of 2), is paged through on both engines exactly as a plain
+// reading of the filter orders it, over cases made at their report time
+// (several in one millisecond), cases taken in hours after they were
+// reported (a hotline's work orders: IDs later than their report times),
+// and cases whose IDs are not made from a time at all. On SQLite the
+// street's index walked by ID answers it (reportedByID) whatever the number
+// of matches read beyond a page: it answers a page when the matches read
+// decide it, and hands over to the planner when they do not.
+func TestReportedByID(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		var g id.Generator
+		var all []*cases.Case
+		states := []cases.State{cases.Closed, cases.Dispatched, cases.Closed, cases.Reported, cases.Closed, cases.Rejected}
+		for i := range 90 {
+			at := t0.Add(time.Duration(i/3) * time.Minute) // three in a minute, two of them in one millisecond
+			if i%3 == 2 {
+				at = at.Add(time.Second)
+			}
+			made := at
+			if i%10 == 4 {
+				made = at.Add(time.Duration(i%7+1) * time.Hour) // a work order taken hours after its report
+			}
+			cid := g.At(made)
+			switch i {
+			case 7:
+				cid = "ZNEW" // not made from a time; sorts above every made ID
+			case 8:
+				cid = "ZOLD"
+				at = t0.Add(-time.Hour)
+			}
+			all = append(all, newCase(cid, func(c *cases.Case) {
+				c.State, c.ReportedAt, c.UpdatedAt = states[i%len(states)], at, at
+				if c.State == cases.Closed || c.State == cases.Rejected {
+					c.ClosedAt, c.Clock = at.Add(time.Hour), sla.Clock{}
+				}
+				if i%4 == 1 {
+					c.RegionPath, c.CenterPath, c.GridCode = siblingGrid, siblingStreet, "500103002001001"
+				}
+				if i%5 == 0 {
+					c.Category = "env.litter"
+				}
+			}))
+		}
+		insert(t, db, all...)
+		open, no := true, false
+		filters := []struct {
+			name string
+			f    CaseFilter
+			keep func(*cases.Case) bool
+		}{
+			{"closed", CaseFilter{States: []cases.State{cases.Closed}}, func(c *cases.Case) bool { return c.State == cases.Closed }},
+			{"every state", CaseFilter{}, func(c *cases.Case) bool { return true }},
+			{"done, a category", CaseFilter{Open: &no, Category: "env.litter"}, func(c *cases.Case) bool {
+				return !c.ClosedAt.IsZero() && c.Category == "env.litter"
+			}},
+			{"since", CaseFilter{States: []cases.State{cases.Closed}, From: t0.Add(10 * time.Minute)}, func(c *cases.Case) bool {
+				return c.State == cases.Closed && !c.ReportedAt.Before(t0.Add(10*time.Minute))
+			}},
+			{"open", CaseFilter{Open: &open}, func(c *cases.Case) bool { return c.ClosedAt.IsZero() }},
+		}
+		defer func(w, s int) { reportedWindowRows, reportedByIDSlack = w, s }(reportedWindowRows, reportedByIDSlack)
+		reportedWindowRows = 2
+		for _, slack := range []int{50, 3, 0} {
+			reportedByIDSlack = slack
+			for _, scope := range []Scope{{RegionPath: streetPath}, {RegionPath: siblingStreet}} {
+				for _, fl := range filters {
+					var want []string
+					var sel []*cases.Case
+					for _, c := range all {
+						if strings.HasPrefix(c.RegionPath, scope.RegionPath) && fl.keep(c) {
+							sel = append(sel, c)
+						}
+					}
+					slices.SortFunc(sel, func(a, b *cases.Case) int {
+						if !a.ReportedAt.Equal(b.ReportedAt) {
+							return b.ReportedAt.Compare(a.ReportedAt)
+						}
+						return strings.Compare(b.ID, a.ID)
+					})
+					for _, c := range sel {
+						want = append(want, c.ID)
+					}
+					for _, limit := range []int{4, 7} {
+						f := fl.f
+						f.Scope, f.Sort, f.Now, f.Limit = scope, SortReported, t0, limit
+						var got []string
+						for page := 0; page < 40; page++ {
+							list, err := db.Cases(ctx, f)
+							if err != nil {
+								t.Fatalf("%s, %s: %v", scope.RegionPath, fl.name, err)
+							}
+							got = append(got, ids(list)...)
+							if len(list) < f.Limit {
+								break
+							}
+							cur := CursorOf(list[len(list)-1], SortReported)
+							f.Cursor = &cur
+						}
+						if !slices.Equal(got, want) {
+							t.Errorf("slack %d, %s, %s, %d a page:\n got %v\nwant %v", slack, scope.RegionPath, fl.name, limit, got, want)
+						}
+					}
+				}
+			}
+		}
+		if db.Dialect != SQLite {
+			return
+		}
+		// The walk itself. The sibling street's cases were all taken at
+		// their report times: the matches of a page decide it, with or
+		// without more. The street's closed cases include work orders
+		// taken hours after their reports, whose IDs come first: a few
+		// matches beyond the page do not decide it; all of them do (the
+		// walk reads every match).
+		for _, tc := range []struct {
+			scope Scope
+			f     CaseFilter
+			slack int
+			ok    bool
+		}{
+			{Scope{RegionPath: siblingStreet}, CaseFilter{}, 3, true},
+			{Scope{RegionPath: siblingStreet}, CaseFilter{}, 0, true},
+			{Scope{RegionPath: streetPath}, CaseFilter{States: []cases.State{cases.Closed}}, 3, false},
+			{Scope{RegionPath: streetPath}, CaseFilter{States: []cases.State{cases.Closed}}, 50, true},
+		} {
+			reportedByIDSlack = tc.slack
+			f := tc.f
+			f.Scope, f.Sort, f.Now, f.Limit = tc.scope, SortReported, t0, 4
+			found, ok, err := db.reportedByID(ctx, f, db.caseWhere(f), selectItem)
+			if err != nil || ok != tc.ok {
+				t.Errorf("%s, slack %d: ok %v, %v; want ok %v", tc.scope.RegionPath, tc.slack, ok, err, tc.ok)
+			}
+			if ok && len(found) != 4 {
+				t.Errorf("%s, slack %d: %d cases", tc.scope.RegionPath, tc.slack, len(found))
+			}
 		}
 	})
 }
