@@ -24,7 +24,8 @@ import (
 // SQLite file or PostgreSQL URL made by 'zhizhi bench chongqing'). Each
 // page is asked once to warm the node and then pageRuns times; the median
 // and the slowest are printed. ZHIZHI_BENCH_PAGES=/dashboard,/held asks
-// only for the pages listed.
+// only for the pages listed, ZHIZHI_BENCH_USERS=wgy,cg_staff as the
+// accounts listed (scale.Accounts).
 //
 //	ZHIZHI_BENCH_PAGE_DB=/tmp/page/district.db go test ./internal/bench -run '^$' -bench ConsolePages -benchtime 1x -v
 func BenchmarkConsolePages(b *testing.B) {
@@ -51,7 +52,11 @@ func BenchmarkConsolePages(b *testing.B) {
 		pages = strings.Split(only, ",")
 	}
 	const pageRuns = 5
-	for _, user := range []string{"yz_zhihui", "jd_zhihui"} {
+	users := []string{"yz_zhihui", "jd_zhihui"}
+	if only := os.Getenv("ZHIZHI_BENCH_USERS"); only != "" {
+		users = strings.Split(only, ",")
+	}
+	for _, user := range users {
 		token, err := signIn(base, user, demo.Password)
 		if err != nil {
 			b.Fatal(err)

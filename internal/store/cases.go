@@ -603,6 +603,21 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	// section 2e). The region is written as a range of its path, which the
 	// index holds (PostgreSQL's cases_open_due too).
 	openQueue := f.openScoped() && (f.openIndex || db.Dialect == SQLite && f.Sort != SortNewest)
+	// A unit's open cases on SQLite (a department's inbox): the open cases'
+	// partial index read alone, and each case tested for the unit by its
+	// key in case_units. Written "id IN (the unit's cases)", SQLite built
+	// the list of every case the unit ever had, twice (the scope's and the
+	// filter's: 188,000 for a department at 1 M cases), for a page of its
+	// open ones: 170-290 ms, against about 50 ms for the file's 22,000 open
+	// cases tested one by one.
+	unitOpen := db.Dialect == SQLite && (s.UnitID != "" || f.Unit != "" || f.ActiveUnit != "") && f.openOnly() &&
+		!slices.Contains(f.States, cases.Held) && f.BBox == nil && !f.textIndex
+	unitOf := func(table, cond string) string {
+		if unitOpen {
+			return `EXISTS (SELECT 1 FROM ` + table + ` WHERE case_id = cases.id AND ` + cond + `)`
+		}
+		return `id IN (SELECT case_id FROM ` + table + ` WHERE ` + cond + `)`
+	}
 	if openQueue {
 		if db.Dialect == SQLite {
 			w.from = "cases INDEXED BY cases_open_overdue"
@@ -630,9 +645,9 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			}
 		}
 		if s.Person != "" {
-			w.add(`(id IN (SELECT case_id FROM case_units WHERE `+units+`) OR id IN (SELECT case_id FROM case_people WHERE account_id = ?))`, append(args, s.Person)...)
+			w.add(`(`+unitOf(`case_units`, units)+` OR `+unitOf(`case_people`, `account_id = ?`)+`)`, append(args, s.Person)...)
 		} else {
-			w.add(`id IN (SELECT case_id FROM case_units WHERE `+units+`)`, args...)
+			w.add(unitOf(`case_units`, units), args...)
 		}
 	case s.RegionPath != "":
 		// A case's center is its region or an ancestor of it, so the
@@ -717,6 +732,12 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			w.add(`closed_at IS NOT NULL`)
 		}
 	}
+	if unitOpen && w.from == "" {
+		w.from = "cases INDEXED BY cases_open_overdue"
+		if f.Open == nil { // open states named: the index's condition said
+			w.add(`closed_at IS NULL AND state <> 'held'`)
+		}
+	}
 	if f.RegionPath != "" {
 		cond, args := subtree(f.RegionPath, false)
 		w.add(cond, args...)
@@ -742,10 +763,10 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		w.add(`updated_at < ?`, ms(f.UpdatedTo))
 	}
 	if f.Unit != "" {
-		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ?)`, f.Unit)
+		w.add(unitOf(`case_units`, `unit_id = ?`), f.Unit)
 	}
 	if f.ActiveUnit != "" {
-		w.add(`id IN (SELECT case_id FROM case_units WHERE unit_id = ? AND state IN ('dispatched', 'signed', 'fed_back'))`, f.ActiveUnit)
+		w.add(unitOf(`case_units`, `unit_id = ? AND state IN ('dispatched', 'signed', 'fed_back')`), f.ActiveUnit)
 	}
 	if f.Overdue != nil {
 		now := f.Now

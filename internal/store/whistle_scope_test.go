@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/sla"
 )
 
 // TestWhistleScope checks that listings agree with cases.CanSee for parties
@@ -118,6 +122,102 @@ func TestActiveUnitFilter(t *testing.T) {
 			}
 			if any, _ := db.Cases(ctx, CaseFilter{Scope: all, Unit: unit}); len(any) != 1 {
 				t.Errorf("unit %s: %d cases, want 1", unit, len(any))
+			}
+		}
+	})
+}
+
+// TestUnitOpenCases: a unit's open cases (a department's inbox: the unit's
+// scope, alone, with its sub-units or with its staff member's own cases,
+// and the unit or active-unit filter) are, page by page and counted, the
+// unit's cases of every state with the closed, rejected and held ones left
+// out, on both engines. On SQLite the open listing reads the open cases'
+// partial index and tests each case's unit by its key in case_units, where
+// the listing of every state builds the list of the unit's cases.
+func TestUnitOpenCases(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		states := []cases.State{cases.Dispatched, cases.Closed, cases.Handling, cases.Held, cases.Rejected} // five: not in step with the units' three
+		var all []*cases.Case
+		for i := range 48 {
+			all = append(all, newCase(fmt.Sprintf("U%02d", i), func(c *cases.Case) {
+				c.State = states[i%len(states)]
+				if c.State == cases.Closed || c.State == cases.Rejected {
+					c.ClosedAt, c.Clock = c.ReportedAt.Add(time.Hour), sla.Clock{}
+				}
+				task := cases.TaskDispatched
+				if i%4 == 3 {
+					task = cases.TaskDone
+				}
+				switch i % 3 {
+				case 0:
+					c.Tasks = []cases.Task{{UnitID: "u-a", Role: cases.Lead, State: task}}
+				case 1:
+					c.Tasks = []cases.Task{{UnitID: "u-b", Role: cases.Lead, State: task}, {UnitID: "u-a-1", Role: cases.Co, State: cases.TaskSigned}}
+				}
+				if i%7 == 2 { // a person summoned by a whistle
+					c.Whistles = []cases.Whistle{{ID: "w1", Parties: []cases.Party{{Key: "account:acct-p", AccountID: "acct-p"}}}}
+				}
+			}))
+		}
+		insert(t, db, all...)
+		open := true
+		for _, tc := range []struct {
+			name string
+			f    CaseFilter
+		}{
+			{"the unit's inbox", CaseFilter{Scope: Scope{UnitID: "u-a"}, Unit: "u-a"}},
+			{"with sub-units", CaseFilter{Scope: Scope{UnitID: "u-a", Units: []string{"u-a", "u-a-1"}}}},
+			{"with the staff member's own", CaseFilter{Scope: Scope{UnitID: "u-b", Person: "acct-p"}}},
+			{"active parts", CaseFilter{Scope: Scope{All: true}, ActiveUnit: "u-b"}},
+		} {
+			every := tc.f
+			every.Limit = 500
+			got, err := db.Cases(ctx, every)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, c := range got {
+				if c.ClosedAt.IsZero() && c.State != cases.Held {
+					want = append(want, c.ID)
+				}
+			}
+			if len(want) == 0 || len(want) == len(got) {
+				t.Fatalf("%s: %d open of %d: the fixture does not test the open filter", tc.name, len(want), len(got))
+			}
+			f := tc.f
+			f.Open, f.Limit = &open, 3
+			var paged []string
+			for page := 0; page < 40; page++ {
+				list, err := db.Cases(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				paged = append(paged, ids(list)...)
+				if len(list) < f.Limit {
+					break
+				}
+				f.After = list[len(list)-1].ID
+			}
+			if !slices.Equal(paged, want) {
+				t.Errorf("%s:\n got %v\nwant %v", tc.name, paged, want)
+			}
+			f.After = ""
+			if n, err := db.CountCases(ctx, f); err != nil || n != len(want) {
+				t.Errorf("%s: counted %d, %v; want %d", tc.name, n, err, len(want))
+			}
+			if db.Dialect != SQLite {
+				continue
+			}
+			plan, err := db.ExplainCases(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") || strings.Contains(plan, "INDEX case_units_unit") ||
+				!strings.Contains(plan, "case_units_1 (case_id=? AND unit_id=?)") {
+				t.Errorf("%s: the open listing does not read the open cases' index alone, testing each case's units by key:\n%s", tc.name, plan)
 			}
 		}
 	})
