@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,6 +219,13 @@ func TestUnarmedParked(t *testing.T) {
 		}
 		if got := read("", 10); !slices.Equal(got, []string{"P1"}) {
 			t.Fatalf("after arming P3: %v, want [P1]", got)
+		}
+		// At every start: the open cases' index, not every case by ID.
+		if db.Dialect == SQLite {
+			plan := strings.Join(sqlitePlan(t, db.read, sqlUnarmedParked(SQLite), "", cases.ParkTimer, 500), "\n")
+			if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") {
+				t.Errorf("the unarmed parked cases are not read from the open cases' index:\n%s", plan)
+			}
 		}
 	})
 }

@@ -572,6 +572,8 @@ func TestOpenQueue(t *testing.T) {
 			{CaseFilter{Scope: Scope{RegionPath: districtPath}, Open: &open, Sort: SortReported}, "COVERING INDEX cases_open_overdue"},
 			{CaseFilter{Scope: Scope{RegionPath: streetPath}, Open: &open, Overdue: &yes, Sort: SortSeverity, Now: now}, "COVERING INDEX cases_open_overdue"},
 			{CaseFilter{Scope: Scope{RegionPath: districtPath}, States: []cases.State{cases.Held}}, "INDEX cases_held"},
+			{CaseFilter{Scope: Scope{All: true}, Open: &open, Overdue: &yes, Now: now}, "COVERING INDEX cases_open_overdue (due_at<?)"},
+			{CaseFilter{Scope: Scope{RegionPath: "/500000/"}, Open: &open, Overdue: &yes, Now: now}, "COVERING INDEX cases_open_overdue (due_at<?)"},
 		} {
 			plan, err := db.ExplainCases(ctx, tc.f)
 			if err != nil {

@@ -313,7 +313,20 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 			v.Units = append(v.Units, u)
 		}
 	}
-	for _, rc := range c.svc.RegionsUnder(actor, 3) {
+	// The community and grid choices: those of the commander's region, or
+	// of the region chosen on the map, once that is a district or
+	// narrower. A city's commander picks a district on the map first: the
+	// city's 11,000 communities in one list were of no use, and rendering
+	// them took 40 ms of every view of the board.
+	within := actor
+	if p, ok := c.svc.RegionPath(f.Region); ok && f.Region != "" && strings.HasPrefix(p, actor.RegionPath) {
+		within.RegionPath = p
+	}
+	var choices []service.RegionChoice
+	if strings.Count(strings.Trim(within.RegionPath, "/"), "/")+1 >= 2 {
+		choices = c.svc.RegionsUnder(within, 3)
+	}
+	for _, rc := range choices {
 		p, _ := c.svc.RegionPath(rc.Code)
 		switch strings.Count(strings.Trim(p, "/"), "/") + 1 {
 		case 4:

@@ -344,3 +344,33 @@ func containsRow(rows [][]string, first string) bool {
 	}
 	return false
 }
+
+// TestBoardCommunityChoices: the board offers the communities of the
+// commander's region, or of the region chosen on the map, once that is a
+// district or narrower: a district's commander all of the district's, a
+// street's its own, the city's commander none until a district or a street
+// is chosen on the map; a community chosen without its list is kept in the
+// form, and still filters.
+func TestBoardCommunityChoices(t *testing.T) {
+	t.Parallel()
+	const huayipo, xinying = `value="500103001003"`, `value="500103014010"` // 七星岗's and 石油路's
+	for _, tc := range []struct {
+		user, query string
+		has, hasNot []string
+	}{
+		{"qu_zhihui", "", []string{`name="community"`, huayipo, xinying}, nil},
+		{"syl_zhihui", "", []string{`name="community"`, xinying}, []string{huayipo}},
+		{"shi_zhihui", "", nil, []string{`name="community"`, huayipo, xinying}},
+		{"shi_zhihui", "?region=500103", []string{`name="community"`, huayipo, xinying}, nil},
+		{"shi_zhihui", "?region=500103014", []string{`name="community"`, xinying}, []string{huayipo}},
+		{"shi_zhihui", "?community=500103014010", []string{`<input type="hidden" name="community" value="500103014010">`}, []string{huayipo}},
+	} {
+		r := signIn(t, tc.user).get("/board" + tc.query)
+		expect(t, r, http.StatusOK, tc.has...)
+		for _, s := range tc.hasNot {
+			if strings.Contains(r.body, s) {
+				t.Errorf("%s /board%s offers %s", tc.user, tc.query, s)
+			}
+		}
+	}
+}
