@@ -563,6 +563,25 @@ func TestOpenQueue(t *testing.T) {
 			}
 		}
 		if db.Dialect != SQLite {
+			// A street's sorted queue is the range of its region path in
+			// the open cases' index (cases_open_due); a district's, or
+			// any queue newest first, is not.
+			for _, tc := range []struct {
+				f       CaseFilter
+				inRange bool
+			}{
+				{CaseFilter{Scope: Scope{RegionPath: streetPath}, Open: &open, Sort: SortReported}, true},
+				{CaseFilter{Scope: Scope{RegionPath: districtPath}, Open: &open, Sort: SortReported}, false},
+				{CaseFilter{Scope: Scope{RegionPath: streetPath}, Open: &open}, false},
+			} {
+				plan, err := db.ExplainCases(ctx, tc.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.Contains(plan, "region_path >="); got != tc.inRange {
+					t.Errorf("%s, %q: region path range %v, want %v:\n%s", tc.f.Scope.RegionPath, tc.f.Sort, got, tc.inRange, plan)
+				}
+			}
 			return
 		}
 		for _, tc := range []struct {
