@@ -591,7 +591,11 @@ func TestOpenQueue(t *testing.T) {
 			{CaseFilter{Scope: Scope{RegionPath: districtPath}, Open: &open, Sort: SortReported}, "COVERING INDEX cases_open_overdue"},
 			{CaseFilter{Scope: Scope{RegionPath: streetPath}, Open: &open, Overdue: &yes, Sort: SortSeverity, Now: now}, "COVERING INDEX cases_open_overdue"},
 			{CaseFilter{Scope: Scope{RegionPath: districtPath}, States: []cases.State{cases.Held}}, "INDEX cases_held"},
-			{CaseFilter{Scope: Scope{All: true}, Open: &open, Overdue: &yes, Now: now}, "COVERING INDEX cases_open_overdue (due_at<?)"},
+			// The city's red panel names the index (with the loader's
+			// samples of a 1 M-case file SQLite preferred a skip-scan of
+			// the categories' due times, reading each row).
+			{CaseFilter{Scope: Scope{All: true}, Open: &open, Overdue: &yes, Now: now}, "INDEXED BY cases_open_overdue"},
+			{CaseFilter{Scope: Scope{RegionPath: "/500000/"}, Open: &open, Overdue: &yes, Now: now}, "INDEXED BY cases_open_overdue"},
 			{CaseFilter{Scope: Scope{RegionPath: "/500000/"}, Open: &open, Overdue: &yes, Now: now}, "COVERING INDEX cases_open_overdue (due_at<?)"},
 		} {
 			plan, err := db.ExplainCases(ctx, tc.f)
