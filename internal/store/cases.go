@@ -19,6 +19,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/id"
+	"zhizhi/internal/routing"
 )
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -619,7 +620,13 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	// district's is walked newest first as before, and so is any listing
 	// newest first: right after a flood of reports it finds its page at
 	// once, where the region's open cases would all be read and sorted.
-	openQueue := f.openScoped() && (f.openIndex || f.Sort != SortNewest && (db.Dialect == SQLite || regionDepth(f) > 2))
+	// On SQLite the city's open overdue cases too (a city commander's red
+	// panel, on a file of one or a few districts): one range of the open
+	// cases' due times, then a sort. Left to itself SQLite skip-scanned
+	// the categories' due times and read each overdue case's row (119 ms
+	// at 1 M cases, against 4-7 ms).
+	cityOverdue := db.Dialect == SQLite && f.Overdue != nil && *f.Overdue && f.Category == "" && regionDepth(f) <= 1
+	openQueue := f.openScoped() && (f.openIndex || cityOverdue || f.Sort != SortNewest && (db.Dialect == SQLite || regionDepth(f) > 2))
 	// A unit's open cases on SQLite (a department's inbox): the open cases'
 	// partial index read alone, and each case tested for the unit by its
 	// key in case_units. Written "id IN (the unit's cases)", SQLite built
@@ -635,13 +642,19 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		}
 		return `id IN (SELECT case_id FROM ` + table + ` WHERE ` + cond + `)`
 	}
-	if openQueue {
+	// openCases reads the listing from the open cases' partial index (on
+	// SQLite by name), its condition said when the filter names open
+	// states instead of Open.
+	openCases := func() {
 		if db.Dialect == SQLite {
 			w.from = "cases INDEXED BY cases_open_overdue"
 		}
-		if f.Open == nil { // open states named: the index's condition said
+		if f.Open == nil {
 			w.add(`closed_at IS NULL AND state <> 'held'`)
 		}
+	}
+	if openQueue {
+		openCases()
 		for _, p := range []string{s.RegionPath, f.RegionPath} {
 			if p != "" {
 				lo, hi := prefixRange(p)
@@ -750,10 +763,7 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 		}
 	}
 	if unitOpen && w.from == "" {
-		w.from = "cases INDEXED BY cases_open_overdue"
-		if f.Open == nil { // open states named: the index's condition said
-			w.add(`closed_at IS NULL AND state <> 'held'`)
-		}
+		openCases()
 	}
 	if f.RegionPath != "" {
 		cond, args := subtree(f.RegionPath, false)
@@ -814,18 +824,6 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			if db.Dialect == SQLite && f.Category == "" && w.from == "" && levelScope(f) == 3 {
 				w.from = "cases INDEXED BY cases_street"
 			}
-			// The city's open overdue cases (a city commander's red
-			// panel, on a file of one or a few districts): one range of
-			// the open cases' due times, read from their index alone (it
-			// holds the region path and the ID), then a sort. Left to
-			// itself SQLite skip-scanned the categories' due times and read
-			// each overdue case's row (119 ms at 1 M cases, against 4-7 ms).
-			if db.Dialect == SQLite && f.Category == "" && w.from == "" && regionDepth(f) <= 1 && f.openScoped() {
-				w.from = "cases INDEXED BY cases_open_overdue"
-				if f.Open == nil { // open states named: the index's condition said
-					w.add(`closed_at IS NULL AND state <> 'held'`)
-				}
-			}
 			// PostgreSQL does the same for a district: it finds every
 			// overdue case in cases_district_due (16,570 of 1 M cases:
 			// 1.3-2.6 ms) and sorts them. Left to itself it walked the
@@ -885,7 +883,7 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 			// through the full-text index, a map box, a grid's, a unit's or
 			// a reporter's cases.
 			if level, ok := levelIndex[regionDepth(f)]; ok && !f.To.IsZero() && w.from == "" && !f.textIndex && f.BBox == nil &&
-				s.UnitID == "" && s.AccountID == "" && f.Unit == "" && f.ActiveUnit == "" && f.Reporter == "" && f.Grid == "" && len(f.IDs) == 0 {
+				s.UnitID == "" && s.AccountID == "" && f.levelIndexDrives() {
 				w.from = "cases INDEXED BY " + level
 			}
 		} else {
@@ -1051,17 +1049,17 @@ func queueStates(states []cases.State) bool {
 // below a district.
 var levelIndex = map[int]string{3: "cases_street", 4: "cases_community", 5: "cases_grid"}
 
-// regionDepth is the number of codes in the narrowest region path of a
-// filter, its scope's or its own (2 a district, 3 a street), 0 when it has
-// none.
+// regionDepth is the depth of the narrowest region path of a filter, its
+// scope's or its own (2 a district, 3 a street), 0 when it has none.
 func regionDepth(f CaseFilter) int {
-	d := 0
-	for _, p := range []string{f.Scope.RegionPath, f.RegionPath} {
-		if p = strings.Trim(p, "/"); p != "" {
-			d = max(d, strings.Count(p, "/")+1)
-		}
-	}
-	return d
+	return max(routing.Depth(f.Scope.RegionPath), routing.Depth(f.RegionPath))
+}
+
+// levelIndexDrives reports whether a region's level index is the narrowest
+// index a listing's conditions can use: no grid, reporter, unit or ID
+// condition, each of which has an index (or a list) of its own.
+func (f CaseFilter) levelIndexDrives() bool {
+	return f.Grid == "" && f.Reporter == "" && f.Unit == "" && f.ActiveUnit == "" && len(f.IDs) == 0
 }
 
 // levelScope is the depth of the region whose whole subtree is the filter's
@@ -1324,7 +1322,7 @@ func (db *DB) list(ctx context.Context, f CaseFilter, sel string) ([]rawCase, er
 		if found, ok, err := db.reportedWindow(ctx, f, w, sel); err != nil || ok {
 			return found, err
 		}
-		if levelScope(f) == 3 && f.Grid == "" && f.Reporter == "" && f.Unit == "" && f.ActiveUnit == "" && len(f.IDs) == 0 {
+		if levelScope(f) == 3 && f.levelIndexDrives() {
 			if found, ok, err := db.reportedByID(ctx, f, w, sel); err != nil || ok {
 				return found, err
 			}

@@ -207,6 +207,16 @@ func ids(cs []cases.Case) []string {
 // matters (the overdue gauge sees it as not red).
 func was(version int) *cases.Case { return &cases.Case{Version: version} }
 
+// explainCases is the statement and plan of a listing (DB.ExplainCases).
+func explainCases(t testing.TB, db *DB, f CaseFilter) string {
+	t.Helper()
+	plan, err := db.ExplainCases(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
 // sqlitePlan is SQLite's plan of q on conn (EXPLAIN QUERY PLAN), one line
 // of detail a step.
 func sqlitePlan(t testing.TB, conn *sql.DB, q string, args ...any) []string {

@@ -518,11 +518,7 @@ func TestOpenQueue(t *testing.T) {
 		defer func(n int) { reportedWindowRows = n }(reportedWindowRows)
 		for _, window := range []int{2000, 9, 2} {
 			reportedWindowRows = window
-			for _, scope := range []struct {
-				name string
-				s    Scope
-				in   string
-			}{{"district", Scope{RegionPath: districtPath}, districtPath}, {"street", Scope{RegionPath: streetPath}, streetPath}, {"all", Scope{All: true}, "/"}} {
+			for _, scope := range queueScopes {
 				for _, fl := range filters {
 					for _, sort := range append([]string{SortNewest}, Sorts...) {
 						var want []string
@@ -574,10 +570,7 @@ func TestOpenQueue(t *testing.T) {
 				{CaseFilter{Scope: Scope{RegionPath: districtPath}, Open: &open, Sort: SortReported}, false},
 				{CaseFilter{Scope: Scope{RegionPath: streetPath}, Open: &open}, false},
 			} {
-				plan, err := db.ExplainCases(ctx, tc.f)
-				if err != nil {
-					t.Fatal(err)
-				}
+				plan := explainCases(t, db, tc.f)
 				if got := strings.Contains(plan, "region_path >="); got != tc.inRange {
 					t.Errorf("%s, %q: region path range %v, want %v:\n%s", tc.f.Scope.RegionPath, tc.f.Sort, got, tc.inRange, plan)
 				}
@@ -598,10 +591,7 @@ func TestOpenQueue(t *testing.T) {
 			{CaseFilter{Scope: Scope{RegionPath: "/500000/"}, Open: &open, Overdue: &yes, Now: now}, "INDEXED BY cases_open_overdue"},
 			{CaseFilter{Scope: Scope{RegionPath: "/500000/"}, Open: &open, Overdue: &yes, Now: now}, "COVERING INDEX cases_open_overdue (due_at<?)"},
 		} {
-			plan, err := db.ExplainCases(ctx, tc.f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			plan := explainCases(t, db, tc.f)
 			if !strings.Contains(plan, tc.plan) {
 				t.Errorf("%+v: the plan does not read %s:\n%s", tc.f, tc.plan, plan)
 			}

@@ -311,10 +311,7 @@ func TestLevelOverdue(t *testing.T) {
 				t.Errorf("%s overdue: %s, want %s", tc.name, s, tc.want)
 			}
 			if db.Dialect == SQLite {
-				plan, err := db.ExplainCases(ctx, f)
-				if err != nil {
-					t.Fatal(err)
-				}
+				plan := explainCases(t, db, f)
 				if !strings.Contains(plan, tc.index) {
 					t.Errorf("%s: plan does not use %s:\n%s", tc.name, tc.index, plan)
 				}
@@ -354,10 +351,7 @@ func TestStreetPlans(t *testing.T) {
 				t.Errorf("%s: %s, want %s", name, s, want)
 			}
 			if db.Dialect == SQLite && index != "" {
-				plan, err := db.ExplainCases(ctx, f)
-				if err != nil {
-					t.Fatal(err)
-				}
+				plan := explainCases(t, db, f)
 				if !strings.Contains(plan, index) {
 					t.Errorf("%s: plan does not use %s:\n%s", name, index, plan)
 				}
@@ -695,6 +689,7 @@ func TestSincePlanSampled(t *testing.T) {
 		{"a street's month on its dashboard", CaseFilter{Scope: street, From: month, To: end}, "INDEX cases_street (street_code=? AND id>?)", 1},
 		{"a street of the district's dashboard", CaseFilter{Scope: district, RegionPath: streetPath, From: month, To: end}, "INDEX cases_street (street_code=? AND id>?)", 1},
 		{"a grid's month", CaseFilter{Scope: street, RegionPath: gridPath, From: month, To: end}, "INDEX cases_grid (grid_code=? AND id>?)", 1},
+		{"a street's month of one grid", CaseFilter{Scope: street, Grid: gridCode, From: month, To: end}, "INDEX cases_grid (grid_code=?", 1},
 		{"a district's week", CaseFilter{Scope: district, From: week}, "INDEX cases_reported (reported_at>?)", 2},
 		{"a district's month on its dashboard", CaseFilter{Scope: district, From: month, To: end}, "INDEX cases_reported (reported_at>? AND reported_at<?)", 2},
 	} {

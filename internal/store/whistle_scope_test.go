@@ -211,10 +211,7 @@ func TestUnitOpenCases(t *testing.T) {
 			if db.Dialect != SQLite {
 				continue
 			}
-			plan, err := db.ExplainCases(ctx, f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			plan := explainCases(t, db, f)
 			if !strings.Contains(plan, "COVERING INDEX cases_open_overdue") || strings.Contains(plan, "INDEX case_units_unit") ||
 				!strings.Contains(plan, "case_units_1 (case_id=? AND unit_id=?)") {
 				t.Errorf("%s: the open listing does not read the open cases' index alone, testing each case's units by key:\n%s", tc.name, plan)

@@ -12,6 +12,7 @@ import (
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/service"
 	"zhizhi/internal/sla"
 	"zhizhi/internal/store"
@@ -130,7 +131,7 @@ func (c *Console) parseBoardFilter(q url.Values) (boardFilter, error) {
 			return ""
 		}
 		p, ok := c.svc.RegionPath(code)
-		if !ok || (depth > 0 && strings.Count(strings.Trim(p, "/"), "/")+1 != depth) {
+		if !ok || (depth > 0 && routing.Depth(p) != depth) {
 			fe.Add(field, "“"+label+"”不存在")
 			return ""
 		}
@@ -323,12 +324,12 @@ func (c *Console) board(w http.ResponseWriter, r *http.Request) error {
 		within.RegionPath = p
 	}
 	var choices []service.RegionChoice
-	if strings.Count(strings.Trim(within.RegionPath, "/"), "/")+1 >= 2 {
+	if routing.Depth(within.RegionPath) >= 2 {
 		choices = c.svc.RegionsUnder(within, 3)
 	}
 	for _, rc := range choices {
 		p, _ := c.svc.RegionPath(rc.Code)
-		switch strings.Count(strings.Trim(p, "/"), "/") + 1 {
+		switch routing.Depth(p) {
 		case 4:
 			v.Communities = append(v.Communities, rc)
 		case 5:
