@@ -8,6 +8,7 @@ import (
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/calendar"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/store"
 )
 
@@ -36,7 +37,8 @@ func DistrictWide(actor cases.Actor) bool {
 	if actor.Role == cases.RoleSystem {
 		return true
 	}
-	return actor.Role == cases.RoleAdmin && actor.RegionPath != "" && strings.Count(strings.Trim(actor.RegionPath, "/"), "/") <= 1
+	d := routing.Depth(actor.RegionPath)
+	return actor.Role == cases.RoleAdmin && (d == 1 || d == 2)
 }
 
 // requireDistrictWide refuses a scoped administrator a district-wide setting.

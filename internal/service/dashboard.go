@@ -15,6 +15,7 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/region"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/store"
 )
 
@@ -166,15 +167,12 @@ func (s *Service) Dashboard(ctx context.Context, actor cases.Actor, f DashboardF
 // areaDim is the level below a region path, by which a dashboard of that
 // region groups its areas.
 func areaDim(path string) store.StatsDim {
-	switch strings.Count(strings.Trim(path, "/"), "/") {
-	case 0:
-		if path == "" {
-			return store.ByStreet
-		}
-		return store.ByDistrict
-	case 1:
+	switch routing.Depth(path) {
+	case 0, 2: // no region (every street), or a district
 		return store.ByStreet
-	case 2:
+	case 1:
+		return store.ByDistrict
+	case 3:
 		return store.ByCommunity
 	}
 	return store.ByGrid
@@ -481,7 +479,7 @@ func (m *Maps) View(ctx context.Context, actor cases.Actor, bbox geo.Rect, zoom 
 // view picks the level and the regions of the viewport, simplified for the
 // zoom, within the bounds on features and vertices.
 func (l *mapLayers) view(bbox geo.Rect, zoom int, root string, maxFeatures, maxVertices int) MapView {
-	rootDepth := strings.Count(strings.Trim(root, "/"), "/") // 0 city, 1 district, 2 street…
+	rootDepth := max(routing.Depth(root)-1, 0) // 0 city, 1 district, 2 street…
 	want := LevelForZoom(zoom)
 	if want.Rank() <= rootDepth+1 {
 		// Zoomed out beyond the actor's region: draw the region itself

@@ -362,3 +362,20 @@ func TestDashboardAndMap(t *testing.T) {
 		t.Fatalf("after import: %d features %v", len(v.Features), err)
 	}
 }
+
+// TestAreaDim: a dashboard groups its areas by the level below its region.
+func TestAreaDim(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]store.StatsDim{
+		"":                                       store.ByStreet, // no region: every street
+		"/500000/":                               store.ByDistrict,
+		"/500000/500103/":                        store.ByStreet,
+		"/500000/500103/500103001/":              store.ByCommunity,
+		"/500000/500103/500103001/500103001001/": store.ByGrid,
+		"/500000/500103/500103001/500103001001/g1/": store.ByGrid,
+	} {
+		if got := areaDim(path); got != want {
+			t.Errorf("areaDim(%q) = %v, want %v", path, got, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"zhizhi/internal/evaluation"
 	"zhizhi/internal/geo"
 	"zhizhi/internal/region"
+	"zhizhi/internal/routing"
 )
 
 // The read models of the console's evaluation pages (分析问效): a subject's
@@ -113,14 +114,6 @@ func (s *Service) SubjectIn(actor cases.Actor, kind evaluation.SubjectKind, subj
 	return name, nil
 }
 
-func regionDepth(path string) int {
-	t := strings.Trim(path, "/")
-	if t == "" {
-		return 0
-	}
-	return strings.Count(t, "/") + 1
-}
-
 // Card returns a subject's score card for a period ("" for the current
 // month): the score among the subjects of its kind in the actor's region,
 // and the trend over the TrendPeriods periods ending with it.
@@ -155,7 +148,7 @@ type RegionChoice struct {
 // levels levels deeper, in path order (a parent before its children).
 func (s *Service) RegionsUnder(actor cases.Actor, levels int) []RegionChoice {
 	ref := s.ref.Load()
-	base := regionDepth(actor.RegionPath)
+	base := routing.Depth(actor.RegionPath)
 	type entry struct {
 		path string
 		RegionChoice
@@ -165,7 +158,7 @@ func (s *Service) RegionsUnder(actor cases.Actor, levels int) []RegionChoice {
 		if !strings.HasPrefix(p, actor.RegionPath) {
 			continue
 		}
-		d := regionDepth(p) - base
+		d := routing.Depth(p) - base
 		if d < 0 || d > levels {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zhizhi/internal/cases"
+	"zhizhi/internal/routing"
 )
 
 // The overdue gauge (migration 33, issue 11): how many red cases
@@ -39,7 +40,8 @@ func gaugeKey(path string) string {
 // gaugeScope reports whether the gauge answers a region's scope: a city's
 // or a district's.
 func gaugeScope(path string) bool {
-	return path != "" && strings.Count(strings.Trim(path, "/"), "/") <= 1
+	d := routing.Depth(path)
+	return d == 1 || d == 2
 }
 
 // sqlGaugeRows counts the red cases by the gauge's key (gaugeKey in SQL:

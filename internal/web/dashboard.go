@@ -10,6 +10,7 @@ import (
 
 	"zhizhi/internal/apperr"
 	"zhizhi/internal/cases"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 )
@@ -208,7 +209,7 @@ func (c *Console) fillDashboard(v *dashboardView, actor cases.Actor) {
 	// The breadcrumb: the actor's own region, then down to the filter's.
 	names := c.svc.PathNames(d.RegionPath)
 	codes := strings.Split(strings.Trim(d.RegionPath, "/"), "/")
-	own := strings.Count(strings.Trim(actor.RegionPath, "/"), "/")
+	own := routing.Depth(actor.RegionPath) - 1
 	for i, code := range codes {
 		if i < own || i >= len(names) {
 			continue
