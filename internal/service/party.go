@@ -11,6 +11,7 @@ import (
 	"zhizhi/internal/gridwork"
 	"zhizhi/internal/id"
 	"zhizhi/internal/region"
+	"zhizhi/internal/routing"
 	"zhizhi/internal/store"
 )
 
@@ -357,7 +358,7 @@ func (s *Service) PartyFigures(ctx context.Context, actor cases.Actor, under, pe
 			return PartyFigures{}, apperr.Field("under", "区域不存在")
 		}
 	}
-	if path == "" || !gridwork.SeesParty(actor, path) || strings.Count(path, "/") > 5 {
+	if path == "" || !gridwork.SeesParty(actor, path) || routing.Depth(path) > 4 {
 		// a grid's path is deeper than a community's: the board counts communities
 		return PartyFigures{}, apperr.New(apperr.Forbidden, "无权查看该区域的党建统计")
 	}

@@ -187,6 +187,10 @@ func TestPartyDualReporting(t *testing.T) {
 	if _, err := svc.PartyFigures(ctx, jfb, street, ""); !apperr.Is(err, apperr.Forbidden) {
 		t.Errorf("another street read the figures: %v", err)
 	}
+	// The board counts communities: a grid is below what it answers.
+	if _, err := svc.PartyFigures(ctx, syl, grid, ""); !apperr.Is(err, apperr.Forbidden) {
+		t.Errorf("figures under a grid: %v", err)
+	}
 	hours, err := svc.ServiceHoursOf(ctx, sec, community, "", "")
 	if err != nil || len(hours) != len(demoHours)+2 || hours[0].MemberName != "李建国" {
 		t.Fatalf("hours: %+v %v", hours, err)
