@@ -1575,6 +1575,17 @@ DROP INDEX IF EXISTS cases_open_overdue;
 CREATE INDEX cases_open_overdue ON cases (due_at, reported_at, region_path, state, closed_at, severity, id) WHERE closed_at IS NULL AND state <> 'held';
 `,
 	},
+	// 43: a district's dashboard on SQLite reads its period from an index
+	// alone: the district and the report time, then every column the
+	// dashboard groups, filters and counts by (CaseStatsBy). Before, it
+	// walked cases_reported and read each case of the period from the
+	// table (a year of a 1 M-case district: about 500,000 rows, 2.5 s). A
+	// report appends one entry after the district's newest; a step that
+	// changes the state or the times rewrites the case's entry in place
+	// (the keys before them do not change).
+	43: {
+		sqlite: `CREATE INDEX cases_district_period ON cases (district_code, reported_at, state, board, category, street_code, was_overdue, closed_at, due_at)`,
+	},
 }
 
 // empty is a slot reserved for work in progress.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -134,6 +136,69 @@ func TestCaseStats(t *testing.T) {
 		}
 		if _, err := db.OpenLoad(ctx, all, ByBoard, now); err == nil {
 			t.Fatal("open load by board accepted")
+		}
+	})
+}
+
+// TestCaseStatsInGo: the cases summed as they are read (SQLite's way)
+// give every dimension's groups exactly as the statement's own GROUP BY
+// (PostgreSQL's way), on both engines, over cases of two streets, two
+// boards, three categories, every end state, open ones on time and late,
+// held ones, reported over ten days.
+func TestCaseStatsInGo(t *testing.T) {
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := openTestDB(t)
+		rng := rand.New(rand.NewPCG(7, 43))
+		cats := []struct{ board, code string }{{"services", "road.pothole"}, {"services", "light.broken"}, {"safety", "gas.leak"}}
+		var cs []*cases.Case
+		for i := range 240 {
+			cs = append(cs, newCase(fmt.Sprintf("G%03d", i), func(c *cases.Case) {
+				c.ReportedAt = t0.Add(-time.Duration(rng.IntN(10*24*60)) * time.Minute)
+				c.UpdatedAt = c.ReportedAt
+				c.Clock = sla.Clock{Start: c.ReportedAt, Due: c.ReportedAt.Add(time.Duration(1+rng.IntN(72)) * time.Hour)}
+				k := cats[rng.IntN(len(cats))]
+				c.Board, c.Category = k.board, k.code
+				if rng.IntN(3) == 0 {
+					c.GridCode, c.RegionPath, c.CenterPath = "500103002001001", siblingGrid, siblingStreet
+				}
+				switch rng.IntN(6) {
+				case 0, 1:
+					c.State, c.Stage, c.Clock, c.ClosedAt, c.WasOverdue = cases.Closed, "", sla.Clock{}, c.ReportedAt.Add(time.Hour), rng.IntN(2) == 0
+				case 2:
+					c.State, c.Stage, c.Clock, c.ClosedAt = cases.Rejected, "", sla.Clock{}, c.ReportedAt
+				case 3:
+					c.State = cases.Held
+				}
+			}))
+		}
+		insert(t, db, cs...)
+		now := t0.Add(-2 * 24 * time.Hour)
+		dims := []StatsDim{ByTotal, ByBoard, ByCategory, ByStreet, ByCommunity, ByGrid, ByDay}
+		for name, f := range map[string]CaseFilter{
+			"the district, every case":   {Scope: Scope{RegionPath: districtPath}},
+			"the district, a week":       {Scope: Scope{RegionPath: districtPath}, From: t0.Add(-7 * 24 * time.Hour), To: t0},
+			"a street, a board":          {Scope: Scope{RegionPath: streetPath}, Board: "services"},
+			"the district, a category":   {Scope: Scope{RegionPath: districtPath}, Category: "gas.leak", From: t0.Add(-5 * 24 * time.Hour), To: t0},
+			"the city, held ones":        {Scope: Scope{All: true}, States: []cases.State{cases.Held}},
+			"a street, nothing reported": {Scope: Scope{RegionPath: streetPath}, From: t0.Add(time.Hour), To: t0.Add(2 * time.Hour)},
+		} {
+			f.Now = now
+			q := StatsQuery{Filter: f, Offset: 8 * time.Hour}
+			grouped, err := db.caseStatsBy(ctx, q, dims, false)
+			if err != nil {
+				t.Fatalf("%s, grouped: %v", name, err)
+			}
+			summed, err := db.caseStatsBy(ctx, q, dims, true)
+			if err != nil {
+				t.Fatalf("%s, summed: %v", name, err)
+			}
+			if !reflect.DeepEqual(grouped, summed) {
+				t.Errorf("%s:\ngrouped %+v\nsummed  %+v", name, grouped, summed)
+			}
+			if name != "a street, nothing reported" && grouped[ByTotal][0].Reported == 0 {
+				t.Errorf("%s: nothing matched; the comparison says nothing", name)
+			}
 		}
 	})
 }

@@ -635,9 +635,9 @@ func TestLeadStatistics(t *testing.T) {
 // samples of the report times), a street's or a grid's cases since a time,
 // or of a period, are counted from its level index over the IDs since the
 // start (reportedSinceID), not over its whole history nor through the
-// district's period in the report times' index; a district's period is read
-// from the report times' index, whose entries are narrower than the
-// district's.
+// district's period; a district's period, counted or on its dashboard
+// (every table in one statement, statsSQL), is read from the district's
+// period index alone (migration 43), not case by case from the table.
 func TestSincePlanSampled(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "z.db"), Options{})
@@ -657,6 +657,7 @@ func TestSincePlanSampled(t *testing.T) {
 		"cases_district": "1000000 1000000 1 1", "cases_street": "1000000 71429 1 1 1 1 1",
 		"cases_community": "1000000 7043 1", "cases_grid": "1000000 1343 1", "cases_reported": "1000000 1",
 		"cases_updated": "1000000 1", "sqlite_autoindex_cases_1": "1000000 1",
+		"cases_district_period": "1000000 1000000 1 1 1 1 1 1 1 1",
 	}
 	for _, q := range []string{`ANALYZE cases`, `DELETE FROM sqlite_stat1 WHERE tbl = 'cases'`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -690,8 +691,8 @@ func TestSincePlanSampled(t *testing.T) {
 		{"a street of the district's dashboard", CaseFilter{Scope: district, RegionPath: streetPath, From: month, To: end}, "INDEX cases_street (street_code=? AND id>?)", 1},
 		{"a grid's month", CaseFilter{Scope: street, RegionPath: gridPath, From: month, To: end}, "INDEX cases_grid (grid_code=? AND id>?)", 1},
 		{"a street's month of one grid", CaseFilter{Scope: street, Grid: gridCode, From: month, To: end}, "INDEX cases_grid (grid_code=?", 1},
-		{"a district's week", CaseFilter{Scope: district, From: week}, "INDEX cases_reported (reported_at>?)", 2},
-		{"a district's month on its dashboard", CaseFilter{Scope: district, From: month, To: end}, "INDEX cases_reported (reported_at>? AND reported_at<?)", 2},
+		{"a district's week", CaseFilter{Scope: district, From: week}, "COVERING INDEX cases_district_period (district_code=? AND reported_at>?)", 2},
+		{"a district's month on its dashboard", CaseFilter{Scope: district, From: month, To: end}, "COVERING INDEX cases_district_period (district_code=? AND reported_at>? AND reported_at<?)", 2},
 	} {
 		q, args, _ := db.countQuery(tc.f, 0)
 		plan := strings.Join(sqlitePlan(t, db.read, q, args...), "\n")
@@ -701,6 +702,22 @@ func TestSincePlanSampled(t *testing.T) {
 		n, err := db.CountCases(ctx, tc.f)
 		if err != nil || n != tc.n {
 			t.Errorf("%s: %d cases, %v; want %d", tc.name, n, err, tc.n)
+		}
+	}
+	// The dashboard of a district's month and of a year, filtered by a
+	// board and a category or not: every table from the index alone, its
+	// cases summed as they are read (no sort for a GROUP BY).
+	for name, f := range map[string]CaseFilter{
+		"a month":                    {Scope: district, From: month, To: end},
+		"a year, a board's category": {Scope: district, From: t0.Add(-365 * 24 * time.Hour), To: end, Board: string(cases.BoardServices), Category: "road.pothole"},
+	} {
+		q, args, _, err := db.statsSQL(ctx, StatsQuery{Filter: f, Offset: 8 * time.Hour}, []StatsDim{ByTotal, ByBoard, ByCategory, ByStreet, ByDay}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(sqlitePlan(t, db.read, q, args...), "\n")
+		if want := "COVERING INDEX cases_district_period (district_code=? AND reported_at>? AND reported_at<?)"; !strings.Contains(plan, want) || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("a district's dashboard, %s: want %s and no sort, plan:\n%s", name, want, plan)
 		}
 	}
 }
