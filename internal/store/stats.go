@@ -225,8 +225,9 @@ func (db *DB) caseStatsBy(ctx context.Context, q StatsQuery, dims []StatsDim, in
 }
 
 // sumRows adds each case of rows (statsSQL, not grouped: the keys, then the
-// flags) to its group of every dimension. The keys are read without a copy
-// (sql.RawBytes); a group's key is copied once, when the group is made.
+// flags) to its group of every dimension. The keys are read into
+// sql.RawBytes, not copied into strings of their own for each case; a
+// group's key is copied once, when the group is made.
 func sumRows(rows *sql.Rows, cols map[StatsDim]int, groups map[StatsDim]map[string]*CaseStat) error {
 	type dimGroups struct {
 		col int // the key's column; -1: ByTotal, one group
