@@ -43,3 +43,30 @@ func BenchmarkIntakeLogSync(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIntakeLogWrites compares, in one run, the writer's log written
+// through the store's VFS, each commit's frames gathered into writes of up
+// to 128 KiB ("gathered", store/walvfs.go, what the store does), and
+// through SQLite's own, two writes a frame ("per-frame"). Each sub-run
+// starts its own node on a fresh database with the demo and posts b.N
+// reports from the same clients as BenchmarkIntakeHTTP; with -count the two
+// alternate.
+func BenchmarkIntakeLogWrites(b *testing.B) {
+	for _, gathered := range []bool{true, false} {
+		mode := "gathered"
+		if !gathered {
+			mode = "per-frame"
+		}
+		b.Run(mode, func(b *testing.B) {
+			store.GatherLogWrites(gathered)
+			defer store.GatherLogWrites(true)
+			e, err := newPlatform()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer os.RemoveAll(e.dir)
+			defer e.p.Close(context.Background())
+			driveIntake(b, e)
+		})
+	}
+}

@@ -56,6 +56,15 @@ type DB struct {
 	lists   listStmts // SQLite: listing statements, prepared once (list.go)
 }
 
+// noLogVFS makes stores opened afterwards write the log with SQLite's own
+// VFS, a call per frame header and page (GatherLogWrites).
+var noLogVFS atomic.Bool
+
+// GatherLogWrites sets whether stores opened afterwards write each commit's
+// log frames with one call (walvfs.go; the default) or with SQLite's own
+// VFS; a benchmark knob, like MapReaders.
+func GatherLogWrites(on bool) { noLogVFS.Store(!on) }
+
 // noReaderMap turns the readers' map off (MapReaders).
 var noReaderMap atomic.Bool
 
@@ -127,6 +136,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
+		// The writer writes each commit's log frames with one call
+		// (walvfs.go).
+		if err := registerWALVFS(); err == nil && !noLogVFS.Load() {
+			q.Set("vfs", walVFSName)
+		}
 		base := "file:" + path + "?" + q.Encode()
 		db.write, err = sql.Open("sqlite", base)
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +41,7 @@ import (
 // batch is durable; like the writer's before, none may wait for a write.
 type walSync struct {
 	path   string
+	db     string // the database's path as SQLite names it (walvfs.go)
 	acks   chan walAck
 	done   chan struct{}
 	f      *os.File
@@ -99,7 +102,7 @@ func (db *DB) HoldLogSync() (release func(), ok bool) {
 type walAck func(err error)
 
 func newWALSync(path string) *walSync {
-	s := &walSync{path: path, acks: make(chan walAck, 1024), done: make(chan struct{}), syncFn: fdatasync,
+	s := &walSync{path: path, db: sqliteName(strings.TrimSuffix(path, "-wal")), acks: make(chan walAck, 1024), done: make(chan struct{}), syncFn: fdatasync,
 		idle: make(chan struct{}, 1), serial: serialLogSync.Load()}
 	if d := time.Duration(logSyncDelay.Load()); d > 0 {
 		s.syncFn = func(f *os.File) error {
@@ -141,6 +144,9 @@ func (s *walSync) sync() error {
 	}
 	if h := s.hold.Load(); h != nil {
 		<-*h
+	}
+	if err := logWriteFailed(s.db); err != nil {
+		return s.fail(err)
 	}
 	if s.f == nil {
 		f, err := os.OpenFile(s.path, os.O_RDWR, 0)
@@ -227,4 +233,17 @@ func (db *DB) Durable(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// sqliteName is path as SQLite's unix VFS names an open file: absolute,
+// its links followed.
+func sqliteName(path string) string {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
