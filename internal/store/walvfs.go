@@ -18,9 +18,9 @@ import (
 //
 // SQLite writes each frame of a commit to the log with two system calls,
 // its 24-byte header and then its page: a batch of fifty reports writes
-// about 300 pages, 600 pwrite calls, on the writer, inside COMMIT. On the
-// machines of this project a call costs 4–5 µs of the writer's time, about
-// a quarter of all it did a report.
+// about 330 pages, 660 pwrite calls, on the writer, inside COMMIT. On an
+// AMD EPYC machine of this project the writer spent about a quarter of its
+// busy time in those calls (docs/benchmarks.md, section 1).
 //
 // walVFS is SQLite's unix VFS with the log's writes gathered: the writer's
 // connection opens its database through it (vfs=zhizhi-wal in its DSN).
@@ -41,9 +41,10 @@ import (
 //     spilled frames included).
 //
 // A write failing at one of the last points, which cannot report it to
-// SQLite, makes the log's handle refuse every later write, and the store's
-// log syncer fails with it (walsync.go): no batch written after it is
-// acknowledged, as after a failed fsync. Readers use SQLite's own VFS; the
+// SQLite, is kept by the database's path until the process ends: every
+// later write of that log is refused, and the store's log syncer fails
+// with it (walsync.go), so no batch written after it is acknowledged, as
+// after a failed fsync. Readers use SQLite's own VFS; the
 // frames they may read are in the file before the header that names them.
 const walVFSName = "zhizhi-wal"
 
@@ -60,6 +61,9 @@ var walVFS struct {
 	files map[uintptr]*vfsFile   // open files (logs and databases) by handle
 	logs  map[string][]*vfsFile  // open logs by their database's path
 	wraps map[uintptr][2]uintptr // SQLite's method table → ours for a log, for a database
+	// lost holds, by database path, a log write that failed where SQLite
+	// could not be told; it outlives the handle, until the process ends.
+	lost map[string]error
 }
 
 // vfsFile is the state of a file opened through walVFS.
@@ -73,7 +77,6 @@ type vfsFile struct {
 	off     int64   // the file offset of buf's first byte
 	n       int     // bytes buffered
 	pending bool    // a commit frame's header is buffered; its page follows
-	failed  error   // a write that could not be reported failed
 	calls   int64   // writes of the file (f.mu)
 }
 
@@ -127,6 +130,7 @@ func registerWALVFS() error {
 		walVFS.files = map[uintptr]*vfsFile{}
 		walVFS.logs = map[string][]*vfsFile{}
 		walVFS.wraps = map[uintptr][2]uintptr{}
+		walVFS.lost = map[string]error{}
 		if rc := sqlite3.Xsqlite3_vfs_register(tls, v, 0); rc != sqlite3.SQLITE_OK {
 			walVFS.err = fmt.Errorf("register the log VFS: SQLite error %d", rc)
 		}
@@ -223,40 +227,36 @@ func flushLogs(tls *libc.TLS, db string) {
 	walVFS.mu.Unlock()
 	for _, f := range logs {
 		f.mu.Lock()
-		if rc := f.flush(tls); rc != sqlite3.SQLITE_OK && f.failed == nil {
-			f.failed = fmt.Errorf("write the write-ahead log: SQLite error %d", rc)
-		}
+		rc := f.flush(tls)
 		f.mu.Unlock()
+		if rc != sqlite3.SQLITE_OK {
+			walVFS.mu.Lock()
+			if walVFS.lost[db] == nil {
+				walVFS.lost[db] = fmt.Errorf("write the write-ahead log: SQLite error %d", rc)
+			}
+			walVFS.mu.Unlock()
+		}
 	}
 }
 
 // logWriteFailed is the error of a log write of the database at path that
 // could not be reported, or nil.
 func logWriteFailed(path string) error {
-	if walVFS.files == nil {
-		return nil
-	}
 	walVFS.mu.Lock()
-	logs := walVFS.logs[path]
-	walVFS.mu.Unlock()
-	for _, f := range logs {
-		f.mu.Lock()
-		err := f.failed
-		f.mu.Unlock()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	defer walVFS.mu.Unlock()
+	return walVFS.lost[path]
 }
 
 func vfsWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
-	f := vfsLookup(pFile)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.failed != nil {
+	walVFS.mu.Lock()
+	f := walVFS.files[pFile]
+	lost := walVFS.lost[f.db]
+	walVFS.mu.Unlock()
+	if lost != nil {
 		return sqlite3.SQLITE_IOERR_WRITE
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	// Whether this is the page of a commit frame whose header came last.
 	commitPage := f.pending
 	f.pending = false
