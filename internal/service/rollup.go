@@ -57,10 +57,18 @@ func (s *Service) Roll(ctx context.Context, now time.Time) (int, error) {
 			if err := tx.LockRollups(ctx); err != nil {
 				return err
 			}
+			all := make([]store.CaseFacts, 0, len(ids))
 			for _, cid := range ids {
-				if err := rollCase(ctx, tx, cid, loc); err != nil {
+				cf, ok, err := caseFacts(ctx, tx, cid, loc)
+				if err != nil {
 					return err
 				}
+				if ok {
+					all = append(all, cf)
+				}
+			}
+			if err := tx.ApplyFacts(ctx, all...); err != nil {
+				return err
 			}
 			return tx.PutSetting(ctx, rollupWatermark, last)
 		})
@@ -72,21 +80,23 @@ func (s *Service) Roll(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-// rollCase applies the current facts of one case, read from its document
-// and its timeline.
-func rollCase(ctx context.Context, tx *store.Tx, caseID string, loc *time.Location) error {
+// caseFacts are the current facts of one case, read from its document and
+// its timeline in the write transaction; ok is false for a case that is
+// gone. The facts of a page of cases are applied together
+// (store.Tx.ApplyFacts).
+func caseFacts(ctx context.Context, tx *store.Tx, caseID string, loc *time.Location) (store.CaseFacts, bool, error) {
 	c, err := tx.Case(ctx, caseID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return store.CaseFacts{}, false, nil
 	}
 	if err != nil {
-		return err
+		return store.CaseFacts{}, false, err
 	}
 	steps, err := tx.Steps(ctx, caseID)
 	if err != nil {
-		return err
+		return store.CaseFacts{}, false, err
 	}
-	return tx.ApplyFacts(ctx, caseID, evaluation.Facts(&c, steps, loc))
+	return store.CaseFacts{CaseID: caseID, Facts: evaluation.Facts(&c, steps, loc)}, true, nil
 }
 
 // RebuildRollups empties the rollups and applies the facts of every case
@@ -130,12 +140,17 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 			if err := tx.LockRollups(ctx); err != nil {
 				return err
 			}
+			all := make([]store.CaseFacts, 0, len(list))
 			for i := range list {
-				if err := rollCase(ctx, tx, list[i].ID, loc); err != nil {
+				cf, ok, err := caseFacts(ctx, tx, list[i].ID, loc)
+				if err != nil {
 					return err
 				}
+				if ok {
+					all = append(all, cf)
+				}
 			}
-			return nil
+			return tx.ApplyFacts(ctx, all...)
 		})
 		if err != nil {
 			return applied, err

@@ -178,6 +178,11 @@ func decodeFacts(doc []byte) ([]evaluation.Fact, error) {
 // writer (rollupHotSQL).
 const rollupChunk = 8
 
+// rollupPGChunk is the most rows of one upsert of the rollups on
+// PostgreSQL: 1,000 rows of 46 values, under the protocol's 65,535
+// parameters.
+const rollupPGChunk = 1000
+
 // rollupUpsertSQL adds n rows of deltas to the rollups (each row: kind,
 // subject, day, grain and the measures of rollupCols). On SQLite the
 // parameters are anonymous (?): SQLite keeps $n as a name and looks each one
@@ -223,29 +228,28 @@ var rollupHotSQL = func() []string {
 	return out
 }()
 
-// ApplyFacts brings the rollups in line with a case's new facts: it reads
-// the facts last applied for the case (locking them on PostgreSQL), adds the
-// difference per subject to the day rows and the month rows, in one
-// statement, and keeps the new facts. Applying the same facts again changes
-// nothing.
-func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.Fact) error {
+// CaseFacts are a case's facts as now, for ApplyFacts.
+type CaseFacts struct {
+	CaseID string
+	Facts  []evaluation.Fact
+}
+
+// ApplyFacts brings the rollups in line with cases' new facts: it reads the
+// facts last applied for each case (locking them on PostgreSQL), adds the
+// differences of all the cases together per subject to the day rows and the
+// month rows, and keeps the new facts. Summing first writes a row shared by
+// several cases once (a street's day, a category's month) instead of once a
+// case; the sums are the same in any order. Applying the same facts again
+// changes nothing; a case named twice counts once, with its last facts.
+func (t *Tx) ApplyFacts(ctx context.Context, all ...CaseFacts) error {
 	q := `SELECT doc FROM case_facts WHERE case_id = $1`
 	if t.dialect == Postgres {
 		q += ` FOR UPDATE`
 	}
-	var doc string
-	var old []evaluation.Fact
-	switch err := t.QueryRow(ctx, q, caseID).Scan(&doc); {
-	case err == nil:
-		var derr error
-		if old, derr = decodeFacts([]byte(doc)); derr != nil {
-			return fmt.Errorf("decode facts of case %s: %w", caseID, derr)
-		}
-	case errors.Is(err, ErrNotFound) || errors.Is(err, sql.ErrNoRows):
-	default:
-		return fmt.Errorf("read facts of case %s: %w", caseID, translate(err))
+	last := make(map[string]int, len(all)) // case → its last entry in all
+	for i, cf := range all {
+		last[cf.CaseID] = i
 	}
-
 	delta := map[rollupKey]evaluation.Counts{}
 	add := func(fs []evaluation.Fact, sign int) {
 		for _, f := range fs {
@@ -261,8 +265,24 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 			}
 		}
 	}
-	add(old, -1)
-	add(facts, +1)
+	for i, cf := range all {
+		if last[cf.CaseID] != i {
+			continue
+		}
+		var doc string
+		switch err := t.QueryRow(ctx, q, cf.CaseID).Scan(&doc); {
+		case err == nil:
+			old, derr := decodeFacts([]byte(doc))
+			if derr != nil {
+				return fmt.Errorf("decode facts of case %s: %w", cf.CaseID, derr)
+			}
+			add(old, -1)
+		case errors.Is(err, ErrNotFound) || errors.Is(err, sql.ErrNoRows):
+		default:
+			return fmt.Errorf("read facts of case %s: %w", cf.CaseID, translate(err))
+		}
+		add(cf.Facts, +1)
+	}
 	keys := make([]rollupKey, 0, len(delta))
 	for k, d := range delta {
 		nonzero := false
@@ -275,14 +295,15 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 	}
 	if len(keys) > 0 {
 		// One row per key, in a fixed order (no two transactions lock the
-		// same rows in different orders). PostgreSQL takes them in one
-		// statement. SQLite takes them rollupChunk rows a statement, each
+		// same rows in different orders). PostgreSQL takes them in
+		// statements of up to rollupPGChunk rows (its protocol carries at
+		// most 65,535 parameters). SQLite takes them rollupChunk rows a statement, each
 		// statement prepared once on the writer (prepareHot): one statement
 		// of all a case's rows, of 46 values each, its text new to SQLite
 		// each time, cost more to parse than to run (issue 19, intake with
 		// the rollups rolling).
 		sortRollupKeys(keys)
-		per := len(keys)
+		per := min(len(keys), rollupPGChunk)
 		if t.dialect == SQLite {
 			per = rollupChunk
 		}
@@ -301,18 +322,22 @@ func (t *Tx) ApplyFacts(ctx context.Context, caseID string, facts []evaluation.F
 				q = rollupHotSQL[n-1]
 			}
 			if _, err := t.Exec(ctx, q, args...); err != nil {
-				return fmt.Errorf("update rollups of case %s: %w", caseID, err)
+				return fmt.Errorf("update rollups: %w", err)
 			}
 			keys = keys[n:]
 		}
 	}
-
-	b, err := encodeFacts(facts)
-	if err != nil {
-		return fmt.Errorf("encode facts of case %s: %w", caseID, err)
-	}
-	if _, err := t.Exec(ctx, `INSERT INTO case_facts (case_id, doc) VALUES ($1, $2) ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc`, caseID, string(b)); err != nil {
-		return fmt.Errorf("store facts of case %s: %w", caseID, err)
+	for i, cf := range all {
+		if last[cf.CaseID] != i {
+			continue
+		}
+		b, err := encodeFacts(cf.Facts)
+		if err != nil {
+			return fmt.Errorf("encode facts of case %s: %w", cf.CaseID, err)
+		}
+		if _, err := t.Exec(ctx, `INSERT INTO case_facts (case_id, doc) VALUES ($1, $2) ON CONFLICT (case_id) DO UPDATE SET doc = excluded.doc`, cf.CaseID, string(b)); err != nil {
+			return fmt.Errorf("store facts of case %s: %w", cf.CaseID, err)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"testing"
@@ -17,7 +18,7 @@ func TestRollups(t *testing.T) {
 		db := openTestDB(t)
 		apply := func(caseID string, fs []evaluation.Fact) {
 			t.Helper()
-			if err := db.Write(ctx, func(tx *Tx) error { return tx.ApplyFacts(ctx, caseID, fs) }); err != nil {
+			if err := db.Write(ctx, func(tx *Tx) error { return tx.ApplyFacts(ctx, CaseFacts{caseID, fs}) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -110,7 +111,7 @@ func TestRollupGrains(t *testing.T) {
 		}
 		for i, d := range days {
 			f := []evaluation.Fact{{Kind: evaluation.Dispatcher, Subject: "a1", Day: d, Counts: every}}
-			if err := db.Write(ctx, func(tx *Tx) error { return tx.ApplyFacts(ctx, fmt.Sprint("c", i), f) }); err != nil {
+			if err := db.Write(ctx, func(tx *Tx) error { return tx.ApplyFacts(ctx, CaseFacts{fmt.Sprint("c", i), f}) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -236,5 +237,102 @@ func TestRollupSpeed(t *testing.T) {
 		run("month, every grid", "", 20261101, 20261130, grids)
 		run("month, a district", "500007", 20261101, 20261130, grids/40)
 		run("range across months, a district", "500007", 20261115, 20261231, grids/40)
+	})
+}
+
+// TestApplyFactsTogether: the facts of many cases applied in one call leave
+// the rollups and the kept facts exactly as applying them one case at a
+// time does, across changes of a case's facts (its old facts taken back)
+// and a case named twice in one call (its last facts count, once).
+func TestApplyFactsTogether(t *testing.T) {
+	if n := rollupPGChunk * (4 + len(rollupCols)); n > 65535 {
+		t.Fatalf("a PostgreSQL upsert of rollupPGChunk rows has %d parameters, more than 65,535", n)
+	}
+	forEachEngine(t, func(t *testing.T) {
+		ctx := context.Background()
+		one, together := openTestDB(t), openTestDB(t)
+		rnd := rand.New(rand.NewPCG(11, 19))
+		grids := []string{"500103014010001", "500103014010002", "500103014011003", "500103015001001"}
+		measures := []evaluation.Measure{evaluation.Reported, evaluation.Closed, evaluation.ClosedOnTime, evaluation.Dispatched, evaluation.Satisfied}
+		factsOf := func() []evaluation.Fact {
+			grid := grids[rnd.IntN(len(grids))]
+			day := 20261100 + 1 + rnd.IntN(40)%30
+			if rnd.IntN(4) == 0 {
+				day = 20261200 + 1 + rnd.IntN(5)
+			}
+			c := evaluation.Counts{}
+			for _, m := range measures {
+				if rnd.IntN(2) == 0 {
+					c[m] = 1 + rnd.IntN(2)
+				}
+			}
+			return []evaluation.Fact{
+				{Kind: evaluation.Grid, Subject: grid, Day: day, Counts: c},
+				{Kind: evaluation.Community, Subject: grid[:12], Day: day, Counts: c},
+				{Kind: evaluation.Street, Subject: grid[:9], Day: day, Counts: c},
+				{Kind: evaluation.District, Subject: grid[:6], Day: day, Counts: c},
+			}
+		}
+		var rounds [][]CaseFacts
+		for r := range 3 {
+			var round []CaseFacts
+			for i := range 40 {
+				if r > 0 && i%3 != 0 {
+					continue // later rounds change a third of the cases
+				}
+				round = append(round, CaseFacts{fmt.Sprint("c", i), factsOf()})
+			}
+			if r == 2 { // one case twice: its last facts count
+				round = append(round, CaseFacts{"c3", factsOf()})
+			}
+			rounds = append(rounds, round)
+		}
+		for _, round := range rounds {
+			for _, cf := range round {
+				if err := one.Write(ctx, func(tx *Tx) error { return tx.ApplyFacts(ctx, cf) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := together.Write(ctx, func(tx *Tx) error { return tx.ApplyFacts(ctx, round...) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dump := func(db *DB, q string) []string {
+			t.Helper()
+			rows, err := db.read.QueryContext(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			cols, _ := rows.Columns()
+			var out []string
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprint(vals...))
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		for _, q := range []string{
+			`SELECT * FROM rollups ORDER BY kind, subject, day, grain`,
+			`SELECT case_id, doc FROM case_facts ORDER BY case_id`,
+		} {
+			a, b := dump(one, q), dump(together, q)
+			if len(a) < 40 {
+				t.Fatalf("%s: %d rows, want at least 40", q, len(a))
+			}
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s: applied together differs from one at a time:\n%v\nwant\n%v", q, b, a)
+			}
+		}
 	})
 }
