@@ -18,8 +18,8 @@ import (
 // on this disk and with 8 ms added to every fsync, as on a busier or slower
 // disk (the morning of 2026-12-05 here: 10-12 ms commits). Each sub-run
 // starts its own node on a fresh database with the demo and posts b.N
-// reports from the same clients as BenchmarkIntakeHTTP; with -count the
-// four alternate on databases that grow the same way.
+// reports from the same clients as BenchmarkIntakeHTTP; with -count each
+// runs that many times in a row (not in turn).
 func BenchmarkIntakeLogSync(b *testing.B) {
 	for _, delay := range []time.Duration{0, 8 * time.Millisecond} {
 		for _, serial := range []bool{true, false} {
@@ -49,8 +49,9 @@ func BenchmarkIntakeLogSync(b *testing.B) {
 // to 128 KiB ("gathered", store/walvfs.go, what the store does), and
 // through SQLite's own, two writes a frame ("per-frame"). Each sub-run
 // starts its own node on a fresh database with the demo and posts b.N
-// reports from the same clients as BenchmarkIntakeHTTP; with -count the two
-// alternate.
+// reports from the same clients as BenchmarkIntakeHTTP. With -count each
+// mode runs that many times in a row, not in turn: to alternate them, run
+// one mode at a time (-bench 'IntakeLogWrites/gathered', then /per-frame).
 func BenchmarkIntakeLogWrites(b *testing.B) {
 	for _, gathered := range []bool{true, false} {
 		mode := "gathered"

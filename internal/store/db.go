@@ -137,7 +137,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		}
 		q.Set("_txlock", "immediate")
 		// The writer writes each commit's log frames with one call
-		// (walvfs.go).
+		// (walvfs.go); if the VFS cannot be registered it keeps SQLite's.
 		if err := registerWALVFS(); err == nil && !noLogVFS.Load() {
 			q.Set("vfs", walVFSName)
 		}
