@@ -32,13 +32,7 @@ func BenchmarkIntakeLogSync(b *testing.B) {
 				store.DelayLogSync(delay)
 				defer store.SerialLogSync(false)
 				defer store.DelayLogSync(0)
-				e, err := newPlatform()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer os.RemoveAll(e.dir)
-				defer e.p.Close(context.Background())
-				driveIntake(b, e)
+				driveFreshIntake(b)
 			})
 		}
 	}
@@ -61,13 +55,19 @@ func BenchmarkIntakeLogWrites(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			store.GatherLogWrites(gathered)
 			defer store.GatherLogWrites(true)
-			e, err := newPlatform()
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer os.RemoveAll(e.dir)
-			defer e.p.Close(context.Background())
-			driveIntake(b, e)
+			driveFreshIntake(b)
 		})
 	}
+}
+
+// driveFreshIntake starts a node of its own on a fresh database with the
+// demo, drives intake into it (driveIntake) and removes it.
+func driveFreshIntake(b *testing.B) {
+	e, err := newPlatform()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(e.dir)
+	defer e.p.Close(context.Background())
+	driveIntake(b, e)
 }

@@ -73,6 +73,27 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
+// recoveredCopy copies the SQLite database at path and its log (the
+// checkpointer stopped, so the file does not change meanwhile) and opens the
+// copy with SQLite's own VFS, which recovers the log as after a crash; it
+// checks the copy's integrity. The copy is closed at the test's end.
+func recoveredCopy(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	dir := t.TempDir()
+	copyFile(t, path, filepath.Join(dir, "copy.db"))
+	copyFile(t, path+"-wal", filepath.Join(dir, "copy.db-wal"))
+	c, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "copy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var ok string
+	if err := c.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Fatalf("integrity of the copy: %q, %v", ok, err)
+	}
+	return c
+}
+
 // TestLogWritesGathered: the writer writes a commit's log frames with one
 // write a buffer (31 frames of a 4 KiB page), not two a frame; and the frames are
 // SQLite's own: a copy of the files, opened afresh, recovers the commit
@@ -123,18 +144,7 @@ func TestLogWritesGathered(t *testing.T) {
 	t.Logf("%d frames in %d writes", frames, calls)
 
 	// A copy of the files: SQLite recovers the log as after a crash.
-	dir := t.TempDir()
-	copyFile(t, path, filepath.Join(dir, "copy.db"))
-	copyFile(t, path+"-wal", filepath.Join(dir, "copy.db-wal"))
-	c, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "copy.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var check string
-	if err := c.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
-		t.Fatalf("integrity of the copy: %q, %v", check, err)
-	}
+	c := recoveredCopy(t, path)
 	for i := range rows {
 		var v string
 		if err := c.QueryRow(`SELECT value FROM settings WHERE key = ?`, fmt.Sprintf("gathered-%d", i)).Scan(&v); err != nil || v != value(i) {
@@ -253,17 +263,5 @@ func TestLogSpilledTransaction(t *testing.T) {
 		}
 	}
 	check(db.read, "readers")
-	dir := t.TempDir()
-	copyFile(t, path, filepath.Join(dir, "copy.db"))
-	copyFile(t, path+"-wal", filepath.Join(dir, "copy.db-wal"))
-	c, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "copy.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var ok string
-	if err := c.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-		t.Fatalf("integrity of the copy: %q, %v", ok, err)
-	}
-	check(c, "the recovered copy")
+	check(recoveredCopy(t, path), "the recovered copy")
 }
