@@ -104,6 +104,12 @@ func cFunc[T any](f T) uintptr {
 	return *(*uintptr)(unsafe.Pointer(&struct{ f T }{f}))
 }
 
+// goFunc is a function pointer of the transpiled C as the Go function of
+// type T it points to, to be called (the inverse of cFunc).
+func goFunc[T any](fn uintptr) T {
+	return *(*T)(unsafe.Pointer(&struct{ uintptr }{fn}))
+}
+
 // cPtr is an address of libc's memory (off the Go heap) as a pointer.
 func cPtr(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&a)) }
 
@@ -209,12 +215,12 @@ func pcInit(tls *libc.TLS, arg uintptr) int32 {
 	if pcache1Init == 0 {
 		return sqlite3.SQLITE_OK
 	}
-	return (*(*func(*libc.TLS, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{pcache1Init})))(tls, pcache1Arg)
+	return goFunc[func(*libc.TLS, uintptr) int32](pcache1Init)(tls, pcache1Arg)
 }
 
 func pcShutdown(tls *libc.TLS, arg uintptr) {
 	if pcache1Shutdown != 0 {
-		(*(*func(*libc.TLS, uintptr))(unsafe.Pointer(&struct{ uintptr }{pcache1Shutdown})))(tls, pcache1Arg)
+		goFunc[func(*libc.TLS, uintptr)](pcache1Shutdown)(tls, pcache1Arg)
 	}
 }
 

@@ -101,7 +101,7 @@ func (f *vfsFile) write(tls *libc.TLS, buf uintptr, n int32, off int64) int32 {
 	}
 	f.calls++
 	logWriteCalls.Add(1)
-	return (*(*func(*libc.TLS, uintptr, uintptr, int32, int64) int32)(unsafe.Pointer(&struct{ uintptr }{(*sqlite3.Tsqlite3_io_methods)(cPtr(f.real)).FxWrite})))(tls, f.handle, buf, n, off)
+	return goFunc[func(*libc.TLS, uintptr, uintptr, int32, int64) int32]((*sqlite3.Tsqlite3_io_methods)(cPtr(f.real)).FxWrite)(tls, f.handle, buf, n, off)
 }
 
 // registerWALVFS registers walVFS once (after the page cache: store's
@@ -140,7 +140,7 @@ func registerWALVFS() error {
 
 // callVFSOpen calls the unix VFS's xOpen.
 func callVFSOpen(tls *libc.TLS, fn, vfs, name, file uintptr, flags int32, out uintptr) int32 {
-	return (*(*func(*libc.TLS, uintptr, uintptr, uintptr, int32, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{fn})))(tls, vfs, name, file, flags, out)
+	return goFunc[func(*libc.TLS, uintptr, uintptr, uintptr, int32, uintptr) int32](fn)(tls, vfs, name, file, flags, out)
 }
 
 func vfsOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlags uintptr) int32 {
@@ -302,31 +302,31 @@ func flushThen(tls *libc.TLS, pFile uintptr, fn func(real *sqlite3.Tsqlite3_io_m
 
 func vfsRead(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
 	return flushThen(tls, pFile, func(m *sqlite3.Tsqlite3_io_methods) int32 {
-		return (*(*func(*libc.TLS, uintptr, uintptr, int32, int64) int32)(unsafe.Pointer(&struct{ uintptr }{m.FxRead})))(tls, pFile, zBuf, iAmt, iOfst)
+		return goFunc[func(*libc.TLS, uintptr, uintptr, int32, int64) int32](m.FxRead)(tls, pFile, zBuf, iAmt, iOfst)
 	})
 }
 
 func vfsTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
 	return flushThen(tls, pFile, func(m *sqlite3.Tsqlite3_io_methods) int32 {
-		return (*(*func(*libc.TLS, uintptr, int64) int32)(unsafe.Pointer(&struct{ uintptr }{m.FxTruncate})))(tls, pFile, size)
+		return goFunc[func(*libc.TLS, uintptr, int64) int32](m.FxTruncate)(tls, pFile, size)
 	})
 }
 
 func vfsSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
 	return flushThen(tls, pFile, func(m *sqlite3.Tsqlite3_io_methods) int32 {
-		return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&struct{ uintptr }{m.FxSync})))(tls, pFile, flags)
+		return goFunc[func(*libc.TLS, uintptr, int32) int32](m.FxSync)(tls, pFile, flags)
 	})
 }
 
 func vfsFileSize(tls *libc.TLS, pFile, pSize uintptr) int32 {
 	return flushThen(tls, pFile, func(m *sqlite3.Tsqlite3_io_methods) int32 {
-		return (*(*func(*libc.TLS, uintptr, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{m.FxFileSize})))(tls, pFile, pSize)
+		return goFunc[func(*libc.TLS, uintptr, uintptr) int32](m.FxFileSize)(tls, pFile, pSize)
 	})
 }
 
 func vfsFileControl(tls *libc.TLS, pFile uintptr, op int32, pArg uintptr) int32 {
 	return flushThen(tls, pFile, func(m *sqlite3.Tsqlite3_io_methods) int32 {
-		return (*(*func(*libc.TLS, uintptr, int32, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{m.FxFileControl})))(tls, pFile, op, pArg)
+		return goFunc[func(*libc.TLS, uintptr, int32, uintptr) int32](m.FxFileControl)(tls, pFile, op, pArg)
 	})
 }
 
@@ -367,17 +367,17 @@ func vfsShmLock(tls *libc.TLS, pFile uintptr, offset, n, flags int32) int32 {
 		flushLogs(tls, f.db)
 	}
 	m := (*sqlite3.Tsqlite3_io_methods)(cPtr(f.real))
-	return (*(*func(*libc.TLS, uintptr, int32, int32, int32) int32)(unsafe.Pointer(&struct{ uintptr }{m.FxShmLock})))(tls, pFile, offset, n, flags)
+	return goFunc[func(*libc.TLS, uintptr, int32, int32, int32) int32](m.FxShmLock)(tls, pFile, offset, n, flags)
 }
 
 func vfsShmBarrier(tls *libc.TLS, pFile uintptr) {
 	f := vfsLookup(pFile)
 	flushLogs(tls, f.db)
 	m := (*sqlite3.Tsqlite3_io_methods)(cPtr(f.real))
-	(*(*func(*libc.TLS, uintptr))(unsafe.Pointer(&struct{ uintptr }{m.FxShmBarrier})))(tls, pFile)
+	goFunc[func(*libc.TLS, uintptr)](m.FxShmBarrier)(tls, pFile)
 }
 
 func callClose(tls *libc.TLS, real, pFile uintptr) int32 {
 	m := (*sqlite3.Tsqlite3_io_methods)(cPtr(real))
-	return (*(*func(*libc.TLS, uintptr) int32)(unsafe.Pointer(&struct{ uintptr }{m.FxClose})))(tls, pFile)
+	return goFunc[func(*libc.TLS, uintptr) int32](m.FxClose)(tls, pFile)
 }
