@@ -179,8 +179,8 @@ func decodeFacts(doc []byte) ([]evaluation.Fact, error) {
 const rollupChunk = 8
 
 // rollupPGChunk is the most rows of one upsert of the rollups on
-// PostgreSQL: 1,000 rows of 46 values, under the protocol's 65,535
-// parameters.
+// PostgreSQL: 1,000 rows of 4 + len(rollupCols) values (42 a row), under
+// the protocol's 65,535 parameters (TestApplyFactsTogether checks it).
 const rollupPGChunk = 1000
 
 // rollupUpsertSQL adds n rows of deltas to the rollups (each row: kind,
@@ -299,7 +299,7 @@ func (t *Tx) ApplyFacts(ctx context.Context, all ...CaseFacts) error {
 		// statements of up to rollupPGChunk rows (its protocol carries at
 		// most 65,535 parameters). SQLite takes them rollupChunk rows a statement, each
 		// statement prepared once on the writer (prepareHot): one statement
-		// of all a case's rows, of 46 values each, its text new to SQLite
+		// of all a case's rows, of 42 values each, its text new to SQLite
 		// each time, cost more to parse than to run (issue 19, intake with
 		// the rollups rolling).
 		sortRollupKeys(keys)
