@@ -160,6 +160,7 @@ func (b *batcher) loop() {
 		}
 		last = len(batch)
 		b.run(batch)
+		b.db.hot.learn(context.Background(), b.db.write)
 		b.upkeep()
 	}
 }
@@ -315,7 +316,7 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 			results[i] = err
 			continue
 		}
-		tx := &Tx{tx: sqlTx, w: w, dialect: b.db.Dialect, stmts: b.db.stmts}
+		tx := &Tx{tx: sqlTx, w: w, dialect: b.db.Dialect, hot: b.db.hot}
 		txs[i] = tx
 		err := safeRun(j.fn, tx)
 		if (transient(err) || transient(w.failed)) && *again > 0 {
@@ -338,7 +339,7 @@ func (b *batcher) attempt(ctx context.Context, batch []job, results []error, exc
 			}
 		}
 	}
-	end := &Tx{tx: sqlTx, w: w, dialect: b.db.Dialect, stmts: b.db.stmts}
+	end := &Tx{tx: sqlTx, w: w, dialect: b.db.Dialect, hot: b.db.hot}
 	if err := end.flush(ctx); err != nil {
 		return unhold()
 	}

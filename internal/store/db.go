@@ -50,7 +50,7 @@ type DB struct {
 	read    *sql.DB
 	batch   *batcher
 	dsn     string
-	stmts   map[string]*sql.Stmt // SQLite: hot writer statements, prepared once
+	hot     *hotStmts // SQLite: the writer's prepared statements, named and learned (hotstmt.go)
 	ckpt    *checkpointer
 	walSync *walSync  // SQLite: the log synced outside the write lock (walsync.go)
 	lists   listStmts // SQLite: listing statements, prepared once (list.go)
@@ -222,21 +222,16 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 }
 
 // prepareHot prepares the writer's most frequent statements once on the single
-// SQLite writer connection. Without it every Exec re-parses its SQL, which was
-// a fifth of the writer's time at high report rates. Transactions use them
-// through sql.Tx.StmtContext, which reuses the connection's prepared handle.
+// SQLite writer connection, and starts its cache of the others (hotstmt.go).
+// Without it every Exec re-parses its SQL, which was a fifth of the writer's
+// time at high report rates. Transactions use them through
+// sql.Tx.StmtContext, which reuses the connection's prepared handle.
 func (db *DB) prepareHot(ctx context.Context) error {
-	db.stmts = map[string]*sql.Stmt{}
-	for _, q := range slices.Concat(hotSQL, liteHotSQL, hookLiteSQL, rollupHotSQL) {
-		st, err := db.write.PrepareContext(ctx, q)
-		if err != nil {
-			for _, s := range db.stmts {
-				s.Close()
-			}
-			return fmt.Errorf("prepare %q: %w", q, err)
-		}
-		db.stmts[q] = st
+	h := &hotStmts{}
+	if _, err := h.add(ctx, db.write, slices.Concat(hotSQL, liteHotSQL, hookLiteSQL, rollupHotSQL, heldSQL()), true); err != nil {
+		return err
 	}
+	db.hot = h
 	return nil
 }
 
@@ -258,9 +253,7 @@ func (db *DB) Close() error {
 		db.walSync.stop()
 	}
 	db.stopCheckpointer()
-	for _, st := range db.stmts {
-		st.Close()
-	}
+	db.hot.close()
 	db.lists.close()
 	if db.read != db.write {
 		db.read.Close()
@@ -274,10 +267,10 @@ type Tx struct {
 	w       *writeSet // the rows held for the batch, shared by its jobs
 	dialect Dialect
 	after   []func()
-	stmts   map[string]*sql.Stmt // prepared statements of the writer connection (SQLite)
-	fts     []ftsRow             // full-text rows written once at the end of the batch
-	notices []string             // PostgreSQL notices sent once at the end of the batch
-	gauge   map[string]int64     // overdue gauge deltas by district path, added once at the end of the batch (gauge.go)
+	hot     *hotStmts        // the writer connection's prepared statements (SQLite; nil on PostgreSQL)
+	fts     []ftsRow         // full-text rows written once at the end of the batch
+	notices []string         // PostgreSQL notices sent once at the end of the batch
+	gauge   map[string]int64 // overdue gauge deltas by district path, added once at the end of the batch (gauge.go)
 	// What the job did, so the writer knows whether its failure can be
 	// ignored or the batch must run again without it.
 	wrote, sqlErr, panicked bool
@@ -305,11 +298,13 @@ type ftsRow struct {
 }
 
 // stmt returns the transaction's handle on a prepared statement for query, or
-// nil when query is not one of the prepared ones.
+// nil when query is not one of the prepared ones (counted, to be learned:
+// hotstmt.go).
 func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st := t.stmts[query]; st != nil {
+	if st := t.hot.get(query); st != nil {
 		return t.tx.StmtContext(ctx, st)
 	}
+	t.hot.miss(query)
 	return nil
 }
 

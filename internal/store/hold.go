@@ -102,6 +102,16 @@ var (
 	heldKinds = []*rowKind{caseRows, unitRows, personRows, clockRows, stepRows, hookEventRows, outboxRows, notifyRows}
 )
 
+// heldSQL are the statements that write the held rows on SQLite, one row
+// each: every kind's, prepared on the writer at open (prepareHot).
+func heldSQL() []string {
+	out := make([]string, len(heldKinds))
+	for i, k := range heldKinds {
+		out[i] = k.one
+	}
+	return out
+}
+
 // jsonSQL is SQLite's many-row INSERT: the rows as one JSON array of
 // arrays, read with jsonb_each (one statement text for any number of rows;
 // each row reaches ->> as parsed JSONB, not as text parsed again per column).
@@ -383,14 +393,16 @@ func reserve(ctx context.Context, tx *sql.Tx, dialect Dialect, w *writeSet, batc
 const sqlReserve = `INSERT INTO counters (name, value) VALUES ($1, $2)
 	ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`
 
+const sqlStoreCounter = `UPDATE counters SET value = $1 WHERE name = $2`
+
 // storeCounters writes back the counters counted in memory.
 func (t *Tx) storeCounters(ctx context.Context) error {
 	for name, c := range t.w.counters {
 		if c.value == c.stored {
 			continue
 		}
-		if _, err := t.tx.ExecContext(ctx, `UPDATE counters SET value = $1 WHERE name = $2`, c.value, name); err != nil {
-			return fmt.Errorf("store counter %s: %w", name, translate(err))
+		if _, err := t.Exec(ctx, sqlStoreCounter, c.value, name); err != nil {
+			return fmt.Errorf("store counter %s: %w", name, err)
 		}
 		c.stored = c.value
 	}

@@ -33,7 +33,7 @@ func (db *DB) WriteRaw(ctx context.Context, counter string, rule ClockRule, batc
 	// (Statements prepared on this transaction instead would be prepared
 	// again at every use: sql.Tx.StmtContext re-prepares a statement that
 	// belongs to a transaction.)
-	t := &Tx{tx: sqlTx, w: newWriteSet(false), dialect: db.Dialect, stmts: db.stmts}
+	t := &Tx{tx: sqlTx, w: newWriteSet(false), dialect: db.Dialect, hot: db.hot}
 	var next int64
 	if err := sqlTx.QueryRowContext(ctx, sqlReserve, counter, len(batch)).Scan(&next); err != nil {
 		return fmt.Errorf("raw write: reserve numbers: %w", translate(err))
