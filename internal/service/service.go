@@ -406,6 +406,10 @@ func (s *Service) report(ctx context.Context, actor cases.Actor, r cases.Report,
 	center := lastCode(place.CenterPath)
 	day := now.In(s.Calendar().Location()).Format("20060102")
 	fresh := c
+	// Encoded here, side by side with other reports; the writer adds the
+	// number (store.NewCaseDocs).
+	docs := store.EncodeNewCase(&fresh, &step)
+	hookBody := s.hookBody(&fresh, &step)
 	counter := "case:" + center + ":" + day
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		c, replay = fresh, false // the writer may run this again after another job failed
@@ -431,10 +435,10 @@ func (s *Service) report(ctx context.Context, actor cases.Actor, r cases.Report,
 			return err
 		}
 		c.Number = fmt.Sprintf("%s-%s-%04d", center, day, n)
-		if err := tx.InsertCase(ctx, &c, &step, s.ClockRule()); err != nil {
+		if err := tx.InsertNewCase(ctx, &c, &step, s.ClockRule(), docs); err != nil {
 			return err
 		}
-		if err := s.enqueueHooks(ctx, tx, &c, &step); err != nil {
+		if err := s.enqueueHooksWith(ctx, tx, &c, &step, hookBody); err != nil {
 			return err
 		}
 		if also != nil {

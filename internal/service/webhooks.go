@@ -107,25 +107,57 @@ func (s *Service) reloadHooks(ctx context.Context) error {
 // node takes writes nothing. A paused subscription's events wait after its
 // cursor, for when it is resumed.
 func (s *Service) enqueueHooks(ctx context.Context, tx *store.Tx, c *cases.Case, st *cases.Step) error {
-	s.hooks.caseWritten() // every case step passes here: the delivery budget applies
+	return s.enqueueHooksWith(ctx, tx, c, st, nil)
+}
+
+// hooksWant reports whether a subscription this node knows of takes the
+// event of step st of c.
+func (s *Service) hooksWant(c *cases.Case, st *cases.Step) (webhook.Facts, bool) {
 	p := s.hooks.subs.Load()
 	if p == nil || len(*p) == 0 {
-		return nil
+		return webhook.Facts{}, false
 	}
 	f := webhook.FactsOf(c, st)
-	wanted := false
 	for i := range *p {
 		if (*p)[i].Wants(f) {
-			wanted = true
-			break
+			return f, true
 		}
 	}
+	return f, false
+}
+
+// hookBody encodes, before the writer, the event body of a new case's
+// first step with the case number left as a gap (store.NumberGapped), when
+// a subscription takes it; nil otherwise.
+func (s *Service) hookBody(c *cases.Case, st *cases.Step) *store.NumberGapped {
+	if _, ok := s.hooksWant(c, st); !ok {
+		return nil
+	}
+	g, ok := store.EncodeNumberGapped(c, func(c *cases.Case) ([]byte, error) { return webhook.Build(c, st).Encode() })
+	if !ok {
+		return nil
+	}
+	return &g
+}
+
+// enqueueHooksWith is enqueueHooks with the body encoded beforehand (pre,
+// from hookBody for c before it had its number; nil: encode it here).
+func (s *Service) enqueueHooksWith(ctx context.Context, tx *store.Tx, c *cases.Case, st *cases.Step, pre *store.NumberGapped) error {
+	s.hooks.caseWritten() // every case step passes here: the delivery budget applies
+	f, wanted := s.hooksWant(c, st)
 	if !wanted {
 		return nil
 	}
-	body, err := webhook.Build(c, st).Encode()
-	if err != nil {
-		return err
+	var body []byte
+	ok := false
+	if pre != nil {
+		body, ok = pre.With(c.Number)
+	}
+	if !ok {
+		var err error
+		if body, err = webhook.Build(c, st).Encode(); err != nil {
+			return err
+		}
 	}
 	if err := tx.PutHookEvent(ctx, store.HookEvent{CaseID: c.ID, Seq: st.Seq, EventID: st.ID, Facts: f, QueuedAt: s.Now(), Body: body}); err != nil {
 		return err

@@ -80,21 +80,23 @@ var liteHotSQL = []string{sqlInsertReadingsLite, sqlFoldAggsLite, sqlLastReading
 
 // InsertCase stores a new case with its first step.
 func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, rule ClockRule) error {
-	doc, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("encode case: %w", err)
-	}
-	item, err := ItemDoc(c)
+	enc, err := encodeCase(c, step)
 	if err != nil {
 		return err
 	}
+	return t.insertCase(ctx, c, step, rule, enc)
+}
+
+// insertCase stores a new case, its forms encoded (encodeCase,
+// InsertNewCase).
+func (t *Tx) insertCase(ctx context.Context, c *cases.Case, step *cases.Step, rule ClockRule, enc encodedCase) error {
 	lng, lat := pointArgs(c)
 	lv := levelCodes(c.RegionPath)
-	body := caseBody(c, step)
+	body, doc := enc.body, enc.doc
 	inline, long := bodyCols(t.dialect, body)
 	if err := t.put(ctx, caseRows, lv[1], lv[2], lv[3], c.ID, c.Number, c.Version, string(c.State), string(c.Source), c.Category, c.Board, string(c.Severity),
 		c.GridCode, c.RegionPath, c.CenterPath, lng, lat, c.Reporter.AccountID, ms(c.ReportedAt), ms(c.UpdatedAt),
-		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), inline, c.ClientRef, string(doc), item, long); err != nil {
+		nullMs(c.ClosedAt), caseDue(c), boolInt(c.WasOverdue), inline, c.ClientRef, string(doc), enc.item, long); err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
 	t.holdCase(c, doc)
@@ -115,7 +117,7 @@ func (t *Tx) InsertCase(ctx context.Context, c *cases.Case, step *cases.Step, ru
 	if err := t.syncClocks(ctx, c, rule, false); err != nil {
 		return err
 	}
-	return t.insertStep(ctx, step)
+	return t.putStep(ctx, step, enc.step)
 }
 
 // UpdateCase stores the new state of a case whose stored version must still
@@ -171,7 +173,12 @@ func (t *Tx) insertStep(ctx context.Context, s *cases.Step) error {
 	if err != nil {
 		return fmt.Errorf("encode step: %w", err)
 	}
-	if err := t.put(ctx, stepRows, s.ID, s.CaseID, s.Seq, ms(s.At), string(s.Action), string(doc)); err != nil {
+	return t.putStep(ctx, s, string(doc))
+}
+
+// putStep holds a step's row, its document encoded.
+func (t *Tx) putStep(ctx context.Context, s *cases.Step, doc string) error {
+	if err := t.put(ctx, stepRows, s.ID, s.CaseID, s.Seq, ms(s.At), string(s.Action), doc); err != nil {
 		return fmt.Errorf("insert step: %w", err)
 	}
 	return nil
