@@ -23,15 +23,7 @@ func TestLongReportText(t *testing.T) {
 	ctx := context.Background()
 	p, _ := doorPlatform(t, service.DoorLimits{})
 	s := p.Service
-	gw, err := p.DB.AccountByUsername(ctx, "zhouchunyan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	grids, err := p.DB.Regions(ctx, store.RegionFilter{Level: "grid", Under: gw.RegionPath, WithShape: true})
-	if err != nil || len(grids) == 0 {
-		t.Fatal("no grid", err)
-	}
-	pt := grids[0].Shape.Centroid()
+	gw, pt := gridWorker(t, p.DB)
 	worker := s.ActorOf(gw)
 	commander := cases.Actor{AccountID: "cmd", Name: "指挥长", Role: cases.RoleCommander, RegionPath: "/500000/500103/"}
 	report := func(desc string) cases.Case {

@@ -8,9 +8,28 @@ import (
 	"testing"
 
 	"zhizhi/internal/demo"
+	"zhizhi/internal/geo"
 	"zhizhi/internal/server"
+	"zhizhi/internal/store"
 	"zhizhi/internal/store/storetest"
 )
+
+// gridWorker is the demo's grid worker 周春燕 (新影村, 石油路街道, whose
+// commander is syl_zhihui) and a point in her first grid, where tests
+// report from.
+func gridWorker(t *testing.T, db *store.DB) (store.Account, geo.Point) {
+	t.Helper()
+	ctx := context.Background()
+	gw, err := db.AccountByUsername(ctx, "zhouchunyan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grids, err := db.Regions(ctx, store.RegionFilter{Level: "grid", Under: gw.RegionPath, WithShape: true})
+	if err != nil || len(grids) == 0 {
+		t.Fatal("no grid", err)
+	}
+	return gw, grids[0].Shape.Centroid()
+}
 
 // demoNode opens one node on a fresh database (SQLite, or PostgreSQL with
 // ZHIZHI_TEST_POSTGRES) with a demo of one case (seed 1), closed and

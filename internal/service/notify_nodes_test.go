@@ -28,13 +28,8 @@ func TestNotifyTwoNodesOnPostgres(t *testing.T) {
 	defer live.Close()
 	time.Sleep(500 * time.Millisecond) // B's listener is up
 
-	gw, _ := a.DB.AccountByUsername(ctx, "zhouchunyan")
+	gw, pt := gridWorker(t, a.DB)
 	reporter := a.Service.ActorOf(gw)
-	grids, err := a.DB.Regions(ctx, store.RegionFilter{Level: "grid", Under: gw.RegionPath, WithShape: true})
-	if err != nil || len(grids) == 0 {
-		t.Fatal("no grid", err)
-	}
-	pt := grids[0].Shape.Centroid()
 	commander := cases.Actor{AccountID: "cmd", Name: "指挥长", Role: cases.RoleCommander, RegionPath: "/500000/500103/"}
 	const n = 20
 	dispatch := func(nodeOf *server.Platform) {

@@ -86,13 +86,7 @@ func newNotifyWorld(t *testing.T) *notifyWorld {
 		Templates: map[notify.Kind]string{notify.ResidentClosed: "【测试】{number}已办结，请评价：{link}"}}); err != nil {
 		t.Fatal(err)
 	}
-	// A point in 周春燕's grid (新影村, 石油路街道, whose commander is syl_zhihui).
-	gw, _ := p.DB.AccountByUsername(ctx, "zhouchunyan")
-	grids, err := p.DB.Regions(ctx, store.RegionFilter{Level: "grid", Under: gw.RegionPath, WithShape: true})
-	if err != nil || len(grids) == 0 {
-		t.Fatal("no grids", err)
-	}
-	pt := grids[0].Shape.Centroid()
+	_, pt := gridWorker(t, p.DB) // 周春燕's grid
 	w.pt = cases.Report{Category: "MS03", Description: "小区门口垃圾堆放多日", Point: &pt, Reporter: cases.Reporter{Name: "李女士", Phone: "13912345678"}}
 	return w
 }

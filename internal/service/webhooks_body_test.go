@@ -23,15 +23,7 @@ func TestReportEventBody(t *testing.T) {
 		Events: []string{webhook.All}, RegionCode: "500103"}); err != nil {
 		t.Fatal(err)
 	}
-	gw, err := p.DB.AccountByUsername(ctx, "zhouchunyan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	grids, err := p.DB.Regions(ctx, store.RegionFilter{Level: "grid", Under: gw.RegionPath, WithShape: true})
-	if err != nil || len(grids) == 0 {
-		t.Fatal("no grid", err)
-	}
-	pt := grids[0].Shape.Centroid()
+	gw, pt := gridWorker(t, p.DB)
 	reported := map[string]cases.Case{}
 	for i, text := range []string{"路灯不亮", `井盖"松动" <危险> & 夜间`, "占道经营\n早晚高峰"} {
 		c, err := p.Service.Report(ctx, p.Service.ActorOf(gw), cases.Report{Source: cases.SourcePatrol, Category: "MS03",

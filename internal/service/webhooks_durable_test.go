@@ -52,15 +52,7 @@ func TestWebhookWaitsForDurable(t *testing.T) {
 		Events: []string{webhook.All}, RegionCode: "500103"}); err != nil {
 		t.Fatal(err)
 	}
-	gw, err := p.DB.AccountByUsername(ctx, "zhouchunyan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	grids, err := p.DB.Regions(ctx, store.RegionFilter{Level: "grid", Under: gw.RegionPath, WithShape: true})
-	if err != nil || len(grids) == 0 {
-		t.Fatal("no grid", err)
-	}
-	pt := grids[0].Shape.Centroid()
+	gw, pt := gridWorker(t, p.DB)
 	report := func(desc string) (cases.Case, error) {
 		return p.Service.Report(ctx, p.Service.ActorOf(gw), cases.Report{Source: cases.SourcePatrol, Category: "MS03",
 			Description: desc, Point: &geo.Point{Lng: pt.Lng, Lat: pt.Lat}})

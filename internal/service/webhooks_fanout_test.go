@@ -111,15 +111,7 @@ func (h *fanSink) check(t *testing.T, path string, ids []string, n int) {
 func reportAccept(t *testing.T, ss []*service.Service, db *store.DB, n int, tag string) []string {
 	t.Helper()
 	ctx := context.Background()
-	gw, err := db.AccountByUsername(ctx, "zhouchunyan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	grids, err := db.Regions(ctx, store.RegionFilter{Level: "grid", Under: gw.RegionPath, WithShape: true})
-	if err != nil || len(grids) == 0 {
-		t.Fatal("no grid", err)
-	}
-	pt := grids[0].Shape.Centroid()
+	gw, pt := gridWorker(t, db)
 	commander := cases.Actor{AccountID: "cmd", Name: "指挥长", Role: cases.RoleCommander, RegionPath: "/500000/500103/"}
 	var ids []string
 	for i := range n {
