@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -121,5 +122,27 @@ func TestNewCaseDocsGapInText(t *testing.T) {
 	}
 	if got, err := db.Case(ctx, "NG3"); err != nil || got.ID != "NG3" || got.Number != e.Number {
 		t.Fatalf("NG3 stored as %q %q, %v", got.ID, got.Number, err)
+	}
+}
+
+// A number is filled in as it is only when json.Marshal would write it as
+// it is; otherwise the forms are encoded in the writer.
+func TestNumberJSON(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[string]bool{
+		"500103014-20261206-0007": true, "ZZ12": true,
+		`a"b`: false, `a\b`: false, "a<b": false, "a>b": false, "a&b": false, "a\x00b": false, "a\u2028b": false, "门牌": false,
+	} {
+		got, ok := numberJSON(n)
+		if ok != want {
+			t.Errorf("numberJSON(%q) ok = %v, want %v", n, ok, want)
+			continue
+		}
+		if ok {
+			m, _ := json.Marshal(n)
+			if got != string(m) {
+				t.Errorf("numberJSON(%q) = %s, json.Marshal %s", n, got, m)
+			}
+		}
 	}
 }
