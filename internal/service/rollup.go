@@ -54,20 +54,7 @@ func (s *Service) Roll(ctx context.Context, now time.Time) (int, error) {
 			return rolled, err
 		}
 		err = s.db.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.LockRollups(ctx); err != nil {
-				return err
-			}
-			all := make([]store.CaseFacts, 0, len(ids))
-			for _, cid := range ids {
-				cf, ok, err := caseFacts(ctx, tx, cid, loc)
-				if err != nil {
-					return err
-				}
-				if ok {
-					all = append(all, cf)
-				}
-			}
-			if err := tx.ApplyFacts(ctx, all...); err != nil {
+			if err := rollPage(ctx, tx, ids, loc); err != nil {
 				return err
 			}
 			return tx.PutSetting(ctx, rollupWatermark, last)
@@ -80,10 +67,28 @@ func (s *Service) Roll(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
+// rollPage applies, under the rollups' lock, the current facts of a page of
+// cases together (store.Tx.ApplyFacts); a case that is gone is passed.
+func rollPage(ctx context.Context, tx *store.Tx, ids []string, loc *time.Location) error {
+	if err := tx.LockRollups(ctx); err != nil {
+		return err
+	}
+	all := make([]store.CaseFacts, 0, len(ids))
+	for _, cid := range ids {
+		cf, ok, err := caseFacts(ctx, tx, cid, loc)
+		if err != nil {
+			return err
+		}
+		if ok {
+			all = append(all, cf)
+		}
+	}
+	return tx.ApplyFacts(ctx, all...)
+}
+
 // caseFacts are the current facts of one case, read from its document and
 // its timeline in the write transaction; ok is false for a case that is
-// gone. The facts of a page of cases are applied together
-// (store.Tx.ApplyFacts).
+// gone.
 func caseFacts(ctx context.Context, tx *store.Tx, caseID string, loc *time.Location) (store.CaseFacts, bool, error) {
 	c, err := tx.Case(ctx, caseID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -137,20 +142,11 @@ func (s *Service) RebuildRollups(ctx context.Context) (int, error) {
 		// rollups' lock: a node rolling meanwhile may have applied a newer
 		// version than the listing's, which must not be overwritten.
 		err = s.db.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.LockRollups(ctx); err != nil {
-				return err
-			}
-			all := make([]store.CaseFacts, 0, len(list))
+			ids := make([]string, len(list))
 			for i := range list {
-				cf, ok, err := caseFacts(ctx, tx, list[i].ID, loc)
-				if err != nil {
-					return err
-				}
-				if ok {
-					all = append(all, cf)
-				}
+				ids[i] = list[i].ID
 			}
-			return tx.ApplyFacts(ctx, all...)
+			return rollPage(ctx, tx, ids, loc)
 		})
 		if err != nil {
 			return applied, err

@@ -107,9 +107,9 @@ func TestWriterStatementsBounded(t *testing.T) {
 		t.Fatalf("kept %d (learned %d), want the bound %d (%d learned)", kept, learned, maxHotStmts, maxHotStmts-named)
 	}
 
-	// A statement SQLite refuses to prepare outside its transaction: the
-	// table it reads is made by the statement before it, and dropped
-	// after. It runs unprepared each time; learn tries it once.
+	// A statement SQLite cannot prepare here (its table does not exist, as
+	// when a transaction makes it just before): learn tries it once, then
+	// leaves it to be parsed at each run.
 	h := &hotStmts{}
 	h.add(ctx, db.write, nil, true)
 	for range 3 {

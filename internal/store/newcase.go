@@ -20,10 +20,10 @@ import (
 type NewCaseDocs struct {
 	id           string
 	version      int
-	doc, item    gapped // JSON: the number's gap is a JSON string
-	body         gapped // the search text: the number's gap is bare
-	step         string // the first step's document (no number in it)
-	stepID       string // checked at insert, with the case's ID, version and report time
+	doc, item    NumberGapped // JSON: the number's gap is a JSON string
+	body         gapped       // the search text: the number's gap is bare
+	step         string       // the first step's document (no number in it)
+	stepID       string       // checked at insert, with the case's ID, version and report time
 	reportedAtMs int64
 }
 
@@ -53,29 +53,34 @@ func gapIn(s, gap string) (g gapped, ok bool) {
 
 func (g gapped) with(filler string) string { return g.head + filler + g.tail }
 
+// encodeGapped encodes a copy of c whose number is numberGap and splits
+// the text at gap, numberGap as the text writes it.
+func encodeGapped(c *cases.Case, gap string, encode func(*cases.Case) (string, error)) (gapped, bool) {
+	g := *c
+	g.Number = numberGap
+	s, err := encode(&g)
+	if err != nil {
+		return gapped{}, false
+	}
+	return gapIn(s, gap)
+}
+
 // EncodeNewCase encodes what InsertNewCase stores for c with its first
 // step, c's number left as a gap. It returns nil when the forms cannot be
 // made this way (InsertNewCase then encodes them in the writer).
 func EncodeNewCase(c *cases.Case, step *cases.Step) *NewCaseDocs {
-	g := *c
-	g.Number = numberGap
-	doc, err := json.Marshal(&g)
-	if err != nil {
-		return nil
-	}
-	item, err := ItemDoc(&g)
-	if err != nil {
-		return nil
-	}
 	st, err := json.Marshal(step)
 	if err != nil {
 		return nil
 	}
 	d := &NewCaseDocs{id: c.ID, version: c.Version, step: string(st), stepID: step.ID, reportedAtMs: c.ReportedAt.UnixMilli()}
 	var ok1, ok2, ok3 bool
-	d.doc, ok1 = gapIn(string(doc), numberGapJSON)
-	d.item, ok2 = gapIn(item, numberGapJSON)
-	d.body, ok3 = gapIn(caseBody(&g, step), numberGap)
+	d.doc, ok1 = EncodeNumberGapped(c, func(g *cases.Case) ([]byte, error) { return json.Marshal(g) })
+	d.item, ok2 = EncodeNumberGapped(c, func(g *cases.Case) ([]byte, error) {
+		item, err := ItemDoc(g)
+		return []byte(item), err
+	})
+	d.body, ok3 = encodeGapped(c, numberGap, func(g *cases.Case) (string, error) { return caseBody(g, step), nil })
 	if !ok1 || !ok2 || !ok3 {
 		return nil
 	}
@@ -91,14 +96,11 @@ type NumberGapped struct{ g gapped }
 // EncodeNumberGapped encodes c with encode, c's number left as a gap; ok is
 // false when the gap is not found exactly once (encode in the writer).
 func EncodeNumberGapped(c *cases.Case, encode func(*cases.Case) ([]byte, error)) (NumberGapped, bool) {
-	g := *c
-	g.Number = numberGap
-	b, err := encode(&g)
-	if err != nil {
-		return NumberGapped{}, false
-	}
-	gg, ok := gapIn(string(b), numberGapJSON)
-	return NumberGapped{gg}, ok
+	g, ok := encodeGapped(c, numberGapJSON, func(c *cases.Case) (string, error) {
+		b, err := encode(c)
+		return string(b), err
+	})
+	return NumberGapped{g}, ok
 }
 
 // With is the document with number filled in; ok is false when the number
@@ -127,17 +129,16 @@ func numberJSON(n string) (string, bool) {
 // from EncodeNewCase for c and step before c had its number; nil: encode
 // them here). c must be the case encoded, its number set since.
 func (t *Tx) InsertNewCase(ctx context.Context, c *cases.Case, step *cases.Step, rule ClockRule, docs *NewCaseDocs) error {
-	num, ok := numberJSON(c.Number)
-	if docs == nil || !ok || c.Number == "" || docs.id != c.ID || docs.version != c.Version ||
-		docs.stepID != step.ID || docs.reportedAtMs != c.ReportedAt.UnixMilli() {
+	if docs == nil || docs.id != c.ID || docs.version != c.Version || docs.stepID != step.ID ||
+		docs.reportedAtMs != c.ReportedAt.UnixMilli() {
 		return t.InsertCase(ctx, c, step, rule)
 	}
-	return t.insertCase(ctx, c, step, rule, encodedCase{
-		doc:  []byte(docs.doc.with(num)),
-		item: docs.item.with(num),
-		body: docs.body.with(c.Number),
-		step: docs.step,
-	})
+	doc, ok1 := docs.doc.With(c.Number)
+	item, ok2 := docs.item.With(c.Number)
+	if !ok1 || !ok2 {
+		return t.InsertCase(ctx, c, step, rule)
+	}
+	return t.insertCase(ctx, c, step, rule, encodedCase{doc: doc, item: string(item), body: docs.body.with(c.Number), step: docs.step})
 }
 
 // encodedCase is what insertCase stores of a new case besides its columns.

@@ -297,8 +297,8 @@ func (t *Tx) ApplyFacts(ctx context.Context, all ...CaseFacts) error {
 		// One row per key, in a fixed order (no two transactions lock the
 		// same rows in different orders). PostgreSQL takes them in
 		// statements of up to rollupPGChunk rows (its protocol carries at
-		// most 65,535 parameters). SQLite takes them rollupChunk rows a statement, each
-		// statement prepared once on the writer (prepareHot): one statement
+		// most 65,535 parameters). SQLite takes them rollupChunk rows a
+		// statement, each prepared once on the writer (prepareHot): one statement
 		// of all a case's rows, of 42 values each, its text new to SQLite
 		// each time, cost more to parse than to run (issue 19, intake with
 		// the rollups rolling).

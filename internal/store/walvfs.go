@@ -138,14 +138,9 @@ func registerWALVFS() error {
 	return walVFS.err
 }
 
-// callVFSOpen calls the unix VFS's xOpen.
-func callVFSOpen(tls *libc.TLS, fn, vfs, name, file uintptr, flags int32, out uintptr) int32 {
-	return goFunc[func(*libc.TLS, uintptr, uintptr, uintptr, int32, uintptr) int32](fn)(tls, vfs, name, file, flags, out)
-}
-
 func vfsOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlags uintptr) int32 {
 	base := (*sqlite3.Tsqlite3_vfs)(cPtr(walVFS.base))
-	rc := callVFSOpen(tls, base.FxOpen, walVFS.base, zName, pFile, flags, pOutFlags)
+	rc := goFunc[func(*libc.TLS, uintptr, uintptr, uintptr, int32, uintptr) int32](base.FxOpen)(tls, walVFS.base, zName, pFile, flags, pOutFlags)
 	methods := (*sqlite3.Tsqlite3_file)(cPtr(pFile)).FpMethods
 	if rc != sqlite3.SQLITE_OK || methods == 0 || zName == 0 || flags&(sqlite3.SQLITE_OPEN_WAL|sqlite3.SQLITE_OPEN_MAIN_DB) == 0 {
 		return rc
