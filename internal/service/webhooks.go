@@ -3,11 +3,11 @@ package service
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -496,7 +496,15 @@ type WebhookSettings struct {
 	BackoffBase time.Duration // webhook.BackoffBase
 	BackoffMax  time.Duration // webhook.BackoffMax
 	Pause       webhook.PauseRule
-	Client      *http.Client
+	// Client, when set, sends every delivery. Otherwise each sender keeps
+	// connections of its own to the receivers (hookconn.go), and the
+	// standard client sends where a proxy of the environment applies.
+	Client *http.Client
+	// TLS is the senders' own connections' TLS settings (nil: the
+	// system's roots).
+	TLS *tls.Config
+
+	direct bool // Client was not set: senders use their own connections
 }
 
 func (w *WebhookSettings) defaults() {
@@ -552,6 +560,7 @@ func (w *WebhookSettings) defaults() {
 		w.Pause = webhook.DefaultPause
 	}
 	if w.Client == nil {
+		w.direct = true
 		// Keep a connection per delivery in flight: the default transport
 		// keeps 2 idle connections per host, so with 32 deliveries to one
 		// receiver most would open (and close) a connection each time.
@@ -594,6 +603,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		go func() {
 			defer wg.Done()
 			sc := newSendScratch()
+			defer sc.closeConns()
 			for {
 				c, ok := sq.pop()
 				if !ok {
@@ -1084,14 +1094,17 @@ func (s *Service) hookSecret(sealed string) (string, error) {
 // the receivers' parsed addresses, a signer per secret, the buffer the
 // start of an answer is read into, and a timer.
 type sendScratch struct {
-	urls    map[string]*url.URL
+	targets map[string]*hookTarget
 	signers map[string]*webhook.Signer // by sealed secret
+	conns   map[string]*hookConn       // by hookTarget.key
+	swept   time.Time                  // when idle connections were last closed
 	buf     [512]byte
+	num     [20]byte
 	timer   *time.Timer
 }
 
 func newSendScratch() *sendScratch {
-	return &sendScratch{urls: map[string]*url.URL{}, signers: map[string]*webhook.Signer{}}
+	return &sendScratch{targets: map[string]*hookTarget{}, signers: map[string]*webhook.Signer{}, conns: map[string]*hookConn{}}
 }
 
 // sleep waits for d or the end of ctx.
@@ -1108,22 +1121,20 @@ func (sc *sendScratch) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// url is a receiver's address, parsed once per sender (a copy per
-// request: the client's own handling may change it).
-func (sc *sendScratch) url(raw string) (*url.URL, error) {
-	u, ok := sc.urls[raw]
+// target is a receiver's address, parsed once per sender.
+func (sc *sendScratch) target(raw string) (*hookTarget, error) {
+	t, ok := sc.targets[raw]
 	if !ok {
 		var err error
-		if u, err = url.Parse(raw); err != nil {
+		if t, err = newHookTarget(raw); err != nil {
 			return nil, err
 		}
-		if len(sc.urls) >= 1000 {
-			clear(sc.urls) // addresses changed many times: start again
+		if len(sc.targets) >= 1000 {
+			clear(sc.targets) // addresses changed many times: start again
 		}
-		sc.urls[raw] = u
+		sc.targets[raw] = t
 	}
-	c := *u
-	return &c, nil
+	return t, nil
 }
 
 // signer is the signer of a subscription's sealed secret.
@@ -1148,16 +1159,16 @@ var (
 	hookUserAgent   = []string{"zhizhi-webhooks/1"}
 )
 
-// send makes one attempt. The request is built by hand, its headers in
-// one map over one array of values (the constant ones shared), the body
-// sent from the event's stored bytes, the signature made with the
-// sender's signer of the secret; the answer's start is read into the
+// send makes one attempt: the headers' values made once (the signature
+// with the sender's signer of the secret), the body sent from the event's
+// stored bytes, on the sender's own connection (sc.post) or through the
+// standard client (sendStandard); the answer's start is read into the
 // sender's buffer and kept only when there is one.
 func (s *Service) send(ctx context.Context, cfg WebhookSettings, sc *sendScratch, d store.Delivery) store.Attempt {
 	start := time.Now()
 	at := s.Now()
 	a := store.Attempt{Delivery: d, At: at, Node: s.node, LogID: id.New()}
-	u, err := sc.url(d.URL)
+	t, err := sc.target(d.URL)
 	var g *webhook.Signer
 	if err == nil {
 		if g, err = s.signer(sc, d.Secret); err != nil { // stored sealed
@@ -1166,41 +1177,20 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, sc *sendScratch
 	}
 	if err == nil {
 		ts := at.Unix()
-		vals := [...]string{d.Kind, d.EventID, strconv.FormatInt(ts, 10), g.Sign(ts, d.Body), strconv.Itoa(d.Attempts + 1)}
-		v := vals[:] // one array for the five values
-		h := http.Header{
-			"Content-Type":          hookContentType,
-			"User-Agent":            hookUserAgent,
-			webhook.HeaderEvent:     v[0:1:1],
-			webhook.HeaderEventID:   v[1:2:2],
-			webhook.HeaderIdem:      v[1:2:2],
-			webhook.HeaderTimestamp: v[2:3:3],
-			webhook.HeaderSignature: v[3:4:4],
-			webhook.HeaderAttempt:   v[4:5:5],
+		hdr := [hookHeaders]string{d.Kind, d.EventID, d.EventID, strconv.FormatInt(ts, 10), g.Sign(ts, d.Body), strconv.Itoa(d.Attempts + 1)}
+		var n int
+		if cfg.direct && !t.proxied {
+			a.Status, n, err = sc.post(ctx, cfg, t, &hdr, d.Body)
+		} else {
+			a.Status, n, err = sendStandard(ctx, cfg, sc, t, &hdr, d.Body)
 		}
-		body := d.Body
-		req := (&http.Request{Method: http.MethodPost, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header: h, Host: u.Host, ContentLength: int64(len(body)),
-			Body:    io.NopCloser(bytes.NewReader(body)),
-			GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }}).WithContext(ctx)
-		if len(body) == 0 {
-			req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
-		}
-		var resp *http.Response
-		resp, err = cfg.Client.Do(req)
 		if err == nil {
-			n, _ := io.ReadFull(resp.Body, sc.buf[:]) // the start of the answer
-			if n == len(sc.buf) {
-				io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-			}
-			resp.Body.Close()
-			a.Status = resp.StatusCode
 			if n > 0 {
 				a.Response = cleanResponse(sc.buf[:n])
 			}
-			a.OK = webhook.OK(resp.StatusCode)
+			a.OK = webhook.OK(a.Status)
 			if !a.OK {
-				a.Error = "HTTP " + strconv.Itoa(resp.StatusCode)
+				a.Error = "HTTP " + strconv.Itoa(a.Status)
 			}
 		}
 	}
@@ -1215,6 +1205,34 @@ func (s *Service) send(ctx context.Context, cfg WebhookSettings, sc *sendScratch
 		a.Retry = at.Add(webhook.Backoff(d.Attempts+1, cfg.BackoffBase, cfg.BackoffMax))
 	}
 	return a
+}
+
+// sendStandard posts one delivery through cfg.Client: the request built
+// by hand, its headers in one map over hdr's values (the constant ones
+// shared); the answer's status and start (into sc.buf; n bytes).
+func sendStandard(ctx context.Context, cfg WebhookSettings, sc *sendScratch, t *hookTarget, hdr *[hookHeaders]string, body []byte) (status, n int, err error) {
+	h := http.Header{"Content-Type": hookContentType, "User-Agent": hookUserAgent}
+	for i, name := range hookHeaderNames {
+		h[name] = hdr[i : i+1 : i+1]
+	}
+	u := *t.u // the client's own handling may change it
+	req := (&http.Request{Method: http.MethodPost, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Host: u.Host, ContentLength: int64(len(body)),
+		Body:    io.NopCloser(bytes.NewReader(body)),
+		GetBody: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }}).WithContext(ctx)
+	if len(body) == 0 {
+		req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
+	}
+	resp, err := cfg.Client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, _ = io.ReadFull(resp.Body, sc.buf[:]) // the start of the answer
+	if n == len(sc.buf) {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	}
+	resp.Body.Close()
+	return resp.StatusCode, n, nil
 }
 
 // cleanResponse keeps the start of a receiver's answer as valid text.

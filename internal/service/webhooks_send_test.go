@@ -23,21 +23,29 @@ func BenchmarkHookSend(b *testing.B) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer rcv.Close()
-	cfg := WebhookSettings{}
-	cfg.defaults()
 	body := []byte(`{"id":"01JEVENT","kind":"report","label":"上报","case":{"id":"C1","number":"500103-20261205-0001","state":"reported","region_path":"/500000/500103/"},"step":{"seq":1,"action":"report","to":"reported","role":"resident"},"pad":"` + strings.Repeat("x", 600) + `"}`)
 	d := store.Delivery{SubID: "S1", CaseID: "C1", Seq: 1, EventID: "01JEVENT", Kind: "report", Body: body,
 		URL: rcv.URL + "/hook", Secret: s.key.Seal(purposeHookSecret, "a-secret-of-sixteen-or-more")}
-	ctx := context.Background()
-	sc := newSendScratch()
-	if a := s.send(ctx, cfg, sc, d); !a.OK {
-		b.Fatalf("first attempt: %+v", a)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if a := s.send(ctx, cfg, sc, d); !a.OK {
-			b.Fatalf("attempt: %+v", a)
-		}
+	for _, client := range []string{"own", "standard"} {
+		b.Run(client, func(b *testing.B) {
+			cfg := WebhookSettings{}
+			if client == "standard" {
+				cfg.Client = &http.Client{}
+			}
+			cfg.defaults()
+			ctx := context.Background()
+			sc := newSendScratch()
+			defer sc.closeConns()
+			if a := s.send(ctx, cfg, sc, d); !a.OK {
+				b.Fatalf("first attempt: %+v", a)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if a := s.send(ctx, cfg, sc, d); !a.OK {
+					b.Fatalf("attempt: %+v", a)
+				}
+			}
+		})
 	}
 }
