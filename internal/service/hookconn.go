@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"zhizhi/internal/webhook"
@@ -175,15 +176,16 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // post sends one delivery on the sender's connection to t and reads the
 // answer's status and start (into sc.buf; n bytes). A connection that
-// carried requests before and fails before any byte of the answer (the
-// receiver closed it while it was idle) is dialled again once: the
+// carried requests before and turns out closed by the receiver before any
+// byte of the answer (it closed it while it was idle) is dialled again
+// once: the
 // delivery carries its idempotency key, so a receiver that did see it
 // drops the repeat, as the standard client does for such requests.
 func (sc *sendScratch) post(ctx context.Context, cfg WebhookSettings, t *hookTarget, hdr *[hookHeaders]string, body []byte) (status, n int, err error) {
 	for try := 0; ; try++ {
 		var reused, answered bool
 		status, n, reused, answered, err = sc.postOnce(ctx, cfg, t, hdr, body)
-		if err == nil || !reused || answered || try > 0 || ctx.Err() != nil {
+		if err == nil || !reused || answered || try > 0 || ctx.Err() != nil || !closedUnder(err) {
 			break
 		}
 	}
@@ -195,6 +197,14 @@ func (sc *sendScratch) post(ctx context.Context, cfg WebhookSettings, t *hookTar
 		err = &url.Error{Op: "Post", URL: t.u.Redacted(), Err: err}
 	}
 	return status, n, err
+}
+
+// closedUnder tells whether err says the connection was closed by the
+// other end (and not, say, that the receiver took too long: a delivery
+// that timed out is not sent again at once).
+func closedUnder(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // hookHeaders are the values of a delivery's headers, in hookHeaderNames'

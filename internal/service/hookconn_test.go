@@ -268,11 +268,16 @@ func TestHookConnTLS(t *testing.T) {
 }
 
 // A receiver that does not answer costs a sender its timeout at most, and
-// the node's end at once.
+// the node's end at once; a delivery that timed out on a kept connection
+// is not sent again then.
 func TestHookConnSlowReceiver(t *testing.T) {
 	t.Parallel()
 	s, _ := keyWorld(t)
-	url, _, _ := rawReceiver(t, func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
+	// Answers the first request on a connection, not the next.
+	url, got, _ := rawReceiver(t, func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
+		if readRequest(r, n) {
+			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+		}
 		readRequest(r, n)
 		io.Copy(io.Discard, r) // no answer; wait for the sender to go
 	})
@@ -280,18 +285,28 @@ func TestHookConnSlowReceiver(t *testing.T) {
 	cfg.defaults()
 	sc := newSendScratch()
 	defer sc.closeConns()
+	if a := s.send(context.Background(), cfg, sc, hookDelivery(s, url, 0)); !a.OK {
+		t.Fatalf("first delivery: %+v", a)
+	}
 	start := time.Now()
 	a := s.send(context.Background(), cfg, sc, hookDelivery(s, url, 1))
 	if a.OK || !strings.Contains(a.Error, "Timeout") || time.Since(start) > 3*time.Second {
 		t.Errorf("no answer within the timeout: %+v after %v", a, time.Since(start))
 	}
+	time.Sleep(50 * time.Millisecond)
+	if got.Load() != 2 {
+		t.Errorf("two deliveries, the second unanswered on the kept connection: received %d times, want 2", got.Load())
+	}
 
+	mute, _, _ := rawReceiver(t, func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
+		io.Copy(io.Discard, r) // never answers
+	})
 	cfg = WebhookSettings{Timeout: time.Minute}
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	start = time.Now()
-	a = s.send(ctx, cfg, sc, hookDelivery(s, url, 2))
+	a = s.send(ctx, cfg, sc, hookDelivery(s, mute, 2))
 	if a.OK || !strings.Contains(a.Error, "context canceled") || time.Since(start) > 5*time.Second {
 		t.Errorf("the node ending: %+v after %v", a, time.Since(start))
 	}
