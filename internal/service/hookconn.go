@@ -178,9 +178,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 // answer's status and start (into sc.buf; n bytes). A connection that
 // carried requests before and turns out closed by the receiver before any
 // byte of the answer (it closed it while it was idle) is dialled again
-// once: the
-// delivery carries its idempotency key, so a receiver that did see it
-// drops the repeat, as the standard client does for such requests.
+// once: the delivery carries its idempotency key, so a receiver that did
+// see it drops the repeat, as the standard client does for such requests.
 func (sc *sendScratch) post(ctx context.Context, cfg WebhookSettings, t *hookTarget, hdr *[hookHeaders]string, body []byte) (status, n int, err error) {
 	for try := 0; ; try++ {
 		var reused, answered bool
