@@ -32,11 +32,21 @@ func hookDelivery(s *Service, url string, n int) store.Delivery {
 const hookTestSecret = "a-secret-of-sixteen-or-more"
 
 // A sender's own connection carries one delivery after another, each
-// request as the standard client would make it: the headers the
-// receivers are told of, the body byte for byte, the signature good.
+// request as the standard client makes it (which sends where a proxy
+// applies, or when a client is configured): the headers the receivers are
+// told of, the body byte for byte, the signature good.
 func TestHookConnCarriesDeliveries(t *testing.T) {
 	t.Parallel()
 	s, _ := keyWorld(t)
+	for _, client := range []string{"own", "standard"} {
+		t.Run(client, func(t *testing.T) {
+			t.Parallel()
+			carries(t, s, client == "standard")
+		})
+	}
+}
+
+func carries(t *testing.T, s *Service, standard bool) {
 	var conns atomic.Int64
 	var mu sync.Mutex
 	var bad []string
@@ -77,6 +87,9 @@ func TestHookConnCarriesDeliveries(t *testing.T) {
 	host = rcv.URL
 	mu.Unlock()
 	cfg := WebhookSettings{}
+	if standard {
+		cfg.Client = &http.Client{}
+	}
 	cfg.defaults()
 	sc := newSendScratch()
 	defer sc.closeConns()

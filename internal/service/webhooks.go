@@ -1091,8 +1091,9 @@ func (s *Service) hookSecret(sealed string) (string, error) {
 }
 
 // sendScratch is what one sender reuses from one delivery to the next:
-// the receivers' parsed addresses, a signer per secret, the buffer the
-// start of an answer is read into, and a timer.
+// the receivers' parsed addresses, a signer per secret, its connections
+// to the receivers (hookconn.go), the buffer the start of an answer is
+// read into, and a timer.
 type sendScratch struct {
 	targets map[string]*hookTarget
 	signers map[string]*webhook.Signer // by sealed secret

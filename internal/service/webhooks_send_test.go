@@ -15,7 +15,9 @@ import (
 // (request, signature, the answer read) against a local receiver that
 // acknowledges at once: allocs/op is the allocations per delivery of the
 // sender and the receiver together (both run in this process), CPU per
-// delivery is ns/op on one connection at a time.
+// delivery is ns/op on one connection at a time. Two ways: own (the
+// sender's own connection, hookconn.go) and standard (through an
+// http.Client, as where a proxy applies).
 func BenchmarkHookSend(b *testing.B) {
 	s, _ := keyWorld(b)
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
