@@ -68,7 +68,7 @@ func newHookTarget(raw string) (*hookTarget, error) {
 	}
 	t.addr = net.JoinHostPort(u.Hostname(), port)
 	t.key = u.Scheme + "://" + t.addr
-	if i := strings.Index(t.host, "%25"); i >= 0 { // an IPv6 zone is not sent
+	if i := strings.IndexByte(t.host, '%'); i >= 0 && t.host[0] == '[' { // an IPv6 zone is not sent
 		if j := strings.LastIndexByte(t.host, ']'); j > i {
 			t.host = t.host[:i] + t.host[j:]
 		}

@@ -361,3 +361,34 @@ func hookSentAt(r *http.Request) time.Time {
 	ts, _ := strconv.ParseInt(r.Header.Get(webhook.HeaderTimestamp), 10, 64)
 	return time.Unix(ts, 0)
 }
+
+// A receiver's address as the sender dials it and names it.
+func TestHookTarget(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw, addr, key, host, path string
+		tls                        bool
+	}{
+		{"http://example.org/hook", "example.org:80", "http://example.org:80", "example.org", "/hook", false},
+		{"https://example.org", "example.org:443", "https://example.org:443", "example.org", "/", true},
+		{"http://10.0.0.5:8080/a/b%20c?x=1&y=二", "10.0.0.5:8080", "http://10.0.0.5:8080", "10.0.0.5:8080", "/a/b%20c?x=1&y=二", false}, // as the standard client sends it
+		{"http://[fe80::1%25eth0]:9000/h", "[fe80::1%eth0]:9000", "http://[fe80::1%eth0]:9000", "[fe80::1]:9000", "/h", false},
+		{"https://[2001:db8::1]/h", "[2001:db8::1]:443", "https://[2001:db8::1]:443", "[2001:db8::1]", "/h", true},
+	}
+	for _, tt := range tests {
+		got, err := newHookTarget(tt.raw)
+		if err != nil {
+			t.Errorf("%s: %v", tt.raw, err)
+			continue
+		}
+		if got.addr != tt.addr || got.key != tt.key || got.host != tt.host || got.path != tt.path || got.tls != tt.tls {
+			t.Errorf("%s: addr %q key %q host %q path %q tls %v; want %q %q %q %q %v", tt.raw,
+				got.addr, got.key, got.host, got.path, got.tls, tt.addr, tt.key, tt.host, tt.path, tt.tls)
+		}
+	}
+	for _, raw := range []string{"ftp://example.org/x", "http:///x", "http://exa mple.org/", "http://example.org/\r\nX: y"} {
+		if _, err := newHookTarget(raw); err == nil {
+			t.Errorf("%q: taken", raw)
+		}
+	}
+}
