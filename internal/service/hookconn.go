@@ -26,8 +26,9 @@ import (
 // header copier for redirects (never followed here) and a cancel timer.
 // A webhook delivery is one small POST whose answer is read at once, so
 // each sender keeps a connection of its own to each receiver and writes
-// the request and reads the answer on it in its own goroutine: the same
-// bytes on the wire, parsed by the standard library (http.ReadResponse).
+// the request and reads the answer on it in its own goroutine: the
+// standard client's request (less its Accept-Encoding: gzip), the answer
+// parsed by the standard library (http.ReadResponse).
 // Deliveries to an address a proxy of the environment applies to
 // (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), and every delivery when
 // WebhookSettings.Client is set, go through the standard client instead.
