@@ -119,7 +119,13 @@ func (l *hookLimit) Read(p []byte) (int, error) {
 // just as the receiver closes it.
 const hookIdle = 50 * time.Second
 
-func (c *hookConn) close() { c.nc.Close() }
+// drop closes the sender's connection under key and forgets it.
+func (sc *sendScratch) drop(key string) {
+	if c := sc.conns[key]; c != nil {
+		c.nc.Close()
+		delete(sc.conns, key)
+	}
+}
 
 // conn is the sender's connection to t, dialled when it has none or has
 // kept it idle too long; reused tells whether it carried a request before.
@@ -128,16 +134,14 @@ func (sc *sendScratch) conn(ctx context.Context, cfg WebhookSettings, t *hookTar
 		if now.Sub(c.used) < hookIdle {
 			return c, true, nil
 		}
-		c.close()
-		delete(sc.conns, t.key)
+		sc.drop(t.key)
 	}
 	// Those kept idle too long, to other receivers, are closed now too.
 	if now.Sub(sc.swept) > hookIdle {
 		sc.swept = now
 		for k, o := range sc.conns {
 			if now.Sub(o.used) >= hookIdle {
-				o.close()
-				delete(sc.conns, k)
+				sc.drop(k)
 			}
 		}
 	}
@@ -166,9 +170,8 @@ func (sc *sendScratch) conn(ctx context.Context, cfg WebhookSettings, t *hookTar
 
 // closeConns closes every connection the sender keeps.
 func (sc *sendScratch) closeConns() {
-	for k, c := range sc.conns {
-		c.close()
-		delete(sc.conns, k)
+	for k := range sc.conns {
+		sc.drop(k)
 	}
 }
 
@@ -224,8 +227,7 @@ func (sc *sendScratch) postOnce(ctx context.Context, cfg WebhookSettings, t *hoo
 	}
 	defer func() {
 		if err != nil {
-			c.close()
-			delete(sc.conns, t.key)
+			sc.drop(t.key)
 		}
 	}()
 	c.nc.SetDeadline(now.Add(cfg.Timeout))
@@ -287,8 +289,7 @@ func (sc *sendScratch) postOnce(ctx context.Context, cfg WebhookSettings, t *hoo
 	}
 	resp.Body.Close()
 	if berr != nil || resp.Close || resp.StatusCode == http.StatusSwitchingProtocols || c.br.Buffered() > 0 {
-		c.close()
-		delete(sc.conns, t.key)
+		sc.drop(t.key)
 	} else {
 		c.used = now
 	}

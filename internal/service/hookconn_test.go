@@ -133,6 +133,19 @@ func rawReceiver(t *testing.T, fn func(c net.Conn, r *bufio.Reader, n *atomic.In
 	return "http://" + l.Addr().String(), n, conns
 }
 
+// noContent is an answer that acknowledges a delivery and keeps the
+// connection.
+const noContent = "HTTP/1.1 204 No Content\r\n\r\n"
+
+// answerAll answers every request on a connection with answer.
+func answerAll(answer string) func(net.Conn, *bufio.Reader, *atomic.Int64) {
+	return func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
+		for readRequest(r, n) {
+			io.WriteString(c, answer)
+		}
+	}
+}
+
 // readRequest reads one request and its body, counting it.
 func readRequest(r *bufio.Reader, n *atomic.Int64) bool {
 	req, err := http.ReadRequest(r)
@@ -157,7 +170,7 @@ func TestHookConnReceiverCloses(t *testing.T) {
 	// Answers one request a connection, keep-alive, then closes it.
 	once, got, conns := rawReceiver(t, func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
 		if readRequest(r, n) {
-			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+			io.WriteString(c, noContent)
 		}
 	})
 	sc := newSendScratch()
@@ -204,7 +217,7 @@ func TestHookConnAnswers(t *testing.T) {
 		kept     bool // the next delivery goes on the same connection
 		fail     string
 	}{
-		{"no content", "HTTP/1.1 204 No Content\r\n\r\n", 204, "", true, ""},
+		{"no content", noContent, 204, "", true, ""},
 		{"text", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n已收到", 200, "已收到", true, ""},
 		{"chunked", "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n", 202, "abcdef", true, ""},
 		{"early hints first", "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok", true, ""},
@@ -219,11 +232,7 @@ func TestHookConnAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			url, got, conns := rawReceiver(t, func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
-				for readRequest(r, n) {
-					io.WriteString(c, tt.answer)
-				}
-			})
+			url, got, conns := rawReceiver(t, answerAll(tt.answer))
 			sc := newSendScratch()
 			defer sc.closeConns()
 			a := s.send(context.Background(), cfg, sc, hookDelivery(s, url, 1))
@@ -289,7 +298,7 @@ func TestHookConnSlowReceiver(t *testing.T) {
 	// Answers the first request on a connection, not the next.
 	url, got, _ := rawReceiver(t, func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
 		if readRequest(r, n) {
-			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+			io.WriteString(c, noContent)
 		}
 		readRequest(r, n)
 		io.Copy(io.Discard, r) // no answer; wait for the sender to go
@@ -330,11 +339,7 @@ func TestHookConnSlowReceiver(t *testing.T) {
 func TestHookConnIdle(t *testing.T) {
 	t.Parallel()
 	s, _ := keyWorld(t)
-	url, got, conns := rawReceiver(t, func(c net.Conn, r *bufio.Reader, n *atomic.Int64) {
-		for readRequest(r, n) {
-			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
-		}
-	})
+	url, got, conns := rawReceiver(t, answerAll(noContent))
 	cfg := WebhookSettings{}
 	cfg.defaults()
 	sc := newSendScratch()
