@@ -99,8 +99,15 @@ func carries(t *testing.T, s *Service, standard bool) {
 			t.Fatalf("delivery %d: %+v", i, a)
 		}
 	}
-	if n := conns.Load(); n != 1 {
+	// The own connections are kept by the sender: exactly one. The standard
+	// transport gives a connection back to its pool only once it has seen
+	// the request's write end, and dials anew when that takes it over 50 ms
+	// (as it can under the race detector on a loaded machine); what is ours
+	// there is reading each answer to its end, without which none is reused.
+	if n := conns.Load(); !standard && n != 1 {
 		t.Errorf("20 deliveries on %d connections, want 1", n)
+	} else if standard && n > 10 {
+		t.Errorf("20 deliveries on %d connections, want most on a reused one", n)
 	}
 	for _, b := range bad {
 		t.Error(b)
