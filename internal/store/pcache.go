@@ -131,12 +131,16 @@ type connPageCache struct {
 	pct90     int // max*9/10: beyond it an easy fetch declines
 
 	pages map[uint32]int32 // page number → slot
-	// maxKey is at least the largest page number cached (pcTruncate's
-	// walk is skipped when nothing lies at or beyond its limit: the
-	// writer truncates to the file's size at every commit).
-	maxKey uint32
-	slots  []pcSlot
-	free   []int32 // slots holding no page
+	// maxKey is at least the largest page number cached, and nextKey at
+	// least every other one (keyed, unkeyed): pcTruncate's walk is
+	// skipped when nothing lies at or beyond its limit (the writer
+	// truncates to the file's size at every commit), and is one lookup
+	// when only the largest does. A B-tree's balance renumbers a page to
+	// a number far beyond the file's end for a moment (262,145 at 4 KiB
+	// pages): with maxKey alone the next truncate walked every page.
+	maxKey, nextKey uint32
+	slots           []pcSlot
+	free            []int32 // slots holding no page
 	// The unpinned pages, most recently unpinned first.
 	lruHead, lruTail int32
 	lruLen           int
@@ -293,6 +297,7 @@ func pcFetch(tls *libc.TLS, p uintptr, key uint32, createFlag int32) uintptr {
 		i = c.lruTail
 		c.unlink(i)
 		delete(c.pages, c.slots[i].key)
+		c.unkeyed(c.slots[i].key)
 	} else {
 		i = c.alloc(tls)
 		if i == pcNone {
@@ -303,7 +308,7 @@ func pcFetch(tls *libc.TLS, p uintptr, key uint32, createFlag int32) uintptr {
 	s.key = key
 	s.used = true
 	c.pages[key] = i
-	c.maxKey = max(c.maxKey, key)
+	c.keyed(key)
 	// SQLite's header in the extra is new when its first pointer is null.
 	*(*uintptr)(cPtr(s.addr + pcSlotHead + uintptr(c.szPage))) = 0
 	return s.addr
@@ -357,10 +362,11 @@ func pcRekey(tls *libc.TLS, p, pg uintptr, oldKey, newKey uint32) {
 	}
 	if c.pages[oldKey] == i {
 		delete(c.pages, oldKey)
+		c.unkeyed(oldKey)
 	}
 	c.slots[i].key = newKey
 	c.pages[newKey] = i
-	c.maxKey = max(c.maxKey, newKey)
+	c.keyed(newKey)
 }
 
 // pcTruncate drops every page numbered limit or more, pinned or not. SQLite
@@ -380,6 +386,13 @@ func pcTruncate(tls *libc.TLS, p uintptr, limit uint32) {
 	if len(c.pages) == 0 || limit > c.maxKey {
 		return
 	}
+	if limit > c.nextKey { // only the largest can lie beyond
+		if i, ok := c.pages[c.maxKey]; ok {
+			c.release(i)
+		}
+		c.maxKey = c.nextKey
+		return
+	}
 	if uint64(c.maxKey-limit) < uint64(len(c.pages)) {
 		for key := uint64(limit); key <= uint64(c.maxKey); key++ {
 			if i, ok := c.pages[uint32(key)]; ok {
@@ -394,6 +407,7 @@ func pcTruncate(tls *libc.TLS, p uintptr, limit uint32) {
 		}
 	}
 	c.maxKey = max(limit, 1) - 1
+	c.nextKey = min(c.nextKey, c.maxKey)
 }
 
 func pcDestroy(tls *libc.TLS, p uintptr) {
@@ -452,6 +466,22 @@ func (c *connPageCache) unlink(i int32) {
 	c.lruLen--
 }
 
+// keyed keeps maxKey and nextKey bounds once a page is cached as key.
+func (c *connPageCache) keyed(key uint32) {
+	if key > c.maxKey {
+		c.nextKey, c.maxKey = c.maxKey, key
+	} else {
+		c.nextKey = max(c.nextKey, key)
+	}
+}
+
+// unkeyed lowers maxKey when the page cached as key, the largest, is gone.
+func (c *connPageCache) unkeyed(key uint32) {
+	if key == c.maxKey {
+		c.maxKey = c.nextKey
+	}
+}
+
 // release drops slot i's page and keeps the slot for another.
 func (c *connPageCache) release(i int32) {
 	s := &c.slots[i]
@@ -463,6 +493,7 @@ func (c *connPageCache) release(i int32) {
 	}
 	if j, ok := c.pages[s.key]; ok && j == i {
 		delete(c.pages, s.key)
+		c.unkeyed(s.key)
 	}
 	s.used = false
 	c.free = append(c.free, i)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -137,30 +138,138 @@ func TestConnPageCachePolicy(t *testing.T) {
 	}
 }
 
+// TestPageCacheKeyBounds drives a cache with random fetches, unpins,
+// discards, renumberings (among them a B-tree balance's, to a number far
+// beyond the file's end and back) and truncates, checked against a map of
+// what it should hold: after each step maxKey bounds every page cached and
+// nextKey every page but the largest, and after a balance's renumbering the
+// bounds are back at the pages' own (the next commit's truncate a lookup,
+// not a walk).
+func TestPageCacheKeyBounds(t *testing.T) {
+	t.Parallel()
+	tls := libc.NewTLS()
+	defer tls.Close()
+	h := pcCreate(tls, 512, 40, 1)
+	defer pcDestroy(tls, h)
+	pcCachesize(tls, h, 64)
+	c := pcLookup(h)
+	const far = 262145
+	rnd := rand.New(rand.NewPCG(19, 5))
+	held := map[uint32]uintptr{} // pinned pages, as SQLite holds them
+	check := func(step int, what string) {
+		t.Helper()
+		var largest uint32
+		for k := range c.pages {
+			largest = max(largest, k)
+		}
+		for k := range c.pages {
+			if k > c.maxKey || (k != largest && k > c.nextKey) {
+				t.Fatalf("step %d (%s): page %d cached beyond the bounds max %d, next %d", step, what, k, c.maxKey, c.nextKey)
+			}
+		}
+		for k, pg := range held {
+			if i, ok := c.pages[k]; !ok || c.slots[i].addr != pg {
+				t.Fatalf("step %d (%s): pinned page %d lost", step, what, k)
+			}
+		}
+	}
+	for step := range 20000 {
+		switch op := rnd.IntN(10); {
+		case op < 4:
+			k := uint32(1 + rnd.IntN(200))
+			if _, ok := held[k]; ok {
+				continue
+			}
+			if pg := pcFetch(tls, h, k, 2); pg != 0 {
+				held[k] = pg
+			}
+			check(step, "fetch")
+		case op < 7 && len(held) > 0:
+			for k, pg := range held {
+				pcUnpin(tls, h, pg, int32(rnd.IntN(2)))
+				delete(held, k)
+				break
+			}
+			check(step, "unpin")
+		case op < 9 && len(held) > 0:
+			// A balance: a pinned page to a number far beyond, then to
+			// one no page has.
+			for k, pg := range held {
+				to := uint32(1 + rnd.IntN(200))
+				if _, ok := held[to]; ok {
+					break
+				}
+				pcRekey(tls, h, pg, k, far)
+				delete(held, k)
+				held[far] = pg
+				check(step, "rekey far")
+				pcRekey(tls, h, pg, far, to)
+				delete(held, far)
+				held[to] = pg
+				check(step, "rekey back")
+				if c.maxKey >= far {
+					t.Fatalf("step %d: maxKey %d after the page came back from %d", step, c.maxKey, far)
+				}
+				break
+			}
+		default:
+			limit := uint32(1 + rnd.IntN(240))
+			pcTruncate(tls, h, limit)
+			for k := range held {
+				if k >= limit {
+					delete(held, k) // truncated, pinned or not
+				}
+			}
+			for k := range c.pages {
+				if k >= limit {
+					t.Fatalf("step %d: page %d left after a truncate at %d", step, k, limit)
+				}
+			}
+			check(step, "truncate")
+		}
+	}
+}
+
 // BenchmarkPageCacheTruncate: SQLite truncates the writer's page cache to
 // the file's size at the end of every write transaction; with the cache
 // full (16,384 pages, the writer's cache_size) nothing lies beyond it.
+// after_balance renumbers a page as a B-tree's balance does first (to
+// 262,145 and back), as most of the writer's transactions under intake do.
 //
 //	go test ./internal/store -run '^$' -bench PageCacheTruncate
 func BenchmarkPageCacheTruncate(b *testing.B) {
-	tls := libc.NewTLS()
-	defer tls.Close()
-	const pages = 16384
-	h := pcCreate(tls, 4096, 120, 1)
-	defer pcDestroy(tls, h)
-	pcCachesize(tls, h, pages)
-	for k := uint32(1); k <= pages; k++ {
-		pg := pcFetch(tls, h, k, 2)
-		if pg == 0 {
-			b.Fatalf("page %d", k)
+	for _, balance := range []bool{false, true} {
+		name := "nothing_beyond"
+		if balance {
+			name = "after_balance"
 		}
-		pcUnpin(tls, h, pg, 0)
-	}
-	for b.Loop() {
-		pcTruncate(tls, h, pages+1)
-	}
-	if n := pcPagecount(tls, h); n != pages {
-		b.Fatalf("%d pages left, want %d", n, pages)
+		b.Run(name, func(b *testing.B) {
+			tls := libc.NewTLS()
+			defer tls.Close()
+			const pages = 16384
+			h := pcCreate(tls, 4096, 120, 1)
+			defer pcDestroy(tls, h)
+			pcCachesize(tls, h, pages)
+			for k := uint32(1); k <= pages; k++ {
+				pg := pcFetch(tls, h, k, 2)
+				if pg == 0 {
+					b.Fatalf("page %d", k)
+				}
+				pcUnpin(tls, h, pg, 0)
+			}
+			for b.Loop() {
+				if balance {
+					pg := pcFetch(tls, h, 100, 0)
+					pcRekey(tls, h, pg, 100, 262145)
+					pcRekey(tls, h, pg, 262145, 100)
+					pcUnpin(tls, h, pg, 0)
+				}
+				pcTruncate(tls, h, pages+1)
+			}
+			if n := pcPagecount(tls, h); n != pages {
+				b.Fatalf("%d pages left, want %d", n, pages)
+			}
+		})
 	}
 }
 
