@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -646,6 +647,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 	}
 	var lastPoll, lastRenew, lastPurge time.Time
 	advanced := false // some cursor moved since the last purge
+	win := &hookWindow{keep: 4 * cfg.Batch}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -691,10 +693,25 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 		}
 		var gone []string
 		reads := map[store.HookCursor][]store.CursorEvent{} // this round's reads, shared by the subscriptions at one cursor
-		for subID, h := range held {
-			if h.busy || !h.due || now.Before(h.next) {
-				continue
+		// The lowest cursors first: their reads fill the window the
+		// others then take their events from.
+		due := make([]*hookSub, 0, len(held))
+		for _, h := range held {
+			if !h.busy && h.due && !now.Before(h.next) {
+				due = append(due, h)
 			}
+		}
+		slices.SortFunc(due, func(a, b *hookSub) int {
+			switch {
+			case a.cursor.Less(b.cursor):
+				return -1
+			case b.cursor.Less(a.cursor):
+				return 1
+			}
+			return cmp.Compare(a.id, b.id)
+		})
+		for _, h := range due {
+			subID := h.id
 			sub := cache[subID]
 			if sub == nil {
 				h.next = now.Add(cfg.Poll) // not yet reloaded here, or removed (the renewal lets it go)
@@ -705,7 +722,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				delete(held, subID)
 				continue
 			}
-			b, err := s.readHookBatch(ctx, cfg, h, sub, token, now, reads)
+			b, err := s.readHookBatch(ctx, cfg, h, sub, token, now, reads, win)
 			if err != nil {
 				h.next = now.Add(cfg.Poll)
 				if ctx.Err() == nil {
@@ -955,9 +972,15 @@ func (s *Service) sendChain(ctx context.Context, cfg WebhookSettings, sc *sendSc
 // subscriptions whose cursors are at one place (those that take the same
 // events and were read together before) share one read — the events are
 // read, and made durable, once for them all, not once per subscription.
+// A cursor inside the window (the reads of the rounds before, hookwindow.go)
+// takes its events from there.
 func (s *Service) readHookBatch(ctx context.Context, cfg WebhookSettings, h *hookSub, sub *webhook.Subscription, token string, now time.Time,
-	reads map[store.HookCursor][]store.CursorEvent) (*hookBatch, error) {
+	reads map[store.HookCursor][]store.CursorEvent, win *hookWindow) (*hookBatch, error) {
 	evs, ok := reads[h.cursor]
+	more := false // the events came from the window, to its end: more may wait after it
+	if !ok {
+		evs, more, ok = win.after(h.cursor, cfg.Batch)
+	}
 	if !ok {
 		var err error
 		if evs, err = s.db.HookEventsAfter(ctx, h.cursor, cfg.Batch); err != nil {
@@ -972,6 +995,7 @@ func (s *Service) readHookBatch(ctx context.Context, cfg WebhookSettings, h *hoo
 			}
 		}
 		reads[h.cursor] = evs // read-only from here: the batches copy what they send
+		win.add(h.cursor, evs)
 		if len(evs) > 0 {
 			s.hooks.reads.Add(1)
 		}
@@ -986,7 +1010,7 @@ func (s *Service) readHookBatch(ctx context.Context, cfg WebhookSettings, h *hoo
 	}
 	b := &hookBatch{sub: h, full: len(evs) == cfg.Batch,
 		rec: store.CursorBatch{SubID: h.id, Claim: token, To: evs[len(evs)-1].At, LogOK: now.Sub(h.lastLog) >= cfg.LogEvery}}
-	h.due = b.full
+	h.due = b.full || more
 	byCase := map[string]*hookChain{}
 	for _, e := range evs {
 		if !e.TakenBy(sub) {

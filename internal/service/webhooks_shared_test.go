@@ -96,3 +96,90 @@ func TestWebhookSharedReads(t *testing.T) {
 		t.Errorf("%d reads for %d batches: the subscriptions at one cursor did not share a read", reads, batches)
 	}
 }
+
+// TestWebhookWindowDrifted: subscriptions whose cursors have drifted apart
+// take the events one of them read (the loop's window, hookwindow.go)
+// instead of reading them again. One subscription is paused while the
+// other is sent the first 20 events; resumed, it is 20 events behind
+// when 10 more come. The loop then reads once, after the cursor further
+// behind, and the other takes its 10 from that read: one read for the two
+// batches, where a read each would make two. Each subscription still gets
+// every event once, in order per case. SQLite, or PostgreSQL with
+// ZHIZHI_TEST_POSTGRES.
+func TestWebhookWindowDrifted(t *testing.T) {
+	ctx := context.Background()
+	p := demoNode(t)
+	var mu sync.Mutex
+	got := map[string]map[string][]int{} // path → case → steps received, in order
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e webhook.Event
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("body: %v", err)
+		}
+		mu.Lock()
+		if got[r.URL.Path] == nil {
+			got[r.URL.Path] = map[string][]int{}
+		}
+		got[r.URL.Path][e.Case.ID] = append(got[r.URL.Path][e.Case.ID], e.Step.Seq)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rcv.Close)
+	count := func(path string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		c := 0
+		for _, s := range got[path] {
+			c += len(s)
+		}
+		return c
+	}
+	system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
+	subs := map[string]string{}
+	for _, path := range []string{"/behind", "/ahead"} {
+		_, sub, err := p.Service.CreateSubscription(ctx, system, webhook.Input{Name: "漂移" + path, URL: rcv.URL + path,
+			Events: []string{webhook.All}, RegionCode: "500103"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs[path] = sub.ID
+	}
+	if _, err := p.Service.SetSubscriptionState(ctx, system, subs["/behind"], webhook.Paused); err != nil {
+		t.Fatal(err)
+	}
+	run := func(until func() bool) {
+		t.Helper()
+		lctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond, Batch: 100})
+		}()
+		waitFor(t, "the deliveries", until)
+		time.Sleep(200 * time.Millisecond) // nothing more comes, the batches recorded
+		stop()
+		wg.Wait()
+	}
+	ids := reportAccept(t, []*service.Service{p.Service}, p.DB, 10, "漂移前") // 20 events
+	run(func() bool { return count("/ahead") >= 20 })
+	if _, err := p.Service.SetSubscriptionState(ctx, system, subs["/behind"], webhook.Active); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, reportAccept(t, []*service.Service{p.Service}, p.DB, 5, "漂移后")...) // 10 more
+	reads, batches := p.Service.WebhookReads(), p.Service.WebhookBatches()
+	run(func() bool { return count("/behind") >= 30 && count("/ahead") >= 30 })
+	if r, b := p.Service.WebhookReads()-reads, p.Service.WebhookBatches()-batches; r != 1 || b < 2 {
+		t.Errorf("%d reads for %d batches of the two subscriptions at different cursors, want 1 read", r, b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, path := range []string{"/behind", "/ahead"} {
+		for _, id := range ids {
+			if s := got[path][id]; len(s) != 2 || s[0] != 1 || s[1] != 2 {
+				t.Errorf("%s, case %s: steps received %v", path, id, s)
+			}
+		}
+	}
+}
