@@ -209,6 +209,8 @@ func BenchmarkIntakeWebhooks(b *testing.B) {
 			fmt.Printf("%s CPU without: %s\n", sc.name, cpuWithout.line())
 			fmt.Printf("%s CPU with:    %s\n", sc.name, cpuWith.line())
 			fmt.Printf("%s CPU %s\n", sc.name, perDelivery(cpuWith, cpuWithout, 0.01))
+			fmt.Printf("%s reads: %d of the events after a cursor, %d batches recorded (the whole run so far)\n", sc.name,
+				e.p.Service.WebhookReads(), e.p.Service.WebhookBatches())
 			at90 := 0
 			for _, r := range ratios {
 				if r >= 90 {
