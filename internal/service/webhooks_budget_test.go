@@ -2,10 +2,6 @@ package service_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -42,22 +38,7 @@ func TestWebhookBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			p := demoNode(t)
-			var mu sync.Mutex
-			seqs := map[string][]int{} // case → the steps received, in order
-			got := 0
-			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				var e webhook.Event
-				body, _ := io.ReadAll(r.Body)
-				if err := json.Unmarshal(body, &e); err != nil {
-					t.Errorf("body: %v", err)
-				}
-				mu.Lock()
-				seqs[e.Case.ID] = append(seqs[e.Case.ID], e.Step.Seq)
-				got++
-				mu.Unlock()
-				w.WriteHeader(http.StatusNoContent)
-			}))
-			t.Cleanup(rcv.Close)
+			rcv := newStepsReceiver(t)
 			system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
 			if _, _, err := p.Service.CreateSubscription(ctx, system, webhook.Input{Name: "预算", URL: rcv.URL,
 				Events: []string{webhook.All}, RegionCode: "500103"}); err != nil {
@@ -75,20 +56,18 @@ func TestWebhookBudget(t *testing.T) {
 					Budget: webhook.Budget{Rate: rate, Burst: burst, Quiet: tc.quiet, Tick: tc.tick}})
 			}()
 			defer func() { stop(); wg.Wait() }()
-			count := func() int { mu.Lock(); defer mu.Unlock(); return got }
+			count := func() int { return rcv.count("") }
 			waitFor(t, "every event delivered", func() bool { return count() >= 2*n })
 			elapsed := time.Since(start)
 			time.Sleep(100 * time.Millisecond) // nothing more comes
 			if c := count(); c != 2*n {
 				t.Errorf("%d deliveries, want %d", c, 2*n)
 			}
-			mu.Lock()
 			for _, id := range ids {
-				if s := seqs[id]; len(s) != 2 || s[0] >= s[1] {
+				if s := rcv.steps("/", id); len(s) != 2 || s[0] >= s[1] {
 					t.Errorf("case %s: steps received %v, want two in order", id, s)
 				}
 			}
-			mu.Unlock()
 			waited := p.Service.WebhookWaited()
 			if tc.busy {
 				if least := time.Duration(float64(2*n-burst) / rate * float64(time.Second)); elapsed < least {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -25,23 +26,7 @@ import (
 func TestWebhookSharedReads(t *testing.T) {
 	ctx := context.Background()
 	p := demoNode(t)
-	var mu sync.Mutex
-	got := map[string]map[string][]int{} // path → case → steps received, in order
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var e webhook.Event
-		body, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(body, &e); err != nil {
-			t.Errorf("body: %v", err)
-		}
-		mu.Lock()
-		if got[r.URL.Path] == nil {
-			got[r.URL.Path] = map[string][]int{}
-		}
-		got[r.URL.Path][e.Case.ID] = append(got[r.URL.Path][e.Case.ID], e.Step.Seq)
-		mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(rcv.Close)
+	rcv := newStepsReceiver(t)
 	system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
 	paths := []string{"/a", "/b", "/c", "/d", "/accepts"}
 	for _, path := range paths {
@@ -64,33 +49,20 @@ func TestWebhookSharedReads(t *testing.T) {
 		p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond, Batch: 15})
 	}()
 	defer func() { stop(); wg.Wait() }()
-	count := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		c := 0
-		for _, byCase := range got {
-			for _, s := range byCase {
-				c += len(s)
-			}
-		}
-		return c
-	}
 	want := 4*2*n + n
-	waitFor(t, "every event delivered", func() bool { return count() >= want })
+	waitFor(t, "every event delivered", func() bool { return rcv.count("") >= want })
 	time.Sleep(200 * time.Millisecond) // nothing more comes
-	if c := count(); c != want {
+	if c := rcv.count(""); c != want {
 		t.Errorf("%d deliveries, want %d", c, want)
 	}
-	mu.Lock()
 	for _, path := range paths {
 		for _, id := range ids {
-			s := got[path][id]
+			s := rcv.steps(path, id)
 			if path == "/accepts" && (len(s) != 1 || s[0] != 2) || path != "/accepts" && (len(s) != 2 || s[0] != 1 || s[1] != 2) {
 				t.Errorf("%s, case %s: steps received %v", path, id, s)
 			}
 		}
 	}
-	mu.Unlock()
 	waitFor(t, "the batches recorded", func() bool { return p.Service.WebhookBatches() >= int64(len(paths)*3) }) // 40 events, batches of 15
 	if reads, batches := p.Service.WebhookReads(), p.Service.WebhookBatches(); reads >= batches {
 		t.Errorf("%d reads for %d batches: the subscriptions at one cursor did not share a read", reads, batches)
@@ -109,32 +81,7 @@ func TestWebhookSharedReads(t *testing.T) {
 func TestWebhookWindowDrifted(t *testing.T) {
 	ctx := context.Background()
 	p := demoNode(t)
-	var mu sync.Mutex
-	got := map[string]map[string][]int{} // path → case → steps received, in order
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var e webhook.Event
-		body, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(body, &e); err != nil {
-			t.Errorf("body: %v", err)
-		}
-		mu.Lock()
-		if got[r.URL.Path] == nil {
-			got[r.URL.Path] = map[string][]int{}
-		}
-		got[r.URL.Path][e.Case.ID] = append(got[r.URL.Path][e.Case.ID], e.Step.Seq)
-		mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(rcv.Close)
-	count := func(path string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		c := 0
-		for _, s := range got[path] {
-			c += len(s)
-		}
-		return c
-	}
+	rcv := newStepsReceiver(t)
 	system := cases.Actor{Role: cases.RoleSystem, Name: "测试"}
 	subs := map[string]string{}
 	for _, path := range []string{"/behind", "/ahead"} {
@@ -163,23 +110,73 @@ func TestWebhookWindowDrifted(t *testing.T) {
 		wg.Wait()
 	}
 	ids := reportAccept(t, []*service.Service{p.Service}, p.DB, 10, "漂移前") // 20 events
-	run(func() bool { return count("/ahead") >= 20 })
+	run(func() bool { return rcv.count("/ahead") >= 20 })
 	if _, err := p.Service.SetSubscriptionState(ctx, system, subs["/behind"], webhook.Active); err != nil {
 		t.Fatal(err)
 	}
 	ids = append(ids, reportAccept(t, []*service.Service{p.Service}, p.DB, 5, "漂移后")...) // 10 more
 	reads, batches := p.Service.WebhookReads(), p.Service.WebhookBatches()
-	run(func() bool { return count("/behind") >= 30 && count("/ahead") >= 30 })
+	run(func() bool { return rcv.count("/behind") >= 30 && rcv.count("/ahead") >= 30 })
 	if r, b := p.Service.WebhookReads()-reads, p.Service.WebhookBatches()-batches; r != 1 || b < 2 {
 		t.Errorf("%d reads for %d batches of the two subscriptions at different cursors, want 1 read", r, b)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	for _, path := range []string{"/behind", "/ahead"} {
 		for _, id := range ids {
-			if s := got[path][id]; len(s) != 2 || s[0] != 1 || s[1] != 2 {
+			if s := rcv.steps(path, id); len(s) != 2 || s[0] != 1 || s[1] != 2 {
 				t.Errorf("%s, case %s: steps received %v", path, id, s)
 			}
 		}
 	}
+}
+
+// stepsReceiver acknowledges every delivery (204) and records, by path and
+// case, the steps it was sent, in the order received.
+type stepsReceiver struct {
+	URL string
+	mu  sync.Mutex
+	got map[string]map[string][]int // path → case → steps
+}
+
+func newStepsReceiver(t *testing.T) *stepsReceiver {
+	t.Helper()
+	r := &stepsReceiver{got: map[string]map[string][]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var e webhook.Event
+		body, _ := io.ReadAll(req.Body)
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("body: %v", err)
+		}
+		r.mu.Lock()
+		if r.got[req.URL.Path] == nil {
+			r.got[req.URL.Path] = map[string][]int{}
+		}
+		r.got[req.URL.Path][e.Case.ID] = append(r.got[req.URL.Path][e.Case.ID], e.Step.Seq)
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r
+}
+
+// count is how many deliveries the path received ("": all paths).
+func (r *stepsReceiver) count(path string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := 0
+	for p, byCase := range r.got {
+		if path == "" || p == path {
+			for _, s := range byCase {
+				c += len(s)
+			}
+		}
+	}
+	return c
+}
+
+// steps are the steps of the case the path received, in order.
+func (r *stepsReceiver) steps(path, caseID string) []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got[path][caseID])
 }
