@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,16 +45,9 @@ func TestWebhookBudget(t *testing.T) {
 			}
 			const n, burst, rate = 30, 4, 40 // 30 cases reported and accepted: 60 events
 			ids := reportAccept(t, []*service.Service{p.Service}, p.DB, n, "预算")
-			lctx, stop := context.WithCancel(ctx)
-			var wg sync.WaitGroup
-			wg.Add(1)
 			start := time.Now()
-			go func() {
-				defer wg.Done()
-				p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond,
-					Budget: webhook.Budget{Rate: rate, Burst: burst, Quiet: tc.quiet, Tick: tc.tick}})
-			}()
-			defer func() { stop(); wg.Wait() }()
+			defer runHooks(service.WebhookSettings{Poll: 50 * time.Millisecond,
+				Budget: webhook.Budget{Rate: rate, Burst: burst, Quiet: tc.quiet, Tick: tc.tick}}, p.Service)()
 			count := func() int { return rcv.count("") }
 			waitFor(t, "every event delivered", func() bool { return count() >= 2*n })
 			elapsed := time.Since(start)

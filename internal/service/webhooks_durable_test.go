@@ -67,15 +67,8 @@ func TestWebhookWaitsForDurable(t *testing.T) {
 
 	// The loop polls once, at its start (it takes the subscription then),
 	// and renews the lease then; after that only a wake-up makes it read.
-	lctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: time.Hour, Lease: 2 * time.Hour, Purge: time.Hour,
-			Budget: webhook.Budget{Rate: -1}})
-	}()
-	defer func() { stop(); wg.Wait() }()
+	defer runHooks(service.WebhookSettings{Poll: time.Hour, Lease: 2 * time.Hour, Purge: time.Hour,
+		Budget: webhook.Budget{Rate: -1}}, p.Service)()
 
 	// A first event is sent and recorded; a wake-up then makes the loop
 	// purge it (its one purge within the hour), so that the loop writes

@@ -15,7 +15,6 @@ import (
 	"zhizhi/internal/cases"
 	"zhizhi/internal/demo"
 	"zhizhi/internal/geo"
-	"zhizhi/internal/server"
 	"zhizhi/internal/service"
 	"zhizhi/internal/store"
 	"zhizhi/internal/store/storetest"
@@ -129,6 +128,21 @@ func reportAccept(t *testing.T, ss []*service.Service, db *store.DB, n int, tag 
 	return ids
 }
 
+// runHooks runs the delivery loop of each service with cfg until the
+// returned stop is called, which waits for every loop to end.
+func runHooks(cfg service.WebhookSettings, ss ...*service.Service) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.RunWebhooks(ctx, cfg)
+		}()
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	for end := time.Now().Add(60 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
@@ -171,14 +185,7 @@ func TestWebhookCursorAfterRestart(t *testing.T) {
 	b := openNode(t, dsn, dir)
 	t.Cleanup(func() { b.Close(context.Background()) })
 	sink.subscribe(t, b.Service, "/later")
-	lctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		b.Service.RunWebhooks(lctx, service.WebhookSettings{Batch: 5, Poll: 50 * time.Millisecond})
-	}()
-	defer func() { stop(); wg.Wait() }()
+	defer runHooks(service.WebhookSettings{Batch: 5, Poll: 50 * time.Millisecond}, b.Service)()
 	waitFor(t, "every event delivered", func() bool {
 		return sink.delivered("/s1") == 2*n && sink.delivered("/s2") == 2*n && sink.delivered("/s3") == 2*n
 	})
@@ -234,16 +241,7 @@ func TestWebhookCursorTwoNodesOnPostgres(t *testing.T) {
 	}
 	b := openNode(t, dsn, t.TempDir()) // reads the subscriptions at start
 	t.Cleanup(func() { b.Close(context.Background()) })
-	lctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, p := range []*server.Platform{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.Service.RunWebhooks(lctx, service.WebhookSettings{Batch: 3, Poll: 20 * time.Millisecond})
-		}()
-	}
-	defer func() { stop(); wg.Wait() }()
+	defer runHooks(service.WebhookSettings{Batch: 3, Poll: 20 * time.Millisecond}, a.Service, b.Service)()
 	const n = 40
 	ids := reportAccept(t, []*service.Service{a.Service, b.Service}, a.DB, n, "两节点")
 	waitFor(t, "every event delivered", func() bool {

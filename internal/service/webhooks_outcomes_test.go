@@ -59,14 +59,7 @@ func TestWebhookOutcomes(t *testing.T) {
 	}
 	ids := reportAccept(t, []*service.Service{p.Service}, p.DB, 1, "结果")
 	start := time.Now()
-	lctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		p.Service.RunWebhooks(lctx, service.WebhookSettings{Timeout: 300 * time.Millisecond, Poll: 50 * time.Millisecond, BackoffBase: time.Hour})
-	}()
-	defer func() { stop(); wg.Wait() }()
+	defer runHooks(service.WebhookSettings{Timeout: 300 * time.Millisecond, Poll: 50 * time.Millisecond, BackoffBase: time.Hour}, p.Service)()
 	logOf := func(path string) int {
 		log, err := p.Service.DeliveryLog(ctx, system, subs[path], 10)
 		if err != nil {

@@ -41,14 +41,7 @@ func TestWebhookSharedReads(t *testing.T) {
 	}
 	const n = 20
 	ids := reportAccept(t, []*service.Service{p.Service}, p.DB, n, "共享") // 40 events
-	lctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond, Batch: 15})
-	}()
-	defer func() { stop(); wg.Wait() }()
+	defer runHooks(service.WebhookSettings{Poll: 50 * time.Millisecond, Batch: 15}, p.Service)()
 	want := 4*2*n + n
 	waitFor(t, "every event delivered", func() bool { return rcv.count("") >= want })
 	time.Sleep(200 * time.Millisecond) // nothing more comes
@@ -97,17 +90,10 @@ func TestWebhookWindowDrifted(t *testing.T) {
 	}
 	run := func(until func() bool) {
 		t.Helper()
-		lctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.Service.RunWebhooks(lctx, service.WebhookSettings{Poll: 50 * time.Millisecond, Batch: 100})
-		}()
+		stop := runHooks(service.WebhookSettings{Poll: 50 * time.Millisecond, Batch: 100}, p.Service)
 		waitFor(t, "the deliveries", until)
 		time.Sleep(200 * time.Millisecond) // nothing more comes, the batches recorded
 		stop()
-		wg.Wait()
 	}
 	ids := reportAccept(t, []*service.Service{p.Service}, p.DB, 10, "漂移前") // 20 events
 	run(func() bool { return rcv.count("/ahead") >= 20 })
