@@ -30,6 +30,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The benchmarks' nodes run in this process: its collector is set as
+	// 'zhizhi serve' sets a node's (server.GC), and the raw baseline runs
+	// under the same setting.
+	fmt.Printf("garbage collector: %s\n", server.DefaultGC().Apply(os.Getenv))
 	code := m.Run()
 	if env != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -142,6 +142,9 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed twice -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
 	fs.Float64Var(&cfg.Webhooks.Budget.Rate, "webhook-budget", webhook.DefaultBudget.Rate, "webhook deliveries a second this node sends at most while it writes case changes (lifted when quiet); 0: no budget (ZHIZHI_WEBHOOK_BUDGET)")
 	fs.DurationVar(&cfg.HistoryRetention, "history-retention", 90*24*time.Hour, "how long read notifications, sent notification deliveries and webhook delivery logs are kept (ZHIZHI_HISTORY_RETENTION)")
+	cfg.GC = server.DefaultGC()
+	fs.IntVar(&cfg.GC.Percent, "gc-percent", cfg.GC.Percent, "how far the Go heap may grow, in percent of what the last collection left, before the next (GOGC; ZHIZHI_GC_PERCENT; Go's own GOGC variable wins when set)")
+	fs.Var(sizeValue{&cfg.GC.Limit}, "memory-limit", "soft limit of the Go heap, e.g. 8GiB; 0: none; default half the memory of the machine or its cgroup (GOMEMLIMIT; ZHIZHI_MEMORY_LIMIT; Go's own GOMEMLIMIT wins when set)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", "", "key sealing secrets at rest (webhook secrets, SMS gateway credentials): 32 bytes as 64 hex digits or base64; empty: the key file DATA/secret.key, made on first start (ZHIZHI_SECRET_KEY)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
@@ -151,7 +154,28 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"},
 		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"},
 		{"webhook-budget", "ZHIZHI_WEBHOOK_BUDGET"},
-		{"secret-key", "ZHIZHI_SECRET_KEY"}, {"history-retention", "ZHIZHI_HISTORY_RETENTION"}})
+		{"secret-key", "ZHIZHI_SECRET_KEY"}, {"history-retention", "ZHIZHI_HISTORY_RETENTION"},
+		{"gc-percent", "ZHIZHI_GC_PERCENT"}, {"memory-limit", "ZHIZHI_MEMORY_LIMIT"}})
+}
+
+// sizeValue is a flag holding a size in bytes, read and written as
+// GOMEMLIMIT is ("8GiB", "0").
+type sizeValue struct{ n *int64 }
+
+func (v sizeValue) String() string {
+	if v.n == nil {
+		return "0"
+	}
+	return server.FormatSize(*v.n)
+}
+
+func (v sizeValue) Set(s string) error {
+	n, err := server.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v.n = n
+	return nil
 }
 
 // checkCommon refuses settings that parse but make no sense, naming the
@@ -177,6 +201,10 @@ func checkCommon(cfg *server.Config) error {
 		return fmt.Errorf("-mqtt (ZHIZHI_MQTT) %q: must be a broker URL such as tcp://127.0.0.1:1883", cfg.MQTT.Broker)
 	case cfg.ReadingsRetention < time.Hour:
 		return fmt.Errorf("-readings-retention (ZHIZHI_READINGS_RETENTION) %s: must be at least 1h", cfg.ReadingsRetention)
+	case server.CheckPercent(cfg.GC.Percent) != "":
+		return fmt.Errorf("-gc-percent (ZHIZHI_GC_PERCENT) %d: %s", cfg.GC.Percent, server.CheckPercent(cfg.GC.Percent))
+	case server.CheckLimit(cfg.GC.Limit) != "":
+		return fmt.Errorf("-memory-limit (ZHIZHI_MEMORY_LIMIT) %s: %s", server.FormatSize(cfg.GC.Limit), server.CheckLimit(cfg.GC.Limit))
 	}
 	if cfg.Webhooks.Budget.Rate == 0 {
 		cfg.Webhooks.Budget.Rate = -1 // no budget (a zero Rate means the default below the flags)
@@ -248,6 +276,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	}
 	cfg.Listener = ln
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg.Logger.Info("garbage collector", "setting", cfg.GC.Apply(os.Getenv))
 	p, err := server.Open(ctx, *cfg)
 	if err != nil {
 		ln.Close()

@@ -30,6 +30,11 @@ func TestMalformedConfiguration(t *testing.T) {
 		{"ZHIZHI_WEBHOOK_BUDGET", "fast", "ZHIZHI_WEBHOOK_BUDGET"},
 		{"ZHIZHI_WEBHOOK_BUDGET", "50", "ZHIZHI_WEBHOOK_BUDGET"},
 		{"ZHIZHI_WEBHOOK_BUDGET", "-1", "ZHIZHI_WEBHOOK_BUDGET"},
+		{"ZHIZHI_GC_PERCENT", "lots", "ZHIZHI_GC_PERCENT"},
+		{"ZHIZHI_GC_PERCENT", "10", "ZHIZHI_GC_PERCENT"},
+		{"ZHIZHI_GC_PERCENT", "-1", "ZHIZHI_GC_PERCENT"},
+		{"ZHIZHI_MEMORY_LIMIT", "8GB", "ZHIZHI_MEMORY_LIMIT"},
+		{"ZHIZHI_MEMORY_LIMIT", "100MiB", "ZHIZHI_MEMORY_LIMIT"},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +70,7 @@ func TestBusyPortFailsFast(t *testing.T) {
 // ZHIZHI_* variable, and that variable sets it.
 func TestEveryServeFlagHasVariable(t *testing.T) {
 	varRE := regexp.MustCompile(`ZHIZHI_[A-Z_]+`)
-	sample := map[string]string{"trusted-proxies": "10.0.0.1", "yellow-share": "0.5", "sweep": "7s", "escalate-after": "7h", "cases": "7", "devices": "7", "readings-retention": "7h", "webhook-timeout": "7s", "webhook-lease": "70s", "webhook-budget": "700", "history-retention": "700h"}
+	sample := map[string]string{"trusted-proxies": "10.0.0.1", "yellow-share": "0.5", "sweep": "7s", "escalate-after": "7h", "cases": "7", "devices": "7", "readings-retention": "7h", "webhook-timeout": "7s", "webhook-lease": "70s", "webhook-budget": "700", "history-retention": "700h", "gc-percent": "700", "memory-limit": "7GiB"}
 	for _, demoMode := range []bool{false, true} {
 		fs, _, _, _, err := serveFlags(&bytes.Buffer{}, demoMode)
 		if err != nil {
@@ -162,14 +163,23 @@ func (s *syncBuffer) String() string {
 }
 
 // TestServePrintsAddresses: a real start prints the addresses it listens
-// on, the resident page among them, and stops when asked.
+// on, the resident page among them, and stops when asked. It also applies
+// its garbage-collector setting to the process and logs it.
 func TestServePrintsAddresses(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	prevPercent, prevLimit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+	defer func() {
+		debug.SetGCPercent(prevPercent)
+		debug.SetMemoryLimit(prevLimit)
+	}()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out, logs syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "z.db"), "-data", dir}, &out, &bytes.Buffer{}, false)
+		done <- runServe(ctx, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "z.db"), "-data", dir,
+			"-gc-percent", "300", "-memory-limit", "2GiB"}, &out, &logs, false)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(out.String(), "按 Ctrl+C 停止") {
@@ -185,5 +195,14 @@ func TestServePrintsAddresses(t *testing.T) {
 	}
 	if !regexp.MustCompile(`居民上报 +http://127\.0\.0\.1:\d+/r\n`).MatchString(out.String()) || strings.Contains(out.String(), ":0/") {
 		t.Errorf("start-up text: %q", out.String())
+	}
+	if !strings.Contains(logs.String(), `setting="gc-percent 300, memory-limit 2GiB"`) {
+		t.Errorf("log says nothing of the collector: %q", logs.String())
+	}
+	if p := debug.SetGCPercent(100); p != 300 {
+		t.Errorf("GOGC in force %d, want 300", p)
+	}
+	if l := debug.SetMemoryLimit(-1); l != 2<<30 {
+		t.Errorf("memory limit in force %d, want 2GiB", l)
 	}
 }

@@ -63,6 +63,10 @@ type Config struct {
 	// docs/webhooks.md). Off stops this node from delivering.
 	Webhooks    service.WebhookSettings
 	WebhooksOff bool
+	// GC is the process's garbage-collector setting (gc.go). Open does not
+	// apply it: it is the process's, and a process may run several
+	// platforms (the tests); the command that starts the node does.
+	GC GC
 }
 
 // Platform is a running zhizhi node.
