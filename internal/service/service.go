@@ -269,9 +269,13 @@ func (s *Service) RegionPath(code string) (string, bool) {
 // Locate returns the grid code holding a point.
 func (s *Service) Locate(p geo.Point) (string, bool) { return s.grids.Load().Locate(p) }
 
+// defaultLimits is sla.DefaultTable, built once: Policy is asked at every
+// report and action, and only reads it.
+var defaultLimits = sla.DefaultTable()
+
 // Policy builds the state machine's policy for a category.
 func (s *Service) Policy(cat cases.Category) cases.Policy {
-	def := sla.DefaultTable()
+	def := defaultLimits
 	return cases.Policy{
 		Calendar:    s.Calendar(),
 		YellowShare: s.cfg.YellowShare,
