@@ -19,13 +19,13 @@ import (
 // (Apply), and the benchmarks do the same for theirs.
 //
 // A node's live heap is small (the cases live in the database, and
-// SQLite's page caches outside the Go heap), so letting it grow to five
-// times that before each collection costs little memory and takes a
-// quarter of the collector's CPU at GOGC 100, CPU that intake's writer
-// shares (docs/benchmarks.md, section 1, "The collector's setting"). The
-// limit keeps a node whose live heap does grow (a large import) from
-// growing five times as far: near it the collector runs as often as it
-// must.
+// SQLite's page caches outside the Go heap), so letting the heap grow to
+// five times that before each collection costs little memory, and the
+// collector runs about a quarter as often as at GOGC 100, on the CPU that
+// intake's writer shares (docs/benchmarks.md, section 1, "The collector's
+// setting"). The limit keeps a node whose live heap does grow (a large
+// import) from growing five times as far: near it the collector runs as
+// often as it must.
 type GC struct {
 	Percent int
 	Limit   int64
