@@ -73,7 +73,10 @@ func TestBrowserQueue(t *testing.T) {
 	}
 
 	// Batch: tick the new case and one more, one of them accepted already.
-	actOn(t, "syl_zhihui", ids[51], cases.Command{Action: cases.ActAccept})
+	accepted := actOn(t, "syl_zhihui", ids[51], cases.Command{Action: cases.ActAccept})
+	// The board replaces that row live; a tick sent while the row is being
+	// replaced finds no node (seen in CI), so the new row comes first.
+	b.do(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`%s[data-version="%d"]`, first, accepted.Version))))
 	b.do(
 		chromedp.Click(chromedp.CSS(`#queue tbody tr[data-id="`+fresh.ID+`"] td.pick input`)),
 		chromedp.Click(chromedp.CSS(first+` td.pick input`)),
