@@ -142,9 +142,6 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 	fs.DurationVar(&cfg.Webhooks.Lease, "webhook-lease", time.Minute, "how long a node holds a claimed webhook delivery before another node may send it again; must exceed twice -webhook-timeout (ZHIZHI_WEBHOOK_LEASE)")
 	fs.Float64Var(&cfg.Webhooks.Budget.Rate, "webhook-budget", webhook.DefaultBudget.Rate, "webhook deliveries a second this node sends at most while it writes case changes (lifted when quiet); 0: no budget (ZHIZHI_WEBHOOK_BUDGET)")
 	fs.DurationVar(&cfg.HistoryRetention, "history-retention", 90*24*time.Hour, "how long read notifications, sent notification deliveries and webhook delivery logs are kept (ZHIZHI_HISTORY_RETENTION)")
-	cfg.GC = server.DefaultGC()
-	fs.IntVar(&cfg.GC.Percent, "gc-percent", cfg.GC.Percent, "how far the Go heap may grow, in percent of what the last collection left, before the next (GOGC; ZHIZHI_GC_PERCENT; Go's own GOGC variable wins when set)")
-	fs.Var(sizeValue{&cfg.GC.Limit}, "memory-limit", "soft limit of the Go heap, e.g. 8GiB; 0: none; default half the memory of the machine or its cgroup (GOMEMLIMIT; ZHIZHI_MEMORY_LIMIT; Go's own GOMEMLIMIT wins when set)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", "", "key sealing secrets at rest (webhook secrets, SMS gateway credentials): 32 bytes as 64 hex digits or base64; empty: the key file DATA/secret.key, made on first start (ZHIZHI_SECRET_KEY)")
 	return envFlags(fs, [][2]string{{"addr", "ZHIZHI_ADDR"}, {"db", "ZHIZHI_DB"}, {"data", "ZHIZHI_DATA"}, {"photos", "ZHIZHI_PHOTOS"},
 		{"default-center", "ZHIZHI_DEFAULT_CENTER"}, {"sweep", "ZHIZHI_SWEEP"}, {"yellow-share", "ZHIZHI_YELLOW_SHARE"},
@@ -154,8 +151,17 @@ func common(fs *flag.FlagSet, cfg *server.Config, demoMode bool) error {
 		{"mqtt-group", "ZHIZHI_MQTT_GROUP"}, {"readings-retention", "ZHIZHI_READINGS_RETENTION"},
 		{"webhook-timeout", "ZHIZHI_WEBHOOK_TIMEOUT"}, {"webhook-lease", "ZHIZHI_WEBHOOK_LEASE"},
 		{"webhook-budget", "ZHIZHI_WEBHOOK_BUDGET"},
-		{"secret-key", "ZHIZHI_SECRET_KEY"}, {"history-retention", "ZHIZHI_HISTORY_RETENTION"},
-		{"gc-percent", "ZHIZHI_GC_PERCENT"}, {"memory-limit", "ZHIZHI_MEMORY_LIMIT"}})
+		{"secret-key", "ZHIZHI_SECRET_KEY"}, {"history-retention", "ZHIZHI_HISTORY_RETENTION"}})
+}
+
+// gcFlags registers the process's garbage-collector setting (server.GC),
+// which the commands that serve a node apply (serve and demo); the one-off
+// commands keep Go's default and do not take these flags.
+func gcFlags(fs *flag.FlagSet, gc *server.GC) error {
+	*gc = server.DefaultGC()
+	fs.IntVar(&gc.Percent, "gc-percent", gc.Percent, "how far the Go heap may grow, in percent of what the last collection left, before the next (GOGC; ZHIZHI_GC_PERCENT; Go's own GOGC variable wins when set)")
+	fs.Var(sizeValue{&gc.Limit}, "memory-limit", "soft limit of the Go heap, e.g. 8GiB; 0: none; default half the memory of the machine or its cgroup (GOMEMLIMIT; ZHIZHI_MEMORY_LIMIT; Go's own GOMEMLIMIT wins when set)")
+	return envFlags(fs, [][2]string{{"gc-percent", "ZHIZHI_GC_PERCENT"}, {"memory-limit", "ZHIZHI_MEMORY_LIMIT"}})
 }
 
 // sizeValue is a flag holding a size in bytes, read and written as
@@ -222,8 +228,8 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 	return runServe(ctx, args, stdout, stderr, demoMode)
 }
 
-// serveFlags is the flag set of serve and demo: common's flags, and for
-// demo the number of cases to generate (-cases, ZHIZHI_DEMO_CASES) and of
+// serveFlags is the flag set of serve and demo: common's flags, the
+// garbage collector's (gcFlags), and for demo the number of cases to generate (-cases, ZHIZHI_DEMO_CASES) and of
 // sensor devices to register (-devices, ZHIZHI_DEMO_DEVICES).
 func serveFlags(stderr io.Writer, demoMode bool) (*flag.FlagSet, *server.Config, *int, *int, error) {
 	name := "serve"
@@ -234,6 +240,9 @@ func serveFlags(stderr io.Writer, demoMode bool) (*flag.FlagSet, *server.Config,
 	fs.SetOutput(stderr)
 	var cfg server.Config
 	if err := common(fs, &cfg, demoMode); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if err := gcFlags(fs, &cfg.GC); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	var n, d *int

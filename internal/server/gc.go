@@ -42,10 +42,8 @@ const MinMemoryLimit = 256 << 20
 // limit of half the memory this process may use (the machine's, or its
 // cgroup's when lower; none when neither can be read).
 func DefaultGC() GC {
-	return GC{Percent: DefaultGCPercent, Limit: halfMemory(readFile)}
+	return GC{Percent: DefaultGCPercent, Limit: halfMemory(os.ReadFile)}
 }
-
-func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
 
 // halfMemory is half of the lower of MemTotal (/proc/meminfo) and the
 // cgroup's memory.max, in whole MiB and at least MinMemoryLimit; 0 when

@@ -701,15 +701,7 @@ func (s *Service) RunWebhooks(ctx context.Context, cfg WebhookSettings) {
 				due = append(due, h)
 			}
 		}
-		slices.SortFunc(due, func(a, b *hookSub) int {
-			switch {
-			case a.cursor.Less(b.cursor):
-				return -1
-			case b.cursor.Less(a.cursor):
-				return 1
-			}
-			return cmp.Compare(a.id, b.id)
-		})
+		slices.SortFunc(due, func(a, b *hookSub) int { return cmp.Or(a.cursor.Compare(b.cursor), cmp.Compare(a.id, b.id)) })
 		for _, h := range due {
 			subID := h.id
 			sub := cache[subID]

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -39,7 +40,12 @@ type HookCursor struct {
 }
 
 // Less orders cursors.
-func (c HookCursor) Less(d HookCursor) bool { return c.X < d.X || c.X == d.X && c.Pos < d.Pos }
+func (c HookCursor) Less(d HookCursor) bool { return c.Compare(d) < 0 }
+
+// Compare orders cursors as cmp.Compare does: -1, 0 or +1.
+func (c HookCursor) Compare(d HookCursor) int {
+	return cmp.Or(cmp.Compare(c.X, d.X), cmp.Compare(c.Pos, d.Pos))
+}
 
 // hookVisible is feedVisible over the events (alias e).
 var hookVisible = strings.Replace(feedVisible, "s.xid <", "e.xid <", 1)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
@@ -531,6 +532,24 @@ func TestHookPlans(t *testing.T) {
 	} {
 		if p := plan(sqlPurgeEvents(SQLite, tc.cond), 100, 50); !strings.Contains(p, tc.want) {
 			t.Errorf("the purge of %s does not %s:\n%s", tc.cond, tc.want, p)
+		}
+	}
+}
+
+// TestHookCursorCompare: Compare orders by transaction, then position, and
+// Less agrees with it.
+func TestHookCursorCompare(t *testing.T) {
+	t.Parallel()
+	cs := []HookCursor{{}, {Pos: 1}, {Pos: 9}, {X: 7, Pos: 0}, {X: 7, Pos: 3}, {X: 9, Pos: 1}}
+	for i, a := range cs {
+		for j, b := range cs {
+			want := cmp.Compare(i, j)
+			if got := a.Compare(b); got != want {
+				t.Errorf("%+v.Compare(%+v) = %d, want %d", a, b, got, want)
+			}
+			if a.Less(b) != (want < 0) {
+				t.Errorf("%+v.Less(%+v) = %v", a, b, a.Less(b))
+			}
 		}
 	}
 }
