@@ -39,7 +39,10 @@ import (
 //	ZHIZHI_BENCH_ROUNDS       queries of each kind per phase (default 100)
 //	ZHIZHI_BENCH_UPKEEP_WAIT  longest wait for the upkeep (default 10m)
 //	ZHIZHI_BENCH_DATA         the node's data directory, kept for its key
-//	                          (default $TMPDIR/zhizhi-bench-scale-data)
+//	                          (default $TMPDIR/zhizhi-bench-page-data, the
+//	                          page benchmarks' own, so that a copy of a file
+//	                          they opened starts with the key it was sealed
+//	                          under)
 //	ZHIZHI_BENCH_ANALYZE_EVERY the node's AnalyzeEvery (default 0: the
 //	                          store's default; -1: no upkeep, the state before)
 //
@@ -59,7 +62,7 @@ func BenchmarkScaleFlood(b *testing.B) {
 	// refuse to start.
 	data := os.Getenv("ZHIZHI_BENCH_DATA")
 	if data == "" {
-		data = filepath.Join(os.TempDir(), "zhizhi-bench-scale-data")
+		data = filepath.Join(os.TempDir(), "zhizhi-bench-page-data")
 	}
 	p, err := server.Open(ctx, server.Config{Addr: "127.0.0.1:0", DB: dsn, DataDir: data, DefaultCenter: "/500000/",
 		Logger: quietLogger(), AnalyzeEvery: every})

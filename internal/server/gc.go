@@ -22,7 +22,7 @@ import (
 // SQLite's page caches outside the Go heap), so letting the heap grow to
 // five times that before each collection costs little memory, and the
 // collector runs about a quarter as often as at GOGC 100, on the CPU that
-// intake's writer shares (docs/benchmarks.md, section 1, "The collector's
+// intake's writer shares (docs/benchmarks-journal.md, section 1, "The collector's
 // setting"). The limit keeps a node whose live heap does grow (a large
 // import) from growing five times as far: near it the collector runs as
 // often as it must.

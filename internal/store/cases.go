@@ -616,7 +616,7 @@ func (db *DB) caseWhere(f CaseFilter) *where {
 	// 42: it holds the two times, the region path, the state, the urgency
 	// and the ID), and sorted. The region's level index holds neither the
 	// state nor the sort keys: the district's queue by report time read
-	// every case of its history, 3.2 s at 1 M cases (docs/benchmarks.md,
+	// every case of its history, 3.2 s at 1 M cases (docs/benchmarks-journal.md,
 	// section 2e). The region is written as a range of its path, which the
 	// index holds (PostgreSQL's cases_open_due too).
 	// On PostgreSQL a street's or narrower region's queue in a sorted order

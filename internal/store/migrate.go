@@ -1479,7 +1479,7 @@ DROP INDEX IF EXISTS cases_district;
 	// cases newest first and testing each one's text (textPlan): one seek
 	// into the table a case, from the root to the case's leaf, for the
 	// 800-2,000 cases a listing walks (50-60% of a listing's CPU at 250,000
-	// cases, docs/benchmarks.md 1c). The district index carries the text as
+	// cases, docs/benchmarks-journal.md 1c). The district index carries the text as
 	// its last key column (SQLite has no INCLUDE; the ID before it is
 	// unique, so the text never orders anything), and the walk tests it in
 	// the index. It replaces the index of the same prefix, so a report

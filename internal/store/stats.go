@@ -157,7 +157,7 @@ const (
 // year (about 500,000 cases in 180,000 groups of board, category, street
 // and day at 1 M cases) spent 1.8 s of 1.9 in that sort, where reading
 // the rows from the district's period index took 70 ms
-// (docs/benchmarks.md, section 2e; measured while another job ran).
+// (docs/benchmarks-journal.md, section 2e; measured while another job ran).
 // PostgreSQL groups in the statement (a hash aggregate in the plans seen)
 // and sends the groups.
 func (db *DB) CaseStatsBy(ctx context.Context, q StatsQuery, dims ...StatsDim) (map[StatsDim][]CaseStat, error) {

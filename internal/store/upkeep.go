@@ -403,7 +403,7 @@ const levelKeysMax = 2000
 // million cases were recorded as 1,001 rows, and SQLite then chose the
 // district's index and a sort of its whole history over walking the report
 // times newest first (a board's queue of every state by report time 0.03 s
-// → 4 s, the dashboard 1.1 s → 17 s at 1 M cases, docs/benchmarks.md "The
+// → 4 s, the dashboard 1.1 s → 17 s at 1 M cases, docs/benchmarks-journal.md "The
 // board's queue"). Run after every sampled ANALYZE of the cases table, and
 // at Open on the statistics the file holds.
 func correctLeadStatistics(ctx context.Context, q execQuerier) (changed bool, err error) {

@@ -278,7 +278,7 @@ func TestReportedSince(t *testing.T) {
 // newest first, and only the street's. (On a file this small the planner
 // walks the street's index by itself; at 1 M cases its value statistics
 // led it, for the streets with the most overdue cases, to a skip-scan of
-// the category index: docs/benchmarks.md 2c. The hint is checked here.)
+// the category index: docs/benchmarks-journal.md 2c. The hint is checked here.)
 func TestLevelOverdue(t *testing.T) {
 	forEachEngine(t, func(t *testing.T) {
 		ctx := context.Background()

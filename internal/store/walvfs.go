@@ -20,7 +20,7 @@ import (
 // its 24-byte header and then its page: a batch of fifty reports writes
 // about 330 pages, 660 pwrite calls, on the writer, inside COMMIT. On an
 // AMD EPYC machine of this project the writer spent about a quarter of its
-// busy time in those calls (docs/benchmarks.md, section 1).
+// busy time in those calls (docs/benchmarks-journal.md, section 1).
 //
 // walVFS is SQLite's unix VFS with the log's writes gathered: the writer's
 // connection opens its database through it (vfs=zhizhi-wal in its DSN).

@@ -33,7 +33,7 @@ type Budget struct {
 
 // DefaultBudget is a node's budget unless configured: 2,000 deliveries a
 // second while case work is being written, in bursts of 100, given out
-// every 50 ms, lifted 250 ms after the last case write. On the 2-core test machine (docs/benchmarks.md,
+// every 50 ms, lifted 250 ms after the last case write. On the 2-core test machine (docs/benchmarks-journal.md,
 // issue 18) intake with ten subscriptions kept 76% of its pace at this
 // budget, 79% at 1,000 and 56% with none; 2,000 drains a backlog twice as
 // fast as 1,000 for about the same share of intake.
