@@ -229,8 +229,9 @@ func serve(args []string, stdout, stderr io.Writer, demoMode bool) error {
 }
 
 // serveFlags is the flag set of serve and demo: common's flags, the
-// garbage collector's (gcFlags), and for demo the number of cases to generate (-cases, ZHIZHI_DEMO_CASES) and of
-// sensor devices to register (-devices, ZHIZHI_DEMO_DEVICES).
+// garbage collector's (gcFlags), and for demo the number of cases to
+// generate (-cases, ZHIZHI_DEMO_CASES) and of sensor devices to register
+// (-devices, ZHIZHI_DEMO_DEVICES).
 func serveFlags(stderr io.Writer, demoMode bool) (*flag.FlagSet, *server.Config, *int, *int, error) {
 	name := "serve"
 	if demoMode {
